@@ -1,0 +1,28 @@
+//! Vereda's HTTP API (poem + poem-openapi). Handlers are grouped by resource; the SQL each
+//! needs sits next to it. See ARCHITECTURE.md.
+
+pub mod accounts;
+pub mod auth;
+pub mod body;
+pub mod bootstrap;
+pub mod companies;
+pub mod health;
+pub mod pagination;
+pub mod problem;
+pub mod startup;
+pub mod workers;
+
+/// Sections of the OpenAPI document.
+#[derive(poem_openapi::Tags)]
+pub enum ApiTags {
+    /// Liveness and readiness
+    System,
+    /// Sign in and out
+    Auth,
+    /// Staff accounts and passwords
+    Accounts,
+    /// Client companies and their members
+    Companies,
+    /// Teleworkers' profiles
+    Workers,
+}

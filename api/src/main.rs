@@ -1,0 +1,119 @@
+//! `vereda-api`: serves HTTP and, unless `--no-worker`, runs the background worker in-process.
+
+use clap::{Parser, Subcommand};
+use vereda_api::startup::{Application, RunOptions, openapi_json};
+use vereda_contracts::config::{CliArgs, Settings};
+
+#[derive(Parser)]
+#[command(
+    name = "vereda-api",
+    version,
+    about = "Vereda: API server (and in-process worker)"
+)]
+struct Cli {
+    #[command(flatten)]
+    args: CliArgs,
+    /// Serve HTTP only; run jobs in separate `vereda-worker` processes.
+    #[arg(long)]
+    no_worker: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the OpenAPI document (as committed in contracts/openapi.json) and exit.
+    Openapi,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        println!("{}", openapi_json());
+        return;
+    }
+    init_tracing();
+    let settings = match Settings::load(&cli.args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("vereda-api: {e}");
+            std::process::exit(2);
+        }
+    };
+    let dialect = settings.dialect;
+    let app = match Application::build(
+        settings,
+        RunOptions {
+            with_worker: !cli.no_worker,
+        },
+    )
+    .await
+    {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("vereda-api: could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    print_banner(&app, dialect, !cli.no_worker);
+    if let Err(e) = app.run_until(shutdown_signal()).await {
+        eprintln!("vereda-api: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn print_banner(app: &Application, dialect: vereda_contracts::db::Dialect, worker: bool) {
+    let base = app.base_url();
+    println!();
+    println!(
+        "  Vereda is running on {dialect:?}{}.",
+        if worker { " with its worker" } else { "" }
+    );
+    println!("  API docs (Swagger UI): {base}/docs");
+    println!("  OpenAPI document:      {base}/openapi.json");
+    match &app.first_admin {
+        Some(admin) => {
+            println!("  First admin created:   {}", admin.email);
+            match &admin.generated_password {
+                Some(pw) => {
+                    println!("  Its password (shown only this once, keep it): {pw}");
+                }
+                None => println!("  Its password is the VEREDA_ADMIN_PASSWORD you set."),
+            }
+        }
+        None => println!("  Sign in with an existing admin account."),
+    }
+    println!("  Sign in: POST {base}/v1/auth/login {{\"email\": \"…\", \"password\": \"…\"}}");
+    println!("  then send Authorization: Bearer <token> (Swagger UI: the Authorize button).");
+    println!();
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

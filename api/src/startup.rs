@@ -1,0 +1,210 @@
+//! Building and running the application: database, migrations, first admin, routes, and the
+//! in-process worker. `main.rs` and the test harness both go through [`Application::build`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use poem::http::HeaderValue;
+use poem::listener::{Acceptor, Listener, TcpListener};
+// No SizeLimit middleware: it refuses requests without Content-Length (411); `JsonBody`
+// enforces the limit while reading instead, chunked or not.
+use poem::middleware::{AddData, SetHeader};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
+use poem_openapi::OpenApiService;
+use vereda_contracts::config::Settings;
+use vereda_contracts::db::{Db, PoolSettings};
+
+use crate::accounts::AccountsApi;
+use crate::auth::AuthApi;
+use crate::bootstrap::{FirstAdmin, ensure_first_admin};
+use crate::companies::CompaniesApi;
+use crate::health::HealthApi;
+use crate::problem::render_any;
+use crate::workers::WorkersApi;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+}
+
+type Apis = (HealthApi, AuthApi, AccountsApi, CompaniesApi, WorkersApi);
+
+/// The OpenAPI service: every route of the API, documented.
+pub fn api_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (HealthApi, AuthApi, AccountsApi, CompaniesApi, WorkersApi),
+        "Vereda",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Paid remote IT micro-tasks for rural Colombian teleworkers. Sign in with \
+         `POST /v1/auth/login`, then send `Authorization: Bearer <token>`. Errors are \
+         `application/problem+json` with a stable `code`.",
+    )
+}
+
+/// The OpenAPI document as served at `/openapi.json` and committed as `contracts/openapi.json`.
+pub fn openapi_json() -> String {
+    api_service().spec()
+}
+
+/// Whether to run the background worker inside this process.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    pub with_worker: bool,
+}
+
+pub struct Application {
+    acceptor: poem::listener::TcpAcceptor,
+    addr: SocketAddr,
+    state: AppState,
+    options: RunOptions,
+    pub first_admin: Option<FirstAdmin>,
+}
+
+impl Application {
+    /// Connect, migrate, make sure an admin exists, and bind the listener.
+    pub async fn build(settings: Settings, options: RunOptions) -> anyhow::Result<Application> {
+        if settings.dialect == vereda_contracts::db::Dialect::Sqlite {
+            std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot create data folder {}: {e}",
+                    settings.data_dir.display()
+                )
+            })?;
+        }
+        let pool = PoolSettings {
+            max_connections: settings.db_max_connections,
+            ..PoolSettings::default()
+        };
+        let db = Db::connect(settings.database_url.expose(), &pool).await?;
+        migrate_with_retry(&db).await?;
+        let first_admin = ensure_first_admin(&db, &settings).await?;
+
+        let acceptor = TcpListener::bind(settings.listen).into_acceptor().await?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .ok_or_else(|| anyhow::anyhow!("listener has no address"))?;
+        Ok(Application {
+            acceptor,
+            addr,
+            state: AppState {
+                db,
+                settings: Arc::new(settings),
+            },
+            options,
+            first_admin,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Serve until `shutdown` resolves, then stop the worker and drain requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = self.options.with_worker.then(|| {
+            let db = self.state.db.clone();
+            let settings = self.state.settings.clone();
+            let mut rx = stop_rx.clone();
+            tokio::spawn(async move {
+                let stop = async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                };
+                if let Err(e) = vereda_worker::run(db, settings, stop).await {
+                    tracing::error!(error = %e, "worker stopped with an error");
+                }
+            })
+        });
+
+        let app = routes(self.state.clone());
+        let mut rx = stop_rx;
+        let server = Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(
+            app,
+            async move {
+                let _ = rx.wait_for(|s| *s).await;
+            },
+            Some(Duration::from_secs(10)),
+        );
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        server.await?;
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+/// PostgreSQL may still be starting when we do; wait for it a little rather than fail.
+async fn migrate_with_retry(db: &Db) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match db.migrate().await {
+            Ok(()) => return Ok(()),
+            Err(e) if vereda_contracts::db::is_unavailable(&e) && Instant::now() < deadline => {
+                tracing::warn!(error = %e, "database not reachable yet; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(anyhow::anyhow!("database migration failed: {e}")),
+        }
+    }
+}
+
+/// All routes with their middleware.
+pub fn routes(state: AppState) -> impl Endpoint {
+    let service = api_service();
+    let docs = service.swagger_ui();
+    let spec = service.spec_endpoint();
+    Route::new()
+        .nest("/", service)
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .catch_all_error(|err| async move { render_any(err) })
+        .with(
+            SetHeader::new()
+                .overriding(
+                    "X-Content-Type-Options",
+                    HeaderValue::from_static("nosniff"),
+                )
+                .overriding("X-Frame-Options", HeaderValue::from_static("DENY"))
+                .overriding("Referrer-Policy", HeaderValue::from_static("no-referrer")),
+        )
+        .with(AddData::new(state))
+        .around(log_request)
+}
+
+/// One line per request: method, path (no query: cursors and filters stay out of the log),
+/// status and time. Bodies, tokens and personal data are never logged.
+async fn log_request<E: Endpoint>(next: std::sync::Arc<E>, req: Request) -> poem::Result<Response> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = Instant::now();
+    let resp = match next.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => render_any(e),
+    };
+    let status = resp.status();
+    tracing::info!(%method, %path, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    Ok(resp)
+}

@@ -1,0 +1,345 @@
+//! Configuration: an optional TOML file, overridden by `VEREDA_*` environment variables,
+//! overridden by command-line flags. Everything is parsed here, once; a bad value stops the
+//! process with a message naming the setting. Secrets never print (see [`Secret`]).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::db::{Dialect, dialect_of};
+
+/// A value that must never reach a log line or a `Debug` print.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Command-line flags shared by `vereda-api` and `vereda-worker`. Each flag also reads its
+/// `VEREDA_*` variable (clap gives flags precedence over the environment).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CliArgs {
+    /// TOML configuration file (optional).
+    #[arg(long, env = "VEREDA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL: `sqlite:path/to/file.db` or `postgres://user@host/db`.
+    #[arg(long, env = "VEREDA_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Address to serve HTTP on.
+    #[arg(long, env = "VEREDA_LISTEN")]
+    pub listen: Option<String>,
+    /// Folder for the SQLite file and the e-mail outbox.
+    #[arg(long, env = "VEREDA_DATA_DIR")]
+    pub data_dir: Option<String>,
+    /// SMTP server for outgoing mail (`smtp://host:port`, `smtps://user:pass@host`).
+    #[arg(long, env = "VEREDA_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// E-mail of the first admin, created on an empty database.
+    #[arg(long, env = "VEREDA_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password of the first admin (otherwise one is generated and printed once).
+    #[arg(long, env = "VEREDA_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Platform margin as a decimal share, e.g. 0.20.
+    #[arg(long, env = "VEREDA_MARGIN")]
+    pub margin: Option<String>,
+    /// Hours a sign-in token stays valid.
+    #[arg(long, env = "VEREDA_TOKEN_TTL_HOURS")]
+    pub token_ttl_hours: Option<String>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "VEREDA_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<String>,
+    /// Connections in the database pool.
+    #[arg(long, env = "VEREDA_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<String>,
+}
+
+/// The TOML file's shape: the same names as the flags, all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    listen: Option<String>,
+    data_dir: Option<String>,
+    smtp_url: Option<String>,
+    admin_email: Option<String>,
+    admin_password: Option<String>,
+    margin: Option<String>,
+    token_ttl_hours: Option<u64>,
+    max_body_bytes: Option<u64>,
+    db_max_connections: Option<u32>,
+}
+
+/// Parsed, valid settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: Secret,
+    pub dialect: Dialect,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub smtp_url: Option<Secret>,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub margin: Decimal,
+    pub token_ttl: Duration,
+    pub max_body_bytes: usize,
+    pub db_max_connections: u32,
+}
+
+/// A setting that could not be used, with its name as the operator would write it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {setting}: {reason}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub reason: String,
+}
+
+fn bad(setting: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting: setting.to_string(),
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    /// Load from the file named by `--config`/`VEREDA_CONFIG` (if any), then flags/env.
+    pub fn load(args: &CliArgs) -> Result<Settings, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        Self::from_parts(file, args)
+    }
+
+    fn from_parts(file: FileSettings, args: &CliArgs) -> Result<Settings, ConfigError> {
+        fn pick(flag: &Option<String>, file: Option<String>) -> Option<String> {
+            flag.clone().or(file)
+        }
+
+        let data_dir = PathBuf::from(
+            pick(&args.data_dir, file.data_dir).unwrap_or_else(|| "./data".to_string()),
+        );
+        if data_dir.as_os_str().is_empty() {
+            return Err(bad("data_dir (VEREDA_DATA_DIR)", "must not be empty"));
+        }
+
+        let database_url = match pick(&args.database_url, file.database_url) {
+            Some(url) => url,
+            None => format!("sqlite:{}", data_dir.join("vereda.db").display()),
+        };
+        let dialect = dialect_of(&database_url).ok_or_else(|| {
+            bad(
+                "database_url (VEREDA_DATABASE_URL)",
+                "must start with sqlite: or postgres://",
+            )
+        })?;
+
+        let listen_raw =
+            pick(&args.listen, file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_string());
+        let listen = SocketAddr::from_str(&listen_raw).map_err(|_| {
+            bad(
+                "listen (VEREDA_LISTEN)",
+                format!("{listen_raw:?} is not an address like 127.0.0.1:8080"),
+            )
+        })?;
+
+        let smtp_url = pick(&args.smtp_url, file.smtp_url);
+        if let Some(url) = &smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            return Err(bad(
+                "smtp_url (VEREDA_SMTP_URL)",
+                "must start with smtp:// or smtps://",
+            ));
+        }
+
+        let admin_email = pick(&args.admin_email, file.admin_email);
+        if let Some(email) = &admin_email
+            && crate::identity::Email::parse(email).is_err()
+        {
+            return Err(bad(
+                "admin_email (VEREDA_ADMIN_EMAIL)",
+                "is not an e-mail address",
+            ));
+        }
+        let admin_password = pick(&args.admin_password, file.admin_password);
+        if let Some(pw) = &admin_password
+            && let Err(e) = crate::identity::check_password(pw)
+        {
+            return Err(bad("admin_password (VEREDA_ADMIN_PASSWORD)", e));
+        }
+
+        let margin_raw = pick(&args.margin, file.margin).unwrap_or_else(|| "0.20".to_string());
+        let margin = Decimal::from_str(&margin_raw)
+            .ok()
+            .filter(|m| *m >= Decimal::ZERO && *m < Decimal::ONE)
+            .ok_or_else(|| {
+                bad(
+                    "margin (VEREDA_MARGIN)",
+                    format!("{margin_raw:?} is not a share between 0 and 1, e.g. 0.20"),
+                )
+            })?;
+
+        let token_ttl_hours = number(
+            "token_ttl_hours (VEREDA_TOKEN_TTL_HOURS)",
+            &args.token_ttl_hours,
+            file.token_ttl_hours,
+            24 * 7,
+            1..=24 * 90,
+        )?;
+        let max_body_bytes = number(
+            "max_body_bytes (VEREDA_MAX_BODY_BYTES)",
+            &args.max_body_bytes,
+            file.max_body_bytes,
+            1024 * 1024,
+            1024..=64 * 1024 * 1024,
+        )?;
+        let db_max_connections = number(
+            "db_max_connections (VEREDA_DB_MAX_CONNECTIONS)",
+            &args.db_max_connections,
+            file.db_max_connections.map(u64::from),
+            10,
+            1..=500,
+        )?;
+
+        Ok(Settings {
+            database_url: Secret::new(database_url),
+            dialect,
+            listen,
+            data_dir,
+            smtp_url: smtp_url.map(Secret::new),
+            admin_email,
+            admin_password: admin_password.map(Secret::new),
+            margin,
+            token_ttl: Duration::from_secs(token_ttl_hours * 3600),
+            max_body_bytes: max_body_bytes as usize,
+            db_max_connections: db_max_connections as u32,
+        })
+    }
+
+    /// Settings for tests and tools: defaults with a given database and data folder.
+    pub fn for_database(database_url: &str, data_dir: &Path) -> Result<Settings, ConfigError> {
+        let args = CliArgs {
+            database_url: Some(database_url.to_string()),
+            data_dir: Some(data_dir.display().to_string()),
+            listen: Some("127.0.0.1:0".to_string()),
+            ..CliArgs::default()
+        };
+        Self::from_parts(FileSettings::default(), &args)
+    }
+
+    /// Folder where e-mail is written when no SMTP server is configured.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+}
+
+fn number(
+    setting: &str,
+    flag: &Option<String>,
+    file: Option<u64>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let value = match flag {
+        Some(raw) => raw
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| bad(setting, format!("{raw:?} is not a whole number")))?,
+        None => file.unwrap_or(default),
+    };
+    if !range.contains(&value) {
+        return Err(bad(
+            setting,
+            format!("{value} is outside {}..={}", range.start(), range.end()),
+        ));
+    }
+    Ok(value)
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad("config (VEREDA_CONFIG)", format!("{}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        bad(
+            "config (VEREDA_CONFIG)",
+            format!("{}: {}", path.display(), e.message()),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> CliArgs {
+        CliArgs::default()
+    }
+
+    #[test]
+    fn defaults_are_embedded_sqlite_on_localhost() {
+        let s = Settings::from_parts(FileSettings::default(), &args()).unwrap();
+        assert_eq!(s.dialect, Dialect::Sqlite);
+        assert_eq!(s.database_url.expose(), "sqlite:./data/vereda.db");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.margin.to_string(), "0.20");
+    }
+
+    #[test]
+    fn flags_beat_the_file() {
+        let file: FileSettings =
+            toml::from_str("listen = \"127.0.0.1:9000\"\nmargin = \"0.1\"").unwrap();
+        let mut a = args();
+        a.listen = Some("127.0.0.1:9001".into());
+        let s = Settings::from_parts(file, &a).unwrap();
+        assert_eq!(s.listen.port(), 9001);
+        assert_eq!(s.margin.to_string(), "0.1");
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let mut a = args();
+        a.listen = Some("nowhere".into());
+        let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+        assert!(e.to_string().contains("VEREDA_LISTEN"), "{e}");
+
+        let mut a = args();
+        a.margin = Some("1.5".into());
+        let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+        assert!(e.to_string().contains("VEREDA_MARGIN"), "{e}");
+
+        let mut a = args();
+        a.database_url = Some("mysql://x".into());
+        let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+        assert!(e.to_string().contains("VEREDA_DATABASE_URL"), "{e}");
+
+        assert!(toml::from_str::<FileSettings>("colour = \"blue\"").is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let mut a = args();
+        a.database_url = Some("postgres://vereda:hunter2@db/vereda".into());
+        a.admin_password = Some("correct horse battery".into());
+        let s = Settings::from_parts(FileSettings::default(), &a).unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("correct horse"), "{printed}");
+    }
+}

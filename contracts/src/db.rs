@@ -1,0 +1,259 @@
+//! The data layer both processes share: one pool type over SQLite or PostgreSQL, the
+//! per-dialect connection settings, and the migrations runner (ours and the queue's).
+//!
+//! Queries are written once in portable SQL (`$1` placeholders, `RETURNING`, `ON CONFLICT`,
+//! integers and text only) and run on either backend through [`on_db!`] / [`on_tx!`], which
+//! expand the same expression once per concrete driver, so no `sqlx::Any` is needed.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+/// Which SQL dialect a pool speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool on one of the two supported databases.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print connection strings: they can carry passwords.
+        write!(f, "Db({:?})", self.dialect())
+    }
+}
+
+/// An open transaction on either database.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Run `$body` with `$c` bound to the concrete pool (`&SqlitePool` or `&PgPool`).
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, |$c:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($c) => $body,
+            $crate::db::Db::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Run `$body` with `$c` bound to the transaction's concrete connection (an executor).
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// Pool sizing and timeouts.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it fails with 503.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The PostgreSQL advisory-lock key that serialises start-up migrations ("vereda").
+const MIGRATION_LOCK_KEY: i64 = 0x7665_7265_6461;
+
+impl Db {
+    /// Open a pool for `url` (`sqlite:` or `postgres:`), creating a SQLite file if missing.
+    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Db, sqlx::Error> {
+        match dialect_of(url) {
+            Some(Dialect::Sqlite) => {
+                let opts = sqlite_options(url)?;
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(opts)
+                    .await?;
+                Ok(Db::Sqlite(pool))
+            }
+            Some(Dialect::Postgres) => {
+                let opts = PgConnectOptions::from_str(url)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    // Connect lazily so a process can start (and answer /readyz 503) while
+                    // the database is still down; `migrate` waits for it.
+                    .connect_lazy_with(opts);
+                Ok(Db::Postgres(pool))
+            }
+            None => Err(sqlx::Error::Configuration(
+                "database URL must start with sqlite: or postgres://".into(),
+            )),
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Begin a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so the write lock is
+    /// taken up front and waits on the busy timeout instead of failing mid-transaction with
+    /// "database is locked" when two deferred transactions both try to upgrade.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A cheap round trip, for readiness.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        on_db!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|_| ()))
+    }
+
+    /// Apply our schema and the job queue's, once, even when several processes start together.
+    pub async fn migrate(&self) -> Result<(), sqlx::Error> {
+        match self {
+            Db::Sqlite(pool) => {
+                // SQLite serialises writers itself; each migration runs in its own transaction.
+                our_sqlite_migrator().run(pool).await?;
+                let mut queue = apalis_sqlite::SqliteStorage::<()>::migrations();
+                // apalis records its history in `_sqlx_migrations` by default, which would
+                // collide with ours; give it its own table.
+                queue.dangerous_set_table_name("_apalis_migrations");
+                queue.run(pool).await?;
+                Ok(())
+            }
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(MIGRATION_LOCK_KEY)
+                    .execute(&mut *conn)
+                    .await?;
+                let result = async {
+                    our_postgres_migrator().run(pool).await?;
+                    apalis_postgres::PostgresStorage::<()>::migrations()
+                        .run(pool)
+                        .await?;
+                    Ok::<_, sqlx::Error>(())
+                }
+                .await;
+                let unlock = sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(MIGRATION_LOCK_KEY)
+                    .execute(&mut *conn)
+                    .await;
+                result?;
+                unlock?;
+                Ok(())
+            }
+        }
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, |p| p.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await,
+            Tx::Postgres(t) => t.rollback().await,
+        }
+    }
+}
+
+fn our_sqlite_migrator() -> sqlx::migrate::Migrator {
+    let mut m = sqlx::migrate!("../migrations/sqlite");
+    m.dangerous_set_table_name("_vereda_migrations");
+    m
+}
+
+fn our_postgres_migrator() -> sqlx::migrate::Migrator {
+    let mut m = sqlx::migrate!("../migrations/postgres");
+    m.dangerous_set_table_name("_vereda_migrations");
+    m
+}
+
+/// The dialect a database URL names, if any.
+pub fn dialect_of(url: &str) -> Option<Dialect> {
+    if url.starts_with("sqlite:") {
+        Some(Dialect::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Some(Dialect::Postgres)
+    } else {
+        None
+    }
+}
+
+/// Our SQLite settings, set on every connection of the pool: WAL so readers do not block the
+/// writer, `synchronous=FULL` so a committed peso survives a power cut, foreign keys on, and a
+/// busy timeout so concurrent writers queue instead of failing.
+pub fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30)))
+}
+
+/// True when an error means "the database cannot be reached right now" (as opposed to a bad
+/// query): the API answers these with 503 rather than 500.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    matches!(
+        err,
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::Io(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_)
+            // A connection cut during its handshake surfaces as a protocol error.
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed
+    ) || matches!(err, sqlx::Error::Database(e) if e.code().is_some_and(|c| {
+        // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, too many connections.
+        matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+    }))
+}
+
+/// True when an error is a unique-constraint violation (both dialects).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+}

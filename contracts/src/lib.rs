@@ -1,0 +1,16 @@
+//! The contract between Vereda's parts.
+//!
+//! The default build is pure and I/O-free: ids, roles and boundary newtypes, job payloads and
+//! queue names. The `runtime` feature adds what both processes share at run time:
+//! configuration and the data layer (pools, dialect, migrations).
+
+pub mod identity;
+pub mod jobs;
+pub mod legal;
+pub mod money;
+pub mod time;
+
+#[cfg(feature = "runtime")]
+pub mod config;
+#[cfg(feature = "runtime")]
+pub mod db;

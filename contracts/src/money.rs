@@ -1,0 +1,272 @@
+//! Money in Colombian pesos (DESIGN §4): `Decimal` inside a `Cop` newtype for arithmetic,
+//! integer centavos in the database, decimal strings of pesos in JSON. Rounding is once per
+//! line, to whole pesos, half away from zero.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// An amount of Colombian pesos. May carry fractions during arithmetic; billed and paid
+/// amounts are whole pesos ([`Cop::round_pesos`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Cop(Decimal);
+
+/// Why a money string was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("must be a decimal number of pesos such as \"18500\"")]
+    NotANumber,
+    #[error("must not be negative")]
+    Negative,
+    #[error("must be greater than zero")]
+    Zero,
+    #[error("must be whole pesos (no centavos)")]
+    Fractional,
+    #[error("is too large")]
+    TooLarge,
+}
+
+/// The largest amount accepted from a client: a trillion pesos.
+const MAX_PESOS: i64 = 1_000_000_000_000;
+
+impl Cop {
+    pub const ZERO: Cop = Cop(Decimal::ZERO);
+
+    pub fn new(d: Decimal) -> Cop {
+        Cop(d)
+    }
+
+    pub fn pesos(n: i64) -> Cop {
+        Cop(Decimal::from(n))
+    }
+
+    pub fn amount(self) -> Decimal {
+        self.0
+    }
+
+    /// From integer centavos, as stored in the database.
+    pub fn from_centavos(c: i64) -> Cop {
+        Cop(Decimal::new(c, 2))
+    }
+
+    /// To integer centavos. Amounts are rounded to the centavo first (half away from zero);
+    /// every amount we store is already whole pesos, so this never rounds in practice.
+    pub fn centavos(self) -> i64 {
+        (self.0 * Decimal::ONE_HUNDRED)
+            .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+            .to_i64()
+            .unwrap_or(i64::MAX)
+    }
+
+    /// Rounded to whole pesos, half away from zero (DESIGN §4).
+    pub fn round_pesos(self) -> Cop {
+        Cop(self
+            .0
+            .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero))
+    }
+
+    /// Parse a client's amount: a plain decimal string of whole pesos, positive, no exponent.
+    pub fn parse_whole_pesos(raw: &str) -> Result<Cop, MoneyError> {
+        let s = raw.trim();
+        if s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+        {
+            return Err(MoneyError::NotANumber);
+        }
+        let d = Decimal::from_str(s).map_err(|_| MoneyError::NotANumber)?;
+        if d.is_sign_negative() && !d.is_zero() {
+            return Err(MoneyError::Negative);
+        }
+        if d.is_zero() {
+            return Err(MoneyError::Zero);
+        }
+        if d.fract() != Decimal::ZERO {
+            return Err(MoneyError::Fractional);
+        }
+        if d > Decimal::from(MAX_PESOS) {
+            return Err(MoneyError::TooLarge);
+        }
+        Ok(Cop(d.normalize()))
+    }
+
+    /// Format for people in Colombia: `$ 48.485` (dot for thousands, whole pesos).
+    pub fn to_es_co(self) -> String {
+        let r = self.round_pesos().0;
+        let neg = r.is_sign_negative() && !r.is_zero();
+        let digits = r.abs().trunc().to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push('.');
+            }
+            out.push(c);
+        }
+        format!("{}$ {out}", if neg { "-" } else { "" })
+    }
+}
+
+impl fmt::Display for Cop {
+    /// JSON form: a decimal string of pesos without trailing zeros (`"48485"`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.normalize())
+    }
+}
+
+impl std::ops::Add for Cop {
+    type Output = Cop;
+    fn add(self, o: Cop) -> Cop {
+        Cop(self.0 + o.0)
+    }
+}
+
+impl std::ops::Sub for Cop {
+    type Output = Cop;
+    fn sub(self, o: Cop) -> Cop {
+        Cop(self.0 - o.0)
+    }
+}
+
+impl std::iter::Sum for Cop {
+    fn sum<I: Iterator<Item = Cop>>(iter: I) -> Cop {
+        iter.fold(Cop::ZERO, |a, b| a + b)
+    }
+}
+
+/// Earnings of an hourly assignment: approved seconds × rate per hour ÷ 3600, rounded once
+/// to whole pesos, half away from zero.
+pub fn hourly_earnings(seconds: i64, rate_per_hour: Cop) -> Cop {
+    Cop(Decimal::from(seconds) * rate_per_hour.0 / Decimal::from(3600)).round_pesos()
+}
+
+/// Platform fee of an assignment: earnings × margin, rounded the same way.
+pub fn platform_fee(earnings: Cop, margin: Decimal) -> Cop {
+    Cop(earnings.0 * margin).round_pesos()
+}
+
+/// IVA on an invoice's total fee, rounded once per invoice.
+pub fn vat(total_fee: Cop, vat_rate: Decimal) -> Cop {
+    Cop(total_fee.0 * vat_rate).round_pesos()
+}
+
+/// What one slot of a task costs the company in full: worker pay, platform fee, and the IVA
+/// on that fee (shown before publishing; the invoice rounds IVA once over all its lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotCost {
+    pub work: Cop,
+    pub fee: Cop,
+    pub vat: Cop,
+    pub total: Cop,
+}
+
+pub fn slot_cost(work: Cop, margin: Decimal, vat_rate: Decimal) -> SlotCost {
+    let work = work.round_pesos();
+    let fee = platform_fee(work, margin);
+    let vat = vat(fee, vat_rate);
+    SlotCost {
+        work,
+        fee,
+        vat,
+        total: work + fee + vat,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rust_decimal_macros::dec;
+
+    /// DESIGN §4's worked example: 18,500 COP/h, entries of 1:20:10 and 1:17:05.
+    #[test]
+    fn the_worked_example() {
+        let seconds = (3600 + 20 * 60 + 10) + (3600 + 17 * 60 + 5);
+        assert_eq!(seconds, 9435);
+        let earnings = hourly_earnings(seconds, Cop::pesos(18_500));
+        assert_eq!(earnings, Cop::pesos(48_485));
+        let fee = platform_fee(earnings, dec!(0.20));
+        assert_eq!(fee, Cop::pesos(9_697));
+        let iva = vat(fee, dec!(0.19));
+        assert_eq!(iva, Cop::pesos(1_842));
+        assert_eq!(earnings + fee + iva, Cop::pesos(60_024));
+        assert_eq!(earnings.to_string(), "48485");
+        assert_eq!((earnings + fee + iva).to_es_co(), "$ 60.024");
+    }
+
+    #[test]
+    fn rounding_is_half_away_from_zero() {
+        assert_eq!(Cop::new(dec!(0.5)).round_pesos(), Cop::pesos(1));
+        assert_eq!(Cop::new(dec!(-0.5)).round_pesos(), Cop::pesos(-1));
+        assert_eq!(Cop::new(dec!(2.4999)).round_pesos(), Cop::pesos(2));
+        // 1800 s at 1 COP/h is exactly half a peso.
+        assert_eq!(hourly_earnings(1800, Cop::pesos(1)), Cop::pesos(1));
+    }
+
+    #[test]
+    fn client_amounts() {
+        assert_eq!(Cop::parse_whole_pesos("18500").unwrap(), Cop::pesos(18_500));
+        assert_eq!(
+            Cop::parse_whole_pesos("18500.00").unwrap(),
+            Cop::pesos(18_500)
+        );
+        assert_eq!(
+            Cop::parse_whole_pesos("18500.5"),
+            Err(MoneyError::Fractional)
+        );
+        assert_eq!(Cop::parse_whole_pesos("-1"), Err(MoneyError::Negative));
+        assert_eq!(Cop::parse_whole_pesos("0"), Err(MoneyError::Zero));
+        assert_eq!(Cop::parse_whole_pesos("1e5"), Err(MoneyError::NotANumber));
+        assert_eq!(Cop::parse_whole_pesos("１２"), Err(MoneyError::NotANumber));
+        assert_eq!(
+            Cop::parse_whole_pesos("99999999999999999999999"),
+            Err(MoneyError::TooLarge)
+        );
+        assert_eq!(
+            Cop::parse_whole_pesos("9".repeat(40).as_str()),
+            Err(MoneyError::NotANumber)
+        );
+        assert_eq!(
+            Cop::parse_whole_pesos("10000000000000"),
+            Err(MoneyError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn colombian_format() {
+        assert_eq!(Cop::pesos(0).to_es_co(), "$ 0");
+        assert_eq!(Cop::pesos(999).to_es_co(), "$ 999");
+        assert_eq!(Cop::pesos(1_750_905).to_es_co(), "$ 1.750.905");
+        assert_eq!(Cop::pesos(-48_485).to_es_co(), "-$ 48.485");
+    }
+
+    proptest! {
+        #[test]
+        fn centavos_round_trip(c in -1_000_000_000_000i64..1_000_000_000_000) {
+            prop_assert_eq!(Cop::from_centavos(c).centavos(), c);
+        }
+
+        #[test]
+        fn earnings_are_whole_and_within_half_a_peso(seconds in 0i64..100_000, rate in 1i64..500_000) {
+            let e = hourly_earnings(seconds, Cop::pesos(rate));
+            prop_assert_eq!(e.amount().fract(), Decimal::ZERO);
+            let exact = Decimal::from(seconds) * Decimal::from(rate) / Decimal::from(3600);
+            prop_assert!((e.amount() - exact).abs() <= dec!(0.5));
+        }
+
+        #[test]
+        fn earnings_grow_with_time(a in 0i64..50_000, b in 0i64..50_000, rate in 1i64..200_000) {
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            prop_assert!(hourly_earnings(lo, Cop::pesos(rate)) <= hourly_earnings(hi, Cop::pesos(rate)));
+        }
+
+        #[test]
+        fn a_slot_total_adds_up(work in 1i64..10_000_000, margin_bp in 0i64..5000) {
+            let margin = Decimal::new(margin_bp, 4);
+            let c = slot_cost(Cop::pesos(work), margin, dec!(0.19));
+            prop_assert_eq!(c.total, c.work + c.fee + c.vat);
+        }
+    }
+}

@@ -1,0 +1,446 @@
+//! Black-box test harness: [`spawn_app`] starts the real product (API and in-process worker)
+//! on a random port against a fresh database — a SQLite file in a temporary folder, or, when
+//! `VEREDA_TEST_POSTGRES_URL` is set, a new PostgreSQL database that is dropped afterwards —
+//! and tests talk HTTP to it.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+use vereda_api::startup::{Application, RunOptions};
+use vereda_contracts::config::{Secret, Settings};
+use vereda_contracts::db::Db;
+
+pub mod proxy;
+
+pub const ADMIN_EMAIL: &str = "admin@vereda.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const PASSWORD: &str = "a-good-long-password";
+
+/// Where this test run's databases live.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("VEREDA_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// A fresh database for one test; dropped (PostgreSQL) or deleted (SQLite) with this value.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let dir = tempfile::Builder::new()
+            .prefix("vereda-test-")
+            .tempdir()
+            .expect("temp dir");
+        match postgres_admin_url() {
+            Some(admin) => {
+                let name = format!("vereda_t_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .expect("connect to VEREDA_TEST_POSTGRES_URL");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                TestDb {
+                    url: with_database(&admin, &name),
+                    pg_name: Some(name),
+                    dir,
+                }
+            }
+            None => {
+                let url = format!("sqlite:{}", dir.path().join("vereda.db").display());
+                TestDb {
+                    url,
+                    pg_name: None,
+                    dir,
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg_name.is_some()
+    }
+
+    /// Settings for an app on this database, with the test admin's credentials.
+    pub fn settings(&self) -> Settings {
+        let mut s = Settings::for_database(&self.url, self.dir.path()).expect("test settings");
+        s.admin_email = Some(ADMIN_EMAIL.to_string());
+        s.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+        s
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (Some(name), Some(admin)) = (self.pg_name.take(), postgres_admin_url()) else {
+            return;
+        };
+        // Drop runs inside the test's runtime; use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Replace the database name in a PostgreSQL URL.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+/// A running app.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub first_admin_created: bool,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    // Last, so the database outlives the server's connections to it.
+    pub test_db: Option<TestDb>,
+}
+
+/// Start the whole product on a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let test_db = TestDb::new().await;
+    let settings = test_db.settings();
+    let mut app = spawn_with(settings).await;
+    app.test_db = Some(test_db);
+    app
+}
+
+/// Start the product with given settings (e.g. on an existing database).
+pub async fn spawn_with(settings: Settings) -> TestApp {
+    let app = Application::build(settings, RunOptions { with_worker: true })
+        .await
+        .expect("app builds");
+    let base = app.base_url();
+    let db = app.db().clone();
+    let first_admin_created = app.first_admin.is_some();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client"),
+        db,
+        first_admin_created,
+        stop: Some(stop),
+        task: Some(task),
+        test_db: None,
+    }
+}
+
+/// An HTTP answer, body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    /// The problem `code` of an error answer.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+    pub fn field(&self) -> &str {
+        self.body["field"].as_str().unwrap_or("")
+    }
+    /// Assert an RFC 9457 problem with this status, and return self.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "expected {status}, got {}: {}",
+            self.status, self.text
+        );
+        assert!(
+            self.content_type.starts_with("application/problem+json"),
+            "not problem+json: {} {}",
+            self.content_type,
+            self.text
+        );
+        for key in ["type", "title", "status", "detail", "code"] {
+            assert!(
+                !self.body[key].is_null(),
+                "problem without {key}: {}",
+                self.text
+            );
+        }
+        assert_eq!(self.body["status"], status);
+        self
+    }
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "expected {status}, got {}: {}",
+            self.status, self.text
+        );
+        &self.body
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            content_type,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    fn with_token(req: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
+        match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(Self::with_token(self.client.get(self.url(path)), token))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.send(Self::with_token(
+            self.client.post(self.url(path)).json(&body),
+            token,
+        ))
+        .await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.send(Self::with_token(
+            self.client.patch(self.url(path)).json(&body),
+            token,
+        ))
+        .await
+    }
+
+    /// POST raw bytes with a content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Resp {
+        let req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body);
+        self.send(Self::with_token(req, token)).await
+    }
+
+    /// Sign in and return the token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let r = self
+            .post(
+                "/v1/auth/login",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await;
+        r.ok(200)["token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// Create a finance user; returns its token.
+    pub async fn finance_token(&self, admin: &str) -> String {
+        let email = format!("finance-{}@vereda.test", short_id());
+        self.post(
+            "/v1/staff",
+            Some(admin),
+            json!({"name": "Carolina Finanzas", "email": email, "password": PASSWORD, "role": "finance"}),
+        )
+        .await
+        .ok(201);
+        self.login(&email, PASSWORD).await
+    }
+
+    /// Create a company with its owner; returns (company id, owner token).
+    pub async fn company(&self, admin: &str, name: &str) -> (String, String) {
+        let email = format!("owner-{}@empresa.test", short_id());
+        let body = self
+            .post(
+                "/v1/companies",
+                Some(admin),
+                json!({
+                    "name": name,
+                    "nit": random_nit(),
+                    "billing_email": format!("facturas-{}@empresa.test", short_id()),
+                    "owner": {"name": "Andrés Operaciones", "email": email, "password": PASSWORD}
+                }),
+            )
+            .await;
+        let id = body.ok(201)["id"].as_str().unwrap().to_string();
+        (id, self.login(&email, PASSWORD).await)
+    }
+
+    /// Add a reviewer to a company; returns the reviewer's token.
+    pub async fn reviewer(&self, owner: &str, company_id: &str) -> String {
+        let email = format!("reviewer-{}@empresa.test", short_id());
+        self.post(
+            &format!("/v1/companies/{company_id}/members"),
+            Some(owner),
+            json!({"name": "Marta Revisora", "email": email, "password": PASSWORD, "member_role": "reviewer"}),
+        )
+        .await
+        .ok(201);
+        self.login(&email, PASSWORD).await
+    }
+
+    /// Create a worker with these skills; returns (worker id, token).
+    pub async fn worker(&self, admin: &str, skills: &[&str]) -> (String, String) {
+        let email = format!("worker-{}@correo.test", short_id());
+        let body = self
+            .post(
+                "/v1/workers",
+                Some(admin),
+                json!({
+                    "name": "Luz Teletrabajadora",
+                    "email": email,
+                    "password": PASSWORD,
+                    "municipality": "Chaparral",
+                    "department": "Tolima",
+                    "skills": skills,
+                    "payout_method": {"kind": "nequi", "phone": "3105551234"},
+                    "document_id": "1012345678",
+                }),
+            )
+            .await;
+        let id = body.ok(201)["id"].as_str().unwrap().to_string();
+        (id, self.login(&email, PASSWORD).await)
+    }
+
+    /// Stop the server and worker, and return the database so another app can use it.
+    pub async fn stop(mut self) -> Option<TestDb> {
+        self.shutdown().await;
+        self.test_db.take()
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub fn short_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_string()
+}
+
+/// A random valid NIT (9 digits and the right check digit).
+pub fn random_nit() -> String {
+    let n = u64::from_str_radix(&short_id()[..8], 16).unwrap() % 100_000_000 + 800_000_000;
+    let digits = n.to_string();
+    format!(
+        "{digits}-{}",
+        vereda_contracts::identity::nit_check_digit(&digits)
+    )
+}
+
+/// SHA-256 hex, as the server stores tokens.
+pub fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+/// Poll `check` until it returns Some or `timeout` passes.
+pub async fn eventually<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Parse a URL's port, for the proxy.
+pub fn port_of(url: &str) -> Option<u16> {
+    let after = url.split("://").nth(1)?;
+    let hostport = after.split(['/', '?']).next()?;
+    let hostport = hostport.rsplit('@').next()?;
+    hostport
+        .rsplit_once(':')
+        .and_then(|(_, p)| u16::from_str(p).ok())
+}

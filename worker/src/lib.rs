@@ -1,0 +1,190 @@
+//! Vereda's background jobs, on apalis 1.0.
+//!
+//! [`run`] starts every job worker on the queue tables of the database it is given and runs
+//! them until told to stop. The API process runs it in-process (the embedded default); the
+//! `vereda-worker` binary runs it alone, as many times as wanted, on PostgreSQL.
+//!
+//! Jobs carry ids, never truth, and every handler is idempotent: the queue delivers at least
+//! once. [`queue`] is how other code puts jobs on the queue and asks how they went.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use apalis::layers::retry::backoff::{ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
+use apalis::layers::retry::{BackoffRetryPolicy, HasherRng};
+use apalis::prelude::*;
+use apalis_cron::CronScheduler;
+use vereda_contracts::config::Settings;
+use vereda_contracts::db::Db;
+use vereda_contracts::jobs::Housekeeping;
+use vereda_contracts::time::BOGOTA;
+
+pub mod housekeeping;
+pub mod queue;
+pub mod schedule;
+
+/// In-process retries after a failed run, spaced by exponential backoff (2 s doubling, at most
+/// a minute, with jitter). A job gets `RETRIES + 1` runs in all ([`queue::MAX_ATTEMPTS`]).
+pub const RETRIES: usize = 4;
+/// One run of a job longer than this is failed (and retried).
+pub const JOB_TIMEOUT: Duration = Duration::from_secs(120);
+/// After shutdown is asked for, running jobs get this long to finish.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Jobs one worker runs at once.
+const CONCURRENCY: usize = 4;
+/// Idle workers look for new jobs every second at first, backing off to every 5 s. (apalis
+/// would otherwise look only on its 30 s heartbeat.)
+const POLL_EVERY: Duration = Duration::from_secs(1);
+const POLL_AT_MOST_EVERY: Duration = Duration::from_secs(5);
+
+/// Run all job workers on `db` until `shutdown` resolves, then stop them, giving running jobs
+/// up to [`SHUTDOWN_TIMEOUT`] to finish. Does not migrate: call `db.migrate()` first.
+///
+/// On SQLite the queue uses the pool in `db` itself, so it runs with our pragmas (WAL,
+/// `synchronous=FULL`, busy timeout, foreign keys). apalis's `SqliteStorage::setup` is never
+/// called: it would switch the pool to `synchronous=OFF`. A second pool on the same file
+/// would buy nothing (SQLite has one writer at a time anyway) and would cost a second set of
+/// connections to keep configured alike.
+pub async fn run(
+    db: Db,
+    settings: Arc<Settings>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    // Worker names must be unique across processes (apalis registers each by name and
+    // refuses a name that is alive elsewhere), and across restarts within this process.
+    let instance = ulid::Ulid::generate().to_string().to_lowercase();
+    tracing::info!(dialect = ?settings.dialect, %instance, "job workers starting");
+
+    let monitor = Monitor::new()
+        .shutdown_timeout(SHUTDOWN_TIMEOUT)
+        // A worker stops for good when its backend fails (say the database went away for a
+        // moment). Start it again, after a pause that grows with the restarts.
+        .should_restart(|worker, error| {
+            if worker.is_shutting_down() {
+                return false;
+            }
+            tracing::warn!(worker = worker.name(), %error, "job worker failed; restarting");
+            true
+        });
+
+    let monitor = register_queue_workers(monitor, &db, &instance);
+
+    // The clock for periodic jobs: it only pushes jobs, so it needs no storage of its own.
+    let clock_db = db.clone();
+    let clock_instance = instance.clone();
+    let monitor = monitor.register(move |restarts| {
+        let clock = CronScheduler::new(schedule::housekeeping_schedule()).with_timezone(BOGOTA);
+        WorkerBuilder::new(format!("clock@{clock_instance}#{restarts}"))
+            .backend(paused(clock, restarts))
+            .data(clock_db.clone())
+            .retry(retry_policy())
+            .timeout(JOB_TIMEOUT)
+            .enable_tracing()
+            .catch_panic()
+            .build(schedule::on_housekeeping_tick)
+    });
+
+    let asked = Arc::new(AtomicBool::new(false));
+    let asked_in_signal = asked.clone();
+    let signal = async move {
+        shutdown.await;
+        asked_in_signal.store(true, Ordering::SeqCst);
+        tracing::info!("job workers stopping");
+        Ok(())
+    };
+    monitor.run_with_signal(signal).await?;
+    if !asked.load(Ordering::SeqCst) {
+        anyhow::bail!("job workers stopped before shutdown was asked for");
+    }
+    tracing::info!("job workers stopped");
+    Ok(())
+}
+
+/// One worker per queue, on the storage of the dialect at hand. Each storage names its queue
+/// explicitly: apalis would otherwise use the Rust type's path, which moves with the code.
+fn register_queue_workers(monitor: Monitor, db: &Db, instance: &str) -> Monitor {
+    // The same chain of layers for every job worker, outermost first: data, concurrency
+    // limit, retries, then per-run timeout, tracing, and panics turned into errors
+    // (the order apalis checks for at start-up).
+    macro_rules! job_worker {
+        ($name:expr, $backend:expr, $db:expr, $handler:expr) => {
+            WorkerBuilder::new($name)
+                .backend($backend)
+                .data($db)
+                .concurrency(CONCURRENCY)
+                .retry(retry_policy())
+                .timeout(JOB_TIMEOUT)
+                .enable_tracing()
+                .catch_panic()
+                .build($handler)
+        };
+    }
+
+    let instance = instance.to_string();
+    let name = move |queue: &str, restarts: usize| format!("{queue}@{instance}#{restarts}");
+    match db {
+        Db::Sqlite(pool) => {
+            let (pool, db, name) = (pool.clone(), db.clone(), name.clone());
+            monitor.register(move |restarts| {
+                let config = apalis_sqlite::Config::default().queue(Housekeeping::QUEUE);
+                let storage = apalis_sqlite::SqliteStorage::<Housekeeping>::new(&pool)
+                    .with_config(config)
+                    .poll_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY));
+                job_worker!(
+                    name(Housekeeping::QUEUE, restarts),
+                    paused(storage, restarts),
+                    db.clone(),
+                    housekeeping::run
+                )
+            })
+        }
+        Db::Postgres(pool) => {
+            let (pool, db, name) = (pool.clone(), db.clone(), name.clone());
+            monitor.register(move |restarts| {
+                let config = apalis_postgres::Config::default().queue(Housekeeping::QUEUE);
+                let storage = apalis_postgres::PostgresStorage::<Housekeeping>::new(&pool)
+                    .with_config(config)
+                    .poll_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY));
+                job_worker!(
+                    name(Housekeeping::QUEUE, restarts),
+                    paused(storage, restarts),
+                    db.clone(),
+                    housekeeping::run
+                )
+            })
+        }
+    }
+}
+
+/// Exponential backoff between in-process retries.
+fn retry_policy() -> BackoffRetryPolicy<ExponentialBackoff> {
+    let backoff = ExponentialBackoffMaker::new(
+        Duration::from_secs(2),
+        Duration::from_secs(60),
+        0.5,
+        HasherRng::default(),
+    )
+    .expect("constant backoff settings are valid")
+    .make_backoff();
+    RetryPolicy::retries(RETRIES).with_backoff(backoff)
+}
+
+/// A restarted worker waits before touching its backend again (2 s per restart so far, at most
+/// 30 s), so a database that is down is not hammered in a tight loop.
+fn paused<B>(
+    backend: B,
+    restarts: usize,
+) -> apalis_core::backend::ext::lifecycle::BeforeStart<B, B::Error>
+where
+    B: Backend,
+{
+    let pause = Duration::from_secs((restarts as u64 * 2).min(30));
+    backend.before_start(move |_| async move {
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
+        Ok(())
+    })
+}

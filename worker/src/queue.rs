@@ -1,0 +1,288 @@
+//! Putting jobs on the queue and asking how they went, on either database.
+//!
+//! The queue lives in apalis's own tables (SQLite `Jobs`, PostgreSQL `apalis.jobs`), in the same
+//! database as our facts, so a fact and the job that follows from it can commit together:
+//! [`push_in_tx`] writes the job inside the caller's transaction with apalis's own
+//! `queries::push_tasks`, never through a second connection.
+//!
+//! Idempotency keys are unique per queue for as long as apalis keeps the job row: pushing a
+//! key that is already there adds nothing and answers the id of the job that has it.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use apalis_core::task::builder::TaskBuilder;
+use apalis_core::task::task_id::TaskId;
+use serde::Serialize;
+use ulid::Ulid;
+use vereda_contracts::db::{Db, Tx, is_unique_violation};
+
+/// How often a job is tried in all before it is given up as failed: the first run plus the
+/// in-process retries of the worker (see `crate::RETRIES`). Sweeps pick up what fails for good.
+pub const MAX_ATTEMPTS: usize = crate::RETRIES + 1;
+
+/// Push one job onto `queue` inside the caller's transaction; it becomes visible to workers
+/// when (and only if) the transaction commits. Returns the job's id, or, when
+/// `idempotency_key` is already taken on this queue, the id of the job that holds it.
+pub async fn push_in_tx<T: Serialize>(
+    tx: &mut Tx,
+    queue: &str,
+    payload: &T,
+    run_after: Option<Duration>,
+    idempotency_key: Option<&str>,
+) -> anyhow::Result<String> {
+    let args = serde_json::to_vec(payload).context("encoding job payload")?;
+    let id = Ulid::generate();
+    let mut task = TaskBuilder::new(args)
+        .task_id(TaskId::from_ulid(id))
+        .max_attempts(MAX_ATTEMPTS);
+    if let Some(delay) = run_after {
+        task = task.run_at_timestamp(unix_now() + delay.as_secs());
+    }
+    if let Some(key) = idempotency_key {
+        task = task.idempotency_key(key);
+    }
+    let task = task.build();
+
+    match tx {
+        Tx::Sqlite(t) => {
+            // apalis-sqlite inserts with ON CONFLICT (job_type, idempotency_key) DO NOTHING,
+            // so a duplicate key is silently skipped; look up whose job it is afterwards.
+            apalis_sqlite::queries::push_tasks(&mut **t, queue, &[task])
+                .await
+                .with_context(|| format!("pushing a job on {queue}"))?;
+            if let Some(key) = idempotency_key {
+                return find_sqlite(t, queue, key).await;
+            }
+        }
+        Tx::Postgres(t) => {
+            // apalis-postgres has no ON CONFLICT: a duplicate key is a unique violation, which
+            // would abort the caller's whole transaction. So: answer an existing job without
+            // inserting, and guard the insert with a savepoint for the race where another
+            // transaction commits the same key between our look-up and our insert.
+            if let Some(key) = idempotency_key
+                && let Some(existing) = find_postgres(t, queue, key).await?
+            {
+                return Ok(existing);
+            }
+            sqlx::query("SAVEPOINT vereda_push")
+                .execute(&mut **t)
+                .await?;
+            let pushed = apalis_postgres::queries::push_tasks(&mut **t, queue, vec![task]).await;
+            match (pushed, idempotency_key) {
+                (Ok(()), _) => {
+                    sqlx::query("RELEASE SAVEPOINT vereda_push")
+                        .execute(&mut **t)
+                        .await?;
+                }
+                (Err(apalis_postgres::Error::Database(e)), Some(key))
+                    if is_unique_violation(&e) =>
+                {
+                    sqlx::query("ROLLBACK TO SAVEPOINT vereda_push")
+                        .execute(&mut **t)
+                        .await?;
+                    return find_postgres(t, queue, key)
+                        .await?
+                        .with_context(|| format!("job with key {key:?} on {queue} vanished"));
+                }
+                (Err(e), _) => {
+                    return Err(e).with_context(|| format!("pushing a job on {queue}"));
+                }
+            }
+        }
+    }
+    Ok(id.to_string())
+}
+
+/// Push one job in a transaction of its own, for callers that have no fact to commit with it.
+pub async fn push<T: Serialize>(
+    db: &Db,
+    queue: &str,
+    payload: &T,
+    run_after: Option<Duration>,
+    idempotency_key: Option<&str>,
+) -> anyhow::Result<String> {
+    let mut tx = db.begin().await?;
+    let id = push_in_tx(&mut tx, queue, payload, run_after, idempotency_key).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn find_sqlite(
+    t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    queue: &str,
+    key: &str,
+) -> anyhow::Result<String> {
+    sqlx::query_scalar("SELECT id FROM Jobs WHERE job_type = $1 AND idempotency_key = $2")
+        .bind(queue)
+        .bind(key)
+        .fetch_one(&mut **t)
+        .await
+        .with_context(|| format!("looking up job with key {key:?} on {queue}"))
+}
+
+async fn find_postgres(
+    t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    queue: &str,
+    key: &str,
+) -> anyhow::Result<Option<String>> {
+    sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = $1 AND idempotency_key = $2")
+        .bind(queue)
+        .bind(key)
+        .fetch_optional(&mut **t)
+        .await
+        .with_context(|| format!("looking up job with key {key:?} on {queue}"))
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Where a job stands, in the words the API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting to run: new, claimed by a worker but not started, or failed with attempts left.
+    Queued,
+    Running,
+    Succeeded,
+    /// Failed with no attempts left, or killed.
+    Failed,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+        }
+    }
+}
+
+/// One job as apalis recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobStatus {
+    pub id: String,
+    /// The queue name (apalis's `job_type` column).
+    pub queue: String,
+    pub state: JobState,
+    /// Runs started so far (apalis's `attempts`), and how many are allowed.
+    pub attempts: i64,
+    pub max_attempts: i64,
+    /// What the last successful run returned (the handler's output as JSON).
+    pub result: Option<serde_json::Value>,
+    /// The error message of the last failed run, if the last run failed.
+    pub last_error: Option<String>,
+    /// Unix seconds: when the job is (or was) due, and when its last run ended.
+    pub run_at: i64,
+    pub done_at: Option<i64>,
+}
+
+type JobRow = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    i64,
+    Option<i64>,
+);
+
+/// Look a job up by id in apalis's table. `None` when there is no such job (or apalis has
+/// vacuumed it away).
+pub async fn job_status(db: &Db, task_id: &str) -> anyhow::Result<Option<JobStatus>> {
+    let row: Option<JobRow> =
+        match db {
+            Db::Sqlite(p) => sqlx::query_as(
+                "SELECT id, job_type, status, attempts, max_attempts, last_result, run_at, done_at \
+                 FROM Jobs WHERE id = $1",
+            )
+            .bind(task_id)
+            .fetch_optional(p)
+            .await?,
+            Db::Postgres(p) => {
+                // Timestamps are timestamptz and the result is jsonb here; bring both to the
+                // SQLite shapes (Unix seconds, JSON text).
+                sqlx::query_as(
+                    "SELECT id, job_type, status, attempts::bigint, max_attempts::bigint, \
+                 last_result::text, extract(epoch FROM run_at)::bigint, \
+                 extract(epoch FROM done_at)::bigint \
+                 FROM apalis.jobs WHERE id = $1",
+                )
+                .bind(task_id)
+                .fetch_optional(p)
+                .await?
+            }
+        };
+    let Some((id, queue, status, attempts, max_attempts, last_result, run_at, done_at)) = row
+    else {
+        return Ok(None);
+    };
+    let state = match status.as_str() {
+        "Pending" | "Queued" => JobState::Queued,
+        "Running" => JobState::Running,
+        "Done" => JobState::Succeeded,
+        // apalis fetches a failed job again while it has attempts left.
+        "Failed" if attempts < max_attempts => JobState::Queued,
+        "Failed" | "Killed" => JobState::Failed,
+        other => anyhow::bail!("job {id} has a status apalis never writes: {other:?}"),
+    };
+    let (result, last_error) = split_result(last_result.as_deref());
+    Ok(Some(JobStatus {
+        id,
+        queue,
+        state,
+        attempts,
+        max_attempts,
+        result,
+        last_error,
+        run_at,
+        done_at,
+    }))
+}
+
+/// apalis stores a run's outcome as a serialised `Result`: `{"Ok": <output>}` or
+/// `{"Err": "<message>"}`. Anything else is kept as an error text, so nothing is hidden.
+fn split_result(raw: Option<&str>) -> (Option<serde_json::Value>, Option<String>) {
+    let Some(raw) = raw else {
+        return (None, None);
+    };
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::Object(mut m)) if m.len() == 1 => {
+            if let Some(ok) = m.remove("Ok") {
+                return (Some(ok), None);
+            }
+            match m.remove("Err") {
+                Some(serde_json::Value::String(e)) => (None, Some(e)),
+                Some(other) => (None, Some(other.to_string())),
+                None => (None, Some(raw.to_string())),
+            }
+        }
+        _ => (None, Some(raw.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_split_into_output_and_error() {
+        let (ok, err) = split_result(Some(r#"{"Ok":{"tokens_deleted":2}}"#));
+        assert_eq!(ok, Some(serde_json::json!({"tokens_deleted": 2})));
+        assert_eq!(err, None);
+
+        let (ok, err) = split_result(Some(r#"{"Err":"database is locked"}"#));
+        assert_eq!(ok, None);
+        assert_eq!(err.as_deref(), Some("database is locked"));
+
+        assert_eq!(split_result(None), (None, None));
+        assert_eq!(split_result(Some("garbage")).1.as_deref(), Some("garbage"));
+    }
+}

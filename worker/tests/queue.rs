@@ -1,0 +1,375 @@
+//! The queue end to end, on a real database: push jobs (inside a caller's transaction, by
+//! key, delayed), run the real worker monitor, and watch the housekeeping job do its work.
+//! Runs on a fresh SQLite file, and on a throw-away PostgreSQL database when
+//! `VEREDA_TEST_POSTGRES_URL` names a server (e.g. postgres://postgres@127.0.0.1:5432/postgres).
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use vereda_contracts::config::Settings;
+use vereda_contracts::db::{Db, PoolSettings};
+use vereda_contracts::jobs::Housekeeping;
+use vereda_contracts::on_db;
+use vereda_contracts::time::{now, unix};
+use vereda_worker::queue::{self, JobState, JobStatus};
+use vereda_worker::schedule;
+
+const DAY: i64 = 24 * 3600;
+const PATIENCE: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn housekeeping_runs_from_the_queue_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("vereda.db").display());
+    let db = Db::connect(&url, &PoolSettings::default()).await.unwrap();
+    scenario(db.clone(), &url, dir.path()).await;
+
+    // The queue ran on our pool without touching its pragmas (apalis's `setup` would have
+    // set synchronous=OFF). Hold several connections at once so more than one is checked.
+    let Db::Sqlite(pool) = &db else {
+        unreachable!()
+    };
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut conn = pool.acquire().await.unwrap();
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(sync, 2, "PRAGMA synchronous must stay FULL (2)");
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(journal, "wal");
+        held.push(conn);
+    }
+    drop(held);
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn housekeeping_runs_from_the_queue_on_postgres() {
+    let Ok(admin_url) = std::env::var("VEREDA_TEST_POSTGRES_URL") else {
+        println!("skipped: VEREDA_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let name = format!("vereda_wt_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+    // The name is ours (a UUID), not input: safe to splice.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&admin)
+        .await
+        .unwrap();
+
+    let url = with_database(&admin_url, &name);
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = std::panic::AssertUnwindSafe(async {
+        let db = Db::connect(&url, &PoolSettings::default()).await.unwrap();
+        scenario(db.clone(), &url, dir.path()).await;
+        db.close().await;
+    })
+    .catch_unwind()
+    .await;
+
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
+    admin.close().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// The same story on either database.
+async fn scenario(db: Db, url: &str, data_dir: &Path) {
+    db.migrate().await.unwrap();
+    let t = unix(now());
+    seed(&db, t).await;
+
+    let settings = Arc::new(Settings::for_database(url, data_dir).unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let monitor = tokio::spawn(vereda_worker::run(db.clone(), settings, async move {
+        let _ = stopped.await;
+    }));
+
+    // A fact and its job commit together: the token is inserted in the same transaction.
+    let mut tx = db.begin().await.unwrap();
+    vereda_contracts::on_tx!(&mut tx, |c| sqlx::query(
+        "INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at) \
+         VALUES ('expired-in-tx', 'u1', $1, $2)"
+    )
+    .bind(t - 4 * DAY)
+    .bind(t - 3 * DAY)
+    .execute(c)
+    .await
+    .unwrap()
+    .rows_affected());
+    let first = queue::push_in_tx(
+        &mut tx,
+        Housekeeping::QUEUE,
+        &Housekeeping::default(),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    // A push whose transaction rolls back leaves no job behind.
+    let mut tx = db.begin().await.unwrap();
+    let ghost = queue::push_in_tx(
+        &mut tx,
+        Housekeeping::QUEUE,
+        &Housekeeping::default(),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(queue::job_status(&db, &ghost).await.unwrap(), None);
+
+    let done = wait_until_finished(&db, &first).await;
+    assert_eq!(done.state, JobState::Succeeded, "{done:?}");
+    assert_eq!(done.queue, Housekeeping::QUEUE);
+    assert_eq!(done.attempts, 1, "{done:?}");
+    assert_eq!(done.max_attempts, queue::MAX_ATTEMPTS as i64);
+    assert_eq!(done.last_error, None);
+    assert_eq!(
+        done.result,
+        Some(serde_json::json!({"tokens_deleted": 3, "throttle_rows_deleted": 2})),
+        "{done:?}"
+    );
+    assert!(done.done_at.is_some());
+    assert_remaining(&db).await;
+
+    // Pushing the same job again is harmless: without a key it runs again and deletes
+    // nothing more; with a key it is queued once, however often it is pushed (this is how
+    // every worker process's cron clock can push the same tick).
+    let again = queue::push(
+        &db,
+        Housekeeping::QUEUE,
+        &Housekeeping::default(),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let tick = (t as u64 / 600) * 600;
+    let by_tick = schedule::enqueue_housekeeping(&db, tick).await.unwrap();
+    let by_tick_again = schedule::enqueue_housekeeping(&db, tick).await.unwrap();
+    assert_eq!(by_tick, by_tick_again);
+    assert_eq!(jobs_with_key(&db, &schedule::tick_key(tick)).await, 1);
+
+    // Two transactions racing to push one key: the second waits for the first to commit
+    // (PostgreSQL: on the unique index; SQLite: on the write lock), then answers the first's
+    // job, and its own transaction stays usable and commits.
+    let mut first_tx = db.begin().await.unwrap();
+    let winner = queue::push_in_tx(
+        &mut first_tx,
+        Housekeeping::QUEUE,
+        &Housekeeping::default(),
+        None,
+        Some("race"),
+    )
+    .await
+    .unwrap();
+    let db2 = db.clone();
+    let racer = tokio::spawn(async move {
+        let mut tx = db2.begin().await.unwrap();
+        let id = queue::push_in_tx(
+            &mut tx,
+            Housekeeping::QUEUE,
+            &Housekeeping::default(),
+            None,
+            Some("race"),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        id
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    first_tx.commit().await.unwrap();
+    let loser = within(PATIENCE, racer).await.unwrap().unwrap();
+    assert_eq!(winner, loser);
+    assert_eq!(jobs_with_key(&db, "race").await, 1);
+
+    for id in [&again, &by_tick, &winner] {
+        let done = wait_until_finished(&db, id).await;
+        assert_eq!(done.state, JobState::Succeeded, "{done:?}");
+        assert_eq!(
+            done.result,
+            Some(serde_json::json!({"tokens_deleted": 0, "throttle_rows_deleted": 0}))
+        );
+    }
+    // Once its job has run, the key still answers the same job rather than queueing anew.
+    assert_eq!(
+        schedule::enqueue_housekeeping(&db, tick).await.unwrap(),
+        by_tick
+    );
+    assert_remaining(&db).await;
+
+    // A delayed job waits.
+    let later = queue::push(
+        &db,
+        Housekeeping::QUEUE,
+        &Housekeeping::default(),
+        Some(Duration::from_secs(3600)),
+        None,
+    )
+    .await
+    .unwrap();
+    let waiting = queue::job_status(&db, &later).await.unwrap().unwrap();
+    assert_eq!(waiting.state, JobState::Queued);
+    assert_eq!(waiting.attempts, 0);
+    assert!(waiting.run_at >= t + 3600, "{waiting:?}");
+
+    assert_eq!(
+        queue::job_status(&db, "01ARZ3NDEKTSV4RRFFQ69G5FAV")
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Shutdown is prompt and clean.
+    stop.send(()).unwrap();
+    let ran = tokio::time::timeout(PATIENCE, monitor)
+        .await
+        .expect("the monitor stops within its shutdown timeout")
+        .unwrap();
+    ran.unwrap();
+}
+
+/// A user with tokens and throttle rows of every kind, relative to `t`.
+async fn seed(db: &Db, t: i64) {
+    on_db!(db, |p| {
+        sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at) \
+             VALUES ('u1', 'admin@example.co', 'Admin', 'x', 'admin', $1, $1)",
+        )
+        .bind(t)
+        .execute(p)
+        .await
+        .unwrap();
+        // (hash, expires_at, revoked_at)
+        let tokens = [
+            ("expired", t - 2 * DAY, None),
+            ("revoked-long-ago", t + DAY, Some(t - 2 * DAY)),
+            ("expired-recently", t - 3600, None),
+            ("revoked-recently", t + DAY, Some(t - 3600)),
+            ("fresh", t + DAY, None),
+        ];
+        for (hash, expires_at, revoked_at) in tokens {
+            sqlx::query(
+                "INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at, revoked_at) \
+                 VALUES ($1, 'u1', $2, $3, $4)",
+            )
+            .bind(hash)
+            .bind(t - 3 * DAY)
+            .bind(expires_at)
+            .bind(revoked_at)
+            .execute(p)
+            .await
+            .unwrap();
+        }
+        // (email hash, window_start, locked_until)
+        let throttle = [
+            ("stale", t - 2 * DAY, None),
+            ("stale-lock-expired", t - 2 * DAY, Some(t - DAY - 60)),
+            ("stale-but-locked", t - 2 * DAY, Some(t + 3600)),
+            ("recent", t - 3600, None),
+        ];
+        for (hash, window_start, locked_until) in throttle {
+            sqlx::query(
+                "INSERT INTO login_throttle (email_hash, failures, window_start, locked_until) \
+                 VALUES ($1, 5, $2, $3)",
+            )
+            .bind(hash)
+            .bind(window_start)
+            .bind(locked_until)
+            .execute(p)
+            .await
+            .unwrap();
+        }
+    });
+}
+
+/// What housekeeping must leave: everything within the grace day, and live locks.
+async fn assert_remaining(db: &Db) {
+    let tokens: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT token_hash FROM auth_tokens ORDER BY token_hash"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap());
+    assert_eq!(tokens, ["expired-recently", "fresh", "revoked-recently"]);
+    let throttle: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT email_hash FROM login_throttle ORDER BY email_hash"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap());
+    assert_eq!(throttle, ["recent", "stale-but-locked"]);
+}
+
+async fn jobs_with_key(db: &Db, key: &str) -> i64 {
+    let sql = match db {
+        Db::Sqlite(_) => "SELECT COUNT(*) FROM Jobs WHERE job_type = $1 AND idempotency_key = $2",
+        Db::Postgres(_) => {
+            "SELECT COUNT(*) FROM apalis.jobs WHERE job_type = $1 AND idempotency_key = $2"
+        }
+    };
+    on_db!(db, |p| sqlx::query_scalar(sql)
+        .bind(Housekeeping::QUEUE)
+        .bind(key)
+        .fetch_one(p)
+        .await
+        .unwrap())
+}
+
+/// Poll a job until it has succeeded or failed for good, or fail the test after `PATIENCE`.
+async fn wait_until_finished(db: &Db, id: &str) -> JobStatus {
+    let finished = async {
+        loop {
+            if let Some(s) = queue::job_status(db, id).await.unwrap()
+                && matches!(s.state, JobState::Succeeded | JobState::Failed)
+            {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    within(PATIENCE, finished)
+        .await
+        .unwrap_or_else(|| panic!("job {id} did not finish within {PATIENCE:?}"))
+}
+
+async fn within<T>(limit: Duration, f: impl Future<Output = T>) -> Option<T> {
+    tokio::time::timeout(limit, f).await.ok()
+}
+
+/// The admin URL with its database name replaced.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{}", &base[..host_end], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
