@@ -2,14 +2,17 @@
 //! needs sits next to it. See ARCHITECTURE.md.
 
 pub mod accounts;
+pub mod assignments;
 pub mod auth;
 pub mod body;
 pub mod bootstrap;
 pub mod companies;
 pub mod health;
+pub mod idempotency;
 pub mod pagination;
 pub mod problem;
 pub mod startup;
+pub mod tasks;
 pub mod workers;
 
 /// Sections of the OpenAPI document.
@@ -25,4 +28,8 @@ pub enum ApiTags {
     Companies,
     /// Teleworkers' profiles
     Workers,
+    /// IT micro-tasks posted by companies
+    Tasks,
+    /// Claims on task slots: submission, review, history
+    Assignments,
 }

@@ -210,6 +210,17 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl ApiError {
+    /// From a helper's `anyhow` error: database trouble keeps its meaning (503 when the
+    /// database is unreachable), anything else is internal.
+    pub fn from_anyhow(e: anyhow::Error) -> Self {
+        match e.downcast::<sqlx::Error>() {
+            Ok(db) => db.into(),
+            Err(other) => ApiError::internal(other),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();

@@ -16,11 +16,13 @@ use vereda_contracts::config::Settings;
 use vereda_contracts::db::{Db, PoolSettings};
 
 use crate::accounts::AccountsApi;
+use crate::assignments::AssignmentsApi;
 use crate::auth::AuthApi;
 use crate::bootstrap::{FirstAdmin, ensure_first_admin};
 use crate::companies::CompaniesApi;
 use crate::health::HealthApi;
 use crate::problem::render_any;
+use crate::tasks::TasksApi;
 use crate::workers::WorkersApi;
 
 /// What every handler can reach.
@@ -30,12 +32,28 @@ pub struct AppState {
     pub settings: Arc<Settings>,
 }
 
-type Apis = (HealthApi, AuthApi, AccountsApi, CompaniesApi, WorkersApi);
+type Apis = (
+    HealthApi,
+    AuthApi,
+    AccountsApi,
+    CompaniesApi,
+    WorkersApi,
+    TasksApi,
+    AssignmentsApi,
+);
 
 /// The OpenAPI service: every route of the API, documented.
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (HealthApi, AuthApi, AccountsApi, CompaniesApi, WorkersApi),
+        (
+            HealthApi,
+            AuthApi,
+            AccountsApi,
+            CompaniesApi,
+            WorkersApi,
+            TasksApi,
+            AssignmentsApi,
+        ),
         "Vereda",
         env!("CARGO_PKG_VERSION"),
     )

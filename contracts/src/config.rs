@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::db::{Dialect, dialect_of};
+use crate::legal::LegalFigures;
 
 /// A value that must never reach a log line or a `Debug` print.
 #[derive(Clone, PartialEq, Eq)]
@@ -68,6 +69,12 @@ pub struct CliArgs {
     /// Connections in the database pool.
     #[arg(long, env = "VEREDA_DB_MAX_CONNECTIONS")]
     pub db_max_connections: Option<String>,
+    /// Seconds between the marketplace sweeps (expiry, auto-approval).
+    #[arg(long, env = "VEREDA_SWEEP_SECONDS")]
+    pub sweep_seconds: Option<String>,
+    /// Claims a worker may hold at once.
+    #[arg(long, env = "VEREDA_MAX_ACTIVE_ASSIGNMENTS")]
+    pub max_active_assignments: Option<String>,
 }
 
 /// The TOML file's shape: the same names as the flags, all optional.
@@ -84,6 +91,10 @@ struct FileSettings {
     token_ttl_hours: Option<u64>,
     max_body_bytes: Option<u64>,
     db_max_connections: Option<u32>,
+    sweep_seconds: Option<u64>,
+    max_active_assignments: Option<u64>,
+    /// Effective-dated legal figures (SMMLV, UVT, weekly hours, IVA); defaults built in.
+    legal: Option<LegalFigures>,
 }
 
 /// Parsed, valid settings.
@@ -100,6 +111,10 @@ pub struct Settings {
     pub token_ttl: Duration,
     pub max_body_bytes: usize,
     pub db_max_connections: u32,
+    /// How often the marketplace sweep runs.
+    pub sweep_interval: Duration,
+    pub max_active_assignments: i64,
+    pub legal: LegalFigures,
 }
 
 /// A setting that could not be used, with its name as the operator would write it.
@@ -218,6 +233,21 @@ impl Settings {
             1..=500,
         )?;
 
+        let sweep_seconds = number(
+            "sweep_seconds (VEREDA_SWEEP_SECONDS)",
+            &args.sweep_seconds,
+            file.sweep_seconds,
+            60,
+            1..=3600,
+        )?;
+        let max_active_assignments = number(
+            "max_active_assignments (VEREDA_MAX_ACTIVE_ASSIGNMENTS)",
+            &args.max_active_assignments,
+            file.max_active_assignments,
+            3,
+            1..=100,
+        )?;
+
         Ok(Settings {
             database_url: Secret::new(database_url),
             dialect,
@@ -230,6 +260,9 @@ impl Settings {
             token_ttl: Duration::from_secs(token_ttl_hours * 3600),
             max_body_bytes: max_body_bytes as usize,
             db_max_connections: db_max_connections as u32,
+            sweep_interval: Duration::from_secs(sweep_seconds),
+            max_active_assignments: max_active_assignments as i64,
+            legal: file.legal.unwrap_or_default(),
         })
     }
 

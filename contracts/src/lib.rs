@@ -7,6 +7,7 @@
 pub mod identity;
 pub mod jobs;
 pub mod legal;
+pub mod marketplace;
 pub mod money;
 pub mod time;
 

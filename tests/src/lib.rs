@@ -74,6 +74,8 @@ impl TestDb {
         let mut s = Settings::for_database(&self.url, self.dir.path()).expect("test settings");
         s.admin_email = Some(ADMIN_EMAIL.to_string());
         s.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+        // Sweeps (expiry, auto-approval) every second, so tests see them promptly.
+        s.sweep_interval = Duration::from_secs(1);
         s
     }
 }
@@ -141,9 +143,23 @@ pub async fn spawn_app() -> TestApp {
     app
 }
 
+/// Start the API alone, with no worker: background steps (verification, expiry) never run,
+/// so a test can observe the states before them.
+pub async fn spawn_app_without_worker() -> TestApp {
+    let test_db = TestDb::new().await;
+    let options = RunOptions { with_worker: false };
+    let mut app = spawn_with_options(test_db.settings(), options).await;
+    app.test_db = Some(test_db);
+    app
+}
+
 /// Start the product with given settings (e.g. on an existing database).
 pub async fn spawn_with(settings: Settings) -> TestApp {
-    let app = Application::build(settings, RunOptions { with_worker: true })
+    spawn_with_options(settings, RunOptions { with_worker: true }).await
+}
+
+pub async fn spawn_with_options(settings: Settings, options: RunOptions) -> TestApp {
+    let app = Application::build(settings, options)
         .await
         .expect("app builds");
     let base = app.base_url();

@@ -18,10 +18,12 @@ use apalis::prelude::*;
 use apalis_cron::CronScheduler;
 use vereda_contracts::config::Settings;
 use vereda_contracts::db::Db;
-use vereda_contracts::jobs::Housekeeping;
+use vereda_contracts::jobs::{Housekeeping, MarketplaceSweep, VerifySubmission};
 use vereda_contracts::time::BOGOTA;
 
+pub mod assignments;
 pub mod housekeeping;
+pub mod marketplace;
 pub mod queue;
 pub mod schedule;
 
@@ -38,6 +40,64 @@ const CONCURRENCY: usize = 4;
 /// would otherwise look only on its 30 s heartbeat.)
 const POLL_EVERY: Duration = Duration::from_secs(1);
 const POLL_AT_MOST_EVERY: Duration = Duration::from_secs(5);
+
+/// The same chain of layers for every job worker, outermost first: data, concurrency
+/// limit, retries, then per-run timeout, tracing, and panics turned into errors
+/// (the order apalis checks for at start-up).
+macro_rules! job_worker {
+    ($name:expr, $backend:expr, $db:expr, $handler:expr) => {
+        WorkerBuilder::new($name)
+            .backend($backend)
+            .data($db)
+            .concurrency(CONCURRENCY)
+            .retry(retry_policy())
+            .timeout(JOB_TIMEOUT)
+            .enable_tracing()
+            .catch_panic()
+            .build($handler)
+    };
+}
+
+/// Register on `$monitor` the worker of job type `$job` (its queue is `$job::QUEUE`), run by
+/// `$handler`, on the storage of `$db`'s dialect; `$name(queue, restarts)` names it. A macro
+/// rather than a generic function: the bounds apalis puts on a worker's service and layers
+/// would be longer than the code they would save.
+macro_rules! queue_worker {
+    ($monitor:expr, $db:expr, $name:expr, $job:ty, $handler:expr) => {
+        match $db {
+            Db::Sqlite(pool) => {
+                let (pool, db, name) = (pool.clone(), $db.clone(), $name.clone());
+                $monitor.register(move |restarts| {
+                    let config = apalis_sqlite::Config::default().queue(<$job>::QUEUE);
+                    let storage = apalis_sqlite::SqliteStorage::<$job>::new(&pool)
+                        .with_config(config)
+                        .poll_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY));
+                    job_worker!(
+                        name(<$job>::QUEUE, restarts),
+                        paused(storage, restarts),
+                        db.clone(),
+                        $handler
+                    )
+                })
+            }
+            Db::Postgres(pool) => {
+                let (pool, db, name) = (pool.clone(), $db.clone(), $name.clone());
+                $monitor.register(move |restarts| {
+                    let config = apalis_postgres::Config::default().queue(<$job>::QUEUE);
+                    let storage = apalis_postgres::PostgresStorage::<$job>::new(&pool)
+                        .with_config(config)
+                        .poll_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY));
+                    job_worker!(
+                        name(<$job>::QUEUE, restarts),
+                        paused(storage, restarts),
+                        db.clone(),
+                        $handler
+                    )
+                })
+            }
+        }
+    };
+}
 
 /// Run all job workers on `db` until `shutdown` resolves, then stop them, giving running jobs
 /// up to [`SHUTDOWN_TIMEOUT`] to finish. Does not migrate: call `db.migrate()` first.
@@ -71,7 +131,8 @@ pub async fn run(
 
     let monitor = register_queue_workers(monitor, &db, &instance);
 
-    // The clock for periodic jobs: it only pushes jobs, so it needs no storage of its own.
+    // The clocks for periodic jobs only push jobs, so they need no storage of their own.
+    // Housekeeping follows a cron schedule in Bogotá time.
     let clock_db = db.clone();
     let clock_instance = instance.clone();
     let monitor = monitor.register(move |restarts| {
@@ -84,6 +145,23 @@ pub async fn run(
             .enable_tracing()
             .catch_panic()
             .build(schedule::on_housekeeping_tick)
+    });
+
+    // The marketplace sweep's clock ticks every `sweep_interval`, on the same instants in
+    // every process (see `schedule::Every`), so the tick key keeps it to one job per tick.
+    let clock_db = db.clone();
+    let clock_instance = instance.clone();
+    let every = settings.sweep_interval;
+    let monitor = monitor.register(move |restarts| {
+        let clock = CronScheduler::new(schedule::Every::new(every));
+        WorkerBuilder::new(format!("sweep-clock@{clock_instance}#{restarts}"))
+            .backend(paused(clock, restarts))
+            .data(clock_db.clone())
+            .retry(retry_policy())
+            .timeout(JOB_TIMEOUT)
+            .enable_tracing()
+            .catch_panic()
+            .build(schedule::on_sweep_tick)
     });
 
     let asked = Arc::new(AtomicBool::new(false));
@@ -105,57 +183,17 @@ pub async fn run(
 /// One worker per queue, on the storage of the dialect at hand. Each storage names its queue
 /// explicitly: apalis would otherwise use the Rust type's path, which moves with the code.
 fn register_queue_workers(monitor: Monitor, db: &Db, instance: &str) -> Monitor {
-    // The same chain of layers for every job worker, outermost first: data, concurrency
-    // limit, retries, then per-run timeout, tracing, and panics turned into errors
-    // (the order apalis checks for at start-up).
-    macro_rules! job_worker {
-        ($name:expr, $backend:expr, $db:expr, $handler:expr) => {
-            WorkerBuilder::new($name)
-                .backend($backend)
-                .data($db)
-                .concurrency(CONCURRENCY)
-                .retry(retry_policy())
-                .timeout(JOB_TIMEOUT)
-                .enable_tracing()
-                .catch_panic()
-                .build($handler)
-        };
-    }
-
     let instance = instance.to_string();
     let name = move |queue: &str, restarts: usize| format!("{queue}@{instance}#{restarts}");
-    match db {
-        Db::Sqlite(pool) => {
-            let (pool, db, name) = (pool.clone(), db.clone(), name.clone());
-            monitor.register(move |restarts| {
-                let config = apalis_sqlite::Config::default().queue(Housekeeping::QUEUE);
-                let storage = apalis_sqlite::SqliteStorage::<Housekeeping>::new(&pool)
-                    .with_config(config)
-                    .poll_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY));
-                job_worker!(
-                    name(Housekeeping::QUEUE, restarts),
-                    paused(storage, restarts),
-                    db.clone(),
-                    housekeeping::run
-                )
-            })
-        }
-        Db::Postgres(pool) => {
-            let (pool, db, name) = (pool.clone(), db.clone(), name.clone());
-            monitor.register(move |restarts| {
-                let config = apalis_postgres::Config::default().queue(Housekeeping::QUEUE);
-                let storage = apalis_postgres::PostgresStorage::<Housekeeping>::new(&pool)
-                    .with_config(config)
-                    .poll_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY));
-                job_worker!(
-                    name(Housekeeping::QUEUE, restarts),
-                    paused(storage, restarts),
-                    db.clone(),
-                    housekeeping::run
-                )
-            })
-        }
-    }
+    let monitor = queue_worker!(monitor, db, name, Housekeeping, housekeeping::run);
+    let monitor = queue_worker!(
+        monitor,
+        db,
+        name,
+        VerifySubmission,
+        marketplace::run_verification
+    );
+    queue_worker!(monitor, db, name, MarketplaceSweep, marketplace::run_sweep)
 }
 
 /// Exponential backoff between in-process retries.

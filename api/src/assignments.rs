@@ -1,0 +1,932 @@
+//! Assignments: a worker's claim on one slot of a task, and everything after it — release,
+//! submission, review, extension — with its history.
+//!
+//! Exactly one claim wins a free slot however many arrive at once: the claim transaction first
+//! locks the task's row (a no-op UPDATE, portable; on SQLite the transaction is `BEGIN
+//! IMMEDIATE`), then counts the slots held, then inserts. A partial unique index keeps a worker
+//! to one live assignment per task.
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use serde::{Deserialize, Serialize};
+use sqlx::AssertSqlSafe;
+use vereda_contracts::db::{Tx, is_unique_violation};
+use vereda_contracts::identity::{MemberRole, Role};
+use vereda_contracts::marketplace::{AssignmentStatus, Verdict};
+use vereda_contracts::{on_db, on_tx, time};
+use vereda_worker::assignments::{
+    Bind, Move, approve, enqueue_verification, notify, record_event, transition,
+};
+
+use crate::ApiTags;
+use crate::accounts::new_id;
+use crate::auth::{BearerAuth, Principal};
+use crate::body::JsonBody;
+use crate::idempotency::IdempotencyKey;
+use crate::pagination::PageRequest;
+use crate::problem::ApiError;
+use crate::startup::AppState;
+
+/// One change in an assignment's life.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at: DateTime<Utc>,
+    /// The user who made the change; absent when the system did (verification, expiry,
+    /// auto-approval).
+    #[oai(skip_serializing_if_is_none)]
+    pub actor_id: Option<String>,
+    pub action: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub from_status: Option<String>,
+    pub to_status: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub reason: Option<String>,
+}
+
+/// What verification found: hard findings sent the work back; soft ones are for the reviewer.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct Findings {
+    pub hard: Vec<FindingView>,
+    pub soft: Vec<FindingView>,
+}
+
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct FindingView {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct Assignment {
+    pub id: String,
+    pub task_id: String,
+    pub task_title: String,
+    pub worker_id: String,
+    pub company_id: String,
+    /// claimed, submitted, verified, changes_requested, approved, rejected, released, expired.
+    pub status: String,
+    pub claimed_at: DateTime<Utc>,
+    /// When the claim lapses if not submitted.
+    pub expires_at: DateTime<Utc>,
+    #[oai(skip_serializing_if_is_none)]
+    pub submitted_at: Option<DateTime<Utc>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub deliverable_url: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub notes: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub verified_at: Option<DateTime<Utc>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub findings: Option<Findings>,
+    /// Unreviewed by then, the work is approved automatically.
+    #[oai(skip_serializing_if_is_none)]
+    pub review_due_at: Option<DateTime<Utc>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub reviewed_at: Option<DateTime<Utc>>,
+    /// The reason of the last decision (rejection, changes, fewer hours), for the worker.
+    #[oai(skip_serializing_if_is_none)]
+    pub reason: Option<String>,
+    /// Seconds logged when submitted.
+    #[oai(skip_serializing_if_is_none)]
+    pub logged_seconds: Option<i64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub approved_seconds: Option<i64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub approved_at: Option<DateTime<Utc>>,
+    pub auto_approved: bool,
+    /// Every change, oldest first (on single reads; empty in lists).
+    pub history: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Object)]
+pub struct AssignmentList {
+    pub items: Vec<Assignment>,
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct Submission {
+    /// Link to the work (`https://…`); required when the task says so.
+    #[serde(default)]
+    pub deliverable_url: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Reject,
+    RequestChanges,
+}
+
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct Review {
+    pub decision: Decision,
+    /// Required to reject, to request changes, or to approve fewer seconds than logged; the
+    /// worker reads it.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Approve fewer seconds than logged (hourly tasks).
+    #[serde(default)]
+    pub approved_seconds: Option<i64>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct Extension {
+    /// Minutes to add to the claim's time limit (1–43200).
+    pub minutes: i64,
+}
+
+#[derive(ApiResponse)]
+pub enum AssignmentCreated {
+    #[oai(status = 201)]
+    Created(Json<Assignment>),
+}
+
+#[derive(ApiResponse)]
+pub enum AssignmentOk {
+    #[oai(status = 200)]
+    Ok(Json<Assignment>),
+}
+
+#[derive(ApiResponse)]
+pub enum AssignmentListOk {
+    #[oai(status = 200)]
+    Ok(Json<AssignmentList>),
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    task_id: String,
+    task_title: String,
+    worker_id: String,
+    company_id: String,
+    status: String,
+    claimed_at: i64,
+    expires_at: i64,
+    submitted_at: Option<i64>,
+    deliverable_url: Option<String>,
+    notes: Option<String>,
+    verified_at: Option<i64>,
+    findings: Option<String>,
+    review_due_at: Option<i64>,
+    reviewed_at: Option<i64>,
+    reason: Option<String>,
+    logged_seconds: Option<i64>,
+    approved_seconds: Option<i64>,
+    approved_at: Option<i64>,
+    auto_approved: bool,
+}
+
+const SELECT: &str = "SELECT a.id, a.task_id, t.title AS task_title, a.worker_id, a.company_id, \
+     a.status, a.claimed_at, a.expires_at, a.submitted_at, a.deliverable_url, a.notes, \
+     a.verified_at, a.findings, a.review_due_at, a.reviewed_at, a.reason, a.logged_seconds, \
+     a.approved_seconds, a.approved_at, a.auto_approved \
+     FROM assignments a JOIN tasks t ON t.id = a.task_id";
+
+impl Row {
+    fn view(self, history: Vec<HistoryEntry>) -> Assignment {
+        let findings = self
+            .findings
+            .as_deref()
+            .and_then(|f| serde_json::from_str::<Verdict>(f).ok())
+            .map(|v| Findings {
+                hard: v
+                    .hard
+                    .into_iter()
+                    .map(|f| FindingView {
+                        code: f.code,
+                        message: f.message,
+                    })
+                    .collect(),
+                soft: v
+                    .soft
+                    .into_iter()
+                    .map(|f| FindingView {
+                        code: f.code,
+                        message: f.message,
+                    })
+                    .collect(),
+            });
+        let t = time::from_unix;
+        Assignment {
+            id: self.id,
+            task_id: self.task_id,
+            task_title: self.task_title,
+            worker_id: self.worker_id,
+            company_id: self.company_id,
+            status: self.status,
+            claimed_at: t(self.claimed_at),
+            expires_at: t(self.expires_at),
+            submitted_at: self.submitted_at.map(t),
+            deliverable_url: self.deliverable_url,
+            notes: self.notes,
+            verified_at: self.verified_at.map(t),
+            findings,
+            review_due_at: self.review_due_at.map(t),
+            reviewed_at: self.reviewed_at.map(t),
+            reason: self.reason,
+            logged_seconds: self.logged_seconds,
+            approved_seconds: self.approved_seconds,
+            approved_at: self.approved_at.map(t),
+            auto_approved: self.auto_approved,
+            history,
+        }
+    }
+
+    fn status(&self) -> AssignmentStatus {
+        AssignmentStatus::parse(&self.status).unwrap_or(AssignmentStatus::Expired)
+    }
+}
+
+async fn fetch(state: &AppState, id: &str) -> Result<Option<Row>, ApiError> {
+    let sql = format!("{SELECT} WHERE a.id = $1");
+    Ok(on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id)
+    .fetch_optional(p)
+    .await)?)
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    at: i64,
+    actor_id: Option<String>,
+    action: String,
+    from_status: Option<String>,
+    to_status: String,
+    reason: Option<String>,
+}
+
+async fn history(state: &AppState, id: &str) -> Result<Vec<HistoryEntry>, ApiError> {
+    let rows: Vec<EventRow> = on_db!(&state.db, |p| sqlx::query_as(
+        "SELECT at, actor_id, action, from_status, to_status, reason FROM assignment_events \
+         WHERE assignment_id = $1 ORDER BY at, id"
+    )
+    .bind(id)
+    .fetch_all(p)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|e| HistoryEntry {
+            at: time::from_unix(e.at),
+            actor_id: e.actor_id,
+            action: e.action,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            reason: e.reason,
+        })
+        .collect())
+}
+
+/// The assignment if the caller may see it (its worker, its task's company, staff); else 404.
+async fn visible(state: &AppState, who: &Principal, id: &str) -> Result<Row, ApiError> {
+    let row = fetch(state, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("assignment"))?;
+    let ok = match who.role {
+        Role::Admin | Role::Finance => true,
+        Role::Company => who.company_id.as_deref() == Some(row.company_id.as_str()),
+        Role::Worker => who.worker_id.as_deref() == Some(row.worker_id.as_str()),
+    };
+    if ok {
+        Ok(row)
+    } else {
+        Err(ApiError::not_found("assignment"))
+    }
+}
+
+/// The caller's own assignment, for a worker action (403 for other roles, 404 for others').
+async fn own(state: &AppState, who: &Principal, id: &str) -> Result<Row, ApiError> {
+    who.require(&[Role::Worker])?;
+    visible(state, who, id).await
+}
+
+async fn respond(state: &AppState, id: &str) -> Result<Assignment, ApiError> {
+    let row = fetch(state, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("assignment"))?;
+    let h = history(state, id).await?;
+    Ok(row.view(h))
+}
+
+fn moved_meanwhile() -> ApiError {
+    ApiError::conflict(
+        "state_changed",
+        "The assignment changed meanwhile; reload it and try again.",
+    )
+}
+
+fn required_reason(reason: Option<&str>, why: &str) -> Result<String, ApiError> {
+    match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        None => Err(ApiError::invalid("reason", format!("is required {why}"))),
+        Some(r) if r.chars().count() > 2000 => Err(ApiError::invalid(
+            "reason",
+            "is longer than 2000 characters",
+        )),
+        Some(r) => Ok(r.to_string()),
+    }
+}
+
+async fn logged_seconds(tx: &mut Tx, assignment_id: &str) -> Result<i64, ApiError> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(seconds), 0) AS BIGINT) FROM time_entries \
+         WHERE assignment_id = $1 AND deleted_at IS NULL"
+    )
+    .bind(assignment_id)
+    .fetch_one(&mut *c)
+    .await)?)
+}
+
+pub struct AssignmentsApi;
+
+#[OpenApi(prefix_path = "/v1", tag = "ApiTags::Assignments")]
+impl AssignmentsApi {
+    /// Claim a slot (worker)
+    ///
+    /// 201 with the assignment, or 409 when the task is full or not open. Send an
+    /// `Idempotency-Key` to retry safely: the same key answers the first response again.
+    #[oai(path = "/tasks/:id/claims", method = "post")]
+    async fn claim(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        /// Makes retries safe: the same key answers the first response again.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+    ) -> Result<AssignmentCreated, ApiError> {
+        let who = &auth.0;
+        who.require(&[Role::Worker])?;
+        let worker_id = who
+            .worker_id
+            .clone()
+            .ok_or_else(|| ApiError::internal("worker without profile"))?;
+        let key = IdempotencyKey::from_header(
+            idempotency_key.0.as_deref(),
+            &format!("claim:{}", id.0),
+            b"",
+        )?;
+        if let Some(k) = &key
+            && let Some((_, body)) = k.replay(&state, &who.user_id).await?
+        {
+            let a: Assignment = serde_json::from_str(&body).map_err(ApiError::internal)?;
+            return Ok(AssignmentCreated::Created(Json(a)));
+        }
+
+        let now = time::unix(time::now());
+        let mut tx = state.db.begin().await?;
+        // Lock the task's row: concurrent claims on it queue here.
+        let locked = on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE tasks SET updated_at = updated_at WHERE id = $1"
+        )
+        .bind(&id.0)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if locked == 0 {
+            return Err(ApiError::not_found("task"));
+        }
+        let (status, slots, claim_minutes, deadline, company_id): (
+            String,
+            i64,
+            i64,
+            Option<i64>,
+            String,
+        ) = on_tx!(&mut tx, |c| sqlx::query_as(
+            "SELECT status, slots, claim_minutes, deadline, company_id FROM tasks WHERE id = $1"
+        )
+        .bind(&id.0)
+        .fetch_one(&mut *c)
+        .await)?;
+        if status != "open" {
+            return Err(ApiError::conflict(
+                "task_not_open",
+                format!("The task is {status}; it cannot be claimed."),
+            ));
+        }
+        let missing: Vec<String> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+            "SELECT skill FROM task_skills WHERE task_id = $1 AND skill NOT IN \
+             (SELECT skill FROM worker_skills WHERE worker_id = $2) ORDER BY skill"
+        )
+        .bind(&id.0)
+        .bind(&worker_id)
+        .fetch_all(&mut *c)
+        .await)?;
+        if !missing.is_empty() {
+            return Err(ApiError::rule(
+                "missing_skill",
+                Some("required_skills"),
+                format!(
+                    "This task needs skills you do not have yet: {}.",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        let taken: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM assignments WHERE task_id = $1 AND status IN {}",
+            AssignmentStatus::sql_list(AssignmentStatus::takes_slot)
+        )))
+        .bind(&id.0)
+        .fetch_one(&mut *c)
+        .await)?;
+        if taken >= slots {
+            return Err(ApiError::conflict(
+                "task_full",
+                "Someone else took the last free slot of this task.",
+            ));
+        }
+        // Lock the worker's row too: their own simultaneous claims on other tasks queue here.
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
+        )
+        .bind(&worker_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        let active: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM assignments WHERE worker_id = $1 AND status IN {}",
+            AssignmentStatus::sql_list(AssignmentStatus::is_active)
+        )))
+        .bind(&worker_id)
+        .fetch_one(&mut *c)
+        .await)?;
+        if active >= state.settings.max_active_assignments {
+            return Err(ApiError::conflict(
+                "too_many_active",
+                format!(
+                    "You already hold {active} active tasks, the most allowed at once. Submit or release one first."
+                ),
+            ));
+        }
+        let assignment_id = new_id();
+        let expires_at = match deadline {
+            Some(d) => (now + claim_minutes * 60).min(d),
+            None => now + claim_minutes * 60,
+        };
+        let inserted = on_tx!(&mut tx, |c| sqlx::query(
+            "INSERT INTO assignments (id, task_id, worker_id, company_id, status, claimed_at, \
+             expires_at, updated_at) VALUES ($1, $2, $3, $4, 'claimed', $5, $6, $5)"
+        )
+        .bind(&assignment_id)
+        .bind(&id.0)
+        .bind(&worker_id)
+        .bind(&company_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()));
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(ApiError::conflict(
+                    "already_claimed",
+                    "You already hold a slot of this task.",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let m = Move {
+            assignment_id: &assignment_id,
+            from: AssignmentStatus::Claimed,
+            to: AssignmentStatus::Claimed,
+            actor: Some(&who.user_id),
+            action: "claimed",
+            reason: None,
+            details: None,
+            at: now,
+        };
+        record_event(&mut tx, &m).await?;
+        // The answer is built inside the transaction so it can be stored with the key.
+        let sql = format!("{SELECT} WHERE a.id = $1");
+        let row: Row = on_tx!(&mut tx, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(&assignment_id)
+            .fetch_one(&mut *c)
+            .await)?;
+        let history = vec![HistoryEntry {
+            at: time::from_unix(now),
+            actor_id: Some(who.user_id.clone()),
+            action: "claimed".into(),
+            from_status: None,
+            to_status: "claimed".into(),
+            reason: None,
+        }];
+        let answer = row.view(history);
+        if let Some(k) = &key {
+            let body = serde_json::to_string(&answer).map_err(ApiError::internal)?;
+            k.store(&mut tx, &who.user_id, 201, &body).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(assignment_id = %assignment_id, task_id = %id.0, "slot claimed");
+        Ok(AssignmentCreated::Created(Json(answer)))
+    }
+
+    /// List assignments
+    ///
+    /// A worker sees their own; a company those on its tasks; staff all. Newest first.
+    #[oai(path = "/assignments", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+        status: Query<Option<String>>,
+        task_id: Query<Option<String>>,
+    ) -> Result<AssignmentListOk, ApiError> {
+        let who = &auth.0;
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        if let Some(s) = status.0.as_deref()
+            && AssignmentStatus::parse(s).is_none()
+        {
+            return Err(ApiError::invalid("status", "is not an assignment status"));
+        }
+        let (worker, company) = match who.role {
+            Role::Worker => (who.worker_id.clone(), None),
+            Role::Company => (None, who.company_id.clone()),
+            Role::Admin | Role::Finance => (None, None),
+        };
+        let sql = format!(
+            "{SELECT} WHERE a.id < $1 AND ($2 IS NULL OR a.worker_id = $2) \
+             AND ($3 IS NULL OR a.company_id = $3) AND ($4 IS NULL OR a.status = $4) \
+             AND ($5 IS NULL OR a.task_id = $5) ORDER BY a.id DESC LIMIT $6"
+        );
+        let rows: Vec<Row> = on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(page.before())
+            .bind(worker.as_deref())
+            .bind(company.as_deref())
+            .bind(status.0.as_deref())
+            .bind(task_id.0.as_deref())
+            .bind(page.fetch())
+            .fetch_all(p)
+            .await)?;
+        let (rows, next_cursor) = page.finish(rows, |r| &r.id);
+        Ok(AssignmentListOk::Ok(Json(AssignmentList {
+            items: rows.into_iter().map(|r| r.view(Vec::new())).collect(),
+            next_cursor,
+        })))
+    }
+
+    /// Get an assignment with its history
+    #[oai(path = "/assignments/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<AssignmentOk, ApiError> {
+        let row = visible(&state, &auth.0, &id.0).await?;
+        let h = history(&state, &row.id).await?;
+        Ok(AssignmentOk::Ok(Json(row.view(h))))
+    }
+
+    /// Give the slot back (worker)
+    #[oai(path = "/assignments/:id/release", method = "post")]
+    async fn release(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<AssignmentOk, ApiError> {
+        let who = &auth.0;
+        let row = own(&state, who, &id.0).await?;
+        let from = row.status();
+        if !from.can_move_to(AssignmentStatus::Released) {
+            return Err(ApiError::conflict(
+                "not_releasable",
+                format!("An assignment that is {} cannot be released.", row.status),
+            ));
+        }
+        let now = time::unix(time::now());
+        let mut tx = state.db.begin().await?;
+        let m = Move {
+            assignment_id: &row.id,
+            from,
+            to: AssignmentStatus::Released,
+            actor: Some(&who.user_id),
+            action: "released",
+            reason: None,
+            details: None,
+            at: now,
+        };
+        if !transition(&mut tx, &m, "ended_at = $5", &[Bind::Int(Some(now))]).await? {
+            return Err(moved_meanwhile());
+        }
+        tx.commit().await?;
+        Ok(AssignmentOk::Ok(Json(respond(&state, &row.id).await?)))
+    }
+
+    /// Submit the work (worker)
+    ///
+    /// The submission is verified automatically in the background: hard problems send it back
+    /// as `changes_requested` with reasons; otherwise it becomes `verified` and waits for review.
+    #[oai(path = "/assignments/:id/submission", method = "post")]
+    async fn submit(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<Submission>,
+    ) -> Result<AssignmentOk, ApiError> {
+        let who = &auth.0;
+        let row = own(&state, who, &id.0).await?;
+        let req = body.0;
+        let url = req
+            .deliverable_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty());
+        if let Some(u) = url
+            && (u.len() > 2000 || !(u.starts_with("https://") || u.starts_with("http://")))
+        {
+            return Err(ApiError::invalid(
+                "deliverable_url",
+                "must be a web link (https://…) of at most 2000 characters",
+            ));
+        }
+        let notes = req
+            .notes
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        if notes.is_some_and(|n| n.chars().count() > 5000) {
+            return Err(ApiError::invalid("notes", "is longer than 5000 characters"));
+        }
+        let from = row.status();
+        if !from.can_move_to(AssignmentStatus::Submitted) {
+            return Err(ApiError::conflict(
+                "not_submittable",
+                format!("An assignment that is {} cannot be submitted.", row.status),
+            ));
+        }
+        let now = time::unix(time::now());
+        if row.expires_at <= now {
+            return Err(ApiError::conflict(
+                "claim_expired",
+                "The time to submit this claim has run out.",
+            ));
+        }
+        let mut tx = state.db.begin().await?;
+        let logged = logged_seconds(&mut tx, &row.id).await?;
+        let m = Move {
+            assignment_id: &row.id,
+            from,
+            to: AssignmentStatus::Submitted,
+            actor: Some(&who.user_id),
+            action: "submitted",
+            reason: None,
+            details: Some(serde_json::json!({ "logged_seconds": logged })),
+            at: now,
+        };
+        let set = "submitted_at = $5, deliverable_url = $6, notes = $7, logged_seconds = $8, \
+                   verified_at = NULL, review_due_at = NULL, findings = NULL";
+        let binds = [
+            Bind::Int(Some(now)),
+            Bind::Text(url),
+            Bind::Text(notes),
+            Bind::Int(Some(logged)),
+        ];
+        if !transition(&mut tx, &m, set, &binds).await? {
+            return Err(moved_meanwhile());
+        }
+        notify(
+            &mut tx,
+            "submission_received",
+            &row.id,
+            &format!("submission_received:{}:{now}", row.id),
+            &serde_json::json!({ "company_id": row.company_id, "task_id": row.task_id }),
+            now,
+        )
+        .await?;
+        enqueue_verification(&mut tx, &row.id)
+            .await
+            .map_err(ApiError::from_anyhow)?;
+        tx.commit().await?;
+        Ok(AssignmentOk::Ok(Json(respond(&state, &row.id).await?)))
+    }
+
+    /// Review a submission (company owner or reviewer)
+    ///
+    /// Approve (optionally fewer seconds than logged, with a reason), reject (reason
+    /// required) or request changes (reason required). A submission still being verified
+    /// answers 409.
+    #[oai(path = "/assignments/:id/review", method = "post")]
+    async fn review(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<Review>,
+    ) -> Result<AssignmentOk, ApiError> {
+        let who = &auth.0;
+        who.require(&[Role::Company])?;
+        let row = visible(&state, who, &id.0).await?;
+        if !matches!(
+            who.member_role,
+            Some(MemberRole::Owner | MemberRole::Reviewer)
+        ) {
+            return Err(ApiError::forbidden(
+                "Only the company's owner or reviewers review work.",
+            ));
+        }
+        let req = body.0;
+        match row.status() {
+            AssignmentStatus::Verified => {}
+            AssignmentStatus::Submitted => {
+                return Err(ApiError::conflict(
+                    "verification_pending",
+                    "The submission is still being checked automatically; review it in a moment.",
+                ));
+            }
+            other => {
+                return Err(ApiError::conflict(
+                    "not_reviewable",
+                    format!(
+                        "An assignment that is {} cannot be reviewed.",
+                        other.as_str()
+                    ),
+                ));
+            }
+        }
+        let logged = row.logged_seconds.unwrap_or(0);
+        let now = time::unix(time::now());
+        let mut tx = state.db.begin().await?;
+        match req.decision {
+            Decision::Approve => {
+                let seconds = match req.approved_seconds {
+                    None => logged,
+                    Some(s) if s < 0 || s > logged => {
+                        return Err(ApiError::invalid(
+                            "approved_seconds",
+                            format!("must be between 0 and the {logged} seconds logged"),
+                        ));
+                    }
+                    Some(s) => s,
+                };
+                let reason = if seconds < logged {
+                    Some(required_reason(
+                        req.reason.as_deref(),
+                        "to approve fewer seconds than logged",
+                    )?)
+                } else {
+                    req.reason
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_string)
+                };
+                if !approve(
+                    &mut tx,
+                    &row.id,
+                    Some(&who.user_id),
+                    seconds,
+                    reason.as_deref(),
+                    now,
+                )
+                .await
+                .map_err(ApiError::from_anyhow)?
+                {
+                    return Err(moved_meanwhile());
+                }
+            }
+            Decision::Reject | Decision::RequestChanges => {
+                let reject = req.decision == Decision::Reject;
+                let reason = required_reason(
+                    req.reason.as_deref(),
+                    if reject {
+                        "to reject work"
+                    } else {
+                        "to request changes"
+                    },
+                )?;
+                if req.approved_seconds.is_some() {
+                    return Err(ApiError::invalid(
+                        "approved_seconds",
+                        "is only for approvals",
+                    ));
+                }
+                let (to, action) = if reject {
+                    (AssignmentStatus::Rejected, "rejected")
+                } else {
+                    (AssignmentStatus::ChangesRequested, "changes_requested")
+                };
+                let m = Move {
+                    assignment_id: &row.id,
+                    from: AssignmentStatus::Verified,
+                    to,
+                    actor: Some(&who.user_id),
+                    action,
+                    reason: Some(&reason),
+                    details: None,
+                    at: now,
+                };
+                // Changes get a fresh claim period to make them.
+                let (claim_minutes,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(
+                    "SELECT claim_minutes FROM tasks WHERE id = $1"
+                )
+                .bind(&row.task_id)
+                .fetch_one(&mut *c)
+                .await)?;
+                let expires = if reject {
+                    row.expires_at
+                } else {
+                    now + claim_minutes * 60
+                };
+                let set = "reviewed_at = $5, reviewed_by = $6, reason = $7, expires_at = $8, ended_at = $9";
+                let binds = [
+                    Bind::Int(Some(now)),
+                    Bind::Text(Some(&who.user_id)),
+                    Bind::Text(Some(&reason)),
+                    Bind::Int(Some(expires)),
+                    Bind::Int(reject.then_some(now)),
+                ];
+                if !transition(&mut tx, &m, set, &binds).await? {
+                    return Err(moved_meanwhile());
+                }
+                notify(
+                    &mut tx,
+                    "review_outcome",
+                    &row.id,
+                    &format!("review_outcome:{}:{action}:{now}", row.id),
+                    &serde_json::json!({ "decision": action, "reason": reason }),
+                    now,
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(AssignmentOk::Ok(Json(respond(&state, &row.id).await?)))
+    }
+
+    /// Extend a claim (company owner or reviewer)
+    #[oai(path = "/assignments/:id/extend", method = "post")]
+    async fn extend(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<Extension>,
+    ) -> Result<AssignmentOk, ApiError> {
+        let who = &auth.0;
+        who.require(&[Role::Company])?;
+        let row = visible(&state, who, &id.0).await?;
+        let minutes = body.0.minutes;
+        if !(1..=43_200).contains(&minutes) {
+            return Err(ApiError::invalid("minutes", "must be between 1 and 43200"));
+        }
+        if !row.status().is_active() {
+            return Err(ApiError::conflict(
+                "not_extendable",
+                format!("An assignment that is {} has no running claim.", row.status),
+            ));
+        }
+        let now = time::unix(time::now());
+        let new_expiry = row.expires_at.max(now) + minutes * 60;
+        let mut tx = state.db.begin().await?;
+        let from = row.status();
+        let m = Move {
+            assignment_id: &row.id,
+            from,
+            to: from,
+            actor: Some(&who.user_id),
+            action: "extended",
+            reason: None,
+            details: Some(serde_json::json!({ "minutes": minutes })),
+            at: now,
+        };
+        let changed = on_tx!(&mut tx, |c| {
+            sqlx::query(
+            "UPDATE assignments SET expires_at = $1, updated_at = $2 WHERE id = $3 AND status = $4"
+        )
+        .bind(new_expiry)
+        .bind(now)
+        .bind(&row.id)
+        .bind(from.as_str())
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        if changed == 0 {
+            return Err(moved_meanwhile());
+        }
+        record_event(&mut tx, &m).await?;
+        tx.commit().await?;
+        Ok(AssignmentOk::Ok(Json(respond(&state, &row.id).await?)))
+    }
+}

@@ -1,0 +1,299 @@
+//! One declared policy table: every route × every role × own or someone else's resource.
+//! A route in the OpenAPI document without a policy row fails the test, so no endpoint ships
+//! unguarded.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use vereda_tests::*;
+
+/// The callers, in the order of the letters in each policy row.
+const ACTORS: [&str; 8] = [
+    "anonymous",
+    "worker",
+    "other worker",
+    "owner",
+    "reviewer",
+    "other company's owner",
+    "finance",
+    "admin",
+];
+
+/// One route's policy. `expect` has one letter per actor in [`ACTORS`] order:
+/// `o` allowed (any answer but 401/403/404, and never 5xx), `u` 401, `f` 403, `n` 404.
+struct Policy {
+    method: &'static str,
+    path: &'static str,
+    body: Value,
+    expect: &'static str,
+}
+
+fn policies() -> Vec<Policy> {
+    let p = |method, path, body, expect| Policy {
+        method,
+        path,
+        body,
+        expect,
+    };
+    //                                                                    anon, worker, other worker, owner,
+    //                                                                    reviewer, other owner, finance, admin
+    vec![
+        p("GET", "/healthz", Value::Null, "oooooooo"),
+        p("GET", "/readyz", Value::Null, "oooooooo"),
+        p(
+            "POST",
+            "/v1/auth/login",
+            json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+            "oooooooo",
+        ),
+        p("GET", "/v1/me", Value::Null, "uooooooo"),
+        p(
+            "POST",
+            "/v1/me/password",
+            json!({"current_password": "not-the-password", "new_password": "whatever-long-enough"}),
+            "uooooooo",
+        ),
+        p(
+            "POST",
+            "/v1/staff",
+            json!({"name": "S", "email": "{email}", "password": PASSWORD, "role": "finance"}),
+            "uffffffo",
+        ),
+        p("GET", "/v1/companies", Value::Null, "uffooooo"),
+        p(
+            "POST",
+            "/v1/companies",
+            json!({"name": "C", "nit": "{nit}", "billing_email": "b@c.test", "owner": {"name": "O", "email": "{email}", "password": PASSWORD}}),
+            "uffffffo",
+        ),
+        p("GET", "/v1/companies/{company}", Value::Null, "uffoonoo"),
+        p(
+            "PATCH",
+            "/v1/companies/{company}",
+            json!({"billing_cycle": "monthly"}),
+            "uffofnfo",
+        ),
+        p(
+            "GET",
+            "/v1/companies/{company}/members",
+            Value::Null,
+            "uffoonoo",
+        ),
+        p(
+            "POST",
+            "/v1/companies/{company}/members",
+            json!({"name": "M", "email": "{email}", "password": PASSWORD, "member_role": "reviewer"}),
+            "uffofnfo",
+        ),
+        p("GET", "/v1/workers", Value::Null, "ufffffoo"),
+        p(
+            "POST",
+            "/v1/workers",
+            json!({"name": "W", "email": "{email}", "password": PASSWORD, "municipality": "Ibagué", "department": "Tolima", "skills": ["labelling"], "payout_method": {"kind": "nequi", "phone": "3001234567"}}),
+            "uffffffo",
+        ),
+        p("GET", "/v1/workers/{worker}", Value::Null, "uonnnnoo"),
+        p(
+            "PATCH",
+            "/v1/workers/{worker}",
+            json!({"municipality": "Chaparral"}),
+            "uonnnnfo",
+        ),
+        p("POST", "/v1/tasks", fixed_task(), "uffofoff"),
+        p("GET", "/v1/tasks", Value::Null, "uooooooo"),
+        p("GET", "/v1/tasks/{task}", Value::Null, "uoooonoo"),
+        p("PATCH", "/v1/tasks/{task}", json!({"slots": 5}), "uffofnff"),
+        p("POST", "/v1/tasks/{task}/publish", json!({}), "uffofnff"),
+        p("POST", "/v1/tasks/{draft}/cancel", json!({}), "uffofnff"),
+        p("POST", "/v1/tasks/{task}/claims", Value::Null, "uoofffff"),
+        p("GET", "/v1/assignments", Value::Null, "uooooooo"),
+        p(
+            "GET",
+            "/v1/assignments/{assignment}",
+            Value::Null,
+            "uonoonoo",
+        ),
+        p(
+            "POST",
+            "/v1/assignments/{assignment}/extend",
+            json!({"minutes": 30}),
+            "uffoonff",
+        ),
+        p(
+            "POST",
+            "/v1/assignments/{assignment}/review",
+            json!({"decision": "approve"}),
+            "uffoonff",
+        ),
+        p(
+            "POST",
+            "/v1/assignments/{assignment}/submission",
+            json!({"deliverable_url": "https://x.example/a"}),
+            "uonfffff",
+        ),
+        p(
+            "POST",
+            "/v1/assignments/{assignment}/release",
+            json!({}),
+            "uonfffff",
+        ),
+        // Last: it signs the caller out.
+        p("POST", "/v1/auth/logout", Value::Null, "uooooooo"),
+    ]
+}
+
+fn fixed_task() -> Value {
+    json!({
+        "title": "Etiquetar", "instructions": "Según la guía.", "category": "labelling",
+        "required_skills": ["labelling"],
+        "pricing": {"kind": "fixed", "price": "120000", "estimated_hours": "4"},
+        "slots": 3, "claim_minutes": 600, "review_hours": 72
+    })
+}
+
+#[tokio::test]
+async fn every_route_checks_role_and_ownership() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let finance = app.finance_token(&admin).await;
+    let (company, owner) = app.company(&admin, "Tienda").await;
+    let reviewer = app.reviewer(&owner, &company).await;
+    let (_, other_owner) = app.company(&admin, "Otra").await;
+    let (worker_id, worker) = app.worker(&admin, &["labelling"]).await;
+    let (_, other_worker) = app.worker(&admin, &["labelling"]).await;
+
+    let task = app
+        .post("/v1/tasks", Some(&owner), fixed_task())
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &format!("/v1/tasks/{task}/publish"),
+        Some(&owner),
+        json!({}),
+    )
+    .await
+    .ok(200);
+    let draft = app
+        .post("/v1/tasks", Some(&owner), fixed_task())
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let claim = app
+        .send(
+            app.client
+                .post(app.url(&format!("/v1/tasks/{task}/claims")))
+                .bearer_auth(&worker),
+        )
+        .await;
+    let assignment = claim.ok(201)["id"].as_str().unwrap().to_string();
+
+    let tokens: [Option<&str>; 8] = [
+        None,
+        Some(&worker),
+        Some(&other_worker),
+        Some(&owner),
+        Some(&reviewer),
+        Some(&other_owner),
+        Some(&finance),
+        Some(&admin),
+    ];
+
+    // Every documented route has a policy, and every policy a documented route.
+    let spec = app.get("/openapi.json", None).await;
+    let mut documented = BTreeSet::new();
+    for (path, ops) in spec.ok(200)["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            documented.insert(format!(
+                "{} {}",
+                method.to_uppercase(),
+                path.replace("{id}", "{*}")
+            ));
+        }
+    }
+    let policies = policies();
+    let declared: BTreeSet<String> = policies
+        .iter()
+        .map(|p| {
+            let generic = ["{company}", "{worker}", "{task}", "{draft}", "{assignment}"]
+                .iter()
+                .fold(p.path.to_string(), |s, k| s.replace(k, "{*}"));
+            format!("{} {}", p.method, generic)
+        })
+        .collect();
+    assert_eq!(
+        documented, declared,
+        "routes without a policy (or policies without a route)"
+    );
+
+    let mut failures = Vec::new();
+    for policy in &policies {
+        assert_eq!(
+            policy.expect.len(),
+            ACTORS.len(),
+            "{} {}",
+            policy.method,
+            policy.path
+        );
+        // Denied callers first, so an allowed call's effects cannot change their answer.
+        let mut order: Vec<usize> = (0..ACTORS.len()).collect();
+        order.sort_by_key(|i| policy.expect.as_bytes()[*i] == b'o');
+        for i in order {
+            let path = policy
+                .path
+                .replace("{company}", &company)
+                .replace("{worker}", &worker_id)
+                .replace("{task}", &task)
+                .replace("{draft}", &draft)
+                .replace("{assignment}", &assignment);
+            let body = policy
+                .body
+                .to_string()
+                .replace("{email}", &format!("u-{}@matrix.test", short_id()))
+                .replace("{nit}", &random_nit());
+            let mut req = app
+                .client
+                .request(policy.method.parse().unwrap(), app.url(&path));
+            if !policy.body.is_null() {
+                req = req.header("content-type", "application/json").body(body);
+            }
+            if let Some(t) = tokens[i] {
+                req = req.bearer_auth(t);
+            }
+            let r = app.send(req).await;
+            let want = policy.expect.as_bytes()[i];
+            let ok = match want {
+                b'o' => ![401, 403, 404].contains(&r.status) && r.status < 500,
+                b'u' => r.status == 401,
+                b'f' => r.status == 403,
+                b'n' => r.status == 404,
+                _ => false,
+            };
+            if !ok {
+                failures.push(format!(
+                    "{} {} as {}: expected {}, got {} {}",
+                    policy.method, policy.path, ACTORS[i], want as char, r.status, r.text
+                ));
+            }
+            if r.status >= 400 {
+                assert!(
+                    r.content_type.starts_with("application/problem+json"),
+                    "{} {}: {}",
+                    policy.method,
+                    path,
+                    r.text
+                );
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} policy violations:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
