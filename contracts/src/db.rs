@@ -145,7 +145,10 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
         match self {
             Db::Sqlite(pool) => {
-                // SQLite serialises writers itself; each migration runs in its own transaction.
+                // sqlx's migrator takes no lock on SQLite, so two processes starting together
+                // would both apply the same migration; serialise them with a lock file beside
+                // the database.
+                let _lock = lock_sqlite_migrations(pool).await?;
                 our_sqlite_migrator().run(pool).await?;
                 let mut queue = apalis_sqlite::SqliteStorage::<()>::migrations();
                 // apalis records its history in `_sqlx_migrations` by default, which would
@@ -198,6 +201,25 @@ impl Tx {
             Tx::Postgres(t) => t.rollback().await,
         }
     }
+}
+
+/// An exclusive lock on `<database>.migrate-lock`, held until the returned file is dropped.
+/// None for in-memory databases.
+async fn lock_sqlite_migrations(pool: &SqlitePool) -> Result<Option<std::fs::File>, sqlx::Error> {
+    let db_file = pool.connect_options().get_filename().to_path_buf();
+    if db_file.as_os_str().is_empty() || db_file.to_string_lossy().contains(":memory:") {
+        return Ok(None);
+    }
+    let lock_path = db_file.with_extension("migrate-lock");
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)?;
+    let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))??;
+    Ok(Some(file))
 }
 
 fn our_sqlite_migrator() -> sqlx::migrate::Migrator {
