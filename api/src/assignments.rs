@@ -628,6 +628,14 @@ impl AssignmentsApi {
         if !transition(&mut tx, &m, "ended_at = $5", &[Bind::Int(Some(now))]).await? {
             return Err(moved_meanwhile());
         }
+        // Time on a slot given back is not paid: a timer still running on it just stops.
+        on_tx!(&mut tx, |c| sqlx::query(
+            "DELETE FROM running_timers WHERE assignment_id = $1"
+        )
+        .bind(&row.id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
         tx.commit().await?;
         Ok(AssignmentOk::Ok(Json(respond(&state, &row.id).await?)))
     }
@@ -683,6 +691,27 @@ impl AssignmentsApi {
             ));
         }
         let mut tx = state.db.begin().await?;
+        // Same lock order as time tracking (worker, then assignment), so no entry can commit
+        // between the sum below and the status change.
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
+        )
+        .bind(&row.worker_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        let timer: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM running_timers WHERE assignment_id = $1"
+        )
+        .bind(&row.id)
+        .fetch_one(&mut *c)
+        .await)?;
+        if timer > 0 {
+            return Err(ApiError::conflict(
+                "timer_running",
+                "Your timer is still running on this task: stop it first, so its time is counted.",
+            ));
+        }
         let logged = logged_seconds(&mut tx, &row.id).await?;
         let m = Move {
             assignment_id: &row.id,

@@ -40,18 +40,7 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let limit = request
-            .data::<AppState>()
-            .map(|s| s.settings.max_body_bytes)
-            .unwrap_or(1024 * 1024);
-        let bytes = body
-            .take()?
-            .into_bytes_limit(limit)
-            .await
-            .map_err(|e| match e {
-                poem::error::ReadBodyError::PayloadTooLarge => ApiError::payload_too_large(limit),
-                other => ApiError::malformed(format!("could not read the body: {other}")),
-            })?;
+        let bytes = read_limited(request, body).await?;
         Ok(JsonBody(parse(&bytes)?))
     }
 }
@@ -146,17 +135,101 @@ impl<'a, T: Type + DeserializeOwned + Send> ApiExtractor<'a> for JsonBody<T> {
             Some(ct) if Self::check_content_type(ct) => {
                 <Self as ParsePayload>::from_request(request, body).await
             }
-            _ => Err(ApiError {
-                status: poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                code: "unsupported_media_type",
-                title: "Unsupported media type",
-                detail: "Send the body as application/json.".to_string(),
-                field: None,
-                retry_after: None,
-            }
-            .into()),
+            _ => Err(unsupported("Send the body as application/json.").into()),
         }
     }
+}
+
+/// A CSV request body (`text/csv` or `text/plain`, UTF-8), read within the size limit.
+pub struct CsvBody(pub String);
+
+impl Payload for CsvBody {
+    const CONTENT_TYPE: &'static str = "text/csv";
+
+    fn check_content_type(content_type: &str) -> bool {
+        matches!(content_type.parse::<mime::Mime>(), Ok(m) if m.type_() == "text"
+            && (m.subtype() == "csv" || m.subtype() == "plain"))
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        String::schema_ref()
+    }
+}
+
+impl ParsePayload for CsvBody {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let bytes = read_limited(request, body).await?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| ApiError::malformed("the file is not UTF-8 text"))?;
+        if text.trim().is_empty() {
+            return Err(ApiError::malformed("the file is empty").into());
+        }
+        Ok(CsvBody(text))
+    }
+}
+
+impl<'a> ApiExtractor<'a> for CsvBody {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <Self as Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: None,
+            content: vec![MetaMediaType {
+                content_type: <Self as Payload>::CONTENT_TYPE,
+                schema: <Self as Payload>::schema_ref(),
+            }],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        match request.content_type() {
+            Some(ct) if Self::check_content_type(ct) => {
+                <Self as ParsePayload>::from_request(request, body).await
+            }
+            _ => Err(unsupported("Send the file as text/csv.").into()),
+        }
+    }
+}
+
+fn unsupported(detail: &str) -> ApiError {
+    ApiError {
+        status: poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        code: "unsupported_media_type",
+        title: "Unsupported media type",
+        detail: detail.to_string(),
+        field: None,
+        retry_after: None,
+    }
+}
+
+/// Read the body, refusing more than the configured limit (413) while reading.
+async fn read_limited(request: &Request, body: &mut RequestBody) -> poem::Result<Vec<u8>> {
+    let limit = request
+        .data::<AppState>()
+        .map(|s| s.settings.max_body_bytes)
+        .unwrap_or(1024 * 1024);
+    Ok(body
+        .take()?
+        .into_bytes_limit(limit)
+        .await
+        .map_err(|e| match e {
+            poem::error::ReadBodyError::PayloadTooLarge => ApiError::payload_too_large(limit),
+            other => ApiError::malformed(format!("could not read the body: {other}")),
+        })?
+        .to_vec())
 }
 
 #[cfg(test)]

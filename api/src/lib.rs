@@ -9,10 +9,13 @@ pub mod bootstrap;
 pub mod companies;
 pub mod health;
 pub mod idempotency;
+pub mod money;
 pub mod pagination;
 pub mod problem;
 pub mod startup;
+pub mod statements;
 pub mod tasks;
+pub mod time_entries;
 pub mod workers;
 
 /// Sections of the OpenAPI document.
@@ -32,4 +35,10 @@ pub enum ApiTags {
     Tasks,
     /// Claims on task slots: submission, review, history
     Assignments,
+    /// Time entries, timers, offline sync and timesheets
+    TimeTracking,
+    /// Ledger, invoices, company payments, payouts and background jobs
+    Invoicing,
+    /// Workers' monthly income statements and their public verification
+    Statements,
 }

@@ -21,8 +21,11 @@ use crate::auth::AuthApi;
 use crate::bootstrap::{FirstAdmin, ensure_first_admin};
 use crate::companies::CompaniesApi;
 use crate::health::HealthApi;
+use crate::money::MoneyApi;
 use crate::problem::render_any;
+use crate::statements::StatementsApi;
 use crate::tasks::TasksApi;
+use crate::time_entries::TimeEntriesApi;
 use crate::workers::WorkersApi;
 
 /// What every handler can reach.
@@ -40,6 +43,9 @@ type Apis = (
     WorkersApi,
     TasksApi,
     AssignmentsApi,
+    TimeEntriesApi,
+    MoneyApi,
+    StatementsApi,
 );
 
 /// The OpenAPI service: every route of the API, documented.
@@ -53,6 +59,9 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             WorkersApi,
             TasksApi,
             AssignmentsApi,
+            TimeEntriesApi,
+            MoneyApi,
+            StatementsApi,
         ),
         "Vereda",
         env!("CARGO_PKG_VERSION"),

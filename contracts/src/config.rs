@@ -11,7 +11,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::db::{Dialect, dialect_of};
-use crate::legal::LegalFigures;
+use crate::legal::{Dated, LegalFigures};
+use crate::statements::{SocialSecurityRates, default_social_security};
 
 /// A value that must never reach a log line or a `Debug` print.
 #[derive(Clone, PartialEq, Eq)]
@@ -75,6 +76,39 @@ pub struct CliArgs {
     /// Claims a worker may hold at once.
     #[arg(long, env = "VEREDA_MAX_ACTIVE_ASSIGNMENTS")]
     pub max_active_assignments: Option<String>,
+    /// Hours a worker may log per Bogotá day.
+    #[arg(long, env = "VEREDA_DAILY_LIMIT_HOURS")]
+    pub daily_limit_hours: Option<String>,
+    /// Days back a time entry may start.
+    #[arg(long, env = "VEREDA_ENTRY_WINDOW_DAYS")]
+    pub entry_window_days: Option<String>,
+    /// Smallest payout line, in whole pesos.
+    #[arg(long, env = "VEREDA_MIN_PAYOUT")]
+    pub min_payout: Option<String>,
+    /// Withholding (retención) on payouts as a decimal share; default none.
+    #[arg(long, env = "VEREDA_WITHHOLDING_RATE")]
+    pub withholding_rate: Option<String>,
+    /// Sender of outgoing mail, e.g. `Vereda <no-responder@vereda.co>`.
+    #[arg(long, env = "VEREDA_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// The platform's legal name, printed on invoices and statements.
+    #[arg(long, env = "VEREDA_PLATFORM_NAME")]
+    pub platform_name: Option<String>,
+    /// The platform's NIT, printed on invoices and statements.
+    #[arg(long, env = "VEREDA_PLATFORM_NIT")]
+    pub platform_nit: Option<String>,
+    /// Monthly income of a rural family the statements compare with, in whole pesos.
+    #[arg(long, env = "VEREDA_RURAL_BASELINE")]
+    pub rural_baseline: Option<String>,
+    /// Prefix of the documento soporte numbers DIAN authorised.
+    #[arg(long, env = "VEREDA_SUPPORT_DOC_PREFIX")]
+    pub support_doc_prefix: Option<String>,
+    /// First number of the authorised documento soporte range.
+    #[arg(long, env = "VEREDA_SUPPORT_DOC_FIRST")]
+    pub support_doc_first: Option<String>,
+    /// Last number of the authorised documento soporte range.
+    #[arg(long, env = "VEREDA_SUPPORT_DOC_LAST")]
+    pub support_doc_last: Option<String>,
 }
 
 /// The TOML file's shape: the same names as the flags, all optional.
@@ -93,6 +127,19 @@ struct FileSettings {
     db_max_connections: Option<u32>,
     sweep_seconds: Option<u64>,
     max_active_assignments: Option<u64>,
+    daily_limit_hours: Option<u64>,
+    entry_window_days: Option<u64>,
+    min_payout: Option<u64>,
+    withholding_rate: Option<String>,
+    mail_from: Option<String>,
+    platform_name: Option<String>,
+    platform_nit: Option<String>,
+    rural_baseline: Option<u64>,
+    support_doc_prefix: Option<String>,
+    support_doc_first: Option<u64>,
+    support_doc_last: Option<u64>,
+    /// Effective-dated contribution rates of independent workers; defaults built in.
+    social_security: Option<Vec<Dated<SocialSecurityRates>>>,
     /// Effective-dated legal figures (SMMLV, UVT, weekly hours, IVA); defaults built in.
     legal: Option<LegalFigures>,
 }
@@ -114,6 +161,25 @@ pub struct Settings {
     /// How often the marketplace sweep runs.
     pub sweep_interval: Duration,
     pub max_active_assignments: i64,
+    /// Most hours a worker may log per Bogotá day.
+    pub daily_limit_hours: i64,
+    /// How many days back a time entry may start.
+    pub entry_window_days: i64,
+    /// Smallest payout line.
+    pub min_payout: crate::money::Cop,
+    /// Withholding on payouts, a share of each line (0 by default).
+    pub withholding_rate: Decimal,
+    /// Sender of outgoing mail.
+    pub mail_from: String,
+    pub platform_name: String,
+    /// The platform's NIT, `digits-check`.
+    pub platform_nit: String,
+    /// What statements compare a worker's income with.
+    pub rural_baseline: crate::money::Cop,
+    /// Documento soporte numbering: prefix and authorised range.
+    pub support_doc_prefix: String,
+    pub support_doc_range: std::ops::RangeInclusive<i64>,
+    pub social_security: Vec<Dated<SocialSecurityRates>>,
     pub legal: LegalFigures,
 }
 
@@ -247,6 +313,91 @@ impl Settings {
             3,
             1..=100,
         )?;
+        let daily_limit_hours = number(
+            "daily_limit_hours (VEREDA_DAILY_LIMIT_HOURS)",
+            &args.daily_limit_hours,
+            file.daily_limit_hours,
+            12,
+            1..=24,
+        )?;
+        let entry_window_days = number(
+            "entry_window_days (VEREDA_ENTRY_WINDOW_DAYS)",
+            &args.entry_window_days,
+            file.entry_window_days,
+            14,
+            1..=365,
+        )?;
+
+        let min_payout = number(
+            "min_payout (VEREDA_MIN_PAYOUT)",
+            &args.min_payout,
+            file.min_payout,
+            10_000,
+            1..=100_000_000,
+        )?;
+        let withholding_raw =
+            pick(&args.withholding_rate, file.withholding_rate).unwrap_or_else(|| "0".to_string());
+        let withholding_rate = Decimal::from_str(&withholding_raw)
+            .ok()
+            .filter(|m| *m >= Decimal::ZERO && *m < Decimal::ONE)
+            .ok_or_else(|| {
+                bad(
+                    "withholding_rate (VEREDA_WITHHOLDING_RATE)",
+                    format!("{withholding_raw:?} is not a share between 0 and 1, e.g. 0.04"),
+                )
+            })?;
+
+        let mail_from = pick(&args.mail_from, file.mail_from)
+            .unwrap_or_else(|| "Vereda <no-responder@vereda.co>".to_string());
+        let address = mail_from
+            .rsplit_once('<')
+            .map_or(mail_from.as_str(), |(_, a)| a.trim_end_matches('>'));
+        if crate::identity::Email::parse(address).is_err() {
+            return Err(bad(
+                "mail_from (VEREDA_MAIL_FROM)",
+                "must be an address, optionally with a name: Vereda <no-responder@vereda.co>",
+            ));
+        }
+        let platform_name = pick(&args.platform_name, file.platform_name)
+            .unwrap_or_else(|| "Vereda S.A.S.".to_string());
+        let platform_nit_raw = pick(&args.platform_nit, file.platform_nit)
+            .unwrap_or_else(|| "901234567-7".to_string());
+        let platform_nit = crate::identity::Nit::parse(&platform_nit_raw)
+            .map_err(|e| bad("platform_nit (VEREDA_PLATFORM_NIT)", e))?;
+        let rural_baseline = number(
+            "rural_baseline (VEREDA_RURAL_BASELINE)",
+            &args.rural_baseline,
+            file.rural_baseline,
+            800_000,
+            1..=1_000_000_000,
+        )?;
+        let support_doc_prefix = pick(&args.support_doc_prefix, file.support_doc_prefix)
+            .unwrap_or_else(|| "DS".to_string());
+        if support_doc_prefix.is_empty()
+            || support_doc_prefix.len() > 4
+            || !support_doc_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric())
+        {
+            return Err(bad(
+                "support_doc_prefix (VEREDA_SUPPORT_DOC_PREFIX)",
+                "must be 1 to 4 letters or digits",
+            ));
+        }
+        let support_doc_first = number(
+            "support_doc_first (VEREDA_SUPPORT_DOC_FIRST)",
+            &args.support_doc_first,
+            file.support_doc_first,
+            1,
+            1..=999_999_999,
+        )?;
+        let support_doc_last = number(
+            "support_doc_last (VEREDA_SUPPORT_DOC_LAST)",
+            &args.support_doc_last,
+            file.support_doc_last,
+            1_000_000,
+            support_doc_first..=999_999_999,
+        )?;
 
         Ok(Settings {
             database_url: Secret::new(database_url),
@@ -262,6 +413,17 @@ impl Settings {
             db_max_connections: db_max_connections as u32,
             sweep_interval: Duration::from_secs(sweep_seconds),
             max_active_assignments: max_active_assignments as i64,
+            daily_limit_hours: daily_limit_hours as i64,
+            entry_window_days: entry_window_days as i64,
+            min_payout: crate::money::Cop::pesos(min_payout as i64),
+            withholding_rate,
+            mail_from,
+            platform_name,
+            platform_nit: platform_nit.as_str().to_string(),
+            rural_baseline: crate::money::Cop::pesos(rural_baseline as i64),
+            support_doc_prefix,
+            support_doc_range: support_doc_first as i64..=support_doc_last as i64,
+            social_security: file.social_security.unwrap_or_else(default_social_security),
             legal: file.legal.unwrap_or_default(),
         })
     }
@@ -363,6 +525,30 @@ mod tests {
         assert!(e.to_string().contains("VEREDA_DATABASE_URL"), "{e}");
 
         assert!(toml::from_str::<FileSettings>("colour = \"blue\"").is_err());
+    }
+
+    #[test]
+    fn statement_settings() {
+        let s = Settings::from_parts(FileSettings::default(), &args()).unwrap();
+        assert_eq!(s.rural_baseline, crate::money::Cop::pesos(800_000));
+        assert_eq!(s.support_doc_range, 1..=1_000_000);
+        assert_eq!(s.platform_nit, "901234567-7");
+
+        let mut a = args();
+        a.platform_nit = Some("901234567-1".into());
+        let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+        assert!(e.to_string().contains("VEREDA_PLATFORM_NIT"), "{e}");
+
+        let mut a = args();
+        a.support_doc_first = Some("500".into());
+        a.support_doc_last = Some("499".into());
+        let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+        assert!(e.to_string().contains("VEREDA_SUPPORT_DOC_LAST"), "{e}");
+
+        let mut a = args();
+        a.mail_from = Some("Vereda".into());
+        let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+        assert!(e.to_string().contains("VEREDA_MAIL_FROM"), "{e}");
     }
 
     #[test]

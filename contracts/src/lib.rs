@@ -6,10 +6,13 @@
 
 pub mod identity;
 pub mod jobs;
+pub mod ledger;
 pub mod legal;
 pub mod marketplace;
 pub mod money;
+pub mod statements;
 pub mod time;
+pub mod timesheet;
 
 #[cfg(feature = "runtime")]
 pub mod config;

@@ -12,7 +12,11 @@ use vereda_api::startup::{Application, RunOptions};
 use vereda_contracts::config::{Secret, Settings};
 use vereda_contracts::db::Db;
 
+pub mod invariants;
+pub mod pdf;
 pub mod proxy;
+pub mod smtp;
+pub mod worked_example;
 
 pub const ADMIN_EMAIL: &str = "admin@vereda.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
@@ -387,6 +391,27 @@ impl TestApp {
             .await;
         let id = body.ok(201)["id"].as_str().unwrap().to_string();
         (id, self.login(&email, PASSWORD).await)
+    }
+
+    /// Wait for a background job to finish; returns its final state (panics if it does not
+    /// finish within a minute).
+    pub async fn wait_job(&self, token: &str, job_id: &str) -> Value {
+        eventually(Duration::from_secs(60), || async {
+            let r = self.get(&format!("/v1/jobs/{job_id}"), Some(token)).await;
+            matches!(r.body["status"].as_str(), Some("succeeded" | "failed"))
+                .then(|| r.body.clone())
+        })
+        .await
+        .unwrap_or_else(|| panic!("job {job_id} did not finish"))
+    }
+
+    /// Start work that answers 202 with a job, and wait for the job to succeed.
+    pub async fn run_job(&self, token: &str, path: &str, body: Value) -> Value {
+        let r = self.post(path, Some(token), body).await;
+        let job_id = r.ok(202)["job_id"].as_str().expect("job_id").to_string();
+        let job = self.wait_job(token, &job_id).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        job
     }
 
     /// Stop the server and worker, and return the database so another app can use it.

@@ -113,6 +113,55 @@ fn policies() -> Vec<Policy> {
             Value::Null,
             "uonoonoo",
         ),
+        // Time tracking. The worker's entry is far too old (422); the timer is started, then
+        // stopped. There is no time-entry placeholder: an assignment id names no entry, which
+        // checks role and 404 here; real entries' owners are checked in time_tracking.rs.
+        p(
+            "POST",
+            "/v1/assignments/{assignment}/time-entries",
+            json!({"started_at": "2020-01-01T08:00:00Z", "ended_at": "2020-01-01T09:00:00Z"}),
+            "uonfffff",
+        ),
+        p(
+            "GET",
+            "/v1/assignments/{assignment}/time-entries",
+            Value::Null,
+            "uonoonoo",
+        ),
+        p(
+            "PATCH",
+            "/v1/time-entries/{assignment}",
+            json!({"note": "revisado"}),
+            "unnfffff",
+        ),
+        p(
+            "DELETE",
+            "/v1/time-entries/{assignment}",
+            Value::Null,
+            "unnfffff",
+        ),
+        p(
+            "POST",
+            "/v1/time-entries/sync",
+            json!({"entries": []}),
+            "uoofffff",
+        ),
+        p(
+            "POST",
+            "/v1/assignments/{assignment}/timer/start",
+            Value::Null,
+            "uonfffff",
+        ),
+        p("GET", "/v1/me/timer", Value::Null, "uoofffff"),
+        p(
+            "POST",
+            "/v1/assignments/{assignment}/timer/stop",
+            Value::Null,
+            "uonfffff",
+        ),
+        p("GET", "/v1/me/timesheet", Value::Null, "uoofffff"),
+        p("GET", "/v1/me/timesheet/csv", Value::Null, "uoofffff"),
+        p("GET", "/v1/tasks/{task}/time", Value::Null, "uffoonoo"),
         p(
             "POST",
             "/v1/assignments/{assignment}/extend",
@@ -136,6 +185,103 @@ fn policies() -> Vec<Policy> {
             "/v1/assignments/{assignment}/release",
             json!({}),
             "uonfffff",
+        ),
+        p(
+            "POST",
+            "/v1/billing-runs",
+            json!({"period_end": "{today}"}),
+            "ufffffoo",
+        ),
+        p("GET", "/v1/jobs/{job}", Value::Null, "unnnnnoo"),
+        p("GET", "/v1/invoices", Value::Null, "uffooooo"),
+        p("GET", "/v1/invoices/{invoice}", Value::Null, "uffoonoo"),
+        p("GET", "/v1/invoices/{invoice}/csv", Value::Null, "uffoonoo"),
+        p(
+            "POST",
+            "/v1/invoices/{invoice}/payments",
+            json!({"amount": "1", "paid_at": "2026-01-02T00:00:00Z", "reference": "TRF-1"}),
+            "ufffffoo",
+        ),
+        p(
+            "POST",
+            "/v1/invoices/{invoice}/credit-notes",
+            json!({"reason": "Ajuste", "work": "0", "fee": "1"}),
+            "ufffffoo",
+        ),
+        p(
+            "GET",
+            "/v1/reports/receivables-aging",
+            Value::Null,
+            "ufffffoo",
+        ),
+        p("POST", "/v1/payout-batches", json!({}), "ufffffoo"),
+        p("GET", "/v1/payout-batches/{batch}", Value::Null, "ufffffoo"),
+        p(
+            "GET",
+            "/v1/payout-batches/{batch}/export",
+            Value::Null,
+            "ufffffoo",
+        ),
+        p(
+            "POST",
+            "/v1/payout-batches/{batch}/confirmations",
+            json!("reference,amount,status\nVRDX,1,paid\n"),
+            "ufffffoo",
+        ),
+        p("GET", "/v1/ledger/trial-balance", Value::Null, "ufffffoo"),
+        p(
+            "GET",
+            "/v1/ledger/accounts/{account}",
+            Value::Null,
+            "ufffffoo",
+        ),
+        // Statements and e-mail (issue 6). `{month}` and `{code}` stay literal: not a month
+        // (422 once the caller may see the worker) and not a code (404 for everyone).
+        p(
+            "POST",
+            "/v1/statement-runs",
+            json!({"month": "2026-01"}),
+            "ufffffoo",
+        ),
+        p(
+            "GET",
+            "/v1/workers/{worker}/statements",
+            Value::Null,
+            "uonnnnoo",
+        ),
+        p(
+            "GET",
+            "/v1/workers/{worker}/statements/{month}",
+            Value::Null,
+            "uonnnnoo",
+        ),
+        p(
+            "GET",
+            "/v1/workers/{worker}/statements/{month}/csv",
+            Value::Null,
+            "uonnnnoo",
+        ),
+        p(
+            "GET",
+            "/v1/workers/{worker}/statements/{month}/pdf",
+            Value::Null,
+            "uonnnnoo",
+        ),
+        p(
+            "GET",
+            "/v1/statements/verify/{code}",
+            Value::Null,
+            "nnnnnnnn",
+        ),
+        p("GET", "/v1/support-documents", Value::Null, "ufffffoo"),
+        p("GET", "/v1/invoices/{invoice}/pdf", Value::Null, "uffoonoo"),
+        p("GET", "/v1/admin/outbox", Value::Null, "uffffffo"),
+        p("GET", "/v1/me/email-preferences", Value::Null, "uooooooo"),
+        p(
+            "PATCH",
+            "/v1/me/email-preferences",
+            json!({"non_essential": true}),
+            "uooooooo",
         ),
         // Last: it signs the caller out.
         p("POST", "/v1/auth/logout", Value::Null, "uooooooo"),
@@ -192,6 +338,70 @@ async fn every_route_checks_role_and_ownership() {
         .await;
     let assignment = claim.ok(201)["id"].as_str().unwrap().to_string();
 
+    // Money fixtures: the other worker's approved work on a second task, invoiced, and a
+    // payout batch.
+    let billed = app
+        .post("/v1/tasks", Some(&owner), fixed_task())
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &format!("/v1/tasks/{billed}/publish"),
+        Some(&owner),
+        json!({}),
+    )
+    .await
+    .ok(200);
+    let r = app
+        .send(
+            app.client
+                .post(app.url(&format!("/v1/tasks/{billed}/claims")))
+                .bearer_auth(&other_worker),
+        )
+        .await;
+    let done = r.ok(201)["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/assignments/{done}/submission"),
+        Some(&other_worker),
+        json!({"deliverable_url": "https://x.example/done"}),
+    )
+    .await
+    .ok(200);
+    eventually(std::time::Duration::from_secs(20), || async {
+        (app.get(&format!("/v1/assignments/{done}"), Some(&owner))
+            .await
+            .body["status"]
+            == "verified")
+            .then_some(())
+    })
+    .await
+    .expect("verified");
+    app.post(
+        &format!("/v1/assignments/{done}/review"),
+        Some(&owner),
+        json!({"decision": "approve"}),
+    )
+    .await
+    .ok(200);
+    let today = chrono::Utc::now()
+        .with_timezone(&vereda_contracts::time::BOGOTA)
+        .date_naive()
+        .to_string();
+    let job = app
+        .run_job(&finance, "/v1/billing-runs", json!({"period_end": today}))
+        .await;
+    let job_id = job["id"].as_str().unwrap().to_string();
+    let invoice = app.get("/v1/invoices", Some(&finance)).await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let batch = app.run_job(&finance, "/v1/payout-batches", json!({})).await["subject_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
     let tokens: [Option<&str>; 8] = [
         None,
         Some(&worker),
@@ -219,9 +429,18 @@ async fn every_route_checks_role_and_ownership() {
     let declared: BTreeSet<String> = policies
         .iter()
         .map(|p| {
-            let generic = ["{company}", "{worker}", "{task}", "{draft}", "{assignment}"]
-                .iter()
-                .fold(p.path.to_string(), |s, k| s.replace(k, "{*}"));
+            let generic = [
+                "{company}",
+                "{worker}",
+                "{task}",
+                "{draft}",
+                "{assignment}",
+                "{invoice}",
+                "{batch}",
+                "{job}",
+            ]
+            .iter()
+            .fold(p.path.to_string(), |s, k| s.replace(k, "{*}"));
             format!("{} {}", p.method, generic)
         })
         .collect();
@@ -249,16 +468,24 @@ async fn every_route_checks_role_and_ownership() {
                 .replace("{worker}", &worker_id)
                 .replace("{task}", &task)
                 .replace("{draft}", &draft)
-                .replace("{assignment}", &assignment);
+                .replace("{assignment}", &assignment)
+                .replace("{invoice}", &invoice)
+                .replace("{batch}", &batch)
+                .replace("{job}", &job_id)
+                .replace("{account}", "platform:fees");
             let body = policy
                 .body
                 .to_string()
                 .replace("{email}", &format!("u-{}@matrix.test", short_id()))
-                .replace("{nit}", &random_nit());
+                .replace("{nit}", &random_nit())
+                .replace("{today}", &today);
             let mut req = app
                 .client
                 .request(policy.method.parse().unwrap(), app.url(&path));
-            if !policy.body.is_null() {
+            if let Value::String(csv) = &policy.body {
+                // A string body is a file upload (CSV).
+                req = req.header("content-type", "text/csv").body(csv.clone());
+            } else if !policy.body.is_null() {
                 req = req.header("content-type", "application/json").body(body);
             }
             if let Some(t) = tokens[i] {

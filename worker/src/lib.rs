@@ -18,14 +18,24 @@ use apalis::prelude::*;
 use apalis_cron::CronScheduler;
 use vereda_contracts::config::Settings;
 use vereda_contracts::db::Db;
-use vereda_contracts::jobs::{Housekeeping, MarketplaceSweep, VerifySubmission};
+use vereda_contracts::jobs::{
+    AccrueAssignment, ApplyBankConfirmation, BillingRun, BuildPayoutBatch, Housekeeping,
+    IssueCreditNote, MarketplaceSweep, PostPayment, VerifySubmission,
+};
 use vereda_contracts::time::BOGOTA;
 
 pub mod assignments;
+pub mod documents;
+pub mod email;
 pub mod housekeeping;
+pub mod invoicing;
+pub mod ledger;
 pub mod marketplace;
+pub mod money;
+pub mod payouts;
 pub mod queue;
 pub mod schedule;
+pub mod statements;
 
 /// In-process retries after a failed run, spaced by exponential backoff (2 s doubling, at most
 /// a minute, with jitter). A job gets `RETRIES + 1` runs in all ([`queue::MAX_ATTEMPTS`]).
@@ -45,10 +55,11 @@ const POLL_AT_MOST_EVERY: Duration = Duration::from_secs(5);
 /// limit, retries, then per-run timeout, tracing, and panics turned into errors
 /// (the order apalis checks for at start-up).
 macro_rules! job_worker {
-    ($name:expr, $backend:expr, $db:expr, $handler:expr) => {
+    ($name:expr, $backend:expr, $db:expr, $settings:expr, $handler:expr) => {
         WorkerBuilder::new($name)
             .backend($backend)
             .data($db)
+            .data($settings)
             .concurrency(CONCURRENCY)
             .retry(retry_policy())
             .timeout(JOB_TIMEOUT)
@@ -63,10 +74,11 @@ macro_rules! job_worker {
 /// rather than a generic function: the bounds apalis puts on a worker's service and layers
 /// would be longer than the code they would save.
 macro_rules! queue_worker {
-    ($monitor:expr, $db:expr, $name:expr, $job:ty, $handler:expr) => {
+    ($monitor:expr, $db:expr, $settings:expr, $name:expr, $job:ty, $handler:expr) => {
         match $db {
             Db::Sqlite(pool) => {
                 let (pool, db, name) = (pool.clone(), $db.clone(), $name.clone());
+                let settings: Arc<Settings> = $settings.clone();
                 $monitor.register(move |restarts| {
                     let config = apalis_sqlite::Config::default().queue(<$job>::QUEUE);
                     let storage = apalis_sqlite::SqliteStorage::<$job>::new(&pool)
@@ -76,12 +88,14 @@ macro_rules! queue_worker {
                         name(<$job>::QUEUE, restarts),
                         paused(storage, restarts),
                         db.clone(),
+                        settings.clone(),
                         $handler
                     )
                 })
             }
             Db::Postgres(pool) => {
                 let (pool, db, name) = (pool.clone(), $db.clone(), $name.clone());
+                let settings: Arc<Settings> = $settings.clone();
                 $monitor.register(move |restarts| {
                     let config = apalis_postgres::Config::default().queue(<$job>::QUEUE);
                     let storage = apalis_postgres::PostgresStorage::<$job>::new(&pool)
@@ -91,6 +105,7 @@ macro_rules! queue_worker {
                         name(<$job>::QUEUE, restarts),
                         paused(storage, restarts),
                         db.clone(),
+                        settings.clone(),
                         $handler
                     )
                 })
@@ -129,7 +144,8 @@ pub async fn run(
             true
         });
 
-    let monitor = register_queue_workers(monitor, &db, &instance);
+    let monitor = register_queue_workers(monitor, &db, &settings, &instance);
+    let monitor = register_statement_and_mail_workers(monitor, &db, &settings, &instance);
 
     // The clocks for periodic jobs only push jobs, so they need no storage of their own.
     // Housekeeping follows a cron schedule in Bogotá time.
@@ -164,6 +180,37 @@ pub async fn run(
             .build(schedule::on_sweep_tick)
     });
 
+    // Last month's statements: an hourly Bogotá clock asks for them from the 1st at 06:00 on;
+    // the month is the job's key (see `statements::STATEMENTS_CRON`).
+    let clock_db = db.clone();
+    let clock_instance = instance.clone();
+    let monitor = monitor.register(move |restarts| {
+        let clock = CronScheduler::new(statements::statements_schedule()).with_timezone(BOGOTA);
+        WorkerBuilder::new(format!("statements-clock@{clock_instance}#{restarts}"))
+            .backend(paused(clock, restarts))
+            .data(clock_db.clone())
+            .retry(retry_policy())
+            .timeout(JOB_TIMEOUT)
+            .enable_tracing()
+            .catch_panic()
+            .build(statements::on_statements_tick)
+    });
+
+    // The e-mail sweep ticks with the marketplace sweep, one job per tick by its key.
+    let clock_db = db.clone();
+    let clock_instance = instance.clone();
+    let monitor = monitor.register(move |restarts| {
+        let clock = CronScheduler::new(schedule::Every::new(every));
+        WorkerBuilder::new(format!("mail-clock@{clock_instance}#{restarts}"))
+            .backend(paused(clock, restarts))
+            .data(clock_db.clone())
+            .retry(retry_policy())
+            .timeout(JOB_TIMEOUT)
+            .enable_tracing()
+            .catch_panic()
+            .build(email::on_mail_tick)
+    });
+
     let asked = Arc::new(AtomicBool::new(false));
     let asked_in_signal = asked.clone();
     let signal = async move {
@@ -182,18 +229,80 @@ pub async fn run(
 
 /// One worker per queue, on the storage of the dialect at hand. Each storage names its queue
 /// explicitly: apalis would otherwise use the Rust type's path, which moves with the code.
-fn register_queue_workers(monitor: Monitor, db: &Db, instance: &str) -> Monitor {
+fn register_queue_workers(
+    monitor: Monitor,
+    db: &Db,
+    settings: &Arc<Settings>,
+    instance: &str,
+) -> Monitor {
     let instance = instance.to_string();
     let name = move |queue: &str, restarts: usize| format!("{queue}@{instance}#{restarts}");
-    let monitor = queue_worker!(monitor, db, name, Housekeeping, housekeeping::run);
-    let monitor = queue_worker!(
-        monitor,
+    let m = queue_worker!(monitor, db, settings, name, Housekeeping, housekeeping::run);
+    let m = queue_worker!(
+        m,
         db,
+        settings,
         name,
         VerifySubmission,
         marketplace::run_verification
     );
-    queue_worker!(monitor, db, name, MarketplaceSweep, marketplace::run_sweep)
+    let m = queue_worker!(
+        m,
+        db,
+        settings,
+        name,
+        MarketplaceSweep,
+        marketplace::run_sweep
+    );
+    let m = queue_worker!(m, db, settings, name, AccrueAssignment, money::run_accrual);
+    let m = queue_worker!(m, db, settings, name, BillingRun, money::run_billing);
+    let m = queue_worker!(
+        m,
+        db,
+        settings,
+        name,
+        BuildPayoutBatch,
+        money::run_payout_batch
+    );
+    let m = queue_worker!(
+        m,
+        db,
+        settings,
+        name,
+        ApplyBankConfirmation,
+        money::run_confirmation
+    );
+    let m = queue_worker!(m, db, settings, name, PostPayment, money::run_payment);
+    queue_worker!(
+        m,
+        db,
+        settings,
+        name,
+        IssueCreditNote,
+        money::run_credit_note
+    )
+}
+
+/// The statement and e-mail queues (issue 6).
+fn register_statement_and_mail_workers(
+    monitor: Monitor,
+    db: &Db,
+    settings: &Arc<Settings>,
+    instance: &str,
+) -> Monitor {
+    use vereda_contracts::jobs::{BuildStatements, MailSweep, SendEmail};
+    let instance = instance.to_string();
+    let name = move |queue: &str, restarts: usize| format!("{queue}@{instance}#{restarts}");
+    let m = queue_worker!(
+        monitor,
+        db,
+        settings,
+        name,
+        BuildStatements,
+        statements::run
+    );
+    let m = queue_worker!(m, db, settings, name, SendEmail, email::run_send);
+    queue_worker!(m, db, settings, name, MailSweep, email::run_sweep)
 }
 
 /// Exponential backoff between in-process retries.

@@ -225,9 +225,26 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
     .fetch_one(p)
     .await
     .unwrap());
+    // The money worker consumes it: the approved work is accrued, once.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while std::time::Instant::now() < deadline
+        && queue::job_status(&db, &accrual)
+            .await
+            .unwrap()
+            .map(|s| s.state)
+            != Some(JobState::Succeeded)
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let accrual = queue::job_status(&db, &accrual).await.unwrap().unwrap();
-    // Nobody consumes accruals yet (the money issue will): it waits in the queue.
-    assert_eq!(accrual.state, JobState::Queued, "{accrual:?}");
+    assert_eq!(accrual.state, JobState::Succeeded, "{accrual:?}");
+    let accrued: i64 = on_db!(&db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM accruals WHERE assignment_id = 'a-approve'"
+    )
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert_eq!(accrued, 1);
     // Its only slot holds approved work: the task is done.
     assert_eq!(task_status(&db, "t-approve").await, "closed");
 

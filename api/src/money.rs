@@ -1,0 +1,1226 @@
+//! The money side of the API: billing runs, invoices, company payments, payout batches and
+//! bank confirmations, the ledger, and the background jobs people start. The API records facts
+//! and queues jobs; the worker is the one writer of ledger entries, invoices and payouts.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
+use sqlx::AssertSqlSafe;
+use vereda_contracts::identity::Role;
+use vereda_contracts::jobs::{
+    ApplyBankConfirmation, BillingRun, BuildPayoutBatch, IssueCreditNote, PostPayment,
+};
+use vereda_contracts::ledger::account;
+use vereda_contracts::money::Cop;
+use vereda_contracts::{on_db, on_tx, time};
+use vereda_worker::queue;
+
+use crate::ApiTags;
+use crate::accounts::new_id;
+use crate::auth::{BearerAuth, Principal};
+use crate::body::{CsvBody, JsonBody};
+use crate::pagination::PageRequest;
+use crate::problem::ApiError;
+use crate::startup::AppState;
+
+fn pesos(centavos: i64) -> String {
+    Cop::from_centavos(centavos).to_string()
+}
+
+#[derive(Debug, Object)]
+pub struct JobStarted {
+    /// Follow it at `GET /v1/jobs/{job_id}`.
+    pub job_id: String,
+    /// The record the job works on (batch, payment, confirmation), when there is one.
+    #[oai(skip_serializing_if_is_none)]
+    pub subject_id: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum Accepted {
+    #[oai(status = 202)]
+    Started(Json<JobStarted>),
+}
+
+#[derive(Debug, Object)]
+pub struct Progress {
+    pub done: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct Job {
+    pub id: String,
+    /// `billing_run`, `payout_batch`, `bank_confirmation` or `payment`.
+    pub kind: String,
+    /// `queued`, `running`, `succeeded` or `failed`.
+    pub status: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub subject_id: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub progress: Option<Progress>,
+    #[oai(skip_serializing_if_is_none)]
+    pub result: Option<serde_json::Value>,
+    #[oai(skip_serializing_if_is_none)]
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(ApiResponse)]
+pub enum JobOk {
+    #[oai(status = 200)]
+    Ok(Json<Job>),
+}
+
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct NewBillingRun {
+    /// Last Bogotá day of the period, `YYYY-MM-DD`.
+    pub period_end: String,
+}
+
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct NewPayment {
+    /// Whole pesos, as a decimal string.
+    pub amount: String,
+    pub paid_at: DateTime<Utc>,
+    /// The bank's reference for the transfer.
+    pub reference: String,
+}
+
+#[derive(Debug, Object, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct NewPayoutBatch {}
+
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct NewCreditNote {
+    /// Why the invoice is corrected; printed on the note.
+    pub reason: String,
+    /// Work to credit, whole pesos (`"0"` for none).
+    pub work: String,
+    /// Platform fee to credit, whole pesos; its IVA is credited with it.
+    pub fee: String,
+}
+
+#[derive(Debug, Object)]
+pub struct CreditNote {
+    pub id: String,
+    /// `VRD-NC-000001` once issued.
+    #[oai(skip_serializing_if_is_none)]
+    pub number: Option<String>,
+    pub reason: String,
+    pub work: String,
+    pub fee: String,
+    pub vat: String,
+    pub total: String,
+    /// `requested` or `issued`.
+    pub status: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub issued_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Object)]
+pub struct InvoiceLine {
+    pub assignment_id: String,
+    pub task_title: String,
+    pub worker_id: String,
+    pub seconds: i64,
+    /// Pesos per hour, for hourly work.
+    #[oai(skip_serializing_if_is_none)]
+    pub rate: Option<String>,
+    pub work: String,
+    pub fee: String,
+}
+
+#[derive(Debug, Object)]
+pub struct Invoice {
+    pub id: String,
+    /// Consecutive, never skipped: `VRD-000001`.
+    pub number: String,
+    pub company_id: String,
+    pub period_end: String,
+    pub currency: String,
+    pub work: String,
+    pub fee: String,
+    pub vat: String,
+    pub total: String,
+    pub paid: String,
+    pub outstanding: String,
+    /// `issued`, `partially_paid`, `paid` or `void`.
+    pub status: String,
+    pub issued_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub lines: Vec<InvoiceLine>,
+    /// Corrections: an issued invoice never changes.
+    pub credit_notes: Vec<CreditNote>,
+}
+
+#[derive(Debug, Object)]
+pub struct InvoiceList {
+    pub items: Vec<Invoice>,
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum InvoiceOk {
+    #[oai(status = 200)]
+    Ok(Json<Invoice>),
+}
+
+#[derive(ApiResponse)]
+pub enum InvoiceListOk {
+    #[oai(status = 200)]
+    Ok(Json<InvoiceList>),
+}
+
+/// A CSV document.
+#[derive(ApiResponse)]
+pub enum CsvOk {
+    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+    Csv(
+        PlainText<String>,
+        #[oai(header = "Content-Disposition")] String,
+    ),
+}
+
+#[derive(Debug, Object)]
+pub struct PayoutLine {
+    pub id: String,
+    pub worker_id: String,
+    pub amount: String,
+    pub withholding: String,
+    /// `nequi`, `daviplata`, `bank` or `bre-b`.
+    pub method: String,
+    pub reference: String,
+    /// `pending`, `paid` or `failed`.
+    pub status: String,
+}
+
+#[derive(Debug, Object)]
+pub struct PayoutBatch {
+    pub id: String,
+    /// `building`, `ready` or `settled`.
+    pub status: String,
+    pub total: String,
+    pub created_at: DateTime<Utc>,
+    pub lines: Vec<PayoutLine>,
+}
+
+#[derive(ApiResponse)]
+pub enum PayoutBatchOk {
+    #[oai(status = 200)]
+    Ok(Json<PayoutBatch>),
+}
+
+#[derive(Debug, Object)]
+pub struct AccountBalance {
+    pub account: String,
+    pub debit: String,
+    pub credit: String,
+    /// Debits minus credits.
+    pub balance: String,
+}
+
+#[derive(Debug, Object)]
+pub struct TrialBalance {
+    pub balanced: bool,
+    pub total_debit: String,
+    pub total_credit: String,
+    pub accounts: Vec<AccountBalance>,
+}
+
+#[derive(ApiResponse)]
+pub enum TrialBalanceOk {
+    #[oai(status = 200)]
+    Ok(Json<TrialBalance>),
+}
+
+#[derive(Debug, Object)]
+pub struct LedgerPosting {
+    pub id: String,
+    pub entry_id: String,
+    pub effect_key: String,
+    pub kind: String,
+    pub description: String,
+    pub debit: String,
+    pub credit: String,
+    pub posted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct AccountStatement {
+    pub account: String,
+    /// Debits minus credits over the whole account.
+    pub balance: String,
+    pub entries: Vec<LedgerPosting>,
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum AccountOk {
+    #[oai(status = 200)]
+    Ok(Json<AccountStatement>),
+}
+
+#[derive(Debug, Object, Default)]
+pub struct AgingBuckets {
+    pub days_0_30: String,
+    pub days_31_60: String,
+    pub days_61_90: String,
+    pub days_over_90: String,
+    pub total: String,
+}
+
+#[derive(Debug, Object)]
+pub struct CompanyAging {
+    pub company_id: String,
+    pub company_name: String,
+    pub buckets: AgingBuckets,
+}
+
+#[derive(Debug, Object)]
+pub struct ReceivablesAging {
+    /// Age counted from each invoice's issue date, on this day (Bogotá).
+    pub as_of: String,
+    pub companies: Vec<CompanyAging>,
+    pub totals: AgingBuckets,
+}
+
+#[derive(ApiResponse)]
+pub enum AgingOk {
+    #[oai(status = 200)]
+    Ok(Json<ReceivablesAging>),
+}
+
+fn finance(who: &Principal) -> Result<(), ApiError> {
+    who.require(&[Role::Finance, Role::Admin])
+}
+
+/// Queue a job that a person follows, with its `job_requests` row, in one transaction.
+async fn start_job<T: serde::Serialize>(
+    state: &AppState,
+    who: &Principal,
+    kind: &str,
+    queue_name: &str,
+    payload: &T,
+    subject_id: Option<&str>,
+    record: impl AsyncFnOnce(&mut vereda_contracts::db::Tx) -> Result<(), ApiError>,
+) -> Result<JobStarted, ApiError> {
+    let mut tx = state.db.begin().await?;
+    record(&mut tx).await?;
+    let job_id = queue::push_in_tx(&mut tx, queue_name, payload, None, None)
+        .await
+        .map_err(ApiError::from_anyhow)?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "INSERT INTO job_requests (job_id, kind, requested_by, subject_id, created_at) VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(&job_id)
+    .bind(kind)
+    .bind(&who.user_id)
+    .bind(subject_id)
+    .bind(time::unix(time::now()))
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    tx.commit().await?;
+    Ok(JobStarted {
+        job_id,
+        subject_id: subject_id.map(str::to_string),
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct InvoiceRow {
+    id: String,
+    number: String,
+    company_id: String,
+    period_end: String,
+    work: i64,
+    fee: i64,
+    vat: i64,
+    total: i64,
+    paid: i64,
+    credited: i64,
+    status: String,
+    issued_at: i64,
+    due_at: i64,
+}
+
+const INVOICE_COLUMNS: &str = "id, number, company_id, period_end, work, fee, vat, total, paid, credited, status, issued_at, due_at";
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    assignment_id: String,
+    task_title: String,
+    worker_id: String,
+    seconds: i64,
+    rate: Option<i64>,
+    work: i64,
+    fee: i64,
+}
+
+async fn invoice_lines(state: &AppState, invoice_id: &str) -> Result<Vec<LineRow>, ApiError> {
+    Ok(on_db!(&state.db, |p| sqlx::query_as(
+        "SELECT assignment_id, task_title, worker_id, seconds, rate, work, fee FROM invoice_lines \
+         WHERE invoice_id = $1 ORDER BY assignment_id"
+    )
+    .bind(invoice_id)
+    .fetch_all(p)
+    .await)?)
+}
+
+#[derive(sqlx::FromRow)]
+struct NoteRow {
+    id: String,
+    number: Option<String>,
+    reason: String,
+    work: i64,
+    fee: i64,
+    vat: i64,
+    total: i64,
+    status: String,
+    issued_at: Option<i64>,
+}
+
+async fn credit_notes(state: &AppState, invoice_id: &str) -> Result<Vec<CreditNote>, ApiError> {
+    let rows: Vec<NoteRow> = on_db!(&state.db, |p| sqlx::query_as(
+        "SELECT id, number, reason, work, fee, vat, total, status, issued_at FROM credit_notes \
+         WHERE invoice_id = $1 ORDER BY id"
+    )
+    .bind(invoice_id)
+    .fetch_all(p)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|n| CreditNote {
+            id: n.id,
+            number: n.number,
+            reason: n.reason,
+            work: pesos(n.work),
+            fee: pesos(n.fee),
+            vat: pesos(n.vat),
+            total: pesos(n.total),
+            status: n.status,
+            issued_at: n.issued_at.map(time::from_unix),
+        })
+        .collect())
+}
+
+/// An invoice with its lines and credit notes.
+async fn full_invoice(state: &AppState, row: InvoiceRow) -> Result<Invoice, ApiError> {
+    let lines = invoice_lines(state, &row.id).await?;
+    let notes = credit_notes(state, &row.id).await?;
+    Ok(row.view(lines, notes))
+}
+
+impl InvoiceRow {
+    fn view(self, lines: Vec<LineRow>, credit_notes: Vec<CreditNote>) -> Invoice {
+        Invoice {
+            credit_notes,
+            outstanding: pesos(self.total - self.paid - self.credited),
+            id: self.id,
+            number: self.number,
+            company_id: self.company_id,
+            period_end: self.period_end,
+            currency: "COP".into(),
+            work: pesos(self.work),
+            fee: pesos(self.fee),
+            vat: pesos(self.vat),
+            total: pesos(self.total),
+            paid: pesos(self.paid),
+            status: self.status,
+            issued_at: time::from_unix(self.issued_at),
+            due_at: time::from_unix(self.due_at),
+            lines: lines
+                .into_iter()
+                .map(|l| InvoiceLine {
+                    assignment_id: l.assignment_id,
+                    task_title: l.task_title,
+                    worker_id: l.worker_id,
+                    seconds: l.seconds,
+                    rate: l.rate.map(pesos),
+                    work: pesos(l.work),
+                    fee: pesos(l.fee),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The invoice if the caller may see it: its company's members, finance and admin.
+async fn visible_invoice(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> Result<InvoiceRow, ApiError> {
+    who.require(&[Role::Finance, Role::Admin, Role::Company])?;
+    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1");
+    let row: Option<InvoiceRow> =
+        on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(id)
+            .fetch_optional(p)
+            .await)?;
+    match row {
+        Some(r)
+            if who.role != Role::Company
+                || who.company_id.as_deref() == Some(r.company_id.as_str()) =>
+        {
+            Ok(r)
+        }
+        _ => Err(ApiError::not_found("invoice")),
+    }
+}
+
+/// Quote a CSV field when it needs it.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub struct MoneyApi;
+
+#[OpenApi(prefix_path = "/v1", tag = "ApiTags::Invoicing")]
+impl MoneyApi {
+    /// Invoice a period now (finance)
+    ///
+    /// Accrues anything approved and not yet accrued, then issues one invoice per company for
+    /// its work approved up to the end of `period_end` (Bogotá). Running a period twice
+    /// issues nothing new. 202 with the job to follow.
+    #[oai(path = "/billing-runs", method = "post")]
+    async fn billing_run(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: JsonBody<NewBillingRun>,
+    ) -> Result<Accepted, ApiError> {
+        finance(&auth.0)?;
+        let day = NaiveDate::parse_from_str(body.0.period_end.trim(), "%Y-%m-%d")
+            .map_err(|_| ApiError::invalid("period_end", "must be a date YYYY-MM-DD"))?;
+        let today = time::now().with_timezone(&time::BOGOTA).date_naive();
+        if day > today {
+            return Err(ApiError::invalid("period_end", "must not be in the future"));
+        }
+        if day < NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default() {
+            return Err(ApiError::invalid("period_end", "is too far in the past"));
+        }
+        let job = BillingRun {
+            period_end: day.to_string(),
+            cycle: None,
+        };
+        let started = start_job(
+            &state,
+            &auth.0,
+            "billing_run",
+            BillingRun::QUEUE,
+            &job,
+            None,
+            async |_| Ok(()),
+        )
+        .await?;
+        Ok(Accepted::Started(Json(started)))
+    }
+
+    /// Follow a background job
+    #[oai(path = "/jobs/:id", method = "get")]
+    async fn job(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<JobOk, ApiError> {
+        let who = &auth.0;
+        #[derive(sqlx::FromRow)]
+        struct Request {
+            kind: String,
+            requested_by: String,
+            subject_id: Option<String>,
+            progress_done: Option<i64>,
+            progress_total: Option<i64>,
+            created_at: i64,
+        }
+        let row: Option<Request> = on_db!(&state.db, |p| sqlx::query_as(
+            "SELECT kind, requested_by, subject_id, progress_done, progress_total, created_at \
+             FROM job_requests WHERE job_id = $1"
+        )
+        .bind(&id.0)
+        .fetch_optional(p)
+        .await)?;
+        let Some(Request {
+            kind,
+            requested_by,
+            subject_id,
+            progress_done: done,
+            progress_total: total,
+            created_at,
+        }) = row
+        else {
+            return Err(ApiError::not_found("job"));
+        };
+        if requested_by != who.user_id && !who.is_staff() {
+            return Err(ApiError::not_found("job"));
+        }
+        let status = queue::job_status(&state.db, &id.0)
+            .await
+            .map_err(ApiError::from_anyhow)?;
+        let (state_name, result, error) = match status {
+            Some(s) => (s.state.as_str().to_string(), s.result, s.last_error),
+            None => ("queued".to_string(), None, None),
+        };
+        Ok(JobOk::Ok(Json(Job {
+            id: id.0,
+            kind,
+            status: state_name,
+            subject_id,
+            progress: match (done, total) {
+                (Some(done), Some(total)) => Some(Progress { done, total }),
+                _ => None,
+            },
+            result,
+            error,
+            created_at: time::from_unix(created_at),
+        })))
+    }
+
+    /// List invoices
+    ///
+    /// A company sees its own; finance and admin all (filter by `company_id`, `status`).
+    #[oai(path = "/invoices", method = "get")]
+    async fn invoices(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+        company_id: Query<Option<String>>,
+        status: Query<Option<String>>,
+    ) -> Result<InvoiceListOk, ApiError> {
+        let who = &auth.0;
+        who.require(&[Role::Finance, Role::Admin, Role::Company])?;
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        if let Some(s) = status.0.as_deref()
+            && !["issued", "partially_paid", "paid", "void"].contains(&s)
+        {
+            return Err(ApiError::invalid(
+                "status",
+                "must be issued, partially_paid, paid or void",
+            ));
+        }
+        let company = if who.role == Role::Company {
+            who.company_id.clone()
+        } else {
+            company_id.0
+        };
+        let sql = format!(
+            "SELECT {INVOICE_COLUMNS} FROM invoices WHERE id < $1 AND ($2 IS NULL OR company_id = $2) \
+             AND ($3 IS NULL OR status = $3) ORDER BY id DESC LIMIT $4"
+        );
+        let rows: Vec<InvoiceRow> =
+            on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(page.before())
+                .bind(company.as_deref())
+                .bind(status.0.as_deref())
+                .bind(page.fetch())
+                .fetch_all(p)
+                .await)?;
+        let (rows, next_cursor) = page.finish(rows, |r| &r.id);
+        let mut items = Vec::with_capacity(rows.len());
+        for r in rows {
+            items.push(full_invoice(&state, r).await?);
+        }
+        Ok(InvoiceListOk::Ok(Json(InvoiceList { items, next_cursor })))
+    }
+
+    /// Get an invoice with its lines
+    #[oai(path = "/invoices/:id", method = "get")]
+    async fn invoice(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<InvoiceOk, ApiError> {
+        let row = visible_invoice(&state, &auth.0, &id.0).await?;
+        Ok(InvoiceOk::Ok(Json(full_invoice(&state, row).await?)))
+    }
+
+    /// An invoice as CSV (one line per piece of work, then the totals)
+    #[oai(path = "/invoices/:id/csv", method = "get")]
+    async fn invoice_csv(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<CsvOk, ApiError> {
+        let row = visible_invoice(&state, &auth.0, &id.0).await?;
+        let lines = invoice_lines(&state, &row.id).await?;
+        let mut out = String::from(
+            "factura,asignacion,tarea,trabajador,segundos,tarifa_hora,trabajo,comision\n",
+        );
+        for l in &lines {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{}\n",
+                row.number,
+                l.assignment_id,
+                csv_field(&l.task_title),
+                l.worker_id,
+                l.seconds,
+                l.rate.map(pesos).unwrap_or_default(),
+                pesos(l.work),
+                pesos(l.fee)
+            ));
+        }
+        out.push_str(&format!(
+            "{},TOTAL,,,,,{},{}\n{},IVA,,,,,,{}\n{},TOTAL_A_PAGAR,,,,,,{}\n",
+            row.number,
+            pesos(row.work),
+            pesos(row.fee),
+            row.number,
+            pesos(row.vat),
+            row.number,
+            pesos(row.total)
+        ));
+        Ok(CsvOk::Csv(
+            PlainText(out),
+            format!("attachment; filename=\"{}.csv\"", row.number),
+        ))
+    }
+
+    /// Record a company payment (finance)
+    ///
+    /// Full or partial; more than the invoice still owes is refused (422 `overpayment`). The
+    /// payment is posted to the ledger by a job (202).
+    #[oai(path = "/invoices/:id/payments", method = "post")]
+    async fn payment(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<NewPayment>,
+    ) -> Result<Accepted, ApiError> {
+        let who = &auth.0;
+        finance(who)?;
+        let req = body.0;
+        let amount = Cop::parse_whole_pesos(&req.amount)
+            .map_err(|e| ApiError::invalid("amount", e.to_string()))?;
+        let reference = req.reference.trim().to_string();
+        if reference.is_empty()
+            || reference.chars().count() > 200
+            || reference.chars().any(char::is_control)
+        {
+            return Err(ApiError::invalid(
+                "reference",
+                "must be 1 to 200 printable characters",
+            ));
+        }
+        let paid_at = req.paid_at.timestamp();
+        let now = time::unix(time::now());
+        if paid_at > now + 86_400 || paid_at < now - 5 * 366 * 86_400 {
+            return Err(ApiError::invalid(
+                "paid_at",
+                "must be a real date, not in the future",
+            ));
+        }
+        let invoice = visible_invoice(&state, who, &id.0).await?;
+        let payment_id = new_id();
+        let job = PostPayment {
+            payment_id: payment_id.clone(),
+        };
+        let (pid, inv, user) = (payment_id.clone(), invoice.id.clone(), who.user_id.clone());
+        let started = start_job(&state, who, "payment", PostPayment::QUEUE, &job, Some(&payment_id), async move |tx| {
+            // Lock the invoice and count every payment recorded so far (posted or not), so two
+            // clerks recording at once cannot overpay it together.
+            on_tx!(tx, |c| sqlx::query("UPDATE invoices SET status = status WHERE id = $1")
+                .bind(&inv)
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            let (total, credited, recorded): (i64, i64, i64) = on_tx!(tx, |c| sqlx::query_as(
+                "SELECT total, credited, (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE invoice_id = $1) \
+                 FROM invoices WHERE id = $1"
+            )
+            .bind(&inv)
+            .fetch_one(&mut *c)
+            .await)?;
+            let outstanding = total - credited - recorded;
+            if amount.centavos() > outstanding {
+                return Err(ApiError::rule(
+                    "overpayment",
+                    Some("amount"),
+                    format!("The invoice still owes {}; {} is more than that.", pesos(outstanding), amount),
+                ));
+            }
+            on_tx!(tx, |c| sqlx::query(
+                "INSERT INTO payments (id, invoice_id, amount, paid_at, reference, recorded_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            )
+            .bind(&pid)
+            .bind(&inv)
+            .bind(amount.centavos())
+            .bind(paid_at)
+            .bind(&reference)
+            .bind(&user)
+            .bind(now)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            Ok(())
+        })
+        .await?;
+        Ok(Accepted::Started(Json(started)))
+    }
+
+    /// Issue a credit note on an invoice (finance)
+    ///
+    /// Issued invoices never change; a correction credits part of the work and/or fee (with
+    /// the fee's IVA). The worker keeps their pay. 202: a job numbers and posts it.
+    #[oai(path = "/invoices/:id/credit-notes", method = "post")]
+    async fn credit_note(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<NewCreditNote>,
+    ) -> Result<Accepted, ApiError> {
+        let who = &auth.0;
+        finance(who)?;
+        let req = body.0;
+        let reason = req.reason.trim().to_string();
+        if reason.is_empty() || reason.chars().count() > 2000 {
+            return Err(ApiError::invalid(
+                "reason",
+                "is required (at most 2000 characters)",
+            ));
+        }
+        let amount = |field: &str, raw: &str| -> Result<Cop, ApiError> {
+            if raw.trim() == "0" {
+                return Ok(Cop::ZERO);
+            }
+            Cop::parse_whole_pesos(raw).map_err(|e| ApiError::invalid(field, e.to_string()))
+        };
+        let work = amount("work", &req.work)?;
+        let fee = amount("fee", &req.fee)?;
+        if work == Cop::ZERO && fee == Cop::ZERO {
+            return Err(ApiError::invalid(
+                "work",
+                "work or fee must be more than zero",
+            ));
+        }
+        let invoice = visible_invoice(&state, who, &id.0).await?;
+        let note_id = new_id();
+        let job = IssueCreditNote {
+            credit_note_id: note_id.clone(),
+        };
+        let (nid, inv, user) = (note_id.clone(), invoice.id.clone(), who.user_id.clone());
+        let started = start_job(&state, who, "credit_note", IssueCreditNote::QUEUE, &job, Some(&note_id), async move |tx| {
+            // Lock the invoice, then check against what it billed less what is already credited.
+            on_tx!(tx, |c| sqlx::query("UPDATE invoices SET status = status WHERE id = $1")
+                .bind(&inv)
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            let (inv_work, inv_fee, vat_rate, cr_work, cr_fee): (i64, i64, String, i64, i64) = on_tx!(tx, |c| sqlx::query_as(
+                "SELECT work, fee, vat_rate, \
+                 (SELECT CAST(COALESCE(SUM(work), 0) AS BIGINT) FROM credit_notes WHERE invoice_id = $1), \
+                 (SELECT CAST(COALESCE(SUM(fee), 0) AS BIGINT) FROM credit_notes WHERE invoice_id = $1) \
+                 FROM invoices WHERE id = $1"
+            )
+            .bind(&inv)
+            .fetch_one(&mut *c)
+            .await)?;
+            if work.centavos() > inv_work - cr_work {
+                return Err(ApiError::rule("over_credit", Some("work"), format!("At most {} of work is left to credit.", pesos(inv_work - cr_work))));
+            }
+            if fee.centavos() > inv_fee - cr_fee {
+                return Err(ApiError::rule("over_credit", Some("fee"), format!("At most {} of fee is left to credit.", pesos(inv_fee - cr_fee))));
+            }
+            let rate: rust_decimal::Decimal = vat_rate.parse().map_err(ApiError::internal)?;
+            let vat = vereda_contracts::money::vat(fee, rate);
+            let total = work + fee + vat;
+            on_tx!(tx, |c| sqlx::query(
+                "INSERT INTO credit_notes (id, invoice_id, reason, work, fee, vat, total, status, requested_by, requested_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9)"
+            )
+            .bind(&nid)
+            .bind(&inv)
+            .bind(&reason)
+            .bind(work.centavos())
+            .bind(fee.centavos())
+            .bind(vat.centavos())
+            .bind(total.centavos())
+            .bind(&user)
+            .bind(time::unix(time::now()))
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            Ok(())
+        })
+        .await?;
+        Ok(Accepted::Started(Json(started)))
+    }
+
+    /// Receivables aging (finance)
+    ///
+    /// What each company still owes, by age of the invoice: 0–30, 31–60, 61–90 and 90+ days.
+    #[oai(path = "/reports/receivables-aging", method = "get")]
+    async fn aging(&self, state: Data<&AppState>, auth: BearerAuth) -> Result<AgingOk, ApiError> {
+        finance(&auth.0)?;
+        let rows: Vec<(String, String, i64, i64)> = on_db!(&state.db, |p| {
+            sqlx::query_as(
+            "SELECT i.company_id, c.name, i.issued_at, i.total - i.paid - i.credited FROM invoices i \
+             JOIN companies c ON c.id = i.company_id \
+             WHERE i.status IN ('issued', 'partially_paid') AND i.total - i.paid - i.credited > 0 \
+             ORDER BY c.name, i.company_id"
+        )
+        .fetch_all(p)
+        .await
+        })?;
+        let now = time::unix(time::now());
+        let mut by_company: BTreeMap<(String, String), [i64; 4]> = BTreeMap::new();
+        let mut totals = [0i64; 4];
+        for (company_id, name, issued_at, owed) in rows {
+            let days = (now - issued_at) / 86_400;
+            let b = match days {
+                ..=30 => 0,
+                31..=60 => 1,
+                61..=90 => 2,
+                _ => 3,
+            };
+            by_company.entry((name, company_id)).or_default()[b] += owed;
+            totals[b] += owed;
+        }
+        let buckets = |a: [i64; 4]| AgingBuckets {
+            days_0_30: pesos(a[0]),
+            days_31_60: pesos(a[1]),
+            days_61_90: pesos(a[2]),
+            days_over_90: pesos(a.iter().skip(3).sum()),
+            total: pesos(a.iter().sum()),
+        };
+        Ok(AgingOk::Ok(Json(ReceivablesAging {
+            as_of: time::now()
+                .with_timezone(&time::BOGOTA)
+                .date_naive()
+                .to_string(),
+            companies: by_company
+                .into_iter()
+                .map(|((company_name, company_id), a)| CompanyAging {
+                    company_id,
+                    company_name,
+                    buckets: buckets(a),
+                })
+                .collect(),
+            totals: buckets(totals),
+        })))
+    }
+
+    /// Start a payout batch (finance)
+    ///
+    /// A job builds one line per worker whose payable balance is at least the minimum payout,
+    /// for all of it. 202; the job's result and `subject_id` carry the batch id.
+    #[oai(path = "/payout-batches", method = "post")]
+    async fn new_batch(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        _body: JsonBody<NewPayoutBatch>,
+    ) -> Result<Accepted, ApiError> {
+        let who = &auth.0;
+        finance(who)?;
+        let batch_id = new_id();
+        let job = BuildPayoutBatch {
+            batch_id: batch_id.clone(),
+        };
+        let (bid, user) = (batch_id.clone(), who.user_id.clone());
+        let started = start_job(&state, who, "payout_batch", BuildPayoutBatch::QUEUE, &job, Some(&batch_id), async move |tx| {
+            on_tx!(tx, |c| sqlx::query(
+                "INSERT INTO payout_batches (id, status, created_by, created_at) VALUES ($1, 'building', $2, $3)"
+            )
+            .bind(&bid)
+            .bind(&user)
+            .bind(time::unix(time::now()))
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            Ok(())
+        })
+        .await?;
+        Ok(Accepted::Started(Json(started)))
+    }
+
+    /// Get a payout batch with its lines (finance)
+    #[oai(path = "/payout-batches/:id", method = "get")]
+    async fn batch(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<PayoutBatchOk, ApiError> {
+        finance(&auth.0)?;
+        Ok(PayoutBatchOk::Ok(Json(load_batch(&state, &id.0).await?)))
+    }
+
+    /// The bank and wallet file of a batch, as CSV (finance)
+    ///
+    /// reference, name, document, method, account or phone, amount (net of withholding).
+    #[oai(path = "/payout-batches/:id/export", method = "get")]
+    async fn export(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<CsvOk, ApiError> {
+        finance(&auth.0)?;
+        load_batch(&state, &id.0).await?;
+        let rows: Vec<(String, String, Option<String>, String, i64, i64)> = on_db!(
+            &state.db,
+            |p| {
+                sqlx::query_as(
+            "SELECT l.reference, u.name, w.document_id, l.method, l.amount, l.withholding FROM payout_lines l \
+             JOIN worker_profiles w ON w.id = l.worker_id JOIN users u ON u.worker_id = w.id \
+             WHERE l.batch_id = $1 ORDER BY l.reference"
+        )
+        .bind(&id.0)
+        .fetch_all(p)
+        .await
+            }
+        )?;
+        let mut out = String::from("reference,name,document,method,account,amount\n");
+        for (reference, name, document, method, amount, withholding) in rows {
+            let m: serde_json::Value = serde_json::from_str(&method).unwrap_or_default();
+            let kind = m["kind"].as_str().unwrap_or("").to_string();
+            let account = match kind.as_str() {
+                "nequi" | "daviplata" => m["phone"].as_str().unwrap_or("").to_string(),
+                "bank" => format!(
+                    "{} {} {}",
+                    m["bank"].as_str().unwrap_or(""),
+                    m["account_type"].as_str().unwrap_or(""),
+                    m["account_number"].as_str().unwrap_or("")
+                ),
+                _ => m["key"].as_str().unwrap_or("").to_string(),
+            };
+            out.push_str(&format!(
+                "{},{},{},{},{},{}\n",
+                reference,
+                csv_field(&name),
+                document.unwrap_or_default(),
+                kind,
+                csv_field(&account),
+                pesos(amount - withholding)
+            ));
+        }
+        Ok(CsvOk::Csv(
+            PlainText(out),
+            format!("attachment; filename=\"pagos-{}.csv\"", id.0),
+        ))
+    }
+
+    /// Import the bank's confirmation file (finance)
+    ///
+    /// CSV `reference,amount,status[,date]` with status `paid` or `failed`. Paid lines settle;
+    /// failed ones return the money to the worker's balance; a wrong amount, an unknown
+    /// reference or an already settled line is reported and changes nothing. The job's
+    /// result lists matched, mismatched and unknown rows. Importing a file twice is harmless.
+    #[oai(path = "/payout-batches/:id/confirmations", method = "post")]
+    async fn confirmations(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: CsvBody,
+    ) -> Result<Accepted, ApiError> {
+        let who = &auth.0;
+        finance(who)?;
+        let batch = load_batch(&state, &id.0).await?;
+        if batch.status == "building" {
+            return Err(ApiError::conflict(
+                "batch_building",
+                "The batch is still being built.",
+            ));
+        }
+        let confirmation_id = new_id();
+        let job = ApplyBankConfirmation {
+            confirmation_id: confirmation_id.clone(),
+        };
+        let (cid, bid, user, text) = (
+            confirmation_id.clone(),
+            batch.id.clone(),
+            who.user_id.clone(),
+            body.0,
+        );
+        let started = start_job(&state, who, "bank_confirmation", ApplyBankConfirmation::QUEUE, &job, Some(&confirmation_id), async move |tx| {
+            on_tx!(tx, |c| sqlx::query(
+                "INSERT INTO bank_confirmations (id, batch_id, body, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5)"
+            )
+            .bind(&cid)
+            .bind(&bid)
+            .bind(&text)
+            .bind(&user)
+            .bind(time::unix(time::now()))
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            Ok(())
+        })
+        .await?;
+        Ok(Accepted::Started(Json(started)))
+    }
+
+    /// Trial balance (finance)
+    #[oai(path = "/ledger/trial-balance", method = "get")]
+    async fn trial_balance(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<TrialBalanceOk, ApiError> {
+        finance(&auth.0)?;
+        let rows: Vec<(String, i64, i64)> = on_db!(&state.db, |p| {
+            sqlx::query_as(
+            "SELECT account, CAST(SUM(debit) AS BIGINT), CAST(SUM(credit) AS BIGINT) FROM ledger_postings \
+             GROUP BY account ORDER BY account"
+        )
+        .fetch_all(p)
+        .await
+        })?;
+        let total_debit: i64 = rows.iter().map(|r| r.1).sum();
+        let total_credit: i64 = rows.iter().map(|r| r.2).sum();
+        Ok(TrialBalanceOk::Ok(Json(TrialBalance {
+            balanced: total_debit == total_credit,
+            total_debit: pesos(total_debit),
+            total_credit: pesos(total_credit),
+            accounts: rows
+                .into_iter()
+                .map(|(account, d, c)| AccountBalance {
+                    account,
+                    debit: pesos(d),
+                    credit: pesos(c),
+                    balance: pesos(d - c),
+                })
+                .collect(),
+        })))
+    }
+
+    /// One account's postings, newest first (finance)
+    #[oai(path = "/ledger/accounts/:account", method = "get")]
+    async fn account(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        account: Path<String>,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<AccountOk, ApiError> {
+        finance(&auth.0)?;
+        if !account::is_valid(&account.0) {
+            return Err(ApiError::not_found("account"));
+        }
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let balance: i64 = on_db!(&state.db, |p| {
+            sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM ledger_postings WHERE account = $1"
+        )
+        .bind(&account.0)
+        .fetch_one(p)
+        .await
+        })?;
+        #[derive(sqlx::FromRow)]
+        struct P {
+            id: String,
+            entry_id: String,
+            effect_key: String,
+            kind: String,
+            description: String,
+            debit: i64,
+            credit: i64,
+            posted_at: i64,
+        }
+        let rows: Vec<P> = on_db!(&state.db, |p| {
+            sqlx::query_as(
+            "SELECT p.id, p.entry_id, e.effect_key, e.kind, e.description, p.debit, p.credit, p.posted_at \
+             FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id \
+             WHERE p.account = $1 AND p.id < $2 ORDER BY p.id DESC LIMIT $3"
+        )
+        .bind(&account.0)
+        .bind(page.before())
+        .bind(page.fetch())
+        .fetch_all(p)
+        .await
+        })?;
+        let (rows, next_cursor) = page.finish(rows, |r| &r.id);
+        Ok(AccountOk::Ok(Json(AccountStatement {
+            account: account.0,
+            balance: pesos(balance),
+            entries: rows
+                .into_iter()
+                .map(|r| LedgerPosting {
+                    id: r.id,
+                    entry_id: r.entry_id,
+                    effect_key: r.effect_key,
+                    kind: r.kind,
+                    description: r.description,
+                    debit: pesos(r.debit),
+                    credit: pesos(r.credit),
+                    posted_at: time::from_unix(r.posted_at),
+                })
+                .collect(),
+            next_cursor,
+        })))
+    }
+}
+
+async fn load_batch(state: &AppState, id: &str) -> Result<PayoutBatch, ApiError> {
+    let row: Option<(String, String, i64, i64)> = on_db!(&state.db, |p| sqlx::query_as(
+        "SELECT id, status, total, created_at FROM payout_batches WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await)?;
+    let (id, status, total, created_at) = row.ok_or_else(|| ApiError::not_found("payout batch"))?;
+    let lines: Vec<(String, String, i64, i64, String, String, String)> = on_db!(&state.db, |p| {
+        sqlx::query_as(
+        "SELECT id, worker_id, amount, withholding, method, reference, status FROM payout_lines \
+         WHERE batch_id = $1 ORDER BY reference"
+    )
+    .bind(&id)
+    .fetch_all(p)
+    .await
+    })?;
+    Ok(PayoutBatch {
+        id,
+        status,
+        total: pesos(total),
+        created_at: time::from_unix(created_at),
+        lines: lines
+            .into_iter()
+            .map(
+                |(id, worker_id, amount, withholding, method, reference, status)| PayoutLine {
+                    id,
+                    worker_id,
+                    amount: pesos(amount),
+                    withholding: pesos(withholding),
+                    method: serde_json::from_str::<serde_json::Value>(&method)
+                        .ok()
+                        .and_then(|m| m["kind"].as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    reference,
+                    status,
+                },
+            )
+            .collect(),
+    })
+}

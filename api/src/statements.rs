@@ -1,0 +1,852 @@
+//! Monthly income statements, their documents and public verification, documentos soporte,
+//! invoice PDFs, the e-mail outbox for admin and people's mail preferences (issue 6).
+//!
+//! Statements are built by the worker (`vereda_worker::statements`); here they are started,
+//! read and rendered. A worker's statements are for that worker, finance and admin; anyone
+//! else gets 404, so ids cannot be probed.
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Binary, Json, PlainText};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
+use vereda_contracts::identity::Role;
+use vereda_contracts::jobs::BuildStatements;
+use vereda_contracts::money::Cop;
+use vereda_contracts::statements::{Month, normalize_code, social_security_note_es};
+use vereda_contracts::{on_db, on_tx, time};
+use vereda_worker::statements::{StoredStatement, SupportDocument};
+use vereda_worker::{documents, queue, statements};
+
+use crate::ApiTags;
+use crate::auth::{BearerAuth, Principal};
+use crate::body::JsonBody;
+use crate::money::{Accepted, CsvOk, JobStarted, csv_field};
+use crate::pagination::PageRequest;
+use crate::problem::ApiError;
+use crate::startup::AppState;
+
+fn pesos(centavos: i64) -> String {
+    Cop::from_centavos(centavos).to_string()
+}
+
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct NewStatementRun {
+    /// Bogotá month, `YYYY-MM`; the month in course gives provisional statements.
+    pub month: String,
+}
+
+#[derive(Debug, Object)]
+pub struct CompanyIncome {
+    pub company_id: String,
+    pub company_name: String,
+    pub assignments: i64,
+    pub seconds: i64,
+    pub gross: String,
+}
+
+#[derive(Debug, Object)]
+pub struct Comparisons {
+    /// The legal monthly minimum wage in force in the month.
+    pub smmlv: String,
+    /// Gross ÷ SMMLV, e.g. `0.0277`.
+    pub share_of_smmlv: String,
+    /// Gross per hour worked; absent without logged time.
+    #[oai(skip_serializing_if_is_none)]
+    pub effective_hourly: Option<String>,
+    pub minimum_hourly: String,
+    pub rural_baseline: String,
+    /// Gross ÷ rural baseline.
+    pub share_of_baseline: String,
+}
+
+#[derive(Debug, Object)]
+pub struct SocialSecurity {
+    /// Whether an independent worker with this income must contribute (income ≥ 1 SMMLV).
+    pub required: bool,
+    /// Contribution base: 40% of income, never below one SMMLV.
+    pub ibc: String,
+    pub health: String,
+    pub pension: String,
+    pub arl: String,
+    pub total: String,
+    /// The same, said plainly in Spanish.
+    pub note: String,
+}
+
+#[derive(Debug, Object)]
+pub struct SupportDocumentView {
+    pub id: String,
+    /// `DS-1` (documento soporte) or `NA-1` (nota de ajuste).
+    pub number: String,
+    /// `document` or `adjustment`.
+    pub kind: String,
+    pub worker_id: String,
+    pub month: String,
+    pub amount: String,
+    /// Bogotá date, `YYYY-MM-DD`.
+    pub issued_on: String,
+}
+
+impl From<SupportDocument> for SupportDocumentView {
+    fn from(d: SupportDocument) -> Self {
+        SupportDocumentView {
+            id: d.id,
+            number: d.number,
+            kind: d.kind,
+            worker_id: d.worker_id,
+            month: d.month,
+            amount: d.amount.to_string(),
+            issued_on: d.issued_on,
+        }
+    }
+}
+
+/// A worker's income statement for a Bogotá month (one version of it).
+#[derive(Debug, Object)]
+pub struct Statement {
+    pub worker_id: String,
+    pub month: String,
+    /// Built while the month was in course.
+    pub provisional: bool,
+    pub seconds: i64,
+    /// Hours worked, two decimals.
+    pub hours: String,
+    pub assignments_approved: i64,
+    /// Earnings of work approved in the month.
+    pub gross: String,
+    pub withholding: String,
+    pub net: String,
+    /// Payouts confirmed by the bank during the month.
+    pub paid_out: String,
+    /// Earned and not yet sent, at the close of the month.
+    pub pending: String,
+    pub by_company: Vec<CompanyIncome>,
+    pub comparisons: Comparisons,
+    pub social_security: SocialSecurity,
+    pub support_documents: Vec<SupportDocumentView>,
+    /// Give this to a bank: `GET /v1/statements/verify/{code}` confirms the figures.
+    pub verification_code: String,
+    pub generated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<StoredStatement> for Statement {
+    fn from(s: StoredStatement) -> Self {
+        let note = social_security_note_es(&s.figures);
+        let f = s.figures;
+        let (cmp, ss) = (f.comparisons, f.social_security);
+        Statement {
+            worker_id: f.worker_id,
+            month: f.month,
+            provisional: f.provisional,
+            seconds: f.seconds,
+            hours: f.hours.to_string(),
+            assignments_approved: f.assignments_approved,
+            gross: f.gross.to_string(),
+            withholding: f.withholding.to_string(),
+            net: f.net.to_string(),
+            paid_out: f.paid_out.to_string(),
+            pending: f.pending.to_string(),
+            by_company: f
+                .by_company
+                .into_iter()
+                .map(|c| CompanyIncome {
+                    company_id: c.company_id,
+                    company_name: c.company_name,
+                    assignments: c.assignments,
+                    seconds: c.seconds,
+                    gross: c.gross.to_string(),
+                })
+                .collect(),
+            comparisons: Comparisons {
+                smmlv: cmp.smmlv.to_string(),
+                share_of_smmlv: cmp.share_of_smmlv.to_string(),
+                effective_hourly: cmp.effective_hourly.map(|c| c.to_string()),
+                minimum_hourly: cmp.minimum_hourly.to_string(),
+                rural_baseline: cmp.rural_baseline.to_string(),
+                share_of_baseline: cmp.share_of_baseline.to_string(),
+            },
+            social_security: SocialSecurity {
+                required: ss.required,
+                ibc: ss.ibc.to_string(),
+                health: ss.health.to_string(),
+                pension: ss.pension.to_string(),
+                arl: ss.arl.to_string(),
+                total: ss.total.to_string(),
+                note,
+            },
+            support_documents: s.support_documents.into_iter().map(Into::into).collect(),
+            verification_code: s.verification_code,
+            generated_at: time::from_unix(s.generated_at),
+            version: s.version,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct StatementSummary {
+    pub id: String,
+    pub month: String,
+    pub version: i64,
+    pub provisional: bool,
+    pub gross: String,
+    pub net: String,
+    pub verification_code: String,
+    pub generated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct StatementList {
+    /// Every version, newest first.
+    pub items: Vec<StatementSummary>,
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}
+
+/// What the public verification answers: enough to match the paper, nothing more.
+#[derive(Debug, Object)]
+pub struct VerifiedStatement {
+    pub name: String,
+    pub month: String,
+    pub gross: String,
+    pub net: String,
+}
+
+#[derive(Debug, Object)]
+pub struct SupportDocumentList {
+    pub items: Vec<SupportDocumentRow>,
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct SupportDocumentRow {
+    #[oai(flatten)]
+    pub document: SupportDocumentView,
+    pub worker_name: String,
+    /// The worker's cédula, when on file.
+    #[oai(skip_serializing_if_is_none)]
+    pub worker_document_id: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct OutboxMessage {
+    /// Also the message's Message-ID.
+    pub id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    /// `pending`, `sending`, `sent` or `failed` (for good).
+    pub status: String,
+    pub attempts: i64,
+    #[oai(skip_serializing_if_is_none)]
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    #[oai(skip_serializing_if_is_none)]
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Object)]
+pub struct OutboxList {
+    pub items: Vec<OutboxMessage>,
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct EmailPreferences {
+    /// Reminders and marketplace news (claims about to expire, cancelled tasks, new
+    /// submissions). Statements, payouts, review outcomes and invoices are always sent.
+    pub non_essential: bool,
+}
+
+#[derive(ApiResponse)]
+pub enum StatementOk {
+    #[oai(status = 200)]
+    Ok(Json<Statement>),
+}
+
+#[derive(ApiResponse)]
+pub enum StatementListOk {
+    #[oai(status = 200)]
+    Ok(Json<StatementList>),
+}
+
+#[derive(ApiResponse)]
+pub enum VerifiedOk {
+    #[oai(status = 200)]
+    Ok(Json<VerifiedStatement>),
+}
+
+#[derive(ApiResponse)]
+pub enum SupportDocumentsOk {
+    #[oai(status = 200)]
+    Ok(Json<SupportDocumentList>),
+}
+
+#[derive(ApiResponse)]
+pub enum OutboxOk {
+    #[oai(status = 200)]
+    Ok(Json<OutboxList>),
+}
+
+#[derive(ApiResponse)]
+pub enum PreferencesOk {
+    #[oai(status = 200)]
+    Ok(Json<EmailPreferences>),
+}
+
+/// A PDF document.
+#[derive(ApiResponse)]
+pub enum PdfOk {
+    #[oai(status = 200, content_type = "application/pdf")]
+    Pdf(
+        Binary<Vec<u8>>,
+        #[oai(header = "Content-Disposition")] String,
+    ),
+}
+
+/// 404 unless the caller is the worker, finance or admin.
+async fn visible_worker(
+    state: &AppState,
+    who: &Principal,
+    worker_id: &str,
+) -> Result<(), ApiError> {
+    if !(who.is_staff() || who.worker_id.as_deref() == Some(worker_id)) {
+        return Err(ApiError::not_found("worker"));
+    }
+    let exists: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
+        "SELECT id FROM worker_profiles WHERE id = $1"
+    )
+    .bind(worker_id)
+    .fetch_optional(p)
+    .await)?;
+    exists
+        .map(|_| ())
+        .ok_or_else(|| ApiError::not_found("worker"))
+}
+
+fn parse_month(field: &str, raw: &str) -> Result<Month, ApiError> {
+    Month::parse(raw).ok_or_else(|| ApiError::invalid(field, "must be a month YYYY-MM"))
+}
+
+/// The statement the caller asked for, after checking they may see it.
+async fn visible_statement(
+    state: &AppState,
+    who: &Principal,
+    worker_id: &str,
+    month: &str,
+    version: Option<i64>,
+) -> Result<StoredStatement, ApiError> {
+    visible_worker(state, who, worker_id).await?;
+    let month = parse_month("month", month)?;
+    statements::load(&state.db, worker_id, month, version)
+        .await
+        .map_err(ApiError::from_anyhow)?
+        .ok_or_else(|| ApiError::not_found("statement"))
+}
+
+fn statement_csv(s: &StoredStatement) -> String {
+    let f = &s.figures;
+    let (cmp, ss) = (&f.comparisons, &f.social_security);
+    let yes_no = |b: bool| if b { "si" } else { "no" };
+    let mut rows: Vec<(&str, String, String)> = vec![
+        ("resumen", "mes".into(), f.month.clone()),
+        ("resumen", "version".into(), s.version.to_string()),
+        (
+            "resumen",
+            "provisional".into(),
+            yes_no(f.provisional).into(),
+        ),
+        ("resumen", "trabajador".into(), s.worker_name.clone()),
+        (
+            "resumen",
+            "cedula".into(),
+            s.document_id.clone().unwrap_or_default(),
+        ),
+        ("resumen", "segundos".into(), f.seconds.to_string()),
+        ("resumen", "horas".into(), f.hours.to_string()),
+        (
+            "resumen",
+            "trabajos_aprobados".into(),
+            f.assignments_approved.to_string(),
+        ),
+        ("resumen", "ingreso_bruto".into(), f.gross.to_string()),
+        ("resumen", "retencion".into(), f.withholding.to_string()),
+        ("resumen", "ingreso_neto".into(), f.net.to_string()),
+        (
+            "resumen",
+            "recibido_en_el_mes".into(),
+            f.paid_out.to_string(),
+        ),
+        ("resumen", "pendiente_de_pago".into(), f.pending.to_string()),
+    ];
+    for c in &f.by_company {
+        rows.push(("empresa", c.company_name.clone(), c.gross.to_string()));
+    }
+    rows.extend([
+        ("comparacion", "smmlv".into(), cmp.smmlv.to_string()),
+        (
+            "comparacion",
+            "proporcion_smmlv".into(),
+            cmp.share_of_smmlv.to_string(),
+        ),
+        (
+            "comparacion",
+            "valor_hora_efectivo".into(),
+            cmp.effective_hourly
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "comparacion",
+            "minimo_por_hora".into(),
+            cmp.minimum_hourly.to_string(),
+        ),
+        (
+            "comparacion",
+            "linea_base_rural".into(),
+            cmp.rural_baseline.to_string(),
+        ),
+        (
+            "comparacion",
+            "proporcion_linea_base".into(),
+            cmp.share_of_baseline.to_string(),
+        ),
+        (
+            "seguridad_social",
+            "obligatoria".into(),
+            yes_no(ss.required).into(),
+        ),
+        ("seguridad_social", "ibc".into(), ss.ibc.to_string()),
+        ("seguridad_social", "salud".into(), ss.health.to_string()),
+        ("seguridad_social", "pension".into(), ss.pension.to_string()),
+        ("seguridad_social", "arl".into(), ss.arl.to_string()),
+        ("seguridad_social", "total".into(), ss.total.to_string()),
+    ]);
+    for d in &s.support_documents {
+        rows.push(("documento_soporte", d.number.clone(), d.amount.to_string()));
+    }
+    rows.push(("verificacion", "codigo".into(), s.verification_code.clone()));
+    let mut out = String::from("seccion,concepto,valor\n");
+    for (section, key, value) in rows {
+        out.push_str(&format!(
+            "{section},{},{}\n",
+            csv_field(&key),
+            csv_field(&value)
+        ));
+    }
+    out
+}
+
+pub struct StatementsApi;
+
+#[OpenApi(prefix_path = "/v1", tag = "ApiTags::Statements")]
+impl StatementsApi {
+    /// Build statements for a month now (finance)
+    ///
+    /// One statement per worker with income or payouts in the month. The month in course gives
+    /// provisional statements. Figures equal to the last version add nothing; changed figures
+    /// add a new version (old ones stay readable), e-mailed to the worker with its PDF. Closed
+    /// months also get their documentos soporte. 202 with the job to follow.
+    #[oai(path = "/statement-runs", method = "post")]
+    async fn statement_run(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: JsonBody<NewStatementRun>,
+    ) -> Result<Accepted, ApiError> {
+        let who = &auth.0;
+        who.require(&[Role::Finance, Role::Admin])?;
+        let month = parse_month("month", &body.0.month)?;
+        if month > Month::of(time::now()) {
+            return Err(ApiError::invalid("month", "must not be in the future"));
+        }
+        if state.settings.legal.smmlv(month.first_day()).is_none() {
+            return Err(ApiError::invalid(
+                "month",
+                "has no legal minimum wage configured to compare with",
+            ));
+        }
+        let job = BuildStatements {
+            month: month.to_string(),
+        };
+        let mut tx = state.db.begin().await?;
+        let job_id = queue::push_in_tx(&mut tx, BuildStatements::QUEUE, &job, None, None)
+            .await
+            .map_err(ApiError::from_anyhow)?;
+        on_tx!(&mut tx, |c| sqlx::query(
+            "INSERT INTO job_requests (job_id, kind, requested_by, subject_id, created_at) \
+             VALUES ($1, 'statement_run', $2, $3, $4)"
+        )
+        .bind(&job_id)
+        .bind(&who.user_id)
+        .bind(month.to_string())
+        .bind(time::unix(time::now()))
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(Accepted::Started(Json(JobStarted {
+            job_id,
+            subject_id: Some(month.to_string()),
+        })))
+    }
+
+    /// A worker's statements, every version, newest first
+    #[oai(path = "/workers/:id/statements", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        month: Query<Option<String>>,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<StatementListOk, ApiError> {
+        visible_worker(&state, &auth.0, &id.0).await?;
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let month = month
+            .0
+            .as_deref()
+            .map(|m| parse_month("month", m).map(|m| m.to_string()))
+            .transpose()?;
+        type Row = (String, String, i64, bool, i64, i64, String, i64);
+        let rows: Vec<Row> = on_db!(&state.db, |p| {
+            sqlx::query_as(
+            "SELECT id, month, version, provisional, gross, net, verification_code, generated_at \
+             FROM statements WHERE worker_id = $1 AND id < $2 AND ($3 IS NULL OR month = $3) \
+             ORDER BY id DESC LIMIT $4"
+        )
+        .bind(&id.0)
+        .bind(page.before())
+        .bind(month.as_deref())
+        .bind(page.fetch())
+        .fetch_all(p)
+        .await
+        })?;
+        let (rows, next_cursor) = page.finish(rows, |r| &r.0);
+        let items = rows
+            .into_iter()
+            .map(
+                |(id, month, version, provisional, gross, net, code, at)| StatementSummary {
+                    id,
+                    month,
+                    version,
+                    provisional,
+                    gross: pesos(gross),
+                    net: pesos(net),
+                    verification_code: code,
+                    generated_at: time::from_unix(at),
+                },
+            )
+            .collect();
+        Ok(StatementListOk::Ok(Json(StatementList {
+            items,
+            next_cursor,
+        })))
+    }
+
+    /// A worker's statement for a month (the newest version, or `?version=`)
+    #[oai(path = "/workers/:id/statements/:month", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        month: Path<String>,
+        version: Query<Option<i64>>,
+    ) -> Result<StatementOk, ApiError> {
+        let s = visible_statement(&state, &auth.0, &id.0, &month.0, version.0).await?;
+        Ok(StatementOk::Ok(Json(s.into())))
+    }
+
+    /// A statement as CSV (`seccion,concepto,valor`)
+    #[oai(path = "/workers/:id/statements/:month/csv", method = "get")]
+    async fn csv(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        month: Path<String>,
+        version: Query<Option<i64>>,
+    ) -> Result<CsvOk, ApiError> {
+        let s = visible_statement(&state, &auth.0, &id.0, &month.0, version.0).await?;
+        let filename = format!(
+            "attachment; filename=\"certificado-ingresos-{}-v{}.csv\"",
+            s.figures.month, s.version
+        );
+        Ok(CsvOk::Csv(PlainText(statement_csv(&s)), filename))
+    }
+
+    /// A statement as PDF, in Spanish, with its verification code
+    #[oai(path = "/workers/:id/statements/:month/pdf", method = "get")]
+    async fn pdf(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        month: Path<String>,
+        version: Query<Option<i64>>,
+    ) -> Result<PdfOk, ApiError> {
+        let s = visible_statement(&state, &auth.0, &id.0, &month.0, version.0).await?;
+        let filename = format!(
+            "attachment; filename=\"{}\"",
+            documents::statement_filename(&s)
+        );
+        let pdf = documents::statement_pdf(&state.settings, &s);
+        Ok(PdfOk::Pdf(Binary(pdf), filename))
+    }
+
+    /// Verify a statement by its code (no sign-in)
+    ///
+    /// For a bank or anyone shown the paper: answers the worker's name, the month, gross and
+    /// net income of that version, and nothing else.
+    #[oai(path = "/statements/verify/:code", method = "get")]
+    async fn verify(
+        &self,
+        state: Data<&AppState>,
+        code: Path<String>,
+    ) -> Result<VerifiedOk, ApiError> {
+        let code = normalize_code(&code.0).ok_or_else(|| ApiError::not_found("statement"))?;
+        let row: Option<(String, String, i64, i64)> = on_db!(&state.db, |p| sqlx::query_as(
+            "SELECT u.name, s.month, s.gross, s.net FROM statements s \
+             JOIN users u ON u.worker_id = s.worker_id WHERE s.verification_code = $1"
+        )
+        .bind(&code)
+        .fetch_optional(p)
+        .await)?;
+        let (name, month, gross, net) = row.ok_or_else(|| ApiError::not_found("statement"))?;
+        Ok(VerifiedOk::Ok(Json(VerifiedStatement {
+            name,
+            month,
+            gross: pesos(gross),
+            net: pesos(net),
+        })))
+    }
+
+    /// Documentos soporte, newest first (finance)
+    #[oai(path = "/support-documents", method = "get")]
+    async fn support_documents(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        month: Query<Option<String>>,
+        worker_id: Query<Option<String>>,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<SupportDocumentsOk, ApiError> {
+        auth.0.require(&[Role::Finance, Role::Admin])?;
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let month = month
+            .0
+            .as_deref()
+            .map(|m| parse_month("month", m).map(|m| m.to_string()))
+            .transpose()?;
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            String,
+            String,
+            Option<String>,
+        );
+        let rows: Vec<Row> = on_db!(&state.db, |p| {
+            sqlx::query_as(
+            "SELECT d.id, d.number, d.kind, d.worker_id, d.month, d.amount, d.issued_on, u.name, \
+             w.document_id FROM support_documents d JOIN worker_profiles w ON w.id = d.worker_id \
+             JOIN users u ON u.worker_id = d.worker_id \
+             WHERE d.id < $1 AND ($2 IS NULL OR d.month = $2) AND ($3 IS NULL OR d.worker_id = $3) \
+             ORDER BY d.id DESC LIMIT $4"
+        )
+        .bind(page.before())
+        .bind(month.as_deref())
+        .bind(worker_id.0.as_deref())
+        .bind(page.fetch())
+        .fetch_all(p)
+        .await
+        })?;
+        let (rows, next_cursor) = page.finish(rows, |r| &r.0);
+        let items = rows
+            .into_iter()
+            .map(
+                |(id, number, kind, worker_id, month, amount, issued_on, name, cedula)| {
+                    SupportDocumentRow {
+                        document: SupportDocumentView {
+                            id,
+                            number,
+                            kind,
+                            worker_id,
+                            month,
+                            amount: pesos(amount),
+                            issued_on,
+                        },
+                        worker_name: name,
+                        worker_document_id: cedula,
+                    }
+                },
+            )
+            .collect();
+        Ok(SupportDocumentsOk::Ok(Json(SupportDocumentList {
+            items,
+            next_cursor,
+        })))
+    }
+
+    /// An invoice as PDF, in Spanish (company members, finance)
+    #[oai(path = "/invoices/:id/pdf", method = "get", tag = "ApiTags::Invoicing")]
+    async fn invoice_pdf(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<PdfOk, ApiError> {
+        let who = &auth.0;
+        who.require(&[Role::Finance, Role::Admin, Role::Company])?;
+        let company: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
+            "SELECT company_id FROM invoices WHERE id = $1"
+        )
+        .bind(&id.0)
+        .fetch_optional(p)
+        .await)?;
+        match company {
+            Some(c) if who.role != Role::Company || who.company_id.as_deref() == Some(&c) => {}
+            _ => return Err(ApiError::not_found("invoice")),
+        }
+        let (number, pdf) = documents::invoice_pdf(&state.db, &state.settings, &id.0)
+            .await
+            .map_err(ApiError::from_anyhow)?
+            .ok_or_else(|| ApiError::not_found("invoice"))?;
+        Ok(PdfOk::Pdf(
+            Binary(pdf),
+            format!("attachment; filename=\"{number}.pdf\""),
+        ))
+    }
+
+    /// E-mail messages, newest first, to find those that failed (admin)
+    ///
+    /// `?status=failed` lists the messages that could not be sent after every retry, with
+    /// the last error.
+    #[oai(path = "/admin/outbox", method = "get")]
+    async fn outbox(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        status: Query<Option<String>>,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<OutboxOk, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        if let Some(s) = status.0.as_deref()
+            && !["pending", "sending", "sent", "failed"].contains(&s)
+        {
+            return Err(ApiError::invalid(
+                "status",
+                "must be pending, sending, sent or failed",
+            ));
+        }
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: String,
+            kind: String,
+            recipient: String,
+            subject: String,
+            status: String,
+            attempts: i64,
+            last_error: Option<String>,
+            created_at: i64,
+            next_attempt_at: i64,
+            sent_at: Option<i64>,
+        }
+        let rows: Vec<Row> = on_db!(&state.db, |p| sqlx::query_as(
+            "SELECT id, kind, recipient, subject, status, attempts, last_error, created_at, \
+             next_attempt_at, sent_at FROM outbox_messages \
+             WHERE id < $1 AND ($2 IS NULL OR status = $2) ORDER BY id DESC LIMIT $3"
+        )
+        .bind(page.before())
+        .bind(status.0.as_deref())
+        .bind(page.fetch())
+        .fetch_all(p)
+        .await)?;
+        let (rows, next_cursor) = page.finish(rows, |r| &r.id);
+        let items = rows
+            .into_iter()
+            .map(|r| OutboxMessage {
+                id: r.id,
+                kind: r.kind,
+                recipient: r.recipient,
+                subject: r.subject,
+                status: r.status,
+                attempts: r.attempts,
+                last_error: r.last_error,
+                created_at: time::from_unix(r.created_at),
+                next_attempt_at: time::from_unix(r.next_attempt_at),
+                sent_at: r.sent_at.map(time::from_unix),
+            })
+            .collect();
+        Ok(OutboxOk::Ok(Json(OutboxList { items, next_cursor })))
+    }
+
+    /// The caller's e-mail preferences
+    #[oai(
+        path = "/me/email-preferences",
+        method = "get",
+        tag = "ApiTags::Accounts"
+    )]
+    async fn preferences(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<PreferencesOk, ApiError> {
+        let stored: Option<bool> = on_db!(&state.db, |p| sqlx::query_scalar(
+            "SELECT non_essential FROM email_preferences WHERE user_id = $1"
+        )
+        .bind(&auth.0.user_id)
+        .fetch_optional(p)
+        .await)?;
+        Ok(PreferencesOk::Ok(Json(EmailPreferences {
+            non_essential: stored.unwrap_or(true),
+        })))
+    }
+
+    /// Turn non-essential e-mail on or off
+    #[oai(
+        path = "/me/email-preferences",
+        method = "patch",
+        tag = "ApiTags::Accounts"
+    )]
+    async fn set_preferences(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: JsonBody<EmailPreferences>,
+    ) -> Result<PreferencesOk, ApiError> {
+        let wanted = body.0.non_essential;
+        on_db!(&state.db, |p| {
+            sqlx::query(
+            "INSERT INTO email_preferences (user_id, non_essential, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET non_essential = $2, updated_at = $3"
+        )
+        .bind(&auth.0.user_id)
+        .bind(wanted)
+        .bind(time::unix(time::now()))
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(PreferencesOk::Ok(Json(EmailPreferences {
+            non_essential: wanted,
+        })))
+    }
+}

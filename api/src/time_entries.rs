@@ -1,0 +1,1785 @@
+//! Time tracking (issue 4): entries, the timer, offline sync and timesheets.
+//!
+//! Every write runs in one transaction whose first statement locks the worker's row (a no-op
+//! UPDATE; on SQLite the write transaction is exclusive anyway), so a worker's requests take
+//! turns: the overlap and cap checks see every entry committed before them, and simultaneous
+//! entries can never together break a rule. The assignment's row is locked the same way next,
+//! so a submission cannot slip in between the check and the insert. The rules themselves are
+//! pure, in `vereda_contracts::timesheet`.
+//!
+//! A running timer holds all the worker's time from its start on. It stops itself where
+//! `Logbook::timer_limit` says (the task's cap, the daily limit, the claim's expiry): every
+//! request that touches the worker's time first settles it, recording the entry it would have
+//! made had it stopped on time.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use serde::Deserialize;
+use sqlx::AssertSqlSafe;
+use vereda_contracts::db::Tx;
+use vereda_contracts::identity::Role;
+use vereda_contracts::marketplace::AssignmentStatus;
+use vereda_contracts::timesheet::{
+    self, Entry, FUTURE_SKEW_SECS, Logbook, Rules, Span, StopReason, TimerLimit, Violation,
+};
+use vereda_contracts::{on_db, on_tx, time};
+
+use crate::ApiTags;
+use crate::accounts::new_id;
+use crate::auth::{BearerAuth, Principal};
+use crate::body::JsonBody;
+use crate::pagination::PageRequest;
+use crate::problem::ApiError;
+use crate::startup::AppState;
+
+/// Most entries one offline batch may carry.
+pub const MAX_SYNC_ENTRIES: usize = 500;
+/// Longest note on an entry, in characters.
+const MAX_NOTE_CHARS: usize = 1000;
+/// Longest client id, in characters.
+const MAX_CLIENT_ID_CHARS: usize = 100;
+/// Longest timesheet, in days.
+const MAX_TIMESHEET_DAYS: i64 = 366;
+
+// ---------------------------------------------------------------------------------------------
+// Shapes
+// ---------------------------------------------------------------------------------------------
+
+/// Time logged on an assignment.
+#[derive(Debug, Clone, Object)]
+pub struct TimeEntry {
+    pub id: String,
+    pub assignment_id: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub seconds: i64,
+    /// `timer`, `manual` or `offline`; an entry whose times were edited by hand is `manual`.
+    pub source: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub note: Option<String>,
+    /// The id the worker's device gave the entry (offline sync).
+    #[oai(skip_serializing_if_is_none)]
+    pub client_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[oai(skip_serializing_if_is_none)]
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// The entry as it was before each edit or deletion, oldest first.
+    pub history: Vec<EntryRevision>,
+}
+
+/// An earlier version of an entry, and the change that replaced it.
+#[derive(Debug, Clone, Object)]
+pub struct EntryRevision {
+    /// When it was changed.
+    pub at: DateTime<Utc>,
+    /// `updated` or `deleted`.
+    pub action: String,
+    pub actor_id: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub seconds: i64,
+    pub source: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct TimeEntryList {
+    /// Newest logged first.
+    pub items: Vec<TimeEntry>,
+    /// All live time on the assignment, whatever the page.
+    pub logged_seconds: i64,
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct NewTimeEntry {
+    /// RFC 3339; kept to the second, in UTC.
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct TimeEntryChange {
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
+    /// An empty note removes it.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct SyncBatch {
+    /// At most 500.
+    pub entries: Vec<SyncEntry>,
+}
+
+/// One entry recorded offline. Times and source are checked entry by entry, so a bad one is
+/// rejected on its own instead of failing the batch.
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct SyncEntry {
+    /// The device's id for the entry, unique per worker (1–100 characters): an entry already
+    /// uploaded under it is a `duplicate`.
+    pub client_id: String,
+    pub assignment_id: String,
+    /// RFC 3339.
+    pub started_at: String,
+    /// RFC 3339.
+    pub ended_at: String,
+    /// `offline`, `timer` or `manual`.
+    pub source: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum SyncStatus {
+    /// Stored now.
+    Accepted,
+    /// Stored before under this client id; nothing changed.
+    Duplicate,
+    /// Not stored; `code` and `message` say why.
+    Rejected,
+}
+
+#[derive(Debug, Object)]
+pub struct SyncResult {
+    pub client_id: String,
+    pub status: SyncStatus,
+    /// The stored entry (accepted or duplicate).
+    #[oai(skip_serializing_if_is_none)]
+    pub entry_id: Option<String>,
+    /// The rule broken, e.g. `entry_overlaps` (rejected).
+    #[oai(skip_serializing_if_is_none)]
+    pub code: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub message: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub field: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct SyncReport {
+    /// One per entry sent, in the same order.
+    pub results: Vec<SyncResult>,
+    pub accepted: i64,
+    pub duplicates: i64,
+    pub rejected: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum TimerStopReason {
+    /// The worker stopped it.
+    Stopped,
+    /// The assignment reached the task's cap of hours.
+    TaskCap,
+    /// The worker reached the daily limit.
+    DailyLimit,
+    /// The claim ran out.
+    ClaimExpiry,
+    /// Another entry begins there.
+    NextEntry,
+    /// The assignment stopped taking time (submitted, released, expired…); nothing recorded.
+    AssignmentClosed,
+}
+
+impl From<StopReason> for TimerStopReason {
+    fn from(r: StopReason) -> Self {
+        match r {
+            StopReason::TaskCap => TimerStopReason::TaskCap,
+            StopReason::DailyLimit => TimerStopReason::DailyLimit,
+            StopReason::ClaimExpiry => TimerStopReason::ClaimExpiry,
+            StopReason::NextEntry => TimerStopReason::NextEntry,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct RunningTimer {
+    pub assignment_id: String,
+    pub started_at: DateTime<Utc>,
+    pub elapsed_seconds: i64,
+    /// Where it stops itself unless stopped before.
+    pub stops_at: DateTime<Utc>,
+    /// What stops it there.
+    pub stop_reason: TimerStopReason,
+}
+
+#[derive(Debug, Object)]
+pub struct StoppedTimer {
+    pub assignment_id: String,
+    pub started_at: DateTime<Utc>,
+    pub stopped_at: DateTime<Utc>,
+    pub reason: TimerStopReason,
+    /// The time entry it recorded (none when it ran less than a second or its assignment
+    /// closed).
+    #[oai(skip_serializing_if_is_none)]
+    pub entry: Option<TimeEntry>,
+}
+
+#[derive(Debug, Object)]
+pub struct TimerStatus {
+    #[oai(skip_serializing_if_is_none)]
+    pub running: Option<RunningTimer>,
+    /// Set when the timer had reached its limit and this read stopped it.
+    #[oai(skip_serializing_if_is_none)]
+    pub stopped: Option<StoppedTimer>,
+}
+
+#[derive(Debug, Object)]
+pub struct Timesheet {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub total_seconds: i64,
+    /// Days with time logged, in order (Bogotá calendar).
+    pub days: Vec<TimesheetDay>,
+    /// Each assignment's time within the period.
+    pub assignments: Vec<AssignmentTime>,
+}
+
+#[derive(Debug, Object)]
+pub struct TimesheetDay {
+    pub date: NaiveDate,
+    pub total_seconds: i64,
+    pub assignments: Vec<DayAssignmentTime>,
+}
+
+#[derive(Debug, Object)]
+pub struct DayAssignmentTime {
+    pub assignment_id: String,
+    pub task_title: String,
+    pub seconds: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct AssignmentTime {
+    pub assignment_id: String,
+    pub task_id: String,
+    pub task_title: String,
+    pub status: String,
+    pub seconds: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct TaskTime {
+    pub task_id: String,
+    pub total_seconds: i64,
+    pub assignments: Vec<TaskAssignmentTime>,
+}
+
+#[derive(Debug, Object)]
+pub struct TaskAssignmentTime {
+    pub assignment_id: String,
+    pub worker_id: String,
+    pub status: String,
+    pub logged_seconds: i64,
+    pub entries: i64,
+}
+
+#[derive(ApiResponse)]
+pub enum EntryCreated {
+    #[oai(status = 201)]
+    Created(Json<TimeEntry>),
+}
+
+#[derive(ApiResponse)]
+pub enum EntryOk {
+    #[oai(status = 200)]
+    Ok(Json<TimeEntry>),
+}
+
+#[derive(ApiResponse)]
+pub enum EntryDeleted {
+    #[oai(status = 204)]
+    Deleted,
+}
+
+#[derive(ApiResponse)]
+pub enum EntryListOk {
+    #[oai(status = 200)]
+    Ok(Json<TimeEntryList>),
+}
+
+#[derive(ApiResponse)]
+pub enum SyncOk {
+    #[oai(status = 200)]
+    Ok(Json<SyncReport>),
+}
+
+#[derive(ApiResponse)]
+pub enum TimerStarted {
+    #[oai(status = 201)]
+    Started(Json<RunningTimer>),
+}
+
+#[derive(ApiResponse)]
+pub enum TimerStoppedOk {
+    #[oai(status = 200)]
+    Ok(Json<StoppedTimer>),
+}
+
+#[derive(ApiResponse)]
+pub enum TimerStatusOk {
+    #[oai(status = 200)]
+    Ok(Json<TimerStatus>),
+}
+
+#[derive(ApiResponse)]
+pub enum TimesheetOk {
+    #[oai(status = 200)]
+    Ok(Json<Timesheet>),
+}
+
+#[derive(ApiResponse)]
+pub enum TimesheetCsv {
+    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+    Csv(
+        PlainText<String>,
+        #[oai(header = "Content-Disposition")] String,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum TaskTimeOk {
+    #[oai(status = 200)]
+    Ok(Json<TaskTime>),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows
+// ---------------------------------------------------------------------------------------------
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: String,
+    assignment_id: String,
+    started_at: i64,
+    ended_at: i64,
+    seconds: i64,
+    source: String,
+    client_id: Option<String>,
+    note: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    deleted_at: Option<i64>,
+}
+
+const ENTRY_COLUMNS: &str = "id, assignment_id, started_at, ended_at, seconds, source, \
+     client_id, note, created_at, updated_at, deleted_at";
+
+impl EntryRow {
+    fn span(&self) -> Span {
+        Span::new(self.started_at, self.ended_at)
+    }
+
+    fn view(self, history: Vec<EntryRevision>) -> TimeEntry {
+        let t = time::from_unix;
+        TimeEntry {
+            id: self.id,
+            assignment_id: self.assignment_id,
+            started_at: t(self.started_at),
+            ended_at: t(self.ended_at),
+            seconds: self.seconds,
+            source: self.source,
+            note: self.note,
+            client_id: self.client_id,
+            created_at: t(self.created_at),
+            updated_at: t(self.updated_at),
+            deleted_at: self.deleted_at.map(t),
+            history,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RevisionRow {
+    entry_id: String,
+    action: String,
+    at: i64,
+    actor_id: String,
+    started_at: i64,
+    ended_at: i64,
+    seconds: i64,
+    source: String,
+    note: Option<String>,
+}
+
+/// Every revision of an assignment's entries, oldest first.
+const ASSIGNMENT_REVISIONS: &str = "SELECT r.entry_id, r.action, r.at, r.actor_id, r.started_at, \
+     r.ended_at, r.seconds, r.source, r.note FROM time_entry_revisions r \
+     JOIN time_entries e ON e.id = r.entry_id WHERE e.assignment_id = $1 ORDER BY r.at, r.id";
+
+impl RevisionRow {
+    fn view(self) -> EntryRevision {
+        let t = time::from_unix;
+        EntryRevision {
+            at: t(self.at),
+            action: self.action,
+            actor_id: self.actor_id,
+            started_at: t(self.started_at),
+            ended_at: t(self.ended_at),
+            seconds: self.seconds,
+            source: self.source,
+            note: self.note,
+        }
+    }
+}
+
+/// An assignment as time tracking sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct Target {
+    id: String,
+    worker_id: String,
+    company_id: String,
+    status: String,
+    expires_at: i64,
+    /// The task's cap on the assignment's time (hourly tasks; none for fixed prices).
+    max_seconds: Option<i64>,
+}
+
+const TARGET: &str = "SELECT a.id, a.worker_id, a.company_id, a.status, a.expires_at, \
+     t.max_seconds FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE a.id = $1";
+
+impl Target {
+    fn is_active(&self) -> bool {
+        AssignmentStatus::parse(&self.status).is_some_and(AssignmentStatus::is_active)
+    }
+
+    /// Time can be logged on it: the worker is still on it and the claim has not run out.
+    fn check_open(&self, now: i64) -> Result<(), ApiError> {
+        if !self.is_active() {
+            return Err(ApiError::conflict(
+                "assignment_not_active",
+                format!(
+                    "Time is logged only while an assignment is claimed or has changes \
+                     requested; this one is {}.",
+                    self.status
+                ),
+            ));
+        }
+        if self.expires_at <= now {
+            return Err(ApiError::conflict(
+                "claim_expired",
+                "The claim on this assignment has run out; no more time can be logged on it.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Its entries can still be changed; otherwise they are locked (409).
+    fn check_editable(&self, now: i64) -> Result<(), ApiError> {
+        self.check_open(now).map_err(|e| {
+            ApiError::conflict(
+                "entry_locked",
+                format!("This entry can no longer be changed. {}", e.detail),
+            )
+        })
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct TimerRow {
+    assignment_id: String,
+    started_at: i64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+fn worker_of(who: &Principal) -> Result<&str, ApiError> {
+    who.require(&[Role::Worker])?;
+    who.worker_id
+        .as_deref()
+        .ok_or_else(|| ApiError::internal("worker without profile"))
+}
+
+fn rules(state: &AppState, now: i64) -> Rules {
+    Rules {
+        now,
+        window_secs: state.settings.entry_window_days * 86_400,
+        daily_limit_secs: state.settings.daily_limit_hours * 3600,
+    }
+}
+
+/// The answer for a broken rule: 409 for a clash with time already logged, 422 otherwise;
+/// either way with the rule's own code and the field at fault.
+fn refused(v: &Violation) -> ApiError {
+    let mut e = if v.is_conflict() {
+        ApiError::conflict(v.code(), v.to_string())
+    } else {
+        ApiError::rule(v.code(), None, v.to_string())
+    };
+    e.field = Some(v.field().to_string());
+    e
+}
+
+fn clean_note(field: &str, note: Option<&str>) -> Result<Option<String>, ApiError> {
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
+        return Err(ApiError::invalid(
+            field,
+            format!("is longer than {MAX_NOTE_CHARS} characters"),
+        ));
+    }
+    Ok(note.map(str::to_string))
+}
+
+/// Lock the worker's row: their time-tracking writes take turns from here to the commit.
+async fn lock_worker(tx: &mut Tx, worker_id: &str) -> Result<(), ApiError> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
+    )
+    .bind(worker_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Lock an assignment's row and read it, so its state cannot change until the commit.
+async fn lock_target(tx: &mut Tx, id: &str) -> Result<Option<Target>, ApiError> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE assignments SET updated_at = updated_at WHERE id = $1"
+    )
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(on_tx!(tx, |c| sqlx::query_as(TARGET)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?)
+}
+
+/// The worker's own assignment, locked; 404 if it is someone else's or none.
+async fn own_target(tx: &mut Tx, worker_id: &str, id: &str) -> Result<Target, ApiError> {
+    lock_target(tx, id)
+        .await?
+        .filter(|t| t.worker_id == worker_id)
+        .ok_or_else(|| ApiError::not_found("assignment"))
+}
+
+/// The assignment if the caller may see its time: its worker, its task's company, staff.
+async fn visible_target(state: &AppState, who: &Principal, id: &str) -> Result<Target, ApiError> {
+    let target: Option<Target> = on_db!(&state.db, |p| sqlx::query_as(TARGET)
+        .bind(id)
+        .fetch_optional(p)
+        .await)?;
+    target
+        .filter(|t| match who.role {
+            Role::Admin | Role::Finance => true,
+            Role::Company => who.company_id.as_deref() == Some(t.company_id.as_str()),
+            Role::Worker => who.worker_id.as_deref() == Some(t.worker_id.as_str()),
+        })
+        .ok_or_else(|| ApiError::not_found("assignment"))
+}
+
+/// What a check of `spans` on `assignments` needs from the worker's live entries: all of
+/// those assignments' entries, and every entry touching the Bogotá days the spans touch.
+/// `except` leaves out an entry being edited.
+async fn logbook(
+    tx: &mut Tx,
+    worker_id: &str,
+    assignments: &[&str],
+    spans: &[Span],
+    except: Option<&str>,
+) -> Result<Logbook, ApiError> {
+    let mut found: BTreeMap<String, Entry> = BTreeMap::new();
+    let mut keep = |rows: Vec<(String, String, i64, i64)>| {
+        for (id, assignment_id, start, end) in rows {
+            if except != Some(id.as_str()) {
+                let span = Span::new(start, end);
+                found.insert(
+                    id,
+                    Entry {
+                        assignment_id,
+                        span,
+                    },
+                );
+            }
+        }
+    };
+    let first = spans.iter().map(|s| s.start).min();
+    let last = spans.iter().map(|s| s.end).max();
+    if let (Some(first), Some(last)) = (first, last) {
+        let from = timesheet::day_start(timesheet::bogota_day(first));
+        let until = timesheet::day_end(timesheet::bogota_day(last));
+        keep(on_tx!(tx, |c| sqlx::query_as(
+            "SELECT id, assignment_id, started_at, ended_at FROM time_entries \
+             WHERE worker_id = $1 AND deleted_at IS NULL AND started_at < $3 AND ended_at > $2"
+        )
+        .bind(worker_id)
+        .bind(from)
+        .bind(until)
+        .fetch_all(&mut *c)
+        .await)?);
+    }
+    for a in assignments {
+        keep(on_tx!(tx, |c| sqlx::query_as(
+            "SELECT id, assignment_id, started_at, ended_at FROM time_entries \
+             WHERE assignment_id = $1 AND deleted_at IS NULL"
+        )
+        .bind(*a)
+        .fetch_all(&mut *c)
+        .await)?);
+    }
+    Ok(Logbook::new(found.into_values().collect()))
+}
+
+/// What a new entry is checked against: the logbook, with the worker's running timer.
+async fn logbook_with_timer(
+    tx: &mut Tx,
+    worker_id: &str,
+    assignments: &[&str],
+    spans: &[Span],
+    except: Option<&str>,
+    timer: Option<&TimerRow>,
+    now: i64,
+) -> Result<Logbook, ApiError> {
+    let book = logbook(tx, worker_id, assignments, spans, except).await?;
+    Ok(match timer {
+        Some(t) => book.with_timer(&t.assignment_id, t.started_at, now),
+        None => book,
+    })
+}
+
+struct NewEntry<'a> {
+    assignment_id: &'a str,
+    worker_id: &'a str,
+    span: Span,
+    source: &'a str,
+    client_id: Option<&'a str>,
+    note: Option<&'a str>,
+    at: i64,
+}
+
+/// Store an entry; None when the worker already has one under its client id.
+async fn insert_entry(tx: &mut Tx, e: &NewEntry<'_>) -> Result<Option<EntryRow>, ApiError> {
+    let sql = format!(
+        "INSERT INTO time_entries (id, assignment_id, worker_id, started_at, ended_at, seconds, \
+         source, client_id, note, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+         ON CONFLICT (worker_id, client_id) WHERE client_id IS NOT NULL DO NOTHING \
+         RETURNING {ENTRY_COLUMNS}"
+    );
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(new_id())
+        .bind(e.assignment_id)
+        .bind(e.worker_id)
+        .bind(e.span.start)
+        .bind(e.span.end)
+        .bind(e.span.seconds())
+        .bind(e.source)
+        .bind(e.client_id)
+        .bind(e.note)
+        .bind(e.at)
+        .fetch_optional(&mut *c)
+        .await)?)
+}
+
+async fn own_entry(tx: &mut Tx, worker_id: &str, id: &str) -> Result<EntryRow, ApiError> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM time_entries \
+         WHERE id = $1 AND worker_id = $2 AND deleted_at IS NULL"
+    );
+    let row: Option<EntryRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(id)
+        .bind(worker_id)
+        .fetch_optional(&mut *c)
+        .await)?;
+    row.ok_or_else(|| ApiError::not_found("time entry"))
+}
+
+/// Keep the entry as it is now in its history, before it changes.
+async fn record_revision(
+    tx: &mut Tx,
+    entry: &EntryRow,
+    action: &str,
+    actor_id: &str,
+    at: i64,
+) -> Result<(), ApiError> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO time_entry_revisions (id, entry_id, action, at, actor_id, started_at, \
+         ended_at, seconds, source, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    )
+    .bind(new_id())
+    .bind(&entry.id)
+    .bind(action)
+    .bind(at)
+    .bind(actor_id)
+    .bind(entry.started_at)
+    .bind(entry.ended_at)
+    .bind(entry.seconds)
+    .bind(&entry.source)
+    .bind(entry.note.as_deref())
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+async fn revisions(tx: &mut Tx, entry_id: &str) -> Result<Vec<EntryRevision>, ApiError> {
+    let rows: Vec<RevisionRow> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT entry_id, action, at, actor_id, started_at, ended_at, seconds, source, note \
+         FROM time_entry_revisions WHERE entry_id = $1 ORDER BY at, id"
+    )
+    .bind(entry_id)
+    .fetch_all(&mut *c)
+    .await)?;
+    Ok(rows.into_iter().map(RevisionRow::view).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The timer
+// ---------------------------------------------------------------------------------------------
+
+enum TimerState {
+    Idle,
+    Running { timer: TimerRow, limit: TimerLimit },
+    Stopped(Box<StoppedTimer>),
+}
+
+async fn running_timer(tx: &mut Tx, worker_id: &str) -> Result<Option<TimerRow>, ApiError> {
+    Ok(on_tx!(tx, |c| sqlx::query_as(
+        "SELECT assignment_id, started_at FROM running_timers WHERE worker_id = $1"
+    )
+    .bind(worker_id)
+    .fetch_optional(&mut *c)
+    .await)?)
+}
+
+/// Where the timer must stop, given everything else logged.
+async fn timer_limit(
+    tx: &mut Tx,
+    worker_id: &str,
+    timer: &TimerRow,
+    target: &Target,
+    rules: &Rules,
+) -> Result<TimerLimit, ApiError> {
+    let until = rules.now.max(timer.started_at) + FUTURE_SKEW_SECS;
+    let book = logbook(
+        tx,
+        worker_id,
+        &[&target.id],
+        &[Span::new(timer.started_at, until)],
+        None,
+    )
+    .await?;
+    Ok(book.timer_limit(
+        &target.id,
+        timer.started_at,
+        target.max_seconds,
+        rules.daily_limit_secs,
+        target.expires_at,
+    ))
+}
+
+/// Bring the worker's timer up to date: one past its limit is stopped where it should have
+/// stopped itself, and one on an assignment that no longer takes time is dropped. Runs after
+/// [`lock_worker`].
+async fn settle_timer(tx: &mut Tx, worker_id: &str, rules: &Rules) -> Result<TimerState, ApiError> {
+    let Some(timer) = running_timer(tx, worker_id).await? else {
+        return Ok(TimerState::Idle);
+    };
+    let target = lock_target(tx, &timer.assignment_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("timer on a missing assignment"))?;
+    if !target.is_active() {
+        let stopped = finish_timer(
+            tx,
+            worker_id,
+            &timer,
+            timer.started_at,
+            TimerStopReason::AssignmentClosed,
+            rules.now,
+        )
+        .await?;
+        return Ok(TimerState::Stopped(Box::new(stopped)));
+    }
+    let limit = timer_limit(tx, worker_id, &timer, &target, rules).await?;
+    if limit.at <= rules.now {
+        let stopped = finish_timer(
+            tx,
+            worker_id,
+            &timer,
+            limit.at,
+            limit.reason.into(),
+            rules.now,
+        )
+        .await?;
+        return Ok(TimerState::Stopped(Box::new(stopped)));
+    }
+    Ok(TimerState::Running { timer, limit })
+}
+
+/// Stop the timer at `end`, recording its time as a `timer` entry (the limit it was checked
+/// against keeps the entry within every rule).
+async fn finish_timer(
+    tx: &mut Tx,
+    worker_id: &str,
+    timer: &TimerRow,
+    end: i64,
+    reason: TimerStopReason,
+    now: i64,
+) -> Result<StoppedTimer, ApiError> {
+    on_tx!(tx, |c| sqlx::query(
+        "DELETE FROM running_timers WHERE worker_id = $1"
+    )
+    .bind(worker_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    let entry = if end > timer.started_at {
+        let new = NewEntry {
+            assignment_id: &timer.assignment_id,
+            worker_id,
+            span: Span::new(timer.started_at, end),
+            source: "timer",
+            client_id: None,
+            note: None,
+            at: now,
+        };
+        insert_entry(tx, &new)
+            .await?
+            .map(|row| row.view(Vec::new()))
+    } else {
+        None
+    };
+    Ok(StoppedTimer {
+        assignment_id: timer.assignment_id.clone(),
+        started_at: time::from_unix(timer.started_at),
+        stopped_at: time::from_unix(end.max(timer.started_at)),
+        reason,
+        entry,
+    })
+}
+
+fn running_view(timer: &TimerRow, limit: &TimerLimit, now: i64) -> RunningTimer {
+    RunningTimer {
+        assignment_id: timer.assignment_id.clone(),
+        started_at: time::from_unix(timer.started_at),
+        elapsed_seconds: (now - timer.started_at).max(0),
+        stops_at: time::from_unix(limit.at),
+        stop_reason: limit.reason.into(),
+    }
+}
+
+/// Why a timer cannot start now.
+fn cannot_start(reason: StopReason, rules: &Rules) -> ApiError {
+    match reason {
+        StopReason::TaskCap => ApiError::rule(
+            "over_task_cap",
+            None,
+            "The assignment already has all the time the task allows.",
+        ),
+        StopReason::DailyLimit => ApiError::rule(
+            "over_daily_limit",
+            None,
+            format!(
+                "You have logged today's limit of {} hours.",
+                rules.daily_limit_secs / 3600
+            ),
+        ),
+        StopReason::ClaimExpiry => {
+            ApiError::conflict("claim_expired", "The claim on this assignment has run out.")
+        }
+        StopReason::NextEntry => ApiError::conflict(
+            "entry_overlaps",
+            "One of your time entries covers the present moment.",
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offline sync
+// ---------------------------------------------------------------------------------------------
+
+fn parse_instant(field: &str, raw: &str) -> Result<i64, ApiError> {
+    DateTime::parse_from_rfc3339(raw.trim())
+        .map(|t| t.timestamp())
+        .map_err(|_| {
+            ApiError::invalid(
+                field,
+                "is not an RFC 3339 time such as 2026-03-02T14:05:00Z",
+            )
+        })
+}
+
+/// An entry of a batch, its fields parsed.
+struct Candidate {
+    span: Span,
+    source: &'static str,
+    note: Option<String>,
+}
+
+fn parse_candidate(e: &SyncEntry) -> Result<Candidate, ApiError> {
+    let source = match e.source.as_str() {
+        "offline" => "offline",
+        "timer" => "timer",
+        "manual" => "manual",
+        _ => {
+            return Err(ApiError::invalid(
+                "source",
+                "must be offline, timer or manual",
+            ));
+        }
+    };
+    Ok(Candidate {
+        span: Span::new(
+            parse_instant("started_at", &e.started_at)?,
+            parse_instant("ended_at", &e.ended_at)?,
+        ),
+        source,
+        note: clean_note("note", e.note.as_deref())?,
+    })
+}
+
+fn check_client_id(id: &str) -> Result<(), ApiError> {
+    let n = id.chars().count();
+    if id.trim().is_empty() || n > MAX_CLIENT_ID_CHARS || id.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "client_id",
+            format!("must be 1 to {MAX_CLIENT_ID_CHARS} printable characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn rejected(client_id: &str, e: ApiError) -> SyncResult {
+    SyncResult {
+        client_id: client_id.to_string(),
+        status: SyncStatus::Rejected,
+        entry_id: None,
+        code: Some(e.code.to_string()),
+        message: Some(e.detail),
+        field: e.field,
+    }
+}
+
+fn stored(client_id: &str, status: SyncStatus, entry_id: String) -> SyncResult {
+    SyncResult {
+        client_id: client_id.to_string(),
+        status,
+        entry_id: Some(entry_id),
+        code: None,
+        message: None,
+        field: None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timesheets
+// ---------------------------------------------------------------------------------------------
+
+/// The caller's days `from..=to` (default: this Bogotá month so far), checked.
+fn period(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let today = timesheet::bogota_day(time::unix(time::now()));
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    if from > to {
+        return Err(ApiError::invalid("from", "must not be after to"));
+    }
+    if (to - from).num_days() >= MAX_TIMESHEET_DAYS {
+        return Err(ApiError::invalid(
+            "to",
+            format!("a timesheet covers at most {MAX_TIMESHEET_DAYS} days"),
+        ));
+    }
+    Ok((from, to))
+}
+
+#[derive(sqlx::FromRow)]
+struct SheetRow {
+    assignment_id: String,
+    started_at: i64,
+    ended_at: i64,
+    task_id: String,
+    title: String,
+    status: String,
+}
+
+async fn build_timesheet(
+    state: &AppState,
+    worker_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Timesheet, ApiError> {
+    let rows: Vec<SheetRow> = on_db!(&state.db, |p| {
+        sqlx::query_as(
+            "SELECT e.assignment_id, e.started_at, e.ended_at, a.task_id, t.title, a.status \
+             FROM time_entries e JOIN assignments a ON a.id = e.assignment_id \
+             JOIN tasks t ON t.id = a.task_id \
+             WHERE e.worker_id = $1 AND e.deleted_at IS NULL \
+             AND e.started_at < $3 AND e.ended_at > $2",
+        )
+        .bind(worker_id)
+        .bind(timesheet::day_start(from))
+        .bind(timesheet::day_end(to))
+        .fetch_all(p)
+        .await
+    })?;
+    let mut about: HashMap<String, (String, String, String)> = HashMap::new();
+    let mut entries = Vec::with_capacity(rows.len());
+    for r in rows {
+        about
+            .entry(r.assignment_id.clone())
+            .or_insert((r.task_id, r.title, r.status));
+        entries.push(Entry {
+            assignment_id: r.assignment_id,
+            span: Span::new(r.started_at, r.ended_at),
+        });
+    }
+    let title = |a: &str| about.get(a).map(|x| x.1.clone()).unwrap_or_default();
+
+    let mut days: Vec<TimesheetDay> = Vec::new();
+    let mut per_assignment: BTreeMap<String, i64> = BTreeMap::new();
+    for ((date, assignment_id), seconds) in timesheet::timesheet(&entries, from, to) {
+        *per_assignment.entry(assignment_id.clone()).or_insert(0) += seconds;
+        if days.last().is_none_or(|d| d.date != date) {
+            days.push(TimesheetDay {
+                date,
+                total_seconds: 0,
+                assignments: Vec::new(),
+            });
+        }
+        if let Some(day) = days.last_mut() {
+            day.total_seconds += seconds;
+            day.assignments.push(DayAssignmentTime {
+                task_title: title(&assignment_id),
+                assignment_id,
+                seconds,
+            });
+        }
+    }
+    let assignments = per_assignment
+        .into_iter()
+        .map(|(assignment_id, seconds)| {
+            let (task_id, task_title, status) =
+                about.get(&assignment_id).cloned().unwrap_or_default();
+            AssignmentTime {
+                assignment_id,
+                task_id,
+                task_title,
+                status,
+                seconds,
+            }
+        })
+        .collect();
+    Ok(Timesheet {
+        from,
+        to,
+        total_seconds: days.iter().map(|d| d.total_seconds).sum(),
+        days,
+        assignments,
+    })
+}
+
+/// One CSV field (RFC 4180), defused against spreadsheet formulas.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn timesheet_csv(sheet: &Timesheet) -> String {
+    let mut out = String::from("fecha,tarea,asignacion,segundos,duracion\r\n");
+    for day in &sheet.days {
+        for a in &day.assignments {
+            out.push_str(&format!(
+                "{},{},{},{},{}\r\n",
+                day.date,
+                csv_field(&a.task_title),
+                a.assignment_id,
+                a.seconds,
+                timesheet::hms(a.seconds)
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "Total,,,{},{}\r\n",
+        sheet.total_seconds,
+        timesheet::hms(sheet.total_seconds)
+    ));
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+// ---------------------------------------------------------------------------------------------
+
+pub struct TimeEntriesApi;
+
+#[OpenApi(prefix_path = "/v1", tag = "ApiTags::TimeTracking")]
+impl TimeEntriesApi {
+    /// Log time by hand (worker)
+    ///
+    /// Refused, with the rule's code, when the entry ends before it starts
+    /// (`end_not_after_start`), lies in the future (`entry_in_future`, two minutes of skew
+    /// allowed), starts before the window (`entry_too_old`), overlaps other time of the worker
+    /// (`entry_overlaps`, 409), takes the assignment past the task's cap (`over_task_cap`) or
+    /// the worker's day past the daily limit (`over_daily_limit`), or when the assignment is
+    /// not claimed or changes-requested (`assignment_not_active`, `claim_expired`, 409).
+    #[oai(path = "/assignments/:id/time-entries", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<NewTimeEntry>,
+    ) -> Result<EntryCreated, ApiError> {
+        let who = &auth.0;
+        let worker_id = worker_of(who)?;
+        let req = body.0;
+        let note = clean_note("note", req.note.as_deref())?;
+        let span = Span::new(time::unix(req.started_at), time::unix(req.ended_at));
+        let now = time::unix(time::now());
+        let rules = rules(&state, now);
+
+        let mut tx = state.db.begin().await?;
+        lock_worker(&mut tx, worker_id).await?;
+        let target = own_target(&mut tx, worker_id, &id.0).await?;
+        target.check_open(now)?;
+        let timer = match settle_timer(&mut tx, worker_id, &rules).await? {
+            TimerState::Running { timer, .. } => Some(timer),
+            TimerState::Idle | TimerState::Stopped(_) => None,
+        };
+        let candidate = Entry {
+            assignment_id: target.id.clone(),
+            span,
+        };
+        rules.check_span(span).map_err(|v| refused(&v))?;
+        let book = logbook_with_timer(
+            &mut tx,
+            worker_id,
+            &[&target.id],
+            &[span],
+            None,
+            timer.as_ref(),
+            now,
+        )
+        .await?;
+        book.check(&candidate, target.max_seconds, &rules)
+            .map_err(|v| refused(&v))?;
+        let new = NewEntry {
+            assignment_id: &target.id,
+            worker_id,
+            span,
+            source: "manual",
+            client_id: None,
+            note: note.as_deref(),
+            at: now,
+        };
+        let row = insert_entry(&mut tx, &new)
+            .await?
+            .ok_or_else(|| ApiError::internal("entry without client id conflicted"))?;
+        tx.commit().await?;
+        Ok(EntryCreated::Created(Json(row.view(Vec::new()))))
+    }
+
+    /// List an assignment's time (its worker, the task's company, staff)
+    ///
+    /// With `logged_seconds`, the assignment's live total. `include_deleted=true` also lists
+    /// deleted entries (with `deleted_at`); every entry carries its edit history.
+    #[oai(path = "/assignments/:id/time-entries", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+        include_deleted: Query<Option<bool>>,
+    ) -> Result<EntryListOk, ApiError> {
+        let target = visible_target(&state, &auth.0, &id.0).await?;
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM time_entries WHERE assignment_id = $1 \
+             AND ($2 OR deleted_at IS NULL) AND id < $3 ORDER BY id DESC LIMIT $4"
+        );
+        let rows: Vec<EntryRow> =
+            on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(&target.id)
+                .bind(include_deleted.0.unwrap_or(false))
+                .bind(page.before())
+                .bind(page.fetch())
+                .fetch_all(p)
+                .await)?;
+        let logged_seconds: i64 = on_db!(&state.db, |p| sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(seconds), 0) AS BIGINT) FROM time_entries \
+             WHERE assignment_id = $1 AND deleted_at IS NULL"
+        )
+        .bind(&target.id)
+        .fetch_one(p)
+        .await)?;
+        let revisions: Vec<RevisionRow> =
+            on_db!(&state.db, |p| sqlx::query_as(ASSIGNMENT_REVISIONS)
+                .bind(&target.id)
+                .fetch_all(p)
+                .await)?;
+        let mut history: HashMap<String, Vec<EntryRevision>> = HashMap::new();
+        for r in revisions {
+            history
+                .entry(r.entry_id.clone())
+                .or_default()
+                .push(r.view());
+        }
+        let (rows, next_cursor) = page.finish(rows, |r| &r.id);
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                let h = history.remove(&r.id).unwrap_or_default();
+                r.view(h)
+            })
+            .collect();
+        Ok(EntryListOk::Ok(Json(TimeEntryList {
+            items,
+            logged_seconds,
+            next_cursor,
+        })))
+    }
+
+    /// Change an entry (worker)
+    ///
+    /// Only while its assignment is claimed or changes-requested (otherwise `entry_locked`,
+    /// 409). New times must keep every rule of a new entry; an entry whose times change by
+    /// hand becomes `manual`. The entry as it was is kept in its history.
+    #[oai(path = "/time-entries/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<TimeEntryChange>,
+    ) -> Result<EntryOk, ApiError> {
+        let who = &auth.0;
+        let worker_id = worker_of(who)?;
+        let req = body.0;
+        if req.started_at.is_none() && req.ended_at.is_none() && req.note.is_none() {
+            return Err(ApiError::invalid(
+                "",
+                "send at least one of started_at, ended_at and note",
+            ));
+        }
+        let now = time::unix(time::now());
+        let rules = rules(&state, now);
+
+        let mut tx = state.db.begin().await?;
+        lock_worker(&mut tx, worker_id).await?;
+        let entry = own_entry(&mut tx, worker_id, &id.0).await?;
+        let target = own_target(&mut tx, worker_id, &entry.assignment_id).await?;
+        target.check_editable(now)?;
+        let timer = match settle_timer(&mut tx, worker_id, &rules).await? {
+            TimerState::Running { timer, .. } => Some(timer),
+            TimerState::Idle | TimerState::Stopped(_) => None,
+        };
+        let span = Span::new(
+            req.started_at.map(time::unix).unwrap_or(entry.started_at),
+            req.ended_at.map(time::unix).unwrap_or(entry.ended_at),
+        );
+        let moved = span != entry.span();
+        if moved {
+            rules.check_span(span).map_err(|v| refused(&v))?;
+            let book = logbook_with_timer(
+                &mut tx,
+                worker_id,
+                &[&target.id],
+                &[span],
+                Some(&entry.id),
+                timer.as_ref(),
+                now,
+            )
+            .await?;
+            let candidate = Entry {
+                assignment_id: target.id.clone(),
+                span,
+            };
+            book.check(&candidate, target.max_seconds, &rules)
+                .map_err(|v| refused(&v))?;
+        }
+        let note = match req.note.as_deref() {
+            Some(n) => clean_note("note", Some(n))?,
+            None => entry.note.clone(),
+        };
+        // Times typed by hand are manual time, whatever recorded them first.
+        let source = if moved {
+            "manual"
+        } else {
+            entry.source.as_str()
+        };
+        record_revision(&mut tx, &entry, "updated", &who.user_id, now).await?;
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE time_entries SET started_at = $1, ended_at = $2, seconds = $3, source = $4, \
+             note = $5, updated_at = $6 WHERE id = $7"
+        )
+        .bind(span.start)
+        .bind(span.end)
+        .bind(span.seconds())
+        .bind(source)
+        .bind(note.as_deref())
+        .bind(now)
+        .bind(&entry.id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        let row = own_entry(&mut tx, worker_id, &entry.id).await?;
+        let history = revisions(&mut tx, &entry.id).await?;
+        tx.commit().await?;
+        Ok(EntryOk::Ok(Json(row.view(history))))
+    }
+
+    /// Delete an entry (worker)
+    ///
+    /// Only while its assignment is claimed or changes-requested (otherwise `entry_locked`,
+    /// 409). The entry stays in the history, marked deleted.
+    #[oai(path = "/time-entries/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<EntryDeleted, ApiError> {
+        let who = &auth.0;
+        let worker_id = worker_of(who)?;
+        let now = time::unix(time::now());
+        let mut tx = state.db.begin().await?;
+        lock_worker(&mut tx, worker_id).await?;
+        let entry = own_entry(&mut tx, worker_id, &id.0).await?;
+        let target = own_target(&mut tx, worker_id, &entry.assignment_id).await?;
+        target.check_editable(now)?;
+        record_revision(&mut tx, &entry, "deleted", &who.user_id, now).await?;
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE time_entries SET deleted_at = $1, updated_at = $1 WHERE id = $2"
+        )
+        .bind(now)
+        .bind(&entry.id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(EntryDeleted::Deleted)
+    }
+
+    /// Upload entries recorded offline (worker)
+    ///
+    /// Up to 500 entries, each answered `accepted`, `duplicate` (already uploaded under its
+    /// `client_id`; nothing changes) or `rejected` with the rule's `code` and a message. Good
+    /// entries are stored even when others are rejected; sending the same batch again, or
+    /// several times at once, stores each entry once.
+    #[oai(path = "/time-entries/sync", method = "post")]
+    async fn sync(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: JsonBody<SyncBatch>,
+    ) -> Result<SyncOk, ApiError> {
+        let who = &auth.0;
+        let worker_id = worker_of(who)?;
+        let batch = body.0.entries;
+        if batch.len() > MAX_SYNC_ENTRIES {
+            return Err(ApiError::invalid(
+                "entries",
+                format!("a batch holds at most {MAX_SYNC_ENTRIES} entries"),
+            ));
+        }
+        let now = time::unix(time::now());
+        let rules = rules(&state, now);
+        let parsed: Vec<Result<Candidate, ApiError>> = batch
+            .iter()
+            .map(|e| {
+                check_client_id(&e.client_id)?;
+                parse_candidate(e)
+            })
+            .collect();
+
+        let mut tx = state.db.begin().await?;
+        lock_worker(&mut tx, worker_id).await?;
+        let timer = match settle_timer(&mut tx, worker_id, &rules).await? {
+            TimerState::Running { timer, .. } => Some(timer),
+            TimerState::Idle | TimerState::Stopped(_) => None,
+        };
+        // Each assignment named, locked and checked once.
+        let mut targets: BTreeMap<&str, Result<Target, ApiError>> = BTreeMap::new();
+        for (e, p) in batch.iter().zip(&parsed) {
+            if p.is_ok() && !targets.contains_key(e.assignment_id.as_str()) {
+                let target = match own_target(&mut tx, worker_id, &e.assignment_id).await {
+                    Ok(t) => t.check_open(now).map(|()| t),
+                    Err(err) if err.status.is_server_error() => return Err(err),
+                    Err(err) => Err(err),
+                };
+                targets.insert(&e.assignment_id, target);
+            }
+        }
+        let open: Vec<&str> = targets
+            .iter()
+            .filter(|(_, t)| t.is_ok())
+            .map(|(a, _)| *a)
+            .collect();
+        let spans: Vec<Span> = parsed
+            .iter()
+            .filter_map(|p| p.as_ref().ok())
+            .map(|c| c.span)
+            .filter(|s| rules.check_span(*s).is_ok())
+            .collect();
+        let mut book =
+            logbook_with_timer(&mut tx, worker_id, &open, &spans, None, timer.as_ref(), now)
+                .await?;
+
+        // Entries already stored under a client id, including earlier in this batch.
+        let mut known: HashMap<&str, String> = HashMap::new();
+        let mut results = Vec::with_capacity(batch.len());
+        for (e, p) in batch.iter().zip(parsed) {
+            let c = match p {
+                Ok(c) => c,
+                Err(err) => {
+                    results.push(rejected(&e.client_id, err));
+                    continue;
+                }
+            };
+            if let Some(entry_id) = known.get(e.client_id.as_str()) {
+                results.push(stored(
+                    &e.client_id,
+                    SyncStatus::Duplicate,
+                    entry_id.clone(),
+                ));
+                continue;
+            }
+            let existing: Option<String> = on_tx!(&mut tx, |conn| sqlx::query_scalar(
+                "SELECT id FROM time_entries WHERE worker_id = $1 AND client_id = $2"
+            )
+            .bind(worker_id)
+            .bind(&e.client_id)
+            .fetch_optional(&mut *conn)
+            .await)?;
+            if let Some(entry_id) = existing {
+                known.insert(&e.client_id, entry_id.clone());
+                results.push(stored(&e.client_id, SyncStatus::Duplicate, entry_id));
+                continue;
+            }
+            let target = match targets.get(e.assignment_id.as_str()) {
+                Some(Ok(t)) => t,
+                Some(Err(err)) => {
+                    results.push(rejected(&e.client_id, err.clone()));
+                    continue;
+                }
+                None => {
+                    results.push(rejected(&e.client_id, ApiError::not_found("assignment")));
+                    continue;
+                }
+            };
+            let candidate = Entry {
+                assignment_id: target.id.clone(),
+                span: c.span,
+            };
+            if let Err(v) = book.check(&candidate, target.max_seconds, &rules) {
+                results.push(rejected(&e.client_id, refused(&v)));
+                continue;
+            }
+            let new = NewEntry {
+                assignment_id: &target.id,
+                worker_id,
+                span: c.span,
+                source: c.source,
+                client_id: Some(&e.client_id),
+                note: c.note.as_deref(),
+                at: now,
+            };
+            let row = insert_entry(&mut tx, &new)
+                .await?
+                .ok_or_else(|| ApiError::internal("client id taken inside a locked batch"))?;
+            book.accept(candidate);
+            known.insert(&e.client_id, row.id.clone());
+            results.push(stored(&e.client_id, SyncStatus::Accepted, row.id));
+        }
+        tx.commit().await?;
+
+        let count = |s: SyncStatus| results.iter().filter(|r| r.status == s).count() as i64;
+        let report = SyncReport {
+            accepted: count(SyncStatus::Accepted),
+            duplicates: count(SyncStatus::Duplicate),
+            rejected: count(SyncStatus::Rejected),
+            results,
+        };
+        tracing::info!(
+            accepted = report.accepted,
+            duplicates = report.duplicates,
+            rejected = report.rejected,
+            "offline time synced"
+        );
+        Ok(SyncOk::Ok(Json(report)))
+    }
+
+    /// Start the timer on an assignment (worker)
+    ///
+    /// One timer per worker: another running answers 409 `timer_running`. It stops itself at
+    /// the task's cap of hours, the daily limit or the claim's expiry, whichever comes first
+    /// (`stops_at`).
+    #[oai(path = "/assignments/:id/timer/start", method = "post")]
+    async fn start_timer(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<TimerStarted, ApiError> {
+        let who = &auth.0;
+        let worker_id = worker_of(who)?;
+        let now = time::unix(time::now());
+        let rules = rules(&state, now);
+        let mut tx = state.db.begin().await?;
+        lock_worker(&mut tx, worker_id).await?;
+        let target = own_target(&mut tx, worker_id, &id.0).await?;
+        target.check_open(now)?;
+        if let TimerState::Running { timer, .. } = settle_timer(&mut tx, worker_id, &rules).await? {
+            return Err(ApiError::conflict(
+                "timer_running",
+                format!(
+                    "Your timer is already running on assignment {}; stop it first.",
+                    timer.assignment_id
+                ),
+            ));
+        }
+        let timer = TimerRow {
+            assignment_id: target.id.clone(),
+            started_at: now,
+        };
+        let limit = timer_limit(&mut tx, worker_id, &timer, &target, &rules).await?;
+        if limit.at <= now {
+            return Err(cannot_start(limit.reason, &rules));
+        }
+        on_tx!(&mut tx, |c| sqlx::query(
+            "INSERT INTO running_timers (worker_id, assignment_id, started_at) VALUES ($1, $2, $3)"
+        )
+        .bind(worker_id)
+        .bind(&timer.assignment_id)
+        .bind(timer.started_at)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(TimerStarted::Started(Json(running_view(
+            &timer, &limit, now,
+        ))))
+    }
+
+    /// Stop the timer on an assignment (worker)
+    ///
+    /// Records the time as a `timer` entry, up to now or to where the timer stopped itself.
+    /// No timer running on this assignment answers 409 `timer_not_running`.
+    #[oai(path = "/assignments/:id/timer/stop", method = "post")]
+    async fn stop_timer(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<TimerStoppedOk, ApiError> {
+        let who = &auth.0;
+        let worker_id = worker_of(who)?;
+        let now = time::unix(time::now());
+        let rules = rules(&state, now);
+        let mut tx = state.db.begin().await?;
+        lock_worker(&mut tx, worker_id).await?;
+        let target = own_target(&mut tx, worker_id, &id.0).await?;
+        let stopped = match settle_timer(&mut tx, worker_id, &rules).await? {
+            TimerState::Stopped(s) if s.assignment_id == target.id => *s,
+            TimerState::Running { timer, .. } if timer.assignment_id == target.id => {
+                finish_timer(
+                    &mut tx,
+                    worker_id,
+                    &timer,
+                    now,
+                    TimerStopReason::Stopped,
+                    now,
+                )
+                .await?
+            }
+            _ => {
+                return Err(ApiError::conflict(
+                    "timer_not_running",
+                    "No timer of yours is running on this assignment.",
+                ));
+            }
+        };
+        tx.commit().await?;
+        Ok(TimerStoppedOk::Ok(Json(stopped)))
+    }
+
+    /// The caller's running timer (worker)
+    ///
+    /// A timer that has reached its limit is stopped by this read and shown under `stopped`.
+    #[oai(path = "/me/timer", method = "get")]
+    async fn my_timer(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<TimerStatusOk, ApiError> {
+        let worker_id = worker_of(&auth.0)?;
+        let idle = TimerStatus {
+            running: None,
+            stopped: None,
+        };
+        let any: Option<i64> = on_db!(&state.db, |p| sqlx::query_scalar(
+            "SELECT started_at FROM running_timers WHERE worker_id = $1"
+        )
+        .bind(worker_id)
+        .fetch_optional(p)
+        .await)?;
+        if any.is_none() {
+            return Ok(TimerStatusOk::Ok(Json(idle)));
+        }
+        let now = time::unix(time::now());
+        let rules = rules(&state, now);
+        let mut tx = state.db.begin().await?;
+        lock_worker(&mut tx, worker_id).await?;
+        let status = match settle_timer(&mut tx, worker_id, &rules).await? {
+            TimerState::Idle => idle,
+            TimerState::Running { timer, limit } => TimerStatus {
+                running: Some(running_view(&timer, &limit, now)),
+                stopped: None,
+            },
+            TimerState::Stopped(s) => TimerStatus {
+                running: None,
+                stopped: Some(*s),
+            },
+        };
+        tx.commit().await?;
+        Ok(TimerStatusOk::Ok(Json(status)))
+    }
+
+    /// The caller's timesheet (worker)
+    ///
+    /// Time per Bogotá day and per assignment for the days `from` to `to` (YYYY-MM-DD,
+    /// inclusive; by default this month so far), at most 366 days. An entry across midnight
+    /// counts on each day for its part.
+    #[oai(path = "/me/timesheet", method = "get")]
+    async fn my_timesheet(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        from: Query<Option<NaiveDate>>,
+        to: Query<Option<NaiveDate>>,
+    ) -> Result<TimesheetOk, ApiError> {
+        let worker_id = worker_of(&auth.0)?;
+        let (from, to) = period(from.0, to.0)?;
+        let sheet = build_timesheet(&state, worker_id, from, to).await?;
+        Ok(TimesheetOk::Ok(Json(sheet)))
+    }
+
+    /// The caller's timesheet as CSV (worker)
+    ///
+    /// One row per day and assignment (`fecha,tarea,asignacion,segundos,duracion`), then the
+    /// total.
+    #[oai(path = "/me/timesheet/csv", method = "get")]
+    async fn my_timesheet_csv(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        from: Query<Option<NaiveDate>>,
+        to: Query<Option<NaiveDate>>,
+    ) -> Result<TimesheetCsv, ApiError> {
+        let worker_id = worker_of(&auth.0)?;
+        let (from, to) = period(from.0, to.0)?;
+        let sheet = build_timesheet(&state, worker_id, from, to).await?;
+        Ok(TimesheetCsv::Csv(
+            PlainText(timesheet_csv(&sheet)),
+            format!("attachment; filename=\"hoja-de-tiempo-{from}-{to}.csv\""),
+        ))
+    }
+
+    /// Time logged on a task, per assignment (its company, staff)
+    #[oai(path = "/tasks/:id/time", method = "get")]
+    async fn task_time(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<TaskTimeOk, ApiError> {
+        let who = &auth.0;
+        who.require(&[Role::Company, Role::Admin, Role::Finance])?;
+        let company: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
+            "SELECT company_id FROM tasks WHERE id = $1"
+        )
+        .bind(&id.0)
+        .fetch_optional(p)
+        .await)?;
+        let visible = company.is_some_and(|c| {
+            who.role != Role::Company || who.company_id.as_deref() == Some(c.as_str())
+        });
+        if !visible {
+            return Err(ApiError::not_found("task"));
+        }
+        let rows: Vec<(String, String, String, i64, i64)> = on_db!(&state.db, |p| {
+            sqlx::query_as(
+                "SELECT a.id, a.worker_id, a.status, \
+                 CAST(COALESCE(SUM(e.seconds), 0) AS BIGINT), COUNT(e.id) \
+                 FROM assignments a LEFT JOIN time_entries e \
+                 ON e.assignment_id = a.id AND e.deleted_at IS NULL \
+                 WHERE a.task_id = $1 GROUP BY a.id, a.worker_id, a.status ORDER BY a.id",
+            )
+            .bind(&id.0)
+            .fetch_all(p)
+            .await
+        })?;
+        let assignments: Vec<TaskAssignmentTime> = rows
+            .into_iter()
+            .map(
+                |(assignment_id, worker_id, status, logged_seconds, entries)| TaskAssignmentTime {
+                    assignment_id,
+                    worker_id,
+                    status,
+                    logged_seconds,
+                    entries,
+                },
+            )
+            .collect();
+        Ok(TaskTimeOk::Ok(Json(TaskTime {
+            task_id: id.0,
+            total_seconds: assignments.iter().map(|a| a.logged_seconds).sum(),
+            assignments,
+        })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("Etiquetar"), "Etiquetar");
+        assert_eq!(csv_field("Datos, limpieza"), "\"Datos, limpieza\"");
+        assert_eq!(csv_field("Dijo \"ya\""), "\"Dijo \"\"ya\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+    }
+}

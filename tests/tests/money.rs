@@ -1,0 +1,655 @@
+//! The money pipeline (issue 5): accrual, invoicing with the margin and IVA, company payments,
+//! payouts and bank confirmations, on the worked example of DESIGN §4; duplicate and late job
+//! delivery; and the ledger invariants after every test.
+
+use std::time::Duration;
+
+use chrono::{Duration as Span, Utc};
+use serde_json::{Value, json};
+use vereda_contracts::jobs::{AccrueAssignment, BillingRun};
+use vereda_tests::invariants::assert_ledger_invariants;
+use vereda_tests::*;
+
+/// Everything the worked example needs, approved and ready to bill.
+struct Approved {
+    admin: String,
+    finance: String,
+    owner: String,
+    company_id: String,
+    worker_id: String,
+    worker: String,
+    assignment: String,
+}
+
+fn today() -> String {
+    Utc::now()
+        .with_timezone(&vereda_contracts::time::BOGOTA)
+        .date_naive()
+        .to_string()
+}
+
+/// 18,500 COP/h, entries of 1:20:10 and 1:17:05, submitted, verified and approved.
+async fn worked_example(app: &TestApp) -> Approved {
+    let admin = app.admin_token().await;
+    let finance = app.finance_token(&admin).await;
+    let (company_id, owner) = app.company(&admin, "Tienda Andina").await;
+    let (worker_id, worker) = app.worker(&admin, &["data-cleaning"]).await;
+    let task = app
+        .post(
+            "/v1/tasks",
+            Some(&owner),
+            json!({
+                "title": "Limpiar base de clientes", "instructions": "Quitar duplicados.",
+                "category": "data-cleaning", "required_skills": ["data-cleaning"],
+                "pricing": {"kind": "hourly", "rate": "18500", "max_hours": "10"},
+                "slots": 1, "claim_minutes": 2880, "review_hours": 72
+            }),
+        )
+        .await;
+    let task = task.ok(201)["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/tasks/{task}/publish"),
+        Some(&owner),
+        json!({}),
+    )
+    .await
+    .ok(200);
+    let claim = app
+        .send(
+            app.client
+                .post(app.url(&format!("/v1/tasks/{task}/claims")))
+                .bearer_auth(&worker),
+        )
+        .await;
+    let assignment = claim.ok(201)["id"].as_str().unwrap().to_string();
+    // Two sessions already worked today, before now: 1:20:10 and 1:17:05.
+    let now = Utc::now();
+    let entries = [
+        (
+            now - Span::seconds(6 * 3600),
+            Span::seconds(3600 + 20 * 60 + 10),
+        ),
+        (
+            now - Span::seconds(3 * 3600),
+            Span::seconds(3600 + 17 * 60 + 5),
+        ),
+    ];
+    for (start, length) in entries {
+        let r = app
+            .post(
+                &format!("/v1/assignments/{assignment}/time-entries"),
+                Some(&worker),
+                json!({"started_at": start.to_rfc3339(), "ended_at": (start + length).to_rfc3339()}),
+            )
+            .await;
+        r.ok(201);
+    }
+    app.post(
+        &format!("/v1/assignments/{assignment}/submission"),
+        Some(&worker),
+        json!({"deliverable_url": "https://docs.example/clientes"}),
+    )
+    .await
+    .ok(200);
+    eventually(Duration::from_secs(20), || async {
+        let r = app
+            .get(&format!("/v1/assignments/{assignment}"), Some(&owner))
+            .await;
+        (r.body["status"] == "verified").then_some(())
+    })
+    .await
+    .expect("verified");
+    let r = app
+        .post(
+            &format!("/v1/assignments/{assignment}/review"),
+            Some(&owner),
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["approved_seconds"], 9435);
+    Approved {
+        admin,
+        finance,
+        owner,
+        company_id,
+        worker_id,
+        worker,
+        assignment,
+    }
+}
+
+async fn payable(app: &TestApp, finance: &str, worker_id: &str) -> String {
+    let r = app
+        .get(
+            &format!("/v1/ledger/accounts/worker:{worker_id}:payable"),
+            Some(finance),
+        )
+        .await;
+    r.ok(200)["balance"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_worked_example_from_approval_to_bank_confirmation() {
+    let app = spawn_app().await;
+    let a = worked_example(&app).await;
+
+    // The accrual job posts the worker's earnings (a liability: credit, so balance −48,485).
+    eventually(Duration::from_secs(20), || async {
+        (payable(&app, &a.finance, &a.worker_id).await == "-48485").then_some(())
+    })
+    .await
+    .expect("accrued");
+
+    let job = app
+        .run_job(
+            &a.finance,
+            "/v1/billing-runs",
+            json!({"period_end": today()}),
+        )
+        .await;
+    assert_eq!(job["kind"], "billing_run");
+    assert_eq!(job["result"]["issued"], json!(["VRD-000001"]));
+    assert_eq!(job["progress"], json!({"done": 1, "total": 1}));
+
+    let list = app.get("/v1/invoices", Some(&a.owner)).await;
+    let invoices = list.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(invoices.len(), 1);
+    let inv = &invoices[0];
+    assert_eq!(inv["number"], "VRD-000001");
+    assert_eq!(inv["currency"], "COP");
+    assert_eq!(
+        (
+            inv["work"].as_str(),
+            inv["fee"].as_str(),
+            inv["vat"].as_str(),
+            inv["total"].as_str()
+        ),
+        (Some("48485"), Some("9697"), Some("1842"), Some("60024"))
+    );
+    assert_eq!(inv["lines"][0]["seconds"], 9435);
+    assert_eq!(inv["lines"][0]["rate"], "18500");
+    assert_eq!(inv["lines"][0]["assignment_id"], a.assignment.as_str());
+    let csv = app
+        .get(
+            &format!("/v1/invoices/{}/csv", inv["id"].as_str().unwrap()),
+            Some(&a.owner),
+        )
+        .await;
+    assert!(csv.content_type.starts_with("text/csv"));
+    assert!(
+        csv.text.contains("48485") && csv.text.contains("60024"),
+        "{}",
+        csv.text
+    );
+
+    // A second run for the same period issues nothing new.
+    let again = app
+        .run_job(
+            &a.finance,
+            "/v1/billing-runs",
+            json!({"period_end": today()}),
+        )
+        .await;
+    assert_eq!(again["result"]["issued"], json!([]));
+    assert_eq!(
+        app.get("/v1/invoices", Some(&a.finance)).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_ledger_invariants(&app.db).await;
+
+    // Pay the worker.
+    let job = app
+        .run_job(&a.finance, "/v1/payout-batches", json!({}))
+        .await;
+    let batch_id = job["subject_id"].as_str().unwrap().to_string();
+    assert_eq!(job["result"]["batch_id"], batch_id.as_str());
+    let batch = app
+        .get(&format!("/v1/payout-batches/{batch_id}"), Some(&a.finance))
+        .await;
+    let batch = batch.ok(200).clone();
+    assert_eq!(batch["status"], "ready");
+    assert_eq!(batch["lines"].as_array().unwrap().len(), 1);
+    let line = &batch["lines"][0];
+    assert_eq!(line["amount"], "48485");
+    assert_eq!(line["worker_id"], a.worker_id.as_str());
+    assert_eq!(line["method"], "nequi");
+    let reference = line["reference"].as_str().unwrap().to_string();
+    assert_eq!(
+        payable(&app, &a.finance, &a.worker_id).await,
+        "0",
+        "the money is in transit"
+    );
+    let export = app
+        .get(
+            &format!("/v1/payout-batches/{batch_id}/export"),
+            Some(&a.finance),
+        )
+        .await;
+    assert!(
+        export.text.contains(&format!(
+            "{reference},Luz Teletrabajadora,1012345678,nequi,3105551234,48485"
+        )),
+        "{}",
+        export.text
+    );
+    assert_ledger_invariants(&app.db).await;
+
+    // The bank confirms it: in transit → bank.
+    let file = format!(
+        "reference,amount,status,date\n{reference},48485,paid,{}\n",
+        today()
+    );
+    let r = app
+        .post_raw(
+            &format!("/v1/payout-batches/{batch_id}/confirmations"),
+            Some(&a.finance),
+            "text/csv",
+            file.clone().into_bytes(),
+        )
+        .await;
+    let job_id = r.ok(202)["job_id"].as_str().unwrap().to_string();
+    let job = app.wait_job(&a.finance, &job_id).await;
+    assert_eq!(
+        job["result"]["matched"].as_array().unwrap().len(),
+        1,
+        "{job}"
+    );
+    let batch = app
+        .get(&format!("/v1/payout-batches/{batch_id}"), Some(&a.finance))
+        .await;
+    assert_eq!(batch.body["status"], "settled");
+    assert_eq!(batch.body["lines"][0]["status"], "paid");
+    assert_eq!(payable(&app, &a.finance, &a.worker_id).await, "0");
+
+    // The same file again changes nothing.
+    let r = app
+        .post_raw(
+            &format!("/v1/payout-batches/{batch_id}/confirmations"),
+            Some(&a.finance),
+            "text/csv",
+            file.into_bytes(),
+        )
+        .await;
+    let job = app
+        .wait_job(&a.finance, r.ok(202)["job_id"].as_str().unwrap())
+        .await;
+    assert_eq!(job["result"]["matched"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        job["result"]["already_settled"].as_array().unwrap().len(),
+        1
+    );
+
+    let tb = app.get("/v1/ledger/trial-balance", Some(&a.finance)).await;
+    let tb = tb.ok(200);
+    assert_eq!(tb["balanced"], true);
+    let bank = tb["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["account"] == "platform:bank")
+        .unwrap();
+    assert_eq!(
+        bank["balance"], "-48485",
+        "the bank paid out the worker's earnings"
+    );
+    assert_ledger_invariants(&app.db).await;
+    let _ = (&a.admin, &a.worker, &a.company_id);
+}
+
+#[tokio::test]
+async fn company_payments_partial_full_and_never_over() {
+    let app = spawn_app().await;
+    let a = worked_example(&app).await;
+    app.run_job(
+        &a.finance,
+        "/v1/billing-runs",
+        json!({"period_end": today()}),
+    )
+    .await;
+    let inv = app.get("/v1/invoices", Some(&a.finance)).await.body["items"][0].clone();
+    let id = inv["id"].as_str().unwrap();
+    let pay = |amount: &str| json!({"amount": amount, "paid_at": Utc::now().to_rfc3339(), "reference": "TRF-889912"});
+
+    app.post(
+        &format!("/v1/invoices/{id}/payments"),
+        Some(&a.owner),
+        pay("1000"),
+    )
+    .await
+    .problem(403);
+    let r = app
+        .post(
+            &format!("/v1/invoices/{id}/payments"),
+            Some(&a.finance),
+            pay("60025"),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.code(), "overpayment");
+    app.post(
+        &format!("/v1/invoices/{id}/payments"),
+        Some(&a.finance),
+        pay("1000.50"),
+    )
+    .await
+    .problem(422);
+
+    app.run_job(
+        &a.finance,
+        &format!("/v1/invoices/{id}/payments"),
+        pay("20024"),
+    )
+    .await;
+    let inv = app.get(&format!("/v1/invoices/{id}"), Some(&a.owner)).await;
+    assert_eq!(inv.body["status"], "partially_paid");
+    assert_eq!(inv.body["outstanding"], "40000");
+
+    let aging = app
+        .get("/v1/reports/receivables-aging", Some(&a.finance))
+        .await;
+    assert_eq!(aging.ok(200)["totals"]["days_0_30"], "40000");
+    assert_eq!(
+        aging.body["companies"][0]["company_id"],
+        a.company_id.as_str()
+    );
+
+    app.run_job(
+        &a.finance,
+        &format!("/v1/invoices/{id}/payments"),
+        pay("40000"),
+    )
+    .await;
+    let inv = app.get(&format!("/v1/invoices/{id}"), Some(&a.owner)).await;
+    assert_eq!(inv.body["status"], "paid");
+    assert_eq!(inv.body["outstanding"], "0");
+    app.post(
+        &format!("/v1/invoices/{id}/payments"),
+        Some(&a.finance),
+        pay("1"),
+    )
+    .await
+    .problem(422);
+    let receivable = app
+        .get(
+            &format!("/v1/ledger/accounts/company:{}:receivable", a.company_id),
+            Some(&a.finance),
+        )
+        .await;
+    assert_eq!(receivable.ok(200)["balance"], "0");
+    assert_ledger_invariants(&app.db).await;
+}
+
+#[tokio::test]
+async fn failed_and_mismatched_payouts_change_the_right_things() {
+    let app = spawn_app().await;
+    let a = worked_example(&app).await;
+    eventually(Duration::from_secs(20), || async {
+        (payable(&app, &a.finance, &a.worker_id).await == "-48485").then_some(())
+    })
+    .await
+    .expect("accrued");
+    let job = app
+        .run_job(&a.finance, "/v1/payout-batches", json!({}))
+        .await;
+    let batch_id = job["subject_id"].as_str().unwrap().to_string();
+    let batch = app
+        .get(&format!("/v1/payout-batches/{batch_id}"), Some(&a.finance))
+        .await;
+    let reference = batch.body["lines"][0]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A second batch while the first is open has nothing for this worker.
+    let second = app
+        .run_job(&a.finance, "/v1/payout-batches", json!({}))
+        .await;
+    assert_eq!(second["result"]["lines"], 0);
+
+    let file =
+        format!("reference,amount,status\n{reference},48000,paid\nVRDNOSUCHREF01,1000,paid\n");
+    let r = app
+        .post_raw(
+            &format!("/v1/payout-batches/{batch_id}/confirmations"),
+            Some(&a.finance),
+            "text/csv",
+            file.into_bytes(),
+        )
+        .await;
+    let job = app
+        .wait_job(&a.finance, r.ok(202)["job_id"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        job["result"]["mismatched"].as_array().unwrap().len(),
+        1,
+        "{job}"
+    );
+    assert_eq!(job["result"]["unknown"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get(&format!("/v1/payout-batches/{batch_id}"), Some(&a.finance))
+            .await
+            .body["lines"][0]["status"],
+        "pending"
+    );
+
+    // The wallet payment failed (wrong phone): the money is back on the worker's balance.
+    let file = format!("reference,amount,status\n{reference},48485,failed\n");
+    let r = app
+        .post_raw(
+            &format!("/v1/payout-batches/{batch_id}/confirmations"),
+            Some(&a.finance),
+            "text/csv",
+            file.into_bytes(),
+        )
+        .await;
+    app.wait_job(&a.finance, r.ok(202)["job_id"].as_str().unwrap())
+        .await;
+    assert_eq!(payable(&app, &a.finance, &a.worker_id).await, "-48485");
+    assert_ledger_invariants(&app.db).await;
+
+    // Next week's batch pays it.
+    let job = app
+        .run_job(&a.finance, "/v1/payout-batches", json!({}))
+        .await;
+    assert_eq!(job["result"]["lines"], 1);
+    assert_eq!(job["result"]["total"], "48485");
+    assert_ledger_invariants(&app.db).await;
+    let _ = (&a.admin, &a.worker);
+}
+
+#[tokio::test]
+async fn duplicate_and_late_job_deliveries_change_nothing() {
+    let app = spawn_app().await;
+    let a = worked_example(&app).await;
+    let accrue = AccrueAssignment {
+        assignment_id: a.assignment.clone(),
+    };
+    // The same accrual delivered three more times at once, without idempotency keys.
+    let pushes = (0..3)
+        .map(|_| vereda_worker::queue::push(&app.db, AccrueAssignment::QUEUE, &accrue, None, None));
+    for id in futures::future::join_all(pushes).await {
+        let id = id.unwrap();
+        eventually(Duration::from_secs(30), || async {
+            vereda_worker::queue::job_status(&app.db, &id)
+                .await
+                .unwrap()
+                .filter(|s| s.state.as_str() == "succeeded")
+        })
+        .await
+        .expect("duplicate accrual job ran");
+    }
+    // Two billing runs at once for the same period, then one late.
+    let run = BillingRun {
+        period_end: today(),
+        cycle: None,
+    };
+    let ids = futures::future::join_all(
+        (0..2).map(|_| vereda_worker::queue::push(&app.db, BillingRun::QUEUE, &run, None, None)),
+    )
+    .await;
+    for id in ids {
+        let id = id.unwrap();
+        eventually(Duration::from_secs(30), || async {
+            vereda_worker::queue::job_status(&app.db, &id)
+                .await
+                .unwrap()
+                .filter(|s| s.state.as_str() == "succeeded")
+        })
+        .await
+        .expect("billing run ran");
+    }
+    let late = vereda_worker::queue::push(&app.db, AccrueAssignment::QUEUE, &accrue, None, None)
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(30), || async {
+        vereda_worker::queue::job_status(&app.db, &late)
+            .await
+            .unwrap()
+            .filter(|s| s.state.as_str() == "succeeded")
+    })
+    .await
+    .expect("late accrual ran");
+
+    assert_eq!(
+        payable(&app, &a.finance, &a.worker_id).await,
+        "-48485",
+        "accrued once"
+    );
+    let invoices = app.get("/v1/invoices", Some(&a.finance)).await;
+    let items = invoices.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "one invoice");
+    assert_eq!(items[0]["total"], "60024");
+    assert_ledger_invariants(&app.db).await;
+    let _ = (&a.admin, &a.worker, &a.owner);
+}
+
+#[tokio::test]
+async fn invoices_and_the_ledger_are_for_their_owners() {
+    let app = spawn_app().await;
+    let a = worked_example(&app).await;
+    let job = app
+        .run_job(
+            &a.finance,
+            "/v1/billing-runs",
+            json!({"period_end": today()}),
+        )
+        .await;
+    let job_id = job["id"].as_str().unwrap().to_string();
+    let (_, other_owner) = app.company(&a.admin, "Otra").await;
+    let inv = app.get("/v1/invoices", Some(&a.finance)).await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.get(&format!("/v1/invoices/{inv}"), Some(&other_owner))
+        .await
+        .problem(404);
+    assert!(
+        app.get("/v1/invoices", Some(&other_owner)).await.body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    app.get(&format!("/v1/invoices/{inv}"), Some(&a.worker))
+        .await
+        .problem(403);
+    app.get("/v1/ledger/trial-balance", Some(&a.owner))
+        .await
+        .problem(403);
+    app.get(&format!("/v1/jobs/{job_id}"), Some(&a.owner))
+        .await
+        .problem(404);
+    app.post(
+        "/v1/billing-runs",
+        Some(&a.owner),
+        json!({"period_end": today()}),
+    )
+    .await
+    .problem(403);
+    let r = app
+        .post(
+            "/v1/billing-runs",
+            Some(&a.finance),
+            json!({"period_end": "2999-01-01"}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "period_end");
+    app.get(
+        "/v1/ledger/accounts/worker:nobody:payable",
+        Some(&a.finance),
+    )
+    .await
+    .problem(404);
+    assert_ledger_invariants(&app.db).await;
+    let _: Value = json!(null);
+}
+
+#[tokio::test]
+async fn corrections_are_credit_notes_and_the_invoice_never_changes() {
+    let app = spawn_app().await;
+    let a = worked_example(&app).await;
+    app.run_job(
+        &a.finance,
+        "/v1/billing-runs",
+        json!({"period_end": today()}),
+    )
+    .await;
+    let inv = app.get("/v1/invoices", Some(&a.finance)).await.body["items"][0].clone();
+    let id = inv["id"].as_str().unwrap();
+    let path = format!("/v1/invoices/{id}/credit-notes");
+
+    app.post(
+        &path,
+        Some(&a.owner),
+        json!({"reason": "x", "work": "0", "fee": "1000"}),
+    )
+    .await
+    .problem(403);
+    let r = app
+        .post(
+            &path,
+            Some(&a.finance),
+            json!({"reason": "  ", "work": "0", "fee": "1000"}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "reason");
+    let r = app
+        .post(
+            &path,
+            Some(&a.finance),
+            json!({"reason": "Descuento", "work": "0", "fee": "9698"}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.code(), "over_credit");
+
+    // Credit 1,000 of fee: its IVA (190) goes with it.
+    let job = app
+        .run_job(
+            &a.finance,
+            &path,
+            json!({"reason": "Descuento acordado", "work": "0", "fee": "1000"}),
+        )
+        .await;
+    assert_eq!(job["result"], "VRD-NC-000001");
+    let after = app.get(&format!("/v1/invoices/{id}"), Some(&a.owner)).await;
+    let after = after.ok(200);
+    for field in ["number", "work", "fee", "vat", "total", "lines"] {
+        assert_eq!(
+            after[field], inv[field],
+            "{field} of an issued invoice never changes"
+        );
+    }
+    assert_eq!(after["credit_notes"][0]["total"], "1190");
+    assert_eq!(after["credit_notes"][0]["status"], "issued");
+    assert_eq!(after["outstanding"], "58834");
+    let fees = app
+        .get("/v1/ledger/accounts/platform:fees", Some(&a.finance))
+        .await;
+    assert_eq!(fees.ok(200)["balance"], "-8697");
+    assert_ledger_invariants(&app.db).await;
+}

@@ -1,0 +1,314 @@
+//! Monthly income statements (issue 6) on the worked example of DESIGN §4: figures, versions,
+//! CSV and PDF, the public verification, who may read them, and documentos soporte.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use vereda_contracts::statements::Month;
+use vereda_tests::pdf::pdf_text;
+use vereda_tests::worked_example::worked_example;
+use vereda_tests::*;
+
+fn this_month() -> String {
+    Month::of(Utc::now()).to_string()
+}
+
+async fn run_statements(app: &TestApp, finance: &str, month: &str) -> Value {
+    let job = app
+        .run_job(finance, "/v1/statement-runs", json!({ "month": month }))
+        .await;
+    assert_eq!(job["kind"], "statement_run");
+    job["result"].clone()
+}
+
+/// GET a PDF: 200, `application/pdf`, and its bytes.
+async fn download_pdf(app: &TestApp, path: &str, token: &str) -> Vec<u8> {
+    let r = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename="),
+        "{disposition}"
+    );
+    r.bytes().await.unwrap().to_vec()
+}
+
+#[tokio::test]
+async fn the_worked_example_month_statement() {
+    let app = spawn_app().await;
+    let a = worked_example(&app).await;
+    let month = this_month();
+    let (_, other_worker) = app.worker(&a.admin, &["data-cleaning"]).await;
+
+    let result = run_statements(&app, &a.finance, &month).await;
+    assert_eq!(result["new_versions"], 1, "{result}");
+    assert_eq!(result["provisional"], true);
+
+    let path = format!("/v1/workers/{}/statements/{month}", a.worker_id);
+    let s = app.get(&path, Some(&a.worker)).await;
+    let s = s.ok(200).clone();
+    assert_eq!(s["gross"], "48485");
+    assert_eq!(s["net"], "48485");
+    assert_eq!(s["withholding"], "0");
+    assert_eq!(s["seconds"], 9435);
+    assert_eq!(s["hours"], "2.62");
+    assert_eq!(s["assignments_approved"], 1);
+    assert_eq!(s["provisional"], true);
+    assert_eq!(s["version"], 1);
+    assert_eq!(s["pending"], "48485");
+    assert_eq!(s["paid_out"], "0");
+    assert_eq!(s["by_company"][0]["company_id"], a.company_id.as_str());
+    assert_eq!(s["by_company"][0]["gross"], "48485");
+    assert_eq!(s["comparisons"]["smmlv"], "1750905");
+    assert_eq!(s["comparisons"]["share_of_smmlv"], "0.0277");
+    assert_eq!(s["comparisons"]["effective_hourly"], "18500");
+    assert_eq!(s["comparisons"]["rural_baseline"], "800000");
+    assert_eq!(s["social_security"]["required"], false);
+    assert_eq!(s["social_security"]["ibc"], "1750905");
+    assert!(
+        s["social_security"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("no está obligado")
+    );
+    assert_eq!(s["support_documents"], json!([]), "none while provisional");
+    let code = s["verification_code"].as_str().unwrap().to_string();
+
+    // The worker, finance and admin read it; anyone else is told it does not exist.
+    app.get(&path, Some(&a.finance)).await.ok(200);
+    app.get(&path, Some(&a.admin)).await.ok(200);
+    app.get(&path, Some(&other_worker)).await.problem(404);
+    app.get(&path, Some(&a.owner)).await.problem(404);
+    app.get(&path, None).await.problem(401);
+    app.get(&format!("{path}/pdf"), Some(&other_worker))
+        .await
+        .problem(404);
+    app.get(
+        &format!("/v1/workers/{}/statements/2026-13", a.worker_id),
+        Some(&a.worker),
+    )
+    .await
+    .problem(422);
+
+    let csv = app.get(&format!("{path}/csv"), Some(&a.worker)).await;
+    assert!(
+        csv.content_type.starts_with("text/csv"),
+        "{}",
+        csv.content_type
+    );
+    for line in [
+        "resumen,ingreso_bruto,48485",
+        "resumen,horas,2.62",
+        "empresa,Tienda Andina,48485",
+    ] {
+        assert!(csv.text.contains(line), "{line} not in\n{}", csv.text);
+    }
+    assert!(csv.text.contains(&format!("verificacion,codigo,{code}")));
+
+    let bytes = download_pdf(&app, &format!("{path}/pdf"), &a.worker).await;
+    if let Some(text) = pdf_text(&bytes) {
+        for want in [
+            "Certificado de ingresos",
+            "Vereda S.A.S.",
+            "NIT 901234567-7",
+            "Luz Teletrabajadora",
+            "Cédula de ciudadanía: 1012345678",
+            "Ingreso bruto",
+            "$ 48.485",
+            "2,62",
+            "$ 1.750.905",
+            "provisional",
+            "Tienda Andina",
+            code.as_str(),
+        ] {
+            assert!(text.contains(want), "{want:?} not in the PDF:\n{text}");
+        }
+    }
+
+    // A bank checks the code: name, month, gross and net, nothing else.
+    let v = app
+        .get(&format!("/v1/statements/verify/{code}"), None)
+        .await;
+    assert_eq!(
+        v.ok(200),
+        &json!({"name": "Luz Teletrabajadora", "month": month, "gross": "48485", "net": "48485"})
+    );
+    let typed = code.to_lowercase().replace('-', "");
+    app.get(&format!("/v1/statements/verify/{typed}"), None)
+        .await
+        .ok(200);
+    app.get("/v1/statements/verify/AAAA-BBBB-CCCC", None)
+        .await
+        .problem(404);
+
+    // Running the month again changes nothing.
+    let again = run_statements(&app, &a.finance, &month).await;
+    assert_eq!(again["new_versions"], 0, "{again}");
+    let list = app
+        .get(
+            &format!("/v1/workers/{}/statements", a.worker_id),
+            Some(&a.worker),
+        )
+        .await;
+    assert_eq!(list.ok(200)["items"].as_array().unwrap().len(), 1);
+
+    // The worker is paid: the figures change, so a second version is kept beside the first.
+    app.run_job(&a.finance, "/v1/payout-batches", json!({}))
+        .await;
+    let third = run_statements(&app, &a.finance, &month).await;
+    assert_eq!(third["new_versions"], 1, "{third}");
+    let v2 = app.get(&path, Some(&a.worker)).await;
+    assert_eq!(v2.ok(200)["version"], 2);
+    assert_eq!(v2.body["pending"], "0");
+    assert_eq!(
+        v2.body["gross"], "48485",
+        "rebuilding never changes what was earned"
+    );
+    let v1 = app.get(&format!("{path}?version=1"), Some(&a.worker)).await;
+    assert_eq!(v1.ok(200)["pending"], "48485");
+    assert_eq!(v1.body["verification_code"], code.as_str());
+    app.get(&format!("/v1/statements/verify/{code}"), None)
+        .await
+        .ok(200);
+    let list = app
+        .get(
+            &format!("/v1/workers/{}/statements", a.worker_id),
+            Some(&a.finance),
+        )
+        .await;
+    let versions: Vec<i64> = list.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, vec![2, 1]);
+}
+
+#[tokio::test]
+async fn runs_are_for_finance_and_months_that_exist() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let finance = app.finance_token(&admin).await;
+    let (_, worker) = app.worker(&admin, &["labelling"]).await;
+    let body = |m: &str| json!({ "month": m });
+    app.post("/v1/statement-runs", Some(&worker), body(&this_month()))
+        .await
+        .problem(403);
+    let next = Month::of(Utc::now()).next().to_string();
+    let r = app
+        .post("/v1/statement-runs", Some(&finance), body(&next))
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "month");
+    app.post("/v1/statement-runs", Some(&finance), body("noviembre"))
+        .await
+        .problem(422);
+    app.post("/v1/statement-runs", Some(&finance), body("2019-06"))
+        .await
+        .problem(422);
+    app.post(
+        "/v1/statement-runs",
+        Some(&finance),
+        json!({"month": "2026-01", "extra": 1}),
+    )
+    .await
+    .problem(422);
+    // A month with nobody in it builds nothing.
+    let result = run_statements(&app, &finance, "2026-01").await;
+    assert_eq!(result["workers"], 0);
+}
+
+/// A closed month gets a final statement and its documento soporte, numbered in the
+/// configured range; running it again issues nothing new.
+#[tokio::test]
+async fn a_closed_month_gets_its_documento_soporte() {
+    let test_db = TestDb::new().await;
+    let mut settings = test_db.settings();
+    settings.support_doc_prefix = "DSV".into();
+    settings.support_doc_range = 501..=900;
+    let mut app = spawn_with(settings).await;
+    app.test_db = Some(test_db);
+    let a = worked_example(&app).await;
+    let last_month = Month::of(Utc::now()).prev();
+
+    // Make the approval last month's (the accrual carries the approval time).
+    eventually(std::time::Duration::from_secs(20), || async {
+        let n: i64 = vereda_contracts::on_db!(&app.db, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM accruals WHERE assignment_id = $1"
+        )
+        .bind(&a.assignment)
+        .fetch_one(p)
+        .await
+        .unwrap());
+        (n == 1).then_some(())
+    })
+    .await
+    .expect("accrued");
+    let mid_last_month = last_month.start() + 10 * 86_400;
+    vereda_contracts::on_db!(&app.db, |p| sqlx::query(
+        "UPDATE accruals SET approved_at = $1 WHERE assignment_id = $2"
+    )
+    .bind(mid_last_month)
+    .bind(&a.assignment)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    .unwrap());
+
+    // (The hourly clock may build the same month meanwhile: check what exists, not counts.)
+    let result = run_statements(&app, &a.finance, &last_month.to_string()).await;
+    assert_eq!(result["provisional"], false);
+    let path = format!("/v1/workers/{}/statements/{last_month}", a.worker_id);
+    let s = app.get(&path, Some(&a.worker)).await;
+    let s = s.ok(200).clone();
+    assert_eq!(s["provisional"], false);
+    assert_eq!(s["gross"], "48485");
+    assert_eq!(s["support_documents"][0]["number"], "DSV-501");
+    assert_eq!(s["support_documents"][0]["amount"], "48485");
+    // Nothing in the month in course.
+    app.get(
+        &format!("/v1/workers/{}/statements/{}", a.worker_id, this_month()),
+        Some(&a.worker),
+    )
+    .await
+    .problem(404);
+
+    let docs = app
+        .get(
+            &format!("/v1/support-documents?month={last_month}"),
+            Some(&a.finance),
+        )
+        .await;
+    let docs = docs.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0]["number"], "DSV-501");
+    assert_eq!(docs[0]["kind"], "document");
+    assert_eq!(docs[0]["worker_id"], a.worker_id.as_str());
+    assert_eq!(docs[0]["worker_name"], "Luz Teletrabajadora");
+    app.get("/v1/support-documents", Some(&a.worker))
+        .await
+        .problem(403);
+
+    let again = run_statements(&app, &a.finance, &last_month.to_string()).await;
+    assert_eq!(
+        (
+            again["new_versions"].as_i64(),
+            again["support_documents"].as_i64()
+        ),
+        (Some(0), Some(0))
+    );
+    if let Some(text) = pdf_text(&download_pdf(&app, &format!("{path}/pdf"), &a.worker).await) {
+        assert!(text.contains("Documento soporte DSV-501"), "{text}");
+        assert!(!text.contains("provisional"), "{text}");
+    }
+}

@@ -1,0 +1,356 @@
+//! PDF documents people keep: the monthly income statement and the invoice, in Spanish with
+//! Colombian formats (`$ 48.485`, dates in Bogotá). Shared by the API (downloads) and the
+//! e-mail job (attachments), so both always carry the same document.
+
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use vereda_contracts::config::Settings;
+use vereda_contracts::db::Db;
+use vereda_contracts::money::Cop;
+use vereda_contracts::on_db;
+use vereda_contracts::statements::{
+    Month, date_es, decimal_es, hours, percent_es, social_security_note_es,
+};
+use vereda_contracts::time::{self, BOGOTA};
+
+use crate::statements::StoredStatement;
+
+mod pdf;
+
+use pdf::{BODY, Document, HEADING, LEFT, RIGHT, SMALL, STRONG, Style, TITLE};
+
+fn bogota_date(unix: i64) -> NaiveDate {
+    time::from_unix(unix).with_timezone(&BOGOTA).date_naive()
+}
+
+fn iso_date_es(iso: &str) -> String {
+    NaiveDate::parse_from_str(iso, "%Y-%m-%d").map_or_else(|_| iso.to_string(), date_es)
+}
+
+/// `certificado-ingresos-2026-11-v1.pdf`.
+pub fn statement_filename(s: &StoredStatement) -> String {
+    format!(
+        "certificado-ingresos-{}-v{}.pdf",
+        s.figures.month, s.version
+    )
+}
+
+fn section(doc: &mut Document, title: &str) {
+    doc.space(6.0);
+    doc.line(LEFT, HEADING, title);
+    doc.rule();
+}
+
+/// The income statement: one page a person can read, with the verification code.
+pub fn statement_pdf(settings: &Settings, s: &StoredStatement) -> Vec<u8> {
+    let f = &s.figures;
+    let month = Month::parse(&f.month).map_or_else(|| f.month.clone(), Month::name_es);
+    let mut doc = Document::new(&format!("Certificado de ingresos {}", f.month));
+
+    doc.line(LEFT, TITLE, "Certificado de ingresos");
+    let status = if f.provisional {
+        " · provisional (el mes no ha terminado)"
+    } else {
+        ""
+    };
+    doc.line(
+        LEFT,
+        HEADING,
+        &format!("{month}{status} · versión {}", s.version),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!(
+            "Expide: {} · NIT {}",
+            settings.platform_name, settings.platform_nit
+        ),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!(
+            "Fecha de expedición: {}",
+            date_es(bogota_date(s.generated_at))
+        ),
+    );
+    doc.rule();
+    doc.line(LEFT, STRONG, &format!("Trabajador(a): {}", s.worker_name));
+    doc.line(
+        LEFT,
+        BODY,
+        &format!(
+            "Cédula de ciudadanía: {}",
+            s.document_id.as_deref().unwrap_or("no registrada")
+        ),
+    );
+
+    section(&mut doc, "Ingresos del mes");
+    doc.pair(BODY, "Horas trabajadas", &decimal_es(f.hours));
+    doc.pair(
+        BODY,
+        "Trabajos aprobados",
+        &f.assignments_approved.to_string(),
+    );
+    doc.pair(BODY, "Ingreso bruto", &f.gross.to_es_co());
+    doc.pair(BODY, "Retención en la fuente", &f.withholding.to_es_co());
+    doc.pair(STRONG, "Ingreso neto", &f.net.to_es_co());
+    doc.pair(BODY, "Recibido en el mes", &f.paid_out.to_es_co());
+    doc.pair(BODY, "Pendiente de pago al cierre", &f.pending.to_es_co());
+
+    if !f.by_company.is_empty() {
+        section(&mut doc, "Por empresa");
+        let cols = |a: &str, b: &str, c: &str, d: &str, style: Style, doc: &mut Document| {
+            doc.row(
+                style,
+                &[
+                    (LEFT, a, false),
+                    (340.0, b, true),
+                    (420.0, c, true),
+                    (RIGHT, d, true),
+                ],
+            );
+        };
+        cols("Empresa", "Trabajos", "Horas", "Ingreso", STRONG, &mut doc);
+        for c in &f.by_company {
+            let name = pdf::fit(&c.company_name, BODY, 220.0);
+            let (n, h, g) = (
+                c.assignments.to_string(),
+                decimal_es(hours(c.seconds)),
+                c.gross.to_es_co(),
+            );
+            cols(&name, &n, &h, &g, BODY, &mut doc);
+        }
+    }
+
+    let cmp = &f.comparisons;
+    section(&mut doc, "Comparaciones");
+    doc.pair(
+        BODY,
+        "Salario mínimo mensual (SMMLV)",
+        &cmp.smmlv.to_es_co(),
+    );
+    doc.pair(
+        BODY,
+        "Ingreso frente al SMMLV",
+        &percent_es(cmp.share_of_smmlv),
+    );
+    doc.pair(
+        BODY,
+        "Valor efectivo por hora",
+        &cmp.effective_hourly
+            .map_or_else(|| "sin horas registradas".to_string(), Cop::to_es_co),
+    );
+    doc.pair(
+        BODY,
+        "Mínimo legal por hora",
+        &cmp.minimum_hourly.to_es_co(),
+    );
+    doc.pair(BODY, "Línea base rural", &cmp.rural_baseline.to_es_co());
+    doc.pair(
+        BODY,
+        "Ingreso frente a la línea base",
+        &percent_es(cmp.share_of_baseline),
+    );
+
+    let ss = &f.social_security;
+    section(&mut doc, "Seguridad social como independiente (estimado)");
+    doc.pair(BODY, "Ingreso base de cotización (IBC)", &ss.ibc.to_es_co());
+    doc.pair(BODY, "Salud", &ss.health.to_es_co());
+    doc.pair(BODY, "Pensión", &ss.pension.to_es_co());
+    doc.pair(BODY, "ARL (riesgo I)", &ss.arl.to_es_co());
+    doc.pair(STRONG, "Total", &ss.total.to_es_co());
+    doc.paragraph(LEFT, SMALL, &social_security_note_es(f));
+
+    section(&mut doc, "Documento soporte");
+    if s.support_documents.is_empty() {
+        doc.paragraph(
+            LEFT,
+            BODY,
+            if f.provisional {
+                "Se expide al cierre del mes."
+            } else {
+                "No aplica: no hubo ingresos en el mes."
+            },
+        );
+    }
+    for d in &s.support_documents {
+        let what = if d.kind == "document" {
+            "Documento soporte"
+        } else {
+            "Nota de ajuste"
+        };
+        doc.pair(
+            BODY,
+            &format!("{what} {} del {}", d.number, iso_date_es(&d.issued_on)),
+            &d.amount.to_es_co(),
+        );
+    }
+
+    section(&mut doc, "Verificación");
+    doc.line(
+        LEFT,
+        STRONG,
+        &format!("Código de verificación: {}", s.verification_code),
+    );
+    doc.paragraph(
+        LEFT,
+        SMALL,
+        &format!(
+            "Cualquier persona puede comprobar que este certificado es auténtico consultando el \
+             código en Vereda (GET /v1/statements/verify/{}): la respuesta muestra el nombre, el \
+             mes, el ingreso bruto y el neto.",
+            s.verification_code
+        ),
+    );
+    doc.finish()
+}
+
+#[derive(sqlx::FromRow)]
+struct InvoiceRow {
+    number: String,
+    period_end: String,
+    work: i64,
+    fee: i64,
+    vat: i64,
+    total: i64,
+    vat_rate: String,
+    paid: i64,
+    credited: i64,
+    status: String,
+    issued_at: i64,
+    due_at: i64,
+    name: String,
+    nit: String,
+}
+
+fn status_es(status: &str) -> &'static str {
+    match status {
+        "partially_paid" => "pagada parcialmente",
+        "paid" => "pagada",
+        "void" => "anulada",
+        _ => "emitida",
+    }
+}
+
+/// An invoice as PDF with its number, or `None` if there is no such invoice.
+pub async fn invoice_pdf(
+    db: &Db,
+    settings: &Settings,
+    invoice_id: &str,
+) -> anyhow::Result<Option<(String, Vec<u8>)>> {
+    let row: Option<InvoiceRow> = on_db!(db, |p| sqlx::query_as(
+        "SELECT i.number, i.period_end, i.work, i.fee, i.vat, i.total, i.vat_rate, i.paid, \
+         i.credited, i.status, i.issued_at, i.due_at, c.name, c.nit FROM invoices i \
+         JOIN companies c ON c.id = i.company_id WHERE i.id = $1"
+    )
+    .bind(invoice_id)
+    .fetch_optional(p)
+    .await)?;
+    let Some(inv) = row else {
+        return Ok(None);
+    };
+    let lines: Vec<(String, i64, Option<i64>, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT task_title, seconds, rate, work, fee FROM invoice_lines WHERE invoice_id = $1 \
+         ORDER BY assignment_id"
+    )
+    .bind(invoice_id)
+    .fetch_all(p)
+    .await)?;
+    let pdf = render_invoice(settings, &inv, &lines);
+    Ok(Some((inv.number, pdf)))
+}
+
+fn render_invoice(
+    settings: &Settings,
+    inv: &InvoiceRow,
+    lines: &[(String, i64, Option<i64>, i64, i64)],
+) -> Vec<u8> {
+    let pesos = |c: i64| Cop::from_centavos(c).to_es_co();
+    let mut doc = Document::new(&format!("Factura {}", inv.number));
+    doc.line(LEFT, TITLE, &format!("Factura de venta {}", inv.number));
+    doc.line(
+        LEFT,
+        BODY,
+        &format!(
+            "Emisor: {} · NIT {}",
+            settings.platform_name, settings.platform_nit
+        ),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!("Cliente: {} · NIT {}", inv.name, inv.nit),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!("Fecha de emisión: {}", date_es(bogota_date(inv.issued_at))),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!("Trabajo aprobado hasta el {}", iso_date_es(&inv.period_end)),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!("Vence: {}", date_es(bogota_date(inv.due_at))),
+    );
+    doc.line(LEFT, BODY, &format!("Estado: {}", status_es(&inv.status)));
+
+    section(&mut doc, "Detalle");
+    let cols = |cells: [&str; 5], style: Style, doc: &mut Document| {
+        doc.row(
+            style,
+            &[
+                (LEFT, cells[0], false),
+                (330.0, cells[1], true),
+                (400.0, cells[2], true),
+                (470.0, cells[3], true),
+                (RIGHT, cells[4], true),
+            ],
+        );
+    };
+    cols(
+        ["Tarea", "Horas", "Tarifa/hora", "Trabajo", "Comisión"],
+        STRONG,
+        &mut doc,
+    );
+    for (title, seconds, rate, work, fee) in lines {
+        let title = pdf::fit(title, BODY, 220.0);
+        let (h, r, w, f) = (
+            decimal_es(hours(*seconds)),
+            rate.map_or_else(|| "precio fijo".to_string(), pesos),
+            pesos(*work),
+            pesos(*fee),
+        );
+        cols([&title, &h, &r, &w, &f], BODY, &mut doc);
+    }
+
+    let vat_rate = Decimal::from_str(&inv.vat_rate).unwrap_or_default();
+    section(&mut doc, "Totales");
+    doc.pair(BODY, "Trabajo de los teletrabajadores", &pesos(inv.work));
+    doc.pair(BODY, "Comisión de la plataforma", &pesos(inv.fee));
+    doc.pair(
+        BODY,
+        &format!("IVA ({}) sobre la comisión", percent_es(vat_rate)),
+        &pesos(inv.vat),
+    );
+    doc.pair(STRONG, "Total a pagar", &pesos(inv.total));
+    if inv.credited > 0 {
+        doc.pair(BODY, "Notas crédito", &pesos(inv.credited));
+    }
+    doc.pair(BODY, "Pagado", &pesos(inv.paid));
+    doc.pair(STRONG, "Saldo", &pesos(inv.total - inv.paid - inv.credited));
+    doc.space(8.0);
+    doc.paragraph(
+        LEFT,
+        SMALL,
+        "La comisión de la plataforma causa IVA; el trabajo de los teletrabajadores se paga a \
+         ellos en su totalidad.",
+    );
+    doc.finish()
+}

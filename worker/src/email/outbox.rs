@@ -1,0 +1,261 @@
+//! The outbox table: messages are written in the transaction of the fact they tell of, keyed by
+//! that fact and recipient (written once), and sent by a job that first claims the row, so two
+//! runs of the job never both send it.
+
+use vereda_contracts::db::{Db, Tx};
+use vereda_contracts::jobs::SendEmail;
+use vereda_contracts::{on_db, on_tx};
+
+use super::messages::Content;
+use crate::queue;
+
+/// Sends are tried this often in all before the message is failed for good.
+pub const MAX_SEND_ATTEMPTS: i64 = 6;
+/// A claimed send not finished in this long is taken to have died and is tried again.
+pub const LEASE_SECS: i64 = 10 * 60;
+
+/// A document rendered and attached when the message is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attachment {
+    Statement(String),
+    Invoice(String),
+}
+
+impl Attachment {
+    fn parts(&self) -> (&'static str, &str) {
+        match self {
+            Attachment::Statement(id) => ("statement", id),
+            Attachment::Invoice(id) => ("invoice", id),
+        }
+    }
+
+    fn from_parts(kind: Option<&str>, id: Option<String>) -> Option<Attachment> {
+        match (kind, id) {
+            (Some("statement"), Some(id)) => Some(Attachment::Statement(id)),
+            (Some("invoice"), Some(id)) => Some(Attachment::Invoice(id)),
+            _ => None,
+        }
+    }
+}
+
+pub struct NewMessage<'a> {
+    /// The fact and recipient, e.g. `statement:<id>`; a second message with it is dropped.
+    pub dedupe_key: String,
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub user_id: Option<&'a str>,
+    pub content: Content,
+    pub attachment: Option<Attachment>,
+}
+
+/// Write a message and queue its send, in the caller's transaction. Returns its id, or `None`
+/// when a message with the same key was written before.
+pub async fn enqueue(tx: &mut Tx, m: NewMessage<'_>, now: i64) -> anyhow::Result<Option<String>> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let (attachment_kind, attachment_id) = match &m.attachment {
+        Some(a) => {
+            let (k, i) = a.parts();
+            (Some(k), Some(i.to_string()))
+        }
+        None => (None, None),
+    };
+    let inserted: Option<String> = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+        "INSERT INTO outbox_messages (id, dedupe_key, kind, recipient, user_id, subject, body_text, \
+         body_html, attachment_kind, attachment_id, status, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11) \
+         ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+    )
+    .bind(&id)
+    .bind(&m.dedupe_key)
+    .bind(m.kind)
+    .bind(m.recipient)
+    .bind(m.user_id)
+    .bind(&m.content.subject)
+    .bind(&m.content.text)
+    .bind(&m.content.html)
+    .bind(attachment_kind)
+    .bind(attachment_id.as_deref())
+    .bind(now)
+    .fetch_optional(&mut *c)
+    .await
+    })?;
+    if inserted.is_some() {
+        push_send(tx, &id, 0).await?;
+    }
+    Ok(inserted)
+}
+
+/// Queue the send of attempt `attempts + 1`; one job per message and attempt.
+async fn push_send(tx: &mut Tx, id: &str, attempts: i64) -> anyhow::Result<()> {
+    let job = SendEmail {
+        message_id: id.to_string(),
+    };
+    queue::push_in_tx(
+        tx,
+        SendEmail::QUEUE,
+        &job,
+        None,
+        Some(&format!("email:{id}:{attempts}")),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether a person wants optional mail (no preference stored: yes).
+pub async fn wants_optional(tx: &mut Tx, user_id: &str) -> anyhow::Result<bool> {
+    let pref: Option<bool> = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT non_essential FROM email_preferences WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    Ok(pref.unwrap_or(true))
+}
+
+/// A message this process now has the right to send.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: String,
+    pub recipient: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attachment: Option<Attachment>,
+    /// This attempt's number, from 1.
+    pub attempt: i64,
+}
+
+type ClaimRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+/// Claim a due message for sending. `None` if it is not pending and due: already sent, being
+/// sent by another run, failed, or waiting for its next attempt.
+pub async fn claim(db: &Db, id: &str, now: i64) -> anyhow::Result<Option<Claimed>> {
+    let row: Option<ClaimRow> = on_db!(db, |p| {
+        sqlx::query_as(
+        "UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, lease_until = $2 \
+         WHERE id = $1 AND status = 'pending' AND next_attempt_at <= $3 \
+         RETURNING id, recipient, subject, body_text, body_html, attachment_kind, attachment_id, \
+         attempts"
+    )
+    .bind(id)
+    .bind(now + LEASE_SECS)
+    .bind(now)
+    .fetch_optional(p)
+    .await
+    })?;
+    Ok(row.map(
+        |(id, recipient, subject, text, html, kind, attachment_id, attempt)| Claimed {
+            id,
+            recipient,
+            subject,
+            text,
+            html,
+            attachment: Attachment::from_parts(kind.as_deref(), attachment_id),
+            attempt,
+        },
+    ))
+}
+
+pub async fn mark_sent(db: &Db, id: &str, now: i64) -> anyhow::Result<()> {
+    on_db!(db, |p| sqlx::query(
+        "UPDATE outbox_messages SET status = 'sent', sent_at = $2, lease_until = NULL, \
+         last_error = NULL WHERE id = $1 AND status = 'sending'"
+    )
+    .bind(id)
+    .bind(now)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Record a failed attempt: back to pending at `retry_at`, or failed for good when `None`.
+pub async fn mark_failed(
+    db: &Db,
+    id: &str,
+    error: &str,
+    retry_at: Option<i64>,
+) -> anyhow::Result<()> {
+    on_db!(db, |p| sqlx::query(
+        "UPDATE outbox_messages SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
+         lease_until = NULL, last_error = $4 WHERE id = $1 AND status = 'sending'"
+    )
+    .bind(id)
+    .bind(if retry_at.is_some() {
+        "pending"
+    } else {
+        "failed"
+    })
+    .bind(retry_at)
+    .bind(error)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Seconds to wait after failed attempt `n` (1-based): 1 min, 5 min, 30 min, 2 h, 6 h.
+pub fn backoff_secs(attempt: i64) -> i64 {
+    match attempt {
+        ..=1 => 60,
+        2 => 5 * 60,
+        3 => 30 * 60,
+        4 => 2 * 3600,
+        _ => 6 * 3600,
+    }
+}
+
+/// Sends whose process died are pending again, and every due pending message gets its send
+/// queued (its key names the attempt, so a queued one is not queued twice). Returns how many
+/// sends were queued.
+pub async fn requeue_due(db: &Db, now: i64) -> anyhow::Result<u64> {
+    on_db!(db, |p| sqlx::query(
+        "UPDATE outbox_messages SET status = 'pending', next_attempt_at = $1, lease_until = NULL \
+         WHERE status = 'sending' AND lease_until < $1"
+    )
+    .bind(now)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    let due: Vec<(String, i64)> = on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT id, attempts FROM outbox_messages WHERE status = 'pending' AND next_attempt_at <= $1 \
+         ORDER BY next_attempt_at, id LIMIT 500"
+    )
+    .bind(now)
+    .fetch_all(p)
+    .await
+    })?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    for (id, attempts) in &due {
+        push_send(&mut tx, id, *attempts).await?;
+    }
+    tx.commit().await?;
+    Ok(due.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_stops_growing() {
+        let waits: Vec<i64> = (1..=7).map(backoff_secs).collect();
+        assert!(waits.windows(2).all(|w| w[0] <= w[1]), "{waits:?}");
+        assert_eq!(waits[0], 60);
+        assert_eq!(waits[6], 6 * 3600);
+    }
+}

@@ -1,0 +1,297 @@
+//! The e-mail sweep: facts recorded elsewhere become outbox messages, once each.
+//!
+//! - Notification events (written by the marketplace with each change) are turned into
+//!   messages and marked processed in one transaction.
+//! - Invoices issued and payout lines sent are found by scanning for ones without their message
+//!   (the money jobs know nothing of e-mail); the message key is the invoice or line.
+//! - Sends that are due (retries) or were interrupted are queued again.
+//!
+//! Facts older than [`LOOKBACK_SECS`] are not mailed: news that old is no longer news, and a
+//! database that predates this sweep must not mail its whole history.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use vereda_contracts::config::Settings;
+use vereda_contracts::db::{Db, Tx};
+use vereda_contracts::money::{Cop, hourly_earnings};
+use vereda_contracts::statements::{decimal_es, hours};
+use vereda_contracts::{on_db, on_tx};
+
+use super::messages::{self, Content, Outcome};
+use super::outbox::{self, Attachment, NewMessage};
+
+const LOOKBACK_SECS: i64 = 3 * 86_400;
+/// Events handled per sweep; the rest wait for the next one.
+const EVENT_BATCH: i64 = 200;
+
+/// What one sweep did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SweepReport {
+    pub events: u64,
+    pub messages: u64,
+    pub sends_queued: u64,
+}
+
+pub async fn sweep(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<SweepReport> {
+    let (events, from_events) = events_to_messages(db, settings, now).await?;
+    let invoices = invoices_to_messages(db, settings, now).await?;
+    let payouts = payouts_to_messages(db, settings, now).await?;
+    let sends_queued = outbox::requeue_due(db, now).await?;
+    Ok(SweepReport {
+        events,
+        messages: from_events + invoices + payouts,
+        sends_queued,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: String,
+    kind: String,
+    assignment_id: Option<String>,
+    payload: String,
+    created_at: i64,
+}
+
+/// What a message about an assignment needs to say.
+#[derive(sqlx::FromRow)]
+struct AssignmentInfo {
+    company_id: String,
+    title: String,
+    pricing_kind: String,
+    rate_centavos: Option<i64>,
+    price_centavos: Option<i64>,
+    review_hours: i64,
+    user_id: String,
+    name: String,
+    email: String,
+}
+
+async fn events_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<(u64, u64)> {
+    // Look before taking the write lock: most sweeps find nothing to do.
+    let waiting: Option<String> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT id FROM notification_events WHERE processed_at IS NULL LIMIT 1"
+    )
+    .fetch_optional(p)
+    .await)?;
+    if waiting.is_none() {
+        return Ok((0, 0));
+    }
+    let mut tx = db.begin().await?;
+    let events: Vec<EventRow> = on_tx!(&mut tx, |c| sqlx::query_as(
+        "SELECT id, kind, assignment_id, payload, created_at FROM notification_events \
+         WHERE processed_at IS NULL ORDER BY id LIMIT $1"
+    )
+    .bind(EVENT_BATCH)
+    .fetch_all(&mut *c)
+    .await)?;
+    let mut written = 0;
+    for e in &events {
+        if e.created_at >= now - LOOKBACK_SECS {
+            written += event_messages(&mut tx, settings, e, now).await?;
+        }
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
+            "UPDATE notification_events SET processed_at = $1 WHERE id = $2 AND processed_at IS NULL"
+        )
+        .bind(now)
+        .bind(&e.id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+    }
+    tx.commit().await?;
+    Ok((events.len() as u64, written))
+}
+
+async fn event_messages(
+    tx: &mut Tx,
+    settings: &Settings,
+    e: &EventRow,
+    now: i64,
+) -> anyhow::Result<u64> {
+    let Some(assignment_id) = &e.assignment_id else {
+        return Ok(0);
+    };
+    let info: Option<AssignmentInfo> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT a.company_id, t.title, t.pricing_kind, t.rate_centavos, t.price_centavos, \
+         t.review_hours, u.id AS user_id, u.name, u.email FROM assignments a \
+         JOIN tasks t ON t.id = a.task_id JOIN users u ON u.worker_id = a.worker_id \
+         WHERE a.id = $1"
+    )
+    .bind(assignment_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some(info) = info else {
+        return Ok(0);
+    };
+    let payload: Value = serde_json::from_str(&e.payload).unwrap_or_default();
+    let to_worker = |content: Content| (info.user_id.clone(), info.email.clone(), content);
+    let messages: Vec<(String, String, Content)> = match e.kind.as_str() {
+        "submission_received" => {
+            let members: Vec<(String, String, String)> = on_tx!(tx, |c| sqlx::query_as(
+                "SELECT id, name, email FROM users WHERE role = 'company' AND company_id = $1 \
+                 ORDER BY id"
+            )
+            .bind(&info.company_id)
+            .fetch_all(&mut *c)
+            .await)?;
+            let mut out = Vec::new();
+            for (id, name, email) in members {
+                if outbox::wants_optional(tx, &id).await? {
+                    let content = messages::submission_received(
+                        settings,
+                        &name,
+                        &info.title,
+                        info.review_hours,
+                    );
+                    out.push((id, email, content));
+                }
+            }
+            out
+        }
+        "review_outcome" => {
+            let reason = payload["reason"].as_str().unwrap_or("sin motivo indicado");
+            let outcome = match payload["decision"].as_str().unwrap_or("") {
+                "approve" | "approved" => {
+                    let seconds = payload["approved_seconds"].as_i64().unwrap_or(0);
+                    let amount = match info.pricing_kind.as_str() {
+                        "hourly" => hourly_earnings(
+                            seconds,
+                            Cop::from_centavos(info.rate_centavos.unwrap_or(0)),
+                        ),
+                        _ => Cop::from_centavos(info.price_centavos.unwrap_or(0)),
+                    };
+                    Outcome::Approved {
+                        hours: decimal_es(hours(seconds)),
+                        amount,
+                    }
+                }
+                "reject" | "rejected" => Outcome::Rejected { reason },
+                _ => Outcome::ChangesRequested {
+                    reason,
+                    by_checks: payload["by"] == "verification",
+                },
+            };
+            vec![to_worker(messages::review_outcome(
+                settings,
+                &info.name,
+                &info.title,
+                outcome,
+            ))]
+        }
+        "claim_expiring_soon" => {
+            let expires_at = payload["expires_at"].as_i64().unwrap_or(0);
+            if expires_at > now && outbox::wants_optional(tx, &info.user_id).await? {
+                vec![to_worker(messages::claim_expiring(
+                    settings,
+                    &info.name,
+                    &info.title,
+                    expires_at,
+                ))]
+            } else {
+                vec![]
+            }
+        }
+        "claim_cancelled" => {
+            if outbox::wants_optional(tx, &info.user_id).await? {
+                vec![to_worker(messages::claim_cancelled(
+                    settings,
+                    &info.name,
+                    &info.title,
+                ))]
+            } else {
+                vec![]
+            }
+        }
+        _ => vec![],
+    };
+    let mut written = 0;
+    for (user_id, address, content) in messages {
+        let m = NewMessage {
+            dedupe_key: format!("event:{}:{user_id}", e.id),
+            kind: &e.kind,
+            recipient: &address,
+            user_id: Some(&user_id),
+            content,
+            attachment: None,
+        };
+        written += u64::from(outbox::enqueue(tx, m, now).await?.is_some());
+    }
+    Ok(written)
+}
+
+async fn invoices_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<u64> {
+    let rows: Vec<(String, String, i64, i64, String, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT i.id, i.number, i.total, i.due_at, c.name, c.billing_email FROM invoices i \
+         JOIN companies c ON c.id = i.company_id \
+         WHERE i.issued_at >= $1 AND i.status <> 'void' AND NOT EXISTS \
+         (SELECT 1 FROM outbox_messages o WHERE o.dedupe_key = 'invoice_issued:' || i.id) \
+         ORDER BY i.id"
+    )
+    .bind(now - LOOKBACK_SECS)
+    .fetch_all(p)
+    .await)?;
+    let mut written = 0;
+    for (id, number, total, due_at, company, address) in rows {
+        let mut tx = db.begin().await?;
+        let m = NewMessage {
+            dedupe_key: format!("invoice_issued:{id}"),
+            kind: "invoice_issued",
+            recipient: &address,
+            user_id: None,
+            content: messages::invoice_issued(
+                settings,
+                &company,
+                &number,
+                Cop::from_centavos(total),
+                due_at,
+            ),
+            attachment: Some(Attachment::Invoice(id.clone())),
+        };
+        written += u64::from(outbox::enqueue(&mut tx, m, now).await?.is_some());
+        tx.commit().await?;
+    }
+    Ok(written)
+}
+
+async fn payouts_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<u64> {
+    // Lines of a batch still being built may yet change; wait until it is ready.
+    let rows: Vec<(String, i64, i64, String, String, String, String)> = on_db!(db, |p| {
+        sqlx::query_as(
+            "SELECT l.id, l.amount, l.withholding, l.method, u.id, u.name, u.email \
+             FROM payout_lines l JOIN payout_batches b ON b.id = l.batch_id \
+             JOIN users u ON u.worker_id = l.worker_id \
+             WHERE b.status <> 'building' AND l.status <> 'failed' AND l.created_at >= $1 \
+             AND NOT EXISTS (SELECT 1 FROM outbox_messages o \
+                             WHERE o.dedupe_key = 'payout_sent:' || l.id) \
+             ORDER BY l.id",
+        )
+        .bind(now - LOOKBACK_SECS)
+        .fetch_all(p)
+        .await
+    })?;
+    let mut written = 0;
+    for (id, amount, withholding, method, user_id, name, address) in rows {
+        let method: Value = serde_json::from_str(&method).unwrap_or_default();
+        let mut tx = db.begin().await?;
+        let m = NewMessage {
+            dedupe_key: format!("payout_sent:{id}"),
+            kind: "payout_sent",
+            recipient: &address,
+            user_id: Some(&user_id),
+            content: messages::payout_sent(
+                settings,
+                &name,
+                Cop::from_centavos(amount),
+                Cop::from_centavos(withholding),
+                &method,
+            ),
+            attachment: None,
+        };
+        written += u64::from(outbox::enqueue(&mut tx, m, now).await?.is_some());
+        tx.commit().await?;
+    }
+    Ok(written)
+}

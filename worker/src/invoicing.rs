@@ -1,0 +1,403 @@
+//! Accrual and invoicing: approved work becomes ledger entries, then one invoice per company
+//! and period, numbered without gaps.
+
+use chrono::{Duration as Days, NaiveDate, TimeZone};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::AssertSqlSafe;
+use vereda_contracts::config::Settings;
+use vereda_contracts::db::{Db, Tx, is_unique_violation};
+use vereda_contracts::ledger;
+use vereda_contracts::money::{Cop, hourly_earnings, platform_fee, vat};
+use vereda_contracts::time::BOGOTA;
+use vereda_contracts::{on_db, on_tx};
+
+use crate::ledger::post;
+
+/// Days a company has to pay an invoice.
+pub const PAYMENT_TERM_DAYS: i64 = 30;
+
+#[derive(sqlx::FromRow)]
+struct ApprovedRow {
+    status: String,
+    worker_id: String,
+    company_id: String,
+    approved_seconds: Option<i64>,
+    approved_at: Option<i64>,
+    title: String,
+    pricing_kind: String,
+    rate_centavos: Option<i64>,
+    price_centavos: Option<i64>,
+    margin_bp: Option<i64>,
+}
+
+/// What accruing one assignment did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccrueOutcome {
+    Accrued,
+    AlreadyAccrued,
+    NotApproved,
+}
+
+/// The company's margin in basis points, or the platform's.
+fn margin_bp(row_bp: Option<i64>, settings: &Settings) -> i64 {
+    row_bp.unwrap_or_else(|| {
+        (settings.margin * Decimal::from(10_000))
+            .trunc()
+            .try_into()
+            .unwrap_or(2000)
+    })
+}
+
+/// Post an approved assignment's earnings and fee (DESIGN §4): once, however often asked.
+pub async fn accrue(
+    db: &Db,
+    settings: &Settings,
+    assignment_id: &str,
+    now: i64,
+) -> anyhow::Result<AccrueOutcome> {
+    let mut tx = db.begin().await?;
+    let outcome = accrue_in(&mut tx, settings, assignment_id, now).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+async fn accrue_in(
+    tx: &mut Tx,
+    settings: &Settings,
+    assignment_id: &str,
+    now: i64,
+) -> anyhow::Result<AccrueOutcome> {
+    let row: Option<ApprovedRow> = on_tx!(tx, |c| {
+        sqlx::query_as(
+        "SELECT a.status, a.worker_id, a.company_id, a.approved_seconds, a.approved_at, t.title, \
+         t.pricing_kind, t.rate_centavos, t.price_centavos, c.margin_bp \
+         FROM assignments a JOIN tasks t ON t.id = a.task_id JOIN companies c ON c.id = a.company_id \
+         WHERE a.id = $1"
+    )
+    .bind(assignment_id)
+    .fetch_optional(&mut *c)
+    .await
+    })?;
+    let Some(row) = row.filter(|r| r.status == "approved") else {
+        return Ok(AccrueOutcome::NotApproved);
+    };
+    let seconds = row.approved_seconds.unwrap_or(0);
+    let (work, rate) = match row.pricing_kind.as_str() {
+        "hourly" => {
+            let rate = Cop::from_centavos(row.rate_centavos.unwrap_or(0));
+            (hourly_earnings(seconds, rate), Some(rate))
+        }
+        _ => (Cop::from_centavos(row.price_centavos.unwrap_or(0)), None),
+    };
+    let bp = margin_bp(row.margin_bp, settings);
+    let fee = platform_fee(work, Decimal::new(bp, 4));
+    let inserted = on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO accruals (assignment_id, company_id, worker_id, task_title, pricing_kind, \
+         seconds, rate, work, fee, margin_bp, approved_at, accrued_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (assignment_id) DO NOTHING"
+    )
+    .bind(assignment_id)
+    .bind(&row.company_id)
+    .bind(&row.worker_id)
+    .bind(&row.title)
+    .bind(&row.pricing_kind)
+    .bind(seconds)
+    .bind(rate.map(Cop::centavos))
+    .bind(work.centavos())
+    .bind(fee.centavos())
+    .bind(bp)
+    .bind(row.approved_at.unwrap_or(now))
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if inserted == 0 {
+        return Ok(AccrueOutcome::AlreadyAccrued);
+    }
+    let entry = ledger::accrual(assignment_id, &row.company_id, &row.worker_id, work, fee);
+    if !post(tx, entry, now).await? {
+        anyhow::bail!("accrual of {assignment_id} had no row but already had a ledger entry");
+    }
+    Ok(AccrueOutcome::Accrued)
+}
+
+/// Accrue every approved assignment approved before `before` that has no accrual yet (the
+/// sweep that makes a lost accrual job only a delay). Returns how many were accrued.
+pub async fn accrue_pending(
+    db: &Db,
+    settings: &Settings,
+    before: i64,
+    now: i64,
+) -> anyhow::Result<u64> {
+    let ids: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT a.id FROM assignments a WHERE a.status = 'approved' AND a.approved_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM accruals x WHERE x.assignment_id = a.id) ORDER BY a.id"
+    )
+    .bind(before)
+    .fetch_all(p)
+    .await)?;
+    let mut n = 0;
+    for id in ids {
+        if accrue(db, settings, &id, now).await? == AccrueOutcome::Accrued {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// The first instant after the Bogotá calendar day `day` (Unix seconds).
+pub fn end_of_day(day: NaiveDate) -> i64 {
+    let next = day + Days::days(1);
+    BOGOTA
+        .from_local_datetime(&next.and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .map(|t| t.timestamp())
+        .unwrap_or(i64::MAX)
+}
+
+/// What a billing run did; the job's result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingReport {
+    pub period_end: String,
+    pub accrued: u64,
+    /// Invoices this run issued (numbers).
+    pub issued: Vec<String>,
+    /// Companies whose invoice for the period already existed.
+    pub already_invoiced: u64,
+}
+
+/// Invoice `period_end` for every company (or those on `cycle`). Safe to run again: a company
+/// already invoiced for the period gets nothing new. `progress(done, total)` is told as each
+/// company is done.
+pub async fn billing_run(
+    db: &Db,
+    settings: &Settings,
+    period_end: NaiveDate,
+    cycle: Option<&str>,
+    now: i64,
+    progress: impl Fn(u64, u64) -> futures::future::BoxFuture<'static, ()>,
+) -> anyhow::Result<BillingReport> {
+    let cutoff = end_of_day(period_end);
+    let accrued = accrue_pending(db, settings, cutoff, now).await?;
+    let companies: Vec<String> = on_db!(db, |p| {
+        sqlx::query_scalar(
+        "SELECT DISTINCT x.company_id FROM accruals x JOIN companies c ON c.id = x.company_id \
+         WHERE x.invoice_id IS NULL AND x.approved_at < $1 AND ($2 IS NULL OR c.billing_cycle = $2) \
+         ORDER BY x.company_id"
+    )
+    .bind(cutoff)
+    .bind(cycle)
+    .fetch_all(p)
+    .await
+    })?;
+    let vat_rate = settings
+        .legal
+        .vat_rate(period_end)
+        .ok_or_else(|| anyhow::anyhow!("no IVA rate configured for {period_end}"))?;
+    let mut report = BillingReport {
+        period_end: period_end.to_string(),
+        accrued,
+        ..Default::default()
+    };
+    let total = companies.len() as u64;
+    progress(0, total).await;
+    for (i, company) in companies.iter().enumerate() {
+        match invoice_company(db, company, period_end, cutoff, vat_rate, now).await? {
+            Some(number) => report.issued.push(number),
+            None => report.already_invoiced += 1,
+        }
+        progress(i as u64 + 1, total).await;
+    }
+    Ok(report)
+}
+
+/// Issue one company's invoice for the period, in one transaction: take its uninvoiced
+/// accruals, number the invoice from the counter (rolled back with everything else on
+/// failure, so numbers never skip), write lines and totals, post the IVA. None when the
+/// company already has an invoice for the period or nothing to invoice.
+async fn invoice_company(
+    db: &Db,
+    company_id: &str,
+    period_end: NaiveDate,
+    cutoff: i64,
+    vat_rate: Decimal,
+    now: i64,
+) -> anyhow::Result<Option<String>> {
+    let mut tx = db.begin().await?;
+    let period = period_end.to_string();
+    let exists: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM invoices WHERE company_id = $1 AND period_end = $2"
+    )
+    .bind(company_id)
+    .bind(&period)
+    .fetch_one(&mut *c)
+    .await)?;
+    if exists > 0 {
+        return Ok(None);
+    }
+    let invoice_id = uuid::Uuid::now_v7().to_string();
+    // Claim the accruals first: a concurrent run for another period cannot take them too.
+    let claimed = on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE accruals SET invoice_id = $1 WHERE company_id = $2 AND invoice_id IS NULL AND approved_at < $3"
+    )
+    .bind(&invoice_id)
+    .bind(company_id)
+    .bind(cutoff)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    if claimed == 0 {
+        return Ok(None);
+    }
+    let (work, fee): (i64, i64) = on_tx!(&mut tx, |c| sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(work), 0) AS BIGINT), CAST(COALESCE(SUM(fee), 0) AS BIGINT) \
+         FROM accruals WHERE invoice_id = $1"
+    )
+    .bind(&invoice_id)
+    .fetch_one(&mut *c)
+    .await)?;
+    let (work, fee) = (Cop::from_centavos(work), Cop::from_centavos(fee));
+    let vat = vat(fee, vat_rate);
+    let total = work + fee + vat;
+    let seq: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
+        "UPDATE document_counters SET last_value = last_value + 1 WHERE name = 'invoice' RETURNING last_value"
+    )
+    .fetch_one(&mut *c)
+    .await
+    })?;
+    let number = format!("VRD-{seq:06}");
+    let inserted = on_tx!(&mut tx, |c| sqlx::query(
+        "INSERT INTO invoices (id, number, seq, company_id, period_end, work, fee, vat, total, \
+         vat_rate, status, issued_at, due_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'issued', $11, $12)"
+    )
+    .bind(&invoice_id)
+    .bind(&number)
+    .bind(seq)
+    .bind(company_id)
+    .bind(&period)
+    .bind(work.centavos())
+    .bind(fee.centavos())
+    .bind(vat.centavos())
+    .bind(total.centavos())
+    .bind(vat_rate.normalize().to_string())
+    .bind(now)
+    .bind(now + PAYMENT_TERM_DAYS * 86_400)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()));
+    match inserted {
+        Ok(_) => {}
+        // Another run invoiced this company and period meanwhile: ours rolls back whole.
+        Err(e) if is_unique_violation(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let lines_sql = "INSERT INTO invoice_lines (invoice_id, assignment_id, task_title, worker_id, seconds, rate, work, fee) \
+         SELECT invoice_id, assignment_id, task_title, worker_id, seconds, rate, work, fee \
+         FROM accruals WHERE invoice_id = $1";
+    on_tx!(&mut tx, |c| sqlx::query(AssertSqlSafe(lines_sql))
+        .bind(&invoice_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    post(
+        &mut tx,
+        ledger::invoice_vat(&invoice_id, &number, company_id, vat),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(invoice = %number, company_id, "invoice issued");
+    Ok(Some(number))
+}
+
+/// Issue a requested credit note: number it from its own counter, add it to the invoice's
+/// credited amount and post the reversal, in one transaction. Issuing twice changes nothing:
+/// the second finds it issued and answers its number.
+pub async fn issue_credit_note(db: &Db, note_id: &str, now: i64) -> anyhow::Result<String> {
+    let mut tx = db.begin().await?;
+    #[derive(sqlx::FromRow)]
+    struct Note {
+        invoice_id: String,
+        company_id: String,
+        work: i64,
+        fee: i64,
+        vat: i64,
+        total: i64,
+        status: String,
+        number: Option<String>,
+    }
+    let note: Option<Note> = on_tx!(&mut tx, |c| sqlx::query_as(
+        "SELECT n.invoice_id, i.company_id, n.work, n.fee, n.vat, n.total, n.status, n.number \
+         FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id WHERE n.id = $1"
+    )
+    .bind(note_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some(note) = note else {
+        anyhow::bail!("no credit note {note_id}");
+    };
+    if note.status == "issued" {
+        return Ok(note.number.unwrap_or_default());
+    }
+    let seq: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
+        "UPDATE document_counters SET last_value = last_value + 1 WHERE name = 'credit_note' RETURNING last_value"
+    )
+    .fetch_one(&mut *c)
+    .await
+    })?;
+    let number = format!("VRD-NC-{seq:06}");
+    let changed = on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE credit_notes SET number = $1, status = 'issued', issued_at = $2 WHERE id = $3 AND status = 'requested'"
+    )
+    .bind(&number)
+    .bind(now)
+    .bind(note_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    if changed == 0 {
+        anyhow::bail!("credit note {note_id} changed meanwhile");
+    }
+    let sql = "UPDATE invoices SET credited = credited + $1, \
+               status = CASE WHEN paid >= total - credited - $1 THEN 'paid' ELSE status END WHERE id = $2";
+    on_tx!(&mut tx, |c| sqlx::query(AssertSqlSafe(sql))
+        .bind(note.total)
+        .bind(&note.invoice_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    let entry = ledger::credit_note(
+        note_id,
+        &number,
+        &note.company_id,
+        Cop::from_centavos(note.work),
+        Cop::from_centavos(note.fee),
+        Cop::from_centavos(note.vat),
+    );
+    post(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    tracing::info!(credit_note = %number, "credit note issued");
+    Ok(number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bogota_day_ends_at_five_utc() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        // 2026-12-01T00:00-05:00 = 2026-12-01T05:00Z.
+        assert_eq!(end_of_day(d), 1_796_101_200);
+    }
+}

@@ -1,0 +1,357 @@
+//! Paying workers: payout batches (one line per worker owed at least the minimum), the bank
+//! file's confirmations, and company payments posted to the ledger.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::AssertSqlSafe;
+use vereda_contracts::config::Settings;
+use vereda_contracts::db::{Db, is_unique_violation};
+use vereda_contracts::ledger::{self, account};
+use vereda_contracts::money::Cop;
+use vereda_contracts::{on_db, on_tx};
+
+use crate::ledger::{credit_balance, post};
+
+/// What building a batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchReport {
+    pub batch_id: String,
+    pub lines: u64,
+    /// Pesos, as a decimal string.
+    pub total: String,
+}
+
+/// Fill batch `batch_id` (status `building`): for each worker whose payable balance is at
+/// least the minimum, one line with all of it, posted Dr payable / Cr payouts in transit.
+/// Re-running adds nothing: a worker has one line per batch and one pending line at most.
+pub async fn build_batch(
+    db: &Db,
+    settings: &Settings,
+    batch_id: &str,
+    now: i64,
+) -> anyhow::Result<BatchReport> {
+    let status: Option<String> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT status FROM payout_batches WHERE id = $1"
+    )
+    .bind(batch_id)
+    .fetch_optional(p)
+    .await)?;
+    let Some(status) = status else {
+        anyhow::bail!("no payout batch {batch_id}");
+    };
+    if status == "building" {
+        let owed: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
+            "SELECT account FROM ledger_postings WHERE account LIKE 'worker:%:payable' \
+             GROUP BY account HAVING SUM(credit - debit) >= $1 ORDER BY account"
+        )
+        .bind(settings.min_payout.centavos())
+        .fetch_all(p)
+        .await)?;
+        for acct in owed {
+            let worker_id = acct
+                .trim_start_matches("worker:")
+                .trim_end_matches(":payable")
+                .to_string();
+            add_line(db, settings, batch_id, &worker_id, now).await?;
+        }
+        on_db!(db, |p| {
+            sqlx::query(
+            "UPDATE payout_batches SET status = 'ready', built_at = $1, \
+             total = (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payout_lines WHERE batch_id = $2) \
+             WHERE id = $2 AND status = 'building'"
+        )
+        .bind(now)
+        .bind(batch_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+    }
+    let (lines, total): (i64, i64) = on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payout_lines WHERE batch_id = $1"
+    )
+    .bind(batch_id)
+    .fetch_one(p)
+    .await
+    })?;
+    Ok(BatchReport {
+        batch_id: batch_id.to_string(),
+        lines: lines as u64,
+        total: Cop::from_centavos(total).to_string(),
+    })
+}
+
+/// One worker's line, in its own transaction, with the balance read after locking the worker.
+async fn add_line(
+    db: &Db,
+    settings: &Settings,
+    batch_id: &str,
+    worker_id: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
+    )
+    .bind(worker_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    let amount = credit_balance(&mut tx, &account::worker_payable(worker_id))
+        .await?
+        .round_pesos();
+    if amount < settings.min_payout {
+        return Ok(());
+    }
+    let withholding = withholding_of(amount, settings.withholding_rate);
+    let method: String = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT payout_method FROM worker_profiles WHERE id = $1"
+    )
+    .bind(worker_id)
+    .fetch_one(&mut *c)
+    .await)?;
+    let line_id = uuid::Uuid::now_v7().to_string();
+    // The reference travels through the bank and back in its confirmation file.
+    let reference = format!(
+        "VRD{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase()
+    );
+    let inserted = on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "INSERT INTO payout_lines (id, batch_id, worker_id, amount, withholding, method, reference, \
+         status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)"
+    )
+    .bind(&line_id)
+    .bind(batch_id)
+    .bind(worker_id)
+    .bind(amount.centavos())
+    .bind(withholding.centavos())
+    .bind(&method)
+    .bind(&reference)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    });
+    match inserted {
+        Ok(_) => {}
+        // Already in this batch, or in another batch not yet settled.
+        Err(e) if is_unique_violation(&e) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    post(
+        &mut tx,
+        ledger::payout(&line_id, worker_id, amount, withholding),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One row of a bank confirmation, as reported back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmationRow {
+    pub line: usize,
+    pub reference: String,
+    /// `paid`, `failed`, or what the file said.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The answer to a confirmation file: each row matched (and applied), mismatched (not
+/// applied), unknown, or already settled.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmationReport {
+    pub batch_id: String,
+    pub matched: Vec<ConfirmationRow>,
+    pub mismatched: Vec<ConfirmationRow>,
+    pub unknown: Vec<ConfirmationRow>,
+    pub already_settled: Vec<ConfirmationRow>,
+    pub invalid: Vec<ConfirmationRow>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    id: String,
+    worker_id: String,
+    amount: i64,
+    withholding: i64,
+    status: String,
+}
+
+/// Apply confirmation `confirmation_id` (stored by the API): paid lines post Dr in transit /
+/// Cr bank; failed lines return the money to the worker's payable. A row whose amount differs,
+/// whose reference is unknown, or whose line is already settled changes nothing. The report
+/// is stored with the confirmation, so a second delivery answers the same.
+pub async fn apply_confirmation(
+    db: &Db,
+    confirmation_id: &str,
+    now: i64,
+) -> anyhow::Result<ConfirmationReport> {
+    let row: Option<(String, String, Option<String>)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT batch_id, body, result FROM bank_confirmations WHERE id = $1"
+    )
+    .bind(confirmation_id)
+    .fetch_optional(p)
+    .await)?;
+    let Some((batch_id, body, result)) = row else {
+        anyhow::bail!("no bank confirmation {confirmation_id}");
+    };
+    if let Some(done) = result {
+        return Ok(serde_json::from_str(&done)?);
+    }
+    let mut report = ConfirmationReport {
+        batch_id: batch_id.clone(),
+        ..Default::default()
+    };
+    for (i, raw) in body.lines().enumerate() {
+        let cells: Vec<&str> = raw.split(',').map(str::trim).collect();
+        if cells.iter().all(|c| c.is_empty())
+            || (i == 0 && cells[0].eq_ignore_ascii_case("reference"))
+        {
+            continue;
+        }
+        let row = |status: &str, detail: Option<String>| ConfirmationRow {
+            line: i + 1,
+            reference: cells.first().unwrap_or(&"").to_string(),
+            status: status.to_string(),
+            detail,
+        };
+        if cells.len() < 3 {
+            report.invalid.push(row(
+                "",
+                Some("expected reference,amount,status[,date]".into()),
+            ));
+            continue;
+        }
+        let status = cells[2].to_lowercase();
+        let amount = Cop::parse_whole_pesos(cells[1]);
+        if !matches!(status.as_str(), "paid" | "failed") || amount.is_err() {
+            report.invalid.push(row(
+                &status,
+                Some("amount must be whole pesos and status paid or failed".into()),
+            ));
+            continue;
+        }
+        let amount = amount.unwrap_or_default();
+        let line: Option<LineRow> = on_db!(db, |p| {
+            sqlx::query_as(
+            "SELECT id, worker_id, amount, withholding, status FROM payout_lines WHERE reference = $1 AND batch_id = $2"
+        )
+        .bind(cells[0])
+        .bind(&batch_id)
+        .fetch_optional(p)
+        .await
+        })?;
+        let Some(line) = line else {
+            report.unknown.push(row(&status, None));
+            continue;
+        };
+        let gross = Cop::from_centavos(line.amount);
+        let withholding = Cop::from_centavos(line.withholding);
+        let net = gross - withholding;
+        if line.status != "pending" {
+            report.already_settled.push(row(
+                &status,
+                Some(format!("line is already {}", line.status)),
+            ));
+            continue;
+        }
+        if amount != net {
+            report.mismatched.push(row(
+                &status,
+                Some(format!("expected {net}, file says {amount}")),
+            ));
+            continue;
+        }
+        let mut tx = db.begin().await?;
+        let changed = on_tx!(&mut tx, |c| {
+            sqlx::query(
+            "UPDATE payout_lines SET status = $1, settled_at = $2 WHERE id = $3 AND status = 'pending'"
+        )
+        .bind(&status)
+        .bind(now)
+        .bind(&line.id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        if changed == 0 {
+            report
+                .already_settled
+                .push(row(&status, Some("settled meanwhile".into())));
+            continue;
+        }
+        let entry = if status == "paid" {
+            ledger::payout_settled(&line.id, net)
+        } else {
+            ledger::payout_failed(&line.id, &line.worker_id, gross, withholding)
+        };
+        post(&mut tx, entry, now).await?;
+        tx.commit().await?;
+        report.matched.push(row(&status, None));
+    }
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE payout_batches SET status = 'settled' WHERE id = $1 AND status = 'ready' \
+         AND NOT EXISTS (SELECT 1 FROM payout_lines WHERE batch_id = $1 AND status = 'pending')"
+    )
+    .bind(&batch_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE bank_confirmations SET result = $1 WHERE id = $2 AND result IS NULL"
+    )
+    .bind(serde_json::to_string(&report)?)
+    .bind(confirmation_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Post a recorded company payment (Dr bank / Cr receivable) and update its invoice, once.
+pub async fn post_payment(db: &Db, payment_id: &str, now: i64) -> anyhow::Result<bool> {
+    let mut tx = db.begin().await?;
+    let row: Option<(String, String, i64)> = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
+        "SELECT p.invoice_id, i.company_id, p.amount FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE p.id = $1"
+    )
+    .bind(payment_id)
+    .fetch_optional(&mut *c)
+    .await
+    })?;
+    let Some((invoice_id, company_id, amount)) = row else {
+        anyhow::bail!("no payment {payment_id}");
+    };
+    if !post(
+        &mut tx,
+        ledger::company_payment(payment_id, &company_id, Cop::from_centavos(amount)),
+        now,
+    )
+    .await?
+    {
+        return Ok(false);
+    }
+    let sql = "UPDATE invoices SET paid = paid + $1, \
+               status = CASE WHEN paid + $1 >= total - credited THEN 'paid' ELSE 'partially_paid' END \
+               WHERE id = $2";
+    on_tx!(&mut tx, |c| sqlx::query(AssertSqlSafe(sql))
+        .bind(amount)
+        .bind(&invoice_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Withholding share check for settings readers.
+pub fn withholding_of(amount: Cop, rate: Decimal) -> Cop {
+    Cop::new(amount.amount() * rate).round_pesos()
+}

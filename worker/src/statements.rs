@@ -1,0 +1,581 @@
+//! Monthly income statements and documentos soporte.
+//!
+//! A run for a Bogotá month builds, for every worker with something to show in it, the
+//! statement's figures (`vereda_contracts::statements`) and compares them with the newest
+//! stored version: equal figures add nothing, different ones add the next version, with a new
+//! verification code and an e-mail to the worker written in the same transaction. Runs for a
+//! closed month also issue the month's documento soporte (or an adjustment when the earnings
+//! changed after it was issued). Each worker's month is one transaction that first locks the
+//! worker's row, so concurrent or repeated runs cannot race each other into two versions.
+
+use std::sync::Arc;
+
+use apalis::prelude::{BoxDynError, Data};
+use apalis_cron::Tick;
+use chrono::Timelike;
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use vereda_contracts::config::Settings;
+use vereda_contracts::db::{Db, Tx, is_unique_violation};
+use vereda_contracts::jobs::BuildStatements;
+use vereda_contracts::money::Cop;
+use vereda_contracts::statements::{self, Inputs, Month, Rules, Statement, WorkItem};
+use vereda_contracts::time::{self, BOGOTA};
+use vereda_contracts::{on_db, on_tx};
+
+use crate::email::{self, messages};
+use crate::{invoicing, queue};
+
+/// A documento soporte or adjustment as shown on a statement and to finance.
+#[derive(Debug, Clone)]
+pub struct SupportDocument {
+    pub id: String,
+    pub number: String,
+    /// `document` or `adjustment`.
+    pub kind: String,
+    pub worker_id: String,
+    pub month: String,
+    pub amount: Cop,
+    /// `YYYY-MM-DD`, Bogotá.
+    pub issued_on: String,
+}
+
+/// One stored version of a statement, with what its documents print about the worker.
+#[derive(Debug, Clone)]
+pub struct StoredStatement {
+    pub id: String,
+    pub version: i64,
+    pub figures: Statement,
+    pub verification_code: String,
+    pub generated_at: i64,
+    pub worker_name: String,
+    /// The cédula, when the profile has one.
+    pub document_id: Option<String>,
+    pub support_documents: Vec<SupportDocument>,
+}
+
+#[derive(sqlx::FromRow)]
+struct StatementRow {
+    id: String,
+    worker_id: String,
+    month: String,
+    version: i64,
+    figures: String,
+    verification_code: String,
+    generated_at: i64,
+    name: String,
+    document_id: Option<String>,
+}
+
+const STATEMENT_SELECT: &str = "SELECT s.id, s.worker_id, s.month, s.version, s.figures, \
+     s.verification_code, s.generated_at, u.name, w.document_id \
+     FROM statements s JOIN worker_profiles w ON w.id = s.worker_id \
+     JOIN users u ON u.worker_id = s.worker_id";
+
+/// A worker's statement for a month: the newest version, or the one asked for.
+pub async fn load(
+    db: &Db,
+    worker_id: &str,
+    month: Month,
+    version: Option<i64>,
+) -> anyhow::Result<Option<StoredStatement>> {
+    let sql = format!(
+        "{STATEMENT_SELECT} WHERE s.worker_id = $1 AND s.month = $2 \
+         AND ($3 IS NULL OR s.version = $3) ORDER BY s.version DESC LIMIT 1"
+    );
+    let row: Option<StatementRow> =
+        on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(worker_id)
+            .bind(month.to_string())
+            .bind(version)
+            .fetch_optional(p)
+            .await)?;
+    match row {
+        Some(r) => Ok(Some(complete(db, r).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A statement version by its id.
+pub async fn load_by_id(db: &Db, id: &str) -> anyhow::Result<Option<StoredStatement>> {
+    let sql = format!("{STATEMENT_SELECT} WHERE s.id = $1");
+    let row: Option<StatementRow> =
+        on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(id)
+            .fetch_optional(p)
+            .await)?;
+    match row {
+        Some(r) => Ok(Some(complete(db, r).await?)),
+        None => Ok(None),
+    }
+}
+
+async fn complete(db: &Db, r: StatementRow) -> anyhow::Result<StoredStatement> {
+    let figures: Statement = serde_json::from_str(&r.figures)?;
+    let support_documents = support_documents(db, Some(&r.worker_id), Some(&r.month)).await?;
+    Ok(StoredStatement {
+        id: r.id,
+        version: r.version,
+        figures,
+        verification_code: r.verification_code,
+        generated_at: r.generated_at,
+        worker_name: r.name,
+        document_id: r.document_id,
+        support_documents,
+    })
+}
+
+/// Documentos soporte, oldest first, for a worker and/or a month.
+pub async fn support_documents(
+    db: &Db,
+    worker_id: Option<&str>,
+    month: Option<&str>,
+) -> anyhow::Result<Vec<SupportDocument>> {
+    let rows: Vec<(String, String, String, String, String, i64, String)> =
+        on_db!(db, |p| sqlx::query_as(
+            "SELECT id, number, kind, worker_id, month, amount, issued_on FROM support_documents \
+             WHERE ($1 IS NULL OR worker_id = $1) AND ($2 IS NULL OR month = $2) ORDER BY id"
+        )
+        .bind(worker_id)
+        .bind(month)
+        .fetch_all(p)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, number, kind, worker_id, month, amount, issued_on)| SupportDocument {
+                id,
+                number,
+                kind,
+                worker_id,
+                month,
+                amount: Cop::from_centavos(amount),
+                issued_on,
+            },
+        )
+        .collect())
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RunReport {
+    pub month: String,
+    pub provisional: bool,
+    /// Workers whose month was looked at.
+    pub workers: u64,
+    /// Statement versions added (each one e-mailed).
+    pub new_versions: u64,
+    /// Documentos soporte and adjustments issued.
+    pub support_documents: u64,
+}
+
+/// Where the figures stop (exclusive): the end of the month, or, while it is in course, the
+/// end of the current second (timestamps are whole seconds, so a payout made this second
+/// already counts).
+fn cutoff(month: Month, now: i64) -> i64 {
+    month.end().min(now + 1)
+}
+
+/// What building one worker's month did.
+#[derive(Debug, Clone, Copy, Default)]
+struct Built {
+    new_version: bool,
+    support_document: bool,
+}
+
+/// Build the statements of `month` as of `now`: provisional if the month has not ended.
+pub async fn build_month(
+    db: &Db,
+    settings: &Settings,
+    month: Month,
+    now: i64,
+) -> anyhow::Result<RunReport> {
+    let provisional = now < month.end();
+    // Approved work whose accrual job has not run yet still belongs in the month.
+    invoicing::accrue_pending(db, settings, cutoff(month, now), now).await?;
+
+    let workers: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT worker_id FROM accruals WHERE approved_at >= $1 AND approved_at < $2 \
+         UNION SELECT worker_id FROM payout_lines WHERE status = 'paid' AND settled_at >= $1 \
+             AND settled_at < $2 \
+         UNION SELECT worker_id FROM statements WHERE month = $3 \
+         ORDER BY 1"
+    )
+    .bind(month.start())
+    .bind(month.end())
+    .bind(month.to_string())
+    .fetch_all(p)
+    .await)?;
+
+    let mut report = RunReport {
+        month: month.to_string(),
+        provisional,
+        ..RunReport::default()
+    };
+    let mut failures = 0;
+    for worker_id in &workers {
+        match build_worker_month(db, settings, worker_id, month, now).await {
+            Ok(b) => {
+                report.workers += 1;
+                report.new_versions += u64::from(b.new_version);
+                report.support_documents += u64::from(b.support_document);
+            }
+            Err(e) => {
+                failures += 1;
+                tracing::error!(worker = %worker_id, %month, error = %e, "statement not built");
+            }
+        }
+    }
+    if failures > 0 {
+        // The run is retried; what was built stays built and is not built twice.
+        anyhow::bail!(
+            "{failures} of {} statements for {month} failed",
+            workers.len()
+        );
+    }
+    Ok(report)
+}
+
+/// One worker's month, retried once when a concurrent run got there first.
+async fn build_worker_month(
+    db: &Db,
+    settings: &Settings,
+    worker_id: &str,
+    month: Month,
+    now: i64,
+) -> anyhow::Result<Built> {
+    let mut attempt = 0;
+    loop {
+        let mut tx = db.begin().await?;
+        match build_in(&mut tx, settings, worker_id, month, now).await {
+            Ok(built) => {
+                tx.commit().await?;
+                return Ok(built);
+            }
+            Err(e) => {
+                tx.rollback().await.ok();
+                let raced = e
+                    .downcast_ref::<sqlx::Error>()
+                    .is_some_and(is_unique_violation);
+                if !raced || attempt > 0 {
+                    return Err(e);
+                }
+                attempt += 1;
+            }
+        }
+    }
+}
+
+async fn build_in(
+    tx: &mut Tx,
+    settings: &Settings,
+    worker_id: &str,
+    month: Month,
+    now: i64,
+) -> anyhow::Result<Built> {
+    // Lock the worker's row: builds of the same worker wait for each other (PostgreSQL; a
+    // SQLite write transaction holds the database already).
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
+    )
+    .bind(worker_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+
+    let provisional = now < month.end();
+    let figures = statements::compute(
+        read_inputs(tx, worker_id, month, provisional, now).await?,
+        Rules {
+            legal: &settings.legal,
+            social_security: &settings.social_security,
+            rural_baseline: settings.rural_baseline,
+            withholding_rate: settings.withholding_rate,
+        },
+    )?;
+
+    let latest: Option<(i64, String)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT version, figures FROM statements WHERE worker_id = $1 AND month = $2 \
+         ORDER BY version DESC LIMIT 1"
+    )
+    .bind(worker_id)
+    .bind(month.to_string())
+    .fetch_optional(&mut *c)
+    .await)?;
+    let unchanged = latest
+        .as_ref()
+        .and_then(|(_, f)| serde_json::from_str::<Statement>(f).ok())
+        .is_some_and(|old| old == figures);
+    let mut built = Built::default();
+    if !unchanged {
+        let version = latest.map_or(1, |(v, _)| v + 1);
+        add_version(tx, settings, &figures, version, now).await?;
+        built.new_version = true;
+    }
+    if !provisional {
+        built.support_document = issue_support_document(tx, settings, &figures, now).await?;
+    }
+    Ok(built)
+}
+
+async fn read_inputs(
+    tx: &mut Tx,
+    worker_id: &str,
+    month: Month,
+    provisional: bool,
+    now: i64,
+) -> anyhow::Result<Inputs> {
+    let cutoff = cutoff(month, now);
+    let work: Vec<(String, String, i64, i64)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT a.company_id, c.name, a.seconds, a.work FROM accruals a \
+         JOIN companies c ON c.id = a.company_id \
+         WHERE a.worker_id = $1 AND a.approved_at >= $2 AND a.approved_at < $3 \
+         ORDER BY a.approved_at, a.assignment_id"
+    )
+    .bind(worker_id)
+    .bind(month.start())
+    .bind(month.end())
+    .fetch_all(&mut *c)
+    .await)?;
+    // Received in the month: lines the bank confirmed, net of withholding.
+    let paid_out: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(amount - withholding), 0) AS BIGINT) FROM payout_lines \
+         WHERE worker_id = $1 AND status = 'paid' AND settled_at >= $2 AND settled_at < $3"
+    )
+    .bind(worker_id)
+    .bind(month.start())
+    .bind(cutoff)
+    .fetch_one(&mut *c)
+    .await)?;
+    // Owed at the cut-off: everything earned before it, less what had left in payout lines
+    // (a line that failed later was still in transit then).
+    let pending: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT CAST((SELECT COALESCE(SUM(work), 0) FROM accruals \
+                      WHERE worker_id = $1 AND approved_at < $2) \
+                   - (SELECT COALESCE(SUM(amount), 0) FROM payout_lines WHERE worker_id = $1 \
+                      AND created_at < $2 AND (status <> 'failed' OR settled_at >= $2)) AS BIGINT)"
+    )
+    .bind(worker_id)
+    .bind(cutoff)
+    .fetch_one(&mut *c)
+    .await)?;
+    Ok(Inputs {
+        worker_id: worker_id.to_string(),
+        month,
+        provisional,
+        work: work
+            .into_iter()
+            .map(|(company_id, company_name, seconds, work)| WorkItem {
+                company_id,
+                company_name,
+                seconds,
+                work: Cop::from_centavos(work),
+            })
+            .collect(),
+        paid_out: Cop::from_centavos(paid_out),
+        pending: Cop::from_centavos(pending.max(0)),
+    })
+}
+
+/// Store a new version and, in the same transaction, the e-mail that carries it.
+async fn add_version(
+    tx: &mut Tx,
+    settings: &Settings,
+    figures: &Statement,
+    version: i64,
+    now: i64,
+) -> anyhow::Result<()> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let code = statements::verification_code(uuid::Uuid::new_v4().as_u128());
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO statements (id, worker_id, month, version, provisional, figures, gross, net, \
+         verification_code, generated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    )
+    .bind(&id)
+    .bind(&figures.worker_id)
+    .bind(&figures.month)
+    .bind(version)
+    .bind(figures.provisional)
+    .bind(serde_json::to_string(figures)?)
+    .bind(figures.gross.centavos())
+    .bind(figures.net.centavos())
+    .bind(&code)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+
+    let (user_id, name, address): (String, String, String) = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT id, name, email FROM users WHERE worker_id = $1"
+    )
+    .bind(&figures.worker_id)
+    .fetch_one(&mut *c)
+    .await)?;
+    let month = Month::parse(&figures.month)
+        .ok_or_else(|| anyhow::anyhow!("stored month {:?} is not a month", figures.month))?;
+    email::outbox::enqueue(
+        tx,
+        email::outbox::NewMessage {
+            dedupe_key: format!("statement:{id}"),
+            kind: "statement",
+            recipient: &address,
+            user_id: Some(&user_id),
+            content: messages::statement(settings, &name, month, figures, &code, version),
+            attachment: Some(email::outbox::Attachment::Statement(id.clone())),
+        },
+        now,
+    )
+    .await?;
+    tracing::info!(statement = %id, month = %figures.month, version, "statement version added");
+    Ok(())
+}
+
+/// Make the month's documentos soporte add up to its earnings: the first one in the authorised
+/// range, later differences as adjustments. Returns whether one was issued.
+async fn issue_support_document(
+    tx: &mut Tx,
+    settings: &Settings,
+    figures: &Statement,
+    now: i64,
+) -> anyhow::Result<bool> {
+    let (issued, count): (i64, i64) = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT), COUNT(*) FROM support_documents \
+         WHERE worker_id = $1 AND month = $2"
+    )
+    .bind(&figures.worker_id)
+    .bind(&figures.month)
+    .fetch_one(&mut *c)
+    .await)?;
+    let amount = figures.gross.centavos() - issued;
+    if amount == 0 {
+        return Ok(false);
+    }
+    let (kind, counter, first) = if count == 0 {
+        (
+            "document",
+            "support_document",
+            *settings.support_doc_range.start(),
+        )
+    } else {
+        ("adjustment", "support_adjustment", 1)
+    };
+    // Allocated in this transaction, so a rolled-back build gives its number back.
+    let seq: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+        "UPDATE document_counters SET last_value = \
+         CASE WHEN last_value < $1 THEN $1 ELSE last_value + 1 END \
+         WHERE name = $2 RETURNING last_value"
+    )
+    .bind(first)
+    .bind(counter)
+    .fetch_one(&mut *c)
+    .await)?;
+    if kind == "document" && seq > *settings.support_doc_range.end() {
+        anyhow::bail!(
+            "the authorised documento soporte range ends at {}; ask DIAN for a new range",
+            settings.support_doc_range.end()
+        );
+    }
+    let number = match kind {
+        "document" => format!("{}-{seq}", settings.support_doc_prefix),
+        _ => format!("NA-{seq}"),
+    };
+    let issued_on = time::from_unix(now)
+        .with_timezone(&BOGOTA)
+        .date_naive()
+        .to_string();
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO support_documents (id, kind, number, seq, worker_id, month, amount, issued_on, \
+         issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(kind)
+    .bind(&number)
+    .bind(seq)
+    .bind(&figures.worker_id)
+    .bind(&figures.month)
+    .bind(amount)
+    .bind(&issued_on)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    tracing::info!(%number, month = %figures.month, "documento soporte issued");
+    Ok(true)
+}
+
+pub(crate) async fn run(
+    job: BuildStatements,
+    db: Data<Db>,
+    settings: Data<Arc<Settings>>,
+) -> Result<RunReport, BoxDynError> {
+    let month = Month::parse(&job.month)
+        .ok_or_else(|| format!("{:?} is not a month (YYYY-MM)", job.month))?;
+    let report = build_month(&db, &settings, month, time::unix(time::now())).await?;
+    tracing::info!(%month, new_versions = report.new_versions, "statements built");
+    Ok(report)
+}
+
+/// Every hour, on the hour (Bogotá): the clock asks for last month's statements once they
+/// are due, on the 1st at 06:00. The month is the job's idempotency key, so the first tick
+/// after 06:00 on the 1st queues the run and every later tick of the month finds it queued;
+/// if no process was up at 06:00, the next hour's tick does it.
+pub const STATEMENTS_CRON: &str = "0 0 * * * *";
+
+pub(crate) fn statements_schedule() -> cron::Schedule {
+    use std::str::FromStr;
+    cron::Schedule::from_str(STATEMENTS_CRON).expect("STATEMENTS_CRON is a valid schedule")
+}
+
+/// The month whose final statements are due at `now`.
+pub fn month_due(now: chrono::DateTime<chrono::Utc>) -> Month {
+    let local = now.with_timezone(&BOGOTA);
+    let this = Month::of(now);
+    if local.date_naive() == this.first_day() && local.hour() < 6 {
+        this.prev().prev()
+    } else {
+        this.prev()
+    }
+}
+
+/// Queue the run for the month due at `now`, once per month however many processes ask.
+pub async fn enqueue_due(db: &Db, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<String> {
+    let month = month_due(now).to_string();
+    queue::push(
+        db,
+        BuildStatements::QUEUE,
+        &BuildStatements {
+            month: month.clone(),
+        },
+        None,
+        Some(&format!("statements:{month}")),
+    )
+    .await
+}
+
+pub(crate) async fn on_statements_tick(tick: Tick<Tz>, db: Data<Db>) -> Result<(), BoxDynError> {
+    let at = time::from_unix(tick.get_timestamp() as i64);
+    let id = enqueue_due(&db, at).await?;
+    tracing::debug!(job = %id, "monthly statements queued");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn last_month_is_due_from_six_on_the_first() {
+        let at = |d: u32, h: u32| {
+            BOGOTA
+                .with_ymd_and_hms(2026, 12, d, h, 0, 0)
+                .unwrap()
+                .to_utc()
+        };
+        assert_eq!(month_due(at(1, 5)).to_string(), "2026-10");
+        assert_eq!(month_due(at(1, 6)).to_string(), "2026-11");
+        assert_eq!(month_due(at(31, 23)).to_string(), "2026-11");
+    }
+}
