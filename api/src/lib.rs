@@ -41,4 +41,6 @@ pub enum ApiTags {
     Invoicing,
     /// Workers' monthly income statements and their public verification
     Statements,
+    /// E-mail preferences and the outbox
+    Email,
 }

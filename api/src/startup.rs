@@ -107,8 +107,7 @@ impl Application {
             max_connections: settings.db_max_connections,
             ..PoolSettings::default()
         };
-        let db = Db::connect(settings.database_url.expose(), &pool).await?;
-        migrate_with_retry(&db).await?;
+        let db = connect_and_migrate(settings.database_url.expose(), &pool).await?;
         let first_admin = ensure_first_admin(&db, &settings).await?;
 
         let acceptor = TcpListener::bind(settings.listen).into_acceptor().await?;
@@ -183,18 +182,44 @@ impl Application {
     }
 }
 
-/// PostgreSQL may still be starting when we do; wait for it a little rather than fail.
-async fn migrate_with_retry(db: &Db) -> anyhow::Result<()> {
+/// Connect and migrate, waiting a little for a database that is still starting (PostgreSQL)
+/// or busy with another process's first start (SQLite switching a new file to WAL).
+async fn connect_and_migrate(url: &str, pool: &PoolSettings) -> anyhow::Result<Db> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        match db.migrate().await {
-            Ok(()) => return Ok(()),
-            Err(e) if vereda_contracts::db::is_unavailable(&e) && Instant::now() < deadline => {
-                tracing::warn!(error = %e, "database not reachable yet; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+        let attempt = async {
+            let db = Db::connect(url, pool).await?;
+            db.migrate().await?;
+            Ok::<_, sqlx::Error>(db)
+        };
+        match attempt.await {
+            Ok(db) => return Ok(db),
+            Err(e) if transient(&e) && Instant::now() < deadline => {
+                tracing::warn!(error = %e, "database not ready yet; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            Err(e) => return Err(anyhow::anyhow!("database migration failed: {e}")),
+            Err(e) => return Err(anyhow::anyhow!("database start-up failed: {e}")),
         }
+    }
+}
+
+/// Unreachable, or SQLite's "busy"/"locked" (codes 5 and 6, primary or extended).
+fn transient(e: &sqlx::Error) -> bool {
+    use sqlx::migrate::MigrateError;
+    match e {
+        sqlx::Error::Migrate(m) => match m.as_ref() {
+            MigrateError::Execute(inner) | MigrateError::ExecuteMigration(inner, _) => {
+                transient(inner)
+            }
+            _ => false,
+        },
+        sqlx::Error::Database(d)
+            if d.code()
+                .is_some_and(|c| c.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))) =>
+        {
+            true
+        }
+        other => vereda_contracts::db::is_unavailable(other),
     }
 }
 

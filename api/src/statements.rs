@@ -737,7 +737,7 @@ impl StatementsApi {
     ///
     /// `?status=failed` lists the messages that could not be sent after every retry, with
     /// the last error.
-    #[oai(path = "/admin/outbox", method = "get")]
+    #[oai(path = "/admin/outbox", method = "get", tag = "ApiTags::Email")]
     async fn outbox(
         &self,
         state: Data<&AppState>,
@@ -799,11 +799,7 @@ impl StatementsApi {
     }
 
     /// The caller's e-mail preferences
-    #[oai(
-        path = "/me/email-preferences",
-        method = "get",
-        tag = "ApiTags::Accounts"
-    )]
+    #[oai(path = "/me/email-preferences", method = "get", tag = "ApiTags::Email")]
     async fn preferences(
         &self,
         state: Data<&AppState>,
@@ -824,7 +820,7 @@ impl StatementsApi {
     #[oai(
         path = "/me/email-preferences",
         method = "patch",
-        tag = "ApiTags::Accounts"
+        tag = "ApiTags::Email"
     )]
     async fn set_preferences(
         &self,

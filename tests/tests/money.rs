@@ -4,118 +4,18 @@
 
 use std::time::Duration;
 
-use chrono::{Duration as Span, Utc};
+use chrono::Utc;
 use serde_json::{Value, json};
 use vereda_contracts::jobs::{AccrueAssignment, BillingRun};
 use vereda_tests::invariants::assert_ledger_invariants;
+use vereda_tests::worked_example::worked_example;
 use vereda_tests::*;
-
-/// Everything the worked example needs, approved and ready to bill.
-struct Approved {
-    admin: String,
-    finance: String,
-    owner: String,
-    company_id: String,
-    worker_id: String,
-    worker: String,
-    assignment: String,
-}
 
 fn today() -> String {
     Utc::now()
         .with_timezone(&vereda_contracts::time::BOGOTA)
         .date_naive()
         .to_string()
-}
-
-/// 18,500 COP/h, entries of 1:20:10 and 1:17:05, submitted, verified and approved.
-async fn worked_example(app: &TestApp) -> Approved {
-    let admin = app.admin_token().await;
-    let finance = app.finance_token(&admin).await;
-    let (company_id, owner) = app.company(&admin, "Tienda Andina").await;
-    let (worker_id, worker) = app.worker(&admin, &["data-cleaning"]).await;
-    let task = app
-        .post(
-            "/v1/tasks",
-            Some(&owner),
-            json!({
-                "title": "Limpiar base de clientes", "instructions": "Quitar duplicados.",
-                "category": "data-cleaning", "required_skills": ["data-cleaning"],
-                "pricing": {"kind": "hourly", "rate": "18500", "max_hours": "10"},
-                "slots": 1, "claim_minutes": 2880, "review_hours": 72
-            }),
-        )
-        .await;
-    let task = task.ok(201)["id"].as_str().unwrap().to_string();
-    app.post(
-        &format!("/v1/tasks/{task}/publish"),
-        Some(&owner),
-        json!({}),
-    )
-    .await
-    .ok(200);
-    let claim = app
-        .send(
-            app.client
-                .post(app.url(&format!("/v1/tasks/{task}/claims")))
-                .bearer_auth(&worker),
-        )
-        .await;
-    let assignment = claim.ok(201)["id"].as_str().unwrap().to_string();
-    // Two sessions already worked today, before now: 1:20:10 and 1:17:05.
-    let now = Utc::now();
-    let entries = [
-        (
-            now - Span::seconds(6 * 3600),
-            Span::seconds(3600 + 20 * 60 + 10),
-        ),
-        (
-            now - Span::seconds(3 * 3600),
-            Span::seconds(3600 + 17 * 60 + 5),
-        ),
-    ];
-    for (start, length) in entries {
-        let r = app
-            .post(
-                &format!("/v1/assignments/{assignment}/time-entries"),
-                Some(&worker),
-                json!({"started_at": start.to_rfc3339(), "ended_at": (start + length).to_rfc3339()}),
-            )
-            .await;
-        r.ok(201);
-    }
-    app.post(
-        &format!("/v1/assignments/{assignment}/submission"),
-        Some(&worker),
-        json!({"deliverable_url": "https://docs.example/clientes"}),
-    )
-    .await
-    .ok(200);
-    eventually(Duration::from_secs(20), || async {
-        let r = app
-            .get(&format!("/v1/assignments/{assignment}"), Some(&owner))
-            .await;
-        (r.body["status"] == "verified").then_some(())
-    })
-    .await
-    .expect("verified");
-    let r = app
-        .post(
-            &format!("/v1/assignments/{assignment}/review"),
-            Some(&owner),
-            json!({"decision": "approve"}),
-        )
-        .await;
-    assert_eq!(r.ok(200)["approved_seconds"], 9435);
-    Approved {
-        admin,
-        finance,
-        owner,
-        company_id,
-        worker_id,
-        worker,
-        assignment,
-    }
 }
 
 async fn payable(app: &TestApp, finance: &str, worker_id: &str) -> String {
