@@ -82,7 +82,7 @@ pub async fn worked_example(app: &TestApp) -> Approved {
     )
     .await
     .ok(200);
-    eventually(Duration::from_secs(20), || async {
+    eventually(Duration::from_secs(60), || async {
         let r = app
             .get(&format!("/v1/assignments/{assignment}"), Some(&owner))
             .await;

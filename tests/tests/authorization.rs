@@ -369,7 +369,7 @@ async fn every_route_checks_role_and_ownership() {
     )
     .await
     .ok(200);
-    eventually(std::time::Duration::from_secs(20), || async {
+    eventually(std::time::Duration::from_secs(60), || async {
         (app.get(&format!("/v1/assignments/{done}"), Some(&owner))
             .await
             .body["status"]

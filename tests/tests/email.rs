@@ -49,7 +49,7 @@ fn matching(smtp: &SmtpServer, to: &str, prefix: &str) -> Vec<Received> {
 
 /// Wait until exactly one such message has arrived, and return it.
 async fn arrives(smtp: &SmtpServer, to: &str, prefix: &str) -> Received {
-    eventually(Duration::from_secs(30), || async {
+    eventually(Duration::from_secs(90), || async {
         matching(smtp, to, prefix).into_iter().next()
     })
     .await
@@ -375,7 +375,7 @@ async fn permanent_failures_are_visible_to_admin() {
     .unwrap();
     tx.commit().await.unwrap();
 
-    let failed = eventually(Duration::from_secs(30), || async {
+    let failed = eventually(Duration::from_secs(90), || async {
         let r = app
             .get("/v1/admin/outbox?status=failed", Some(&admin))
             .await;

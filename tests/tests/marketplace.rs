@@ -65,7 +65,7 @@ async fn status_of(app: &TestApp, token: &str, assignment: &str) -> String {
 
 /// Wait until the assignment reaches `status` (through the worker).
 async fn wait_for(app: &TestApp, token: &str, assignment: &str, status: &str) -> Value {
-    eventually(Duration::from_secs(20), || async {
+    eventually(Duration::from_secs(60), || async {
         let r = app
             .get(&format!("/v1/assignments/{assignment}"), Some(token))
             .await;

@@ -34,7 +34,7 @@ async fn the_worked_example_from_approval_to_bank_confirmation() {
     let a = worked_example(&app).await;
 
     // The accrual job posts the worker's earnings (a liability: credit, so balance −48,485).
-    eventually(Duration::from_secs(20), || async {
+    eventually(Duration::from_secs(60), || async {
         (payable(&app, &a.finance, &a.worker_id).await == "-48485").then_some(())
     })
     .await
@@ -286,7 +286,7 @@ async fn company_payments_partial_full_and_never_over() {
 async fn failed_and_mismatched_payouts_change_the_right_things() {
     let app = spawn_app().await;
     let a = worked_example(&app).await;
-    eventually(Duration::from_secs(20), || async {
+    eventually(Duration::from_secs(60), || async {
         (payable(&app, &a.finance, &a.worker_id).await == "-48485").then_some(())
     })
     .await
@@ -372,7 +372,7 @@ async fn duplicate_and_late_job_deliveries_change_nothing() {
         .map(|_| vereda_worker::queue::push(&app.db, AccrueAssignment::QUEUE, &accrue, None, None));
     for id in futures::future::join_all(pushes).await {
         let id = id.unwrap();
-        eventually(Duration::from_secs(30), || async {
+        eventually(Duration::from_secs(90), || async {
             vereda_worker::queue::job_status(&app.db, &id)
                 .await
                 .unwrap()
@@ -392,7 +392,7 @@ async fn duplicate_and_late_job_deliveries_change_nothing() {
     .await;
     for id in ids {
         let id = id.unwrap();
-        eventually(Duration::from_secs(30), || async {
+        eventually(Duration::from_secs(90), || async {
             vereda_worker::queue::job_status(&app.db, &id)
                 .await
                 .unwrap()
@@ -404,7 +404,7 @@ async fn duplicate_and_late_job_deliveries_change_nothing() {
     let late = vereda_worker::queue::push(&app.db, AccrueAssignment::QUEUE, &accrue, None, None)
         .await
         .unwrap();
-    eventually(Duration::from_secs(30), || async {
+    eventually(Duration::from_secs(90), || async {
         vereda_worker::queue::job_status(&app.db, &late)
             .await
             .unwrap()

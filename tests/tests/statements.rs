@@ -242,7 +242,7 @@ async fn a_closed_month_gets_its_documento_soporte() {
     let last_month = Month::of(Utc::now()).prev();
 
     // Make the approval last month's (the accrual carries the approval time).
-    eventually(std::time::Duration::from_secs(20), || async {
+    eventually(std::time::Duration::from_secs(60), || async {
         let n: i64 = vereda_contracts::on_db!(&app.db, |p| sqlx::query_scalar(
             "SELECT COUNT(*) FROM accruals WHERE assignment_id = $1"
         )

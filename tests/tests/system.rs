@@ -173,7 +173,7 @@ async fn readiness_follows_the_database_and_recovers_by_itself() {
     );
 
     proxy.restore().await;
-    eventually(Duration::from_secs(30), || async {
+    eventually(Duration::from_secs(60), || async {
         (app.get("/readyz", None).await.status == 200).then_some(())
     })
     .await

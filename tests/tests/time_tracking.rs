@@ -142,7 +142,7 @@ impl Scene {
     }
 
     async fn wait_for(&self, token: &str, assignment: &str, status: &str) -> Value {
-        eventually(Duration::from_secs(20), || async {
+        eventually(Duration::from_secs(60), || async {
             let r = self
                 .app
                 .get(&format!("/v1/assignments/{assignment}"), Some(token))

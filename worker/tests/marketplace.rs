@@ -22,7 +22,7 @@ use vereda_worker::queue::{self, JobState, JobStatus};
 
 const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;
-const PATIENCE: Duration = Duration::from_secs(20);
+const PATIENCE: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn marketplace_jobs_on_sqlite() {

@@ -18,7 +18,7 @@ use vereda_worker::queue::{self, JobState, JobStatus};
 use vereda_worker::schedule;
 
 const DAY: i64 = 24 * 3600;
-const PATIENCE: Duration = Duration::from_secs(20);
+const PATIENCE: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn housekeeping_runs_from_the_queue_on_sqlite() {
