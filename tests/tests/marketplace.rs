@@ -838,3 +838,70 @@ async fn lists_filter_and_stay_within_their_owner() {
         .await;
     assert_eq!(ours.ok(200)["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn approving_fewer_hours_needs_a_reason_and_pays_what_was_approved() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let finance = app.finance_token(&admin).await;
+    let (_, owner) = app.company(&admin, "Tienda").await;
+    let (worker_id, worker) = app.worker(&admin, &["data-cleaning"]).await;
+    let task = published(&app, &owner, hourly_task(&["data-cleaning"])).await;
+    let a = claim(&app, &worker, &task).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Two hours logged, in the last three.
+    let start = chrono::Utc::now() - chrono::Duration::hours(3);
+    let end = start + chrono::Duration::hours(2);
+    app.post(
+        &format!("/v1/assignments/{a}/time-entries"),
+        Some(&worker),
+        json!({"started_at": start.to_rfc3339(), "ended_at": end.to_rfc3339()}),
+    )
+    .await
+    .ok(201);
+    app.post(
+        &format!("/v1/assignments/{a}/submission"),
+        Some(&worker),
+        json!({"deliverable_url": "https://x.example/a"}),
+    )
+    .await
+    .ok(200);
+    let verified = wait_for(&app, &owner, &a, "verified").await;
+    assert_eq!(verified["logged_seconds"], 7200);
+    let review = format!("/v1/assignments/{a}/review");
+
+    let r = app
+        .post(
+            &review,
+            Some(&owner),
+            json!({"decision": "approve", "approved_seconds": 3600}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "reason");
+    let r = app
+        .post(
+            &review,
+            Some(&owner),
+            json!({"decision": "approve", "approved_seconds": 7201, "reason": "x"}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "approved_seconds");
+    let r = app
+        .post(&review, Some(&owner), json!({"decision": "approve", "approved_seconds": 3600, "reason": "Una hora fue de pruebas."}))
+        .await;
+    let approved = r.ok(200);
+    assert_eq!(approved["approved_seconds"], 3600);
+    assert_eq!(approved["reason"], "Una hora fue de pruebas.");
+    // The accrual pays the approved hour: 18,500.
+    let account = format!("/v1/ledger/accounts/worker:{worker_id}:payable");
+    eventually(Duration::from_secs(60), || async {
+        (app.get(&account, Some(&finance)).await.body["balance"] == "-18500").then_some(())
+    })
+    .await
+    .expect("accrued for the approved hour");
+    vereda_tests::invariants::assert_ledger_invariants(&app.db).await;
+}
