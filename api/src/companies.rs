@@ -11,6 +11,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
 use vereda_contracts::identity::{Email, MemberRole, Name, Nit, Role};
@@ -207,8 +208,8 @@ fn parse_margin(field: &str, raw: &str) -> Result<i64, ApiError> {
             "must be at least 0 and below 1, in whole basis points (e.g. 0.2 or 0.125)",
         ));
     }
-    i64::try_from(bp.trunc().mantissa() / 10i128.pow(bp.trunc().scale()))
-        .map_err(|_| ApiError::invalid(field, "is out of range"))
+    bp.to_i64()
+        .ok_or_else(|| ApiError::invalid(field, "is out of range"))
 }
 
 async fn fetch_company(state: &AppState, id: &str) -> Result<Option<CompanyRow>, ApiError> {

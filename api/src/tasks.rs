@@ -11,6 +11,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Union};
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
 use vereda_contracts::db::Tx;
@@ -270,10 +271,9 @@ fn parse_hours(field: &str, raw: &str) -> Result<i64, ApiError> {
             "must be a whole number of seconds",
         ));
     }
-    Ok(
-        i64::try_from(secs.trunc().mantissa()).unwrap_or(i64::MAX)
-            / 10i64.pow(secs.trunc().scale()),
-    )
+    // At most 1000 h and whole seconds (checked above), so it fits.
+    secs.to_i64()
+        .ok_or_else(|| ApiError::invalid(field, "is out of range"))
 }
 
 fn parse_money(field: &str, raw: &str) -> Result<Cop, ApiError> {
