@@ -134,3 +134,40 @@ async fn responses_carry_security_headers() {
     assert_eq!(r.headers["x-frame-options"], "DENY");
     assert!(r.headers.get("access-control-allow-origin").is_none());
 }
+
+/// No CORS unless configured: a browser on another origin gets no permission, neither from a
+/// preflight nor on a real request carrying a token.
+#[tokio::test]
+async fn no_cross_origin_permission_is_granted() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/v1/me"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        preflight.status().is_client_error(),
+        "{}",
+        preflight.status()
+    );
+    let real = app
+        .client
+        .get(app.url("/v1/me"))
+        .header("origin", "https://evil.example")
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(real.status(), 200);
+    for r in [preflight.headers(), real.headers()] {
+        assert!(
+            !r.keys().any(|k| k.as_str().starts_with("access-control-")),
+            "{r:?}"
+        );
+    }
+}
