@@ -71,7 +71,9 @@ impl IdempotencyKey {
         }
     }
 
-    /// Remember the answer, in the transaction that did the work.
+    /// Remember the answer, in the transaction that did the work. If another request with the
+    /// same key got there first (a concurrent duplicate), 409: the caller's transaction must
+    /// roll back, so the work is done once.
     pub async fn store(
         &self,
         tx: &mut Tx,
@@ -81,7 +83,7 @@ impl IdempotencyKey {
     ) -> Result<(), ApiError> {
         let sql = "INSERT INTO idempotency_keys (user_id, key, route, request_hash, status, response, created_at) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, key) DO NOTHING";
-        on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
+        let stored = on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
             .bind(user_id)
             .bind(&self.key)
             .bind(&self.route)
@@ -92,6 +94,14 @@ impl IdempotencyKey {
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;
+        if stored == 0 {
+            // A concurrent request with this key committed first; this one rolls back.
+            return Err(ApiError::conflict(
+                "idempotency_key_in_use",
+                "A request with this Idempotency-Key was being processed at the same time; \
+                 retry it to get its answer.",
+            ));
+        }
         Ok(())
     }
 }

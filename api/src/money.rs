@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::identity::Role;
 use vereda_contracts::jobs::{
@@ -24,6 +24,7 @@ use crate::ApiTags;
 use crate::accounts::new_id;
 use crate::auth::{BearerAuth, Principal};
 use crate::body::{CsvBody, JsonBody};
+use crate::idempotency::IdempotencyKey;
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
 use crate::startup::AppState;
@@ -32,7 +33,7 @@ fn pesos(centavos: i64) -> String {
     Cop::from_centavos(centavos).to_string()
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize, Deserialize)]
 pub struct JobStarted {
     /// Follow it at `GET /v1/jobs/{job_id}`.
     pub job_id: String,
@@ -309,7 +310,10 @@ fn finance(who: &Principal) -> Result<(), ApiError> {
     who.require(&[Role::Finance, Role::Admin])
 }
 
-/// Queue a job that a person follows, with its `job_requests` row, in one transaction.
+/// Queue a job that a person follows, with its `job_requests` row, in one transaction. With an
+/// `Idempotency-Key`, a retry answers the first start again and the key is stored in the same
+/// transaction, so the work is recorded once.
+#[allow(clippy::too_many_arguments)] // one private helper; a struct would only rename them
 async fn start_job<T: serde::Serialize>(
     state: &AppState,
     who: &Principal,
@@ -317,8 +321,14 @@ async fn start_job<T: serde::Serialize>(
     queue_name: &str,
     payload: &T,
     subject_id: Option<&str>,
+    key: Option<IdempotencyKey>,
     record: impl AsyncFnOnce(&mut vereda_contracts::db::Tx) -> Result<(), ApiError>,
 ) -> Result<JobStarted, ApiError> {
+    if let Some(k) = &key
+        && let Some((_, body)) = k.replay(state, &who.user_id).await?
+    {
+        return serde_json::from_str(&body).map_err(ApiError::internal);
+    }
     let mut tx = state.db.begin().await?;
     record(&mut tx).await?;
     let job_id = queue::push_in_tx(&mut tx, queue_name, payload, None, None)
@@ -337,11 +347,16 @@ async fn start_job<T: serde::Serialize>(
     .await
     .map(|r| r.rows_affected())
     })?;
-    tx.commit().await?;
-    Ok(JobStarted {
+    let started = JobStarted {
         job_id,
         subject_id: subject_id.map(str::to_string),
-    })
+    };
+    if let Some(k) = &key {
+        let answer = serde_json::to_string(&started).map_err(ApiError::internal)?;
+        k.store(&mut tx, &who.user_id, 202, &answer).await?;
+    }
+    tx.commit().await?;
+    Ok(started)
 }
 
 #[derive(sqlx::FromRow)]
@@ -532,6 +547,7 @@ impl MoneyApi {
             BillingRun::QUEUE,
             &job,
             None,
+            None,
             async |_| Ok(()),
         )
         .await?;
@@ -712,6 +728,10 @@ impl MoneyApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<String>,
+        /// Makes retries safe: the same key answers the first response again; the same key
+        /// with a different payment is 422.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
         body: JsonBody<NewPayment>,
     ) -> Result<Accepted, ApiError> {
         let who = &auth.0;
@@ -738,12 +758,18 @@ impl MoneyApi {
             ));
         }
         let invoice = visible_invoice(&state, who, &id.0).await?;
+        // The request's fingerprint is its parsed, normalised content.
+        let key = IdempotencyKey::from_header(
+            idempotency_key.0.as_deref(),
+            &format!("payment:{}", invoice.id),
+            format!("{}|{paid_at}|{reference}", amount.centavos()).as_bytes(),
+        )?;
         let payment_id = new_id();
         let job = PostPayment {
             payment_id: payment_id.clone(),
         };
         let (pid, inv, user) = (payment_id.clone(), invoice.id.clone(), who.user_id.clone());
-        let started = start_job(&state, who, "payment", PostPayment::QUEUE, &job, Some(&payment_id), async move |tx| {
+        let started = start_job(&state, who, "payment", PostPayment::QUEUE, &job, Some(&payment_id), key, async move |tx| {
             // Lock the invoice and count every payment recorded so far (posted or not), so two
             // clerks recording at once cannot overpay it together.
             on_tx!(tx, |c| sqlx::query("UPDATE invoices SET status = status WHERE id = $1")
@@ -796,6 +822,10 @@ impl MoneyApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<String>,
+        /// Makes retries safe: the same key answers the first response again; the same key
+        /// with a different note is 422.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
         body: JsonBody<NewCreditNote>,
     ) -> Result<Accepted, ApiError> {
         let who = &auth.0;
@@ -823,12 +853,17 @@ impl MoneyApi {
             ));
         }
         let invoice = visible_invoice(&state, who, &id.0).await?;
+        let key = IdempotencyKey::from_header(
+            idempotency_key.0.as_deref(),
+            &format!("credit_note:{}", invoice.id),
+            format!("{}|{}|{reason}", work.centavos(), fee.centavos()).as_bytes(),
+        )?;
         let note_id = new_id();
         let job = IssueCreditNote {
             credit_note_id: note_id.clone(),
         };
         let (nid, inv, user) = (note_id.clone(), invoice.id.clone(), who.user_id.clone());
-        let started = start_job(&state, who, "credit_note", IssueCreditNote::QUEUE, &job, Some(&note_id), async move |tx| {
+        let started = start_job(&state, who, "credit_note", IssueCreditNote::QUEUE, &job, Some(&note_id), key, async move |tx| {
             // Lock the invoice, then check against what it billed less what is already credited.
             on_tx!(tx, |c| sqlx::query("UPDATE invoices SET status = status WHERE id = $1")
                 .bind(&inv)
@@ -947,7 +982,7 @@ impl MoneyApi {
             batch_id: batch_id.clone(),
         };
         let (bid, user) = (batch_id.clone(), who.user_id.clone());
-        let started = start_job(&state, who, "payout_batch", BuildPayoutBatch::QUEUE, &job, Some(&batch_id), async move |tx| {
+        let started = start_job(&state, who, "payout_batch", BuildPayoutBatch::QUEUE, &job, Some(&batch_id), None, async move |tx| {
             on_tx!(tx, |c| sqlx::query(
                 "INSERT INTO payout_batches (id, status, created_by, created_at) VALUES ($1, 'building', $2, $3)"
             )
@@ -1063,7 +1098,7 @@ impl MoneyApi {
             who.user_id.clone(),
             body.0,
         );
-        let started = start_job(&state, who, "bank_confirmation", ApplyBankConfirmation::QUEUE, &job, Some(&confirmation_id), async move |tx| {
+        let started = start_job(&state, who, "bank_confirmation", ApplyBankConfirmation::QUEUE, &job, Some(&confirmation_id), None, async move |tx| {
             on_tx!(tx, |c| sqlx::query(
                 "INSERT INTO bank_confirmations (id, batch_id, body, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5)"
             )
