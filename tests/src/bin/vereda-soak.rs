@@ -16,6 +16,8 @@ use chrono::{Duration as Span, Utc};
 use clap::Parser;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
+use vereda_contracts::db::Dialect;
+use vereda_contracts::on_db;
 use vereda_tests::invariants::assert_ledger_invariants;
 use vereda_tests::{TestApp, spawn_app};
 
@@ -195,6 +197,32 @@ async fn main() {
     let tb = app.get("/v1/ledger/trial-balance", Some(&finance)).await;
     let balanced = tb.body["balanced"] == true;
 
+    // Where the work stands, and the queue's state: a backlog here means jobs fell behind.
+    let by_status: Vec<(String, i64)> = on_db!(&app.db, |p| sqlx::query_as(
+        "SELECT status, COUNT(*) FROM assignments GROUP BY status ORDER BY status"
+    )
+    .fetch_all(p)
+    .await)
+    .expect("assignments by status");
+    println!("\nAssignments by status at the end: {by_status:?}");
+    let jobs_sql = match app.db.dialect() {
+        Dialect::Sqlite => {
+            "SELECT job_type, status, COUNT(*), CAST(MAX(attempts) AS BIGINT) FROM Jobs GROUP BY job_type, status ORDER BY job_type, status"
+        }
+        Dialect::Postgres => {
+            "SELECT job_type, status::text, COUNT(*), CAST(MAX(attempts) AS BIGINT) FROM apalis.jobs GROUP BY job_type, status ORDER BY job_type, status"
+        }
+    };
+    let jobs: Vec<(String, String, i64, i64)> =
+        on_db!(&app.db, |p| sqlx::query_as(sqlx::AssertSqlSafe(jobs_sql))
+            .fetch_all(p)
+            .await)
+        .expect("jobs by queue");
+    println!("Jobs by queue and status (count, most attempts):");
+    for (queue, status, n, attempts) in jobs {
+        println!("  {queue:<40} {status:<10} {n:>7} {attempts:>3}");
+    }
+
     let samples = samples.lock().await.clone();
     let minute = |from: f64, to: f64| {
         let v: Vec<u64> = samples
@@ -297,16 +325,17 @@ async fn worker_loop(
                 )
                 .await;
             // 409: full, already claimed, or at the active-claims limit — all fine under load.
-            check(tally, "claim", r.status, &[201, 409]);
+            check(tally, &with_code("claim", &r), r.status, &[201, 409]);
         }
         // Work on what is claimed (or sent back): log a minute and submit.
-        let mine = app.get("/v1/assignments?limit=10", Some(&w.token)).await;
-        check(tally, "my assignments", mine.status, &[200]);
-        for a in mine.body["items"].as_array().cloned().unwrap_or_default() {
-            let status = a["status"].as_str().unwrap_or_default();
-            if status != "claimed" && status != "changes_requested" {
-                continue;
-            }
+        let mut open = Vec::new();
+        for status in ["claimed", "changes_requested"] {
+            let path = format!("/v1/assignments?status={status}&limit=10");
+            let mine = app.get(&path, Some(&w.token)).await;
+            check(tally, "my assignments", mine.status, &[200]);
+            open.extend(mine.body["items"].as_array().cloned().unwrap_or_default());
+        }
+        for a in open {
             let id = a["id"].as_str().unwrap();
             let start = w.next_start;
             w.next_start += Span::minutes(3);
@@ -357,7 +386,7 @@ async fn worker_loop(
                 )
                 .await;
             // 409: another client of the same company reviewed it first.
-            check(tally, "review", r.status, &[200, 409]);
+            check(tally, &with_code("review", &r), r.status, &[200, 409]);
         }
     }
 }
@@ -429,6 +458,14 @@ async fn finance_loop(
                 .await;
             check(tally, "statement run", job_status(&job), &[200]);
         }
+    }
+}
+
+/// An action's name with the problem's code when it was refused, e.g. `claim (too_many_active)`.
+fn with_code(action: &str, r: &vereda_tests::Resp) -> String {
+    match r.body["code"].as_str() {
+        Some(code) if r.status >= 400 => format!("{action} ({code})"),
+        _ => action.to_string(),
     }
 }
 
