@@ -28,8 +28,8 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(12);
 enum Outcome {
     /// 201: the task's id and title.
     Acknowledged(String, String),
-    /// 503 problem+json `database_unavailable`.
-    Unavailable,
+    /// 503 problem+json `database_unavailable`, after this long.
+    Unavailable(Duration),
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,7 +86,7 @@ async fn stopping_postgres_under_load_loses_no_acknowledged_write() {
                     _ => {
                         r.problem(503);
                         assert_eq!(r.code(), "database_unavailable", "{}", r.text);
-                        Outcome::Unavailable
+                        Outcome::Unavailable(took)
                     }
                 };
                 outcomes.lock().await.push((Instant::now(), outcome));
@@ -131,7 +131,7 @@ async fn stopping_postgres_under_load_loses_no_acknowledged_write() {
     wait_until(Duration::from_secs(30), || async {
         let o = outcomes.lock().await;
         o.iter()
-            .filter(|(t, x)| *t > down && matches!(x, Outcome::Unavailable))
+            .filter(|(t, x)| *t > down && matches!(x, Outcome::Unavailable(_)))
             .count()
             >= CLIENTS
     })
@@ -162,7 +162,7 @@ async fn stopping_postgres_under_load_loses_no_acknowledged_write() {
 
     // Every acknowledged write is there.
     let outcomes = std::mem::take(&mut *outcomes.lock().await);
-    let (mut acked, mut refused) = (0, 0);
+    let (mut acked, mut refused, mut slowest) = (0, 0, Duration::ZERO);
     for (_, o) in &outcomes {
         match o {
             Outcome::Acknowledged(id, title) => {
@@ -170,10 +170,16 @@ async fn stopping_postgres_under_load_loses_no_acknowledged_write() {
                 let r = app.get(&format!("/v1/tasks/{id}"), Some(&owner)).await;
                 assert_eq!(r.ok(200)["title"], title.as_str(), "task {id}");
             }
-            Outcome::Unavailable => refused += 1,
+            Outcome::Unavailable(took) => {
+                refused += 1;
+                slowest = slowest.max(*took);
+            }
         }
     }
-    println!("{acked} writes acknowledged and found again, {refused} refused with 503");
+    println!(
+        "{acked} writes acknowledged and found again, {refused} refused with 503 \
+         (slowest refusal {slowest:?})"
+    );
     assert!(refused > 0);
     // And the worker came back too: a job queued now runs.
     let finance = app.finance_token(&admin).await;
