@@ -116,24 +116,36 @@ impl Rng {
     }
 }
 
-/// A real `vereda-worker` process on `url`.
-pub fn spawn_worker(url: &str, data_dir: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_vereda-worker"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("VEREDA_DATABASE_URL", url)
-        .env("VEREDA_DATA_DIR", data_dir)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("vereda-worker starts")
+/// A real `vereda-worker` process on `url`, killed when dropped (so a failing test leaves
+/// no process behind).
+pub struct Worker(Child);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn spawn_worker(url: &str, data_dir: &Path) -> Worker {
+    Worker(
+        Command::new(env!("CARGO_BIN_EXE_vereda-worker"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("VEREDA_DATABASE_URL", url)
+            .env("VEREDA_DATA_DIR", data_dir)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("vereda-worker starts"),
+    )
 }
 
 /// SIGKILL: no shutdown, no acknowledgement, transactions cut wherever they were.
-pub fn kill(mut child: Child) {
-    child.kill().unwrap();
-    child.wait().unwrap();
+pub fn kill(mut worker: Worker) {
+    worker.0.kill().unwrap();
+    worker.0.wait().unwrap();
 }
 
 pub async fn count(db: &Db, sql: &'static str) -> i64 {
