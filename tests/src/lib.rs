@@ -14,6 +14,7 @@ use vereda_contracts::db::Db;
 
 pub mod invariants;
 pub mod pdf;
+pub mod pgcluster;
 pub mod proxy;
 pub mod smtp;
 pub mod worked_example;

@@ -1,276 +1,300 @@
-//! A billing run survives its worker process being killed (SIGKILL) at seeded random moments:
-//! after restarts and a second run, the invoices are exactly those of a clean run — one per
-//! company, numbered 1..n without a gap, with the right totals — and the ledger balances.
-//! Runs the real `vereda-worker` binary against a SQLite file, and against a throw-away
-//! PostgreSQL database when `VEREDA_TEST_POSTGRES_URL` is set.
+//! Crashes lose nothing and double nothing. A real `vereda-worker` process is killed with
+//! SIGKILL at seeded random moments of billing runs, payout batches and statement runs (at
+//! least ten kills that land in the middle of a run, for each), restarted each time; then a
+//! healthy process takes over and every job pushed along the way must complete, after which
+//! the effects are exactly those of one clean run and the DESIGN §4 invariants hold.
+//! On a SQLite file, and on a throw-away PostgreSQL database when `VEREDA_TEST_POSTGRES_URL`
+//! is set; there, two processes on one queue also share the same jobs and each effect
+//! happens once.
+//!
+//! The seed is printed; `VEREDA_FAULT_SEED=0x… cargo test -p vereda-worker --test faults`
+//! replays a failure (the kill points are seeded; the machine's timing still varies).
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rust_decimal::Decimal;
-use vereda_contracts::db::{Db, PoolSettings};
-use vereda_contracts::jobs::BillingRun;
-use vereda_contracts::money::{Cop, platform_fee, vat};
+use common::*;
+use vereda_contracts::db::Db;
+use vereda_contracts::jobs::{BillingRun, BuildPayoutBatch, BuildStatements};
 use vereda_contracts::on_db;
-use vereda_contracts::time::{BOGOTA, now, unix};
-use vereda_worker::queue;
+use vereda_contracts::time::{BOGOTA, now};
+use vereda_worker::queue::{self, JobState};
 
-const COMPANIES: i64 = 60;
+/// Kills that must land in the middle of a run, per kind of run.
+const KILLS: u32 = 10;
+const COMPANIES: i64 = 12;
+const WORKERS: i64 = 40;
+const PER_WORKER: i64 = 2;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn billing_survives_killed_workers_on_sqlite() {
+async fn killed_workers_lose_nothing_on_sqlite() {
+    let seed = seed("sqlite");
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("vereda.db").display());
-    scenario(&url, dir.path(), 0x5EED_0001).await;
+    crash_scenario(&url, dir.path(), seed).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn billing_survives_killed_workers_on_postgres() {
-    let Ok(admin_url) = std::env::var("VEREDA_TEST_POSTGRES_URL") else {
-        println!("skipped: VEREDA_TEST_POSTGRES_URL is not set");
-        return;
-    };
-    let name = format!("vereda_ft_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let (base, query) = admin_url
-        .split_once('?')
-        .map_or((admin_url.as_str(), None), |(b, q)| (b, Some(q)));
-    let root = &base[..base.rfind('/').unwrap()];
-    let url = match query {
-        Some(q) => format!("{root}/{name}?{q}"),
-        None => format!("{root}/{name}"),
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let outcome = tokio::spawn({
-        let (url, path) = (url.clone(), dir.path().to_path_buf());
-        async move { scenario(&url, &path, 0x5EED_0002).await }
+async fn killed_workers_lose_nothing_on_postgres() {
+    on_postgres(|url| async move {
+        let seed = seed("postgres");
+        let dir = tempfile::tempdir().unwrap();
+        crash_scenario(&url, dir.path(), seed).await;
     })
     .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await
-    .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
+}
+
+/// The three kinds of run the scenario kills.
+#[derive(Debug, Clone)]
+enum Run {
+    Billing,
+    Payouts { batch: String },
+    Statements,
+}
+
+impl Run {
+    async fn push(&self, db: &Db, book: &Book) -> String {
+        match self {
+            Run::Billing => {
+                let period_end = now().with_timezone(&BOGOTA).date_naive().to_string();
+                let job = BillingRun {
+                    period_end,
+                    cycle: None,
+                };
+                queue::push(db, BillingRun::QUEUE, &job, None, None).await
+            }
+            Run::Payouts { batch } => {
+                let job = BuildPayoutBatch {
+                    batch_id: batch.clone(),
+                };
+                queue::push(db, BuildPayoutBatch::QUEUE, &job, None, None).await
+            }
+            Run::Statements => {
+                let job = BuildStatements {
+                    month: book.month.to_string(),
+                };
+                queue::push(db, BuildStatements::QUEUE, &job, None, None).await
+            }
+        }
+        .unwrap()
+    }
+
+    /// Effects committed so far, and how many a complete run has.
+    async fn progress(&self, db: &Db, book: &Book) -> (i64, i64) {
+        match self {
+            Run::Billing => (
+                count(
+                    db,
+                    "SELECT (SELECT COUNT(*) FROM accruals) + (SELECT COUNT(*) FROM invoices)",
+                )
+                .await,
+                book.assignments + book.companies,
+            ),
+            Run::Payouts { .. } => (
+                count(db, "SELECT COUNT(*) FROM payout_lines").await,
+                book.workers.len() as i64,
+            ),
+            Run::Statements => (
+                count(
+                    db,
+                    "SELECT (SELECT COUNT(*) FROM statements) + (SELECT COUNT(*) FROM support_documents)",
+                )
+                .await,
+                2 * book.workers.len() as i64,
+            ),
+        }
     }
 }
 
-/// A small seeded generator, so a failing run can be replayed with its seed.
-struct Rng(u64);
+async fn crash_scenario(url: &str, dir: &Path, seed: u64) {
+    let started = Instant::now();
+    let db = open(url).await;
+    let book = seed_book(&db, COMPANIES, WORKERS, PER_WORKER).await;
+    let mut rng = Rng::new(seed);
 
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
+    kill_and_recover(&db, url, dir, &book, &Run::Billing, &mut rng).await;
+    assert_billed_once(&db, &book).await;
+    assert_ledger_invariants(&db).await;
 
-fn spawn_worker(url: &str, data_dir: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_vereda-worker"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("VEREDA_DATABASE_URL", url)
-        .env("VEREDA_DATA_DIR", data_dir)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("vereda-worker starts")
-}
-
-async fn count(db: &Db, sql: &'static str) -> i64 {
-    on_db!(db, |p| sqlx::query_scalar(sql).fetch_one(p).await.unwrap())
-}
-
-async fn scenario(url: &str, data_dir: &std::path::Path, seed: u64) {
-    println!("seed {seed:#x}");
-    let db = Db::connect(url, &PoolSettings::default()).await.unwrap();
-    db.migrate().await.unwrap();
-    let expected = seed_approved_work(&db).await;
-    let period_end = now().with_timezone(&BOGOTA).date_naive().to_string();
-    let run = BillingRun {
-        period_end,
-        cycle: None,
+    let batch = new_batch(&db, &book).await;
+    let payouts = Run::Payouts {
+        batch: batch.clone(),
     };
-    let mut rng = Rng(seed);
+    kill_and_recover(&db, url, dir, &book, &payouts, &mut rng).await;
+    assert_paid_out_once(&db, &book, &batch).await;
+    assert_ledger_invariants(&db).await;
 
-    // Three times: start a worker, start a run, kill the worker at a random point of it.
-    let mut kills = 0;
-    for _ in 0..3 {
-        let mut child = spawn_worker(url, data_dir);
-        queue::push(&db, BillingRun::QUEUE, &run, None, None)
-            .await
-            .unwrap();
-        let invoiced_before = count(&db, "SELECT COUNT(*) FROM invoices").await;
-        let target =
-            invoiced_before + 1 + rng.below((COMPANIES - invoiced_before).max(1) as u64 / 2) as i64;
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while count(&db, "SELECT COUNT(*) FROM invoices").await < target
-            && Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let invoiced = count(&db, "SELECT COUNT(*) FROM invoices").await;
-        println!("killed with {invoiced} of {COMPANIES} invoiced");
-        if invoiced < COMPANIES {
-            kills += 1;
-        }
-    }
-    assert!(kills > 0, "no kill landed in the middle of a run");
-
-    // Run again with a healthy worker until every company is invoiced.
-    let mut child = spawn_worker(url, data_dir);
-    let id = queue::push(&db, BillingRun::QUEUE, &run, None, None)
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let done = queue::job_status(&db, &id)
-            .await
-            .unwrap()
-            .is_some_and(|s| s.state.as_str() == "succeeded");
-        if done || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-
-    // Identical to a clean run.
-    let invoices: Vec<(i64, String, i64, i64, i64, i64)> = on_db!(&db, |p| {
-        sqlx::query_as(
-        "SELECT i.seq, c.name, i.work, i.fee, i.vat, i.total FROM invoices i JOIN companies c ON c.id = i.company_id ORDER BY i.seq"
-    )
-    .fetch_all(p)
-    .await
-    .unwrap()
-    });
-    assert_eq!(invoices.len() as i64, COMPANIES, "one invoice per company");
-    for (i, (seq, company, work, fee, vat_, total)) in invoices.iter().enumerate() {
-        assert_eq!(*seq, i as i64 + 1, "numbers run without a gap");
-        let (w, f, v) = expected[company];
-        assert_eq!(
-            (*work, *fee, *vat_, *total),
-            (w, f, v, w + f + v),
-            "{company}"
-        );
-    }
-    let unbalanced = count(
-        &db,
-        "SELECT COUNT(*) FROM (SELECT entry_id FROM ledger_postings GROUP BY entry_id HAVING SUM(debit) <> SUM(credit)) x",
-    )
-    .await;
-    assert_eq!(unbalanced, 0);
-    let accrual_entries = count(
-        &db,
-        "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'accrual'",
-    )
-    .await;
-    assert_eq!(accrual_entries, COMPANIES, "each assignment accrued once");
-    let vat_entries = count(
-        &db,
-        "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'invoice'",
-    )
-    .await;
-    assert_eq!(vat_entries, COMPANIES);
+    kill_and_recover(&db, url, dir, &book, &Run::Statements, &mut rng).await;
+    assert_statements_once(&db, &book).await;
+    // Nothing above moved because of the statements.
+    assert_billed_once(&db, &book).await;
+    assert_paid_out_once(&db, &book, &batch).await;
+    assert_ledger_invariants(&db).await;
+    println!("done in {:?}", started.elapsed());
     db.close().await;
 }
 
-/// One approved fixed-price assignment per company, approved an hour ago. Returns each
-/// company's expected (work, fee, vat) in centavos.
-async fn seed_approved_work(db: &Db) -> std::collections::HashMap<String, (i64, i64, i64)> {
-    let t = unix(now());
-    let mut expected = std::collections::HashMap::new();
-    let worker = uuid::Uuid::now_v7().to_string();
-    on_db!(db, |p| {
-        sqlx::query(
-            "INSERT INTO worker_profiles (id, municipality, department, payout_method, created_at, updated_at) \
-             VALUES ($1, 'Chaparral', 'Tolima', '{\"kind\":\"nequi\",\"phone\":\"3105551234\"}', $2, $2)",
-        )
-        .bind(&worker)
-        .bind(t)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected())
-    })
-    .unwrap();
-    for i in 0..COMPANIES {
-        let (company, user, task, assignment) = (
-            uuid::Uuid::now_v7().to_string(),
-            uuid::Uuid::now_v7().to_string(),
-            uuid::Uuid::now_v7().to_string(),
-            uuid::Uuid::now_v7().to_string(),
+/// Start a worker, push a run, kill the worker at a seeded point of the run; again until
+/// [`KILLS`] kills have landed mid-run. Then let a healthy worker finish every job pushed.
+async fn kill_and_recover(db: &Db, url: &str, dir: &Path, book: &Book, run: &Run, rng: &mut Rng) {
+    let mut jobs = Vec::new();
+    let mut landed = 0;
+    let mut cycles = 0;
+    while landed < KILLS {
+        cycles += 1;
+        assert!(
+            cycles <= 3 * KILLS,
+            "{run:?}: only {landed} of {cycles} kills landed in the middle of a run"
         );
-        let name = format!("Empresa {i:03}");
-        let price = 100_000 + i * 1_357;
-        let work = Cop::pesos(price);
-        let fee = platform_fee(work, Decimal::new(20, 2));
-        let iva = vat(fee, Decimal::new(19, 2));
-        expected.insert(
-            name.clone(),
-            (work.centavos(), fee.centavos(), iva.centavos()),
+        let (before, total) = run.progress(db, book).await;
+        assert!(
+            before < total,
+            "{run:?}: the runs finished after only {landed} mid-run kills"
         );
-        on_db!(db, |p| async {
-            sqlx::query(
-                "INSERT INTO companies (id, name, nit, billing_email, created_at, updated_at) VALUES ($1, $2, $3, 'f@e.test', $4, $4)",
-            )
-            .bind(&company)
-            .bind(&name)
-            .bind(format!("9{i:08}-0"))
-            .bind(t)
-            .execute(p)
-            .await?;
-            sqlx::query(
-                "INSERT INTO users (id, email, name, password_hash, role, company_id, member_role, created_at, updated_at) \
-                 VALUES ($1, $2, 'Owner', 'x', 'company', $3, 'owner', $4, $4)",
-            )
-            .bind(&user)
-            .bind(format!("owner{i}@e.test"))
-            .bind(&company)
-            .bind(t)
-            .execute(p)
-            .await?;
-            sqlx::query(
-                "INSERT INTO tasks (id, company_id, created_by, title, instructions, category, pricing_kind, \
-                 price_centavos, estimated_seconds, slots, claim_minutes, review_hours, deliverable_url_required, \
-                 min_minutes, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, 'Etiquetar', 'Guía', 'labelling', 'fixed', $4, 14400, 1, 600, 72, $5, 0, 'closed', $6, $6)",
-            )
-            .bind(&task)
-            .bind(&company)
-            .bind(&user)
-            .bind(work.centavos())
-            .bind(false)
-            .bind(t)
-            .execute(p)
-            .await?;
-            sqlx::query(
-                "INSERT INTO assignments (id, task_id, worker_id, company_id, status, claimed_at, expires_at, \
-                 approved_seconds, approved_at, updated_at) VALUES ($1, $2, $3, $4, 'approved', $5, $5, 0, $6, $6)",
-            )
-            .bind(&assignment)
-            .bind(&task)
-            .bind(&worker)
-            .bind(&company)
-            .bind(t - 7200)
-            .bind(t - 3600)
-            .execute(p)
-            .await
-            .map(|_| ())
+        // Spread the kills over what is left: the run is killed once it has committed
+        // between 1 and `step` more effects, plus a few milliseconds, so some kills cut a
+        // transaction half-way.
+        let step = ((total - before) / i64::from(2 * (KILLS - landed) + 1)).max(1);
+        let target = before + 1 + rng.below(step as u64) as i64;
+        let extra = Duration::from_micros(rng.below(3000));
+        // A run that commits everything at once shows no progress until its end: such a run
+        // is killed a random while after it starts instead.
+        let patience = Duration::from_millis(300 + rng.below(1500));
+
+        let child = spawn_worker(url, dir);
+        let id = run.push(db, book).await;
+        jobs.push(id.clone());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut running_since = None;
+        for polls in 0.. {
+            if run.progress(db, book).await.0 >= target {
+                break;
+            }
+            // The job's state matters less; look at it less often, to poll progress tightly.
+            if polls % 8 != 0 {
+                continue;
+            }
+            let state = job_state(db, &id).await;
+            if state == Some(JobState::Succeeded) {
+                break;
+            }
+            if state == Some(JobState::Running)
+                && running_since.get_or_insert_with(Instant::now).elapsed() >= patience
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{run:?}: job {id} never ran ({state:?})"
+            );
         }
-        .await)
-        .unwrap();
+        tokio::time::sleep(extra).await;
+        kill(child);
+        let (after, _) = run.progress(db, book).await;
+        let state = job_state(db, &id).await;
+        // The run had started (it committed something, or apalis marked it running) and had
+        // work left when its process died.
+        let mid_run = after < total
+            && state != Some(JobState::Succeeded)
+            && (after > before || state == Some(JobState::Running));
+        landed += u32::from(mid_run);
+        println!(
+            "{run:?} kill {cycles}: {before} → {after} of {total} effects, job {state:?}{}",
+            if mid_run { "" } else { " (not mid-run)" }
+        );
     }
-    expected
+
+    // The dead processes' jobs go to the next healthy worker; one more run is pushed too.
+    let recovery = Instant::now();
+    age_dead_workers(db).await;
+    let child = spawn_worker(url, dir);
+    jobs.push(run.push(db, book).await);
+    wait_all_succeeded(db, &jobs, Duration::from_secs(120)).await;
+    kill(child);
+    let (done, total) = run.progress(db, book).await;
+    assert_eq!(done, total, "{run:?}: every effect is there");
+    println!(
+        "{run:?}: {landed} mid-run kills in {cycles} tries; {} jobs completed {:?} after the restart",
+        jobs.len(),
+        recovery.elapsed()
+    );
+}
+
+/// Two processes on one PostgreSQL queue, each kind of run pushed several times at once:
+/// both processes take jobs, and every effect still happens exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_on_one_postgres_queue_do_each_effect_once() {
+    on_postgres(|url| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&url).await;
+        let book = seed_book(&db, 8, 12, 2).await;
+        let first = spawn_worker(&url, dir.path());
+        let second = spawn_worker(&url, dir.path());
+        // Both registered on the queues before any job is pushed.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while instances(&db, "SELECT id FROM apalis.workers").await < 2 {
+            assert!(Instant::now() < deadline, "two worker processes register");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        let batch = new_batch(&db, &book).await;
+        let mut all = Vec::new();
+        for run in [
+            Run::Billing,
+            Run::Payouts {
+                batch: batch.clone(),
+            },
+            Run::Statements,
+        ] {
+            let mut jobs = Vec::new();
+            for _ in 0..6 {
+                jobs.push(run.push(&db, &book).await);
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            }
+            wait_all_succeeded(&db, &jobs, Duration::from_secs(120)).await;
+            all.extend(jobs);
+        }
+        kill(first);
+        kill(second);
+
+        assert_billed_once(&db, &book).await;
+        assert_paid_out_once(&db, &book, &batch).await;
+        assert_statements_once(&db, &book).await;
+        assert_ledger_invariants(&db).await;
+
+        let Db::Postgres(p) = &db else { unreachable!() };
+        let ran_by: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT lock_by FROM apalis.jobs WHERE id = ANY($1)")
+                .bind(&all)
+                .fetch_all(p)
+                .await
+                .unwrap();
+        let by: std::collections::BTreeSet<_> = ran_by
+            .iter()
+            .flatten()
+            .map(|w| instance_of(w).to_string())
+            .collect();
+        println!("{} jobs ran on {} processes: {by:?}", all.len(), by.len());
+        assert_eq!(by.len(), 2, "both processes took jobs");
+        db.close().await;
+    })
+    .await;
+}
+
+/// Worker names are `queue@instance#restarts`; the instance names the process.
+fn instance_of(worker: &str) -> &str {
+    worker
+        .split_once('@')
+        .map_or(worker, |(_, rest)| rest.split('#').next().unwrap_or(rest))
+}
+
+async fn instances(db: &Db, sql: &'static str) -> usize {
+    let names: Vec<String> = on_db!(db, |p| sqlx::query_scalar(sql).fetch_all(p).await.unwrap());
+    names
+        .iter()
+        .map(|n| instance_of(n))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
 }

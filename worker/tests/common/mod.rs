@@ -1,0 +1,599 @@
+//! What the worker's crash tests share: throw-away PostgreSQL databases, a seeded generator,
+//! real `vereda-worker` processes, a small book of approved work, and the DESIGN §4 checks
+//! read straight from the database (the worker crate cannot use `vereda-tests`, which
+//! depends on it).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+use vereda_contracts::db::{Db, PoolSettings};
+use vereda_contracts::money::{Cop, platform_fee, vat};
+use vereda_contracts::on_db;
+use vereda_contracts::statements::Month;
+use vereda_contracts::time::{now, unix};
+use vereda_worker::queue::{self, JobState};
+
+/// A PostgreSQL database made for one test on `VEREDA_TEST_POSTGRES_URL`'s server; call
+/// [`PgTestDb::drop_db`] at the end (tests run their body in a task so a panic still gets there).
+pub struct PgTestDb {
+    pub url: String,
+    name: String,
+    admin: sqlx::PgPool,
+}
+
+impl PgTestDb {
+    /// None (after saying so) when no PostgreSQL server is configured.
+    pub async fn create() -> Option<PgTestDb> {
+        let Ok(admin_url) = std::env::var("VEREDA_TEST_POSTGRES_URL") else {
+            println!("skipped: VEREDA_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        let name = format!("vereda_ft_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let (base, query) = admin_url
+            .split_once('?')
+            .map_or((admin_url.as_str(), None), |(b, q)| (b, Some(q)));
+        let root = &base[..base.rfind('/').unwrap()];
+        let url = match query {
+            Some(q) => format!("{root}/{name}?{q}"),
+            None => format!("{root}/{name}"),
+        };
+        Some(PgTestDb { url, name, admin })
+    }
+
+    pub async fn drop_db(self) {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        )))
+        .execute(&self.admin)
+        .await
+        .unwrap();
+    }
+}
+
+/// Run `body` on a fresh PostgreSQL database (skipped without a server), dropping it even
+/// when `body` panics.
+pub async fn on_postgres<F, Fut>(body: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(pg) = PgTestDb::create().await else {
+        return;
+    };
+    let outcome = tokio::spawn(body(pg.url.clone())).await;
+    pg.drop_db().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// The seed for this run: `VEREDA_FAULT_SEED` (decimal or 0x-hex) to replay a failure, else
+/// a fresh one. Printed either way, so a failing run names the seed that replays it.
+pub fn seed(test: &str) -> u64 {
+    let seed = match std::env::var("VEREDA_FAULT_SEED") {
+        Ok(s) => {
+            let s = s.trim();
+            let parsed = match s.strip_prefix("0x") {
+                Some(hex) => u64::from_str_radix(hex, 16),
+                None => s.parse(),
+            };
+            parsed.expect("VEREDA_FAULT_SEED is a number (decimal or 0x-hex)")
+        }
+        Err(_) => {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap();
+            t.as_nanos() as u64 ^ (u64::from(std::process::id()) << 32)
+        }
+    };
+    println!("{test}: seed {seed:#x} (replay with VEREDA_FAULT_SEED={seed:#x})");
+    seed
+}
+
+/// A small seeded generator (xorshift), so a failing run can be replayed with its seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.max(1))
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// A real `vereda-worker` process on `url`, killed when dropped (so a failing test leaves
+/// no process behind).
+pub struct Worker(Child);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn spawn_worker(url: &str, data_dir: &Path) -> Worker {
+    Worker(
+        Command::new(env!("CARGO_BIN_EXE_vereda-worker"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("VEREDA_DATABASE_URL", url)
+            .env("VEREDA_DATA_DIR", data_dir)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("vereda-worker starts"),
+    )
+}
+
+/// SIGKILL: no shutdown, no acknowledgement, transactions cut wherever they were.
+pub fn kill(mut worker: Worker) {
+    worker.0.kill().unwrap();
+    worker.0.wait().unwrap();
+}
+
+pub async fn count(db: &Db, sql: &'static str) -> i64 {
+    on_db!(db, |p| sqlx::query_scalar(sql).fetch_one(p).await.unwrap())
+}
+
+pub async fn job_state(db: &Db, id: &str) -> Option<JobState> {
+    queue::job_status(db, id).await.unwrap().map(|s| s.state)
+}
+
+/// apalis gives the jobs of a dead worker to another once the dead one has missed its
+/// heartbeats (60 s on SQLite, 5 min on PostgreSQL with apalis's defaults). Rather than wait
+/// that long, date the last heartbeat of every registered worker back an hour; call it only
+/// while no worker process is alive. The next process to start re-queues their jobs.
+pub async fn age_dead_workers(db: &Db) {
+    match db {
+        Db::Sqlite(p) => sqlx::query("UPDATE Workers SET last_seen = last_seen - 3600")
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()),
+        Db::Postgres(p) => {
+            sqlx::query("UPDATE apalis.workers SET last_seen = last_seen - interval '1 hour'")
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        }
+    }
+    .unwrap();
+}
+
+/// Wait until every job in `ids` has succeeded; panics naming those that did not.
+pub async fn wait_all_succeeded(db: &Db, ids: &[String], within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let mut pending = Vec::new();
+        for id in ids {
+            let s = queue::job_status(db, id).await.unwrap();
+            if !s.as_ref().is_some_and(|s| s.state == JobState::Succeeded) {
+                pending.push((id.clone(), s));
+            }
+        }
+        if pending.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} jobs did not complete: {pending:#?}",
+            pending.len(),
+            ids.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The book the crash tests work on.
+pub struct Book {
+    pub companies: i64,
+    pub workers: Vec<String>,
+    pub assignments: i64,
+    /// Each company's expected (work, fee, vat) in centavos.
+    pub invoices: HashMap<String, (i64, i64, i64)>,
+    /// Each worker's earnings in centavos.
+    pub earnings: HashMap<String, i64>,
+    /// The closed month the work was approved in.
+    pub month: Month,
+    /// A finance user (creator of payout batches).
+    pub finance: String,
+}
+
+/// `companies` companies and `workers` workers, each worker with `per_worker` approved
+/// fixed-price assignments (each at another company) approved last month and not yet accrued.
+pub async fn seed_book(db: &Db, companies: i64, workers: i64, per_worker: i64) -> Book {
+    let t = unix(now());
+    let month = Month::of(now()).prev();
+    let margin = Decimal::new(20, 2);
+    let mut book = Book {
+        companies,
+        workers: Vec::new(),
+        assignments: workers * per_worker,
+        invoices: HashMap::new(),
+        earnings: HashMap::new(),
+        month,
+        finance: uuid::Uuid::now_v7().to_string(),
+    };
+    exec(
+        db,
+        "INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at) \
+         VALUES ($1, 'finance@e.test', 'Finanzas', 'x', 'finance', $2, $2)",
+        &[&book.finance],
+        t,
+    )
+    .await;
+    let mut owners = Vec::new();
+    for i in 0..companies {
+        let (company, owner) = (
+            uuid::Uuid::now_v7().to_string(),
+            uuid::Uuid::now_v7().to_string(),
+        );
+        let name = format!("Empresa {i:03}");
+        exec(
+            db,
+            "INSERT INTO companies (id, name, nit, billing_email, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'f@e.test', $4, $4)",
+            &[&company, &name, &format!("9{i:08}-0")],
+            t,
+        )
+        .await;
+        exec(
+            db,
+            "INSERT INTO users (id, email, name, password_hash, role, company_id, member_role, \
+             created_at, updated_at) VALUES ($1, $2, 'Dueña', 'x', 'company', $3, 'owner', $4, $4)",
+            &[&owner, &format!("owner{i}@e.test"), &company],
+            t,
+        )
+        .await;
+        owners.push((company, owner, name));
+    }
+    let mut per_company: HashMap<String, (Cop, Cop)> = HashMap::new();
+    for w in 0..workers {
+        let (worker, user) = (
+            uuid::Uuid::now_v7().to_string(),
+            uuid::Uuid::now_v7().to_string(),
+        );
+        exec(
+            db,
+            "INSERT INTO worker_profiles (id, municipality, department, payout_method, created_at, \
+             updated_at) VALUES ($1, 'Chaparral', 'Tolima', \
+             '{\"kind\":\"nequi\",\"phone\":\"3105551234\"}', $2, $2)",
+            &[&worker],
+            t,
+        )
+        .await;
+        exec(
+            db,
+            "INSERT INTO users (id, email, name, password_hash, role, worker_id, created_at, \
+             updated_at) VALUES ($1, $2, 'Luz Teletrabajadora', 'x', 'worker', $3, $4, $4)",
+            &[&user, &format!("worker{w}@e.test"), &worker],
+            t,
+        )
+        .await;
+        let mut earned = 0;
+        for k in 0..per_worker {
+            let (company, owner, name) = &owners[((w + k) % companies) as usize];
+            let (task, assignment) = (
+                uuid::Uuid::now_v7().to_string(),
+                uuid::Uuid::now_v7().to_string(),
+            );
+            let price = Cop::pesos(100_000 + w * 1_357 + k * 211);
+            let approved = month.start() + 3600 * (24 + w + k);
+            on_db!(db, |p| async {
+                sqlx::query(
+                    "INSERT INTO tasks (id, company_id, created_by, title, instructions, category, \
+                     pricing_kind, price_centavos, estimated_seconds, slots, claim_minutes, \
+                     review_hours, deliverable_url_required, min_minutes, status, created_at, \
+                     updated_at) VALUES ($1, $2, $3, 'Etiquetar', 'Guía', 'labelling', 'fixed', \
+                     $4, 14400, 1, 600, 72, $5, 0, 'closed', $6, $6)",
+                )
+                .bind(&task)
+                .bind(company)
+                .bind(owner)
+                .bind(price.centavos())
+                .bind(false)
+                .bind(approved - 7200)
+                .execute(p)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO assignments (id, task_id, worker_id, company_id, status, \
+                     claimed_at, expires_at, approved_seconds, approved_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, 'approved', $5, $5, 0, $6, $6)",
+                )
+                .bind(&assignment)
+                .bind(&task)
+                .bind(&worker)
+                .bind(company)
+                .bind(approved - 3600)
+                .bind(approved)
+                .execute(p)
+                .await
+                .map(|_| ())
+            }
+            .await)
+            .unwrap();
+            earned += price.centavos();
+            let e = per_company
+                .entry(name.clone())
+                .or_insert((Cop::ZERO, Cop::ZERO));
+            e.0 = e.0 + price;
+            e.1 = e.1 + platform_fee(price, margin);
+        }
+        book.earnings.insert(worker.clone(), earned);
+        book.workers.push(worker);
+    }
+    for (name, (work, fee)) in per_company {
+        let iva = vat(fee, Decimal::new(19, 2));
+        book.invoices
+            .insert(name, (work.centavos(), fee.centavos(), iva.centavos()));
+    }
+    book
+}
+
+async fn exec(db: &Db, sql: &'static str, texts: &[&String], t: i64) {
+    on_db!(db, |p| {
+        let mut q = sqlx::query(sql);
+        for s in texts {
+            q = q.bind(s.as_str());
+        }
+        q.bind(t).execute(p).await.map(|r| r.rows_affected())
+    })
+    .unwrap();
+}
+
+/// Open the database as the tests see it, migrated.
+pub async fn open(url: &str) -> Db {
+    let db = Db::connect(url, &PoolSettings::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
+/// DESIGN §4, read from the database: every entry balances, the trial balance is zero, each
+/// worker's payable is earnings − payouts, nothing is accrued or invoiced twice, invoice
+/// numbers run 1..n, invoice totals follow from their lines.
+pub async fn assert_ledger_invariants(db: &Db) {
+    let unbalanced = count(
+        db,
+        "SELECT COUNT(*) FROM (SELECT entry_id FROM ledger_postings GROUP BY entry_id \
+         HAVING SUM(debit) <> SUM(credit)) x",
+    )
+    .await;
+    assert_eq!(unbalanced, 0, "unbalanced journal entries");
+    let trial = count(
+        db,
+        "SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM ledger_postings",
+    )
+    .await;
+    assert_eq!(trial, 0, "the trial balance is not zero");
+    let payables: Vec<(String, i64, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT w.id, \
+           (SELECT CAST(COALESCE(SUM(credit - debit), 0) AS BIGINT) FROM ledger_postings \
+            WHERE account = 'worker:' || w.id || ':payable'), \
+           (SELECT CAST(COALESCE(SUM(work), 0) AS BIGINT) FROM accruals WHERE worker_id = w.id), \
+           (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payout_lines \
+            WHERE worker_id = w.id AND status IN ('pending', 'paid')) \
+         FROM worker_profiles w"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap());
+    for (worker, payable, earned, paid) in payables {
+        assert_eq!(
+            payable,
+            earned - paid,
+            "worker {worker}: payable {payable} ≠ earnings {earned} − payouts {paid}"
+        );
+    }
+    let twice = count(
+        db,
+        "SELECT COUNT(*) FROM (SELECT effect_key FROM ledger_entries GROUP BY effect_key \
+         HAVING COUNT(*) > 1) x",
+    )
+    .await;
+    assert_eq!(twice, 0, "an effect was posted twice");
+    let orphan_accruals = count(
+        db,
+        "SELECT COUNT(*) FROM ledger_entries e WHERE e.effect_key LIKE 'accrue:%' \
+         AND NOT EXISTS (SELECT 1 FROM accruals a WHERE 'accrue:' || a.assignment_id = e.effect_key)",
+    )
+    .await;
+    assert_eq!(orphan_accruals, 0, "an accrual entry without its accrual");
+    let lines_twice = count(
+        db,
+        "SELECT COUNT(*) FROM (SELECT assignment_id FROM invoice_lines GROUP BY assignment_id \
+         HAVING COUNT(*) > 1) x",
+    )
+    .await;
+    assert_eq!(lines_twice, 0, "an assignment was invoiced twice");
+    let disagree = count(
+        db,
+        "SELECT COUNT(*) FROM invoice_lines l JOIN accruals a ON a.assignment_id = l.assignment_id \
+         WHERE a.invoice_id IS NULL OR a.invoice_id <> l.invoice_id",
+    )
+    .await;
+    assert_eq!(disagree, 0, "an invoice line disagrees with its accrual");
+    let seqs: Vec<i64> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT seq FROM invoices ORDER BY seq"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap());
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "invoice numbers skip or repeat"
+    );
+    let bad_totals = count(
+        db,
+        "SELECT COUNT(*) FROM invoices i WHERE \
+         i.work <> (SELECT COALESCE(SUM(work), 0) FROM invoice_lines WHERE invoice_id = i.id) \
+         OR i.fee <> (SELECT COALESCE(SUM(fee), 0) FROM invoice_lines WHERE invoice_id = i.id) \
+         OR i.total <> i.work + i.fee + i.vat",
+    )
+    .await;
+    assert_eq!(bad_totals, 0, "invoice totals differ from their lines");
+}
+
+/// Billing done exactly once: every assignment accrued once, one invoice per company with the
+/// expected totals, numbered 1..n.
+pub async fn assert_billed_once(db: &Db, book: &Book) {
+    assert_eq!(
+        count(db, "SELECT COUNT(*) FROM accruals").await,
+        book.assignments,
+        "every assignment accrued"
+    );
+    assert_eq!(
+        count(
+            db,
+            "SELECT COUNT(*) FROM ledger_entries WHERE effect_key LIKE 'accrue:%'"
+        )
+        .await,
+        book.assignments,
+        "each assignment accrued once"
+    );
+    let invoices: Vec<(i64, String, i64, i64, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT i.seq, c.name, i.work, i.fee, i.vat, i.total FROM invoices i \
+         JOIN companies c ON c.id = i.company_id ORDER BY i.seq"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap());
+    assert_eq!(
+        invoices.len() as i64,
+        book.companies,
+        "one invoice per company"
+    );
+    for (i, (seq, company, work, fee, vat_, total)) in invoices.iter().enumerate() {
+        assert_eq!(*seq, i as i64 + 1, "numbers run without a gap");
+        let (w, f, v) = book.invoices[company];
+        assert_eq!(
+            (*work, *fee, *vat_, *total),
+            (w, f, v, w + f + v),
+            "{company}"
+        );
+    }
+    assert_eq!(
+        count(db, "SELECT COUNT(*) FROM invoice_lines").await,
+        book.assignments,
+        "one invoice line per assignment"
+    );
+}
+
+/// The batch holds exactly one line per worker, for all of the worker's earnings.
+pub async fn assert_paid_out_once(db: &Db, book: &Book, batch: &str) {
+    let lines: Vec<(String, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT worker_id, amount FROM payout_lines WHERE batch_id = $1"
+    )
+    .bind(batch)
+    .fetch_all(p)
+    .await
+    .unwrap());
+    assert_eq!(
+        lines.len(),
+        book.workers.len(),
+        "one payout line per worker"
+    );
+    for (worker, amount) in &lines {
+        assert_eq!(*amount, book.earnings[worker], "worker {worker}'s line");
+    }
+    assert_eq!(
+        count(db, "SELECT COUNT(*) FROM payout_lines").await,
+        book.workers.len() as i64,
+        "no line outside the batch"
+    );
+    assert_eq!(
+        count(
+            db,
+            "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'payout'"
+        )
+        .await,
+        book.workers.len() as i64,
+        "one payout entry per line"
+    );
+    let (status, total): (String, i64) = on_db!(db, |p| sqlx::query_as(
+        "SELECT status, total FROM payout_batches WHERE id = $1"
+    )
+    .bind(batch)
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert_eq!(status, "ready");
+    assert_eq!(total, book.earnings.values().sum::<i64>(), "batch total");
+}
+
+/// One statement per worker for the month (version 1: the figures never changed), one e-mail
+/// each, and one documento soporte each, numbered 1..n without a gap.
+pub async fn assert_statements_once(db: &Db, book: &Book) {
+    let month = book.month.to_string();
+    let rows: Vec<(String, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT worker_id, version, gross FROM statements WHERE month = $1"
+    )
+    .bind(&month)
+    .fetch_all(p)
+    .await
+    .unwrap());
+    assert_eq!(rows.len(), book.workers.len(), "one statement per worker");
+    for (worker, version, gross) in &rows {
+        assert_eq!(*version, 1, "worker {worker}: equal figures add no version");
+        assert_eq!(*gross, book.earnings[worker], "worker {worker}'s gross");
+    }
+    assert_eq!(
+        count(
+            db,
+            "SELECT COUNT(*) FROM outbox_messages WHERE kind = 'statement'"
+        )
+        .await,
+        book.workers.len() as i64,
+        "one statement e-mail per version"
+    );
+    let docs: Vec<(String, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT worker_id, seq, amount FROM support_documents WHERE month = $1 ORDER BY seq"
+    )
+    .bind(&month)
+    .fetch_all(p)
+    .await
+    .unwrap());
+    assert_eq!(
+        docs.len(),
+        book.workers.len(),
+        "one documento soporte per worker, no adjustment"
+    );
+    for (i, (worker, seq, amount)) in docs.iter().enumerate() {
+        assert_eq!(
+            *seq,
+            i as i64 + 1,
+            "documento soporte numbers run without a gap"
+        );
+        assert_eq!(*amount, book.earnings[worker]);
+    }
+}
+
+/// A payout batch to fill, as the API records it.
+pub async fn new_batch(db: &Db, book: &Book) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    exec(
+        db,
+        "INSERT INTO payout_batches (id, status, created_by, created_at) \
+         VALUES ($1, 'building', $2, $3)",
+        &[&id, &book.finance],
+        unix(now()),
+    )
+    .await;
+    id
+}
