@@ -429,3 +429,29 @@ async fn far_past_and_far_future_dates_are_refused_cleanly() {
         "a refused date wrote something"
     );
 }
+
+#[tokio::test]
+async fn a_wrong_method_is_405_with_the_allowed_ones() {
+    let app = spawn_app_without_worker().await;
+    let admin = app.admin_token().await;
+    for (method, path, allow) in [
+        ("DELETE", "/v1/me", "GET"),
+        ("PUT", "/v1/time-entries/sync", "POST"),
+        ("POST", "/v1/time-entries/0190", "PATCH, DELETE"),
+        ("DELETE", "/v1/companies", "POST, GET"),
+    ] {
+        let r = app
+            .send(
+                app.client
+                    .request(method.parse().unwrap(), app.url(path))
+                    .bearer_auth(&admin),
+            )
+            .await;
+        r.problem(405);
+        let mut got: Vec<&str> = r.headers["allow"].to_str().unwrap().split(", ").collect();
+        let mut want: Vec<&str> = allow.split(", ").collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{method} {path}");
+    }
+}
