@@ -77,8 +77,10 @@ fn no_nul_characters(value: &serde_json::Value, path: &str) -> Result<(), ApiErr
 
 /// The contract's types where serde is looser or vaguer: serde's derived structs also take a
 /// JSON array (fields by position; `[null, null]` was a valid partial update), and inside a
-/// tagged union (`pricing`) serde names only the union. So: an array where the schema has an
-/// object is refused, and so is a non-string where it has a string, naming the exact field.
+/// tagged union (`pricing`) serde names only the union, and serde reads `null` as an absent
+/// optional field where the contract says the field is a string. So: an array where the schema
+/// has an object, a non-string where it has a string and `null` anywhere are refused, naming
+/// the exact field.
 fn check_shapes(
     value: &serde_json::Value,
     schema: &MetaSchemaRef,
@@ -137,6 +139,13 @@ fn check_shapes(
             if let Some(alternative) = tagged {
                 check_shapes(value, &alternative, registry, path)?;
             }
+        }
+        // The contract has no nullable fields: an optional one is left out, never `null`.
+        Value::Null if !schema.nullable && !schema.ty.is_empty() => {
+            return Err(ApiError::invalid(
+                path,
+                "must not be null; leave the field out instead",
+            ));
         }
         Value::Null => {}
         _ if schema.ty == "string" && !value.is_string() => {

@@ -455,3 +455,31 @@ async fn a_wrong_method_is_405_with_the_allowed_ones() {
         assert_eq!(got, want, "{method} {path}");
     }
 }
+
+#[tokio::test]
+async fn null_is_not_a_value_for_an_optional_field() {
+    let app = spawn_app_without_worker().await;
+    let fx = Fixture::new(&app).await;
+    let before = row_counts(&app.db).await;
+    let r = app
+        .post(
+            "/v1/time-entries/sync",
+            Some(&fx.worker),
+            json!({"entries": [{"client_id": "c-1", "assignment_id": fx.assignment,
+                "started_at": "2026-01-01T08:00:00Z", "ended_at": "2026-01-01T09:00:00Z",
+                "source": "offline", "note": null}]}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "entries[0].note");
+    let r = app
+        .patch(
+            &format!("/v1/workers/{}", fx.worker_id),
+            Some(&fx.worker),
+            json!({"municipality": null}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "municipality");
+    assert_eq!(row_counts(&app.db).await, before);
+}
