@@ -41,12 +41,128 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
         let bytes = read_limited(request, body).await?;
-        Ok(JsonBody(parse(&bytes)?))
+        let value = parse_value(&bytes)?;
+        no_nul_characters(&value, "")?;
+        let mut registry = Registry::new();
+        T::register(&mut registry);
+        check_shapes(&value, &T::schema_ref(), &registry, "")?;
+        Ok(JsonBody(from_value(value)?))
     }
+}
+
+/// PostgreSQL cannot store U+0000 in text (and it is never meant): refuse it anywhere in the
+/// body, naming the field, instead of failing at the database.
+fn no_nul_characters(value: &serde_json::Value, path: &str) -> Result<(), ApiError> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Err(ApiError::invalid(
+            path,
+            "must not contain NUL (U+0000) characters",
+        )),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| no_nul_characters(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            let at = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            no_nul_characters(v, &at)
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The contract's types where serde is looser or vaguer: serde's derived structs also take a
+/// JSON array (fields by position; `[null, null]` was a valid partial update), and inside a
+/// tagged union (`pricing`) serde names only the union, and serde reads `null` as an absent
+/// optional field where the contract says the field is a string. So: an array where the schema
+/// has an object, a non-string where it has a string and `null` anywhere are refused, naming
+/// the exact field.
+fn check_shapes(
+    value: &serde_json::Value,
+    schema: &MetaSchemaRef,
+    registry: &Registry,
+    path: &str,
+) -> Result<(), ApiError> {
+    use serde_json::Value;
+    let schema = match schema {
+        MetaSchemaRef::Inline(s) => s.as_ref(),
+        MetaSchemaRef::Reference(name) => match registry.schemas.get(name) {
+            Some(s) => s,
+            None => return Ok(()),
+        },
+    };
+    let at = |name: &str| {
+        if path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    match value {
+        Value::Array(items) => {
+            if schema.ty == "object" {
+                let detail = if path.is_empty() {
+                    "the body must be a JSON object"
+                } else {
+                    "must be a JSON object"
+                };
+                return Err(ApiError::invalid(path, detail));
+            }
+            if let Some(item) = &schema.items {
+                for (i, v) in items.iter().enumerate() {
+                    check_shapes(v, item, registry, &format!("{path}[{i}]"))?;
+                }
+            }
+        }
+        Value::Object(map) => {
+            for (name, sub) in &schema.properties {
+                if let Some(v) = map.get(*name) {
+                    check_shapes(v, sub, registry, &at(name))?;
+                }
+            }
+            for sub in &schema.all_of {
+                check_shapes(value, sub, registry, path)?;
+            }
+            // A tagged union: only the alternative its tag names (another may use the same
+            // field name with another type).
+            let tagged = schema.discriminator.as_ref().and_then(|d| {
+                let tag = map.get(d.property_name)?.as_str()?;
+                let (_, target) = d.mapping.iter().find(|(k, _)| k == tag)?;
+                Some(MetaSchemaRef::Reference(
+                    target.rsplit('/').next().unwrap_or(target).to_string(),
+                ))
+            });
+            if let Some(alternative) = tagged {
+                check_shapes(value, &alternative, registry, path)?;
+            }
+        }
+        // The contract has no nullable fields: an optional one is left out, never `null`.
+        Value::Null if !schema.nullable && !schema.ty.is_empty() => {
+            return Err(ApiError::invalid(
+                path,
+                "must not be null; leave the field out instead",
+            ));
+        }
+        Value::Null => {}
+        _ if schema.ty == "string" && !value.is_string() => {
+            return Err(ApiError::invalid(path, "must be a JSON string"));
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Parse request bytes as `T`, with errors that name the field.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    from_value(parse_value(bytes)?)
+}
+
+/// The bytes as JSON, or a 400 saying where they stop being JSON.
+fn parse_value(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::malformed(
             "the request body is empty; send a JSON object",
@@ -54,14 +170,18 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     // First the syntax (serde_json stops at 128 levels of nesting), then the shape: a syntax
     // error is the client's encoding (400), a shape error is a field's value (422).
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+    serde_json::from_slice(bytes).map_err(|e| {
         ApiError::malformed(format!(
             "the body is not valid JSON (line {}, column {}): {}",
             e.line(),
             e.column(),
             strip_position(&e.to_string())
         ))
-    })?;
+    })
+}
+
+/// A JSON value as `T`: 422 naming the field for shape errors.
+fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
@@ -165,6 +285,9 @@ impl ParsePayload for CsvBody {
             .map_err(|_| ApiError::malformed("the file is not UTF-8 text"))?;
         if text.trim().is_empty() {
             return Err(ApiError::malformed("the file is empty").into());
+        }
+        if text.contains('\0') {
+            return Err(ApiError::malformed("the file contains NUL (U+0000) characters").into());
         }
         Ok(CsvBody(text))
     }

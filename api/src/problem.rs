@@ -261,6 +261,7 @@ const DOCUMENTED: &[(u16, &str)] = &[
     (404, "No such resource, or not yours"),
     (409, "Conflicts with the current state"),
     (413, "Request body too large"),
+    (415, "The body is not of the documented content type"),
     (422, "A field failed validation; `field` names it"),
     (429, "Too many attempts"),
     (503, "Database unavailable; nothing was changed"),

@@ -256,7 +256,53 @@ async fn log_request<E: Endpoint>(next: std::sync::Arc<E>, req: Request) -> poem
         Ok(r) => r.into_response(),
         Err(e) => render_any(e),
     };
+    let mut resp = resp;
+    if resp.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
+        && let Some(allow) = allowed_methods(&path)
+        && let Ok(value) = HeaderValue::from_str(&allow)
+    {
+        resp.headers_mut().insert(poem::http::header::ALLOW, value);
+    }
     let status = resp.status();
     tracing::info!(%method, %path, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     Ok(resp)
+}
+
+/// The methods the contract documents for a concrete path, for the `Allow` header that RFC 9110
+/// requires on a 405 (poem's router does not add it). The template with the most literal
+/// segments wins, as in the router (`/v1/time-entries/sync` before `/v1/time-entries/{id}`).
+fn allowed_methods(path: &str) -> Option<String> {
+    type Routes = Vec<(Vec<String>, String)>;
+    static ROUTES: std::sync::LazyLock<Routes> = std::sync::LazyLock::new(|| {
+        let spec: serde_json::Value =
+            serde_json::from_str(&openapi_json()).unwrap_or(serde_json::Value::Null);
+        let Some(paths) = spec["paths"].as_object() else {
+            return Vec::new();
+        };
+        paths
+            .iter()
+            .map(|(template, ops)| {
+                let methods: Vec<String> = ops
+                    .as_object()
+                    .map(|o| o.keys().map(|m| m.to_uppercase()).collect())
+                    .unwrap_or_default();
+                (
+                    template.split('/').map(str::to_string).collect(),
+                    methods.join(", "),
+                )
+            })
+            .collect()
+    });
+    let segments: Vec<&str> = path.split('/').collect();
+    ROUTES
+        .iter()
+        .filter(|(template, _)| {
+            template.len() == segments.len()
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+        })
+        .max_by_key(|(template, _)| template.iter().filter(|t| !t.starts_with('{')).count())
+        .map(|(_, methods)| methods.clone())
 }

@@ -29,6 +29,17 @@ pub struct WalletAccount {
     pub phone: String,
 }
 
+/// A Daviplata wallet. Its own type, so the OpenAPI union gets one schema per `kind` (a
+/// shared type made poem-openapi register `nequi` and `daviplata` under one name, and the
+/// contract then refused `nequi`).
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct DaviplataAccount {
+    /// Colombian mobile number, 10 digits starting with 3.
+    pub phone: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
 #[oai(rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
@@ -64,7 +75,7 @@ pub enum PayoutMethod {
     Nequi(WalletAccount),
     #[oai(mapping = "daviplata")]
     #[serde(rename = "daviplata")]
-    Daviplata(WalletAccount),
+    Daviplata(DaviplataAccount),
     #[oai(mapping = "bank")]
     #[serde(rename = "bank")]
     Bank(BankAccount),
@@ -84,7 +95,7 @@ impl PayoutMethod {
                     .as_str()
                     .into(),
             }),
-            PayoutMethod::Daviplata(w) => PayoutMethod::Daviplata(WalletAccount {
+            PayoutMethod::Daviplata(w) => PayoutMethod::Daviplata(DaviplataAccount {
                 phone: MobilePhone::parse(&w.phone)
                     .map_err(|e| ApiError::invalid(at("phone"), e))?
                     .as_str()
