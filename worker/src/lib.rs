@@ -50,6 +50,12 @@ const CONCURRENCY: usize = 4;
 /// would otherwise look only on its 30 s heartbeat.)
 const POLL_EVERY: Duration = Duration::from_secs(1);
 const POLL_AT_MOST_EVERY: Duration = Duration::from_secs(5);
+/// Each worker says it is alive every 10 s; a worker silent for 6 of them (a minute) is taken
+/// for dead and its running jobs go back to the queue for another process. apalis's defaults
+/// (30 s × 10 on PostgreSQL) left a killed worker's jobs stranded for five minutes. A live but
+/// stalled worker whose job is re-run does no harm: every effect is idempotent.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+const MISSED_HEARTBEATS: usize = 6;
 
 /// The same chain of layers for every job worker, outermost first: data, concurrency
 /// limit, retries, then per-run timeout, tracing, and panics turned into errors
@@ -80,7 +86,10 @@ macro_rules! queue_worker {
                 let (pool, db, name) = (pool.clone(), $db.clone(), $name.clone());
                 let settings: Arc<Settings> = $settings.clone();
                 $monitor.register(move |restarts| {
-                    let config = apalis_sqlite::Config::default().queue(<$job>::QUEUE);
+                    let config = apalis_sqlite::Config::default()
+                        .queue(<$job>::QUEUE)
+                        .heartbeat_interval(HEARTBEAT_EVERY)
+                        .missed_heartbeats(MISSED_HEARTBEATS);
                     let storage = apalis_sqlite::SqliteStorage::<$job>::new(&pool)
                         .with_config(config)
                         .poll_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY));
@@ -97,7 +106,10 @@ macro_rules! queue_worker {
                 let (pool, db, name) = (pool.clone(), $db.clone(), $name.clone());
                 let settings: Arc<Settings> = $settings.clone();
                 $monitor.register(move |restarts| {
-                    let config = apalis_postgres::Config::default().queue(<$job>::QUEUE);
+                    let config = apalis_postgres::Config::default()
+                        .queue(<$job>::QUEUE)
+                        .heartbeat_interval(HEARTBEAT_EVERY)
+                        .missed_heartbeats(MISSED_HEARTBEATS);
                     let storage = apalis_postgres::PostgresStorage::<$job>::new(&pool)
                         .with_config(config)
                         .poll_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY));

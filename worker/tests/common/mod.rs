@@ -157,8 +157,8 @@ pub async fn job_state(db: &Db, id: &str) -> Option<JobState> {
 }
 
 /// apalis gives the jobs of a dead worker to another once the dead one has missed its
-/// heartbeats (60 s on SQLite, 5 min on PostgreSQL with apalis's defaults). Rather than wait
-/// that long, date the last heartbeat of every registered worker back an hour; call it only
+/// heartbeats (a minute with the product's settings, `worker/src/lib.rs`). Rather than wait
+/// that long ten times over, date the last heartbeat of every registered worker back an hour; call it only
 /// while no worker process is alive. The next process to start re-queues their jobs.
 pub async fn age_dead_workers(db: &Db) {
     match db {
