@@ -42,8 +42,9 @@ pub async fn build_batch(
         anyhow::bail!("no payout batch {batch_id}");
     };
     if status == "building" {
-        // Driven by the workers (a primary-key walk), each balance an index lookup on
-        // `ledger_postings_by_account`: no scan of the whole journal, on either database.
+        // Driven by the workers, each balance an index lookup on `ledger_postings_by_account`:
+        // no `LIKE` scan of the whole journal (which PostgreSQL cannot index under a non-C
+        // collation).
         let owed: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
             "SELECT w.id FROM worker_profiles w \
              WHERE (SELECT COALESCE(SUM(p.credit - p.debit), 0) FROM ledger_postings p \
@@ -88,7 +89,7 @@ pub async fn build_batch(
 const PAYOUT_CHUNK: usize = 500;
 
 /// The lines of a chunk of workers, in one transaction, with the balances read after locking
-/// the workers' rows (so a concurrent batch or bank confirmation cannot slip in between).
+/// the workers' rows (so two batches built at once cannot both pay the same balance).
 async fn add_lines(
     db: &Db,
     settings: &Settings,
