@@ -549,3 +549,153 @@ async fn corrections_are_credit_notes_and_the_invoice_never_changes() {
     assert_eq!(fees.ok(200)["balance"], "-8697");
     assert_ledger_invariants(&app.db).await;
 }
+
+/// A backlog bigger than one accrual batch, part of it already accrued by the job, swept by
+/// three runs at once: every assignment is accrued exactly once, with its ledger entry, and
+/// nothing is left pending.
+#[tokio::test]
+async fn a_backlog_of_several_batches_is_accrued_once_by_concurrent_sweeps() {
+    use vereda_contracts::on_db;
+    use vereda_worker::invoicing::{self, AccrueOutcome};
+
+    const WORKERS: usize = 30;
+    const TASKS: usize = 40; // 1,200 assignments: more than two batches of 500.
+    let app = spawn_app_without_worker().await;
+    let settings = app.test_db.as_ref().unwrap().settings();
+    let now = vereda_contracts::time::unix(Utc::now());
+    let id = || uuid::Uuid::now_v7().to_string();
+    let (company, owner) = (id(), id());
+    let workers: Vec<String> = (0..WORKERS).map(|_| id()).collect();
+    let tasks: Vec<String> = (0..TASKS).map(|_| id()).collect();
+    let mut assignments = Vec::new();
+    let mut tx = app.db.begin().await.unwrap();
+    macro_rules! exec {
+        ($sql:expr, $($b:expr),*) => {
+            vereda_contracts::on_tx!(&mut tx, |c| sqlx::query($sql)$(.bind($b))*.execute(&mut *c).await.map(|r| r.rows_affected()))
+                .unwrap()
+        };
+    }
+    exec!(
+        "INSERT INTO companies (id, name, nit, billing_email, created_at, updated_at) \
+         VALUES ($1, 'Lote', '900000001-0', 'f@e.test', $2, $2)",
+        &company,
+        now
+    );
+    exec!(
+        "INSERT INTO users (id, email, name, password_hash, role, company_id, member_role, created_at, updated_at) \
+         VALUES ($1, 'lote@e.test', 'Owner', 'x', 'company', $2, 'owner', $3, $3)",
+        &owner,
+        &company,
+        now
+    );
+    for w in &workers {
+        exec!(
+            "INSERT INTO worker_profiles (id, municipality, department, payout_method, created_at, updated_at) \
+             VALUES ($1, 'Chaparral', 'Tolima', '{\"kind\":\"nequi\",\"phone\":\"3105551234\"}', $2, $2)",
+            w,
+            now
+        );
+    }
+    for (i, t) in tasks.iter().enumerate() {
+        exec!(
+            "INSERT INTO tasks (id, company_id, created_by, title, instructions, category, pricing_kind, \
+             price_centavos, estimated_seconds, slots, claim_minutes, review_hours, deliverable_url_required, \
+             min_minutes, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'Etiquetar', 'Guía', 'labelling', 'fixed', $4, 14400, 30, 600, 72, $5, 0, 'closed', $6, $6)",
+            t,
+            &company,
+            &owner,
+            (10_000 + i as i64 * 5) * 100,
+            false,
+            now
+        );
+        for w in &workers {
+            let a = id();
+            exec!(
+                "INSERT INTO assignments (id, task_id, worker_id, company_id, status, claimed_at, expires_at, \
+                 approved_seconds, approved_at, updated_at) VALUES ($1, $2, $3, $4, 'approved', $5, $5, 0, $6, $6)",
+                &a,
+                t,
+                w,
+                &company,
+                now - 7200,
+                now - 3600
+            );
+            assignments.push(a);
+        }
+    }
+    tx.commit().await.unwrap();
+
+    // A few accrued by their job first, one of them twice.
+    for a in assignments.iter().step_by(173) {
+        assert_eq!(
+            invoicing::accrue(&app.db, &settings, a, now).await.unwrap(),
+            AccrueOutcome::Accrued
+        );
+    }
+    let early = assignments.iter().step_by(173).count() as u64;
+    assert_eq!(
+        invoicing::accrue(&app.db, &settings, &assignments[0], now)
+            .await
+            .unwrap(),
+        AccrueOutcome::AlreadyAccrued
+    );
+
+    let sweeps = (0..3).map(|_| invoicing::accrue_pending(&app.db, &settings, now, now));
+    let accrued: u64 = futures::future::join_all(sweeps)
+        .await
+        .into_iter()
+        .map(|n| n.unwrap())
+        .sum();
+    assert_eq!(
+        accrued,
+        assignments.len() as u64 - early,
+        "each accrued by one sweep"
+    );
+    assert_eq!(
+        invoicing::accrue_pending(&app.db, &settings, now, now)
+            .await
+            .unwrap(),
+        0,
+        "nothing left to accrue"
+    );
+
+    let db = &app.db;
+    let count = |sql: &'static str| async move {
+        on_db!(db, |p| sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(p)
+            .await
+            .unwrap())
+    };
+    let n = assignments.len() as i64;
+    assert_eq!(count("SELECT COUNT(*) FROM accruals").await, n);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM ledger_entries WHERE kind = 'accrual'").await,
+        n
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM ledger_postings").await,
+        3 * n,
+        "receivable, payable and fee for each"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM assignments WHERE status = 'approved' AND accrued_at IS NULL")
+            .await,
+        0,
+        "every accrued assignment is out of the pending index"
+    );
+    // The company owes what the tasks were worth plus the 20 % fee (prices in steps of 5 pesos).
+    let worth: i64 = (0..TASKS as i64)
+        .map(|i| (10_000 + i * 5) * 100)
+        .sum::<i64>()
+        * WORKERS as i64;
+    let receivable = on_db!(&app.db, |p| sqlx::query_scalar::<_, i64>(
+        "SELECT CAST(SUM(debit - credit) AS BIGINT) FROM ledger_postings WHERE account = $1"
+    )
+    .bind(format!("company:{company}:receivable"))
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert_eq!(receivable, worth + worth / 5);
+    assert_ledger_invariants(&app.db).await;
+}

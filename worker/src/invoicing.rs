@@ -1,6 +1,8 @@
 //! Accrual and invoicing: approved work becomes ledger entries, then one invoice per company
 //! and period, numbered without gaps.
 
+use std::collections::HashSet;
+
 use chrono::{Duration as Days, NaiveDate, TimeZone};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -12,13 +14,14 @@ use vereda_contracts::money::{Cop, hourly_earnings, platform_fee, vat};
 use vereda_contracts::time::BOGOTA;
 use vereda_contracts::{on_db, on_tx};
 
-use crate::ledger::post;
+use crate::ledger::{in_list, placeholders, post, post_many};
 
 /// Days a company has to pay an invoice.
 pub const PAYMENT_TERM_DAYS: i64 = 30;
 
 #[derive(sqlx::FromRow)]
 struct ApprovedRow {
+    id: String,
     status: String,
     worker_id: String,
     company_id: String,
@@ -30,6 +33,15 @@ struct ApprovedRow {
     price_centavos: Option<i64>,
     margin_bp: Option<i64>,
 }
+
+const APPROVED_SELECT: &str = "SELECT a.id, a.status, a.worker_id, a.company_id, \
+     a.approved_seconds, a.approved_at, t.title, t.pricing_kind, t.rate_centavos, \
+     t.price_centavos, c.margin_bp \
+     FROM assignments a JOIN tasks t ON t.id = a.task_id JOIN companies c ON c.id = a.company_id";
+
+/// Assignments accrued per transaction by `accrue_pending`: a few statements per batch
+/// instead of a transaction per assignment, short enough not to hold SQLite's writer long.
+const ACCRUAL_BATCH: usize = 500;
 
 /// What accruing one assignment did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,80 +81,151 @@ async fn accrue_in(
     assignment_id: &str,
     now: i64,
 ) -> anyhow::Result<AccrueOutcome> {
-    let row: Option<ApprovedRow> = on_tx!(tx, |c| {
-        sqlx::query_as(
-        "SELECT a.status, a.worker_id, a.company_id, a.approved_seconds, a.approved_at, t.title, \
-         t.pricing_kind, t.rate_centavos, t.price_centavos, c.margin_bp \
-         FROM assignments a JOIN tasks t ON t.id = a.task_id JOIN companies c ON c.id = a.company_id \
-         WHERE a.id = $1"
-    )
-    .bind(assignment_id)
-    .fetch_optional(&mut *c)
-    .await
-    })?;
+    let sql = format!("{APPROVED_SELECT} WHERE a.id = $1");
+    let row: Option<ApprovedRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(assignment_id)
+        .fetch_optional(&mut *c)
+        .await)?;
     let Some(row) = row.filter(|r| r.status == "approved") else {
         return Ok(AccrueOutcome::NotApproved);
     };
-    let seconds = row.approved_seconds.unwrap_or(0);
-    let (work, rate) = match row.pricing_kind.as_str() {
-        "hourly" => {
-            let rate = Cop::from_centavos(row.rate_centavos.unwrap_or(0));
-            (hourly_earnings(seconds, rate), Some(rate))
-        }
-        _ => (Cop::from_centavos(row.price_centavos.unwrap_or(0)), None),
-    };
-    let bp = margin_bp(row.margin_bp, settings);
-    let fee = platform_fee(work, Decimal::new(bp, 4));
-    let inserted = on_tx!(tx, |c| sqlx::query(
+    Ok(match accrue_rows(tx, settings, &[row], now).await? {
+        0 => AccrueOutcome::AlreadyAccrued,
+        _ => AccrueOutcome::Accrued,
+    })
+}
+
+/// Accrue approved `rows` in `tx` with multi-row statements: the accruals that do not exist
+/// yet (the primary key on `assignment_id` decides, so a duplicate or concurrent delivery
+/// adds nothing), their ledger entries, and the assignments' `accrued_at` mark that takes
+/// them out of the pending index. Returns how many were accrued now.
+async fn accrue_rows(
+    tx: &mut Tx,
+    settings: &Settings,
+    rows: &[ApprovedRow],
+    now: i64,
+) -> anyhow::Result<u64> {
+    struct Figures<'a> {
+        row: &'a ApprovedRow,
+        seconds: i64,
+        rate: Option<Cop>,
+        work: Cop,
+        fee: Cop,
+        bp: i64,
+    }
+    let figures: Vec<Figures> = rows
+        .iter()
+        .map(|row| {
+            let seconds = row.approved_seconds.unwrap_or(0);
+            let (work, rate) = match row.pricing_kind.as_str() {
+                "hourly" => {
+                    let rate = Cop::from_centavos(row.rate_centavos.unwrap_or(0));
+                    (hourly_earnings(seconds, rate), Some(rate))
+                }
+                _ => (Cop::from_centavos(row.price_centavos.unwrap_or(0)), None),
+            };
+            let bp = margin_bp(row.margin_bp, settings);
+            let fee = platform_fee(work, Decimal::new(bp, 4));
+            Figures {
+                row,
+                seconds,
+                rate,
+                work,
+                fee,
+                bp,
+            }
+        })
+        .collect();
+    let sql = format!(
         "INSERT INTO accruals (assignment_id, company_id, worker_id, task_title, pricing_kind, \
-         seconds, rate, work, fee, margin_bp, approved_at, accrued_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-         ON CONFLICT (assignment_id) DO NOTHING"
-    )
-    .bind(assignment_id)
-    .bind(&row.company_id)
-    .bind(&row.worker_id)
-    .bind(&row.title)
-    .bind(&row.pricing_kind)
-    .bind(seconds)
-    .bind(rate.map(Cop::centavos))
-    .bind(work.centavos())
-    .bind(fee.centavos())
-    .bind(bp)
-    .bind(row.approved_at.unwrap_or(now))
-    .bind(now)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    if inserted == 0 {
-        return Ok(AccrueOutcome::AlreadyAccrued);
+         seconds, rate, work, fee, margin_bp, approved_at, accrued_at) VALUES {} \
+         ON CONFLICT (assignment_id) DO NOTHING RETURNING assignment_id",
+        placeholders(figures.len(), 12, 1)
+    );
+    let inserted: Vec<String> = on_tx!(tx, |c| {
+        let mut q = sqlx::query_scalar(AssertSqlSafe(sql.as_str()));
+        for f in &figures {
+            q = q
+                .bind(&f.row.id)
+                .bind(&f.row.company_id)
+                .bind(&f.row.worker_id)
+                .bind(&f.row.title)
+                .bind(&f.row.pricing_kind)
+                .bind(f.seconds)
+                .bind(f.rate.map(Cop::centavos))
+                .bind(f.work.centavos())
+                .bind(f.fee.centavos())
+                .bind(f.bp)
+                .bind(f.row.approved_at.unwrap_or(now))
+                .bind(now);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    let inserted: HashSet<String> = inserted.into_iter().collect();
+    let entries: Vec<_> = figures
+        .iter()
+        .filter(|f| inserted.contains(&f.row.id))
+        .map(|f| {
+            ledger::accrual(
+                &f.row.id,
+                &f.row.company_id,
+                &f.row.worker_id,
+                f.work,
+                f.fee,
+            )
+        })
+        .collect();
+    let posted = post_many(tx, entries, now).await?;
+    if posted.iter().any(|p| !p) {
+        anyhow::bail!("an accrual had no row but already had a ledger entry");
     }
-    let entry = ledger::accrual(assignment_id, &row.company_id, &row.worker_id, work, fee);
-    if !post(tx, entry, now).await? {
-        anyhow::bail!("accrual of {assignment_id} had no row but already had a ledger entry");
-    }
-    Ok(AccrueOutcome::Accrued)
+    let sql = format!(
+        "UPDATE assignments SET accrued_at = $1 WHERE accrued_at IS NULL AND id IN ({})",
+        in_list(rows.len(), 2)
+    );
+    on_tx!(tx, |c| {
+        let mut q = sqlx::query(AssertSqlSafe(sql.as_str())).bind(now);
+        for r in rows {
+            q = q.bind(&r.id);
+        }
+        q.execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+    Ok(inserted.len() as u64)
 }
 
 /// Accrue every approved assignment approved before `before` that has no accrual yet (the
-/// sweep that makes a lost accrual job only a delay). Returns how many were accrued.
+/// sweep that makes a lost accrual job only a delay), in batches of [`ACCRUAL_BATCH`], one
+/// transaction each. Returns how many were accrued.
 pub async fn accrue_pending(
     db: &Db,
     settings: &Settings,
     before: i64,
     now: i64,
 ) -> anyhow::Result<u64> {
-    let ids: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
-        "SELECT a.id FROM assignments a WHERE a.status = 'approved' AND a.approved_at < $1 \
-         AND NOT EXISTS (SELECT 1 FROM accruals x WHERE x.assignment_id = a.id) ORDER BY a.id"
-    )
-    .bind(before)
-    .fetch_all(p)
-    .await)?;
+    // Walks the partial index `assignments_to_accrue` (approved, `accrued_at` NULL) by id.
+    let sql = format!(
+        "{APPROVED_SELECT} WHERE a.status = 'approved' AND a.accrued_at IS NULL \
+         AND a.approved_at < $1 AND a.id > $2 ORDER BY a.id LIMIT {ACCRUAL_BATCH}"
+    );
+    let mut after = String::new();
     let mut n = 0;
-    for id in ids {
-        if accrue(db, settings, &id, now).await? == AccrueOutcome::Accrued {
-            n += 1;
+    loop {
+        let mut tx = db.begin().await?;
+        let rows: Vec<ApprovedRow> =
+            on_tx!(&mut tx, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(before)
+                .bind(&after)
+                .fetch_all(&mut *c)
+                .await)?;
+        let Some(last) = rows.last() else {
+            tx.rollback().await?;
+            break;
+        };
+        after = last.id.clone();
+        n += accrue_rows(&mut tx, settings, &rows, now).await?;
+        tx.commit().await?;
+        if rows.len() < ACCRUAL_BATCH {
+            break;
         }
     }
     Ok(n)

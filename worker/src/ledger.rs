@@ -2,8 +2,11 @@
 //! job finds the key and posts nothing, so money effects happen once however often the queue
 //! delivers.
 
+use std::collections::HashSet;
+
+use sqlx::AssertSqlSafe;
 use vereda_contracts::db::Tx;
-use vereda_contracts::ledger::Entry;
+use vereda_contracts::ledger::{Entry, Posting};
 use vereda_contracts::money::Cop;
 use vereda_contracts::on_tx;
 
@@ -48,6 +51,99 @@ pub async fn post(tx: &mut Tx, entry: Entry, at: i64) -> anyhow::Result<bool> {
         .map(|r| r.rows_affected()))?;
     }
     Ok(true)
+}
+
+/// `rows` groups of `cols` placeholders numbered from `$first`: `($1, $2), ($3, $4)`.
+pub(crate) fn placeholders(rows: usize, cols: usize, first: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for k in 0..cols {
+            if k > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(first + r * cols + k).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// `$first, …` for an `IN (…)` list of `n` values.
+pub(crate) fn in_list(n: usize, first: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Entries per multi-row statement: their postings (three or four each, six columns) stay
+/// well under SQLite's and PostgreSQL's limits on bound parameters.
+const POST_CHUNK: usize = 500;
+
+/// Post many entries in `tx` with a few multi-row statements instead of one round trip per
+/// row. Returns, in order, whether each entry was posted (false: its effect key already
+/// existed and nothing was written for it). Any unbalanced entry is an error before anything
+/// is written.
+pub async fn post_many(tx: &mut Tx, entries: Vec<Entry>, at: i64) -> anyhow::Result<Vec<bool>> {
+    let entries = entries
+        .into_iter()
+        .map(Entry::checked)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut posted = Vec::with_capacity(entries.len());
+    for chunk in entries.chunks(POST_CHUNK) {
+        let ids: Vec<String> = chunk.iter().map(|_| new_id()).collect();
+        let sql = format!(
+            "INSERT INTO ledger_entries (id, effect_key, kind, description, posted_at) VALUES {} \
+             ON CONFLICT (effect_key) DO NOTHING RETURNING id",
+            placeholders(chunk.len(), 5, 1)
+        );
+        let inserted: Vec<String> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_scalar(AssertSqlSafe(sql.as_str()));
+            for (e, id) in chunk.iter().zip(&ids) {
+                q = q
+                    .bind(id)
+                    .bind(&e.effect_key)
+                    .bind(e.kind)
+                    .bind(&e.description)
+                    .bind(at);
+            }
+            q.fetch_all(&mut *c).await
+        })?;
+        let inserted: HashSet<String> = inserted.into_iter().collect();
+        let rows: Vec<(&String, &Posting)> = chunk
+            .iter()
+            .zip(&ids)
+            .filter(|(_, id)| inserted.contains(*id))
+            .flat_map(|(e, id)| e.postings.iter().map(move |p| (id, p)))
+            .collect();
+        posted.extend(ids.iter().map(|id| inserted.contains(id)));
+        if rows.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "INSERT INTO ledger_postings (id, entry_id, account, debit, credit, posted_at) VALUES {}",
+            placeholders(rows.len(), 6, 1)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+            for (entry_id, p) in &rows {
+                q = q
+                    .bind(new_id())
+                    .bind(*entry_id)
+                    .bind(&p.account)
+                    .bind(p.debit.centavos())
+                    .bind(p.credit.centavos())
+                    .bind(at);
+            }
+            q.execute(&mut *c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(posted)
 }
 
 /// Credits minus debits of an account (what a liability such as a worker's payable holds).

@@ -1,16 +1,18 @@
 //! Paying workers: payout batches (one line per worker owed at least the minimum), the bank
 //! file's confirmations, and company payments posted to the ledger.
 
+use std::collections::HashSet;
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::config::Settings;
-use vereda_contracts::db::{Db, is_unique_violation};
-use vereda_contracts::ledger::{self, account};
+use vereda_contracts::db::Db;
+use vereda_contracts::ledger;
 use vereda_contracts::money::Cop;
 use vereda_contracts::{on_db, on_tx};
 
-use crate::ledger::{credit_balance, post};
+use crate::ledger::{in_list, placeholders, post, post_many};
 
 /// What building a batch did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,19 +42,19 @@ pub async fn build_batch(
         anyhow::bail!("no payout batch {batch_id}");
     };
     if status == "building" {
+        // Driven by the workers, each balance an index lookup on `ledger_postings_by_account`:
+        // no `LIKE` scan of the whole journal (which PostgreSQL cannot index under a non-C
+        // collation).
         let owed: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
-            "SELECT account FROM ledger_postings WHERE account LIKE 'worker:%:payable' \
-             GROUP BY account HAVING SUM(credit - debit) >= $1 ORDER BY account"
+            "SELECT w.id FROM worker_profiles w \
+             WHERE (SELECT COALESCE(SUM(p.credit - p.debit), 0) FROM ledger_postings p \
+                    WHERE p.account = 'worker:' || w.id || ':payable') >= $1 ORDER BY w.id"
         )
         .bind(settings.min_payout.centavos())
         .fetch_all(p)
         .await)?;
-        for acct in owed {
-            let worker_id = acct
-                .trim_start_matches("worker:")
-                .trim_end_matches(":payable")
-                .to_string();
-            add_line(db, settings, batch_id, &worker_id, now).await?;
+        for chunk in owed.chunks(PAYOUT_CHUNK) {
+            add_lines(db, settings, batch_id, chunk, now).await?;
         }
         on_db!(db, |p| {
             sqlx::query(
@@ -82,70 +84,105 @@ pub async fn build_batch(
     })
 }
 
-/// One worker's line, in its own transaction, with the balance read after locking the worker.
-async fn add_line(
+/// Workers' lines per transaction: a few multi-row statements per chunk instead of a
+/// transaction per worker.
+const PAYOUT_CHUNK: usize = 500;
+
+/// The lines of a chunk of workers, in one transaction, with the balances read after locking
+/// the workers' rows (so two batches built at once cannot both pay the same balance).
+async fn add_lines(
     db: &Db,
     settings: &Settings,
     batch_id: &str,
-    worker_id: &str,
+    workers: &[String],
     now: i64,
 ) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
-    )
-    .bind(worker_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    let amount = credit_balance(&mut tx, &account::worker_payable(worker_id))
-        .await?
-        .round_pesos();
-    if amount < settings.min_payout {
+    let lock = format!(
+        "UPDATE worker_profiles SET updated_at = updated_at WHERE id IN ({})",
+        in_list(workers.len(), 1)
+    );
+    on_tx!(&mut tx, |c| {
+        let mut q = sqlx::query(AssertSqlSafe(lock.as_str()));
+        for w in workers {
+            q = q.bind(w);
+        }
+        q.execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+    let read = format!(
+        "SELECT w.id, w.payout_method, CAST(COALESCE((SELECT SUM(p.credit - p.debit) \
+         FROM ledger_postings p WHERE p.account = 'worker:' || w.id || ':payable'), 0) AS BIGINT) \
+         FROM worker_profiles w WHERE w.id IN ({}) ORDER BY w.id",
+        in_list(workers.len(), 1)
+    );
+    let balances: Vec<(String, String, i64)> = on_tx!(&mut tx, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(read.as_str()));
+        for w in workers {
+            q = q.bind(w);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    struct Line {
+        id: String,
+        worker_id: String,
+        amount: Cop,
+        withholding: Cop,
+        method: String,
+        reference: String,
+    }
+    let lines: Vec<Line> = balances
+        .into_iter()
+        .map(|(worker_id, method, balance)| (worker_id, method, Cop::from_centavos(balance)))
+        .filter_map(|(worker_id, method, balance)| {
+            let amount = balance.round_pesos();
+            (amount >= settings.min_payout).then(|| Line {
+                id: uuid::Uuid::now_v7().to_string(),
+                worker_id,
+                amount,
+                withholding: withholding_of(amount, settings.withholding_rate),
+                method,
+                // The reference travels through the bank and back in its confirmation file.
+                reference: format!(
+                    "VRD{}",
+                    &uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase()
+                ),
+            })
+        })
+        .collect();
+    if lines.is_empty() {
+        tx.commit().await?;
         return Ok(());
     }
-    let withholding = withholding_of(amount, settings.withholding_rate);
-    let method: String = on_tx!(&mut tx, |c| sqlx::query_scalar(
-        "SELECT payout_method FROM worker_profiles WHERE id = $1"
-    )
-    .bind(worker_id)
-    .fetch_one(&mut *c)
-    .await)?;
-    let line_id = uuid::Uuid::now_v7().to_string();
-    // The reference travels through the bank and back in its confirmation file.
-    let reference = format!(
-        "VRD{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase()
-    );
-    let inserted = on_tx!(&mut tx, |c| {
-        sqlx::query(
+    // A worker already in this batch, or in another batch not yet settled, is skipped (the
+    // unique constraints decide; DO NOTHING keeps the rest of the chunk).
+    let insert = format!(
         "INSERT INTO payout_lines (id, batch_id, worker_id, amount, withholding, method, reference, \
-         status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)"
-    )
-    .bind(&line_id)
-    .bind(batch_id)
-    .bind(worker_id)
-    .bind(amount.centavos())
-    .bind(withholding.centavos())
-    .bind(&method)
-    .bind(&reference)
-    .bind(now)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected())
-    });
-    match inserted {
-        Ok(_) => {}
-        // Already in this batch, or in another batch not yet settled.
-        Err(e) if is_unique_violation(&e) => return Ok(()),
-        Err(e) => return Err(e.into()),
-    }
-    post(
-        &mut tx,
-        ledger::payout(&line_id, worker_id, amount, withholding),
-        now,
-    )
-    .await?;
+         status, created_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
+        placeholders(lines.len(), 9, 1)
+    );
+    let inserted: Vec<String> = on_tx!(&mut tx, |c| {
+        let mut q = sqlx::query_scalar(AssertSqlSafe(insert.as_str()));
+        for l in &lines {
+            q = q
+                .bind(&l.id)
+                .bind(batch_id)
+                .bind(&l.worker_id)
+                .bind(l.amount.centavos())
+                .bind(l.withholding.centavos())
+                .bind(&l.method)
+                .bind(&l.reference)
+                .bind("pending")
+                .bind(now);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    let inserted: HashSet<String> = inserted.into_iter().collect();
+    let entries = lines
+        .iter()
+        .filter(|l| inserted.contains(&l.id))
+        .map(|l| ledger::payout(&l.id, &l.worker_id, l.amount, l.withholding))
+        .collect();
+    post_many(&mut tx, entries, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -94,6 +94,40 @@ pub async fn push_in_tx<T: Serialize>(
     Ok(id.to_string())
 }
 
+/// Push many jobs in the caller's transaction with one statement. Only for idempotency keys
+/// that are new by construction (derived from ids made in this transaction): there is no
+/// look-up and no savepoint per job, so a key that already existed would fail the
+/// transaction on PostgreSQL.
+pub async fn push_new_in_tx<T: Serialize>(
+    tx: &mut Tx,
+    queue: &str,
+    jobs: &[(T, String)],
+) -> anyhow::Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let mut tasks = Vec::with_capacity(jobs.len());
+    for (payload, key) in jobs {
+        let args = serde_json::to_vec(payload).context("encoding job payload")?;
+        tasks.push(
+            TaskBuilder::new(args)
+                .task_id(TaskId::from_ulid(Ulid::generate()))
+                .max_attempts(MAX_ATTEMPTS)
+                .idempotency_key(key)
+                .build(),
+        );
+    }
+    match tx {
+        Tx::Sqlite(t) => apalis_sqlite::queries::push_tasks(&mut **t, queue, &tasks)
+            .await
+            .with_context(|| format!("pushing jobs on {queue}"))?,
+        Tx::Postgres(t) => apalis_postgres::queries::push_tasks(&mut **t, queue, tasks)
+            .await
+            .with_context(|| format!("pushing jobs on {queue}"))?,
+    }
+    Ok(())
+}
+
 /// Push one job in a transaction of its own, for callers that have no fact to commit with it.
 pub async fn push<T: Serialize>(
     db: &Db,

@@ -8,6 +8,7 @@
 //! changed after it was issued). Each worker's month is one transaction that first locks the
 //! worker's row, so concurrent or repeated runs cannot race each other into two versions.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
@@ -15,6 +16,7 @@ use apalis_cron::Tick;
 use chrono::Timelike;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use sqlx::AssertSqlSafe;
 use vereda_contracts::config::Settings;
 use vereda_contracts::db::{Db, Tx, is_unique_violation};
 use vereda_contracts::jobs::BuildStatements;
@@ -24,6 +26,7 @@ use vereda_contracts::time::{self, BOGOTA};
 use vereda_contracts::{on_db, on_tx};
 
 use crate::email::{self, messages};
+use crate::ledger::{in_list, placeholders};
 use crate::{invoicing, queue};
 
 /// A documento soporte or adjustment as shown on a statement and to finance.
@@ -213,16 +216,27 @@ pub async fn build_month(
         ..RunReport::default()
     };
     let mut failures = 0;
-    for worker_id in &workers {
-        match build_worker_month(db, settings, worker_id, month, now).await {
-            Ok(b) => {
-                report.workers += 1;
-                report.new_versions += u64::from(b.new_version);
-                report.support_documents += u64::from(b.support_document);
-            }
+    let mut tally = |b: Built| {
+        report.workers += 1;
+        report.new_versions += u64::from(b.new_version);
+        report.support_documents += u64::from(b.support_document);
+    };
+    for chunk in workers.chunks(STATEMENT_CHUNK) {
+        match build_chunk(db, settings, chunk, month, now).await {
+            Ok(built) => built.into_iter().for_each(&mut tally),
             Err(e) => {
-                failures += 1;
-                tracing::error!(worker = %worker_id, %month, error = %e, "statement not built");
+                // One worker's failure must not hold back the others: redo the chunk one
+                // worker (and transaction) at a time.
+                tracing::warn!(%month, error = %e, "statement chunk failed; building it worker by worker");
+                for worker_id in chunk {
+                    match build_worker_month(db, settings, worker_id, month, now).await {
+                        Ok(b) => tally(b),
+                        Err(e) => {
+                            failures += 1;
+                            tracing::error!(worker = %worker_id, %month, error = %e, "statement not built");
+                        }
+                    }
+                }
             }
         }
     }
@@ -234,6 +248,284 @@ pub async fn build_month(
         );
     }
     Ok(report)
+}
+
+/// Workers per transaction in a run: their figures are read with a few set-based queries and
+/// their versions and e-mails written with multi-row statements.
+const STATEMENT_CHUNK: usize = 250;
+
+/// The months of a chunk of workers in one transaction, locking all their rows first (as
+/// [`build_in`] does for one), so concurrent or repeated runs still cannot race.
+async fn build_chunk(
+    db: &Db,
+    settings: &Settings,
+    workers: &[String],
+    month: Month,
+    now: i64,
+) -> anyhow::Result<Vec<Built>> {
+    let mut tx = db.begin().await?;
+    match build_chunk_in(&mut tx, settings, workers, month, now).await {
+        Ok(built) => {
+            tx.commit().await?;
+            Ok(built)
+        }
+        Err(e) => {
+            tx.rollback().await.ok();
+            Err(e)
+        }
+    }
+}
+
+/// Bind every worker id of a chunk, in order, after the query's other parameters.
+macro_rules! bind_all {
+    ($q:expr, $ids:expr) => {{
+        let mut q = $q;
+        for id in $ids {
+            q = q.bind(id);
+        }
+        q
+    }};
+}
+
+async fn build_chunk_in(
+    tx: &mut Tx,
+    settings: &Settings,
+    workers: &[String],
+    month: Month,
+    now: i64,
+) -> anyhow::Result<Vec<Built>> {
+    let lock = format!(
+        "UPDATE worker_profiles SET updated_at = updated_at WHERE id IN ({})",
+        in_list(workers.len(), 1)
+    );
+    on_tx!(tx, |c| bind_all!(
+        sqlx::query(AssertSqlSafe(lock.as_str())),
+        workers
+    )
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+
+    let provisional = now < month.end();
+    let inputs = read_inputs_many(tx, workers, month, provisional, now).await?;
+    let sql = format!(
+        "SELECT worker_id, version, figures FROM statements WHERE month = $1 \
+         AND worker_id IN ({}) ORDER BY worker_id, version",
+        in_list(workers.len(), 2)
+    );
+    let versions: Vec<(String, i64, String)> = on_tx!(tx, |c| bind_all!(
+        sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(month.to_string()),
+        workers
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    // Ordered by version, so the last one per worker is the newest.
+    let latest: HashMap<String, (i64, String)> =
+        versions.into_iter().map(|(w, v, f)| (w, (v, f))).collect();
+
+    let rules = Rules {
+        legal: &settings.legal,
+        social_security: &settings.social_security,
+        rural_baseline: settings.rural_baseline,
+        withholding_rate: settings.withholding_rate,
+    };
+    let mut built = vec![Built::default(); workers.len()];
+    let mut all = Vec::with_capacity(workers.len());
+    let mut new = Vec::new();
+    for (i, input) in inputs.into_iter().enumerate() {
+        let figures = statements::compute(input, rules)?;
+        let latest = latest.get(&figures.worker_id);
+        let unchanged = latest
+            .and_then(|(_, f)| serde_json::from_str::<Statement>(f).ok())
+            .is_some_and(|old| old == figures);
+        if !unchanged {
+            new.push((i, latest.map_or(1, |(v, _)| v + 1)));
+            built[i].new_version = true;
+        }
+        all.push(figures);
+    }
+    let added: Vec<(&Statement, i64)> = new.iter().map(|&(i, v)| (&all[i], v)).collect();
+    add_versions(tx, settings, &added, now).await?;
+    if !provisional {
+        for (b, figures) in built.iter_mut().zip(&all) {
+            b.support_document = issue_support_document(tx, settings, figures, now).await?;
+        }
+    }
+    Ok(built)
+}
+
+/// [`read_inputs`] for a chunk of workers with four set-based queries (each an index range
+/// per worker); the inputs come back in the chunk's order.
+async fn read_inputs_many(
+    tx: &mut Tx,
+    workers: &[String],
+    month: Month,
+    provisional: bool,
+    now: i64,
+) -> anyhow::Result<Vec<Inputs>> {
+    let cutoff = cutoff(month, now);
+    let ids = in_list(workers.len(), 3);
+    let ids2 = in_list(workers.len(), 2);
+    let sql = format!(
+        "SELECT a.worker_id, a.company_id, c.name, a.seconds, a.work FROM accruals a \
+         JOIN companies c ON c.id = a.company_id \
+         WHERE a.approved_at >= $1 AND a.approved_at < $2 AND a.worker_id IN ({ids}) \
+         ORDER BY a.worker_id, a.approved_at, a.assignment_id"
+    );
+    let work: Vec<(String, String, String, i64, i64)> = on_tx!(tx, |c| bind_all!(
+        sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(month.start())
+            .bind(month.end()),
+        workers
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    // Received in the month: lines the bank confirmed, net of withholding.
+    let sql = format!(
+        "SELECT worker_id, CAST(SUM(amount - withholding) AS BIGINT) FROM payout_lines \
+         WHERE status = 'paid' AND settled_at >= $1 AND settled_at < $2 AND worker_id IN ({ids}) \
+         GROUP BY worker_id"
+    );
+    let paid_out: HashMap<String, i64> = on_tx!(tx, |c| bind_all!(
+        sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(month.start())
+            .bind(cutoff),
+        workers
+    )
+    .fetch_all(&mut *c)
+    .await)?
+    .into_iter()
+    .collect();
+    // Owed at the cut-off: everything earned before it, less what had left in payout lines
+    // (a line that failed later was still in transit then).
+    let sql = format!(
+        "SELECT worker_id, CAST(SUM(work) AS BIGINT) FROM accruals \
+         WHERE approved_at < $1 AND worker_id IN ({ids2}) GROUP BY worker_id"
+    );
+    let earned: HashMap<String, i64> = on_tx!(tx, |c| bind_all!(
+        sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(cutoff),
+        workers
+    )
+    .fetch_all(&mut *c)
+    .await)?
+    .into_iter()
+    .collect();
+    let sql = format!(
+        "SELECT worker_id, CAST(SUM(amount) AS BIGINT) FROM payout_lines \
+         WHERE created_at < $1 AND (status <> 'failed' OR settled_at >= $1) \
+         AND worker_id IN ({ids2}) GROUP BY worker_id"
+    );
+    let left: HashMap<String, i64> = on_tx!(tx, |c| bind_all!(
+        sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(cutoff),
+        workers
+    )
+    .fetch_all(&mut *c)
+    .await)?
+    .into_iter()
+    .collect();
+
+    let mut items: HashMap<String, Vec<WorkItem>> = HashMap::new();
+    for (worker_id, company_id, company_name, seconds, work) in work {
+        items.entry(worker_id).or_default().push(WorkItem {
+            company_id,
+            company_name,
+            seconds,
+            work: Cop::from_centavos(work),
+        });
+    }
+    Ok(workers
+        .iter()
+        .map(|w| {
+            let pending = earned.get(w).copied().unwrap_or(0) - left.get(w).copied().unwrap_or(0);
+            Inputs {
+                worker_id: w.clone(),
+                month,
+                provisional,
+                work: items.remove(w).unwrap_or_default(),
+                paid_out: Cop::from_centavos(paid_out.get(w).copied().unwrap_or(0)),
+                pending: Cop::from_centavos(pending.max(0)),
+            }
+        })
+        .collect())
+}
+
+/// [`add_version`] for many statements: one multi-row insert of the versions, one read of
+/// the workers' names and addresses, and the e-mails written and queued together.
+async fn add_versions(
+    tx: &mut Tx,
+    settings: &Settings,
+    added: &[(&Statement, i64)],
+    now: i64,
+) -> anyhow::Result<()> {
+    if added.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(String, String, String)> = added
+        .iter()
+        .map(|(figures, _)| {
+            Ok((
+                uuid::Uuid::now_v7().to_string(),
+                statements::verification_code(uuid::Uuid::new_v4().as_u128()),
+                serde_json::to_string(figures)?,
+            ))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let sql = format!(
+        "INSERT INTO statements (id, worker_id, month, version, provisional, figures, gross, net, \
+         verification_code, generated_at) VALUES {}",
+        placeholders(added.len(), 10, 1)
+    );
+    on_tx!(tx, |c| {
+        let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+        for ((figures, version), (id, code, json)) in added.iter().zip(&rows) {
+            q = q
+                .bind(id)
+                .bind(&figures.worker_id)
+                .bind(&figures.month)
+                .bind(*version)
+                .bind(figures.provisional)
+                .bind(json)
+                .bind(figures.gross.centavos())
+                .bind(figures.net.centavos())
+                .bind(code)
+                .bind(now);
+        }
+        q.execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+
+    let sql = format!(
+        "SELECT worker_id, id, name, email FROM users WHERE worker_id IN ({})",
+        in_list(added.len(), 1)
+    );
+    let users: Vec<(String, String, String, String)> = on_tx!(tx, |c| bind_all!(
+        sqlx::query_as(AssertSqlSafe(sql.as_str())),
+        added.iter().map(|(f, _)| &f.worker_id)
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    let users: HashMap<String, (String, String, String)> = users
+        .into_iter()
+        .map(|(w, id, name, email)| (w, (id, name, email)))
+        .collect();
+    let mut messages = Vec::with_capacity(added.len());
+    for ((figures, version), (id, code, _)) in added.iter().zip(&rows) {
+        let (user_id, name, address) = users
+            .get(&figures.worker_id)
+            .ok_or_else(|| anyhow::anyhow!("worker {} has no user", figures.worker_id))?;
+        let month = Month::parse(&figures.month)
+            .ok_or_else(|| anyhow::anyhow!("stored month {:?} is not a month", figures.month))?;
+        messages.push(email::outbox::NewMessage {
+            dedupe_key: format!("statement:{id}"),
+            kind: "statement",
+            recipient: address,
+            user_id: Some(user_id),
+            content: messages::statement(settings, name, month, figures, code, *version),
+            attachment: Some(email::outbox::Attachment::Statement(id.clone())),
+        });
+    }
+    email::outbox::enqueue_many(tx, &messages, now).await?;
+    tracing::info!(month = ?added.first().map(|(f, _)| &f.month), versions = added.len(), "statement versions added");
+    Ok(())
 }
 
 /// One worker's month, retried once when a concurrent run got there first.

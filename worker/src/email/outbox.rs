@@ -86,6 +86,87 @@ pub async fn enqueue(tx: &mut Tx, m: NewMessage<'_>, now: i64) -> anyhow::Result
     Ok(inserted)
 }
 
+/// Write many messages and queue their sends with a few multi-row statements, in the
+/// caller's transaction. Returns the ids of those written (a message whose key was written
+/// before is dropped, as in [`enqueue`]).
+pub async fn enqueue_many(
+    tx: &mut Tx,
+    ms: &[NewMessage<'_>],
+    now: i64,
+) -> anyhow::Result<Vec<String>> {
+    if ms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut values = Vec::with_capacity(ms.len());
+    for i in 0..ms.len() {
+        let b = i * 11;
+        values.push(format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            b + 8,
+            b + 9,
+            b + 10,
+            b + 11,
+            b + 11
+        ));
+    }
+    let sql = format!(
+        "INSERT INTO outbox_messages (id, dedupe_key, kind, recipient, user_id, subject, body_text, \
+         body_html, attachment_kind, attachment_id, status, next_attempt_at, created_at) \
+         VALUES {} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+        values.join(", ")
+    );
+    let ids: Vec<String> = ms
+        .iter()
+        .map(|_| uuid::Uuid::now_v7().to_string())
+        .collect();
+    let inserted: Vec<String> = on_tx!(tx, |c| {
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()));
+        for (m, id) in ms.iter().zip(&ids) {
+            let (kind, attachment) = match &m.attachment {
+                Some(a) => {
+                    let (k, i) = a.parts();
+                    (Some(k), Some(i.to_string()))
+                }
+                None => (None, None),
+            };
+            q = q
+                .bind(id)
+                .bind(&m.dedupe_key)
+                .bind(m.kind)
+                .bind(m.recipient)
+                .bind(m.user_id)
+                .bind(&m.content.subject)
+                .bind(&m.content.text)
+                .bind(&m.content.html)
+                .bind(kind)
+                .bind(attachment)
+                .bind(now);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    // The message ids were made just now, so their first send's key is new.
+    let jobs: Vec<(SendEmail, String)> = inserted
+        .iter()
+        .map(|id| {
+            (
+                SendEmail {
+                    message_id: id.clone(),
+                },
+                format!("email:{id}:0"),
+            )
+        })
+        .collect();
+    queue::push_new_in_tx(tx, SendEmail::QUEUE, &jobs).await?;
+    Ok(inserted)
+}
+
 /// Queue the send of attempt `attempts + 1`; one job per message and attempt.
 async fn push_send(tx: &mut Tx, id: &str, attempts: i64) -> anyhow::Result<()> {
     let job = SendEmail {
