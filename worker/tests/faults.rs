@@ -24,9 +24,14 @@ use vereda_worker::queue::{self, JobState};
 
 /// Kills that must land in the middle of a run, per kind of run.
 const KILLS: u32 = 10;
+/// Tries (worker started, run pushed, worker killed) allowed per kind of run to land them.
+const MAX_TRIES: u32 = 6 * KILLS;
 const COMPANIES: i64 = 12;
 const WORKERS: i64 = 40;
 const PER_WORKER: i64 = 2;
+/// Fresh work added whenever a run completes before enough kills have landed.
+const MORE_COMPANIES: i64 = 4;
+const MORE_WORKERS: i64 = 16;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_workers_lose_nothing_on_sqlite() {
@@ -47,15 +52,16 @@ async fn killed_workers_lose_nothing_on_postgres() {
 }
 
 /// The three kinds of run the scenario kills.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Run {
     Billing,
-    Payouts { batch: String },
+    /// Fills the book's current batch.
+    Payouts,
     Statements,
 }
 
 impl Run {
-    async fn push(&self, db: &Db, book: &Book) -> String {
+    async fn push(self, db: &Db, book: &Book) -> String {
         match self {
             Run::Billing => {
                 let period_end = now().with_timezone(&BOGOTA).date_naive().to_string();
@@ -65,9 +71,9 @@ impl Run {
                 };
                 queue::push(db, BillingRun::QUEUE, &job, None, None).await
             }
-            Run::Payouts { batch } => {
+            Run::Payouts => {
                 let job = BuildPayoutBatch {
-                    batch_id: batch.clone(),
+                    batch_id: book.batches.last().expect("a batch to fill").clone(),
                 };
                 queue::push(db, BuildPayoutBatch::QUEUE, &job, None, None).await
             }
@@ -81,8 +87,8 @@ impl Run {
         .unwrap()
     }
 
-    /// Effects committed so far, and how many a complete run has.
-    async fn progress(&self, db: &Db, book: &Book) -> (i64, i64) {
+    /// Effects committed so far, and how many the book's work has in all.
+    async fn progress(self, db: &Db, book: &Book) -> (i64, i64) {
         match self {
             Run::Billing => (
                 count(
@@ -92,7 +98,7 @@ impl Run {
                 .await,
                 book.assignments + book.companies,
             ),
-            Run::Payouts { .. } => (
+            Run::Payouts => (
                 count(db, "SELECT COUNT(*) FROM payout_lines").await,
                 book.workers.len() as i64,
             ),
@@ -111,77 +117,86 @@ impl Run {
 async fn crash_scenario(url: &str, dir: &Path, seed: u64) {
     let started = Instant::now();
     let db = open(url).await;
-    let book = seed_book(&db, COMPANIES, WORKERS, PER_WORKER).await;
+    let mut book = seed_book(&db, COMPANIES, WORKERS, PER_WORKER).await;
     let mut rng = Rng::new(seed);
 
-    kill_and_recover(&db, url, dir, &book, &Run::Billing, &mut rng).await;
+    kill_and_recover(&db, url, dir, &mut book, Run::Billing, &mut rng).await;
     assert_billed_once(&db, &book).await;
     assert_ledger_invariants(&db).await;
 
-    let batch = new_batch(&db, &book).await;
-    let payouts = Run::Payouts {
-        batch: batch.clone(),
-    };
-    kill_and_recover(&db, url, dir, &book, &payouts, &mut rng).await;
-    assert_paid_out_once(&db, &book, &batch).await;
+    new_batch(&db, &mut book).await;
+    kill_and_recover(&db, url, dir, &mut book, Run::Payouts, &mut rng).await;
+    assert_billed_once(&db, &book).await;
+    assert_paid_out_once(&db, &book).await;
     assert_ledger_invariants(&db).await;
 
-    kill_and_recover(&db, url, dir, &book, &Run::Statements, &mut rng).await;
+    kill_and_recover(&db, url, dir, &mut book, Run::Statements, &mut rng).await;
     assert_statements_once(&db, &book).await;
     // Nothing above moved because of the statements.
     assert_billed_once(&db, &book).await;
-    assert_paid_out_once(&db, &book, &batch).await;
+    assert_paid_out_once(&db, &book).await;
     assert_ledger_invariants(&db).await;
-    println!("done in {:?}", started.elapsed());
+    println!(
+        "done in {:?}: {} companies, {} workers, {} batches",
+        started.elapsed(),
+        book.companies,
+        book.workers.len(),
+        book.batches.len()
+    );
     db.close().await;
 }
 
-/// Start a worker, push a run, kill the worker at a seeded point of the run; again until
-/// [`KILLS`] kills have landed mid-run. Then let a healthy worker finish every job pushed.
-async fn kill_and_recover(db: &Db, url: &str, dir: &Path, book: &Book, run: &Run, rng: &mut Rng) {
+/// Start a worker, push a run, kill the worker at a seeded moment after the run starts; again
+/// until [`KILLS`] kills have landed mid-run (the run's job running, its effects incomplete).
+/// A run that completes first gets fresh work of its kind ([`refill`]), so a fast run cannot
+/// leave the kills nowhere to land. Then a healthy worker finishes every job pushed.
+async fn kill_and_recover(
+    db: &Db,
+    url: &str,
+    dir: &Path,
+    book: &mut Book,
+    run: Run,
+    rng: &mut Rng,
+) {
     let mut jobs = Vec::new();
-    let mut landed = 0;
-    let mut cycles = 0;
+    let (mut landed, mut tries, mut refills) = (0, 0, 0);
+    // How long after its job is seen running a run may still be going: the kill comes at a
+    // seeded moment within it. Shrunk to what a run is seen to take when it completes first.
+    let mut span = Duration::from_millis(800);
     while landed < KILLS {
-        cycles += 1;
+        tries += 1;
         assert!(
-            cycles <= 3 * KILLS,
-            "{run:?}: only {landed} of {cycles} kills landed in the middle of a run"
+            tries <= MAX_TRIES,
+            "{run:?}: only {landed} of {MAX_TRIES} kills landed in the middle of a run \
+             ({refills} times fresh work)"
         );
-        let (before, total) = run.progress(db, book).await;
-        assert!(
-            before < total,
-            "{run:?}: the runs finished after only {landed} mid-run kills"
-        );
-        // Spread the kills over what is left: the run is killed once it has committed
-        // between 1 and `step` more effects, plus a few milliseconds, so some kills cut a
-        // transaction half-way.
-        let step = ((total - before) / i64::from(2 * (KILLS - landed) + 1)).max(1);
-        let target = before + 1 + rng.below(step as u64) as i64;
-        let extra = Duration::from_micros(rng.below(3000));
-        // A run that commits everything at once shows no progress until its end: such a run
-        // is killed a random while after it starts instead.
-        let patience = Duration::from_millis(300 + rng.below(1500));
+        let (mut before, mut total) = run.progress(db, book).await;
+        if before >= total {
+            refills += 1;
+            refill(db, url, dir, book, run).await;
+            (before, total) = run.progress(db, book).await;
+            assert!(before < total, "{run:?}: fresh work brings new effects");
+        }
+        let delay = span.mul_f64(rng.below(1000) as f64 / 1000.0);
 
         let child = spawn_worker(url, dir);
         let id = run.push(db, book).await;
         jobs.push(id.clone());
         let deadline = Instant::now() + Duration::from_secs(60);
-        let mut running_since = None;
-        for polls in 0.. {
-            if run.progress(db, book).await.0 >= target {
-                break;
-            }
-            // The job's state matters less; look at it less often, to poll progress tightly.
-            if polls % 8 != 0 {
-                continue;
-            }
+        let mut running_since: Option<Instant> = None;
+        loop {
             let state = job_state(db, &id).await;
             if state == Some(JobState::Succeeded) {
+                // Too late: next time, aim within what this run took.
+                if let Some(since) = running_since {
+                    span = since.elapsed().max(Duration::from_millis(5));
+                } else {
+                    span /= 2;
+                }
                 break;
             }
             if state == Some(JobState::Running)
-                && running_since.get_or_insert_with(Instant::now).elapsed() >= patience
+                && running_since.get_or_insert_with(Instant::now).elapsed() >= delay
             {
                 break;
             }
@@ -189,19 +204,17 @@ async fn kill_and_recover(db: &Db, url: &str, dir: &Path, book: &Book, run: &Run
                 Instant::now() < deadline,
                 "{run:?}: job {id} never ran ({state:?})"
             );
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        tokio::time::sleep(extra).await;
         kill(child);
+        // The process is dead: what it committed and its job's state are final.
         let (after, _) = run.progress(db, book).await;
         let state = job_state(db, &id).await;
-        // The run had started (it committed something, or apalis marked it running) and had
-        // work left when its process died.
-        let mid_run = after < total
-            && state != Some(JobState::Succeeded)
-            && (after > before || state == Some(JobState::Running));
+        let mid_run = state == Some(JobState::Running) && after < total;
         landed += u32::from(mid_run);
         println!(
-            "{run:?} kill {cycles}: {before} → {after} of {total} effects, job {state:?}{}",
+            "{run:?} try {tries}: {before} → {after} of {total} effects, job {state:?}, \
+             killed {delay:?} after it ran{}",
             if mid_run { "" } else { " (not mid-run)" }
         );
     }
@@ -216,10 +229,30 @@ async fn kill_and_recover(db: &Db, url: &str, dir: &Path, book: &Book, run: &Run
     let (done, total) = run.progress(db, book).await;
     assert_eq!(done, total, "{run:?}: every effect is there");
     println!(
-        "{run:?}: {landed} mid-run kills in {cycles} tries; {} jobs completed {:?} after the restart",
+        "{run:?}: {landed} mid-run kills in {tries} tries, fresh work {refills} times; \
+         {} jobs completed {:?} after the restart",
         jobs.len(),
         recovery.elapsed()
     );
+}
+
+/// New companies and workers with approved work, brought (by a healthy worker, unharmed)
+/// up to where `run` takes over: billed before payouts, billed and paid before statements.
+async fn refill(db: &Db, url: &str, dir: &Path, book: &mut Book, run: Run) {
+    book.extend(db, MORE_COMPANIES, MORE_WORKERS, PER_WORKER)
+        .await;
+    if run == Run::Billing {
+        return;
+    }
+    let child = spawn_worker(url, dir);
+    let billing = Run::Billing.push(db, book).await;
+    wait_all_succeeded(db, &[billing], Duration::from_secs(120)).await;
+    new_batch(db, book).await;
+    if run == Run::Statements {
+        let payouts = Run::Payouts.push(db, book).await;
+        wait_all_succeeded(db, &[payouts], Duration::from_secs(120)).await;
+    }
+    kill(child);
 }
 
 /// Two processes on one PostgreSQL queue, each kind of run pushed several times at once:
@@ -229,7 +262,7 @@ async fn two_workers_on_one_postgres_queue_do_each_effect_once() {
     on_postgres(|url| async move {
         let dir = tempfile::tempdir().unwrap();
         let db = open(&url).await;
-        let book = seed_book(&db, 8, 12, 2).await;
+        let mut book = seed_book(&db, 8, 12, 2).await;
         let first = spawn_worker(&url, dir.path());
         let second = spawn_worker(&url, dir.path());
         // Both registered on the queues before any job is pushed.
@@ -239,15 +272,9 @@ async fn two_workers_on_one_postgres_queue_do_each_effect_once() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
 
-        let batch = new_batch(&db, &book).await;
+        new_batch(&db, &mut book).await;
         let mut all = Vec::new();
-        for run in [
-            Run::Billing,
-            Run::Payouts {
-                batch: batch.clone(),
-            },
-            Run::Statements,
-        ] {
+        for run in [Run::Billing, Run::Payouts, Run::Statements] {
             let mut jobs = Vec::new();
             for _ in 0..6 {
                 jobs.push(run.push(&db, &book).await);
@@ -260,7 +287,7 @@ async fn two_workers_on_one_postgres_queue_do_each_effect_once() {
         kill(second);
 
         assert_billed_once(&db, &book).await;
-        assert_paid_out_once(&db, &book, &batch).await;
+        assert_paid_out_once(&db, &book).await;
         assert_statements_once(&db, &book).await;
         assert_ledger_invariants(&db).await;
 
