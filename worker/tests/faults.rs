@@ -162,13 +162,13 @@ async fn kill_and_recover(
     let (mut landed, mut tries, mut refills) = (0, 0, 0);
     // How long after its job is seen running a run may still be going: the kill comes at a
     // seeded moment within it. Shrunk to what a run is seen to take when it completes first.
-    let mut span = Duration::from_millis(800);
+    let mut span = Duration::from_millis(500);
     while landed < KILLS {
         tries += 1;
         assert!(
             tries <= MAX_TRIES,
             "{run:?}: only {landed} of {MAX_TRIES} kills landed in the middle of a run \
-             ({refills} times fresh work)"
+             ({refills} times fresh work; replay with the seed printed above)"
         );
         let (mut before, mut total) = run.progress(db, book).await;
         if before >= total {
@@ -187,12 +187,6 @@ async fn kill_and_recover(
         loop {
             let state = job_state(db, &id).await;
             if state == Some(JobState::Succeeded) {
-                // Too late: next time, aim within what this run took.
-                if let Some(since) = running_since {
-                    span = since.elapsed().max(Duration::from_millis(5));
-                } else {
-                    span /= 2;
-                }
                 break;
             }
             if state == Some(JobState::Running)
@@ -206,15 +200,25 @@ async fn kill_and_recover(
             );
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
+        let ran_for = running_since.map(|t| t.elapsed());
         kill(child);
+        // A COMMIT the server had already received may still land after the client died.
+        tokio::time::sleep(Duration::from_millis(50)).await;
         // The process is dead: what it committed and its job's state are final.
         let (after, _) = run.progress(db, book).await;
         let state = job_state(db, &id).await;
         let mid_run = state == Some(JobState::Running) && after < total;
         landed += u32::from(mid_run);
+        if after >= total {
+            // Too late: next time, aim well within what this run took.
+            span = ran_for
+                .unwrap_or(span / 2)
+                .mul_f64(0.75)
+                .max(Duration::from_millis(2));
+        }
         println!(
             "{run:?} try {tries}: {before} → {after} of {total} effects, job {state:?}, \
-             killed {delay:?} after it ran{}",
+             killed {ran_for:?} after it was seen running{}",
             if mid_run { "" } else { " (not mid-run)" }
         );
     }
