@@ -1,8 +1,11 @@
 //! Crashes lose nothing and double nothing. A real `vereda-worker` process is killed with
 //! SIGKILL at seeded random moments of billing runs, payout batches and statement runs (at
-//! least ten kills that land in the middle of a run, for each), restarted each time; then a
-//! healthy process takes over and every job pushed along the way must complete, after which
-//! the effects are exactly those of one clean run and the DESIGN §4 invariants hold.
+//! least ten kills that land in the middle of a run, for each: its job running, its effects
+//! incomplete), restarted each time. Batched runs are short, so one that completes before
+//! the kill is given fresh work of its kind (new companies and workers) and the kills go on,
+//! within a bounded number of tries. Then a healthy process takes over and every job pushed
+//! along the way must complete, after which the effects over all the work are exactly those
+//! of clean runs and the DESIGN §4 invariants hold.
 //! On a SQLite file, and on a throw-away PostgreSQL database when `VEREDA_TEST_POSTGRES_URL`
 //! is set; there, two processes on one queue also share the same jobs and each effect
 //! happens once.
@@ -29,9 +32,12 @@ const MAX_TRIES: u32 = 6 * KILLS;
 const COMPANIES: i64 = 12;
 const WORKERS: i64 = 40;
 const PER_WORKER: i64 = 2;
-/// Fresh work added whenever a run completes before enough kills have landed.
-const MORE_COMPANIES: i64 = 4;
+/// Fresh work added whenever a run completes before enough kills have landed: companies
+/// (each its own invoice transaction, so a billing run lasts), and workers, more for payouts
+/// (all of a batch's lines are one transaction, whose length grows with them).
+const MORE_COMPANIES: i64 = 8;
 const MORE_WORKERS: i64 = 16;
+const MORE_PAYEES: i64 = 48;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_workers_lose_nothing_on_sqlite() {
@@ -161,7 +167,8 @@ async fn kill_and_recover(
     let mut jobs = Vec::new();
     let (mut landed, mut tries, mut refills) = (0, 0, 0);
     // How long after its job is seen running a run may still be going: the kill comes at a
-    // seeded moment within it. Shrunk to what a run is seen to take when it completes first.
+    // seeded moment within it. Shrunk to what a run was seen to take when the kill came too
+    // late, grown a little after each kill that landed.
     let mut span = Duration::from_millis(500);
     while landed < KILLS {
         tries += 1;
@@ -209,7 +216,10 @@ async fn kill_and_recover(
         let state = job_state(db, &id).await;
         let mid_run = state == Some(JobState::Running) && after < total;
         landed += u32::from(mid_run);
-        if after >= total {
+        if mid_run {
+            // Drift later again, so the kills do not all come at the start of a run.
+            span = span.mul_f64(1.25).min(Duration::from_secs(2));
+        } else if after >= total {
             // Too late: next time, aim well within what this run took.
             span = ran_for
                 .unwrap_or(span / 2)
@@ -243,8 +253,12 @@ async fn kill_and_recover(
 /// New companies and workers with approved work, brought (by a healthy worker, unharmed)
 /// up to where `run` takes over: billed before payouts, billed and paid before statements.
 async fn refill(db: &Db, url: &str, dir: &Path, book: &mut Book, run: Run) {
-    book.extend(db, MORE_COMPANIES, MORE_WORKERS, PER_WORKER)
-        .await;
+    let workers = if run == Run::Payouts {
+        MORE_PAYEES
+    } else {
+        MORE_WORKERS
+    };
+    book.extend(db, MORE_COMPANIES, workers, PER_WORKER).await;
     if run == Run::Billing {
         return;
     }
