@@ -1,8 +1,11 @@
 //! Crashes lose nothing and double nothing. A real `vereda-worker` process is killed with
 //! SIGKILL at seeded random moments of billing runs, payout batches and statement runs (at
-//! least ten kills that land in the middle of a run, for each), restarted each time; then a
-//! healthy process takes over and every job pushed along the way must complete, after which
-//! the effects are exactly those of one clean run and the DESIGN §4 invariants hold.
+//! least ten kills that land in the middle of a run, for each: its job running, its effects
+//! incomplete), restarted each time. Batched runs are short, so one that completes before
+//! the kill is given fresh work of its kind (new companies and workers) and the kills go on,
+//! within a bounded number of tries. Then a healthy process takes over and every job pushed
+//! along the way must complete, after which the effects over all the work are exactly those
+//! of clean runs and the DESIGN §4 invariants hold.
 //! On a SQLite file, and on a throw-away PostgreSQL database when `VEREDA_TEST_POSTGRES_URL`
 //! is set; there, two processes on one queue also share the same jobs and each effect
 //! happens once.
@@ -24,9 +27,17 @@ use vereda_worker::queue::{self, JobState};
 
 /// Kills that must land in the middle of a run, per kind of run.
 const KILLS: u32 = 10;
+/// Tries (worker started, run pushed, worker killed) allowed per kind of run to land them.
+const MAX_TRIES: u32 = 6 * KILLS;
 const COMPANIES: i64 = 12;
 const WORKERS: i64 = 40;
 const PER_WORKER: i64 = 2;
+/// Fresh work added whenever a run completes before enough kills have landed: companies
+/// (each its own invoice transaction, so a billing run lasts), and workers, more for payouts
+/// (all of a batch's lines are one transaction, whose length grows with them).
+const MORE_COMPANIES: i64 = 8;
+const MORE_WORKERS: i64 = 16;
+const MORE_PAYEES: i64 = 48;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_workers_lose_nothing_on_sqlite() {
@@ -47,15 +58,16 @@ async fn killed_workers_lose_nothing_on_postgres() {
 }
 
 /// The three kinds of run the scenario kills.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Run {
     Billing,
-    Payouts { batch: String },
+    /// Fills the book's current batch.
+    Payouts,
     Statements,
 }
 
 impl Run {
-    async fn push(&self, db: &Db, book: &Book) -> String {
+    async fn push(self, db: &Db, book: &Book) -> String {
         match self {
             Run::Billing => {
                 let period_end = now().with_timezone(&BOGOTA).date_naive().to_string();
@@ -65,9 +77,9 @@ impl Run {
                 };
                 queue::push(db, BillingRun::QUEUE, &job, None, None).await
             }
-            Run::Payouts { batch } => {
+            Run::Payouts => {
                 let job = BuildPayoutBatch {
-                    batch_id: batch.clone(),
+                    batch_id: book.batches.last().expect("a batch to fill").clone(),
                 };
                 queue::push(db, BuildPayoutBatch::QUEUE, &job, None, None).await
             }
@@ -81,8 +93,8 @@ impl Run {
         .unwrap()
     }
 
-    /// Effects committed so far, and how many a complete run has.
-    async fn progress(&self, db: &Db, book: &Book) -> (i64, i64) {
+    /// Effects committed so far, and how many the book's work has in all.
+    async fn progress(self, db: &Db, book: &Book) -> (i64, i64) {
         match self {
             Run::Billing => (
                 count(
@@ -92,7 +104,7 @@ impl Run {
                 .await,
                 book.assignments + book.companies,
             ),
-            Run::Payouts { .. } => (
+            Run::Payouts => (
                 count(db, "SELECT COUNT(*) FROM payout_lines").await,
                 book.workers.len() as i64,
             ),
@@ -111,77 +123,81 @@ impl Run {
 async fn crash_scenario(url: &str, dir: &Path, seed: u64) {
     let started = Instant::now();
     let db = open(url).await;
-    let book = seed_book(&db, COMPANIES, WORKERS, PER_WORKER).await;
+    let mut book = seed_book(&db, COMPANIES, WORKERS, PER_WORKER).await;
     let mut rng = Rng::new(seed);
 
-    kill_and_recover(&db, url, dir, &book, &Run::Billing, &mut rng).await;
+    kill_and_recover(&db, url, dir, &mut book, Run::Billing, &mut rng).await;
     assert_billed_once(&db, &book).await;
     assert_ledger_invariants(&db).await;
 
-    let batch = new_batch(&db, &book).await;
-    let payouts = Run::Payouts {
-        batch: batch.clone(),
-    };
-    kill_and_recover(&db, url, dir, &book, &payouts, &mut rng).await;
-    assert_paid_out_once(&db, &book, &batch).await;
+    new_batch(&db, &mut book).await;
+    kill_and_recover(&db, url, dir, &mut book, Run::Payouts, &mut rng).await;
+    assert_billed_once(&db, &book).await;
+    assert_paid_out_once(&db, &book).await;
     assert_ledger_invariants(&db).await;
 
-    kill_and_recover(&db, url, dir, &book, &Run::Statements, &mut rng).await;
+    kill_and_recover(&db, url, dir, &mut book, Run::Statements, &mut rng).await;
     assert_statements_once(&db, &book).await;
     // Nothing above moved because of the statements.
     assert_billed_once(&db, &book).await;
-    assert_paid_out_once(&db, &book, &batch).await;
+    assert_paid_out_once(&db, &book).await;
     assert_ledger_invariants(&db).await;
-    println!("done in {:?}", started.elapsed());
+    println!(
+        "done in {:?}: {} companies, {} workers, {} batches",
+        started.elapsed(),
+        book.companies,
+        book.workers.len(),
+        book.batches.len()
+    );
     db.close().await;
 }
 
-/// Start a worker, push a run, kill the worker at a seeded point of the run; again until
-/// [`KILLS`] kills have landed mid-run. Then let a healthy worker finish every job pushed.
-async fn kill_and_recover(db: &Db, url: &str, dir: &Path, book: &Book, run: &Run, rng: &mut Rng) {
+/// Start a worker, push a run, kill the worker at a seeded moment after the run starts; again
+/// until [`KILLS`] kills have landed mid-run (the run's job running, its effects incomplete).
+/// A run that completes first gets fresh work of its kind ([`refill`]), so a fast run cannot
+/// leave the kills nowhere to land. Then a healthy worker finishes every job pushed.
+async fn kill_and_recover(
+    db: &Db,
+    url: &str,
+    dir: &Path,
+    book: &mut Book,
+    run: Run,
+    rng: &mut Rng,
+) {
     let mut jobs = Vec::new();
-    let mut landed = 0;
-    let mut cycles = 0;
+    let (mut landed, mut tries, mut refills) = (0, 0, 0);
+    // How long after its job is seen running a run may still be going: the kill comes at a
+    // seeded moment within it. Shrunk to what a run was seen to take when the kill came too
+    // late, grown a little after each kill that landed.
+    let mut span = Duration::from_millis(500);
     while landed < KILLS {
-        cycles += 1;
+        tries += 1;
         assert!(
-            cycles <= 3 * KILLS,
-            "{run:?}: only {landed} of {cycles} kills landed in the middle of a run"
+            tries <= MAX_TRIES,
+            "{run:?}: only {landed} of {MAX_TRIES} kills landed in the middle of a run \
+             ({refills} times fresh work; replay with the seed printed above)"
         );
-        let (before, total) = run.progress(db, book).await;
-        assert!(
-            before < total,
-            "{run:?}: the runs finished after only {landed} mid-run kills"
-        );
-        // Spread the kills over what is left: the run is killed once it has committed
-        // between 1 and `step` more effects, plus a few milliseconds, so some kills cut a
-        // transaction half-way.
-        let step = ((total - before) / i64::from(2 * (KILLS - landed) + 1)).max(1);
-        let target = before + 1 + rng.below(step as u64) as i64;
-        let extra = Duration::from_micros(rng.below(3000));
-        // A run that commits everything at once shows no progress until its end: such a run
-        // is killed a random while after it starts instead.
-        let patience = Duration::from_millis(300 + rng.below(1500));
+        let (mut before, mut total) = run.progress(db, book).await;
+        if before >= total {
+            refills += 1;
+            refill(db, url, dir, book, run).await;
+            (before, total) = run.progress(db, book).await;
+            assert!(before < total, "{run:?}: fresh work brings new effects");
+        }
+        let delay = span.mul_f64(rng.below(1000) as f64 / 1000.0);
 
         let child = spawn_worker(url, dir);
         let id = run.push(db, book).await;
         jobs.push(id.clone());
         let deadline = Instant::now() + Duration::from_secs(60);
-        let mut running_since = None;
-        for polls in 0.. {
-            if run.progress(db, book).await.0 >= target {
-                break;
-            }
-            // The job's state matters less; look at it less often, to poll progress tightly.
-            if polls % 8 != 0 {
-                continue;
-            }
+        let mut running_since: Option<Instant> = None;
+        loop {
             let state = job_state(db, &id).await;
             if state == Some(JobState::Succeeded) {
                 break;
             }
             if state == Some(JobState::Running)
-                && running_since.get_or_insert_with(Instant::now).elapsed() >= patience
+                && running_since.get_or_insert_with(Instant::now).elapsed() >= delay
             {
                 break;
             }
@@ -189,19 +205,30 @@ async fn kill_and_recover(db: &Db, url: &str, dir: &Path, book: &Book, run: &Run
                 Instant::now() < deadline,
                 "{run:?}: job {id} never ran ({state:?})"
             );
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        tokio::time::sleep(extra).await;
+        let ran_for = running_since.map(|t| t.elapsed());
         kill(child);
+        // A COMMIT the server had already received may still land after the client died.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The process is dead: what it committed and its job's state are final.
         let (after, _) = run.progress(db, book).await;
         let state = job_state(db, &id).await;
-        // The run had started (it committed something, or apalis marked it running) and had
-        // work left when its process died.
-        let mid_run = after < total
-            && state != Some(JobState::Succeeded)
-            && (after > before || state == Some(JobState::Running));
+        let mid_run = state == Some(JobState::Running) && after < total;
         landed += u32::from(mid_run);
+        if mid_run {
+            // Drift later again, so the kills do not all come at the start of a run.
+            span = span.mul_f64(1.25).min(Duration::from_secs(2));
+        } else if after >= total {
+            // Too late: next time, aim well within what this run took.
+            span = ran_for
+                .unwrap_or(span / 2)
+                .mul_f64(0.75)
+                .max(Duration::from_millis(2));
+        }
         println!(
-            "{run:?} kill {cycles}: {before} → {after} of {total} effects, job {state:?}{}",
+            "{run:?} try {tries}: {before} → {after} of {total} effects, job {state:?}, \
+             killed {ran_for:?} after it was seen running{}",
             if mid_run { "" } else { " (not mid-run)" }
         );
     }
@@ -216,10 +243,34 @@ async fn kill_and_recover(db: &Db, url: &str, dir: &Path, book: &Book, run: &Run
     let (done, total) = run.progress(db, book).await;
     assert_eq!(done, total, "{run:?}: every effect is there");
     println!(
-        "{run:?}: {landed} mid-run kills in {cycles} tries; {} jobs completed {:?} after the restart",
+        "{run:?}: {landed} mid-run kills in {tries} tries, fresh work {refills} times; \
+         {} jobs completed {:?} after the restart",
         jobs.len(),
         recovery.elapsed()
     );
+}
+
+/// New companies and workers with approved work, brought (by a healthy worker, unharmed)
+/// up to where `run` takes over: billed before payouts, billed and paid before statements.
+async fn refill(db: &Db, url: &str, dir: &Path, book: &mut Book, run: Run) {
+    let workers = if run == Run::Payouts {
+        MORE_PAYEES
+    } else {
+        MORE_WORKERS
+    };
+    book.extend(db, MORE_COMPANIES, workers, PER_WORKER).await;
+    if run == Run::Billing {
+        return;
+    }
+    let child = spawn_worker(url, dir);
+    let billing = Run::Billing.push(db, book).await;
+    wait_all_succeeded(db, &[billing], Duration::from_secs(120)).await;
+    new_batch(db, book).await;
+    if run == Run::Statements {
+        let payouts = Run::Payouts.push(db, book).await;
+        wait_all_succeeded(db, &[payouts], Duration::from_secs(120)).await;
+    }
+    kill(child);
 }
 
 /// Two processes on one PostgreSQL queue, each kind of run pushed several times at once:
@@ -229,7 +280,7 @@ async fn two_workers_on_one_postgres_queue_do_each_effect_once() {
     on_postgres(|url| async move {
         let dir = tempfile::tempdir().unwrap();
         let db = open(&url).await;
-        let book = seed_book(&db, 8, 12, 2).await;
+        let mut book = seed_book(&db, 8, 12, 2).await;
         let first = spawn_worker(&url, dir.path());
         let second = spawn_worker(&url, dir.path());
         // Both registered on the queues before any job is pushed.
@@ -239,15 +290,9 @@ async fn two_workers_on_one_postgres_queue_do_each_effect_once() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
 
-        let batch = new_batch(&db, &book).await;
+        new_batch(&db, &mut book).await;
         let mut all = Vec::new();
-        for run in [
-            Run::Billing,
-            Run::Payouts {
-                batch: batch.clone(),
-            },
-            Run::Statements,
-        ] {
+        for run in [Run::Billing, Run::Payouts, Run::Statements] {
             let mut jobs = Vec::new();
             for _ in 0..6 {
                 jobs.push(run.push(&db, &book).await);
@@ -260,7 +305,7 @@ async fn two_workers_on_one_postgres_queue_do_each_effect_once() {
         kill(second);
 
         assert_billed_once(&db, &book).await;
-        assert_paid_out_once(&db, &book, &batch).await;
+        assert_paid_out_once(&db, &book).await;
         assert_statements_once(&db, &book).await;
         assert_ledger_invariants(&db).await;
 

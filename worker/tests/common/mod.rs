@@ -200,7 +200,7 @@ pub async fn wait_all_succeeded(db: &Db, ids: &[String], within: Duration) {
     }
 }
 
-/// The book the crash tests work on.
+/// The book the crash tests work on; [`Book::extend`] adds work to it.
 pub struct Book {
     pub companies: i64,
     pub workers: Vec<String>,
@@ -213,137 +213,153 @@ pub struct Book {
     pub month: Month,
     /// A finance user (creator of payout batches).
     pub finance: String,
+    /// The payout batches made so far (see [`new_batch`]), the last one current.
+    pub batches: Vec<String>,
 }
 
 /// `companies` companies and `workers` workers, each worker with `per_worker` approved
 /// fixed-price assignments (each at another company) approved last month and not yet accrued.
 pub async fn seed_book(db: &Db, companies: i64, workers: i64, per_worker: i64) -> Book {
-    let t = unix(now());
-    let month = Month::of(now()).prev();
-    let margin = Decimal::new(20, 2);
     let mut book = Book {
-        companies,
+        companies: 0,
         workers: Vec::new(),
-        assignments: workers * per_worker,
+        assignments: 0,
         invoices: HashMap::new(),
         earnings: HashMap::new(),
-        month,
+        month: Month::of(now()).prev(),
         finance: uuid::Uuid::now_v7().to_string(),
+        batches: Vec::new(),
     };
     exec(
         db,
         "INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at) \
          VALUES ($1, 'finance@e.test', 'Finanzas', 'x', 'finance', $2, $2)",
         &[&book.finance],
-        t,
+        unix(now()),
     )
     .await;
-    let mut owners = Vec::new();
-    for i in 0..companies {
-        let (company, owner) = (
-            uuid::Uuid::now_v7().to_string(),
-            uuid::Uuid::now_v7().to_string(),
-        );
-        let name = format!("Empresa {i:03}");
-        exec(
-            db,
-            "INSERT INTO companies (id, name, nit, billing_email, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'f@e.test', $4, $4)",
-            &[&company, &name, &format!("9{i:08}-0")],
-            t,
-        )
-        .await;
-        exec(
-            db,
-            "INSERT INTO users (id, email, name, password_hash, role, company_id, member_role, \
-             created_at, updated_at) VALUES ($1, $2, 'Dueña', 'x', 'company', $3, 'owner', $4, $4)",
-            &[&owner, &format!("owner{i}@e.test"), &company],
-            t,
-        )
-        .await;
-        owners.push((company, owner, name));
-    }
-    let mut per_company: HashMap<String, (Cop, Cop)> = HashMap::new();
-    for w in 0..workers {
-        let (worker, user) = (
-            uuid::Uuid::now_v7().to_string(),
-            uuid::Uuid::now_v7().to_string(),
-        );
-        exec(
-            db,
-            "INSERT INTO worker_profiles (id, municipality, department, payout_method, created_at, \
-             updated_at) VALUES ($1, 'Chaparral', 'Tolima', \
-             '{\"kind\":\"nequi\",\"phone\":\"3105551234\"}', $2, $2)",
-            &[&worker],
-            t,
-        )
-        .await;
-        exec(
-            db,
-            "INSERT INTO users (id, email, name, password_hash, role, worker_id, created_at, \
-             updated_at) VALUES ($1, $2, 'Luz Teletrabajadora', 'x', 'worker', $3, $4, $4)",
-            &[&user, &format!("worker{w}@e.test"), &worker],
-            t,
-        )
-        .await;
-        let mut earned = 0;
-        for k in 0..per_worker {
-            let (company, owner, name) = &owners[((w + k) % companies) as usize];
-            let (task, assignment) = (
+    book.extend(db, companies, workers, per_worker).await;
+    book
+}
+
+impl Book {
+    /// Add `companies` new companies and `workers` new workers, each new worker with
+    /// `per_worker` approved assignments at the new companies (so what is already invoiced,
+    /// paid or stated stays as it was), approved last month and not yet accrued.
+    pub async fn extend(&mut self, db: &Db, companies: i64, workers: i64, per_worker: i64) {
+        let t = unix(now());
+        let month = self.month;
+        let margin = Decimal::new(20, 2);
+        let mut owners = Vec::new();
+        for i in self.companies..self.companies + companies {
+            let (company, owner) = (
                 uuid::Uuid::now_v7().to_string(),
                 uuid::Uuid::now_v7().to_string(),
             );
-            let price = Cop::pesos(100_000 + w * 1_357 + k * 211);
-            let approved = month.start() + 3600 * (24 + w + k);
-            on_db!(db, |p| async {
-                sqlx::query(
-                    "INSERT INTO tasks (id, company_id, created_by, title, instructions, category, \
-                     pricing_kind, price_centavos, estimated_seconds, slots, claim_minutes, \
-                     review_hours, deliverable_url_required, min_minutes, status, created_at, \
-                     updated_at) VALUES ($1, $2, $3, 'Etiquetar', 'Guía', 'labelling', 'fixed', \
-                     $4, 14400, 1, 600, 72, $5, 0, 'closed', $6, $6)",
-                )
-                .bind(&task)
-                .bind(company)
-                .bind(owner)
-                .bind(price.centavos())
-                .bind(false)
-                .bind(approved - 7200)
-                .execute(p)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO assignments (id, task_id, worker_id, company_id, status, \
-                     claimed_at, expires_at, approved_seconds, approved_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, 'approved', $5, $5, 0, $6, $6)",
-                )
-                .bind(&assignment)
-                .bind(&task)
-                .bind(&worker)
-                .bind(company)
-                .bind(approved - 3600)
-                .bind(approved)
-                .execute(p)
-                .await
-                .map(|_| ())
-            }
-            .await)
-            .unwrap();
-            earned += price.centavos();
-            let e = per_company
-                .entry(name.clone())
-                .or_insert((Cop::ZERO, Cop::ZERO));
-            e.0 = e.0 + price;
-            e.1 = e.1 + platform_fee(price, margin);
+            let name = format!("Empresa {i:03}");
+            exec(
+                db,
+                "INSERT INTO companies (id, name, nit, billing_email, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'f@e.test', $4, $4)",
+                &[&company, &name, &format!("9{i:08}-0")],
+                t,
+            )
+            .await;
+            exec(
+                db,
+                "INSERT INTO users (id, email, name, password_hash, role, company_id, member_role, \
+                 created_at, updated_at) VALUES ($1, $2, 'Dueña', 'x', 'company', $3, 'owner', $4, $4)",
+                &[&owner, &format!("owner{i}@e.test"), &company],
+                t,
+            )
+            .await;
+            owners.push((company, owner, name));
         }
-        book.earnings.insert(worker.clone(), earned);
-        book.workers.push(worker);
+        let first = self.workers.len() as i64;
+        let mut per_company: HashMap<String, (Cop, Cop)> = HashMap::new();
+        for w in first..first + workers {
+            let (worker, user) = (
+                uuid::Uuid::now_v7().to_string(),
+                uuid::Uuid::now_v7().to_string(),
+            );
+            exec(
+                db,
+                "INSERT INTO worker_profiles (id, municipality, department, payout_method, created_at, \
+                 updated_at) VALUES ($1, 'Chaparral', 'Tolima', \
+                 '{\"kind\":\"nequi\",\"phone\":\"3105551234\"}', $2, $2)",
+                &[&worker],
+                t,
+            )
+            .await;
+            exec(
+                db,
+                "INSERT INTO users (id, email, name, password_hash, role, worker_id, created_at, \
+                 updated_at) VALUES ($1, $2, 'Luz Teletrabajadora', 'x', 'worker', $3, $4, $4)",
+                &[&user, &format!("worker{w}@e.test"), &worker],
+                t,
+            )
+            .await;
+            let mut earned = 0;
+            for k in 0..per_worker {
+                let (company, owner, name) = &owners[((w + k) % companies) as usize];
+                let (task, assignment) = (
+                    uuid::Uuid::now_v7().to_string(),
+                    uuid::Uuid::now_v7().to_string(),
+                );
+                let price = Cop::pesos(100_000 + w * 1_357 + k * 211);
+                // Within the first 27 days of the month, however many workers there are.
+                let approved = month.start() + 3600 * (24 + (w + k) % 600);
+                on_db!(db, |p| async {
+                    sqlx::query(
+                        "INSERT INTO tasks (id, company_id, created_by, title, instructions, category, \
+                         pricing_kind, price_centavos, estimated_seconds, slots, claim_minutes, \
+                         review_hours, deliverable_url_required, min_minutes, status, created_at, \
+                         updated_at) VALUES ($1, $2, $3, 'Etiquetar', 'Guía', 'labelling', 'fixed', \
+                         $4, 14400, 1, 600, 72, $5, 0, 'closed', $6, $6)",
+                    )
+                    .bind(&task)
+                    .bind(company)
+                    .bind(owner)
+                    .bind(price.centavos())
+                    .bind(false)
+                    .bind(approved - 7200)
+                    .execute(p)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO assignments (id, task_id, worker_id, company_id, status, \
+                         claimed_at, expires_at, approved_seconds, approved_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, 'approved', $5, $5, 0, $6, $6)",
+                    )
+                    .bind(&assignment)
+                    .bind(&task)
+                    .bind(&worker)
+                    .bind(company)
+                    .bind(approved - 3600)
+                    .bind(approved)
+                    .execute(p)
+                    .await
+                    .map(|_| ())
+                }
+                .await)
+                .unwrap();
+                earned += price.centavos();
+                let e = per_company
+                    .entry(name.clone())
+                    .or_insert((Cop::ZERO, Cop::ZERO));
+                e.0 = e.0 + price;
+                e.1 = e.1 + platform_fee(price, margin);
+            }
+            self.earnings.insert(worker.clone(), earned);
+            self.workers.push(worker);
+        }
+        for (name, (work, fee)) in per_company {
+            let iva = vat(fee, Decimal::new(19, 2));
+            self.invoices
+                .insert(name, (work.centavos(), fee.centavos(), iva.centavos()));
+        }
+        self.companies += companies;
+        self.assignments += workers * per_worker;
     }
-    for (name, (work, fee)) in per_company {
-        let iva = vat(fee, Decimal::new(19, 2));
-        book.invoices
-            .insert(name, (work.centavos(), fee.centavos(), iva.centavos()));
-    }
-    book
 }
 
 async fn exec(db: &Db, sql: &'static str, texts: &[&String], t: i64) {
@@ -495,28 +511,28 @@ pub async fn assert_billed_once(db: &Db, book: &Book) {
     );
 }
 
-/// The batch holds exactly one line per worker, for all of the worker's earnings.
-pub async fn assert_paid_out_once(db: &Db, book: &Book, batch: &str) {
-    let lines: Vec<(String, i64)> = on_db!(db, |p| sqlx::query_as(
-        "SELECT worker_id, amount FROM payout_lines WHERE batch_id = $1"
+/// Over all of the book's batches, exactly one line per worker, for all of the worker's
+/// earnings, one payout entry per line; every batch ready, its total the sum of its lines.
+pub async fn assert_paid_out_once(db: &Db, book: &Book) {
+    let lines: Vec<(String, String, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT worker_id, batch_id, amount FROM payout_lines"
     )
-    .bind(batch)
     .fetch_all(p)
     .await
     .unwrap());
-    assert_eq!(
-        lines.len(),
-        book.workers.len(),
-        "one payout line per worker"
-    );
-    for (worker, amount) in &lines {
+    let mut paid: HashMap<&str, i64> = HashMap::new();
+    for (worker, batch, amount) in &lines {
+        assert!(
+            book.batches.contains(batch),
+            "worker {worker}'s line is in an unknown batch {batch}"
+        );
+        assert!(
+            paid.insert(worker.as_str(), *amount).is_none(),
+            "worker {worker} has more than one payout line"
+        );
         assert_eq!(*amount, book.earnings[worker], "worker {worker}'s line");
     }
-    assert_eq!(
-        count(db, "SELECT COUNT(*) FROM payout_lines").await,
-        book.workers.len() as i64,
-        "no line outside the batch"
-    );
+    assert_eq!(paid.len(), book.workers.len(), "one payout line per worker");
     assert_eq!(
         count(
             db,
@@ -526,15 +542,29 @@ pub async fn assert_paid_out_once(db: &Db, book: &Book, batch: &str) {
         book.workers.len() as i64,
         "one payout entry per line"
     );
-    let (status, total): (String, i64) = on_db!(db, |p| sqlx::query_as(
-        "SELECT status, total FROM payout_batches WHERE id = $1"
-    )
-    .bind(batch)
-    .fetch_one(p)
-    .await
-    .unwrap());
-    assert_eq!(status, "ready");
-    assert_eq!(total, book.earnings.values().sum::<i64>(), "batch total");
+    let mut paid_total = 0;
+    for batch in &book.batches {
+        let (status, total): (String, i64) = on_db!(db, |p| sqlx::query_as(
+            "SELECT status, total FROM payout_batches WHERE id = $1"
+        )
+        .bind(batch)
+        .fetch_one(p)
+        .await
+        .unwrap());
+        let lines: i64 = lines
+            .iter()
+            .filter(|(_, b, _)| b == batch)
+            .map(|(_, _, a)| a)
+            .sum();
+        assert_eq!(status, "ready", "batch {batch}");
+        assert_eq!(total, lines, "batch {batch}'s total");
+        paid_total += total;
+    }
+    assert_eq!(
+        paid_total,
+        book.earnings.values().sum::<i64>(),
+        "the batches pay all the earnings"
+    );
 }
 
 /// One statement per worker for the month (version 1: the figures never changed), one e-mail
@@ -584,8 +614,8 @@ pub async fn assert_statements_once(db: &Db, book: &Book) {
     }
 }
 
-/// A payout batch to fill, as the API records it.
-pub async fn new_batch(db: &Db, book: &Book) -> String {
+/// A payout batch to fill, as the API records it; it becomes the book's current batch.
+pub async fn new_batch(db: &Db, book: &mut Book) -> String {
     let id = uuid::Uuid::now_v7().to_string();
     exec(
         db,
@@ -595,5 +625,6 @@ pub async fn new_batch(db: &Db, book: &Book) -> String {
         unix(now()),
     )
     .await;
+    book.batches.push(id.clone());
     id
 }
