@@ -480,8 +480,9 @@ pub(crate) fn split_skills(joined: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Columns of `TaskRow`, from `tasks t` joined with `companies c`; the slots taken are `k.taken`
-/// in `WHERE` too (see `taken_expr`).
+/// Columns of `TaskRow`, from `tasks t`; `WHERE` reads the slots taken with `taken_expr`. The
+/// company's margin is a scalar subquery, not a join: at full scale PostgreSQL joined the
+/// listing to `companies` with a nested loop over the whole table.
 pub(crate) fn task_select(d: Dialect) -> String {
     let count = format!(
         "SELECT COUNT(*) AS taken FROM assignments a WHERE a.task_id = t.id AND a.status IN {}",
@@ -501,9 +502,10 @@ pub(crate) fn task_select(d: Dialect) -> String {
         "SELECT t.id, t.company_id, t.title, t.instructions, t.category, t.pricing_kind, \
          t.rate_centavos, t.max_seconds, t.price_centavos, t.estimated_seconds, t.slots, \
          t.claim_minutes, t.review_hours, t.deadline, t.deliverable_url_required, t.min_minutes, \
-         t.status, t.created_at, t.updated_at, t.published_at, {taken} AS taken, c.margin_bp, \
+         t.status, t.created_at, t.updated_at, t.published_at, {taken} AS taken, \
+         (SELECT c.margin_bp FROM companies c WHERE c.id = t.company_id) AS margin_bp, \
          {} AS skills \
-         FROM tasks t JOIN companies c ON c.id = t.company_id{lateral}",
+         FROM tasks t{lateral}",
         skills_column(d, "task_skills", "task_id", "t.id")
     )
 }
@@ -521,11 +523,15 @@ pub fn list_sql(d: Dialect, for_worker: bool) -> String {
     if for_worker {
         // Open, with a free slot, and no skill the worker lacks. The skills check is a scalar
         // count, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join that sorts all
-        // of task_skills, while a scalar subquery stays a per-task index probe.
+        // of task_skills, while a scalar subquery stays a per-task index probe. Written `< 1`,
+        // not `0 =`: PostgreSQL guesses 0.5 % of rows pass an equality with a subquery, so at
+        // full scale it costed the page at 500k, over `jit_above_cost`, and spent ~1.9 s per
+        // request compiling the query (measured with EXPLAIN ANALYZE); an inequality is guessed
+        // at a third and the same plan costs 10k, without JIT.
         sql.push_str(&format!(
             " AND t.status = 'open' AND t.slots > {} \
-             AND 0 = (SELECT COUNT(*) FROM task_skills s WHERE s.task_id = t.id AND NOT EXISTS \
-                 (SELECT 1 FROM worker_skills ws WHERE ws.worker_id = $6 AND ws.skill = s.skill))",
+             AND (SELECT COUNT(*) FROM task_skills s WHERE s.task_id = t.id AND NOT EXISTS \
+                 (SELECT 1 FROM worker_skills ws WHERE ws.worker_id = $6 AND ws.skill = s.skill)) < 1",
             taken_expr(d)
         ));
     }
