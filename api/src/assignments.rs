@@ -13,7 +13,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
-use vereda_contracts::db::{Tx, is_unique_violation};
+use vereda_contracts::db::{Dialect, Tx, is_unique_violation};
 use vereda_contracts::identity::{MemberRole, Role};
 use vereda_contracts::marketplace::{AssignmentStatus, Verdict};
 use vereda_contracts::{on_db, on_tx, time};
@@ -390,45 +390,64 @@ impl AssignmentsApi {
         }
 
         let now = time::unix(time::now());
+        let d = state.db.dialect();
         let mut tx = state.db.begin().await?;
-        // Lock the task's row: concurrent claims on it queue here.
-        let locked = on_tx!(&mut tx, |c| sqlx::query(
-            "UPDATE tasks SET updated_at = updated_at WHERE id = $1"
-        )
-        .bind(&id.0)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        if locked == 0 {
+        // Lock and read the task, and lock the worker's row (`NO KEY UPDATE`, the lock an UPDATE
+        // takes, so foreign-key checks elsewhere do not wait on it): concurrent claims on the task
+        // queue on the first, the worker's own simultaneous claims on other tasks on the second
+        // (always task first, then worker, so two claims cannot deadlock). SQLite needs no row
+        // locks: `BEGIN IMMEDIATE` already runs one writer at a time.
+        let lock = match d {
+            Dialect::Postgres => {
+                "SELECT t.status, t.slots, t.claim_minutes, t.deadline, t.company_id, t.title \
+                 FROM tasks t, worker_profiles w WHERE t.id = $1 AND w.id = $2 FOR NO KEY UPDATE"
+            }
+            Dialect::Sqlite => {
+                "SELECT t.status, t.slots, t.claim_minutes, t.deadline, t.company_id, t.title \
+                 FROM tasks t WHERE t.id = $1 AND $2 IS NOT NULL"
+            }
+        };
+        let task: Option<(String, i64, i64, Option<i64>, String, String)> =
+            on_tx!(&mut tx, |c| sqlx::query_as(AssertSqlSafe(lock))
+                .bind(&id.0)
+                .bind(&worker_id)
+                .fetch_optional(&mut *c)
+                .await)?;
+        let Some((status, slots, claim_minutes, deadline, company_id, task_title)) = task else {
             return Err(ApiError::not_found("task"));
-        }
-        let (status, slots, claim_minutes, deadline, company_id): (
-            String,
-            i64,
-            i64,
-            Option<i64>,
-            String,
-        ) = on_tx!(&mut tx, |c| sqlx::query_as(
-            "SELECT status, slots, claim_minutes, deadline, company_id FROM tasks WHERE id = $1"
-        )
-        .bind(&id.0)
-        .fetch_one(&mut *c)
-        .await)?;
+        };
         if status != "open" {
             return Err(ApiError::conflict(
                 "task_not_open",
                 format!("The task is {status}; it cannot be claimed."),
             ));
         }
-        let missing: Vec<String> = on_tx!(&mut tx, |c| sqlx::query_scalar(
-            "SELECT skill FROM task_skills WHERE task_id = $1 AND skill NOT IN \
-             (SELECT skill FROM worker_skills WHERE worker_id = $2) ORDER BY skill"
-        )
-        .bind(&id.0)
-        .bind(&worker_id)
-        .fetch_all(&mut *c)
-        .await)?;
-        if !missing.is_empty() {
+        // The three checks in one statement. It runs after the locks, so on PostgreSQL (READ
+        // COMMITTED: a fresh snapshot per statement) it sees every claim committed before ours.
+        let (taken, active, missing): (i64, i64, i64) = on_tx!(&mut tx, |c| {
+            sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT (SELECT COUNT(*) FROM assignments WHERE task_id = $1 AND status IN {}), \
+                 (SELECT COUNT(*) FROM assignments WHERE worker_id = $2 AND status IN {}), \
+                 (SELECT COUNT(*) FROM task_skills s WHERE s.task_id = $1 AND NOT EXISTS \
+                     (SELECT 1 FROM worker_skills ws WHERE ws.worker_id = $2 AND ws.skill = s.skill))",
+                AssignmentStatus::sql_list(AssignmentStatus::takes_slot),
+                AssignmentStatus::sql_list(AssignmentStatus::is_active)
+            )))
+            .bind(&id.0)
+            .bind(&worker_id)
+            .fetch_one(&mut *c)
+            .await
+        })?;
+        if missing > 0 {
+            // Rare: name the skills (one more query, only on this refusal).
+            let missing: Vec<String> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+                "SELECT skill FROM task_skills WHERE task_id = $1 AND skill NOT IN \
+                 (SELECT skill FROM worker_skills WHERE worker_id = $2) ORDER BY skill"
+            )
+            .bind(&id.0)
+            .bind(&worker_id)
+            .fetch_all(&mut *c)
+            .await)?;
             return Err(ApiError::rule(
                 "missing_skill",
                 Some("required_skills"),
@@ -438,34 +457,12 @@ impl AssignmentsApi {
                 ),
             ));
         }
-        let taken: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM assignments WHERE task_id = $1 AND status IN {}",
-            AssignmentStatus::sql_list(AssignmentStatus::takes_slot)
-        )))
-        .bind(&id.0)
-        .fetch_one(&mut *c)
-        .await)?;
         if taken >= slots {
             return Err(ApiError::conflict(
                 "task_full",
                 "Someone else took the last free slot of this task.",
             ));
         }
-        // Lock the worker's row too: their own simultaneous claims on other tasks queue here.
-        on_tx!(&mut tx, |c| sqlx::query(
-            "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
-        )
-        .bind(&worker_id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        let active: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM assignments WHERE worker_id = $1 AND status IN {}",
-            AssignmentStatus::sql_list(AssignmentStatus::is_active)
-        )))
-        .bind(&worker_id)
-        .fetch_one(&mut *c)
-        .await)?;
         if active >= state.settings.max_active_assignments {
             return Err(ApiError::conflict(
                 "too_many_active",
@@ -513,12 +510,30 @@ impl AssignmentsApi {
             at: now,
         };
         record_event(&mut tx, &m).await?;
-        // The answer is built inside the transaction so it can be stored with the key.
-        let sql = format!("{SELECT} WHERE a.id = $1");
-        let row: Row = on_tx!(&mut tx, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
-            .bind(&assignment_id)
-            .fetch_one(&mut *c)
-            .await)?;
+        // The answer is built inside the transaction so it can be stored with the key; every
+        // field is known here, so it is not read back.
+        let row = Row {
+            id: assignment_id.clone(),
+            task_id: id.0.clone(),
+            task_title,
+            worker_id: worker_id.clone(),
+            company_id,
+            status: AssignmentStatus::Claimed.as_str().to_string(),
+            claimed_at: now,
+            expires_at,
+            submitted_at: None,
+            deliverable_url: None,
+            notes: None,
+            verified_at: None,
+            findings: None,
+            review_due_at: None,
+            reviewed_at: None,
+            reason: None,
+            logged_seconds: None,
+            approved_seconds: None,
+            approved_at: None,
+            auto_approved: false,
+        };
         let history = vec![HistoryEntry {
             at: time::from_unix(now),
             actor_id: Some(who.user_id.clone()),

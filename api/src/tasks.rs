@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
-use vereda_contracts::db::Tx;
+use vereda_contracts::db::{Dialect, Tx};
 use vereda_contracts::identity::{MemberRole, Name, Role, Skill};
 use vereda_contracts::marketplace::{AssignmentStatus, CATEGORIES, TaskStatus};
 use vereda_contracts::money::{Cop, slot_cost};
@@ -457,20 +457,97 @@ pub(crate) struct TaskRow {
     pub published_at: Option<i64>,
     pub taken: i64,
     pub margin_bp: Option<i64>,
+    /// Required skills, sorted and comma-joined (skills hold no commas); `None` when none.
+    pub skills: Option<String>,
 }
 
-/// Columns of `TaskRow`, from `tasks t` joined with `companies c`.
-pub(crate) fn task_select() -> String {
+/// A correlated subquery giving the sorted, comma-joined `skill`s of `table` whose `key`
+/// equals `outer` (`None` when there are none), so a page of rows carries its skills in the
+/// same query instead of one more round trip per row.
+pub(crate) fn skills_column(d: Dialect, table: &str, key: &str, outer: &str) -> String {
+    let agg = match d {
+        Dialect::Sqlite => "group_concat(s.skill, ',' ORDER BY s.skill)",
+        Dialect::Postgres => "string_agg(s.skill, ',' ORDER BY s.skill)",
+    };
+    format!("(SELECT {agg} FROM {table} s WHERE s.{key} = {outer})")
+}
+
+/// Split a `skills_column` value back into the list.
+pub(crate) fn split_skills(joined: Option<&str>) -> Vec<String> {
+    joined
+        .filter(|j| !j.is_empty())
+        .map(|j| j.split(',').map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Columns of `TaskRow`, from `tasks t`; `WHERE` reads the slots taken with `taken_expr`. The
+/// company's margin is a scalar subquery, not a join: at full scale PostgreSQL joined the
+/// listing to `companies` with a nested loop over the whole table.
+pub(crate) fn task_select(d: Dialect) -> String {
+    let count = format!(
+        "SELECT COUNT(*) AS taken FROM assignments a WHERE a.task_id = t.id AND a.status IN {}",
+        AssignmentStatus::sql_list(AssignmentStatus::takes_slot)
+    );
+    // PostgreSQL counts once per task in a LATERAL join that the worker filter reuses. SQLite
+    // has no LATERAL: there the filter repeats the subquery, an in-process probe of
+    // `assignments_by_task`.
+    let (taken, lateral) = match d {
+        Dialect::Postgres => (
+            "k.taken".to_string(),
+            format!(" CROSS JOIN LATERAL ({count}) k"),
+        ),
+        Dialect::Sqlite => (format!("({count})"), String::new()),
+    };
     format!(
         "SELECT t.id, t.company_id, t.title, t.instructions, t.category, t.pricing_kind, \
          t.rate_centavos, t.max_seconds, t.price_centavos, t.estimated_seconds, t.slots, \
          t.claim_minutes, t.review_hours, t.deadline, t.deliverable_url_required, t.min_minutes, \
-         t.status, t.created_at, t.updated_at, t.published_at, \
-         (SELECT COUNT(*) FROM assignments a WHERE a.task_id = t.id AND a.status IN {}) AS taken, \
-         c.margin_bp \
-         FROM tasks t JOIN companies c ON c.id = t.company_id",
-        AssignmentStatus::sql_list(AssignmentStatus::takes_slot)
+         t.status, t.created_at, t.updated_at, t.published_at, {taken} AS taken, \
+         (SELECT c.margin_bp FROM companies c WHERE c.id = t.company_id) AS margin_bp, \
+         {} AS skills \
+         FROM tasks t{lateral}",
+        skills_column(d, "task_skills", "task_id", "t.id")
     )
+}
+
+/// The task listing's query (public so `vereda-bench` can EXPLAIN exactly this). Binds: $1 the
+/// cursor (list ids below it), $2 status, $3 category, $4 skill, $5 company, $6 the worker,
+/// $7 rows to fetch; `for_worker` adds the worker's filter.
+pub fn list_sql(d: Dialect, for_worker: bool) -> String {
+    let mut sql = format!(
+        "{} WHERE t.id < $1 AND ($2 IS NULL OR t.status = $2) AND ($3 IS NULL OR t.category = $3) \
+         AND ($4 IS NULL OR EXISTS (SELECT 1 FROM task_skills s WHERE s.task_id = t.id AND s.skill = $4)) \
+         AND ($5 IS NULL OR t.company_id = $5)",
+        task_select(d)
+    );
+    if for_worker {
+        // Open, with a free slot, and no skill the worker lacks. The skills check is a scalar
+        // count, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join that sorts all
+        // of task_skills, while a scalar subquery stays a per-task index probe. Written `< 1`,
+        // not `0 =`: PostgreSQL guesses 0.5 % of rows pass an equality with a subquery, so at
+        // full scale it costed the page at 500k, over `jit_above_cost`, and spent ~1.9 s per
+        // request compiling the query (measured with EXPLAIN ANALYZE); an inequality is guessed
+        // at a third and the same plan costs 10k, without JIT.
+        sql.push_str(&format!(
+            " AND t.status = 'open' AND t.slots > {} \
+             AND (SELECT COUNT(*) FROM task_skills s WHERE s.task_id = t.id AND NOT EXISTS \
+                 (SELECT 1 FROM worker_skills ws WHERE ws.worker_id = $6 AND ws.skill = s.skill)) < 1",
+            taken_expr(d)
+        ));
+    }
+    sql.push_str(" ORDER BY t.id DESC LIMIT $7");
+    sql
+}
+
+/// The slots taken of task `t` inside a `task_select` query's `WHERE`.
+fn taken_expr(d: Dialect) -> String {
+    match d {
+        Dialect::Postgres => "k.taken".to_string(),
+        Dialect::Sqlite => format!(
+            "(SELECT COUNT(*) FROM assignments a WHERE a.task_id = t.id AND a.status IN {})",
+            AssignmentStatus::sql_list(AssignmentStatus::takes_slot)
+        ),
+    }
 }
 
 impl TaskRow {
@@ -487,7 +564,8 @@ impl TaskRow {
         }
     }
 
-    fn view(self, viewer: &Principal, state: &AppState, skills: Vec<String>) -> Task {
+    fn view(self, viewer: &Principal, state: &AppState) -> Task {
+        let skills = split_skills(self.skills.as_deref());
         let pricing = self.pricing();
         let pricing_view = match pricing {
             ParsedPricing::Hourly { rate, max_seconds } => PricingView {
@@ -577,17 +655,8 @@ impl TaskRow {
     }
 }
 
-async fn skills_of(state: &AppState, task_id: &str) -> Result<Vec<String>, ApiError> {
-    Ok(on_db!(&state.db, |p| sqlx::query_scalar(
-        "SELECT skill FROM task_skills WHERE task_id = $1 ORDER BY skill"
-    )
-    .bind(task_id)
-    .fetch_all(p)
-    .await)?)
-}
-
 pub(crate) async fn fetch_task(state: &AppState, id: &str) -> Result<Option<TaskRow>, ApiError> {
-    let sql = format!("{} WHERE t.id = $1", task_select());
+    let sql = format!("{} WHERE t.id = $1", task_select(state.db.dialect()));
     Ok(on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(
         sql.as_str()
     ))
@@ -694,8 +763,7 @@ async fn respond(state: &AppState, who: &Principal, id: &str) -> Result<Task, Ap
     let row = fetch_task(state, id)
         .await?
         .ok_or_else(|| ApiError::not_found("task"))?;
-    let skills = skills_of(state, id).await?;
-    Ok(row.view(who, state, skills))
+    Ok(row.view(who, state))
 }
 
 pub struct TasksApi;
@@ -808,27 +876,11 @@ impl TasksApi {
         if let Some(c) = category.0.as_deref() {
             parse_category(c)?;
         }
-        let mut sql = format!(
-            "{} WHERE t.id < $1 AND ($2 IS NULL OR t.status = $2) AND ($3 IS NULL OR t.category = $3) \
-             AND ($4 IS NULL OR EXISTS (SELECT 1 FROM task_skills s WHERE s.task_id = t.id AND s.skill = $4)) \
-             AND ($5 IS NULL OR t.company_id = $5)",
-            task_select()
-        );
         let company = match who.role {
             Role::Company => who.company_id.clone(),
             _ => None,
         };
-        if who.role == Role::Worker {
-            // Open, with a free slot, and no skill the worker lacks.
-            sql.push_str(&format!(
-                " AND t.status = 'open' \
-                 AND t.slots > (SELECT COUNT(*) FROM assignments a WHERE a.task_id = t.id AND a.status IN {}) \
-                 AND NOT EXISTS (SELECT 1 FROM task_skills s WHERE s.task_id = t.id AND s.skill NOT IN \
-                     (SELECT ws.skill FROM worker_skills ws WHERE ws.worker_id = $6))",
-                AssignmentStatus::sql_list(AssignmentStatus::takes_slot)
-            ));
-        }
-        sql.push_str(" ORDER BY t.id DESC LIMIT $7");
+        let sql = list_sql(state.db.dialect(), who.role == Role::Worker);
         let rows: Vec<TaskRow> =
             on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
                 .bind(page.before())
@@ -841,11 +893,7 @@ impl TasksApi {
                 .fetch_all(p)
                 .await)?;
         let (rows, next_cursor) = page.finish(rows, |r| &r.id);
-        let mut items = Vec::with_capacity(rows.len());
-        for r in rows {
-            let skills = skills_of(&state, &r.id).await?;
-            items.push(r.view(who, &state, skills));
-        }
+        let items = rows.into_iter().map(|r| r.view(who, &state)).collect();
         Ok(TaskListOk::Ok(Json(TaskList { items, next_cursor })))
     }
 
@@ -858,8 +906,7 @@ impl TasksApi {
         id: Path<String>,
     ) -> Result<TaskOk, ApiError> {
         let row = visible_task(&state, &auth.0, &id.0).await?;
-        let skills = skills_of(&state, &row.id).await?;
-        Ok(TaskOk::Ok(Json(row.view(&auth.0, &state, skills))))
+        Ok(TaskOk::Ok(Json(row.view(&auth.0, &state))))
     }
 
     /// Edit a task (company owner)

@@ -699,6 +699,67 @@ async fn insert_entry(tx: &mut Tx, e: &NewEntry<'_>) -> Result<Option<EntryRow>,
         .await)?)
 }
 
+/// Rows per multi-row statement in a sync (10 parameters each, well under both databases'
+/// parameter limits).
+const CHUNK: usize = 250;
+
+/// Store the accepted entries of a sync batch in multi-row inserts. The worker is locked and
+/// the batch's client ids were checked, so a conflict means a bug: it fails the batch.
+async fn insert_entries(
+    tx: &mut Tx,
+    rows: &[NewEntry<'_>],
+    ids: &[String],
+) -> Result<(), ApiError> {
+    for (chunk, ids) in rows.chunks(CHUNK).zip(ids.chunks(CHUNK)) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = i * 10;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10,
+                    b + 10
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO time_entries (id, assignment_id, worker_id, started_at, ended_at, seconds, \
+             source, client_id, note, created_at, updated_at) VALUES {values} \
+             ON CONFLICT (worker_id, client_id) WHERE client_id IS NOT NULL DO NOTHING"
+        );
+        let stored = on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+            for (e, id) in chunk.iter().zip(ids) {
+                q = q
+                    .bind(id.as_str())
+                    .bind(e.assignment_id)
+                    .bind(e.worker_id)
+                    .bind(e.span.start)
+                    .bind(e.span.end)
+                    .bind(e.span.seconds())
+                    .bind(e.source)
+                    .bind(e.client_id)
+                    .bind(e.note)
+                    .bind(e.at);
+            }
+            q.execute(&mut *c).await.map(|r| r.rows_affected())
+        })?;
+        if stored != chunk.len() as u64 {
+            return Err(ApiError::internal("client id taken inside a locked batch"));
+        }
+    }
+    Ok(())
+}
+
 async fn own_entry(tx: &mut Tx, worker_id: &str, id: &str) -> Result<EntryRow, ApiError> {
     let sql = format!(
         "SELECT {ENTRY_COLUMNS} FROM time_entries \
@@ -1456,14 +1517,44 @@ impl TimeEntriesApi {
             logbook_with_timer(&mut tx, worker_id, &open, &spans, None, timer.as_ref(), now)
                 .await?;
 
-        // Entries already stored under a client id, including earlier in this batch.
+        // Entries already stored under a client id, including earlier in this batch: the stored
+        // ones read in one query (the worker is locked, so none can appear meanwhile).
         let mut known: HashMap<&str, String> = HashMap::new();
+        let asked: Vec<&str> = batch
+            .iter()
+            .zip(&parsed)
+            .filter(|(_, p)| p.is_ok())
+            .map(|(e, _)| e.client_id.as_str())
+            .collect();
+        for chunk in asked.chunks(CHUNK) {
+            let marks = (0..chunk.len())
+                .map(|i| format!("${}", i + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT client_id, id FROM time_entries WHERE worker_id = $1 AND client_id IN ({marks})"
+            );
+            let found: Vec<(String, String)> = on_tx!(&mut tx, |conn| {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(worker_id);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(&mut *conn).await
+            })?;
+            for (client_id, id) in found {
+                if let Some(k) = chunk.iter().find(|k| **k == client_id) {
+                    known.insert(k, id);
+                }
+            }
+        }
+        let mut fresh: Vec<NewEntry<'_>> = Vec::new();
+        let mut fresh_ids: Vec<String> = Vec::new();
         let mut results = Vec::with_capacity(batch.len());
-        for (e, p) in batch.iter().zip(parsed) {
+        for (e, p) in batch.iter().zip(&parsed) {
             let c = match p {
                 Ok(c) => c,
                 Err(err) => {
-                    results.push(rejected(&e.client_id, err));
+                    results.push(rejected(&e.client_id, err.clone()));
                     continue;
                 }
             };
@@ -1473,18 +1564,6 @@ impl TimeEntriesApi {
                     SyncStatus::Duplicate,
                     entry_id.clone(),
                 ));
-                continue;
-            }
-            let existing: Option<String> = on_tx!(&mut tx, |conn| sqlx::query_scalar(
-                "SELECT id FROM time_entries WHERE worker_id = $1 AND client_id = $2"
-            )
-            .bind(worker_id)
-            .bind(&e.client_id)
-            .fetch_optional(&mut *conn)
-            .await)?;
-            if let Some(entry_id) = existing {
-                known.insert(&e.client_id, entry_id.clone());
-                results.push(stored(&e.client_id, SyncStatus::Duplicate, entry_id));
                 continue;
             }
             let target = match targets.get(e.assignment_id.as_str()) {
@@ -1515,13 +1594,14 @@ impl TimeEntriesApi {
                 note: c.note.as_deref(),
                 at: now,
             };
-            let row = insert_entry(&mut tx, &new)
-                .await?
-                .ok_or_else(|| ApiError::internal("client id taken inside a locked batch"))?;
+            let entry_id = new_id();
+            fresh.push(new);
+            fresh_ids.push(entry_id.clone());
             book.accept(candidate);
-            known.insert(&e.client_id, row.id.clone());
-            results.push(stored(&e.client_id, SyncStatus::Accepted, row.id));
+            known.insert(&e.client_id, entry_id.clone());
+            results.push(stored(&e.client_id, SyncStatus::Accepted, entry_id));
         }
+        insert_entries(&mut tx, &fresh, &fresh_ids).await?;
         tx.commit().await?;
 
         let count = |s: SyncStatus| results.iter().filter(|r| r.status == s).count() as i64;

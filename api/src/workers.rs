@@ -10,6 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
+use vereda_contracts::db::Dialect;
 use vereda_contracts::identity::{DocumentId, MobilePhone, Name, Role, Skill};
 use vereda_contracts::{on_db, on_tx, time};
 
@@ -20,6 +21,7 @@ use crate::body::JsonBody;
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
 use crate::startup::AppState;
+use crate::tasks::{skills_column, split_skills};
 
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -279,21 +281,35 @@ struct WorkerRow {
     programme_group: Option<String>,
     created_at: i64,
     updated_at: i64,
+    /// Sorted, comma-joined skills (see `tasks::skills_column`).
+    skills: Option<String>,
 }
 
-const WORKER_SELECT: &str = "SELECT w.id, u.id AS user_id, u.name, u.email, w.municipality, \
-     w.department, w.payout_method, w.document_id, w.phone, w.programme_group, w.created_at, \
-     w.updated_at FROM worker_profiles w JOIN users u ON u.worker_id = w.id";
+/// The workers query, skills included, so a page is one query rather than one per worker.
+fn worker_select(d: Dialect) -> String {
+    format!(
+        "SELECT w.id, u.id AS user_id, u.name, u.email, w.municipality, \
+         w.department, w.payout_method, w.document_id, w.phone, w.programme_group, w.created_at, \
+         w.updated_at, {} AS skills FROM worker_profiles w JOIN users u ON u.worker_id = w.id",
+        skills_column(d, "worker_skills", "worker_id", "w.id")
+    )
+}
 
-async fn load_workers(state: &AppState, rows: Vec<WorkerRow>) -> Result<Vec<Worker>, ApiError> {
+/// The workers listing's query (public so `vereda-bench` can EXPLAIN it). Binds: $1 the
+/// cursor, $2 a skill or NULL, $3 rows to fetch.
+pub fn list_sql(d: Dialect) -> String {
+    format!(
+        "{} WHERE w.id < $1 AND ($2 IS NULL OR EXISTS \
+         (SELECT 1 FROM worker_skills s WHERE s.worker_id = w.id AND s.skill = $2)) \
+         ORDER BY w.id DESC LIMIT $3",
+        worker_select(d)
+    )
+}
+
+fn load_workers(rows: Vec<WorkerRow>) -> Result<Vec<Worker>, ApiError> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let skills: Vec<String> = on_db!(&state.db, |p| sqlx::query_scalar(
-            "SELECT skill FROM worker_skills WHERE worker_id = $1 ORDER BY skill"
-        )
-        .bind(&r.id)
-        .fetch_all(p)
-        .await)?;
+        let skills = split_skills(r.skills.as_deref());
         out.push(Worker {
             payout_method: serde_json::from_str(&r.payout_method).map_err(ApiError::internal)?,
             id: r.id,
@@ -320,14 +336,14 @@ async fn visible_worker(state: &AppState, who: &Principal, id: &str) -> Result<W
     if !allowed {
         return Err(ApiError::not_found("worker"));
     }
-    let sql = format!("{WORKER_SELECT} WHERE w.id = $1");
+    let sql = format!("{} WHERE w.id = $1", worker_select(state.db.dialect()));
     let row: Option<WorkerRow> =
         on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
             .bind(id)
             .fetch_optional(p)
             .await)?;
     let row = row.ok_or_else(|| ApiError::not_found("worker"))?;
-    Ok(load_workers(state, vec![row]).await?.remove(0))
+    Ok(load_workers(vec![row])?.remove(0))
 }
 
 async fn replace_skills(
@@ -438,11 +454,7 @@ impl WorkersApi {
     ) -> Result<WorkerListOk, ApiError> {
         auth.0.require(&[Role::Admin, Role::Finance])?;
         let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
-        let sql = format!(
-            "{WORKER_SELECT} WHERE w.id < $1 AND ($2 IS NULL OR EXISTS \
-             (SELECT 1 FROM worker_skills s WHERE s.worker_id = w.id AND s.skill = $2)) \
-             ORDER BY w.id DESC LIMIT $3"
-        );
+        let sql = list_sql(state.db.dialect());
         let rows: Vec<WorkerRow> =
             on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
                 .bind(page.before())
@@ -452,7 +464,7 @@ impl WorkersApi {
                 .await)?;
         let (rows, next_cursor) = page.finish(rows, |r| &r.id);
         Ok(WorkerListOk::Ok(Json(WorkerList {
-            items: load_workers(&state, rows).await?,
+            items: load_workers(rows)?,
             next_cursor,
         })))
     }

@@ -180,6 +180,42 @@ fn row(name: &str, value: String, note: impl Into<String>) -> Row {
     }
 }
 
+/// The rows so far. Each is printed (and flushed) the moment its phase ends, so a long run
+/// that dies or is killed still leaves the figures it reached; the table is repeated at the end.
+#[derive(Default)]
+struct Results(Vec<Row>);
+
+impl Results {
+    fn push(&mut self, r: Row) {
+        use std::io::Write;
+        let hwm = proc_status_kb("VmHWM").unwrap_or(0) as f64 / 1024.0;
+        println!(
+            "[{}] | {} | {} | {} (peak RSS so far {hwm:.0} MB)",
+            chrono::Utc::now().format("%H:%M:%S"),
+            r.name,
+            r.value,
+            r.note
+        );
+        let _ = std::io::stdout().flush();
+        self.0.push(r);
+    }
+}
+
+fn header(args: &Args, scale: Scale, clients: usize, version: &str) -> String {
+    format!(
+        "machine:  {}\ndatabase: {version} ({:?})\nscale:    {:?} — {} companies, {} workers, {} open tasks + {} closed, {} approved assignments, {} seeded time entries; {clients} clients",
+        machine(),
+        args.db,
+        args.scale,
+        scale.companies,
+        scale.workers,
+        scale.open_tasks + clients,
+        scale.approved,
+        scale.approved,
+        scale.entries
+    )
+}
+
 async fn run(
     args: &Args,
     scale: Scale,
@@ -199,8 +235,16 @@ async fn run(
         args.db, version, args.scale, settings.db_max_connections
     );
 
+    println!("== Vereda benchmark (rows print as each phase ends) ==");
+    println!("{}", header(args, scale, clients, &version));
+    let started = Instant::now();
     let seed = seed(&db, scale, clients).await?;
-    let mut rows = Vec::new();
+    println!(
+        "[{}] seeded in {:.0} s",
+        chrono::Utc::now().format("%H:%M:%S"),
+        started.elapsed().as_secs_f64()
+    );
+    let mut rows = Results::default();
 
     // 1. The database's own ceiling for a pgbench -N sized transaction.
     let ceiling = db_ceiling(&db, clients, scale.seconds).await?;
@@ -378,19 +422,9 @@ async fn run(
     // Results.
     println!();
     println!("== Vereda benchmark ==");
-    println!("machine:  {}", machine());
-    println!("database: {version} ({:?})", args.db);
-    println!(
-        "scale:    {:?} — {} companies, {} workers, {} open tasks + {} closed, {} approved assignments, {} seeded time entries; {clients} clients",
-        args.scale,
-        scale.companies,
-        scale.workers,
-        scale.open_tasks + clients,
-        scale.approved,
-        scale.approved,
-        scale.entries
-    );
+    println!("{}", header(args, scale, clients, &version));
     println!();
+    let rows = rows.0;
     let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(10);
     let v = rows.iter().map(|r| r.value.len()).max().unwrap_or(10);
     println!("| {:w$} | {:>v$} | notes", "measure", "rate");
@@ -1303,19 +1337,25 @@ async fn explain_plans(db: &Db, seed: &Seed) -> Result<Vec<(String, Vec<String>)
     let worker = &seed.worker_ids[seed.worker_ids.len() - 1];
     let company = &seed.company_ids[0];
     let account = format!("worker:{worker}:payable");
-    let live = "('claimed', 'submitted', 'verified', 'changes_requested', 'approved')";
     let queries = vec![
         (
             "task listing for a worker (GET /v1/tasks, first page of 50)",
-            format!(
-                "SELECT t.id, (SELECT COUNT(*) FROM assignments a WHERE a.task_id = t.id AND a.status IN {live}) AS taken, c.margin_bp \
-                 FROM tasks t JOIN companies c ON c.id = t.company_id \
-                 WHERE t.id < 'zzzz' AND t.status = 'open' \
-                 AND t.slots > (SELECT COUNT(*) FROM assignments a WHERE a.task_id = t.id AND a.status IN {live}) \
-                 AND NOT EXISTS (SELECT 1 FROM task_skills s WHERE s.task_id = t.id AND s.skill NOT IN \
-                     (SELECT ws.skill FROM worker_skills ws WHERE ws.worker_id = '{worker}')) \
-                 ORDER BY t.id DESC LIMIT 51"
-            ),
+            // The server's own SQL, with the first page's binds inlined.
+            vereda_api::tasks::list_sql(db.dialect(), true)
+                .replace("$7", "51")
+                .replace("$6", &format!("'{worker}'"))
+                .replace("$5", "NULL")
+                .replace("$4", "NULL")
+                .replace("$3", "NULL")
+                .replace("$2", "NULL")
+                .replace("$1", "'~'"),
+        ),
+        (
+            "workers list (GET /v1/workers, first page of 50)",
+            vereda_api::workers::list_sql(db.dialect())
+                .replace("$3", "51")
+                .replace("$2", "NULL")
+                .replace("$1", "'~'"),
         ),
         (
             "assignments by company (GET /v1/assignments as a company)",
