@@ -2,8 +2,9 @@
 //!
 //! Deletes sign-in tokens that expired or were revoked more than a day ago, and login-throttle
 //! rows whose counting window opened more than a day ago and that do not hold a lock. The
-//! grace day keeps recent history around for support questions. Running it twice in a row
-//! deletes nothing the second time.
+//! grace day keeps recent history around for support questions. Also forgets `Idempotency-Key`
+//! answers older than a week: a retry comes within minutes or, from a phone that was offline,
+//! days — never weeks. Running it twice in a row deletes nothing the second time.
 
 use apalis::prelude::{BoxDynError, Data};
 use serde::{Deserialize, Serialize};
@@ -13,12 +14,16 @@ use vereda_contracts::on_db;
 
 /// How long expired state is kept before it is deleted.
 pub const GRACE_SECS: i64 = 24 * 3600;
+/// How long a stored `Idempotency-Key` answer is replayed.
+pub const IDEMPOTENCY_KEEP_SECS: i64 = 7 * 24 * 3600;
 
 /// What one run deleted; stored by apalis as the job's result.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HousekeepingReport {
     pub tokens_deleted: u64,
     pub throttle_rows_deleted: u64,
+    #[serde(default)]
+    pub idempotency_keys_deleted: u64,
 }
 
 /// The sweep itself, at the instant `now` (Unix seconds).
@@ -41,9 +46,17 @@ pub async fn sweep(db: &Db, now: i64) -> Result<HousekeepingReport, sqlx::Error>
     .execute(p)
     .await?
     .rows_affected());
+    let keys = on_db!(db, |p| sqlx::query(
+        "DELETE FROM idempotency_keys WHERE created_at < $1"
+    )
+    .bind(now - IDEMPOTENCY_KEEP_SECS)
+    .execute(p)
+    .await?
+    .rows_affected());
     Ok(HousekeepingReport {
         tokens_deleted: tokens,
         throttle_rows_deleted: throttle,
+        idempotency_keys_deleted: keys,
     })
 }
 
@@ -57,6 +70,7 @@ pub(crate) async fn run(
     tracing::info!(
         tokens_deleted = report.tokens_deleted,
         throttle_rows_deleted = report.throttle_rows_deleted,
+        idempotency_keys_deleted = report.idempotency_keys_deleted,
         "housekeeping done"
     );
     Ok(report)

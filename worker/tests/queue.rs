@@ -144,7 +144,9 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
     assert_eq!(done.last_error, None);
     assert_eq!(
         done.result,
-        Some(serde_json::json!({"tokens_deleted": 3, "throttle_rows_deleted": 2})),
+        Some(
+            serde_json::json!({"tokens_deleted": 3, "throttle_rows_deleted": 2, "idempotency_keys_deleted": 1})
+        ),
         "{done:?}"
     );
     assert!(done.done_at.is_some());
@@ -207,7 +209,9 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
         assert_eq!(done.state, JobState::Succeeded, "{done:?}");
         assert_eq!(
             done.result,
-            Some(serde_json::json!({"tokens_deleted": 0, "throttle_rows_deleted": 0}))
+            Some(
+                serde_json::json!({"tokens_deleted": 0, "throttle_rows_deleted": 0, "idempotency_keys_deleted": 0})
+            )
         );
     }
     // Once its job has run, the key still answers the same job rather than queueing anew.
@@ -280,6 +284,18 @@ async fn seed(db: &Db, t: i64) {
             .await
             .unwrap();
         }
+        // Idempotency-Key answers: one past the week, one within it.
+        for (key, created_at) in [("week-old", t - 8 * DAY), ("recent-retry", t - 6 * DAY)] {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (user_id, key, route, request_hash, status, response, created_at) \
+                 VALUES ('u1', $1, 'claim:t1', 'h', 201, '{}', $2)",
+            )
+            .bind(key)
+            .bind(created_at)
+            .execute(p)
+            .await
+            .unwrap();
+        }
         // (email hash, window_start, locked_until)
         let throttle = [
             ("stale", t - 2 * DAY, None),
@@ -302,7 +318,8 @@ async fn seed(db: &Db, t: i64) {
     });
 }
 
-/// What housekeeping must leave: everything within the grace day, and live locks.
+/// What housekeeping must leave: everything within the grace day, live locks, and
+/// Idempotency-Key answers younger than a week.
 async fn assert_remaining(db: &Db) {
     let tokens: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
         "SELECT token_hash FROM auth_tokens ORDER BY token_hash"
@@ -318,6 +335,13 @@ async fn assert_remaining(db: &Db) {
     .await
     .unwrap());
     assert_eq!(throttle, ["recent", "stale-but-locked"]);
+    let keys: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT key FROM idempotency_keys ORDER BY key"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap());
+    assert_eq!(keys, ["recent-retry"]);
 }
 
 async fn jobs_with_key(db: &Db, key: &str) -> i64 {
