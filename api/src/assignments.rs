@@ -422,75 +422,52 @@ impl AssignmentsApi {
                 format!("The task is {status}; it cannot be claimed."),
             ));
         }
-        // The three checks in one statement. It runs after the locks, so on PostgreSQL (READ
-        // COMMITTED: a fresh snapshot per statement) it sees every claim committed before ours.
-        let (taken, active, missing): (i64, i64, i64) = on_tx!(&mut tx, |c| {
-            sqlx::query_as(AssertSqlSafe(format!(
-                "SELECT (SELECT COUNT(*) FROM assignments WHERE task_id = $1 AND status IN {}), \
-                 (SELECT COUNT(*) FROM assignments WHERE worker_id = $2 AND status IN {}), \
-                 (SELECT COUNT(*) FROM task_skills s WHERE s.task_id = $1 AND NOT EXISTS \
-                     (SELECT 1 FROM worker_skills ws WHERE ws.worker_id = $2 AND ws.skill = s.skill))",
-                AssignmentStatus::sql_list(AssignmentStatus::takes_slot),
-                AssignmentStatus::sql_list(AssignmentStatus::is_active)
-            )))
-            .bind(&id.0)
-            .bind(&worker_id)
-            .fetch_one(&mut *c)
-            .await
-        })?;
-        if missing > 0 {
-            // Rare: name the skills (one more query, only on this refusal).
-            let missing: Vec<String> = on_tx!(&mut tx, |c| sqlx::query_scalar(
-                "SELECT skill FROM task_skills WHERE task_id = $1 AND skill NOT IN \
-                 (SELECT skill FROM worker_skills WHERE worker_id = $2) ORDER BY skill"
-            )
-            .bind(&id.0)
-            .bind(&worker_id)
-            .fetch_all(&mut *c)
-            .await)?;
-            return Err(ApiError::rule(
-                "missing_skill",
-                Some("required_skills"),
-                format!(
-                    "This task needs skills you do not have yet: {}.",
-                    missing.join(", ")
-                ),
-            ));
-        }
-        if taken >= slots {
-            return Err(ApiError::conflict(
-                "task_full",
-                "Someone else took the last free slot of this task.",
-            ));
-        }
-        if active >= state.settings.max_active_assignments {
-            return Err(ApiError::conflict(
-                "too_many_active",
-                format!(
-                    "You already hold {active} active tasks, the most allowed at once. Submit or release one first."
-                ),
-            ));
-        }
+        // The three checks and the insert in one statement: the row is written only when the
+        // task has a free slot, the worker is under the limit of active claims and holds every
+        // required skill. It runs after the locks, so on PostgreSQL (READ COMMITTED: a fresh
+        // snapshot per statement) it sees every claim committed before ours. On PostgreSQL the
+        // history row is written by the same statement; SQLite has no writing CTEs.
         let assignment_id = new_id();
         let expires_at = match deadline {
             Some(d) => (now + claim_minutes * 60).min(d),
             None => now + claim_minutes * 60,
         };
-        let inserted = on_tx!(&mut tx, |c| sqlx::query(
+        let insert = format!(
             "INSERT INTO assignments (id, task_id, worker_id, company_id, status, claimed_at, \
-             expires_at, updated_at) VALUES ($1, $2, $3, $4, 'claimed', $5, $6, $5)"
-        )
-        .bind(&assignment_id)
-        .bind(&id.0)
-        .bind(&worker_id)
-        .bind(&company_id)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()));
+             expires_at, updated_at) SELECT $1, $2, $3, $4, 'claimed', $5, $6, $5 \
+             WHERE (SELECT COUNT(*) FROM assignments WHERE task_id = $2 AND status IN {}) < $7 \
+             AND (SELECT COUNT(*) FROM assignments WHERE worker_id = $3 AND status IN {}) < $8 \
+             AND (SELECT COUNT(*) FROM task_skills s WHERE s.task_id = $2 AND NOT EXISTS \
+                 (SELECT 1 FROM worker_skills ws WHERE ws.worker_id = $3 AND ws.skill = s.skill)) < 1",
+            AssignmentStatus::sql_list(AssignmentStatus::takes_slot),
+            AssignmentStatus::sql_list(AssignmentStatus::is_active)
+        );
+        let sql = match d {
+            Dialect::Postgres => format!(
+                "WITH a AS ({insert} RETURNING id) INSERT INTO assignment_events (id, \
+                 assignment_id, at, actor_id, action, from_status, to_status, reason, details) \
+                 SELECT $9, a.id, $5, $10, 'claimed', NULL, 'claimed', NULL, NULL FROM a"
+            ),
+            Dialect::Sqlite => insert,
+        };
+        let inserted = on_tx!(&mut tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(&assignment_id)
+                .bind(&id.0)
+                .bind(&worker_id)
+                .bind(&company_id)
+                .bind(now)
+                .bind(expires_at)
+                .bind(slots)
+                .bind(state.settings.max_active_assignments);
+            if d == Dialect::Postgres {
+                q = q.bind(new_id()).bind(&who.user_id);
+            }
+            q.execute(&mut *c).await.map(|r| r.rows_affected())
+        });
         match inserted {
-            Ok(_) => {}
+            Ok(0) => return Err(refuse_claim(&mut tx, &id.0, &worker_id, slots, &state).await),
+            Ok(_) => tx.marketplace_changed(),
             Err(e) if is_unique_violation(&e) => {
                 return Err(ApiError::conflict(
                     "already_claimed",
@@ -499,17 +476,19 @@ impl AssignmentsApi {
             }
             Err(e) => return Err(e.into()),
         }
-        let m = Move {
-            assignment_id: &assignment_id,
-            from: AssignmentStatus::Claimed,
-            to: AssignmentStatus::Claimed,
-            actor: Some(&who.user_id),
-            action: "claimed",
-            reason: None,
-            details: None,
-            at: now,
-        };
-        record_event(&mut tx, &m).await?;
+        if d == Dialect::Sqlite {
+            let m = Move {
+                assignment_id: &assignment_id,
+                from: AssignmentStatus::Claimed,
+                to: AssignmentStatus::Claimed,
+                actor: Some(&who.user_id),
+                action: "claimed",
+                reason: None,
+                details: None,
+                at: now,
+            };
+            record_event(&mut tx, &m).await?;
+        }
         // The answer is built inside the transaction so it can be stored with the key; every
         // field is known here, so it is not read back.
         let row = Row {
@@ -973,4 +952,66 @@ impl AssignmentsApi {
         tx.commit().await?;
         Ok(AssignmentOk::Ok(Json(respond(&state, &row.id).await?)))
     }
+}
+
+/// Why a claim's guarded insert wrote nothing (the rare path, so it may cost queries): the
+/// same checks, counted, in the order a worker should hear them.
+async fn refuse_claim(
+    tx: &mut Tx,
+    task_id: &str,
+    worker_id: &str,
+    slots: i64,
+    state: &AppState,
+) -> ApiError {
+    let counts: Result<(i64, i64, i64), sqlx::Error> = on_tx!(tx, |c| {
+        sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT (SELECT COUNT(*) FROM assignments WHERE task_id = $1 AND status IN {}), \
+             (SELECT COUNT(*) FROM assignments WHERE worker_id = $2 AND status IN {}), \
+             (SELECT COUNT(*) FROM task_skills s WHERE s.task_id = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM worker_skills ws WHERE ws.worker_id = $2 AND ws.skill = s.skill))",
+            AssignmentStatus::sql_list(AssignmentStatus::takes_slot),
+            AssignmentStatus::sql_list(AssignmentStatus::is_active)
+        )))
+        .bind(task_id)
+        .bind(worker_id)
+        .fetch_one(&mut *c)
+        .await
+    });
+    let (taken, active, missing) = match counts {
+        Ok(c) => c,
+        Err(e) => return e.into(),
+    };
+    if missing > 0 {
+        let missing: Result<Vec<String>, sqlx::Error> = on_tx!(tx, |c| sqlx::query_scalar(
+            "SELECT skill FROM task_skills WHERE task_id = $1 AND skill NOT IN \
+             (SELECT skill FROM worker_skills WHERE worker_id = $2) ORDER BY skill"
+        )
+        .bind(task_id)
+        .bind(worker_id)
+        .fetch_all(&mut *c)
+        .await);
+        return match missing {
+            Ok(missing) => ApiError::rule(
+                "missing_skill",
+                Some("required_skills"),
+                format!(
+                    "This task needs skills you do not have yet: {}.",
+                    missing.join(", ")
+                ),
+            ),
+            Err(e) => e.into(),
+        };
+    }
+    if taken < slots && active >= state.settings.max_active_assignments {
+        return ApiError::conflict(
+            "too_many_active",
+            format!(
+                "You already hold {active} active tasks, the most allowed at once. Submit or release one first."
+            ),
+        );
+    }
+    ApiError::conflict(
+        "task_full",
+        "Someone else took the last free slot of this task.",
+    )
 }

@@ -102,6 +102,9 @@ pub struct Principal {
     pub company_id: Option<String>,
     pub member_role: Option<MemberRole>,
     pub worker_id: Option<String>,
+    /// A worker's skills, sorted and comma-joined (read with the token, so the task board can
+    /// be looked up by them without another query); `None` for others or a worker without any.
+    pub worker_skills: Option<String>,
     token_hash: String,
 }
 
@@ -145,6 +148,14 @@ pub struct UserRow {
     pub worker_id: Option<String>,
 }
 
+/// A valid token's user, and a worker's skills.
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    worker_skills: Option<String>,
+}
+
 pub const USER_COLUMNS: &str = "id, email, name, role, company_id, member_role, worker_id";
 
 impl UserRow {
@@ -175,18 +186,27 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     }
     let token_hash = sha256_hex(&bearer.token);
     let sql = format!(
-        "SELECT u.{} FROM auth_tokens t JOIN users u ON u.id = t.user_id \
+        "SELECT u.{}, {} AS worker_skills FROM auth_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2",
-        USER_COLUMNS.replace(", ", ", u.")
+        USER_COLUMNS.replace(", ", ", u."),
+        crate::tasks::skills_column(
+            state.db.dialect(),
+            "worker_skills",
+            "worker_id",
+            "u.worker_id"
+        )
     );
     let now = time::unix(time::now());
-    let row: Option<UserRow> = on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+    let row: Option<TokenRow> = on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(&token_hash)
         .bind(now)
         .fetch_optional(p)
         .await)
     .map_err(ApiError::from)?;
-    let row = row.ok_or_else(|| {
+    let TokenRow {
+        user: row,
+        worker_skills,
+    } = row.ok_or_else(|| {
         ApiError::unauthenticated("The token is invalid, expired or signed out; sign in again.")
     })?;
     Ok(Principal {
@@ -197,6 +217,7 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
         name: row.name,
         company_id: row.company_id,
         worker_id: row.worker_id,
+        worker_skills,
         token_hash,
     })
 }

@@ -14,6 +14,7 @@ pub mod pagination;
 pub mod problem;
 pub mod startup;
 pub mod statements;
+pub mod task_board;
 pub mod tasks;
 pub mod time_entries;
 pub mod workers;

@@ -33,6 +33,8 @@ use crate::workers::WorkersApi;
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
+    /// Workers' listing pages kept ready (`task_board.rs`).
+    pub board: Arc<crate::task_board::TaskBoard>,
 }
 
 type Apis = (
@@ -122,6 +124,7 @@ impl Application {
             state: AppState {
                 db,
                 settings: Arc::new(settings),
+                board: Arc::default(),
             },
             options,
             first_admin,

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
-use vereda_contracts::db::{Dialect, Tx};
+use vereda_contracts::db::{Dialect, Tx, marketplace_epoch};
 use vereda_contracts::identity::{MemberRole, Name, Role, Skill};
 use vereda_contracts::marketplace::{AssignmentStatus, CATEGORIES, TaskStatus};
 use vereda_contracts::money::{Cop, slot_cost};
@@ -24,10 +24,11 @@ use vereda_worker::assignments::{Move, notify, transition};
 use crate::ApiTags;
 use crate::accounts::new_id;
 use crate::auth::{BearerAuth, Principal};
-use crate::body::JsonBody;
+use crate::body::{JsonBody, JsonBytes};
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
 use crate::startup::AppState;
+use crate::task_board::PageKey;
 
 #[derive(Debug, Clone, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -238,7 +239,7 @@ pub enum TaskOk {
 #[derive(ApiResponse)]
 pub enum TaskListOk {
     #[oai(status = 200)]
-    Ok(Json<TaskList>),
+    Ok(JsonBytes<TaskList>),
 }
 
 /// The parsed, valid money side of a task.
@@ -809,6 +810,7 @@ impl TasksApi {
         let id = new_id();
         let now = time::unix(time::now());
         let mut tx = state.db.begin().await?;
+        tx.marketplace_changed();
         on_tx!(&mut tx, |c| sqlx::query(
             "INSERT INTO tasks (id, company_id, created_by, title, instructions, category, \
              pricing_kind, rate_centavos, max_seconds, price_centavos, estimated_seconds, slots, \
@@ -880,6 +882,22 @@ impl TasksApi {
             Role::Company => who.company_id.clone(),
             _ => None,
         };
+        // A worker's page is the same for every worker with the same skills: it may be ready.
+        let board_key = (who.role == Role::Worker).then(|| PageKey {
+            skills: who.worker_skills.clone(),
+            before: page.before().to_string(),
+            limit: page.limit,
+            status: status.map(str::to_string),
+            category: category.0.clone(),
+            skill: skill.0.clone(),
+        });
+        if let Some(key) = &board_key
+            && let Some(body) = state.board.get(key)
+        {
+            return Ok(TaskListOk::Ok(JsonBytes::from_bytes(body)));
+        }
+        // Read before the query: a change committed meanwhile retires what we build.
+        let (epoch, made) = (marketplace_epoch(), std::time::Instant::now());
         let sql = list_sql(state.db.dialect(), who.role == Role::Worker);
         let rows: Vec<TaskRow> =
             on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
@@ -894,7 +912,11 @@ impl TasksApi {
                 .await)?;
         let (rows, next_cursor) = page.finish(rows, |r| &r.id);
         let items = rows.into_iter().map(|r| r.view(who, &state)).collect();
-        Ok(TaskListOk::Ok(Json(TaskList { items, next_cursor })))
+        let answer = JsonBytes::of(&TaskList { items, next_cursor });
+        if let Some(key) = board_key {
+            state.board.put(key, epoch, made, answer.0.clone());
+        }
+        Ok(TaskListOk::Ok(answer))
     }
 
     /// Get a task
@@ -1047,6 +1069,7 @@ impl TasksApi {
         let now = time::unix(time::now());
         let cols = pricing.map(pricing_columns);
         let mut tx = state.db.begin().await?;
+        tx.marketplace_changed();
         on_tx!(&mut tx, |c| {
             sqlx::query(
             "UPDATE tasks SET title = COALESCE($1, title), instructions = COALESCE($2, instructions), \
@@ -1127,6 +1150,7 @@ impl TasksApi {
         .await
         .map(|r| r.rows_affected())
         })?;
+        vereda_contracts::db::marketplace_changed();
         if changed == 0 {
             return Err(ApiError::conflict(
                 "not_a_draft",
@@ -1157,6 +1181,7 @@ impl TasksApi {
         }
         let now = time::unix(time::now());
         let mut tx = state.db.begin().await?;
+        tx.marketplace_changed();
         let changed = on_tx!(&mut tx, |c| sqlx::query(
             "UPDATE tasks SET status = 'cancelled', closed_at = $1, updated_at = $1 \
              WHERE id = $2 AND status IN ('draft', 'open')"

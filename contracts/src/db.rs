@@ -6,6 +6,7 @@
 //! expand the same expression once per concrete driver, so no `sqlx::Any` is needed.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -33,10 +34,32 @@ impl std::fmt::Debug for Db {
     }
 }
 
-/// An open transaction on either database.
+/// An open transaction on either database, with what it changed that caches must hear of.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>, Changed),
+    Postgres(Transaction<'static, Postgres>, Changed),
+}
+
+/// What a transaction changed that in-process caches depend on; its commit announces it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Changed {
+    marketplace: bool,
+}
+
+/// Advanced after every committed change to what workers see on the task board (tasks, their
+/// skills, slots taken). The API's board cache keeps a page only while this stays put, so a
+/// change made in this process is seen by the next listing; changes made by other processes
+/// are seen when the cached page ages out (see `api/src/task_board.rs`).
+static MARKETPLACE_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// The current marketplace epoch (read it before querying what you will cache).
+pub fn marketplace_epoch() -> u64 {
+    MARKETPLACE_EPOCH.load(Ordering::Acquire)
+}
+
+/// Announce a committed marketplace change made outside a [`Tx`] (an autocommit statement).
+pub fn marketplace_changed() {
+    MARKETPLACE_EPOCH.fetch_add(1, Ordering::AcqRel);
 }
 
 /// Run `$body` with `$c` bound to the concrete pool (`&SqlitePool` or `&PgPool`).
@@ -55,11 +78,11 @@ macro_rules! on_db {
 macro_rules! on_tx {
     ($tx:expr, |$c:ident| $body:expr) => {
         match $tx {
-            $crate::db::Tx::Sqlite(t) => {
+            $crate::db::Tx::Sqlite(t, _) => {
                 let $c = &mut **t;
                 $body
             }
-            $crate::db::Tx::Postgres(t) => {
+            $crate::db::Tx::Postgres(t, _) => {
                 let $c = &mut **t;
                 $body
             }
@@ -128,8 +151,8 @@ impl Db {
     /// "database is locked" when two deferred transactions both try to upgrade.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, Changed::default()),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?, Changed::default()),
         })
     }
 
@@ -188,17 +211,38 @@ impl Db {
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
+    pub fn dialect(&self) -> Dialect {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+            Tx::Sqlite(..) => Dialect::Sqlite,
+            Tx::Postgres(..) => Dialect::Postgres,
         }
+    }
+
+    /// This transaction changes what workers see on the task board; its commit advances
+    /// [`marketplace_epoch`].
+    pub fn marketplace_changed(&mut self) {
+        match self {
+            Tx::Sqlite(_, c) | Tx::Postgres(_, c) => c.marketplace = true,
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        let changed = match self {
+            Tx::Sqlite(t, c) => t.commit().await.map(|_| c),
+            Tx::Postgres(t, c) => t.commit().await.map(|_| c),
+        }?;
+        // After the commit, never before: a listing that reads the epoch and then the tables
+        // must not cache rows older than an epoch it already saw.
+        if changed.marketplace {
+            marketplace_changed();
+        }
+        Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => t.rollback().await,
-            Tx::Postgres(t) => t.rollback().await,
+            Tx::Sqlite(t, _) => t.rollback().await,
+            Tx::Postgres(t, _) => t.rollback().await,
         }
     }
 }

@@ -188,6 +188,23 @@ pub async fn spawn_with_options(settings: Settings, options: RunOptions) -> Test
     }
 }
 
+/// Talk to a product already running at `base` (another process) on `db`; stopping it is the
+/// caller's business.
+pub fn attach(base: String, db: Db) -> TestApp {
+    TestApp {
+        base,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client"),
+        db,
+        first_admin_created: false,
+        stop: None,
+        task: None,
+        test_db: None,
+    }
+}
+
 /// An HTTP answer, body parsed as JSON when it is JSON.
 #[derive(Debug)]
 pub struct Resp {

@@ -905,3 +905,80 @@ async fn approving_fewer_hours_needs_a_reason_and_pays_what_was_approved() {
     .expect("accrued for the approved hour");
     vereda_tests::invariants::assert_ledger_invariants(&app.db).await;
 }
+
+/// Ids on the first page a caller sees.
+async fn board(app: &TestApp, token: &str) -> Vec<String> {
+    app.get("/v1/tasks?limit=100", Some(token)).await.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Workers' pages are kept ready (api/src/task_board.rs); a change made through this process
+/// must show on the very next listing, and one made behind its back (another process) within
+/// the page's short life.
+#[tokio::test]
+async fn the_task_board_shows_every_change_at_once() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (_, owner) = app.company(&admin, "Tienda").await;
+    let (_, luz) = app.worker(&admin, &["labelling"]).await;
+    let (_, ana) = app.worker(&admin, &["labelling"]).await;
+    let (_, carlos) = app.worker(&admin, &["data-cleaning", "labelling"]).await;
+    let t1 = published(&app, &owner, fixed_task(1)).await;
+    let t3 = published(&app, &owner, hourly_task(&["data-cleaning"])).await;
+
+    assert_eq!(board(&app, &luz).await, vec![t1.clone()]);
+    assert_eq!(
+        board(&app, &ana).await,
+        vec![t1.clone()],
+        "same skills, same page"
+    );
+    assert_eq!(
+        board(&app, &carlos).await,
+        vec![t3.clone(), t1.clone()],
+        "other skills"
+    );
+
+    // Ana takes the only slot: gone for everyone at once; back when she releases it.
+    let a = claim(&app, &ana, &t1).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(board(&app, &luz).await.is_empty());
+    assert_eq!(board(&app, &carlos).await, vec![t3.clone()]);
+    app.post(
+        &format!("/v1/assignments/{a}/release"),
+        Some(&ana),
+        json!({}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(board(&app, &luz).await, vec![t1.clone()]);
+
+    // Publishing shows a task at once; cancelling hides it at once.
+    let t2 = published(&app, &owner, fixed_task(2)).await;
+    assert_eq!(board(&app, &luz).await, vec![t2.clone(), t1.clone()]);
+    app.post(&format!("/v1/tasks/{t2}/cancel"), Some(&owner), json!({}))
+        .await
+        .ok(200);
+    assert_eq!(board(&app, &luz).await, vec![t1.clone()]);
+
+    // A change this process did not make (as another vereda-api or vereda-worker would):
+    // the kept page ages out within a second.
+    on_db!(&app.db, |p| sqlx::query(
+        "UPDATE tasks SET status = 'closed' WHERE id = $1"
+    )
+    .bind(&t1)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    .unwrap());
+    let seen = eventually(Duration::from_secs(10), || async {
+        board(&app, &luz).await.is_empty().then_some(())
+    })
+    .await;
+    assert!(seen.is_some(), "the closed task stayed on the board");
+}

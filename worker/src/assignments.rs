@@ -67,6 +67,8 @@ pub async fn transition(
     if changed == 0 {
         return Ok(false);
     }
+    // Slots taken follow the status: the task board must hear of it.
+    tx.marketplace_changed();
     record_event(tx, m).await?;
     Ok(true)
 }
@@ -196,6 +198,7 @@ pub async fn approve(
 
 /// A task whose every slot holds approved work is closed.
 async fn close_task_if_done(tx: &mut Tx, assignment_id: &str, at: i64) -> Result<(), sqlx::Error> {
+    tx.marketplace_changed();
     on_tx!(tx, |c| sqlx::query(
         "UPDATE tasks SET status = 'closed', closed_at = $1, updated_at = $1 \
          WHERE id = (SELECT task_id FROM assignments WHERE id = $2) AND status = 'open' \

@@ -84,7 +84,7 @@ pub async fn verify_submission(
 async fn verify_in_tx(tx: &mut Tx, id: &str, now: i64) -> anyhow::Result<VerifyOutcome> {
     // On PostgreSQL, lock the assignment so concurrent runs for it take turns; on SQLite the
     // write transaction (BEGIN IMMEDIATE) already serialises them.
-    let lock = if matches!(tx, Tx::Postgres(_)) {
+    let lock = if matches!(tx, Tx::Postgres(..)) {
         " FOR UPDATE OF a"
     } else {
         ""
@@ -500,7 +500,12 @@ async fn close_tasks_past_deadline(db: &Db, now: i64) -> PartResult {
     .await
     .map(|r| r.rows_affected()));
     match result {
-        Ok(n) => (n, 0),
+        Ok(n) => {
+            if n > 0 {
+                vereda_contracts::db::marketplace_changed();
+            }
+            (n, 0)
+        }
         Err(e) => part_failed("close_tasks_past_deadline", &e),
     }
 }

@@ -45,7 +45,7 @@ pub async fn push_in_tx<T: Serialize>(
     let task = task.build();
 
     match tx {
-        Tx::Sqlite(t) => {
+        Tx::Sqlite(t, _) => {
             // apalis-sqlite inserts with ON CONFLICT (job_type, idempotency_key) DO NOTHING,
             // so a duplicate key is silently skipped; look up whose job it is afterwards.
             apalis_sqlite::queries::push_tasks(&mut **t, queue, &[task])
@@ -55,7 +55,7 @@ pub async fn push_in_tx<T: Serialize>(
                 return find_sqlite(t, queue, key).await;
             }
         }
-        Tx::Postgres(t) => {
+        Tx::Postgres(t, _) => {
             // apalis-postgres has no ON CONFLICT: a duplicate key is a unique violation, which
             // would abort the caller's whole transaction. So: answer an existing job without
             // inserting, and guard the insert with a savepoint for the race where another
@@ -118,10 +118,10 @@ pub async fn push_new_in_tx<T: Serialize>(
         );
     }
     match tx {
-        Tx::Sqlite(t) => apalis_sqlite::queries::push_tasks(&mut **t, queue, &tasks)
+        Tx::Sqlite(t, _) => apalis_sqlite::queries::push_tasks(&mut **t, queue, &tasks)
             .await
             .with_context(|| format!("pushing jobs on {queue}"))?,
-        Tx::Postgres(t) => apalis_postgres::queries::push_tasks(&mut **t, queue, tasks)
+        Tx::Postgres(t, _) => apalis_postgres::queries::push_tasks(&mut **t, queue, tasks)
             .await
             .with_context(|| format!("pushing jobs on {queue}"))?,
     }

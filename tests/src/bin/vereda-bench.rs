@@ -18,10 +18,11 @@ use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use sqlx::Connection;
+use vereda_api::startup::{Application, RunOptions};
 use vereda_contracts::config::{Secret, Settings};
-use vereda_contracts::db::Db;
+use vereda_contracts::db::{Db, PoolSettings};
 use vereda_contracts::{on_db, on_tx};
-use vereda_tests::{TestApp, sha256_hex, spawn_with, with_database};
+use vereda_tests::{TestApp, attach, sha256_hex, with_database};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum DbKind {
@@ -58,6 +59,10 @@ struct Args {
     /// Keep the PostgreSQL database (or SQLite folder) afterwards, for inspection.
     #[arg(long)]
     keep: bool,
+    /// Internal: be the server process (API + worker) on this database URL and data folder,
+    /// print `listening <base url>` and serve until standard input closes.
+    #[arg(long, hide = true, num_args = 2, value_names = ["URL", "DIR"])]
+    serve: Option<Vec<String>>,
 }
 
 /// How much to load and how much to do.
@@ -111,6 +116,9 @@ const SYNC_BATCH: usize = 100;
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(serve) = &args.serve {
+        return serve_product(&serve[0], std::path::Path::new(&serve[1])).await;
+    }
     let mut scale = Scale::of(args.scale);
     if let Some(s) = args.seconds {
         scale.seconds = s;
@@ -182,22 +190,31 @@ fn row(name: &str, value: String, note: impl Into<String>) -> Row {
 
 /// The rows so far. Each is printed (and flushed) the moment its phase ends, so a long run
 /// that dies or is killed still leaves the figures it reached; the table is repeated at the end.
-#[derive(Default)]
-struct Results(Vec<Row>);
+struct Results {
+    rows: Vec<Row>,
+    /// The server process, whose memory each row reports.
+    server_pid: Option<u32>,
+}
 
 impl Results {
     fn push(&mut self, r: Row) {
         use std::io::Write;
-        let hwm = proc_status_kb("VmHWM").unwrap_or(0) as f64 / 1024.0;
+        let kb = |f| {
+            self.server_pid
+                .and_then(|pid| status_kb_of(&format!("/proc/{pid}/status"), f))
+                .unwrap_or(0) as f64
+                / 1024.0
+        };
+        let (hwm, rss) = (kb("VmHWM"), kb("VmRSS"));
         println!(
-            "[{}] | {} | {} | {} (peak RSS so far {hwm:.0} MB)",
+            "[{}] | {} | {} | {} (server RSS {rss:.0} MB, peak so far {hwm:.0} MB)",
             chrono::Utc::now().format("%H:%M:%S"),
             r.name,
             r.value,
             r.note
         );
         let _ = std::io::stdout().flush();
-        self.0.push(r);
+        self.rows.push(r);
     }
 }
 
@@ -224,11 +241,19 @@ async fn run(
     dir: &std::path::Path,
 ) -> Result<()> {
     let rss_before = proc_status_kb("VmRSS").unwrap_or(0);
-    let mut settings = Settings::for_database(url, dir)?;
-    settings.admin_email = Some("admin@bench.test".into());
-    settings.admin_password = Some(Secret::new("admin-password-for-bench"));
-    let app = spawn_with(settings.clone()).await;
-    let db = app.db.clone();
+    let settings = bench_settings(url, dir)?;
+    // The product runs in its own process (this binary with `--serve`), so its memory is
+    // measured apart from the bench's clients and seed data.
+    let server = Server::start(url, dir).await?;
+    let db = Db::connect(
+        url,
+        &PoolSettings {
+            max_connections: settings.db_max_connections,
+            ..PoolSettings::default()
+        },
+    )
+    .await?;
+    let app = attach(server.base.clone(), db.clone());
     let version = db_version(&db).await?;
     eprintln!(
         "vereda-bench: {:?} {} at scale {:?}, {clients} clients, pool {} connections",
@@ -244,7 +269,10 @@ async fn run(
         chrono::Utc::now().format("%H:%M:%S"),
         started.elapsed().as_secs_f64()
     );
-    let mut rows = Results::default();
+    let mut rows = Results {
+        rows: Vec::new(),
+        server_pid: server.child.id(),
+    };
 
     // 1. The database's own ceiling for a pgbench -N sized transaction.
     let ceiling = db_ceiling(&db, clients, scale.seconds).await?;
@@ -406,25 +434,35 @@ async fn run(
         Err(e) => rows.push(row("statement run", "n/a".into(), format!("{e:#}"))),
     }
 
+    let server_hwm = server.status_kb("VmHWM").unwrap_or(0);
+    let server_rss = server.status_kb("VmRSS").unwrap_or(0);
+    rows.push(row(
+        "peak RSS (VmHWM) of the server",
+        format!("{:.0} MB", server_hwm as f64 / 1024.0),
+        format!(
+            "the product's own process (API + worker), {:.0} MB at the end; target < 200 MB at full",
+            server_rss as f64 / 1024.0
+        ),
+    ));
     let hwm = proc_status_kb("VmHWM").unwrap_or(0);
     rows.push(row(
-        "peak RSS (VmHWM) of the process",
+        "peak RSS (VmHWM) of the bench",
         format!("{:.0} MB", hwm as f64 / 1024.0),
         format!(
-            "server + bench clients in one process (bench alone before start: {:.0} MB); target < 200 MB at full",
+            "{clients} HTTP clients and the seed data, not the server (before start: {:.0} MB)",
             rss_before as f64 / 1024.0
         ),
     ));
 
     let plans = explain_plans(&db, &seed).await?;
-    app.stop().await;
+    server.stop().await;
 
     // Results.
     println!();
     println!("== Vereda benchmark ==");
     println!("{}", header(args, scale, clients, &version));
     println!();
-    let rows = rows.0;
+    let rows = rows.rows;
     let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(10);
     let v = rows.iter().map(|r| r.value.len()).max().unwrap_or(10);
     println!("| {:w$} | {:>v$} | notes", "measure", "rate");
@@ -441,6 +479,81 @@ async fn run(
         }
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server process
+
+fn bench_settings(url: &str, dir: &std::path::Path) -> Result<Settings> {
+    let mut settings = Settings::for_database(url, dir)?;
+    settings.admin_email = Some("admin@bench.test".into());
+    settings.admin_password = Some(Secret::new("admin-password-for-bench"));
+    Ok(settings)
+}
+
+/// `--serve`: the product exactly as `vereda-api` runs it (API and in-process worker, default
+/// settings), until the bench closes our standard input (or dies).
+async fn serve_product(url: &str, dir: &std::path::Path) -> Result<()> {
+    use tokio::io::AsyncReadExt;
+    let app =
+        Application::build(bench_settings(url, dir)?, RunOptions { with_worker: true }).await?;
+    println!("listening {}", app.base_url());
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    app.run_until(async {
+        let mut sink = Vec::new();
+        let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    })
+    .await
+}
+
+/// The product in a child process.
+struct Server {
+    child: tokio::process::Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(url: &str, dir: &std::path::Path) -> Result<Server> {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new(std::env::current_exe()?)
+            .arg("--serve")
+            .arg(url)
+            .arg(dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .context("start the server process")?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let base = loop {
+            match lines.next_line().await? {
+                Some(l) if l.starts_with("listening ") => {
+                    break l["listening ".len()..].to_string();
+                }
+                Some(_) => continue,
+                None => bail!("the server process ended before it listened"),
+            }
+        };
+        Ok(Server { child, base })
+    }
+
+    /// A field of the server's /proc status, in kB.
+    fn status_kb(&self, field: &str) -> Option<u64> {
+        let pid = self.child.id()?;
+        status_kb_of(&format!("/proc/{pid}/status"), field)
+    }
+
+    async fn stop(mut self) {
+        drop(self.child.stdin.take());
+        if tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1454,7 +1567,11 @@ async fn count_bind(db: &Db, sql: &'static str, v: &str) -> Result<i64> {
 
 /// A field of /proc/self/status, in kB.
 fn proc_status_kb(field: &str) -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    status_kb_of("/proc/self/status", field)
+}
+
+fn status_kb_of(path: &str, field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(path).ok()?;
     s.lines()
         .find(|l| l.starts_with(&format!("{field}:")))?
         .split_whitespace()
