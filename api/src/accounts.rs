@@ -234,6 +234,7 @@ impl AccountsApi {
             .map(|r| r.rows_affected())
         })?;
         tx.commit().await?;
+        state.tokens.forget_all();
         Ok(NoContent::Done)
     }
 }

@@ -154,6 +154,7 @@ struct TokenRow {
     #[sqlx(flatten)]
     user: UserRow,
     worker_skills: Option<String>,
+    expires_at: i64,
 }
 
 pub const USER_COLUMNS: &str = "id, email, name, role, company_id, member_role, worker_id";
@@ -172,6 +173,88 @@ impl UserRow {
     }
 }
 
+/// Principals of recently checked tokens, by token hash, so a burst of requests with one token
+/// (a page, then a claim, then the task) looks it up once. A sign-out, password change or
+/// account change made through this process takes effect at once (it forgets the token or
+/// everything); one made through another `vereda-api` process is seen here within
+/// [`TOKEN_CACHE_AGE`]. Expiry is checked on every use.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, Cached>>,
+    /// Advanced by every forget: a lookup that started before one is not remembered.
+    forgets: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Clone)]
+struct Cached {
+    principal: Principal,
+    expires_at: i64,
+    checked: std::time::Instant,
+}
+
+/// How long a checked token is believed without asking the database again.
+pub const TOKEN_CACHE_AGE: std::time::Duration = std::time::Duration::from_secs(2);
+/// Tokens remembered at most (a few hundred bytes each).
+const TOKEN_CACHE_MAX: usize = 20_000;
+
+impl TokenCache {
+    fn get(&self, token_hash: &str, now: i64) -> Option<Principal> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(token_hash)
+            .filter(|c| c.expires_at > now && c.checked.elapsed() < TOKEN_CACHE_AGE)
+            .map(|c| c.principal.clone())
+    }
+
+    fn forgets(&self) -> u64 {
+        self.forgets.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Remember a lookup that started at `checked`, when no forget happened since `forgets`.
+    fn put(
+        &self,
+        principal: &Principal,
+        expires_at: i64,
+        checked: std::time::Instant,
+        forgets: u64,
+    ) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if self.forgets() != forgets {
+            return;
+        }
+        if entries.len() >= TOKEN_CACHE_MAX {
+            entries.retain(|_, c| c.checked.elapsed() < TOKEN_CACHE_AGE);
+            if entries.len() >= TOKEN_CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            principal.token_hash.clone(),
+            Cached {
+                principal: principal.clone(),
+                expires_at,
+                checked,
+            },
+        );
+    }
+
+    /// Forget one token (signed out).
+    pub fn forget(&self, token_hash: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        self.forgets
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        entries.remove(token_hash);
+    }
+
+    /// Forget every token: an account's password, name, role or skills changed.
+    pub fn forget_all(&self) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        self.forgets
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        entries.clear();
+    }
+}
+
 /// The `Authorization: Bearer <token>` security scheme.
 #[derive(SecurityScheme)]
 #[oai(ty = "bearer", bearer_format = "vrd_…", checker = "check_token")]
@@ -185,8 +268,14 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
         return Err(ApiError::unauthenticated("The token is not a Vereda token.").into());
     }
     let token_hash = sha256_hex(&bearer.token);
+    let now = time::unix(time::now());
+    if let Some(principal) = state.tokens.get(&token_hash, now) {
+        return Ok(principal);
+    }
+    // Taken before the query: a token forgotten while it runs is not remembered stale.
+    let (checked, forgets) = (std::time::Instant::now(), state.tokens.forgets());
     let sql = format!(
-        "SELECT u.{}, {} AS worker_skills FROM auth_tokens t JOIN users u ON u.id = t.user_id \
+        "SELECT u.{}, {} AS worker_skills, t.expires_at FROM auth_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2",
         USER_COLUMNS.replace(", ", ", u."),
         crate::tasks::skills_column(
@@ -196,7 +285,6 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
             "u.worker_id"
         )
     );
-    let now = time::unix(time::now());
     let row: Option<TokenRow> = on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(&token_hash)
         .bind(now)
@@ -206,10 +294,11 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     let TokenRow {
         user: row,
         worker_skills,
+        expires_at,
     } = row.ok_or_else(|| {
         ApiError::unauthenticated("The token is invalid, expired or signed out; sign in again.")
     })?;
-    Ok(Principal {
+    let principal = Principal {
         role: Role::parse(&row.role).ok_or_else(|| ApiError::internal("unknown role in users"))?,
         member_role: row.member_role.as_deref().and_then(MemberRole::parse),
         user_id: row.id,
@@ -219,7 +308,9 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
         worker_id: row.worker_id,
         worker_skills,
         token_hash,
-    })
+    };
+    state.tokens.put(&principal, expires_at, checked, forgets);
+    Ok(principal)
 }
 
 /// The signed-in user.
@@ -407,6 +498,7 @@ impl AuthApi {
         .execute(p)
         .await
         .map(|r| r.rows_affected()))?;
+        state.tokens.forget(&auth.0.token_hash);
         Ok(NoContent::Done)
     }
 

@@ -35,6 +35,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Workers' listing pages kept ready (`task_board.rs`).
     pub board: Arc<crate::task_board::TaskBoard>,
+    /// Recently checked bearer tokens (`auth.rs`).
+    pub tokens: Arc<crate::auth::TokenCache>,
 }
 
 type Apis = (
@@ -125,6 +127,7 @@ impl Application {
                 db,
                 settings: Arc::new(settings),
                 board: Arc::default(),
+                tokens: Arc::default(),
             },
             options,
             first_admin,

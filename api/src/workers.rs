@@ -590,6 +590,8 @@ impl WorkersApi {
             replace_skills(&mut tx, &current.id, skills).await?;
         }
         tx.commit().await?;
+        // Signed-in principals carry the name and skills.
+        state.tokens.forget_all();
         Ok(WorkerOk::Ok(Json(
             visible_worker(&state, who, &current.id).await?,
         )))

@@ -205,3 +205,84 @@ async fn changing_the_password_signs_out_other_sessions() {
     app.get("/v1/me", Some(&worker)).await.ok(200);
     app.get("/v1/me", Some(&other)).await.problem(401);
 }
+
+/// Checked tokens are remembered for a moment (api/src/auth.rs, `TokenCache`). A sign-out or
+/// account change through this process is seen at once (the tests above); one made behind its
+/// back, as another `vereda-api` process would, within the cache's age.
+#[tokio::test]
+async fn a_token_revoked_elsewhere_stops_working_within_seconds() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (_, worker) = app.worker(&admin, &["data-entry"]).await;
+    app.get("/v1/me", Some(&worker)).await.ok(200);
+    app.get("/v1/me", Some(&worker)).await.ok(200);
+    let hash = sha256_hex(&worker);
+    on_db!(&app.db, |p| sqlx::query(
+        "UPDATE auth_tokens SET revoked_at = 1 WHERE token_hash = $1"
+    )
+    .bind(&hash)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    .unwrap());
+    let refused = eventually(std::time::Duration::from_secs(10), || async {
+        (app.get("/v1/me", Some(&worker)).await.status == 401).then_some(())
+    })
+    .await;
+    assert!(refused.is_some(), "the revoked token kept working");
+    app.get("/v1/me", Some(&admin)).await.ok(200);
+}
+
+/// A worker's skills ride with the signed-in principal (the task board is looked up by them):
+/// changing them must change what the worker's next listing shows.
+#[tokio::test]
+async fn new_skills_show_on_the_next_listing() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (_, owner) = app.company(&admin, "Tienda").await;
+    let (worker_id, worker) = app.worker(&admin, &["data-entry"]).await;
+    let task = app
+        .post(
+            "/v1/tasks",
+            Some(&owner),
+            json!({
+                "title": "Consultas SQL",
+                "instructions": "Escribir tres consultas.",
+                "category": "data-cleaning",
+                "required_skills": ["sql"],
+                "pricing": {"kind": "fixed", "price": "120000", "estimated_hours": "4"},
+                "slots": 1,
+                "claim_minutes": 2880,
+                "review_hours": 72
+            }),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &format!("/v1/tasks/{task}/publish"),
+        Some(&owner),
+        json!({}),
+    )
+    .await
+    .ok(200);
+    let ids = |r: &Resp| -> Vec<String> {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(ids(&app.get("/v1/tasks", Some(&worker)).await).is_empty());
+    app.patch(
+        &format!("/v1/workers/{worker_id}"),
+        Some(&admin),
+        json!({"skills": ["data-entry", "sql"]}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(ids(&app.get("/v1/tasks", Some(&worker)).await), vec![task]);
+}

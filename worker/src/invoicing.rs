@@ -287,31 +287,111 @@ pub async fn billing_run(
     };
     let total = companies.len() as u64;
     progress(0, total).await;
-    for (i, company) in companies.iter().enumerate() {
-        match invoice_company(db, company, period_end, cutoff, vat_rate, now).await? {
-            Some(number) => report.issued.push(number),
-            None => report.already_invoiced += 1,
-        }
-        progress(i as u64 + 1, total).await;
+    let mut done = 0;
+    for chunk in companies.chunks(INVOICE_BATCH) {
+        let (issued, nothing) =
+            match invoice_batch(db, chunk, period_end, cutoff, vat_rate, now).await? {
+                Some(outcome) => outcome,
+                // Another run invoiced one of these meanwhile: ours rolled back whole; take the
+                // companies one at a time, so each is invoiced once by whichever run gets there.
+                None => {
+                    let (mut issued, mut nothing) = (Vec::new(), 0);
+                    for company in chunk {
+                        match invoice_batch(
+                            db,
+                            std::slice::from_ref(company),
+                            period_end,
+                            cutoff,
+                            vat_rate,
+                            now,
+                        )
+                        .await?
+                        {
+                            Some((mut i, n)) => {
+                                issued.append(&mut i);
+                                nothing += n;
+                            }
+                            None => nothing += 1,
+                        }
+                    }
+                    (issued, nothing)
+                }
+            };
+        report.issued.extend(issued);
+        report.already_invoiced += nothing;
+        done += chunk.len() as u64;
+        progress(done, total).await;
     }
     Ok(report)
 }
 
-/// Issue one company's invoice for the period, in one transaction: take its uninvoiced
-/// accruals, number the invoice from the counter (rolled back with everything else on
-/// failure, so numbers never skip), write lines and totals, post the IVA. None when the
-/// company already has an invoice for the period or nothing to invoice.
-async fn invoice_company(
+/// Companies invoiced per transaction: a run of 1,000 companies commits 20 times, not 1,000
+/// (each commit is a disk flush), and shows its progress as often.
+const INVOICE_BATCH: usize = 50;
+
+/// What invoicing one company in a batch did.
+enum Invoiced {
+    Issued(String, ledger::Entry),
+    /// Already invoiced for the period, or nothing to invoice.
+    Nothing,
+    /// Another run issued this company's invoice for the period meanwhile.
+    Raced,
+}
+
+/// Invoice `companies` in one transaction (their IVA entries posted together at the end).
+/// Returns the numbers issued and how many had nothing to invoice, or None — everything
+/// rolled back — when another run got to one of them first.
+async fn invoice_batch(
     db: &Db,
+    companies: &[String],
+    period_end: NaiveDate,
+    cutoff: i64,
+    vat_rate: Decimal,
+    now: i64,
+) -> anyhow::Result<Option<(Vec<String>, u64)>> {
+    let mut tx = db.begin().await?;
+    let (mut issued, mut entries, mut nothing) = (Vec::new(), Vec::new(), 0);
+    for company in companies {
+        match invoice_company(&mut tx, company, period_end, cutoff, vat_rate, now).await? {
+            Invoiced::Issued(number, entry) => {
+                issued.push(number);
+                entries.push(entry);
+            }
+            Invoiced::Nothing => nothing += 1,
+            Invoiced::Raced => {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+        }
+    }
+    if issued.is_empty() {
+        tx.rollback().await?;
+        return Ok(Some((issued, nothing)));
+    }
+    let posted = post_many(&mut tx, entries, now).await?;
+    if posted.iter().any(|p| !p) {
+        anyhow::bail!("a new invoice already had an IVA entry");
+    }
+    tx.commit().await?;
+    for number in &issued {
+        tracing::info!(invoice = %number, "invoice issued");
+    }
+    Ok(Some((issued, nothing)))
+}
+
+/// Issue one company's invoice for the period in `tx`: take its uninvoiced accruals, number
+/// the invoice from the counter (rolled back with everything else on failure, so numbers
+/// never skip), write lines and totals. The IVA entry to post is returned with the number.
+async fn invoice_company(
+    tx: &mut Tx,
     company_id: &str,
     period_end: NaiveDate,
     cutoff: i64,
     vat_rate: Decimal,
     now: i64,
-) -> anyhow::Result<Option<String>> {
-    let mut tx = db.begin().await?;
+) -> anyhow::Result<Invoiced> {
     let period = period_end.to_string();
-    let exists: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let exists: i64 = on_tx!(tx, |c| sqlx::query_scalar(
         "SELECT COUNT(*) FROM invoices WHERE company_id = $1 AND period_end = $2"
     )
     .bind(company_id)
@@ -319,35 +399,32 @@ async fn invoice_company(
     .fetch_one(&mut *c)
     .await)?;
     if exists > 0 {
-        return Ok(None);
+        return Ok(Invoiced::Nothing);
     }
     let invoice_id = uuid::Uuid::now_v7().to_string();
     // Claim the accruals first: a concurrent run for another period cannot take them too.
-    let claimed = on_tx!(&mut tx, |c| {
-        sqlx::query(
-        "UPDATE accruals SET invoice_id = $1 WHERE company_id = $2 AND invoice_id IS NULL AND approved_at < $3"
-    )
-    .bind(&invoice_id)
-    .bind(company_id)
-    .bind(cutoff)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected())
+    // Their amounts come back with the claim, so the totals need no second read.
+    let claimed: Vec<(i64, i64)> = on_tx!(tx, |c| {
+        sqlx::query_as(
+            "UPDATE accruals SET invoice_id = $1 WHERE company_id = $2 AND invoice_id IS NULL \
+         AND approved_at < $3 RETURNING work, fee",
+        )
+        .bind(&invoice_id)
+        .bind(company_id)
+        .bind(cutoff)
+        .fetch_all(&mut *c)
+        .await
     })?;
-    if claimed == 0 {
-        return Ok(None);
+    if claimed.is_empty() {
+        return Ok(Invoiced::Nothing);
     }
-    let (work, fee): (i64, i64) = on_tx!(&mut tx, |c| sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(work), 0) AS BIGINT), CAST(COALESCE(SUM(fee), 0) AS BIGINT) \
-         FROM accruals WHERE invoice_id = $1"
-    )
-    .bind(&invoice_id)
-    .fetch_one(&mut *c)
-    .await)?;
+    let (work, fee) = claimed
+        .iter()
+        .fold((0i64, 0i64), |(w, f), (dw, df)| (w + dw, f + df));
     let (work, fee) = (Cop::from_centavos(work), Cop::from_centavos(fee));
     let vat = vat(fee, vat_rate);
     let total = work + fee + vat;
-    let seq: i64 = on_tx!(&mut tx, |c| {
+    let seq: i64 = on_tx!(tx, |c| {
         sqlx::query_scalar(
         "UPDATE document_counters SET last_value = last_value + 1 WHERE name = 'invoice' RETURNING last_value"
     )
@@ -355,7 +432,7 @@ async fn invoice_company(
     .await
     })?;
     let number = format!("VRD-{seq:06}");
-    let inserted = on_tx!(&mut tx, |c| sqlx::query(
+    let inserted = on_tx!(tx, |c| sqlx::query(
         "INSERT INTO invoices (id, number, seq, company_id, period_end, work, fee, vat, total, \
          vat_rate, status, issued_at, due_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'issued', $11, $12)"
@@ -377,27 +454,20 @@ async fn invoice_company(
     .map(|r| r.rows_affected()));
     match inserted {
         Ok(_) => {}
-        // Another run invoiced this company and period meanwhile: ours rolls back whole.
-        Err(e) if is_unique_violation(&e) => return Ok(None),
+        // Another run invoiced this company and period meanwhile: the batch rolls back whole.
+        Err(e) if is_unique_violation(&e) => return Ok(Invoiced::Raced),
         Err(e) => return Err(e.into()),
     }
     let lines_sql = "INSERT INTO invoice_lines (invoice_id, assignment_id, task_title, worker_id, seconds, rate, work, fee) \
          SELECT invoice_id, assignment_id, task_title, worker_id, seconds, rate, work, fee \
          FROM accruals WHERE invoice_id = $1";
-    on_tx!(&mut tx, |c| sqlx::query(AssertSqlSafe(lines_sql))
+    on_tx!(tx, |c| sqlx::query(AssertSqlSafe(lines_sql))
         .bind(&invoice_id)
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
-    post(
-        &mut tx,
-        ledger::invoice_vat(&invoice_id, &number, company_id, vat),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    tracing::info!(invoice = %number, company_id, "invoice issued");
-    Ok(Some(number))
+    let entry = ledger::invoice_vat(&invoice_id, &number, company_id, vat);
+    Ok(Invoiced::Issued(number, entry))
 }
 
 /// Issue a requested credit note: number it from its own counter, add it to the invoice's
