@@ -107,6 +107,53 @@ impl Default for PoolSettings {
     }
 }
 
+/// Turn Nagle's algorithm off (`TCP_NODELAY`) on every TCP socket of this process; run after
+/// each new PostgreSQL connection.
+///
+/// sqlx 0.9.0 stopped setting `TCP_NODELAY` on its sockets (sqlx issue #4335; the fix, PR
+/// #4336, is merged but not released). Without it a message written in more than one piece —
+/// any statement with a few hundred parameters, or anything over TLS, which writes records
+/// separately — waits for the server's delayed ACK: ~40 ms per statement on Linux. Measured in
+/// BENCHMARKS.md: the billing run's accrual batches spent most of their time in these waits.
+/// sqlx offers no hook to reach its socket, so this walks our own descriptors; setting the
+/// option on a socket that is not TCP fails harmlessly, and every TCP socket of ours (HTTP,
+/// SMTP, database) wants it. Remove once a sqlx release sets it again.
+pub fn disable_nagle_on_sockets() {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(fds) = std::fs::read_dir("/proc/self/fd") else {
+            return;
+        };
+        for entry in fds.flatten() {
+            let Some(fd) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let is_socket = std::fs::read_link(entry.path())
+                .is_ok_and(|t| t.to_string_lossy().starts_with("socket:"));
+            if !is_socket {
+                continue;
+            }
+            let one: libc::c_int = 1;
+            // SAFETY: setsockopt only reads `one` for the length given. `fd` was listed as
+            // ours a moment ago; if it was closed (EBADF), reused for something that is not a
+            // socket (ENOTSOCK) or is not TCP (EOPNOTSUPP), the call fails and changes nothing.
+            unsafe {
+                libc::setsockopt(
+                    fd,
+                    libc::IPPROTO_TCP,
+                    libc::TCP_NODELAY,
+                    (&one as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                );
+            }
+        }
+    }
+}
+
 /// The PostgreSQL advisory-lock key that serialises start-up migrations ("vereda").
 const MIGRATION_LOCK_KEY: i64 = 0x7665_7265_6461;
 
@@ -128,6 +175,12 @@ impl Db {
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
+                    .after_connect(|_, _| {
+                        Box::pin(async {
+                            disable_nagle_on_sockets();
+                            Ok(())
+                        })
+                    })
                     // Connect lazily so a process can start (and answer /readyz 503) while
                     // the database is still down; `migrate` waits for it.
                     .connect_lazy_with(opts);
