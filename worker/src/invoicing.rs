@@ -202,32 +202,74 @@ pub async fn accrue_pending(
     before: i64,
     now: i64,
 ) -> anyhow::Result<u64> {
-    // Walks the partial index `assignments_to_accrue` (approved, `accrued_at` NULL) by id.
-    let sql = format!(
-        "{APPROVED_SELECT} WHERE a.status = 'approved' AND a.accrued_at IS NULL \
-         AND a.approved_at < $1 AND a.id > $2 ORDER BY a.id LIMIT {ACCRUAL_BATCH}"
-    );
+    use futures::{StreamExt, TryStreamExt};
+    // The ids to accrue walk the partial index `assignments_to_accrue` (approved, `accrued_at`
+    // NULL) a window at a time; each batch then reads its rows and accrues them in its own
+    // transaction. On PostgreSQL two batches run at once, so the database works on both cores
+    // while this process builds the next statement; SQLite has one writer, so one at a time.
+    let ids_sql = "SELECT a.id FROM assignments a WHERE a.status = 'approved' \
+         AND a.accrued_at IS NULL AND a.approved_at < $1 AND a.id > $2 ORDER BY a.id LIMIT $3";
+    let in_flight = match db.dialect() {
+        vereda_contracts::db::Dialect::Postgres => 2,
+        vereda_contracts::db::Dialect::Sqlite => 1,
+    };
     let mut after = String::new();
     let mut n = 0;
     loop {
-        let mut tx = db.begin().await?;
-        let rows: Vec<ApprovedRow> =
-            on_tx!(&mut tx, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
-                .bind(before)
-                .bind(&after)
-                .fetch_all(&mut *c)
-                .await)?;
-        let Some(last) = rows.last() else {
-            tx.rollback().await?;
+        let ids: Vec<String> = on_db!(db, |p| sqlx::query_scalar(ids_sql)
+            .bind(before)
+            .bind(&after)
+            .bind((ACCRUAL_BATCH * ACCRUAL_WINDOW) as i64)
+            .fetch_all(p)
+            .await)?;
+        let Some(last) = ids.last() else {
             break;
         };
-        after = last.id.clone();
-        n += accrue_rows(&mut tx, settings, &rows, now).await?;
-        tx.commit().await?;
-        if rows.len() < ACCRUAL_BATCH {
+        after = last.clone();
+        let batches: Vec<Vec<String>> = ids.chunks(ACCRUAL_BATCH).map(<[_]>::to_vec).collect();
+        let done: Vec<u64> = futures::stream::iter(batches)
+            .map(|batch| accrue_batch(db, settings, batch, before, now))
+            .buffer_unordered(in_flight)
+            .try_collect()
+            .await?;
+        n += done.iter().sum::<u64>();
+        if ids.len() < ACCRUAL_BATCH * ACCRUAL_WINDOW {
             break;
         }
     }
+    Ok(n)
+}
+
+/// Batches whose ids are read at once by `accrue_pending`.
+const ACCRUAL_WINDOW: usize = 40;
+
+/// Accrue the assignments `ids` that are still approved and not accrued, in one transaction.
+async fn accrue_batch(
+    db: &Db,
+    settings: &Settings,
+    ids: Vec<String>,
+    before: i64,
+    now: i64,
+) -> anyhow::Result<u64> {
+    let sql = format!(
+        "{APPROVED_SELECT} WHERE a.id IN ({}) AND a.status = 'approved' \
+         AND a.accrued_at IS NULL AND a.approved_at < $1",
+        in_list(ids.len(), 2)
+    );
+    let mut tx = db.begin().await?;
+    let rows: Vec<ApprovedRow> = on_tx!(&mut tx, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(before);
+        for id in &ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    if rows.is_empty() {
+        tx.rollback().await?;
+        return Ok(0);
+    }
+    let n = accrue_rows(&mut tx, settings, &rows, now).await?;
+    tx.commit().await?;
     Ok(n)
 }
 
