@@ -365,8 +365,8 @@ async fn run(
     let lines = count(&db, "SELECT COUNT(*) FROM invoice_lines").await?;
     let invoices = count(&db, "SELECT COUNT(*) FROM invoices").await?;
     let accrued = billing.result["result"]["accrued"].as_i64().unwrap_or(-1);
-    // The work itself, as the job's own progress shows it: from first seen running (on
-    // SQLite, from the POST: pick-up included) to its last invoice.
+    // The work itself, as the job's own progress shows it: from first seen running (if never
+    // seen, from the POST: pick-up included) to its last invoice.
     let work = billing
         .work_done
         .map(|d| d - billing.queued)
@@ -1400,8 +1400,8 @@ fn truncate(s: &str, n: usize) -> String {
 
 struct JobRun {
     /// From the POST until the job was first seen `running`: the queue's pick-up (an idle
-    /// worker polls every 1–5 s). Zero on SQLite, where apalis shows a running job as queued
-    /// until it ends, so there the pick-up counts as work.
+    /// worker polls every 1–5 s). Zero when it was never seen `running` (apalis-sqlite can
+    /// show a running job as queued until it ends); then the pick-up counts as work.
     queued: Duration,
     /// From the POST to `succeeded` (±20 ms), queue pick-up included.
     elapsed: Duration,
@@ -1525,8 +1525,10 @@ async fn explain_plans(db: &Db, seed: &Seed) -> Result<Vec<(String, Vec<String>)
         ),
         (
             "approved assignments not yet accrued (accrue_pending)",
-            "SELECT a.id FROM assignments a WHERE a.status = 'approved' AND a.approved_at < 9999999999 \
-             AND NOT EXISTS (SELECT 1 FROM accruals x WHERE x.assignment_id = a.id) ORDER BY a.id"
+            // The ids query of `invoicing::accrue_pending` (its window), binds inlined.
+            "SELECT a.id FROM assignments a WHERE a.status = 'approved' \
+             AND a.accrued_at IS NULL AND a.approved_at < 9999999999 AND a.id > '' \
+             ORDER BY a.id LIMIT 20000"
                 .to_string(),
         ),
         (
@@ -1537,8 +1539,10 @@ async fn explain_plans(db: &Db, seed: &Seed) -> Result<Vec<(String, Vec<String>)
         ),
         (
             "workers owed (payout batch)",
-            "SELECT account FROM ledger_postings WHERE account LIKE 'worker:%:payable' \
-             GROUP BY account HAVING SUM(credit - debit) >= 1000000 ORDER BY account"
+            // The query of `payouts::build_batch`, the minimum inlined.
+            "SELECT w.id FROM worker_profiles w \
+             WHERE (SELECT COALESCE(SUM(p.credit - p.debit), 0) FROM ledger_postings p \
+                    WHERE p.account = 'worker:' || w.id || ':payable') >= 1000000 ORDER BY w.id"
                 .to_string(),
         ),
         (
