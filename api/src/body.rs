@@ -355,6 +355,45 @@ async fn read_limited(request: &Request, body: &mut RequestBody) -> poem::Result
         .to_vec())
 }
 
+/// A JSON response already serialised (as `poem_openapi::payload::Json<T>` would write it),
+/// documented in the OpenAPI document with `T`'s schema. For answers kept ready as bytes.
+pub struct JsonBytes<T>(pub bytes::Bytes, std::marker::PhantomData<T>);
+
+impl<T: poem_openapi::types::ToJSON> JsonBytes<T> {
+    /// Serialise `value` exactly as poem-openapi's `Json` does.
+    pub fn of(value: &T) -> Self {
+        let bytes = serde_json::to_vec(&value.to_json()).unwrap_or_default();
+        JsonBytes(bytes.into(), std::marker::PhantomData)
+    }
+
+    pub fn from_bytes(bytes: bytes::Bytes) -> Self {
+        JsonBytes(bytes, std::marker::PhantomData)
+    }
+}
+
+/// poem-openapi's `Json` content type, so the contract does not change.
+const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
+impl<T: Type + Send> Payload for JsonBytes<T> {
+    const CONTENT_TYPE: &'static str = JSON_CONTENT_TYPE;
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Send> poem::IntoResponse for JsonBytes<T> {
+    fn into_response(self) -> poem::Response {
+        poem::Response::builder()
+            .content_type(JSON_CONTENT_TYPE)
+            .body(self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,44 +440,5 @@ mod tests {
                 .as_u16(),
             400
         );
-    }
-}
-
-/// A JSON response already serialised (as `poem_openapi::payload::Json<T>` would write it),
-/// documented in the OpenAPI document with `T`'s schema. For answers kept ready as bytes.
-pub struct JsonBytes<T>(pub bytes::Bytes, std::marker::PhantomData<T>);
-
-impl<T: poem_openapi::types::ToJSON> JsonBytes<T> {
-    /// Serialise `value` exactly as poem-openapi's `Json` does.
-    pub fn of(value: &T) -> Self {
-        let bytes = serde_json::to_vec(&value.to_json()).unwrap_or_default();
-        JsonBytes(bytes.into(), std::marker::PhantomData)
-    }
-
-    pub fn from_bytes(bytes: bytes::Bytes) -> Self {
-        JsonBytes(bytes, std::marker::PhantomData)
-    }
-}
-
-/// poem-openapi's `Json` content type, so the contract does not change.
-const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
-
-impl<T: Type + Send> Payload for JsonBytes<T> {
-    const CONTENT_TYPE: &'static str = JSON_CONTENT_TYPE;
-
-    fn schema_ref() -> MetaSchemaRef {
-        T::schema_ref()
-    }
-
-    fn register(registry: &mut Registry) {
-        T::register(registry);
-    }
-}
-
-impl<T: Send> poem::IntoResponse for JsonBytes<T> {
-    fn into_response(self) -> poem::Response {
-        poem::Response::builder()
-            .content_type(JSON_CONTENT_TYPE)
-            .body(self.0)
     }
 }
