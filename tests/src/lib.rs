@@ -176,10 +176,7 @@ pub async fn spawn_with_options(settings: Settings, options: RunOptions) -> Test
     }));
     TestApp {
         base,
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("client"),
+        client: http_client(),
         db,
         first_admin_created,
         stop: Some(stop),
@@ -188,15 +185,20 @@ pub async fn spawn_with_options(settings: Settings, options: RunOptions) -> Test
     }
 }
 
+/// The tests' HTTP client: a minute per request at most.
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
 /// Talk to a product already running at `base` (another process) on `db`; stopping it is the
 /// caller's business.
 pub fn attach(base: String, db: Db) -> TestApp {
     TestApp {
         base,
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("client"),
+        client: http_client(),
         db,
         first_admin_created: false,
         stop: None,
