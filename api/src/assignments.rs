@@ -432,15 +432,11 @@ impl AssignmentsApi {
             Some(d) => (now + claim_minutes * 60).min(d),
             None => now + claim_minutes * 60,
         };
+        let [taken, active, missing] = claim_counts("$2", "$3");
         let insert = format!(
             "INSERT INTO assignments (id, task_id, worker_id, company_id, status, claimed_at, \
              expires_at, updated_at) SELECT $1, $2, $3, $4, 'claimed', $5, $6, $5 \
-             WHERE (SELECT COUNT(*) FROM assignments WHERE task_id = $2 AND status IN {}) < $7 \
-             AND (SELECT COUNT(*) FROM assignments WHERE worker_id = $3 AND status IN {}) < $8 \
-             AND (SELECT COUNT(*) FROM task_skills s WHERE s.task_id = $2 AND NOT EXISTS \
-                 (SELECT 1 FROM worker_skills ws WHERE ws.worker_id = $3 AND ws.skill = s.skill)) < 1",
-            AssignmentStatus::sql_list(AssignmentStatus::takes_slot),
-            AssignmentStatus::sql_list(AssignmentStatus::is_active)
+             WHERE {taken} < $7 AND {active} < $8 AND {missing} < 1"
         );
         let sql = match d {
             Dialect::Postgres => format!(
@@ -954,6 +950,25 @@ impl AssignmentsApi {
     }
 }
 
+/// The claim rules as scalar subqueries on task `t` and worker `w` (placeholders): slots
+/// taken, the worker's active claims, and required skills the worker lacks.
+fn claim_counts(t: &str, w: &str) -> [String; 3] {
+    [
+        format!(
+            "(SELECT COUNT(*) FROM assignments WHERE task_id = {t} AND status IN {})",
+            AssignmentStatus::sql_list(AssignmentStatus::takes_slot)
+        ),
+        format!(
+            "(SELECT COUNT(*) FROM assignments WHERE worker_id = {w} AND status IN {})",
+            AssignmentStatus::sql_list(AssignmentStatus::is_active)
+        ),
+        format!(
+            "(SELECT COUNT(*) FROM task_skills s WHERE s.task_id = {t} AND NOT EXISTS \
+             (SELECT 1 FROM worker_skills ws WHERE ws.worker_id = {w} AND ws.skill = s.skill))"
+        ),
+    ]
+}
+
 /// Why a claim's guarded insert wrote nothing (the rare path, so it may cost queries): the
 /// same checks, counted, in the order a worker should hear them.
 async fn refuse_claim(
@@ -963,14 +978,10 @@ async fn refuse_claim(
     slots: i64,
     state: &AppState,
 ) -> ApiError {
+    let [taken, active, missing] = claim_counts("$1", "$2");
     let counts: Result<(i64, i64, i64), sqlx::Error> = on_tx!(tx, |c| {
         sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT (SELECT COUNT(*) FROM assignments WHERE task_id = $1 AND status IN {}), \
-             (SELECT COUNT(*) FROM assignments WHERE worker_id = $2 AND status IN {}), \
-             (SELECT COUNT(*) FROM task_skills s WHERE s.task_id = $1 AND NOT EXISTS \
-                 (SELECT 1 FROM worker_skills ws WHERE ws.worker_id = $2 AND ws.skill = s.skill))",
-            AssignmentStatus::sql_list(AssignmentStatus::takes_slot),
-            AssignmentStatus::sql_list(AssignmentStatus::is_active)
+            "SELECT {taken}, {active}, {missing}"
         )))
         .bind(task_id)
         .bind(worker_id)
