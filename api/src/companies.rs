@@ -3,18 +3,15 @@
 //! Admin creates a company together with its owner. Staff see every company; a company's
 //! members see only their own (anyone else's answers 404); workers may not list companies.
 
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
 use vereda_contracts::identity::{Email, MemberRole, Name, Nit, Role};
+use vereda_contracts::money::Margin;
 use vereda_contracts::{on_db, on_tx, time};
 
 use crate::ApiTags;
@@ -186,11 +183,11 @@ impl CompanyRow {
             nit: self.nit,
             billing_email: self.billing_email,
             billing_cycle: self.billing_cycle,
-            margin: self.margin_bp.filter(|_| viewer.is_staff()).map(|bp| {
-                (Decimal::from(bp) / Decimal::from(10_000))
-                    .normalize()
-                    .to_string()
-            }),
+            margin: self
+                .margin_bp
+                .filter(|_| viewer.is_staff())
+                .and_then(Margin::from_bp)
+                .map(|m| m.to_string()),
             created_at: time::from_unix(self.created_at),
             updated_at: time::from_unix(self.updated_at),
         }
@@ -199,17 +196,9 @@ impl CompanyRow {
 
 /// A margin share as basis points (0.2 → 2000); whole basis points only.
 fn parse_margin(field: &str, raw: &str) -> Result<i64, ApiError> {
-    let m = Decimal::from_str(raw.trim())
-        .map_err(|_| ApiError::invalid(field, "must be a decimal share such as \"0.20\""))?;
-    let bp = m * Decimal::from(10_000);
-    if m < Decimal::ZERO || m >= Decimal::ONE || bp.fract() != Decimal::ZERO {
-        return Err(ApiError::invalid(
-            field,
-            "must be at least 0 and below 1, in whole basis points (e.g. 0.2 or 0.125)",
-        ));
-    }
-    bp.to_i64()
-        .ok_or_else(|| ApiError::invalid(field, "is out of range"))
+    Margin::parse(raw)
+        .map(Margin::bp)
+        .map_err(|e| ApiError::invalid(field, e.to_string()))
 }
 
 async fn fetch_company(state: &AppState, id: &str) -> Result<Option<CompanyRow>, ApiError> {

@@ -17,7 +17,7 @@ use sqlx::AssertSqlSafe;
 use vereda_contracts::db::{Dialect, Tx, marketplace_epoch};
 use vereda_contracts::identity::{MemberRole, Name, Role, Skill};
 use vereda_contracts::marketplace::{AssignmentStatus, CATEGORIES, TaskStatus};
-use vereda_contracts::money::{Cop, slot_cost};
+use vereda_contracts::money::{Cop, Margin, slot_cost};
 use vereda_contracts::{on_db, on_tx, time};
 use vereda_worker::assignments::{Move, notify, transition};
 
@@ -601,16 +601,14 @@ impl TaskRow {
                 }),
             )
         } else {
+            // The same margin and IVA lookup that accrual and invoicing use, so the company
+            // is billed what it was shown (start-up refuses a table with no IVA for today).
             let margin = self
                 .margin_bp
-                .map(|bp| Decimal::new(bp, 4))
+                .and_then(Margin::from_bp)
                 .unwrap_or(state.settings.margin);
             let today = time::now().with_timezone(&time::BOGOTA).date_naive();
-            let vat_rate = state
-                .settings
-                .legal
-                .vat_rate(today)
-                .unwrap_or(Decimal::new(19, 2));
+            let vat_rate = state.settings.legal.vat_rate(today).unwrap_or_default();
             let one = slot_cost(max_work, margin, vat_rate);
             let all = slot_cost(
                 Cop::new(max_work.amount() * Decimal::from(self.slots)),
@@ -624,7 +622,7 @@ impl TaskRow {
                     vat: one.vat.to_string(),
                     total: one.total.to_string(),
                     all_slots_total: all.total.to_string(),
-                    margin: margin.normalize().to_string(),
+                    margin: margin.to_string(),
                 }),
                 None,
             )

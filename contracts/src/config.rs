@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::db::{Dialect, dialect_of};
 use crate::legal::{Dated, LegalFigures};
+use crate::money::Margin;
 use crate::statements::{SocialSecurityRates, default_social_security};
 
 /// A value that must never reach a log line or a `Debug` print.
@@ -154,7 +155,7 @@ pub struct Settings {
     pub smtp_url: Option<Secret>,
     pub admin_email: Option<String>,
     pub admin_password: Option<Secret>,
-    pub margin: Decimal,
+    pub margin: Margin,
     pub token_ttl: Duration,
     pub max_body_bytes: usize,
     pub db_max_connections: u32,
@@ -267,15 +268,14 @@ impl Settings {
         }
 
         let margin_raw = pick(&args.margin, file.margin).unwrap_or_else(|| "0.20".to_string());
-        let margin = Decimal::from_str(&margin_raw)
-            .ok()
-            .filter(|m| *m >= Decimal::ZERO && *m < Decimal::ONE)
-            .ok_or_else(|| {
-                bad(
-                    "margin (VEREDA_MARGIN)",
-                    format!("{margin_raw:?} is not a share between 0 and 1, e.g. 0.20"),
-                )
-            })?;
+        // Whole basis points, as billing stores it: a finer margin would be previewed to
+        // companies at one price and billed at another.
+        let margin = Margin::parse(&margin_raw).map_err(|e| {
+            bad(
+                "margin (VEREDA_MARGIN)",
+                format!("{margin_raw:?} {e}, e.g. 0.20"),
+            )
+        })?;
 
         let token_ttl_hours = number(
             "token_ttl_hours (VEREDA_TOKEN_TTL_HOURS)",
@@ -399,6 +399,19 @@ impl Settings {
             support_doc_first..=999_999_999,
         )?;
 
+        let legal = file.legal.unwrap_or_default();
+        // Prices are previewed with today's IVA and billed with the period's: both must exist,
+        // and a table in force today stays in force for every later day.
+        let today = crate::time::now()
+            .with_timezone(&crate::time::BOGOTA)
+            .date_naive();
+        if legal.vat_rate(today).is_none() {
+            return Err(bad(
+                "[legal] vat_rate",
+                format!("has no IVA rate in force on {today}"),
+            ));
+        }
+
         Ok(Settings {
             database_url: Secret::new(database_url),
             dialect,
@@ -424,7 +437,7 @@ impl Settings {
             support_doc_prefix,
             support_doc_range: support_doc_first as i64..=support_doc_last as i64,
             social_security: file.social_security.unwrap_or_else(default_social_security),
-            legal: file.legal.unwrap_or_default(),
+            legal,
         })
     }
 
@@ -493,7 +506,7 @@ mod tests {
         assert_eq!(s.dialect, Dialect::Sqlite);
         assert_eq!(s.database_url.expose(), "sqlite:./data/vereda.db");
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(s.margin.to_string(), "0.20");
+        assert_eq!(s.margin.bp(), 2000);
     }
 
     #[test]
@@ -504,7 +517,7 @@ mod tests {
         a.listen = Some("127.0.0.1:9001".into());
         let s = Settings::from_parts(file, &a).unwrap();
         assert_eq!(s.listen.port(), 9001);
-        assert_eq!(s.margin.to_string(), "0.1");
+        assert_eq!(s.margin.bp(), 1000);
     }
 
     #[test]
@@ -518,6 +531,13 @@ mod tests {
         a.margin = Some("1.5".into());
         let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
         assert!(e.to_string().contains("VEREDA_MARGIN"), "{e}");
+
+        // Finer than a basis point: billing could not charge what the preview shows.
+        let mut a = args();
+        a.margin = Some("0.12345".into());
+        let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+        assert!(e.to_string().contains("VEREDA_MARGIN"), "{e}");
+        assert!(e.to_string().contains("basis points"), "{e}");
 
         let mut a = args();
         a.database_url = Some("mysql://x".into());

@@ -102,6 +102,12 @@ impl Entry {
         self
     }
 
+    /// True when every amount was zero: there is nothing to post (a journal entry needs at
+    /// least one posting, so callers skip it rather than post it).
+    pub fn is_empty(&self) -> bool {
+        self.postings.is_empty()
+    }
+
     /// The entry, if it balances and every posting is positive (invariant 1 of DESIGN §4).
     pub fn checked(self) -> Result<Entry, EntryError> {
         let debits: Cop = self.postings.iter().map(|p| p.debit).sum();

@@ -142,9 +142,74 @@ pub fn hourly_earnings(seconds: i64, rate_per_hour: Cop) -> Cop {
     Cop(Decimal::from(seconds) * rate_per_hour.0 / Decimal::from(3600)).round_pesos()
 }
 
+/// The platform's margin, in whole basis points (0.2 → 2000, 0.125 → 1250): the one form in
+/// which it is configured, stored (`companies.margin_bp`, `accruals.margin_bp`), previewed and
+/// billed, so the price a company is shown is the price it is billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Margin(u16);
+
+/// Why a margin was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MarginError {
+    #[error("must be a decimal share such as \"0.20\"")]
+    NotANumber,
+    #[error("must be at least 0 and below 1")]
+    OutOfRange,
+    #[error("must be a whole number of basis points (e.g. 0.2 or 0.125, not 0.12345)")]
+    NotWholeBasisPoints,
+}
+
+impl Margin {
+    /// 10,000 basis points make a whole.
+    const WHOLE: i64 = 10_000;
+
+    /// Parse a decimal share (`"0.20"`): at least 0, below 1, whole basis points.
+    pub fn parse(raw: &str) -> Result<Margin, MarginError> {
+        let s = raw.trim();
+        if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return Err(MarginError::NotANumber);
+        }
+        let share = Decimal::from_str(s).map_err(|_| MarginError::NotANumber)?;
+        if share >= Decimal::ONE {
+            return Err(MarginError::OutOfRange);
+        }
+        let bp = share * Decimal::from(Self::WHOLE);
+        if bp.fract() != Decimal::ZERO {
+            return Err(MarginError::NotWholeBasisPoints);
+        }
+        bp.to_i64()
+            .and_then(Margin::from_bp)
+            .ok_or(MarginError::OutOfRange)
+    }
+
+    /// From basis points as stored; None outside 0..10,000.
+    pub fn from_bp(bp: i64) -> Option<Margin> {
+        u16::try_from(bp)
+            .ok()
+            .filter(|&bp| i64::from(bp) < Self::WHOLE)
+            .map(Margin)
+    }
+
+    pub fn bp(self) -> i64 {
+        i64::from(self.0)
+    }
+
+    /// As a decimal share: 2000 → 0.2.
+    pub fn share(self) -> Decimal {
+        Decimal::new(self.bp(), 4)
+    }
+}
+
+impl fmt::Display for Margin {
+    /// The share without trailing zeros (`0.2`), as the API shows it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.share().normalize())
+    }
+}
+
 /// Platform fee of an assignment: earnings × margin, rounded the same way.
-pub fn platform_fee(earnings: Cop, margin: Decimal) -> Cop {
-    Cop(earnings.0 * margin).round_pesos()
+pub fn platform_fee(earnings: Cop, margin: Margin) -> Cop {
+    Cop(earnings.0 * margin.share()).round_pesos()
 }
 
 /// IVA on an invoice's total fee, rounded once per invoice.
@@ -162,7 +227,7 @@ pub struct SlotCost {
     pub total: Cop,
 }
 
-pub fn slot_cost(work: Cop, margin: Decimal, vat_rate: Decimal) -> SlotCost {
+pub fn slot_cost(work: Cop, margin: Margin, vat_rate: Decimal) -> SlotCost {
     let work = work.round_pesos();
     let fee = platform_fee(work, margin);
     let vat = vat(fee, vat_rate);
@@ -187,7 +252,7 @@ mod tests {
         assert_eq!(seconds, 9435);
         let earnings = hourly_earnings(seconds, Cop::pesos(18_500));
         assert_eq!(earnings, Cop::pesos(48_485));
-        let fee = platform_fee(earnings, dec!(0.20));
+        let fee = platform_fee(earnings, Margin::parse("0.20").unwrap());
         assert_eq!(fee, Cop::pesos(9_697));
         let iva = vat(fee, dec!(0.19));
         assert_eq!(iva, Cop::pesos(1_842));
@@ -235,6 +300,26 @@ mod tests {
     }
 
     #[test]
+    fn margins_are_whole_basis_points() {
+        let bp = |s: &str| Margin::parse(s).map(Margin::bp);
+        assert_eq!(bp("0.20"), Ok(2000));
+        assert_eq!(bp("0.125"), Ok(1250));
+        assert_eq!(bp("0"), Ok(0));
+        assert_eq!(bp(" 0.0733 "), Ok(733));
+        assert_eq!(bp("0.9999"), Ok(9999));
+        assert_eq!(bp("1"), Err(MarginError::OutOfRange));
+        assert_eq!(bp("0.12345"), Err(MarginError::NotWholeBasisPoints));
+        assert_eq!(bp("0.00001"), Err(MarginError::NotWholeBasisPoints));
+        assert_eq!(bp("-0.1"), Err(MarginError::NotANumber));
+        assert_eq!(bp("2e-1"), Err(MarginError::NotANumber));
+        assert_eq!(bp("abc"), Err(MarginError::NotANumber));
+        assert_eq!(bp(""), Err(MarginError::NotANumber));
+        assert_eq!(Margin::from_bp(10_000), None);
+        assert_eq!(Margin::from_bp(-1), None);
+        assert_eq!(Margin::parse("0.200").unwrap().to_string(), "0.2");
+    }
+
+    #[test]
     fn colombian_format() {
         assert_eq!(Cop::pesos(0).to_es_co(), "$ 0");
         assert_eq!(Cop::pesos(999).to_es_co(), "$ 999");
@@ -263,8 +348,14 @@ mod tests {
         }
 
         #[test]
+        fn a_margin_reads_back_as_itself(bp in 0i64..10_000) {
+            let m = Margin::from_bp(bp).unwrap();
+            prop_assert_eq!(Margin::parse(&m.to_string()), Ok(m));
+        }
+
+        #[test]
         fn a_slot_total_adds_up(work in 1i64..10_000_000, margin_bp in 0i64..5000) {
-            let margin = Decimal::new(margin_bp, 4);
+            let margin = Margin::from_bp(margin_bp).unwrap();
             let c = slot_cost(Cop::pesos(work), margin, dec!(0.19));
             prop_assert_eq!(c.total, c.work + c.fee + c.vat);
         }

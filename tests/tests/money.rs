@@ -645,7 +645,7 @@ async fn a_backlog_of_several_batches_is_accrued_once_by_concurrent_sweeps() {
     let accrued: u64 = futures::future::join_all(sweeps)
         .await
         .into_iter()
-        .map(|n| n.unwrap())
+        .map(|n| n.unwrap().accrued)
         .sum();
     assert_eq!(
         accrued,
@@ -655,7 +655,8 @@ async fn a_backlog_of_several_batches_is_accrued_once_by_concurrent_sweeps() {
     assert_eq!(
         invoicing::accrue_pending(&app.db, &settings, now, now)
             .await
-            .unwrap(),
+            .unwrap()
+            .accrued,
         0,
         "nothing left to accrue"
     );
@@ -697,5 +698,298 @@ async fn a_backlog_of_several_batches_is_accrued_once_by_concurrent_sweeps() {
     .await
     .unwrap());
     assert_eq!(receivable, worth + worth / 5);
+    assert_ledger_invariants(&app.db).await;
+}
+
+/// Post and publish a task for `owner`; returns its id.
+async fn published_task(app: &TestApp, owner: &str, pricing: serde_json::Value) -> String {
+    let task = app
+        .post(
+            "/v1/tasks",
+            Some(owner),
+            json!({
+                "title": "Etiquetar fotos", "instructions": "Según la guía.",
+                "category": "labelling", "required_skills": ["labelling"],
+                "pricing": pricing, "slots": 1, "claim_minutes": 600, "review_hours": 72
+            }),
+        )
+        .await;
+    let task = task.ok(201)["id"].as_str().unwrap().to_string();
+    app.post(&format!("/v1/tasks/{task}/publish"), Some(owner), json!({}))
+        .await
+        .ok(200);
+    task
+}
+
+/// Claim `task` as `worker` and mark the claim approved for `seconds` straight in the
+/// database, as rows left by older code are (no accrual job is queued for it).
+async fn approved_in_db(app: &TestApp, worker: &str, task: &str, seconds: i64) -> String {
+    let claim = app
+        .send(
+            app.client
+                .post(app.url(&format!("/v1/tasks/{task}/claims")))
+                .bearer_auth(worker),
+        )
+        .await;
+    let id = claim.ok(201)["id"].as_str().unwrap().to_string();
+    let at = vereda_contracts::time::unix(Utc::now()) - 60;
+    exec_sql(
+        app,
+        "UPDATE assignments SET status = 'approved', approved_seconds = $1, approved_at = $2, \
+         reviewed_at = $2, updated_at = $2 WHERE id = $3",
+        &[&seconds.to_string(), &at.to_string(), &id],
+    )
+    .await;
+    id
+}
+
+/// Run one statement with text binds (numbers cast by the database).
+async fn exec_sql(app: &TestApp, sql: &str, binds: &[&str]) {
+    use vereda_contracts::on_db;
+    // Both databases take a text bind for an integer column only with a cast; bind numbers
+    // as numbers when they parse.
+    on_db!(&app.db, |p| {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+        for b in binds {
+            q = match b.parse::<i64>() {
+                Ok(n) => q.bind(n),
+                Err(_) => q.bind(b.to_string()),
+            };
+        }
+        q.execute(p).await.map(|r| r.rows_affected())
+    })
+    .unwrap();
+}
+
+/// Issue 13 §1–2: work approved for nothing, a company with margin 0, and a company whose data
+/// the ledger must refuse — billing, payouts and statements still do everyone else, say what
+/// they left out, and finish the rest once it is fixed.
+#[tokio::test]
+async fn one_bad_item_never_stops_the_money_runs_for_everyone_else() {
+    let app = spawn_app().await;
+    let ex = worked_example(&app).await;
+    let (admin, finance) = (&ex.admin, &ex.finance);
+
+    // A company with margin 0: fee 0 and so IVA 0, approved through the API.
+    let (free_co, free_owner) = app.company(admin, "Fundación Cero Margen").await;
+    app.patch(
+        &format!("/v1/companies/{free_co}"),
+        Some(admin),
+        json!({"margin": "0"}),
+    )
+    .await
+    .ok(200);
+    let (free_worker_id, free_worker) = app.worker(admin, &["labelling"]).await;
+    let task = published_task(
+        &app,
+        &free_owner,
+        json!({"kind": "fixed", "price": "50000", "estimated_hours": "4"}),
+    )
+    .await;
+    approved_in_db(&app, &free_worker, &task, 0).await;
+
+    // Hourly work approved for 0 seconds (possible before approving 0 s was refused).
+    let (_, zero_owner) = app.company(admin, "Taller Nada").await;
+    let (zero_worker_id, zero_worker) = app.worker(admin, &["labelling"]).await;
+    let task = published_task(
+        &app,
+        &zero_owner,
+        json!({"kind": "hourly", "rate": "18500", "max_hours": "2"}),
+    )
+    .await;
+    let zero = approved_in_db(&app, &zero_worker, &task, 0).await;
+
+    // Work whose approved time was mended by hand to a negative figure: the ledger refuses it.
+    let (bad_co, bad_owner) = app.company(admin, "Datos Rotos").await;
+    let (_, bad_worker) = app.worker(admin, &["labelling"]).await;
+    let task = published_task(
+        &app,
+        &bad_owner,
+        json!({"kind": "hourly", "rate": "18500", "max_hours": "2"}),
+    )
+    .await;
+    let bad = approved_in_db(&app, &bad_worker, &task, -3600).await;
+
+    let run = app
+        .run_job(finance, "/v1/billing-runs", json!({"period_end": today()}))
+        .await;
+    let result = &run["result"];
+    assert_eq!(result["issued"].as_array().unwrap().len(), 2, "{run}");
+    let problems = result["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{run}");
+    assert_eq!(problems[0]["subject"], format!("assignment:{bad}"));
+    assert!(
+        problems[0]["action"]
+            .as_str()
+            .unwrap()
+            .contains("vuelva a ejecutar la facturación"),
+        "{run}"
+    );
+
+    let invoices = app
+        .get(&format!("/v1/invoices?company_id={free_co}"), Some(finance))
+        .await;
+    let free = &invoices.ok(200)["items"][0];
+    assert_eq!(
+        (&free["work"], &free["fee"], &free["vat"], &free["total"]),
+        (&json!("50000"), &json!("0"), &json!("0"), &json!("50000"))
+    );
+    let zero_invoices = app
+        .get(&format!("/v1/invoices?company_id={bad_co}"), Some(finance))
+        .await;
+    assert_eq!(zero_invoices.ok(200)["items"], json!([]));
+    // Approved for nothing: accrued (done, never again) with nothing posted.
+    assert_eq!(payable(&app, finance, &zero_worker_id).await, "0");
+    let zero_accrual = app
+        .get(&format!("/v1/assignments/{zero}"), Some(&zero_owner))
+        .await;
+    assert_eq!(zero_accrual.ok(200)["status"], "approved");
+
+    let month = &today()[..7];
+    let statements = app
+        .run_job(finance, "/v1/statement-runs", json!({ "month": month }))
+        .await;
+    let problems = statements["result"]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{statements}");
+    assert_eq!(problems[0]["subject"], format!("assignment:{bad}"));
+    for w in [&ex.worker_id, &free_worker_id, &zero_worker_id] {
+        app.get(
+            &format!("/v1/workers/{w}/statements/{month}"),
+            Some(finance),
+        )
+        .await
+        .ok(200);
+    }
+
+    let batch = app.run_job(finance, "/v1/payout-batches", json!({})).await;
+    assert_eq!(batch["result"]["lines"], 2, "{batch}");
+    assert_eq!(batch["result"]["total"], "98485", "{batch}");
+    assert_ledger_invariants(&app.db).await;
+
+    // Fixed by hand: the next run of the same period does what was left.
+    exec_sql(
+        &app,
+        "UPDATE assignments SET approved_seconds = 3600 WHERE id = $1",
+        &[&bad],
+    )
+    .await;
+    let rerun = app
+        .run_job(finance, "/v1/billing-runs", json!({"period_end": today()}))
+        .await;
+    assert_eq!(
+        rerun["result"]["issued"].as_array().unwrap().len(),
+        1,
+        "{rerun}"
+    );
+    assert_eq!(rerun["result"]["problems"], json!([]), "{rerun}");
+    let fixed = app
+        .get(&format!("/v1/invoices?company_id={bad_co}"), Some(finance))
+        .await;
+    // 18,500 + fee 3,700 + IVA 703.
+    assert_eq!(fixed.ok(200)["items"][0]["total"], "22903");
+    assert_ledger_invariants(&app.db).await;
+}
+
+/// Issue 13 §2: an IVA rate of 0 is legal too — the invoice carries no IVA and nothing is
+/// posted for it.
+#[tokio::test]
+async fn an_iva_rate_of_zero_invoices_without_iva() {
+    let test_db = TestDb::new().await;
+    let mut settings = test_db.settings();
+    settings.legal.vat_rate = vec![vereda_contracts::legal::Dated {
+        from: chrono::NaiveDate::from_ymd_opt(2017, 1, 1).unwrap(),
+        value: "0".parse().unwrap(),
+    }];
+    let mut app = spawn_with(settings).await;
+    app.test_db = Some(test_db);
+    let ex = worked_example(&app).await;
+    let run = app
+        .run_job(
+            &ex.finance,
+            "/v1/billing-runs",
+            json!({"period_end": today()}),
+        )
+        .await;
+    assert_eq!(run["result"]["problems"], json!([]), "{run}");
+    let invoices = app.get("/v1/invoices", Some(&ex.finance)).await;
+    let invoice = &invoices.ok(200)["items"][0];
+    assert_eq!(
+        (
+            &invoice["work"],
+            &invoice["fee"],
+            &invoice["vat"],
+            &invoice["total"]
+        ),
+        (
+            &json!("48485"),
+            &json!("9697"),
+            &json!("0"),
+            &json!("58182")
+        )
+    );
+    assert_ledger_invariants(&app.db).await;
+}
+
+/// Issue 14 §5: what a company is shown before publishing is what it is billed, for margins
+/// that are not round (the platform's and a company's own), hourly and fixed price.
+#[tokio::test]
+async fn the_price_shown_is_the_price_billed_for_odd_margins() {
+    let test_db = TestDb::new().await;
+    let mut settings = test_db.settings();
+    settings.margin = vereda_contracts::money::Margin::parse("0.1235").unwrap();
+    let mut app = spawn_with(settings).await;
+    app.test_db = Some(test_db);
+    let admin = app.admin_token().await;
+    let finance = app.finance_token(&admin).await;
+
+    let (own_margin, own_owner) = app.company(&admin, "Margen Propio").await;
+    app.patch(
+        &format!("/v1/companies/{own_margin}"),
+        Some(&admin),
+        json!({"margin": "0.0733"}),
+    )
+    .await
+    .ok(200);
+    let (platform_margin, platform_owner) = app.company(&admin, "Margen Plataforma").await;
+    let cases = [
+        (
+            &own_margin,
+            &own_owner,
+            json!({"kind": "fixed", "price": "33359", "estimated_hours": "4"}),
+            0,
+        ),
+        (
+            &platform_margin,
+            &platform_owner,
+            json!({"kind": "hourly", "rate": "18517", "max_hours": "1.5"}),
+            5400,
+        ),
+    ];
+    let mut shown = Vec::new();
+    for (company, owner, pricing, seconds) in &cases {
+        let task = published_task(&app, owner, pricing.clone()).await;
+        let view = app.get(&format!("/v1/tasks/{task}"), Some(owner)).await;
+        let cost = view.ok(200)["cost"].clone();
+        let (_, worker) = app.worker(&admin, &["labelling"]).await;
+        approved_in_db(&app, &worker, &task, *seconds).await;
+        shown.push(((*company).clone(), cost));
+    }
+    app.run_job(&finance, "/v1/billing-runs", json!({"period_end": today()}))
+        .await;
+    for (company, cost) in shown {
+        let r = app
+            .get(
+                &format!("/v1/invoices?company_id={company}"),
+                Some(&finance),
+            )
+            .await;
+        let invoice = &r.ok(200)["items"][0];
+        for field in ["work", "fee", "vat", "total"] {
+            assert_eq!(
+                invoice[field], cost[field],
+                "{field}: shown {cost}, billed {invoice}"
+            );
+        }
+    }
     assert_ledger_invariants(&app.db).await;
 }

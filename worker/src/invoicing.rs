@@ -10,11 +10,12 @@ use sqlx::AssertSqlSafe;
 use vereda_contracts::config::Settings;
 use vereda_contracts::db::{Db, Tx, is_unique_violation};
 use vereda_contracts::ledger;
-use vereda_contracts::money::{Cop, hourly_earnings, platform_fee, vat};
+use vereda_contracts::money::{Cop, Margin, hourly_earnings, platform_fee, vat};
 use vereda_contracts::time::BOGOTA;
 use vereda_contracts::{on_db, on_tx};
 
 use crate::ledger::{in_list, placeholders, post, post_many};
+use crate::problems::{RunProblem, is_systemic, one_by_one};
 
 /// Days a company has to pay an invoice.
 pub const PAYMENT_TERM_DAYS: i64 = 30;
@@ -52,14 +53,14 @@ pub enum AccrueOutcome {
     NotApproved,
 }
 
-/// The company's margin in basis points, or the platform's.
-fn margin_bp(row_bp: Option<i64>, settings: &Settings) -> i64 {
-    row_bp.unwrap_or_else(|| {
-        (settings.margin * Decimal::from(10_000))
-            .trunc()
-            .try_into()
-            .unwrap_or(2000)
-    })
+/// The company's margin, or the platform's.
+fn margin(row_bp: Option<i64>, settings: &Settings) -> anyhow::Result<Margin> {
+    match row_bp {
+        None => Ok(settings.margin),
+        Some(bp) => {
+            Margin::from_bp(bp).ok_or_else(|| anyhow::anyhow!("margin {bp} bp out of range"))
+        }
+    }
 }
 
 /// Post an approved assignment's earnings and fee (DESIGN §4): once, however often asked.
@@ -115,7 +116,7 @@ async fn accrue_rows(
     }
     let figures: Vec<Figures> = rows
         .iter()
-        .map(|row| {
+        .map(|row| -> anyhow::Result<Figures> {
             let seconds = row.approved_seconds.unwrap_or(0);
             let (work, rate) = match row.pricing_kind.as_str() {
                 "hourly" => {
@@ -124,18 +125,17 @@ async fn accrue_rows(
                 }
                 _ => (Cop::from_centavos(row.price_centavos.unwrap_or(0)), None),
             };
-            let bp = margin_bp(row.margin_bp, settings);
-            let fee = platform_fee(work, Decimal::new(bp, 4));
-            Figures {
+            let margin = margin(row.margin_bp, settings)?;
+            Ok(Figures {
                 row,
                 seconds,
                 rate,
                 work,
-                fee,
-                bp,
-            }
+                fee: platform_fee(work, margin),
+                bp: margin.bp(),
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     let sql = format!(
         "INSERT INTO accruals (assignment_id, company_id, worker_id, task_title, pricing_kind, \
          seconds, rate, work, fee, margin_bp, approved_at, accrued_at) VALUES {} \
@@ -162,6 +162,8 @@ async fn accrue_rows(
         q.fetch_all(&mut *c).await
     })?;
     let inserted: HashSet<String> = inserted.into_iter().collect();
+    // Work approved for nothing (0 s, or a margin of 0 on nothing) has an accrual row — it is
+    // done, and invoiced as a line of 0 — but no journal entry: there is nothing to post.
     let entries: Vec<_> = figures
         .iter()
         .filter(|f| inserted.contains(&f.row.id))
@@ -174,6 +176,7 @@ async fn accrue_rows(
                 f.fee,
             )
         })
+        .filter(|e| !e.is_empty())
         .collect();
     let posted = post_many(tx, entries, now).await?;
     if posted.iter().any(|p| !p) {
@@ -193,15 +196,28 @@ async fn accrue_rows(
     Ok(inserted.len() as u64)
 }
 
+/// What accruing the backlog did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accrued {
+    pub accrued: u64,
+    /// Assignments that could not be accrued; the rest were.
+    pub problems: Vec<RunProblem>,
+}
+
+const ACCRUAL_ACTION: &str = "Este trabajo aprobado no se pudo registrar y no se facturará ni \
+     pagará hasta corregirlo. Revise la tarea y la empresa de la asignación (tarifa, precio, \
+     margen) y vuelva a ejecutar la facturación: lo demás ya quedó registrado.";
+
 /// Accrue every approved assignment approved before `before` that has no accrual yet (the
 /// sweep that makes a lost accrual job only a delay), in batches of [`ACCRUAL_BATCH`], one
-/// transaction each. Returns how many were accrued.
+/// transaction each. A batch that fails for a reason of its own is done again one assignment
+/// at a time, so one bad assignment is reported and the others are accrued.
 pub async fn accrue_pending(
     db: &Db,
     settings: &Settings,
     before: i64,
     now: i64,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<Accrued> {
     use futures::{StreamExt, TryStreamExt};
     // The ids to accrue walk the partial index `assignments_to_accrue` (approved, `accrued_at`
     // NULL) a window at a time; each batch then reads its rows and accrues them in its own
@@ -214,7 +230,7 @@ pub async fn accrue_pending(
         vereda_contracts::db::Dialect::Sqlite => 1,
     };
     let mut after = String::new();
-    let mut n = 0;
+    let mut out = Accrued::default();
     loop {
         let ids: Vec<String> = on_db!(db, |p| sqlx::query_scalar(ids_sql)
             .bind(before)
@@ -227,17 +243,40 @@ pub async fn accrue_pending(
         };
         after = last.clone();
         let batches: Vec<Vec<String>> = ids.chunks(ACCRUAL_BATCH).map(<[_]>::to_vec).collect();
-        let done: Vec<u64> = futures::stream::iter(batches)
-            .map(|batch| accrue_batch(db, settings, batch, before, now))
+        let done: Vec<Accrued> = futures::stream::iter(batches)
+            .map(|batch| async move {
+                match accrue_batch(db, settings, &batch, before, now).await {
+                    Ok(accrued) => Ok(Accrued {
+                        accrued,
+                        problems: Vec::new(),
+                    }),
+                    Err(e) if is_systemic(&e) => Err(e),
+                    Err(e) => {
+                        tracing::warn!(error = %format!("{e:#}"), "accrual batch failed; accruing it one by one");
+                        let (done, problems) =
+                            one_by_one(&batch, "assignment", ACCRUAL_ACTION, |id| async move {
+                                accrue_batch(db, settings, &[id], before, now).await
+                            })
+                            .await?;
+                        Ok(Accrued {
+                            accrued: done.iter().sum(),
+                            problems,
+                        })
+                    }
+                }
+            })
             .buffer_unordered(in_flight)
             .try_collect()
             .await?;
-        n += done.iter().sum::<u64>();
+        for d in done {
+            out.accrued += d.accrued;
+            out.problems.extend(d.problems);
+        }
         if ids.len() < ACCRUAL_BATCH * ACCRUAL_WINDOW {
             break;
         }
     }
-    Ok(n)
+    Ok(out)
 }
 
 /// Batches whose ids are read at once by `accrue_pending`.
@@ -247,7 +286,7 @@ const ACCRUAL_WINDOW: usize = 40;
 async fn accrue_batch(
     db: &Db,
     settings: &Settings,
-    ids: Vec<String>,
+    ids: &[String],
     before: i64,
     now: i64,
 ) -> anyhow::Result<u64> {
@@ -259,7 +298,7 @@ async fn accrue_batch(
     let mut tx = db.begin().await?;
     let rows: Vec<ApprovedRow> = on_tx!(&mut tx, |c| {
         let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(before);
-        for id in &ids {
+        for id in ids {
             q = q.bind(id);
         }
         q.fetch_all(&mut *c).await
@@ -290,13 +329,23 @@ pub struct BillingReport {
     pub accrued: u64,
     /// Invoices this run issued (numbers).
     pub issued: Vec<String>,
-    /// Companies whose invoice for the period already existed.
+    /// Companies whose invoice for the period already existed, or whose approved work came to
+    /// nothing to charge (no invoice is issued for $ 0: it would use up a number).
     pub already_invoiced: u64,
+    /// Assignments and companies this run had to leave out, with what to do; everything else
+    /// was done.
+    #[serde(default)]
+    pub problems: Vec<RunProblem>,
 }
+
+const INVOICE_ACTION: &str = "No se pudo emitir la factura de esta empresa; las demás sí se \
+     emitieron. Revise los datos de la empresa y su trabajo aprobado, y vuelva a ejecutar la \
+     facturación del mismo periodo: no se duplicará nada.";
 
 /// Invoice `period_end` for every company (or those on `cycle`). Safe to run again: a company
 /// already invoiced for the period gets nothing new. `progress(done, total)` is told as each
-/// company is done.
+/// company is done. A company that cannot be invoiced is reported, never a reason to leave
+/// the others uninvoiced.
 pub async fn billing_run(
     db: &Db,
     settings: &Settings,
@@ -306,7 +355,11 @@ pub async fn billing_run(
     progress: impl Fn(u64, u64) -> futures::future::BoxFuture<'static, ()>,
 ) -> anyhow::Result<BillingReport> {
     let cutoff = end_of_day(period_end);
-    let accrued = accrue_pending(db, settings, cutoff, now).await?;
+    let vat_rate = settings
+        .legal
+        .vat_rate(period_end)
+        .ok_or_else(|| anyhow::anyhow!("no IVA rate configured for {period_end}"))?;
+    let accrual = accrue_pending(db, settings, cutoff, now).await?;
     let companies: Vec<String> = on_db!(db, |p| {
         sqlx::query_scalar(
         "SELECT DISTINCT x.company_id FROM accruals x JOIN companies c ON c.id = x.company_id \
@@ -318,51 +371,63 @@ pub async fn billing_run(
     .fetch_all(p)
     .await
     })?;
-    let vat_rate = settings
-        .legal
-        .vat_rate(period_end)
-        .ok_or_else(|| anyhow::anyhow!("no IVA rate configured for {period_end}"))?;
     let mut report = BillingReport {
         period_end: period_end.to_string(),
-        accrued,
+        accrued: accrual.accrued,
+        problems: accrual.problems,
         ..Default::default()
     };
     let total = companies.len() as u64;
     progress(0, total).await;
     let mut done = 0;
     for chunk in companies.chunks(INVOICE_BATCH) {
-        let (issued, nothing) =
-            match invoice_batch(db, chunk, period_end, cutoff, vat_rate, now).await? {
-                Some(outcome) => outcome,
-                // Another run invoiced one of these meanwhile: ours rolled back whole; take the
-                // companies one at a time, so each is invoiced once by whichever run gets there.
-                None => {
-                    let (mut issued, mut nothing) = (Vec::new(), 0);
-                    for company in chunk {
-                        match invoice_batch(
+        let batch = match invoice_batch(db, chunk, period_end, cutoff, vat_rate, now).await {
+            Ok(Some(outcome)) => Ok(outcome),
+            Err(e) if is_systemic(&e) => return Err(e),
+            // Another run invoiced one of these meanwhile (None), or one company failed: ours
+            // rolled back whole. Take the companies one at a time, so each is invoiced once by
+            // whichever run gets there and a bad one is left out alone.
+            raced_or_failed => Err(raced_or_failed.err()),
+        };
+        let outcome = match batch {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                if let Some(e) = e {
+                    tracing::warn!(error = %format!("{e:#}"), "invoice batch failed; invoicing it company by company");
+                }
+                let (outcomes, problems) =
+                    one_by_one(chunk, "company", INVOICE_ACTION, |company| async move {
+                        invoice_batch(
                             db,
-                            std::slice::from_ref(company),
+                            std::slice::from_ref(&company),
                             period_end,
                             cutoff,
                             vat_rate,
                             now,
                         )
-                        .await?
-                        {
-                            Some((mut i, n)) => {
-                                issued.append(&mut i);
-                                nothing += n;
-                            }
-                            None => nothing += 1,
+                        .await
+                    })
+                    .await?;
+                report.problems.extend(problems);
+                outcomes.into_iter().fold(Batch::default(), |mut all, one| {
+                    match one {
+                        Some(mut b) => {
+                            all.issued.append(&mut b.issued);
+                            all.nothing += b.nothing;
                         }
+                        None => all.nothing += 1,
                     }
-                    (issued, nothing)
-                }
-            };
-        report.issued.extend(issued);
-        report.already_invoiced += nothing;
+                    all
+                })
+            }
+        };
+        report.issued.extend(outcome.issued);
+        report.already_invoiced += outcome.nothing;
         done += chunk.len() as u64;
         progress(done, total).await;
+    }
+    if !report.problems.is_empty() {
+        tracing::warn!(period = %period_end, left_out = report.problems.len(), "billing run left items out");
     }
     Ok(report)
 }
@@ -373,16 +438,25 @@ const INVOICE_BATCH: usize = 50;
 
 /// What invoicing one company in a batch did.
 enum Invoiced {
-    Issued(String, ledger::Entry),
+    /// The number, and the IVA entry to post (none when the IVA is 0).
+    Issued(String, Option<ledger::Entry>),
     /// Already invoiced for the period, or nothing to invoice.
     Nothing,
     /// Another run issued this company's invoice for the period meanwhile.
     Raced,
 }
 
+/// What a committed batch of companies gave.
+#[derive(Default)]
+struct Batch {
+    issued: Vec<String>,
+    /// Companies with nothing (new) to invoice.
+    nothing: u64,
+}
+
 /// Invoice `companies` in one transaction (their IVA entries posted together at the end).
-/// Returns the numbers issued and how many had nothing to invoice, or None — everything
-/// rolled back — when another run got to one of them first.
+/// Returns what was issued, or None — everything rolled back — when another run got to one
+/// of them first.
 async fn invoice_batch(
     db: &Db,
     companies: &[String],
@@ -390,35 +464,35 @@ async fn invoice_batch(
     cutoff: i64,
     vat_rate: Decimal,
     now: i64,
-) -> anyhow::Result<Option<(Vec<String>, u64)>> {
+) -> anyhow::Result<Option<Batch>> {
     let mut tx = db.begin().await?;
-    let (mut issued, mut entries, mut nothing) = (Vec::new(), Vec::new(), 0);
+    let (mut batch, mut entries) = (Batch::default(), Vec::new());
     for company in companies {
         match invoice_company(&mut tx, company, period_end, cutoff, vat_rate, now).await? {
             Invoiced::Issued(number, entry) => {
-                issued.push(number);
-                entries.push(entry);
+                batch.issued.push(number);
+                entries.extend(entry);
             }
-            Invoiced::Nothing => nothing += 1,
+            Invoiced::Nothing => batch.nothing += 1,
             Invoiced::Raced => {
                 tx.rollback().await?;
                 return Ok(None);
             }
         }
     }
-    if issued.is_empty() {
+    if batch.issued.is_empty() {
         tx.rollback().await?;
-        return Ok(Some((issued, nothing)));
+        return Ok(Some(batch));
     }
     let posted = post_many(&mut tx, entries, now).await?;
     if posted.iter().any(|p| !p) {
         anyhow::bail!("a new invoice already had an IVA entry");
     }
     tx.commit().await?;
-    for number in &issued {
+    for number in &batch.issued {
         tracing::info!(invoice = %number, "invoice issued");
     }
-    Ok(Some((issued, nothing)))
+    Ok(Some(batch))
 }
 
 /// Issue one company's invoice for the period in `tx`: take its uninvoiced accruals, number
@@ -466,6 +540,18 @@ async fn invoice_company(
     let (work, fee) = (Cop::from_centavos(work), Cop::from_centavos(fee));
     let vat = vat(fee, vat_rate);
     let total = work + fee + vat;
+    if total == Cop::ZERO {
+        // Only work approved for nothing: no invoice of $ 0 (it would use up a number). Its
+        // accruals wait, unclaimed, and go on the company's next real invoice as lines of 0.
+        on_tx!(tx, |c| sqlx::query(
+            "UPDATE accruals SET invoice_id = NULL WHERE invoice_id = $1"
+        )
+        .bind(&invoice_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        return Ok(Invoiced::Nothing);
+    }
     let seq: i64 = on_tx!(tx, |c| {
         sqlx::query_scalar(
         "UPDATE document_counters SET last_value = last_value + 1 WHERE name = 'invoice' RETURNING last_value"
@@ -511,7 +597,9 @@ async fn invoice_company(
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
-    let entry = ledger::invoice_vat(&invoice_id, &number, company_id, vat);
+    // A margin of 0 (or an IVA rate of 0) leaves no IVA to post.
+    let entry =
+        Some(ledger::invoice_vat(&invoice_id, &number, company_id, vat)).filter(|e| !e.is_empty());
     Ok(Invoiced::Issued(number, entry))
 }
 

@@ -33,6 +33,7 @@ pub mod ledger;
 pub mod marketplace;
 pub mod money;
 pub mod payouts;
+pub mod problems;
 pub mod queue;
 pub mod schedule;
 pub mod statements;

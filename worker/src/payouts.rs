@@ -13,6 +13,7 @@ use vereda_contracts::money::Cop;
 use vereda_contracts::{on_db, on_tx};
 
 use crate::ledger::{in_list, placeholders, post, post_many};
+use crate::problems::{RunProblem, is_systemic, one_by_one};
 
 /// What building a batch did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +22,13 @@ pub struct BatchReport {
     pub lines: u64,
     /// Pesos, as a decimal string.
     pub total: String,
+    /// Workers this run had to leave out, with what to do; the others are in the batch.
+    #[serde(default)]
+    pub problems: Vec<RunProblem>,
 }
+
+const PAYOUT_ACTION: &str = "No se pudo incluir a esta persona en el lote; su saldo sigue \
+     pendiente y nada se perdió. Revise su medio de pago y sus datos: entrará en el próximo lote.";
 
 /// Fill batch `batch_id` (status `building`): for each worker whose payable balance is at
 /// least the minimum, one line with all of it, posted Dr payable / Cr payouts in transit.
@@ -41,6 +48,7 @@ pub async fn build_batch(
     let Some(status) = status else {
         anyhow::bail!("no payout batch {batch_id}");
     };
+    let mut problems = Vec::new();
     if status == "building" {
         // Driven by the workers, each balance an index lookup on `ledger_postings_by_account`:
         // no `LIKE` scan of the whole journal (which PostgreSQL cannot index under a non-C
@@ -54,7 +62,22 @@ pub async fn build_batch(
         .fetch_all(p)
         .await)?;
         for chunk in owed.chunks(PAYOUT_CHUNK) {
-            add_lines(db, settings, batch_id, chunk, now).await?;
+            match add_lines(db, settings, batch_id, chunk, now).await {
+                Ok(()) => {}
+                Err(e) if is_systemic(&e) => return Err(e),
+                Err(e) => {
+                    // One worker's bad line must not leave everyone unpaid: one at a time,
+                    // and the bad one is reported (her balance stays payable).
+                    tracing::warn!(error = %format!("{e:#}"), "payout chunk failed; adding its lines one by one");
+                    let (_, mut left_out) =
+                        one_by_one(chunk, "worker", PAYOUT_ACTION, |worker| async move {
+                            add_lines(db, settings, batch_id, std::slice::from_ref(&worker), now)
+                                .await
+                        })
+                        .await?;
+                    problems.append(&mut left_out);
+                }
+            }
         }
         on_db!(db, |p| {
             sqlx::query(
@@ -81,6 +104,7 @@ pub async fn build_batch(
         batch_id: batch_id.to_string(),
         lines: lines as u64,
         total: Cop::from_centavos(total).to_string(),
+        problems,
     })
 }
 

@@ -27,6 +27,7 @@ use vereda_contracts::{on_db, on_tx};
 
 use crate::email::{self, messages};
 use crate::ledger::{in_list, placeholders};
+use crate::problems::{RunProblem, is_systemic, one_by_one};
 use crate::{invoicing, queue};
 
 /// A documento soporte or adjustment as shown on a statement and to finance.
@@ -170,7 +171,15 @@ pub struct RunReport {
     pub new_versions: u64,
     /// Documentos soporte and adjustments issued.
     pub support_documents: u64,
+    /// Workers (and approved work) this run had to leave out, with what to do; everyone else's
+    /// statement was built.
+    #[serde(default)]
+    pub problems: Vec<RunProblem>,
 }
+
+const STATEMENT_ACTION: &str = "No se pudo generar el extracto de esta persona; los demás sí se \
+     generaron. Revise sus datos y su trabajo del mes y vuelva a generar los extractos del mes: \
+     no se duplicará nada.";
 
 /// Where the figures stop (exclusive): the end of the month, or, while it is in course, the
 /// end of the current second (timestamps are whole seconds, so a payout made this second
@@ -195,7 +204,7 @@ pub async fn build_month(
 ) -> anyhow::Result<RunReport> {
     let provisional = now < month.end();
     // Approved work whose accrual job has not run yet still belongs in the month.
-    invoicing::accrue_pending(db, settings, cutoff(month, now), now).await?;
+    let accrual = invoicing::accrue_pending(db, settings, cutoff(month, now), now).await?;
 
     let workers: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
         "SELECT worker_id FROM accruals WHERE approved_at >= $1 AND approved_at < $2 \
@@ -213,9 +222,10 @@ pub async fn build_month(
     let mut report = RunReport {
         month: month.to_string(),
         provisional,
+        problems: accrual.problems,
         ..RunReport::default()
     };
-    let mut failures = 0;
+    let mut problems = Vec::new();
     let mut tally = |b: Built| {
         report.workers += 1;
         report.new_versions += u64::from(b.new_version);
@@ -224,29 +234,24 @@ pub async fn build_month(
     for chunk in workers.chunks(STATEMENT_CHUNK) {
         match build_chunk(db, settings, chunk, month, now).await {
             Ok(built) => built.into_iter().for_each(&mut tally),
+            // The database is away: fail, and the run is retried; what was built stays
+            // built and is not built twice.
+            Err(e) if is_systemic(&e) => return Err(e),
             Err(e) => {
                 // One worker's failure must not hold back the others: redo the chunk one
-                // worker (and transaction) at a time.
+                // worker (and transaction) at a time, and report the bad one.
                 tracing::warn!(%month, error = %e, "statement chunk failed; building it worker by worker");
-                for worker_id in chunk {
-                    match build_worker_month(db, settings, worker_id, month, now).await {
-                        Ok(b) => tally(b),
-                        Err(e) => {
-                            failures += 1;
-                            tracing::error!(worker = %worker_id, %month, error = %e, "statement not built");
-                        }
-                    }
-                }
+                let (built, mut left_out) =
+                    one_by_one(chunk, "worker", STATEMENT_ACTION, |worker_id| async move {
+                        build_worker_month(db, settings, &worker_id, month, now).await
+                    })
+                    .await?;
+                built.into_iter().for_each(&mut tally);
+                problems.append(&mut left_out);
             }
         }
     }
-    if failures > 0 {
-        // The run is retried; what was built stays built and is not built twice.
-        anyhow::bail!(
-            "{failures} of {} statements for {month} failed",
-            workers.len()
-        );
-    }
+    report.problems.extend(problems);
     Ok(report)
 }
 

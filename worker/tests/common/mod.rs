@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 use vereda_contracts::db::{Db, PoolSettings};
-use vereda_contracts::money::{Cop, platform_fee, vat};
+use vereda_contracts::money::{Cop, Margin, platform_fee, vat};
 use vereda_contracts::on_db;
 use vereda_contracts::statements::Month;
 use vereda_contracts::time::{now, unix};
@@ -249,7 +249,7 @@ impl Book {
     pub async fn extend(&mut self, db: &Db, companies: i64, workers: i64, per_worker: i64) {
         let t = unix(now());
         let month = self.month;
-        let margin = Decimal::new(20, 2);
+        let margin = Margin::from_bp(2000).expect("20 %");
         let mut owners = Vec::new();
         for i in self.companies..self.companies + companies {
             let (company, owner) = (
