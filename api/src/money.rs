@@ -248,6 +248,32 @@ pub enum TrialBalanceOk {
     Ok(Json<TrialBalance>),
 }
 
+/// One invariant of the books.
+#[derive(Debug, Object)]
+pub struct AuditCheck {
+    /// Stable name: `balanced_entries`, `trial_balance_zero`, `worker_payables`,
+    /// `one_accrual_per_assignment`, `gapless_numbers`, `document_totals`,
+    /// `company_receivables`, `payouts_in_transit`.
+    pub name: String,
+    pub ok: bool,
+    /// What holds, or what is wrong and where (Spanish).
+    pub detail: String,
+}
+
+#[derive(Debug, Object)]
+pub struct LedgerAudit {
+    /// True when every check holds.
+    pub ok: bool,
+    pub checks: Vec<AuditCheck>,
+    pub checked_at: DateTime<Utc>,
+}
+
+#[derive(ApiResponse)]
+pub enum LedgerAuditOk {
+    #[oai(status = 200)]
+    Ok(Json<LedgerAudit>),
+}
+
 #[derive(Debug, Object)]
 pub struct LedgerPosting {
     pub id: String,
@@ -1147,6 +1173,38 @@ impl MoneyApi {
                     balance: pesos(d - c),
                 })
                 .collect(),
+        })))
+    }
+
+    /// Audit the books now (finance, admin)
+    ///
+    /// Every invariant of the ledger and the documents on it: balanced entries, a zero trial
+    /// balance, each worker's payable, one accrual per assignment, gapless numbering of
+    /// invoices, credit notes and documentos soporte, document totals equal to their lines,
+    /// company receivables and payouts in transit. The same checks run every morning, and the
+    /// admins are e-mailed when one fails.
+    #[oai(path = "/ledger/audit", method = "get")]
+    async fn audit(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> Result<LedgerAuditOk, ApiError> {
+        finance(&auth.0)?;
+        let audit = vereda_worker::audit::audit(&state.db, &state.settings)
+            .await
+            .map_err(ApiError::from_anyhow)?;
+        Ok(LedgerAuditOk::Ok(Json(LedgerAudit {
+            ok: audit.ok,
+            checks: audit
+                .checks
+                .into_iter()
+                .map(|c| AuditCheck {
+                    name: c.name,
+                    ok: c.ok,
+                    detail: c.detail,
+                })
+                .collect(),
+            checked_at: time::now(),
         })))
     }
 

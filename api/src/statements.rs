@@ -210,10 +210,21 @@ pub struct StatementList {
 /// What the public verification answers: enough to match the paper, nothing more.
 #[derive(Debug, Object)]
 pub struct VerifiedStatement {
+    /// The worker's name as printed on this version.
     pub name: String,
     pub month: String,
     pub gross: String,
     pub net: String,
+    /// Which version of the month's statement the code belongs to (1, 2, …).
+    pub version: i64,
+    /// `provisional` (made while the month was in course) or `final`.
+    pub status: String,
+    /// True when a later version of the same month replaced this one.
+    pub superseded: bool,
+    /// The month's newest version (equal to `version` unless superseded).
+    pub latest_version: i64,
+    /// The same, said for a person (Spanish).
+    pub summary: String,
 }
 
 #[derive(Debug, Object)]
@@ -616,19 +627,66 @@ impl StatementsApi {
         code: Path<String>,
     ) -> Result<VerifiedOk, ApiError> {
         let code = normalize_code(&code.0).ok_or_else(|| ApiError::not_found("statement"))?;
-        let row: Option<(String, String, i64, i64)> = on_db!(&state.db, |p| sqlx::query_as(
-            "SELECT u.name, s.month, s.gross, s.net FROM statements s \
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            name: String,
+            month: String,
+            gross: i64,
+            net: i64,
+            version: i64,
+            provisional: bool,
+            latest_version: i64,
+        }
+        let row: Option<Row> = on_db!(&state.db, |p| {
+            sqlx::query_as(
+            "SELECT COALESCE(s.worker_name, u.name) AS name, s.month, s.gross, s.net, s.version, \
+             s.provisional, (SELECT MAX(l.version) FROM statements l WHERE l.worker_id = s.worker_id \
+             AND l.month = s.month) AS latest_version FROM statements s \
              JOIN users u ON u.worker_id = s.worker_id WHERE s.verification_code = $1"
         )
         .bind(&code)
         .fetch_optional(p)
-        .await)?;
-        let (name, month, gross, net) = row.ok_or_else(|| ApiError::not_found("statement"))?;
+        .await
+        })?;
+        let r = row.ok_or_else(|| ApiError::not_found("statement"))?;
+        let superseded = r.latest_version > r.version;
+        let month_es = Month::parse(&r.month)
+            .map(|m| m.name_es())
+            .unwrap_or_else(|| r.month.clone());
+        let mut summary = format!(
+            "Extracto de ingresos de {}, {}, versión {}: ingreso bruto {}, neto {}. ",
+            r.name,
+            month_es,
+            r.version,
+            Cop::from_centavos(r.gross).to_es_co(),
+            Cop::from_centavos(r.net).to_es_co()
+        );
+        summary.push_str(if r.provisional {
+            "Es provisional: se hizo con el mes en curso y sus cifras pueden cambiar."
+        } else {
+            "Es definitivo: se hizo con el mes cerrado."
+        });
+        if superseded {
+            summary.push_str(&format!(
+                " Fue reemplazado por la versión {}: pida a la persona el extracto más reciente.",
+                r.latest_version
+            ));
+        }
         Ok(VerifiedOk::Ok(Json(VerifiedStatement {
-            name,
-            month,
-            gross: pesos(gross),
-            net: pesos(net),
+            name: r.name,
+            month: r.month,
+            gross: pesos(r.gross),
+            net: pesos(r.net),
+            version: r.version,
+            status: if r.provisional {
+                "provisional"
+            } else {
+                "final"
+            }
+            .to_string(),
+            superseded,
+            latest_version: r.latest_version,
+            summary,
         })))
     }
 

@@ -126,3 +126,11 @@ pub struct MailSweep {}
 impl MailSweep {
     pub const QUEUE: &'static str = "vereda.mail-sweep";
 }
+
+/// The daily ledger audit: every invariant checked, the result kept, admins told of a failure.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LedgerAudit {}
+
+impl LedgerAudit {
+    pub const QUEUE: &'static str = "vereda.ledger-audit";
+}

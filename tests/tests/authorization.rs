@@ -229,6 +229,7 @@ fn policies() -> Vec<Policy> {
             "ufffffoo",
         ),
         p("GET", "/v1/ledger/trial-balance", Value::Null, "ufffffoo"),
+        p("GET", "/v1/ledger/audit", Value::Null, "ufffffoo"),
         p(
             "GET",
             "/v1/ledger/accounts/{account}",

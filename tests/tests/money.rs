@@ -993,3 +993,105 @@ async fn the_price_shown_is_the_price_billed_for_odd_margins() {
     }
     assert_ledger_invariants(&app.db).await;
 }
+
+/// Issue 14 §10: the ledger audits itself — for finance and admins only, every check named,
+/// a broken book found and said where, and the daily job keeping the result and e-mailing
+/// the admins.
+#[tokio::test]
+async fn the_ledger_audits_itself_and_tells_the_admins() {
+    let app = spawn_app().await;
+    let ex = worked_example(&app).await;
+    app.run_job(
+        &ex.finance,
+        "/v1/billing-runs",
+        json!({"period_end": today()}),
+    )
+    .await;
+    app.run_job(&ex.finance, "/v1/payout-batches", json!({}))
+        .await;
+
+    for token in [&ex.finance, &ex.admin] {
+        let audit = app.get("/v1/ledger/audit", Some(token)).await;
+        assert_eq!(audit.ok(200)["ok"], true, "{}", audit.text);
+        let names: Vec<&str> = audit.body["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "balanced_entries",
+                "trial_balance_zero",
+                "worker_payables",
+                "one_accrual_per_assignment",
+                "gapless_numbers",
+                "document_totals",
+                "company_receivables",
+                "payouts_in_transit"
+            ]
+        );
+    }
+    for token in [&ex.owner, &ex.worker] {
+        app.get("/v1/ledger/audit", Some(token)).await.problem(403);
+    }
+
+    // Someone "fixes" an invoice line by hand: the audit says which document and which check.
+    exec_sql(
+        &app,
+        "UPDATE invoice_lines SET fee = fee + 100 WHERE assignment_id = $1",
+        &[&ex.assignment],
+    )
+    .await;
+    let audit = app.get("/v1/ledger/audit", Some(&ex.finance)).await;
+    assert_eq!(audit.ok(200)["ok"], false);
+    let failed: Vec<&serde_json::Value> = audit.body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .collect();
+    assert_eq!(failed.len(), 1, "{}", audit.text);
+    assert_eq!(failed[0]["name"], "document_totals");
+    assert!(
+        failed[0]["detail"].as_str().unwrap().contains("VRD-000001"),
+        "{}",
+        audit.text
+    );
+
+    // The daily job (queued here as its clock would) keeps the result and tells the admins.
+    let job = vereda_worker::queue::push(
+        &app.db,
+        vereda_contracts::jobs::LedgerAudit::QUEUE,
+        &vereda_contracts::jobs::LedgerAudit::default(),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let db = &app.db;
+    let mail: (String, String) = eventually(Duration::from_secs(60), || async {
+        vereda_contracts::on_db!(db, |p| sqlx::query_as(
+            "SELECT recipient, body_text FROM outbox_messages WHERE kind = 'ledger_audit_failed'"
+        )
+        .fetch_optional(p)
+        .await)
+        .unwrap()
+    })
+    .await
+    .unwrap_or_else(|| panic!("no e-mail from audit job {job}"));
+    assert_eq!(mail.0, ADMIN_EMAIL);
+    assert!(
+        mail.1.contains("document_totals") && mail.1.contains("VRD-000001"),
+        "{}",
+        mail.1
+    );
+    let kept: (bool, String) = vereda_contracts::on_db!(db, |p| sqlx::query_as(
+        "SELECT ok, checks FROM ledger_audits"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    assert!(!kept.0 && kept.1.contains("document_totals"));
+}

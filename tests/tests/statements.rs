@@ -134,13 +134,21 @@ async fn the_worked_example_month_statement() {
         }
     }
 
-    // A bank checks the code: name, month, gross and net, nothing else.
+    // A bank checks the code: name, month, gross and net, which version and whether it is
+    // final, nothing else.
     let v = app
         .get(&format!("/v1/statements/verify/{code}"), None)
         .await;
+    let summary = v.ok(200)["summary"].as_str().unwrap().to_string();
     assert_eq!(
-        v.ok(200),
-        &json!({"name": "Luz Teletrabajadora", "month": month, "gross": "48485", "net": "48485"})
+        v.body,
+        json!({"name": "Luz Teletrabajadora", "month": month, "gross": "48485", "net": "48485",
+               "version": 1, "status": "provisional", "superseded": false, "latest_version": 1,
+               "summary": summary})
+    );
+    assert!(
+        summary.contains("$ 48.485") && summary.contains("provisional"),
+        "{summary}"
     );
     let typed = code.to_lowercase().replace('-', "");
     app.get(&format!("/v1/statements/verify/{typed}"), None)
@@ -161,7 +169,15 @@ async fn the_worked_example_month_statement() {
         .await;
     assert_eq!(list.ok(200)["items"].as_array().unwrap().len(), 1);
 
-    // The worker is paid: the figures change, so a second version is kept beside the first.
+    // She changes her name; the worker is paid: the figures change, so a second version is
+    // kept beside the first.
+    app.patch(
+        &format!("/v1/workers/{}", a.worker_id),
+        Some(&a.admin),
+        json!({"name": "Luz Marina Teletrabajadora"}),
+    )
+    .await
+    .ok(200);
     app.run_job(&a.finance, "/v1/payout-batches", json!({}))
         .await;
     let third = run_statements(&app, &a.finance, &month).await;
@@ -176,9 +192,40 @@ async fn the_worked_example_month_statement() {
     let v1 = app.get(&format!("{path}?version=1"), Some(&a.worker)).await;
     assert_eq!(v1.ok(200)["pending"], "48485");
     assert_eq!(v1.body["verification_code"], code.as_str());
-    app.get(&format!("/v1/statements/verify/{code}"), None)
-        .await
-        .ok(200);
+    // The paper of version 1 still verifies as printed, and says it was replaced.
+    let old = app
+        .get(&format!("/v1/statements/verify/{code}"), None)
+        .await;
+    assert_eq!(old.ok(200)["name"], "Luz Teletrabajadora");
+    assert_eq!(
+        (
+            &old.body["version"],
+            &old.body["superseded"],
+            &old.body["latest_version"]
+        ),
+        (&json!(1), &json!(true), &json!(2))
+    );
+    assert!(
+        old.body["summary"]
+            .as_str()
+            .unwrap()
+            .contains("reemplazado por la versión 2"),
+        "{}",
+        old.text
+    );
+    let new_code = v2.body["verification_code"].as_str().unwrap();
+    let new = app
+        .get(&format!("/v1/statements/verify/{new_code}"), None)
+        .await;
+    assert_eq!(new.ok(200)["name"], "Luz Marina Teletrabajadora");
+    assert_eq!(new.body["superseded"], false);
+    let pdf = download_pdf(&app, &format!("{path}/pdf?version=1"), &a.worker).await;
+    if let Some(text) = vereda_tests::pdf::pdf_text(&pdf) {
+        assert!(
+            text.contains("Luz Teletrabajadora") && !text.contains("Luz Marina"),
+            "version 1 prints the name it was made with:\n{text}"
+        );
+    }
     let list = app
         .get(
             &format!("/v1/workers/{}/statements", a.worker_id),

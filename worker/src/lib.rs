@@ -25,6 +25,7 @@ use vereda_contracts::jobs::{
 use vereda_contracts::time::BOGOTA;
 
 pub mod assignments;
+pub mod audit;
 pub mod documents;
 pub mod email;
 pub mod housekeeping;
@@ -209,6 +210,21 @@ pub async fn run(
             .build(statements::on_statements_tick)
     });
 
+    // The ledger audits itself every morning (Bogotá), one job per tick by its key.
+    let clock_db = db.clone();
+    let clock_instance = instance.clone();
+    let monitor = monitor.register(move |restarts| {
+        let clock = CronScheduler::new(audit::audit_schedule()).with_timezone(BOGOTA);
+        WorkerBuilder::new(format!("audit-clock@{clock_instance}#{restarts}"))
+            .backend(paused(clock, restarts))
+            .data(clock_db.clone())
+            .retry(retry_policy())
+            .timeout(JOB_TIMEOUT)
+            .enable_tracing()
+            .catch_panic()
+            .build(audit::on_audit_tick)
+    });
+
     // The e-mail sweep ticks with the marketplace sweep, one job per tick by its key.
     let clock_db = db.clone();
     let clock_instance = instance.clone();
@@ -315,6 +331,14 @@ fn register_statement_and_mail_workers(
         statements::run
     );
     let m = queue_worker!(m, db, settings, name, SendEmail, email::run_send);
+    let m = queue_worker!(
+        m,
+        db,
+        settings,
+        name,
+        vereda_contracts::jobs::LedgerAudit,
+        audit::run
+    );
     queue_worker!(m, db, settings, name, MailSweep, email::run_sweep)
 }
 

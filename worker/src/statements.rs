@@ -71,8 +71,10 @@ struct StatementRow {
     document_id: Option<String>,
 }
 
+/// The name and cédula as printed on the version (older rows: as the worker has them now).
 const STATEMENT_SELECT: &str = "SELECT s.id, s.worker_id, s.month, s.version, s.figures, \
-     s.verification_code, s.generated_at, u.name, w.document_id \
+     s.verification_code, s.generated_at, COALESCE(s.worker_name, u.name) AS name, \
+     COALESCE(s.worker_document, w.document_id) AS document_id \
      FROM statements s JOIN worker_profiles w ON w.id = s.worker_id \
      JOIN users u ON u.worker_id = s.worker_id";
 
@@ -454,8 +456,9 @@ async fn read_inputs_many(
         .collect())
 }
 
-/// [`add_version`] for many statements: one multi-row insert of the versions, one read of
-/// the workers' names and addresses, and the e-mails written and queued together.
+/// Store new statement versions and, in the same transaction, the e-mails that carry them:
+/// one read of the workers' names and addresses, one multi-row insert of the versions, and
+/// the e-mails written and queued together.
 async fn add_versions(
     tx: &mut Tx,
     settings: &Settings,
@@ -465,6 +468,26 @@ async fn add_versions(
     if added.is_empty() {
         return Ok(());
     }
+    // Who the statements are for, read first: each version keeps the name and cédula it
+    // prints, so verifying it later confirms what is on the paper.
+    let sql = format!(
+        "SELECT u.worker_id, u.id, u.name, u.email, w.document_id FROM users u \
+         JOIN worker_profiles w ON w.id = u.worker_id WHERE u.worker_id IN ({})",
+        in_list(added.len(), 1)
+    );
+    type Person = (String, String, String, String, Option<String>);
+    let people: Vec<Person> = on_tx!(tx, |c| bind_all!(
+        sqlx::query_as(AssertSqlSafe(sql.as_str())),
+        added.iter().map(|(f, _)| &f.worker_id)
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    let people: HashMap<String, Person> = people.into_iter().map(|p| (p.0.clone(), p)).collect();
+    let person = |worker_id: &str| {
+        people
+            .get(worker_id)
+            .ok_or_else(|| anyhow::anyhow!("worker {worker_id} has no user"))
+    };
     let rows: Vec<(String, String, String)> = added
         .iter()
         .map(|(figures, _)| {
@@ -477,12 +500,13 @@ async fn add_versions(
         .collect::<anyhow::Result<_>>()?;
     let sql = format!(
         "INSERT INTO statements (id, worker_id, month, version, provisional, figures, gross, net, \
-         verification_code, generated_at) VALUES {}",
-        placeholders(added.len(), 10, 1)
+         verification_code, generated_at, worker_name, worker_document) VALUES {}",
+        placeholders(added.len(), 12, 1)
     );
     on_tx!(tx, |c| {
         let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
         for ((figures, version), (id, code, json)) in added.iter().zip(&rows) {
+            let (_, _, name, _, document) = person(&figures.worker_id)?;
             q = q
                 .bind(id)
                 .bind(&figures.worker_id)
@@ -493,30 +517,16 @@ async fn add_versions(
                 .bind(figures.gross.centavos())
                 .bind(figures.net.centavos())
                 .bind(code)
-                .bind(now);
+                .bind(now)
+                .bind(name)
+                .bind(document);
         }
-        q.execute(&mut *c).await.map(|r| r.rows_affected())
+        anyhow::Ok(q.execute(&mut *c).await.map(|r| r.rows_affected())?)
     })?;
 
-    let sql = format!(
-        "SELECT worker_id, id, name, email FROM users WHERE worker_id IN ({})",
-        in_list(added.len(), 1)
-    );
-    let users: Vec<(String, String, String, String)> = on_tx!(tx, |c| bind_all!(
-        sqlx::query_as(AssertSqlSafe(sql.as_str())),
-        added.iter().map(|(f, _)| &f.worker_id)
-    )
-    .fetch_all(&mut *c)
-    .await)?;
-    let users: HashMap<String, (String, String, String)> = users
-        .into_iter()
-        .map(|(w, id, name, email)| (w, (id, name, email)))
-        .collect();
     let mut messages = Vec::with_capacity(added.len());
     for ((figures, version), (id, code, _)) in added.iter().zip(&rows) {
-        let (user_id, name, address) = users
-            .get(&figures.worker_id)
-            .ok_or_else(|| anyhow::anyhow!("worker {} has no user", figures.worker_id))?;
+        let (_, user_id, name, address, _) = person(&figures.worker_id)?;
         let month = Month::parse(&figures.month)
             .ok_or_else(|| anyhow::anyhow!("stored month {:?} is not a month", figures.month))?;
         messages.push(email::outbox::NewMessage {
@@ -606,7 +616,7 @@ async fn build_in(
     let mut built = Built::default();
     if !unchanged {
         let version = latest.map_or(1, |(v, _)| v + 1);
-        add_version(tx, settings, &figures, version, now).await?;
+        add_versions(tx, settings, &[(&figures, version)], now).await?;
         built.new_version = true;
     }
     if !provisional {
@@ -672,59 +682,6 @@ async fn read_inputs(
         paid_out: Cop::from_centavos(paid_out),
         pending: Cop::from_centavos(pending.max(0)),
     })
-}
-
-/// Store a new version and, in the same transaction, the e-mail that carries it.
-async fn add_version(
-    tx: &mut Tx,
-    settings: &Settings,
-    figures: &Statement,
-    version: i64,
-    now: i64,
-) -> anyhow::Result<()> {
-    let id = uuid::Uuid::now_v7().to_string();
-    let code = statements::verification_code(uuid::Uuid::new_v4().as_u128());
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO statements (id, worker_id, month, version, provisional, figures, gross, net, \
-         verification_code, generated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    )
-    .bind(&id)
-    .bind(&figures.worker_id)
-    .bind(&figures.month)
-    .bind(version)
-    .bind(figures.provisional)
-    .bind(serde_json::to_string(figures)?)
-    .bind(figures.gross.centavos())
-    .bind(figures.net.centavos())
-    .bind(&code)
-    .bind(now)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
-
-    let (user_id, name, address): (String, String, String) = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT id, name, email FROM users WHERE worker_id = $1"
-    )
-    .bind(&figures.worker_id)
-    .fetch_one(&mut *c)
-    .await)?;
-    let month = Month::parse(&figures.month)
-        .ok_or_else(|| anyhow::anyhow!("stored month {:?} is not a month", figures.month))?;
-    email::outbox::enqueue(
-        tx,
-        email::outbox::NewMessage {
-            dedupe_key: format!("statement:{id}"),
-            kind: "statement",
-            recipient: &address,
-            user_id: Some(&user_id),
-            content: messages::statement(settings, &name, month, figures, &code, version),
-            attachment: Some(email::outbox::Attachment::Statement(id.clone())),
-        },
-        now,
-    )
-    .await?;
-    tracing::info!(statement = %id, month = %figures.month, version, "statement version added");
-    Ok(())
 }
 
 /// Make the month's documentos soporte add up to its earnings: the first one in the authorised

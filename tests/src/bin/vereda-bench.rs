@@ -449,6 +449,24 @@ async fn run(
         Err(e) => rows.push(row("statement run", "n/a".into(), format!("{e:#}"))),
     }
 
+    // The books after all that: the product's own audit, timed (it reads the whole ledger).
+    let started = Instant::now();
+    let audit = app.get("/v1/ledger/audit", Some(&seed.finance_token)).await;
+    let took = started.elapsed().as_secs_f64();
+    let audit_ok = audit.status == 200 && audit.body["ok"] == true;
+    rows.push(row(
+        "ledger audit",
+        format!("{} in {took:.2} s", if audit_ok { "ok" } else { "FAILED" }),
+        if audit_ok {
+            "GET /v1/ledger/audit: every invariant holds after the runs".to_string()
+        } else {
+            format!(
+                "GET /v1/ledger/audit answered {}: {}",
+                audit.status, audit.text
+            )
+        },
+    ));
+
     let server_hwm = server.status_kb("VmHWM").unwrap_or(0);
     let server_rss = server.status_kb("VmRSS").unwrap_or(0);
     rows.push(row(

@@ -340,6 +340,39 @@ pub fn claim_cancelled(settings: &Settings, name: &str, task_title: &str) -> Con
     )
 }
 
+/// To an admin: this morning's ledger audit found checks that do not hold.
+pub fn audit_failed(
+    settings: &Settings,
+    name: &str,
+    day: chrono::NaiveDate,
+    failed: &[&crate::audit::Check],
+) -> Content {
+    let mut paragraphs = vec![format!(
+        "La revisión automática de la contabilidad del {} encontró {} {} que no se cumple{}:",
+        date_es(day),
+        failed.len(),
+        if failed.len() == 1 { "regla" } else { "reglas" },
+        if failed.len() == 1 { "" } else { "n" }
+    )];
+    paragraphs.extend(
+        failed
+            .iter()
+            .map(|c| format!("• {} — {}", c.name, c.detail)),
+    );
+    paragraphs.push(
+        "Nada se corrige solo: revise cada punto con finanzas antes del próximo cierre. \
+         El detalle completo está en GET /v1/ledger/audit."
+            .to_string(),
+    );
+    compose(
+        settings,
+        "Vereda: la revisión de la contabilidad encontró diferencias".to_string(),
+        &format!("Hola, {name}:"),
+        &paragraphs,
+        Need::Essential,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,463 @@
+//! The ledger audits itself: the invariants of DESIGN §4 and the documents built on them, read
+//! straight from the tables. `GET /v1/ledger/audit` answers it, a daily job records it and
+//! e-mails the admins when a check fails, and the test suites, soak and benchmark assert it —
+//! one copy of every invariant.
+//!
+//! Each check reads what it needs with a few set-based queries and names at most
+//! [`EXAMPLES`] offenders, so the answer stays small on a large ledger.
+
+use std::collections::HashMap;
+
+use apalis::prelude::{BoxDynError, Data};
+use apalis_cron::Tick;
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use sqlx::AssertSqlSafe;
+use vereda_contracts::config::Settings;
+use vereda_contracts::db::Db;
+use vereda_contracts::jobs::LedgerAudit;
+use vereda_contracts::money::Cop;
+use vereda_contracts::{on_db, on_tx, time};
+
+use crate::email::messages;
+use crate::email::outbox::{self, NewMessage};
+use crate::queue;
+use crate::schedule::tick_key;
+
+/// Offenders named per failed check.
+const EXAMPLES: usize = 5;
+
+/// One invariant and whether it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    /// Stable name, e.g. `balanced_entries`.
+    pub name: String,
+    pub ok: bool,
+    /// What was checked, or what is wrong and where (Spanish, for finance).
+    pub detail: String,
+}
+
+/// Every check, and whether all hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audit {
+    pub ok: bool,
+    pub checks: Vec<Check>,
+}
+
+impl Audit {
+    /// The failed checks, one per line, for a log, an e-mail or a test's panic.
+    pub fn failures(&self) -> String {
+        self.checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn check(name: &str, offenders: Vec<String>, holds: &str, broken: &str) -> Check {
+    let ok = offenders.is_empty();
+    let detail = if ok {
+        holds.to_string()
+    } else {
+        let shown: Vec<&str> = offenders
+            .iter()
+            .take(EXAMPLES)
+            .map(String::as_str)
+            .collect();
+        let more = offenders.len().saturating_sub(EXAMPLES);
+        let more = if more > 0 {
+            format!(" y {more} más")
+        } else {
+            String::new()
+        };
+        format!("{broken}: {}{more}", shown.join("; "))
+    };
+    Check {
+        name: name.to_string(),
+        ok,
+        detail,
+    }
+}
+
+fn pesos(centavos: i64) -> String {
+    Cop::from_centavos(centavos).to_es_co()
+}
+
+/// Read one list of strings.
+async fn strings(db: &Db, sql: &str) -> anyhow::Result<Vec<String>> {
+    Ok(on_db!(db, |p| sqlx::query_scalar(AssertSqlSafe(sql))
+        .fetch_all(p)
+        .await)?)
+}
+
+/// Numbers `seqs` (sorted) must be `from, from + 1, …` with no repeat, ending at the counter.
+fn gaps(label: &str, seqs: &[i64], from: i64, counter: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut expected = from;
+    for &s in seqs {
+        if s != expected {
+            out.push(format!("{label}: se esperaba {expected} y sigue {s}"));
+            expected = s;
+        }
+        expected += 1;
+    }
+    let last = seqs.last().copied().unwrap_or(from - 1);
+    if !seqs.is_empty() && last != counter {
+        out.push(format!(
+            "{label}: el último emitido es {last} pero el consecutivo va en {counter}"
+        ));
+    }
+    out
+}
+
+/// Run every check.
+pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
+    let mut checks = Vec::new();
+
+    let unbalanced = strings(
+        db,
+        "SELECT e.effect_key FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id \
+         GROUP BY e.id, e.effect_key HAVING SUM(p.debit) <> SUM(p.credit) \
+         UNION ALL SELECT e.effect_key FROM ledger_entries e \
+         WHERE NOT EXISTS (SELECT 1 FROM ledger_postings p WHERE p.entry_id = e.id) \
+         UNION ALL SELECT e.effect_key FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id \
+         WHERE p.debit < 0 OR p.credit < 0 OR (p.debit = 0) = (p.credit = 0)",
+    )
+    .await?;
+    checks.push(check(
+        "balanced_entries",
+        unbalanced,
+        "Cada asiento tiene movimientos, todos positivos, y sus débitos igualan sus créditos.",
+        "Asientos descuadrados, vacíos o con movimientos inválidos",
+    ));
+
+    let (debits, credits): (i64, i64) = on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(debit), 0) AS BIGINT), CAST(COALESCE(SUM(credit), 0) AS BIGINT) \
+         FROM ledger_postings"
+    )
+    .fetch_one(p)
+    .await
+    })?;
+    checks.push(check(
+        "trial_balance_zero",
+        if debits == credits {
+            vec![]
+        } else {
+            vec![format!(
+                "débitos {} y créditos {}",
+                pesos(debits),
+                pesos(credits)
+            )]
+        },
+        &format!("Débitos y créditos suman lo mismo: {}.", pesos(debits)),
+        "El balance de prueba no cuadra",
+    ));
+
+    // What each worker is owed is what she earned less what was sent to her; a failed payout
+    // came back, so only pending and paid lines count.
+    let payables: Vec<(String, i64, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT w.id, \
+           (SELECT CAST(COALESCE(SUM(credit - debit), 0) AS BIGINT) FROM ledger_postings \
+            WHERE account = 'worker:' || w.id || ':payable'), \
+           (SELECT CAST(COALESCE(SUM(work), 0) AS BIGINT) FROM accruals WHERE worker_id = w.id), \
+           (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payout_lines \
+            WHERE worker_id = w.id AND status IN ('pending', 'paid')) \
+         FROM worker_profiles w"
+    )
+    .fetch_all(p)
+    .await)?;
+    checks.push(check(
+        "worker_payables",
+        payables
+            .into_iter()
+            .filter(|(_, payable, earned, paid)| *payable != earned - paid)
+            .map(|(w, payable, earned, paid)| {
+                format!(
+                    "trabajador {w}: saldo {} ≠ ganado {} − pagado {}",
+                    pesos(payable),
+                    pesos(earned),
+                    pesos(paid)
+                )
+            })
+            .collect(),
+        "El saldo por pagar de cada trabajador es lo ganado menos lo pagado o en tránsito.",
+        "Saldos de trabajadores que no cuadran",
+    ));
+
+    let accruals = strings(
+        db,
+        "SELECT 'asiento ' || e.effect_key || ' sin causación' FROM ledger_entries e \
+         WHERE e.kind = 'accrual' AND NOT EXISTS \
+           (SELECT 1 FROM accruals a WHERE 'accrue:' || a.assignment_id = e.effect_key) \
+         UNION ALL SELECT 'asignación ' || a.assignment_id || ' causada sin asiento' FROM accruals a \
+         WHERE a.work + a.fee > 0 AND NOT EXISTS \
+           (SELECT 1 FROM ledger_entries e WHERE e.effect_key = 'accrue:' || a.assignment_id) \
+         UNION ALL SELECT 'asignación ' || a.assignment_id || ' con asiento por otro valor' \
+         FROM accruals a JOIN ledger_entries e ON e.effect_key = 'accrue:' || a.assignment_id \
+         WHERE (SELECT COALESCE(SUM(p.debit), 0) FROM ledger_postings p WHERE p.entry_id = e.id) \
+               <> a.work + a.fee",
+    )
+    .await?;
+    checks.push(check(
+        "one_accrual_per_assignment",
+        accruals,
+        "Cada trabajo aprobado se causó una sola vez, con su asiento por el mismo valor (ninguno si vale $ 0).",
+        "Causaciones que no cuadran con el diario",
+    ));
+
+    let counters: HashMap<String, i64> = on_db!(db, |p| sqlx::query_as::<_, (String, i64)>(
+        "SELECT name, last_value FROM document_counters"
+    )
+    .fetch_all(p)
+    .await)?
+    .into_iter()
+    .collect();
+    let counter = |name: &str| counters.get(name).copied().unwrap_or(0);
+
+    let invoice_seqs: Vec<i64> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT seq FROM invoices ORDER BY seq"
+    )
+    .fetch_all(p)
+    .await)?;
+    let notes: Vec<String> = strings(
+        db,
+        "SELECT number FROM credit_notes WHERE status = 'issued' ORDER BY number",
+    )
+    .await?;
+    let note_seqs: Vec<i64> = notes
+        .iter()
+        .map(|n| {
+            n.strip_prefix("VRD-NC-")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(-1)
+        })
+        .collect();
+    let support: Vec<(String, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT kind, seq FROM support_documents ORDER BY kind, seq"
+    )
+    .fetch_all(p)
+    .await)?;
+    let seqs_of = |kind: &str| -> Vec<i64> {
+        support
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, s)| *s)
+            .collect()
+    };
+    // Documentos soporte run on inside the authorised range in force (an earlier range's
+    // numbers are below its start and ended where that range ended), from the first one
+    // issued in it.
+    let docs: Vec<i64> = seqs_of("document")
+        .into_iter()
+        .filter(|s| *s >= *settings.support_doc_range.start())
+        .collect();
+    let first_doc = docs.first().copied().unwrap_or(1);
+    let mut numbering = gaps("facturas", &invoice_seqs, 1, counter("invoice"));
+    numbering.extend(gaps("notas crédito", &note_seqs, 1, counter("credit_note")));
+    numbering.extend(gaps(
+        "documentos soporte",
+        &docs,
+        first_doc,
+        counter("support_document"),
+    ));
+    numbering.extend(gaps(
+        "notas de ajuste",
+        &seqs_of("adjustment"),
+        1,
+        counter("support_adjustment"),
+    ));
+    checks.push(check(
+        "gapless_numbers",
+        numbering,
+        &format!(
+            "Facturas (1–{}), notas crédito (1–{}), documentos soporte y notas de ajuste van en orden, sin saltos ni repetidos.",
+            counter("invoice"),
+            counter("credit_note")
+        ),
+        "Numeración con saltos o repetidos",
+    ));
+
+    let totals = strings(
+        db,
+        "SELECT i.number FROM invoices i WHERE \
+            i.work <> (SELECT COALESCE(SUM(work), 0) FROM invoice_lines WHERE invoice_id = i.id) \
+         OR i.fee <> (SELECT COALESCE(SUM(fee), 0) FROM invoice_lines WHERE invoice_id = i.id) \
+         OR i.total <> i.work + i.fee + i.vat \
+         OR EXISTS (SELECT 1 FROM invoice_lines l JOIN accruals a ON a.assignment_id = l.assignment_id \
+                    WHERE l.invoice_id = i.id AND (a.invoice_id IS NULL OR a.invoice_id <> i.id \
+                    OR a.work <> l.work OR a.fee <> l.fee)) \
+         OR (i.vat > 0 AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.effect_key = 'invoice:' || i.id)) \
+         OR i.paid < 0 OR i.credited < 0 OR i.paid + i.credited > i.total \
+         UNION ALL SELECT n.number FROM credit_notes n WHERE n.status = 'issued' \
+           AND n.total <> n.work + n.fee + n.vat \
+         UNION ALL SELECT i.number FROM invoices i WHERE EXISTS (SELECT 1 FROM credit_notes n \
+           WHERE n.invoice_id = i.id AND n.status = 'issued' GROUP BY n.invoice_id \
+           HAVING SUM(n.work) > i.work OR SUM(n.fee) > i.fee OR SUM(n.vat) > i.vat)",
+    )
+    .await?;
+    checks.push(check(
+        "document_totals",
+        totals,
+        "Cada factura suma sus líneas (iguales a lo causado), su IVA está asentado, lo pagado y acreditado no pasa del total, y las notas crédito no acreditan más de lo facturado.",
+        "Documentos cuyos totales no cuadran",
+    ));
+
+    // A company's receivable is what it was charged (work and fee as approved, IVA as
+    // invoiced) less what it paid and what was credited to it.
+    let receivables: Vec<(String, i64, i64)> = on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT c.id, \
+           (SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM ledger_postings \
+            WHERE account = 'company:' || c.id || ':receivable'), \
+           (SELECT CAST(COALESCE(SUM(work + fee), 0) AS BIGINT) FROM accruals WHERE company_id = c.id) \
+           + (SELECT CAST(COALESCE(SUM(vat - paid - credited), 0) AS BIGINT) FROM invoices \
+              WHERE company_id = c.id) \
+         FROM companies c"
+    )
+    .fetch_all(p)
+    .await
+    })?;
+    checks.push(check(
+        "company_receivables",
+        receivables
+            .into_iter()
+            .filter(|(_, ledger, documents)| ledger != documents)
+            .map(|(c, ledger, documents)| {
+                format!(
+                    "empresa {c}: diario {} ≠ documentos {}",
+                    pesos(ledger),
+                    pesos(documents)
+                )
+            })
+            .collect(),
+        "Lo que cada empresa debe según el diario es lo causado más el IVA facturado, menos pagos y notas crédito.",
+        "Cuentas por cobrar que no cuadran con las facturas",
+    ));
+
+    let (in_transit, pending): (i64, i64) = on_db!(db, |p| sqlx::query_as(
+        "SELECT (SELECT CAST(COALESCE(SUM(credit - debit), 0) AS BIGINT) FROM ledger_postings \
+                 WHERE account = 'platform:payouts_in_transit'), \
+                (SELECT CAST(COALESCE(SUM(amount - withholding), 0) AS BIGINT) FROM payout_lines \
+                 WHERE status = 'pending')"
+    )
+    .fetch_one(p)
+    .await)?;
+    checks.push(check(
+        "payouts_in_transit",
+        if in_transit == pending {
+            vec![]
+        } else {
+            vec![format!(
+                "en tránsito según el diario {}, líneas pendientes {}",
+                pesos(in_transit),
+                pesos(pending)
+            )]
+        },
+        &format!(
+            "Los pagos en tránsito ({}) son exactamente las líneas de pago pendientes de confirmar.",
+            pesos(pending)
+        ),
+        "Pagos en tránsito que no cuadran",
+    ));
+
+    Ok(Audit {
+        ok: checks.iter().all(|c| c.ok),
+        checks,
+    })
+}
+
+/// Run the audit, keep its result, and e-mail the admins when a check fails (once per day and
+/// admin: the key is the day). Returns the audit.
+pub async fn record(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<Audit> {
+    let audit = audit(db, settings).await?;
+    let day = time::from_unix(now)
+        .with_timezone(&time::BOGOTA)
+        .date_naive();
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, |c| sqlx::query(
+        "INSERT INTO ledger_audits (id, ran_at, ok, checks) VALUES ($1, $2, $3, $4)"
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(now)
+    .bind(audit.ok)
+    .bind(serde_json::to_string(&audit.checks)?)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if !audit.ok {
+        tracing::error!(failures = %audit.failures(), "the ledger audit failed");
+        let admins: Vec<(String, String, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
+            "SELECT id, email, name FROM users WHERE role = 'admin' ORDER BY id"
+        )
+        .fetch_all(&mut *c)
+        .await)?;
+        let failed: Vec<&Check> = audit.checks.iter().filter(|c| !c.ok).collect();
+        for (id, email, name) in &admins {
+            let content = messages::audit_failed(settings, name, day, &failed);
+            outbox::enqueue(
+                &mut tx,
+                NewMessage {
+                    dedupe_key: format!("ledger-audit:{day}:{id}"),
+                    kind: "ledger_audit_failed",
+                    recipient: email,
+                    user_id: Some(id),
+                    content,
+                    attachment: None,
+                },
+                now,
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(audit)
+}
+
+/// Every day at 05:00 Bogotá (seconds, minutes, hours, day, month, weekday).
+pub const AUDIT_CRON: &str = "0 0 5 * * *";
+
+pub(crate) fn audit_schedule() -> cron::Schedule {
+    use std::str::FromStr;
+    cron::Schedule::from_str(AUDIT_CRON).expect("AUDIT_CRON is a valid schedule")
+}
+
+/// The audit clock's handler: one job per tick, however many processes push it.
+pub(crate) async fn on_audit_tick(tick: Tick<Tz>, db: Data<Db>) -> Result<(), BoxDynError> {
+    let id = queue::push(
+        &db,
+        LedgerAudit::QUEUE,
+        &LedgerAudit::default(),
+        None,
+        Some(&tick_key(tick.get_timestamp())),
+    )
+    .await?;
+    tracing::debug!(tick = tick.get_timestamp(), job = %id, "ledger audit queued");
+    Ok(())
+}
+
+/// The job: record today's audit. Its result says whether all checks hold.
+pub(crate) async fn run(
+    _job: LedgerAudit,
+    db: Data<Db>,
+    settings: Data<std::sync::Arc<Settings>>,
+) -> Result<bool, BoxDynError> {
+    Ok(record(&db, &settings, time::unix(time::now())).await?.ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gaps;
+
+    #[test]
+    fn numbering_gaps_repeats_and_a_counter_ahead_are_named() {
+        assert!(gaps("f", &[1, 2, 3], 1, 3).is_empty());
+        assert!(gaps("f", &[], 1, 0).is_empty());
+        assert_eq!(gaps("f", &[1, 3], 1, 3).len(), 1);
+        assert_eq!(gaps("f", &[1, 2, 2], 1, 2).len(), 1);
+        assert_eq!(gaps("f", &[1, 2], 1, 3).len(), 1);
+        assert!(gaps("d", &[500, 501], 500, 501).is_empty());
+    }
+}
