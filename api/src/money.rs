@@ -11,6 +11,7 @@ use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
+use vereda_contracts::csvfile::{self, Cell};
 use vereda_contracts::identity::Role;
 use vereda_contracts::jobs::{
     ApplyBankConfirmation, BillingRun, BuildPayoutBatch, IssueCreditNote, PostPayment,
@@ -501,15 +502,6 @@ async fn visible_invoice(
     }
 }
 
-/// Quote a CSV field when it needs it.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 pub struct MoneyApi;
 
 #[OpenApi(prefix_path = "/v1", tag = "ApiTags::Invoicing")]
@@ -686,32 +678,45 @@ impl MoneyApi {
     ) -> Result<CsvOk, ApiError> {
         let row = visible_invoice(&state, &auth.0, &id.0).await?;
         let lines = invoice_lines(&state, &row.id).await?;
-        let mut out = String::from(
-            "factura,asignacion,tarea,trabajador,segundos,tarifa_hora,trabajo,comision\n",
+        let number = || Cell::text(row.number.as_str());
+        let mut rows: Vec<Vec<Cell>> = lines
+            .iter()
+            .map(|l| {
+                vec![
+                    number(),
+                    Cell::text(l.assignment_id.as_str()),
+                    Cell::text(l.task_title.as_str()),
+                    Cell::text(l.worker_id.as_str()),
+                    Cell::from(l.seconds),
+                    l.rate.map_or_else(Cell::empty, |r| Cell::from(Cop::from_centavos(r))),
+                    Cell::from(Cop::from_centavos(l.work)),
+                    Cell::from(Cop::from_centavos(l.fee)),
+                ]
+            })
+            .collect();
+        let total = |label: &str, work: Option<i64>, fee: i64| {
+            let mut r = vec![number(), Cell::text(label)];
+            r.extend((0..4).map(|_| Cell::empty()));
+            r.push(work.map_or_else(Cell::empty, |w| Cell::from(Cop::from_centavos(w))));
+            r.push(Cell::from(Cop::from_centavos(fee)));
+            r
+        };
+        rows.push(total("TOTAL", Some(row.work), row.fee));
+        rows.push(total("IVA", None, row.vat));
+        rows.push(total("TOTAL_A_PAGAR", None, row.total));
+        let out = csvfile::write(
+            &[
+                "factura",
+                "asignacion",
+                "tarea",
+                "trabajador",
+                "segundos",
+                "tarifa_hora",
+                "trabajo",
+                "comision",
+            ],
+            rows,
         );
-        for l in &lines {
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{},{}\n",
-                row.number,
-                l.assignment_id,
-                csv_field(&l.task_title),
-                l.worker_id,
-                l.seconds,
-                l.rate.map(pesos).unwrap_or_default(),
-                pesos(l.work),
-                pesos(l.fee)
-            ));
-        }
-        out.push_str(&format!(
-            "{},TOTAL,,,,,{},{}\n{},IVA,,,,,,{}\n{},TOTAL_A_PAGAR,,,,,,{}\n",
-            row.number,
-            pesos(row.work),
-            pesos(row.fee),
-            row.number,
-            pesos(row.vat),
-            row.number,
-            pesos(row.total)
-        ));
         Ok(CsvOk::Csv(
             PlainText(out),
             format!("attachment; filename=\"{}.csv\"", row.number),
@@ -838,11 +843,9 @@ impl MoneyApi {
                 "is required (at most 2000 characters)",
             ));
         }
+        // Zero is allowed for either part (a note may credit some fee and no work), not both.
         let amount = |field: &str, raw: &str| -> Result<Cop, ApiError> {
-            if raw.trim() == "0" {
-                return Ok(Cop::ZERO);
-            }
-            Cop::parse_whole_pesos(raw).map_err(|e| ApiError::invalid(field, e.to_string()))
+            Cop::parse_whole_pesos_or_zero(raw).map_err(|e| ApiError::invalid(field, e.to_string()))
         };
         let work = amount("work", &req.work)?;
         let fee = amount("fee", &req.fee)?;
@@ -1035,30 +1038,35 @@ impl MoneyApi {
         .await
             }
         )?;
-        let mut out = String::from("reference,name,document,method,account,amount\n");
-        for (reference, name, document, method, amount, withholding) in rows {
-            let m: serde_json::Value = serde_json::from_str(&method).unwrap_or_default();
-            let kind = m["kind"].as_str().unwrap_or("").to_string();
-            let account = match kind.as_str() {
-                "nequi" | "daviplata" => m["phone"].as_str().unwrap_or("").to_string(),
-                "bank" => format!(
-                    "{} {} {}",
-                    m["bank"].as_str().unwrap_or(""),
-                    m["account_type"].as_str().unwrap_or(""),
-                    m["account_number"].as_str().unwrap_or("")
-                ),
-                _ => m["key"].as_str().unwrap_or("").to_string(),
-            };
-            out.push_str(&format!(
-                "{},{},{},{},{},{}\n",
-                reference,
-                csv_field(&name),
-                document.unwrap_or_default(),
-                kind,
-                csv_field(&account),
-                pesos(amount - withholding)
-            ));
-        }
+        // Workers type their own name and payout details: every text cell is defused.
+        let rows = rows.into_iter().map(
+            |(reference, name, document, method, amount, withholding)| {
+                let m: serde_json::Value = serde_json::from_str(&method).unwrap_or_default();
+                let kind = m["kind"].as_str().unwrap_or("").to_string();
+                let account = match kind.as_str() {
+                    "nequi" | "daviplata" => m["phone"].as_str().unwrap_or("").to_string(),
+                    "bank" => format!(
+                        "{} {} {}",
+                        m["bank"].as_str().unwrap_or(""),
+                        m["account_type"].as_str().unwrap_or(""),
+                        m["account_number"].as_str().unwrap_or("")
+                    ),
+                    _ => m["key"].as_str().unwrap_or("").to_string(),
+                };
+                vec![
+                    Cell::text(reference),
+                    Cell::text(name),
+                    Cell::text(document.unwrap_or_default()),
+                    Cell::text(kind),
+                    Cell::text(account),
+                    Cell::from(Cop::from_centavos(amount - withholding)),
+                ]
+            },
+        );
+        let out = csvfile::write(
+            &["reference", "name", "document", "method", "account", "amount"],
+            rows,
+        );
         Ok(CsvOk::Csv(
             PlainText(out),
             format!("attachment; filename=\"pagos-{}.csv\"", id.0),

@@ -11,6 +11,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
+use vereda_contracts::csvfile::{self, Cell};
 use vereda_contracts::identity::Role;
 use vereda_contracts::jobs::BuildStatements;
 use vereda_contracts::money::Cop;
@@ -22,7 +23,7 @@ use vereda_worker::{documents, queue, statements};
 use crate::ApiTags;
 use crate::auth::{BearerAuth, Principal};
 use crate::body::JsonBody;
-use crate::money::{Accepted, CsvOk, JobStarted, csv_field};
+use crate::money::{Accepted, CsvOk, JobStarted};
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
 use crate::startup::AppState;
@@ -435,15 +436,23 @@ fn statement_csv(s: &StoredStatement) -> String {
         rows.push(("documento_soporte", d.number.clone(), d.amount.to_string()));
     }
     rows.push(("verificacion", "codigo".into(), s.verification_code.clone()));
-    let mut out = String::from("seccion,concepto,valor\n");
-    for (section, key, value) in rows {
-        out.push_str(&format!(
-            "{section},{},{}\n",
-            csv_field(&key),
-            csv_field(&value)
-        ));
-    }
-    out
+    // Values are numbers where they are (amounts, hours, shares) and text otherwise; a company
+    // or worker name is text and is defused.
+    csvfile::write(
+        &["seccion", "concepto", "valor"],
+        rows.into_iter().map(|(section, key, value)| {
+            let text = matches!(
+                key.as_str(),
+                "mes" | "provisional" | "trabajador" | "cedula" | "obligatoria" | "codigo"
+            );
+            let value = if text {
+                Cell::text(value)
+            } else {
+                Cell::number(value)
+            };
+            [Cell::text(section), Cell::text(key), value]
+        }),
+    )
 }
 
 pub struct StatementsApi;

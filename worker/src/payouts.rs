@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::config::Settings;
 use vereda_contracts::db::Db;
+use vereda_contracts::csvfile;
 use vereda_contracts::ledger;
 use vereda_contracts::money::Cop;
 use vereda_contracts::{on_db, on_tx};
@@ -244,41 +245,64 @@ pub async fn apply_confirmation(
         batch_id: batch_id.clone(),
         ..Default::default()
     };
-    for (i, raw) in body.lines().enumerate() {
-        let cells: Vec<&str> = raw.split(',').map(str::trim).collect();
-        if cells.iter().all(|c| c.is_empty())
-            || (i == 0 && cells[0].eq_ignore_ascii_case("reference"))
+    // The same reader as every CSV people handle (quoted fields, CRLF); a file that cannot be
+    // read at all is reported as one invalid row instead of failing the job.
+    let records = match csvfile::read(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            report.invalid.push(ConfirmationRow {
+                line: e.line,
+                reference: String::new(),
+                status: String::new(),
+                detail: Some(e.to_string()),
+            });
+            Vec::new()
+        }
+    };
+    for (i, record) in records.iter().enumerate() {
+        let cells: Vec<&str> = record.cells.iter().map(String::as_str).collect();
+        if cells.iter().all(|c| c.trim().is_empty())
+            || (i == 0 && cells[0].trim().eq_ignore_ascii_case("reference"))
         {
             continue;
         }
+        let reference = cells[0].trim();
         let row = |status: &str, detail: Option<String>| ConfirmationRow {
-            line: i + 1,
-            reference: cells.first().unwrap_or(&"").to_string(),
+            line: record.line,
+            reference: reference.to_string(),
             status: status.to_string(),
             detail,
         };
         if cells.len() < 3 {
             report.invalid.push(row(
                 "",
-                Some("expected reference,amount,status[,date]".into()),
+                Some("se esperan las columnas reference,amount,status[,date]".into()),
             ));
             continue;
         }
-        let status = cells[2].to_lowercase();
-        let amount = Cop::parse_whole_pesos(cells[1]);
-        if !matches!(status.as_str(), "paid" | "failed") || amount.is_err() {
+        let status = cells[2].trim().to_lowercase();
+        if !matches!(status.as_str(), "paid" | "failed") {
             report.invalid.push(row(
                 &status,
-                Some("amount must be whole pesos and status paid or failed".into()),
+                Some("status: debe ser paid o failed".into()),
             ));
             continue;
         }
-        let amount = amount.unwrap_or_default();
+        // The amount obeys the API's whole-peso rule (digits only): `48.485` is not read as 48.
+        let amount = match Cop::parse_whole_pesos(cells[1]) {
+            Ok(a) => a,
+            Err(e) => {
+                report
+                    .invalid
+                    .push(row(&status, Some(format!("amount: {e}"))));
+                continue;
+            }
+        };
         let line: Option<LineRow> = on_db!(db, |p| {
             sqlx::query_as(
             "SELECT id, worker_id, amount, withholding, status FROM payout_lines WHERE reference = $1 AND batch_id = $2"
         )
-        .bind(cells[0])
+        .bind(reference)
         .bind(&batch_id)
         .fetch_optional(p)
         .await
