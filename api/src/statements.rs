@@ -23,7 +23,7 @@ use vereda_worker::{documents, queue, statements};
 use crate::ApiTags;
 use crate::auth::{BearerAuth, Principal};
 use crate::body::JsonBody;
-use crate::money::{Accepted, CsvOk, JobStarted};
+use crate::money::{Accepted, CsvOk, DocumentOk, JobStarted};
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
 use crate::startup::AppState;
@@ -713,13 +713,17 @@ impl StatementsApi {
     }
 
     /// An invoice as PDF, in Spanish (company members, finance)
+    ///
+    /// A fixed document: rendered once from what was issued (never its later status, payments
+    /// or credit notes, which are in the company's statement of account), then the same bytes
+    /// every time and in the e-mail of its issue, with their SHA-256 in `X-Content-SHA256`.
     #[oai(path = "/invoices/:id/pdf", method = "get", tag = "ApiTags::Invoicing")]
     async fn invoice_pdf(
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<String>,
-    ) -> Result<PdfOk, ApiError> {
+    ) -> Result<DocumentOk, ApiError> {
         let who = &auth.0;
         who.require(&[Role::Finance, Role::Admin, Role::Company])?;
         let company: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
@@ -732,14 +736,11 @@ impl StatementsApi {
             Some(c) if who.role != Role::Company || who.company_id.as_deref() == Some(&c) => {}
             _ => return Err(ApiError::not_found("invoice")),
         }
-        let (number, pdf) = documents::invoice_pdf(&state.db, &state.settings, &id.0)
+        let document = documents::invoice_document(&state.db, &state.settings, &id.0)
             .await
             .map_err(ApiError::from_anyhow)?
             .ok_or_else(|| ApiError::not_found("invoice"))?;
-        Ok(PdfOk::Pdf(
-            Binary(pdf),
-            format!("attachment; filename=\"{number}.pdf\""),
-        ))
+        Ok(document.into())
     }
 
     /// E-mail messages, newest first, to find those that failed (admin)

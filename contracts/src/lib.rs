@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod legal;
 pub mod marketplace;
 pub mod money;
+pub mod receivable;
 pub mod statements;
 pub mod time;
 pub mod timesheet;
