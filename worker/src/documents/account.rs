@@ -261,7 +261,7 @@ pub fn account_statement_pdf(settings: &Settings, s: &AccountStatement) -> Vec<u
     doc.pair(BODY, "Notas crédito", &s.credited().to_es_co());
     doc.pair(BODY, "Pagos recibidos", &s.paid().to_es_co());
     doc.pair(STRONG, "Saldo por pagar", &s.balance_due().to_es_co());
-    doc.pair(BODY, "De él, vencido", &s.overdue().to_es_co());
+    doc.pair(BODY, "Del saldo, vencido", &s.overdue().to_es_co());
 
     let cols = |cells: [&str; 6], style: Style, doc: &mut Document| {
         doc.row(
@@ -306,14 +306,14 @@ pub fn account_statement_pdf(settings: &Settings, s: &AccountStatement) -> Vec<u
         doc.line(LEFT, BODY, "Sin pagos registrados.");
     } else {
         cols(
-            ["Fecha", "Factura", "Referencia", "Valor", "", "Estado"],
+            ["Fecha", "Factura", "Referencia", "", "Valor", "Estado"],
             STRONG,
             &mut doc,
         );
         for p in &s.payments {
             let (date, reference, amount) = (
                 short_date(p.paid_at),
-                pdf::fit(&p.reference, BODY, 120.0),
+                pdf::fit(&p.reference, BODY, 150.0),
                 p.amount().to_es_co(),
             );
             let status = payment_status_es(p.status());
