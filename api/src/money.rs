@@ -60,7 +60,8 @@ pub struct Progress {
 #[derive(Debug, Object)]
 pub struct Job {
     pub id: String,
-    /// `billing_run`, `payout_batch`, `bank_confirmation` or `payment`.
+    /// `billing_run`, `payout_batch`, `bank_confirmation`, `payment`, `payment_reversal` or
+    /// `credit_note`.
     pub kind: String,
     /// `queued`, `running`, `succeeded` or `failed`.
     pub status: String,
@@ -477,7 +478,18 @@ async fn start_job<T: serde::Serialize>(
         return serde_json::from_str(&body).map_err(ApiError::internal);
     }
     let mut tx = state.db.begin().await?;
-    record(&mut tx).await?;
+    if let Err(e) = record(&mut tx).await {
+        tx.rollback().await?;
+        // A retry that raced its first request waited on the same lock and was refused by
+        // what the first recorded (e.g. its reference, now taken): the first's answer is the
+        // answer.
+        if let Some(k) = &key
+            && let Some((_, body)) = k.replay(state, &who.user_id).await?
+        {
+            return serde_json::from_str(&body).map_err(ApiError::internal);
+        }
+        return Err(e);
+    }
     let job_id = queue::push_in_tx(&mut tx, queue_name, payload, None, None)
         .await
         .map_err(ApiError::from_anyhow)?;
@@ -965,7 +977,9 @@ impl MoneyApi {
 
     /// Record a company payment (finance)
     ///
-    /// Full or partial; more than the invoice still owes is refused (422 `overpayment`). The
+    /// Full or partial; more than the invoice still owes (payments and credit notes counted,
+    /// posted or not) is refused (422 `overpayment`). A reference already recorded on the
+    /// invoice is 409 `duplicate_payment_reference` unless `allow_duplicate_reference`. The
     /// payment is posted to the ledger by a job (202).
     #[oai(path = "/invoices/:id/payments", method = "post")]
     async fn payment(
