@@ -16,9 +16,9 @@ use vereda_contracts::identity::Role;
 use vereda_contracts::jobs::{
     ApplyBankConfirmation, BillingRun, BuildPayoutBatch, IssueCreditNote, PostPayment,
 };
-use vereda_contracts::receivable::{self, CreditRefusal, Recorded};
 use vereda_contracts::ledger::account as ledger_account;
 use vereda_contracts::money::Cop;
+use vereda_contracts::receivable::{self, CreditRefusal, Recorded};
 use vereda_contracts::{on_db, on_tx, time};
 use vereda_worker::documents::{self, account};
 use vereda_worker::queue;
@@ -682,13 +682,16 @@ async fn balance_in(
 ) -> Result<(receivable::Invoice, Recorded), ApiError> {
     // The invoice's row is the lock payments, credit notes and reversals all take first, so
     // they see each other's records (on PostgreSQL; SQLite serialises write transactions).
-    on_tx!(tx, |c| sqlx::query("UPDATE invoices SET status = status WHERE id = $1")
-        .bind(invoice_id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE invoices SET status = status WHERE id = $1"
+    )
+    .bind(invoice_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
     type Row = (i64, i64, i64, i64, String, i64, i64, i64, i64);
-    let row: Row = on_tx!(tx, |c| sqlx::query_as(
+    let row: Row = on_tx!(tx, |c| {
+        sqlx::query_as(
         "SELECT i.work, i.fee, i.vat, i.total, i.vat_rate, \
          (SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) FROM payments p \
           WHERE p.invoice_id = i.id AND NOT EXISTS \
@@ -700,7 +703,8 @@ async fn balance_in(
     )
     .bind(invoice_id)
     .fetch_one(&mut *c)
-    .await)?;
+    .await
+    })?;
     let (work, fee, vat, total, rate, paid, cw, cf, cv) = row;
     let c = Cop::from_centavos;
     Ok((
@@ -940,7 +944,8 @@ impl MoneyApi {
                     Cell::text(l.task_title.as_str()),
                     Cell::text(l.worker_id.as_str()),
                     Cell::from(l.seconds),
-                    l.rate.map_or_else(Cell::empty, |r| Cell::from(Cop::from_centavos(r))),
+                    l.rate
+                        .map_or_else(Cell::empty, |r| Cell::from(Cop::from_centavos(r))),
                     Cell::from(Cop::from_centavos(l.work)),
                     Cell::from(Cop::from_centavos(l.fee)),
                 ]
@@ -1022,7 +1027,11 @@ impl MoneyApi {
         let key = IdempotencyKey::from_header(
             idempotency_key.0.as_deref(),
             &format!("payment:{}", invoice.id),
-            format!("{}|{paid_at}|{reference}|{allow_duplicate}", amount.centavos()).as_bytes(),
+            format!(
+                "{}|{paid_at}|{reference}|{allow_duplicate}",
+                amount.centavos()
+            )
+            .as_bytes(),
         )?;
         let payment_id = new_id();
         let job = PostPayment {
@@ -1114,11 +1123,24 @@ impl MoneyApi {
         let job = PostPayment {
             payment_id: payment.id.clone(),
         };
-        let (pid, inv, user) = (payment.id.clone(), payment.invoice_id.clone(), who.user_id.clone());
-        let started = start_job(&state, who, "payment_reversal", PostPayment::QUEUE, &job, Some(&payment.id), key, async move |tx| {
-            // The invoice's lock first, as payments and credit notes take it.
-            balance_in(tx, &inv).await?;
-            let inserted = on_tx!(tx, |c| sqlx::query(
+        let (pid, inv, user) = (
+            payment.id.clone(),
+            payment.invoice_id.clone(),
+            who.user_id.clone(),
+        );
+        let started = start_job(
+            &state,
+            who,
+            "payment_reversal",
+            PostPayment::QUEUE,
+            &job,
+            Some(&payment.id),
+            key,
+            async move |tx| {
+                // The invoice's lock first, as payments and credit notes take it.
+                balance_in(tx, &inv).await?;
+                let inserted = on_tx!(tx, |c| {
+                    sqlx::query(
                 "INSERT INTO payment_reversals (payment_id, reason, requested_by, requested_at) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (payment_id) DO NOTHING"
             )
@@ -1128,15 +1150,17 @@ impl MoneyApi {
             .bind(time::unix(time::now()))
             .execute(&mut *c)
             .await
-            .map(|r| r.rows_affected()))?;
-            if inserted == 0 {
-                return Err(ApiError::conflict(
-                    "already_reversed",
-                    "Este pago ya fue reversado; una reversión se hace una sola vez.",
-                ));
-            }
-            Ok(())
-        })
+            .map(|r| r.rows_affected())
+                })?;
+                if inserted == 0 {
+                    return Err(ApiError::conflict(
+                        "already_reversed",
+                        "Este pago ya fue reversado; una reversión se hace una sola vez.",
+                    ));
+                }
+                Ok(())
+            },
+        )
         .await?;
         Ok(Accepted::Started(Json(started)))
     }
@@ -1194,7 +1218,10 @@ impl MoneyApi {
         let work = amount("work", &req.work)?;
         let fee = amount("fee", &req.fee)?;
         if work == Cop::ZERO && fee == Cop::ZERO {
-            return Err(ApiError::invalid("work", CreditRefusal::Nothing.to_string()));
+            return Err(ApiError::invalid(
+                "work",
+                CreditRefusal::Nothing.to_string(),
+            ));
         }
         let invoice = visible_invoice(&state, who, &id.0).await?;
         let key = IdempotencyKey::from_header(
@@ -1484,32 +1511,39 @@ impl MoneyApi {
             }
         )?;
         // Workers type their own name and payout details: every text cell is defused.
-        let rows = rows.into_iter().map(
-            |(reference, name, document, method, amount, withholding)| {
-                let m: serde_json::Value = serde_json::from_str(&method).unwrap_or_default();
-                let kind = m["kind"].as_str().unwrap_or("").to_string();
-                let account = match kind.as_str() {
-                    "nequi" | "daviplata" => m["phone"].as_str().unwrap_or("").to_string(),
-                    "bank" => format!(
-                        "{} {} {}",
-                        m["bank"].as_str().unwrap_or(""),
-                        m["account_type"].as_str().unwrap_or(""),
-                        m["account_number"].as_str().unwrap_or("")
-                    ),
-                    _ => m["key"].as_str().unwrap_or("").to_string(),
-                };
-                vec![
-                    Cell::text(reference),
-                    Cell::text(name),
-                    Cell::text(document.unwrap_or_default()),
-                    Cell::text(kind),
-                    Cell::text(account),
-                    Cell::from(Cop::from_centavos(amount - withholding)),
-                ]
-            },
-        );
+        let rows =
+            rows.into_iter()
+                .map(|(reference, name, document, method, amount, withholding)| {
+                    let m: serde_json::Value = serde_json::from_str(&method).unwrap_or_default();
+                    let kind = m["kind"].as_str().unwrap_or("").to_string();
+                    let account = match kind.as_str() {
+                        "nequi" | "daviplata" => m["phone"].as_str().unwrap_or("").to_string(),
+                        "bank" => format!(
+                            "{} {} {}",
+                            m["bank"].as_str().unwrap_or(""),
+                            m["account_type"].as_str().unwrap_or(""),
+                            m["account_number"].as_str().unwrap_or("")
+                        ),
+                        _ => m["key"].as_str().unwrap_or("").to_string(),
+                    };
+                    vec![
+                        Cell::text(reference),
+                        Cell::text(name),
+                        Cell::text(document.unwrap_or_default()),
+                        Cell::text(kind),
+                        Cell::text(account),
+                        Cell::from(Cop::from_centavos(amount - withholding)),
+                    ]
+                });
         let out = csvfile::write(
-            &["reference", "name", "document", "method", "account", "amount"],
+            &[
+                "reference",
+                "name",
+                "document",
+                "method",
+                "account",
+                "amount",
+            ],
             rows,
         );
         Ok(CsvOk::Csv(

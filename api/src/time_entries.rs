@@ -1182,7 +1182,10 @@ fn timesheet_csv(sheet: &Timesheet) -> String {
         Cell::from(sheet.total_seconds),
         Cell::text(timesheet::hms(sheet.total_seconds)),
     ]);
-    csvfile::write(&["fecha", "tarea", "asignacion", "segundos", "duracion"], rows)
+    csvfile::write(
+        &["fecha", "tarea", "asignacion", "segundos", "duracion"],
+        rows,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -164,7 +164,10 @@ pub fn read(text: &str) -> Result<Vec<Record>, ReadError> {
                 .iter()
                 .take_while(|b| matches!(b, b'\n' | b'\r'))
                 .count();
-        line += bytes[counted..start].iter().filter(|b| **b == b'\n').count();
+        line += bytes[counted..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
         counted = start;
         match r.read_record(&mut record) {
             Ok(true) => out.push(Record {
@@ -194,7 +197,10 @@ mod tests {
         let csv = write(
             &["nombre", "valor"],
             [
-                vec![Cell::text("=HYPERLINK(\"http://x\",\"y\")"), Cell::from(Cop::pesos(5))],
+                vec![
+                    Cell::text("=HYPERLINK(\"http://x\",\"y\")"),
+                    Cell::from(Cop::pesos(5)),
+                ],
                 vec![Cell::text("+57 300"), Cell::number(-48_485)],
                 vec![Cell::text("-1+1"), Cell::number("2.62")],
                 vec![Cell::text("@SUM(A1)"), Cell::number("1e5")],
@@ -221,7 +227,9 @@ mod tests {
         for n in ["0", "48485", "-48485", "2.62", "-0.5"] {
             assert_eq!(Cell::number(n), Cell::Number(n.to_string()), "{n}");
         }
-        for t in ["", "-", "1e5", "1.", ".5", "--1", "-1+1", "1,5", "=1", " 1", "١"] {
+        for t in [
+            "", "-", "1e5", "1.", ".5", "--1", "-1+1", "1,5", "=1", " 1", "١",
+        ] {
             assert_eq!(Cell::number(t), Cell::Text(t.to_string()), "{t:?}");
         }
         // A number cell built by hand is still checked when written.
@@ -230,13 +238,17 @@ mod tests {
 
     #[test]
     fn uploads_are_read_with_quotes_and_line_numbers() {
-        let text = "reference,amount,status\r\n\"VRD,1\",48485,paid\n\nVRD2, 1000 ,failed,2026-01-02\n";
+        let text =
+            "reference,amount,status\r\n\"VRD,1\",48485,paid\n\nVRD2, 1000 ,failed,2026-01-02\n";
         let records = read(text).unwrap();
         assert_eq!(records.len(), 3);
         assert_eq!(records[1].line, 2);
         assert_eq!(records[1].cells, vec!["VRD,1", "48485", "paid"]);
         assert_eq!(records[2].line, 4);
-        assert_eq!(records[2].cells, vec!["VRD2", " 1000 ", "failed", "2026-01-02"]);
+        assert_eq!(
+            records[2].cells,
+            vec!["VRD2", " 1000 ", "failed", "2026-01-02"]
+        );
     }
 
     proptest! {

@@ -18,7 +18,9 @@ pub struct Cop(Decimal);
 pub enum MoneyError {
     /// Anything but ASCII digits: `100.000` and `100,000` (a Colombian clerk's one hundred
     /// thousand, which a decimal parser would read as 100), `1e5`, `+5`, ` 5`, `٥`…
-    #[error("escriba el valor en pesos solo con dígitos, sin puntos, comas, espacios ni signos: 100000")]
+    #[error(
+        "escriba el valor en pesos solo con dígitos, sin puntos, comas, espacios ni signos: 100000"
+    )]
     NotANumber,
     #[error("no puede ser negativo; escriba el valor en pesos solo con dígitos: 100000")]
     Negative,
@@ -220,7 +222,10 @@ mod tests {
     #[test]
     fn client_amounts_are_digits_only() {
         assert_eq!(Cop::parse_whole_pesos("18500").unwrap(), Cop::pesos(18_500));
-        assert_eq!(Cop::parse_whole_pesos("100000").unwrap(), Cop::pesos(100_000));
+        assert_eq!(
+            Cop::parse_whole_pesos("100000").unwrap(),
+            Cop::pesos(100_000)
+        );
         assert_eq!(Cop::parse_whole_pesos("007").unwrap(), Cop::pesos(7));
         assert_eq!(
             Cop::parse_whole_pesos("1000000000000").unwrap(),
@@ -254,7 +259,11 @@ mod tests {
             "--5",
             "5-",
         ] {
-            assert_eq!(Cop::parse_whole_pesos(bad), Err(MoneyError::NotANumber), "{bad:?}");
+            assert_eq!(
+                Cop::parse_whole_pesos(bad),
+                Err(MoneyError::NotANumber),
+                "{bad:?}"
+            );
             assert_eq!(
                 Cop::parse_whole_pesos_or_zero(bad),
                 Err(MoneyError::NotANumber),
@@ -266,7 +275,10 @@ mod tests {
         assert_eq!(Cop::parse_whole_pesos("0"), Err(MoneyError::Zero));
         assert_eq!(Cop::parse_whole_pesos("000"), Err(MoneyError::Zero));
         assert_eq!(Cop::parse_whole_pesos_or_zero("0"), Ok(Cop::ZERO));
-        assert_eq!(Cop::parse_whole_pesos_or_zero("0").unwrap().to_string(), "0");
+        assert_eq!(
+            Cop::parse_whole_pesos_or_zero("0").unwrap().to_string(),
+            "0"
+        );
         assert_eq!(
             Cop::parse_whole_pesos("99999999999999999999999"),
             Err(MoneyError::TooLarge)
@@ -288,7 +300,10 @@ mod tests {
     #[test]
     fn refusals_say_in_spanish_how_to_write_the_amount() {
         let msg = MoneyError::NotANumber.to_string();
-        assert!(msg.contains("solo con dígitos") && msg.contains("100000"), "{msg}");
+        assert!(
+            msg.contains("solo con dígitos") && msg.contains("100000"),
+            "{msg}"
+        );
         assert!(MoneyError::Negative.to_string().contains("negativo"));
     }
 

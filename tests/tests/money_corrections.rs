@@ -35,8 +35,18 @@ fn pay(amount: &str, reference: &str) -> Value {
 /// Amounts a person might write that are not plain digits; each must be refused.
 fn not_digits() -> Vec<String> {
     let mut v: Vec<String> = [
-        "100.000", "100,000", "1.000.000", "1e5", "+5", " 5", "5 ", "0x10", "٥", "１２",
-        "18500.00", "$1000",
+        "100.000",
+        "100,000",
+        "1.000.000",
+        "1e5",
+        "+5",
+        " 5",
+        "5 ",
+        "0x10",
+        "٥",
+        "１２",
+        "18500.00",
+        "$1000",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -87,7 +97,9 @@ async fn whole_peso_amounts_are_digits_only_everywhere() {
         assert_eq!(r.field(), "pricing.rate", "{bad:?}: {}", r.text);
     }
     // Zero: never a payment; a credit note may leave one part at zero, not both.
-    let r = app.post(&payments, Some(&a.finance), pay("0", "TRF-0")).await;
+    let r = app
+        .post(&payments, Some(&a.finance), pay("0", "TRF-0"))
+        .await;
     r.problem(422);
     assert_eq!(r.field(), "amount");
     let r = app
@@ -100,7 +112,9 @@ async fn whole_peso_amounts_are_digits_only_everywhere() {
     r.problem(422);
 
     // Nothing was recorded: `100.000` did not become a payment of 100.
-    let after = app.get(&format!("/v1/invoices/{id}"), Some(&a.finance)).await;
+    let after = app
+        .get(&format!("/v1/invoices/{id}"), Some(&a.finance))
+        .await;
     assert_eq!(after.ok(200)["outstanding"], "60024");
     assert_eq!(after.body["credit_notes"], json!([]));
 
@@ -163,7 +177,10 @@ async fn a_bank_file_amount_that_is_not_digits_is_reported_on_its_row() {
         assert_eq!(row["line"], line, "{row}");
         assert_eq!(row["reference"], reference.as_str());
         let detail = row["detail"].as_str().unwrap();
-        assert!(detail.starts_with("amount: ") && detail.contains("solo con dígitos"), "{detail}");
+        assert!(
+            detail.starts_with("amount: ") && detail.contains("solo con dígitos"),
+            "{detail}"
+        );
     }
     assert_eq!(job["result"]["matched"], json!([]));
     let after = app
@@ -221,7 +238,9 @@ async fn every_csv_export_defuses_what_people_typed() {
         )
         .await;
     let worker_id = r.ok(201)["id"].as_str().unwrap().to_string();
-    let email = app.get(&format!("/v1/workers/{worker_id}"), Some(&admin)).await;
+    let email = app
+        .get(&format!("/v1/workers/{worker_id}"), Some(&admin))
+        .await;
     let worker = app
         .login(email.ok(200)["email"].as_str().unwrap(), PASSWORD)
         .await;
@@ -239,9 +258,13 @@ async fn every_csv_export_defuses_what_people_typed() {
         )
         .await;
     let task = task.ok(201)["id"].as_str().unwrap().to_string();
-    app.post(&format!("/v1/tasks/{task}/publish"), Some(&owner), json!({}))
-        .await
-        .ok(200);
+    app.post(
+        &format!("/v1/tasks/{task}/publish"),
+        Some(&owner),
+        json!({}),
+    )
+    .await
+    .ok(200);
     let claim = app
         .send(
             app.client
@@ -296,7 +319,10 @@ async fn every_csv_export_defuses_what_people_typed() {
     let job = app.run_job(&finance, "/v1/payout-batches", json!({})).await;
     let batch = job["subject_id"].as_str().unwrap();
     let csv = app
-        .get(&format!("/v1/payout-batches/{batch}/export"), Some(&finance))
+        .get(
+            &format!("/v1/payout-batches/{batch}/export"),
+            Some(&finance),
+        )
         .await;
     assert_defused(
         "bank file",
@@ -306,8 +332,12 @@ async fn every_csv_export_defuses_what_people_typed() {
 
     // The income statement (the company's name, the worker's name).
     let month = vereda_contracts::statements::Month::of(Utc::now());
-    app.run_job(&finance, "/v1/statement-runs", json!({"month": month.to_string()}))
-        .await;
+    app.run_job(
+        &finance,
+        "/v1/statement-runs",
+        json!({"month": month.to_string()}),
+    )
+    .await;
     let csv = app
         .get(
             &format!("/v1/workers/{worker_id}/statements/{month}/csv"),
@@ -318,7 +348,11 @@ async fn every_csv_export_defuses_what_people_typed() {
     assert_defused(
         "statement",
         &csv.text,
-        &[&format!("'{company_name}"), &format!("'{worker_name}"), "120000"],
+        &[
+            &format!("'{company_name}"),
+            &format!("'{worker_name}"),
+            "120000",
+        ],
     );
 
     // The timesheet (task titles).
@@ -362,7 +396,12 @@ async fn a_transfer_recorded_twice_is_refused_unless_intended_and_can_be_reverse
     r.problem(409);
     assert_eq!(r.code(), "duplicate_payment_reference");
     assert_eq!(r.field(), "reference");
-    assert!(r.body["detail"].as_str().unwrap().contains("allow_duplicate_reference"));
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("allow_duplicate_reference")
+    );
     // Really a second transfer with the same reference: said so, it is recorded.
     let mut body = pay("20000", "TRF-889912");
     body["allow_duplicate_reference"] = json!(true);
@@ -436,8 +475,12 @@ async fn a_transfer_recorded_twice_is_refused_unless_intended_and_can_be_reverse
         listed[1]["reversal_reason"],
         "Transferencia registrada dos veces"
     );
-    let receivable =
-        ledger_account(&app, &a.finance, &format!("company:{}:receivable", a.company_id)).await;
+    let receivable = ledger_account(
+        &app,
+        &a.finance,
+        &format!("company:{}:receivable", a.company_id),
+    )
+    .await;
     assert_eq!(receivable["balance"], "40024");
     let bank = ledger_account(&app, &a.finance, "platform:bank").await;
     assert_eq!(bank["balance"], "20000");
@@ -465,8 +508,12 @@ async fn a_transfer_recorded_twice_is_refused_unless_intended_and_can_be_reverse
         .await
         .problem(409);
     // Reversing the first too leaves the invoice as issued.
-    app.run_job(&a.finance, &format!("/v1/payments/{first}/reversal"), reason)
-        .await;
+    app.run_job(
+        &a.finance,
+        &format!("/v1/payments/{first}/reversal"),
+        reason,
+    )
+    .await;
     let view = app.get(&format!("/v1/invoices/{id}"), Some(&a.owner)).await;
     assert_eq!(view.ok(200)["paid"], "0");
     assert_eq!(view.body["status"], "issued");
@@ -522,12 +569,18 @@ async fn payments_and_credit_notes_share_one_outstanding_amount_under_races() {
             _ => panic!("unexpected answer {} {}", r.status, r.text),
         }
     }
-    assert!(!jobs.is_empty() && jobs.len() < 8, "{} accepted", jobs.len());
+    assert!(
+        !jobs.is_empty() && jobs.len() < 8,
+        "{} accepted",
+        jobs.len()
+    );
     for job in &jobs {
         let j = app.wait_job(&a.finance, job).await;
         assert_eq!(j["status"], "succeeded", "{j}");
     }
-    let view = app.get(&format!("/v1/invoices/{id}"), Some(&a.finance)).await;
+    let view = app
+        .get(&format!("/v1/invoices/{id}"), Some(&a.finance))
+        .await;
     let view = view.ok(200).clone();
     let n = |k: &str| view[k].as_str().unwrap().parse::<i64>().unwrap();
     let credited: i64 = view["credit_notes"]
@@ -555,17 +608,28 @@ async fn payments_and_credit_notes_share_one_outstanding_amount_under_races() {
         .await;
     r.problem(422);
     assert_eq!(r.code(), "exceeds_outstanding");
-    assert!(r.body["detail"].as_str().unwrap().contains("saldo pendiente de $ 0"));
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("saldo pendiente de $ 0")
+    );
     let r = app
         .post(&payments, Some(&a.finance), pay("1", "TRF-MORE"))
         .await;
     r.problem(422);
     assert_eq!(r.code(), "overpayment");
-    let view = app.get(&format!("/v1/invoices/{id}"), Some(&a.finance)).await;
+    let view = app
+        .get(&format!("/v1/invoices/{id}"), Some(&a.finance))
+        .await;
     assert_eq!(view.ok(200)["outstanding"], "0");
     assert_eq!(view.body["status"], "paid");
-    let receivable =
-        ledger_account(&app, &a.finance, &format!("company:{}:receivable", a.company_id)).await;
+    let receivable = ledger_account(
+        &app,
+        &a.finance,
+        &format!("company:{}:receivable", a.company_id),
+    )
+    .await;
     assert_eq!(receivable["balance"], "0");
     assert_ledger_invariants(&app.db).await;
 
@@ -582,8 +646,16 @@ async fn payments_and_credit_notes_share_one_outstanding_amount_under_races() {
     let aging = app
         .get("/v1/reports/receivables-aging", Some(&a.finance))
         .await;
-    assert_eq!(aging.ok(200)["totals"]["days_0_30"], "-15000", "{}", aging.text);
-    assert_eq!(aging.body["companies"][0]["company_id"], a.company_id.as_str());
+    assert_eq!(
+        aging.ok(200)["totals"]["days_0_30"],
+        "-15000",
+        "{}",
+        aging.text
+    );
+    assert_eq!(
+        aging.body["companies"][0]["company_id"],
+        a.company_id.as_str()
+    );
     let account = app
         .get(
             &format!("/v1/companies/{}/account-statement", a.company_id),
@@ -617,7 +689,11 @@ async fn download(app: &TestApp, token: &str, path: &str) -> (Vec<u8>, String) {
         .unwrap()
         .to_string();
     let bytes = r.bytes().await.unwrap().to_vec();
-    assert_eq!(hash, sha256_bytes(&bytes), "{path}: the header is the body's hash");
+    assert_eq!(
+        hash,
+        sha256_bytes(&bytes),
+        "{path}: the header is the body's hash"
+    );
     (bytes, hash)
 }
 
@@ -678,7 +754,10 @@ async fn an_issued_invoice_is_a_fixed_document_and_the_balance_is_on_the_stateme
     let company = app
         .get(&format!("/v1/companies/{}", a.company_id), Some(&a.owner))
         .await;
-    let billing = company.ok(200)["billing_email"].as_str().unwrap().to_string();
+    let billing = company.ok(200)["billing_email"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let inv = invoiced(&app, &a.finance).await;
     let id = inv["id"].as_str().unwrap().to_string();
     let path = format!("/v1/invoices/{id}/pdf");
@@ -728,8 +807,18 @@ async fn an_issued_invoice_is_a_fixed_document_and_the_balance_is_on_the_stateme
         ] {
             assert!(text.contains(want), "{want:?} not in the invoice:\n{text}");
         }
-        for never in ["Renombrada", "pagada", "Pagado", "Saldo", "Estado:", "Notas crédito"] {
-            assert!(!text.contains(never), "{never:?} in a fixed invoice:\n{text}");
+        for never in [
+            "Renombrada",
+            "pagada",
+            "Pagado",
+            "Saldo",
+            "Estado:",
+            "Notas crédito",
+        ] {
+            assert!(
+                !text.contains(never),
+                "{never:?} in a fixed invoice:\n{text}"
+            );
         }
     }
 
@@ -776,7 +865,10 @@ async fn an_issued_invoice_is_a_fixed_document_and_the_balance_is_on_the_stateme
             "pagada parcialmente",
             "Saldo por pagar",
         ] {
-            assert!(text.contains(want), "{want:?} not in the statement:\n{text}");
+            assert!(
+                text.contains(want),
+                "{want:?} not in the statement:\n{text}"
+            );
         }
     }
     let (_, other) = app.company(&a.admin, "Otra").await;
@@ -797,7 +889,10 @@ async fn credit_notes_have_their_own_pdf_and_email_and_never_credit_more_iva_tha
     let company = app
         .get(&format!("/v1/companies/{}", a.company_id), Some(&a.owner))
         .await;
-    let billing = company.ok(200)["billing_email"].as_str().unwrap().to_string();
+    let billing = company.ok(200)["billing_email"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let inv = invoiced(&app, &a.finance).await;
     let id = inv["id"].as_str().unwrap().to_string();
     let notes = format!("/v1/invoices/{id}/credit-notes");
@@ -828,7 +923,10 @@ async fn credit_notes_have_their_own_pdf_and_email_and_never_credit_more_iva_tha
     assert_eq!(listed[1]["total"], "11479");
     assert!(listed.iter().all(|n| n["status"] == "issued"));
     let vat = ledger_account(&app, &a.finance, "platform:vat_payable").await;
-    assert_eq!(vat["balance"], "0", "all the IVA charged is credited, no more");
+    assert_eq!(
+        vat["balance"], "0",
+        "all the IVA charged is credited, no more"
+    );
 
     // Nothing more of the fee, nor more work than billed.
     let r = app

@@ -292,7 +292,9 @@ pub async fn invoice_document(
     if let Some(d) = stored(db, invoice_id).await? {
         return Ok(Some(d));
     }
-    let row: Option<IssuedInvoice> = on_db!(db, |p| sqlx::query_as(
+    let row: Option<IssuedInvoice> =
+        on_db!(db, |p| {
+            sqlx::query_as(
         "SELECT i.number, i.period_end, i.work, i.fee, i.vat, i.total, i.vat_rate, i.issued_at, \
          i.due_at, COALESCE(i.customer_name, c.name) AS customer_name, \
          COALESCE(i.customer_nit, c.nit) AS customer_nit FROM invoices i \
@@ -300,7 +302,8 @@ pub async fn invoice_document(
     )
     .bind(invoice_id)
     .fetch_optional(p)
-    .await)?;
+    .await
+        })?;
     let Some(inv) = row else {
         return Ok(None);
     };
@@ -462,7 +465,12 @@ pub async fn credit_note_document(
     Ok(Ok(store(db, note_id, "credit_note", filename, pdf).await?))
 }
 
-fn render_credit_note(settings: &Settings, n: &IssuedNote, number: &str, issued_at: i64) -> Vec<u8> {
+fn render_credit_note(
+    settings: &Settings,
+    n: &IssuedNote,
+    number: &str,
+    issued_at: i64,
+) -> Vec<u8> {
     let pesos = |c: i64| Cop::from_centavos(c).to_es_co();
     let mut doc = Document::new(&format!("Nota crédito {number}"));
     doc.line(LEFT, TITLE, &format!("Nota crédito {number}"));

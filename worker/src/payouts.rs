@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::config::Settings;
-use vereda_contracts::db::Db;
 use vereda_contracts::csvfile;
+use vereda_contracts::db::Db;
 use vereda_contracts::ledger;
 use vereda_contracts::money::Cop;
 use vereda_contracts::{on_db, on_tx};
@@ -282,10 +282,9 @@ pub async fn apply_confirmation(
         }
         let status = cells[2].trim().to_lowercase();
         if !matches!(status.as_str(), "paid" | "failed") {
-            report.invalid.push(row(
-                &status,
-                Some("status: debe ser paid o failed".into()),
-            ));
+            report
+                .invalid
+                .push(row(&status, Some("status: debe ser paid o failed".into())));
             continue;
         }
         // The amount obeys the API's whole-peso rule (digits only): `48.485` is not read as 48.

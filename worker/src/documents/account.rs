@@ -69,23 +69,23 @@ const PAYMENT_SELECT: &str = "SELECT p.id, p.invoice_id, i.number AS invoice_num
 /// The payments recorded on an invoice, oldest first.
 pub async fn invoice_payments(db: &Db, invoice_id: &str) -> anyhow::Result<Vec<PaymentRecord>> {
     let sql = format!("{PAYMENT_SELECT} WHERE p.invoice_id = $1 ORDER BY p.id");
-    Ok(
-        on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(invoice_id)
-            .fetch_all(p)
-            .await)?,
-    )
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(invoice_id)
+    .fetch_all(p)
+    .await)?)
 }
 
 /// One payment, if it exists.
 pub async fn payment(db: &Db, payment_id: &str) -> anyhow::Result<Option<PaymentRecord>> {
     let sql = format!("{PAYMENT_SELECT} WHERE p.id = $1");
-    Ok(
-        on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(payment_id)
-            .fetch_optional(p)
-            .await)?,
-    )
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(payment_id)
+    .fetch_optional(p)
+    .await)?)
 }
 
 /// One invoice on the statement: as billed, and what was paid and credited (posted).
