@@ -1554,10 +1554,12 @@ impl MoneyApi {
 
     /// Import the bank's confirmation file (finance)
     ///
-    /// CSV `reference,amount,status[,date]` with status `paid` or `failed`. Paid lines settle;
-    /// failed ones return the money to the worker's balance; a wrong amount, an unknown
-    /// reference or an already settled line is reported and changes nothing. The job's
-    /// result lists matched, mismatched and unknown rows. Importing a file twice is harmless.
+    /// CSV `reference,amount,status[,date]` with status `paid` or `failed` and the amount in
+    /// whole pesos written with digits only (`48485`; `48.485` is reported, not read as 48).
+    /// Paid lines settle; failed ones return the money to the worker's balance; a wrong
+    /// amount, an unknown reference, a bad row or an already settled line is reported and
+    /// changes nothing. The job's result lists matched, mismatched, unknown and invalid rows.
+    /// Importing a file twice is harmless.
     #[oai(path = "/payout-batches/:id/confirmations", method = "post")]
     async fn confirmations(
         &self,

@@ -292,9 +292,8 @@ pub async fn invoice_document(
     if let Some(d) = stored(db, invoice_id).await? {
         return Ok(Some(d));
     }
-    let row: Option<IssuedInvoice> =
-        on_db!(db, |p| {
-            sqlx::query_as(
+    let row: Option<IssuedInvoice> = on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT i.number, i.period_end, i.work, i.fee, i.vat, i.total, i.vat_rate, i.issued_at, \
          i.due_at, COALESCE(i.customer_name, c.name) AS customer_name, \
          COALESCE(i.customer_nit, c.nit) AS customer_nit FROM invoices i \
@@ -303,7 +302,7 @@ pub async fn invoice_document(
     .bind(invoice_id)
     .fetch_optional(p)
     .await
-        })?;
+    })?;
     let Some(inv) = row else {
         return Ok(None);
     };
