@@ -7,17 +7,20 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::payload::{Binary, Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
+use vereda_contracts::csvfile::{self, Cell};
 use vereda_contracts::identity::Role;
 use vereda_contracts::jobs::{
     ApplyBankConfirmation, BillingRun, BuildPayoutBatch, IssueCreditNote, PostPayment,
 };
-use vereda_contracts::ledger::account;
+use vereda_contracts::ledger::account as ledger_account;
 use vereda_contracts::money::Cop;
+use vereda_contracts::receivable::{self, CreditRefusal, Recorded};
 use vereda_contracts::{on_db, on_tx, time};
+use vereda_worker::documents::{self, account};
 use vereda_worker::queue;
 
 use crate::ApiTags;
@@ -57,7 +60,8 @@ pub struct Progress {
 #[derive(Debug, Object)]
 pub struct Job {
     pub id: String,
-    /// `billing_run`, `payout_batch`, `bank_confirmation` or `payment`.
+    /// `billing_run`, `payout_batch`, `bank_confirmation`, `payment`, `payment_reversal` or
+    /// `credit_note`.
     pub kind: String,
     /// `queued`, `running`, `succeeded` or `failed`.
     pub status: String,
@@ -93,8 +97,22 @@ pub struct NewPayment {
     /// Whole pesos, as a decimal string.
     pub amount: String,
     pub paid_at: DateTime<Utc>,
-    /// The bank's reference for the transfer.
+    /// The bank's reference for the transfer. A second payment on the same invoice with a
+    /// reference already recorded there (and not reversed) is 409 `duplicate_payment_reference`
+    /// unless `allow_duplicate_reference` is true.
     pub reference: String,
+    /// Set when the same reference really is a second transfer.
+    #[serde(default)]
+    pub allow_duplicate_reference: Option<bool>,
+}
+
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct NewReversal {
+    /// Why the payment is reversed (a transfer recorded twice, returned, on the wrong
+    /// invoice); kept with the reversal and in the ledger.
+    pub reason: String,
 }
 
 #[derive(Debug, Object, Deserialize, Default)]
@@ -165,6 +183,136 @@ pub struct Invoice {
     pub lines: Vec<InvoiceLine>,
     /// Corrections: an issued invoice never changes.
     pub credit_notes: Vec<CreditNote>,
+    /// Payments recorded on it, oldest first, reversed ones included.
+    pub payments: Vec<Payment>,
+    /// SHA-256 (hex) of the invoice's fixed PDF, once it has been rendered.
+    #[oai(skip_serializing_if_is_none)]
+    pub document_sha256: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct Payment {
+    pub id: String,
+    pub invoice_id: String,
+    pub invoice_number: String,
+    /// Whole pesos.
+    pub amount: String,
+    pub paid_at: DateTime<Utc>,
+    /// The bank's reference for the transfer.
+    pub reference: String,
+    /// The user who recorded it, and their name.
+    pub recorded_by: String,
+    pub recorded_by_name: String,
+    pub recorded_at: DateTime<Utc>,
+    /// `recorded` (not yet in the ledger), `posted`, `reversal_requested` or `reversed`.
+    pub status: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub reversal_reason: Option<String>,
+}
+
+impl From<account::PaymentRecord> for Payment {
+    fn from(p: account::PaymentRecord) -> Payment {
+        Payment {
+            status: p.status().to_string(),
+            id: p.id,
+            invoice_id: p.invoice_id,
+            invoice_number: p.invoice_number,
+            amount: pesos(p.amount),
+            paid_at: time::from_unix(p.paid_at),
+            reference: p.reference,
+            recorded_by: p.recorded_by,
+            recorded_by_name: p.recorded_by_name,
+            recorded_at: time::from_unix(p.recorded_at),
+            reversal_reason: p.reversal_reason,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum PaymentOk {
+    #[oai(status = 200)]
+    Ok(Json<Payment>),
+}
+
+/// A company's statement of account: what each invoice was, what was paid and credited, and
+/// what is owed now.
+#[derive(Debug, Object)]
+pub struct CompanyAccountStatement {
+    pub company_id: String,
+    pub company_name: String,
+    pub nit: String,
+    pub currency: String,
+    /// When it was read.
+    pub as_of: DateTime<Utc>,
+    pub invoiced: String,
+    pub credited: String,
+    pub paid: String,
+    /// What the company owes now (negative would be a credit in its favour).
+    pub balance_due: String,
+    /// Of the balance, what is past its due date.
+    pub overdue: String,
+    pub invoices: Vec<AccountInvoice>,
+    pub payments: Vec<Payment>,
+    pub credit_notes: Vec<AccountCreditNote>,
+}
+
+#[derive(Debug, Object)]
+pub struct AccountInvoice {
+    pub id: String,
+    pub number: String,
+    pub issued_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub total: String,
+    pub paid: String,
+    pub credited: String,
+    pub outstanding: String,
+    /// `issued`, `partially_paid`, `paid` or `void`.
+    pub status: String,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Object)]
+pub struct AccountCreditNote {
+    pub id: String,
+    pub invoice_id: String,
+    pub invoice_number: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub number: Option<String>,
+    pub reason: String,
+    pub total: String,
+    /// `requested` or `issued`.
+    pub status: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub issued_at: Option<DateTime<Utc>>,
+}
+
+#[derive(ApiResponse)]
+pub enum CompanyAccountOk {
+    #[oai(status = 200)]
+    Ok(Json<CompanyAccountStatement>),
+}
+
+/// A fixed document: the same bytes every time, with their SHA-256.
+#[derive(ApiResponse)]
+pub enum DocumentOk {
+    #[oai(status = 200, content_type = "application/pdf")]
+    Pdf(
+        Binary<Vec<u8>>,
+        #[oai(header = "Content-Disposition")] String,
+        /// SHA-256 of the body (hex), stored when the document was fixed.
+        #[oai(header = "X-Content-SHA256")]
+        String,
+    ),
+}
+
+impl From<documents::FixedDocument> for DocumentOk {
+    fn from(d: documents::FixedDocument) -> DocumentOk {
+        DocumentOk::Pdf(
+            Binary(d.bytes),
+            format!("attachment; filename=\"{}\"", d.filename),
+            d.sha256,
+        )
+    }
 }
 
 #[derive(Debug, Object)]
@@ -356,7 +504,18 @@ async fn start_job<T: serde::Serialize>(
         return serde_json::from_str(&body).map_err(ApiError::internal);
     }
     let mut tx = state.db.begin().await?;
-    record(&mut tx).await?;
+    if let Err(e) = record(&mut tx).await {
+        tx.rollback().await?;
+        // A retry that raced its first request waited on the same lock and was refused by
+        // what the first recorded (e.g. its reference, now taken): the first's answer is the
+        // answer.
+        if let Some(k) = &key
+            && let Some((_, body)) = k.replay(state, &who.user_id).await?
+        {
+            return serde_json::from_str(&body).map_err(ApiError::internal);
+        }
+        return Err(e);
+    }
     let job_id = queue::push_in_tx(&mut tx, queue_name, payload, None, None)
         .await
         .map_err(ApiError::from_anyhow)?;
@@ -466,13 +625,27 @@ async fn credit_notes(state: &AppState, invoice_id: &str) -> Result<Vec<CreditNo
 async fn full_invoice(state: &AppState, row: InvoiceRow) -> Result<Invoice, ApiError> {
     let lines = invoice_lines(state, &row.id).await?;
     let notes = credit_notes(state, &row.id).await?;
-    Ok(row.view(lines, notes))
+    let payments = account::invoice_payments(&state.db, &row.id)
+        .await
+        .map_err(ApiError::from_anyhow)?;
+    let hash: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
+        "SELECT sha256 FROM document_files WHERE subject_id = $1"
+    )
+    .bind(&row.id)
+    .fetch_optional(p)
+    .await)?;
+    let mut invoice = row.view(lines, notes);
+    invoice.payments = payments.into_iter().map(Payment::from).collect();
+    invoice.document_sha256 = hash;
+    Ok(invoice)
 }
 
 impl InvoiceRow {
     fn view(self, lines: Vec<LineRow>, credit_notes: Vec<CreditNote>) -> Invoice {
         Invoice {
             credit_notes,
+            payments: Vec::new(),
+            document_sha256: None,
             outstanding: pesos(self.total - self.paid - self.credited),
             id: self.id,
             number: self.number,
@@ -527,13 +700,88 @@ async fn visible_invoice(
     }
 }
 
-/// Quote a CSV field when it needs it.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// An invoice's figures and what was recorded against it (payments not reversed, every credit
+/// note), read in `tx` after its row was locked.
+async fn balance_in(
+    tx: &mut vereda_contracts::db::Tx,
+    invoice_id: &str,
+) -> Result<(receivable::Invoice, Recorded), ApiError> {
+    // The invoice's row is the lock payments, credit notes and reversals all take first, so
+    // they see each other's records (on PostgreSQL; SQLite serialises write transactions).
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE invoices SET status = status WHERE id = $1"
+    )
+    .bind(invoice_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    type Row = (i64, i64, i64, i64, String, i64, i64, i64, i64);
+    let row: Row = on_tx!(tx, |c| {
+        sqlx::query_as(
+        "SELECT i.work, i.fee, i.vat, i.total, i.vat_rate, \
+         (SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) FROM payments p \
+          WHERE p.invoice_id = i.id AND NOT EXISTS \
+          (SELECT 1 FROM payment_reversals r WHERE r.payment_id = p.id AND r.posted_at IS NOT NULL)), \
+         (SELECT CAST(COALESCE(SUM(n.work), 0) AS BIGINT) FROM credit_notes n WHERE n.invoice_id = i.id), \
+         (SELECT CAST(COALESCE(SUM(n.fee), 0) AS BIGINT) FROM credit_notes n WHERE n.invoice_id = i.id), \
+         (SELECT CAST(COALESCE(SUM(n.vat), 0) AS BIGINT) FROM credit_notes n WHERE n.invoice_id = i.id) \
+         FROM invoices i WHERE i.id = $1"
+    )
+    .bind(invoice_id)
+    .fetch_one(&mut *c)
+    .await
+    })?;
+    let (work, fee, vat, total, rate, paid, cw, cf, cv) = row;
+    let c = Cop::from_centavos;
+    Ok((
+        receivable::Invoice {
+            work: c(work),
+            fee: c(fee),
+            vat: c(vat),
+            total: c(total),
+            vat_rate: rate.parse().map_err(ApiError::internal)?,
+        },
+        Recorded {
+            paid: c(paid),
+            credited_work: c(cw),
+            credited_fee: c(cf),
+            credited_vat: c(cv),
+        },
+    ))
+}
+
+/// Printable text of 1 to `max` characters, trimmed.
+fn short_text(field: &str, raw: &str, max: usize) -> Result<String, ApiError> {
+    let s = raw.trim();
+    if s.is_empty() || s.chars().count() > max || s.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            field,
+            format!("debe tener de 1 a {max} caracteres imprimibles"),
+        ));
     }
+    Ok(s.to_string())
+}
+
+/// The company of `company_id` if the caller may see its account: its members, finance and
+/// admin (anyone else's company is 404).
+fn visible_company(who: &Principal, company_id: &str) -> Result<(), ApiError> {
+    who.require(&[Role::Finance, Role::Admin, Role::Company])?;
+    if who.role == Role::Company && who.company_id.as_deref() != Some(company_id) {
+        return Err(ApiError::not_found("company"));
+    }
+    Ok(())
+}
+
+async fn company_account(
+    state: &AppState,
+    who: &Principal,
+    company_id: &str,
+) -> Result<account::AccountStatement, ApiError> {
+    visible_company(who, company_id)?;
+    account::account_statement(&state.db, company_id, time::unix(time::now()))
+        .await
+        .map_err(ApiError::from_anyhow)?
+        .ok_or_else(|| ApiError::not_found("company"))
 }
 
 pub struct MoneyApi;
@@ -712,32 +960,46 @@ impl MoneyApi {
     ) -> Result<CsvOk, ApiError> {
         let row = visible_invoice(&state, &auth.0, &id.0).await?;
         let lines = invoice_lines(&state, &row.id).await?;
-        let mut out = String::from(
-            "factura,asignacion,tarea,trabajador,segundos,tarifa_hora,trabajo,comision\n",
+        let number = || Cell::text(row.number.as_str());
+        let mut rows: Vec<Vec<Cell>> = lines
+            .iter()
+            .map(|l| {
+                vec![
+                    number(),
+                    Cell::text(l.assignment_id.as_str()),
+                    Cell::text(l.task_title.as_str()),
+                    Cell::text(l.worker_id.as_str()),
+                    Cell::from(l.seconds),
+                    l.rate
+                        .map_or_else(Cell::empty, |r| Cell::from(Cop::from_centavos(r))),
+                    Cell::from(Cop::from_centavos(l.work)),
+                    Cell::from(Cop::from_centavos(l.fee)),
+                ]
+            })
+            .collect();
+        let total = |label: &str, work: Option<i64>, fee: i64| {
+            let mut r = vec![number(), Cell::text(label)];
+            r.extend((0..4).map(|_| Cell::empty()));
+            r.push(work.map_or_else(Cell::empty, |w| Cell::from(Cop::from_centavos(w))));
+            r.push(Cell::from(Cop::from_centavos(fee)));
+            r
+        };
+        rows.push(total("TOTAL", Some(row.work), row.fee));
+        rows.push(total("IVA", None, row.vat));
+        rows.push(total("TOTAL_A_PAGAR", None, row.total));
+        let out = csvfile::write(
+            &[
+                "factura",
+                "asignacion",
+                "tarea",
+                "trabajador",
+                "segundos",
+                "tarifa_hora",
+                "trabajo",
+                "comision",
+            ],
+            rows,
         );
-        for l in &lines {
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{},{}\n",
-                row.number,
-                l.assignment_id,
-                csv_field(&l.task_title),
-                l.worker_id,
-                l.seconds,
-                l.rate.map(pesos).unwrap_or_default(),
-                pesos(l.work),
-                pesos(l.fee)
-            ));
-        }
-        out.push_str(&format!(
-            "{},TOTAL,,,,,{},{}\n{},IVA,,,,,,{}\n{},TOTAL_A_PAGAR,,,,,,{}\n",
-            row.number,
-            pesos(row.work),
-            pesos(row.fee),
-            row.number,
-            pesos(row.vat),
-            row.number,
-            pesos(row.total)
-        ));
         Ok(CsvOk::Csv(
             PlainText(out),
             format!("attachment; filename=\"{}.csv\"", row.number),
@@ -746,7 +1008,9 @@ impl MoneyApi {
 
     /// Record a company payment (finance)
     ///
-    /// Full or partial; more than the invoice still owes is refused (422 `overpayment`). The
+    /// Full or partial; more than the invoice still owes (payments and credit notes counted,
+    /// posted or not) is refused (422 `overpayment`). A reference already recorded on the
+    /// invoice is 409 `duplicate_payment_reference` unless `allow_duplicate_reference`. The
     /// payment is posted to the ledger by a job (202).
     #[oai(path = "/invoices/:id/payments", method = "post")]
     async fn payment(
@@ -783,12 +1047,17 @@ impl MoneyApi {
                 "must be a real date, not in the future",
             ));
         }
+        let allow_duplicate = req.allow_duplicate_reference.unwrap_or(false);
         let invoice = visible_invoice(&state, who, &id.0).await?;
         // The request's fingerprint is its parsed, normalised content.
         let key = IdempotencyKey::from_header(
             idempotency_key.0.as_deref(),
             &format!("payment:{}", invoice.id),
-            format!("{}|{paid_at}|{reference}", amount.centavos()).as_bytes(),
+            format!(
+                "{}|{paid_at}|{reference}|{allow_duplicate}",
+                amount.centavos()
+            )
+            .as_bytes(),
         )?;
         let payment_id = new_id();
         let job = PostPayment {
@@ -796,27 +1065,37 @@ impl MoneyApi {
         };
         let (pid, inv, user) = (payment_id.clone(), invoice.id.clone(), who.user_id.clone());
         let started = start_job(&state, who, "payment", PostPayment::QUEUE, &job, Some(&payment_id), key, async move |tx| {
-            // Lock the invoice and count every payment recorded so far (posted or not), so two
-            // clerks recording at once cannot overpay it together.
-            on_tx!(tx, |c| sqlx::query("UPDATE invoices SET status = status WHERE id = $1")
+            // Lock the invoice and count every payment and credit note recorded so far (posted
+            // or not): two clerks recording at once cannot overpay it, nor pay what a credit
+            // note is taking off.
+            let (figures, recorded) = balance_in(tx, &inv).await?;
+            if !allow_duplicate {
+                // The same transfer typed twice: a reference already on this invoice (and not
+                // reversed) is refused unless the request says it is another transfer.
+                let same: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM payments p WHERE p.invoice_id = $1 \
+                     AND UPPER(p.reference) = UPPER($2) AND NOT EXISTS \
+                     (SELECT 1 FROM payment_reversals r WHERE r.payment_id = p.id)"
+                )
                 .bind(&inv)
-                .execute(&mut *c)
-                .await
-                .map(|r| r.rows_affected()))?;
-            let (total, credited, recorded): (i64, i64, i64) = on_tx!(tx, |c| sqlx::query_as(
-                "SELECT total, credited, (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE invoice_id = $1) \
-                 FROM invoices WHERE id = $1"
-            )
-            .bind(&inv)
-            .fetch_one(&mut *c)
-            .await)?;
-            let outstanding = total - credited - recorded;
-            if amount.centavos() > outstanding {
-                return Err(ApiError::rule(
-                    "overpayment",
-                    Some("amount"),
-                    format!("The invoice still owes {}; {} is more than that.", pesos(outstanding), amount),
-                ));
+                .bind(&reference)
+                .fetch_one(&mut *c)
+                .await)?;
+                if same > 0 {
+                    let mut e = ApiError::conflict(
+                        "duplicate_payment_reference",
+                        format!(
+                            "Ya hay un pago con la referencia {reference} en esta factura. Si es \
+                             otra transferencia con la misma referencia, envíe \
+                             \"allow_duplicate_reference\": true."
+                        ),
+                    );
+                    e.field = Some("reference".into());
+                    return Err(e);
+                }
+            }
+            if let Err(e) = receivable::check_payment(&figures, &recorded, amount) {
+                return Err(ApiError::rule("overpayment", Some("amount"), e.to_string()));
             }
             on_tx!(tx, |c| sqlx::query(
                 "INSERT INTO payments (id, invoice_id, amount, paid_at, reference, recorded_by, created_at) \
@@ -836,6 +1115,100 @@ impl MoneyApi {
         })
         .await?;
         Ok(Accepted::Started(Json(started)))
+    }
+
+    /// Reverse a company payment (finance)
+    ///
+    /// For a transfer recorded twice, returned by the bank or put on the wrong invoice: the
+    /// payment stays as it was and a reversing entry is posted (Dr receivable / Cr bank) by a
+    /// job, once; the invoice's paid amount and status follow. A payment is reversed once
+    /// (409 `already_reversed`). 202 with the job to follow.
+    #[oai(path = "/payments/:id/reversal", method = "post")]
+    async fn reversal(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        /// Makes retries safe: the same key answers the first response again.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<NewReversal>,
+    ) -> Result<Accepted, ApiError> {
+        let who = &auth.0;
+        finance(who)?;
+        let reason = short_text("reason", &body.0.reason, 2000)?;
+        let payment = account::payment(&state.db, &id.0)
+            .await
+            .map_err(ApiError::from_anyhow)?
+            .ok_or_else(|| ApiError::not_found("payment"))?;
+        let key = IdempotencyKey::from_header(
+            idempotency_key.0.as_deref(),
+            &format!("payment_reversal:{}", payment.id),
+            reason.as_bytes(),
+        )?;
+        let job = PostPayment {
+            payment_id: payment.id.clone(),
+        };
+        let (pid, inv, user) = (
+            payment.id.clone(),
+            payment.invoice_id.clone(),
+            who.user_id.clone(),
+        );
+        let started = start_job(
+            &state,
+            who,
+            "payment_reversal",
+            PostPayment::QUEUE,
+            &job,
+            Some(&payment.id),
+            key,
+            async move |tx| {
+                // The invoice's lock first, as payments and credit notes take it.
+                balance_in(tx, &inv).await?;
+                let inserted = on_tx!(tx, |c| {
+                    sqlx::query(
+                "INSERT INTO payment_reversals (payment_id, reason, requested_by, requested_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (payment_id) DO NOTHING"
+            )
+            .bind(&pid)
+            .bind(&reason)
+            .bind(&user)
+            .bind(time::unix(time::now()))
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
+                })?;
+                if inserted == 0 {
+                    return Err(ApiError::conflict(
+                        "already_reversed",
+                        "Este pago ya fue reversado; una reversión se hace una sola vez.",
+                    ));
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(Accepted::Started(Json(started)))
+    }
+
+    /// Get a company payment (finance, and the invoice's company)
+    #[oai(path = "/payments/:id", method = "get")]
+    async fn get_payment(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<PaymentOk, ApiError> {
+        let who = &auth.0;
+        who.require(&[Role::Finance, Role::Admin, Role::Company])?;
+        let payment = account::payment(&state.db, &id.0)
+            .await
+            .map_err(ApiError::from_anyhow)?
+            .ok_or_else(|| ApiError::not_found("payment"))?;
+        visible_invoice(&state, who, &payment.invoice_id)
+            .await
+            .map_err(|_| ApiError::not_found("payment"))?;
+        Ok(PaymentOk::Ok(Json(payment.into())))
     }
 
     /// Issue a credit note on an invoice (finance)
@@ -864,18 +1237,16 @@ impl MoneyApi {
                 "is required (at most 2000 characters)",
             ));
         }
+        // Zero is allowed for either part (a note may credit some fee and no work), not both.
         let amount = |field: &str, raw: &str| -> Result<Cop, ApiError> {
-            if raw.trim() == "0" {
-                return Ok(Cop::ZERO);
-            }
-            Cop::parse_whole_pesos(raw).map_err(|e| ApiError::invalid(field, e.to_string()))
+            Cop::parse_whole_pesos_or_zero(raw).map_err(|e| ApiError::invalid(field, e.to_string()))
         };
         let work = amount("work", &req.work)?;
         let fee = amount("fee", &req.fee)?;
         if work == Cop::ZERO && fee == Cop::ZERO {
             return Err(ApiError::invalid(
                 "work",
-                "work or fee must be more than zero",
+                CreditRefusal::Nothing.to_string(),
             ));
         }
         let invoice = visible_invoice(&state, who, &id.0).await?;
@@ -890,30 +1261,19 @@ impl MoneyApi {
         };
         let (nid, inv, user) = (note_id.clone(), invoice.id.clone(), who.user_id.clone());
         let started = start_job(&state, who, "credit_note", IssueCreditNote::QUEUE, &job, Some(&note_id), key, async move |tx| {
-            // Lock the invoice, then check against what it billed less what is already credited.
-            on_tx!(tx, |c| sqlx::query("UPDATE invoices SET status = status WHERE id = $1")
-                .bind(&inv)
-                .execute(&mut *c)
-                .await
-                .map(|r| r.rows_affected()))?;
-            let (inv_work, inv_fee, vat_rate, cr_work, cr_fee): (i64, i64, String, i64, i64) = on_tx!(tx, |c| sqlx::query_as(
-                "SELECT work, fee, vat_rate, \
-                 (SELECT CAST(COALESCE(SUM(work), 0) AS BIGINT) FROM credit_notes WHERE invoice_id = $1), \
-                 (SELECT CAST(COALESCE(SUM(fee), 0) AS BIGINT) FROM credit_notes WHERE invoice_id = $1) \
-                 FROM invoices WHERE id = $1"
-            )
-            .bind(&inv)
-            .fetch_one(&mut *c)
-            .await)?;
-            if work.centavos() > inv_work - cr_work {
-                return Err(ApiError::rule("over_credit", Some("work"), format!("At most {} of work is left to credit.", pesos(inv_work - cr_work))));
-            }
-            if fee.centavos() > inv_fee - cr_fee {
-                return Err(ApiError::rule("over_credit", Some("fee"), format!("At most {} of fee is left to credit.", pesos(inv_fee - cr_fee))));
-            }
-            let rate: rust_decimal::Decimal = vat_rate.parse().map_err(ApiError::internal)?;
-            let vat = vereda_contracts::money::vat(fee, rate);
-            let total = work + fee + vat;
+            // Lock the invoice, then check against what it billed, what is already credited and
+            // what is still owed (payments included), under the same lock payments take.
+            let (figures, recorded) = balance_in(tx, &inv).await?;
+            let note = receivable::credit_note(&figures, &recorded, work, fee).map_err(|e| match e {
+                CreditRefusal::Nothing => ApiError::invalid("work", e.to_string()),
+                CreditRefusal::WorkExceeds { .. } => ApiError::rule("over_credit", Some("work"), e.to_string()),
+                CreditRefusal::FeeExceeds { .. } => ApiError::rule("over_credit", Some("fee"), e.to_string()),
+                CreditRefusal::ExceedsOutstanding { .. } => ApiError::rule(
+                    "exceeds_outstanding",
+                    Some(if work > Cop::ZERO { "work" } else { "fee" }),
+                    e.to_string(),
+                ),
+            })?;
             on_tx!(tx, |c| sqlx::query(
                 "INSERT INTO credit_notes (id, invoice_id, reason, work, fee, vat, total, status, requested_by, requested_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9)"
@@ -921,10 +1281,10 @@ impl MoneyApi {
             .bind(&nid)
             .bind(&inv)
             .bind(&reason)
-            .bind(work.centavos())
-            .bind(fee.centavos())
-            .bind(vat.centavos())
-            .bind(total.centavos())
+            .bind(note.work.centavos())
+            .bind(note.fee.centavos())
+            .bind(note.vat.centavos())
+            .bind(note.total.centavos())
             .bind(&user)
             .bind(time::unix(time::now()))
             .execute(&mut *c)
@@ -936,9 +1296,124 @@ impl MoneyApi {
         Ok(Accepted::Started(Json(started)))
     }
 
+    /// A credit note as PDF, in Spanish (the invoice's company, finance)
+    ///
+    /// A fixed document: rendered once when first asked for (or e-mailed), then the same bytes
+    /// every time, with their SHA-256 in `X-Content-SHA256`. 409 `credit_note_not_issued`
+    /// while the note is still being numbered.
+    #[oai(path = "/credit-notes/:id/pdf", method = "get")]
+    async fn credit_note_pdf(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<DocumentOk, ApiError> {
+        let who = &auth.0;
+        who.require(&[Role::Finance, Role::Admin, Role::Company])?;
+        let invoice: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
+            "SELECT invoice_id FROM credit_notes WHERE id = $1"
+        )
+        .bind(&id.0)
+        .fetch_optional(p)
+        .await)?;
+        let invoice = invoice.ok_or_else(|| ApiError::not_found("credit note"))?;
+        visible_invoice(&state, who, &invoice)
+            .await
+            .map_err(|_| ApiError::not_found("credit note"))?;
+        match documents::credit_note_document(&state.db, &state.settings, &id.0)
+            .await
+            .map_err(ApiError::from_anyhow)?
+        {
+            Ok(d) => Ok(d.into()),
+            Err(documents::NoteDocument::NotIssued) => Err(ApiError::conflict(
+                "credit_note_not_issued",
+                "La nota crédito aún se está numerando; intente de nuevo en unos segundos.",
+            )),
+            Err(documents::NoteDocument::Missing) => Err(ApiError::not_found("credit note")),
+        }
+    }
+
+    /// A company's statement of account (its members, finance)
+    ///
+    /// Every invoice with what was paid and credited on it and what it still owes, the
+    /// payments and credit notes, and the balance due, as of now.
+    #[oai(path = "/companies/:id/account-statement", method = "get")]
+    async fn account_statement(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<CompanyAccountOk, ApiError> {
+        let s = company_account(&state, &auth.0, &id.0).await?;
+        let now = s.as_of;
+        Ok(CompanyAccountOk::Ok(Json(CompanyAccountStatement {
+            currency: "COP".into(),
+            as_of: time::from_unix(s.as_of),
+            invoiced: s.invoiced().to_string(),
+            credited: s.credited().to_string(),
+            paid: s.paid().to_string(),
+            balance_due: s.balance_due().to_string(),
+            overdue: s.overdue().to_string(),
+            invoices: s
+                .invoices
+                .iter()
+                .map(|i| AccountInvoice {
+                    outstanding: i.outstanding().to_string(),
+                    overdue: i.overdue(now),
+                    id: i.id.clone(),
+                    number: i.number.clone(),
+                    issued_at: time::from_unix(i.issued_at),
+                    due_at: time::from_unix(i.due_at),
+                    total: pesos(i.total),
+                    paid: pesos(i.paid),
+                    credited: pesos(i.credited),
+                    status: i.status.clone(),
+                })
+                .collect(),
+            payments: s.payments.into_iter().map(Payment::from).collect(),
+            credit_notes: s
+                .credit_notes
+                .into_iter()
+                .map(|n| AccountCreditNote {
+                    id: n.id,
+                    invoice_id: n.invoice_id,
+                    invoice_number: n.invoice_number,
+                    number: n.number,
+                    reason: n.reason,
+                    total: pesos(n.total),
+                    status: n.status,
+                    issued_at: n.issued_at.map(time::from_unix),
+                })
+                .collect(),
+            company_id: s.company_id,
+            company_name: s.company_name,
+            nit: s.nit,
+        })))
+    }
+
+    /// A company's statement of account as PDF, in Spanish (its members, finance)
+    #[oai(path = "/companies/:id/account-statement/pdf", method = "get")]
+    async fn account_statement_pdf(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<crate::statements::PdfOk, ApiError> {
+        let s = company_account(&state, &auth.0, &id.0).await?;
+        let pdf = account::account_statement_pdf(&state.settings, &s);
+        let day = time::from_unix(s.as_of)
+            .with_timezone(&time::BOGOTA)
+            .date_naive();
+        Ok(crate::statements::PdfOk::Pdf(
+            Binary(pdf),
+            format!("attachment; filename=\"estado-de-cuenta-{day}.pdf\""),
+        ))
+    }
+
     /// Receivables aging (finance)
     ///
     /// What each company still owes, by age of the invoice: 0–30, 31–60, 61–90 and 90+ days.
+    /// A negative balance (a credit in the company's favour) is shown as it is, never hidden.
     #[oai(path = "/reports/receivables-aging", method = "get")]
     async fn aging(&self, state: Data<&AppState>, auth: BearerAuth) -> Result<AgingOk, ApiError> {
         finance(&auth.0)?;
@@ -946,7 +1421,7 @@ impl MoneyApi {
             sqlx::query_as(
             "SELECT i.company_id, c.name, i.issued_at, i.total - i.paid - i.credited FROM invoices i \
              JOIN companies c ON c.id = i.company_id \
-             WHERE i.status IN ('issued', 'partially_paid') AND i.total - i.paid - i.credited > 0 \
+             WHERE i.status <> 'void' AND i.total - i.paid - i.credited <> 0 \
              ORDER BY c.name, i.company_id"
         )
         .fetch_all(p)
@@ -1061,30 +1536,42 @@ impl MoneyApi {
         .await
             }
         )?;
-        let mut out = String::from("reference,name,document,method,account,amount\n");
-        for (reference, name, document, method, amount, withholding) in rows {
-            let m: serde_json::Value = serde_json::from_str(&method).unwrap_or_default();
-            let kind = m["kind"].as_str().unwrap_or("").to_string();
-            let account = match kind.as_str() {
-                "nequi" | "daviplata" => m["phone"].as_str().unwrap_or("").to_string(),
-                "bank" => format!(
-                    "{} {} {}",
-                    m["bank"].as_str().unwrap_or(""),
-                    m["account_type"].as_str().unwrap_or(""),
-                    m["account_number"].as_str().unwrap_or("")
-                ),
-                _ => m["key"].as_str().unwrap_or("").to_string(),
-            };
-            out.push_str(&format!(
-                "{},{},{},{},{},{}\n",
-                reference,
-                csv_field(&name),
-                document.unwrap_or_default(),
-                kind,
-                csv_field(&account),
-                pesos(amount - withholding)
-            ));
-        }
+        // Workers type their own name and payout details: every text cell is defused.
+        let rows =
+            rows.into_iter()
+                .map(|(reference, name, document, method, amount, withholding)| {
+                    let m: serde_json::Value = serde_json::from_str(&method).unwrap_or_default();
+                    let kind = m["kind"].as_str().unwrap_or("").to_string();
+                    let account = match kind.as_str() {
+                        "nequi" | "daviplata" => m["phone"].as_str().unwrap_or("").to_string(),
+                        "bank" => format!(
+                            "{} {} {}",
+                            m["bank"].as_str().unwrap_or(""),
+                            m["account_type"].as_str().unwrap_or(""),
+                            m["account_number"].as_str().unwrap_or("")
+                        ),
+                        _ => m["key"].as_str().unwrap_or("").to_string(),
+                    };
+                    vec![
+                        Cell::text(reference),
+                        Cell::text(name),
+                        Cell::text(document.unwrap_or_default()),
+                        Cell::text(kind),
+                        Cell::text(account),
+                        Cell::from(Cop::from_centavos(amount - withholding)),
+                    ]
+                });
+        let out = csvfile::write(
+            &[
+                "reference",
+                "name",
+                "document",
+                "method",
+                "account",
+                "amount",
+            ],
+            rows,
+        );
         Ok(CsvOk::Csv(
             PlainText(out),
             format!("attachment; filename=\"pagos-{}.csv\"", id.0),
@@ -1093,10 +1580,12 @@ impl MoneyApi {
 
     /// Import the bank's confirmation file (finance)
     ///
-    /// CSV `reference,amount,status[,date]` with status `paid` or `failed`. Paid lines settle;
-    /// failed ones return the money to the worker's balance; a wrong amount, an unknown
-    /// reference or an already settled line is reported and changes nothing. The job's
-    /// result lists matched, mismatched and unknown rows. Importing a file twice is harmless.
+    /// CSV `reference,amount,status[,date]` with status `paid` or `failed` and the amount in
+    /// whole pesos written with digits only (`48485`; `48.485` is reported, not read as 48).
+    /// Paid lines settle; failed ones return the money to the worker's balance; a wrong
+    /// amount, an unknown reference, a bad row or an already settled line is reported and
+    /// changes nothing. The job's result lists matched, mismatched, unknown and invalid rows.
+    /// Importing a file twice is harmless.
     #[oai(path = "/payout-batches/:id/confirmations", method = "post")]
     async fn confirmations(
         &self,
@@ -1219,7 +1708,7 @@ impl MoneyApi {
         cursor: Query<Option<String>>,
     ) -> Result<AccountOk, ApiError> {
         finance(&auth.0)?;
-        if !account::is_valid(&account.0) {
+        if !ledger_account::is_valid(&account.0) {
             return Err(ApiError::not_found("account"));
         }
         let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;

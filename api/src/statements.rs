@@ -11,6 +11,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
+use vereda_contracts::csvfile::{self, Cell};
 use vereda_contracts::identity::Role;
 use vereda_contracts::jobs::BuildStatements;
 use vereda_contracts::money::Cop;
@@ -22,7 +23,7 @@ use vereda_worker::{documents, queue, statements};
 use crate::ApiTags;
 use crate::auth::{BearerAuth, Principal};
 use crate::body::JsonBody;
-use crate::money::{Accepted, CsvOk, JobStarted, csv_field};
+use crate::money::{Accepted, CsvOk, DocumentOk, JobStarted};
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
 use crate::startup::AppState;
@@ -446,15 +447,23 @@ fn statement_csv(s: &StoredStatement) -> String {
         rows.push(("documento_soporte", d.number.clone(), d.amount.to_string()));
     }
     rows.push(("verificacion", "codigo".into(), s.verification_code.clone()));
-    let mut out = String::from("seccion,concepto,valor\n");
-    for (section, key, value) in rows {
-        out.push_str(&format!(
-            "{section},{},{}\n",
-            csv_field(&key),
-            csv_field(&value)
-        ));
-    }
-    out
+    // Values are numbers where they are (amounts, hours, shares) and text otherwise; a company
+    // or worker name is text and is defused.
+    csvfile::write(
+        &["seccion", "concepto", "valor"],
+        rows.into_iter().map(|(section, key, value)| {
+            let text = matches!(
+                key.as_str(),
+                "mes" | "provisional" | "trabajador" | "cedula" | "obligatoria" | "codigo"
+            );
+            let value = if text {
+                Cell::text(value)
+            } else {
+                Cell::number(value)
+            };
+            [Cell::text(section), Cell::text(key), value]
+        }),
+    )
 }
 
 pub struct StatementsApi;
@@ -762,13 +771,17 @@ impl StatementsApi {
     }
 
     /// An invoice as PDF, in Spanish (company members, finance)
+    ///
+    /// A fixed document: rendered once from what was issued (never its later status, payments
+    /// or credit notes, which are in the company's statement of account), then the same bytes
+    /// every time and in the e-mail of its issue, with their SHA-256 in `X-Content-SHA256`.
     #[oai(path = "/invoices/:id/pdf", method = "get", tag = "ApiTags::Invoicing")]
     async fn invoice_pdf(
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<String>,
-    ) -> Result<PdfOk, ApiError> {
+    ) -> Result<DocumentOk, ApiError> {
         let who = &auth.0;
         who.require(&[Role::Finance, Role::Admin, Role::Company])?;
         let company: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
@@ -781,14 +794,11 @@ impl StatementsApi {
             Some(c) if who.role != Role::Company || who.company_id.as_deref() == Some(&c) => {}
             _ => return Err(ApiError::not_found("invoice")),
         }
-        let (number, pdf) = documents::invoice_pdf(&state.db, &state.settings, &id.0)
+        let document = documents::invoice_document(&state.db, &state.settings, &id.0)
             .await
             .map_err(ApiError::from_anyhow)?
             .ok_or_else(|| ApiError::not_found("invoice"))?;
-        Ok(PdfOk::Pdf(
-            Binary(pdf),
-            format!("attachment; filename=\"{number}.pdf\""),
-        ))
+        Ok(document.into())
     }
 
     /// E-mail messages, newest first, to find those that failed (admin)

@@ -21,6 +21,7 @@ use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
+use vereda_contracts::csvfile::{self, Cell};
 use vereda_contracts::db::Tx;
 use vereda_contracts::identity::Role;
 use vereda_contracts::marketplace::AssignmentStatus;
@@ -1160,40 +1161,31 @@ async fn build_timesheet(
     })
 }
 
-/// One CSV field (RFC 4180), defused against spreadsheet formulas.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
+/// The timesheet as CSV, through the one writer every export uses (task titles defused).
 fn timesheet_csv(sheet: &Timesheet) -> String {
-    let mut out = String::from("fecha,tarea,asignacion,segundos,duracion\r\n");
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
     for day in &sheet.days {
         for a in &day.assignments {
-            out.push_str(&format!(
-                "{},{},{},{},{}\r\n",
-                day.date,
-                csv_field(&a.task_title),
-                a.assignment_id,
-                a.seconds,
-                timesheet::hms(a.seconds)
-            ));
+            rows.push(vec![
+                Cell::text(day.date.to_string()),
+                Cell::text(a.task_title.as_str()),
+                Cell::text(a.assignment_id.as_str()),
+                Cell::from(a.seconds),
+                Cell::text(timesheet::hms(a.seconds)),
+            ]);
         }
     }
-    out.push_str(&format!(
-        "Total,,,{},{}\r\n",
-        sheet.total_seconds,
-        timesheet::hms(sheet.total_seconds)
-    ));
-    out
+    rows.push(vec![
+        Cell::text("Total"),
+        Cell::empty(),
+        Cell::empty(),
+        Cell::from(sheet.total_seconds),
+        Cell::text(timesheet::hms(sheet.total_seconds)),
+    ]);
+    csvfile::write(
+        &["fecha", "tarea", "asignacion", "segundos", "duracion"],
+        rows,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1847,19 +1839,5 @@ impl TimeEntriesApi {
             total_seconds: assignments.iter().map(|a| a.logged_seconds).sum(),
             assignments,
         })))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("Etiquetar"), "Etiquetar");
-        assert_eq!(csv_field("Datos, limpieza"), "\"Datos, limpieza\"");
-        assert_eq!(csv_field("Dijo \"ya\""), "\"Dijo \"\"ya\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("-1"), "'-1");
     }
 }

@@ -4,12 +4,14 @@
 //! queue names. The `runtime` feature adds what both processes share at run time:
 //! configuration and the data layer (pools, dialect, migrations).
 
+pub mod csvfile;
 pub mod identity;
 pub mod jobs;
 pub mod ledger;
 pub mod legal;
 pub mod marketplace;
 pub mod money;
+pub mod receivable;
 pub mod statements;
 pub mod time;
 pub mod timesheet;

@@ -3,7 +3,6 @@
 //! line, to whole pesos, half away from zero.
 
 use std::fmt;
-use std::str::FromStr;
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -13,18 +12,21 @@ use rust_decimal::{Decimal, RoundingStrategy};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Cop(Decimal);
 
-/// Why a money string was refused.
+/// Why a money string was refused. The messages are Spanish: they reach the person who typed
+/// the amount (a finance clerk, a company owner), after the field's name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
-    #[error("must be a decimal number of pesos such as \"18500\"")]
+    /// Anything but ASCII digits: `100.000` and `100,000` (a Colombian clerk's one hundred
+    /// thousand, which a decimal parser would read as 100), `1e5`, `+5`, ` 5`, `٥`…
+    #[error(
+        "escriba el valor en pesos solo con dígitos, sin puntos, comas, espacios ni signos: 100000"
+    )]
     NotANumber,
-    #[error("must not be negative")]
+    #[error("no puede ser negativo; escriba el valor en pesos solo con dígitos: 100000")]
     Negative,
-    #[error("must be greater than zero")]
+    #[error("debe ser mayor que cero")]
     Zero,
-    #[error("must be whole pesos (no centavos)")]
-    Fractional,
-    #[error("is too large")]
+    #[error("es demasiado grande: el máximo es 1000000000000 pesos")]
     TooLarge,
 }
 
@@ -67,30 +69,42 @@ impl Cop {
             .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero))
     }
 
-    /// Parse a client's amount: a plain decimal string of whole pesos, positive, no exponent.
+    /// Parse a client's amount of whole pesos, more than zero: ASCII digits and nothing else
+    /// (see [`Cop::parse_whole_pesos_or_zero`]).
     pub fn parse_whole_pesos(raw: &str) -> Result<Cop, MoneyError> {
-        let s = raw.trim();
-        if s.is_empty()
-            || !s
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
-        {
+        match Cop::parse_whole_pesos_or_zero(raw)? {
+            Cop(d) if d.is_zero() => Err(MoneyError::Zero),
+            c => Ok(c),
+        }
+    }
+
+    /// Parse a client's amount of whole pesos, zero allowed. Only ASCII digits are accepted,
+    /// untrimmed: in Colombia `100.000` is one hundred thousand and a decimal parser reads 100,
+    /// so no separator, sign, exponent, space or non-ASCII digit is guessed at; the person is
+    /// told how to write it instead.
+    pub fn parse_whole_pesos_or_zero(raw: &str) -> Result<Cop, MoneyError> {
+        if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            let rest = raw.strip_prefix('-').unwrap_or("");
+            if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(MoneyError::Negative);
+            }
             return Err(MoneyError::NotANumber);
         }
-        let d = Decimal::from_str(s).map_err(|_| MoneyError::NotANumber)?;
-        if d.is_sign_negative() && !d.is_zero() {
-            return Err(MoneyError::Negative);
-        }
-        if d.is_zero() {
-            return Err(MoneyError::Zero);
-        }
-        if d.fract() != Decimal::ZERO {
-            return Err(MoneyError::Fractional);
-        }
-        if d > Decimal::from(MAX_PESOS) {
+        let digits = raw.trim_start_matches('0');
+        // More digits than the maximum has cannot fit; checked before parsing so any length
+        // is answered without overflow.
+        if digits.len() > 13 {
             return Err(MoneyError::TooLarge);
         }
-        Ok(Cop(d.normalize()))
+        let n: i64 = if digits.is_empty() {
+            0
+        } else {
+            digits.parse().map_err(|_| MoneyError::NotANumber)?
+        };
+        if n > MAX_PESOS {
+            return Err(MoneyError::TooLarge);
+        }
+        Ok(Cop::pesos(n))
     }
 
     /// Format for people in Colombia: `$ 48.485` (dot for thousands, whole pesos).
@@ -169,7 +183,7 @@ impl Margin {
         if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit() || c == '.') {
             return Err(MarginError::NotANumber);
         }
-        let share = Decimal::from_str(s).map_err(|_| MarginError::NotANumber)?;
+        let share = s.parse::<Decimal>().map_err(|_| MarginError::NotANumber)?;
         if share >= Decimal::ONE {
             return Err(MarginError::OutOfRange);
         }
@@ -271,32 +285,91 @@ mod tests {
     }
 
     #[test]
-    fn client_amounts() {
+    fn client_amounts_are_digits_only() {
         assert_eq!(Cop::parse_whole_pesos("18500").unwrap(), Cop::pesos(18_500));
         assert_eq!(
-            Cop::parse_whole_pesos("18500.00").unwrap(),
-            Cop::pesos(18_500)
+            Cop::parse_whole_pesos("100000").unwrap(),
+            Cop::pesos(100_000)
         );
+        assert_eq!(Cop::parse_whole_pesos("007").unwrap(), Cop::pesos(7));
         assert_eq!(
-            Cop::parse_whole_pesos("18500.5"),
-            Err(MoneyError::Fractional)
+            Cop::parse_whole_pesos("1000000000000").unwrap(),
+            Cop::pesos(MAX_PESOS)
         );
+        let long_nines = format!("19999.{}", "9".repeat(40));
+        for bad in [
+            "100.000",
+            "100,000",
+            "1.000.000",
+            "18500.00",
+            "18500.5",
+            "0.01",
+            "1e5",
+            "1E+3",
+            "+5",
+            " 5",
+            "5 ",
+            "5\n",
+            "\t5",
+            long_nines.as_str(),
+            "0x10",
+            "٥",
+            "１２",
+            "$1000",
+            "NaN",
+            "Infinity",
+            "",
+            " ",
+            "-",
+            "--5",
+            "5-",
+        ] {
+            assert_eq!(
+                Cop::parse_whole_pesos(bad),
+                Err(MoneyError::NotANumber),
+                "{bad:?}"
+            );
+            assert_eq!(
+                Cop::parse_whole_pesos_or_zero(bad),
+                Err(MoneyError::NotANumber),
+                "{bad:?}"
+            );
+        }
         assert_eq!(Cop::parse_whole_pesos("-1"), Err(MoneyError::Negative));
+        assert_eq!(Cop::parse_whole_pesos("-0"), Err(MoneyError::Negative));
         assert_eq!(Cop::parse_whole_pesos("0"), Err(MoneyError::Zero));
-        assert_eq!(Cop::parse_whole_pesos("1e5"), Err(MoneyError::NotANumber));
-        assert_eq!(Cop::parse_whole_pesos("１２"), Err(MoneyError::NotANumber));
+        assert_eq!(Cop::parse_whole_pesos("000"), Err(MoneyError::Zero));
+        assert_eq!(Cop::parse_whole_pesos_or_zero("0"), Ok(Cop::ZERO));
+        assert_eq!(
+            Cop::parse_whole_pesos_or_zero("0").unwrap().to_string(),
+            "0"
+        );
         assert_eq!(
             Cop::parse_whole_pesos("99999999999999999999999"),
             Err(MoneyError::TooLarge)
         );
         assert_eq!(
             Cop::parse_whole_pesos("9".repeat(40).as_str()),
-            Err(MoneyError::NotANumber)
-        );
-        assert_eq!(
-            Cop::parse_whole_pesos("10000000000000"),
             Err(MoneyError::TooLarge)
         );
+        assert_eq!(
+            Cop::parse_whole_pesos("1000000000001"),
+            Err(MoneyError::TooLarge)
+        );
+        assert_eq!(
+            Cop::parse_whole_pesos(&format!("{}1", "0".repeat(60))),
+            Ok(Cop::pesos(1))
+        );
+    }
+
+    #[test]
+    fn refusals_say_in_spanish_how_to_write_the_amount() {
+        let msg = MoneyError::NotANumber.to_string();
+        assert!(
+            msg.contains("solo con dígitos") && msg.contains("100000"),
+            "{msg}"
+        );
+        assert!(MoneyError::Negative.to_string().contains("negativo"));
     }
 
     #[test]
@@ -351,6 +424,33 @@ mod tests {
         fn a_margin_reads_back_as_itself(bp in 0i64..10_000) {
             let m = Margin::from_bp(bp).unwrap();
             prop_assert_eq!(Margin::parse(&m.to_string()), Ok(m));
+        }
+
+        #[test]
+        fn any_whole_amount_round_trips(n in 1i64..=MAX_PESOS) {
+            let c = Cop::parse_whole_pesos(&n.to_string()).unwrap();
+            prop_assert_eq!(c, Cop::pesos(n));
+            prop_assert_eq!(c.to_string(), n.to_string());
+            prop_assert_eq!(c.centavos(), n * 100);
+        }
+
+        #[test]
+        fn a_string_with_anything_but_digits_is_refused(
+            a in "[0-9]{0,6}",
+            junk in "[^0-9]",
+            b in "[0-9]{0,6}",
+        ) {
+            let raw = format!("{a}{junk}{b}");
+            prop_assert!(Cop::parse_whole_pesos_or_zero(&raw).is_err(), "{:?}", raw);
+        }
+
+        #[test]
+        fn separators_are_never_read_as_decimals(thousands in 1i64..1000, group in 0i64..1000) {
+            // `100.000` and `100,000` must never become 100 (or anything else).
+            for sep in [".", ","] {
+                let raw = format!("{thousands}{sep}{group:03}");
+                prop_assert_eq!(Cop::parse_whole_pesos(&raw), Err(MoneyError::NotANumber));
+            }
         }
 
         #[test]

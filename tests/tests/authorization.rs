@@ -208,6 +208,31 @@ fn policies() -> Vec<Policy> {
             json!({"reason": "Ajuste", "work": "0", "fee": "1"}),
             "ufffffoo",
         ),
+        p("GET", "/v1/payments/{payment}", Value::Null, "uffoonoo"),
+        p(
+            "POST",
+            "/v1/payments/{payment}/reversal",
+            json!({"reason": "Transferencia registrada dos veces"}),
+            "ufffffoo",
+        ),
+        p(
+            "GET",
+            "/v1/credit-notes/{credit_note}/pdf",
+            Value::Null,
+            "uffoonoo",
+        ),
+        p(
+            "GET",
+            "/v1/companies/{company}/account-statement",
+            Value::Null,
+            "uffoonoo",
+        ),
+        p(
+            "GET",
+            "/v1/companies/{company}/account-statement/pdf",
+            Value::Null,
+            "uffoonoo",
+        ),
         p(
             "GET",
             "/v1/reports/receivables-aging",
@@ -402,6 +427,27 @@ async fn every_route_checks_role_and_ownership() {
         .as_str()
         .unwrap()
         .to_string();
+    // A posted payment and an issued credit note on that invoice.
+    let payment = app
+        .run_job(
+            &finance,
+            &format!("/v1/invoices/{invoice}/payments"),
+            json!({"amount": "1000", "paid_at": "2026-01-02T00:00:00Z", "reference": "TRF-AUTH"}),
+        )
+        .await["subject_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let credit_note = app
+        .run_job(
+            &finance,
+            &format!("/v1/invoices/{invoice}/credit-notes"),
+            json!({"reason": "Ajuste", "work": "0", "fee": "100"}),
+        )
+        .await["subject_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let tokens: [Option<&str>; 8] = [
         None,
@@ -439,6 +485,8 @@ async fn every_route_checks_role_and_ownership() {
                 "{invoice}",
                 "{batch}",
                 "{job}",
+                "{payment}",
+                "{credit_note}",
             ]
             .iter()
             .fold(p.path.to_string(), |s, k| s.replace(k, "{*}"));
@@ -473,6 +521,8 @@ async fn every_route_checks_role_and_ownership() {
                 .replace("{invoice}", &invoice)
                 .replace("{batch}", &batch)
                 .replace("{job}", &job_id)
+                .replace("{payment}", &payment)
+                .replace("{credit_note}", &credit_note)
                 .replace("{account}", "platform:fees");
             let body = policy
                 .body

@@ -54,8 +54,9 @@ async fn pay(app: &TestApp, finance: &str, invoice: &str, key: &str, amount: &st
         .bearer_auth(finance)
         .header("Idempotency-Key", key)
         .json(
+            // One transfer per key: a reference already recorded on the invoice is refused.
             &json!({"amount": amount, "paid_at": Utc::now().to_rfc3339(),
-                      "reference": "TRF-2026-0042"}),
+                      "reference": format!("TRF-{key}")}),
         );
     app.send(req).await
 }

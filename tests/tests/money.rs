@@ -210,7 +210,8 @@ async fn company_payments_partial_full_and_never_over() {
     .await;
     let inv = app.get("/v1/invoices", Some(&a.finance)).await.body["items"][0].clone();
     let id = inv["id"].as_str().unwrap();
-    let pay = |amount: &str| json!({"amount": amount, "paid_at": Utc::now().to_rfc3339(), "reference": "TRF-889912"});
+    // Each transfer has its own bank reference (the same one twice is refused: issue 14 §2).
+    let pay = |amount: &str| json!({"amount": amount, "paid_at": Utc::now().to_rfc3339(), "reference": format!("TRF-{amount}")});
 
     app.post(
         &format!("/v1/invoices/{id}/payments"),

@@ -1,6 +1,8 @@
-//! PDF documents people keep: the monthly income statement and the invoice, in Spanish with
-//! Colombian formats (`$ 48.485`, dates in Bogotá). Shared by the API (downloads) and the
-//! e-mail job (attachments), so both always carry the same document.
+//! PDF documents people keep: the monthly income statement, the invoice, the credit note and a
+//! company's statement of account, in Spanish with Colombian formats (`$ 48.485`, dates in
+//! Bogotá). Shared by the API (downloads) and the e-mail job (attachments), so both always
+//! carry the same document. Invoices and credit notes are fixed documents: rendered once from
+//! what was issued, stored with their SHA-256 in `document_files`, and served from there.
 
 use std::str::FromStr;
 
@@ -17,6 +19,7 @@ use vereda_contracts::time::{self, BOGOTA};
 
 use crate::statements::StoredStatement;
 
+pub mod account;
 mod pdf;
 
 use pdf::{BODY, Document, HEADING, LEFT, RIGHT, SMALL, STRONG, Style, TITLE};
@@ -208,8 +211,62 @@ pub fn statement_pdf(settings: &Settings, s: &StoredStatement) -> Vec<u8> {
     doc.finish()
 }
 
+/// An invoice's or credit note's PDF as issued: the stored bytes and their SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixedDocument {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    /// Lower-case hex.
+    pub sha256: String,
+}
+
+/// A stored document by the id of what it documents, if it was stored.
+pub async fn stored(db: &Db, subject_id: &str) -> anyhow::Result<Option<FixedDocument>> {
+    let row: Option<(String, Vec<u8>, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT filename, bytes, sha256 FROM document_files WHERE subject_id = $1"
+    )
+    .bind(subject_id)
+    .fetch_optional(p)
+    .await)?;
+    Ok(row.map(|(filename, bytes, sha256)| FixedDocument {
+        filename,
+        bytes,
+        sha256,
+    }))
+}
+
+/// Store a rendered document once: whoever stores first wins, and everyone gets those bytes.
+async fn store(
+    db: &Db,
+    subject_id: &str,
+    kind: &str,
+    filename: String,
+    bytes: Vec<u8>,
+) -> anyhow::Result<FixedDocument> {
+    use sha2::Digest;
+    let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+    on_db!(db, |p| sqlx::query(
+        "INSERT INTO document_files (subject_id, kind, filename, bytes, sha256, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject_id) DO NOTHING"
+    )
+    .bind(subject_id)
+    .bind(kind)
+    .bind(&filename)
+    .bind(&bytes)
+    .bind(&sha256)
+    .bind(time::unix(time::now()))
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    stored(db, subject_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("document {subject_id} was not stored"))
+}
+
+/// An invoice as issued: only what was fixed when it was issued (no status, payments or
+/// balance, which live in the statement of account).
 #[derive(sqlx::FromRow)]
-struct InvoiceRow {
+struct IssuedInvoice {
     number: String,
     period_end: String,
     work: i64,
@@ -217,38 +274,35 @@ struct InvoiceRow {
     vat: i64,
     total: i64,
     vat_rate: String,
-    paid: i64,
-    credited: i64,
-    status: String,
     issued_at: i64,
     due_at: i64,
-    name: String,
-    nit: String,
+    customer_name: String,
+    customer_nit: String,
 }
 
-fn status_es(status: &str) -> &'static str {
-    match status {
-        "partially_paid" => "pagada parcialmente",
-        "paid" => "pagada",
-        "void" => "anulada",
-        _ => "emitida",
-    }
-}
-
-/// An invoice as PDF with its number, or `None` if there is no such invoice.
-pub async fn invoice_pdf(
+/// The invoice's fixed PDF, or `None` if there is no such invoice. Rendered the first time it
+/// is asked for (by the e-mail of its issue, or a download), from the invoice's issue-time
+/// figures, lines and customer only, then stored: every later download and e-mail carries the
+/// same bytes, whatever is paid or credited afterwards.
+pub async fn invoice_document(
     db: &Db,
     settings: &Settings,
     invoice_id: &str,
-) -> anyhow::Result<Option<(String, Vec<u8>)>> {
-    let row: Option<InvoiceRow> = on_db!(db, |p| sqlx::query_as(
-        "SELECT i.number, i.period_end, i.work, i.fee, i.vat, i.total, i.vat_rate, i.paid, \
-         i.credited, i.status, i.issued_at, i.due_at, c.name, c.nit FROM invoices i \
+) -> anyhow::Result<Option<FixedDocument>> {
+    if let Some(d) = stored(db, invoice_id).await? {
+        return Ok(Some(d));
+    }
+    let row: Option<IssuedInvoice> = on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT i.number, i.period_end, i.work, i.fee, i.vat, i.total, i.vat_rate, i.issued_at, \
+         i.due_at, COALESCE(i.customer_name, c.name) AS customer_name, \
+         COALESCE(i.customer_nit, c.nit) AS customer_nit FROM invoices i \
          JOIN companies c ON c.id = i.company_id WHERE i.id = $1"
     )
     .bind(invoice_id)
     .fetch_optional(p)
-    .await)?;
+    .await
+    })?;
     let Some(inv) = row else {
         return Ok(None);
     };
@@ -260,12 +314,13 @@ pub async fn invoice_pdf(
     .fetch_all(p)
     .await)?;
     let pdf = render_invoice(settings, &inv, &lines);
-    Ok(Some((inv.number, pdf)))
+    let filename = format!("{}.pdf", inv.number);
+    Ok(Some(store(db, invoice_id, "invoice", filename, pdf).await?))
 }
 
 fn render_invoice(
     settings: &Settings,
-    inv: &InvoiceRow,
+    inv: &IssuedInvoice,
     lines: &[(String, i64, Option<i64>, i64, i64)],
 ) -> Vec<u8> {
     let pesos = |c: i64| Cop::from_centavos(c).to_es_co();
@@ -282,7 +337,7 @@ fn render_invoice(
     doc.line(
         LEFT,
         BODY,
-        &format!("Cliente: {} · NIT {}", inv.name, inv.nit),
+        &format!("Cliente: {} · NIT {}", inv.customer_name, inv.customer_nit),
     );
     doc.line(
         LEFT,
@@ -299,7 +354,6 @@ fn render_invoice(
         BODY,
         &format!("Vence: {}", date_es(bogota_date(inv.due_at))),
     );
-    doc.line(LEFT, BODY, &format!("Estado: {}", status_es(&inv.status)));
 
     section(&mut doc, "Detalle");
     let cols = |cells: [&str; 5], style: Style, doc: &mut Document| {
@@ -340,17 +394,134 @@ fn render_invoice(
         &pesos(inv.vat),
     );
     doc.pair(STRONG, "Total a pagar", &pesos(inv.total));
-    if inv.credited > 0 {
-        doc.pair(BODY, "Notas crédito", &pesos(inv.credited));
-    }
-    doc.pair(BODY, "Pagado", &pesos(inv.paid));
-    doc.pair(STRONG, "Saldo", &pesos(inv.total - inv.paid - inv.credited));
     doc.space(8.0);
     doc.paragraph(
         LEFT,
         SMALL,
         "La comisión de la plataforma causa IVA; el trabajo de los teletrabajadores se paga a \
-         ellos en su totalidad.",
+         ellos en su totalidad. Esta factura no cambia después de emitida: los pagos, las notas \
+         crédito y el saldo por pagar están en el estado de cuenta de la empresa.",
+    );
+    doc.finish()
+}
+
+/// A credit note as issued, with the invoice it corrects.
+#[derive(sqlx::FromRow)]
+struct IssuedNote {
+    number: Option<String>,
+    status: String,
+    reason: String,
+    work: i64,
+    fee: i64,
+    vat: i64,
+    total: i64,
+    issued_at: Option<i64>,
+    invoice_number: String,
+    invoice_issued_at: i64,
+    vat_rate: String,
+    customer_name: String,
+    customer_nit: String,
+}
+
+/// Why a credit note has no document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteDocument {
+    Missing,
+    /// Requested, not yet numbered and issued.
+    NotIssued,
+}
+
+/// The issued credit note's fixed PDF (rendered once, stored, as invoices are).
+pub async fn credit_note_document(
+    db: &Db,
+    settings: &Settings,
+    note_id: &str,
+) -> anyhow::Result<Result<FixedDocument, NoteDocument>> {
+    if let Some(d) = stored(db, note_id).await? {
+        return Ok(Ok(d));
+    }
+    let row: Option<IssuedNote> = on_db!(db, |p| sqlx::query_as(
+        "SELECT n.number, n.status, n.reason, n.work, n.fee, n.vat, n.total, n.issued_at, \
+         i.number AS invoice_number, i.issued_at AS invoice_issued_at, i.vat_rate, \
+         COALESCE(i.customer_name, c.name) AS customer_name, \
+         COALESCE(i.customer_nit, c.nit) AS customer_nit \
+         FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id \
+         JOIN companies c ON c.id = i.company_id WHERE n.id = $1"
+    )
+    .bind(note_id)
+    .fetch_optional(p)
+    .await)?;
+    let Some(note) = row else {
+        return Ok(Err(NoteDocument::Missing));
+    };
+    let (Some(number), Some(issued_at), "issued") =
+        (note.number.clone(), note.issued_at, note.status.as_str())
+    else {
+        return Ok(Err(NoteDocument::NotIssued));
+    };
+    let pdf = render_credit_note(settings, &note, &number, issued_at);
+    let filename = format!("{number}.pdf");
+    Ok(Ok(store(db, note_id, "credit_note", filename, pdf).await?))
+}
+
+fn render_credit_note(
+    settings: &Settings,
+    n: &IssuedNote,
+    number: &str,
+    issued_at: i64,
+) -> Vec<u8> {
+    let pesos = |c: i64| Cop::from_centavos(c).to_es_co();
+    let mut doc = Document::new(&format!("Nota crédito {number}"));
+    doc.line(LEFT, TITLE, &format!("Nota crédito {number}"));
+    doc.line(
+        LEFT,
+        BODY,
+        &format!(
+            "Emisor: {} · NIT {}",
+            settings.platform_name, settings.platform_nit
+        ),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!("Cliente: {} · NIT {}", n.customer_name, n.customer_nit),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!("Fecha de emisión: {}", date_es(bogota_date(issued_at))),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!(
+            "Corrige la factura {} del {}",
+            n.invoice_number,
+            date_es(bogota_date(n.invoice_issued_at))
+        ),
+    );
+    section(&mut doc, "Motivo");
+    doc.paragraph(LEFT, BODY, &n.reason);
+    let vat_rate = Decimal::from_str(&n.vat_rate).unwrap_or_default();
+    section(&mut doc, "Valores acreditados");
+    doc.pair(BODY, "Trabajo de los teletrabajadores", &pesos(n.work));
+    doc.pair(BODY, "Comisión de la plataforma", &pesos(n.fee));
+    doc.pair(
+        BODY,
+        &format!("IVA ({}) sobre la comisión", percent_es(vat_rate)),
+        &pesos(n.vat),
+    );
+    doc.pair(STRONG, "Total acreditado", &pesos(n.total));
+    doc.space(8.0);
+    doc.paragraph(
+        LEFT,
+        SMALL,
+        &format!(
+            "Esta nota crédito disminuye en {} lo que la empresa debe por la factura {}. El \
+             trabajo ya aprobado se paga a los teletrabajadores en su totalidad.",
+            pesos(n.total),
+            n.invoice_number
+        ),
     );
     doc.finish()
 }

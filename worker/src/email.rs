@@ -137,12 +137,20 @@ async fn render(
             let name = documents::statement_filename(&s);
             Ok((name, documents::statement_pdf(settings, &s)))
         }
+        // Fixed documents: the stored bytes, the same a download gives.
         Attachment::Invoice(id) => {
-            let (number, pdf) = documents::invoice_pdf(db, settings, id)
+            let d = documents::invoice_document(db, settings, id)
                 .await
                 .map_err(transient)?
                 .ok_or_else(gone)?;
-            Ok((format!("{number}.pdf"), pdf))
+            Ok((d.filename, d.bytes))
+        }
+        Attachment::Document(id) => {
+            let d = documents::stored(db, id)
+                .await
+                .map_err(transient)?
+                .ok_or_else(gone)?;
+            Ok((d.filename, d.bytes))
         }
     }
 }

@@ -562,8 +562,9 @@ async fn invoice_company(
     let number = format!("VRD-{seq:06}");
     let inserted = on_tx!(tx, |c| sqlx::query(
         "INSERT INTO invoices (id, number, seq, company_id, period_end, work, fee, vat, total, \
-         vat_rate, status, issued_at, due_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'issued', $11, $12)"
+         vat_rate, status, issued_at, due_at, customer_name, customer_nit) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'issued', $11, $12, c.name, c.nit \
+         FROM companies c WHERE c.id = $4"
     )
     .bind(&invoice_id)
     .bind(&number)
@@ -580,8 +581,10 @@ async fn invoice_company(
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()));
+    // The customer is copied as it is now: the issued invoice prints it forever after.
     match inserted {
-        Ok(_) => {}
+        Ok(1) => {}
+        Ok(_) => anyhow::bail!("no company {company_id} to invoice"),
         // Another run invoiced this company and period meanwhile: the batch rolls back whole.
         Err(e) if is_unique_violation(&e) => return Ok(Invoiced::Raced),
         Err(e) => return Err(e.into()),

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::config::Settings;
+use vereda_contracts::csvfile;
 use vereda_contracts::db::Db;
 use vereda_contracts::ledger;
 use vereda_contracts::money::Cop;
@@ -268,41 +269,63 @@ pub async fn apply_confirmation(
         batch_id: batch_id.clone(),
         ..Default::default()
     };
-    for (i, raw) in body.lines().enumerate() {
-        let cells: Vec<&str> = raw.split(',').map(str::trim).collect();
-        if cells.iter().all(|c| c.is_empty())
-            || (i == 0 && cells[0].eq_ignore_ascii_case("reference"))
+    // The same reader as every CSV people handle (quoted fields, CRLF); a file that cannot be
+    // read at all is reported as one invalid row instead of failing the job.
+    let records = match csvfile::read(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            report.invalid.push(ConfirmationRow {
+                line: e.line,
+                reference: String::new(),
+                status: String::new(),
+                detail: Some(e.to_string()),
+            });
+            Vec::new()
+        }
+    };
+    for (i, record) in records.iter().enumerate() {
+        let cells: Vec<&str> = record.cells.iter().map(String::as_str).collect();
+        if cells.iter().all(|c| c.trim().is_empty())
+            || (i == 0 && cells[0].trim().eq_ignore_ascii_case("reference"))
         {
             continue;
         }
+        let reference = cells[0].trim();
         let row = |status: &str, detail: Option<String>| ConfirmationRow {
-            line: i + 1,
-            reference: cells.first().unwrap_or(&"").to_string(),
+            line: record.line,
+            reference: reference.to_string(),
             status: status.to_string(),
             detail,
         };
         if cells.len() < 3 {
             report.invalid.push(row(
                 "",
-                Some("expected reference,amount,status[,date]".into()),
+                Some("se esperan las columnas reference,amount,status[,date]".into()),
             ));
             continue;
         }
-        let status = cells[2].to_lowercase();
-        let amount = Cop::parse_whole_pesos(cells[1]);
-        if !matches!(status.as_str(), "paid" | "failed") || amount.is_err() {
-            report.invalid.push(row(
-                &status,
-                Some("amount must be whole pesos and status paid or failed".into()),
-            ));
+        let status = cells[2].trim().to_lowercase();
+        if !matches!(status.as_str(), "paid" | "failed") {
+            report
+                .invalid
+                .push(row(&status, Some("status: debe ser paid o failed".into())));
             continue;
         }
-        let amount = amount.unwrap_or_default();
+        // The amount obeys the API's whole-peso rule (digits only): `48.485` is not read as 48.
+        let amount = match Cop::parse_whole_pesos(cells[1]) {
+            Ok(a) => a,
+            Err(e) => {
+                report
+                    .invalid
+                    .push(row(&status, Some(format!("amount: {e}"))));
+                continue;
+            }
+        };
         let line: Option<LineRow> = on_db!(db, |p| {
             sqlx::query_as(
             "SELECT id, worker_id, amount, withholding, status FROM payout_lines WHERE reference = $1 AND batch_id = $2"
         )
-        .bind(cells[0])
+        .bind(reference)
         .bind(&batch_id)
         .fetch_optional(p)
         .await
@@ -376,40 +399,106 @@ pub async fn apply_confirmation(
     Ok(report)
 }
 
-/// Post a recorded company payment (Dr bank / Cr receivable) and update its invoice, once.
+/// Bring a recorded company payment into the ledger, once each: the payment itself
+/// (Dr bank / Cr receivable) and, when finance reversed it, the reversing entry
+/// (Dr receivable / Cr bank); the invoice's paid amount and status follow. The same job serves
+/// both, so a reversal requested before its payment was posted still comes after it. Entries
+/// describe the bank reference. Returns whether anything was posted now.
 pub async fn post_payment(db: &Db, payment_id: &str, now: i64) -> anyhow::Result<bool> {
     let mut tx = db.begin().await?;
-    let row: Option<(String, String, i64)> = on_tx!(&mut tx, |c| {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        invoice_id: String,
+        number: String,
+        company_id: String,
+        amount: i64,
+        reference: String,
+        reversal_reason: Option<String>,
+    }
+    let row: Option<Row> = on_tx!(&mut tx, |c| {
         sqlx::query_as(
-        "SELECT p.invoice_id, i.company_id, p.amount FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE p.id = $1"
-    )
-    .bind(payment_id)
-    .fetch_optional(&mut *c)
-    .await
+            "SELECT p.invoice_id, i.number, i.company_id, p.amount, p.reference, \
+             r.reason AS reversal_reason FROM payments p JOIN invoices i ON i.id = p.invoice_id \
+             LEFT JOIN payment_reversals r ON r.payment_id = p.id WHERE p.id = $1",
+        )
+        .bind(payment_id)
+        .fetch_optional(&mut *c)
+        .await
     })?;
-    let Some((invoice_id, company_id, amount)) = row else {
+    let Some(p) = row else {
         anyhow::bail!("no payment {payment_id}");
     };
-    if !post(
-        &mut tx,
-        ledger::company_payment(payment_id, &company_id, Cop::from_centavos(amount)),
-        now,
+    // The invoice's row first, as the API does, so its paid amount moves one posting at a time.
+    on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE invoices SET status = status WHERE id = $1"
     )
-    .await?
-    {
-        return Ok(false);
-    }
-    let sql = "UPDATE invoices SET paid = paid + $1, \
-               status = CASE WHEN paid + $1 >= total - credited THEN 'paid' ELSE 'partially_paid' END \
-               WHERE id = $2";
-    on_tx!(&mut tx, |c| sqlx::query(AssertSqlSafe(sql))
-        .bind(amount)
-        .bind(&invoice_id)
+    .bind(&p.invoice_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    let amount = Cop::from_centavos(p.amount);
+    let mut entry = ledger::company_payment(payment_id, &p.company_id, amount);
+    entry.description = format!("Pago recibido ref. {} · factura {}", p.reference, p.number);
+    let posted = post(&mut tx, entry, now).await?;
+    if posted {
+        settle_invoice(&mut tx, &p.invoice_id, p.amount).await?;
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE payments SET posted_at = $1 WHERE id = $2 AND posted_at IS NULL"
+        )
+        .bind(now)
+        .bind(payment_id)
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
+    }
+    let mut reversed = false;
+    if let Some(reason) = &p.reversal_reason {
+        let entry = ledger::Entry::new(
+            format!("payment-reversal:{payment_id}"),
+            "payment_reversal",
+            format!(
+                "Reversión del pago ref. {} · factura {} · {reason}",
+                p.reference, p.number
+            ),
+        )
+        .debit(ledger::account::company_receivable(&p.company_id), amount)
+        .credit(ledger::account::BANK, amount);
+        reversed = post(&mut tx, entry, now).await?;
+        if reversed {
+            settle_invoice(&mut tx, &p.invoice_id, -p.amount).await?;
+            on_tx!(&mut tx, |c| sqlx::query(
+                "UPDATE payment_reversals SET posted_at = $1 WHERE payment_id = $2 \
+                 AND posted_at IS NULL"
+            )
+            .bind(now)
+            .bind(payment_id)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+    }
     tx.commit().await?;
-    Ok(true)
+    Ok(posted || reversed)
+}
+
+/// Add `delta` centavos to an invoice's paid amount (negative for a reversal) and set its
+/// status from what it still owes.
+async fn settle_invoice(
+    tx: &mut vereda_contracts::db::Tx,
+    invoice_id: &str,
+    delta: i64,
+) -> anyhow::Result<()> {
+    let sql = "UPDATE invoices SET paid = paid + $1, \
+               status = CASE WHEN paid + $1 >= total - credited THEN 'paid' \
+                             WHEN paid + $1 > 0 THEN 'partially_paid' ELSE 'issued' END \
+               WHERE id = $2";
+    on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
+        .bind(delta)
+        .bind(invoice_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 /// Withholding share check for settings readers.

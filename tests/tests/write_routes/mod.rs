@@ -192,6 +192,12 @@ pub fn catalogue() -> Vec<Write> {
             Finance,
             j(json!({"reason": "Ajuste", "work": "0", "fee": "1000"})),
         ),
+        w(
+            "POST",
+            "/v1/payments/{none}/reversal",
+            Finance,
+            j(json!({"reason": "Transferencia registrada dos veces"})),
+        ),
         w("POST", "/v1/payout-batches", Finance, j(json!({}))),
         w(
             "POST",
@@ -408,6 +414,7 @@ pub async fn row_counts(db: &Db) -> Vec<(&'static str, i64)> {
         "time_entry_revisions",
         "running_timers",
         "payments",
+        "payment_reversals",
         "credit_notes",
         "payout_batches",
         "bank_confirmations",

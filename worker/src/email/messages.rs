@@ -175,6 +175,38 @@ pub fn invoice_issued(
     )
 }
 
+pub fn credit_note_issued(
+    settings: &Settings,
+    company_name: &str,
+    number: &str,
+    invoice_number: &str,
+    reason: &str,
+    total: Cop,
+) -> Content {
+    compose(
+        settings,
+        format!(
+            "Nota crédito {number} de {} por {}",
+            settings.platform_name,
+            total.to_es_co()
+        ),
+        &format!("Señores {company_name}:"),
+        &[
+            format!(
+                "Adjuntamos la nota crédito {number} por {}, que corrige la factura \
+                 {invoice_number}.",
+                total.to_es_co()
+            ),
+            format!("Motivo: {reason}"),
+            format!(
+                "Lo que deben por la factura {invoice_number} disminuye en ese valor. El estado de \
+                 cuenta de la empresa en Vereda muestra el saldo actualizado."
+            ),
+        ],
+        Need::Essential,
+    )
+}
+
 /// How a payout method reads in a sentence, without the full account or phone number.
 fn method_es(method: &serde_json::Value) -> String {
     let tail = |s: &str| {

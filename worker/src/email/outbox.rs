@@ -14,25 +14,37 @@ pub const MAX_SEND_ATTEMPTS: i64 = 6;
 /// A claimed send not finished in this long is taken to have died and is tried again.
 pub const LEASE_SECS: i64 = 10 * 60;
 
-/// A document rendered and attached when the message is sent.
+/// A document attached to a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attachment {
+    /// A statement version, rendered when the message is sent.
     Statement(String),
+    /// An invoice: its fixed PDF (stored the first time it is rendered).
     Invoice(String),
+    /// A fixed document already stored in `document_files` (e.g. a credit note), by the id of
+    /// what it documents.
+    Document(String),
 }
 
 impl Attachment {
-    fn parts(&self) -> (&'static str, &str) {
+    /// `(attachment_kind, attachment_id, attachment_document)` as stored.
+    fn columns(&self) -> (Option<&'static str>, Option<String>, Option<String>) {
         match self {
-            Attachment::Statement(id) => ("statement", id),
-            Attachment::Invoice(id) => ("invoice", id),
+            Attachment::Statement(id) => (Some("statement"), Some(id.clone()), None),
+            Attachment::Invoice(id) => (Some("invoice"), Some(id.clone()), None),
+            Attachment::Document(id) => (None, None, Some(id.clone())),
         }
     }
 
-    fn from_parts(kind: Option<&str>, id: Option<String>) -> Option<Attachment> {
-        match (kind, id) {
-            (Some("statement"), Some(id)) => Some(Attachment::Statement(id)),
-            (Some("invoice"), Some(id)) => Some(Attachment::Invoice(id)),
+    fn from_columns(
+        kind: Option<&str>,
+        id: Option<String>,
+        document: Option<String>,
+    ) -> Option<Attachment> {
+        match (kind, id, document) {
+            (_, _, Some(d)) => Some(Attachment::Document(d)),
+            (Some("statement"), Some(id), None) => Some(Attachment::Statement(id)),
+            (Some("invoice"), Some(id), None) => Some(Attachment::Invoice(id)),
             _ => None,
         }
     }
@@ -52,18 +64,16 @@ pub struct NewMessage<'a> {
 /// when a message with the same key was written before.
 pub async fn enqueue(tx: &mut Tx, m: NewMessage<'_>, now: i64) -> anyhow::Result<Option<String>> {
     let id = uuid::Uuid::now_v7().to_string();
-    let (attachment_kind, attachment_id) = match &m.attachment {
-        Some(a) => {
-            let (k, i) = a.parts();
-            (Some(k), Some(i.to_string()))
-        }
-        None => (None, None),
-    };
+    let (attachment_kind, attachment_id, attachment_document) = m
+        .attachment
+        .as_ref()
+        .map_or((None, None, None), Attachment::columns);
     let inserted: Option<String> = on_tx!(tx, |c| {
         sqlx::query_scalar(
         "INSERT INTO outbox_messages (id, dedupe_key, kind, recipient, user_id, subject, body_text, \
-         body_html, attachment_kind, attachment_id, status, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11) \
+         body_html, attachment_kind, attachment_id, status, next_attempt_at, created_at, \
+         attachment_document) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11, $12) \
          ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
     )
     .bind(&id)
@@ -77,6 +87,7 @@ pub async fn enqueue(tx: &mut Tx, m: NewMessage<'_>, now: i64) -> anyhow::Result
     .bind(attachment_kind)
     .bind(attachment_id.as_deref())
     .bind(now)
+    .bind(attachment_document.as_deref())
     .fetch_optional(&mut *c)
     .await
     })?;
@@ -99,9 +110,9 @@ pub async fn enqueue_many(
     }
     let mut values = Vec::with_capacity(ms.len());
     for i in 0..ms.len() {
-        let b = i * 11;
+        let b = i * 12;
         values.push(format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', ${}, ${})",
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', ${}, ${}, ${})",
             b + 1,
             b + 2,
             b + 3,
@@ -113,13 +124,14 @@ pub async fn enqueue_many(
             b + 9,
             b + 10,
             b + 11,
-            b + 11
+            b + 11,
+            b + 12
         ));
     }
     let sql = format!(
         "INSERT INTO outbox_messages (id, dedupe_key, kind, recipient, user_id, subject, body_text, \
-         body_html, attachment_kind, attachment_id, status, next_attempt_at, created_at) \
-         VALUES {} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+         body_html, attachment_kind, attachment_id, status, next_attempt_at, created_at, \
+         attachment_document) VALUES {} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         values.join(", ")
     );
     let ids: Vec<String> = ms
@@ -129,13 +141,10 @@ pub async fn enqueue_many(
     let inserted: Vec<String> = on_tx!(tx, |c| {
         let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()));
         for (m, id) in ms.iter().zip(&ids) {
-            let (kind, attachment) = match &m.attachment {
-                Some(a) => {
-                    let (k, i) = a.parts();
-                    (Some(k), Some(i.to_string()))
-                }
-                None => (None, None),
-            };
+            let (kind, attachment, document) = m
+                .attachment
+                .as_ref()
+                .map_or((None, None, None), Attachment::columns);
             q = q
                 .bind(id)
                 .bind(&m.dedupe_key)
@@ -147,7 +156,8 @@ pub async fn enqueue_many(
                 .bind(&m.content.html)
                 .bind(kind)
                 .bind(attachment)
-                .bind(now);
+                .bind(now)
+                .bind(document);
         }
         q.fetch_all(&mut *c).await
     })?;
@@ -216,6 +226,7 @@ type ClaimRow = (
     Option<String>,
     Option<String>,
     i64,
+    Option<String>,
 );
 
 /// Claim a due message for sending. `None` if it is not pending and due: already sent, being
@@ -226,7 +237,7 @@ pub async fn claim(db: &Db, id: &str, now: i64) -> anyhow::Result<Option<Claimed
         "UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, lease_until = $2 \
          WHERE id = $1 AND status = 'pending' AND next_attempt_at <= $3 \
          RETURNING id, recipient, subject, body_text, body_html, attachment_kind, attachment_id, \
-         attempts"
+         attempts, attachment_document"
     )
     .bind(id)
     .bind(now + LEASE_SECS)
@@ -235,13 +246,13 @@ pub async fn claim(db: &Db, id: &str, now: i64) -> anyhow::Result<Option<Claimed
     .await
     })?;
     Ok(row.map(
-        |(id, recipient, subject, text, html, kind, attachment_id, attempt)| Claimed {
+        |(id, recipient, subject, text, html, kind, attachment_id, attempt, document)| Claimed {
             id,
             recipient,
             subject,
             text,
             html,
-            attachment: Attachment::from_parts(kind.as_deref(), attachment_id),
+            attachment: Attachment::from_columns(kind.as_deref(), attachment_id, document),
             attempt,
         },
     ))

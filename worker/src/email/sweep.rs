@@ -2,8 +2,9 @@
 //!
 //! - Notification events (written by the marketplace with each change) are turned into
 //!   messages and marked processed in one transaction.
-//! - Invoices issued and payout lines sent are found by scanning for ones without their message
-//!   (the money jobs know nothing of e-mail); the message key is the invoice or line.
+//! - Invoices and credit notes issued and payout lines sent are found by scanning for ones
+//!   without their message (the money jobs know nothing of e-mail); the message key is the
+//!   invoice, note or line. A credit note's PDF is fixed (stored) before its message is written.
 //! - Sends that are due (retries) or were interrupted are queued again.
 //!
 //! Facts older than [`LOOKBACK_SECS`] are not mailed: news that old is no longer news, and a
@@ -35,11 +36,12 @@ pub struct SweepReport {
 pub async fn sweep(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<SweepReport> {
     let (events, from_events) = events_to_messages(db, settings, now).await?;
     let invoices = invoices_to_messages(db, settings, now).await?;
+    let notes = credit_notes_to_messages(db, settings, now).await?;
     let payouts = payouts_to_messages(db, settings, now).await?;
     let sends_queued = outbox::requeue_due(db, now).await?;
     Ok(SweepReport {
         events,
-        messages: from_events + invoices + payouts,
+        messages: from_events + invoices + notes + payouts,
         sends_queued,
     })
 }
@@ -249,6 +251,51 @@ async fn invoices_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow:
                 due_at,
             ),
             attachment: Some(Attachment::Invoice(id.clone())),
+        };
+        written += u64::from(outbox::enqueue(&mut tx, m, now).await?.is_some());
+        tx.commit().await?;
+    }
+    Ok(written)
+}
+
+/// Issued credit notes to their company's billing address, with the note's fixed PDF.
+async fn credit_notes_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<u64> {
+    type Row = (String, String, String, i64, String, String, String);
+    let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(
+        "SELECT n.id, n.number, n.reason, n.total, i.number, c.name, c.billing_email \
+         FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id \
+         JOIN companies c ON c.id = i.company_id \
+         WHERE n.status = 'issued' AND n.issued_at >= $1 AND NOT EXISTS \
+         (SELECT 1 FROM outbox_messages o WHERE o.dedupe_key = 'credit_note_issued:' || n.id) \
+         ORDER BY n.id"
+    )
+    .bind(now - LOOKBACK_SECS)
+    .fetch_all(p)
+    .await)?;
+    let mut written = 0;
+    for (id, number, reason, total, invoice_number, company, address) in rows {
+        // Fix the document first: the message carries exactly the bytes a download gives.
+        if crate::documents::credit_note_document(db, settings, &id)
+            .await?
+            .is_err()
+        {
+            continue;
+        }
+        let mut tx = db.begin().await?;
+        let m = NewMessage {
+            dedupe_key: format!("credit_note_issued:{id}"),
+            kind: "credit_note_issued",
+            recipient: &address,
+            user_id: None,
+            content: messages::credit_note_issued(
+                settings,
+                &company,
+                &number,
+                &invoice_number,
+                &reason,
+                Cop::from_centavos(total),
+            ),
+            attachment: Some(Attachment::Document(id.clone())),
         };
         written += u64::from(outbox::enqueue(&mut tx, m, now).await?.is_some());
         tx.commit().await?;

@@ -1,0 +1,319 @@
+//! What an issued invoice is still owed, pure: payments and credit notes are both checked
+//! against one outstanding amount (total − payments − credit notes, counting those recorded
+//! but not yet posted), and a credit note's figures, IVA included.
+//!
+//! The API locks the invoice's row, reads what was recorded against it, and asks here; the
+//! database only stores the answer. A credit note's IVA is worked out cumulatively so that the
+//! notes on one invoice never credit more IVA than the invoice charged, and credit all of it
+//! once the whole fee is credited (issue 14 §4).
+
+use rust_decimal::Decimal;
+
+use crate::money::{Cop, vat};
+
+/// An issued invoice's figures, as billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invoice {
+    pub work: Cop,
+    pub fee: Cop,
+    pub vat: Cop,
+    pub total: Cop,
+    pub vat_rate: Decimal,
+}
+
+/// What was recorded against an invoice so far (posted or not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Recorded {
+    /// Payments not reversed.
+    pub paid: Cop,
+    /// Credit notes' work, fee and IVA.
+    pub credited_work: Cop,
+    pub credited_fee: Cop,
+    pub credited_vat: Cop,
+}
+
+impl Recorded {
+    pub fn credited(&self) -> Cop {
+        self.credited_work + self.credited_fee + self.credited_vat
+    }
+
+    /// Total − payments − credit notes. Never negative when every payment and note went
+    /// through [`check_payment`] and [`credit_note`].
+    pub fn outstanding(&self, invoice: &Invoice) -> Cop {
+        invoice.total - self.paid - self.credited()
+    }
+}
+
+/// A payment refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentRefusal {
+    /// More than the invoice still owes, counting payments and credit notes not yet posted.
+    /// Refused rather than kept as a credit balance: money received beyond what is owed is
+    /// returned to the company, never left as a negative balance nobody sees.
+    #[error(
+        "la factura tiene un saldo pendiente de {}; un pago de {} lo supera",
+        .outstanding.to_es_co(),
+        .amount.to_es_co()
+    )]
+    Overpayment { outstanding: Cop, amount: Cop },
+}
+
+/// Whether a payment of `amount` fits what the invoice still owes.
+pub fn check_payment(
+    invoice: &Invoice,
+    recorded: &Recorded,
+    amount: Cop,
+) -> Result<(), PaymentRefusal> {
+    let outstanding = recorded.outstanding(invoice);
+    if amount > outstanding {
+        return Err(PaymentRefusal::Overpayment {
+            outstanding,
+            amount,
+        });
+    }
+    Ok(())
+}
+
+/// A credit note's figures: what it credits, with its IVA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoteFigures {
+    pub work: Cop,
+    pub fee: Cop,
+    pub vat: Cop,
+    pub total: Cop,
+}
+
+/// A credit note refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CreditRefusal {
+    #[error("la nota crédito debe acreditar trabajo o comisión (más de cero)")]
+    Nothing,
+    #[error("quedan {} de trabajo por acreditar en esta factura", .left.to_es_co())]
+    WorkExceeds { left: Cop },
+    #[error("quedan {} de comisión por acreditar en esta factura", .left.to_es_co())]
+    FeeExceeds { left: Cop },
+    /// The note would take the invoice below zero: it was paid (or credited) meanwhile.
+    #[error(
+        "la factura tiene un saldo pendiente de {}; una nota crédito de {} lo supera (si la \
+         empresa ya pagó, reverse primero el pago que se le devolverá)",
+        .outstanding.to_es_co(),
+        .total.to_es_co()
+    )]
+    ExceedsOutstanding { outstanding: Cop, total: Cop },
+}
+
+/// The IVA a note crediting `fee` carries, given the fee and IVA credited before it: the IVA
+/// of all the fee credited so far (rounded once, as the invoice's was) less the IVA already
+/// credited, kept within what the invoice charged; the note that credits the last of the fee
+/// takes whatever IVA remains.
+pub fn note_vat(invoice: &Invoice, fee_before: Cop, vat_before: Cop, fee: Cop) -> Cop {
+    let remaining = (invoice.vat - vat_before).max(Cop::ZERO);
+    if fee_before + fee >= invoice.fee {
+        return remaining;
+    }
+    let cumulative = vat(fee_before + fee, invoice.vat_rate);
+    (cumulative - vat_before).max(Cop::ZERO).min(remaining)
+}
+
+/// The figures of a note crediting `work` and `fee` (whole pesos, zero allowed for one of
+/// them), or why it is refused: nothing to credit, more work or fee than remains, or more than
+/// the invoice still owes.
+pub fn credit_note(
+    invoice: &Invoice,
+    recorded: &Recorded,
+    work: Cop,
+    fee: Cop,
+) -> Result<NoteFigures, CreditRefusal> {
+    if work <= Cop::ZERO && fee <= Cop::ZERO {
+        return Err(CreditRefusal::Nothing);
+    }
+    let work_left = invoice.work - recorded.credited_work;
+    if work > work_left {
+        return Err(CreditRefusal::WorkExceeds { left: work_left });
+    }
+    let fee_left = invoice.fee - recorded.credited_fee;
+    if fee > fee_left {
+        return Err(CreditRefusal::FeeExceeds { left: fee_left });
+    }
+    let vat = note_vat(invoice, recorded.credited_fee, recorded.credited_vat, fee);
+    let total = work + fee + vat;
+    let outstanding = recorded.outstanding(invoice);
+    if total > outstanding {
+        return Err(CreditRefusal::ExceedsOutstanding { outstanding, total });
+    }
+    Ok(NoteFigures {
+        work,
+        fee,
+        vat,
+        total,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::platform_fee;
+    use proptest::prelude::*;
+    use rust_decimal_macros::dec;
+
+    /// DESIGN §4's worked example: work 48,485, fee 9,697, IVA 1,842, total 60,024.
+    fn worked() -> Invoice {
+        Invoice {
+            work: Cop::pesos(48_485),
+            fee: Cop::pesos(9_697),
+            vat: Cop::pesos(1_842),
+            total: Cop::pesos(60_024),
+            vat_rate: dec!(0.19),
+        }
+    }
+
+    fn apply(r: &mut Recorded, n: &NoteFigures) {
+        r.credited_work = r.credited_work + n.work;
+        r.credited_fee = r.credited_fee + n.fee;
+        r.credited_vat = r.credited_vat + n.vat;
+    }
+
+    #[test]
+    fn the_note_that_exhausts_the_fee_takes_the_remaining_iva() {
+        let inv = worked();
+        let mut r = Recorded::default();
+        let first = credit_note(&inv, &r, Cop::ZERO, Cop::pesos(50)).unwrap();
+        assert_eq!(first.vat, Cop::pesos(10), "9.5 rounds to 10");
+        apply(&mut r, &first);
+        let second = credit_note(&inv, &r, Cop::ZERO, Cop::pesos(9_647)).unwrap();
+        // Per note it would be 1,833 (1,843 in all); the last note takes the remainder.
+        assert_eq!(second.vat, Cop::pesos(1_832));
+        apply(&mut r, &second);
+        assert_eq!(r.credited_vat, inv.vat);
+        assert_eq!(
+            credit_note(&inv, &r, Cop::ZERO, Cop::pesos(1)),
+            Err(CreditRefusal::FeeExceeds { left: Cop::ZERO })
+        );
+    }
+
+    #[test]
+    fn more_than_remains_or_is_owed_is_refused() {
+        let inv = worked();
+        let r = Recorded::default();
+        assert_eq!(
+            credit_note(&inv, &r, Cop::ZERO, Cop::ZERO),
+            Err(CreditRefusal::Nothing)
+        );
+        assert_eq!(
+            credit_note(&inv, &r, Cop::pesos(48_486), Cop::ZERO),
+            Err(CreditRefusal::WorkExceeds {
+                left: Cop::pesos(48_485)
+            })
+        );
+        assert_eq!(
+            credit_note(&inv, &r, Cop::ZERO, Cop::pesos(9_698)),
+            Err(CreditRefusal::FeeExceeds {
+                left: Cop::pesos(9_697)
+            })
+        );
+        // Paid in full: nothing is left to credit (issue 13 §5: paid and credited = −49,520).
+        let paid = Recorded {
+            paid: Cop::pesos(60_024),
+            ..Default::default()
+        };
+        assert_eq!(
+            credit_note(&inv, &paid, Cop::pesos(40_000), Cop::pesos(8_000)),
+            Err(CreditRefusal::ExceedsOutstanding {
+                outstanding: Cop::ZERO,
+                total: Cop::pesos(49_520)
+            })
+        );
+        // Credited in full: no payment fits.
+        let mut credited = Recorded::default();
+        let all = credit_note(&inv, &credited, inv.work, inv.fee).unwrap();
+        apply(&mut credited, &all);
+        assert_eq!(credited.outstanding(&inv), Cop::ZERO);
+        assert!(check_payment(&inv, &credited, Cop::pesos(1)).is_err());
+        assert!(check_payment(&inv, &Recorded::default(), inv.total).is_ok());
+        assert_eq!(
+            check_payment(&inv, &Recorded::default(), Cop::pesos(60_025)),
+            Err(PaymentRefusal::Overpayment {
+                outstanding: Cop::pesos(60_024),
+                amount: Cop::pesos(60_025)
+            })
+        );
+    }
+
+    #[test]
+    fn refusals_read_in_spanish() {
+        let e = CreditRefusal::FeeExceeds {
+            left: Cop::pesos(9_697),
+        };
+        assert_eq!(
+            e.to_string(),
+            "quedan $ 9.697 de comisión por acreditar en esta factura"
+        );
+    }
+
+    /// An invoice built the way billing builds one, with any rate of IVA.
+    fn invoice(work: i64, margin_bp: i64, vat_bp: i64) -> Invoice {
+        let work = Cop::pesos(work);
+        let fee = platform_fee(
+            work,
+            crate::money::Margin::from_bp(margin_bp).expect("a margin"),
+        );
+        let rate = Decimal::new(vat_bp, 4);
+        let iva = vat(fee, rate);
+        Invoice {
+            work,
+            fee,
+            vat: iva,
+            total: work + fee + iva,
+            vat_rate: rate,
+        }
+    }
+
+    proptest! {
+        /// Any sequence of notes: their IVA never exceeds the invoice's, each is ≥ 0, and it
+        /// equals the invoice's once the whole fee is credited; the outstanding amount never
+        /// goes below zero, payments included.
+        #[test]
+        fn notes_never_credit_more_iva_than_was_charged(
+            work in 1i64..5_000_000,
+            margin_bp in 0i64..5_000,
+            vat_bp in prop::sample::select(vec![0i64, 500, 1600, 1900]),
+            parts in prop::collection::vec((0u32..100, 0u32..100, 0u32..3), 1..12),
+            finish in any::<bool>(),
+        ) {
+            let inv = invoice(work, margin_bp, vat_bp);
+            let mut r = Recorded::default();
+            for (w, f, pay) in parts {
+                let fee_left = inv.fee - r.credited_fee;
+                let work_left = inv.work - r.credited_work;
+                let fee = Cop::new(fee_left.amount() * Decimal::from(f) / Decimal::from(100)).round_pesos();
+                let wk = Cop::new(work_left.amount() * Decimal::from(w) / Decimal::from(100)).round_pesos();
+                if pay == 0 {
+                    let amount = Cop::new(r.outstanding(&inv).amount() / Decimal::from(3)).round_pesos();
+                    if amount > Cop::ZERO && check_payment(&inv, &r, amount).is_ok() {
+                        r.paid = r.paid + amount;
+                    }
+                }
+                if let Ok(n) = credit_note(&inv, &r, wk, fee) {
+                    prop_assert!(n.vat >= Cop::ZERO);
+                    prop_assert_eq!(n.total, n.work + n.fee + n.vat);
+                    apply(&mut r, &n);
+                }
+                prop_assert!(r.credited_vat <= inv.vat);
+                prop_assert!(r.credited_fee <= inv.fee && r.credited_work <= inv.work);
+                prop_assert!(r.outstanding(&inv) >= Cop::ZERO);
+            }
+            if finish && r.paid == Cop::ZERO {
+                let rest = credit_note(&inv, &r, inv.work - r.credited_work, inv.fee - r.credited_fee);
+                if let Ok(n) = rest {
+                    apply(&mut r, &n);
+                }
+                if r.credited_fee == inv.fee {
+                    prop_assert_eq!(r.credited_vat, inv.vat);
+                }
+            }
+            if r.credited_fee == inv.fee {
+                prop_assert_eq!(r.credited_vat, inv.vat);
+            }
+        }
+    }
+}

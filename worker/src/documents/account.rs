@@ -1,0 +1,365 @@
+//! A company's statement of account: its invoices with what was paid and credited on each,
+//! the payments (with their bank references and who recorded them) and the credit notes, and
+//! the balance due. This is where an invoice's status and balance live; the invoice itself is
+//! a fixed document. Read live, as of the moment it is asked for.
+
+use vereda_contracts::config::Settings;
+use vereda_contracts::db::Db;
+use vereda_contracts::money::Cop;
+use vereda_contracts::on_db;
+use vereda_contracts::statements::date_es;
+
+use super::pdf::{self, BODY, Document, LEFT, RIGHT, SMALL, STRONG, Style, TITLE};
+use super::{bogota_date, section};
+
+/// One payment recorded on an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PaymentRecord {
+    pub id: String,
+    pub invoice_id: String,
+    pub invoice_number: String,
+    pub amount: i64,
+    pub paid_at: i64,
+    pub reference: String,
+    pub recorded_by: String,
+    pub recorded_by_name: String,
+    pub recorded_at: i64,
+    pub posted_at: Option<i64>,
+    pub reversal_reason: Option<String>,
+    pub reversal_requested_at: Option<i64>,
+    pub reversal_posted_at: Option<i64>,
+}
+
+impl PaymentRecord {
+    /// `recorded` (not yet in the ledger), `posted`, `reversal_requested` or `reversed`.
+    pub fn status(&self) -> &'static str {
+        match (
+            self.reversal_posted_at,
+            self.reversal_requested_at,
+            self.posted_at,
+        ) {
+            (Some(_), _, _) => "reversed",
+            (None, Some(_), _) => "reversal_requested",
+            (None, None, Some(_)) => "posted",
+            _ => "recorded",
+        }
+    }
+
+    pub fn amount(&self) -> Cop {
+        Cop::from_centavos(self.amount)
+    }
+}
+
+fn payment_status_es(status: &str) -> &'static str {
+    match status {
+        "reversed" => "reversado",
+        "reversal_requested" => "en reversión",
+        "posted" => "aplicado",
+        _ => "registrado",
+    }
+}
+
+const PAYMENT_SELECT: &str = "SELECT p.id, p.invoice_id, i.number AS invoice_number, p.amount, \
+     p.paid_at, p.reference, p.recorded_by, u.name AS recorded_by_name, \
+     p.created_at AS recorded_at, p.posted_at, r.reason AS reversal_reason, \
+     r.requested_at AS reversal_requested_at, r.posted_at AS reversal_posted_at \
+     FROM payments p JOIN invoices i ON i.id = p.invoice_id JOIN users u ON u.id = p.recorded_by \
+     LEFT JOIN payment_reversals r ON r.payment_id = p.id";
+
+/// The payments recorded on an invoice, oldest first.
+pub async fn invoice_payments(db: &Db, invoice_id: &str) -> anyhow::Result<Vec<PaymentRecord>> {
+    let sql = format!("{PAYMENT_SELECT} WHERE p.invoice_id = $1 ORDER BY p.id");
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(invoice_id)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// One payment, if it exists.
+pub async fn payment(db: &Db, payment_id: &str) -> anyhow::Result<Option<PaymentRecord>> {
+    let sql = format!("{PAYMENT_SELECT} WHERE p.id = $1");
+    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(payment_id)
+    .fetch_optional(p)
+    .await)?)
+}
+
+/// One invoice on the statement: as billed, and what was paid and credited (posted).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccountInvoice {
+    pub id: String,
+    pub number: String,
+    pub issued_at: i64,
+    pub due_at: i64,
+    pub total: i64,
+    pub paid: i64,
+    pub credited: i64,
+    pub status: String,
+}
+
+impl AccountInvoice {
+    pub fn outstanding(&self) -> Cop {
+        Cop::from_centavos(self.total - self.paid - self.credited)
+    }
+
+    pub fn overdue(&self, now: i64) -> bool {
+        self.due_at < now && self.outstanding() > Cop::ZERO
+    }
+}
+
+/// An issued or requested credit note on one of the company's invoices.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccountNote {
+    pub id: String,
+    pub invoice_id: String,
+    pub invoice_number: String,
+    pub number: Option<String>,
+    pub reason: String,
+    pub total: i64,
+    pub status: String,
+    pub issued_at: Option<i64>,
+}
+
+/// A company's statement of account at `as_of`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountStatement {
+    pub company_id: String,
+    pub company_name: String,
+    pub nit: String,
+    pub as_of: i64,
+    pub invoices: Vec<AccountInvoice>,
+    pub payments: Vec<PaymentRecord>,
+    pub credit_notes: Vec<AccountNote>,
+}
+
+impl AccountStatement {
+    pub fn invoiced(&self) -> Cop {
+        self.invoices
+            .iter()
+            .map(|i| Cop::from_centavos(i.total))
+            .sum()
+    }
+    pub fn paid(&self) -> Cop {
+        self.invoices
+            .iter()
+            .map(|i| Cop::from_centavos(i.paid))
+            .sum()
+    }
+    pub fn credited(&self) -> Cop {
+        self.invoices
+            .iter()
+            .map(|i| Cop::from_centavos(i.credited))
+            .sum()
+    }
+    /// What the company owes now (never hidden when negative).
+    pub fn balance_due(&self) -> Cop {
+        self.invoices.iter().map(AccountInvoice::outstanding).sum()
+    }
+    pub fn overdue(&self) -> Cop {
+        self.invoices
+            .iter()
+            .filter(|i| i.overdue(self.as_of))
+            .map(AccountInvoice::outstanding)
+            .sum()
+    }
+}
+
+/// The statement of account of `company_id`, or `None` if there is no such company.
+pub async fn account_statement(
+    db: &Db,
+    company_id: &str,
+    as_of: i64,
+) -> anyhow::Result<Option<AccountStatement>> {
+    let company: Option<(String, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT name, nit FROM companies WHERE id = $1"
+    )
+    .bind(company_id)
+    .fetch_optional(p)
+    .await)?;
+    let Some((company_name, nit)) = company else {
+        return Ok(None);
+    };
+    let invoices: Vec<AccountInvoice> = on_db!(db, |p| sqlx::query_as(
+        "SELECT id, number, issued_at, due_at, total, paid, credited, status FROM invoices \
+         WHERE company_id = $1 AND status <> 'void' ORDER BY seq"
+    )
+    .bind(company_id)
+    .fetch_all(p)
+    .await)?;
+    let sql = format!("{PAYMENT_SELECT} WHERE i.company_id = $1 ORDER BY p.paid_at, p.id");
+    let payments: Vec<PaymentRecord> =
+        on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(company_id)
+            .fetch_all(p)
+            .await)?;
+    let credit_notes: Vec<AccountNote> = on_db!(db, |p| sqlx::query_as(
+        "SELECT n.id, n.invoice_id, i.number AS invoice_number, n.number, n.reason, n.total, \
+         n.status, n.issued_at FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id \
+         WHERE i.company_id = $1 ORDER BY n.id"
+    )
+    .bind(company_id)
+    .fetch_all(p)
+    .await)?;
+    Ok(Some(AccountStatement {
+        company_id: company_id.to_string(),
+        company_name,
+        nit,
+        as_of,
+        invoices,
+        payments,
+        credit_notes,
+    }))
+}
+
+/// `03/12/2026` (Bogotá): short enough for a table column.
+fn short_date(unix: i64) -> String {
+    bogota_date(unix).format("%d/%m/%Y").to_string()
+}
+
+fn invoice_status_es(i: &AccountInvoice, now: i64) -> &'static str {
+    if i.overdue(now) {
+        return "vencida";
+    }
+    match i.status.as_str() {
+        "partially_paid" => "pagada parcialmente",
+        "paid" => "pagada",
+        "void" => "anulada",
+        _ => "por pagar",
+    }
+}
+
+/// The statement of account as a PDF, in Spanish.
+pub fn account_statement_pdf(settings: &Settings, s: &AccountStatement) -> Vec<u8> {
+    let pesos = |c: i64| Cop::from_centavos(c).to_es_co();
+    let mut doc = Document::new(&format!("Estado de cuenta {}", s.company_name));
+    doc.line(LEFT, TITLE, "Estado de cuenta");
+    doc.line(
+        LEFT,
+        BODY,
+        &format!(
+            "Emisor: {} · NIT {}",
+            settings.platform_name, settings.platform_nit
+        ),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!("Cliente: {} · NIT {}", s.company_name, s.nit),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!("Fecha de corte: {}", date_es(bogota_date(s.as_of))),
+    );
+
+    section(&mut doc, "Resumen");
+    doc.pair(BODY, "Facturado", &s.invoiced().to_es_co());
+    doc.pair(BODY, "Notas crédito", &s.credited().to_es_co());
+    doc.pair(BODY, "Pagos recibidos", &s.paid().to_es_co());
+    doc.pair(STRONG, "Saldo por pagar", &s.balance_due().to_es_co());
+    doc.pair(BODY, "Del saldo, vencido", &s.overdue().to_es_co());
+
+    let cols = |cells: [&str; 6], style: Style, doc: &mut Document| {
+        doc.row(
+            style,
+            &[
+                (LEFT, cells[0], false),
+                (150.0, cells[1], false),
+                (215.0, cells[2], false),
+                (345.0, cells[3], true),
+                (430.0, cells[4], true),
+                (445.0, cells[5], false),
+            ],
+        );
+    };
+    section(&mut doc, "Facturas");
+    if s.invoices.is_empty() {
+        doc.line(LEFT, BODY, "Sin facturas.");
+    } else {
+        cols(
+            ["Factura", "Emitida", "Vence", "Total", "Saldo", "Estado"],
+            STRONG,
+            &mut doc,
+        );
+        for i in &s.invoices {
+            let (issued, due, total, owed) = (
+                short_date(i.issued_at),
+                short_date(i.due_at),
+                pesos(i.total),
+                i.outstanding().to_es_co(),
+            );
+            let status = invoice_status_es(i, s.as_of);
+            cols(
+                [&i.number, &issued, &due, &total, &owed, status],
+                BODY,
+                &mut doc,
+            );
+        }
+    }
+
+    section(&mut doc, "Pagos");
+    if s.payments.is_empty() {
+        doc.line(LEFT, BODY, "Sin pagos registrados.");
+    } else {
+        cols(
+            ["Fecha", "Factura", "Referencia", "", "Valor", "Estado"],
+            STRONG,
+            &mut doc,
+        );
+        for p in &s.payments {
+            let (date, reference, amount) = (
+                short_date(p.paid_at),
+                pdf::fit(&p.reference, BODY, 150.0),
+                p.amount().to_es_co(),
+            );
+            let status = payment_status_es(p.status());
+            cols(
+                [&date, &p.invoice_number, &reference, "", &amount, status],
+                BODY,
+                &mut doc,
+            );
+        }
+    }
+
+    section(&mut doc, "Notas crédito");
+    let issued: Vec<&AccountNote> = s
+        .credit_notes
+        .iter()
+        .filter(|n| n.status == "issued")
+        .collect();
+    if issued.is_empty() {
+        doc.line(LEFT, BODY, "Sin notas crédito.");
+    } else {
+        cols(
+            ["Número", "Fecha", "Factura", "", "Valor", "Motivo"],
+            STRONG,
+            &mut doc,
+        );
+        for n in issued {
+            let (number, date, total, reason) = (
+                n.number.clone().unwrap_or_default(),
+                n.issued_at.map(short_date).unwrap_or_default(),
+                pesos(n.total),
+                pdf::fit(&n.reason, BODY, RIGHT - 445.0),
+            );
+            cols(
+                [&number, &date, &n.invoice_number, "", &total, &reason],
+                BODY,
+                &mut doc,
+            );
+        }
+    }
+    doc.space(8.0);
+    doc.paragraph(
+        LEFT,
+        SMALL,
+        "Las facturas y las notas crédito no cambian después de emitidas; este estado de cuenta \
+         muestra lo pagado, lo acreditado y el saldo a la fecha de corte. Al pagar por \
+         transferencia, indique el número de la factura.",
+    );
+    doc.finish()
+}
