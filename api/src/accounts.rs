@@ -6,15 +6,14 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
-use vereda_contracts::db::{Tx, is_unique_violation};
 use vereda_contracts::accounts::{AccountAction, AccountRefusal, Person, keeps_an_owner, may};
+use vereda_contracts::db::{Tx, is_unique_violation};
 use vereda_contracts::identity::{Email, MemberRole, Name, Role, check_password};
 use vereda_contracts::{on_db, on_tx, time};
 
 use crate::ApiTags;
 use crate::auth::{
-    BearerAuth, Me, NoContent, Principal, check_current_password, hash_password,
-    revoke_all_tokens,
+    BearerAuth, Me, NoContent, Principal, check_current_password, hash_password, revoke_all_tokens,
 };
 use crate::body::JsonBody;
 use crate::problem::ApiError;

@@ -138,28 +138,30 @@ impl PasswordGate {
 
 /// Hash a password (through the gate: 503 `busy` when too many are waiting).
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    GATE.run(move |blocks| -> Result<String, argon2::password_hash::Error> {
-        let mut salt_bytes = [0u8; 16];
-        rand::rng().fill_bytes(&mut salt_bytes);
-        let salt = SaltString::encode_b64(&salt_bytes)?;
-        let argon = argon2();
-        let hash = Output::init_with(32, |out| {
-            Ok(argon.hash_password_into_with_memory(
-                password.as_bytes(),
-                &salt_bytes,
-                out,
-                &mut blocks[..],
-            )?)
-        })?;
-        Ok(PasswordHash {
-            algorithm: Algorithm::Argon2id.ident(),
-            version: Some(Version::V0x13.into()),
-            params: ParamsString::try_from(&params())?,
-            salt: Some(salt.as_salt()),
-            hash: Some(hash),
-        }
-        .to_string())
-    })
+    GATE.run(
+        move |blocks| -> Result<String, argon2::password_hash::Error> {
+            let mut salt_bytes = [0u8; 16];
+            rand::rng().fill_bytes(&mut salt_bytes);
+            let salt = SaltString::encode_b64(&salt_bytes)?;
+            let argon = argon2();
+            let hash = Output::init_with(32, |out| {
+                Ok(argon.hash_password_into_with_memory(
+                    password.as_bytes(),
+                    &salt_bytes,
+                    out,
+                    &mut blocks[..],
+                )?)
+            })?;
+            Ok(PasswordHash {
+                algorithm: Algorithm::Argon2id.ident(),
+                version: Some(Version::V0x13.into()),
+                params: ParamsString::try_from(&params())?,
+                salt: Some(salt.as_salt()),
+                hash: Some(hash),
+            }
+            .to_string())
+        },
+    )
     .await?
     .map_err(ApiError::internal)
 }
@@ -200,7 +202,12 @@ pub async fn verify_password(hash: String, password: String) -> Result<bool, Api
         };
         let argon = Argon2::new(algorithm, version, params);
         Output::init_with(expected.len(), |out| {
-            Ok(argon.hash_password_into_with_memory(password.as_bytes(), salt, out, &mut *memory)?)
+            Ok(argon.hash_password_into_with_memory(
+                password.as_bytes(),
+                salt,
+                out,
+                &mut *memory,
+            )?)
         })
         // `Output`'s equality is constant-time.
         .is_ok_and(|got| got == expected)
@@ -228,7 +235,11 @@ async fn dummy_hash() -> Result<String, ApiError> {
 /// subscriber usually holds whole.
 pub fn client_address(req: &Request, trusted_proxy: bool) -> String {
     let forwarded = || {
-        let last_header = req.headers().get_all("x-forwarded-for").iter().last()?;
+        let last_header = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()?;
         let last_hop = last_header.to_str().ok()?.rsplit(',').next()?;
         last_hop.trim().parse::<IpAddr>().ok()
     };
@@ -259,7 +270,11 @@ struct Limit {
 /// both counts and says whether the caller is now over (so simultaneous attempts each see the
 /// count the others left, and no more than `max` of them get through). Returns the first
 /// locked limit's index and the seconds until it opens.
-async fn count_attempt(db: &Db, limits: &[Limit], now: i64) -> Result<Option<(usize, u64)>, ApiError> {
+async fn count_attempt(
+    db: &Db,
+    limits: &[Limit],
+    now: i64,
+) -> Result<Option<(usize, u64)>, ApiError> {
     let n = limits.len();
     let values: Vec<String> = (1..=n)
         .map(|i| format!("(${i}, 1, ${}, NULL)", n + 1))
@@ -294,7 +309,10 @@ async fn count_attempt(db: &Db, limits: &[Limit], now: i64) -> Result<Option<(us
         for l in limits {
             q = q.bind(&l.key);
         }
-        q = q.bind(now).bind(now - THROTTLE_WINDOW_SECS).bind(now + LOCK_SECS);
+        q = q
+            .bind(now)
+            .bind(now - THROTTLE_WINDOW_SECS)
+            .bind(now + LOCK_SECS);
         for l in limits {
             q = q.bind(l.max);
         }
@@ -323,11 +341,13 @@ async fn refund_attempt(db: &Db, key: &str) -> Result<(), ApiError> {
 }
 
 async fn clear_attempts(db: &Db, key: &str) -> Result<(), ApiError> {
-    on_db!(db, |p| sqlx::query("DELETE FROM login_throttle WHERE email_hash = $1")
-        .bind(key)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
+    on_db!(db, |p| sqlx::query(
+        "DELETE FROM login_throttle WHERE email_hash = $1"
+    )
+    .bind(key)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -789,9 +809,7 @@ impl AuthApi {
                 return Err(e);
             }
         };
-        let Some((user, _)) =
-            found.filter(|(u, _)| verified && u.deactivated_at.is_none())
-        else {
+        let Some((user, _)) = found.filter(|(u, _)| verified && u.deactivated_at.is_none()) else {
             tracing::info!("sign-in refused");
             return Err(ApiError::invalid_credentials());
         };

@@ -626,9 +626,7 @@ impl TaskRow {
                     vat: one.vat.to_string(),
                     total: one.total.to_string(),
                     all_slots_total: all.total.to_string(),
-                    margin: viewer
-                        .is_staff()
-                        .then(|| margin.normalize().to_string()),
+                    margin: viewer.is_staff().then(|| margin.normalize().to_string()),
                 }),
                 None,
             )

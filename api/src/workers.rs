@@ -563,7 +563,8 @@ impl WorkersApi {
             .transpose()?;
         // Where her money goes: a token alone is not enough (issue 13 §8). Checked after the
         // fields parse, so a typo does not cost her an attempt.
-        let current_json = serde_json::to_string(&current.payout_method).map_err(ApiError::internal)?;
+        let current_json =
+            serde_json::to_string(&current.payout_method).map_err(ApiError::internal)?;
         let payout_changes = payout_json.as_ref().is_some_and(|j| *j != current_json);
         if payout_json.is_some() && is_self {
             let password = req.current_password.as_deref().ok_or_else(|| {

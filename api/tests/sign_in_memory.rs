@@ -45,10 +45,7 @@ async fn database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
             let root = &base[..base.rfind('/').filter(|i| *i > 10).unwrap_or(base.len())];
             (format!("{root}/{name}"), Some((admin, name)))
         }
-        None => (
-            format!("sqlite:{}", dir.join("vereda.db").display()),
-            None,
-        ),
+        None => (format!("sqlite:{}", dir.join("vereda.db").display()), None),
     }
 }
 

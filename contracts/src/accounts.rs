@@ -67,9 +67,8 @@ pub fn may(
 ) -> Result<(), AccountRefusal> {
     let is_self = actor.user_id == target.user_id;
     let same_company = actor.company_id.is_some() && actor.company_id == target.company_id;
-    let owner_of_target = actor.role == Role::Company
-        && actor.member_role == Some(MemberRole::Owner)
-        && same_company;
+    let owner_of_target =
+        actor.role == Role::Company && actor.member_role == Some(MemberRole::Owner) && same_company;
     if action == AccountAction::RemoveMember
         && (target.role != Role::Company || target.company_id != company)
     {

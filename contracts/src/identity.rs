@@ -80,7 +80,12 @@ impl Email {
             return Err("contiene caracteres invisibles o de control");
         }
         // Lower-casing can decompose (`İ` → `i̇`): normalise after it too.
-        let s: String = trimmed.nfc().collect::<String>().to_lowercase().nfc().collect();
+        let s: String = trimmed
+            .nfc()
+            .collect::<String>()
+            .to_lowercase()
+            .nfc()
+            .collect();
         if s.len() > 254 {
             return Err("is longer than 254 characters");
         }
@@ -97,7 +102,10 @@ impl Email {
         let atext = |c: char| {
             c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || !c.is_ascii()
         };
-        if !local.split('.').all(|part| !part.is_empty() && part.chars().all(atext)) {
+        if !local
+            .split('.')
+            .all(|part| !part.is_empty() && part.chars().all(atext))
+        {
             return Err("is not an e-mail address");
         }
         let labels: Vec<&str> = domain.split('.').collect();
@@ -105,7 +113,8 @@ impl Email {
             return Err("is not an e-mail address (domain needs a dot)");
         }
         let label_ok = |l: &&str| {
-            l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
+            l.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
                 && !l.starts_with('-')
                 && !l.ends_with('-')
         };
@@ -355,7 +364,7 @@ mod tests {
             "luz\u{200D}@correo.co", // zero-width joiner
             "luz@corr\u{00AD}eo.co", // soft hyphen
             "\u{202E}luz@correo.co", // right-to-left override
-            "luz@correo.co\u{FEFF}",  // byte-order mark at the end (not trimmed)
+            "luz@correo.co\u{FEFF}", // byte-order mark at the end (not trimmed)
             "lu\u{00A0}z@correo.co", // non-breaking space
             "luz\u{FE0F}@correo.co", // variation selector
         ] {
@@ -375,7 +384,12 @@ mod tests {
         assert!(Email::parse("\u{FF41}dmin@vereda.co").is_err());
         assert!(Email::parse("admin\u{FF20}vereda.co").is_err());
         // One script per part is fine: all Cyrillic, all Greek, or Latin with accents.
-        assert!(Email::parse("\u{438}\u{432}\u{430}\u{43D}@\u{43F}\u{43E}\u{447}\u{442}\u{430}.\u{440}\u{444}").is_ok());
+        assert!(
+            Email::parse(
+                "\u{438}\u{432}\u{430}\u{43D}@\u{43F}\u{43E}\u{447}\u{442}\u{430}.\u{440}\u{444}"
+            )
+            .is_ok()
+        );
         assert!(Email::parse("\u{f1}and\u{fa}.p\u{e9}rez@correo.co").is_ok());
     }
 

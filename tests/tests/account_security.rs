@@ -173,7 +173,10 @@ async fn her_address_is_told_of_a_change_by_her_or_by_staff() {
     let m = arrives(&smtp, &email, "Cambió su medio de pago").await;
     let text = m.parsed().body_text(0).unwrap().to_string();
     assert!(text.contains("Daviplata terminado en 6543"), "{text}");
-    assert!(!text.contains(DAVIPLATA), "the full number stays out of mail");
+    assert!(
+        !text.contains(DAVIPLATA),
+        "the full number stays out of mail"
+    );
     assert!(text.contains("24 horas"), "{text}");
     assert!(text.contains("usted"), "{text}");
 
@@ -362,7 +365,9 @@ async fn lookalike_and_unsendable_addresses_are_refused_everywhere() {
         "billing>@x.co",
         "luz@correo.test\u{202E}",
     ] {
-        let r = app.post("/v1/workers", Some(&admin), worker_body(bad)).await;
+        let r = app
+            .post("/v1/workers", Some(&admin), worker_body(bad))
+            .await;
         r.problem(422);
         assert_eq!(r.field(), "email", "{bad:?}: {}", r.text);
         let r = app
@@ -473,10 +478,16 @@ async fn personal_answers_are_never_stored_by_caches() {
         "worker",
     );
     no_store(&app.get("/v1/workers", Some(&admin)).await, "workers");
-    no_store(&app.get("/v1/me/timesheet", Some(&worker)).await, "timesheet");
     no_store(
-        &app.get(&format!("/v1/workers/{worker_id}/statements"), Some(&worker))
-            .await,
+        &app.get("/v1/me/timesheet", Some(&worker)).await,
+        "timesheet",
+    );
+    no_store(
+        &app.get(
+            &format!("/v1/workers/{worker_id}/statements"),
+            Some(&worker),
+        )
+        .await,
         "statements",
     );
     no_store(&app.get("/v1/invoices", Some(&admin)).await, "invoices");
@@ -554,7 +565,11 @@ async fn a_deactivated_account_cannot_sign_in_and_its_tokens_stop_at_once() {
     app.get("/v1/me", Some(&second)).await.ok(200);
 
     let r = app
-        .post(&format!("/v1/users/{id}/deactivate"), Some(&admin), json!({}))
+        .post(
+            &format!("/v1/users/{id}/deactivate"),
+            Some(&admin),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
     // At once, not within the cache's age.
@@ -576,7 +591,10 @@ async fn a_deactivated_account_cannot_sign_in_and_its_tokens_stop_at_once() {
         )
         .await;
     right.problem(401);
-    assert_eq!(right.body, wrong.body, "no way to tell a deactivated account");
+    assert_eq!(
+        right.body, wrong.body,
+        "no way to tell a deactivated account"
+    );
     let admin_id = user_id_of(&app, &admin).await;
     assert_eq!(
         account_events(&app, &id).await,
@@ -620,9 +638,13 @@ async fn an_owner_manages_her_own_members_only() {
     app.post(&path, Some(&finance), json!({}))
         .await
         .problem(403);
-    app.post(&format!("/v1/users/{owner_id}/deactivate"), Some(&reviewer), json!({}))
-        .await
-        .problem(403);
+    app.post(
+        &format!("/v1/users/{owner_id}/deactivate"),
+        Some(&reviewer),
+        json!({}),
+    )
+    .await
+    .problem(403);
     app.get("/v1/me", Some(&reviewer)).await.ok(200);
     let r = app.post(&path, Some(&owner), json!({})).await;
     assert_eq!(r.status, 204, "{}", r.text);
@@ -640,7 +662,11 @@ async fn an_owner_manages_her_own_members_only() {
     assert!(gone["deactivated_at"].is_string(), "{gone}");
     // An owner cannot deactivate the company's last owner (herself).
     let r = app
-        .post(&format!("/v1/users/{owner_id}/deactivate"), Some(&owner), json!({}))
+        .post(
+            &format!("/v1/users/{owner_id}/deactivate"),
+            Some(&owner),
+            json!({}),
+        )
         .await;
     r.problem(409);
     assert_eq!(r.code(), "last_owner");
@@ -774,7 +800,11 @@ async fn signing_out_everywhere() {
 
     // A worker signs herself out everywhere, this session included.
     let r = app
-        .post(&format!("/v1/users/{worker_id}/sign-out"), Some(&worker), json!({}))
+        .post(
+            &format!("/v1/users/{worker_id}/sign-out"),
+            Some(&worker),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
     app.get("/v1/me", Some(&worker)).await.problem(401);
@@ -783,19 +813,35 @@ async fn signing_out_everywhere() {
     let worker = app.login(&worker_email, PASSWORD).await;
 
     // Not someone else, unless she manages them.
-    app.post(&format!("/v1/users/{reviewer_id}/sign-out"), Some(&worker), json!({}))
-        .await
-        .problem(403);
-    app.post(&format!("/v1/users/{worker_id}/sign-out"), Some(&owner), json!({}))
-        .await
-        .problem(404);
+    app.post(
+        &format!("/v1/users/{reviewer_id}/sign-out"),
+        Some(&worker),
+        json!({}),
+    )
+    .await
+    .problem(403);
+    app.post(
+        &format!("/v1/users/{worker_id}/sign-out"),
+        Some(&owner),
+        json!({}),
+    )
+    .await
+    .problem(404);
     let r = app
-        .post(&format!("/v1/users/{reviewer_id}/sign-out"), Some(&owner), json!({}))
+        .post(
+            &format!("/v1/users/{reviewer_id}/sign-out"),
+            Some(&owner),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
     app.get("/v1/me", Some(&reviewer)).await.problem(401);
     let r = app
-        .post(&format!("/v1/users/{worker_id}/sign-out"), Some(&admin), json!({}))
+        .post(
+            &format!("/v1/users/{worker_id}/sign-out"),
+            Some(&admin),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
     app.get("/v1/me", Some(&worker)).await.problem(401);
@@ -812,7 +858,11 @@ async fn signing_out_everywhere() {
         account_events(&app, &reviewer_id).await,
         vec![("signed_out_everywhere".to_string(), owner_id)]
     );
-    app.post("/v1/users/00000000-0000-7000-8000-000000000000/sign-out", Some(&admin), json!({}))
-        .await
-        .problem(404);
+    app.post(
+        "/v1/users/00000000-0000-7000-8000-000000000000/sign-out",
+        Some(&admin),
+        json!({}),
+    )
+    .await
+    .problem(404);
 }

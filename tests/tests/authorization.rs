@@ -286,8 +286,18 @@ fn policies() -> Vec<Policy> {
         // Account actions (issue 13 §16), on an extra member of the owner's company, so none of
         // the callers above is signed out: first signed out everywhere, then deactivated, then
         // removed (each again by admin, which changes nothing).
-        p("POST", "/v1/users/{member}/sign-out", Value::Null, "uffofnfo"),
-        p("POST", "/v1/users/{member}/deactivate", Value::Null, "uffofnfo"),
+        p(
+            "POST",
+            "/v1/users/{member}/sign-out",
+            Value::Null,
+            "uffofnfo",
+        ),
+        p(
+            "POST",
+            "/v1/users/{member}/deactivate",
+            Value::Null,
+            "uffofnfo",
+        ),
         p(
             "DELETE",
             "/v1/companies/{company}/members/{member_id}",

@@ -177,7 +177,8 @@ async fn current_password_is_throttled_like_sign_in() {
     assert_eq!(r.field(), "current_password");
     // Her password is unchanged, and she still signs in with it (a lock, not a lock-out).
     let me = app.get("/v1/me", Some(&worker)).await;
-    app.login(me.body["email"].as_str().unwrap(), PASSWORD).await;
+    app.login(me.body["email"].as_str().unwrap(), PASSWORD)
+        .await;
 }
 
 async fn app_behind_proxy() -> TestApp {

@@ -419,7 +419,11 @@ mod tests {
         let c = payout_method_changed(&settings(), "Luz", &method, 1_795_896_900, false);
         assert_eq!(c.subject, "Cambió su medio de pago en Vereda");
         assert!(c.text.contains("Daviplata terminado en 6543"), "{}", c.text);
-        assert!(c.text.contains("28 de noviembre de 2026, 15:15"), "{}", c.text);
+        assert!(
+            c.text.contains("28 de noviembre de 2026, 15:15"),
+            "{}",
+            c.text
+        );
         assert!(c.text.contains("24 horas"), "{}", c.text);
         assert!(!c.text.contains("3209876543"));
         assert!(!c.text.contains("preferencias"), "always sent");
