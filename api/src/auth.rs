@@ -33,8 +33,9 @@ use crate::startup::AppState;
 /// before that pair is locked for [`LOCK_SECS`]. Per address, not per e-mail alone, so that
 /// nobody can lock an admin out for good from elsewhere.
 const MAX_PER_EMAIL_AND_ADDRESS: i64 = 5;
-/// Failed sign-ins allowed from one client address, whatever the e-mails (password spraying).
-const MAX_PER_ADDRESS: i64 = 20;
+/// Failed sign-ins allowed from one client address, whatever the e-mails (password spraying),
+/// counting those in flight: enough for a whole office signing in at the same moment.
+const MAX_PER_ADDRESS: i64 = 40;
 /// Wrong `current_password`s allowed per account (password change, payout method change).
 const MAX_PASSWORD_CHECKS: i64 = 5;
 const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
@@ -74,7 +75,8 @@ static GATE: LazyLock<PasswordGate> = LazyLock::new(|| {
     PasswordGate {
         permits: Arc::new(tokio::sync::Semaphore::new(cores)),
         waiting: AtomicUsize::new(0),
-        max_waiting: cores * 16,
+        // About a second and a half of work per core: longer waits only answer late.
+        max_waiting: cores * 32,
         buffers: std::sync::Mutex::new(Vec::new()),
     }
 });
@@ -260,16 +262,22 @@ pub fn client_address(req: &Request, trusted_proxy: bool) -> String {
     }
 }
 
-/// One throttled thing: a hashed key and how many attempts it allows per window.
+/// One throttled thing: a hashed key, how many attempts it allows per window, and whether
+/// going over locks it for [`LOCK_SECS`] or only refuses while it is over.
 struct Limit {
     key: String,
     max: i64,
+    locks: bool,
 }
 
 /// Count one attempt against every limit before anything is checked, in one statement that
-/// both counts and says whether the caller is now over (so simultaneous attempts each see the
-/// count the others left, and no more than `max` of them get through). Returns the first
-/// locked limit's index and the seconds until it opens.
+/// both counts and says whether the caller is over (so simultaneous attempts each see the
+/// count the others left, and no more than `max` of them get through). A count stops at
+/// `max + 1`: refused attempts do not pile up. A locking limit is then locked for
+/// [`LOCK_SECS`]; a non-locking one (the per-address limit, whose successes are given back)
+/// refuses while its count of failures and attempts in flight is over, so a burst of right
+/// passwords from one office is never shut out for long. Returns the first refusing limit's
+/// index and the seconds until it opens; the other limits' counts are given back then.
 async fn count_attempt(
     db: &Db,
     limits: &[Limit],
@@ -279,9 +287,13 @@ async fn count_attempt(
     let values: Vec<String> = (1..=n)
         .map(|i| format!("(${i}, 1, ${}, NULL)", n + 1))
         .collect();
-    let cases: String = (1..=n)
-        .map(|i| format!(" WHEN ${i} THEN ${}", n + 3 + i))
-        .collect();
+    let per_key = |first: usize| -> String {
+        let cases: String = (1..=n)
+            .map(|i| format!(" WHEN ${i} THEN ${}", first + i))
+            .collect();
+        format!("(CASE login_throttle.email_hash{cases} END)")
+    };
+    let (max, lock) = (per_key(n + 2), per_key(2 * n + 2));
     // A row whose window has passed and that holds no lock starts over.
     let fresh = format!(
         "(login_throttle.window_start < ${} AND (login_throttle.locked_until IS NULL \
@@ -292,39 +304,52 @@ async fn count_attempt(
     let sql = format!(
         "INSERT INTO login_throttle (email_hash, failures, window_start, locked_until) VALUES {} \
          ON CONFLICT (email_hash) DO UPDATE SET \
-           failures = CASE WHEN {fresh} THEN 1 ELSE login_throttle.failures + 1 END, \
+           failures = CASE WHEN {fresh} THEN 1 \
+                           WHEN login_throttle.failures > {max} THEN login_throttle.failures \
+                           ELSE login_throttle.failures + 1 END, \
            locked_until = CASE WHEN {fresh} THEN NULL \
                                WHEN login_throttle.locked_until > ${now} THEN login_throttle.locked_until \
-                               WHEN login_throttle.failures + 1 > (CASE login_throttle.email_hash{cases} END) \
-                                    THEN ${lock} \
+                               WHEN login_throttle.failures + 1 > {max} THEN {lock} \
                                ELSE NULL END, \
            window_start = CASE WHEN {fresh} THEN ${now} ELSE login_throttle.window_start END \
-         RETURNING email_hash, locked_until",
+         RETURNING email_hash, failures, window_start, locked_until",
         values.join(", "),
         now = n + 1,
-        lock = n + 3,
     );
-    let rows: Vec<(String, Option<i64>)> = on_db!(db, |p| {
+    type Row = (String, i64, i64, Option<i64>);
+    let rows: Vec<Row> = on_db!(db, |p| {
         let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
         for l in limits {
             q = q.bind(&l.key);
         }
-        q = q
-            .bind(now)
-            .bind(now - THROTTLE_WINDOW_SECS)
-            .bind(now + LOCK_SECS);
+        q = q.bind(now).bind(now - THROTTLE_WINDOW_SECS);
         for l in limits {
             q = q.bind(l.max);
         }
+        for l in limits {
+            q = q.bind(l.locks.then_some(now + LOCK_SECS));
+        }
         q.fetch_all(p).await
     })?;
-    Ok(limits.iter().enumerate().find_map(|(i, l)| {
-        rows.iter()
-            .find(|(k, _)| *k == l.key)
-            .and_then(|(_, until)| *until)
-            .filter(|until| *until > now)
-            .map(|until| (i, (until - now) as u64))
-    }))
+    let refusal = limits.iter().enumerate().find_map(|(i, l)| {
+        let (_, count, window_start, locked_until) = rows.iter().find(|r| r.0 == l.key)?;
+        match locked_until {
+            Some(until) if *until > now => Some((i, (until - now) as u64)),
+            _ if *count > l.max => {
+                Some((i, (window_start + THROTTLE_WINDOW_SECS - now).max(1) as u64))
+            }
+            _ => None,
+        }
+    });
+    if let Some((refused, _)) = refusal {
+        // Not checked: the limits that let it through do not count it.
+        for (i, l) in limits.iter().enumerate() {
+            if i != refused {
+                refund_attempt(db, &l.key).await?;
+            }
+        }
+    }
+    Ok(refusal)
 }
 
 /// Take back an attempt counted for nothing (the check never ran, or it succeeded and the
@@ -368,6 +393,7 @@ pub async fn check_current_password(
     let limit = Limit {
         key: sha256_hex(&format!("password:{user_id}")),
         max: MAX_PASSWORD_CHECKS,
+        locks: true,
     };
     if let Some((_, secs)) = count_attempt(db, std::slice::from_ref(&limit), now).await? {
         let mut e = ApiError::too_many_attempts(secs);
@@ -748,10 +774,12 @@ impl AuthApi {
             Limit {
                 key: sha256_hex(&format!("login-address:{address}")),
                 max: MAX_PER_ADDRESS,
+                locks: false,
             },
             Limit {
                 key: sha256_hex(&format!("login:{}|{address}", email.as_str())),
                 max: MAX_PER_EMAIL_AND_ADDRESS,
+                locks: true,
             },
         ];
         match count_attempt(db, &limits, now).await? {
