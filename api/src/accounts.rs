@@ -6,7 +6,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
-use vereda_contracts::accounts::{AccountAction, AccountRefusal, Person, keeps_an_owner, may};
+use vereda_contracts::accounts::{
+    AccountAction, AccountRefusal, Person, keeps_an_admin, keeps_an_owner, may,
+};
 use vereda_contracts::db::{Tx, is_unique_violation};
 use vereda_contracts::identity::{Email, MemberRole, Name, Role, check_password};
 use vereda_contracts::{on_db, on_tx, time};
@@ -311,6 +313,10 @@ fn refused(r: AccountRefusal, action: AccountAction) -> ApiError {
         AccountRefusal::Forbidden => {
             ApiError::forbidden("Esta cuenta no la administra usted; no se cambió nada.")
         }
+        AccountRefusal::LastAdmin => ApiError::conflict(
+            "last_admin",
+            "La plataforma quedaría sin un administrador activo; no se cambió nada.",
+        ),
         AccountRefusal::LastOwner => ApiError::conflict(
             "last_owner",
             "La empresa quedaría sin un propietario activo. Agregue otro propietario antes; no \
@@ -354,6 +360,15 @@ pub(crate) async fn act_on_account(
         .await
         .map(|r| r.rows_affected()))?;
     }
+    if target.role == Role::Admin.as_str() {
+        // Two admins deactivating each other at once: the second waits here and finds the last.
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE users SET updated_at = updated_at WHERE role = 'admin'"
+        )
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
     // Read again under the lock: what another request changed meanwhile counts.
     let target: TargetRow = on_tx!(&mut tx, |c| sqlx::query_as(TARGET_COLUMNS)
         .bind(target_id)
@@ -376,6 +391,20 @@ pub(crate) async fn act_on_account(
         active_owners,
     )
     .map_err(|r| refused(r, action))?;
+    if target.role == Role::Admin.as_str() {
+        let active_admins: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND deactivated_at IS NULL"
+        )
+        .fetch_one(&mut *c)
+        .await)?;
+        keeps_an_admin(
+            &target.person()?,
+            target.deactivated_at.is_none(),
+            action,
+            active_admins,
+        )
+        .map_err(|r| refused(r, action))?;
+    }
 
     let (changed, kind) = match action {
         AccountAction::Deactivate => (target.deactivated_at.is_none(), "deactivated"),

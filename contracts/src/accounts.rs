@@ -54,6 +54,8 @@ pub enum AccountRefusal {
     NotAMember,
     /// The company would be left without an owner who can sign in (409).
     LastOwner,
+    /// The platform would be left without an admin who can sign in (409).
+    LastAdmin,
 }
 
 /// May `actor` do `action` to `target`? Admin: to anyone (removal: to company members). A
@@ -106,6 +108,25 @@ pub fn keeps_an_owner(
         && target.member_role == Some(MemberRole::Owner);
     if takes_an_owner && active_owners <= 1 {
         Err(AccountRefusal::LastOwner)
+    } else {
+        Ok(())
+    }
+}
+
+/// Refuse deactivating the platform's last active admin (nobody could then create staff or
+/// reactivate anyone). `active_admins` is read under the admins' row locks.
+pub fn keeps_an_admin(
+    target: &Person<'_>,
+    target_active: bool,
+    action: AccountAction,
+    active_admins: i64,
+) -> Result<(), AccountRefusal> {
+    if action == AccountAction::Deactivate
+        && target_active
+        && target.role == Role::Admin
+        && active_admins <= 1
+    {
+        Err(AccountRefusal::LastAdmin)
     } else {
         Ok(())
     }
@@ -201,6 +222,20 @@ mod tests {
         // An owner already deactivated is not one of the active owners: removing her is fine.
         assert_eq!(keeps_an_owner(&owner, false, RemoveMember, 1), Ok(()));
         assert_eq!(keeps_an_owner(&reviewer, true, RemoveMember, 1), Ok(()));
+    }
+
+    #[test]
+    fn the_platform_keeps_an_admin() {
+        use AccountAction::*;
+        let admin = person("a", Role::Admin, None, None);
+        assert_eq!(
+            keeps_an_admin(&admin, true, Deactivate, 1),
+            Err(AccountRefusal::LastAdmin)
+        );
+        assert_eq!(keeps_an_admin(&admin, true, Deactivate, 2), Ok(()));
+        assert_eq!(keeps_an_admin(&admin, true, SignOutEverywhere, 1), Ok(()));
+        let worker = person("w", Role::Worker, None, None);
+        assert_eq!(keeps_an_admin(&worker, true, Deactivate, 0), Ok(()));
     }
 
     #[test]

@@ -620,6 +620,60 @@ async fn a_deactivated_account_cannot_sign_in_and_its_tokens_stop_at_once() {
 }
 
 #[tokio::test]
+async fn the_last_admin_cannot_be_deactivated_even_by_two_at_once() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let admin_id = user_id_of(&app, &admin).await;
+    let r = app
+        .post(
+            &format!("/v1/users/{admin_id}/deactivate"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
+    r.problem(409);
+    assert_eq!(r.code(), "last_admin");
+    app.get("/v1/me", Some(&admin)).await.ok(200);
+    // A second admin; each deactivates the other at the same moment: one stays.
+    let email = format!("admin2-{}@vereda.test", short_id());
+    let second_id = app
+        .post(
+            "/v1/staff",
+            Some(&admin),
+            json!({"name": "Otra Admin", "email": email, "password": PASSWORD, "role": "admin"}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let second = app.login(&email, PASSWORD).await;
+    let (to_second, to_first) = (
+        format!("/v1/users/{second_id}/deactivate"),
+        format!("/v1/users/{admin_id}/deactivate"),
+    );
+    let (a, b) = tokio::join!(
+        app.post(&to_second, Some(&admin), json!({})),
+        app.post(&to_first, Some(&second), json!({})),
+    );
+    let mut got = [a.status, b.status];
+    got.sort();
+    assert!(
+        got == [204, 409] || got == [204, 401],
+        "{} / {}",
+        a.text,
+        b.text
+    );
+    let active: i64 = on_db!(&app.db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND deactivated_at IS NULL"
+    )
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert_eq!(active, 1);
+}
+
+#[tokio::test]
 async fn an_owner_manages_her_own_members_only() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
