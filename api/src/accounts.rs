@@ -1,16 +1,22 @@
 //! User accounts: creating users of every role, platform staff, and changing one's password.
 
 use poem::web::Data;
+use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
+use vereda_contracts::accounts::{
+    AccountAction, AccountRefusal, Person, keeps_an_admin, keeps_an_owner, may,
+};
 use vereda_contracts::db::{Tx, is_unique_violation};
-use vereda_contracts::identity::{Email, Name, Role, check_password};
+use vereda_contracts::identity::{Email, MemberRole, Name, Role, check_password};
 use vereda_contracts::{on_db, on_tx, time};
 
 use crate::ApiTags;
-use crate::auth::{BearerAuth, Me, NoContent, hash_password, verify_password};
+use crate::auth::{
+    BearerAuth, Me, NoContent, Principal, check_current_password, hash_password, revoke_all_tokens,
+};
 use crate::body::JsonBody;
 use crate::problem::ApiError;
 use crate::startup::AppState;
@@ -188,9 +194,47 @@ impl AccountsApi {
         Ok(UserCreated::Created(Json(load_me(&state, &id).await?)))
     }
 
+    /// Deactivate an account (admin: anyone; a company owner: her company's members)
+    ///
+    /// The account can no longer sign in (a sign-in answers as for a wrong password) and every
+    /// token of it stops working at once. A company is never left without an active owner
+    /// (409 `last_owner`). Deactivating again changes nothing.
+    #[oai(path = "/users/:id/deactivate", method = "post")]
+    async fn deactivate(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        act_on_account(&state, &auth.0, &id.0, AccountAction::Deactivate, None).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Sign a person out everywhere (herself; a company owner: her members; admin: anyone)
+    ///
+    /// Revokes every token of the account, the caller's own too when it is hers.
+    #[oai(path = "/users/:id/sign-out", method = "post")]
+    async fn sign_out_everywhere(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        act_on_account(
+            &state,
+            &auth.0,
+            &id.0,
+            AccountAction::SignOutEverywhere,
+            None,
+        )
+        .await?;
+        Ok(NoContent::Done)
+    }
+
     /// Change my password
     ///
-    /// Needs the current password. Every other token of the account is revoked.
+    /// Needs the current password (wrong guesses are limited as for sign-in: 429). Every other
+    /// token of the account is revoked.
     #[oai(path = "/me/password", method = "post")]
     async fn change_password(
         &self,
@@ -200,17 +244,13 @@ impl AccountsApi {
     ) -> Result<NoContent, ApiError> {
         let req = body.0;
         check_password(&req.new_password).map_err(|e| ApiError::invalid("new_password", e))?;
-        let current: String = on_db!(&state.db, |p| sqlx::query_scalar(
-            "SELECT password_hash FROM users WHERE id = $1"
+        check_current_password(
+            &state,
+            &auth.0.user_id,
+            &req.current_password,
+            "current_password",
         )
-        .bind(&auth.0.user_id)
-        .fetch_one(p)
-        .await)?;
-        if !verify_password(current, req.current_password).await {
-            let mut e = ApiError::invalid("current_password", "is not your current password");
-            e.code = "wrong_password";
-            return Err(e);
-        }
+        .await?;
         let hash = hash_password(req.new_password).await?;
         let now = time::unix(time::now());
         let mut tx = state.db.begin().await?;
@@ -237,4 +277,171 @@ impl AccountsApi {
         state.tokens.forget_all();
         Ok(NoContent::Done)
     }
+}
+
+/// The target of an account action, as stored.
+#[derive(sqlx::FromRow)]
+struct TargetRow {
+    id: String,
+    role: String,
+    company_id: Option<String>,
+    member_role: Option<String>,
+    deactivated_at: Option<i64>,
+    removed_at: Option<i64>,
+}
+
+impl TargetRow {
+    fn person(&self) -> Result<Person<'_>, ApiError> {
+        Ok(Person {
+            user_id: &self.id,
+            role: Role::parse(&self.role).ok_or_else(|| ApiError::internal("unknown role"))?,
+            company_id: self.company_id.as_deref(),
+            member_role: self.member_role.as_deref().and_then(MemberRole::parse),
+        })
+    }
+}
+
+const TARGET_COLUMNS: &str =
+    "SELECT id, role, company_id, member_role, deactivated_at, removed_at FROM users WHERE id = $1";
+
+fn refused(r: AccountRefusal, action: AccountAction) -> ApiError {
+    match r {
+        AccountRefusal::NotYours | AccountRefusal::NotAMember => match action {
+            AccountAction::RemoveMember => ApiError::not_found("member of this company"),
+            _ => ApiError::not_found("user"),
+        },
+        AccountRefusal::Forbidden => {
+            ApiError::forbidden("Esta cuenta no la administra usted; no se cambió nada.")
+        }
+        AccountRefusal::LastAdmin => ApiError::conflict(
+            "last_admin",
+            "La plataforma quedaría sin un administrador activo; no se cambió nada.",
+        ),
+        AccountRefusal::LastOwner => ApiError::conflict(
+            "last_owner",
+            "La empresa quedaría sin un propietario activo. Agregue otro propietario antes; no \
+             se cambió nada.",
+        ),
+    }
+}
+
+/// Deactivate, remove from `company`, or sign out everywhere: checked against the rules in
+/// `contracts::accounts`, written with its audit row in one transaction that first locks the
+/// target's company row (two owners removing each other at once are served one after the
+/// other, and the second finds the last owner), then every token of the target is forgotten.
+pub(crate) async fn act_on_account(
+    state: &AppState,
+    actor: &Principal,
+    target_id: &str,
+    action: AccountAction,
+    company: Option<&str>,
+) -> Result<(), ApiError> {
+    let me = Person {
+        user_id: &actor.user_id,
+        role: actor.role,
+        company_id: actor.company_id.as_deref(),
+        member_role: actor.member_role,
+    };
+    let target: Option<TargetRow> = on_db!(&state.db, |p| sqlx::query_as(TARGET_COLUMNS)
+        .bind(target_id)
+        .fetch_optional(p)
+        .await)?;
+    let target = target.ok_or_else(|| refused(AccountRefusal::NotYours, action))?;
+    may(&me, &target.person()?, action, company).map_err(|r| refused(r, action))?;
+
+    let now = time::unix(time::now());
+    let mut tx = state.db.begin().await?;
+    if let Some(company_id) = &target.company_id {
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE companies SET updated_at = updated_at WHERE id = $1"
+        )
+        .bind(company_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    if target.role == Role::Admin.as_str() {
+        // Two admins deactivating each other at once: the second waits here and finds the last.
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE users SET updated_at = updated_at WHERE role = 'admin'"
+        )
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    // Read again under the lock: what another request changed meanwhile counts.
+    let target: TargetRow = on_tx!(&mut tx, |c| sqlx::query_as(TARGET_COLUMNS)
+        .bind(target_id)
+        .fetch_one(&mut *c)
+        .await)?;
+    let active_owners: i64 = match &target.company_id {
+        Some(company_id) => on_tx!(&mut tx, |c| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE company_id = $1 AND member_role = 'owner' \
+             AND deactivated_at IS NULL"
+        )
+        .bind(company_id)
+        .fetch_one(&mut *c)
+        .await)?,
+        None => 0,
+    };
+    keeps_an_owner(
+        &target.person()?,
+        target.deactivated_at.is_none(),
+        action,
+        active_owners,
+    )
+    .map_err(|r| refused(r, action))?;
+    if target.role == Role::Admin.as_str() {
+        let active_admins: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND deactivated_at IS NULL"
+        )
+        .fetch_one(&mut *c)
+        .await)?;
+        keeps_an_admin(
+            &target.person()?,
+            target.deactivated_at.is_none(),
+            action,
+            active_admins,
+        )
+        .map_err(|r| refused(r, action))?;
+    }
+
+    let (changed, kind) = match action {
+        AccountAction::Deactivate => (target.deactivated_at.is_none(), "deactivated"),
+        AccountAction::RemoveMember => (target.removed_at.is_none(), "removed_from_company"),
+        AccountAction::SignOutEverywhere => (true, "signed_out_everywhere"),
+    };
+    if changed && action != AccountAction::SignOutEverywhere {
+        let removed = action == AccountAction::RemoveMember;
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE users SET deactivated_at = COALESCE(deactivated_at, $1), \
+             removed_at = CASE WHEN $2 THEN COALESCE(removed_at, $1) ELSE removed_at END, \
+             updated_at = $1 WHERE id = $3"
+        )
+        .bind(now)
+        .bind(removed)
+        .bind(target_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    if changed {
+        on_tx!(&mut tx, |c| sqlx::query(
+            "INSERT INTO account_events (id, user_id, kind, actor_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5)"
+        )
+        .bind(new_id())
+        .bind(target_id)
+        .bind(kind)
+        .bind(&actor.user_id)
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    let revoked = revoke_all_tokens(&mut tx, target_id, now).await?;
+    tx.commit().await?;
+    state.tokens.forget_many(&revoked);
+    tracing::info!(user_id = %target_id, by = %actor.user_id, action = kind, "account action");
+    Ok(())
 }

@@ -1,10 +1,14 @@
-//! Sign-in: Argon2id passwords, bearer tokens stored only as their SHA-256, login throttling,
-//! and the `BearerAuth` extractor that turns a token into a [`Principal`].
+//! Sign-in: Argon2id passwords (hashed on a bounded number of threads with reused memory),
+//! bearer tokens stored only as their SHA-256, sign-in throttling per client address, and the
+//! `BearerAuth` extractor that turns a token into a [`Principal`].
 
-use std::sync::OnceLock;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, OnceLock};
+use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use poem::Request;
@@ -16,66 +20,408 @@ use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use sqlx::AssertSqlSafe;
+use vereda_contracts::db::{Db, Tx};
 use vereda_contracts::identity::{Email, MemberRole, Role, TOKEN_PREFIX};
-use vereda_contracts::{on_db, time};
+use vereda_contracts::{on_db, on_tx, time};
 
 use crate::ApiTags;
 use crate::body::JsonBody;
 use crate::problem::ApiError;
 use crate::startup::AppState;
 
-/// Failed sign-ins allowed per e-mail within [`THROTTLE_WINDOW_SECS`] before a lock.
-const MAX_FAILURES: i64 = 5;
+/// Sign-in attempts allowed per e-mail from one client address within [`THROTTLE_WINDOW_SECS`]
+/// before that pair is locked for [`LOCK_SECS`]. Per address, not per e-mail alone, so that
+/// nobody can lock an admin out for good from elsewhere.
+const MAX_PER_EMAIL_AND_ADDRESS: i64 = 5;
+/// Failed sign-ins allowed from one client address, whatever the e-mails (password spraying),
+/// counting those in flight: enough for a whole office signing in at the same moment.
+const MAX_PER_ADDRESS: i64 = 40;
+/// Wrong `current_password`s allowed per account (password change, payout method change).
+const MAX_PASSWORD_CHECKS: i64 = 5;
 const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
 const LOCK_SECS: i64 = 15 * 60;
 
 /// Argon2id at OWASP's minimum: 19 MiB, 2 passes, 1 lane.
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+fn params() -> Params {
+    Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters")
 }
 
-/// Hash a password (on a blocking thread: it takes tens of milliseconds by design).
+fn argon2() -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+}
+
+/// Password hashing is the one thing an anonymous caller can make expensive (19 MiB and tens of
+/// milliseconds each), so it runs through this gate: at most one hash per core at a time, each
+/// in a 19 MiB buffer taken from a pool and given back (never freed, so the allocator is never
+/// asked to return it: freed 19 MiB blocks stayed in glibc's per-thread arenas and the process
+/// grew to gigabytes), and a short queue; callers beyond it are answered 503 with
+/// `Retry-After` at once instead of piling up.
+struct PasswordGate {
+    permits: Arc<tokio::sync::Semaphore>,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+    buffers: std::sync::Mutex<Vec<Vec<Block>>>,
+}
+
+/// The longest a caller waits in the queue before being told to come back.
+const MAX_QUEUE_WAIT: Duration = Duration::from_secs(10);
+
+static GATE: LazyLock<PasswordGate> = LazyLock::new(|| {
+    // Capped: each permit may keep a 19 MiB buffer for the life of the process.
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8);
+    PasswordGate {
+        permits: Arc::new(tokio::sync::Semaphore::new(cores)),
+        waiting: AtomicUsize::new(0),
+        // About a second and a half of work per core: longer waits only answer late.
+        max_waiting: cores * 32,
+        buffers: std::sync::Mutex::new(Vec::new()),
+    }
+});
+
+/// Leaves the queue however the wait ends (a caller that hangs up is dropped mid-wait).
+struct InQueue<'a>(&'a AtomicUsize);
+
+impl Drop for InQueue<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// 503: too many hashes queued. Nothing was checked or changed.
+fn busy() -> ApiError {
+    let mut e = ApiError::unavailable();
+    e.code = "busy";
+    e.detail = "El servidor está atendiendo demasiados inicios de sesión a la vez; no se \
+                comprobó ni cambió nada. Intente de nuevo en unos segundos."
+        .into();
+    e.retry_after = Some(2);
+    e
+}
+
+impl PasswordGate {
+    /// Run `work` with a hashing buffer on a blocking thread, once a permit is free.
+    async fn run<T: Send + 'static>(
+        &'static self,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let queued = InQueue(&self.waiting);
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            return Err(busy());
+        }
+        let permit = tokio::time::timeout(MAX_QUEUE_WAIT, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| busy())?
+            .map_err(ApiError::internal)?;
+        drop(queued);
+        // The permit and the buffer travel with the blocking work, so a caller that hangs up
+        // mid-hash neither frees a permit early nor loses the buffer.
+        tokio::task::spawn_blocking(move || {
+            let mut buffer = self
+                .buffers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .unwrap_or_else(|| vec![Block::default(); params().block_count()]);
+            let out = work(&mut buffer);
+            self.buffers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(buffer);
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(ApiError::internal)
+    }
+}
+
+/// Hash a password (through the gate: 503 `busy` when too many are waiting).
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let mut salt_bytes = [0u8; 16];
-        rand::rng().fill_bytes(&mut salt_bytes);
-        let salt = SaltString::encode_b64(&salt_bytes)?;
-        argon2()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(ApiError::internal)?
+    GATE.run(
+        move |blocks| -> Result<String, argon2::password_hash::Error> {
+            let mut salt_bytes = [0u8; 16];
+            rand::rng().fill_bytes(&mut salt_bytes);
+            let salt = SaltString::encode_b64(&salt_bytes)?;
+            let argon = argon2();
+            let hash = Output::init_with(32, |out| {
+                Ok(argon.hash_password_into_with_memory(
+                    password.as_bytes(),
+                    &salt_bytes,
+                    out,
+                    &mut blocks[..],
+                )?)
+            })?;
+            Ok(PasswordHash {
+                algorithm: Algorithm::Argon2id.ident(),
+                version: Some(Version::V0x13.into()),
+                params: ParamsString::try_from(&params())?,
+                salt: Some(salt.as_salt()),
+                hash: Some(hash),
+            }
+            .to_string())
+        },
+    )
+    .await?
     .map_err(ApiError::internal)
 }
 
-/// Verify a password against a stored hash; a malformed hash never verifies.
-pub async fn verify_password(hash: String, password: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                argon2()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
+/// Verify a password against a stored PHC hash; a malformed hash never verifies. Through the
+/// gate: 503 `busy` when too many are waiting.
+pub async fn verify_password(hash: String, password: String) -> Result<bool, ApiError> {
+    GATE.run(move |blocks| {
+        let Ok(parsed) = PasswordHash::new(&hash) else {
+            return false;
+        };
+        let (Ok(algorithm), Ok(params)) = (
+            Algorithm::try_from(parsed.algorithm),
+            Params::try_from(&parsed),
+        ) else {
+            return false;
+        };
+        let version = match parsed.version.map(Version::try_from) {
+            None => Version::V0x13,
+            Some(Ok(v)) => v,
+            Some(Err(_)) => return false,
+        };
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return false;
+        };
+        let mut salt_buf = [0u8; 64];
+        let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+            return false;
+        };
+        // A hash made with more memory than today's (a future change of parameters) gets a
+        // buffer of its own.
+        let mut own = Vec::new();
+        let memory: &mut [Block] = if params.block_count() <= blocks.len() {
+            &mut blocks[..]
+        } else {
+            own.resize(params.block_count(), Block::default());
+            &mut own[..]
+        };
+        let argon = Argon2::new(algorithm, version, params);
+        Output::init_with(expected.len(), |out| {
+            Ok(argon.hash_password_into_with_memory(
+                password.as_bytes(),
+                salt,
+                out,
+                &mut *memory,
+            )?)
+        })
+        // `Output`'s equality is constant-time.
+        .is_ok_and(|got| got == expected)
     })
     .await
-    .unwrap_or(false)
 }
 
-/// A real hash of nothing, verified against when the e-mail is unknown so that both answers
-/// take the same time.
-async fn dummy_hash() -> String {
+/// A real hash of nothing, verified against when the e-mail is unknown (or the account is
+/// deactivated) so that every refusal takes the same time.
+async fn dummy_hash() -> Result<String, ApiError> {
     static DUMMY: OnceLock<String> = OnceLock::new();
     if let Some(h) = DUMMY.get() {
-        return h.clone();
+        return Ok(h.clone());
     }
-    let h = hash_password("not a password of anyone".to_string())
-        .await
-        .unwrap_or_default();
-    DUMMY.get_or_init(|| h).clone()
+    let h = hash_password("not a password of anyone".to_string()).await?;
+    Ok(DUMMY.get_or_init(|| h).clone())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throttling
+
+/// Where a request comes from: the socket peer or, behind a trusted proxy
+/// (`VEREDA_TRUSTED_PROXY`), the last `X-Forwarded-For` hop, which that proxy appended (earlier
+/// hops are whatever the client wrote). IPv6 clients are counted by their /64, which one
+/// subscriber usually holds whole.
+pub fn client_address(req: &Request, trusted_proxy: bool) -> String {
+    let forwarded = || {
+        let last_header = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()?;
+        let last_hop = last_header.to_str().ok()?.rsplit(',').next()?;
+        last_hop.trim().parse::<IpAddr>().ok()
+    };
+    let ip = trusted_proxy
+        .then(forwarded)
+        .flatten()
+        .or_else(|| req.remote_addr().as_socket_addr().map(|a| a.ip()));
+    match ip {
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Some(ip) => ip.to_string(),
+        None => "unknown".to_string(),
+    }
+}
+
+/// One throttled thing: a hashed key, how many attempts it allows per window, and whether
+/// going over locks it for [`LOCK_SECS`] or only refuses while it is over.
+struct Limit {
+    key: String,
+    max: i64,
+    locks: bool,
+}
+
+/// Count one attempt against every limit before anything is checked, in one statement that
+/// both counts and says whether the caller is over (so simultaneous attempts each see the
+/// count the others left, and no more than `max` of them get through). A count stops at
+/// `max + 1`: refused attempts do not pile up. A locking limit is then locked for
+/// [`LOCK_SECS`]; a non-locking one (the per-address limit, whose successes are given back)
+/// refuses while its count of failures and attempts in flight is over, so a burst of right
+/// passwords from one office is never shut out for long. Returns the first refusing limit's
+/// index and the seconds until it opens; the other limits' counts are given back then.
+async fn count_attempt(
+    db: &Db,
+    limits: &[Limit],
+    now: i64,
+) -> Result<Option<(usize, u64)>, ApiError> {
+    let n = limits.len();
+    let values: Vec<String> = (1..=n)
+        .map(|i| format!("(${i}, 1, ${}, NULL)", n + 1))
+        .collect();
+    let per_key = |first: usize| -> String {
+        let cases: String = (1..=n)
+            .map(|i| format!(" WHEN ${i} THEN ${}", first + i))
+            .collect();
+        format!("(CASE login_throttle.email_hash{cases} END)")
+    };
+    let (max, lock) = (per_key(n + 2), per_key(2 * n + 2));
+    // A row whose window has passed and that holds no lock starts over.
+    let fresh = format!(
+        "(login_throttle.window_start < ${} AND (login_throttle.locked_until IS NULL \
+         OR login_throttle.locked_until <= ${}))",
+        n + 2,
+        n + 1
+    );
+    let sql = format!(
+        "INSERT INTO login_throttle (email_hash, failures, window_start, locked_until) VALUES {} \
+         ON CONFLICT (email_hash) DO UPDATE SET \
+           failures = CASE WHEN {fresh} THEN 1 \
+                           WHEN login_throttle.failures > {max} THEN login_throttle.failures \
+                           ELSE login_throttle.failures + 1 END, \
+           locked_until = CASE WHEN {fresh} THEN NULL \
+                               WHEN login_throttle.locked_until > ${now} THEN login_throttle.locked_until \
+                               WHEN login_throttle.failures + 1 > {max} THEN {lock} \
+                               ELSE NULL END, \
+           window_start = CASE WHEN {fresh} THEN ${now} ELSE login_throttle.window_start END \
+         RETURNING email_hash, failures, window_start, locked_until",
+        values.join(", "),
+        now = n + 1,
+    );
+    type Row = (String, i64, i64, Option<i64>);
+    let rows: Vec<Row> = on_db!(db, |p| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
+        for l in limits {
+            q = q.bind(&l.key);
+        }
+        q = q.bind(now).bind(now - THROTTLE_WINDOW_SECS);
+        for l in limits {
+            q = q.bind(l.max);
+        }
+        for l in limits {
+            q = q.bind(l.locks.then_some(now + LOCK_SECS));
+        }
+        q.fetch_all(p).await
+    })?;
+    let refusal = limits.iter().enumerate().find_map(|(i, l)| {
+        let (_, count, window_start, locked_until) = rows.iter().find(|r| r.0 == l.key)?;
+        match locked_until {
+            Some(until) if *until > now => Some((i, (until - now) as u64)),
+            _ if *count > l.max => {
+                Some((i, (window_start + THROTTLE_WINDOW_SECS - now).max(1) as u64))
+            }
+            _ => None,
+        }
+    });
+    if let Some((refused, _)) = refusal {
+        // Not checked: the limits that let it through do not count it.
+        for (i, l) in limits.iter().enumerate() {
+            if i != refused {
+                refund_attempt(db, &l.key).await?;
+            }
+        }
+    }
+    Ok(refusal)
+}
+
+/// Take back an attempt counted for nothing (the check never ran, or it succeeded and the
+/// limit counts failures only).
+async fn refund_attempt(db: &Db, key: &str) -> Result<(), ApiError> {
+    on_db!(db, |p| sqlx::query(
+        "UPDATE login_throttle SET failures = failures - 1 WHERE email_hash = $1 AND failures > 0"
+    )
+    .bind(key)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+async fn clear_attempts(db: &Db, key: &str) -> Result<(), ApiError> {
+    on_db!(db, |p| sqlx::query(
+        "DELETE FROM login_throttle WHERE email_hash = $1"
+    )
+    .bind(key)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+fn minutes(secs: u64) -> u64 {
+    secs.div_ceil(60).max(1)
+}
+
+/// Check a signed-in user's `current_password` (password change, payout method change),
+/// throttled per account like sign-in: counted before it is checked, 429 once over.
+pub async fn check_current_password(
+    state: &AppState,
+    user_id: &str,
+    password: &str,
+    field: &str,
+) -> Result<(), ApiError> {
+    let db = &state.db;
+    let now = time::unix(time::now());
+    let limit = Limit {
+        key: sha256_hex(&format!("password:{user_id}")),
+        max: MAX_PASSWORD_CHECKS,
+        locks: true,
+    };
+    if let Some((_, secs)) = count_attempt(db, std::slice::from_ref(&limit), now).await? {
+        let mut e = ApiError::too_many_attempts(secs);
+        e.detail = format!(
+            "Demasiados intentos con una contraseña equivocada. Intente de nuevo en {} minutos.",
+            minutes(secs)
+        );
+        e.field = Some(field.to_string());
+        return Err(e);
+    }
+    let current: String = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT password_hash FROM users WHERE id = $1"
+    )
+    .bind(user_id)
+    .fetch_one(p)
+    .await)?;
+    match verify_password(current, password.to_string()).await {
+        Ok(true) => clear_attempts(db, &limit.key).await,
+        Ok(false) => {
+            let mut e = ApiError::invalid(field, "is not your current password");
+            e.code = "wrong_password";
+            Err(e)
+        }
+        Err(e) => {
+            refund_attempt(db, &limit.key).await?;
+            Err(e)
+        }
+    }
 }
 
 /// A new bearer token: the prefix and 256 random bits, base64url.
@@ -146,6 +492,7 @@ pub struct UserRow {
     pub company_id: Option<String>,
     pub member_role: Option<String>,
     pub worker_id: Option<String>,
+    pub deactivated_at: Option<i64>,
 }
 
 /// A valid token's user, and a worker's skills.
@@ -157,7 +504,8 @@ struct TokenRow {
     expires_at: i64,
 }
 
-pub const USER_COLUMNS: &str = "id, email, name, role, company_id, member_role, worker_id";
+pub const USER_COLUMNS: &str =
+    "id, email, name, role, company_id, member_role, worker_id, deactivated_at";
 
 impl UserRow {
     pub fn into_me(self) -> Me {
@@ -169,6 +517,7 @@ impl UserRow {
             company_id: self.company_id,
             member_role: self.member_role,
             worker_id: self.worker_id,
+            deactivated_at: self.deactivated_at.map(time::from_unix),
         }
     }
 }
@@ -246,6 +595,16 @@ impl TokenCache {
         entries.remove(token_hash);
     }
 
+    /// Forget some tokens (an account deactivated or signed out everywhere).
+    pub fn forget_many(&self, token_hashes: &[String]) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        self.forgets
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        for h in token_hashes {
+            entries.remove(h);
+        }
+    }
+
     /// Forget every token: an account's password, name, role or skills changed.
     pub fn forget_all(&self) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
@@ -276,7 +635,8 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     let (checked, forgets) = (std::time::Instant::now(), state.tokens.forgets());
     let sql = format!(
         "SELECT u.{}, {} AS worker_skills, t.expires_at FROM auth_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2",
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 \
+         AND u.deactivated_at IS NULL",
         USER_COLUMNS.replace(", ", ", u."),
         crate::tasks::skills_column(
             state.db.dialect(),
@@ -328,6 +688,26 @@ pub struct Me {
     pub member_role: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub worker_id: Option<String>,
+    /// When the account was deactivated (it can no longer sign in); absent while active.
+    #[oai(skip_serializing_if_is_none)]
+    pub deactivated_at: Option<DateTime<Utc>>,
+}
+
+/// Revoke every live token of `user_id` in `tx`; returns their hashes, for
+/// [`TokenCache::forget_many`] once the transaction commits.
+pub async fn revoke_all_tokens(
+    tx: &mut Tx,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<String>, ApiError> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+        "UPDATE auth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
+         RETURNING token_hash"
+    )
+    .bind(now)
+    .bind(user_id)
+    .fetch_all(&mut *c)
+    .await)?)
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -371,33 +751,49 @@ impl AuthApi {
     /// Sign in
     ///
     /// Exchanges an e-mail and password for a bearer token. Wrong credentials answer 401 the
-    /// same way whether or not the e-mail exists; after repeated failures the e-mail is locked
-    /// for a while (429).
+    /// same way whether or not the e-mail exists (or the account is deactivated). Attempts are
+    /// limited per e-mail and client address, and per client address (429 with `Retry-After`);
+    /// 503 `busy` with `Retry-After` when too many sign-ins are being checked at once.
     #[oai(path = "/auth/login", method = "post")]
     async fn login(
         &self,
         state: Data<&AppState>,
+        req: &Request,
         body: JsonBody<LoginRequest>,
     ) -> Result<LoginOk, ApiError> {
-        let JsonBody(req) = body;
-        let email = Email::parse(&req.email).map_err(|e| ApiError::invalid("email", e))?;
-        if req.password.len() > 1024 {
+        let JsonBody(body) = body;
+        let email = Email::parse(&body.email).map_err(|e| ApiError::invalid("email", e))?;
+        if body.password.len() > 1024 {
             return Err(ApiError::invalid("password", "is too long"));
         }
         let db = &state.db;
         let now = time::unix(time::now());
-        let throttle_key = sha256_hex(&format!("login:{}", email.as_str()));
-
-        let locked_until: Option<Option<i64>> = on_db!(db, |p| sqlx::query_scalar(
-            "SELECT locked_until FROM login_throttle WHERE email_hash = $1"
-        )
-        .bind(&throttle_key)
-        .fetch_optional(p)
-        .await)?;
-        if let Some(Some(until)) = locked_until
-            && until > now
-        {
-            return Err(ApiError::too_many_attempts((until - now) as u64));
+        let address = client_address(req, state.settings.trusted_proxy);
+        // Address first: every request locks the rows in the same order.
+        let limits = [
+            Limit {
+                key: sha256_hex(&format!("login-address:{address}")),
+                max: MAX_PER_ADDRESS,
+                locks: false,
+            },
+            Limit {
+                key: sha256_hex(&format!("login:{}|{address}", email.as_str())),
+                max: MAX_PER_EMAIL_AND_ADDRESS,
+                locks: true,
+            },
+        ];
+        match count_attempt(db, &limits, now).await? {
+            Some((0, secs)) => {
+                let mut e = ApiError::too_many_attempts(secs);
+                e.detail = format!(
+                    "Demasiados inicios de sesión fallidos desde su conexión. Intente de nuevo \
+                     en {} minutos.",
+                    minutes(secs)
+                );
+                return Err(e);
+            }
+            Some((_, secs)) => return Err(ApiError::too_many_attempts(secs)),
+            None => {}
         }
 
         #[derive(sqlx::FromRow)]
@@ -422,44 +818,37 @@ impl AuthApi {
                 .transpose()
         })?;
 
+        // A deactivated account is checked like any other, then refused like a wrong password.
         let hash = match &found {
-            Some((_, c)) => c.password_hash.clone(),
+            Some((_, c)) => Ok(c.password_hash.clone()),
             None => dummy_hash().await,
         };
-        let ok = verify_password(hash, req.password).await && found.is_some();
-        let Some((user, _)) = found.filter(|_| ok) else {
-            on_db!(db, |p| {
-                sqlx::query(
-                "INSERT INTO login_throttle (email_hash, failures, window_start, locked_until) \
-                 VALUES ($1, 1, $2, NULL) \
-                 ON CONFLICT (email_hash) DO UPDATE SET \
-                   failures = CASE WHEN login_throttle.window_start < $3 THEN 1 \
-                                   ELSE login_throttle.failures + 1 END, \
-                   locked_until = CASE WHEN login_throttle.window_start >= $3 \
-                                        AND login_throttle.failures + 1 >= $4 THEN $5 ELSE NULL END, \
-                   window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 \
-                                       ELSE login_throttle.window_start END"
-            )
-            .bind(&throttle_key)
-            .bind(now)
-            .bind(now - THROTTLE_WINDOW_SECS)
-            .bind(MAX_FAILURES)
-            .bind(now + LOCK_SECS)
-            .execute(p)
-            .await.map(|r| r.rows_affected())
-            })?;
+        let verified = match hash {
+            Ok(hash) => verify_password(hash, body.password).await,
+            Err(e) => Err(e),
+        };
+        let verified = match verified {
+            Ok(v) => v,
+            Err(e) => {
+                // Not checked: the attempt does not count.
+                for l in &limits {
+                    refund_attempt(db, &l.key).await?;
+                }
+                return Err(e);
+            }
+        };
+        let Some((user, _)) = found.filter(|(u, _)| verified && u.deactivated_at.is_none()) else {
             tracing::info!("sign-in refused");
             return Err(ApiError::invalid_credentials());
         };
 
+        // The address limit counts failures: give back this attempt, but only this one (a
+        // sign-in to an account of one's own must not clear the guesses made before it).
+        refund_attempt(db, &limits[0].key).await?;
+        clear_attempts(db, &limits[1].key).await?;
         let token = new_token();
         let expires_at = now + state.settings.token_ttl.as_secs() as i64;
         on_db!(db, |p| {
-            sqlx::query("DELETE FROM login_throttle WHERE email_hash = $1")
-                .bind(&throttle_key)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())?;
             sqlx::query(
                 "INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at) \
                  VALUES ($1, $2, $3, $4)",
@@ -514,6 +903,7 @@ impl AuthApi {
             company_id: p.company_id,
             member_role: p.member_role.map(|m| m.as_str().to_string()),
             worker_id: p.worker_id,
+            deactivated_at: None,
         })))
     }
 }

@@ -16,7 +16,7 @@ use vereda_contracts::{on_db, on_tx, time};
 
 use crate::ApiTags;
 use crate::accounts::{Membership, NewLogin, insert_user, load_me, new_id};
-use crate::auth::{BearerAuth, Me, Principal, hash_password};
+use crate::auth::{BearerAuth, Me, NoContent, Principal, hash_password};
 use crate::body::JsonBody;
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
@@ -462,7 +462,34 @@ impl CompaniesApi {
         )))
     }
 
+    /// Remove a member (admin or the company's owner)
+    ///
+    /// The member leaves the company's list, cannot sign in any more, and every token of hers
+    /// stops working at once. The company's last active owner cannot be removed (409
+    /// `last_owner`). Removing again changes nothing.
+    #[oai(path = "/:id/members/:member_id", method = "delete")]
+    async fn remove_member(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        member_id: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        let company = visible_company(&state, &auth.0, &id.0).await?;
+        crate::accounts::act_on_account(
+            &state,
+            &auth.0,
+            &member_id.0,
+            vereda_contracts::accounts::AccountAction::RemoveMember,
+            Some(&company.id),
+        )
+        .await?;
+        Ok(NoContent::Done)
+    }
+
     /// List members
+    ///
+    /// Deactivated members are listed with `deactivated_at`; removed ones are not.
     #[oai(path = "/:id/members", method = "get")]
     async fn members(
         &self,
@@ -472,7 +499,7 @@ impl CompaniesApi {
     ) -> Result<MemberListOk, ApiError> {
         let company = visible_company(&state, &auth.0, &id.0).await?;
         let sql = format!(
-            "SELECT {} FROM users WHERE company_id = $1 ORDER BY id",
+            "SELECT {} FROM users WHERE company_id = $1 AND removed_at IS NULL ORDER BY id",
             crate::auth::USER_COLUMNS
         );
         let rows: Vec<crate::auth::UserRow> =

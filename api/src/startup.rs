@@ -263,6 +263,7 @@ async fn log_request<E: Endpoint>(next: std::sync::Arc<E>, req: Request) -> poem
         Err(e) => render_any(e),
     };
     let mut resp = resp;
+    no_store_personal(&path, &mut resp);
     if resp.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
         && let Some(allow) = allowed_methods(&path)
         && let Ok(value) = HeaderValue::from_str(&allow)
@@ -272,6 +273,19 @@ async fn log_request<E: Endpoint>(next: std::sync::Arc<E>, req: Request) -> poem
     let status = resp.status();
     tracing::info!(%method, %path, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     Ok(resp)
+}
+
+/// Every `/v1` answer may carry a token or personal data (sign-in, profiles, statements,
+/// payouts, invoices; even the public statement check names a person, and errors echo what was
+/// asked), so none is kept by a browser or proxy cache. What is the same for everyone
+/// (`/openapi.json`, `/docs`, health) stays cacheable.
+fn no_store_personal(path: &str, resp: &mut Response) {
+    if path == "/v1" || path.starts_with("/v1/") {
+        resp.headers_mut().insert(
+            poem::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+    }
 }
 
 /// The methods the contract documents for a concrete path, for the `Allow` header that RFC 9110

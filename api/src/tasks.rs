@@ -174,8 +174,10 @@ pub struct CostView {
     pub total: String,
     /// The same for every slot together.
     pub all_slots_total: String,
-    /// The margin applied, as a decimal share.
-    pub margin: String,
+    /// The margin applied, as a decimal share; shown to platform staff only (as on the
+    /// company itself).
+    #[oai(skip_serializing_if_is_none)]
+    pub margin: Option<String>,
 }
 
 /// What the worker earns (shown to workers only).
@@ -622,7 +624,7 @@ impl TaskRow {
                     vat: one.vat.to_string(),
                     total: one.total.to_string(),
                     all_slots_total: all.total.to_string(),
-                    margin: margin.to_string(),
+                    margin: viewer.is_staff().then(|| margin.to_string()),
                 }),
                 None,
             )

@@ -16,7 +16,7 @@ use vereda_contracts::{on_db, on_tx, time};
 
 use crate::ApiTags;
 use crate::accounts::{Membership, NewLogin, insert_user, new_id};
-use crate::auth::{BearerAuth, Principal, hash_password};
+use crate::auth::{BearerAuth, Principal, check_current_password, hash_password};
 use crate::body::JsonBody;
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
@@ -203,6 +203,10 @@ pub struct UpdateWorker {
     /// Admin only.
     #[serde(default)]
     pub document_id: Option<String>,
+    /// The worker's own password: needed when she changes her payout method (wrong guesses
+    /// are limited as for sign-in). Staff changing it on her behalf send none.
+    #[serde(default)]
+    pub current_password: Option<String>,
 }
 
 /// A worker's profile, with personal data (shown only to the worker, admin and finance).
@@ -543,17 +547,34 @@ impl WorkersApi {
             .map(DocumentId::parse)
             .transpose()
             .map_err(|e| ApiError::invalid("document_id", e))?;
-        let payout_json = match req.payout_method {
-            Some(m) => Some(
-                serde_json::to_string(&m.parse("payout_method")?).map_err(ApiError::internal)?,
-            ),
-            None => None,
-        };
+        let payout = req
+            .payout_method
+            .map(|m| m.parse("payout_method"))
+            .transpose()?;
+        let payout_json = payout
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(ApiError::internal)?;
         let skills = req
             .skills
             .as_deref()
             .map(|s| parse_skills("skills", s))
             .transpose()?;
+        // Where her money goes: a token alone is not enough (issue 13 §8). Checked after the
+        // fields parse, so a typo does not cost her an attempt.
+        let current_json =
+            serde_json::to_string(&current.payout_method).map_err(ApiError::internal)?;
+        let payout_changes = payout_json.as_ref().is_some_and(|j| *j != current_json);
+        if payout_json.is_some() && is_self {
+            let password = req.current_password.as_deref().ok_or_else(|| {
+                ApiError::invalid(
+                    "current_password",
+                    "escriba su contraseña actual para cambiar el medio de pago",
+                )
+            })?;
+            check_current_password(&state, &who.user_id, password, "current_password").await?;
+        }
 
         let now = time::unix(time::now());
         let mut tx = state.db.begin().await?;
@@ -586,6 +607,9 @@ impl WorkersApi {
             .await
             .map(|r| r.rows_affected())
         })?;
+        if payout_changes && let Some(method) = &payout {
+            payout_method_changed(&state, &mut tx, &current, method, who, now).await?;
+        }
         if let Some(skills) = &skills {
             replace_skills(&mut tx, &current.id, skills).await?;
         }
@@ -596,4 +620,61 @@ impl WorkersApi {
             visible_worker(&state, who, &current.id).await?,
         )))
     }
+}
+
+/// A new payout destination: the next payout to it waits [`PAYOUT_HOLD_SECS`] (the batch
+/// reads `payout_method_changed_at`), the change is audited with who made it, and her address
+/// on file is told, in the same transaction.
+///
+/// [`PAYOUT_HOLD_SECS`]: vereda_contracts::accounts::PAYOUT_HOLD_SECS
+async fn payout_method_changed(
+    state: &AppState,
+    tx: &mut vereda_contracts::db::Tx,
+    worker: &Worker,
+    method: &PayoutMethod,
+    by: &Principal,
+    now: i64,
+) -> Result<(), ApiError> {
+    let event_id = new_id();
+    on_tx!(tx, |c| {
+        sqlx::query("UPDATE worker_profiles SET payout_method_changed_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&worker.id)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())?;
+        sqlx::query(
+            "INSERT INTO account_events (id, user_id, kind, actor_id, created_at) \
+             VALUES ($1, $2, 'payout_method_changed', $3, $4)",
+        )
+        .bind(&event_id)
+        .bind(&worker.user_id)
+        .bind(&by.user_id)
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    let method = serde_json::to_value(method).map_err(ApiError::internal)?;
+    let by_staff = by.worker_id.as_deref() != Some(worker.id.as_str());
+    let content = vereda_worker::email::messages::payout_method_changed(
+        &state.settings,
+        &worker.name,
+        &method,
+        now,
+        by_staff,
+    );
+    let message = vereda_worker::email::outbox::NewMessage {
+        dedupe_key: format!("payout_method_changed:{event_id}"),
+        kind: "payout_method_changed",
+        recipient: &worker.email,
+        user_id: Some(&worker.user_id),
+        content,
+        attachment: None,
+    };
+    vereda_worker::email::outbox::enqueue(tx, message, now)
+        .await
+        .map_err(ApiError::from_anyhow)?;
+    tracing::info!(worker_id = %worker.id, by = %by.user_id, "payout method changed");
+    Ok(())
 }

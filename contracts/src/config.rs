@@ -110,6 +110,10 @@ pub struct CliArgs {
     /// Last number of the authorised documento soporte range.
     #[arg(long, env = "VEREDA_SUPPORT_DOC_LAST")]
     pub support_doc_last: Option<String>,
+    /// `true` when the API runs behind a reverse proxy of ours that appends the client's
+    /// address to `X-Forwarded-For`: sign-in limits then count the last hop, not the proxy.
+    #[arg(long, env = "VEREDA_TRUSTED_PROXY")]
+    pub trusted_proxy: Option<String>,
 }
 
 /// The TOML file's shape: the same names as the flags, all optional.
@@ -139,6 +143,7 @@ struct FileSettings {
     support_doc_prefix: Option<String>,
     support_doc_first: Option<u64>,
     support_doc_last: Option<u64>,
+    trusted_proxy: Option<bool>,
     /// Effective-dated contribution rates of independent workers; defaults built in.
     social_security: Option<Vec<Dated<SocialSecurityRates>>>,
     /// Effective-dated legal figures (SMMLV, UVT, weekly hours, IVA); defaults built in.
@@ -180,6 +185,8 @@ pub struct Settings {
     /// Documento soporte numbering: prefix and authorised range.
     pub support_doc_prefix: String,
     pub support_doc_range: std::ops::RangeInclusive<i64>,
+    /// Behind a trusted reverse proxy: the client is the last `X-Forwarded-For` hop.
+    pub trusted_proxy: bool,
     pub social_security: Vec<Dated<SocialSecurityRates>>,
     pub legal: LegalFigures,
 }
@@ -411,6 +418,19 @@ impl Settings {
                 format!("has no IVA rate in force on {today}"),
             ));
         }
+        let trusted_proxy = match &args.trusted_proxy {
+            Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" | "" => false,
+                _ => {
+                    return Err(bad(
+                        "trusted_proxy (VEREDA_TRUSTED_PROXY)",
+                        format!("{raw:?} is not true or false"),
+                    ));
+                }
+            },
+            None => file.trusted_proxy.unwrap_or(false),
+        };
 
         Ok(Settings {
             database_url: Secret::new(database_url),
@@ -436,6 +456,7 @@ impl Settings {
             rural_baseline: crate::money::Cop::pesos(rural_baseline as i64),
             support_doc_prefix,
             support_doc_range: support_doc_first as i64..=support_doc_last as i64,
+            trusted_proxy,
             social_security: file.social_security.unwrap_or_else(default_social_security),
             legal,
         })
@@ -569,6 +590,18 @@ mod tests {
         a.mail_from = Some("Vereda".into());
         let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
         assert!(e.to_string().contains("VEREDA_MAIL_FROM"), "{e}");
+    }
+
+    #[test]
+    fn trusted_proxy_is_off_unless_said() {
+        let s = Settings::from_parts(FileSettings::default(), &args()).unwrap();
+        assert!(!s.trusted_proxy);
+        let file: FileSettings = toml::from_str("trusted_proxy = true").unwrap();
+        assert!(Settings::from_parts(file, &args()).unwrap().trusted_proxy);
+        let mut a = args();
+        a.trusted_proxy = Some("maybe".into());
+        let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+        assert!(e.to_string().contains("VEREDA_TRUSTED_PROXY"), "{e}");
     }
 
     #[test]

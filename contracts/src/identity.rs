@@ -59,42 +59,111 @@ impl MemberRole {
     }
 }
 
-/// A lower-cased e-mail address with one `@`, a dotted domain and no spaces.
+/// An e-mail address people can be told apart by and mail can be sent to: trimmed, Unicode
+/// NFC, lower-cased whole (so addresses compare case-insensitively, as they always have here:
+/// `Luz@X.co` and `luz@x.co` are one account), one `@`, a dotted domain. Refused: anything
+/// lettre cannot send to (`billing>@x.co`), invisible characters (zero-width, bidi controls,
+/// non-breaking spaces), characters outside UTS 39's identifier profile (fullwidth `＠`,
+/// symbols), and a local part or domain label that mixes scripts (a Cyrillic `а` among Latin
+/// letters), so two accounts never differ only in ways a person cannot see.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Email, &'static str> {
-        let s = raw.trim().to_lowercase();
-        if s.is_empty() {
+        use unicode_normalization::UnicodeNormalization;
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
             return Err("must not be empty");
         }
+        if trimmed.chars().any(invisible) {
+            return Err("contiene caracteres invisibles o de control");
+        }
+        // Lower-casing can decompose (`İ` → `i̇`): normalise after it too.
+        let s: String = trimmed
+            .nfc()
+            .collect::<String>()
+            .to_lowercase()
+            .nfc()
+            .collect();
         if s.len() > 254 {
             return Err("is longer than 254 characters");
         }
         let Some((local, domain)) = s.split_once('@') else {
             return Err("is not an e-mail address (missing @)");
         };
-        let ok_chars = |p: &str| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| !c.is_whitespace() && !c.is_control() && c != '@' && c != ',')
-        };
-        if !ok_chars(local) || !ok_chars(domain) {
+        if local.is_empty() || domain.is_empty() || domain.contains('@') {
             return Err("is not an e-mail address");
         }
-        if !domain.contains('.')
-            || domain.starts_with('.')
-            || domain.ends_with('.')
-            || domain.contains("..")
+        if local.len() > 64 {
+            return Err("has more than 64 characters before the @");
+        }
+        // A dot-atom: no quoting, no comments, nothing a mail header would read specially.
+        let atext = |c: char| {
+            c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || !c.is_ascii()
+        };
+        if !local
+            .split('.')
+            .all(|part| !part.is_empty() && part.chars().all(atext))
         {
+            return Err("is not an e-mail address");
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) {
             return Err("is not an e-mail address (domain needs a dot)");
+        }
+        let label_ok = |l: &&str| {
+            l.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if !labels.iter().all(label_ok) {
+            return Err("is not an e-mail address");
+        }
+        if !s.chars().filter(|c| !c.is_ascii()).all(identifier_char) {
+            return Err("contiene caracteres que no se usan en direcciones de correo");
+        }
+        if !single_script(local) || !labels.iter().all(|l| single_script(l)) {
+            return Err("mezcla alfabetos distintos (por ejemplo, letras cirílicas entre latinas)");
+        }
+        // The mailer's own parser has the last word: what it refuses could never be sent to.
+        if s.parse::<lettre::Address>().is_err() {
+            return Err("no es una dirección a la que se pueda enviar correo");
         }
         Ok(Email(s))
     }
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Characters a person cannot see or that steer how text is shown: controls, whitespace
+/// inside the address, format characters (zero-width space and joiners, bidi overrides, the
+/// BOM), and other default-ignorables such as variation selectors.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || c.is_whitespace()
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+            | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// Allowed in identifiers by UTS 39's general security profile (letters and digits of
+/// scripts in current use; no symbols, compatibility forms or invisibles).
+fn identifier_char(c: char) -> bool {
+    use unicode_security::GeneralSecurityProfile;
+    c.identifier_allowed()
+}
+
+/// One script (UTS 39's augmented sets: Japanese may mix kana and Han), digits and
+/// punctuation being common to all.
+fn single_script(s: &str) -> bool {
+    use unicode_security::MixedScript;
+    s.is_single_script()
 }
 
 /// A person's or organisation's display name: trimmed, 1–200 characters, no control chars.
@@ -276,6 +345,83 @@ mod tests {
     }
 
     #[test]
+    fn emails_are_nfc_so_composed_and_decomposed_accents_are_one_address() {
+        let composed = Email::parse("jos\u{e9}@correo.co").unwrap();
+        let decomposed = Email::parse("jose\u{301}@correo.co").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(composed.as_str(), "jos\u{e9}@correo.co");
+        // Internationalised domains keep their letters, lower-cased.
+        assert_eq!(
+            Email::parse("Luz@Café.CO").unwrap().as_str(),
+            "luz@caf\u{e9}.co"
+        );
+    }
+
+    #[test]
+    fn invisible_characters_are_refused() {
+        for bad in [
+            "lu\u{200B}z@correo.co", // zero-width space
+            "luz\u{200D}@correo.co", // zero-width joiner
+            "luz@corr\u{00AD}eo.co", // soft hyphen
+            "\u{202E}luz@correo.co", // right-to-left override
+            "luz@correo.co\u{FEFF}", // byte-order mark at the end (not trimmed)
+            "lu\u{00A0}z@correo.co", // non-breaking space
+            "luz\u{FE0F}@correo.co", // variation selector
+        ] {
+            let e = Email::parse(bad).unwrap_err();
+            assert!(e.contains("invisibles"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn mixed_scripts_and_lookalike_forms_are_refused() {
+        // Cyrillic а (U+0430) among Latin letters, in the local part and in the domain.
+        for bad in ["\u{430}dmin@vereda.co", "admin@v\u{435}reda.co"] {
+            let e = Email::parse(bad).unwrap_err();
+            assert!(e.contains("alfabetos"), "{bad:?}: {e}");
+        }
+        // Fullwidth letters and @ are compatibility look-alikes.
+        assert!(Email::parse("\u{FF41}dmin@vereda.co").is_err());
+        assert!(Email::parse("admin\u{FF20}vereda.co").is_err());
+        // One script per part is fine: all Cyrillic, all Greek, or Latin with accents.
+        assert!(
+            Email::parse(
+                "\u{438}\u{432}\u{430}\u{43D}@\u{43F}\u{43E}\u{447}\u{442}\u{430}.\u{440}\u{444}"
+            )
+            .is_ok()
+        );
+        assert!(Email::parse("\u{f1}and\u{fa}.p\u{e9}rez@correo.co").is_ok());
+    }
+
+    #[test]
+    fn only_addresses_the_mailer_can_send_to() {
+        for bad in [
+            "billing>@x.co",
+            "<billing@x.co>",
+            "\"luz\"@x.co",
+            "luz(comentario)@x.co",
+            "luz,ana@x.co",
+            "luz;@x.co",
+            ".luz@x.co",
+            "luz.@x.co",
+            "l..uz@x.co",
+            "luz@-x.co",
+            "luz@x_y.co",
+            "luz@[127.0.0.1]",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "luz.perez+vereda@correo.co",
+            "o'brien@x.co",
+            "a_b-c@sub.dominio.com.co",
+        ] {
+            let e = Email::parse(good).unwrap();
+            assert!(e.as_str().parse::<lettre::Address>().is_ok(), "{good}");
+        }
+    }
+
+    #[test]
     fn nit_check_digits_match_dian() {
         // DIAN's own NIT is 800.197.268-4; Bancolombia 890.903.938-8.
         assert_eq!(Nit::parse("800197268-4").unwrap().as_str(), "800197268-4");
@@ -314,7 +460,19 @@ mod tests {
         #[test]
         fn email_parsing_never_panics_and_is_idempotent(s in ".{0,80}") {
             if let Ok(e) = Email::parse(&s) {
-                prop_assert_eq!(Email::parse(e.as_str()).unwrap(), e);
+                prop_assert_eq!(Email::parse(e.as_str()).unwrap(), e.clone());
+                prop_assert!(e.as_str().parse::<lettre::Address>().is_ok());
+            }
+        }
+
+        #[test]
+        fn accepted_addresses_are_idempotent_and_sendable(
+            local in "[a-zA-Z0-9._+\u{e1}\u{f1}\u{430}-\u{44f}-]{1,20}",
+            domain in "[a-zA-Z0-9\u{e9}-]{1,12}\\.[a-z]{2,4}",
+        ) {
+            if let Ok(e) = Email::parse(&format!("{local}@{domain}")) {
+                prop_assert_eq!(Email::parse(e.as_str()).unwrap(), e.clone());
+                prop_assert!(e.as_str().parse::<lettre::Address>().is_ok());
             }
         }
     }

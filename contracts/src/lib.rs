@@ -4,6 +4,7 @@
 //! queue names. The `runtime` feature adds what both processes share at run time:
 //! configuration and the data layer (pools, dialect, migrations).
 
+pub mod accounts;
 pub mod csvfile;
 pub mod identity;
 pub mod jobs;

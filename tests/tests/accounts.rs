@@ -269,9 +269,10 @@ async fn workers_personal_data_is_for_the_worker_and_staff_only() {
     let list = app.get("/v1/workers?skill=support", Some(&finance)).await;
     assert_eq!(list.ok(200)["items"].as_array().unwrap().len(), 1);
 
-    // The worker updates their payout method; skills are not theirs to change.
+    // The worker updates their payout method (with her password: issue 13 §8, tested in
+    // account_security.rs); skills are not theirs to change.
     let r = app
-        .patch(&path, Some(&luz_token), json!({"payout_method": {"kind": "bank", "bank": "Bancolombia", "account_type": "savings", "account_number": "123-456789-01"}}))
+        .patch(&path, Some(&luz_token), json!({"payout_method": {"kind": "bank", "bank": "Bancolombia", "account_type": "savings", "account_number": "123-456789-01"}, "current_password": PASSWORD}))
         .await;
     assert_eq!(r.ok(200)["payout_method"]["account_number"], "12345678901");
     let r = app

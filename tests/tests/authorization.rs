@@ -309,6 +309,27 @@ fn policies() -> Vec<Policy> {
             json!({"non_essential": true}),
             "uooooooo",
         ),
+        // Account actions (issue 13 §16), on an extra member of the owner's company, so none of
+        // the callers above is signed out: first signed out everywhere, then deactivated, then
+        // removed (each again by admin, which changes nothing).
+        p(
+            "POST",
+            "/v1/users/{member}/sign-out",
+            Value::Null,
+            "uffofnfo",
+        ),
+        p(
+            "POST",
+            "/v1/users/{member}/deactivate",
+            Value::Null,
+            "uffofnfo",
+        ),
+        p(
+            "DELETE",
+            "/v1/companies/{company}/members/{member_id}",
+            Value::Null,
+            "uffofnfo",
+        ),
         // Last: it signs the caller out.
         p("POST", "/v1/auth/logout", Value::Null, "uooooooo"),
     ]
@@ -330,6 +351,11 @@ async fn every_route_checks_role_and_ownership() {
     let finance = app.finance_token(&admin).await;
     let (company, owner) = app.company(&admin, "Tienda").await;
     let reviewer = app.reviewer(&owner, &company).await;
+    let extra = app.reviewer(&owner, &company).await;
+    let member = app.get("/v1/me", Some(&extra)).await.ok(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (_, other_owner) = app.company(&admin, "Otra").await;
     let (worker_id, worker) = app.worker(&admin, &["labelling"]).await;
     let (_, other_worker) = app.worker(&admin, &["labelling"]).await;
@@ -487,6 +513,7 @@ async fn every_route_checks_role_and_ownership() {
                 "{job}",
                 "{payment}",
                 "{credit_note}",
+                "{member}",
             ]
             .iter()
             .fold(p.path.to_string(), |s, k| s.replace(k, "{*}"));
@@ -523,6 +550,8 @@ async fn every_route_checks_role_and_ownership() {
                 .replace("{job}", &job_id)
                 .replace("{payment}", &payment)
                 .replace("{credit_note}", &credit_note)
+                .replace("{member_id}", &member)
+                .replace("{member}", &member)
                 .replace("{account}", "platform:fees");
             let body = policy
                 .body

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
+use vereda_contracts::accounts::payout_hold_cutoff;
 use vereda_contracts::config::Settings;
 use vereda_contracts::csvfile;
 use vereda_contracts::db::Db;
@@ -54,12 +55,17 @@ pub async fn build_batch(
         // Driven by the workers, each balance an index lookup on `ledger_postings_by_account`:
         // no `LIKE` scan of the whole journal (which PostgreSQL cannot index under a non-C
         // collation).
+        // A worker whose payout method changed within the last day is held: her balance stays
+        // payable for a later batch (issue 13 §8, `contracts::accounts::payout_held`).
         let owed: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
             "SELECT w.id FROM worker_profiles w \
              WHERE (SELECT COALESCE(SUM(p.credit - p.debit), 0) FROM ledger_postings p \
-                    WHERE p.account = 'worker:' || w.id || ':payable') >= $1 ORDER BY w.id"
+                    WHERE p.account = 'worker:' || w.id || ':payable') >= $1 \
+             AND (w.payout_method_changed_at IS NULL OR w.payout_method_changed_at <= $2) \
+             ORDER BY w.id"
         )
         .bind(settings.min_payout.centavos())
+        .bind(payout_hold_cutoff(now))
         .fetch_all(p)
         .await)?;
         for chunk in owed.chunks(PAYOUT_CHUNK) {
@@ -137,15 +143,19 @@ async fn add_lines(
     let read = format!(
         "SELECT w.id, w.payout_method, CAST(COALESCE((SELECT SUM(p.credit - p.debit) \
          FROM ledger_postings p WHERE p.account = 'worker:' || w.id || ':payable'), 0) AS BIGINT) \
-         FROM worker_profiles w WHERE w.id IN ({}) ORDER BY w.id",
-        in_list(workers.len(), 1)
+         FROM worker_profiles w WHERE w.id IN ({}) \
+         AND (w.payout_method_changed_at IS NULL OR w.payout_method_changed_at <= ${}) \
+         ORDER BY w.id",
+        in_list(workers.len(), 1),
+        workers.len() + 1
     );
     let balances: Vec<(String, String, i64)> = on_tx!(&mut tx, |c| {
         let mut q = sqlx::query_as(AssertSqlSafe(read.as_str()));
         for w in workers {
             q = q.bind(w);
         }
-        q.fetch_all(&mut *c).await
+        // Read again under the workers' locks: a change made since the selection holds too.
+        q.bind(payout_hold_cutoff(now)).fetch_all(&mut *c).await
     })?;
     struct Line {
         id: String,

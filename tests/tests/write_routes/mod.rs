@@ -211,6 +211,14 @@ pub fn catalogue() -> Vec<Write> {
             Finance,
             j(json!({"month": "2026-01"})),
         ),
+        w("POST", "/v1/users/{none}/deactivate", Admin, Body::None),
+        w("POST", "/v1/users/{none}/sign-out", Admin, Body::None),
+        w(
+            "DELETE",
+            "/v1/companies/{company}/members/{none}",
+            Owner,
+            Body::None,
+        ),
         w(
             "PATCH",
             "/v1/me/email-preferences",

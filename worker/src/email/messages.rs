@@ -261,6 +261,47 @@ pub fn payout_sent(
     )
 }
 
+/// Told to the worker's address whenever her payout method changes (by her or by staff):
+/// where her money now goes, masked, that the next payout waits a day, and what to do if it
+/// was not her.
+pub fn payout_method_changed(
+    settings: &Settings,
+    name: &str,
+    method: &serde_json::Value,
+    at: i64,
+    by_staff: bool,
+) -> Content {
+    let what = if by_staff {
+        format!(
+            "El {} (hora de Colombia) el equipo de Vereda cambió su medio de pago, a nombre \
+             suyo, a {}.",
+            when_es(at),
+            method_es(method)
+        )
+    } else {
+        format!(
+            "El {} (hora de Colombia) usted cambió su medio de pago a {}.",
+            when_es(at),
+            method_es(method)
+        )
+    };
+    compose(
+        settings,
+        "Cambió su medio de pago en Vereda".to_string(),
+        &hello(name),
+        &[
+            what,
+            "Por seguridad, el próximo pago a este medio sale cuando hayan pasado 24 horas \
+             desde el cambio. Su saldo no se pierde: queda pendiente hasta entonces."
+                .to_string(),
+            "Si usted no hizo ni pidió este cambio, cambie su contraseña ahora y escríbanos \
+             respondiendo este correo: alguien podría estar usando su cuenta."
+                .to_string(),
+        ],
+        Need::Essential,
+    )
+}
+
 pub fn submission_received(
     settings: &Settings,
     name: &str,
@@ -435,6 +476,24 @@ mod tests {
         assert!(c.text.contains("Nequi terminado en 1234"), "{}", c.text);
         assert!(!c.text.contains("3105551234"));
         assert!(!c.text.contains("preferencias"), "payouts are essential");
+    }
+
+    #[test]
+    fn a_payout_method_change_is_told_masked() {
+        let method = serde_json::json!({"kind": "daviplata", "phone": "3209876543"});
+        let c = payout_method_changed(&settings(), "Luz", &method, 1_795_896_900, false);
+        assert_eq!(c.subject, "Cambió su medio de pago en Vereda");
+        assert!(c.text.contains("Daviplata terminado en 6543"), "{}", c.text);
+        assert!(
+            c.text.contains("28 de noviembre de 2026, 15:15"),
+            "{}",
+            c.text
+        );
+        assert!(c.text.contains("24 horas"), "{}", c.text);
+        assert!(!c.text.contains("3209876543"));
+        assert!(!c.text.contains("preferencias"), "always sent");
+        let c = payout_method_changed(&settings(), "Luz", &method, 1_795_896_900, true);
+        assert!(c.text.contains("equipo de Vereda"), "{}", c.text);
     }
 
     #[test]
