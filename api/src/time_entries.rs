@@ -23,7 +23,7 @@ use serde::Deserialize;
 use sqlx::AssertSqlSafe;
 use vereda_contracts::db::Tx;
 use vereda_contracts::identity::Role;
-use vereda_contracts::marketplace::AssignmentStatus;
+use vereda_contracts::marketplace::{AssignmentStatus, free_text};
 use vereda_contracts::timesheet::{
     self, Entry, FUTURE_SKEW_SECS, Logbook, Rules, Span, StopReason, TimerLimit, Violation,
 };
@@ -106,6 +106,7 @@ pub struct NewTimeEntry {
     /// RFC 3339; kept to the second, in UTC.
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
+    /// At most 1000 characters; line breaks and tabs are the only control characters allowed.
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -118,7 +119,8 @@ pub struct TimeEntryChange {
     pub started_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub ended_at: Option<DateTime<Utc>>,
-    /// An empty note removes it.
+    /// An empty note removes it. At most 1000 characters; line breaks and tabs are the only
+    /// control characters allowed.
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -535,15 +537,9 @@ fn refused(v: &Violation) -> ApiError {
     e
 }
 
+/// A note as typed (none when blank): no control characters but line breaks and tabs.
 fn clean_note(field: &str, note: Option<&str>) -> Result<Option<String>, ApiError> {
-    let note = note.map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-        return Err(ApiError::invalid(
-            field,
-            format!("is longer than {MAX_NOTE_CHARS} characters"),
-        ));
-    }
-    Ok(note.map(str::to_string))
+    free_text(note, MAX_NOTE_CHARS).map_err(|e| ApiError::invalid(field, e.to_string()))
 }
 
 /// Lock the worker's row: their time-tracking writes take turns from here to the commit.

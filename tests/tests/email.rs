@@ -480,3 +480,19 @@ async fn a_worker_can_turn_off_optional_mail() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(matching(&smtp, &quiet_email, "").is_empty());
 }
+
+#[tokio::test]
+async fn scratch_submission_mail() {
+    let (app, smtp, _) = app_with_smtp().await;
+    let a = worked_example(&app).await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    for m in smtp.messages() {
+        eprintln!(
+            "TO {:?} SUBJ {}\n{}\n-----",
+            m.to,
+            subject(&m),
+            m.parsed().body_text(0).unwrap()
+        );
+    }
+    let _ = a;
+}

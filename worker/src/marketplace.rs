@@ -404,22 +404,26 @@ async fn warn_expiring_claims(db: &Db, now: i64) -> PartResult {
 }
 
 /// Verified work the company did not review by `review_due_at` is approved for its full
-/// logged time: silence never leaves a worker unpaid.
+/// logged time: silence never leaves a worker unpaid. Hourly work with no time logged can
+/// never be approved (it would accrue nothing: a rejection in disguise); such a submission,
+/// possible only from before submissions without time were refused, goes back to the worker
+/// to log the time and submit again.
 async fn auto_approve(db: &Db, now: i64) -> PartResult {
-    let ids: Vec<String> = match on_db!(db, |p| sqlx::query_scalar(
-        "SELECT id FROM assignments WHERE status = 'verified' AND review_due_at <= $1 \
-         ORDER BY review_due_at, id LIMIT $2"
+    let rows: Vec<(String, String, i64)> = match on_db!(db, |p| sqlx::query_as(
+        "SELECT a.id, t.pricing_kind, t.claim_minutes FROM assignments a \
+         JOIN tasks t ON t.id = a.task_id WHERE a.status = 'verified' AND a.review_due_at <= $1 \
+         ORDER BY a.review_due_at, a.id LIMIT $2"
     )
     .bind(now)
     .bind(SWEEP_BATCH)
     .fetch_all(p)
     .await)
     {
-        Ok(ids) => ids,
+        Ok(rows) => rows,
         Err(e) => return part_failed("auto_approve", &e),
     };
     let (mut done, mut failed) = (0, 0);
-    for id in ids {
+    for (id, pricing, claim_minutes) in rows {
         let result = async {
             let mut tx = db.begin().await?;
             let logged: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
@@ -429,11 +433,26 @@ async fn auto_approve(db: &Db, now: i64) -> PartResult {
             .bind(&id)
             .fetch_one(&mut *c)
             .await)?;
-            let approved =
-                assignments::approve(&mut tx, &id, None, logged, Some(AUTO_APPROVAL_REASON), now)
-                    .await?;
+            let moved = match marketplace::approved_seconds(
+                marketplace::PricingKind::parse(&pricing),
+                logged,
+                None,
+            ) {
+                Ok(seconds) => {
+                    assignments::approve(
+                        &mut tx,
+                        &id,
+                        None,
+                        seconds,
+                        Some(AUTO_APPROVAL_REASON),
+                        now,
+                    )
+                    .await?
+                }
+                Err(_) => send_back_untimed(&mut tx, &id, now + claim_minutes * 60, now).await?,
+            };
             tx.commit().await?;
-            Ok::<_, anyhow::Error>(approved)
+            Ok::<_, anyhow::Error>(moved)
         }
         .await;
         match result {
@@ -446,6 +465,50 @@ async fn auto_approve(db: &Db, now: i64) -> PartResult {
         }
     }
     (done, failed)
+}
+
+/// The reason given to a worker whose hourly submission with no time could not be approved.
+pub const NO_TIME_REASON: &str = "No se pudo aprobar automáticamente: la entrega no tiene tiempo \
+     registrado y esta tarea paga por horas. Registre el tiempo que trabajó y vuelva a entregar.";
+
+/// Send an unreviewed hourly submission with no time back to its worker (changes requested,
+/// with a fresh claim window), instead of approving zero seconds.
+async fn send_back_untimed(
+    tx: &mut Tx,
+    id: &str,
+    fix_until: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let m = Move {
+        assignment_id: id,
+        from: AssignmentStatus::Verified,
+        to: AssignmentStatus::ChangesRequested,
+        actor: None,
+        action: "auto_approval_refused",
+        reason: Some(NO_TIME_REASON),
+        details: Some(json!({ "logged_seconds": 0 })),
+        at: now,
+    };
+    let set = "reason = $5, review_due_at = NULL, \
+               expires_at = CASE WHEN expires_at < $6 THEN $6 ELSE expires_at END";
+    let binds = [Bind::Text(Some(NO_TIME_REASON)), Bind::Int(Some(fix_until))];
+    if !assignments::transition(tx, &m, set, &binds).await? {
+        return Ok(false);
+    }
+    tracing::warn!(
+        assignment = id,
+        "hourly submission without time sent back, not approved"
+    );
+    assignments::notify(
+        tx,
+        "review_outcome",
+        id,
+        &format!("review_outcome:{id}:no_time:{now}"),
+        &json!({ "decision": "request_changes", "by": "verification", "reason": NO_TIME_REASON }),
+        now,
+    )
+    .await?;
+    Ok(true)
 }
 
 /// A submission still `submitted` [`VERIFICATION_GRACE_SECS`] after it was made has lost its
