@@ -871,3 +871,51 @@ async fn time_entry_notes_have_no_control_characters() {
     assert_eq!(report["rejected"], 1, "{report}");
     assert_eq!(report["results"][0]["field"], "note");
 }
+
+/// Issue 14 §7: a claim that expires with the timer running keeps the timer's time up to the
+/// expiry as a `timer` entry, recorded by the expiry sweep itself (as the cap and the daily
+/// limit stop a timer), instead of throwing it away.
+#[tokio::test]
+async fn a_claim_that_expires_with_the_timer_running_keeps_its_time() {
+    let s = scene().await;
+    let (_, a) = s.claimed(&s.worker, "10").await;
+    let r = s.timer(&a, "start").await;
+    let started: chrono::DateTime<chrono::Utc> =
+        r.ok(201)["started_at"].as_str().unwrap().parse().unwrap();
+    let started = started.timestamp();
+    // The claim runs out four seconds after the timer started; the sweep (every second in
+    // tests) expires it.
+    let expires_at = started + 4;
+    vereda_contracts::on_db!(&s.app.db, |p| sqlx::query(
+        "UPDATE assignments SET expires_at = $1 WHERE id = $2"
+    )
+    .bind(expires_at)
+    .bind(&a)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    .unwrap());
+    s.wait_for(&s.worker, &a, "expired").await;
+    // The sweep did it: the timer is gone before the worker asks for anything.
+    let running: i64 = vereda_contracts::on_db!(&s.app.db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM running_timers WHERE assignment_id = $1"
+    )
+    .bind(&a)
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert_eq!(running, 0);
+    let list = s.entries(&s.worker, &a).await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["source"], "timer");
+    assert_eq!(items[0]["started_at"], rfc(started).as_str());
+    assert_eq!(items[0]["ended_at"], rfc(expires_at).as_str());
+    assert_eq!(items[0]["seconds"], 4);
+    assert_eq!(list["logged_seconds"], 4);
+    // The worker's timer reads idle, and the time shows on her timesheet.
+    let timer = s.app.get("/v1/me/timer", Some(&s.worker)).await;
+    assert!(timer.ok(200)["running"].is_null(), "{}", timer.text);
+    let sheet = s.app.get("/v1/me/timesheet", Some(&s.worker)).await;
+    assert_eq!(sheet.ok(200)["total_seconds"], 4, "{}", sheet.text);
+}
