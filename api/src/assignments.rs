@@ -733,15 +733,7 @@ impl AssignmentsApi {
         if !transition(&mut tx, &m, set, &binds).await? {
             return Err(moved_meanwhile());
         }
-        notify(
-            &mut tx,
-            "submission_received",
-            &row.id,
-            &format!("submission_received:{}:{now}", row.id),
-            &serde_json::json!({ "company_id": row.company_id, "task_id": row.task_id }),
-            now,
-        )
-        .await?;
+        // The company is told once verification passes it (worker/src/marketplace.rs).
         enqueue_verification(&mut tx, &row.id)
             .await
             .map_err(ApiError::from_anyhow)?;

@@ -217,15 +217,30 @@ async fn verify_in_tx(tx: &mut Tx, id: &str, now: i64) -> anyhow::Result<VerifyO
             details: Some(verdict_json.clone()),
             at: now,
         };
+        let review_due_at = now + review_hours * 3600;
         let set = "verified_at = $5, findings = $6, review_due_at = $7";
         let binds = [
             Bind::Int(Some(now)),
             Bind::Text(Some(&findings)),
-            Bind::Int(Some(now + review_hours * 3600)),
+            Bind::Int(Some(review_due_at)),
         ];
         if !assignments::transition(tx, &m, set, &binds).await? {
             return Ok(VerifyOutcome::Skipped);
         }
+        // The company hears of a submission once it can review it: work sent back by the
+        // checks and submitted again is announced once, when it passes.
+        assignments::notify(
+            tx,
+            "submission_received",
+            id,
+            &format!(
+                "submission_received:{id}:{}",
+                submitted_at.unwrap_or_default()
+            ),
+            &json!({ "submitted_at": submitted_at, "review_due_at": review_due_at }),
+            now,
+        )
+        .await?;
         tracing::info!(
             assignment = id,
             soft = verdict.soft.len(),
