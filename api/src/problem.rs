@@ -411,3 +411,46 @@ pub fn render_any(err: poem::Error) -> Response {
     };
     api.into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_transaction_that_lost_a_race_is_tried_again_and_nothing_else_is() {
+        let tries = AtomicU32::new(0);
+        let answer = retrying(|| async {
+            match tries.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(ApiError::contention()),
+                _ => Ok("stored"),
+            }
+        })
+        .await;
+        assert_eq!(answer.unwrap(), "stored");
+        assert_eq!(tries.load(Ordering::SeqCst), 3);
+
+        // Losing every time ends with the 503 and its Retry-After, after a bounded number of
+        // tries; any other error is answered at once.
+        let tries = AtomicU32::new(0);
+        let e = retrying(|| async {
+            tries.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(ApiError::contention())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(tries.load(Ordering::SeqCst), TRIES);
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.retry_after, Some(1));
+        let tries = AtomicU32::new(0);
+        let e = retrying(|| async {
+            tries.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(ApiError::conflict("entry_overlaps", "x"))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(tries.load(Ordering::SeqCst), 1);
+        assert_eq!(e.code, "entry_overlaps");
+    }
+}
