@@ -137,15 +137,16 @@ async fn event_messages(
         // Work that passed the checks and waits for review (recorded at verification): one
         // e-mail to each member who asked for one per submission; the others' digest.
         "submission_received" => {
-            let members: Vec<(String, String, String, Option<bool>, Option<String>)> =
-                on_tx!(tx, |c| sqlx::query_as(
-                    "SELECT u.id, u.name, u.email, p.non_essential, p.submissions FROM users u \
+            // (user id, name, e-mail, non_essential, submissions), no row: the defaults.
+            type Member = (String, String, String, Option<bool>, Option<String>);
+            let members: Vec<Member> = on_tx!(tx, |c| sqlx::query_as(
+                "SELECT u.id, u.name, u.email, p.non_essential, p.submissions FROM users u \
                      LEFT JOIN email_preferences p ON p.user_id = u.id \
                      WHERE u.role = 'company' AND u.company_id = $1 ORDER BY u.id"
-                )
-                .bind(&info.company_id)
-                .fetch_all(&mut *c)
-                .await)?;
+            )
+            .bind(&info.company_id)
+            .fetch_all(&mut *c)
+            .await)?;
             let ready = messages::ReadySubmission {
                 task_title: &info.title,
                 worker_name: &info.name,
