@@ -15,7 +15,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::db::{Dialect, Tx, is_unique_violation};
 use vereda_contracts::identity::{MemberRole, Role};
-use vereda_contracts::marketplace::{AssignmentStatus, Verdict};
+use vereda_contracts::marketplace::{
+    ApprovalRefusal, AssignmentStatus, PricingKind, Verdict, approved_seconds, check_submission,
+    deliverable_link, free_text,
+};
 use vereda_contracts::{on_db, on_tx, time};
 use vereda_worker::assignments::{
     Bind, Move, approve, enqueue_verification, notify, record_event, transition,
@@ -112,9 +115,11 @@ pub struct AssignmentList {
 #[serde(deny_unknown_fields)]
 #[oai(deny_unknown_fields)]
 pub struct Submission {
-    /// Link to the work (`https://…`); required when the task says so.
+    /// Link to the work: an `https://` URL (no plain `http`, spaces or control characters),
+    /// at most 2000 characters; required when the task says so (`deliverable_missing`).
     #[serde(default)]
     pub deliverable_url: Option<String>,
+    /// At most 5000 characters; line breaks and tabs are the only control characters allowed.
     #[serde(default)]
     pub notes: Option<String>,
 }
@@ -134,10 +139,13 @@ pub enum Decision {
 pub struct Review {
     pub decision: Decision,
     /// Required to reject, to request changes, or to approve fewer seconds than logged; the
-    /// worker reads it.
+    /// worker reads it. At most 2000 characters; line breaks and tabs are the only control
+    /// characters allowed.
     #[serde(default)]
     pub reason: Option<String>,
-    /// Approve fewer seconds than logged (hourly tasks).
+    /// Approve fewer seconds than logged: hourly tasks only, from 1 to the seconds logged
+    /// (approving 0 is a rejection: `zero_approval`). Refused on fixed-price tasks
+    /// (`fixed_price_seconds`), which pay their price and count the logged hours.
     #[serde(default)]
     pub approved_seconds: Option<i64>,
 }
@@ -332,15 +340,19 @@ fn moved_meanwhile() -> ApiError {
     )
 }
 
+/// Longest review reason, in characters.
+const MAX_REASON_CHARS: usize = 2000;
+/// Longest submission note, in characters.
+const MAX_NOTES_CHARS: usize = 5000;
+
+/// A review reason as typed (none when blank), refused with 422 naming `reason`.
+fn optional_reason(reason: Option<&str>) -> Result<Option<String>, ApiError> {
+    free_text(reason, MAX_REASON_CHARS).map_err(|e| ApiError::invalid("reason", e.to_string()))
+}
+
 fn required_reason(reason: Option<&str>, why: &str) -> Result<String, ApiError> {
-    match reason.map(str::trim).filter(|r| !r.is_empty()) {
-        None => Err(ApiError::invalid("reason", format!("is required {why}"))),
-        Some(r) if r.chars().count() > 2000 => Err(ApiError::invalid(
-            "reason",
-            "is longer than 2000 characters",
-        )),
-        Some(r) => Ok(r.to_string()),
-    }
+    optional_reason(reason)?
+        .ok_or_else(|| ApiError::invalid("reason", format!("is required {why}")))
 }
 
 async fn logged_seconds(tx: &mut Tx, assignment_id: &str) -> Result<i64, ApiError> {
@@ -632,8 +644,11 @@ impl AssignmentsApi {
 
     /// Submit the work (worker)
     ///
-    /// The submission is verified automatically in the background: hard problems send it back
-    /// as `changes_requested` with reasons; otherwise it becomes `verified` and waits for review.
+    /// Refused at once (422) when the task requires a deliverable link and none is sent
+    /// (`deliverable_missing`), or when an hourly task has no time logged (`no_time_logged`).
+    /// The submission is then verified automatically in the background: hard problems send it
+    /// back as `changes_requested` with reasons; otherwise it becomes `verified` and waits for
+    /// review.
     #[oai(path = "/assignments/:id/submission", method = "post")]
     async fn submit(
         &self,
@@ -645,27 +660,12 @@ impl AssignmentsApi {
         let who = &auth.0;
         let row = own(&state, who, &id.0).await?;
         let req = body.0;
-        let url = req
-            .deliverable_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty());
-        if let Some(u) = url
-            && (u.len() > 2000 || !(u.starts_with("https://") || u.starts_with("http://")))
-        {
-            return Err(ApiError::invalid(
-                "deliverable_url",
-                "must be a web link (https://…) of at most 2000 characters",
-            ));
-        }
-        let notes = req
-            .notes
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty());
-        if notes.is_some_and(|n| n.chars().count() > 5000) {
-            return Err(ApiError::invalid("notes", "is longer than 5000 characters"));
-        }
+        let url = deliverable_link(req.deliverable_url.as_deref())
+            .map_err(|e| ApiError::invalid("deliverable_url", e.to_string()))?;
+        let url = url.as_deref();
+        let notes = free_text(req.notes.as_deref(), MAX_NOTES_CHARS)
+            .map_err(|e| ApiError::invalid("notes", e.to_string()))?;
+        let notes = notes.as_deref();
         let from = row.status();
         if !from.can_move_to(AssignmentStatus::Submitted) {
             return Err(ApiError::conflict(
@@ -703,6 +703,15 @@ impl AssignmentsApi {
             ));
         }
         let logged = logged_seconds(&mut tx, &row.id).await?;
+        let (pricing, url_required): (String, bool) = on_tx!(&mut tx, |c| sqlx::query_as(
+            "SELECT pricing_kind, deliverable_url_required FROM tasks WHERE id = $1"
+        )
+        .bind(&row.task_id)
+        .fetch_one(&mut *c)
+        .await)?;
+        // What the worker can put right at once is refused now, not accepted and bounced later.
+        check_submission(PricingKind::parse(&pricing), url_required, url, logged)
+            .map_err(|r| ApiError::rule(r.code(), r.field(), r.to_string()))?;
         let m = Move {
             assignment_id: &row.id,
             from,
@@ -724,15 +733,7 @@ impl AssignmentsApi {
         if !transition(&mut tx, &m, set, &binds).await? {
             return Err(moved_meanwhile());
         }
-        notify(
-            &mut tx,
-            "submission_received",
-            &row.id,
-            &format!("submission_received:{}:{now}", row.id),
-            &serde_json::json!({ "company_id": row.company_id, "task_id": row.task_id }),
-            now,
-        )
-        .await?;
+        // The company is told once verification passes it (worker/src/marketplace.rs).
         enqueue_verification(&mut tx, &row.id)
             .await
             .map_err(ApiError::from_anyhow)?;
@@ -742,9 +743,10 @@ impl AssignmentsApi {
 
     /// Review a submission (company owner or reviewer)
     ///
-    /// Approve (optionally fewer seconds than logged, with a reason), reject (reason
-    /// required) or request changes (reason required). A submission still being verified
-    /// answers 409.
+    /// Approve (optionally fewer seconds than logged on an hourly task, with a reason), reject
+    /// (reason required) or request changes (reason required). Approving 0 seconds is refused:
+    /// that is a rejection, which needs a reason. A submission still being verified answers
+    /// 409.
     #[oai(path = "/assignments/:id/review", method = "post")]
     async fn review(
         &self,
@@ -788,27 +790,27 @@ impl AssignmentsApi {
         let mut tx = state.db.begin().await?;
         match req.decision {
             Decision::Approve => {
-                let seconds = match req.approved_seconds {
-                    None => logged,
-                    Some(s) if s < 0 || s > logged => {
-                        return Err(ApiError::invalid(
-                            "approved_seconds",
-                            format!("must be between 0 and the {logged} seconds logged"),
-                        ));
-                    }
-                    Some(s) => s,
-                };
+                let pricing: String = on_tx!(&mut tx, |c| sqlx::query_scalar(
+                    "SELECT pricing_kind FROM tasks WHERE id = $1"
+                )
+                .bind(&row.task_id)
+                .fetch_one(&mut *c)
+                .await)?;
+                let seconds =
+                    approved_seconds(PricingKind::parse(&pricing), logged, req.approved_seconds)
+                        .map_err(|r| match r {
+                            ApprovalRefusal::OutOfRange { .. } => {
+                                ApiError::invalid("approved_seconds", r.to_string())
+                            }
+                            _ => ApiError::rule(r.code(), Some("approved_seconds"), r.to_string()),
+                        })?;
                 let reason = if seconds < logged {
                     Some(required_reason(
                         req.reason.as_deref(),
                         "to approve fewer seconds than logged",
                     )?)
                 } else {
-                    req.reason
-                        .as_deref()
-                        .map(str::trim)
-                        .filter(|r| !r.is_empty())
-                        .map(str::to_string)
+                    optional_reason(req.reason.as_deref())?
                 };
                 if !approve(
                     &mut tx,

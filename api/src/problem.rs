@@ -204,8 +204,68 @@ impl From<sqlx::Error> for ApiError {
         if vereda_contracts::db::is_unavailable(&e) {
             tracing::warn!(error = %e, "database unavailable");
             ApiError::unavailable()
+        } else if lost_a_race(&e) {
+            tracing::warn!(error = %e, "transaction lost a race");
+            ApiError::contention()
         } else {
             ApiError::internal(e)
+        }
+    }
+}
+
+/// PostgreSQL gave up on the transaction because of another one (serialization failure
+/// 40001, deadlock 40P01): it changed nothing, and running it again is safe.
+pub fn lost_a_race(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40001" | "40P01")))
+}
+
+impl ApiError {
+    /// 503: the transaction lost a race with another and was undone (see [`retrying`]).
+    pub fn contention() -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "contention",
+            "Busy",
+            "Otra operación usaba los mismos datos al mismo tiempo y no se cambió nada; \
+             intente de nuevo en un momento.",
+        );
+        e.retry_after = Some(1);
+        e
+    }
+
+    /// Whether [`ApiError::contention`] made this.
+    pub fn is_contention(&self) -> bool {
+        self.code == "contention"
+    }
+}
+
+/// Tries of a transaction in [`retrying`].
+const TRIES: u32 = 5;
+
+/// Run a whole transaction again while it fails only because it lost a race with another
+/// ([`lost_a_race`]): up to [`TRIES`] times, after a short pause that grows and is jittered so
+/// the racers do not collide again in step. `attempt` must begin and commit its own
+/// transaction, so a lost try leaves nothing behind.
+pub async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let mut tried = 1;
+    loop {
+        match attempt().await {
+            Err(e) if e.is_contention() && tried < TRIES => {
+                let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % 20;
+                let pause = 10 * 2u64.pow(tried) + jitter;
+                tracing::info!(
+                    tried,
+                    pause_ms = pause,
+                    "transaction lost a race; trying again"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                tried += 1;
+            }
+            other => return other,
         }
     }
 }
@@ -350,4 +410,47 @@ pub fn render_any(err: poem::Error) -> Response {
         _ => ApiError::internal(message),
     };
     api.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_transaction_that_lost_a_race_is_tried_again_and_nothing_else_is() {
+        let tries = AtomicU32::new(0);
+        let answer = retrying(|| async {
+            match tries.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(ApiError::contention()),
+                _ => Ok("stored"),
+            }
+        })
+        .await;
+        assert_eq!(answer.unwrap(), "stored");
+        assert_eq!(tries.load(Ordering::SeqCst), 3);
+
+        // Losing every time ends with the 503 and its Retry-After, after a bounded number of
+        // tries; any other error is answered at once.
+        let tries = AtomicU32::new(0);
+        let e = retrying(|| async {
+            tries.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(ApiError::contention())
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(tries.load(Ordering::SeqCst), TRIES);
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.retry_after, Some(1));
+        let tries = AtomicU32::new(0);
+        let e = retrying(|| async {
+            tries.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(ApiError::conflict("entry_overlaps", "x"))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(tries.load(Ordering::SeqCst), 1);
+        assert_eq!(e.code, "entry_overlaps");
+    }
 }

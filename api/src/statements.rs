@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json, PlainText};
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::Deserialize;
 use vereda_contracts::csvfile::{self, Cell};
 use vereda_contracts::identity::Role;
@@ -270,13 +270,55 @@ pub struct OutboxList {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Object, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[oai(deny_unknown_fields)]
+#[derive(Debug, Object)]
 pub struct EmailPreferences {
     /// Reminders and marketplace news (claims about to expire, cancelled tasks, new
     /// submissions). Statements, payouts, review outcomes and invoices are always sent.
     pub non_essential: bool,
+    /// Company members only: how news of submissions ready for review arrives (while
+    /// `non_essential` is on).
+    #[oai(skip_serializing_if_is_none)]
+    pub submissions: Option<SubmissionMail>,
+}
+
+/// How a company member hears of submissions ready for review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionMail {
+    /// One e-mail per submission, naming the task and the worker.
+    Each,
+    /// One e-mail an hour listing the submissions of the hour before (the default).
+    Digest,
+}
+
+impl SubmissionMail {
+    fn as_str(self) -> &'static str {
+        match self {
+            SubmissionMail::Each => "each",
+            SubmissionMail::Digest => "digest",
+        }
+    }
+
+    fn parse(s: &str) -> SubmissionMail {
+        if s == "each" {
+            SubmissionMail::Each
+        } else {
+            SubmissionMail::Digest
+        }
+    }
+}
+
+/// A change of e-mail preferences: send what changes.
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct EmailPreferencesChange {
+    #[serde(default)]
+    pub non_essential: Option<bool>,
+    /// Company members only: `each` or `digest`.
+    #[serde(default)]
+    pub submissions: Option<SubmissionMail>,
 }
 
 #[derive(ApiResponse)]
@@ -313,6 +355,27 @@ pub enum OutboxOk {
 pub enum PreferencesOk {
     #[oai(status = 200)]
     Ok(Json<EmailPreferences>),
+}
+
+/// What `who` has chosen (no row: everything on, submissions as a digest).
+async fn stored_preferences(
+    state: &AppState,
+    who: &Principal,
+) -> Result<EmailPreferences, ApiError> {
+    let stored: Option<(bool, String)> = on_db!(&state.db, |p| sqlx::query_as(
+        "SELECT non_essential, submissions FROM email_preferences WHERE user_id = $1"
+    )
+    .bind(&who.user_id)
+    .fetch_optional(p)
+    .await)?;
+    let (non_essential, submissions) = match stored {
+        Some((n, s)) => (n, SubmissionMail::parse(&s)),
+        None => (true, SubmissionMail::Digest),
+    };
+    Ok(EmailPreferences {
+        non_essential,
+        submissions: (who.role == Role::Company).then_some(submissions),
+    })
 }
 
 /// A PDF document.
@@ -873,18 +936,16 @@ impl StatementsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
     ) -> Result<PreferencesOk, ApiError> {
-        let stored: Option<bool> = on_db!(&state.db, |p| sqlx::query_scalar(
-            "SELECT non_essential FROM email_preferences WHERE user_id = $1"
-        )
-        .bind(&auth.0.user_id)
-        .fetch_optional(p)
-        .await)?;
-        Ok(PreferencesOk::Ok(Json(EmailPreferences {
-            non_essential: stored.unwrap_or(true),
-        })))
+        Ok(PreferencesOk::Ok(Json(
+            stored_preferences(&state, &auth.0).await?,
+        )))
     }
 
-    /// Turn non-essential e-mail on or off
+    /// Change e-mail preferences
+    ///
+    /// `non_essential` turns reminders and marketplace news on or off. Company members choose
+    /// with `submissions` how they hear of submissions ready for review: `each` (one e-mail per
+    /// submission) or `digest` (one e-mail an hour, the default).
     #[oai(
         path = "/me/email-preferences",
         method = "patch",
@@ -894,23 +955,40 @@ impl StatementsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        body: JsonBody<EmailPreferences>,
+        body: JsonBody<EmailPreferencesChange>,
     ) -> Result<PreferencesOk, ApiError> {
-        let wanted = body.0.non_essential;
+        let who = &auth.0;
+        let change = body.0;
+        if change.non_essential.is_none() && change.submissions.is_none() {
+            return Err(ApiError::invalid(
+                "",
+                "envíe non_essential, submissions o ambos",
+            ));
+        }
+        if change.submissions.is_some() && who.role != Role::Company {
+            return Err(ApiError::invalid(
+                "submissions",
+                "solo los miembros de una empresa reciben noticias de entregas",
+            ));
+        }
         on_db!(&state.db, |p| {
             sqlx::query(
-            "INSERT INTO email_preferences (user_id, non_essential, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (user_id) DO UPDATE SET non_essential = $2, updated_at = $3"
-        )
-        .bind(&auth.0.user_id)
-        .bind(wanted)
-        .bind(time::unix(time::now()))
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected())
+                "INSERT INTO email_preferences (user_id, non_essential, submissions, updated_at) \
+                 VALUES ($1, COALESCE($2, TRUE), COALESCE($3, 'digest'), $4) \
+                 ON CONFLICT (user_id) DO UPDATE SET \
+                 non_essential = COALESCE($2, email_preferences.non_essential), \
+                 submissions = COALESCE($3, email_preferences.submissions), updated_at = $4",
+            )
+            .bind(&who.user_id)
+            .bind(change.non_essential)
+            .bind(change.submissions.map(SubmissionMail::as_str))
+            .bind(time::unix(time::now()))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
         })?;
-        Ok(PreferencesOk::Ok(Json(EmailPreferences {
-            non_essential: wanted,
-        })))
+        Ok(PreferencesOk::Ok(Json(
+            stored_preferences(&state, who).await?,
+        )))
     }
 }

@@ -12,7 +12,7 @@
 //! request that touches the worker's time first settles it, recording the entry it would have
 //! made had it stopped on time.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use poem::web::Data;
@@ -24,7 +24,7 @@ use sqlx::AssertSqlSafe;
 use vereda_contracts::csvfile::{self, Cell};
 use vereda_contracts::db::Tx;
 use vereda_contracts::identity::Role;
-use vereda_contracts::marketplace::AssignmentStatus;
+use vereda_contracts::marketplace::{AssignmentStatus, free_text};
 use vereda_contracts::timesheet::{
     self, Entry, FUTURE_SKEW_SECS, Logbook, Rules, Span, StopReason, TimerLimit, Violation,
 };
@@ -35,7 +35,7 @@ use crate::accounts::new_id;
 use crate::auth::{BearerAuth, Principal};
 use crate::body::JsonBody;
 use crate::pagination::PageRequest;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, retrying};
 use crate::startup::AppState;
 
 /// Most entries one offline batch may carry.
@@ -107,6 +107,7 @@ pub struct NewTimeEntry {
     /// RFC 3339; kept to the second, in UTC.
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
+    /// At most 1000 characters; line breaks and tabs are the only control characters allowed.
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -119,7 +120,8 @@ pub struct TimeEntryChange {
     pub started_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub ended_at: Option<DateTime<Utc>>,
-    /// An empty note removes it.
+    /// An empty note removes it. At most 1000 characters; line breaks and tabs are the only
+    /// control characters allowed.
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -146,8 +148,11 @@ pub struct SyncEntry {
     pub started_at: String,
     /// RFC 3339.
     pub ended_at: String,
-    /// `offline`, `timer` or `manual`.
-    pub source: String,
+    /// What the device says recorded it (`offline`, `timer` or `manual`). Not believed: every
+    /// entry uploaded here is stored as `offline`, so the reviewer sees how it was recorded.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// At most 1000 characters; line breaks and tabs are the only control characters allowed.
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -536,15 +541,9 @@ fn refused(v: &Violation) -> ApiError {
     e
 }
 
+/// A note as typed (none when blank): no control characters but line breaks and tabs.
 fn clean_note(field: &str, note: Option<&str>) -> Result<Option<String>, ApiError> {
-    let note = note.map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-        return Err(ApiError::invalid(
-            field,
-            format!("is longer than {MAX_NOTE_CHARS} characters"),
-        ));
-    }
-    Ok(note.map(str::to_string))
+    free_text(note, MAX_NOTE_CHARS).map_err(|e| ApiError::invalid(field, e.to_string()))
 }
 
 /// Lock the worker's row: their time-tracking writes take turns from here to the commit.
@@ -597,9 +596,8 @@ async fn visible_target(state: &AppState, who: &Principal, id: &str) -> Result<T
         .ok_or_else(|| ApiError::not_found("assignment"))
 }
 
-/// What a check of `spans` on `assignments` needs from the worker's live entries: all of
-/// those assignments' entries, and every entry touching the Bogotá days the spans touch.
-/// `except` leaves out an entry being edited.
+/// What a check of `spans` on `assignments` needs from the worker's live entries (see
+/// [`vereda_worker::marketplace::logbook`], which the claim-expiry sweep uses too).
 async fn logbook(
     tx: &mut Tx,
     worker_id: &str,
@@ -607,46 +605,7 @@ async fn logbook(
     spans: &[Span],
     except: Option<&str>,
 ) -> Result<Logbook, ApiError> {
-    let mut found: BTreeMap<String, Entry> = BTreeMap::new();
-    let mut keep = |rows: Vec<(String, String, i64, i64)>| {
-        for (id, assignment_id, start, end) in rows {
-            if except != Some(id.as_str()) {
-                let span = Span::new(start, end);
-                found.insert(
-                    id,
-                    Entry {
-                        assignment_id,
-                        span,
-                    },
-                );
-            }
-        }
-    };
-    let first = spans.iter().map(|s| s.start).min();
-    let last = spans.iter().map(|s| s.end).max();
-    if let (Some(first), Some(last)) = (first, last) {
-        let from = timesheet::day_start(timesheet::bogota_day(first));
-        let until = timesheet::day_end(timesheet::bogota_day(last));
-        keep(on_tx!(tx, |c| sqlx::query_as(
-            "SELECT id, assignment_id, started_at, ended_at FROM time_entries \
-             WHERE worker_id = $1 AND deleted_at IS NULL AND started_at < $3 AND ended_at > $2"
-        )
-        .bind(worker_id)
-        .bind(from)
-        .bind(until)
-        .fetch_all(&mut *c)
-        .await)?);
-    }
-    for a in assignments {
-        keep(on_tx!(tx, |c| sqlx::query_as(
-            "SELECT id, assignment_id, started_at, ended_at FROM time_entries \
-             WHERE assignment_id = $1 AND deleted_at IS NULL"
-        )
-        .bind(*a)
-        .fetch_all(&mut *c)
-        .await)?);
-    }
-    Ok(Logbook::new(found.into_values().collect()))
+    Ok(vereda_worker::marketplace::logbook(tx, worker_id, assignments, spans, except).await?)
 }
 
 /// What a new entry is checked against: the logbook, with the worker's running timer.
@@ -992,28 +951,25 @@ fn parse_instant(field: &str, raw: &str) -> Result<i64, ApiError> {
 /// An entry of a batch, its fields parsed.
 struct Candidate {
     span: Span,
-    source: &'static str,
     note: Option<String>,
 }
 
 fn parse_candidate(e: &SyncEntry) -> Result<Candidate, ApiError> {
-    let source = match e.source.as_str() {
-        "offline" => "offline",
-        "timer" => "timer",
-        "manual" => "manual",
-        _ => {
-            return Err(ApiError::invalid(
-                "source",
-                "must be offline, timer or manual",
-            ));
-        }
-    };
+    // The device's own word is checked (a value outside these is a bug worth hearing of) but
+    // not believed: the entry is stored as `offline`.
+    if let Some(source) = e.source.as_deref()
+        && !matches!(source, "offline" | "timer" | "manual")
+    {
+        return Err(ApiError::invalid(
+            "source",
+            "must be offline, timer or manual",
+        ));
+    }
     Ok(Candidate {
         span: Span::new(
             parse_instant("started_at", &e.started_at)?,
             parse_instant("ended_at", &e.ended_at)?,
         ),
-        source,
         note: clean_note("note", e.note.as_deref())?,
     })
 }
@@ -1049,6 +1005,165 @@ fn stored(client_id: &str, status: SyncStatus, entry_id: String) -> SyncResult {
         message: None,
         field: None,
     }
+}
+
+/// Which of `named` are assignments of `worker_id`, read without locking anything.
+async fn own_assignments(
+    state: &AppState,
+    worker_id: &str,
+    named: &BTreeSet<&str>,
+) -> Result<BTreeSet<String>, ApiError> {
+    let named: Vec<&str> = named.iter().copied().collect();
+    let mut own = BTreeSet::new();
+    for chunk in named.chunks(CHUNK) {
+        let marks = (0..chunk.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT id FROM assignments WHERE worker_id = $1 AND id IN ({marks})");
+        let found: Vec<String> = on_db!(&state.db, |p| {
+            let mut q = sqlx::query_scalar(AssertSqlSafe(sql.as_str())).bind(worker_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })?;
+        own.extend(found);
+    }
+    Ok(own)
+}
+
+/// One try of a sync batch, in its own transaction: lock the worker, settle the timer, lock
+/// the worker's own named assignments in id order, then check and store entry by entry.
+async fn sync_once(
+    state: &AppState,
+    worker_id: &str,
+    batch: &[SyncEntry],
+    parsed: &[Result<Candidate, ApiError>],
+    own: &BTreeSet<String>,
+    rules: Rules,
+) -> Result<Vec<SyncResult>, ApiError> {
+    let now = rules.now;
+    let mut tx = state.db.begin().await?;
+    lock_worker(&mut tx, worker_id).await?;
+    let timer = match settle_timer(&mut tx, worker_id, &rules).await? {
+        TimerState::Running { timer, .. } => Some(timer),
+        TimerState::Idle | TimerState::Stopped(_) => None,
+    };
+    // Each own assignment named, locked and checked once, in id order (`own` is sorted).
+    let mut targets: BTreeMap<&str, Result<Target, ApiError>> = BTreeMap::new();
+    for id in own {
+        let target = match own_target(&mut tx, worker_id, id).await {
+            Ok(t) => t.check_open(now).map(|()| t),
+            Err(err) if err.status.is_server_error() => return Err(err),
+            Err(err) => Err(err),
+        };
+        targets.insert(id.as_str(), target);
+    }
+    let open: Vec<&str> = targets
+        .iter()
+        .filter(|(_, t)| t.is_ok())
+        .map(|(a, _)| *a)
+        .collect();
+    let spans: Vec<Span> = parsed
+        .iter()
+        .filter_map(|p| p.as_ref().ok())
+        .map(|c| c.span)
+        .filter(|s| rules.check_span(*s).is_ok())
+        .collect();
+    let mut book =
+        logbook_with_timer(&mut tx, worker_id, &open, &spans, None, timer.as_ref(), now).await?;
+
+    // Entries already stored under a client id, including earlier in this batch: the stored
+    // ones read in one query (the worker is locked, so none can appear meanwhile).
+    let mut known: HashMap<&str, String> = HashMap::new();
+    let asked: Vec<&str> = batch
+        .iter()
+        .zip(parsed)
+        .filter(|(_, p)| p.is_ok())
+        .map(|(e, _)| e.client_id.as_str())
+        .collect();
+    for chunk in asked.chunks(CHUNK) {
+        let marks = (0..chunk.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT client_id, id FROM time_entries WHERE worker_id = $1 AND client_id IN ({marks})"
+        );
+        let found: Vec<(String, String)> = on_tx!(&mut tx, |conn| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(worker_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(&mut *conn).await
+        })?;
+        for (client_id, id) in found {
+            if let Some(k) = chunk.iter().find(|k| **k == client_id) {
+                known.insert(k, id);
+            }
+        }
+    }
+    let mut fresh: Vec<NewEntry<'_>> = Vec::new();
+    let mut fresh_ids: Vec<String> = Vec::new();
+    let mut results = Vec::with_capacity(batch.len());
+    for (e, p) in batch.iter().zip(parsed) {
+        let c = match p {
+            Ok(c) => c,
+            Err(err) => {
+                results.push(rejected(&e.client_id, err.clone()));
+                continue;
+            }
+        };
+        if let Some(entry_id) = known.get(e.client_id.as_str()) {
+            results.push(stored(
+                &e.client_id,
+                SyncStatus::Duplicate,
+                entry_id.clone(),
+            ));
+            continue;
+        }
+        let target = match targets.get(e.assignment_id.as_str()) {
+            Some(Ok(t)) => t,
+            Some(Err(err)) => {
+                results.push(rejected(&e.client_id, err.clone()));
+                continue;
+            }
+            // Someone else's, or no such assignment: the same answer, so ids reveal nothing.
+            None => {
+                results.push(rejected(&e.client_id, ApiError::not_found("assignment")));
+                continue;
+            }
+        };
+        let candidate = Entry {
+            assignment_id: target.id.clone(),
+            span: c.span,
+        };
+        if let Err(v) = book.check(&candidate, target.max_seconds, &rules) {
+            results.push(rejected(&e.client_id, refused(&v)));
+            continue;
+        }
+        let new = NewEntry {
+            assignment_id: &target.id,
+            worker_id,
+            span: c.span,
+            // Time uploaded from a device was recorded offline, whatever the device says: a
+            // `timer` or `manual` claim would hide from the reviewer how it was recorded.
+            source: "offline",
+            client_id: Some(&e.client_id),
+            note: c.note.as_deref(),
+            at: now,
+        };
+        let entry_id = new_id();
+        fresh.push(new);
+        fresh_ids.push(entry_id.clone());
+        book.accept(candidate);
+        known.insert(&e.client_id, entry_id.clone());
+        results.push(stored(&e.client_id, SyncStatus::Accepted, entry_id));
+    }
+    insert_entries(&mut tx, &fresh, &fresh_ids).await?;
+    tx.commit().await?;
+    Ok(results)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1475,126 +1590,20 @@ impl TimeEntriesApi {
                 parse_candidate(e)
             })
             .collect();
-
-        let mut tx = state.db.begin().await?;
-        lock_worker(&mut tx, worker_id).await?;
-        let timer = match settle_timer(&mut tx, worker_id, &rules).await? {
-            TimerState::Running { timer, .. } => Some(timer),
-            TimerState::Idle | TimerState::Stopped(_) => None,
-        };
-        // Each assignment named, locked and checked once.
-        let mut targets: BTreeMap<&str, Result<Target, ApiError>> = BTreeMap::new();
-        for (e, p) in batch.iter().zip(&parsed) {
-            if p.is_ok() && !targets.contains_key(e.assignment_id.as_str()) {
-                let target = match own_target(&mut tx, worker_id, &e.assignment_id).await {
-                    Ok(t) => t.check_open(now).map(|()| t),
-                    Err(err) if err.status.is_server_error() => return Err(err),
-                    Err(err) => Err(err),
-                };
-                targets.insert(&e.assignment_id, target);
-            }
-        }
-        let open: Vec<&str> = targets
-            .iter()
-            .filter(|(_, t)| t.is_ok())
-            .map(|(a, _)| *a)
-            .collect();
-        let spans: Vec<Span> = parsed
-            .iter()
-            .filter_map(|p| p.as_ref().ok())
-            .map(|c| c.span)
-            .filter(|s| rules.check_span(*s).is_ok())
-            .collect();
-        let mut book =
-            logbook_with_timer(&mut tx, worker_id, &open, &spans, None, timer.as_ref(), now)
-                .await?;
-
-        // Entries already stored under a client id, including earlier in this batch: the stored
-        // ones read in one query (the worker is locked, so none can appear meanwhile).
-        let mut known: HashMap<&str, String> = HashMap::new();
-        let asked: Vec<&str> = batch
+        // Whose assignments the batch names, read without locks: only the caller's own are
+        // locked below, so a batch naming someone else's can never hold up (or deadlock with)
+        // that person's writes. Others' and unknown ones are refused entry by entry.
+        let named: BTreeSet<&str> = batch
             .iter()
             .zip(&parsed)
             .filter(|(_, p)| p.is_ok())
-            .map(|(e, _)| e.client_id.as_str())
+            .map(|(e, _)| e.assignment_id.as_str())
             .collect();
-        for chunk in asked.chunks(CHUNK) {
-            let marks = (0..chunk.len())
-                .map(|i| format!("${}", i + 2))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "SELECT client_id, id FROM time_entries WHERE worker_id = $1 AND client_id IN ({marks})"
-            );
-            let found: Vec<(String, String)> = on_tx!(&mut tx, |conn| {
-                let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(worker_id);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.fetch_all(&mut *conn).await
-            })?;
-            for (client_id, id) in found {
-                if let Some(k) = chunk.iter().find(|k| **k == client_id) {
-                    known.insert(k, id);
-                }
-            }
-        }
-        let mut fresh: Vec<NewEntry<'_>> = Vec::new();
-        let mut fresh_ids: Vec<String> = Vec::new();
-        let mut results = Vec::with_capacity(batch.len());
-        for (e, p) in batch.iter().zip(&parsed) {
-            let c = match p {
-                Ok(c) => c,
-                Err(err) => {
-                    results.push(rejected(&e.client_id, err.clone()));
-                    continue;
-                }
-            };
-            if let Some(entry_id) = known.get(e.client_id.as_str()) {
-                results.push(stored(
-                    &e.client_id,
-                    SyncStatus::Duplicate,
-                    entry_id.clone(),
-                ));
-                continue;
-            }
-            let target = match targets.get(e.assignment_id.as_str()) {
-                Some(Ok(t)) => t,
-                Some(Err(err)) => {
-                    results.push(rejected(&e.client_id, err.clone()));
-                    continue;
-                }
-                None => {
-                    results.push(rejected(&e.client_id, ApiError::not_found("assignment")));
-                    continue;
-                }
-            };
-            let candidate = Entry {
-                assignment_id: target.id.clone(),
-                span: c.span,
-            };
-            if let Err(v) = book.check(&candidate, target.max_seconds, &rules) {
-                results.push(rejected(&e.client_id, refused(&v)));
-                continue;
-            }
-            let new = NewEntry {
-                assignment_id: &target.id,
-                worker_id,
-                span: c.span,
-                source: c.source,
-                client_id: Some(&e.client_id),
-                note: c.note.as_deref(),
-                at: now,
-            };
-            let entry_id = new_id();
-            fresh.push(new);
-            fresh_ids.push(entry_id.clone());
-            book.accept(candidate);
-            known.insert(&e.client_id, entry_id.clone());
-            results.push(stored(&e.client_id, SyncStatus::Accepted, entry_id));
-        }
-        insert_entries(&mut tx, &fresh, &fresh_ids).await?;
-        tx.commit().await?;
+        let own = own_assignments(&state, worker_id, &named).await?;
+        // The locks come in one order (worker, then the caller's assignments by id), so two
+        // syncs cannot deadlock; should PostgreSQL still abort one, it is tried again.
+        let results =
+            retrying(|| sync_once(&state, worker_id, &batch, &parsed, &own, rules)).await?;
 
         let count = |s: SyncStatus| results.iter().filter(|r| r.status == s).count() as i64;
         let report = SyncReport {

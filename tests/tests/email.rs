@@ -6,8 +6,10 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use serde_json::Value;
 use serde_json::json;
 use vereda_contracts::config::{Secret, Settings};
+use vereda_contracts::on_db;
 use vereda_contracts::statements::Month;
 use vereda_tests::pdf::pdf_text;
 use vereda_tests::smtp::{Received, SmtpServer};
@@ -86,13 +88,9 @@ async fn the_statement_reaches_a_real_smtp_server_with_its_pdf_once() {
     let worker_email = email_of(&app, &a.worker).await;
     let owner_email = email_of(&app, &a.owner).await;
 
-    // Marketplace news arrived too: the submission for the company, the approval for the worker.
-    arrives(
-        &smtp,
-        &owner_email,
-        "Nueva entrega para revisar: «Limpiar base de clientes»",
-    )
-    .await;
+    // Marketplace news arrived too: the approval for the worker (the company's news of the
+    // submission waits for the hourly digest: see `submission_news_*` below).
+    let _ = owner_email;
     let approved = arrives(
         &smtp,
         &worker_email,
@@ -101,9 +99,10 @@ async fn the_statement_reaches_a_real_smtp_server_with_its_pdf_once() {
     .await;
     let text = approved.parsed().body_text(0).unwrap().to_string();
     assert!(
-        text.contains("2,62 horas") && text.contains("$ 48.485"),
+        text.contains("2,62 horas (2 h 37 min)") && text.contains("$ 48.485"),
         "{text}"
     );
+    assert!(!text.contains("menos de lo que registró"), "{text}");
 
     let month = Month::of(Utc::now());
     app.run_job(
@@ -479,4 +478,444 @@ async fn a_worker_can_turn_off_optional_mail() {
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(matching(&smtp, &quiet_email, "").is_empty());
+}
+
+/// A worker with this name; returns (worker id, token).
+async fn named_worker(app: &TestApp, admin: &str, name: &str, skill: &str) -> (String, String) {
+    let email = format!("worker-{}@correo.test", short_id());
+    let body = app
+        .post(
+            "/v1/workers",
+            Some(admin),
+            json!({
+                "name": name, "email": email, "password": PASSWORD,
+                "municipality": "Chaparral", "department": "Tolima", "skills": [skill],
+                "payout_method": {"kind": "nequi", "phone": "3105551234"},
+                "document_id": "1012345679",
+            }),
+        )
+        .await;
+    let id = body.ok(201)["id"].as_str().unwrap().to_string();
+    (id, app.login(&email, PASSWORD).await)
+}
+
+/// Post and publish a task; returns its id.
+async fn publish(app: &TestApp, owner: &str, body: Value) -> String {
+    let task = app.post("/v1/tasks", Some(owner), body).await;
+    let task = task.ok(201)["id"].as_str().unwrap().to_string();
+    app.post(&format!("/v1/tasks/{task}/publish"), Some(owner), json!({}))
+        .await
+        .ok(200);
+    task
+}
+
+async fn claim(app: &TestApp, worker: &str, task: &str) -> String {
+    let r = app
+        .send(
+            app.client
+                .post(app.url(&format!("/v1/tasks/{task}/claims")))
+                .bearer_auth(worker),
+        )
+        .await;
+    r.ok(201)["id"].as_str().unwrap().to_string()
+}
+
+/// Log `seconds` ending `ago` seconds ago.
+async fn log(app: &TestApp, worker: &str, assignment: &str, ago: i64, seconds: i64) {
+    let end = Utc::now() - chrono::Duration::seconds(ago);
+    let start = end - chrono::Duration::seconds(seconds);
+    app.post(
+        &format!("/v1/assignments/{assignment}/time-entries"),
+        Some(worker),
+        json!({"started_at": start.to_rfc3339(), "ended_at": end.to_rfc3339()}),
+    )
+    .await
+    .ok(201);
+}
+
+async fn submit(app: &TestApp, worker: &str, assignment: &str) {
+    app.post(
+        &format!("/v1/assignments/{assignment}/submission"),
+        Some(worker),
+        json!({"deliverable_url": "https://docs.example/entrega"}),
+    )
+    .await
+    .ok(200);
+}
+
+async fn wait_status(app: &TestApp, token: &str, assignment: &str, status: &str) {
+    eventually(Duration::from_secs(60), || async {
+        let r = app
+            .get(&format!("/v1/assignments/{assignment}"), Some(token))
+            .await;
+        (r.body["status"] == status).then_some(())
+    })
+    .await
+    .unwrap_or_else(|| panic!("{assignment} never became {status}"));
+}
+
+/// The digest waits for the end of the clock hour; as if that hour had passed, move the
+/// waiting items back by one.
+async fn an_hour_passes(app: &TestApp) {
+    on_db!(&app.db, |p| sqlx::query(
+        "UPDATE submission_digest_items SET created_at = created_at - 3600 \
+         WHERE digested_at IS NULL"
+    )
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    .unwrap());
+}
+
+/// Issue 14 §9: company members hear of a new submission once, when it is ready for review,
+/// by one e-mail each or (the default) an hourly digest, naming the task and the worker —
+/// not twice per submission (once when made, again when resubmitted after the automatic
+/// checks sent it back), naming neither the worker nor what to do by when.
+#[tokio::test]
+async fn submission_news_is_one_email_each_or_an_hourly_digest() {
+    let (app, smtp, _) = app_with_smtp().await;
+    let admin = app.admin_token().await;
+    let (company, owner) = app.company(&admin, "Tienda Andina").await;
+    let reviewer = app.reviewer(&owner, &company).await;
+    let (owner_email, reviewer_email) = (
+        email_of(&app, &owner).await,
+        email_of(&app, &reviewer).await,
+    );
+    let (_, luz) = named_worker(&app, &admin, "Luz Teletrabajadora", "data-entry").await;
+    let (_, pedro) = named_worker(&app, &admin, "Pedro Digitador", "data-entry").await;
+
+    // Preferences: digest by default for members; the owner asks for one e-mail each.
+    let prefs = app.get("/v1/me/email-preferences", Some(&reviewer)).await;
+    assert_eq!(
+        prefs.ok(200),
+        &json!({"non_essential": true, "submissions": "digest"})
+    );
+    let r = app
+        .patch(
+            "/v1/me/email-preferences",
+            Some(&owner),
+            json!({"submissions": "each"}),
+        )
+        .await;
+    assert_eq!(
+        r.ok(200),
+        &json!({"non_essential": true, "submissions": "each"})
+    );
+    for bad in [json!({"submissions": "weekly"}), json!({})] {
+        app.patch("/v1/me/email-preferences", Some(&owner), bad)
+            .await
+            .problem(422);
+    }
+    assert_eq!(
+        app.get("/v1/me/email-preferences", Some(&owner)).await.body,
+        json!({"non_essential": true, "submissions": "each"})
+    );
+    let r = app
+        .patch(
+            "/v1/me/email-preferences",
+            Some(&luz),
+            json!({"submissions": "each"}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "submissions");
+    assert_eq!(
+        app.get("/v1/me/email-preferences", Some(&luz)).await.body,
+        json!({"non_essential": true}),
+        "workers have no submission news"
+    );
+
+    // Luz submits too little time; the checks send it back; she logs more and resubmits.
+    let task = publish(
+        &app,
+        &owner,
+        json!({
+            "title": "Digitar formularios", "instructions": "A la hoja compartida.",
+            "category": "data-entry", "required_skills": ["data-entry"],
+            "pricing": {"kind": "hourly", "rate": "18500", "max_hours": "10"},
+            "slots": 2, "claim_minutes": 2880, "review_hours": 72,
+            "acceptance": {"deliverable_url_required": true, "min_minutes": 30}
+        }),
+    )
+    .await;
+    let a = claim(&app, &luz, &task).await;
+    log(&app, &luz, &a, 7200, 600).await;
+    submit(&app, &luz, &a).await;
+    wait_status(&app, &owner, &a, "changes_requested").await;
+    log(&app, &luz, &a, 3600, 1800).await;
+    submit(&app, &luz, &a).await;
+    wait_status(&app, &owner, &a, "verified").await;
+
+    let m = arrives(
+        &smtp,
+        &owner_email,
+        "Nueva entrega para revisar: «Digitar formularios», de Luz Teletrabajadora",
+    )
+    .await;
+    let text = m.parsed().body_text(0).unwrap().to_string();
+    assert!(
+        text.contains("Luz Teletrabajadora entregó su trabajo en la tarea «Digitar formularios»")
+            && text.contains("revísela antes del")
+            && text.contains("hora de Colombia"),
+        "{text}"
+    );
+    // Whatever else the sweeps do meanwhile, that stays the owner's only e-mail about it, and
+    // the reviewer's digest waits for the hour to end.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        matching(&smtp, &owner_email, "Nueva entrega").len(),
+        1,
+        "{:?}",
+        smtp.messages().iter().map(subject).collect::<Vec<_>>()
+    );
+    assert!(matching(&smtp, &reviewer_email, "").is_empty());
+
+    // Pedro's submission comes in the same hour; then the hour ends: one digest with both.
+    let b = claim(&app, &pedro, &task).await;
+    log(&app, &pedro, &b, 5400, 2400).await;
+    submit(&app, &pedro, &b).await;
+    wait_status(&app, &owner, &b, "verified").await;
+    arrives(
+        &smtp,
+        &owner_email,
+        "Nueva entrega para revisar: «Digitar formularios», de Pedro Digitador",
+    )
+    .await;
+    an_hour_passes(&app).await;
+    let digest = arrives(
+        &smtp,
+        &reviewer_email,
+        "Resumen de entregas para revisar: 2 nuevas",
+    )
+    .await;
+    let text = digest.parsed().body_text(0).unwrap().to_string();
+    for want in [
+        "Hola, Marta Revisora:",
+        "• «Digitar formularios», de Luz Teletrabajadora, entregada el",
+        "• «Digitar formularios», de Pedro Digitador, entregada el",
+        "revísela antes del",
+        "un correo por cada entrega",
+    ] {
+        assert!(text.contains(want), "{want:?} not in:\n{text}");
+    }
+    // One digest for the hour: another hour with nothing new sends nothing.
+    an_hour_passes(&app).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(matching(&smtp, &reviewer_email, "").len(), 1);
+    assert_eq!(matching(&smtp, &owner_email, "Resumen").len(), 0);
+
+    // Work reviewed before its digest goes out is left out of it; a member who turned
+    // marketplace news off gets neither kind.
+    app.patch(
+        "/v1/me/email-preferences",
+        Some(&owner),
+        json!({"non_essential": false}),
+    )
+    .await
+    .ok(200);
+    let task2 = publish(
+        &app,
+        &owner,
+        json!({
+            "title": "Revisar direcciones", "instructions": "Con el listado.",
+            "category": "data-entry", "required_skills": ["data-entry"],
+            "pricing": {"kind": "hourly", "rate": "18500", "max_hours": "10"},
+            "slots": 2, "claim_minutes": 2880, "review_hours": 72
+        }),
+    )
+    .await;
+    let c = claim(&app, &luz, &task2).await;
+    log(&app, &luz, &c, 900, 600).await;
+    submit(&app, &luz, &c).await;
+    wait_status(&app, &owner, &c, "verified").await;
+    let d = claim(&app, &pedro, &task2).await;
+    log(&app, &pedro, &d, 900, 600).await;
+    submit(&app, &pedro, &d).await;
+    wait_status(&app, &owner, &d, "verified").await;
+    app.post(
+        &format!("/v1/assignments/{c}/review"),
+        Some(&reviewer),
+        json!({"decision": "approve"}),
+    )
+    .await
+    .ok(200);
+    // The sweep has queued the items by now (the e-mail sweep runs every second).
+    let queued = eventually(Duration::from_secs(30), || async {
+        let n: i64 = on_db!(&app.db, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM submission_digest_items WHERE digested_at IS NULL"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap());
+        (n == 2).then_some(())
+    })
+    .await;
+    assert!(queued.is_some(), "the reviewer's two items are waiting");
+    an_hour_passes(&app).await;
+    let digest = arrives(
+        &smtp,
+        &reviewer_email,
+        "Resumen de entregas para revisar: «Revisar direcciones», de Pedro Digitador",
+    )
+    .await;
+    let text = digest.parsed().body_text(0).unwrap().to_string();
+    assert!(!text.contains("Luz"), "{text}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        matching(&smtp, &owner_email, "Nueva entrega para revisar: «Revisar").is_empty(),
+        "the owner turned marketplace news off"
+    );
+}
+
+/// Issue 14 §9: the approval tells the worker when less time was approved than logged, by
+/// how much (`2 h 37 min`) and the reviewer's reason.
+#[tokio::test]
+async fn an_approval_for_less_time_says_by_how_much_and_why() {
+    let (app, smtp, _) = app_with_smtp().await;
+    let admin = app.admin_token().await;
+    let (_, owner) = app.company(&admin, "Tienda Andina").await;
+    let (_, luz) = named_worker(&app, &admin, "Luz Teletrabajadora", "data-entry").await;
+    let luz_email = email_of(&app, &luz).await;
+    let task = publish(
+        &app,
+        &owner,
+        json!({
+            "title": "Digitar formularios", "instructions": "A la hoja compartida.",
+            "category": "data-entry", "required_skills": ["data-entry"],
+            "pricing": {"kind": "hourly", "rate": "18500", "max_hours": "10"},
+            "slots": 1, "claim_minutes": 2880, "review_hours": 72
+        }),
+    )
+    .await;
+    let a = claim(&app, &luz, &task).await;
+    // 3 h 37 min logged.
+    log(&app, &luz, &a, 5 * 3600, 2 * 3600).await;
+    log(&app, &luz, &a, 600, 3600 + 37 * 60).await;
+    submit(&app, &luz, &a).await;
+    wait_status(&app, &owner, &a, "verified").await;
+    app.post(
+        &format!("/v1/assignments/{a}/review"),
+        Some(&owner),
+        json!({"decision": "approve", "approved_seconds": 3600,
+               "reason": "Dos horas y media fueron de pruebas con la hoja vieja."}),
+    )
+    .await
+    .ok(200);
+    let m = arrives(&smtp, &luz_email, "Trabajo aprobado: «Digitar formularios»").await;
+    let parsed = m.parsed();
+    let text = parsed.body_text(0).unwrap().to_string();
+    let html = parsed.body_html(0).unwrap().to_string();
+    for want in [
+        "Su trabajo en «Digitar formularios» fue aprobado por 1 hora (1 h). Ganó $ 18.500.",
+        "Se aprobaron 2 h 37 min menos de lo que registró: registró 3 h 37 min y se aprobaron 1 h.",
+        "Motivo de la empresa: Dos horas y media fueron de pruebas con la hoja vieja.",
+    ] {
+        assert!(text.contains(want), "{want:?} not in:\n{text}");
+        assert!(html.contains(want), "{want:?} not in:\n{html}");
+    }
+}
+
+/// Issue 14 §6: a fixed-price task pays its price, and the hours the invoice, the statement
+/// and the approval e-mail print for it are the same: the time logged, labelled as such.
+#[tokio::test]
+async fn fixed_price_hours_agree_on_the_invoice_the_statement_and_the_email() {
+    let (app, smtp, _) = app_with_smtp().await;
+    let admin = app.admin_token().await;
+    let finance = app.finance_token(&admin).await;
+    let (_, owner) = app.company(&admin, "Tienda Andina").await;
+    let (worker_id, luz) = named_worker(&app, &admin, "Luz Teletrabajadora", "labelling").await;
+    let luz_email = email_of(&app, &luz).await;
+    let task = publish(
+        &app,
+        &owner,
+        json!({
+            "title": "Etiquetar fotos", "instructions": "Según la guía.",
+            "category": "labelling", "required_skills": ["labelling"],
+            "pricing": {"kind": "fixed", "price": "120000", "estimated_hours": "4"},
+            "slots": 1, "claim_minutes": 2880, "review_hours": 72
+        }),
+    )
+    .await;
+    let a = claim(&app, &luz, &task).await;
+    // 1 h 30 min logged.
+    log(&app, &luz, &a, 600, 5400).await;
+    submit(&app, &luz, &a).await;
+    wait_status(&app, &owner, &a, "verified").await;
+    let review = format!("/v1/assignments/{a}/review");
+    let r = app
+        .post(
+            &review,
+            Some(&owner),
+            json!({"decision": "approve", "approved_seconds": 3600, "reason": "Fue rápido."}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.code(), "fixed_price_seconds");
+    let approved = app
+        .post(&review, Some(&owner), json!({"decision": "approve"}))
+        .await;
+    assert_eq!(approved.ok(200)["approved_seconds"], 5400);
+
+    // The e-mail.
+    let m = arrives(&smtp, &luz_email, "Trabajo aprobado: «Etiquetar fotos»").await;
+    let text = m.parsed().body_text(0).unwrap().to_string();
+    assert!(
+        text.contains("Ganó $ 120.000, el precio fijo de la tarea.")
+            && text.contains("Tiempo registrado (precio fijo): 1,5 horas (1 h 30 min)."),
+        "{text}"
+    );
+
+    // The invoice: its line, and its PDF.
+    let today = Utc::now()
+        .with_timezone(&vereda_contracts::time::BOGOTA)
+        .date_naive()
+        .to_string();
+    app.run_job(&finance, "/v1/billing-runs", json!({"period_end": today}))
+        .await;
+    let invoices = app.get("/v1/invoices", Some(&finance)).await;
+    let id = invoices.ok(200)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let invoice = app.get(&format!("/v1/invoices/{id}"), Some(&finance)).await;
+    let line = invoice.ok(200)["lines"][0].clone();
+    assert_eq!(line["seconds"], 5400, "{line}");
+    assert!(line.get("rate").is_none(), "{line}");
+    assert_eq!(line["work"], "120000");
+    let pdf = app
+        .client
+        .get(app.url(&format!("/v1/invoices/{id}/pdf")))
+        .bearer_auth(&finance)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    if let Some(text) = pdf_text(&pdf) {
+        assert!(
+            text.contains("1,5 reg.") && text.contains("precio fijo"),
+            "{text}"
+        );
+    }
+
+    // The statement.
+    let month = Month::of(Utc::now());
+    app.run_job(
+        &finance,
+        "/v1/statement-runs",
+        json!({"month": month.to_string()}),
+    )
+    .await;
+    let s = app
+        .get(
+            &format!("/v1/workers/{worker_id}/statements/{month}"),
+            Some(&luz),
+        )
+        .await;
+    let s = s.ok(200).clone();
+    assert_eq!(s["seconds"], 5400, "{s}");
+    assert_eq!(s["hours"], "1.5", "{s}");
+    assert_eq!(s["by_company"][0]["seconds"], 5400, "{s}");
+    vereda_tests::invariants::assert_ledger_invariants(&app.db).await;
 }

@@ -442,7 +442,8 @@ async fn review_waits_for_verification() {
         .await;
     r.problem(409);
     assert_eq!(r.code(), "verification_pending");
-    // The fact and its notification were recorded with the submission.
+    // The company hears of it only once it can review it (after verification, which this
+    // app without a worker never runs): a submission the checks send back is never news.
     let events: i64 = on_db!(&app.db, |p| {
         sqlx::query_scalar(
         "SELECT COUNT(*) FROM notification_events WHERE kind = 'submission_received' AND assignment_id = $1"
@@ -452,7 +453,7 @@ async fn review_waits_for_verification() {
     .await
     .unwrap()
     });
-    assert_eq!(events, 1);
+    assert_eq!(events, 0);
 }
 
 #[tokio::test]
@@ -469,22 +470,24 @@ async fn verification_sends_bad_work_back_and_review_decides_with_reasons() {
         .to_string();
     let path = |what: &str| format!("/v1/assignments/{a}/{what}");
 
-    // No link: the automatic checks send it back with the reason.
-    app.post(
-        &path("submission"),
-        Some(&worker),
-        json!({"notes": "listo"}),
-    )
-    .await
-    .ok(200);
-    let back = wait_for(&app, &worker, &a, "changes_requested").await;
+    // No link: refused at once with the reason, before anything is recorded.
+    let r = app
+        .post(
+            &path("submission"),
+            Some(&worker),
+            json!({"notes": "listo"}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.code(), "deliverable_missing");
     assert!(
-        back["reason"].as_str().unwrap().contains("entregable"),
-        "{back}"
+        r.body["detail"].as_str().unwrap().contains("enlace"),
+        "{}",
+        r.text
     );
-    assert_eq!(back["findings"]["hard"][0]["code"], "deliverable_missing");
+    assert_eq!(status_of(&app, &worker, &a).await, "claimed");
 
-    // Fixed, resubmitted, verified; the reviewer must give reasons for changes.
+    // With it, verified; the reviewer must give reasons for changes.
     app.post(
         &path("submission"),
         Some(&worker),
@@ -563,8 +566,6 @@ async fn verification_sends_bad_work_back_and_review_decides_with_reasons() {
         actions,
         [
             "claimed",
-            "submitted",
-            "verification_failed",
             "submitted",
             "verified",
             "changes_requested",
@@ -982,4 +983,316 @@ async fn the_task_board_shows_every_change_at_once() {
     })
     .await;
     assert!(seen.is_some(), "the closed task stayed on the board");
+}
+
+/// Log `seconds` of time that ended a minute ago on an assignment.
+async fn log_time(app: &TestApp, worker: &str, assignment: &str, seconds: i64) {
+    let end = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let start = end - chrono::Duration::seconds(seconds);
+    app.post(
+        &format!("/v1/assignments/{assignment}/time-entries"),
+        Some(worker),
+        json!({"started_at": start.to_rfc3339(), "ended_at": end.to_rfc3339()}),
+    )
+    .await
+    .ok(201);
+}
+
+async fn count(app: &TestApp, sql: &'static str, id: &str) -> i64 {
+    on_db!(&app.db, |p| sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_one(p)
+        .await
+        .unwrap())
+}
+
+/// Issue 13 §1: approving zero seconds is a rejection (which needs a reason), an hourly
+/// submission with no time is refused when made (even with `min_minutes` 0), and the
+/// auto-approval never approves zero seconds of hourly work, even for a submission that
+/// predates the rule: such work goes back to its worker. No accrual without postings is made.
+#[tokio::test]
+async fn zero_seconds_are_never_approved() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (_, owner) = app.company(&admin, "Tienda").await;
+    let (_, worker) = app.worker(&admin, &["data-cleaning"]).await;
+    let mut body = hourly_task(&["data-cleaning"]);
+    body["slots"] = json!(2);
+    let task = published(&app, &owner, body).await;
+    let a = claim(&app, &worker, &task).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // No time logged: refused at once, whatever min_minutes (0 here) says; nothing changed.
+    let r = app
+        .post(
+            &format!("/v1/assignments/{a}/submission"),
+            Some(&worker),
+            json!({"deliverable_url": "https://x.example/a"}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.code(), "no_time_logged", "{}", r.text);
+    assert!(r.body["detail"].as_str().unwrap().contains("tiempo"));
+    assert_eq!(status_of(&app, &worker, &a).await, "claimed");
+    let events = "SELECT COUNT(*) FROM notification_events WHERE assignment_id = $1";
+    assert_eq!(count(&app, events, &a).await, 0);
+
+    // With time it goes through; approving 0 seconds is refused, even with a reason.
+    log_time(&app, &worker, &a, 1800).await;
+    app.post(
+        &format!("/v1/assignments/{a}/submission"),
+        Some(&worker),
+        json!({"deliverable_url": "https://x.example/a"}),
+    )
+    .await
+    .ok(200);
+    wait_for(&app, &owner, &a, "verified").await;
+    let review = format!("/v1/assignments/{a}/review");
+    let r = app
+        .post(
+            &review,
+            Some(&owner),
+            json!({"decision": "approve", "approved_seconds": 0, "reason": "No sirvió."}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "approved_seconds");
+    assert_eq!(r.code(), "zero_approval");
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("rechazar") && detail.contains("motivo"),
+        "{detail}"
+    );
+    assert_eq!(status_of(&app, &owner, &a).await, "verified");
+    // The rejection it stands for needs its reason.
+    let r = app
+        .post(&review, Some(&owner), json!({"decision": "reject"}))
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "reason");
+    let r = app
+        .post(
+            &review,
+            Some(&owner),
+            json!({"decision": "reject", "reason": "No corresponde a la guía."}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["status"], "rejected");
+
+    // A verified hourly submission with no time (made before the rule, here by hand): a plain
+    // approval is refused, and when its review window passes it is sent back, not approved.
+    let (_, other) = app.worker(&admin, &["data-cleaning"]).await;
+    let b = claim(&app, &other, &task).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    log_time(&app, &other, &b, 600).await;
+    app.post(
+        &format!("/v1/assignments/{b}/submission"),
+        Some(&other),
+        json!({"deliverable_url": "https://x.example/b"}),
+    )
+    .await
+    .ok(200);
+    wait_for(&app, &owner, &b, "verified").await;
+    on_db!(&app.db, |p| async {
+        sqlx::query("UPDATE time_entries SET deleted_at = 1 WHERE assignment_id = $1")
+            .bind(&b)
+            .execute(p)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE assignments SET logged_seconds = 0 WHERE id = $1")
+            .bind(&b)
+            .execute(p)
+            .await
+            .unwrap();
+    }
+    .await);
+    let r = app
+        .post(
+            &format!("/v1/assignments/{b}/review"),
+            Some(&owner),
+            json!({"decision": "approve"}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "approved_seconds");
+    assert_eq!(r.code(), "nothing_to_approve");
+    on_db!(&app.db, |p| sqlx::query(
+        "UPDATE assignments SET review_due_at = 1 WHERE id = $1"
+    )
+    .bind(&b)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    .unwrap());
+    let back = wait_for(&app, &other, &b, "changes_requested").await;
+    assert!(back["approved_seconds"].is_null(), "{back}");
+    assert!(
+        back["reason"]
+            .as_str()
+            .unwrap()
+            .contains("tiempo registrado"),
+        "{back}"
+    );
+    assert_eq!(
+        back["history"].as_array().unwrap().last().unwrap()["action"],
+        "auto_approval_refused"
+    );
+    // The worker can log the time now, within a fresh claim window.
+    log_time(&app, &other, &b, 300).await;
+    let accruals = "SELECT COUNT(*) FROM accruals WHERE assignment_id = $1";
+    assert_eq!(count(&app, accruals, &a).await, 0);
+    assert_eq!(count(&app, accruals, &b).await, 0);
+    vereda_tests::invariants::assert_ledger_invariants(&app.db).await;
+}
+
+/// Issue 13 §14: deliverable links are `https` only, and links, notes and reasons carry no
+/// control characters (line breaks and tabs aside); each refusal names its field and leaves
+/// nothing written.
+#[tokio::test]
+async fn links_are_https_and_text_has_no_control_characters() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (_, owner) = app.company(&admin, "Tienda").await;
+    let (_, worker) = app.worker(&admin, &["labelling"]).await;
+    let task = published(&app, &owner, fixed_task(1)).await;
+    let a = claim(&app, &worker, &task).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let submit = |body: Value| {
+        let (app, worker, a) = (&app, &worker, &a);
+        async move {
+            app.post(
+                &format!("/v1/assignments/{a}/submission"),
+                Some(worker),
+                body,
+            )
+            .await
+        }
+    };
+    for (body, field) in [
+        (
+            json!({"deliverable_url": "http://docs.example/a"}),
+            "deliverable_url",
+        ),
+        (
+            json!({"deliverable_url": "http://localhost:8080/a"}),
+            "deliverable_url",
+        ),
+        (
+            json!({"deliverable_url": "https://docs.example/a\u{7}"}),
+            "deliverable_url",
+        ),
+        (
+            json!({"deliverable_url": "https://docs.example/a b"}),
+            "deliverable_url",
+        ),
+        (
+            json!({"deliverable_url": "javascript:alert(1)"}),
+            "deliverable_url",
+        ),
+        (
+            json!({"deliverable_url": "https://docs.example/a", "notes": "listo\u{1b}[2J"}),
+            "notes",
+        ),
+        (
+            json!({"deliverable_url": "https://docs.example/a", "notes": "a\u{0}b"}),
+            "notes",
+        ),
+        (
+            json!({"deliverable_url": "https://docs.example/a", "notes": "a\rb"}),
+            "notes",
+        ),
+    ] {
+        let r = submit(body.clone()).await;
+        r.problem(422);
+        assert_eq!(r.field(), field, "{body}: {}", r.text);
+        assert_eq!(status_of(&app, &worker, &a).await, "claimed", "{body}");
+    }
+    // A required link missing is refused at once too, not accepted and bounced later.
+    let r = submit(json!({"notes": "listo"})).await;
+    r.problem(422);
+    assert_eq!(r.field(), "deliverable_url");
+    assert_eq!(r.code(), "deliverable_missing");
+    assert!(r.body["detail"].as_str().unwrap().contains("enlace"));
+    assert_eq!(status_of(&app, &worker, &a).await, "claimed");
+
+    // Line breaks and tabs are text; Windows line ends are kept as plain line breaks.
+    let r = submit(json!({"deliverable_url": " https://docs.example/a?b=1#c ",
+                          "notes": "Hecho:\r\n- 200 imágenes\tlistas"}))
+    .await;
+    let done = r.ok(200);
+    assert_eq!(done["deliverable_url"], "https://docs.example/a?b=1#c");
+    assert_eq!(done["notes"], "Hecho:\n- 200 imágenes\tlistas");
+    wait_for(&app, &owner, &a, "verified").await;
+    let review = format!("/v1/assignments/{a}/review");
+    for reason in ["Faltan\u{0} datos", "\u{1b}[31mrojo", "fin\u{7f}"] {
+        let r = app
+            .post(
+                &review,
+                Some(&owner),
+                json!({"decision": "request_changes", "reason": reason}),
+            )
+            .await;
+        r.problem(422);
+        assert_eq!(r.field(), "reason", "{reason:?}: {}", r.text);
+    }
+    assert_eq!(status_of(&app, &owner, &a).await, "verified");
+    let r = app
+        .post(
+            &review,
+            Some(&owner),
+            json!({"decision": "request_changes", "reason": "Faltan 20:\n- la 3\n- la 9"}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["reason"], "Faltan 20:\n- la 3\n- la 9");
+}
+
+/// Issue 14 §6 (the API side): a fixed-price task is paid its price, so `approved_seconds`
+/// is refused and the approval records the logged seconds.
+#[tokio::test]
+async fn fixed_price_approvals_take_no_seconds() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (_, owner) = app.company(&admin, "Tienda").await;
+    let (_, worker) = app.worker(&admin, &["labelling"]).await;
+    let task = published(&app, &owner, fixed_task(1)).await;
+    let a = claim(&app, &worker, &task).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    log_time(&app, &worker, &a, 5400).await;
+    app.post(
+        &format!("/v1/assignments/{a}/submission"),
+        Some(&worker),
+        json!({"deliverable_url": "https://x.example/a"}),
+    )
+    .await
+    .ok(200);
+    wait_for(&app, &owner, &a, "verified").await;
+    let review = format!("/v1/assignments/{a}/review");
+    for seconds in [3600, 5400] {
+        let r = app
+            .post(
+                &review,
+                Some(&owner),
+                json!({"decision": "approve", "approved_seconds": seconds, "reason": "Menos horas."}),
+            )
+            .await;
+        r.problem(422);
+        assert_eq!(r.field(), "approved_seconds");
+        assert_eq!(r.code(), "fixed_price_seconds");
+        assert!(r.body["detail"].as_str().unwrap().contains("precio fijo"));
+    }
+    assert_eq!(status_of(&app, &owner, &a).await, "verified");
+    let r = app
+        .post(&review, Some(&owner), json!({"decision": "approve"}))
+        .await;
+    let approved = r.ok(200);
+    assert_eq!(approved["approved_seconds"], 5400);
+    assert_eq!(approved["logged_seconds"], 5400);
 }

@@ -427,10 +427,8 @@ async fn a_batch_stores_its_good_entries_and_rejects_the_rest() {
         .iter()
         .map(|e| e["source"].as_str().unwrap())
         .collect();
-    assert!(
-        sources.contains(&"offline") && sources.contains(&"timer"),
-        "{sources:?}"
-    );
+    // c7 said `timer`: uploaded time is stored as offline whatever the device says.
+    assert_eq!(sources, ["offline", "offline"]);
     // A deleted entry stays deleted when its batch comes again.
     let c1 = report["results"][0]["entry_id"].as_str().unwrap();
     assert_eq!(s.delete(&s.worker, c1).await.status, 204);
@@ -695,4 +693,229 @@ async fn the_worked_example_from_entries_to_approval() {
     // Approved: still locked.
     refused(&s.delete(&s.worker, &first).await, 409, "entry_locked");
     assert_eq!(s.logged(&s.worker, &a).await, 9435);
+}
+
+/// Issue 13 §13: time uploaded from a device is stored as `offline` whatever the device
+/// claims, so the reviewer's "manual" and "offline" findings cannot be hidden behind `timer`.
+#[tokio::test]
+async fn synced_time_is_offline_whatever_the_device_says() {
+    let s = scene().await;
+    let (_, a) = s.claimed(&s.worker, "10").await;
+    let t = now() - 2 * DAY;
+    let batch = json!([
+        {"client_id": "t1", "assignment_id": a, "started_at": rfc(t), "ended_at": rfc(t + 600),
+         "source": "timer"},
+        {"client_id": "t2", "assignment_id": a, "started_at": rfc(t + 900),
+         "ended_at": rfc(t + 1500), "source": "manual"},
+        {"client_id": "t3", "assignment_id": a, "started_at": rfc(t + 1800),
+         "ended_at": rfc(t + 2400)},
+    ]);
+    let r = s.sync(&batch).await;
+    assert_eq!(r.ok(200)["accepted"], 3, "{}", r.text);
+    let list = s.entries(&s.worker, &a).await;
+    let sources: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["offline"; 3], "{list}");
+    // Verification tells the reviewer so.
+    s.app
+        .post(
+            &format!("/v1/assignments/{a}/submission"),
+            Some(&s.worker),
+            json!({"deliverable_url": "https://docs.example/hoja"}),
+        )
+        .await
+        .ok(200);
+    let verified = s.wait_for(&s.owner, &a, "verified").await;
+    let soft: Vec<&str> = verified["findings"]["soft"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        soft.contains(&"offline_entries") && !soft.contains(&"manual_entries"),
+        "{verified}"
+    );
+}
+
+/// Issue 13 §10: a sync locks only the caller's own assignments, in one order, after checking
+/// whose they are; batches naming the same assignments (the caller's and someone else's) in
+/// opposite orders, sent at once by two workers, never deadlock into a 5xx, and the other
+/// worker's assignments are refused entry by entry.
+#[tokio::test]
+async fn concurrent_syncs_naming_assignments_in_opposite_orders_never_fail() {
+    let s = scene().await;
+    let luz = s.worker.clone();
+    let (_, ana) = s.app.worker(&s.admin, &["data-entry"]).await;
+    let (_, a1) = s.claimed(&luz, "10").await;
+    let (_, a2) = s.claimed(&luz, "10").await;
+    let (_, b1) = s.claimed(&ana, "10").await;
+    let (_, b2) = s.claimed(&ana, "10").await;
+    let t = now() - 3 * DAY;
+    // Request k of a worker logs four 5-minute entries in its own stretch of time.
+    let batch = |who: &str, k: i64, order: &[&String]| -> Value {
+        let entries: Vec<Value> = order
+            .iter()
+            .enumerate()
+            .map(|(j, assignment)| {
+                let start = t + (k * 4 + j as i64) * 600;
+                json!({"client_id": format!("{who}-{k}-{j}"), "assignment_id": assignment,
+                       "started_at": rfc(start), "ended_at": rfc(start + 300),
+                       "source": "offline"})
+            })
+            .collect();
+        json!({ "entries": entries })
+    };
+    let forward = [&a1, &b1, &a2, &b2];
+    let backward = [&b2, &a2, &b1, &a1];
+    let mut requests = Vec::new();
+    for k in 0..12 {
+        let order: &[&String] = if k % 2 == 0 { &forward } else { &backward };
+        requests.push((
+            luz.clone(),
+            "luz",
+            k,
+            batch("luz", k, order),
+            order.to_vec(),
+        ));
+        requests.push((
+            ana.clone(),
+            "ana",
+            k,
+            batch("ana", k, order),
+            order.to_vec(),
+        ));
+    }
+    let answers = join_all(requests.iter().map(|(token, _, _, body, _)| {
+        s.app
+            .post("/v1/time-entries/sync", Some(token), body.clone())
+    }))
+    .await;
+    let mine = |who: &str, assignment: &String| {
+        if who == "luz" {
+            *assignment == a1 || *assignment == a2
+        } else {
+            *assignment == b1 || *assignment == b2
+        }
+    };
+    for ((_, who, k, _, order), r) in requests.iter().zip(&answers) {
+        assert_eq!(r.status, 200, "{who} #{k}: {}", r.text);
+        let results = r.body["results"].as_array().unwrap();
+        for (assignment, result) in order.iter().zip(results) {
+            if mine(who, assignment) {
+                assert_eq!(result["status"], "accepted", "{who} #{k}: {result}");
+            } else {
+                assert_eq!(result["status"], "rejected", "{who} #{k}: {result}");
+                assert_eq!(result["code"], "not_found", "{who} #{k}: {result}");
+            }
+        }
+    }
+    for (token, assignment) in [(&luz, &a1), (&luz, &a2), (&ana, &b1), (&ana, &b2)] {
+        assert_eq!(s.logged(token, assignment).await, 12 * 300);
+    }
+}
+
+/// Issue 13 §14 for time: notes carry no control characters but line breaks and tabs, by
+/// hand, in an edit and in an offline batch.
+#[tokio::test]
+async fn time_entry_notes_have_no_control_characters() {
+    let s = scene().await;
+    let (_, a) = s.claimed(&s.worker, "10").await;
+    let t = now() - 2 * HOUR;
+    let path = format!("/v1/assignments/{a}/time-entries");
+    let r = s
+        .app
+        .post(
+            &path,
+            Some(&s.worker),
+            json!({"started_at": rfc(t), "ended_at": rfc(t + 600), "note": "fila\u{1b}[2J"}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "note");
+    assert_eq!(s.logged(&s.worker, &a).await, 0, "nothing half-written");
+    let r = s
+        .app
+        .post(
+            &path,
+            Some(&s.worker),
+            json!({"started_at": rfc(t), "ended_at": rfc(t + 600), "note": "filas 1-20\r\nrevisadas"}),
+        )
+        .await;
+    let entry = r.ok(201).clone();
+    assert_eq!(entry["note"], "filas 1-20\nrevisadas");
+    let id = entry["id"].as_str().unwrap();
+    let r = s
+        .app
+        .patch(
+            &format!("/v1/time-entries/{id}"),
+            Some(&s.worker),
+            json!({"note": "otra\u{0}nota"}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "note");
+    let list = s.entries(&s.worker, &a).await;
+    assert_eq!(list["items"][0]["note"], "filas 1-20\nrevisadas");
+    let r = s
+        .sync(
+            &json!([{"client_id": "n1", "assignment_id": a, "started_at": rfc(t + 900),
+                       "ended_at": rfc(t + 1200), "note": "sin\u{7}señal"}]),
+        )
+        .await;
+    let report = r.ok(200);
+    assert_eq!(report["rejected"], 1, "{report}");
+    assert_eq!(report["results"][0]["field"], "note");
+}
+
+/// Issue 14 §7: a claim that expires with the timer running keeps the timer's time up to the
+/// expiry as a `timer` entry, recorded by the expiry sweep itself (as the cap and the daily
+/// limit stop a timer), instead of throwing it away.
+#[tokio::test]
+async fn a_claim_that_expires_with_the_timer_running_keeps_its_time() {
+    let s = scene().await;
+    let (_, a) = s.claimed(&s.worker, "10").await;
+    let r = s.timer(&a, "start").await;
+    let started: chrono::DateTime<chrono::Utc> =
+        r.ok(201)["started_at"].as_str().unwrap().parse().unwrap();
+    let started = started.timestamp();
+    // The claim runs out four seconds after the timer started; the sweep (every second in
+    // tests) expires it.
+    let expires_at = started + 4;
+    vereda_contracts::on_db!(&s.app.db, |p| sqlx::query(
+        "UPDATE assignments SET expires_at = $1 WHERE id = $2"
+    )
+    .bind(expires_at)
+    .bind(&a)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    .unwrap());
+    s.wait_for(&s.worker, &a, "expired").await;
+    // The sweep did it: the timer is gone before the worker asks for anything.
+    let running: i64 = vereda_contracts::on_db!(&s.app.db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM running_timers WHERE assignment_id = $1"
+    )
+    .bind(&a)
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert_eq!(running, 0);
+    let list = s.entries(&s.worker, &a).await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["source"], "timer");
+    assert_eq!(items[0]["started_at"], rfc(started).as_str());
+    assert_eq!(items[0]["ended_at"], rfc(expires_at).as_str());
+    assert_eq!(items[0]["seconds"], 4);
+    assert_eq!(list["logged_seconds"], 4);
+    // The worker's timer reads idle, and the time shows on her timesheet.
+    let timer = s.app.get("/v1/me/timer", Some(&s.worker)).await;
+    assert!(timer.ok(200)["running"].is_null(), "{}", timer.text);
+    let sheet = s.app.get("/v1/me/timesheet", Some(&s.worker)).await;
+    assert_eq!(sheet.ok(200)["total_seconds"], 4, "{}", sheet.text);
 }

@@ -390,7 +390,8 @@ pub async fn record(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<Au
     if !audit.ok {
         tracing::error!(failures = %audit.failures(), "the ledger audit failed");
         let admins: Vec<(String, String, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
-            "SELECT id, email, name FROM users WHERE role = 'admin' ORDER BY id"
+            "SELECT id, email, name FROM users WHERE role = 'admin' AND deactivated_at IS NULL \
+             ORDER BY id"
         )
         .fetch_all(&mut *c)
         .await)?;

@@ -376,7 +376,11 @@ fn render_invoice(
     for (title, seconds, rate, work, fee) in lines {
         let title = pdf::fit(title, BODY, 220.0);
         let (h, r, w, f) = (
-            decimal_es(hours(*seconds)),
+            format!(
+                "{}{}",
+                decimal_es(hours(*seconds)),
+                if rate.is_none() { " reg." } else { "" }
+            ),
             rate.map_or_else(|| "precio fijo".to_string(), pesos),
             pesos(*work),
             pesos(*fee),

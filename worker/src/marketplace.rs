@@ -8,12 +8,17 @@
 //! in bounded batches with one transaction per assignment, so one bad row cannot hold up the
 //! rest; whatever a run leaves undone, the next one picks up.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use apalis::prelude::{BoxDynError, Data};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use vereda_contracts::config::Settings;
 use vereda_contracts::db::{Db, Tx};
 use vereda_contracts::jobs::{MarketplaceSweep, VerifySubmission};
 use vereda_contracts::marketplace::{self, AssignmentStatus, EntryFacts, SubmissionFacts};
+use vereda_contracts::timesheet::{self, Entry, Logbook, Span};
 use vereda_contracts::{on_db, on_tx};
 
 use crate::assignments::{self, Bind, Move};
@@ -212,15 +217,30 @@ async fn verify_in_tx(tx: &mut Tx, id: &str, now: i64) -> anyhow::Result<VerifyO
             details: Some(verdict_json.clone()),
             at: now,
         };
+        let review_due_at = now + review_hours * 3600;
         let set = "verified_at = $5, findings = $6, review_due_at = $7";
         let binds = [
             Bind::Int(Some(now)),
             Bind::Text(Some(&findings)),
-            Bind::Int(Some(now + review_hours * 3600)),
+            Bind::Int(Some(review_due_at)),
         ];
         if !assignments::transition(tx, &m, set, &binds).await? {
             return Ok(VerifyOutcome::Skipped);
         }
+        // The company hears of a submission once it can review it: work sent back by the
+        // checks and submitted again is announced once, when it passes.
+        assignments::notify(
+            tx,
+            "submission_received",
+            id,
+            &format!(
+                "submission_received:{id}:{}",
+                submitted_at.unwrap_or_default()
+            ),
+            &json!({ "submitted_at": submitted_at, "review_due_at": review_due_at }),
+            now,
+        )
+        .await?;
         tracing::info!(
             assignment = id,
             soft = verdict.soft.len(),
@@ -256,13 +276,14 @@ pub struct SweepReport {
 }
 
 /// One sweep at the instant `now`. Each part runs even if another failed.
-pub async fn sweep(db: &Db, now: i64) -> SweepReport {
+pub async fn sweep(db: &Db, settings: &Settings, now: i64) -> SweepReport {
     let mut failures = 0;
     let mut tally = |(done, failed): PartResult| {
         failures += failed;
         done
     };
-    let expired = tally(expire_claims(db, now).await);
+    let daily_limit_secs = settings.daily_limit_hours * 3600;
+    let expired = tally(expire_claims(db, daily_limit_secs, now).await);
     let expiry_warnings = tally(warn_expiring_claims(db, now).await);
     let auto_approved = tally(auto_approve(db, now).await);
     let verifications_requeued = tally(requeue_lost_verifications(db, now).await);
@@ -281,8 +302,9 @@ pub async fn sweep(db: &Db, now: i64) -> SweepReport {
 pub(crate) async fn run_sweep(
     _job: MarketplaceSweep,
     db: Data<Db>,
+    settings: Data<Arc<Settings>>,
 ) -> Result<SweepReport, BoxDynError> {
-    let report = sweep(&db, now()).await;
+    let report = sweep(&db, &settings, now()).await;
     if report != SweepReport::default() {
         tracing::info!(
             expired = report.expired,
@@ -306,14 +328,18 @@ fn part_failed(part: &str, e: &dyn std::fmt::Display) -> PartResult {
 }
 
 /// Claims (and work sent back) not submitted by `expires_at` expire; the slot is free again
-/// because slots are counted from assignment statuses.
-async fn expire_claims(db: &Db, now: i64) -> PartResult {
+/// because slots are counted from assignment statuses. A timer still running on the claim
+/// stops at the expiry and its time is kept as an entry, as when it stops at the task's cap or
+/// the daily limit.
+async fn expire_claims(db: &Db, daily_limit_secs: i64, now: i64) -> PartResult {
     let sql = format!(
-        "SELECT id, status FROM assignments WHERE status IN {} AND expires_at <= $1 \
-         ORDER BY expires_at, id LIMIT $2",
+        "SELECT a.id, a.status, a.worker_id, a.expires_at, t.max_seconds FROM assignments a \
+         JOIN tasks t ON t.id = a.task_id WHERE a.status IN {} AND a.expires_at <= $1 \
+         ORDER BY a.expires_at, a.id LIMIT $2",
         AssignmentStatus::sql_list(|s| s.can_move_to(AssignmentStatus::Expired))
     );
-    let rows: Vec<(String, String)> =
+    type ExpiringRow = (String, String, String, i64, Option<i64>);
+    let rows: Vec<ExpiringRow> =
         match on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(now)
             .bind(SWEEP_BATCH)
@@ -324,7 +350,7 @@ async fn expire_claims(db: &Db, now: i64) -> PartResult {
             Err(e) => return part_failed("expire_claims", &e),
         };
     let (mut done, mut failed) = (0, 0);
-    for (id, status) in rows {
+    for (id, status, worker_id, expires_at, max_seconds) in rows {
         let Some(from) = AssignmentStatus::parse(&status) else {
             continue;
         };
@@ -340,9 +366,28 @@ async fn expire_claims(db: &Db, now: i64) -> PartResult {
         };
         let result = async {
             let mut tx = db.begin().await?;
+            // The worker's row first, as every time-tracking write takes it: the timer and
+            // the worker's entries cannot change under the check below.
+            on_tx!(&mut tx, |c| sqlx::query(
+                "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
+            )
+            .bind(&worker_id)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
             let moved =
                 assignments::transition(&mut tx, &m, "ended_at = $5", &[Bind::Int(Some(now))])
                     .await?;
+            if moved {
+                let claim = ExpiredClaim {
+                    assignment_id: &id,
+                    worker_id: &worker_id,
+                    expires_at,
+                    max_seconds,
+                    daily_limit_secs,
+                };
+                keep_timer_until_expiry(&mut tx, &claim, now).await?;
+            }
             tx.commit().await?;
             Ok::<_, sqlx::Error>(moved)
         }
@@ -357,6 +402,129 @@ async fn expire_claims(db: &Db, now: i64) -> PartResult {
         }
     }
     (done, failed)
+}
+
+/// A claim that has just expired, as its running timer needs it.
+struct ExpiredClaim<'a> {
+    assignment_id: &'a str,
+    worker_id: &'a str,
+    expires_at: i64,
+    /// The task's cap on the assignment's time (hourly tasks).
+    max_seconds: Option<i64>,
+    daily_limit_secs: i64,
+}
+
+/// Stop a timer still running on an expired claim where it should have stopped itself (the
+/// expiry, or earlier at the cap, the daily limit or the next entry), recording its time as a
+/// `timer` entry. Returns the seconds kept. Runs with the worker's row locked.
+async fn keep_timer_until_expiry(
+    tx: &mut Tx,
+    claim: &ExpiredClaim<'_>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let started: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar(
+        "DELETE FROM running_timers WHERE worker_id = $1 AND assignment_id = $2 \
+         RETURNING started_at"
+    )
+    .bind(claim.worker_id)
+    .bind(claim.assignment_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some(started) = started else {
+        return Ok(0);
+    };
+    let until = claim.expires_at.max(started);
+    let book = logbook(
+        tx,
+        claim.worker_id,
+        &[claim.assignment_id],
+        &[Span::new(started, until)],
+        None,
+    )
+    .await?;
+    let limit = book.timer_limit(
+        claim.assignment_id,
+        started,
+        claim.max_seconds,
+        claim.daily_limit_secs,
+        claim.expires_at,
+    );
+    let end = limit.at.min(claim.expires_at);
+    if end <= started {
+        return Ok(0);
+    }
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO time_entries (id, assignment_id, worker_id, started_at, ended_at, seconds, \
+         source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'timer', $7, $7)"
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(claim.assignment_id)
+    .bind(claim.worker_id)
+    .bind(started)
+    .bind(end)
+    .bind(end - started)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    tracing::info!(
+        assignment = claim.assignment_id,
+        seconds = end - started,
+        "timer stopped at the claim's expiry; its time kept"
+    );
+    Ok(end - started)
+}
+
+/// What a check of `spans` on `assignments` needs from the worker's live entries: all of
+/// those assignments' entries, and every entry touching the Bogotá days the spans touch.
+/// `except` leaves out an entry being edited. Shared with the API's time tracking.
+pub async fn logbook(
+    tx: &mut Tx,
+    worker_id: &str,
+    assignments: &[&str],
+    spans: &[Span],
+    except: Option<&str>,
+) -> Result<Logbook, sqlx::Error> {
+    let mut found: BTreeMap<String, Entry> = BTreeMap::new();
+    let mut keep = |rows: Vec<(String, String, i64, i64)>| {
+        for (id, assignment_id, start, end) in rows {
+            if except != Some(id.as_str()) {
+                let span = Span::new(start, end);
+                found.insert(
+                    id,
+                    Entry {
+                        assignment_id,
+                        span,
+                    },
+                );
+            }
+        }
+    };
+    let first = spans.iter().map(|s| s.start).min();
+    let last = spans.iter().map(|s| s.end).max();
+    if let (Some(first), Some(last)) = (first, last) {
+        let from = timesheet::day_start(timesheet::bogota_day(first));
+        let until = timesheet::day_end(timesheet::bogota_day(last));
+        keep(on_tx!(tx, |c| sqlx::query_as(
+            "SELECT id, assignment_id, started_at, ended_at FROM time_entries \
+             WHERE worker_id = $1 AND deleted_at IS NULL AND started_at < $3 AND ended_at > $2"
+        )
+        .bind(worker_id)
+        .bind(from)
+        .bind(until)
+        .fetch_all(&mut *c)
+        .await)?);
+    }
+    for a in assignments {
+        keep(on_tx!(tx, |c| sqlx::query_as(
+            "SELECT id, assignment_id, started_at, ended_at FROM time_entries \
+             WHERE assignment_id = $1 AND deleted_at IS NULL"
+        )
+        .bind(*a)
+        .fetch_all(&mut *c)
+        .await)?);
+    }
+    Ok(Logbook::new(found.into_values().collect()))
 }
 
 /// Workers holding a claim that expires within [`EXPIRY_WARNING_SECS`] are told, once per
@@ -404,22 +572,26 @@ async fn warn_expiring_claims(db: &Db, now: i64) -> PartResult {
 }
 
 /// Verified work the company did not review by `review_due_at` is approved for its full
-/// logged time: silence never leaves a worker unpaid.
+/// logged time: silence never leaves a worker unpaid. Hourly work with no time logged can
+/// never be approved (it would accrue nothing: a rejection in disguise); such a submission,
+/// possible only from before submissions without time were refused, goes back to the worker
+/// to log the time and submit again.
 async fn auto_approve(db: &Db, now: i64) -> PartResult {
-    let ids: Vec<String> = match on_db!(db, |p| sqlx::query_scalar(
-        "SELECT id FROM assignments WHERE status = 'verified' AND review_due_at <= $1 \
-         ORDER BY review_due_at, id LIMIT $2"
+    let rows: Vec<(String, String, i64)> = match on_db!(db, |p| sqlx::query_as(
+        "SELECT a.id, t.pricing_kind, t.claim_minutes FROM assignments a \
+         JOIN tasks t ON t.id = a.task_id WHERE a.status = 'verified' AND a.review_due_at <= $1 \
+         ORDER BY a.review_due_at, a.id LIMIT $2"
     )
     .bind(now)
     .bind(SWEEP_BATCH)
     .fetch_all(p)
     .await)
     {
-        Ok(ids) => ids,
+        Ok(rows) => rows,
         Err(e) => return part_failed("auto_approve", &e),
     };
     let (mut done, mut failed) = (0, 0);
-    for id in ids {
+    for (id, pricing, claim_minutes) in rows {
         let result = async {
             let mut tx = db.begin().await?;
             let logged: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
@@ -429,11 +601,26 @@ async fn auto_approve(db: &Db, now: i64) -> PartResult {
             .bind(&id)
             .fetch_one(&mut *c)
             .await)?;
-            let approved =
-                assignments::approve(&mut tx, &id, None, logged, Some(AUTO_APPROVAL_REASON), now)
-                    .await?;
+            let moved = match marketplace::approved_seconds(
+                marketplace::PricingKind::parse(&pricing),
+                logged,
+                None,
+            ) {
+                Ok(seconds) => {
+                    assignments::approve(
+                        &mut tx,
+                        &id,
+                        None,
+                        seconds,
+                        Some(AUTO_APPROVAL_REASON),
+                        now,
+                    )
+                    .await?
+                }
+                Err(_) => send_back_untimed(&mut tx, &id, now + claim_minutes * 60, now).await?,
+            };
             tx.commit().await?;
-            Ok::<_, anyhow::Error>(approved)
+            Ok::<_, anyhow::Error>(moved)
         }
         .await;
         match result {
@@ -446,6 +633,50 @@ async fn auto_approve(db: &Db, now: i64) -> PartResult {
         }
     }
     (done, failed)
+}
+
+/// The reason given to a worker whose hourly submission with no time could not be approved.
+pub const NO_TIME_REASON: &str = "No se pudo aprobar automáticamente: la entrega no tiene tiempo \
+     registrado y esta tarea paga por horas. Registre el tiempo que trabajó y vuelva a entregar.";
+
+/// Send an unreviewed hourly submission with no time back to its worker (changes requested,
+/// with a fresh claim window), instead of approving zero seconds.
+async fn send_back_untimed(
+    tx: &mut Tx,
+    id: &str,
+    fix_until: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let m = Move {
+        assignment_id: id,
+        from: AssignmentStatus::Verified,
+        to: AssignmentStatus::ChangesRequested,
+        actor: None,
+        action: "auto_approval_refused",
+        reason: Some(NO_TIME_REASON),
+        details: Some(json!({ "logged_seconds": 0 })),
+        at: now,
+    };
+    let set = "reason = $5, review_due_at = NULL, \
+               expires_at = CASE WHEN expires_at < $6 THEN $6 ELSE expires_at END";
+    let binds = [Bind::Text(Some(NO_TIME_REASON)), Bind::Int(Some(fix_until))];
+    if !assignments::transition(tx, &m, set, &binds).await? {
+        return Ok(false);
+    }
+    tracing::warn!(
+        assignment = id,
+        "hourly submission without time sent back, not approved"
+    );
+    assignments::notify(
+        tx,
+        "review_outcome",
+        id,
+        &format!("review_outcome:{id}:no_time:{now}"),
+        &json!({ "decision": "request_changes", "by": "verification", "reason": NO_TIME_REASON }),
+        now,
+    )
+    .await?;
+    Ok(true)
 }
 
 /// A submission still `submitted` [`VERIFICATION_GRACE_SECS`] after it was made has lost its

@@ -146,6 +146,7 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
     assert_eq!(findings["hard"], json!([]));
     assert_eq!(findings["soft"][0]["code"], "manual_entries", "{findings}");
     assert_eq!(events(&db, "a-good", "verified").await, 1);
+    // Verified, it is news for the company: once, however often verification ran.
     assert_eq!(
         count(
             &db,
@@ -153,7 +154,17 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
             "a-good"
         )
         .await,
-        0
+        1
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM notification_events WHERE kind = 'submission_received' \
+             AND assignment_id = 'a-good' AND dedupe_key LIKE $1",
+            "submission_received:a-good:%",
+        )
+        .await,
+        1
     );
 
     // --- The sweep, on its own clock.

@@ -3,8 +3,9 @@
 //! titles, review reasons, names) is escaped in the HTML part.
 
 use vereda_contracts::config::Settings;
+use vereda_contracts::marketplace::PricingKind;
 use vereda_contracts::money::Cop;
-use vereda_contracts::statements::{Month, Statement, date_es, decimal_es, percent_es};
+use vereda_contracts::statements::{Month, Statement, date_es, decimal_es, hours, percent_es};
 use vereda_contracts::time::{self, BOGOTA};
 
 /// A composed message.
@@ -302,32 +303,173 @@ pub fn payout_method_changed(
     )
 }
 
-pub fn submission_received(
-    settings: &Settings,
-    name: &str,
-    task_title: &str,
-    review_hours: i64,
-) -> Content {
+/// A span of time as people say it: `2 h 37 min`, `45 min`, `1 h`; under a minute, `40 s`.
+/// Whole minutes, rounded half up.
+pub fn duration_es(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    if seconds < 60 {
+        return format!("{seconds} s");
+    }
+    let minutes = (seconds + 30) / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// Hours with two decimals, as a phrase: `1 hora`, `2,62 horas`.
+pub fn hours_es(seconds: i64) -> String {
+    let h = hours(seconds);
+    if h == rust_decimal::Decimal::ONE {
+        "1 hora".to_string()
+    } else {
+        format!("{} horas", decimal_es(h))
+    }
+}
+
+/// A submission that passed the automatic checks and waits for the company's review.
+#[derive(Debug, Clone)]
+pub struct ReadySubmission<'a> {
+    pub task_title: &'a str,
+    /// The worker's name as the platform shows it.
+    pub worker_name: &'a str,
+    pub submitted_at: i64,
+    /// Unreviewed by then, it is approved automatically.
+    pub review_due_at: Option<i64>,
+}
+
+impl ReadySubmission<'_> {
+    fn due(&self) -> String {
+        match self.review_due_at {
+            Some(t) => format!("revísela antes del {} (hora de Colombia)", when_es(t)),
+            None => "revísela pronto".to_string(),
+        }
+    }
+}
+
+/// One submission ready for review, to a company member who asked for one e-mail each.
+pub fn submission_received(settings: &Settings, name: &str, s: &ReadySubmission<'_>) -> Content {
     compose(
         settings,
-        format!("Nueva entrega para revisar: «{task_title}»"),
+        format!(
+            "Nueva entrega para revisar: «{}», de {}",
+            s.task_title, s.worker_name
+        ),
         &hello(name),
         &[
-            format!("Llegó una entrega para la tarea «{task_title}»."),
             format!(
-                "Cuando pase las revisiones automáticas tendrá {review_hours} horas para revisarla; \
-                 si nadie la revisa en ese plazo, se aprueba automáticamente."
+                "{} entregó su trabajo en la tarea «{}» el {}. Pasó las revisiones automáticas y \
+                 espera su revisión: {}.",
+                s.worker_name,
+                s.task_title,
+                when_es(s.submitted_at),
+                s.due()
             ),
+            "Si nadie la revisa en ese plazo, se aprueba automáticamente.".to_string(),
+            "Recibe un correo por cada entrega; en sus preferencias de correo puede pedir, en \
+             cambio, un resumen cada hora."
+                .to_string(),
         ],
         Need::Optional,
     )
 }
 
+/// The submissions of the past hour(s), to a company member who takes them as a digest.
+pub fn submissions_digest(
+    settings: &Settings,
+    name: &str,
+    submissions: &[ReadySubmission<'_>],
+) -> Content {
+    let n = submissions.len();
+    let subject = if n == 1 {
+        format!(
+            "Resumen de entregas para revisar: «{}», de {}",
+            submissions[0].task_title, submissions[0].worker_name
+        )
+    } else {
+        format!("Resumen de entregas para revisar: {n} nuevas")
+    };
+    let mut paragraphs = vec![if n == 1 {
+        "Esta entrega pasó las revisiones automáticas y espera su revisión:".to_string()
+    } else {
+        format!("Estas {n} entregas pasaron las revisiones automáticas y esperan su revisión:")
+    }];
+    for s in submissions {
+        paragraphs.push(format!(
+            "• «{}», de {}, entregada el {}; {}.",
+            s.task_title,
+            s.worker_name,
+            when_es(s.submitted_at),
+            s.due()
+        ));
+    }
+    paragraphs
+        .push("Si nadie revisa una entrega en su plazo, se aprueba automáticamente.".to_string());
+    paragraphs.push(
+        "Recibe este resumen cada hora que llegan entregas; en sus preferencias de correo puede \
+         pedir, en cambio, un correo por cada entrega."
+            .to_string(),
+    );
+    compose(settings, subject, &hello(name), &paragraphs, Need::Optional)
+}
+
+/// An approval as the worker reads it.
+pub struct Approval<'a> {
+    pub pricing: PricingKind,
+    pub approved_seconds: i64,
+    /// Seconds logged when the work was submitted.
+    pub logged_seconds: i64,
+    pub amount: Cop,
+    pub reason: Option<&'a str>,
+}
+
 /// A review decision as the worker reads it.
 pub enum Outcome<'a> {
-    Approved { hours: String, amount: Cop },
+    Approved(Approval<'a>),
     Rejected { reason: &'a str },
     ChangesRequested { reason: &'a str, by_checks: bool },
+}
+
+fn approved_paragraphs(task_title: &str, a: &Approval<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    match a.pricing {
+        // A fixed price pays the price; the hours are the time logged, and say so.
+        PricingKind::Fixed => {
+            out.push(format!(
+                "Su trabajo en «{task_title}» fue aprobado. Ganó {}, el precio fijo de la tarea.",
+                a.amount.to_es_co()
+            ));
+            out.push(format!(
+                "Tiempo registrado (precio fijo): {} ({}).",
+                hours_es(a.approved_seconds),
+                duration_es(a.approved_seconds)
+            ));
+        }
+        PricingKind::Hourly => {
+            out.push(format!(
+                "Su trabajo en «{task_title}» fue aprobado por {} ({}). Ganó {}.",
+                hours_es(a.approved_seconds),
+                duration_es(a.approved_seconds),
+                a.amount.to_es_co()
+            ));
+            let short = a.logged_seconds - a.approved_seconds;
+            if short > 0 {
+                out.push(format!(
+                    "Se aprobaron {} menos de lo que registró: registró {} y se aprobaron {}.",
+                    duration_es(short),
+                    duration_es(a.logged_seconds),
+                    duration_es(a.approved_seconds)
+                ));
+                out.push(format!(
+                    "Motivo de la empresa: {}",
+                    a.reason.unwrap_or("no se indicó")
+                ));
+            }
+        }
+    }
+    out.push("El pago sale en el próximo lote de pagos a su medio de pago registrado.".to_string());
+    out
 }
 
 pub fn review_outcome(
@@ -337,16 +479,9 @@ pub fn review_outcome(
     o: Outcome<'_>,
 ) -> Content {
     let (subject, paragraphs) = match o {
-        Outcome::Approved { hours, amount } => (
+        Outcome::Approved(a) => (
             format!("Trabajo aprobado: «{task_title}»"),
-            vec![
-                format!(
-                    "Su trabajo en «{task_title}» fue aprobado por {hours} horas. Ganó {}.",
-                    amount.to_es_co()
-                ),
-                "El pago sale en el próximo lote de pagos a su medio de pago registrado."
-                    .to_string(),
-            ],
+            approved_paragraphs(task_title, &a),
         ),
         Outcome::Rejected { reason } => (
             format!("Trabajo rechazado: «{task_title}»"),
@@ -494,6 +629,60 @@ mod tests {
         assert!(!c.text.contains("preferencias"), "always sent");
         let c = payout_method_changed(&settings(), "Luz", &method, 1_795_896_900, true);
         assert!(c.text.contains("equipo de Vereda"), "{}", c.text);
+    }
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration_es(0), "0 s");
+        assert_eq!(duration_es(40), "40 s");
+        assert_eq!(duration_es(60), "1 min");
+        assert_eq!(duration_es(45 * 60 + 29), "45 min");
+        assert_eq!(duration_es(45 * 60 + 30), "46 min");
+        assert_eq!(duration_es(3600), "1 h");
+        assert_eq!(duration_es(2 * 3600 + 37 * 60), "2 h 37 min");
+        assert_eq!(duration_es(9435), "2 h 37 min");
+    }
+
+    #[test]
+    fn an_approval_for_less_says_by_how_much_and_why() {
+        let a = Approval {
+            pricing: PricingKind::Hourly,
+            approved_seconds: 3600,
+            logged_seconds: 3600 + 9420,
+            amount: Cop::pesos(18_500),
+            reason: Some("Una parte fue de pruebas."),
+        };
+        let c = review_outcome(&settings(), "Luz", "Datos", Outcome::Approved(a));
+        assert!(c.text.contains("aprobado por 1 hora (1 h)"), "{}", c.text);
+        assert!(
+            c.text.contains(
+                "Se aprobaron 2 h 37 min menos de lo que registró: registró 3 h 37 min y se \
+                 aprobaron 1 h."
+            ),
+            "{}",
+            c.text
+        );
+        assert!(
+            c.text
+                .contains("Motivo de la empresa: Una parte fue de pruebas."),
+            "{}",
+            c.text
+        );
+        let fixed = Approval {
+            pricing: PricingKind::Fixed,
+            approved_seconds: 5400,
+            logged_seconds: 5400,
+            amount: Cop::pesos(120_000),
+            reason: None,
+        };
+        let c = review_outcome(&settings(), "Luz", "Fotos", Outcome::Approved(fixed));
+        assert!(
+            c.text
+                .contains("Tiempo registrado (precio fijo): 1,5 horas (1 h 30 min)."),
+            "{}",
+            c.text
+        );
+        assert!(!c.text.contains("menos de lo que registró"));
     }
 
     #[test]

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vereda_contracts::config::Settings;
 use vereda_contracts::db::{Db, Tx};
+use vereda_contracts::marketplace::PricingKind;
 use vereda_contracts::money::{Cop, hourly_earnings};
-use vereda_contracts::statements::{decimal_es, hours};
 use vereda_contracts::{on_db, on_tx};
 
 use super::messages::{self, Content, Outcome};
@@ -35,13 +35,14 @@ pub struct SweepReport {
 
 pub async fn sweep(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<SweepReport> {
     let (events, from_events) = events_to_messages(db, settings, now).await?;
+    let digests = digests_to_messages(db, settings, now).await?;
     let invoices = invoices_to_messages(db, settings, now).await?;
     let notes = credit_notes_to_messages(db, settings, now).await?;
     let payouts = payouts_to_messages(db, settings, now).await?;
     let sends_queued = outbox::requeue_due(db, now).await?;
     Ok(SweepReport {
         events,
-        messages: from_events + invoices + notes + payouts,
+        messages: from_events + digests + invoices + notes + payouts,
         sends_queued,
     })
 }
@@ -63,7 +64,10 @@ struct AssignmentInfo {
     pricing_kind: String,
     rate_centavos: Option<i64>,
     price_centavos: Option<i64>,
-    review_hours: i64,
+    submitted_at: Option<i64>,
+    review_due_at: Option<i64>,
+    logged_seconds: Option<i64>,
+    /// The worker's user.
     user_id: String,
     name: String,
     email: String,
@@ -118,7 +122,8 @@ async fn event_messages(
     };
     let info: Option<AssignmentInfo> = on_tx!(tx, |c| sqlx::query_as(
         "SELECT a.company_id, t.title, t.pricing_kind, t.rate_centavos, t.price_centavos, \
-         t.review_hours, u.id AS user_id, u.name, u.email FROM assignments a \
+         a.submitted_at, a.review_due_at, a.logged_seconds, \
+         u.id AS user_id, u.name, u.email FROM assignments a \
          JOIN tasks t ON t.id = a.task_id JOIN users u ON u.worker_id = a.worker_id \
          WHERE a.id = $1"
     )
@@ -131,24 +136,48 @@ async fn event_messages(
     let payload: Value = serde_json::from_str(&e.payload).unwrap_or_default();
     let to_worker = |content: Content| (info.user_id.clone(), info.email.clone(), content);
     let messages: Vec<(String, String, Content)> = match e.kind.as_str() {
+        // Work that passed the checks and waits for review (recorded at verification): one
+        // e-mail to each member who asked for one per submission; the others' digest.
         "submission_received" => {
-            let members: Vec<(String, String, String)> = on_tx!(tx, |c| sqlx::query_as(
-                "SELECT id, name, email FROM users WHERE role = 'company' AND company_id = $1 \
-                 ORDER BY id"
+            // (user id, name, e-mail, non_essential, submissions), no row: the defaults.
+            type Member = (String, String, String, Option<bool>, Option<String>);
+            let members: Vec<Member> = on_tx!(tx, |c| sqlx::query_as(
+                "SELECT u.id, u.name, u.email, p.non_essential, p.submissions FROM users u \
+                     LEFT JOIN email_preferences p ON p.user_id = u.id \
+                     WHERE u.role = 'company' AND u.company_id = $1 \
+                     AND u.deactivated_at IS NULL AND u.removed_at IS NULL ORDER BY u.id"
             )
             .bind(&info.company_id)
             .fetch_all(&mut *c)
             .await)?;
+            let ready = messages::ReadySubmission {
+                task_title: &info.title,
+                worker_name: &info.name,
+                submitted_at: info.submitted_at.unwrap_or(e.created_at),
+                review_due_at: info.review_due_at,
+            };
             let mut out = Vec::new();
-            for (id, name, email) in members {
-                if outbox::wants_optional(tx, &id).await? {
-                    let content = messages::submission_received(
-                        settings,
-                        &name,
-                        &info.title,
-                        info.review_hours,
-                    );
+            for (id, name, email, non_essential, submissions) in members {
+                if non_essential == Some(false) {
+                    continue;
+                }
+                if submissions.as_deref() == Some("each") {
+                    let content = messages::submission_received(settings, &name, &ready);
                     out.push((id, email, content));
+                } else {
+                    on_tx!(tx, |c| sqlx::query(
+                        "INSERT INTO submission_digest_items (id, user_id, assignment_id, \
+                         event_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (event_id, user_id) DO NOTHING"
+                    )
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(&id)
+                    .bind(assignment_id)
+                    .bind(&e.id)
+                    .bind(e.created_at)
+                    .execute(&mut *c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
                 }
             }
             out
@@ -158,17 +187,21 @@ async fn event_messages(
             let outcome = match payload["decision"].as_str().unwrap_or("") {
                 "approve" | "approved" => {
                     let seconds = payload["approved_seconds"].as_i64().unwrap_or(0);
-                    let amount = match info.pricing_kind.as_str() {
-                        "hourly" => hourly_earnings(
+                    let pricing = PricingKind::parse(&info.pricing_kind);
+                    let amount = match pricing {
+                        PricingKind::Hourly => hourly_earnings(
                             seconds,
                             Cop::from_centavos(info.rate_centavos.unwrap_or(0)),
                         ),
-                        _ => Cop::from_centavos(info.price_centavos.unwrap_or(0)),
+                        PricingKind::Fixed => Cop::from_centavos(info.price_centavos.unwrap_or(0)),
                     };
-                    Outcome::Approved {
-                        hours: decimal_es(hours(seconds)),
+                    Outcome::Approved(messages::Approval {
+                        pricing,
+                        approved_seconds: seconds,
+                        logged_seconds: info.logged_seconds.unwrap_or(seconds),
                         amount,
-                    }
+                        reason: payload["reason"].as_str(),
+                    })
                 }
                 "reject" | "rejected" => Outcome::Rejected { reason },
                 _ => Outcome::ChangesRequested {
@@ -220,6 +253,97 @@ async fn event_messages(
             attachment: None,
         };
         written += u64::from(outbox::enqueue(tx, m, now).await?.is_some());
+    }
+    Ok(written)
+}
+
+/// The start of the clock hour `now` falls in (Bogotá is a whole number of hours from UTC).
+fn hour_start(now: i64) -> i64 {
+    now - now.rem_euclid(3600)
+}
+
+/// Members taking submissions as a digest get one e-mail for everything that became ready
+/// before the current hour began: at most one an hour, each telling of the hour before.
+/// Submissions reviewed meanwhile are left out (and one with nothing left is not sent).
+async fn digests_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<u64> {
+    let before = hour_start(now);
+    let users: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT DISTINCT user_id FROM submission_digest_items \
+         WHERE digested_at IS NULL AND created_at < $1 ORDER BY user_id LIMIT $2"
+    )
+    .bind(before)
+    .bind(EVENT_BATCH)
+    .fetch_all(p)
+    .await)?;
+    let mut written = 0;
+    for user_id in users {
+        let mut tx = db.begin().await?;
+        // Taking the items is what claims them: a concurrent sweep takes none of these.
+        let items: Vec<(String, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
+            "UPDATE submission_digest_items SET digested_at = $1 \
+             WHERE user_id = $2 AND digested_at IS NULL AND created_at < $3 \
+             RETURNING id, assignment_id"
+        )
+        .bind(now)
+        .bind(&user_id)
+        .bind(before)
+        .fetch_all(&mut *c)
+        .await)?;
+        let Some(first) = items.iter().map(|(id, _)| id.clone()).min() else {
+            tx.rollback().await?;
+            continue;
+        };
+        // Still a company member who wants marketplace news; otherwise the items just go.
+        let person: Option<(String, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
+            "SELECT name, email FROM users WHERE id = $1 AND role = 'company' \
+             AND deactivated_at IS NULL AND removed_at IS NULL"
+        )
+        .bind(&user_id)
+        .fetch_optional(&mut *c)
+        .await)?;
+        let wanted = outbox::wants_optional(&mut tx, &user_id).await?;
+        if let Some((name, address)) = person.filter(|_| wanted) {
+            let mut ready: Vec<(String, String, i64, Option<i64>)> = Vec::new();
+            for (_, assignment_id) in &items {
+                let row: Option<(String, String, Option<i64>, Option<i64>)> =
+                    on_tx!(&mut tx, |c| sqlx::query_as(
+                        "SELECT t.title, u.name, a.submitted_at, a.review_due_at \
+                         FROM assignments a JOIN tasks t ON t.id = a.task_id \
+                         JOIN users u ON u.worker_id = a.worker_id \
+                         WHERE a.id = $1 AND a.status = 'verified'"
+                    )
+                    .bind(assignment_id)
+                    .fetch_optional(&mut *c)
+                    .await)?;
+                if let Some((title, worker, submitted_at, due)) = row {
+                    ready.push((title, worker, submitted_at.unwrap_or(now), due));
+                }
+            }
+            ready.sort_by_key(|r| r.2);
+            let lines: Vec<messages::ReadySubmission<'_>> = ready
+                .iter()
+                .map(
+                    |(title, worker, submitted_at, due)| messages::ReadySubmission {
+                        task_title: title,
+                        worker_name: worker,
+                        submitted_at: *submitted_at,
+                        review_due_at: *due,
+                    },
+                )
+                .collect();
+            if !lines.is_empty() {
+                let m = NewMessage {
+                    dedupe_key: format!("submission_digest:{user_id}:{first}"),
+                    kind: "submission_digest",
+                    recipient: &address,
+                    user_id: Some(&user_id),
+                    content: messages::submissions_digest(settings, &name, &lines),
+                    attachment: None,
+                };
+                written += u64::from(outbox::enqueue(&mut tx, m, now).await?.is_some());
+            }
+        }
+        tx.commit().await?;
     }
     Ok(written)
 }
