@@ -154,6 +154,9 @@ pub struct InvoiceLine {
     pub assignment_id: String,
     pub task_title: String,
     pub worker_id: String,
+    /// `hourly`: the approved time, what was billed; `fixed`: the time the worker logged, for
+    /// information (the price is billed whatever the time).
+    pub pricing_kind: String,
     pub seconds: i64,
     /// Pesos per hour, for hourly work.
     #[oai(skip_serializing_if_is_none)]
@@ -666,6 +669,8 @@ impl InvoiceRow {
                     assignment_id: l.assignment_id,
                     task_title: l.task_title,
                     worker_id: l.worker_id,
+                    // Hourly lines carry their rate; fixed-price ones have none.
+                    pricing_kind: if l.rate.is_some() { "hourly" } else { "fixed" }.to_string(),
                     seconds: l.seconds,
                     rate: l.rate.map(pesos),
                     work: pesos(l.work),
@@ -974,6 +979,12 @@ impl MoneyApi {
                         .map_or_else(Cell::empty, |r| Cell::from(Cop::from_centavos(r))),
                     Cell::from(Cop::from_centavos(l.work)),
                     Cell::from(Cop::from_centavos(l.fee)),
+                    // Say which seconds were billed and which only logged (fixed price).
+                    Cell::text(if l.rate.is_some() {
+                        "por hora"
+                    } else {
+                        "precio fijo (tiempo registrado)"
+                    }),
                 ]
             })
             .collect();
@@ -997,6 +1008,7 @@ impl MoneyApi {
                 "tarifa_hora",
                 "trabajo",
                 "comision",
+                "tipo_de_precio",
             ],
             rows,
         );

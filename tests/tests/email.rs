@@ -881,7 +881,17 @@ async fn fixed_price_hours_agree_on_the_invoice_the_statement_and_the_email() {
     let line = invoice.ok(200)["lines"][0].clone();
     assert_eq!(line["seconds"], 5400, "{line}");
     assert!(line.get("rate").is_none(), "{line}");
+    assert_eq!(line["pricing_kind"], "fixed", "{line}");
     assert_eq!(line["work"], "120000");
+    let csv = app
+        .get(&format!("/v1/invoices/{id}/csv"), Some(&finance))
+        .await;
+    let first_line = csv.text.lines().nth(1).unwrap_or_default().to_string();
+    assert!(
+        first_line.contains(",5400,") && first_line.ends_with("precio fijo (tiempo registrado)"),
+        "{}",
+        csv.text
+    );
     let pdf = app
         .client
         .get(app.url(&format!("/v1/invoices/{id}/pdf")))
