@@ -167,7 +167,9 @@ async fn a_thousand_failed_sign_ins_keep_the_server_small_and_answering() {
             }
         })
     };
-    // Liveness throughout: every probe answers 200 within two seconds.
+    // Liveness throughout: every probe answers 200. The bound is for a server that has stopped
+    // answering (the old one swapped itself to death), not a speed: on a 2-core machine shared
+    // with builds, a probe queued behind the storm's 1,000 connections took just over 2 s.
     let health = {
         let done = done.clone();
         tokio::spawn(async move {
@@ -176,7 +178,7 @@ async fn a_thousand_failed_sign_ins_keep_the_server_small_and_answering() {
             while !done.load(Ordering::SeqCst) {
                 let t = Instant::now();
                 let r = tokio::time::timeout(
-                    Duration::from_secs(2),
+                    Duration::from_secs(10),
                     request(addr, None, "GET", "/healthz", ""),
                 )
                 .await;
