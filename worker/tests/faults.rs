@@ -41,6 +41,12 @@ const MORE_PAYEES: i64 = 48;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_workers_lose_nothing_on_sqlite() {
+    // The suite runs once per database: with a PostgreSQL server named, this pass is
+    // PostgreSQL's (the SQLite pass, without it, runs this one).
+    if std::env::var("VEREDA_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
+        println!("skipped: this is the PostgreSQL pass");
+        return;
+    }
     let seed = seed("sqlite");
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("vereda.db").display());
