@@ -182,3 +182,241 @@ async fn readiness_follows_the_database_and_recovers_by_itself() {
     drop(app);
     drop(test_db);
 }
+
+/// One database's schema, as the parts both dialects must agree on.
+#[derive(Debug, Default)]
+struct Schema {
+    /// table.column → (type as declared, NOT NULL or part of the primary key).
+    columns: std::collections::BTreeMap<String, (String, bool)>,
+    /// table → primary key columns, in order.
+    primary_keys: std::collections::BTreeMap<String, String>,
+    /// "table(columns) unique? partial?" — names differ between the dialects for the indexes
+    /// that back UNIQUE constraints, so indexes are compared by what they index.
+    indexes: std::collections::BTreeSet<String>,
+    /// "table.column → table.column".
+    foreign_keys: std::collections::BTreeSet<String>,
+}
+
+/// Our tables on SQLite (the queue's own and SQLite's are not ours).
+async fn sqlite_schema(db: &Db) -> Schema {
+    let Db::Sqlite(pool) = db else { unreachable!() };
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+         AND name NOT IN ('Jobs', 'Workers', '_apalis_migrations', '_vereda_migrations') ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut s = Schema::default();
+    for t in &tables {
+        let cols: Vec<(String, String, bool, i64)> = sqlx::query_as(
+            "SELECT name, type, \"notnull\", pk FROM pragma_table_info($1) ORDER BY cid",
+        )
+        .bind(t)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let mut pk: Vec<(i64, String)> = Vec::new();
+        for (name, kind, not_null, pk_pos) in cols {
+            if pk_pos > 0 {
+                pk.push((pk_pos, name.clone()));
+            }
+            s.columns
+                .insert(format!("{t}.{name}"), (kind, not_null || pk_pos > 0));
+        }
+        pk.sort();
+        let pk: Vec<String> = pk.into_iter().map(|(_, c)| c).collect();
+        s.primary_keys.insert(t.clone(), pk.join(","));
+        let indexes: Vec<(String, bool, String, bool)> =
+            sqlx::query_as("SELECT name, \"unique\", origin, partial FROM pragma_index_list($1)")
+                .bind(t)
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        for (name, unique, origin, partial) in indexes {
+            if origin == "pk" {
+                continue;
+            }
+            let cols: Vec<Option<String>> =
+                sqlx::query_scalar("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
+                    .bind(&name)
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            let cols: Vec<String> = cols
+                .into_iter()
+                .map(|c| c.unwrap_or_else(|| "<expr>".into()))
+                .collect();
+            s.indexes
+                .insert(index_key(t, &cols.join(","), unique, partial));
+        }
+        let fks: Vec<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT \"from\", \"table\", \"to\" FROM pragma_foreign_key_list($1)")
+                .bind(t)
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        for (from, table, to) in fks {
+            // `REFERENCES t` without a column names t's primary key.
+            let to = to.unwrap_or_else(|| "id".into());
+            s.foreign_keys.insert(format!("{t}.{from} → {table}.{to}"));
+        }
+    }
+    s
+}
+
+fn index_key(table: &str, columns: &str, unique: bool, partial: bool) -> String {
+    format!(
+        "{table}({columns}){}{}",
+        if unique { " unique" } else { "" },
+        if partial { " partial" } else { "" }
+    )
+}
+
+/// Our tables on PostgreSQL (schema `public`; the queue lives in `apalis`).
+async fn postgres_schema(db: &Db) -> Schema {
+    let Db::Postgres(pool) = db else {
+        unreachable!()
+    };
+    let mut s = Schema::default();
+    let cols: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text \
+         FROM information_schema.columns WHERE table_schema = 'public' \
+         AND table_name <> '_vereda_migrations' ORDER BY table_name, ordinal_position",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for (t, c, kind, nullable) in cols {
+        s.columns
+            .insert(format!("{t}.{c}"), (kind, nullable == "NO"));
+    }
+    let indexes: Vec<(String, bool, bool, bool, String)> = sqlx::query_as(
+        "SELECT t.relname::text, ix.indisunique, ix.indisprimary, ix.indpred IS NOT NULL, \
+           array_to_string(ARRAY(SELECT COALESCE(a.attname::text, '<expr>') \
+             FROM unnest(ix.indkey) WITH ORDINALITY k(attnum, ord) \
+             LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
+             ORDER BY k.ord), ',') \
+         FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid \
+         JOIN pg_namespace n ON n.oid = t.relnamespace \
+         WHERE n.nspname = 'public' AND t.relname <> '_vereda_migrations'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for (t, unique, primary, partial, cols) in indexes {
+        if primary {
+            s.primary_keys.insert(t, cols);
+        } else {
+            s.indexes.insert(index_key(&t, &cols, unique, partial));
+        }
+    }
+    let fks: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT kcu.table_name::text, kcu.column_name::text, ccu.table_name::text, ccu.column_name::text \
+         FROM information_schema.table_constraints tc \
+         JOIN information_schema.key_column_usage kcu \
+           ON tc.constraint_name = kcu.constraint_name AND tc.table_schema = kcu.table_schema \
+         JOIN information_schema.constraint_column_usage ccu \
+           ON ccu.constraint_name = tc.constraint_name AND ccu.table_schema = tc.table_schema \
+         WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = 'public'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for (t, c, rt, rc) in fks {
+        s.foreign_keys.insert(format!("{t}.{c} → {rt}.{rc}"));
+    }
+    s
+}
+
+/// The types each SQLite declaration may be on PostgreSQL: the only way the two schemas may
+/// differ. (SQLite has no boolean, no 64-bit integer type name of its own, no bytea.)
+fn same_type(sqlite: &str, postgres: &str) -> bool {
+    match sqlite.to_ascii_uppercase().as_str() {
+        "TEXT" => postgres == "text",
+        "INTEGER" => ["bigint", "integer", "boolean"].contains(&postgres),
+        "BLOB" => postgres == "bytea",
+        _ => false,
+    }
+}
+
+/// Issue 16 §4: the two migration folders describe one schema — the same tables, columns,
+/// nullability, primary keys, indexes and foreign keys, differing only in the types listed in
+/// `same_type` — so a migration added to one folder and not the other fails here.
+#[tokio::test]
+async fn the_sqlite_and_postgresql_schemas_are_the_same() {
+    let Some(admin) = postgres_admin_url() else {
+        println!("skipped: VEREDA_TEST_POSTGRES_URL is not set (this check needs both databases)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pool = vereda_contracts::db::PoolSettings::default();
+    let lite = Db::connect(
+        &format!("sqlite:{}", dir.path().join("schema.db").display()),
+        &pool,
+    )
+    .await
+    .unwrap();
+    lite.migrate().await.unwrap();
+    let pg_db = TestDb::new().await;
+    assert!(pg_db.is_postgres(), "{admin}");
+    let pg = Db::connect(&pg_db.url, &pool).await.unwrap();
+    pg.migrate().await.unwrap();
+    let (a, b) = (sqlite_schema(&lite).await, postgres_schema(&pg).await);
+
+    let mut differences = Vec::new();
+    let names: std::collections::BTreeSet<&String> =
+        a.columns.keys().chain(b.columns.keys()).collect();
+    for name in names {
+        match (a.columns.get(name), b.columns.get(name)) {
+            (Some((lt, ln)), Some((pt, pn))) => {
+                if !same_type(lt, pt) {
+                    differences.push(format!("{name}: {lt} on SQLite, {pt} on PostgreSQL"));
+                }
+                if ln != pn {
+                    differences.push(format!(
+                        "{name}: NOT NULL {ln} on SQLite, {pn} on PostgreSQL"
+                    ));
+                }
+            }
+            (Some(_), None) => differences.push(format!("{name}: only on SQLite")),
+            (None, Some(_)) => differences.push(format!("{name}: only on PostgreSQL")),
+            (None, None) => {}
+        }
+    }
+    if a.primary_keys != b.primary_keys {
+        differences.push(format!(
+            "primary keys: SQLite {:?}, PostgreSQL {:?}",
+            a.primary_keys, b.primary_keys
+        ));
+    }
+    for i in a.indexes.symmetric_difference(&b.indexes) {
+        let on = if a.indexes.contains(i) {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        };
+        differences.push(format!("index {i}: only on {on}"));
+    }
+    for f in a.foreign_keys.symmetric_difference(&b.foreign_keys) {
+        let on = if a.foreign_keys.contains(f) {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        };
+        differences.push(format!("foreign key {f}: only on {on}"));
+    }
+    assert!(
+        differences.is_empty(),
+        "the two migration folders disagree:\n{}",
+        differences.join("\n")
+    );
+    assert!(a.columns.len() > 100, "{} columns read", a.columns.len());
+    eprintln!(
+        "compared {} columns, {} primary keys, {} indexes, {} foreign keys",
+        a.columns.len(),
+        a.primary_keys.len(),
+        a.indexes.len(),
+        a.foreign_keys.len()
+    );
+}
