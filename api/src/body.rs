@@ -147,6 +147,13 @@ fn check_shapes(
                 "must not be null; leave the field out instead",
             ));
         }
+        // A documented reference is wrapped as `allOf: [ref]` with no type of its own: the
+        // type is the referenced one's.
+        Value::Null if !schema.nullable => {
+            for sub in &schema.all_of {
+                check_shapes(value, sub, registry, path)?;
+            }
+        }
         Value::Null => {}
         _ if schema.ty == "string" && !value.is_string() => {
             return Err(ApiError::invalid(path, "must be a JSON string"));

@@ -601,7 +601,12 @@ async fn submission_news_is_one_email_each_or_an_hourly_digest() {
         r.ok(200),
         &json!({"non_essential": true, "submissions": "each"})
     );
-    for bad in [json!({"submissions": "weekly"}), json!({})] {
+    // `null` is not a value of the enum (the fuzzer found it taken as "no change").
+    for bad in [
+        json!({"submissions": "weekly"}),
+        json!({}),
+        json!({"non_essential": false, "submissions": null}),
+    ] {
         app.patch("/v1/me/email-preferences", Some(&owner), bad)
             .await
             .problem(422);
