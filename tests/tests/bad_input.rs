@@ -4,11 +4,9 @@
 //! written. Then the field-level cases: accented and emoji text round-trips, SQL and HTML stay
 //! plain text, bad amounts and far dates are refused.
 
-mod write_routes;
-
+use crate::write_routes::*;
 use serde_json::{Value, json};
 use vereda_tests::*;
-use write_routes::*;
 
 /// Send raw bytes with a content type (or none) to a catalogue route.
 async fn raw(

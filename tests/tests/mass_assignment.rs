@@ -3,11 +3,9 @@
 //! the field, on every write route of the contract and in nested objects, and read-backs show
 //! that nothing of a refused request was applied.
 
-mod write_routes;
-
+use crate::write_routes::*;
 use serde_json::{Value, json};
 use vereda_tests::*;
-use write_routes::*;
 
 /// Fields a client must never set where they are not documented inputs.
 fn forbidden() -> Vec<(&'static str, Value)> {

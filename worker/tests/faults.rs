@@ -13,12 +13,10 @@
 //! The seed is printed; `VEREDA_FAULT_SEED=0x… cargo test -p vereda-worker --test faults`
 //! replays a failure (the kill points are seeded; the machine's timing still varies).
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use vereda_contracts::db::Db;
 use vereda_contracts::jobs::{BillingRun, BuildPayoutBatch, BuildStatements};
 use vereda_contracts::on_db;

@@ -1,0 +1,26 @@
+//! The product's black-box tests, one module per subject, in one binary: each test starts its
+//! own app on its own database (`vereda_tests::spawn_app`), so they run side by side.
+//! `logs.rs` is its own binary: it installs a process-wide log subscriber.
+
+mod write_routes;
+
+mod account_security;
+mod accounts;
+mod auth;
+mod authorization;
+mod bad_input;
+mod concurrency;
+mod email;
+mod errors;
+mod idempotency;
+mod marketplace;
+mod mass_assignment;
+mod money;
+mod money_corrections;
+mod nul_parameters;
+mod outage;
+mod sign_in_throttle;
+mod sockets;
+mod statements;
+mod system;
+mod time_tracking;
