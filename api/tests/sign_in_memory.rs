@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use sqlx::Connection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use vereda_contracts::scratch::ScratchDb;
 
 const SIGN_INS: usize = 1_000;
 /// Storms, one after the other. What each leaves behind (allocator arenas, connection and
@@ -26,28 +26,6 @@ const SIGN_INS: usize = 1_000;
 /// small: the old code kept 19 MiB for every hash that ran at once.
 const ROUNDS: u8 = 3;
 const LIMIT_KB: u64 = 300 * 1024;
-
-/// A database for this test: a SQLite file in `dir`, or a new PostgreSQL database (dropped by
-/// the returned guard).
-async fn database(dir: &std::path::Path) -> (String, Option<(String, String)>) {
-    match std::env::var("VEREDA_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-    {
-        Some(admin) => {
-            let name = format!("vereda_mem_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            let base = admin.split('?').next().unwrap();
-            let root = &base[..base.rfind('/').filter(|i| *i > 10).unwrap_or(base.len())];
-            (format!("{root}/{name}"), Some((admin, name)))
-        }
-        None => (format!("sqlite:{}", dir.join("vereda.db").display()), None),
-    }
-}
 
 struct Server {
     child: Child,
@@ -139,8 +117,9 @@ async fn request(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_failed_sign_ins_keep_the_server_small_and_answering() {
     let dir = tempfile::tempdir().unwrap();
-    let (url, pg) = database(dir.path()).await;
-    let server = start(&url, dir.path());
+    // Declared before the server, so it is dropped after it.
+    let db = ScratchDb::for_tests("vereda_mem", dir.path()).await;
+    let server = start(&db.url, dir.path());
     let pid = server.child.id();
     let addr = server.addr;
     let baseline = rss_kb(pid).unwrap();
@@ -259,12 +238,4 @@ async fn a_thousand_failed_sign_ins_keep_the_server_small_and_answering() {
     );
     assert!(probes > 0 && slow.is_empty(), "/healthz stalled: {slow:?}");
     drop(server);
-    if let Some((admin, name)) = pg {
-        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut conn)
-        .await;
-    }
 }

@@ -21,3 +21,5 @@ pub mod timesheet;
 pub mod config;
 #[cfg(feature = "runtime")]
 pub mod db;
+#[cfg(feature = "runtime")]
+pub mod scratch;

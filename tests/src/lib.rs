@@ -7,7 +7,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sqlx::Connection;
 use vereda_api::startup::{Application, RunOptions};
 use vereda_contracts::config::{Secret, Settings};
 use vereda_contracts::db::Db;
@@ -23,17 +22,13 @@ pub const ADMIN_EMAIL: &str = "admin@vereda.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub const PASSWORD: &str = "a-good-long-password";
 
-/// Where this test run's databases live.
-pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("VEREDA_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-}
+use vereda_contracts::scratch::ScratchDb;
+pub use vereda_contracts::scratch::{test_postgres_url as postgres_admin_url, with_database};
 
 /// A fresh database for one test; dropped (PostgreSQL) or deleted (SQLite) with this value.
 pub struct TestDb {
     pub url: String,
-    pg_name: Option<String>,
+    scratch: ScratchDb,
     pub dir: tempfile::TempDir,
 }
 
@@ -43,35 +38,16 @@ impl TestDb {
             .prefix("vereda-test-")
             .tempdir()
             .expect("temp dir");
-        match postgres_admin_url() {
-            Some(admin) => {
-                let name = format!("vereda_t_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = sqlx::PgConnection::connect(&admin)
-                    .await
-                    .expect("connect to VEREDA_TEST_POSTGRES_URL");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create test database");
-                TestDb {
-                    url: with_database(&admin, &name),
-                    pg_name: Some(name),
-                    dir,
-                }
-            }
-            None => {
-                let url = format!("sqlite:{}", dir.path().join("vereda.db").display());
-                TestDb {
-                    url,
-                    pg_name: None,
-                    dir,
-                }
-            }
+        let scratch = ScratchDb::for_tests("vereda_t", dir.path()).await;
+        TestDb {
+            url: scratch.url.clone(),
+            scratch,
+            dir,
         }
     }
 
     pub fn is_postgres(&self) -> bool {
-        self.pg_name.is_some()
+        self.scratch.is_postgres()
     }
 
     /// Settings for an app on this database, with the test admin's credentials.
@@ -82,48 +58,6 @@ impl TestDb {
         // Sweeps (expiry, auto-approval) every second, so tests see them promptly.
         s.sweep_interval = Duration::from_secs(1);
         s
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let (Some(name), Some(admin)) = (self.pg_name.take(), postgres_admin_url()) else {
-            return;
-        };
-        // Drop runs inside the test's runtime; use a thread with its own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut conn)
-                    .await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-/// Replace the database name in a PostgreSQL URL.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let root = match base[scheme_end..].find('/') {
-        Some(i) => &base[..scheme_end + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{root}/{name}?{q}"),
-        None => format!("{root}/{name}"),
     }
 }
 

@@ -41,7 +41,7 @@ const MORE_PAYEES: i64 = 48;
 async fn killed_workers_lose_nothing_on_sqlite() {
     // The suite runs once per database: with a PostgreSQL server named, this pass is
     // PostgreSQL's (the SQLite pass, without it, runs this one).
-    if std::env::var("VEREDA_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
+    if vereda_contracts::scratch::test_postgres_url().is_some() {
         println!("skipped: this is the PostgreSQL pass");
         return;
     }

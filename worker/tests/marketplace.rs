@@ -10,12 +10,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt;
 use serde_json::{Value, json};
 use vereda_contracts::config::Settings;
 use vereda_contracts::db::{Db, PoolSettings};
 use vereda_contracts::jobs::{AccrueAssignment, MarketplaceSweep, VerifySubmission};
 use vereda_contracts::on_db;
+use vereda_contracts::scratch::{ScratchDb, test_postgres_url};
 use vereda_contracts::time::{now, unix};
 use vereda_worker::marketplace::AUTO_APPROVAL_REASON;
 use vereda_worker::queue::{self, JobState, JobStatus};
@@ -28,7 +28,7 @@ const PATIENCE: Duration = Duration::from_secs(60);
 async fn marketplace_jobs_on_sqlite() {
     // The suite runs once per database: with a PostgreSQL server named, this pass is
     // PostgreSQL's (the SQLite pass, without it, runs this one).
-    if std::env::var("VEREDA_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
+    if test_postgres_url().is_some() {
         println!("skipped: this is the PostgreSQL pass");
         return;
     }
@@ -41,38 +41,16 @@ async fn marketplace_jobs_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn marketplace_jobs_on_postgres() {
-    let Ok(admin_url) = std::env::var("VEREDA_TEST_POSTGRES_URL") else {
-        println!("skipped: VEREDA_TEST_POSTGRES_URL is not set");
+    let Some(pg) = ScratchDb::for_postgres_tests("vereda_wt").await else {
         return;
     };
-    let name = format!("vereda_wt_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
-    // The name is ours (a UUID), not input: safe to splice.
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-        .execute(&admin)
+    // Dropped (the database with it) however the scenario ends, a panic included.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&pg.url, &PoolSettings::default())
         .await
         .unwrap();
-
-    let url = with_database(&admin_url, &name);
-    let dir = tempfile::tempdir().unwrap();
-    let outcome = std::panic::AssertUnwindSafe(async {
-        let db = Db::connect(&url, &PoolSettings::default()).await.unwrap();
-        scenario(db.clone(), &url, dir.path()).await;
-        db.close().await;
-    })
-    .catch_unwind()
-    .await;
-
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await
-    .unwrap();
-    admin.close().await;
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
+    scenario(db.clone(), &pg.url, dir.path()).await;
+    db.close().await;
 }
 
 /// The same story on either database.
@@ -715,22 +693,4 @@ where
 
 async fn within<T>(limit: Duration, f: impl Future<Output = T>) -> Option<T> {
     tokio::time::timeout(limit, f).await.ok()
-}
-
-/// The admin URL with its database name replaced.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{}", &base[..host_end], name);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
 }

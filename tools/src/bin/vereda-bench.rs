@@ -17,12 +17,12 @@ use chrono::TimeZone;
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
-use sqlx::Connection;
 use vereda_api::startup::{Application, RunOptions};
 use vereda_contracts::config::{Secret, Settings};
 use vereda_contracts::db::{Db, PoolSettings};
+use vereda_contracts::scratch::ScratchDb;
 use vereda_contracts::{on_db, on_tx};
-use vereda_tests::{TestApp, attach, sha256_hex, with_database};
+use vereda_tests::{TestApp, attach, sha256_hex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum DbKind {
@@ -130,45 +130,27 @@ async fn main() -> Result<()> {
 
     // A fresh database.
     let dir = tempfile::Builder::new().prefix("vereda-bench-").tempdir()?;
-    let (url, pg) = match args.db {
-        DbKind::Sqlite => (
-            format!("sqlite:{}", dir.path().join("vereda.db").display()),
-            None,
-        ),
+    let scratch = match args.db {
+        DbKind::Sqlite => ScratchDb::sqlite(dir.path()),
         DbKind::Postgres => {
             let admin = args
                 .database_url
                 .clone()
                 .context("--db postgres needs --database-url postgres://…")?;
-            let name = format!(
-                "vereda_bench_{}",
-                &uuid::Uuid::new_v4().simple().to_string()[..12]
-            );
-            let mut conn = sqlx::PgConnection::connect(&admin)
+            ScratchDb::postgres(&admin, "vereda_bench")
                 .await
-                .context("connect to --database-url")?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await?;
-            (with_database(&admin, &name), Some((admin, name)))
+                .context("create a database under --database-url")?
         }
     };
-    let result = run(&args, scale, clients, &url, dir.path()).await;
+    let result = run(&args, scale, clients, &scratch.url, dir.path()).await;
     if args.keep {
-        let kept = match &pg {
-            Some((_, name)) => format!("PostgreSQL database {name}"),
+        let kept = match scratch.name() {
+            Some(name) => format!("PostgreSQL database {name}"),
             None => format!("{}", dir.path().display()),
         };
         eprintln!("kept: {kept}");
+        scratch.keep();
         std::mem::forget(dir);
-    } else if let Some((admin, name)) = pg
-        && let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await
-    {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut conn)
-        .await;
     }
     result
 }

@@ -14,52 +14,10 @@ use rust_decimal::Decimal;
 use vereda_contracts::db::{Db, PoolSettings};
 use vereda_contracts::money::{Cop, Margin, platform_fee, vat};
 use vereda_contracts::on_db;
+use vereda_contracts::scratch::ScratchDb;
 use vereda_contracts::statements::Month;
 use vereda_contracts::time::{now, unix};
 use vereda_worker::queue::{self, JobState};
-
-/// A PostgreSQL database made for one test on `VEREDA_TEST_POSTGRES_URL`'s server; call
-/// [`PgTestDb::drop_db`] at the end (tests run their body in a task so a panic still gets there).
-pub struct PgTestDb {
-    pub url: String,
-    name: String,
-    admin: sqlx::PgPool,
-}
-
-impl PgTestDb {
-    /// None (after saying so) when no PostgreSQL server is configured.
-    pub async fn create() -> Option<PgTestDb> {
-        let Ok(admin_url) = std::env::var("VEREDA_TEST_POSTGRES_URL") else {
-            println!("skipped: VEREDA_TEST_POSTGRES_URL is not set");
-            return None;
-        };
-        let name = format!("vereda_ft_{}", uuid::Uuid::new_v4().simple());
-        let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let (base, query) = admin_url
-            .split_once('?')
-            .map_or((admin_url.as_str(), None), |(b, q)| (b, Some(q)));
-        let root = &base[..base.rfind('/').unwrap()];
-        let url = match query {
-            Some(q) => format!("{root}/{name}?{q}"),
-            None => format!("{root}/{name}"),
-        };
-        Some(PgTestDb { url, name, admin })
-    }
-
-    pub async fn drop_db(self) {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.name
-        )))
-        .execute(&self.admin)
-        .await
-        .unwrap();
-    }
-}
 
 /// Run `body` on a fresh PostgreSQL database (skipped without a server), dropping it even
 /// when `body` panics.
@@ -68,11 +26,12 @@ where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Some(pg) = PgTestDb::create().await else {
+    let Some(pg) = ScratchDb::for_postgres_tests("vereda_ft").await else {
         return;
     };
+    // In a task, so the database is dropped before the panic goes on.
     let outcome = tokio::spawn(body(pg.url.clone())).await;
-    pg.drop_db().await;
+    drop(pg);
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
