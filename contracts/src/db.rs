@@ -138,6 +138,7 @@ pub fn disable_nagle_on_sockets() {
                 continue;
             }
             let one: libc::c_int = 1;
+            #[allow(unsafe_code)] // setsockopt has no safe wrapper that takes a raw fd.
             // SAFETY: setsockopt only reads `one` for the length given. `fd` was listed as
             // ours a moment ago; if it was closed (EBADF), reused for something that is not a
             // socket (ENOTSOCK) or is not TCP (EOPNOTSUPP), the call fails and changes nothing.

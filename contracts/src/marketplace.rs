@@ -349,9 +349,9 @@ pub fn verify(f: &SubmissionFacts<'_>) -> Verdict {
             v.hard.push(finding(
                 "over_cap",
                 format!(
-                    "Se registraron {:.1} horas; el máximo de la tarea es {:.1}.",
-                    logged as f64 / 3600.0,
-                    cap as f64 / 3600.0
+                    "Se registraron {}; el máximo de la tarea es {}.",
+                    crate::time::duration_es(logged),
+                    crate::time::duration_es(cap)
                 ),
             ));
         }

@@ -55,6 +55,7 @@ async fn database_connections_send_without_delay() {
         let mut value: libc::c_int = 0;
         let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
         // SAFETY: getsockopt writes at most `len` bytes into `value`.
+        #[allow(unsafe_code)] // getsockopt has no safe wrapper that takes a raw fd.
         let rc = unsafe {
             libc::getsockopt(
                 fd,

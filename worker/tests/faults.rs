@@ -193,7 +193,7 @@ async fn kill_and_recover(
             (before, total) = run.progress(db, book).await;
         }
         assert!(before < total, "{run:?}: fresh work brings new effects");
-        let delay = span.mul_f64(rng.below(1000) as f64 / 1000.0);
+        let delay = span * rng.below(1000) as u32 / 1000;
 
         let child = spawn_worker(url, dir);
         let id = run.push(db, book).await;

@@ -7,6 +7,8 @@
 //! bearer tokens written straight into `auth_tokens` (stored as SHA-256, as the server does).
 //! Everything measured goes through HTTP or, for the money runs, through the real jobs started
 //! over HTTP and followed at `GET /v1/jobs/{id}`.
+// Timings and rates are measurements, not money.
+#![allow(clippy::float_arithmetic)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -6,6 +6,8 @@
 //! and statement runs on a cadence. All over HTTP against the API with its in-process worker,
 //! on a fresh SQLite file or a fresh PostgreSQL database (`--database-url` names the server).
 //! Exits non-zero on any 5xx, any unexpected answer or a broken invariant.
+// Timings and rates are measurements, not money.
+#![allow(clippy::float_arithmetic)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -99,9 +101,11 @@ struct Worker {
     next_start: chrono::DateTime<Utc>,
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let args = Args::parse();
+    // The test harness reads the database from the environment: set it before the runtime
+    // starts any thread (setting the environment is unsafe only while others may read it).
+    #[allow(unsafe_code)]
     match args.db.as_str() {
         "sqlite" => unsafe { std::env::remove_var("VEREDA_TEST_POSTGRES_URL") },
         "postgres" => unsafe { std::env::set_var("VEREDA_TEST_POSTGRES_URL", &args.database_url) },
@@ -110,6 +114,12 @@ async fn main() {
             std::process::exit(2);
         }
     }
+    tokio::runtime::Runtime::new()
+        .expect("tokio runtime")
+        .block_on(soak(args));
+}
+
+async fn soak(args: Args) {
     let app = Arc::new(spawn_app().await);
     eprintln!(
         "soak: {} on {}, {} clients for {} min",

@@ -344,6 +344,7 @@ pub fn account_statement_pdf(settings: &Settings, s: &AccountStatement) -> Vec<u
                 n.number.clone().unwrap_or_default(),
                 n.issued_at.map(short_date).unwrap_or_default(),
                 pesos(n.total),
+                #[allow(clippy::float_arithmetic)] // a column width in points
                 pdf::fit(&n.reason, BODY, RIGHT - 445.0),
             );
             cols(

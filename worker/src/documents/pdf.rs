@@ -1,6 +1,8 @@
 //! A small top-down page writer over `pdf-writer`: A4 pages, Helvetica and Helvetica-Bold from
 //! the standard 14 fonts (every reader has them, so nothing is embedded), text in
 //! Windows-1252 (`WinAnsiEncoding`) so Spanish letters print and extract as themselves.
+//! Page geometry is in points (f32): the one place floating point is meant.
+#![allow(clippy::float_arithmetic)]
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
