@@ -230,3 +230,118 @@ async fn an_unknown_email_gets_the_same_answer_and_no_mail() {
     }
     assert_eq!(last, 429);
 }
+
+#[tokio::test]
+async fn accounts_created_without_a_password_are_invited_to_choose_one() {
+    let (app, smtp, settings) = app_with_smtp().await;
+    let admin = app.admin_token().await;
+    let admin_name = app.get("/v1/me", Some(&admin)).await.ok(200)["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A worker, with no password.
+    let email = format!("invitada-{}@correo.test", short_id());
+    let r = app
+        .post(
+            "/v1/workers",
+            Some(&admin),
+            json!({
+                "name": "Luz Invitada", "email": email,
+                "municipality": "Chaparral", "department": "Tolima",
+                "skills": ["data-entry"],
+                "payout_method": {"kind": "nequi", "phone": "3105551234"},
+            }),
+        )
+        .await;
+    r.ok(201);
+    // No password works until she chooses one.
+    sign_in(&app, &email, "!invited").await.problem(401);
+
+    let m = nth_message(&smtp, &email, 1).await;
+    assert_eq!(subject(&m), format!("{admin_name} le invitó a Vereda"));
+    let text = m.parsed().body_text(0).unwrap().to_string();
+    assert!(text.contains("Hola, Luz Invitada:"), "{text}");
+    assert!(text.contains(&settings.platform_name), "{text}");
+    assert!(text.contains("(hora de Colombia)"), "{text}");
+    let (link, token) = link_in(&m);
+    assert!(link.ends_with("&invitacion=1"), "{link}");
+    let valid_for: i64 = on_db!(&app.db, |p| sqlx::query_scalar(
+        "SELECT expires_at - created_at FROM password_links WHERE token_hash = $1 \
+         AND purpose = 'invitation'"
+    )
+    .bind(sha256_hex(&token))
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert_eq!(valid_for, 7 * 24 * 3600);
+
+    let first = "mi-primera-clave-segura";
+    assert_eq!(confirm(&app, &token, first).await.status, 204);
+    let me = sign_in(&app, &email, first).await;
+    assert_eq!(me.ok(200)["user"]["role"], "worker");
+    assert_eq!(
+        confirm(&app, &token, "otra-clave-mas-larga").await.code(),
+        "reset_token_invalid"
+    );
+
+    // Staff, a company's owner and a company's member alike; a given password sends nothing.
+    let finance = format!("finanzas-{}@vereda.test", short_id());
+    app.post(
+        "/v1/staff",
+        Some(&admin),
+        json!({"name": "Sofía Finanzas", "email": finance, "role": "finance"}),
+    )
+    .await
+    .ok(201);
+    let owner = format!("duena-{}@empresa.test", short_id());
+    let company = app
+        .post(
+            "/v1/companies",
+            Some(&admin),
+            json!({"name": "Tienda Invitada", "nit": random_nit(),
+                   "billing_email": "facturas@empresa.test",
+                   "owner": {"name": "Olga Dueña", "email": owner}}),
+        )
+        .await;
+    let company = company.ok(201)["id"].as_str().unwrap().to_string();
+    let member = format!("revisora-{}@empresa.test", short_id());
+    app.post(
+        &format!("/v1/companies/{company}/members"),
+        Some(&admin),
+        json!({"name": "Marta Revisora", "email": member, "member_role": "reviewer"}),
+    )
+    .await
+    .ok(201);
+    for to_whom in [&finance, &owner, &member] {
+        let m = nth_message(&smtp, to_whom, 1).await;
+        assert!(
+            subject(&m).ends_with("le invitó a Vereda"),
+            "{}",
+            subject(&m)
+        );
+        let (link, _) = link_in(&m);
+        assert!(link.ends_with("&invitacion=1"), "{link}");
+    }
+    let typed = format!("con-clave-{}@vereda.test", short_id());
+    app.post(
+        "/v1/staff",
+        Some(&admin),
+        json!({"name": "Con Clave", "email": typed, "password": PASSWORD, "role": "finance"}),
+    )
+    .await
+    .ok(201);
+    sign_in(&app, &typed, PASSWORD).await.ok(200);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(to(&smtp, &typed).is_empty());
+    // A null password is refused, not taken for "invite".
+    let r = app
+        .post(
+            "/v1/staff",
+            Some(&admin),
+            json!({"name": "Nula", "email": "nula@vereda.test", "password": null, "role": "finance"}),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "password");
+}
