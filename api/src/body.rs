@@ -342,6 +342,7 @@ fn unsupported(detail: &str) -> ApiError {
         detail: detail.to_string(),
         field: None,
         retry_after: None,
+        detail_es: None,
     }
 }
 

@@ -46,7 +46,27 @@ fn policies() -> Vec<Policy> {
             json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
             "oooooooo",
         ),
+        p(
+            "POST",
+            "/v1/auth/password-reset",
+            json!({"email": "nadie@correo.test"}),
+            "oooooooo",
+        ),
+        p(
+            "POST",
+            "/v1/auth/password-reset/confirm",
+            json!({"token": "vrl_not-a-link", "password": "whatever-long-enough"}),
+            "oooooooo",
+        ),
+        p(
+            "POST",
+            "/v1/auth/web-login",
+            json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+            "oooooooo",
+        ),
         p("GET", "/v1/me", Value::Null, "uooooooo"),
+        p("GET", "/v1/me/earnings", Value::Null, "uoofffff"),
+        p("GET", "/v1/me/payouts", Value::Null, "uoofffff"),
         p(
             "POST",
             "/v1/me/password",

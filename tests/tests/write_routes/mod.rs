@@ -55,7 +55,25 @@ pub fn catalogue() -> Vec<Write> {
             Anonymous,
             j(json!({"email": ADMIN_EMAIL, "password": "not-the-password"})),
         ),
+        w(
+            "POST",
+            "/v1/auth/web-login",
+            Anonymous,
+            j(json!({"email": ADMIN_EMAIL, "password": "not-the-password"})),
+        ),
         w("POST", "/v1/auth/logout", Worker, Body::None),
+        w(
+            "POST",
+            "/v1/auth/password-reset",
+            Anonymous,
+            j(json!({"email": "nadie@correo.test"})),
+        ),
+        w(
+            "POST",
+            "/v1/auth/password-reset/confirm",
+            Anonymous,
+            j(json!({"token": "vrl_not-a-link", "password": "whatever-long-enough"})),
+        ),
         w(
             "POST",
             "/v1/staff",
