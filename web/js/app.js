@@ -36,7 +36,7 @@ function show(gen, title, ...nodes) {
   if (gen !== routeGen) return false;
   document.title = `${title} · ${T.appName}`;
   const heading = h('h1', { tabindex: '-1', id: 'screen-title' }, title);
-  main.replaceChildren(heading, ...nodes);
+  main.replaceChildren(heading, ...nodes.filter((n) => n !== null && n !== undefined && n !== false));
   if (document.activeElement === document.body || !main.contains(document.activeElement)) heading.focus({ preventScroll: true });
   return true;
 }
