@@ -733,6 +733,30 @@ pub enum LoginOk {
 }
 
 #[derive(ApiResponse)]
+pub enum WebLoginOk {
+    /// Signed in: the session is in the `vereda_session` cookie.
+    #[oai(status = 200)]
+    Ok(
+        Json<Me>,
+        /// `vereda_session=<token>; HttpOnly; SameSite=Strict; Path=/; Max-Age=<s>` (and
+        /// `Secure` behind HTTPS).
+        #[oai(header = "Set-Cookie")]
+        String,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum SignedOut {
+    /// Signed out. A session held in the `vereda_session` cookie is also cleared.
+    #[oai(status = 204)]
+    Done(
+        /// `vereda_session=; …; Max-Age=0` when the request came with the cookie.
+        #[oai(header = "Set-Cookie")]
+        Option<String>,
+    ),
+}
+
+#[derive(ApiResponse)]
 pub enum NoContent {
     #[oai(status = 204)]
     Done,
@@ -742,6 +766,218 @@ pub enum NoContent {
 pub enum MeOk {
     #[oai(status = 200)]
     Ok(Json<Me>),
+}
+
+// ---------------------------------------------------------------------------------------------
+// The web app's sign-in cookie
+
+/// Name of the cookie that holds a web session's token.
+pub const SESSION_COOKIE: &str = "vereda_session";
+
+/// Put in a request's extensions when it was authenticated by the session cookie.
+#[derive(Debug, Clone, Copy)]
+pub struct CookieSession;
+
+fn secure_attribute(settings: &vereda_contracts::config::Settings) -> &'static str {
+    if settings.public_url_is_https() {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// The session token in a request's `Cookie` headers, if any.
+fn session_cookie_value(req: &Request) -> Option<String> {
+    req.headers()
+        .get_all(poem::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_string())
+        })
+}
+
+/// Whether a request's `Origin` (when it has one) is Vereda's own: the public address's origin
+/// or the `Host` the request was sent to. A browser always sends `Origin` on a cross-site POST
+/// and a page cannot forge it, nor the `Host` of the server it talks to.
+fn origin_is_ours(req: &Request, settings: &vereda_contracts::config::Settings) -> bool {
+    let Some(origin) = req.headers().get(poem::http::header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let origin = origin.trim().to_ascii_lowercase();
+    if origin == settings.public_origin() {
+        return true;
+    }
+    let host = req
+        .headers()
+        .get(poem::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    match (host, origin.split_once("://")) {
+        (Some(host), Some((scheme, authority))) => {
+            matches!(scheme, "http" | "https") && authority == host.to_ascii_lowercase()
+        }
+        _ => false,
+    }
+}
+
+/// Middleware: a request with the session cookie and no `Authorization` header is treated as
+/// if it carried the cookie's token as a bearer token, once it passes the CSRF check: an unsafe
+/// method (POST, PUT, PATCH, DELETE) needs `X-Requested-With: vereda` and, when an `Origin` is
+/// sent, Vereda's own origin; otherwise 403 `csrf_refused` before any handler runs. Requests
+/// with a bearer token are left as they are.
+pub async fn session_cookie<E: poem::Endpoint>(
+    next: Arc<E>,
+    mut req: Request,
+) -> poem::Result<poem::Response> {
+    use poem::IntoResponse;
+    use poem::http::{HeaderValue, Method, header};
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        return next.call(req).await.map(IntoResponse::into_response);
+    }
+    let Some(token) = session_cookie_value(&req) else {
+        return next.call(req).await.map(IntoResponse::into_response);
+    };
+    let unsafe_method = !matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    );
+    if unsafe_method {
+        let requested_with = req
+            .headers()
+            .get("x-requested-with")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("vereda"));
+        let own_origin = match req.data::<AppState>() {
+            Some(state) => origin_is_ours(&req, &state.settings),
+            None => false,
+        };
+        if !requested_with || !own_origin {
+            tracing::warn!("cookie request refused by the CSRF check");
+            return Ok(ApiError::csrf_refused().into_response());
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
+        req.headers_mut().insert(header::AUTHORIZATION, value);
+        req.extensions_mut().insert(CookieSession);
+    }
+    next.call(req).await.map(IntoResponse::into_response)
+}
+
+/// Check an e-mail and password (throttled, the same answer for every refusal) and open a
+/// session: the token, when it expires, and the user.
+async fn sign_in(
+    state: &AppState,
+    req: &Request,
+    body: LoginRequest,
+) -> Result<(String, i64, UserRow), ApiError> {
+    let email = Email::parse(&body.email).map_err(|e| ApiError::invalid("email", e))?;
+    if body.password.len() > 1024 {
+        return Err(ApiError::invalid("password", "is too long"));
+    }
+    let db = &state.db;
+    let now = time::unix(time::now());
+    let address = client_address(req, state.settings.trusted_proxy);
+    // Address first: every request locks the rows in the same order.
+    let limits = [
+        Limit {
+            key: sha256_hex(&format!("login-address:{address}")),
+            max: MAX_PER_ADDRESS,
+            locks: false,
+        },
+        Limit {
+            key: sha256_hex(&format!("login:{}|{address}", email.as_str())),
+            max: MAX_PER_EMAIL_AND_ADDRESS,
+            locks: true,
+        },
+    ];
+    match count_attempt(db, &limits, now).await? {
+        Some((0, secs)) => {
+            let mut e = ApiError::too_many_attempts(secs);
+            e.detail = format!(
+                "Demasiados inicios de sesión fallidos desde su conexión. Intente de nuevo \
+                 en {} minutos.",
+                minutes(secs)
+            );
+            return Err(e);
+        }
+        Some((_, secs)) => return Err(ApiError::too_many_attempts(secs)),
+        None => {}
+    }
+
+    #[derive(sqlx::FromRow)]
+    struct Cred {
+        password_hash: String,
+    }
+    let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1");
+    let found: Option<(UserRow, Cred)> = on_db!(db, |p| {
+        use sqlx::Row;
+        sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(email.as_str())
+            .fetch_optional(p)
+            .await?
+            .map(|r| -> Result<_, sqlx::Error> {
+                Ok((
+                    <UserRow as sqlx::FromRow<_>>::from_row(&r)?,
+                    Cred {
+                        password_hash: r.try_get("password_hash")?,
+                    },
+                ))
+            })
+            .transpose()
+    })?;
+
+    // A deactivated account is checked like any other, then refused like a wrong password.
+    let hash = match &found {
+        Some((_, c)) => Ok(c.password_hash.clone()),
+        None => dummy_hash().await,
+    };
+    let verified = match hash {
+        Ok(hash) => verify_password(hash, body.password).await,
+        Err(e) => Err(e),
+    };
+    let verified = match verified {
+        Ok(v) => v,
+        Err(e) => {
+            // Not checked: the attempt does not count.
+            for l in &limits {
+                refund_attempt(db, &l.key).await?;
+            }
+            return Err(e);
+        }
+    };
+    let Some((user, _)) = found.filter(|(u, _)| verified && u.deactivated_at.is_none()) else {
+        tracing::info!("sign-in refused");
+        return Err(ApiError::invalid_credentials());
+    };
+
+    // The address limit counts failures: give back this attempt, but only this one (a
+    // sign-in to an account of one's own must not clear the guesses made before it).
+    refund_attempt(db, &limits[0].key).await?;
+    clear_attempts(db, &limits[1].key).await?;
+    let token = new_token();
+    let expires_at = now + state.settings.token_ttl.as_secs() as i64;
+    on_db!(db, |p| {
+        sqlx::query(
+            "INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(sha256_hex(&token))
+        .bind(&user.id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    tracing::info!(user_id = %user.id, "signed in");
+    Ok((token, expires_at, user))
 }
 
 pub struct AuthApi;
@@ -762,111 +998,42 @@ impl AuthApi {
         body: JsonBody<LoginRequest>,
     ) -> Result<LoginOk, ApiError> {
         let JsonBody(body) = body;
-        let email = Email::parse(&body.email).map_err(|e| ApiError::invalid("email", e))?;
-        if body.password.len() > 1024 {
-            return Err(ApiError::invalid("password", "is too long"));
-        }
-        let db = &state.db;
-        let now = time::unix(time::now());
-        let address = client_address(req, state.settings.trusted_proxy);
-        // Address first: every request locks the rows in the same order.
-        let limits = [
-            Limit {
-                key: sha256_hex(&format!("login-address:{address}")),
-                max: MAX_PER_ADDRESS,
-                locks: false,
-            },
-            Limit {
-                key: sha256_hex(&format!("login:{}|{address}", email.as_str())),
-                max: MAX_PER_EMAIL_AND_ADDRESS,
-                locks: true,
-            },
-        ];
-        match count_attempt(db, &limits, now).await? {
-            Some((0, secs)) => {
-                let mut e = ApiError::too_many_attempts(secs);
-                e.detail = format!(
-                    "Demasiados inicios de sesión fallidos desde su conexión. Intente de nuevo \
-                     en {} minutos.",
-                    minutes(secs)
-                );
-                return Err(e);
-            }
-            Some((_, secs)) => return Err(ApiError::too_many_attempts(secs)),
-            None => {}
-        }
-
-        #[derive(sqlx::FromRow)]
-        struct Cred {
-            password_hash: String,
-        }
-        let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1");
-        let found: Option<(UserRow, Cred)> = on_db!(db, |p| {
-            use sqlx::Row;
-            sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(email.as_str())
-                .fetch_optional(p)
-                .await?
-                .map(|r| -> Result<_, sqlx::Error> {
-                    Ok((
-                        <UserRow as sqlx::FromRow<_>>::from_row(&r)?,
-                        Cred {
-                            password_hash: r.try_get("password_hash")?,
-                        },
-                    ))
-                })
-                .transpose()
-        })?;
-
-        // A deactivated account is checked like any other, then refused like a wrong password.
-        let hash = match &found {
-            Some((_, c)) => Ok(c.password_hash.clone()),
-            None => dummy_hash().await,
-        };
-        let verified = match hash {
-            Ok(hash) => verify_password(hash, body.password).await,
-            Err(e) => Err(e),
-        };
-        let verified = match verified {
-            Ok(v) => v,
-            Err(e) => {
-                // Not checked: the attempt does not count.
-                for l in &limits {
-                    refund_attempt(db, &l.key).await?;
-                }
-                return Err(e);
-            }
-        };
-        let Some((user, _)) = found.filter(|(u, _)| verified && u.deactivated_at.is_none()) else {
-            tracing::info!("sign-in refused");
-            return Err(ApiError::invalid_credentials());
-        };
-
-        // The address limit counts failures: give back this attempt, but only this one (a
-        // sign-in to an account of one's own must not clear the guesses made before it).
-        refund_attempt(db, &limits[0].key).await?;
-        clear_attempts(db, &limits[1].key).await?;
-        let token = new_token();
-        let expires_at = now + state.settings.token_ttl.as_secs() as i64;
-        on_db!(db, |p| {
-            sqlx::query(
-                "INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(sha256_hex(&token))
-            .bind(&user.id)
-            .bind(now)
-            .bind(expires_at)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        tracing::info!(user_id = %user.id, "signed in");
+        let (token, expires_at, user) = sign_in(&state, req, body).await?;
         Ok(LoginOk::Ok(Json(LoginResponse {
             token,
             expires_at: time::from_unix(expires_at),
             user: user.into_me(),
         })))
+    }
+
+    /// Sign in from the web app
+    ///
+    /// The same check and limits as `POST /v1/auth/login`, but the session comes back as an
+    /// `HttpOnly; SameSite=Strict` cookie `vereda_session` (`Secure` when the public address is
+    /// HTTPS) that no script can read, and the body is the signed-in user, as `GET /v1/me`
+    /// answers it. Requests may then authenticate with that cookie instead of the
+    /// `Authorization` header; a cookie request with POST, PUT, PATCH or DELETE must carry
+    /// `X-Requested-With: vereda` and, when it has an `Origin`, come from Vereda's own origin,
+    /// or it is refused with 403 `csrf_refused` and changes nothing. A sign-in whose `Origin`
+    /// is another site's is refused the same way.
+    #[oai(path = "/auth/web-login", method = "post")]
+    async fn web_login(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: JsonBody<LoginRequest>,
+    ) -> Result<WebLoginOk, ApiError> {
+        if !origin_is_ours(req, &state.settings) {
+            return Err(ApiError::csrf_refused());
+        }
+        let JsonBody(body) = body;
+        let (token, _, user) = sign_in(&state, req, body).await?;
+        let max_age = state.settings.token_ttl.as_secs();
+        let cookie = format!(
+            "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{}",
+            secure_attribute(&state.settings)
+        );
+        Ok(WebLoginOk::Ok(Json(user.into_me()), cookie))
     }
 
     /// Sign out
@@ -876,8 +1043,9 @@ impl AuthApi {
     async fn logout(
         &self,
         state: Data<&AppState>,
+        req: &Request,
         auth: BearerAuth,
-    ) -> Result<NoContent, ApiError> {
+    ) -> Result<SignedOut, ApiError> {
         let now = time::unix(time::now());
         on_db!(&state.db, |p| sqlx::query(
             "UPDATE auth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL"
@@ -888,7 +1056,14 @@ impl AuthApi {
         .await
         .map(|r| r.rows_affected()))?;
         state.tokens.forget(&auth.0.token_hash);
-        Ok(NoContent::Done)
+        // Signed in with the cookie: the browser forgets it too.
+        let clear = req.extensions().get::<CookieSession>().map(|_| {
+            format!(
+                "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+                secure_attribute(&state.settings)
+            )
+        });
+        Ok(SignedOut::Done(clear))
     }
 
     /// Who am I

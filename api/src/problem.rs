@@ -121,6 +121,18 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail)
     }
 
+    /// 403: a request signed in by the session cookie failed the CSRF check (no
+    /// `X-Requested-With: vereda`, or another site's `Origin`).
+    pub fn csrf_refused() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf_refused",
+            "Cross-site request refused",
+            "A request signed in with the session cookie must send `X-Requested-With: vereda` \
+             and come from Vereda's own origin; nothing was changed.",
+        )
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

@@ -98,7 +98,7 @@ pub struct Application {
 
 impl Application {
     /// Connect, migrate, make sure an admin exists, and bind the listener.
-    pub async fn build(settings: Settings, options: RunOptions) -> anyhow::Result<Application> {
+    pub async fn build(mut settings: Settings, options: RunOptions) -> anyhow::Result<Application> {
         if settings.dialect == vereda_contracts::db::Dialect::Sqlite {
             std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
                 anyhow::anyhow!(
@@ -120,6 +120,10 @@ impl Application {
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .ok_or_else(|| anyhow::anyhow!("listener has no address"))?;
+        if !settings.public_url_configured {
+            // The port actually bound (the configured one may be 0).
+            settings.public_url = format!("http://{addr}");
+        }
         Ok(Application {
             acceptor,
             addr,
@@ -241,6 +245,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .catch_all_error(|err| async move { render_any(err) })
         .around(crate::web::serve)
         .around(refuse_nul)
+        .around(crate::auth::session_cookie)
         .with(
             SetHeader::new()
                 .overriding(

@@ -114,6 +114,10 @@ pub struct CliArgs {
     /// address to `X-Forwarded-For`: sign-in limits then count the last hop, not the proxy.
     #[arg(long, env = "VEREDA_TRUSTED_PROXY")]
     pub trusted_proxy: Option<String>,
+    /// The address people reach Vereda at, e.g. `https://vereda.co` (links in e-mails, the
+    /// sign-in cookie's `Secure`, the CSRF origin check); default `http://<listen address>`.
+    #[arg(long, env = "VEREDA_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// The TOML file's shape: the same names as the flags, all optional.
@@ -144,6 +148,7 @@ struct FileSettings {
     support_doc_first: Option<u64>,
     support_doc_last: Option<u64>,
     trusted_proxy: Option<bool>,
+    public_url: Option<String>,
     /// Effective-dated contribution rates of independent workers; defaults built in.
     social_security: Option<Vec<Dated<SocialSecurityRates>>>,
     /// Effective-dated legal figures (SMMLV, UVT, weekly hours, IVA); defaults built in.
@@ -187,6 +192,11 @@ pub struct Settings {
     pub support_doc_range: std::ops::RangeInclusive<i64>,
     /// Behind a trusted reverse proxy: the client is the last `X-Forwarded-For` hop.
     pub trusted_proxy: bool,
+    /// Where people reach the product (`VEREDA_PUBLIC_URL`), without a trailing `/`: links in
+    /// e-mails start with it. Default `http://<listen address>` (with the port actually bound).
+    pub public_url: String,
+    /// Whether `public_url` was configured (otherwise it follows the bound address).
+    pub public_url_configured: bool,
     pub social_security: Vec<Dated<SocialSecurityRates>>,
     pub legal: LegalFigures,
 }
@@ -432,6 +442,20 @@ impl Settings {
             None => file.trusted_proxy.unwrap_or(false),
         };
 
+        let public_url_raw = pick(&args.public_url, file.public_url);
+        let public_url = match &public_url_raw {
+            Some(raw) => parse_public_url(raw).ok_or_else(|| {
+                bad(
+                    "public_url (VEREDA_PUBLIC_URL)",
+                    format!(
+                        "{raw:?} is not an http:// or https:// address without query or fragment, \
+                         e.g. https://vereda.co"
+                    ),
+                )
+            })?,
+            None => format!("http://{listen}"),
+        };
+
         Ok(Settings {
             database_url: Secret::new(database_url),
             dialect,
@@ -457,6 +481,8 @@ impl Settings {
             support_doc_prefix,
             support_doc_range: support_doc_first as i64..=support_doc_last as i64,
             trusted_proxy,
+            public_url,
+            public_url_configured: public_url_raw.is_some(),
             social_security: file.social_security.unwrap_or_else(default_social_security),
             legal,
         })
@@ -473,10 +499,44 @@ impl Settings {
         Self::from_parts(FileSettings::default(), &args)
     }
 
+    /// The origin (`scheme://host[:port]`, lower-case) of [`Settings::public_url`].
+    pub fn public_origin(&self) -> String {
+        origin_of(&self.public_url)
+    }
+
+    /// Whether people reach the product over HTTPS (the sign-in cookie is then `Secure`).
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
     /// Folder where e-mail is written when no SMTP server is configured.
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
     }
+}
+
+/// `http(s)://host[:port][/path]` with no query, fragment, user info or blank, without its
+/// trailing `/`.
+fn parse_public_url(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let rest = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))?;
+    let authority = rest.split('/').next()?;
+    if authority.is_empty()
+        || raw.contains(['?', '#', '@', ' ', '\\'])
+        || raw.chars().any(|c| c.is_control())
+    {
+        return None;
+    }
+    Some(raw.trim_end_matches('/').to_string())
+}
+
+/// `scheme://authority` of an absolute URL, lower-cased.
+pub fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let authority = rest.split('/').next().unwrap_or("");
+    format!("{scheme}://{authority}").to_ascii_lowercase()
 }
 
 fn number(
@@ -528,6 +588,31 @@ mod tests {
         assert_eq!(s.database_url.expose(), "sqlite:./data/vereda.db");
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(s.margin.bp(), 2000);
+    }
+
+    #[test]
+    fn the_public_url_defaults_to_the_listen_address_and_is_checked() {
+        let s = Settings::from_parts(FileSettings::default(), &args()).unwrap();
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert!(!s.public_url_configured);
+        let mut a = args();
+        a.public_url = Some("https://Vereda.co/".into());
+        let s = Settings::from_parts(FileSettings::default(), &a).unwrap();
+        assert_eq!(s.public_url, "https://Vereda.co");
+        assert_eq!(s.public_origin(), "https://vereda.co");
+        assert!(s.public_url_is_https());
+        for bad in [
+            "vereda.co",
+            "ftp://x",
+            "https://",
+            "https://x/?a=1",
+            "https://a@b",
+        ] {
+            let mut a = args();
+            a.public_url = Some(bad.into());
+            let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+            assert!(e.to_string().contains("VEREDA_PUBLIC_URL"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -46,6 +46,12 @@ fn policies() -> Vec<Policy> {
             json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
             "oooooooo",
         ),
+        p(
+            "POST",
+            "/v1/auth/web-login",
+            json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+            "oooooooo",
+        ),
         p("GET", "/v1/me", Value::Null, "uooooooo"),
         p(
             "POST",

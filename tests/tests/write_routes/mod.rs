@@ -55,6 +55,12 @@ pub fn catalogue() -> Vec<Write> {
             Anonymous,
             j(json!({"email": ADMIN_EMAIL, "password": "not-the-password"})),
         ),
+        w(
+            "POST",
+            "/v1/auth/web-login",
+            Anonymous,
+            j(json!({"email": ADMIN_EMAIL, "password": "not-the-password"})),
+        ),
         w("POST", "/v1/auth/logout", Worker, Body::None),
         w(
             "POST",
