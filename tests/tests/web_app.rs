@@ -436,7 +436,7 @@ async fn an_overlapping_offline_entry_shows_its_reason_and_can_be_fixed_and_sent
         return;
     };
     sign_in(&page, &email, PASSWORD).await;
-    page.wait_for_text("Revisar direcciones").await;
+    page.wait_for("nav a[aria-current=page]").await;
     go(&page, &format!("#/asignacion/{assignment}")).await;
     page.wait_for_text("Agregar tiempo a mano").await;
 

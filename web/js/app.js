@@ -474,7 +474,6 @@ async function assignmentScreen(gen, id) {
 
   // Timer
   const timerBox = h('section', { class: 'card timer', 'aria-labelledby': 'timer-title' }, h('h2', { id: 'timer-title' }, T.timer.title));
-  if (flash) timerBox.append(notice(flash, 'info'));
   if (timer && timer.assignment_id === id) {
     timerBox.append(
       h('p', { class: 'big', id: 'timer-running' }, `${T.timer.running('')}`, h('span', { class: 'clock', 'data-since': timer.started_ms }, clock((Date.now() - timer.started_ms) / 1000))),
@@ -586,7 +585,8 @@ async function assignmentScreen(gen, id) {
         const body = { deliverable_url: data.get('deliverable') || undefined, notes: data.get('notes') || undefined };
         const updated = await post(`/v1/assignments/${id}/submission`, body);
         if (updated && updated.id) await kv.set(`assignment:${id}`, updated);
-        setTimeout(rerender, 1500);
+        await kv.set(`flash:${id}`, T.submit.done);
+        rerender();
         return T.submit.done;
       }),
     );
@@ -594,6 +594,7 @@ async function assignmentScreen(gen, id) {
 
   show(gen, assignment.task_title || (task && task.title) || T.mine.title,
     stale ? notice(T.mine.offlineCached) : null,
+    flash ? notice(flash, 'ok') : null,
     h('p', { class: `badge st-${assignment.status}` }, T.status[assignment.status] || assignment.status),
     open ? h('p', {}, T.mine.expires(when(assignment.expires_at))) : null,
     assignment.status === 'approved' ? h('p', { class: 'ok-text' }, T.mine.approved(duration(assignment.approved_seconds || 0), '')) : null,

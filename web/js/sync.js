@@ -28,9 +28,12 @@ export function scheduleSync(delayMs = 0) {
 export async function syncNow() {
   if (running) return running;
   running = (async () => {
+    const pending = (await outbox.all()).filter((e) => e.state === 'pending');
+    if (pending.length === 0) {
+      running = null;
+      return;
+    }
     try {
-      const pending = (await outbox.all()).filter((e) => e.state === 'pending');
-      if (pending.length === 0) return;
       let report;
       try {
         report = await post('/v1/time-entries/sync', {
