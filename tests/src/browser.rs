@@ -219,6 +219,7 @@ impl Browser {
             conn: self.conn.clone(),
             session,
             bytes: Arc::new(AtomicU64::new(0)),
+            requests: Arc::new(AtomicU64::new(0)),
             errors: Arc::new(std::sync::Mutex::new(Vec::new())),
         };
         for domain in ["Page.enable", "Runtime.enable", "Network.enable"] {
@@ -240,6 +241,7 @@ pub struct Page {
     conn: Arc<Conn>,
     session: String,
     bytes: Arc<AtomicU64>,
+    requests: Arc<AtomicU64>,
     errors: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
@@ -253,6 +255,7 @@ impl Page {
         let mut rx = self.conn.events.subscribe();
         let session = self.session.clone();
         let bytes = self.bytes.clone();
+        let requests = self.requests.clone();
         let errors = self.errors.clone();
         let conn = self.conn.clone();
         tokio::spawn(async move {
@@ -269,6 +272,7 @@ impl Page {
                     "Network.loadingFinished" => {
                         let n = ev["params"]["encodedDataLength"].as_f64().unwrap_or(0.0);
                         bytes.fetch_add(n as u64, Ordering::Relaxed);
+                        requests.fetch_add(1, Ordering::Relaxed);
                     }
                     "Page.javascriptDialogOpening" => {
                         let conn = conn.clone();
@@ -312,6 +316,15 @@ impl Page {
         self.bytes.store(0, Ordering::Relaxed);
     }
 
+    /// Requests finished since the last reset.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn reset_request_count(&self) {
+        self.requests.store(0, Ordering::Relaxed);
+    }
+
     /// Load `url` and wait for its load event.
     pub async fn goto(&self, url: &str) {
         let mut rx = self.conn.events.subscribe();
@@ -323,6 +336,17 @@ impl Page {
             panic!("navigate to {url}: {e}");
         }
         self.wait_load(&mut rx).await;
+    }
+
+    /// Start loading `url` without waiting for its load event.
+    pub async fn navigate(&self, url: &str) {
+        let r = self
+            .cmd("Page.navigate", json!({"url": url}))
+            .await
+            .expect("navigate");
+        if let Some(e) = r["errorText"].as_str() {
+            panic!("navigate to {url}: {e}");
+        }
     }
 
     /// Reload and wait for the load event.
@@ -341,11 +365,25 @@ impl Page {
                 match rx.recv().await {
                     Ok(ev)
                         if ev["sessionId"].as_str() == Some(session.as_str())
-                            && ev["method"] == "Page.loadEventFired" =>
+                            && (ev["method"] == "Page.loadEventFired"
+                                || ev["method"] == "Page.frameStoppedLoading") =>
                     {
                         return;
                     }
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Ok(ev) => {
+                        if std::env::var("VEREDA_CDP_DEBUG").is_ok() {
+                            eprintln!(
+                                "cdp event {} {}",
+                                ev["method"],
+                                ev["params"]
+                                    .to_string()
+                                    .chars()
+                                    .take(200)
+                                    .collect::<String>()
+                            );
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(_) => return,
                 }
             }
@@ -555,9 +593,24 @@ impl Page {
         )
         .await
         .expect("throttle network");
-        self.cmd("Emulation.setCPUThrottlingRate", json!({"rate": 4}))
+        if std::env::var("VEREDA_NO_CPU_THROTTLE").is_err() {
+            self.cmd("Emulation.setCPUThrottlingRate", json!({"rate": 4}))
+                .await
+                .expect("throttle CPU");
+        }
+    }
+
+    /// No throttling (network or CPU).
+    pub async fn emulate_fast(&self) {
+        self.cmd(
+            "Network.emulateNetworkConditions",
+            json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+        )
+        .await
+        .expect("unthrottle network");
+        self.cmd("Emulation.setCPUThrottlingRate", json!({"rate": 1}))
             .await
-            .expect("throttle CPU");
+            .expect("unthrottle CPU");
     }
 
     /// Forget the HTTP cache (cookies stay).

@@ -90,13 +90,13 @@ export const T = {
     running: (d) => `Corriendo: ${d}`,
     since: (when) => `Desde ${when}`,
     otherRunning: 'Ya tiene el cronómetro corriendo en otra tarea. Deténgalo primero.',
-    willStop: (when, why) => `Se detendrá solo a las ${when} (${why}).`,
-    cut: (d, why) => `El cronómetro se detuvo en ${d}: ${why}.`,
+    willStop: (when, why) => `Se detendrá solo a las ${when}: ahí llega a ${why}.`,
+    cut: (d, why) => `El cronómetro se detuvo en ${d}: llegó a ${why}.`,
     tooShort: 'El cronómetro corrió menos de un segundo: no se guardó nada.',
     reasons: {
-      task_cap: 'se alcanzó el máximo de horas de la tarea',
-      claim_expiry: 'se acabó el plazo para entregar',
-      daily_limit: 'se alcanzó el límite de horas del día',
+      task_cap: 'el máximo de horas de la tarea',
+      claim_expiry: 'el plazo para entregar',
+      daily_limit: 'el límite de horas del día',
     },
   },
   entries: {
