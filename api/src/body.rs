@@ -335,6 +335,7 @@ fn unsupported(detail: &str) -> ApiError {
         detail: detail.to_string(),
         field: None,
         retry_after: None,
+        detail_es: None,
     }
 }
 

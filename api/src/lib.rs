@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod money;
 pub mod pagination;
 pub mod problem;
+pub mod problem_es;
 pub mod startup;
 pub mod statements;
 pub mod task_board;

@@ -22,6 +22,9 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// The problem as a Spanish sentence for people (es-CO, times in Bogotá), chosen from
+    /// `code` and `field`: what a client shows instead of `detail`.
+    pub detail_es: String,
     /// Stable machine-readable code, e.g. `validation_failed`, `slot_taken`.
     pub code: String,
     /// The request field at fault, as a dotted path (`owner.email`), when there is one.
@@ -40,6 +43,10 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Seconds the client should wait (429, 503).
     pub retry_after: Option<u64>,
+    /// A Spanish sentence of the handler's own, more precise than the catalogue's
+    /// (`problem_es.rs`), e.g. with the times an entry overlaps.
+    /// (Boxed: `ApiError` travels in every `Result` and stays small.)
+    pub detail_es: Option<Box<str>>,
 }
 
 impl ApiError {
@@ -56,6 +63,7 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             retry_after: None,
+            detail_es: None,
         }
     }
 
@@ -197,6 +205,7 @@ impl ApiError {
             title: self.title.to_string(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
+            detail_es: crate::problem_es::detail_es(self),
             code: self.code.to_string(),
             field: self.field.clone(),
         }

@@ -180,6 +180,9 @@ pub struct SyncResult {
     pub code: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub message: Option<String>,
+    /// Why, as a Spanish sentence for the worker (rejected; see the problem's `detail_es`).
+    #[oai(skip_serializing_if_is_none)]
+    pub detail_es: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub field: Option<String>,
 }
@@ -538,6 +541,7 @@ fn refused(v: &Violation) -> ApiError {
         ApiError::rule(v.code(), None, v.to_string())
     };
     e.field = Some(v.field().to_string());
+    e.detail_es = Some(v.es().into());
     e
 }
 
@@ -991,6 +995,7 @@ fn rejected(client_id: &str, e: ApiError) -> SyncResult {
         status: SyncStatus::Rejected,
         entry_id: None,
         code: Some(e.code.to_string()),
+        detail_es: Some(crate::problem_es::detail_es(&e)),
         message: Some(e.detail),
         field: e.field,
     }
@@ -1003,6 +1008,7 @@ fn stored(client_id: &str, status: SyncStatus, entry_id: String) -> SyncResult {
         entry_id: Some(entry_id),
         code: None,
         message: None,
+        detail_es: None,
         field: None,
     }
 }

@@ -236,6 +236,74 @@ impl std::fmt::Display for Violation {
     }
 }
 
+impl Violation {
+    /// The refusal as a Spanish sentence for the worker, times and days in Bogotá
+    /// (`5 de diciembre de 2026, 14:05`), durations as people say them (`2 h 37 min`).
+    pub fn es(&self) -> String {
+        let at = |t: i64| {
+            let b = from_unix(t).with_timezone(&BOGOTA);
+            format!(
+                "{}, {}",
+                crate::statements::date_es(b.date_naive()),
+                b.format("%H:%M")
+            )
+        };
+        let hour = |t: i64| {
+            from_unix(t)
+                .with_timezone(&BOGOTA)
+                .format("%H:%M")
+                .to_string()
+        };
+        match self {
+            Violation::EndNotAfterStart => "El registro debe terminar después de empezar.".into(),
+            Violation::InFuture => {
+                "El registro no puede terminar en el futuro; revise la hora de su teléfono.".into()
+            }
+            Violation::TooOld { oldest } => format!(
+                "El registro empieza hace demasiado tiempo: solo se puede registrar tiempo desde \
+                 el {} (hora de Colombia).",
+                at(*oldest)
+            ),
+            Violation::Overlaps(s) => format!(
+                "Este registro se cruza con otro suyo del {} a las {} (hora de Colombia).",
+                at(s.start),
+                hour(s.end)
+            ),
+            Violation::OverlapsTimer { since } => format!(
+                "Este registro se cruza con su cronómetro, en marcha desde el {} (hora de \
+                 Colombia); deténgalo primero.",
+                at(*since)
+            ),
+            Violation::OverCap { logged, cap } => format!(
+                "Con este registro la tarea tendría {} y permite como máximo {}.",
+                duration_es(*logged),
+                duration_es(*cap)
+            ),
+            Violation::OverDailyLimit { day, logged, limit } => format!(
+                "Con este registro tendría {} el {}, y el límite por día es {}.",
+                duration_es(*logged),
+                crate::statements::date_es(*day),
+                duration_es(*limit)
+            ),
+        }
+    }
+}
+
+/// A span of time as people say it: `2 h 37 min`, `45 min`, `1 h`; under a minute, `40 s`.
+/// Whole minutes, rounded half up.
+pub fn duration_es(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    if seconds < 60 {
+        return format!("{seconds} s");
+    }
+    let minutes = (seconds + 30) / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
 /// A duration as `H:MM:SS`.
 pub fn hms(secs: i64) -> String {
     let sign = if secs < 0 { "-" } else { "" };
@@ -475,6 +543,29 @@ mod tests {
         }
         assert_eq!(book.logged("a"), 9_435);
         assert_eq!(hms(book.logged("a")), "2:37:15");
+    }
+
+    #[test]
+    fn each_rule_reads_in_spanish_with_bogota_times() {
+        // 2026-12-05 19:00 UTC is 14:00 in Bogotá.
+        let t = 1_796_497_200;
+        let overlap = Violation::Overlaps(Span::new(t, t + 5400)).es();
+        assert_eq!(
+            overlap,
+            "Este registro se cruza con otro suyo del 5 de diciembre de 2026, 14:00 a las 15:30 \
+             (hora de Colombia)."
+        );
+        let cap = Violation::OverCap {
+            logged: 9435,
+            cap: 7200,
+        }
+        .es();
+        assert_eq!(
+            cap,
+            "Con este registro la tarea tendría 2 h 37 min y permite como máximo 2 h."
+        );
+        assert_eq!(duration_es(40), "40 s");
+        assert_eq!(duration_es(2700), "45 min");
     }
 
     #[test]

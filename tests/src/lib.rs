@@ -240,7 +240,7 @@ impl Resp {
             self.content_type,
             self.text
         );
-        for key in ["type", "title", "status", "detail", "code"] {
+        for key in ["type", "title", "status", "detail", "detail_es", "code"] {
             assert!(
                 !self.body[key].is_null(),
                 "problem without {key}: {}",

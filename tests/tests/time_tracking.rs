@@ -188,6 +188,13 @@ async fn each_hard_rule_refuses_with_its_code() {
     // Overlap counts across the worker's assignments.
     let r = s.log(&w, &b, t - 150 * 60, t - 90 * 60).await;
     refused(&r, 409, "entry_overlaps");
+    // Said in Spanish with the other entry's Bogotá times.
+    let es = r.body["detail_es"].as_str().unwrap();
+    assert!(
+        es.starts_with("Este registro se cruza con otro suyo del ")
+            && es.contains("(hora de Colombia)"),
+        "{es}"
+    );
     // A one-hour task takes an hour, not a second more.
     let r = s.log(&w, &c, t - 6 * HOUR, t - 5 * HOUR + 1).await;
     refused(&r, 422, "over_task_cap");

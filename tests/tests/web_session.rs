@@ -128,6 +128,14 @@ async fn a_cookie_request_that_changes_something_needs_the_header_and_our_origin
         .await;
     r.problem(403);
     assert_eq!(r.code(), "csrf_refused");
+    assert!(
+        r.body["detail_es"]
+            .as_str()
+            .unwrap()
+            .starts_with("Por seguridad no se aceptó"),
+        "{}",
+        r.text
+    );
 
     // The header, but another site's Origin: refused.
     let r = app
