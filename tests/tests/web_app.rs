@@ -452,7 +452,7 @@ async fn an_overlapping_offline_entry_shows_its_reason_and_can_be_fixed_and_sent
 
     page.set_offline(false).await;
     page.wait_for_text("No aceptado").await;
-    page.wait_for_text("se cruza con otro tiempo").await;
+    page.wait_for_text("se cruza").await;
     unsent_says(&page, "1 registro sin enviar").await;
     check_screen(&page, "registro-rechazado").await;
     assert_eq!(live_entries(&app, &token, &assignment).await.len(), 1);
