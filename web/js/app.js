@@ -552,7 +552,7 @@ async function assignmentScreen(gen, id) {
   }
   const entriesBox = h('section', { class: 'card', 'aria-labelledby': 'entries-title' },
     h('h2', { id: 'entries-title' }, T.entries.title),
-    h('p', {}, T.mine.logged(duration(assignment.logged_seconds || 0))),
+    h('p', {}, T.entries.total(duration(serverEntries.length ? serverEntries.reduce((n, e) => n + (e.seconds || 0), 0) : assignment.logged_seconds || 0))),
     unsent.length === 0 && serverEntries.length === 0 ? h('p', { class: 'muted' }, T.entries.none) : list,
     editing,
   );
