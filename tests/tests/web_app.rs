@@ -88,7 +88,7 @@ fn pesos(amount: &str) -> String {
     let digits: Vec<char> = int.chars().collect();
     let mut grouped = String::new();
     for (i, c) in digits.iter().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push('.');
         }
         grouped.push(*c);
@@ -492,9 +492,7 @@ async fn a_forgotten_password_is_reset_from_the_email() {
     page.wait_for_text("le llegará un mensaje").await;
 
     let message = eventually(Duration::from_secs(90), || async {
-        smtp.messages()
-            .into_iter()
-            .find(|m| m.to.iter().any(|t| *t == email))
+        smtp.messages().into_iter().find(|m| m.to.contains(&email))
     })
     .await
     .expect("the reset e-mail arrives");
