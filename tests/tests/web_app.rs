@@ -540,3 +540,73 @@ async fn a_forgotten_password_is_reset_from_the_email() {
     page.wait_for_text("Por ahora no hay tareas").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_device_timer_past_the_tasks_cap_is_cut_there_and_says_why() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (_, owner) = app.company(&admin, "Tienda Andina").await;
+    let (_, email, token) = worker(&app, &admin).await;
+    let r = app
+        .post(
+            "/v1/tasks",
+            Some(&owner),
+            json!({
+                "title": "Etiquetar fotos", "instructions": "Una etiqueta por foto.",
+                "category": "data-cleaning", "required_skills": ["data-cleaning"],
+                "pricing": {"kind": "hourly", "rate": "18500", "max_hours": "1"},
+                "slots": 1, "claim_minutes": 2880, "review_hours": 72
+            }),
+        )
+        .await;
+    let task = r.ok(201)["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/v1/tasks/{task}/publish"),
+        Some(&owner),
+        json!({}),
+    )
+    .await
+    .ok(200);
+
+    let Some((browser, page)) = open("a_device_timer_past_the_cap", &app).await else {
+        return;
+    };
+    sign_in(&page, &email, PASSWORD).await;
+    page.wait_for_text("Etiquetar fotos").await;
+    go(&page, &format!("#/tarea/{task}")).await;
+    page.click_text("Tomar esta tarea").await;
+    page.wait_for_text("Iniciar el cronómetro").await;
+    let assignment = page
+        .eval("location.hash.split('/')[2]")
+        .await
+        .as_str()
+        .unwrap()
+        .to_string();
+    page.set_offline(true).await;
+    page.click_text("Iniciar el cronómetro").await;
+    page.wait_for("#timer-running").await;
+    page.wait_for_text("máximo de horas de la tarea").await;
+
+    // The phone was left running for three hours with no signal: move the start back (the
+    // device's own record; the limit it computed at the start moves with it).
+    page.eval(
+        "new Promise((ok, fail) => { const r = indexedDB.open('vereda'); r.onsuccess = () => { \
+           const tx = r.result.transaction('kv', 'readwrite'); const kv = tx.objectStore('kv'); \
+           const g = kv.get('timer'); g.onsuccess = () => { const t = g.result; \
+             const back = 3 * 3600 * 1000; t.started_ms -= back; t.limit_ms -= back; \
+             kv.put(t, 'timer'); }; tx.oncomplete = () => ok(true); tx.onerror = fail; }; })",
+    )
+    .await;
+    // The timer stops itself at the cap, and says why.
+    page.wait_for_text("El cronómetro se detuvo en 1 h (máximo de horas de la tarea)")
+        .await;
+    unsent_says(&page, "1 registro sin enviar").await;
+    check_screen(&page, "cronometro-cortado").await;
+
+    page.set_offline(false).await;
+    unsent_says(&page, "Todo enviado").await;
+    let entries = live_entries(&app, &token, &assignment).await;
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(entries[0]["seconds"], 3600);
+    browser.close().await;
+}
