@@ -30,7 +30,8 @@ pub fn new_id() -> String {
 pub struct NewLogin {
     pub name: Name,
     pub email: Email,
-    pub password: String,
+    /// `None`: the account is invited to choose its password ([`invite_if_needed`]).
+    pub password: Option<String>,
 }
 
 impl NewLogin {
@@ -39,7 +40,7 @@ impl NewLogin {
         prefix: &str,
         name: &str,
         email: &str,
-        password: &str,
+        password: Option<&str>,
     ) -> Result<NewLogin, ApiError> {
         let at = |f: &str| {
             if prefix.is_empty() {
@@ -51,12 +52,50 @@ impl NewLogin {
         Ok(NewLogin {
             name: Name::parse(name).map_err(|e| ApiError::invalid(at("name"), e))?,
             email: Email::parse(email).map_err(|e| ApiError::invalid(at("email"), e))?,
-            password: {
-                check_password(password).map_err(|e| ApiError::invalid(at("password"), e))?;
-                password.to_string()
+            password: match password {
+                Some(password) => {
+                    check_password(password).map_err(|e| ApiError::invalid(at("password"), e))?;
+                    Some(password.to_string())
+                }
+                None => None,
             },
         })
     }
+
+    /// The hash to store: of the password given, or one nobody can sign in with until the
+    /// invitation's link sets a password.
+    pub async fn password_hash(&self) -> Result<String, ApiError> {
+        match &self.password {
+            Some(p) => hash_password(p.clone()).await,
+            None => Ok(crate::password_links::NO_PASSWORD.to_string()),
+        }
+    }
+}
+
+/// An account created without a password gets its invitation e-mail, in the transaction that
+/// created it.
+pub async fn invite_if_needed(
+    state: &AppState,
+    tx: &mut Tx,
+    login: &NewLogin,
+    user_id: &str,
+    role: Role,
+    inviter: &Principal,
+) -> Result<(), ApiError> {
+    if login.password.is_some() {
+        return Ok(());
+    }
+    crate::password_links::invite(
+        state,
+        tx,
+        user_id,
+        login.email.as_str(),
+        login.name.as_str(),
+        role,
+        &inviter.name,
+        time::unix(time::now()),
+    )
+    .await
 }
 
 /// Where a new user belongs.
@@ -145,8 +184,10 @@ pub enum StaffRole {
 pub struct CreateStaff {
     pub name: String,
     pub email: String,
-    /// At least 12 characters.
-    pub password: String,
+    /// At least 12 characters. Leave it out to e-mail an invitation instead: a link, valid 7
+    /// days, with which the person chooses her own password.
+    #[oai(skip_serializing_if_is_none)]
+    pub password: Option<String>,
     pub role: StaffRole,
 }
 
@@ -181,14 +222,15 @@ impl AccountsApi {
     ) -> Result<UserCreated, ApiError> {
         auth.0.require(&[Role::Admin])?;
         let req = body.0;
-        let login = NewLogin::parse("", &req.name, &req.email, &req.password)?;
+        let login = NewLogin::parse("", &req.name, &req.email, req.password.as_deref())?;
         let role = match req.role {
             StaffRole::Admin => Role::Admin,
             StaffRole::Finance => Role::Finance,
         };
-        let hash = hash_password(login.password.clone()).await?;
+        let hash = login.password_hash().await?;
         let mut tx = state.db.begin().await?;
         let id = insert_user(&mut tx, &login, &hash, Membership::Staff(role), "email").await?;
+        invite_if_needed(&state, &mut tx, &login, &id, role, &auth.0).await?;
         tx.commit().await?;
         tracing::info!(user_id = %id, role = role.as_str(), by = %auth.0.user_id, "staff user created");
         Ok(UserCreated::Created(Json(load_me(&state, &id).await?)))

@@ -264,10 +264,13 @@ pub fn client_address(req: &Request, trusted_proxy: bool) -> String {
 
 /// One throttled thing: a hashed key, how many attempts it allows per window, and whether
 /// going over locks it for [`LOCK_SECS`] or only refuses while it is over.
-struct Limit {
-    key: String,
-    max: i64,
-    locks: bool,
+pub(crate) struct Limit {
+    pub(crate) key: String,
+    pub(crate) max: i64,
+    pub(crate) locks: bool,
+    /// The account this row counts against (SHA-256 of `account:<e-mail>`), so a password
+    /// reset can lift its locks from every address ([`clear_account_locks`]).
+    pub(crate) account: Option<String>,
 }
 
 /// Count one attempt against every limit before anything is checked, in one statement that
@@ -278,14 +281,14 @@ struct Limit {
 /// refuses while its count of failures and attempts in flight is over, so a burst of right
 /// passwords from one office is never shut out for long. Returns the first refusing limit's
 /// index and the seconds until it opens; the other limits' counts are given back then.
-async fn count_attempt(
+pub(crate) async fn count_attempt(
     db: &Db,
     limits: &[Limit],
     now: i64,
 ) -> Result<Option<(usize, u64)>, ApiError> {
     let n = limits.len();
     let values: Vec<String> = (1..=n)
-        .map(|i| format!("(${i}, 1, ${}, NULL)", n + 1))
+        .map(|i| format!("(${i}, 1, ${}, NULL, ${})", n + 1, 3 * n + 2 + i))
         .collect();
     let per_key = |first: usize| -> String {
         let cases: String = (1..=n)
@@ -302,8 +305,10 @@ async fn count_attempt(
         n + 1
     );
     let sql = format!(
-        "INSERT INTO login_throttle (email_hash, failures, window_start, locked_until) VALUES {} \
+        "INSERT INTO login_throttle (email_hash, failures, window_start, locked_until, \
+         account_hash) VALUES {} \
          ON CONFLICT (email_hash) DO UPDATE SET \
+           account_hash = COALESCE(excluded.account_hash, login_throttle.account_hash), \
            failures = CASE WHEN {fresh} THEN 1 \
                            WHEN login_throttle.failures > {max} THEN login_throttle.failures \
                            ELSE login_throttle.failures + 1 END, \
@@ -328,6 +333,9 @@ async fn count_attempt(
         }
         for l in limits {
             q = q.bind(l.locks.then_some(now + LOCK_SECS));
+        }
+        for l in limits {
+            q = q.bind(l.account.as_deref());
         }
         q.fetch_all(p).await
     })?;
@@ -365,6 +373,25 @@ async fn refund_attempt(db: &Db, key: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The key of an account in `login_throttle.account_hash`.
+pub fn account_key(email: &str) -> String {
+    sha256_hex(&format!("account:{email}"))
+}
+
+/// Lift every sign-in lock of an account, from whatever address (a password was reset), and
+/// its count of wrong current passwords.
+pub async fn clear_account_locks(tx: &mut Tx, email: &str, user_id: &str) -> Result<(), ApiError> {
+    on_tx!(tx, |c| sqlx::query(
+        "DELETE FROM login_throttle WHERE account_hash = $1 OR email_hash = $2"
+    )
+    .bind(account_key(email))
+    .bind(sha256_hex(&format!("password:{user_id}")))
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 async fn clear_attempts(db: &Db, key: &str) -> Result<(), ApiError> {
     on_db!(db, |p| sqlx::query(
         "DELETE FROM login_throttle WHERE email_hash = $1"
@@ -394,6 +421,7 @@ pub async fn check_current_password(
         key: sha256_hex(&format!("password:{user_id}")),
         max: MAX_PASSWORD_CHECKS,
         locks: true,
+        account: None,
     };
     if let Some((_, secs)) = count_attempt(db, std::slice::from_ref(&limit), now).await? {
         let mut e = ApiError::too_many_attempts(secs);
@@ -890,11 +918,13 @@ async fn sign_in(
             key: sha256_hex(&format!("login-address:{address}")),
             max: MAX_PER_ADDRESS,
             locks: false,
+            account: None,
         },
         Limit {
             key: sha256_hex(&format!("login:{}|{address}", email.as_str())),
             max: MAX_PER_EMAIL_AND_ADDRESS,
             locks: true,
+            account: Some(account_key(email.as_str())),
         },
     ];
     match count_attempt(db, &limits, now).await? {

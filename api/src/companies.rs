@@ -15,8 +15,8 @@ use vereda_contracts::money::Margin;
 use vereda_contracts::{on_db, on_tx, time};
 
 use crate::ApiTags;
-use crate::accounts::{Membership, NewLogin, insert_user, load_me, new_id};
-use crate::auth::{BearerAuth, Me, NoContent, Principal, hash_password};
+use crate::accounts::{Membership, NewLogin, insert_user, invite_if_needed, load_me, new_id};
+use crate::auth::{BearerAuth, Me, NoContent, Principal};
 use crate::body::JsonBody;
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
@@ -53,7 +53,10 @@ pub enum MemberRoleInput {
 pub struct NewOwner {
     pub name: String,
     pub email: String,
-    pub password: String,
+    /// At least 12 characters. Leave it out to e-mail an invitation instead: a link, valid 7
+    /// days, with which the person chooses her own password.
+    #[oai(skip_serializing_if_is_none)]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -98,7 +101,10 @@ pub struct UpdateCompany {
 pub struct CreateMember {
     pub name: String,
     pub email: String,
-    pub password: String,
+    /// At least 12 characters. Leave it out to e-mail an invitation instead: a link, valid 7
+    /// days, with which the person chooses her own password.
+    #[oai(skip_serializing_if_is_none)]
+    pub password: Option<String>,
     /// `owner` or `reviewer`.
     pub member_role: MemberRoleInput,
 }
@@ -254,10 +260,10 @@ impl CompaniesApi {
             "owner",
             &req.owner.name,
             &req.owner.email,
-            &req.owner.password,
+            req.owner.password.as_deref(),
         )?;
         let cycle = req.billing_cycle.unwrap_or(BillingCycle::Monthly);
-        let hash = hash_password(owner.password.clone()).await?;
+        let hash = owner.password_hash().await?;
 
         let id = new_id();
         let now = time::unix(time::now());
@@ -286,7 +292,8 @@ impl CompaniesApi {
             company_id: &id,
             member_role: MemberRole::Owner.as_str(),
         };
-        insert_user(&mut tx, &owner, &hash, membership, "owner.email").await?;
+        let owner_id = insert_user(&mut tx, &owner, &hash, membership, "owner.email").await?;
+        invite_if_needed(&state, &mut tx, &owner, &owner_id, Role::Company, &auth.0).await?;
         tx.commit().await?;
         tracing::info!(company_id = %id, by = %auth.0.user_id, "company created");
         let row = fetch_company(&state, &id)
@@ -443,18 +450,19 @@ impl CompaniesApi {
             ));
         }
         let req = body.0;
-        let login = NewLogin::parse("", &req.name, &req.email, &req.password)?;
+        let login = NewLogin::parse("", &req.name, &req.email, req.password.as_deref())?;
         let member_role = match req.member_role {
             MemberRoleInput::Owner => MemberRole::Owner,
             MemberRoleInput::Reviewer => MemberRole::Reviewer,
         };
-        let hash = hash_password(login.password.clone()).await?;
+        let hash = login.password_hash().await?;
         let mut tx = state.db.begin().await?;
         let membership = Membership::Company {
             company_id: &company.id,
             member_role: member_role.as_str(),
         };
         let user_id = insert_user(&mut tx, &login, &hash, membership, "email").await?;
+        invite_if_needed(&state, &mut tx, &login, &user_id, Role::Company, who).await?;
         tx.commit().await?;
         tracing::info!(company_id = %company.id, user_id = %user_id, "member added");
         Ok(MemberCreated::Created(Json(

@@ -11,6 +11,7 @@ pub mod health;
 pub mod idempotency;
 pub mod money;
 pub mod pagination;
+pub mod password_links;
 pub mod problem;
 pub mod problem_es;
 pub mod startup;

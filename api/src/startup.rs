@@ -42,6 +42,7 @@ pub struct AppState {
 type Apis = (
     HealthApi,
     AuthApi,
+    crate::password_links::PasswordLinksApi,
     AccountsApi,
     CompaniesApi,
     WorkersApi,
@@ -58,6 +59,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
         (
             HealthApi,
             AuthApi,
+            crate::password_links::PasswordLinksApi,
             AccountsApi,
             CompaniesApi,
             WorkersApi,

@@ -15,8 +15,8 @@ use vereda_contracts::identity::{DocumentId, MobilePhone, Name, Role, Skill};
 use vereda_contracts::{on_db, on_tx, time};
 
 use crate::ApiTags;
-use crate::accounts::{Membership, NewLogin, insert_user, new_id};
-use crate::auth::{BearerAuth, Principal, check_current_password, hash_password};
+use crate::accounts::{Membership, NewLogin, insert_user, invite_if_needed, new_id};
+use crate::auth::{BearerAuth, Principal, check_current_password};
 use crate::body::JsonBody;
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
@@ -165,7 +165,10 @@ impl ProgrammeGroup {
 pub struct CreateWorker {
     pub name: String,
     pub email: String,
-    pub password: String,
+    /// At least 12 characters. Leave it out to e-mail an invitation instead: a link, valid 7
+    /// days, with which the person chooses her own password.
+    #[oai(skip_serializing_if_is_none)]
+    pub password: Option<String>,
     pub municipality: String,
     pub department: String,
     /// Skills earned in training, e.g. `data-entry`.
@@ -388,7 +391,7 @@ impl WorkersApi {
     ) -> Result<WorkerCreated, ApiError> {
         auth.0.require(&[Role::Admin])?;
         let req = body.0;
-        let login = NewLogin::parse("", &req.name, &req.email, &req.password)?;
+        let login = NewLogin::parse("", &req.name, &req.email, req.password.as_deref())?;
         let municipality = parse_place("municipality", &req.municipality)?;
         let department = parse_place("department", &req.department)?;
         let skills = parse_skills("skills", &req.skills)?;
@@ -405,7 +408,7 @@ impl WorkersApi {
             .map(MobilePhone::parse)
             .transpose()
             .map_err(|e| ApiError::invalid("phone", e))?;
-        let hash = hash_password(login.password.clone()).await?;
+        let hash = login.password_hash().await?;
 
         let worker_id = new_id();
         let now = time::unix(time::now());
@@ -428,7 +431,7 @@ impl WorkersApi {
         .await
         .map(|r| r.rows_affected()))?;
         replace_skills(&mut tx, &worker_id, &skills).await?;
-        insert_user(
+        let user_id = insert_user(
             &mut tx,
             &login,
             &hash,
@@ -438,6 +441,7 @@ impl WorkersApi {
             "email",
         )
         .await?;
+        invite_if_needed(&state, &mut tx, &login, &user_id, Role::Worker, &auth.0).await?;
         tx.commit().await?;
         tracing::info!(worker_id = %worker_id, by = %auth.0.user_id, "worker created");
         Ok(WorkerCreated::Created(Json(

@@ -48,6 +48,18 @@ fn policies() -> Vec<Policy> {
         ),
         p(
             "POST",
+            "/v1/auth/password-reset",
+            json!({"email": "nadie@correo.test"}),
+            "oooooooo",
+        ),
+        p(
+            "POST",
+            "/v1/auth/password-reset/confirm",
+            json!({"token": "vrl_not-a-link", "password": "whatever-long-enough"}),
+            "oooooooo",
+        ),
+        p(
+            "POST",
             "/v1/auth/web-login",
             json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
             "oooooooo",

@@ -64,6 +64,18 @@ pub fn catalogue() -> Vec<Write> {
         w("POST", "/v1/auth/logout", Worker, Body::None),
         w(
             "POST",
+            "/v1/auth/password-reset",
+            Anonymous,
+            j(json!({"email": "nadie@correo.test"})),
+        ),
+        w(
+            "POST",
+            "/v1/auth/password-reset/confirm",
+            Anonymous,
+            j(json!({"token": "vrl_not-a-link", "password": "whatever-long-enough"})),
+        ),
+        w(
+            "POST",
             "/v1/staff",
             Admin,
             j(

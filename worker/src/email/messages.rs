@@ -54,6 +54,19 @@ fn compose(
     paragraphs: &[String],
     need: Need,
 ) -> Content {
+    compose_with_link(settings, subject, greeting, paragraphs, None, need)
+}
+
+/// [`compose`], with a link (text, address) after the paragraphs: on a line of its own in the
+/// text, a real link in the HTML.
+fn compose_with_link(
+    settings: &Settings,
+    subject: String,
+    greeting: &str,
+    paragraphs: &[String],
+    link: Option<(&str, &str)>,
+    need: Need,
+) -> Content {
     let mut footer = format!(
         "Este mensaje lo envía {} (NIT {}), la plataforma Vereda.",
         settings.platform_name, settings.platform_nit
@@ -75,6 +88,15 @@ fn compose(
         text.push_str(p);
         text.push_str("\n\n");
         html.push_str(&format!("<p>{}</p>", escape(p)));
+    }
+    if let Some((label, href)) = link {
+        text.push_str(&format!("{label}:\n{href}\n\n"));
+        html.push_str(&format!(
+            "<p><a href=\"{}\">{}</a></p><p style=\"font-size: small\">{}</p>",
+            escape(href),
+            escape(label),
+            escape(href)
+        ));
     }
     text.push_str(&format!("--\n{footer}\n"));
     html.push_str(&format!(
@@ -299,6 +321,63 @@ pub fn payout_method_changed(
              respondiendo este correo: alguien podría estar usando su cuenta."
                 .to_string(),
         ],
+        Need::Essential,
+    )
+}
+
+/// A link to set a new password, asked for from the sign-in screen.
+pub fn password_reset(settings: &Settings, name: &str, link: &str, expires_at: i64) -> Content {
+    compose_with_link(
+        settings,
+        "Cree una nueva contraseña para Vereda".to_string(),
+        &hello(name),
+        &[
+            "Alguien, seguramente usted, pidió crear una nueva contraseña para su cuenta de \
+             Vereda."
+                .to_string(),
+            format!(
+                "Abra el enlace de abajo y escriba su nueva contraseña. Sirve una sola vez y \
+                 hasta el {} (hora de Colombia). Al cambiarla se cierra su sesión en todos los \
+                 demás dispositivos.",
+                when_es(expires_at)
+            ),
+            "Si usted no lo pidió, ignore este correo: su contraseña sigue siendo la misma."
+                .to_string(),
+        ],
+        Some(("Crear una nueva contraseña", link)),
+        Need::Essential,
+    )
+}
+
+/// The invitation of an account created without a password: who invited her, to what, and
+/// the link to choose her password.
+pub fn invitation(
+    settings: &Settings,
+    name: &str,
+    inviter: &str,
+    role_es: &str,
+    link: &str,
+    expires_at: i64,
+) -> Content {
+    compose_with_link(
+        settings,
+        format!("{inviter} le invitó a Vereda"),
+        &hello(name),
+        &[
+            format!(
+                "{inviter} le creó una cuenta en Vereda, la plataforma de {} que conecta \
+                 empresas con teletrabajadores rurales de Colombia, {role_es}.",
+                settings.platform_name
+            ),
+            format!(
+                "Para entrar, abra el enlace de abajo y elija su contraseña. El enlace sirve \
+                 una sola vez y hasta el {} (hora de Colombia); si vence, pida uno nuevo con \
+                 «Olvidé mi contraseña» usando este mismo correo.",
+                when_es(expires_at)
+            ),
+            "Si no esperaba esta invitación, ignore este correo.".to_string(),
+        ],
+        Some(("Elegir mi contraseña", link)),
         Need::Essential,
     )
 }
