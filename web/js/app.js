@@ -636,6 +636,7 @@ async function moneyScreen(gen) {
       figure(T.money.balance, earnings.balance_payable, 'main'),
       figure(T.money.pending, earnings.pending_review),
       figure(T.money.approved, earnings.approved_unpaid),
+      earnings.in_transit && earnings.in_transit !== '0' ? figure(T.money.inTransit, earnings.in_transit) : null,
       figure(T.money.paid, earnings.paid, 'paid')),
     h('h2', {}, T.money.payouts),
     (payouts.items || []).length === 0 ? h('p', { class: 'muted' }, T.money.noPayouts) : h('ul', { class: 'cards' }, payouts.items.map((p) => h('li', { class: `card payout ps-${p.status}` },
