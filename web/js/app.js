@@ -688,6 +688,9 @@ async function accountScreen(gen) {
         return T.account.passwordChanged;
       })),
     button(T.signOut, async () => {
+      await syncNow().catch(() => {});
+      const left = (await outbox.all()).length;
+      if (left > 0 && !window.confirm(T.account.unsentOnSignOut(left))) return;
       try {
         await post('/v1/auth/logout');
       } catch {

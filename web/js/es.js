@@ -164,6 +164,7 @@ export const T = {
     changePassword: 'Cambiar la contraseña',
     passwordChanged: 'Contraseña cambiada.',
     signedInAs: (name, email) => `Entró como ${name} (${email})`,
+    unsentOnSignOut: (n) => `${n === 1 ? 'Tiene 1 registro sin enviar' : `Tiene ${n} registros sin enviar`}. Si sale ahora se borrarán de este equipo. ¿Salir de todos modos?`,
   },
   notFound: 'Esta pantalla no existe.',
   onlyWorkers: 'Esta aplicación es para trabajadoras y trabajadores. Para administrar, use la API (/docs).',
