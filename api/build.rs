@@ -94,9 +94,15 @@ fn main() {
         let raw_file = out.join(format!("web_{name}"));
         let gz_file = out.join(format!("web_{name}.gz"));
         std::fs::write(&raw_file, body).expect("write asset");
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(body).expect("gzip");
-        std::fs::write(&gz_file, gz.finish().expect("gzip")).expect("write gzip");
+        // Images are compressed already: no gzip'd copy (empty).
+        let gzipped = if is_text(served) {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(body).expect("gzip");
+            gz.finish().expect("gzip")
+        } else {
+            Vec::new()
+        };
+        std::fs::write(&gz_file, gzipped).expect("write gzip");
         let url = if served == "/index.html" {
             "/"
         } else {

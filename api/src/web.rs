@@ -16,6 +16,7 @@ pub struct Asset {
     pub content_type: &'static str,
     pub immutable: bool,
     pub body: &'static [u8],
+    /// Empty for files that are compressed already (images).
     pub gzip: &'static [u8],
 }
 
@@ -39,7 +40,7 @@ pub async fn serve<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<Resp
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Err(poem::error::MethodNotAllowedError.into());
     }
-    let gzip = accepts_gzip(&req);
+    let gzip = !asset.gzip.is_empty() && accepts_gzip(&req);
     let body = if gzip { asset.gzip } else { asset.body };
     let mut builder = Response::builder()
         .status(StatusCode::OK)

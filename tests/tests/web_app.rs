@@ -610,3 +610,68 @@ async fn a_device_timer_past_the_tasks_cap_is_cut_there_and_says_why() {
     assert_eq!(entries[0]["seconds"], 3600);
     browser.close().await;
 }
+
+/// No browser needed: how the app's files are served.
+#[tokio::test]
+async fn the_app_is_served_at_the_root_with_hashed_immutable_assets_compressed() {
+    let app = spawn_app().await;
+    let index = app
+        .send(
+            app.client
+                .get(app.url("/"))
+                .header("accept-encoding", "identity"),
+        )
+        .await;
+    assert_eq!(index.status, 200);
+    assert!(index.content_type.starts_with("text/html"));
+    assert_eq!(index.headers["cache-control"], "no-cache");
+    assert!(index.text.contains("<html lang=\"es-CO\">"));
+    // Every file the page names has a content-hashed name, is cached for good, and comes
+    // gzip'd to a client that accepts it.
+    let names: Vec<String> = index
+        .text
+        .split(['"', '\''])
+        .filter(|s| s.starts_with('/') && s.len() > 1 && s.contains('.'))
+        .map(str::to_string)
+        .collect();
+    assert!(names.iter().any(|n| n.starts_with("/js/app.")), "{names:?}");
+    for name in &names {
+        let stem = name.rsplit('/').next().unwrap();
+        let parts: Vec<&str> = stem.split('.').collect();
+        assert!(
+            parts.len() >= 3 && parts[parts.len() - 2].len() == 10,
+            "not a hashed name: {name}"
+        );
+        let raw = app
+            .send(
+                app.client
+                    .get(app.url(name))
+                    .header("accept-encoding", "identity"),
+            )
+            .await;
+        assert_eq!(raw.status, 200, "{name}");
+        assert_eq!(
+            raw.headers["cache-control"], "public, max-age=31536000, immutable",
+            "{name}"
+        );
+        let gz = app
+            .send(
+                app.client
+                    .get(app.url(name))
+                    .header("accept-encoding", "gzip"),
+            )
+            .await;
+        if !name.ends_with(".png") {
+            assert_eq!(gz.headers["content-encoding"], "gzip", "{name}");
+        }
+    }
+    let sw = app.get("/sw.js", None).await;
+    assert_eq!(sw.status, 200);
+    assert_eq!(sw.headers["cache-control"], "no-cache");
+    assert!(sw.text.contains("/js/app."), "the worker caches the shell");
+    // The API, the docs and health are where they were.
+    assert_eq!(app.get("/healthz", None).await.status, 200);
+    assert_eq!(app.get("/openapi.json", None).await.status, 200);
+    assert_eq!(app.get("/v1/me", None).await.status, 401);
+    assert_eq!(app.get("/no-such-page", None).await.status, 404);
+}
