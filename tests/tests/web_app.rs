@@ -360,15 +360,15 @@ async fn the_workers_day_in_the_browser_with_a_stretch_offline() {
     page.wait_for_text("Aprobada").await;
     check_screen(&page, "mis-tareas").await;
 
+    go(&page, "#/cuenta").await;
+    page.wait_for_text("Cambiar la contraseña").await;
+    check_screen(&page, "cuenta").await;
     // Mi dinero shows what was paid.
     go(&page, "#/dinero").await;
     page.wait_for_text("Pagado").await;
     page.wait_for_text(&pesos(&amount)).await;
     check_screen(&page, "dinero").await;
 
-    go(&page, "#/cuenta").await;
-    page.wait_for_text("Cambiar la contraseña").await;
-    check_screen(&page, "cuenta").await;
     browser.close().await;
 }
 
