@@ -255,7 +255,7 @@ export function duration(seconds) {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   if (h > 0) return m > 0 ? `${h} h ${m} min` : `${h} h`;
-  if (m > 0) return `${m} min`;
+  if (m > 0 || s === 0) return `${m} min`;
   return `${s} s`;
 }
 
