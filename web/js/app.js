@@ -630,6 +630,8 @@ async function moneyScreen(gen) {
     show(gen, T.money.title, notice(err instanceof Unreachable ? T.money.needOnline : err.message, 'error'));
     return;
   }
+  // The newest version of each month (the list has every version, newest first).
+  const latest = (statements.items || []).filter((s, i, all) => all.findIndex((o) => o.month === s.month) === i);
   const figure = (label, value, cls) => h('div', { class: `figure ${cls || ''}` }, h('dt', {}, label), h('dd', {}, money(value)));
   show(gen, T.money.title,
     h('dl', { class: 'figures' },
@@ -649,11 +651,11 @@ async function moneyScreen(gen) {
     (earnings.assignments || []).length ? h('ul', { class: 'plain' }, earnings.assignments.map((a) => h('li', {},
       h('span', {}, `${a.task_title || ''} · ${T.status[a.status] || a.status || ''}`), ' ', h('strong', {}, money(a.amount))))) : null,
     h('h2', {}, T.money.statements),
-    (statements.items || []).length === 0 ? h('p', { class: 'muted' }, T.money.noStatements) : h('ul', { class: 'cards' }, statements.items.map((s) => h('li', { class: 'card' },
+    latest.length === 0 ? h('p', { class: 'muted' }, T.money.noStatements) : h('ul', { class: 'cards' }, latest.map((s) => h('li', { class: 'card' },
       h('p', { class: 'big' }, month(s.month)),
       h('p', {}, `${s.provisional ? T.money.provisional : T.money.final} · ${T.money.net(money(s.net))}`),
       h('p', { class: 'code' }, T.money.code(s.verification_code)),
-      h('a', { class: 'button', href: `/v1/workers/${me.worker_id}/statements/${s.month}/pdf?version=${s.version}`, download: `certificado-${s.month}.pdf` }, T.money.pdf),
+      h('a', { class: 'button', href: `/v1/workers/${me.worker_id}/statements/${s.month}/pdf`, download: `certificado-${s.month}.pdf` }, T.money.pdf),
     ))),
   );
 }
