@@ -354,6 +354,13 @@ async fn the_workers_day_in_the_browser_with_a_stretch_offline() {
         .await;
     let job_id = r.ok(202)["job_id"].as_str().unwrap().to_string();
     app.wait_job(&finance, &job_id).await;
+    // This month's income statement (provisional while the month runs).
+    app.run_job(
+        &finance,
+        "/v1/statement-runs",
+        json!({"month": today()[..7].to_string()}),
+    )
+    .await;
 
     // Mis tareas: approved, with the approved time.
     go(&page, "#/mis-tareas").await;
@@ -367,6 +374,8 @@ async fn the_workers_day_in_the_browser_with_a_stretch_offline() {
     go(&page, "#/dinero").await;
     page.wait_for_text("Pagado").await;
     page.wait_for_text(&pesos(&amount)).await;
+    page.wait_for_text("Código de verificación").await;
+    page.wait_for("a[href$='/pdf']").await;
     check_screen(&page, "dinero").await;
 
     browser.close().await;
