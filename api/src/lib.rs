@@ -10,6 +10,7 @@ pub mod companies;
 pub mod health;
 pub mod idempotency;
 pub mod money;
+pub mod my_money;
 pub mod pagination;
 pub mod password_links;
 pub mod problem;

@@ -50,6 +50,7 @@ type Apis = (
     AssignmentsApi,
     TimeEntriesApi,
     MoneyApi,
+    crate::my_money::MyMoneyApi,
     StatementsApi,
 );
 
@@ -67,6 +68,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             AssignmentsApi,
             TimeEntriesApi,
             MoneyApi,
+            crate::my_money::MyMoneyApi,
             StatementsApi,
         ),
         "Vereda",

@@ -65,6 +65,8 @@ fn policies() -> Vec<Policy> {
             "oooooooo",
         ),
         p("GET", "/v1/me", Value::Null, "uooooooo"),
+        p("GET", "/v1/me/earnings", Value::Null, "uoofffff"),
+        p("GET", "/v1/me/payouts", Value::Null, "uoofffff"),
         p(
             "POST",
             "/v1/me/password",

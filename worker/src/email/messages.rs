@@ -284,6 +284,34 @@ pub fn payout_sent(
     )
 }
 
+/// A payout the bank could not deliver: the money is back on her balance, and what to check.
+pub fn payout_failed(
+    settings: &Settings,
+    name: &str,
+    amount: Cop,
+    method: &serde_json::Value,
+) -> Content {
+    compose(
+        settings,
+        format!("No pudimos entregarle {}", amount.to_es_co()),
+        &hello(name),
+        &[
+            format!(
+                "El banco nos avisó que no pudo entregar el pago de {} a {}.",
+                amount.to_es_co(),
+                method_es(method)
+            ),
+            "No se preocupe: el dinero volvió a su saldo en Vereda y sale en el próximo pago."
+                .to_string(),
+            "Revise en su perfil que sus datos de pago estén bien escritos y que la cuenta o el \
+             número estén activos y a su nombre; si algo cambió, actualícelos. Si todo está \
+             bien, respóndanos este correo y lo revisamos."
+                .to_string(),
+        ],
+        Need::Essential,
+    )
+}
+
 /// Told to the worker's address whenever her payout method changes (by her or by staff):
 /// where her money now goes, masked, that the next payout waits a day, and what to do if it
 /// was not her.

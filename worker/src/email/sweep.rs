@@ -38,7 +38,8 @@ pub async fn sweep(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<Swe
     let digests = digests_to_messages(db, settings, now).await?;
     let invoices = invoices_to_messages(db, settings, now).await?;
     let notes = credit_notes_to_messages(db, settings, now).await?;
-    let payouts = payouts_to_messages(db, settings, now).await?;
+    let payouts = payouts_to_messages(db, settings, now).await?
+        + failed_payouts_to_messages(db, settings, now).await?;
     let sends_queued = outbox::requeue_due(db, now).await?;
     Ok(SweepReport {
         events,
@@ -420,6 +421,45 @@ async fn credit_notes_to_messages(db: &Db, settings: &Settings, now: i64) -> any
                 Cop::from_centavos(total),
             ),
             attachment: Some(Attachment::Document(id.clone())),
+        };
+        written += u64::from(outbox::enqueue(&mut tx, m, now).await?.is_some());
+        tx.commit().await?;
+    }
+    Ok(written)
+}
+
+/// A payout line the bank failed: the worker is told the money is back on her balance and what
+/// to fix (once per line).
+async fn failed_payouts_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<u64> {
+    let rows: Vec<(String, i64, i64, String, String, String, String)> = on_db!(db, |p| {
+        sqlx::query_as(
+            "SELECT l.id, l.amount, l.withholding, l.method, u.id, u.name, u.email \
+             FROM payout_lines l JOIN users u ON u.worker_id = l.worker_id \
+             WHERE l.status = 'failed' AND l.settled_at >= $1 \
+             AND NOT EXISTS (SELECT 1 FROM outbox_messages o \
+                             WHERE o.dedupe_key = 'payout_failed:' || l.id) \
+             ORDER BY l.id",
+        )
+        .bind(now - LOOKBACK_SECS)
+        .fetch_all(p)
+        .await
+    })?;
+    let mut written = 0;
+    for (id, amount, withholding, method, user_id, name, address) in rows {
+        let method: Value = serde_json::from_str(&method).unwrap_or_default();
+        let mut tx = db.begin().await?;
+        let m = NewMessage {
+            dedupe_key: format!("payout_failed:{id}"),
+            kind: "payout_failed",
+            recipient: &address,
+            user_id: Some(&user_id),
+            content: messages::payout_failed(
+                settings,
+                &name,
+                Cop::from_centavos(amount - withholding),
+                &method,
+            ),
+            attachment: None,
         };
         written += u64::from(outbox::enqueue(&mut tx, m, now).await?.is_some());
         tx.commit().await?;
