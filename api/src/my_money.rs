@@ -218,9 +218,8 @@ impl MyMoneyApi {
         .bind(&account)
         .fetch_one(p)
         .await)?;
-        let (paid, in_transit): (i64, i64) =
-            on_db!(&state.db, |p| {
-                sqlx::query_as(
+        let (paid, in_transit): (i64, i64) = on_db!(&state.db, |p| {
+            sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(CASE WHEN l.status = 'paid' THEN l.amount ELSE 0 END), 0) \
              AS BIGINT), \
              CAST(COALESCE(SUM(CASE WHEN l.status = 'pending' THEN l.amount ELSE 0 END), 0) \
@@ -230,7 +229,7 @@ impl MyMoneyApi {
         .bind(worker)
         .fetch_one(p)
         .await
-            })?;
+        })?;
         Ok(EarningsOk::Ok(Json(Earnings {
             pending_review: pending_review.to_string(),
             approved_unpaid: pesos(balance + in_transit),
@@ -266,9 +265,8 @@ impl MyMoneyApi {
             settled_at: Option<i64>,
             created_at: i64,
         }
-        let rows: Vec<Row> =
-            on_db!(&state.db, |p| {
-                sqlx::query_as(AssertSqlSafe(
+        let rows: Vec<Row> = on_db!(&state.db, |p| {
+            sqlx::query_as(AssertSqlSafe(
             "SELECT l.id, l.amount, l.withholding, l.method, l.status, l.settled_at, l.created_at \
              FROM payout_lines l JOIN payout_batches b ON b.id = l.batch_id \
              WHERE l.worker_id = $1 AND b.status <> 'building' AND l.id < $2 \
@@ -279,7 +277,7 @@ impl MyMoneyApi {
         .bind(page.fetch())
         .fetch_all(p)
         .await
-            })?;
+        })?;
         let (rows, next_cursor) = page.finish(rows, |r| &r.id);
         let items = rows
             .into_iter()

@@ -4,7 +4,7 @@
 //! rows whose counting window opened more than a day ago and that do not hold a lock. The
 //! grace day keeps recent history around for support questions. Also forgets `Idempotency-Key`
 //! answers older than a week: a retry comes within minutes or, from a phone that was offline,
-//! days — never weeks. Running it twice in a row deletes nothing the second time.
+//! days — never weeks. Password links are deleted a day after they expire. Running it twice in a row deletes nothing the second time.
 
 use apalis::prelude::{BoxDynError, Data};
 use serde::{Deserialize, Serialize};
@@ -24,6 +24,9 @@ pub struct HousekeepingReport {
     pub throttle_rows_deleted: u64,
     #[serde(default)]
     pub idempotency_keys_deleted: u64,
+    /// Password links (reset, invitation) expired more than a day ago.
+    #[serde(default)]
+    pub password_links_deleted: u64,
 }
 
 /// The sweep itself, at the instant `now` (Unix seconds).
@@ -53,10 +56,18 @@ pub async fn sweep(db: &Db, now: i64) -> Result<HousekeepingReport, sqlx::Error>
     .execute(p)
     .await?
     .rows_affected());
+    let links = on_db!(db, |p| sqlx::query(
+        "DELETE FROM password_links WHERE expires_at < $1"
+    )
+    .bind(cutoff)
+    .execute(p)
+    .await?
+    .rows_affected());
     Ok(HousekeepingReport {
         tokens_deleted: tokens,
         throttle_rows_deleted: throttle,
         idempotency_keys_deleted: keys,
+        password_links_deleted: links,
     })
 }
 
@@ -71,6 +82,7 @@ pub(crate) async fn run(
         tokens_deleted = report.tokens_deleted,
         throttle_rows_deleted = report.throttle_rows_deleted,
         idempotency_keys_deleted = report.idempotency_keys_deleted,
+        password_links_deleted = report.password_links_deleted,
         "housekeeping done"
     );
     Ok(report)

@@ -117,6 +117,17 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
     .await
     .unwrap()
     .rows_affected());
+    // A password link that expired three days ago (issue 15), gone with them.
+    vereda_contracts::on_tx!(&mut tx, |c| sqlx::query(
+        "INSERT INTO password_links (token_hash, user_id, purpose, created_at, expires_at) \
+         VALUES ('expired-link', 'u1', 'reset', $1, $2)"
+    )
+    .bind(t - 4 * DAY)
+    .bind(t - 3 * DAY)
+    .execute(c)
+    .await
+    .unwrap()
+    .rows_affected());
     let first = queue::push_in_tx(
         &mut tx,
         Housekeeping::QUEUE,
@@ -151,7 +162,7 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
     assert_eq!(
         done.result,
         Some(
-            serde_json::json!({"tokens_deleted": 3, "throttle_rows_deleted": 2, "idempotency_keys_deleted": 1})
+            serde_json::json!({"tokens_deleted": 3, "throttle_rows_deleted": 2, "idempotency_keys_deleted": 1, "password_links_deleted": 1})
         ),
         "{done:?}"
     );
@@ -216,7 +227,7 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
         assert_eq!(
             done.result,
             Some(
-                serde_json::json!({"tokens_deleted": 0, "throttle_rows_deleted": 0, "idempotency_keys_deleted": 0})
+                serde_json::json!({"tokens_deleted": 0, "throttle_rows_deleted": 0, "idempotency_keys_deleted": 0, "password_links_deleted": 0})
             )
         );
     }
