@@ -92,7 +92,10 @@ impl Browser {
                      and VEREDA_REQUIRE_BROWSER=1"
                 );
             }
-            eprintln!(
+            // Straight to stderr, past the test harness's capture, so it shows in every run.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "NOTICE {test}: skipped, no Chromium found (install Debian's `chromium` or set \
                  VEREDA_CHROMIUM; VEREDA_REQUIRE_BROWSER=1 makes this a failure)"
             );
