@@ -265,6 +265,15 @@ async fn the_workers_day_in_the_browser_with_a_stretch_offline() {
     page.wait_for_text("Sin enviar").await;
     unsent_says(&page, "1 registro sin enviar").await;
     check_screen(&page, "sin-conexion").await;
+    // The lists she saw are there too, saying they are from the last visit.
+    go(&page, "#/tareas").await;
+    page.wait_for_text("esta es la lista que vio la última vez")
+        .await;
+    page.wait_for_text("Limpiar base de clientes").await;
+    go(&page, "#/mis-tareas").await;
+    page.wait_for_text("guardadas en este equipo").await;
+    go(&page, &format!("#/asignacion/{assignment}")).await;
+    page.wait_for("#timer-running").await;
 
     tokio::time::sleep(Duration::from_secs(2)).await;
     page.click_text("Detener el cronómetro").await;

@@ -35,6 +35,8 @@ export const kv = {
   get: (key) => run('kv', 'readonly', (s) => s.get(key)),
   set: (key, value) => run('kv', 'readwrite', (s) => s.put(value, key)),
   remove: (key) => run('kv', 'readwrite', (s) => s.delete(key)),
+  /** Every value whose key starts with `prefix`. */
+  withPrefix: (prefix) => run('kv', 'readonly', (s) => s.getAll(IDBKeyRange.bound(prefix, `${prefix}\uffff`))),
 };
 
 export const outbox = {
