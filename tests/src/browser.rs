@@ -374,6 +374,7 @@ impl Page {
                         return;
                     }
                     Ok(ev) => {
+                        // VEREDA_CDP_DEBUG=1: show what the page did while a load was awaited.
                         if std::env::var("VEREDA_CDP_DEBUG").is_ok() {
                             eprintln!(
                                 "cdp event {} {}",
@@ -596,11 +597,9 @@ impl Page {
         )
         .await
         .expect("throttle network");
-        if std::env::var("VEREDA_NO_CPU_THROTTLE").is_err() {
-            self.cmd("Emulation.setCPUThrottlingRate", json!({"rate": 4}))
-                .await
-                .expect("throttle CPU");
-        }
+        self.cmd("Emulation.setCPUThrottlingRate", json!({"rate": 4}))
+            .await
+            .expect("throttle CPU");
     }
 
     /// No throttling (network or CPU).
