@@ -483,6 +483,38 @@ async fn an_overlapping_offline_entry_shows_its_reason_and_can_be_fixed_and_sent
     let entries = live_entries(&app, &token, &assignment).await;
     assert_eq!(entries.len(), 2, "{entries:#?}");
     assert!(entries.iter().all(|e| e["seconds"] == 3600));
+
+    // Entries already on the server can be corrected and deleted while the task is open.
+    let row = |i: usize| format!("ul.entries li.entry:not(.unsent):nth-of-type({i})");
+    page.wait_until(
+        "document.querySelectorAll('ul.entries li.entry:not(.unsent)').length === 2",
+        Duration::from_secs(30),
+    )
+    .await;
+    let newest = page
+        .eval(&format!(
+            "document.querySelector({}).innerText",
+            js_str(&row(1))
+        ))
+        .await;
+    assert!(
+        newest.as_str().unwrap_or("").contains("11:00"),
+        "newest first: {newest}"
+    );
+    page.click(&format!("{} button", row(1))).await;
+    page.set_value("#edit-entry-from", "11:00").await;
+    page.set_value("#edit-entry-to", "11:30").await;
+    page.click("#edit-entry button[type=submit]").await;
+    page.wait_for_text("30 min").await;
+    page.click(&format!("{} button.danger", row(2))).await;
+    page.wait_until(
+        "document.querySelectorAll('ul.entries li.entry:not(.unsent)').length === 1",
+        Duration::from_secs(30),
+    )
+    .await;
+    let entries = live_entries(&app, &token, &assignment).await;
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(entries[0]["seconds"], 1800);
     browser.close().await;
 }
 
