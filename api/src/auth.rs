@@ -866,7 +866,17 @@ pub async fn session_cookie<E: poem::Endpoint>(
 ) -> poem::Result<poem::Response> {
     use poem::IntoResponse;
     use poem::http::{HeaderValue, Method, header};
-    if req.headers().contains_key(header::AUTHORIZATION) {
+    // Routes that take no session leave the cookie alone: a stale cookie (signed out
+    // everywhere) must not stand between her and signing in again. The web sign-in checks
+    // the `Origin` itself.
+    const SESSIONLESS: &[&str] = &[
+        "/v1/auth/login",
+        "/v1/auth/web-login",
+        "/v1/auth/password-reset",
+        "/v1/auth/password-reset/confirm",
+    ];
+    if req.headers().contains_key(header::AUTHORIZATION) || SESSIONLESS.contains(&req.uri().path())
+    {
         return next.call(req).await.map(IntoResponse::into_response);
     }
     let Some(token) = session_cookie_value(&req) else {

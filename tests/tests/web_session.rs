@@ -265,6 +265,17 @@ async fn signing_out_with_the_cookie_ends_that_session_and_clears_the_cookie() {
     // Only that session ended.
     app.get("/v1/me", Some(&other)).await.ok(200);
 
+    // The stale cookie does not stand in the way of signing in again, header or not.
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/v1/auth/web-login"))
+                .header("cookie", cookie(&token))
+                .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})),
+        )
+        .await;
+    r.ok(200);
+
     // A bearer sign-out sets no cookie.
     let r = app.post("/v1/auth/logout", Some(&other), json!({})).await;
     assert_eq!(r.status, 204, "{}", r.text);
