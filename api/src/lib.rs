@@ -20,6 +20,7 @@ pub mod statements;
 pub mod task_board;
 pub mod tasks;
 pub mod time_entries;
+pub mod web;
 pub mod workers;
 
 /// Sections of the OpenAPI document.

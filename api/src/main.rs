@@ -65,6 +65,7 @@ async fn main() {
 
 fn print_banner(app: &Application, dialect: vereda_contracts::db::Dialect, worker: bool) {
     let base = app.base_url();
+    println!("App: {base}/");
     println!();
     println!(
         "  Vereda is running on {dialect:?}{}.",

@@ -247,6 +247,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .catch_all_error(|err| async move { render_any(err) })
+        .around(crate::web::serve)
         .around(refuse_nul)
         .around(crate::auth::session_cookie)
         .with(AddData::new(state))

@@ -57,7 +57,7 @@ fn start(url: &str, dir: &std::path::Path) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("start vereda-api");
-    // The banner names the address: "API docs (Swagger UI): http://127.0.0.1:PORT/docs".
+    // The banner's first address is the app's: "App: http://127.0.0.1:PORT/".
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let addr = loop {
@@ -66,7 +66,11 @@ fn start(url: &str, dir: &std::path::Path) -> Server {
             .expect("vereda-api stopped before it listened")
             .unwrap();
         if let Some(rest) = line.split("http://").nth(1) {
-            break rest.trim_end_matches("/docs").parse().unwrap();
+            break rest
+                .trim_end_matches("/docs")
+                .trim_end_matches('/')
+                .parse()
+                .unwrap();
         }
     };
     std::thread::spawn(move || for _ in lines {});

@@ -11,6 +11,7 @@ use vereda_api::startup::{Application, RunOptions};
 use vereda_contracts::config::{Secret, Settings};
 use vereda_contracts::db::Db;
 
+pub mod browser;
 pub mod invariants;
 pub mod pdf;
 pub mod pgcluster;

@@ -28,4 +28,5 @@ mod sockets;
 mod statements;
 mod system;
 mod time_tracking;
+mod web_app;
 mod web_session;

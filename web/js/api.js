@@ -1,0 +1,61 @@
+// The app is a client of the public /v1 API. The sign-in is an HttpOnly cookie the script
+// never sees; every request that changes something carries `X-Requested-With: vereda`.
+import { NETWORK_ERROR, refusalText } from '/js/es.js';
+
+/** The API said no: `message` is the Spanish sentence to show. */
+export class Refusal extends Error {
+  constructor(status, problem) {
+    super(refusalText(problem, status));
+    this.status = status;
+    this.code = (problem && problem.code) || '';
+    this.field = (problem && problem.field) || '';
+  }
+}
+
+/** No answer at all: offline, or the server unreachable. */
+export class Unreachable extends Error {
+  constructor() {
+    super(NETWORK_ERROR);
+  }
+}
+
+let onSignedOut = () => {};
+export function whenSignedOut(f) {
+  onSignedOut = f;
+}
+
+export async function api(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET' && method !== 'HEAD') headers['X-Requested-With'] = 'vereda';
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let resp;
+  try {
+    resp = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new Unreachable();
+  }
+  const text = await resp.text().catch(() => '');
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!resp.ok) {
+    const refusal = new Refusal(resp.status, data);
+    if (resp.status === 401 && !path.startsWith('/v1/auth/')) onSignedOut();
+    throw refusal;
+  }
+  return data;
+}
+
+export const get = (path) => api('GET', path);
+export const post = (path, body) => api('POST', path, body === undefined ? {} : body);
+export const patch = (path, body) => api('PATCH', path, body);
+export const del = (path) => api('DELETE', path);

@@ -1,0 +1,789 @@
+// Vereda for workers: hash routes, one screen at a time, Spanish only (texts in /js/es.js).
+import { T, money, duration, clock, hours, when, day, time, month, bogotaInstant, bogotaParts } from '/js/es.js';
+import { get, post, patch, del, Refusal, Unreachable, whenSignedOut } from '/js/api.js';
+import { kv, outbox, clearAll, newClientId } from '/js/store.js';
+import { syncNow, scheduleSync, onSyncChange } from '/js/sync.js';
+
+// ----------------------------------------------------------------------------------------
+// DOM helpers (no innerHTML: every text from the server goes in as text)
+// ----------------------------------------------------------------------------------------
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const netEl = document.getElementById('net');
+const unsentEl = document.getElementById('unsent');
+const timerBar = document.getElementById('timerbar');
+let routeGen = 0;
+let me = null;
+
+function show(gen, title, ...nodes) {
+  if (gen !== routeGen) return false;
+  document.title = `${title} · ${T.appName}`;
+  const heading = h('h1', { tabindex: '-1', id: 'screen-title' }, title);
+  main.replaceChildren(heading, ...nodes.filter((n) => n !== null && n !== undefined && n !== false));
+  if (document.activeElement === document.body || !main.contains(document.activeElement)) heading.focus({ preventScroll: true });
+  return true;
+}
+
+function notice(text, kind = 'info') {
+  return h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+}
+
+function field(id, label, attrs = {}) {
+  return h('div', { class: 'field' }, h('label', { for: id }, label), h('input', { id, name: id, ...attrs }));
+}
+
+/** A form whose submit runs `action`; refusals are shown in the form, in Spanish. */
+function form(id, children, action) {
+  const msg = h('div', { class: 'form-msg', 'aria-live': 'polite' });
+  const f = h('form', { id, novalidate: true }, children, msg);
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const button = f.querySelector('button[type=submit]');
+    if (button) button.disabled = true;
+    msg.replaceChildren();
+    try {
+      const done = await action(new FormData(f), f);
+      if (typeof done === 'string') msg.replaceChildren(notice(done, 'ok'));
+    } catch (err) {
+      msg.replaceChildren(notice(err.message || String(err), 'error'));
+    } finally {
+      if (button) button.disabled = false;
+    }
+  });
+  return f;
+}
+
+function button(label, onclick, cls = '') {
+  return h('button', { type: 'button', class: cls, onclick }, label);
+}
+
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+// ----------------------------------------------------------------------------------------
+// Status bar: connection, unsent entries, running timer
+// ----------------------------------------------------------------------------------------
+
+async function refreshStatus() {
+  const offline = !navigator.onLine;
+  netEl.textContent = offline ? T.offline : T.online;
+  netEl.className = offline ? 'net off' : 'net on';
+  const items = me ? await outbox.all() : [];
+  unsentEl.textContent = items.length ? T.unsent(items.length) : me ? T.allSent : '';
+  unsentEl.className = items.length ? 'unsent some' : 'unsent';
+}
+
+async function refreshTimerBar() {
+  const timer = me ? await kv.get('timer') : null;
+  if (!timer) {
+    timerBar.hidden = true;
+    timerBar.replaceChildren();
+    return;
+  }
+  timerBar.hidden = false;
+  timerBar.replaceChildren(
+    h('a', { href: `#/asignacion/${timer.assignment_id}` },
+      `${T.timer.title}: ${timer.task_title} · `,
+      h('span', { class: 'clock', 'data-since': timer.started_ms }, clock((Date.now() - timer.started_ms) / 1000))),
+  );
+}
+
+setInterval(async () => {
+  for (const el of document.querySelectorAll('.clock[data-since]')) {
+    el.textContent = clock((Date.now() - Number(el.dataset.since)) / 1000);
+  }
+  const timer = me ? await kv.get('timer') : null;
+  if (timer && timer.limit_ms && Date.now() >= timer.limit_ms) {
+    await stopTimer(timer);
+    route();
+  }
+}, 1000);
+
+window.addEventListener('online', refreshStatus);
+window.addEventListener('offline', refreshStatus);
+onSyncChange(() => {
+  refreshStatus();
+  // Entries moved from the device to the server: show the screen again if it lists them.
+  if (location.hash.startsWith('#/asignacion/')) route();
+});
+
+// ----------------------------------------------------------------------------------------
+// Session
+// ----------------------------------------------------------------------------------------
+
+whenSignedOut(async () => {
+  me = null;
+  await kv.remove('me');
+  sessionMessage = T.sessionEnded;
+  go('#/entrar');
+});
+let sessionMessage = '';
+
+function renderNav() {
+  if (!me) {
+    nav.hidden = true;
+    return;
+  }
+  nav.hidden = false;
+  const here = location.hash.split('?')[0] || '#/tareas';
+  const link = (hash, label) => h('a', { href: hash, 'aria-current': here === hash ? 'page' : null }, label);
+  nav.replaceChildren(
+    h('ul', {},
+      h('li', {}, link('#/tareas', T.nav.tasks)),
+      h('li', {}, link('#/mis-tareas', T.nav.mine)),
+      h('li', {}, link('#/dinero', T.nav.money)),
+      h('li', {}, link('#/cuenta', T.nav.account))),
+  );
+}
+
+async function signIn(gen) {
+  const intro = sessionMessage ? notice(sessionMessage, 'info') : null;
+  sessionMessage = '';
+  show(gen, T.signIn.title,
+    intro,
+    form('signin', [
+      field('email', T.signIn.email, { type: 'email', autocomplete: 'username', required: true, inputmode: 'email' }),
+      field('password', T.signIn.password, { type: 'password', autocomplete: 'current-password', required: true }),
+      h('button', { type: 'submit', class: 'primary' }, T.signIn.submit),
+    ], async (data) => {
+      if (!navigator.onLine) throw new Error(T.signIn.needOnline);
+      const body = await post('/v1/auth/web-login', { email: data.get('email'), password: data.get('password') });
+      const who = body && body.user ? body.user : body;
+      const previous = await kv.get('me');
+      if (previous && previous.id !== who.id) await clearAll();
+      me = who;
+      await kv.set('me', who);
+      go('#/tareas');
+    }),
+    h('p', {}, h('a', { href: '#/olvido' }, T.signIn.forgot)),
+  );
+}
+
+async function forgot(gen) {
+  show(gen, T.forgot.title,
+    h('p', {}, T.forgot.intro),
+    form('forgot', [
+      field('email', T.signIn.email, { type: 'email', autocomplete: 'email', required: true, inputmode: 'email' }),
+      h('button', { type: 'submit', class: 'primary' }, T.forgot.submit),
+    ], async (data) => {
+      await post('/v1/auth/password-reset', { email: data.get('email') });
+      return T.forgot.sent;
+    }),
+    h('p', {}, h('a', { href: '#/entrar' }, T.forgot.back)),
+  );
+}
+
+async function resetPassword(gen, params) {
+  const token = params.get('token');
+  if (!token) {
+    show(gen, T.reset.title, notice(T.reset.noToken, 'error'), h('p', {}, h('a', { href: '#/olvido' }, T.signIn.forgot)));
+    return;
+  }
+  show(gen, T.reset.title,
+    form('reset', [
+      field('new-password', T.reset.password, { type: 'password', autocomplete: 'new-password', required: true, minlength: '12' }),
+      field('repeat-password', T.reset.repeat, { type: 'password', autocomplete: 'new-password', required: true, minlength: '12' }),
+      h('button', { type: 'submit', class: 'primary' }, T.reset.submit),
+    ], async (data, f) => {
+      if (data.get('new-password') !== data.get('repeat-password')) throw new Error(T.reset.mismatch);
+      await post('/v1/auth/password-reset/confirm', { token, password: data.get('new-password') });
+      f.querySelector('button[type=submit]').hidden = true;
+      const done = h('p', {}, h('a', { href: '#/entrar', class: 'button primary' }, T.forgot.back));
+      f.after(done);
+      return T.reset.done;
+    }),
+  );
+}
+
+// ----------------------------------------------------------------------------------------
+// Tasks
+// ----------------------------------------------------------------------------------------
+
+function pay(task) {
+  const p = task.pricing || {};
+  return p.kind === 'hourly' ? T.tasks.perHour(money(p.rate)) : T.tasks.fixed(money(p.price));
+}
+
+function maxEarn(task) {
+  const e = task.earnings && task.earnings.max_earnings;
+  return e ? T.tasks.maxEarn(money(e)) : null;
+}
+
+async function cached(key, fetcher) {
+  try {
+    const fresh = await fetcher();
+    await kv.set(key, fresh);
+    return { data: fresh, stale: false };
+  } catch (err) {
+    if (!(err instanceof Unreachable)) throw err;
+    const old = await kv.get(key);
+    if (old === undefined) throw err;
+    return { data: old, stale: true };
+  }
+}
+
+async function taskList(gen) {
+  show(gen, T.tasks.title, notice(T.loading));
+  let result;
+  try {
+    result = await cached('tasks', () => get('/v1/tasks?status=open&limit=50'));
+  } catch (err) {
+    show(gen, T.tasks.title, notice(err.message, 'error'));
+    return;
+  }
+  const items = (result.data.items || []).filter((t) => t.status === 'open' && t.slots_free !== 0);
+  show(gen, T.tasks.title,
+    result.stale ? notice(T.tasks.offlineCached) : h('p', { class: 'lead' }, T.tasks.intro),
+    items.length === 0 ? h('p', {}, T.tasks.none) : h('ul', { class: 'cards' }, items.map((task) => h('li', { class: 'card task' },
+      h('h2', {}, h('a', { href: `#/tarea/${task.id}` }, task.title)),
+      h('p', { class: 'pay' }, pay(task)),
+      maxEarn(task) ? h('p', { class: 'earn' }, maxEarn(task)) : null,
+      task.deadline ? h('p', {}, T.tasks.deadline(when(task.deadline))) : null,
+      h('p', { class: 'muted' }, `${T.tasks.skills}: ${(task.required_skills || []).join(', ')}`),
+      typeof task.slots_free === 'number' ? h('p', { class: 'muted' }, T.tasks.slots(task.slots_free)) : null,
+    ))),
+  );
+}
+
+async function taskDetail(gen, id) {
+  show(gen, T.loading, notice(T.loading));
+  let task;
+  try {
+    task = (await cached(`task:${id}`, () => get(`/v1/tasks/${id}`))).data;
+  } catch (err) {
+    show(gen, T.tasks.title, notice(err.message, 'error'), h('p', {}, h('a', { href: '#/tareas' }, T.task.back)));
+    return;
+  }
+  const p = task.pricing || {};
+  const result = h('div', { 'aria-live': 'polite', id: 'claim-result' });
+  const claim = button(T.task.claim, async () => {
+    claim.disabled = true;
+    result.replaceChildren();
+    try {
+      const assignment = await post(`/v1/tasks/${id}/claims`);
+      await kv.set(`assignment:${assignment.id}`, assignment);
+      result.replaceChildren(notice(T.task.claimed, 'ok'));
+      go(`#/asignacion/${assignment.id}`);
+    } catch (err) {
+      result.replaceChildren(notice(err instanceof Unreachable ? T.task.needOnline : err.message, 'error'));
+      claim.disabled = false;
+    }
+  }, 'primary');
+  show(gen, task.title,
+    h('p', { class: 'pay' }, pay(task)),
+    maxEarn(task) ? h('p', { class: 'earn' }, maxEarn(task)) : null,
+    p.max_hours ? h('p', {}, T.task.maxHours(hours(p.max_hours))) : null,
+    p.estimated_hours ? h('p', {}, T.task.estimated(hours(p.estimated_hours))) : null,
+    task.deadline ? h('p', {}, T.tasks.deadline(when(task.deadline))) : null,
+    task.claim_minutes ? h('p', {}, T.task.claimMinutes(duration(task.claim_minutes * 60))) : null,
+    h('p', { class: 'muted' }, `${T.tasks.skills}: ${(task.required_skills || []).join(', ')}`),
+    h('h2', {}, T.task.instructions),
+    h('p', { class: 'instructions' }, task.instructions || ''),
+    claim,
+    result,
+    h('p', {}, h('a', { href: '#/tareas' }, T.task.back)),
+  );
+}
+
+// ----------------------------------------------------------------------------------------
+// My tasks
+// ----------------------------------------------------------------------------------------
+
+async function myTasks(gen) {
+  show(gen, T.mine.title, notice(T.loading));
+  let result;
+  try {
+    result = await cached('assignments', () => get('/v1/assignments?limit=100'));
+  } catch (err) {
+    // Never listed on this device: the tasks seen one by one (a claim keeps its own).
+    const seen = err instanceof Unreachable ? (await kv.withPrefix('assignment:')) || [] : [];
+    if (seen.length === 0) {
+      show(gen, T.mine.title, notice(err.message, 'error'));
+      return;
+    }
+    seen.sort((a, b) => String(b.id).localeCompare(String(a.id)));
+    result = { data: { items: seen }, stale: true };
+  }
+  let amounts = new Map();
+  if (!result.stale) {
+    try {
+      const earnings = await get('/v1/me/earnings');
+      for (const a of earnings.assignments || []) amounts.set(a.assignment_id || a.id, a.amount);
+    } catch {
+      amounts = new Map();
+    }
+  }
+  const items = result.data.items || [];
+  for (const a of items) await kv.set(`assignment:${a.id}`, a);
+  show(gen, T.mine.title,
+    result.stale ? notice(T.mine.offlineCached) : null,
+    items.length === 0 ? h('p', {}, T.mine.none, ' ', h('a', { href: '#/tareas' }, T.nav.tasks)) : h('ul', { class: 'cards' }, items.map((a) => h('li', { class: `card assignment st-${a.status}` },
+      h('h2', {}, h('a', { href: `#/asignacion/${a.id}` }, a.task_title || a.task_id)),
+      h('p', { class: `badge st-${a.status}` }, T.status[a.status] || a.status),
+      a.status === 'claimed' || a.status === 'changes_requested' ? h('p', {}, T.mine.expires(when(a.expires_at))) : null,
+      h('p', {}, T.mine.logged(duration(a.logged_seconds || 0))),
+      a.status === 'approved' ? h('p', { class: 'ok-text' }, T.mine.approved(duration(a.approved_seconds || 0), amounts.get(a.id) ? money(amounts.get(a.id)) : '')) : null,
+      a.reason && (a.status === 'changes_requested' || a.status === 'rejected' || a.status === 'approved') ? h('p', { class: 'reason' }, T.mine.reason(a.reason)) : null,
+    ))),
+  );
+}
+
+// ----------------------------------------------------------------------------------------
+// One assignment: timer, entries, submission
+// ----------------------------------------------------------------------------------------
+
+const OPEN = new Set(['claimed', 'changes_requested']);
+
+function isoSecond(ms) {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** Where a timer started now on this assignment must stop, and why. */
+function timerLimit(assignment, task, unsentSeconds, startMs) {
+  let limit = null;
+  let reason = null;
+  const p = (task && task.pricing) || {};
+  if (p.kind === 'hourly' && p.max_hours) {
+    const left = Number(p.max_hours) * 3600 - (assignment.logged_seconds || 0) - unsentSeconds;
+    limit = startMs + Math.max(0, left) * 1000;
+    reason = 'task_cap';
+  }
+  if (assignment.expires_at) {
+    const exp = new Date(assignment.expires_at).getTime();
+    if (limit === null || exp < limit) {
+      limit = exp;
+      reason = 'claim_expiry';
+    }
+  }
+  return { limit_ms: limit, limit_reason: reason };
+}
+
+async function stopTimer(timer) {
+  await kv.remove('timer');
+  const now = Date.now();
+  const cut = timer.limit_ms && timer.limit_ms < now;
+  const end = cut ? timer.limit_ms : now;
+  const startS = Math.floor(timer.started_ms / 1000);
+  const endS = Math.floor(end / 1000);
+  let message;
+  if (endS - startS < 1) {
+    message = T.timer.tooShort;
+  } else {
+    await outbox.put({
+      client_id: newClientId(),
+      assignment_id: timer.assignment_id,
+      started_at: isoSecond(startS * 1000),
+      ended_at: isoSecond(endS * 1000),
+      source: 'timer',
+      state: 'pending',
+      cut_reason: cut ? timer.limit_reason : null,
+      created_ms: now,
+    });
+    message = cut ? T.timer.cut(duration(endS - startS), T.timer.reasons[timer.limit_reason] || '') : null;
+  }
+  if (message) await kv.set(`flash:${timer.assignment_id}`, message);
+  refreshTimerBar();
+  refreshStatus();
+  scheduleSync(0);
+}
+
+function entryRow(e, { unsent, editable, onEdit, onDelete }) {
+  const secs = (new Date(e.ended_at) - new Date(e.started_at)) / 1000;
+  return h('li', { class: `entry${unsent ? ` unsent ${e.state}` : ''}` },
+    h('p', { class: 'entry-time' }, `${day(e.started_at)}, ${time(e.started_at)} – ${time(e.ended_at)} · ${duration(secs)}`),
+    e.note ? h('p', { class: 'muted' }, e.note) : null,
+    !unsent && e.source ? h('p', { class: 'muted' }, T.entries.source[e.source] || e.source) : null,
+    unsent ? h('p', { class: `tag ${e.state}` }, e.state === 'rejected' ? T.entries.rejectedTag : T.entries.unsentTag) : null,
+    unsent && e.cut_reason ? h('p', { class: 'muted' }, T.timer.cut(duration(secs), T.timer.reasons[e.cut_reason] || '')) : null,
+    unsent && e.state === 'rejected' ? h('p', { class: 'reason', role: 'alert' }, e.reason) : null,
+    editable ? h('div', { class: 'row' },
+      button(unsent && e.state === 'rejected' ? T.entries.fixAndSend : T.entries.edit, onEdit, 'small'),
+      button(T.entries.remove, onDelete, 'small danger')) : null,
+  );
+}
+
+function entryForm(id, initial, onSave, onCancel) {
+  const now = bogotaParts(new Date().toISOString());
+  const start = initial ? bogotaParts(initial.started_at) : now;
+  const end = initial ? bogotaParts(initial.ended_at) : now;
+  return form(id, [
+    field(`${id}-date`, T.entries.date, { type: 'date', required: true, value: start.date }),
+    h('div', { class: 'row' },
+      field(`${id}-from`, T.entries.from, { type: 'time', required: true, value: initial ? start.time : '' }),
+      field(`${id}-to`, T.entries.to, { type: 'time', required: true, value: initial ? end.time : '' })),
+    field(`${id}-note`, T.entries.note, { type: 'text', maxlength: '1000', value: initial && initial.note ? initial.note : '' }),
+    h('div', { class: 'row' },
+      h('button', { type: 'submit', class: 'primary' }, T.entries.save),
+      onCancel ? button(T.entries.cancel, onCancel) : null),
+  ], async (data) => {
+    const date = data.get(`${id}-date`);
+    const from = data.get(`${id}-from`);
+    const to = data.get(`${id}-to`);
+    if (!date || !from || !to) throw new Error(T.entries.endBeforeStart);
+    const s = bogotaInstant(date, from);
+    const e = bogotaInstant(date, to);
+    if (!(e > s)) throw new Error(T.entries.endBeforeStart);
+    return onSave({ started_at: isoSecond(s.getTime()), ended_at: isoSecond(e.getTime()), note: data.get(`${id}-note`) || '' });
+  });
+}
+
+async function assignmentScreen(gen, id) {
+  show(gen, T.loading, notice(T.loading));
+  let assignment;
+  let stale = false;
+  try {
+    const r = await cached(`assignment:${id}`, () => get(`/v1/assignments/${id}`));
+    assignment = r.data;
+    stale = r.stale;
+  } catch (err) {
+    show(gen, T.mine.title, notice(err.message, 'error'));
+    return;
+  }
+  let task = null;
+  try {
+    task = (await cached(`task:${assignment.task_id}`, () => get(`/v1/tasks/${assignment.task_id}`))).data;
+  } catch {
+    task = null;
+  }
+  let serverEntries = [];
+  try {
+    serverEntries = ((await cached(`entries:${id}`, () => get(`/v1/assignments/${id}/time-entries?limit=100`))).data.items || [])
+      .filter((e) => !e.deleted_at);
+  } catch {
+    serverEntries = [];
+  }
+  const unsent = (await outbox.all()).filter((e) => e.assignment_id === id);
+  const timer = await kv.get('timer');
+  const flash = await kv.get(`flash:${id}`);
+  if (flash) await kv.remove(`flash:${id}`);
+  const open = OPEN.has(assignment.status);
+  const rerender = () => route();
+
+  // Timer
+  const timerBox = h('section', { class: 'card timer', 'aria-labelledby': 'timer-title' }, h('h2', { id: 'timer-title' }, T.timer.title));
+  if (timer && timer.assignment_id === id) {
+    timerBox.append(
+      h('p', { class: 'big', id: 'timer-running' }, `${T.timer.running('')}`, h('span', { class: 'clock', 'data-since': timer.started_ms }, clock((Date.now() - timer.started_ms) / 1000))),
+      h('p', { class: 'muted' }, T.timer.since(when(new Date(timer.started_ms).toISOString()))),
+      timer.limit_ms ? h('p', { class: 'muted' }, T.timer.willStop(time(new Date(timer.limit_ms).toISOString()), T.timer.reasons[timer.limit_reason] || '')) : null,
+      button(T.timer.stop, async () => {
+        const current = await kv.get('timer');
+        if (current) await stopTimer(current);
+        rerender();
+      }, 'primary stop'),
+    );
+  } else if (open) {
+    const msg = h('div', { 'aria-live': 'polite' });
+    timerBox.append(button(T.timer.start, async () => {
+      if (await kv.get('timer')) {
+        msg.replaceChildren(notice(T.timer.otherRunning, 'error'));
+        return;
+      }
+      const startMs = Date.now();
+      const unsentSecs = unsent.reduce((n, e) => n + (new Date(e.ended_at) - new Date(e.started_at)) / 1000, 0);
+      await kv.set('timer', {
+        assignment_id: id,
+        task_title: assignment.task_title || (task && task.title) || '',
+        started_ms: startMs,
+        ...timerLimit(assignment, task, unsentSecs, startMs),
+      });
+      refreshTimerBar();
+      rerender();
+    }, 'primary start'), msg);
+  }
+
+  // Entries
+  const list = h('ul', { class: 'entries' });
+  const editing = h('div');
+  for (const e of unsent) {
+    list.append(entryRow(e, {
+      unsent: true,
+      editable: true,
+      onEdit: () => editing.replaceChildren(entryForm('fix-entry', e, async (changed) => {
+        await outbox.put({ ...e, ...changed, state: 'pending', reason: '', code: '', cut_reason: null });
+        await syncNow();
+        rerender();
+      }, () => editing.replaceChildren())),
+      onDelete: async () => {
+        if (!window.confirm(T.entries.confirmRemove)) return;
+        await outbox.remove(e.client_id);
+        refreshStatus();
+        rerender();
+      },
+    }));
+  }
+  for (const e of serverEntries) {
+    list.append(entryRow(e, {
+      unsent: false,
+      editable: open,
+      onEdit: () => {
+        if (!navigator.onLine) {
+          editing.replaceChildren(notice(T.entries.needOnline, 'error'));
+          return;
+        }
+        editing.replaceChildren(entryForm('edit-entry', e, async (changed) => {
+          await patch(`/v1/time-entries/${e.id}`, changed);
+          rerender();
+        }, () => editing.replaceChildren()));
+      },
+      onDelete: async () => {
+        if (!window.confirm(T.entries.confirmRemove)) return;
+        try {
+          await del(`/v1/time-entries/${e.id}`);
+          rerender();
+        } catch (err) {
+          editing.replaceChildren(notice(err instanceof Unreachable ? T.entries.needOnline : err.message, 'error'));
+        }
+      },
+    }));
+  }
+  const entriesBox = h('section', { class: 'card', 'aria-labelledby': 'entries-title' },
+    h('h2', { id: 'entries-title' }, T.entries.title),
+    h('p', {}, T.entries.total(duration(serverEntries.length ? serverEntries.reduce((n, e) => n + (e.seconds || 0), 0) : assignment.logged_seconds || 0))),
+    unsent.length === 0 && serverEntries.length === 0 ? h('p', { class: 'muted' }, T.entries.none) : list,
+    editing,
+  );
+  if (open) {
+    const addBox = h('details', { class: 'add-entry' }, h('summary', {}, T.entries.add));
+    addBox.append(entryForm('new-entry', null, async (entry) => {
+      await outbox.put({ client_id: newClientId(), assignment_id: id, source: 'manual', state: 'pending', created_ms: Date.now(), ...entry });
+      refreshStatus();
+      scheduleSync(0);
+      setTimeout(rerender, 50);
+      return T.entries.savedOffline;
+    }));
+    entriesBox.append(addBox);
+  }
+
+  // Submission
+  let submitBox = null;
+  if (open) {
+    submitBox = h('section', { class: 'card', 'aria-labelledby': 'submit-title' },
+      h('h2', { id: 'submit-title' }, T.submit.title),
+      form('submit-work', [
+        field('deliverable', T.submit.url, { type: 'url', inputmode: 'url', placeholder: 'https://', value: assignment.deliverable_url || '' }),
+        h('div', { class: 'field' }, h('label', { for: 'notes' }, T.submit.notes), h('textarea', { id: 'notes', name: 'notes', rows: '3' }, assignment.notes || '')),
+        h('button', { type: 'submit', class: 'primary' }, T.submit.submit),
+      ], async (data) => {
+        if (!navigator.onLine) throw new Error(T.submit.needOnline);
+        if ((await kv.get('timer'))?.assignment_id === id) await stopTimer(await kv.get('timer'));
+        await syncNow();
+        if ((await outbox.all()).some((e) => e.assignment_id === id)) throw new Error(T.submit.unsentFirst);
+        const body = { deliverable_url: data.get('deliverable') || undefined, notes: data.get('notes') || undefined };
+        const updated = await post(`/v1/assignments/${id}/submission`, body);
+        if (updated && updated.id) await kv.set(`assignment:${id}`, updated);
+        await kv.set(`flash:${id}`, T.submit.done);
+        rerender();
+        return T.submit.done;
+      }),
+    );
+  }
+
+  show(gen, assignment.task_title || (task && task.title) || T.mine.title,
+    stale ? notice(T.mine.offlineCached) : null,
+    flash ? notice(flash, 'ok') : null,
+    h('p', { class: `badge st-${assignment.status}` }, T.status[assignment.status] || assignment.status),
+    open ? h('p', {}, T.mine.expires(when(assignment.expires_at))) : null,
+    assignment.status === 'approved' ? h('p', { class: 'ok-text' }, T.mine.approved(duration(assignment.approved_seconds || 0), '')) : null,
+    assignment.reason ? h('p', { class: 'reason' }, T.mine.reason(assignment.reason)) : null,
+    task ? h('p', { class: 'pay' }, pay(task)) : null,
+    open || (timer && timer.assignment_id === id) ? timerBox : null,
+    entriesBox,
+    submitBox,
+    h('p', {}, h('a', { href: '#/mis-tareas' }, T.mine.title)),
+  );
+}
+
+// ----------------------------------------------------------------------------------------
+// Money, statements, account
+// ----------------------------------------------------------------------------------------
+
+async function moneyScreen(gen) {
+  show(gen, T.money.title, notice(T.loading));
+  let earnings;
+  let payouts;
+  let statements = { items: [] };
+  try {
+    earnings = (await cached('earnings', () => get('/v1/me/earnings'))).data;
+    payouts = (await cached('payouts', () => get('/v1/me/payouts'))).data;
+    if (me.worker_id) {
+      try {
+        statements = (await cached('statements', () => get(`/v1/workers/${me.worker_id}/statements`))).data;
+      } catch {
+        statements = { items: [] };
+      }
+    }
+  } catch (err) {
+    show(gen, T.money.title, notice(err instanceof Unreachable ? T.money.needOnline : err.message, 'error'));
+    return;
+  }
+  // The newest version of each month (the list has every version, newest first).
+  const latest = (statements.items || []).filter((s, i, all) => all.findIndex((o) => o.month === s.month) === i);
+  const figure = (label, value, cls) => h('div', { class: `figure ${cls || ''}` }, h('dt', {}, label), h('dd', {}, money(value)));
+  show(gen, T.money.title,
+    h('dl', { class: 'figures' },
+      figure(T.money.balance, earnings.balance_payable, 'main'),
+      figure(T.money.pending, earnings.pending_review),
+      figure(T.money.approved, earnings.approved_unpaid),
+      earnings.in_transit && earnings.in_transit !== '0' ? figure(T.money.inTransit, earnings.in_transit) : null,
+      figure(T.money.paid, earnings.paid, 'paid')),
+    h('h2', {}, T.money.payouts),
+    (payouts.items || []).length === 0 ? h('p', { class: 'muted' }, T.money.noPayouts) : h('ul', { class: 'cards' }, payouts.items.map((p) => h('li', { class: `card payout ps-${p.status}` },
+      h('p', { class: 'big' }, money(p.amount)),
+      h('p', {}, `${T.money.payoutStatus[p.status] || p.status} · ${when(p.paid_at || p.created_at)}`),
+      h('p', { class: 'muted' }, `${T.money.method[p.method] || p.method || ''} ${p.destination_masked || ''}`.trim()),
+      p.status === 'failed' ? h('p', { class: 'reason' }, T.money.failed(p.failure_reason)) : null,
+    ))),
+    (earnings.assignments || []).length ? h('h2', {}, T.money.byTask) : null,
+    (earnings.assignments || []).length ? h('ul', { class: 'plain' }, earnings.assignments.map((a) => h('li', {},
+      h('span', {}, `${a.task_title || ''} · ${T.status[a.status] || a.status || ''}`), ' ', h('strong', {}, money(a.amount))))) : null,
+    h('h2', {}, T.money.statements),
+    latest.length === 0 ? h('p', { class: 'muted' }, T.money.noStatements) : h('ul', { class: 'cards' }, latest.map((s) => h('li', { class: 'card' },
+      h('p', { class: 'big' }, month(s.month)),
+      h('p', {}, `${s.provisional ? T.money.provisional : T.money.final} · ${T.money.net(money(s.net))}`),
+      h('p', { class: 'code' }, T.money.code(s.verification_code)),
+      h('a', { class: 'button', href: `/v1/workers/${me.worker_id}/statements/${s.month}/pdf`, download: `certificado-${s.month}.pdf` }, T.money.pdf),
+    ))),
+  );
+}
+
+async function accountScreen(gen) {
+  let prefs = null;
+  try {
+    prefs = await get('/v1/me/email-preferences');
+  } catch {
+    prefs = null;
+  }
+  show(gen, T.account.title,
+    h('p', {}, T.account.signedInAs(me.name, me.email)),
+    prefs ? h('section', { class: 'card' }, h('h2', {}, T.account.prefs),
+      form('prefs', [
+        h('div', { class: 'check' },
+          h('input', { type: 'checkbox', id: 'non-essential', name: 'non-essential', checked: prefs.non_essential }),
+          h('label', { for: 'non-essential' }, T.account.nonEssential)),
+        h('button', { type: 'submit' }, T.account.savePrefs),
+      ], async (data) => {
+        await patch('/v1/me/email-preferences', { non_essential: data.get('non-essential') === 'on' });
+        return T.account.prefsSaved;
+      })) : null,
+    h('section', { class: 'card' }, h('h2', {}, T.account.password),
+      form('password', [
+        field('current-password', T.account.current, { type: 'password', autocomplete: 'current-password', required: true }),
+        field('new-password', T.account.newPassword, { type: 'password', autocomplete: 'new-password', required: true, minlength: '12' }),
+        h('button', { type: 'submit' }, T.account.changePassword),
+      ], async (data, f) => {
+        await post('/v1/me/password', { current_password: data.get('current-password'), new_password: data.get('new-password') });
+        f.reset();
+        return T.account.passwordChanged;
+      })),
+    button(T.signOut, async () => {
+      await syncNow().catch(() => {});
+      const left = (await outbox.all()).length;
+      if (left > 0 && !window.confirm(T.account.unsentOnSignOut(left))) return;
+      try {
+        await post('/v1/auth/logout');
+      } catch {
+        // Signed out on this device whatever the server says.
+      }
+      me = null;
+      await clearAll();
+      refreshStatus();
+      refreshTimerBar();
+      go('#/entrar');
+    }, 'danger signout'),
+  );
+}
+
+// ----------------------------------------------------------------------------------------
+// Router
+// ----------------------------------------------------------------------------------------
+
+const PUBLIC = new Set(['entrar', 'olvido', 'contrasena']);
+
+async function route() {
+  const gen = ++routeGen;
+  const hash = location.hash.replace(/^#\/?/, '');
+  const [path, query] = hash.split('?');
+  const params = new URLSearchParams(query || '');
+  const [screen, arg] = path.split('/');
+  if (!me && !PUBLIC.has(screen)) {
+    if (location.hash !== '#/entrar') {
+      location.hash = '#/entrar';
+      return;
+    }
+  }
+  renderNav();
+  refreshStatus();
+  refreshTimerBar();
+  switch (screen) {
+    case 'entrar':
+      if (me) return go('#/tareas');
+      return signIn(gen);
+    case 'olvido':
+      return forgot(gen);
+    case 'contrasena':
+      return resetPassword(gen, params);
+    case '':
+    case 'tareas':
+      return me.role === 'worker' ? taskList(gen) : show(gen, T.appName, notice(T.onlyWorkers));
+    case 'tarea':
+      return taskDetail(gen, arg);
+    case 'mis-tareas':
+      return myTasks(gen);
+    case 'asignacion':
+      return assignmentScreen(gen, arg);
+    case 'dinero':
+      return moneyScreen(gen);
+    case 'cuenta':
+      return accountScreen(gen);
+    default:
+      return show(gen, T.notFound, h('p', {}, h('a', { href: '#/tareas' }, T.nav.tasks)));
+  }
+}
+
+async function start() {
+  me = (await kv.get('me')) || null;
+  if (me && navigator.onLine) {
+    try {
+      const fresh = await get('/v1/me');
+      if (fresh && fresh.id) {
+        if (me && me.id !== fresh.id) await clearAll();
+        me = fresh;
+        await kv.set('me', fresh);
+      }
+    } catch (err) {
+      if (err instanceof Refusal && err.status === 401) {
+        me = null;
+        await kv.remove('me');
+      }
+    }
+  }
+  window.addEventListener('hashchange', route);
+  await route();
+  document.body.classList.add('ready');
+  scheduleSync(0);
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
+  }
+}
+
+start();

@@ -1,0 +1,307 @@
+// Every text the app shows, in Spanish (es-CO), and how money, durations and dates are written.
+// Another language would be another file with the same names.
+
+export const T = {
+  appName: 'Vereda',
+  loading: 'Cargando…',
+  online: 'En línea',
+  offline: 'Sin conexión: lo que haga se guarda en este equipo',
+  unsent: (n) => (n === 1 ? '1 registro sin enviar' : `${n} registros sin enviar`),
+  allSent: 'Todo enviado',
+  sending: 'Enviando registros…',
+  nav: {
+    tasks: 'Tareas disponibles',
+    mine: 'Mis tareas',
+    money: 'Mi dinero',
+    account: 'Mi cuenta',
+  },
+  signIn: {
+    title: 'Entrar a Vereda',
+    email: 'Correo electrónico',
+    password: 'Contraseña',
+    submit: 'Entrar',
+    forgot: '¿Olvidó su contraseña?',
+    needOnline: 'Para entrar necesita conexión a internet.',
+  },
+  signOut: 'Salir',
+  forgot: {
+    title: 'Recuperar la contraseña',
+    intro: 'Escriba su correo. Si tiene una cuenta, le enviaremos un enlace para crear una contraseña nueva. El enlace sirve durante 1 hora.',
+    submit: 'Enviar el enlace',
+    sent: 'Listo. Si el correo tiene una cuenta en Vereda, le llegará un mensaje con el enlace. Revise también la carpeta de correo no deseado.',
+    back: 'Volver a entrar',
+  },
+  reset: {
+    title: 'Crear una contraseña nueva',
+    password: 'Contraseña nueva (mínimo 12 caracteres)',
+    repeat: 'Repita la contraseña nueva',
+    submit: 'Guardar la contraseña',
+    mismatch: 'Las dos contraseñas no son iguales.',
+    done: 'Su contraseña quedó guardada. Ya puede entrar con ella.',
+    noToken: 'Este enlace no está completo. Pida uno nuevo en «¿Olvidó su contraseña?».',
+  },
+  tasks: {
+    title: 'Tareas disponibles',
+    intro: 'Tareas abiertas para sus habilidades.',
+    none: 'Por ahora no hay tareas abiertas para sus habilidades. Vuelva más tarde.',
+    perHour: (rate) => `${rate} por hora`,
+    fixed: (price) => `${price} precio fijo`,
+    maxEarn: (amount) => `Puede ganar hasta ${amount}`,
+    deadline: (when) => `Tomar antes de: ${when}`,
+    skills: 'Habilidades',
+    slots: (n) => (n === 1 ? 'Queda 1 cupo' : `Quedan ${n} cupos`),
+    see: 'Ver la tarea',
+    offlineCached: 'Sin conexión: esta es la lista que vio la última vez.',
+  },
+  task: {
+    instructions: 'Instrucciones',
+    claim: 'Tomar esta tarea',
+    claimed: 'La tarea es suya. Ya puede empezar a trabajar.',
+    claimMinutes: (m) => `Tiene ${m} para entregar después de tomarla.`,
+    maxHours: (h) => `Máximo ${h} de trabajo`,
+    estimated: (h) => `Tiempo estimado: ${h}`,
+    needOnline: 'Para tomar una tarea necesita conexión.',
+    back: 'Volver a la lista',
+  },
+  mine: {
+    title: 'Mis tareas',
+    none: 'Todavía no ha tomado tareas. Mire las tareas disponibles.',
+    open: 'Abrir',
+    expires: (when) => `Entregar antes de: ${when}`,
+    logged: (d) => `Tiempo registrado: ${d}`,
+    approved: (d, amount) => `Aprobada: ${d}${amount ? ` · ${amount}` : ''}`,
+    reason: (r) => `Motivo: ${r}`,
+    offlineCached: 'Sin conexión: estas son sus tareas guardadas en este equipo.',
+  },
+  status: {
+    claimed: 'En curso',
+    submitted: 'Entregada: en revisión automática',
+    verified: 'Entregada: esperando a la empresa',
+    changes_requested: 'Piden cambios',
+    approved: 'Aprobada',
+    rejected: 'Rechazada',
+    released: 'Devuelta',
+    expired: 'Vencida',
+  },
+  timer: {
+    title: 'Cronómetro',
+    start: 'Iniciar el cronómetro',
+    stop: 'Detener el cronómetro',
+    running: (d) => `Corriendo: ${d}`,
+    since: (when) => `Desde ${when}`,
+    otherRunning: 'Ya tiene el cronómetro corriendo en otra tarea. Deténgalo primero.',
+    willStop: (when, why) => `Se detendrá solo a las ${when} (${why}).`,
+    cut: (d, why) => `El cronómetro se detuvo en ${d} (${why}).`,
+    tooShort: 'El cronómetro corrió menos de un segundo: no se guardó nada.',
+    reasons: {
+      task_cap: 'máximo de horas de la tarea',
+      claim_expiry: 'fin del plazo para entregar',
+      daily_limit: 'límite de horas del día',
+    },
+  },
+  entries: {
+    title: 'Tiempo registrado',
+    none: 'Todavía no hay tiempo registrado en esta tarea.',
+    total: (d) => `Total enviado: ${d}`,
+    add: 'Agregar tiempo a mano',
+    date: 'Fecha',
+    from: 'Hora de inicio',
+    to: 'Hora de fin',
+    note: 'Nota (opcional)',
+    save: 'Guardar',
+    cancel: 'Cancelar',
+    edit: 'Corregir',
+    remove: 'Borrar',
+    confirmRemove: '¿Borrar este registro?',
+    unsentTag: 'Sin enviar',
+    rejectedTag: 'No aceptado',
+    fixAndSend: 'Corregir y enviar',
+    savedOffline: 'Guardado en este equipo. Se enviará cuando haya conexión.',
+    needOnline: 'Para corregir o borrar un registro ya enviado necesita conexión.',
+    source: { timer: 'cronómetro', manual: 'a mano', offline: 'desde el equipo' },
+    endBeforeStart: 'La hora de fin debe ser después de la hora de inicio.',
+  },
+  submit: {
+    title: 'Entregar el trabajo',
+    url: 'Enlace al trabajo (https://…)',
+    notes: 'Notas para la empresa (opcional)',
+    submit: 'Entregar',
+    done: 'Trabajo entregado. Le avisaremos cuando lo revisen.',
+    unsentFirst: 'Primero deben enviarse sus registros de tiempo. Conéctese e intente de nuevo.',
+    needOnline: 'Para entregar necesita conexión.',
+  },
+  money: {
+    title: 'Mi dinero',
+    pending: 'En revisión',
+    approved: 'Aprobado, por pagar',
+    paid: 'Pagado',
+    balance: 'Saldo para el próximo pago',
+    byTask: 'Por tarea',
+    payouts: 'Pagos',
+    noPayouts: 'Todavía no hay pagos.',
+    payoutStatus: { pending: 'En camino', paid: 'Pagado', failed: 'No se pudo pagar', in_transit: 'En camino' },
+    failed: (r) => `No se pudo pagar${r ? `: ${r}` : ''}. El dinero volvió a su saldo.`,
+    method: { nequi: 'Nequi', daviplata: 'Daviplata', bank: 'Cuenta bancaria', bank_account: 'Cuenta bancaria', 'bre-b': 'Bre-B', bre_b: 'Bre-B' },
+    inTransit: 'Enviado, esperando confirmación del banco',
+    statements: 'Certificados de ingresos',
+    noStatements: 'Todavía no hay certificados mensuales.',
+    pdf: 'Descargar PDF',
+    code: (c) => `Código de verificación: ${c}`,
+    provisional: 'Provisional',
+    final: 'Definitivo',
+    net: (a) => `Neto: ${a}`,
+    needOnline: 'Para ver su dinero necesita conexión.',
+  },
+  account: {
+    title: 'Mi cuenta',
+    prefs: 'Correos que recibe',
+    nonEssential: 'Recibir correos que no son indispensables (novedades y recordatorios)',
+    savePrefs: 'Guardar preferencias',
+    prefsSaved: 'Preferencias guardadas.',
+    password: 'Cambiar la contraseña',
+    current: 'Contraseña actual',
+    newPassword: 'Contraseña nueva (mínimo 12 caracteres)',
+    changePassword: 'Cambiar la contraseña',
+    passwordChanged: 'Contraseña cambiada.',
+    signedInAs: (name, email) => `Entró como ${name} (${email})`,
+    unsentOnSignOut: (n) => `${n === 1 ? 'Tiene 1 registro sin enviar' : `Tiene ${n} registros sin enviar`}. Si sale ahora se borrarán de este equipo. ¿Salir de todos modos?`,
+  },
+  notFound: 'Esta pantalla no existe.',
+  onlyWorkers: 'Esta aplicación es para trabajadoras y trabajadores. Para administrar, use la API (/docs).',
+  sessionEnded: 'Su sesión terminó. Entre de nuevo.',
+};
+
+// A Spanish sentence for each problem `code` (and `field` where it matters).
+const CODES = {
+  invalid_credentials: 'El correo o la contraseña no son correctos.',
+  too_many_attempts: 'Demasiados intentos. Espere unos minutos y vuelva a intentar.',
+  task_full: 'Otra persona tomó el último cupo de esta tarea antes que usted. Busque otra tarea disponible.',
+  already_claimed: 'Usted ya tomó esta tarea.',
+  too_many_active: 'Ya tiene el máximo de tareas en curso. Entregue una antes de tomar otra.',
+  missing_skill: 'Esta tarea pide una habilidad que usted no tiene registrada.',
+  task_not_open: 'Esta tarea ya no está abierta.',
+  task_cancelled: 'La empresa canceló esta tarea.',
+  task_finished: 'Esta tarea ya terminó.',
+  deadline_passed: 'Ya pasó la fecha límite de esta tarea.',
+  claim_expired: 'Se acabó el plazo para entregar esta tarea.',
+  claim_cancelled: 'Esta tarea fue cancelada.',
+  assignment_not_active: 'Esta tarea ya no recibe tiempo ni entregas.',
+  not_submittable: 'Esta tarea no se puede entregar en su estado actual.',
+  not_releasable: 'Esta tarea no se puede devolver ahora.',
+  entry_overlaps: 'Este registro se cruza con otro tiempo que ya registró. Corrija las horas para que no se crucen.',
+  entry_in_future: 'El registro termina en el futuro. Revise la hora de fin.',
+  entry_too_old: 'El registro es demasiado antiguo para agregarlo.',
+  end_not_after_start: 'La hora de fin debe ser después de la hora de inicio.',
+  over_task_cap: 'Con este registro pasaría el máximo de horas de la tarea.',
+  over_daily_limit: 'Con este registro pasaría el límite de horas de trabajo del día.',
+  entry_locked: 'Este registro ya no se puede cambiar: la tarea fue entregada.',
+  timer_running: 'El cronómetro está corriendo.',
+  timer_not_running: 'El cronómetro no está corriendo.',
+  reset_token_invalid: 'El enlace para crear la contraseña no sirve: ya se usó o pasó más de 1 hora. Pida uno nuevo.',
+  csrf_refused: 'La solicitud fue rechazada por seguridad. Recargue la página e intente de nuevo.',
+  not_found: 'No encontramos lo que busca.',
+  database_unavailable: 'El servicio no está disponible en este momento. Intente de nuevo en unos minutos.',
+  internal_error: 'Algo falló en el servidor. Intente de nuevo en unos minutos.',
+  payload_too_large: 'Lo que envió es demasiado grande.',
+  state_changed: 'La tarea cambió mientras tanto. Recargue la página.',
+  verification_pending: 'La revisión automática de su entrega aún no termina.',
+  unauthorized: 'Su sesión terminó. Entre de nuevo.',
+  forbidden: 'No tiene permiso para hacer esto.',
+};
+
+const FIELDS = {
+  email: 'El correo electrónico no es válido.',
+  password: 'La contraseña no es válida: use al menos 12 caracteres.',
+  new_password: 'La contraseña nueva no es válida: use al menos 12 caracteres y que no sea igual a la actual.',
+  current_password: 'La contraseña actual no es correcta.',
+  deliverable_url: 'El enlace al trabajo no es válido: debe empezar por https://',
+  notes: 'Las notas son demasiado largas.',
+  note: 'La nota es demasiado larga o tiene caracteres no permitidos.',
+  started_at: 'La hora de inicio no es válida.',
+  ended_at: 'La hora de fin no es válida.',
+  token: 'El enlace no es válido. Pida uno nuevo.',
+};
+
+/** The Spanish sentence for a refusal: the server's own, else the catalogue's. */
+export function refusalText(problem, status) {
+  if (problem && typeof problem.detail_es === 'string' && problem.detail_es) return problem.detail_es;
+  const code = problem && problem.code;
+  const field = problem && problem.field;
+  if (code && CODES[code]) return CODES[code];
+  if (field && FIELDS[field]) return FIELDS[field];
+  if (status === 401) return CODES.unauthorized;
+  if (status === 403) return CODES.forbidden;
+  if (status === 404) return CODES.not_found;
+  if (status >= 500) return CODES.internal_error;
+  return 'No se pudo hacer. Revise los datos e intente de nuevo.';
+}
+
+export const NETWORK_ERROR = 'No hay conexión con Vereda. Revise su señal e intente de nuevo.';
+
+/** `$ 48.485` (pesos; centavos only when there are some: `$ 1.234,50`). */
+export function money(value) {
+  if (value === null || value === undefined || value === '') return '—';
+  const s = String(value).trim();
+  const negative = s.startsWith('-');
+  const [intPart, frac = ''] = s.replace('-', '').split('.');
+  const grouped = intPart.replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+(?!\d))/g, '.');
+  const cents = frac.padEnd(2, '0').slice(0, 2);
+  return `${negative ? '-' : ''}$ ${grouped}${cents !== '00' ? `,${cents}` : ''}`;
+}
+
+/** `2 h 37 min`, `45 min`, `20 s`. */
+export function duration(seconds) {
+  const s = Math.max(0, Math.floor(Number(seconds) || 0));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return m > 0 ? `${h} h ${m} min` : `${h} h`;
+  if (m > 0 || s === 0) return `${m} min`;
+  return `${s} s`;
+}
+
+/** A clock for a running timer: `1 h 02 min 05 s`. */
+export function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
+  const r = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h} h ${m} min ${r} s` : `${m} min ${r} s`;
+}
+
+/** Hours given as a decimal string: `"2.5"` → `2 h 30 min`. */
+export function hours(value) {
+  return duration(Math.round(Number(value) * 3600));
+}
+
+const TZ = 'America/Bogota';
+const dateTimeFmt = new Intl.DateTimeFormat('es-CO', {
+  timeZone: TZ, weekday: 'short', day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit',
+});
+const dateFmt = new Intl.DateTimeFormat('es-CO', { timeZone: TZ, day: 'numeric', month: 'long', year: 'numeric' });
+const timeFmt = new Intl.DateTimeFormat('es-CO', { timeZone: TZ, hour: 'numeric', minute: '2-digit' });
+const monthFmt = new Intl.DateTimeFormat('es-CO', { timeZone: 'UTC', month: 'long', year: 'numeric' });
+
+/** In Bogotá time: `vie, 5 dic, 3:40 p. m.` */
+export function when(iso) {
+  return iso ? dateTimeFmt.format(new Date(iso)) : '—';
+}
+export function day(iso) {
+  return iso ? dateFmt.format(new Date(iso)) : '—';
+}
+export function time(iso) {
+  return iso ? timeFmt.format(new Date(iso)) : '—';
+}
+/** `2026-11` → `noviembre de 2026`. */
+export function month(ym) {
+  return monthFmt.format(new Date(`${ym}-15T12:00:00Z`));
+}
+
+/** Bogotá is UTC−5 all year: a date and a time there as an instant. */
+export function bogotaInstant(date, hm) {
+  return new Date(`${date}T${hm}:00-05:00`);
+}
+/** An instant as a Bogotá date (`2026-12-05`) and time (`14:30`), for form fields. */
+export function bogotaParts(iso) {
+  const d = new Date(new Date(iso).getTime() - 5 * 3600 * 1000).toISOString();
+  return { date: d.slice(0, 10), time: d.slice(11, 16) };
+}
