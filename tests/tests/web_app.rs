@@ -226,7 +226,8 @@ async fn the_workers_day_in_the_browser_with_a_stretch_offline() {
     page.wait_for_text("Limpiar base de clientes").await;
     page.wait_for_text("$ 18.500 por hora").await;
     page.wait_for_text("Puede ganar hasta $ 185.000").await;
-    page.wait_for_text("data-cleaning").await;
+    page.wait_for_text("Habilidades: limpieza de datos").await;
+    page.wait_for_text("para entregar después de tomarla").await;
     check_screen(&page, "tareas").await;
 
     page.click(&format!("a[href='#/tarea/{task}']")).await;

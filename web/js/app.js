@@ -258,7 +258,8 @@ async function taskList(gen) {
       h('p', { class: 'pay' }, pay(task)),
       maxEarn(task) ? h('p', { class: 'earn' }, maxEarn(task)) : null,
       task.deadline ? h('p', {}, T.tasks.deadline(when(task.deadline))) : null,
-      h('p', { class: 'muted' }, `${T.tasks.skills}: ${(task.required_skills || []).join(', ')}`),
+      task.claim_minutes ? h('p', { class: 'muted' }, T.task.claimMinutes(duration(task.claim_minutes * 60))) : null,
+      h('p', { class: 'muted' }, `${T.tasks.skills}: ${(task.required_skills || []).map(T.tasks.skill).join(', ')}`),
       typeof task.slots_free === 'number' ? h('p', { class: 'muted' }, T.tasks.slots(task.slots_free)) : null,
     ))),
   );
@@ -295,7 +296,7 @@ async function taskDetail(gen, id) {
     p.estimated_hours ? h('p', {}, T.task.estimated(hours(p.estimated_hours))) : null,
     task.deadline ? h('p', {}, T.tasks.deadline(when(task.deadline))) : null,
     task.claim_minutes ? h('p', {}, T.task.claimMinutes(duration(task.claim_minutes * 60))) : null,
-    h('p', { class: 'muted' }, `${T.tasks.skills}: ${(task.required_skills || []).join(', ')}`),
+    h('p', { class: 'muted' }, `${T.tasks.skills}: ${(task.required_skills || []).map(T.tasks.skill).join(', ')}`),
     h('h2', {}, T.task.instructions),
     h('p', { class: 'instructions' }, task.instructions || ''),
     claim,

@@ -49,6 +49,18 @@ export const T = {
     maxEarn: (amount) => `Puede ganar hasta ${amount}`,
     deadline: (when) => `Tomar antes de: ${when}`,
     skills: 'Habilidades',
+    // Skill tags are free slugs set by programme staff; the usual ones read in Spanish.
+    skill: (slug) => ({
+      'data-entry': 'digitación',
+      'data-cleaning': 'limpieza de datos',
+      labelling: 'etiquetado',
+      labeling: 'etiquetado',
+      transcription: 'transcripción',
+      translation: 'traducción',
+      'customer-support': 'atención al cliente',
+      'web-testing': 'pruebas de sitios web',
+      'content-moderation': 'moderación de contenidos',
+    }[slug] || slug.replace(/-/g, ' ')),
     slots: (n) => (n === 1 ? 'Queda 1 cupo' : `Quedan ${n} cupos`),
     see: 'Ver la tarea',
     offlineCached: 'Sin conexión: esta es la lista que vio la última vez.',
