@@ -18,7 +18,7 @@ use vereda_contracts::jobs::{
 };
 use vereda_contracts::ledger::account as ledger_account;
 use vereda_contracts::money::Cop;
-use vereda_contracts::receivable::{self, CreditRefusal, Recorded};
+use vereda_contracts::receivable::{self, AgeBucket, Aging, CreditRefusal, Recorded};
 use vereda_contracts::{on_db, on_tx, time};
 use vereda_worker::documents::{self, account};
 use vereda_worker::queue;
@@ -1440,25 +1440,22 @@ impl MoneyApi {
         .await
         })?;
         let now = time::unix(time::now());
-        let mut by_company: BTreeMap<(String, String), [i64; 4]> = BTreeMap::new();
-        let mut totals = [0i64; 4];
+        let mut by_company: BTreeMap<(String, String), Aging> = BTreeMap::new();
+        let mut totals = Aging::default();
         for (company_id, name, issued_at, owed) in rows {
-            let days = (now - issued_at) / 86_400;
-            let b = match days {
-                ..=30 => 0,
-                31..=60 => 1,
-                61..=90 => 2,
-                _ => 3,
-            };
-            by_company.entry((name, company_id)).or_default()[b] += owed;
-            totals[b] += owed;
+            let bucket = AgeBucket::of(issued_at, now);
+            by_company
+                .entry((name, company_id))
+                .or_default()
+                .add(bucket, owed);
+            totals.add(bucket, owed);
         }
-        let buckets = |a: [i64; 4]| AgingBuckets {
-            days_0_30: pesos(a[0]),
-            days_31_60: pesos(a[1]),
-            days_61_90: pesos(a[2]),
-            days_over_90: pesos(a.iter().skip(3).sum()),
-            total: pesos(a.iter().sum()),
+        let buckets = |a: Aging| AgingBuckets {
+            days_0_30: pesos(a.get(AgeBucket::UpTo30)),
+            days_31_60: pesos(a.get(AgeBucket::Days31To60)),
+            days_61_90: pesos(a.get(AgeBucket::Days61To90)),
+            days_over_90: pesos(a.get(AgeBucket::Over90)),
+            total: pesos(a.total()),
         };
         Ok(AgingOk::Ok(Json(ReceivablesAging {
             as_of: time::now()

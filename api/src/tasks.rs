@@ -17,7 +17,7 @@ use sqlx::AssertSqlSafe;
 use vereda_contracts::db::{Dialect, Tx, marketplace_epoch};
 use vereda_contracts::identity::{MemberRole, Name, Role, Skill};
 use vereda_contracts::marketplace::{AssignmentStatus, CATEGORIES, TaskStatus};
-use vereda_contracts::money::{Cop, Margin, slot_cost};
+use vereda_contracts::money::{Cop, Margin, PayTerms, check_minimum_wage, slot_cost};
 use vereda_contracts::{on_db, on_tx, time};
 use vereda_worker::assignments::{Move, notify, transition};
 
@@ -315,43 +315,46 @@ impl ParsedPricing {
         }
     }
 
-    /// Refuse pay below the legal hourly minimum in force today (DESIGN §8).
+    /// The terms the minimum-wage rule judges.
+    fn terms(self) -> PayTerms {
+        match self {
+            ParsedPricing::Hourly { rate, .. } => PayTerms::Hourly { rate },
+            ParsedPricing::Fixed {
+                price,
+                estimated_seconds,
+            } => PayTerms::Fixed {
+                price,
+                estimated_seconds,
+            },
+        }
+    }
+
+    /// Refuse pay below the legal hourly minimum in force today (DESIGN §8; the rule is
+    /// `money::check_minimum_wage`).
     fn check_minimum_wage(self, state: &AppState) -> Result<(), ApiError> {
         let today = time::now().with_timezone(&time::BOGOTA).date_naive();
-        let Some(minimum) = state.settings.legal.minimum_hourly(today) else {
+        let legal = &state.settings.legal;
+        let Some(minimum) = legal.minimum_hourly(today) else {
             return Err(ApiError::internal(
                 "no legal minimum wage configured for today",
             ));
         };
-        let (hourly, field) = match self {
-            ParsedPricing::Hourly { rate, .. } => (rate, "pricing.rate"),
-            ParsedPricing::Fixed {
-                price,
-                estimated_seconds,
-            } => (
-                Cop::new(price.amount() * Decimal::from(3600) / Decimal::from(estimated_seconds)),
-                "pricing.price",
-            ),
-        };
-        if hourly < minimum {
-            return Err(ApiError::rule(
-                "below_minimum_wage",
-                Some(field),
+        check_minimum_wage(self.terms(), minimum).map_err(|e| {
+            let mut problem = ApiError::rule(
+                e.code(),
+                Some(e.field()),
                 format!(
                     "The pay works out to {} per hour, below the legal minimum of {} per hour \
                      (SMMLV {} ÷ {} legal monthly hours). Raise the pay to at least the minimum.",
-                    hourly.round_pesos(),
-                    minimum,
-                    state.settings.legal.smmlv(today).unwrap_or_default(),
-                    state
-                        .settings
-                        .legal
-                        .monthly_hours(today)
-                        .unwrap_or_default()
+                    e.hourly.round_pesos(),
+                    e.minimum,
+                    legal.smmlv(today).unwrap_or_default(),
+                    legal.monthly_hours(today).unwrap_or_default()
                 ),
-            ));
-        }
-        Ok(())
+            );
+            problem.detail_es = Some(e.to_string().into());
+            problem
+        })
     }
 }
 

@@ -253,6 +253,75 @@ pub fn slot_cost(work: Cop, margin: Margin, vat_rate: Decimal) -> SlotCost {
     }
 }
 
+/// What one slot pays, as the minimum-wage rule sees it (DESIGN §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayTerms {
+    Hourly {
+        rate: Cop,
+    },
+    /// A fixed price for work estimated at `estimated_seconds` (at least one).
+    Fixed {
+        price: Cop,
+        estimated_seconds: i64,
+    },
+}
+
+impl PayTerms {
+    /// The pay per hour: the rate, or the fixed price over the estimated hours.
+    pub fn hourly_equivalent(self) -> Cop {
+        match self {
+            PayTerms::Hourly { rate } => rate,
+            PayTerms::Fixed {
+                price,
+                estimated_seconds,
+            } => Cop::new(
+                price.amount() * Decimal::from(3600) / Decimal::from(estimated_seconds.max(1)),
+            ),
+        }
+    }
+}
+
+/// Pay below the legal hourly minimum: refused, naming the field to raise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "El pago equivale a {} por hora, menos que el mínimo legal de {} por hora: súbalo al menos \
+     a ese mínimo.",
+    .hourly.to_es_co(),
+    .minimum.to_es_co()
+)]
+pub struct BelowMinimumWage {
+    pub hourly: Cop,
+    pub minimum: Cop,
+    pub fixed_price: bool,
+}
+
+impl BelowMinimumWage {
+    pub fn code(&self) -> &'static str {
+        "below_minimum_wage"
+    }
+
+    pub fn field(&self) -> &'static str {
+        if self.fixed_price {
+            "pricing.price"
+        } else {
+            "pricing.rate"
+        }
+    }
+}
+
+/// Whether `terms` pay at least `minimum_hourly` an hour (a fixed price by its estimated hours).
+pub fn check_minimum_wage(terms: PayTerms, minimum_hourly: Cop) -> Result<(), BelowMinimumWage> {
+    let hourly = terms.hourly_equivalent();
+    if hourly < minimum_hourly {
+        return Err(BelowMinimumWage {
+            hourly,
+            minimum: minimum_hourly,
+            fixed_price: matches!(terms, PayTerms::Fixed { .. }),
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,5 +528,43 @@ mod tests {
             let c = slot_cost(Cop::pesos(work), margin, dec!(0.19));
             prop_assert_eq!(c.total, c.work + c.fee + c.vat);
         }
+    }
+
+    proptest! {
+        /// Hourly pay is refused exactly when below the minimum; a fixed price exactly when
+        /// its hourly equivalent is, and the refusal names the field to raise.
+        #[test]
+        fn the_minimum_wage_guard(rate in 0i64..200_000, minimum in 1i64..50_000,
+                                  price in 0i64..5_000_000, secs in 1i64..200 * 3600) {
+            let hourly = check_minimum_wage(PayTerms::Hourly { rate: Cop::pesos(rate) }, Cop::pesos(minimum));
+            prop_assert_eq!(hourly.is_ok(), rate >= minimum);
+            if let Err(e) = hourly {
+                prop_assert_eq!(e.field(), "pricing.rate");
+            }
+            let terms = PayTerms::Fixed { price: Cop::pesos(price), estimated_seconds: secs };
+            let fixed = check_minimum_wage(terms, Cop::pesos(minimum));
+            // price / hours >= minimum  ⇔  price · 3600 >= minimum · seconds (no rounding).
+            prop_assert_eq!(fixed.is_ok(), i128::from(price) * 3600 >= i128::from(minimum) * i128::from(secs));
+            if let Err(e) = fixed {
+                prop_assert_eq!(e.field(), "pricing.price");
+                prop_assert_eq!(e.code(), "below_minimum_wage");
+            }
+        }
+    }
+
+    #[test]
+    fn a_fixed_price_is_judged_by_its_estimated_hours() {
+        // 120.000 for 4 h is 30.000 an hour.
+        let terms = PayTerms::Fixed {
+            price: Cop::pesos(120_000),
+            estimated_seconds: 4 * 3600,
+        };
+        assert_eq!(terms.hourly_equivalent(), Cop::pesos(30_000));
+        let e = check_minimum_wage(terms, Cop::pesos(30_001)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "El pago equivale a $ 30.000 por hora, menos que el mínimo legal de $ 30.001 por \
+             hora: súbalo al menos a ese mínimo."
+        );
     }
 }

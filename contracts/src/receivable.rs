@@ -149,6 +149,45 @@ pub fn credit_note(
     })
 }
 
+/// The receivables report's age groups: 0–30, 31–60, 61–90 and more than 90 days since the
+/// invoice was issued (whole days of 24 hours).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AgeBucket {
+    UpTo30,
+    Days31To60,
+    Days61To90,
+    Over90,
+}
+
+impl AgeBucket {
+    pub fn of(issued_at: i64, now: i64) -> AgeBucket {
+        match (now - issued_at) / 86_400 {
+            ..=30 => AgeBucket::UpTo30,
+            31..=60 => AgeBucket::Days31To60,
+            61..=90 => AgeBucket::Days61To90,
+            _ => AgeBucket::Over90,
+        }
+    }
+}
+
+/// What is owed, in centavos, by age group. A negative amount (a credit) counts as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Aging(pub [i64; 4]);
+
+impl Aging {
+    pub fn add(&mut self, bucket: AgeBucket, centavos: i64) {
+        self.0[bucket as usize] += centavos;
+    }
+
+    pub fn get(&self, bucket: AgeBucket) -> i64 {
+        self.0[bucket as usize]
+    }
+
+    pub fn total(&self) -> i64 {
+        self.0.iter().sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +353,44 @@ mod tests {
             if r.credited_fee == inv.fee {
                 prop_assert_eq!(r.credited_vat, inv.vat);
             }
+        }
+    }
+
+    #[test]
+    fn age_groups_change_after_days_30_60_and_90() {
+        let day = 86_400;
+        let cases = [
+            (0, AgeBucket::UpTo30),
+            (30 * day + day - 1, AgeBucket::UpTo30),
+            (31 * day, AgeBucket::Days31To60),
+            (60 * day, AgeBucket::Days31To60),
+            (61 * day, AgeBucket::Days61To90),
+            (90 * day, AgeBucket::Days61To90),
+            (91 * day, AgeBucket::Over90),
+            (-day, AgeBucket::UpTo30),
+        ];
+        for (age, bucket) in cases {
+            assert_eq!(
+                AgeBucket::of(1_000_000_000, 1_000_000_000 + age),
+                bucket,
+                "{age} s"
+            );
+        }
+    }
+
+    proptest! {
+        /// Older never lands in a younger group, and the report's total is every amount once.
+        #[test]
+        fn aging_keeps_every_peso_and_the_order_of_age(
+            invoices in proptest::collection::vec((0i64..400 * 86_400, -1_000_000i64..10_000_000), 0..40),
+        ) {
+            let now = 2_000_000_000;
+            let mut aging = Aging::default();
+            for (age, owed) in &invoices {
+                aging.add(AgeBucket::of(now - age, now), *owed);
+                prop_assert!(AgeBucket::of(now - age, now) <= AgeBucket::of(now - age - 86_400, now));
+            }
+            prop_assert_eq!(aging.total(), invoices.iter().map(|(_, o)| o).sum::<i64>());
         }
     }
 }

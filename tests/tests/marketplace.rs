@@ -133,6 +133,13 @@ async fn pay_below_the_legal_minimum_is_refused_with_the_minimum_stated() {
         .minimum_hourly(today)
         .unwrap();
     assert!(detail.contains(&expected.to_string()), "{detail}");
+    // For people: both figures in Colombian form.
+    let es = r.body["detail_es"].as_str().unwrap();
+    assert!(
+        es.starts_with("El pago equivale a $ 5.000 por hora")
+            && es.contains(&format!("mínimo legal de {} por hora", expected.to_es_co())),
+        "{es}"
+    );
 
     // A fixed price whose implied hourly rate is too low: 20,000 for 4 h is 5,000/h.
     let mut low_fixed = fixed_task(1);
