@@ -21,10 +21,14 @@ pub fn unix(t: DateTime<Utc>) -> i64 {
     t.timestamp()
 }
 
-/// A duration as people read it here: `2 h 37 min`, `45 min`, `3 h` (whole minutes, rounded
-/// down; under a minute is `0 min`).
+/// A span of time as people say it: `2 h 37 min`, `45 min`, `1 h`; under a minute, `40 s`.
+/// Whole minutes, rounded half up. The one place: time rules, e-mails and findings use it.
 pub fn duration_es(seconds: i64) -> String {
-    let minutes = seconds.max(0) / 60;
+    let seconds = seconds.max(0);
+    if seconds < 60 {
+        return format!("{seconds} s");
+    }
+    let minutes = (seconds + 30) / 60;
     match (minutes / 60, minutes % 60) {
         (0, m) => format!("{m} min"),
         (h, 0) => format!("{h} h"),
@@ -37,14 +41,17 @@ mod tests {
     use super::duration_es;
 
     #[test]
-    fn durations_read_as_hours_and_minutes() {
+    fn durations_read_as_people_say_them() {
         let cases = [
-            (0, "0 min"),
-            (59, "0 min"),
-            (45 * 60, "45 min"),
-            (3 * 3600, "3 h"),
-            (2 * 3600 + 37 * 60 + 59, "2 h 37 min"),
-            (-5, "0 min"),
+            (-5, "0 s"),
+            (0, "0 s"),
+            (40, "40 s"),
+            (60, "1 min"),
+            (45 * 60 + 29, "45 min"),
+            (45 * 60 + 30, "46 min"),
+            (3600, "1 h"),
+            (2 * 3600 + 37 * 60, "2 h 37 min"),
+            (9435, "2 h 37 min"),
         ];
         for (seconds, text) in cases {
             assert_eq!(duration_es(seconds), text, "{seconds} s");

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate, TimeZone, Utc};
 
-use crate::time::{BOGOTA, from_unix};
+use crate::time::{BOGOTA, duration_es, from_unix};
 
 /// Clock skew allowed at the end of an entry: a phone's clock may run a little fast.
 pub const FUTURE_SKEW_SECS: i64 = 120;
@@ -286,21 +286,6 @@ impl Violation {
                 duration_es(*limit)
             ),
         }
-    }
-}
-
-/// A span of time as people say it: `2 h 37 min`, `45 min`, `1 h`; under a minute, `40 s`.
-/// Whole minutes, rounded half up.
-pub fn duration_es(seconds: i64) -> String {
-    let seconds = seconds.max(0);
-    if seconds < 60 {
-        return format!("{seconds} s");
-    }
-    let minutes = (seconds + 30) / 60;
-    match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m} min"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} min"),
     }
 }
 

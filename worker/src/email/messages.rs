@@ -6,7 +6,7 @@ use vereda_contracts::config::Settings;
 use vereda_contracts::marketplace::PricingKind;
 use vereda_contracts::money::Cop;
 use vereda_contracts::statements::{Month, Statement, date_es, decimal_es, hours, percent_es};
-use vereda_contracts::time::{self, BOGOTA};
+use vereda_contracts::time::{self, BOGOTA, duration_es};
 
 /// A composed message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -410,21 +410,6 @@ pub fn invitation(
     )
 }
 
-/// A span of time as people say it: `2 h 37 min`, `45 min`, `1 h`; under a minute, `40 s`.
-/// Whole minutes, rounded half up.
-pub fn duration_es(seconds: i64) -> String {
-    let seconds = seconds.max(0);
-    if seconds < 60 {
-        return format!("{seconds} s");
-    }
-    let minutes = (seconds + 30) / 60;
-    match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m} min"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} min"),
-    }
-}
-
 /// Hours with two decimals, as a phrase: `1 hora`, `2,62 horas`.
 pub fn hours_es(seconds: i64) -> String {
     let h = hours(seconds);
@@ -736,18 +721,6 @@ mod tests {
         assert!(!c.text.contains("preferencias"), "always sent");
         let c = payout_method_changed(&settings(), "Luz", &method, 1_795_896_900, true);
         assert!(c.text.contains("equipo de Vereda"), "{}", c.text);
-    }
-
-    #[test]
-    fn durations_read_as_people_say_them() {
-        assert_eq!(duration_es(0), "0 s");
-        assert_eq!(duration_es(40), "40 s");
-        assert_eq!(duration_es(60), "1 min");
-        assert_eq!(duration_es(45 * 60 + 29), "45 min");
-        assert_eq!(duration_es(45 * 60 + 30), "46 min");
-        assert_eq!(duration_es(3600), "1 h");
-        assert_eq!(duration_es(2 * 3600 + 37 * 60), "2 h 37 min");
-        assert_eq!(duration_es(9435), "2 h 37 min");
     }
 
     #[test]
