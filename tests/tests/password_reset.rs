@@ -259,7 +259,10 @@ async fn accounts_created_without_a_password_are_invited_to_choose_one() {
     sign_in(&app, &email, "!invited").await.problem(401);
 
     let m = nth_message(&smtp, &email, 1).await;
-    assert_eq!(subject(&m), format!("{admin_name} le invitó a Vereda"));
+    assert_eq!(
+        subject(&m),
+        format!("{admin_name} creó su cuenta en Vereda")
+    );
     let text = m.parsed().body_text(0).unwrap().to_string();
     assert!(text.contains("Hola, Luz Invitada:"), "{text}");
     assert!(text.contains(&settings.platform_name), "{text}");
@@ -316,7 +319,7 @@ async fn accounts_created_without_a_password_are_invited_to_choose_one() {
     for to_whom in [&finance, &owner, &member] {
         let m = nth_message(&smtp, to_whom, 1).await;
         assert!(
-            subject(&m).ends_with("le invitó a Vereda"),
+            subject(&m).ends_with("creó su cuenta en Vereda"),
             "{}",
             subject(&m)
         );

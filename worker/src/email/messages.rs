@@ -389,18 +389,18 @@ pub fn invitation(
 ) -> Content {
     compose_with_link(
         settings,
-        format!("{inviter} le invitó a Vereda"),
+        format!("{inviter} creó su cuenta en Vereda"),
         &hello(name),
         &[
             format!(
-                "{inviter} le creó una cuenta en Vereda, la plataforma de {} que conecta \
+                "{inviter} creó una cuenta para usted en Vereda, la plataforma de {} que conecta \
                  empresas con teletrabajadores rurales de Colombia, {role_es}.",
                 settings.platform_name
             ),
             format!(
                 "Para entrar, abra el enlace de abajo y elija su contraseña. El enlace sirve \
                  una sola vez y hasta el {} (hora de Colombia); si vence, pida uno nuevo con \
-                 «Olvidé mi contraseña» usando este mismo correo.",
+                 «¿Olvidó su contraseña?» usando este mismo correo.",
                 when_es(expires_at)
             ),
             "Si no esperaba esta invitación, ignore este correo.".to_string(),
