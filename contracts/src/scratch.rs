@@ -9,11 +9,17 @@ use sqlx::Connection;
 /// The variable naming the PostgreSQL server where tests may create and drop databases.
 pub const TEST_POSTGRES_URL: &str = "VEREDA_TEST_POSTGRES_URL";
 
-/// `VEREDA_TEST_POSTGRES_URL`, when set and not empty.
+/// `VEREDA_TEST_POSTGRES_URL`, when set and not empty. Where PostgreSQL must be tested
+/// (`VEREDA_REQUIRE_POSTGRES=1`, CI's PostgreSQL pass), its absence fails the test instead of
+/// quietly running it on SQLite.
 pub fn test_postgres_url() -> Option<String> {
-    std::env::var(TEST_POSTGRES_URL)
+    let url = std::env::var(TEST_POSTGRES_URL)
         .ok()
-        .filter(|s| !s.is_empty())
+        .filter(|s| !s.is_empty());
+    if url.is_none() && std::env::var("VEREDA_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+        panic!("VEREDA_REQUIRE_POSTGRES=1 but {TEST_POSTGRES_URL} is not set");
+    }
+    url
 }
 
 /// A fresh database, dropped (PostgreSQL) when this value is dropped. A SQLite file goes with
