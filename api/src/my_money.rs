@@ -7,7 +7,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::identity::Role;
-use vereda_contracts::money::{Cop, hourly_earnings};
+use vereda_contracts::marketplace::PricingKind;
+use vereda_contracts::money::Cop;
 use vereda_contracts::{on_db, time};
 
 use crate::ApiTags;
@@ -177,10 +178,11 @@ impl MyMoneyApi {
         .fetch_all(p)
         .await)?;
         let worth = |r: &Row, seconds: i64| -> Cop {
-            match r.pricing_kind.as_str() {
-                "fixed" => Cop::from_centavos(r.price_centavos.unwrap_or(0)),
-                _ => hourly_earnings(seconds, Cop::from_centavos(r.rate_centavos.unwrap_or(0))),
-            }
+            PricingKind::parse(&r.pricing_kind).work_earned(
+                Cop::from_centavos(r.rate_centavos.unwrap_or(0)),
+                Cop::from_centavos(r.price_centavos.unwrap_or(0)),
+                seconds,
+            )
         };
         let mut pending_review = Cop::ZERO;
         let mut assignments = Vec::with_capacity(rows.len());

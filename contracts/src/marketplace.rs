@@ -156,6 +156,21 @@ impl PricingKind {
             PricingKind::Fixed
         }
     }
+
+    /// What the work earns the worker: on an hourly task the rate for `seconds` (DESIGN §4
+    /// rounding), on a fixed-price one the price, whatever the time. One rule for the accrual
+    /// and for what she is shown before it.
+    pub fn work_earned(
+        self,
+        rate: crate::money::Cop,
+        price: crate::money::Cop,
+        seconds: i64,
+    ) -> crate::money::Cop {
+        match self {
+            PricingKind::Hourly => crate::money::hourly_earnings(seconds, rate),
+            PricingKind::Fixed => price,
+        }
+    }
 }
 
 /// Why a submission is refused on the spot, before any verification runs: things the worker
@@ -666,5 +681,18 @@ mod tests {
             Err(TextRefusal::TooLong { max: 4 })
         );
         assert_eq!(free_text(Some("ñandú"), 5), Ok(Some("ñandú".to_string())));
+    }
+
+    #[test]
+    fn work_earned_is_the_rate_for_the_time_or_the_price() {
+        use crate::money::Cop;
+        // DESIGN §4's worked example: 9,435 s at 18,500 an hour.
+        let (rate, price) = (Cop::pesos(18_500), Cop::pesos(120_000));
+        assert_eq!(
+            PricingKind::Hourly.work_earned(rate, price, 9435),
+            Cop::pesos(48_485)
+        );
+        assert_eq!(PricingKind::Fixed.work_earned(rate, price, 9435), price);
+        assert_eq!(PricingKind::Fixed.work_earned(rate, price, 0), price);
     }
 }

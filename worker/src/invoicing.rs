@@ -10,7 +10,8 @@ use sqlx::AssertSqlSafe;
 use vereda_contracts::config::Settings;
 use vereda_contracts::db::{Db, Tx, is_unique_violation};
 use vereda_contracts::ledger;
-use vereda_contracts::money::{Cop, Margin, hourly_earnings, platform_fee, vat};
+use vereda_contracts::marketplace::PricingKind;
+use vereda_contracts::money::{Cop, Margin, platform_fee, vat};
 use vereda_contracts::time::BOGOTA;
 use vereda_contracts::{on_db, on_tx};
 
@@ -118,13 +119,14 @@ async fn accrue_rows(
         .iter()
         .map(|row| -> anyhow::Result<Figures> {
             let seconds = row.approved_seconds.unwrap_or(0);
-            let (work, rate) = match row.pricing_kind.as_str() {
-                "hourly" => {
-                    let rate = Cop::from_centavos(row.rate_centavos.unwrap_or(0));
-                    (hourly_earnings(seconds, rate), Some(rate))
-                }
-                _ => (Cop::from_centavos(row.price_centavos.unwrap_or(0)), None),
-            };
+            let kind = PricingKind::parse(&row.pricing_kind);
+            let rate_per_hour = Cop::from_centavos(row.rate_centavos.unwrap_or(0));
+            let work = kind.work_earned(
+                rate_per_hour,
+                Cop::from_centavos(row.price_centavos.unwrap_or(0)),
+                seconds,
+            );
+            let rate = (kind == PricingKind::Hourly).then_some(rate_per_hour);
             let margin = margin(row.margin_bp, settings)?;
             Ok(Figures {
                 row,
