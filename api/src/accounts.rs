@@ -9,9 +9,10 @@ use sqlx::AssertSqlSafe;
 use vereda_contracts::accounts::{
     AccountAction, AccountRefusal, Person, keeps_an_admin, keeps_an_owner, may,
 };
-use vereda_contracts::db::{Tx, is_unique_violation};
 use vereda_contracts::identity::{Email, MemberRole, Name, Role, check_password};
-use vereda_contracts::{on_db, on_tx, time};
+use vereda_contracts::time;
+use vereda_store::db::{Tx, is_unique_violation};
+use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
 use crate::auth::{

@@ -13,16 +13,17 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
-use vereda_contracts::db::{Dialect, Tx, is_unique_violation};
 use vereda_contracts::identity::{MemberRole, Role};
 use vereda_contracts::marketplace::{
     ApprovalRefusal, AssignmentStatus, PricingKind, Verdict, approved_seconds, check_submission,
     deliverable_link, free_text,
 };
-use vereda_contracts::{on_db, on_tx, time};
-use vereda_worker::assignments::{
+use vereda_contracts::time;
+use vereda_store::db::{Dialect, Tx, is_unique_violation};
+use vereda_store::transitions::{
     Bind, Move, approve, enqueue_verification, notify, record_event, transition,
 };
+use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
 use crate::accounts::new_id;

@@ -20,9 +20,10 @@ use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use sqlx::AssertSqlSafe;
-use vereda_contracts::db::{Db, Tx};
 use vereda_contracts::identity::{Email, MemberRole, Role, TOKEN_PREFIX};
-use vereda_contracts::{on_db, on_tx, time};
+use vereda_contracts::time;
+use vereda_store::db::{Db, Tx};
+use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
 use crate::body::JsonBody;
@@ -806,7 +807,7 @@ pub const SESSION_COOKIE: &str = "vereda_session";
 #[derive(Debug, Clone, Copy)]
 pub struct CookieSession;
 
-fn secure_attribute(settings: &vereda_contracts::config::Settings) -> &'static str {
+fn secure_attribute(settings: &vereda_store::config::Settings) -> &'static str {
     if settings.public_url_is_https() {
         "; Secure"
     } else {
@@ -830,7 +831,7 @@ fn session_cookie_value(req: &Request) -> Option<String> {
 /// Whether a request's `Origin` (when it has one) is Vereda's own: the public address's origin
 /// or the `Host` the request was sent to. A browser always sends `Origin` on a cross-site POST
 /// and a page cannot forge it, nor the `Host` of the server it talks to.
-fn origin_is_ours(req: &Request, settings: &vereda_contracts::config::Settings) -> bool {
+fn origin_is_ours(req: &Request, settings: &vereda_store::config::Settings) -> bool {
     let Some(origin) = req.headers().get(poem::http::header::ORIGIN) else {
         return true;
     };

@@ -3,10 +3,11 @@
 
 use base64::Engine;
 use rand::RngCore;
-use vereda_contracts::config::Settings;
-use vereda_contracts::db::Db;
 use vereda_contracts::identity::Role;
-use vereda_contracts::{on_db, time};
+use vereda_contracts::time;
+use vereda_store::config::Settings;
+use vereda_store::db::Db;
+use vereda_store::on_db;
 
 use crate::accounts::new_id;
 use crate::auth::hash_password;

@@ -12,7 +12,8 @@ use serde::Deserialize;
 use sqlx::AssertSqlSafe;
 use vereda_contracts::identity::{Email, MemberRole, Name, Nit, Role};
 use vereda_contracts::money::Margin;
-use vereda_contracts::{on_db, on_tx, time};
+use vereda_contracts::time;
+use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
 use crate::accounts::{Membership, NewLogin, insert_user, invite_if_needed, load_me, new_id};
@@ -419,7 +420,7 @@ impl CompaniesApi {
         });
         match res {
             Ok(_) => {}
-            Err(e) if vereda_contracts::db::is_unique_violation(&e) => {
+            Err(e) if vereda_store::db::is_unique_violation(&e) => {
                 let mut err =
                     ApiError::conflict("nit_taken", "A company with this NIT already exists.");
                 err.field = Some("nit".into());

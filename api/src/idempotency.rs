@@ -4,8 +4,9 @@
 
 use sha2::{Digest, Sha256};
 use sqlx::AssertSqlSafe;
-use vereda_contracts::db::Tx;
-use vereda_contracts::{on_db, on_tx, time};
+use vereda_contracts::time;
+use vereda_store::db::Tx;
+use vereda_store::{on_db, on_tx};
 
 use crate::problem::ApiError;
 use crate::startup::AppState;

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use vereda_api::startup::{Application, RunOptions, openapi_json};
-use vereda_contracts::config::{CliArgs, Settings};
+use vereda_store::config::{CliArgs, Settings};
 
 #[derive(Parser)]
 #[command(
@@ -63,7 +63,7 @@ async fn main() {
     }
 }
 
-fn print_banner(app: &Application, dialect: vereda_contracts::db::Dialect, worker: bool) {
+fn print_banner(app: &Application, dialect: vereda_store::db::Dialect, worker: bool) {
     let base = app.base_url();
     println!("App: {base}/");
     println!();

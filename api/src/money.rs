@@ -19,9 +19,12 @@ use vereda_contracts::jobs::{
 use vereda_contracts::ledger::account as ledger_account;
 use vereda_contracts::money::Cop;
 use vereda_contracts::receivable::{self, AgeBucket, Aging, CreditRefusal, Recorded};
-use vereda_contracts::{on_db, on_tx, time};
-use vereda_worker::documents::{self, account};
-use vereda_worker::queue;
+use vereda_contracts::time;
+use vereda_documents::account;
+use vereda_store::company_account;
+use vereda_store::document_files as documents;
+use vereda_store::queue;
+use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
 use crate::accounts::new_id;
@@ -499,7 +502,7 @@ async fn start_job<T: serde::Serialize>(
     payload: &T,
     subject_id: Option<&str>,
     key: Option<IdempotencyKey>,
-    record: impl AsyncFnOnce(&mut vereda_contracts::db::Tx) -> Result<(), ApiError>,
+    record: impl AsyncFnOnce(&mut vereda_store::db::Tx) -> Result<(), ApiError>,
 ) -> Result<JobStarted, ApiError> {
     if let Some(k) = &key
         && let Some((_, body)) = k.replay(state, &who.user_id).await?
@@ -628,7 +631,7 @@ async fn credit_notes(state: &AppState, invoice_id: &str) -> Result<Vec<CreditNo
 async fn full_invoice(state: &AppState, row: InvoiceRow) -> Result<Invoice, ApiError> {
     let lines = invoice_lines(state, &row.id).await?;
     let notes = credit_notes(state, &row.id).await?;
-    let payments = account::invoice_payments(&state.db, &row.id)
+    let payments = company_account::invoice_payments(&state.db, &row.id)
         .await
         .map_err(ApiError::from_anyhow)?;
     let hash: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
@@ -708,7 +711,7 @@ async fn visible_invoice(
 /// An invoice's figures and what was recorded against it (payments not reversed, every credit
 /// note), read in `tx` after its row was locked.
 async fn balance_in(
-    tx: &mut vereda_contracts::db::Tx,
+    tx: &mut vereda_store::db::Tx,
     invoice_id: &str,
 ) -> Result<(receivable::Invoice, Recorded), ApiError> {
     // The invoice's row is the lock payments, credit notes and reversals all take first, so
@@ -783,7 +786,7 @@ async fn company_account(
     company_id: &str,
 ) -> Result<account::AccountStatement, ApiError> {
     visible_company(who, company_id)?;
-    account::account_statement(&state.db, company_id, time::unix(time::now()))
+    company_account::account_statement(&state.db, company_id, time::unix(time::now()))
         .await
         .map_err(ApiError::from_anyhow)?
         .ok_or_else(|| ApiError::not_found("company"))
@@ -1149,7 +1152,7 @@ impl MoneyApi {
         let who = &auth.0;
         finance(who)?;
         let reason = short_text("reason", &body.0.reason, 2000)?;
-        let payment = account::payment(&state.db, &id.0)
+        let payment = company_account::payment(&state.db, &id.0)
             .await
             .map_err(ApiError::from_anyhow)?
             .ok_or_else(|| ApiError::not_found("payment"))?;
@@ -1213,7 +1216,7 @@ impl MoneyApi {
     ) -> Result<PaymentOk, ApiError> {
         let who = &auth.0;
         who.require(&[Role::Finance, Role::Admin, Role::Company])?;
-        let payment = account::payment(&state.db, &id.0)
+        let payment = company_account::payment(&state.db, &id.0)
             .await
             .map_err(ApiError::from_anyhow)?
             .ok_or_else(|| ApiError::not_found("payment"))?;
@@ -1412,7 +1415,7 @@ impl MoneyApi {
         id: Path<String>,
     ) -> Result<crate::statements::PdfOk, ApiError> {
         let s = company_account(&state, &auth.0, &id.0).await?;
-        let pdf = account::account_statement_pdf(&state.settings, &s);
+        let pdf = account::account_statement_pdf(&state.settings.issuer(), &s);
         let day = time::from_unix(s.as_of)
             .with_timezone(&time::BOGOTA)
             .date_naive();
@@ -1688,7 +1691,7 @@ impl MoneyApi {
         auth: BearerAuth,
     ) -> Result<LedgerAuditOk, ApiError> {
         finance(&auth.0)?;
-        let audit = vereda_worker::audit::audit(&state.db, &state.settings)
+        let audit = vereda_store::audit::audit(&state.db, &state.settings)
             .await
             .map_err(ApiError::from_anyhow)?;
         Ok(LedgerAuditOk::Ok(Json(LedgerAudit {

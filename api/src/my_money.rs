@@ -9,7 +9,8 @@ use sqlx::AssertSqlSafe;
 use vereda_contracts::identity::Role;
 use vereda_contracts::marketplace::PricingKind;
 use vereda_contracts::money::Cop;
-use vereda_contracts::{on_db, time};
+use vereda_contracts::time;
+use vereda_store::on_db;
 
 use crate::ApiTags;
 use crate::auth::{BearerAuth, Principal};

@@ -9,9 +9,10 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use rand::RngCore;
 use serde::Deserialize;
-use vereda_contracts::db::Tx;
 use vereda_contracts::identity::{Email, Role, check_password};
-use vereda_contracts::{on_db, on_tx, time};
+use vereda_contracts::time;
+use vereda_store::db::Tx;
+use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
 use crate::auth::{
@@ -99,10 +100,10 @@ async fn enqueue(
     token: &str,
     email: &str,
     user_id: &str,
-    content: vereda_worker::email::messages::Content,
+    content: vereda_documents::mail::Content,
     now: i64,
 ) -> Result<(), ApiError> {
-    let message = vereda_worker::email::outbox::NewMessage {
+    let message = vereda_store::outbox::NewMessage {
         dedupe_key: format!("password_link:{}", sha256_hex(token)),
         kind,
         recipient: email,
@@ -110,7 +111,7 @@ async fn enqueue(
         content,
         attachment: None,
     };
-    vereda_worker::email::outbox::enqueue(tx, message, now)
+    vereda_store::outbox::enqueue(tx, message, now)
         .await
         .map_err(ApiError::from_anyhow)?;
     Ok(())
@@ -136,8 +137,8 @@ pub async fn invite(
         Role::Company => "para su empresa",
         Role::Worker => "para que tome tareas pagadas y trabaje desde donde vive",
     };
-    let content = vereda_worker::email::messages::invitation(
-        &state.settings,
+    let content = vereda_documents::mail::invitation(
+        &state.settings.issuer(),
         name,
         inviter,
         role_es,
@@ -235,8 +236,8 @@ impl PasswordLinksApi {
         if let Some((user_id, name)) = user {
             let mut tx = state.db.begin().await?;
             let (token, expires_at) = store_link(&mut tx, &user_id, Purpose::Reset, now).await?;
-            let content = vereda_worker::email::messages::password_reset(
-                &state.settings,
+            let content = vereda_documents::mail::password_reset(
+                &state.settings.issuer(),
                 &name,
                 &link_for(&state.settings.public_url, &token, Purpose::Reset),
                 expires_at,

@@ -222,7 +222,7 @@ impl std::error::Error for ApiError {}
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        if vereda_contracts::db::is_unavailable(&e) {
+        if vereda_store::db::is_unavailable(&e) {
             tracing::warn!(error = %e, "database unavailable");
             ApiError::unavailable()
         } else if lost_a_race(&e) {

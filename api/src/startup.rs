@@ -12,8 +12,8 @@ use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::middleware::AddData;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
 use poem_openapi::OpenApiService;
-use vereda_contracts::config::Settings;
-use vereda_contracts::db::{Db, PoolSettings};
+use vereda_store::config::Settings;
+use vereda_store::db::{Db, PoolSettings};
 
 use crate::accounts::AccountsApi;
 use crate::assignments::AssignmentsApi;
@@ -103,7 +103,7 @@ pub struct Application {
 impl Application {
     /// Connect, migrate, make sure an admin exists, and bind the listener.
     pub async fn build(mut settings: Settings, options: RunOptions) -> anyhow::Result<Application> {
-        if settings.dialect == vereda_contracts::db::Dialect::Sqlite {
+        if settings.dialect == vereda_store::db::Dialect::Sqlite {
             std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
                 anyhow::anyhow!(
                     "cannot create data folder {}: {e}",
@@ -233,7 +233,7 @@ fn transient(e: &sqlx::Error) -> bool {
         {
             true
         }
-        other => vereda_contracts::db::is_unavailable(other),
+        other => vereda_store::db::is_unavailable(other),
     }
 }
 

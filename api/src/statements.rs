@@ -1,7 +1,7 @@
 //! Monthly income statements, their documents and public verification, documentos soporte,
 //! invoice PDFs, the e-mail outbox for admin and people's mail preferences (issue 6).
 //!
-//! Statements are built by the worker (`vereda_worker::statements`); here they are started,
+//! Statements are built by the worker's statement run; here they are started,
 //! read and rendered. A worker's statements are for that worker, finance and admin; anyone
 //! else gets 404, so ids cannot be probed.
 
@@ -16,9 +16,11 @@ use vereda_contracts::identity::Role;
 use vereda_contracts::jobs::BuildStatements;
 use vereda_contracts::money::Cop;
 use vereda_contracts::statements::{Month, normalize_code, social_security_note_es};
-use vereda_contracts::{on_db, on_tx, time};
-use vereda_worker::statements::{StoredStatement, SupportDocument};
-use vereda_worker::{documents, queue, statements};
+use vereda_contracts::statements::{StoredStatement, SupportDocument};
+use vereda_contracts::time;
+use vereda_store::stored_statements as statements;
+use vereda_store::{document_files, queue};
+use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
 use crate::auth::{BearerAuth, Principal};
@@ -682,9 +684,9 @@ impl StatementsApi {
         let s = visible_statement(&state, &auth.0, &id.0, &month.0, version.0).await?;
         let filename = format!(
             "attachment; filename=\"{}\"",
-            documents::statement_filename(&s)
+            vereda_documents::statement_filename(&s)
         );
-        let pdf = documents::statement_pdf(&state.settings, &s);
+        let pdf = vereda_documents::statement_pdf(&state.settings.issuer(), &s);
         Ok(PdfOk::Pdf(Binary(pdf), filename))
     }
 
@@ -857,7 +859,7 @@ impl StatementsApi {
             Some(c) if who.role != Role::Company || who.company_id.as_deref() == Some(&c) => {}
             _ => return Err(ApiError::not_found("invoice")),
         }
-        let document = documents::invoice_document(&state.db, &state.settings, &id.0)
+        let document = document_files::invoice_document(&state.db, &state.settings, &id.0)
             .await
             .map_err(ApiError::from_anyhow)?
             .ok_or_else(|| ApiError::not_found("invoice"))?;

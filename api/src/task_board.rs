@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use vereda_contracts::db::marketplace_epoch;
+use vereda_store::db::marketplace_epoch;
 
 /// How long a page may be served without looking at the database again.
 pub const MAX_AGE: Duration = Duration::from_secs(1);
@@ -105,7 +105,7 @@ mod tests {
             None,
             "other skills, other page"
         );
-        vereda_contracts::db::marketplace_changed();
+        vereda_store::db::marketplace_changed();
         assert_eq!(
             board.get(&key("excel")),
             None,

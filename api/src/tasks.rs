@@ -14,12 +14,13 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
-use vereda_contracts::db::{Dialect, Tx, marketplace_epoch};
 use vereda_contracts::identity::{MemberRole, Name, Role, Skill};
 use vereda_contracts::marketplace::{AssignmentStatus, CATEGORIES, TaskStatus};
 use vereda_contracts::money::{Cop, Margin, PayTerms, check_minimum_wage, slot_cost};
-use vereda_contracts::{on_db, on_tx, time};
-use vereda_worker::assignments::{Move, notify, transition};
+use vereda_contracts::time;
+use vereda_store::db::{Dialect, Tx, marketplace_epoch};
+use vereda_store::transitions::{Move, notify, transition};
+use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
 use crate::accounts::new_id;
@@ -1153,7 +1154,7 @@ impl TasksApi {
         .await
         .map(|r| r.rows_affected())
         })?;
-        vereda_contracts::db::marketplace_changed();
+        vereda_store::db::marketplace_changed();
         if changed == 0 {
             return Err(ApiError::conflict(
                 "not_a_draft",
@@ -1224,7 +1225,7 @@ impl TasksApi {
                 &mut tx,
                 &m,
                 "ended_at = $5",
-                &[vereda_worker::assignments::Bind::Int(Some(now))],
+                &[vereda_store::transitions::Bind::Int(Some(now))],
             )
             .await?
             {

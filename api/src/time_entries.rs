@@ -22,13 +22,14 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
 use vereda_contracts::csvfile::{self, Cell};
-use vereda_contracts::db::Tx;
 use vereda_contracts::identity::Role;
 use vereda_contracts::marketplace::{AssignmentStatus, free_text};
+use vereda_contracts::time;
 use vereda_contracts::timesheet::{
     self, Entry, FUTURE_SKEW_SECS, Logbook, Rules, Span, StopReason, TimerLimit, Violation,
 };
-use vereda_contracts::{on_db, on_tx, time};
+use vereda_store::db::Tx;
+use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
 use crate::accounts::new_id;
@@ -601,7 +602,7 @@ async fn visible_target(state: &AppState, who: &Principal, id: &str) -> Result<T
 }
 
 /// What a check of `spans` on `assignments` needs from the worker's live entries (see
-/// [`vereda_worker::marketplace::logbook`], which the claim-expiry sweep uses too).
+/// [`vereda_store::logbook::logbook`], which the claim-expiry sweep uses too).
 async fn logbook(
     tx: &mut Tx,
     worker_id: &str,
@@ -609,7 +610,7 @@ async fn logbook(
     spans: &[Span],
     except: Option<&str>,
 ) -> Result<Logbook, ApiError> {
-    Ok(vereda_worker::marketplace::logbook(tx, worker_id, assignments, spans, except).await?)
+    Ok(vereda_store::logbook::logbook(tx, worker_id, assignments, spans, except).await?)
 }
 
 /// What a new entry is checked against: the logbook, with the worker's running timer.

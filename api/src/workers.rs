@@ -10,9 +10,10 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
-use vereda_contracts::db::Dialect;
 use vereda_contracts::identity::{DocumentId, MobilePhone, Name, Role, Skill};
-use vereda_contracts::{on_db, on_tx, time};
+use vereda_contracts::time;
+use vereda_store::db::Dialect;
+use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
 use crate::accounts::{Membership, NewLogin, insert_user, invite_if_needed, new_id};
@@ -354,7 +355,7 @@ async fn visible_worker(state: &AppState, who: &Principal, id: &str) -> Result<W
 }
 
 async fn replace_skills(
-    tx: &mut vereda_contracts::db::Tx,
+    tx: &mut vereda_store::db::Tx,
     worker_id: &str,
     skills: &BTreeSet<Skill>,
 ) -> Result<(), ApiError> {
@@ -633,7 +634,7 @@ impl WorkersApi {
 /// [`PAYOUT_HOLD_SECS`]: vereda_contracts::accounts::PAYOUT_HOLD_SECS
 async fn payout_method_changed(
     state: &AppState,
-    tx: &mut vereda_contracts::db::Tx,
+    tx: &mut vereda_store::db::Tx,
     worker: &Worker,
     method: &PayoutMethod,
     by: &Principal,
@@ -661,14 +662,14 @@ async fn payout_method_changed(
     })?;
     let method = serde_json::to_value(method).map_err(ApiError::internal)?;
     let by_staff = by.worker_id.as_deref() != Some(worker.id.as_str());
-    let content = vereda_worker::email::messages::payout_method_changed(
-        &state.settings,
+    let content = vereda_documents::mail::payout_method_changed(
+        &state.settings.issuer(),
         &worker.name,
         &method,
         now,
         by_staff,
     );
-    let message = vereda_worker::email::outbox::NewMessage {
+    let message = vereda_store::outbox::NewMessage {
         dedupe_key: format!("payout_method_changed:{event_id}"),
         kind: "payout_method_changed",
         recipient: &worker.email,
@@ -676,7 +677,7 @@ async fn payout_method_changed(
         content,
         attachment: None,
     };
-    vereda_worker::email::outbox::enqueue(tx, message, now)
+    vereda_store::outbox::enqueue(tx, message, now)
         .await
         .map_err(ApiError::from_anyhow)?;
     tracing::info!(worker_id = %worker.id, by = %by.user_id, "payout method changed");

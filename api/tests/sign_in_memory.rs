@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use vereda_contracts::scratch::ScratchDb;
+use vereda_store::scratch::ScratchDb;
 
 const SIGN_INS: usize = 1_000;
 /// Storms, one after the other. What each leaves behind (allocator arenas, connection and

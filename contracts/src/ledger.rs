@@ -2,6 +2,7 @@
 //! the postings of DESIGN §4. Amounts are whole pesos in `Cop`, stored as centavos.
 
 use crate::money::Cop;
+use serde::{Deserialize, Serialize};
 
 /// Ledger accounts (DESIGN §3).
 pub mod account {
@@ -221,6 +222,35 @@ pub fn credit_note(
     .debit(account::FEES, fee)
     .debit(account::VAT_PAYABLE, vat)
     .credit(account::company_receivable(company_id), work + fee + vat)
+}
+
+/// One invariant of the ledger audit and whether it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    /// Stable name, e.g. `balanced_entries`.
+    pub name: String,
+    pub ok: bool,
+    /// What was checked, or what is wrong and where (Spanish, for finance).
+    pub detail: String,
+}
+
+/// Every check, and whether all hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audit {
+    pub ok: bool,
+    pub checks: Vec<Check>,
+}
+
+impl Audit {
+    /// The failed checks, one per line, for a log, an e-mail or a test's panic.
+    pub fn failures(&self) -> String {
+        self.checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 #[cfg(test)]

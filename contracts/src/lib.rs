@@ -1,8 +1,8 @@
 //! The contract between Vereda's parts.
 //!
-//! The default build is pure and I/O-free: ids, roles and boundary newtypes, job payloads and
-//! queue names. The `runtime` feature adds what both processes share at run time:
-//! configuration and the data layer (pools, dialect, migrations).
+//! Pure and I/O-free: ids, roles and boundary newtypes, job payloads and queue names, and
+//! every business rule as a function with a typed refusal (money, time, marketplace,
+//! receivables, statements). What touches the database is in `vereda-store`.
 
 pub mod accounts;
 pub mod csvfile;
@@ -16,10 +16,3 @@ pub mod receivable;
 pub mod statements;
 pub mod time;
 pub mod timesheet;
-
-#[cfg(feature = "runtime")]
-pub mod config;
-#[cfg(feature = "runtime")]
-pub mod db;
-#[cfg(feature = "runtime")]
-pub mod scratch;

@@ -504,6 +504,34 @@ mod opt_cop_text {
     }
 }
 
+/// A documento soporte or adjustment as shown on a statement and to finance.
+#[derive(Debug, Clone)]
+pub struct SupportDocument {
+    pub id: String,
+    pub number: String,
+    /// `document` or `adjustment`.
+    pub kind: String,
+    pub worker_id: String,
+    pub month: String,
+    pub amount: Cop,
+    /// `YYYY-MM-DD`, Bogotá.
+    pub issued_on: String,
+}
+
+/// One stored version of a statement, with what its documents print about the worker.
+#[derive(Debug, Clone)]
+pub struct StoredStatement {
+    pub id: String,
+    pub version: i64,
+    pub figures: Statement,
+    pub verification_code: String,
+    pub generated_at: i64,
+    pub worker_name: String,
+    /// The cédula, when the profile has one.
+    pub document_id: Option<String>,
+    pub support_documents: Vec<SupportDocument>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

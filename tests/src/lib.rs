@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use vereda_api::startup::{Application, RunOptions};
-use vereda_contracts::config::{Secret, Settings};
-use vereda_contracts::db::Db;
+use vereda_store::config::{Secret, Settings};
+use vereda_store::db::Db;
 
 pub mod browser;
 pub mod invariants;
@@ -23,8 +23,8 @@ pub const ADMIN_EMAIL: &str = "admin@vereda.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub const PASSWORD: &str = "a-good-long-password";
 
-use vereda_contracts::scratch::ScratchDb;
-pub use vereda_contracts::scratch::{test_postgres_url as postgres_admin_url, with_database};
+use vereda_store::scratch::ScratchDb;
+pub use vereda_store::scratch::{test_postgres_url as postgres_admin_url, with_database};
 
 /// A fresh database for one test; dropped (PostgreSQL) or deleted (SQLite) with this value.
 pub struct TestDb {

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vereda_contracts::config::Secret;
-use vereda_contracts::on_db;
+use vereda_store::config::Secret;
+use vereda_store::on_db;
 use vereda_tests::invariants::assert_ledger_invariants;
 use vereda_tests::smtp::{Received, SmtpServer};
 use vereda_tests::worked_example::worked_example;

@@ -1,7 +1,7 @@
 //! Sign-in, tokens, throttling, sign-out (issue 2 §5).
 
 use serde_json::json;
-use vereda_contracts::on_db;
+use vereda_store::on_db;
 use vereda_tests::*;
 
 #[tokio::test]

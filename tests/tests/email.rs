@@ -8,15 +8,15 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::Value;
 use serde_json::json;
-use vereda_contracts::config::{Secret, Settings};
-use vereda_contracts::on_db;
 use vereda_contracts::statements::Month;
+use vereda_documents::mail::Content;
+use vereda_store::config::{Secret, Settings};
+use vereda_store::on_db;
+use vereda_store::outbox::{self, NewMessage};
 use vereda_tests::pdf::pdf_text;
 use vereda_tests::smtp::{Received, SmtpServer};
 use vereda_tests::worked_example::worked_example;
 use vereda_tests::*;
-use vereda_worker::email::messages::Content;
-use vereda_worker::email::outbox::{self, NewMessage};
 use vereda_worker::email::{SendOutcome, send};
 
 /// The app, mailing through a fresh SMTP server.

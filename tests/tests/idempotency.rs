@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::future::join_all;
 use serde_json::{Value, json};
-use vereda_contracts::on_db;
+use vereda_store::on_db;
 use vereda_tests::invariants::assert_ledger_invariants;
 use vereda_tests::worked_example::worked_example;
 use vereda_tests::*;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vereda_contracts::on_db;
+use vereda_store::on_db;
 use vereda_tests::*;
 
 fn hourly_task(skills: &[&str]) -> Value {
@@ -584,14 +584,14 @@ async fn verification_sends_bad_work_back_and_review_decides_with_reasons() {
     // The approval queued the accrual for the money pipeline, exactly once.
     let key = format!("accrue:{a}");
     let queued: i64 = match &app.db {
-        vereda_contracts::db::Db::Sqlite(p) => {
+        vereda_store::db::Db::Sqlite(p) => {
             sqlx::query_scalar("SELECT COUNT(*) FROM Jobs WHERE idempotency_key = $1")
                 .bind(&key)
                 .fetch_one(p)
                 .await
                 .unwrap()
         }
-        vereda_contracts::db::Db::Postgres(p) => {
+        vereda_store::db::Db::Postgres(p) => {
             sqlx::query_scalar("SELECT COUNT(*) FROM apalis.jobs WHERE idempotency_key = $1")
                 .bind(&key)
                 .fetch_one(p)

@@ -368,11 +368,11 @@ async fn duplicate_and_late_job_deliveries_change_nothing() {
     };
     // The same accrual delivered three more times at once, without idempotency keys.
     let pushes = (0..3)
-        .map(|_| vereda_worker::queue::push(&app.db, AccrueAssignment::QUEUE, &accrue, None, None));
+        .map(|_| vereda_store::queue::push(&app.db, AccrueAssignment::QUEUE, &accrue, None, None));
     for id in futures::future::join_all(pushes).await {
         let id = id.unwrap();
         eventually(Duration::from_secs(90), || async {
-            vereda_worker::queue::job_status(&app.db, &id)
+            vereda_store::queue::job_status(&app.db, &id)
                 .await
                 .unwrap()
                 .filter(|s| s.state.as_str() == "succeeded")
@@ -386,13 +386,13 @@ async fn duplicate_and_late_job_deliveries_change_nothing() {
         cycle: None,
     };
     let ids = futures::future::join_all(
-        (0..2).map(|_| vereda_worker::queue::push(&app.db, BillingRun::QUEUE, &run, None, None)),
+        (0..2).map(|_| vereda_store::queue::push(&app.db, BillingRun::QUEUE, &run, None, None)),
     )
     .await;
     for id in ids {
         let id = id.unwrap();
         eventually(Duration::from_secs(90), || async {
-            vereda_worker::queue::job_status(&app.db, &id)
+            vereda_store::queue::job_status(&app.db, &id)
                 .await
                 .unwrap()
                 .filter(|s| s.state.as_str() == "succeeded")
@@ -400,11 +400,11 @@ async fn duplicate_and_late_job_deliveries_change_nothing() {
         .await
         .expect("billing run ran");
     }
-    let late = vereda_worker::queue::push(&app.db, AccrueAssignment::QUEUE, &accrue, None, None)
+    let late = vereda_store::queue::push(&app.db, AccrueAssignment::QUEUE, &accrue, None, None)
         .await
         .unwrap();
     eventually(Duration::from_secs(90), || async {
-        vereda_worker::queue::job_status(&app.db, &late)
+        vereda_store::queue::job_status(&app.db, &late)
             .await
             .unwrap()
             .filter(|s| s.state.as_str() == "succeeded")
@@ -556,7 +556,7 @@ async fn corrections_are_credit_notes_and_the_invoice_never_changes() {
 /// nothing is left pending.
 #[tokio::test]
 async fn a_backlog_of_several_batches_is_accrued_once_by_concurrent_sweeps() {
-    use vereda_contracts::on_db;
+    use vereda_store::on_db;
     use vereda_worker::invoicing::{self, AccrueOutcome};
 
     const WORKERS: usize = 30;
@@ -572,7 +572,7 @@ async fn a_backlog_of_several_batches_is_accrued_once_by_concurrent_sweeps() {
     let mut tx = app.db.begin().await.unwrap();
     macro_rules! exec {
         ($sql:expr, $($b:expr),*) => {
-            vereda_contracts::on_tx!(&mut tx, |c| sqlx::query($sql)$(.bind($b))*.execute(&mut *c).await.map(|r| r.rows_affected()))
+            vereda_store::on_tx!(&mut tx, |c| sqlx::query($sql)$(.bind($b))*.execute(&mut *c).await.map(|r| r.rows_affected()))
                 .unwrap()
         };
     }
@@ -746,7 +746,7 @@ async fn approved_in_db(app: &TestApp, worker: &str, task: &str, seconds: i64) -
 
 /// Run one statement with text binds (numbers cast by the database).
 async fn exec_sql(app: &TestApp, sql: &str, binds: &[&str]) {
-    use vereda_contracts::on_db;
+    use vereda_store::on_db;
     // Both databases take a text bind for an integer column only with a cast; bind numbers
     // as numbers when they parse.
     on_db!(&app.db, |p| {
@@ -1062,7 +1062,7 @@ async fn the_ledger_audits_itself_and_tells_the_admins() {
     );
 
     // The daily job (queued here as its clock would) keeps the result and tells the admins.
-    let job = vereda_worker::queue::push(
+    let job = vereda_store::queue::push(
         &app.db,
         vereda_contracts::jobs::LedgerAudit::QUEUE,
         &vereda_contracts::jobs::LedgerAudit::default(),
@@ -1073,7 +1073,7 @@ async fn the_ledger_audits_itself_and_tells_the_admins() {
     .unwrap();
     let db = &app.db;
     let mail: (String, String) = eventually(Duration::from_secs(60), || async {
-        vereda_contracts::on_db!(db, |p| sqlx::query_as(
+        vereda_store::on_db!(db, |p| sqlx::query_as(
             "SELECT recipient, body_text FROM outbox_messages WHERE kind = 'ledger_audit_failed'"
         )
         .fetch_optional(p)
@@ -1088,7 +1088,7 @@ async fn the_ledger_audits_itself_and_tells_the_admins() {
         "{}",
         mail.1
     );
-    let kept: (bool, String) = vereda_contracts::on_db!(db, |p| sqlx::query_as(
+    let kept: (bool, String) = vereda_store::on_db!(db, |p| sqlx::query_as(
         "SELECT ok, checks FROM ledger_audits"
     )
     .fetch_one(p)

@@ -635,7 +635,7 @@ async fn payments_and_credit_notes_share_one_outstanding_amount_under_races() {
 
     // A negative balance (money received beyond what is owed, e.g. from before this rule) is
     // shown by the aging report, never filtered out.
-    vereda_contracts::on_db!(&app.db, |p| sqlx::query(
+    vereda_store::on_db!(&app.db, |p| sqlx::query(
         "UPDATE invoices SET paid = paid + 1500000 WHERE id = $1"
     )
     .bind(&id)
@@ -719,7 +719,7 @@ fn sha256_bytes(b: &[u8]) -> String {
 
 mod mail {
     use super::*;
-    use vereda_contracts::config::Secret;
+    use vereda_store::config::Secret;
     use vereda_tests::smtp::{Received, SmtpServer};
 
     pub async fn app_with_smtp() -> (TestApp, SmtpServer) {

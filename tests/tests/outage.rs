@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::sync::Mutex;
-use vereda_contracts::config::{Secret, Settings};
+use vereda_store::config::{Secret, Settings};
 use vereda_tests::pgcluster::PgCluster;
 use vereda_tests::*;
 

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use serde_json::json;
-use vereda_contracts::config::{Secret, Settings};
-use vereda_contracts::on_db;
+use vereda_store::config::{Secret, Settings};
+use vereda_store::on_db;
 use vereda_tests::smtp::{Received, SmtpServer};
 use vereda_tests::*;
 

@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use serde_json::{Value, json};
-use vereda_contracts::on_db;
+use vereda_store::on_db;
 use vereda_tests::*;
 
 /// A client whose connections come from `ip` (any 127.x.y.z is this machine's loopback), so

@@ -1,8 +1,8 @@
 //! The database connections' sockets (alone in its binary, so no other test's connections are
 //! open meanwhile).
 
-use vereda_contracts::db::Db;
-use vereda_contracts::on_db;
+use vereda_store::db::Db;
+use vereda_store::on_db;
 use vereda_tests::*;
 
 /// The product's PostgreSQL connections send without Nagle's delay (`TCP_NODELAY`): sqlx

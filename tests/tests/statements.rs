@@ -290,7 +290,7 @@ async fn a_closed_month_gets_its_documento_soporte() {
 
     // Make the approval last month's (the accrual carries the approval time).
     eventually(std::time::Duration::from_secs(60), || async {
-        let n: i64 = vereda_contracts::on_db!(&app.db, |p| sqlx::query_scalar(
+        let n: i64 = vereda_store::on_db!(&app.db, |p| sqlx::query_scalar(
             "SELECT COUNT(*) FROM accruals WHERE assignment_id = $1"
         )
         .bind(&a.assignment)
@@ -302,7 +302,7 @@ async fn a_closed_month_gets_its_documento_soporte() {
     .await
     .expect("accrued");
     let mid_last_month = last_month.start() + 10 * 86_400;
-    vereda_contracts::on_db!(&app.db, |p| sqlx::query(
+    vereda_store::on_db!(&app.db, |p| sqlx::query(
         "UPDATE accruals SET approved_at = $1 WHERE assignment_id = $2"
     )
     .bind(mid_last_month)

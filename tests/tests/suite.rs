@@ -22,6 +22,7 @@ mod nul_parameters;
 mod outage;
 mod password_reset;
 mod problems_es;
+mod queries;
 mod security_headers;
 mod sign_in_throttle;
 mod sockets;

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use vereda_contracts::db::Db;
-use vereda_contracts::on_db;
+use vereda_store::db::Db;
+use vereda_store::on_db;
 use vereda_tests::*;
 
 #[tokio::test]
@@ -153,7 +153,7 @@ async fn readiness_follows_the_database_and_recovers_by_itself() {
         .replacen(&upstream, &format!(":{}/", proxy.port), 1)
         .replacen("localhost", "127.0.0.1", 1);
     let mut settings = test_db.settings();
-    settings.database_url = vereda_contracts::config::Secret::new(via_proxy);
+    settings.database_url = vereda_store::config::Secret::new(via_proxy);
     let app = spawn_with(settings).await;
     let admin = app.admin_token().await;
     app.get("/readyz", None).await.ok(200);
@@ -353,7 +353,7 @@ async fn the_sqlite_and_postgresql_schemas_are_the_same() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let pool = vereda_contracts::db::PoolSettings::default();
+    let pool = vereda_store::db::PoolSettings::default();
     let lite = Db::connect(
         &format!("sqlite:{}", dir.path().join("schema.db").display()),
         &pool,

@@ -893,7 +893,7 @@ async fn a_claim_that_expires_with_the_timer_running_keeps_its_time() {
     // The claim runs out four seconds after the timer started; the sweep (every second in
     // tests) expires it.
     let expires_at = started + 4;
-    vereda_contracts::on_db!(&s.app.db, |p| sqlx::query(
+    vereda_store::on_db!(&s.app.db, |p| sqlx::query(
         "UPDATE assignments SET expires_at = $1 WHERE id = $2"
     )
     .bind(expires_at)
@@ -904,7 +904,7 @@ async fn a_claim_that_expires_with_the_timer_running_keeps_its_time() {
     .unwrap());
     s.wait_for(&s.worker, &a, "expired").await;
     // The sweep did it: the timer is gone before the worker asks for anything.
-    let running: i64 = vereda_contracts::on_db!(&s.app.db, |p| sqlx::query_scalar(
+    let running: i64 = vereda_store::on_db!(&s.app.db, |p| sqlx::query_scalar(
         "SELECT COUNT(*) FROM running_timers WHERE assignment_id = $1"
     )
     .bind(&a)

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{Duration as ChronoDuration, Utc};
 use serde_json::{Value, json};
-use vereda_contracts::config::Secret;
+use vereda_store::config::Secret;
 use vereda_tests::browser::{Browser, Page, js_str};
 use vereda_tests::smtp::SmtpServer;
 use vereda_tests::{PASSWORD, TestApp, TestDb, eventually, short_id, spawn_app, spawn_with};

@@ -2,7 +2,7 @@
 //! every state-changing request; bearer tokens unaffected (issue 15 §8).
 
 use serde_json::json;
-use vereda_contracts::on_db;
+use vereda_store::on_db;
 use vereda_tests::*;
 
 /// Sign in on the web route; returns the answer and the cookie's token.

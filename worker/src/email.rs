@@ -17,20 +17,17 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment as MailAttachment, Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
-use vereda_contracts::config::Settings;
-use vereda_contracts::db::Db;
 use vereda_contracts::jobs::{MailSweep, SendEmail};
 use vereda_contracts::time;
+use vereda_store::config::Settings;
+use vereda_store::db::Db;
 
-use crate::{documents, queue, statements};
+use vereda_store::outbox::{self, Attachment, Claimed};
+use vereda_store::{document_files, queue, stored_statements};
 
-pub mod messages;
-pub mod outbox;
 mod sweep;
 
 pub use sweep::{SweepReport, sweep};
-
-use outbox::{Attachment, Claimed};
 
 /// One SMTP conversation may take this long; well under the job timeout, so a slow server
 /// ends in a recorded failure rather than a killed job.
@@ -130,23 +127,26 @@ async fn render(
     let gone = || SendError::Permanent("the attached document no longer exists".to_string());
     match a {
         Attachment::Statement(id) => {
-            let s = statements::load_by_id(db, id)
+            let s = stored_statements::load_by_id(db, id)
                 .await
                 .map_err(transient)?
                 .ok_or_else(gone)?;
-            let name = documents::statement_filename(&s);
-            Ok((name, documents::statement_pdf(settings, &s)))
+            let name = vereda_documents::statement_filename(&s);
+            Ok((
+                name,
+                vereda_documents::statement_pdf(&settings.issuer(), &s),
+            ))
         }
         // Fixed documents: the stored bytes, the same a download gives.
         Attachment::Invoice(id) => {
-            let d = documents::invoice_document(db, settings, id)
+            let d = document_files::invoice_document(db, settings, id)
                 .await
                 .map_err(transient)?
                 .ok_or_else(gone)?;
             Ok((d.filename, d.bytes))
         }
         Attachment::Document(id) => {
-            let d = documents::stored(db, id)
+            let d = document_files::stored(db, id)
                 .await
                 .map_err(transient)?
                 .ok_or_else(gone)?;

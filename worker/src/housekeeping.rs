@@ -8,9 +8,9 @@
 
 use apalis::prelude::{BoxDynError, Data};
 use serde::{Deserialize, Serialize};
-use vereda_contracts::db::Db;
 use vereda_contracts::jobs::Housekeeping;
-use vereda_contracts::on_db;
+use vereda_store::db::Db;
+use vereda_store::on_db;
 
 /// How long expired state is kept before it is deleted.
 pub const GRACE_SECS: i64 = 24 * 3600;

@@ -7,16 +7,16 @@ use chrono::{Duration as Days, NaiveDate, TimeZone};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
-use vereda_contracts::config::Settings;
-use vereda_contracts::db::{Db, Tx, is_unique_violation};
 use vereda_contracts::ledger;
 use vereda_contracts::marketplace::PricingKind;
 use vereda_contracts::money::{Cop, Margin, platform_fee, vat};
 use vereda_contracts::time::BOGOTA;
-use vereda_contracts::{on_db, on_tx};
+use vereda_store::config::Settings;
+use vereda_store::db::{Db, Tx, is_unique_violation};
+use vereda_store::{on_db, on_tx};
 
-use crate::ledger::{in_list, placeholders, post, post_many};
 use crate::problems::{RunProblem, is_systemic, one_by_one};
+use vereda_store::journal::{in_list, placeholders, post, post_many};
 
 /// Days a company has to pay an invoice.
 pub const PAYMENT_TERM_DAYS: i64 = 30;
@@ -228,8 +228,8 @@ pub async fn accrue_pending(
     let ids_sql = "SELECT a.id FROM assignments a WHERE a.status = 'approved' \
          AND a.accrued_at IS NULL AND a.approved_at < $1 AND a.id > $2 ORDER BY a.id LIMIT $3";
     let in_flight = match db.dialect() {
-        vereda_contracts::db::Dialect::Postgres => 2,
-        vereda_contracts::db::Dialect::Sqlite => 1,
+        vereda_store::db::Dialect::Postgres => 2,
+        vereda_store::db::Dialect::Sqlite => 1,
     };
     let mut after = String::new();
     let mut out = Accrued::default();

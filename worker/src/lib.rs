@@ -16,32 +16,28 @@ use apalis::layers::retry::backoff::{ExponentialBackoff, ExponentialBackoffMaker
 use apalis::layers::retry::{BackoffRetryPolicy, HasherRng};
 use apalis::prelude::*;
 use apalis_cron::CronScheduler;
-use vereda_contracts::config::Settings;
-use vereda_contracts::db::Db;
 use vereda_contracts::jobs::{
     AccrueAssignment, ApplyBankConfirmation, BillingRun, BuildPayoutBatch, Housekeeping,
     IssueCreditNote, MarketplaceSweep, PostPayment, VerifySubmission,
 };
 use vereda_contracts::time::BOGOTA;
+use vereda_store::config::Settings;
+use vereda_store::db::Db;
 
-pub mod assignments;
-pub mod audit;
-pub mod documents;
 pub mod email;
 pub mod housekeeping;
 pub mod invoicing;
-pub mod ledger;
-pub mod marketplace;
-pub mod money;
+pub mod ledger_audit;
+pub mod marketplace_sweep;
+pub mod money_jobs;
 pub mod payouts;
 pub mod problems;
-pub mod queue;
 pub mod schedule;
-pub mod statements;
+pub mod statement_run;
 
 /// In-process retries after a failed run, spaced by exponential backoff (2 s doubling, at most
 /// a minute, with jitter). A job gets `RETRIES + 1` runs in all ([`queue::MAX_ATTEMPTS`]).
-pub const RETRIES: usize = 4;
+pub const RETRIES: usize = vereda_store::queue::RETRIES;
 /// One run of a job longer than this is failed (and retried).
 pub const JOB_TIMEOUT: Duration = Duration::from_secs(120);
 /// After shutdown is asked for, running jobs get this long to finish.
@@ -195,11 +191,11 @@ pub async fn run(
     });
 
     // Last month's statements: an hourly Bogotá clock asks for them from the 1st at 06:00 on;
-    // the month is the job's key (see `statements::STATEMENTS_CRON`).
+    // the month is the job's key (see `statement_run::STATEMENTS_CRON`).
     let clock_db = db.clone();
     let clock_instance = instance.clone();
     let monitor = monitor.register(move |restarts| {
-        let clock = CronScheduler::new(statements::statements_schedule()).with_timezone(BOGOTA);
+        let clock = CronScheduler::new(statement_run::statements_schedule()).with_timezone(BOGOTA);
         WorkerBuilder::new(format!("statements-clock@{clock_instance}#{restarts}"))
             .backend(paused(clock, restarts))
             .data(clock_db.clone())
@@ -207,14 +203,14 @@ pub async fn run(
             .timeout(JOB_TIMEOUT)
             .enable_tracing()
             .catch_panic()
-            .build(statements::on_statements_tick)
+            .build(statement_run::on_statements_tick)
     });
 
     // The ledger audits itself every morning (Bogotá), one job per tick by its key.
     let clock_db = db.clone();
     let clock_instance = instance.clone();
     let monitor = monitor.register(move |restarts| {
-        let clock = CronScheduler::new(audit::audit_schedule()).with_timezone(BOGOTA);
+        let clock = CronScheduler::new(ledger_audit::audit_schedule()).with_timezone(BOGOTA);
         WorkerBuilder::new(format!("audit-clock@{clock_instance}#{restarts}"))
             .backend(paused(clock, restarts))
             .data(clock_db.clone())
@@ -222,7 +218,7 @@ pub async fn run(
             .timeout(JOB_TIMEOUT)
             .enable_tracing()
             .catch_panic()
-            .build(audit::on_audit_tick)
+            .build(ledger_audit::on_audit_tick)
     });
 
     // The e-mail sweep ticks with the marketplace sweep, one job per tick by its key.
@@ -273,7 +269,7 @@ fn register_queue_workers(
         settings,
         name,
         VerifySubmission,
-        marketplace::run_verification
+        marketplace_sweep::run_verification
     );
     let m = queue_worker!(
         m,
@@ -281,17 +277,24 @@ fn register_queue_workers(
         settings,
         name,
         MarketplaceSweep,
-        marketplace::run_sweep
+        marketplace_sweep::run_sweep
     );
-    let m = queue_worker!(m, db, settings, name, AccrueAssignment, money::run_accrual);
-    let m = queue_worker!(m, db, settings, name, BillingRun, money::run_billing);
+    let m = queue_worker!(
+        m,
+        db,
+        settings,
+        name,
+        AccrueAssignment,
+        money_jobs::run_accrual
+    );
+    let m = queue_worker!(m, db, settings, name, BillingRun, money_jobs::run_billing);
     let m = queue_worker!(
         m,
         db,
         settings,
         name,
         BuildPayoutBatch,
-        money::run_payout_batch
+        money_jobs::run_payout_batch
     );
     let m = queue_worker!(
         m,
@@ -299,16 +302,16 @@ fn register_queue_workers(
         settings,
         name,
         ApplyBankConfirmation,
-        money::run_confirmation
+        money_jobs::run_confirmation
     );
-    let m = queue_worker!(m, db, settings, name, PostPayment, money::run_payment);
+    let m = queue_worker!(m, db, settings, name, PostPayment, money_jobs::run_payment);
     queue_worker!(
         m,
         db,
         settings,
         name,
         IssueCreditNote,
-        money::run_credit_note
+        money_jobs::run_credit_note
     )
 }
 
@@ -328,7 +331,7 @@ fn register_statement_and_mail_workers(
         settings,
         name,
         BuildStatements,
-        statements::run
+        statement_run::run
     );
     let m = queue_worker!(m, db, settings, name, SendEmail, email::run_send);
     let m = queue_worker!(
@@ -337,7 +340,7 @@ fn register_statement_and_mail_workers(
         settings,
         name,
         vereda_contracts::jobs::LedgerAudit,
-        audit::run
+        ledger_audit::run
     );
     queue_worker!(m, db, settings, name, MailSweep, email::run_sweep)
 }

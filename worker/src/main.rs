@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use vereda_contracts::config::{CliArgs, Settings};
-use vereda_contracts::db::{Db, PoolSettings};
+use vereda_store::config::{CliArgs, Settings};
+use vereda_store::db::{Db, PoolSettings};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -7,15 +7,15 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::accounts::payout_hold_cutoff;
-use vereda_contracts::config::Settings;
 use vereda_contracts::csvfile;
-use vereda_contracts::db::Db;
 use vereda_contracts::ledger;
 use vereda_contracts::money::Cop;
-use vereda_contracts::{on_db, on_tx};
+use vereda_store::config::Settings;
+use vereda_store::db::Db;
+use vereda_store::{on_db, on_tx};
 
-use crate::ledger::{in_list, placeholders, post, post_many};
 use crate::problems::{RunProblem, is_systemic, one_by_one};
+use vereda_store::journal::{in_list, placeholders, post, post_many};
 
 /// What building a batch did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -494,7 +494,7 @@ pub async fn post_payment(db: &Db, payment_id: &str, now: i64) -> anyhow::Result
 /// Add `delta` centavos to an invoice's paid amount (negative for a reversal) and set its
 /// status from what it still owes.
 async fn settle_invoice(
-    tx: &mut vereda_contracts::db::Tx,
+    tx: &mut vereda_store::db::Tx,
     invoice_id: &str,
     delta: i64,
 ) -> anyhow::Result<()> {

@@ -18,10 +18,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use apalis::prelude::{BoxDynError, Data};
 use apalis_cron::Tick;
 use chrono_tz::Tz;
-use vereda_contracts::db::Db;
 use vereda_contracts::jobs::{Housekeeping, MarketplaceSweep};
+use vereda_store::db::Db;
 
-use crate::queue;
+use vereda_store::queue;
 
 /// Every ten minutes, on the minute (seconds, minutes, hours, day, month, weekday).
 pub const HOUSEKEEPING_CRON: &str = "0 */10 * * * *";

@@ -17,11 +17,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use vereda_contracts::db::Db;
 use vereda_contracts::jobs::{BillingRun, BuildPayoutBatch, BuildStatements};
-use vereda_contracts::on_db;
 use vereda_contracts::time::{BOGOTA, now};
-use vereda_worker::queue::{self, JobState};
+use vereda_store::db::Db;
+use vereda_store::on_db;
+use vereda_store::queue::{self, JobState};
 
 /// Kills that must land in the middle of a run, per kind of run.
 const KILLS: u32 = 10;
@@ -41,7 +41,7 @@ const MORE_PAYEES: i64 = 48;
 async fn killed_workers_lose_nothing_on_sqlite() {
     // The suite runs once per database: with a PostgreSQL server named, this pass is
     // PostgreSQL's (the SQLite pass, without it, runs this one).
-    if vereda_contracts::scratch::test_postgres_url().is_some() {
+    if vereda_store::scratch::test_postgres_url().is_some() {
         println!("skipped: this is the PostgreSQL pass");
         return;
     }

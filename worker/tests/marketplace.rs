@@ -11,14 +11,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vereda_contracts::config::Settings;
-use vereda_contracts::db::{Db, PoolSettings};
 use vereda_contracts::jobs::{AccrueAssignment, MarketplaceSweep, VerifySubmission};
-use vereda_contracts::on_db;
-use vereda_contracts::scratch::{ScratchDb, test_postgres_url};
 use vereda_contracts::time::{now, unix};
-use vereda_worker::marketplace::AUTO_APPROVAL_REASON;
-use vereda_worker::queue::{self, JobState, JobStatus};
+use vereda_store::config::Settings;
+use vereda_store::db::{Db, PoolSettings};
+use vereda_store::on_db;
+use vereda_store::queue::{self, JobState, JobStatus};
+use vereda_store::scratch::{ScratchDb, test_postgres_url};
+use vereda_worker::marketplace_sweep::AUTO_APPROVAL_REASON;
 
 const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;

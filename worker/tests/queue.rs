@@ -8,13 +8,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use vereda_contracts::config::Settings;
-use vereda_contracts::db::{Db, PoolSettings};
 use vereda_contracts::jobs::Housekeeping;
-use vereda_contracts::on_db;
-use vereda_contracts::scratch::{ScratchDb, test_postgres_url};
 use vereda_contracts::time::{now, unix};
-use vereda_worker::queue::{self, JobState, JobStatus};
+use vereda_store::config::Settings;
+use vereda_store::db::{Db, PoolSettings};
+use vereda_store::on_db;
+use vereda_store::queue::{self, JobState, JobStatus};
+use vereda_store::scratch::{ScratchDb, test_postgres_url};
 use vereda_worker::schedule;
 
 const DAY: i64 = 24 * 3600;
@@ -85,7 +85,7 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
 
     // A fact and its job commit together: the token is inserted in the same transaction.
     let mut tx = db.begin().await.unwrap();
-    vereda_contracts::on_tx!(&mut tx, |c| sqlx::query(
+    vereda_store::on_tx!(&mut tx, |c| sqlx::query(
         "INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at) \
          VALUES ('expired-in-tx', 'u1', $1, $2)"
     )
@@ -96,7 +96,7 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
     .unwrap()
     .rows_affected());
     // A password link that expired three days ago (issue 15), gone with them.
-    vereda_contracts::on_tx!(&mut tx, |c| sqlx::query(
+    vereda_store::on_tx!(&mut tx, |c| sqlx::query(
         "INSERT INTO password_links (token_hash, user_id, purpose, created_at, expires_at) \
          VALUES ('expired-link', 'u1', 'reset', $1, $2)"
     )

@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use vereda_contracts::db::Db;
-use vereda_contracts::on_db;
+use vereda_store::db::Db;
+use vereda_store::on_db;
 use vereda_tests::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,10 +20,10 @@ use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use vereda_api::startup::{Application, RunOptions};
-use vereda_contracts::config::{Secret, Settings};
-use vereda_contracts::db::{Db, PoolSettings};
-use vereda_contracts::scratch::ScratchDb;
-use vereda_contracts::{on_db, on_tx};
+use vereda_store::config::{Secret, Settings};
+use vereda_store::db::{Db, PoolSettings};
+use vereda_store::scratch::ScratchDb;
+use vereda_store::{on_db, on_tx};
 use vereda_tests::{TestApp, attach, sha256_hex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -18,8 +18,8 @@ use chrono::{Duration as Span, Utc};
 use clap::Parser;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
-use vereda_contracts::db::Dialect;
-use vereda_contracts::on_db;
+use vereda_store::db::Dialect;
+use vereda_store::on_db;
 use vereda_tests::invariants::assert_ledger_invariants;
 use vereda_tests::{TestApp, spawn_app};
 

@@ -12,14 +12,14 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use vereda_contracts::config::Settings;
-use vereda_contracts::db::{Db, Tx};
 use vereda_contracts::marketplace::PricingKind;
 use vereda_contracts::money::{Cop, hourly_earnings};
-use vereda_contracts::{on_db, on_tx};
+use vereda_store::config::Settings;
+use vereda_store::db::{Db, Tx};
+use vereda_store::{on_db, on_tx};
 
-use super::messages::{self, Content, Outcome};
-use super::outbox::{self, Attachment, NewMessage};
+use vereda_documents::mail::{self as messages, Content, Outcome};
+use vereda_store::outbox::{self, Attachment, NewMessage};
 
 const LOOKBACK_SECS: i64 = 3 * 86_400;
 /// Events handled per sweep; the rest wait for the next one.
@@ -163,7 +163,7 @@ async fn event_messages(
                     continue;
                 }
                 if submissions.as_deref() == Some("each") {
-                    let content = messages::submission_received(settings, &name, &ready);
+                    let content = messages::submission_received(&settings.issuer(), &name, &ready);
                     out.push((id, email, content));
                 } else {
                     on_tx!(tx, |c| sqlx::query(
@@ -211,7 +211,7 @@ async fn event_messages(
                 },
             };
             vec![to_worker(messages::review_outcome(
-                settings,
+                &settings.issuer(),
                 &info.name,
                 &info.title,
                 outcome,
@@ -221,7 +221,7 @@ async fn event_messages(
             let expires_at = payload["expires_at"].as_i64().unwrap_or(0);
             if expires_at > now && outbox::wants_optional(tx, &info.user_id).await? {
                 vec![to_worker(messages::claim_expiring(
-                    settings,
+                    &settings.issuer(),
                     &info.name,
                     &info.title,
                     expires_at,
@@ -233,7 +233,7 @@ async fn event_messages(
         "claim_cancelled" => {
             if outbox::wants_optional(tx, &info.user_id).await? {
                 vec![to_worker(messages::claim_cancelled(
-                    settings,
+                    &settings.issuer(),
                     &info.name,
                     &info.title,
                 ))]
@@ -338,7 +338,7 @@ async fn digests_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow::
                     kind: "submission_digest",
                     recipient: &address,
                     user_id: Some(&user_id),
-                    content: messages::submissions_digest(settings, &name, &lines),
+                    content: messages::submissions_digest(&settings.issuer(), &name, &lines),
                     attachment: None,
                 };
                 written += u64::from(outbox::enqueue(&mut tx, m, now).await?.is_some());
@@ -369,7 +369,7 @@ async fn invoices_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow:
             recipient: &address,
             user_id: None,
             content: messages::invoice_issued(
-                settings,
+                &settings.issuer(),
                 &company,
                 &number,
                 Cop::from_centavos(total),
@@ -400,7 +400,7 @@ async fn credit_notes_to_messages(db: &Db, settings: &Settings, now: i64) -> any
     let mut written = 0;
     for (id, number, reason, total, invoice_number, company, address) in rows {
         // Fix the document first: the message carries exactly the bytes a download gives.
-        if crate::documents::credit_note_document(db, settings, &id)
+        if vereda_store::document_files::credit_note_document(db, settings, &id)
             .await?
             .is_err()
         {
@@ -413,7 +413,7 @@ async fn credit_notes_to_messages(db: &Db, settings: &Settings, now: i64) -> any
             recipient: &address,
             user_id: None,
             content: messages::credit_note_issued(
-                settings,
+                &settings.issuer(),
                 &company,
                 &number,
                 &invoice_number,
@@ -454,7 +454,7 @@ async fn failed_payouts_to_messages(db: &Db, settings: &Settings, now: i64) -> a
             recipient: &address,
             user_id: Some(&user_id),
             content: messages::payout_failed(
-                settings,
+                &settings.issuer(),
                 &name,
                 Cop::from_centavos(amount - withholding),
                 &method,
@@ -493,7 +493,7 @@ async fn payouts_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow::
             recipient: &address,
             user_id: Some(&user_id),
             content: messages::payout_sent(
-                settings,
+                &settings.issuer(),
                 &name,
                 Cop::from_centavos(amount),
                 Cop::from_centavos(withholding),

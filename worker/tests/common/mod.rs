@@ -11,13 +11,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
-use vereda_contracts::db::{Db, PoolSettings};
 use vereda_contracts::money::{Cop, Margin, platform_fee, vat};
-use vereda_contracts::on_db;
-use vereda_contracts::scratch::ScratchDb;
 use vereda_contracts::statements::Month;
 use vereda_contracts::time::{now, unix};
-use vereda_worker::queue::{self, JobState};
+use vereda_store::db::{Db, PoolSettings};
+use vereda_store::on_db;
+use vereda_store::queue::{self, JobState};
+use vereda_store::scratch::ScratchDb;
 
 /// Run `body` on a fresh PostgreSQL database (skipped without a server), dropping it even
 /// when `body` panics.
@@ -341,10 +341,9 @@ pub async fn open(url: &str) -> Db {
 
 /// DESIGN §4 and the documents on it: the product's own ledger audit, every check holding.
 pub async fn assert_ledger_invariants(db: &Db) {
-    let settings =
-        vereda_contracts::config::Settings::for_database("sqlite::memory:", Path::new("."))
-            .expect("default settings");
-    let audit = vereda_worker::audit::audit(db, &settings)
+    let settings = vereda_store::config::Settings::for_database("sqlite::memory:", Path::new("."))
+        .expect("default settings");
+    let audit = vereda_store::audit::audit(db, &settings)
         .await
         .expect("the audit runs");
     assert!(audit.ok, "ledger audit failed:\n{}", audit.failures());

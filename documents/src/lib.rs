@@ -1,28 +1,32 @@
-//! PDF documents people keep: the monthly income statement, the invoice, the credit note and a
-//! company's statement of account, in Spanish with Colombian formats (`$ 48.485`, dates in
-//! Bogotá). Shared by the API (downloads) and the e-mail job (attachments), so both always
-//! carry the same document. Invoices and credit notes are fixed documents: rendered once from
-//! what was issued, stored with their SHA-256 in `document_files`, and served from there.
+//! The documents people keep, rendered: the monthly income statement, the invoice, the credit
+//! note and a company's statement of account as PDF (Spanish, Colombian formats: `$ 48.485`,
+//! dates in Bogotá), and every e-mail's text ([`mail`]). Pure: what to print comes in as data
+//! (the store reads it), bytes go out. Shared by the API (downloads) and the e-mail job
+//! (attachments), so both always carry the same document.
 
 use std::str::FromStr;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use vereda_contracts::config::Settings;
-use vereda_contracts::db::Db;
 use vereda_contracts::money::Cop;
-use vereda_contracts::on_db;
 use vereda_contracts::statements::{
-    Month, date_es, decimal_es, hours, percent_es, social_security_note_es,
+    Month, StoredStatement, date_es, decimal_es, hours, percent_es, social_security_note_es,
 };
 use vereda_contracts::time::{self, BOGOTA};
 
-use crate::statements::StoredStatement;
-
 pub mod account;
+pub mod mail;
 mod pdf;
 
 use pdf::{BODY, Document, HEADING, LEFT, RIGHT, SMALL, STRONG, Style, TITLE};
+
+/// Who issues the documents and sends the mail: the platform, as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer {
+    pub name: String,
+    /// `digits-check`.
+    pub nit: String,
+}
 
 fn bogota_date(unix: i64) -> NaiveDate {
     time::from_unix(unix).with_timezone(&BOGOTA).date_naive()
@@ -47,7 +51,7 @@ fn section(doc: &mut Document, title: &str) {
 }
 
 /// The income statement: one page a person can read, with the verification code.
-pub fn statement_pdf(settings: &Settings, s: &StoredStatement) -> Vec<u8> {
+pub fn statement_pdf(issuer: &Issuer, s: &StoredStatement) -> Vec<u8> {
     let f = &s.figures;
     let month = Month::parse(&f.month).map_or_else(|| f.month.clone(), Month::name_es);
     let mut doc = Document::new(&format!("Certificado de ingresos {}", f.month));
@@ -66,10 +70,7 @@ pub fn statement_pdf(settings: &Settings, s: &StoredStatement) -> Vec<u8> {
     doc.line(
         LEFT,
         BODY,
-        &format!(
-            "Expide: {} · NIT {}",
-            settings.platform_name, settings.platform_nit
-        ),
+        &format!("Expide: {} · NIT {}", issuer.name, issuer.nit),
     );
     doc.line(
         LEFT,
@@ -211,115 +212,26 @@ pub fn statement_pdf(settings: &Settings, s: &StoredStatement) -> Vec<u8> {
     doc.finish()
 }
 
-/// An invoice's or credit note's PDF as issued: the stored bytes and their SHA-256.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FixedDocument {
-    pub filename: String,
-    pub bytes: Vec<u8>,
-    /// Lower-case hex.
-    pub sha256: String,
-}
-
-/// A stored document by the id of what it documents, if it was stored.
-pub async fn stored(db: &Db, subject_id: &str) -> anyhow::Result<Option<FixedDocument>> {
-    let row: Option<(String, Vec<u8>, String)> = on_db!(db, |p| sqlx::query_as(
-        "SELECT filename, bytes, sha256 FROM document_files WHERE subject_id = $1"
-    )
-    .bind(subject_id)
-    .fetch_optional(p)
-    .await)?;
-    Ok(row.map(|(filename, bytes, sha256)| FixedDocument {
-        filename,
-        bytes,
-        sha256,
-    }))
-}
-
-/// Store a rendered document once: whoever stores first wins, and everyone gets those bytes.
-async fn store(
-    db: &Db,
-    subject_id: &str,
-    kind: &str,
-    filename: String,
-    bytes: Vec<u8>,
-) -> anyhow::Result<FixedDocument> {
-    use sha2::Digest;
-    let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-    on_db!(db, |p| sqlx::query(
-        "INSERT INTO document_files (subject_id, kind, filename, bytes, sha256, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject_id) DO NOTHING"
-    )
-    .bind(subject_id)
-    .bind(kind)
-    .bind(&filename)
-    .bind(&bytes)
-    .bind(&sha256)
-    .bind(time::unix(time::now()))
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected()))?;
-    stored(db, subject_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("document {subject_id} was not stored"))
-}
-
 /// An invoice as issued: only what was fixed when it was issued (no status, payments or
 /// balance, which live in the statement of account).
 #[derive(sqlx::FromRow)]
-struct IssuedInvoice {
-    number: String,
-    period_end: String,
-    work: i64,
-    fee: i64,
-    vat: i64,
-    total: i64,
-    vat_rate: String,
-    issued_at: i64,
-    due_at: i64,
-    customer_name: String,
-    customer_nit: String,
+pub struct IssuedInvoice {
+    pub number: String,
+    pub period_end: String,
+    pub work: i64,
+    pub fee: i64,
+    pub vat: i64,
+    pub total: i64,
+    pub vat_rate: String,
+    pub issued_at: i64,
+    pub due_at: i64,
+    pub customer_name: String,
+    pub customer_nit: String,
 }
 
-/// The invoice's fixed PDF, or `None` if there is no such invoice. Rendered the first time it
-/// is asked for (by the e-mail of its issue, or a download), from the invoice's issue-time
-/// figures, lines and customer only, then stored: every later download and e-mail carries the
-/// same bytes, whatever is paid or credited afterwards.
-pub async fn invoice_document(
-    db: &Db,
-    settings: &Settings,
-    invoice_id: &str,
-) -> anyhow::Result<Option<FixedDocument>> {
-    if let Some(d) = stored(db, invoice_id).await? {
-        return Ok(Some(d));
-    }
-    let row: Option<IssuedInvoice> = on_db!(db, |p| {
-        sqlx::query_as(
-        "SELECT i.number, i.period_end, i.work, i.fee, i.vat, i.total, i.vat_rate, i.issued_at, \
-         i.due_at, COALESCE(i.customer_name, c.name) AS customer_name, \
-         COALESCE(i.customer_nit, c.nit) AS customer_nit FROM invoices i \
-         JOIN companies c ON c.id = i.company_id WHERE i.id = $1"
-    )
-    .bind(invoice_id)
-    .fetch_optional(p)
-    .await
-    })?;
-    let Some(inv) = row else {
-        return Ok(None);
-    };
-    let lines: Vec<(String, i64, Option<i64>, i64, i64)> = on_db!(db, |p| sqlx::query_as(
-        "SELECT task_title, seconds, rate, work, fee FROM invoice_lines WHERE invoice_id = $1 \
-         ORDER BY assignment_id"
-    )
-    .bind(invoice_id)
-    .fetch_all(p)
-    .await)?;
-    let pdf = render_invoice(settings, &inv, &lines);
-    let filename = format!("{}.pdf", inv.number);
-    Ok(Some(store(db, invoice_id, "invoice", filename, pdf).await?))
-}
-
-fn render_invoice(
-    settings: &Settings,
+/// The invoice as a PDF, from its issue-time figures, lines and customer only.
+pub fn render_invoice(
+    issuer: &Issuer,
     inv: &IssuedInvoice,
     lines: &[(String, i64, Option<i64>, i64, i64)],
 ) -> Vec<u8> {
@@ -329,10 +241,7 @@ fn render_invoice(
     doc.line(
         LEFT,
         BODY,
-        &format!(
-            "Emisor: {} · NIT {}",
-            settings.platform_name, settings.platform_nit
-        ),
+        &format!("Emisor: {} · NIT {}", issuer.name, issuer.nit),
     );
     doc.line(
         LEFT,
@@ -411,65 +320,25 @@ fn render_invoice(
 
 /// A credit note as issued, with the invoice it corrects.
 #[derive(sqlx::FromRow)]
-struct IssuedNote {
-    number: Option<String>,
-    status: String,
-    reason: String,
-    work: i64,
-    fee: i64,
-    vat: i64,
-    total: i64,
-    issued_at: Option<i64>,
-    invoice_number: String,
-    invoice_issued_at: i64,
-    vat_rate: String,
-    customer_name: String,
-    customer_nit: String,
+pub struct IssuedNote {
+    pub number: Option<String>,
+    pub status: String,
+    pub reason: String,
+    pub work: i64,
+    pub fee: i64,
+    pub vat: i64,
+    pub total: i64,
+    pub issued_at: Option<i64>,
+    pub invoice_number: String,
+    pub invoice_issued_at: i64,
+    pub vat_rate: String,
+    pub customer_name: String,
+    pub customer_nit: String,
 }
 
-/// Why a credit note has no document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoteDocument {
-    Missing,
-    /// Requested, not yet numbered and issued.
-    NotIssued,
-}
-
-/// The issued credit note's fixed PDF (rendered once, stored, as invoices are).
-pub async fn credit_note_document(
-    db: &Db,
-    settings: &Settings,
-    note_id: &str,
-) -> anyhow::Result<Result<FixedDocument, NoteDocument>> {
-    if let Some(d) = stored(db, note_id).await? {
-        return Ok(Ok(d));
-    }
-    let row: Option<IssuedNote> = on_db!(db, |p| sqlx::query_as(
-        "SELECT n.number, n.status, n.reason, n.work, n.fee, n.vat, n.total, n.issued_at, \
-         i.number AS invoice_number, i.issued_at AS invoice_issued_at, i.vat_rate, \
-         COALESCE(i.customer_name, c.name) AS customer_name, \
-         COALESCE(i.customer_nit, c.nit) AS customer_nit \
-         FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id \
-         JOIN companies c ON c.id = i.company_id WHERE n.id = $1"
-    )
-    .bind(note_id)
-    .fetch_optional(p)
-    .await)?;
-    let Some(note) = row else {
-        return Ok(Err(NoteDocument::Missing));
-    };
-    let (Some(number), Some(issued_at), "issued") =
-        (note.number.clone(), note.issued_at, note.status.as_str())
-    else {
-        return Ok(Err(NoteDocument::NotIssued));
-    };
-    let pdf = render_credit_note(settings, &note, &number, issued_at);
-    let filename = format!("{number}.pdf");
-    Ok(Ok(store(db, note_id, "credit_note", filename, pdf).await?))
-}
-
-fn render_credit_note(
-    settings: &Settings,
+/// The credit note as a PDF, with the invoice it corrects.
+pub fn render_credit_note(
+    issuer: &Issuer,
     n: &IssuedNote,
     number: &str,
     issued_at: i64,
@@ -480,10 +349,7 @@ fn render_credit_note(
     doc.line(
         LEFT,
         BODY,
-        &format!(
-            "Emisor: {} · NIT {}",
-            settings.platform_name, settings.platform_nit
-        ),
+        &format!("Emisor: {} · NIT {}", issuer.name, issuer.nit),
     );
     doc.line(
         LEFT,

@@ -4,11 +4,11 @@
 
 use std::collections::HashSet;
 
+use crate::db::Tx;
+use crate::on_tx;
 use sqlx::AssertSqlSafe;
-use vereda_contracts::db::Tx;
 use vereda_contracts::ledger::{Entry, Posting};
 use vereda_contracts::money::Cop;
-use vereda_contracts::on_tx;
 
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -54,7 +54,7 @@ pub async fn post(tx: &mut Tx, entry: Entry, at: i64) -> anyhow::Result<bool> {
 }
 
 /// `rows` groups of `cols` placeholders numbered from `$first`: `($1, $2), ($3, $4)`.
-pub(crate) fn placeholders(rows: usize, cols: usize, first: usize) -> String {
+pub fn placeholders(rows: usize, cols: usize, first: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -74,7 +74,7 @@ pub(crate) fn placeholders(rows: usize, cols: usize, first: usize) -> String {
 }
 
 /// `$first, …` for an `IN (…)` list of `n` values.
-pub(crate) fn in_list(n: usize, first: usize) -> String {
+pub fn in_list(n: usize, first: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()

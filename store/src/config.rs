@@ -11,9 +11,9 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::db::{Dialect, dialect_of};
-use crate::legal::{Dated, LegalFigures};
-use crate::money::Margin;
-use crate::statements::{SocialSecurityRates, default_social_security};
+use vereda_contracts::legal::{Dated, LegalFigures};
+use vereda_contracts::money::Margin;
+use vereda_contracts::statements::{SocialSecurityRates, default_social_security};
 
 /// A value that must never reach a log line or a `Debug` print.
 #[derive(Clone, PartialEq, Eq)]
@@ -177,7 +177,7 @@ pub struct Settings {
     /// How many days back a time entry may start.
     pub entry_window_days: i64,
     /// Smallest payout line.
-    pub min_payout: crate::money::Cop,
+    pub min_payout: vereda_contracts::money::Cop,
     /// Withholding on payouts, a share of each line (0 by default).
     pub withholding_rate: Decimal,
     /// Sender of outgoing mail.
@@ -186,7 +186,7 @@ pub struct Settings {
     /// The platform's NIT, `digits-check`.
     pub platform_nit: String,
     /// What statements compare a worker's income with.
-    pub rural_baseline: crate::money::Cop,
+    pub rural_baseline: vereda_contracts::money::Cop,
     /// Documento soporte numbering: prefix and authorised range.
     pub support_doc_prefix: String,
     pub support_doc_range: std::ops::RangeInclusive<i64>,
@@ -270,7 +270,7 @@ impl Settings {
 
         let admin_email = pick(&args.admin_email, file.admin_email);
         if let Some(email) = &admin_email
-            && crate::identity::Email::parse(email).is_err()
+            && vereda_contracts::identity::Email::parse(email).is_err()
         {
             return Err(bad(
                 "admin_email (VEREDA_ADMIN_EMAIL)",
@@ -279,7 +279,7 @@ impl Settings {
         }
         let admin_password = pick(&args.admin_password, file.admin_password);
         if let Some(pw) = &admin_password
-            && let Err(e) = crate::identity::check_password(pw)
+            && let Err(e) = vereda_contracts::identity::check_password(pw)
         {
             return Err(bad("admin_password (VEREDA_ADMIN_PASSWORD)", e));
         }
@@ -369,7 +369,7 @@ impl Settings {
         let address = mail_from
             .rsplit_once('<')
             .map_or(mail_from.as_str(), |(_, a)| a.trim_end_matches('>'));
-        if crate::identity::Email::parse(address).is_err() {
+        if vereda_contracts::identity::Email::parse(address).is_err() {
             return Err(bad(
                 "mail_from (VEREDA_MAIL_FROM)",
                 "must be an address, optionally with a name: Vereda <no-responder@vereda.co>",
@@ -379,7 +379,7 @@ impl Settings {
             .unwrap_or_else(|| "Vereda S.A.S.".to_string());
         let platform_nit_raw = pick(&args.platform_nit, file.platform_nit)
             .unwrap_or_else(|| "901234567-7".to_string());
-        let platform_nit = crate::identity::Nit::parse(&platform_nit_raw)
+        let platform_nit = vereda_contracts::identity::Nit::parse(&platform_nit_raw)
             .map_err(|e| bad("platform_nit (VEREDA_PLATFORM_NIT)", e))?;
         let rural_baseline = number(
             "rural_baseline (VEREDA_RURAL_BASELINE)",
@@ -419,8 +419,8 @@ impl Settings {
         let legal = file.legal.unwrap_or_default();
         // Prices are previewed with today's IVA and billed with the period's: both must exist,
         // and a table in force today stays in force for every later day.
-        let today = crate::time::now()
-            .with_timezone(&crate::time::BOGOTA)
+        let today = vereda_contracts::time::now()
+            .with_timezone(&vereda_contracts::time::BOGOTA)
             .date_naive();
         if legal.vat_rate(today).is_none() {
             return Err(bad(
@@ -472,12 +472,12 @@ impl Settings {
             max_active_assignments: max_active_assignments as i64,
             daily_limit_hours: daily_limit_hours as i64,
             entry_window_days: entry_window_days as i64,
-            min_payout: crate::money::Cop::pesos(min_payout as i64),
+            min_payout: vereda_contracts::money::Cop::pesos(min_payout as i64),
             withholding_rate,
             mail_from,
             platform_name,
             platform_nit: platform_nit.as_str().to_string(),
-            rural_baseline: crate::money::Cop::pesos(rural_baseline as i64),
+            rural_baseline: vereda_contracts::money::Cop::pesos(rural_baseline as i64),
             support_doc_prefix,
             support_doc_range: support_doc_first as i64..=support_doc_last as i64,
             trusted_proxy,
@@ -512,6 +512,14 @@ impl Settings {
     /// Folder where e-mail is written when no SMTP server is configured.
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
+    }
+
+    /// The platform as its documents and e-mails name it.
+    pub fn issuer(&self) -> vereda_documents::Issuer {
+        vereda_documents::Issuer {
+            name: self.platform_name.clone(),
+            nit: self.platform_nit.clone(),
+        }
     }
 }
 
@@ -656,7 +664,10 @@ mod tests {
     #[test]
     fn statement_settings() {
         let s = Settings::from_parts(FileSettings::default(), &args()).unwrap();
-        assert_eq!(s.rural_baseline, crate::money::Cop::pesos(800_000));
+        assert_eq!(
+            s.rural_baseline,
+            vereda_contracts::money::Cop::pesos(800_000)
+        );
         assert_eq!(s.support_doc_range, 1..=1_000_000);
         assert_eq!(s.platform_nit, "901234567-7");
 

@@ -2,12 +2,12 @@
 //! that fact and recipient (written once), and sent by a job that first claims the row, so two
 //! runs of the job never both send it.
 
-use vereda_contracts::db::{Db, Tx};
+use crate::db::{Db, Tx};
+use crate::{on_db, on_tx};
 use vereda_contracts::jobs::SendEmail;
-use vereda_contracts::{on_db, on_tx};
 
-use super::messages::Content;
 use crate::queue;
+use vereda_documents::mail::Content;
 
 /// Sends are tried this often in all before the message is failed for good.
 pub const MAX_SEND_ATTEMPTS: i64 = 6;

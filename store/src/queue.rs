@@ -10,16 +10,19 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::db::{Db, Tx, is_unique_violation};
 use anyhow::Context as _;
 use apalis_core::task::builder::TaskBuilder;
 use apalis_core::task::task_id::TaskId;
 use serde::Serialize;
 use ulid::Ulid;
-use vereda_contracts::db::{Db, Tx, is_unique_violation};
 
 /// How often a job is tried in all before it is given up as failed: the first run plus the
-/// in-process retries of the worker (see `crate::RETRIES`). Sweeps pick up what fails for good.
-pub const MAX_ATTEMPTS: usize = crate::RETRIES + 1;
+/// in-process retries of the worker ([`RETRIES`]). Sweeps pick up what fails for good.
+pub const MAX_ATTEMPTS: usize = RETRIES + 1;
+
+/// In-process retries after a failed run (the worker's retry layer uses it).
+pub const RETRIES: usize = 4;
 
 /// Push one job onto `queue` inside the caller's transaction; it becomes visible to workers
 /// when (and only if) the transaction commits. Returns the job's id, or, when

@@ -2,7 +2,7 @@
 //! and as HTML. Amounts print as `$ 48.485` and times in Bogotá. Anything a person typed (task
 //! titles, review reasons, names) is escaped in the HTML part.
 
-use vereda_contracts::config::Settings;
+use crate::Issuer;
 use vereda_contracts::marketplace::PricingKind;
 use vereda_contracts::money::Cop;
 use vereda_contracts::statements::{Month, Statement, date_es, decimal_es, hours, percent_es};
@@ -48,19 +48,19 @@ pub fn when_es(unix: i64) -> String {
 
 /// Greeting, paragraphs and a footer, as text and HTML.
 fn compose(
-    settings: &Settings,
+    issuer: &Issuer,
     subject: String,
     greeting: &str,
     paragraphs: &[String],
     need: Need,
 ) -> Content {
-    compose_with_link(settings, subject, greeting, paragraphs, None, need)
+    compose_with_link(issuer, subject, greeting, paragraphs, None, need)
 }
 
 /// [`compose`], with a link (text, address) after the paragraphs: on a line of its own in the
 /// text, a real link in the HTML.
 fn compose_with_link(
-    settings: &Settings,
+    issuer: &Issuer,
     subject: String,
     greeting: &str,
     paragraphs: &[String],
@@ -69,7 +69,7 @@ fn compose_with_link(
 ) -> Content {
     let mut footer = format!(
         "Este mensaje lo envía {} (NIT {}), la plataforma Vereda.",
-        settings.platform_name, settings.platform_nit
+        issuer.name, issuer.nit
     );
     if need == Need::Optional {
         footer.push_str(
@@ -115,7 +115,7 @@ fn hello(name: &str) -> String {
 }
 
 pub fn statement(
-    settings: &Settings,
+    issuer: &Issuer,
     name: &str,
     month: Month,
     s: &Statement,
@@ -159,7 +159,7 @@ pub fn statement(
         );
     }
     compose(
-        settings,
+        issuer,
         format!("Su certificado de ingresos de {}{label}", month.name_es()),
         &hello(name),
         &paragraphs,
@@ -168,17 +168,17 @@ pub fn statement(
 }
 
 pub fn invoice_issued(
-    settings: &Settings,
+    issuer: &Issuer,
     company_name: &str,
     number: &str,
     total: Cop,
     due_at: i64,
 ) -> Content {
     compose(
-        settings,
+        issuer,
         format!(
             "Factura {number} de {} por {}",
-            settings.platform_name,
+            issuer.name,
             total.to_es_co()
         ),
         &format!("Señores {company_name}:"),
@@ -199,7 +199,7 @@ pub fn invoice_issued(
 }
 
 pub fn credit_note_issued(
-    settings: &Settings,
+    issuer: &Issuer,
     company_name: &str,
     number: &str,
     invoice_number: &str,
@@ -207,10 +207,10 @@ pub fn credit_note_issued(
     total: Cop,
 ) -> Content {
     compose(
-        settings,
+        issuer,
         format!(
             "Nota crédito {number} de {} por {}",
-            settings.platform_name,
+            issuer.name,
             total.to_es_co()
         ),
         &format!("Señores {company_name}:"),
@@ -255,7 +255,7 @@ fn method_es(method: &serde_json::Value) -> String {
 }
 
 pub fn payout_sent(
-    settings: &Settings,
+    issuer: &Issuer,
     name: &str,
     amount: Cop,
     withholding: Cop,
@@ -276,7 +276,7 @@ pub fn payout_sent(
         ));
     }
     compose(
-        settings,
+        issuer,
         format!("Le enviamos {}", net.to_es_co()),
         &hello(name),
         &paragraphs,
@@ -286,13 +286,13 @@ pub fn payout_sent(
 
 /// A payout the bank could not deliver: the money is back on her balance, and what to check.
 pub fn payout_failed(
-    settings: &Settings,
+    issuer: &Issuer,
     name: &str,
     amount: Cop,
     method: &serde_json::Value,
 ) -> Content {
     compose(
-        settings,
+        issuer,
         format!("No pudimos entregarle {}", amount.to_es_co()),
         &hello(name),
         &[
@@ -316,7 +316,7 @@ pub fn payout_failed(
 /// where her money now goes, masked, that the next payout waits a day, and what to do if it
 /// was not her.
 pub fn payout_method_changed(
-    settings: &Settings,
+    issuer: &Issuer,
     name: &str,
     method: &serde_json::Value,
     at: i64,
@@ -337,7 +337,7 @@ pub fn payout_method_changed(
         )
     };
     compose(
-        settings,
+        issuer,
         "Cambió su medio de pago en Vereda".to_string(),
         &hello(name),
         &[
@@ -354,9 +354,9 @@ pub fn payout_method_changed(
 }
 
 /// A link to set a new password, asked for from the sign-in screen.
-pub fn password_reset(settings: &Settings, name: &str, link: &str, expires_at: i64) -> Content {
+pub fn password_reset(issuer: &Issuer, name: &str, link: &str, expires_at: i64) -> Content {
     compose_with_link(
-        settings,
+        issuer,
         "Cree una nueva contraseña para Vereda".to_string(),
         &hello(name),
         &[
@@ -380,7 +380,7 @@ pub fn password_reset(settings: &Settings, name: &str, link: &str, expires_at: i
 /// The invitation of an account created without a password: who invited her, to what, and
 /// the link to choose her password.
 pub fn invitation(
-    settings: &Settings,
+    issuer: &Issuer,
     name: &str,
     inviter: &str,
     role_es: &str,
@@ -388,14 +388,14 @@ pub fn invitation(
     expires_at: i64,
 ) -> Content {
     compose_with_link(
-        settings,
+        issuer,
         format!("{inviter} creó su cuenta en Vereda"),
         &hello(name),
         &[
             format!(
                 "{inviter} creó una cuenta para usted en Vereda, la plataforma de {} que conecta \
                  empresas con teletrabajadores rurales de Colombia, {role_es}.",
-                settings.platform_name
+                issuer.name
             ),
             format!(
                 "Para entrar, abra el enlace de abajo y elija su contraseña. El enlace sirve \
@@ -441,9 +441,9 @@ impl ReadySubmission<'_> {
 }
 
 /// One submission ready for review, to a company member who asked for one e-mail each.
-pub fn submission_received(settings: &Settings, name: &str, s: &ReadySubmission<'_>) -> Content {
+pub fn submission_received(issuer: &Issuer, name: &str, s: &ReadySubmission<'_>) -> Content {
     compose(
-        settings,
+        issuer,
         format!(
             "Nueva entrega para revisar: «{}», de {}",
             s.task_title, s.worker_name
@@ -469,7 +469,7 @@ pub fn submission_received(settings: &Settings, name: &str, s: &ReadySubmission<
 
 /// The submissions of the past hour(s), to a company member who takes them as a digest.
 pub fn submissions_digest(
-    settings: &Settings,
+    issuer: &Issuer,
     name: &str,
     submissions: &[ReadySubmission<'_>],
 ) -> Content {
@@ -503,7 +503,7 @@ pub fn submissions_digest(
          pedir, en cambio, un correo por cada entrega."
             .to_string(),
     );
-    compose(settings, subject, &hello(name), &paragraphs, Need::Optional)
+    compose(issuer, subject, &hello(name), &paragraphs, Need::Optional)
 }
 
 /// An approval as the worker reads it.
@@ -564,12 +564,7 @@ fn approved_paragraphs(task_title: &str, a: &Approval<'_>) -> Vec<String> {
     out
 }
 
-pub fn review_outcome(
-    settings: &Settings,
-    name: &str,
-    task_title: &str,
-    o: Outcome<'_>,
-) -> Content {
+pub fn review_outcome(issuer: &Issuer, name: &str, task_title: &str, o: Outcome<'_>) -> Content {
     let (subject, paragraphs) = match o {
         Outcome::Approved(a) => (
             format!("Trabajo aprobado: «{task_title}»"),
@@ -597,23 +592,12 @@ pub fn review_outcome(
             ],
         ),
     };
-    compose(
-        settings,
-        subject,
-        &hello(name),
-        &paragraphs,
-        Need::Essential,
-    )
+    compose(issuer, subject, &hello(name), &paragraphs, Need::Essential)
 }
 
-pub fn claim_expiring(
-    settings: &Settings,
-    name: &str,
-    task_title: &str,
-    expires_at: i64,
-) -> Content {
+pub fn claim_expiring(issuer: &Issuer, name: &str, task_title: &str, expires_at: i64) -> Content {
     compose(
-        settings,
+        issuer,
         format!("Su reserva de «{task_title}» vence pronto"),
         &hello(name),
         &[
@@ -627,9 +611,9 @@ pub fn claim_expiring(
     )
 }
 
-pub fn claim_cancelled(settings: &Settings, name: &str, task_title: &str) -> Content {
+pub fn claim_cancelled(issuer: &Issuer, name: &str, task_title: &str) -> Content {
     compose(
-        settings,
+        issuer,
         format!("La tarea «{task_title}» fue cancelada"),
         &hello(name),
         &[format!(
@@ -642,10 +626,10 @@ pub fn claim_cancelled(settings: &Settings, name: &str, task_title: &str) -> Con
 
 /// To an admin: this morning's ledger audit found checks that do not hold.
 pub fn audit_failed(
-    settings: &Settings,
+    issuer: &Issuer,
     name: &str,
     day: chrono::NaiveDate,
-    failed: &[&crate::audit::Check],
+    failed: &[&vereda_contracts::ledger::Check],
 ) -> Content {
     let mut paragraphs = vec![format!(
         "La revisión automática de la contabilidad del {} encontró {} {} que no se cumple{}:",
@@ -665,7 +649,7 @@ pub fn audit_failed(
             .to_string(),
     );
     compose(
-        settings,
+        issuer,
         "Vereda: la revisión de la contabilidad encontró diferencias".to_string(),
         &format!("Hola, {name}:"),
         &paragraphs,
@@ -676,10 +660,12 @@ pub fn audit_failed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
-    fn settings() -> Settings {
-        Settings::for_database("sqlite::memory:", Path::new("/tmp")).unwrap()
+    fn settings() -> Issuer {
+        Issuer {
+            name: "Vereda".into(),
+            nit: "900123456-7".into(),
+        }
     }
 
     #[test]

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use apalis::prelude::{BoxDynError, Data};
 use apalis_core::task::task_id::TaskId;
 use chrono::NaiveDate;
-use vereda_contracts::config::Settings;
-use vereda_contracts::db::Db;
 use vereda_contracts::jobs::{
     AccrueAssignment, ApplyBankConfirmation, BillingRun, BuildPayoutBatch, IssueCreditNote,
     PostPayment,
 };
-use vereda_contracts::{on_db, time};
+use vereda_contracts::time;
+use vereda_store::config::Settings;
+use vereda_store::db::Db;
+use vereda_store::on_db;
 
 use crate::invoicing::{self, AccrueOutcome, BillingReport};
 use crate::payouts::{self, BatchReport, ConfirmationReport};

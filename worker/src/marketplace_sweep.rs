@@ -8,21 +8,20 @@
 //! in bounded batches with one transaction per assignment, so one bad row cannot hold up the
 //! rest; whatever a run leaves undone, the next one picks up.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use apalis::prelude::{BoxDynError, Data};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use vereda_contracts::config::Settings;
-use vereda_contracts::db::{Db, Tx};
 use vereda_contracts::jobs::{MarketplaceSweep, VerifySubmission};
 use vereda_contracts::marketplace::{self, AssignmentStatus, EntryFacts, SubmissionFacts};
-use vereda_contracts::timesheet::{self, Entry, Logbook, Span};
-use vereda_contracts::{on_db, on_tx};
+use vereda_contracts::timesheet::Span;
+use vereda_store::config::Settings;
+use vereda_store::db::{Db, Tx};
+use vereda_store::{on_db, on_tx};
 
-use crate::assignments::{self, Bind, Move};
-use crate::queue;
+use vereda_store::queue;
+use vereda_store::transitions::{self, Bind, Move};
 
 /// Rows each part of the sweep handles per run.
 pub const SWEEP_BATCH: i64 = 500;
@@ -180,10 +179,10 @@ async fn verify_in_tx(tx: &mut Tx, id: &str, now: i64) -> anyhow::Result<VerifyO
             Bind::Text(Some(&reason)),
             Bind::Int(Some(fix_until)),
         ];
-        if !assignments::transition(tx, &m, set, &binds).await? {
+        if !transitions::transition(tx, &m, set, &binds).await? {
             return Ok(VerifyOutcome::Skipped);
         }
-        assignments::notify(
+        transitions::notify(
             tx,
             "review_outcome",
             id,
@@ -224,12 +223,12 @@ async fn verify_in_tx(tx: &mut Tx, id: &str, now: i64) -> anyhow::Result<VerifyO
             Bind::Text(Some(&findings)),
             Bind::Int(Some(review_due_at)),
         ];
-        if !assignments::transition(tx, &m, set, &binds).await? {
+        if !transitions::transition(tx, &m, set, &binds).await? {
             return Ok(VerifyOutcome::Skipped);
         }
         // The company hears of a submission once it can review it: work sent back by the
         // checks and submitted again is announced once, when it passes.
-        assignments::notify(
+        transitions::notify(
             tx,
             "submission_received",
             id,
@@ -376,7 +375,7 @@ async fn expire_claims(db: &Db, daily_limit_secs: i64, now: i64) -> PartResult {
             .await
             .map(|r| r.rows_affected()))?;
             let moved =
-                assignments::transition(&mut tx, &m, "ended_at = $5", &[Bind::Int(Some(now))])
+                transitions::transition(&mut tx, &m, "ended_at = $5", &[Bind::Int(Some(now))])
                     .await?;
             if moved {
                 let claim = ExpiredClaim {
@@ -434,7 +433,7 @@ async fn keep_timer_until_expiry(
         return Ok(0);
     };
     let until = claim.expires_at.max(started);
-    let book = logbook(
+    let book = vereda_store::logbook::logbook(
         tx,
         claim.worker_id,
         &[claim.assignment_id],
@@ -475,58 +474,6 @@ async fn keep_timer_until_expiry(
     Ok(end - started)
 }
 
-/// What a check of `spans` on `assignments` needs from the worker's live entries: all of
-/// those assignments' entries, and every entry touching the Bogotá days the spans touch.
-/// `except` leaves out an entry being edited. Shared with the API's time tracking.
-pub async fn logbook(
-    tx: &mut Tx,
-    worker_id: &str,
-    assignments: &[&str],
-    spans: &[Span],
-    except: Option<&str>,
-) -> Result<Logbook, sqlx::Error> {
-    let mut found: BTreeMap<String, Entry> = BTreeMap::new();
-    let mut keep = |rows: Vec<(String, String, i64, i64)>| {
-        for (id, assignment_id, start, end) in rows {
-            if except != Some(id.as_str()) {
-                let span = Span::new(start, end);
-                found.insert(
-                    id,
-                    Entry {
-                        assignment_id,
-                        span,
-                    },
-                );
-            }
-        }
-    };
-    let first = spans.iter().map(|s| s.start).min();
-    let last = spans.iter().map(|s| s.end).max();
-    if let (Some(first), Some(last)) = (first, last) {
-        let from = timesheet::day_start(timesheet::bogota_day(first));
-        let until = timesheet::day_end(timesheet::bogota_day(last));
-        keep(on_tx!(tx, |c| sqlx::query_as(
-            "SELECT id, assignment_id, started_at, ended_at FROM time_entries \
-             WHERE worker_id = $1 AND deleted_at IS NULL AND started_at < $3 AND ended_at > $2"
-        )
-        .bind(worker_id)
-        .bind(from)
-        .bind(until)
-        .fetch_all(&mut *c)
-        .await)?);
-    }
-    for a in assignments {
-        keep(on_tx!(tx, |c| sqlx::query_as(
-            "SELECT id, assignment_id, started_at, ended_at FROM time_entries \
-             WHERE assignment_id = $1 AND deleted_at IS NULL"
-        )
-        .bind(*a)
-        .fetch_all(&mut *c)
-        .await)?);
-    }
-    Ok(Logbook::new(found.into_values().collect()))
-}
-
 /// Workers holding a claim that expires within [`EXPIRY_WARNING_SECS`] are told, once per
 /// expiry time (an extended claim can be warned about again).
 async fn warn_expiring_claims(db: &Db, now: i64) -> PartResult {
@@ -551,7 +498,7 @@ async fn warn_expiring_claims(db: &Db, now: i64) -> PartResult {
         .fetch_all(&mut *c)
         .await)?;
         for (id, task_id, expires_at) in &rows {
-            assignments::notify(
+            transitions::notify(
                 &mut tx,
                 "claim_expiring_soon",
                 id,
@@ -607,7 +554,7 @@ async fn auto_approve(db: &Db, now: i64) -> PartResult {
                 None,
             ) {
                 Ok(seconds) => {
-                    assignments::approve(
+                    transitions::approve(
                         &mut tx,
                         &id,
                         None,
@@ -660,14 +607,14 @@ async fn send_back_untimed(
     let set = "reason = $5, review_due_at = NULL, \
                expires_at = CASE WHEN expires_at < $6 THEN $6 ELSE expires_at END";
     let binds = [Bind::Text(Some(NO_TIME_REASON)), Bind::Int(Some(fix_until))];
-    if !assignments::transition(tx, &m, set, &binds).await? {
+    if !transitions::transition(tx, &m, set, &binds).await? {
         return Ok(false);
     }
     tracing::warn!(
         assignment = id,
         "hourly submission without time sent back, not approved"
     );
-    assignments::notify(
+    transitions::notify(
         tx,
         "review_outcome",
         id,
@@ -733,7 +680,7 @@ async fn close_tasks_past_deadline(db: &Db, now: i64) -> PartResult {
     match result {
         Ok(n) => {
             if n > 0 {
-                vereda_contracts::db::marketplace_changed();
+                vereda_store::db::marketplace_changed();
             }
             (n, 0)
         }

@@ -3,14 +3,11 @@
 //! the balance due. This is where an invoice's status and balance live; the invoice itself is
 //! a fixed document. Read live, as of the moment it is asked for.
 
-use vereda_contracts::config::Settings;
-use vereda_contracts::db::Db;
 use vereda_contracts::money::Cop;
-use vereda_contracts::on_db;
 use vereda_contracts::statements::date_es;
 
 use super::pdf::{self, BODY, Document, LEFT, RIGHT, SMALL, STRONG, Style, TITLE};
-use super::{bogota_date, section};
+use super::{Issuer, bogota_date, section};
 
 /// One payment recorded on an invoice.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -57,35 +54,6 @@ fn payment_status_es(status: &str) -> &'static str {
         "posted" => "aplicado",
         _ => "registrado",
     }
-}
-
-const PAYMENT_SELECT: &str = "SELECT p.id, p.invoice_id, i.number AS invoice_number, p.amount, \
-     p.paid_at, p.reference, p.recorded_by, u.name AS recorded_by_name, \
-     p.created_at AS recorded_at, p.posted_at, r.reason AS reversal_reason, \
-     r.requested_at AS reversal_requested_at, r.posted_at AS reversal_posted_at \
-     FROM payments p JOIN invoices i ON i.id = p.invoice_id JOIN users u ON u.id = p.recorded_by \
-     LEFT JOIN payment_reversals r ON r.payment_id = p.id";
-
-/// The payments recorded on an invoice, oldest first.
-pub async fn invoice_payments(db: &Db, invoice_id: &str) -> anyhow::Result<Vec<PaymentRecord>> {
-    let sql = format!("{PAYMENT_SELECT} WHERE p.invoice_id = $1 ORDER BY p.id");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(invoice_id)
-    .fetch_all(p)
-    .await)?)
-}
-
-/// One payment, if it exists.
-pub async fn payment(db: &Db, payment_id: &str) -> anyhow::Result<Option<PaymentRecord>> {
-    let sql = format!("{PAYMENT_SELECT} WHERE p.id = $1");
-    Ok(on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(payment_id)
-    .fetch_optional(p)
-    .await)?)
 }
 
 /// One invoice on the statement: as billed, and what was paid and credited (posted).
@@ -168,53 +136,6 @@ impl AccountStatement {
     }
 }
 
-/// The statement of account of `company_id`, or `None` if there is no such company.
-pub async fn account_statement(
-    db: &Db,
-    company_id: &str,
-    as_of: i64,
-) -> anyhow::Result<Option<AccountStatement>> {
-    let company: Option<(String, String)> = on_db!(db, |p| sqlx::query_as(
-        "SELECT name, nit FROM companies WHERE id = $1"
-    )
-    .bind(company_id)
-    .fetch_optional(p)
-    .await)?;
-    let Some((company_name, nit)) = company else {
-        return Ok(None);
-    };
-    let invoices: Vec<AccountInvoice> = on_db!(db, |p| sqlx::query_as(
-        "SELECT id, number, issued_at, due_at, total, paid, credited, status FROM invoices \
-         WHERE company_id = $1 AND status <> 'void' ORDER BY seq"
-    )
-    .bind(company_id)
-    .fetch_all(p)
-    .await)?;
-    let sql = format!("{PAYMENT_SELECT} WHERE i.company_id = $1 ORDER BY p.paid_at, p.id");
-    let payments: Vec<PaymentRecord> =
-        on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(company_id)
-            .fetch_all(p)
-            .await)?;
-    let credit_notes: Vec<AccountNote> = on_db!(db, |p| sqlx::query_as(
-        "SELECT n.id, n.invoice_id, i.number AS invoice_number, n.number, n.reason, n.total, \
-         n.status, n.issued_at FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id \
-         WHERE i.company_id = $1 ORDER BY n.id"
-    )
-    .bind(company_id)
-    .fetch_all(p)
-    .await)?;
-    Ok(Some(AccountStatement {
-        company_id: company_id.to_string(),
-        company_name,
-        nit,
-        as_of,
-        invoices,
-        payments,
-        credit_notes,
-    }))
-}
-
 /// `03/12/2026` (Bogotá): short enough for a table column.
 fn short_date(unix: i64) -> String {
     bogota_date(unix).format("%d/%m/%Y").to_string()
@@ -233,17 +154,14 @@ fn invoice_status_es(i: &AccountInvoice, now: i64) -> &'static str {
 }
 
 /// The statement of account as a PDF, in Spanish.
-pub fn account_statement_pdf(settings: &Settings, s: &AccountStatement) -> Vec<u8> {
+pub fn account_statement_pdf(issuer: &Issuer, s: &AccountStatement) -> Vec<u8> {
     let pesos = |c: i64| Cop::from_centavos(c).to_es_co();
     let mut doc = Document::new(&format!("Estado de cuenta {}", s.company_name));
     doc.line(LEFT, TITLE, "Estado de cuenta");
     doc.line(
         LEFT,
         BODY,
-        &format!(
-            "Emisor: {} · NIT {}",
-            settings.platform_name, settings.platform_nit
-        ),
+        &format!("Emisor: {} · NIT {}", issuer.name, issuer.nit),
     );
     doc.line(
         LEFT,

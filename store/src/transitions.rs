@@ -3,11 +3,11 @@
 //! the jobs (verification, expiry, auto-approval) both go through here, so every change is
 //! recorded the same way and guarded by the same compare-and-set on the current status.
 
+use crate::db::Tx;
+use crate::on_tx;
 use serde_json::Value;
-use vereda_contracts::db::Tx;
 use vereda_contracts::jobs::{AccrueAssignment, VerifySubmission};
 use vereda_contracts::marketplace::AssignmentStatus;
-use vereda_contracts::on_tx;
 
 use crate::queue;
 

@@ -17,150 +17,21 @@ use chrono::Timelike;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
-use vereda_contracts::config::Settings;
-use vereda_contracts::db::{Db, Tx, is_unique_violation};
 use vereda_contracts::jobs::BuildStatements;
 use vereda_contracts::money::Cop;
 use vereda_contracts::statements::{self, Inputs, Month, Rules, Statement, WorkItem};
 use vereda_contracts::time::{self, BOGOTA};
-use vereda_contracts::{on_db, on_tx};
+use vereda_store::config::Settings;
+use vereda_store::db::{Db, Tx, is_unique_violation};
+use vereda_store::{on_db, on_tx};
 
-use crate::email::{self, messages};
-use crate::ledger::{in_list, placeholders};
+use vereda_documents::mail;
+use vereda_store::journal::{in_list, placeholders};
+use vereda_store::outbox;
+use vereda_store::queue;
+
+use crate::invoicing;
 use crate::problems::{RunProblem, is_systemic, one_by_one};
-use crate::{invoicing, queue};
-
-/// A documento soporte or adjustment as shown on a statement and to finance.
-#[derive(Debug, Clone)]
-pub struct SupportDocument {
-    pub id: String,
-    pub number: String,
-    /// `document` or `adjustment`.
-    pub kind: String,
-    pub worker_id: String,
-    pub month: String,
-    pub amount: Cop,
-    /// `YYYY-MM-DD`, Bogotá.
-    pub issued_on: String,
-}
-
-/// One stored version of a statement, with what its documents print about the worker.
-#[derive(Debug, Clone)]
-pub struct StoredStatement {
-    pub id: String,
-    pub version: i64,
-    pub figures: Statement,
-    pub verification_code: String,
-    pub generated_at: i64,
-    pub worker_name: String,
-    /// The cédula, when the profile has one.
-    pub document_id: Option<String>,
-    pub support_documents: Vec<SupportDocument>,
-}
-
-#[derive(sqlx::FromRow)]
-struct StatementRow {
-    id: String,
-    worker_id: String,
-    month: String,
-    version: i64,
-    figures: String,
-    verification_code: String,
-    generated_at: i64,
-    name: String,
-    document_id: Option<String>,
-}
-
-/// The name and cédula as printed on the version (older rows: as the worker has them now).
-const STATEMENT_SELECT: &str = "SELECT s.id, s.worker_id, s.month, s.version, s.figures, \
-     s.verification_code, s.generated_at, COALESCE(s.worker_name, u.name) AS name, \
-     COALESCE(s.worker_document, w.document_id) AS document_id \
-     FROM statements s JOIN worker_profiles w ON w.id = s.worker_id \
-     JOIN users u ON u.worker_id = s.worker_id";
-
-/// A worker's statement for a month: the newest version, or the one asked for.
-pub async fn load(
-    db: &Db,
-    worker_id: &str,
-    month: Month,
-    version: Option<i64>,
-) -> anyhow::Result<Option<StoredStatement>> {
-    let sql = format!(
-        "{STATEMENT_SELECT} WHERE s.worker_id = $1 AND s.month = $2 \
-         AND ($3 IS NULL OR s.version = $3) ORDER BY s.version DESC LIMIT 1"
-    );
-    let row: Option<StatementRow> =
-        on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(worker_id)
-            .bind(month.to_string())
-            .bind(version)
-            .fetch_optional(p)
-            .await)?;
-    match row {
-        Some(r) => Ok(Some(complete(db, r).await?)),
-        None => Ok(None),
-    }
-}
-
-/// A statement version by its id.
-pub async fn load_by_id(db: &Db, id: &str) -> anyhow::Result<Option<StoredStatement>> {
-    let sql = format!("{STATEMENT_SELECT} WHERE s.id = $1");
-    let row: Option<StatementRow> =
-        on_db!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(id)
-            .fetch_optional(p)
-            .await)?;
-    match row {
-        Some(r) => Ok(Some(complete(db, r).await?)),
-        None => Ok(None),
-    }
-}
-
-async fn complete(db: &Db, r: StatementRow) -> anyhow::Result<StoredStatement> {
-    let figures: Statement = serde_json::from_str(&r.figures)?;
-    let support_documents = support_documents(db, Some(&r.worker_id), Some(&r.month)).await?;
-    Ok(StoredStatement {
-        id: r.id,
-        version: r.version,
-        figures,
-        verification_code: r.verification_code,
-        generated_at: r.generated_at,
-        worker_name: r.name,
-        document_id: r.document_id,
-        support_documents,
-    })
-}
-
-/// Documentos soporte, oldest first, for a worker and/or a month.
-pub async fn support_documents(
-    db: &Db,
-    worker_id: Option<&str>,
-    month: Option<&str>,
-) -> anyhow::Result<Vec<SupportDocument>> {
-    let rows: Vec<(String, String, String, String, String, i64, String)> =
-        on_db!(db, |p| sqlx::query_as(
-            "SELECT id, number, kind, worker_id, month, amount, issued_on FROM support_documents \
-             WHERE ($1 IS NULL OR worker_id = $1) AND ($2 IS NULL OR month = $2) ORDER BY id"
-        )
-        .bind(worker_id)
-        .bind(month)
-        .fetch_all(p)
-        .await)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, number, kind, worker_id, month, amount, issued_on)| SupportDocument {
-                id,
-                number,
-                kind,
-                worker_id,
-                month,
-                amount: Cop::from_centavos(amount),
-                issued_on,
-            },
-        )
-        .collect())
-}
 
 /// What a run did.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -529,16 +400,16 @@ async fn add_versions(
         let (_, user_id, name, address, _) = person(&figures.worker_id)?;
         let month = Month::parse(&figures.month)
             .ok_or_else(|| anyhow::anyhow!("stored month {:?} is not a month", figures.month))?;
-        messages.push(email::outbox::NewMessage {
+        messages.push(outbox::NewMessage {
             dedupe_key: format!("statement:{id}"),
             kind: "statement",
             recipient: address,
             user_id: Some(user_id),
-            content: messages::statement(settings, name, month, figures, code, *version),
-            attachment: Some(email::outbox::Attachment::Statement(id.clone())),
+            content: mail::statement(&settings.issuer(), name, month, figures, code, *version),
+            attachment: Some(outbox::Attachment::Statement(id.clone())),
         });
     }
-    email::outbox::enqueue_many(tx, &messages, now).await?;
+    outbox::enqueue_many(tx, &messages, now).await?;
     tracing::info!(month = ?added.first().map(|(f, _)| &f.month), versions = added.len(), "statement versions added");
     Ok(())
 }

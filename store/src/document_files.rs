@@ -1,0 +1,139 @@
+//! Fixed documents: invoices and credit notes are rendered once from what was issued, stored
+//! with their SHA-256 in `document_files`, and served from there ever after.
+
+use vereda_contracts::time;
+use vereda_documents::{IssuedInvoice, IssuedNote, render_credit_note, render_invoice};
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::on_db;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixedDocument {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    /// Lower-case hex.
+    pub sha256: String,
+}
+
+/// A stored document by the id of what it documents, if it was stored.
+pub async fn stored(db: &Db, subject_id: &str) -> anyhow::Result<Option<FixedDocument>> {
+    let row: Option<(String, Vec<u8>, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT filename, bytes, sha256 FROM document_files WHERE subject_id = $1"
+    )
+    .bind(subject_id)
+    .fetch_optional(p)
+    .await)?;
+    Ok(row.map(|(filename, bytes, sha256)| FixedDocument {
+        filename,
+        bytes,
+        sha256,
+    }))
+}
+
+/// Store a rendered document once: whoever stores first wins, and everyone gets those bytes.
+async fn store(
+    db: &Db,
+    subject_id: &str,
+    kind: &str,
+    filename: String,
+    bytes: Vec<u8>,
+) -> anyhow::Result<FixedDocument> {
+    use sha2::Digest;
+    let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+    on_db!(db, |p| sqlx::query(
+        "INSERT INTO document_files (subject_id, kind, filename, bytes, sha256, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject_id) DO NOTHING"
+    )
+    .bind(subject_id)
+    .bind(kind)
+    .bind(&filename)
+    .bind(&bytes)
+    .bind(&sha256)
+    .bind(time::unix(time::now()))
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))?;
+    stored(db, subject_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("document {subject_id} was not stored"))
+}
+
+/// The invoice's fixed PDF, or `None` if there is no such invoice. Rendered the first time it
+/// is asked for (by the e-mail of its issue, or a download), from the invoice's issue-time
+/// figures, lines and customer only, then stored: every later download and e-mail carries the
+/// same bytes, whatever is paid or credited afterwards.
+pub async fn invoice_document(
+    db: &Db,
+    settings: &Settings,
+    invoice_id: &str,
+) -> anyhow::Result<Option<FixedDocument>> {
+    if let Some(d) = stored(db, invoice_id).await? {
+        return Ok(Some(d));
+    }
+    let row: Option<IssuedInvoice> = on_db!(db, |p| {
+        sqlx::query_as(
+        "SELECT i.number, i.period_end, i.work, i.fee, i.vat, i.total, i.vat_rate, i.issued_at, \
+         i.due_at, COALESCE(i.customer_name, c.name) AS customer_name, \
+         COALESCE(i.customer_nit, c.nit) AS customer_nit FROM invoices i \
+         JOIN companies c ON c.id = i.company_id WHERE i.id = $1"
+    )
+    .bind(invoice_id)
+    .fetch_optional(p)
+    .await
+    })?;
+    let Some(inv) = row else {
+        return Ok(None);
+    };
+    let lines: Vec<(String, i64, Option<i64>, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT task_title, seconds, rate, work, fee FROM invoice_lines WHERE invoice_id = $1 \
+         ORDER BY assignment_id"
+    )
+    .bind(invoice_id)
+    .fetch_all(p)
+    .await)?;
+    let pdf = render_invoice(&settings.issuer(), &inv, &lines);
+    let filename = format!("{}.pdf", inv.number);
+    Ok(Some(store(db, invoice_id, "invoice", filename, pdf).await?))
+}
+
+/// Why a credit note has no document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteDocument {
+    Missing,
+    /// Requested, not yet numbered and issued.
+    NotIssued,
+}
+
+/// The issued credit note's fixed PDF (rendered once, stored, as invoices are).
+pub async fn credit_note_document(
+    db: &Db,
+    settings: &Settings,
+    note_id: &str,
+) -> anyhow::Result<Result<FixedDocument, NoteDocument>> {
+    if let Some(d) = stored(db, note_id).await? {
+        return Ok(Ok(d));
+    }
+    let row: Option<IssuedNote> = on_db!(db, |p| sqlx::query_as(
+        "SELECT n.number, n.status, n.reason, n.work, n.fee, n.vat, n.total, n.issued_at, \
+         i.number AS invoice_number, i.issued_at AS invoice_issued_at, i.vat_rate, \
+         COALESCE(i.customer_name, c.name) AS customer_name, \
+         COALESCE(i.customer_nit, c.nit) AS customer_nit \
+         FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id \
+         JOIN companies c ON c.id = i.company_id WHERE n.id = $1"
+    )
+    .bind(note_id)
+    .fetch_optional(p)
+    .await)?;
+    let Some(note) = row else {
+        return Ok(Err(NoteDocument::Missing));
+    };
+    let (Some(number), Some(issued_at), "issued") =
+        (note.number.clone(), note.issued_at, note.status.as_str())
+    else {
+        return Ok(Err(NoteDocument::NotIssued));
+    };
+    let pdf = render_credit_note(&settings.issuer(), &note, &number, issued_at);
+    let filename = format!("{number}.pdf");
+    Ok(Ok(store(db, note_id, "credit_note", filename, pdf).await?))
+}

@@ -1,0 +1,22 @@
+//! Everything that touches the database, for the API and the jobs alike.
+//!
+//! [`config`] reads the settings; [`db`] holds the pools, the two dialects ([`on_db!`] /
+//! [`on_tx!`]) and the migrations; [`queue`] puts jobs on apalis's tables inside our
+//! transactions; [`journal`] writes the ledger, once per effect key; [`transitions`] moves an
+//! assignment between states; [`outbox`] keeps the e-mail to send; [`document_files`] keeps
+//! the fixed documents. The read models both processes need ([`stored_statements`],
+//! [`company_account`], [`logbook`], [`audit`]) live here too, so the HTTP handlers never
+//! reach into the job runner.
+
+pub mod audit;
+pub mod company_account;
+pub mod config;
+pub mod db;
+pub mod document_files;
+pub mod journal;
+pub mod logbook;
+pub mod outbox;
+pub mod queue;
+pub mod scratch;
+pub mod stored_statements;
+pub mod transitions;
