@@ -213,7 +213,7 @@ impl MyMoneyApi {
                 amount: amount.to_string(),
             });
         }
-        let account = vereda_contracts::ledger::account::worker_payable(worker);
+        let account = vereda_contracts::ledger::account::worker_payable(worker).name();
         let balance: i64 = on_db!(&state.db, |p| sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(credit), 0) - COALESCE(SUM(debit), 0) AS BIGINT) \
              FROM ledger_postings WHERE account = $1"

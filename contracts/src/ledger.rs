@@ -4,46 +4,104 @@
 use crate::money::Cop;
 use serde::{Deserialize, Serialize};
 
-/// Ledger accounts (DESIGN §3).
-pub mod account {
-    pub fn company_receivable(company_id: &str) -> String {
-        format!("company:{company_id}:receivable")
-    }
-    pub fn worker_payable(worker_id: &str) -> String {
-        format!("worker:{worker_id}:payable")
-    }
-    pub const FEES: &str = "platform:fees";
-    pub const VAT_PAYABLE: &str = "platform:vat_payable";
-    pub const WITHHOLDING_PAYABLE: &str = "platform:withholding_payable";
-    pub const PAYOUTS_IN_TRANSIT: &str = "platform:payouts_in_transit";
-    pub const BANK: &str = "platform:bank";
+/// A ledger account (DESIGN §3). Stored three ways on each posting: its `name`
+/// (`worker:<id>:payable`, what people and the API see), its `kind` and its `owner` (the
+/// company or worker it belongs to, if any), so SQL selects a person's accounts by columns
+/// and never has to build a name out of pieces.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Account {
+    CompanyReceivable(String),
+    WorkerPayable(String),
+    Fees,
+    VatPayable,
+    WithholdingPayable,
+    PayoutsInTransit,
+    Bank,
     /// What the platform absorbs when a credit note forgives work it already owes a worker.
-    pub const ADJUSTMENTS: &str = "platform:adjustments";
+    Adjustments,
+}
+
+impl Account {
+    /// The `account_kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Account::CompanyReceivable(_) => "company_receivable",
+            Account::WorkerPayable(_) => "worker_payable",
+            Account::Fees => "fees",
+            Account::VatPayable => "vat_payable",
+            Account::WithholdingPayable => "withholding_payable",
+            Account::PayoutsInTransit => "payouts_in_transit",
+            Account::Bank => "bank",
+            Account::Adjustments => "adjustments",
+        }
+    }
+
+    /// The `account_owner` column: the company's or worker's id, `None` for the platform's.
+    pub fn owner(&self) -> Option<&str> {
+        match self {
+            Account::CompanyReceivable(id) | Account::WorkerPayable(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The account's name, as people and the API see it.
+    pub fn name(&self) -> String {
+        match self {
+            Account::CompanyReceivable(id) => format!("company:{id}:receivable"),
+            Account::WorkerPayable(id) => format!("worker:{id}:payable"),
+            platform => format!("platform:{}", platform.kind()),
+        }
+    }
+
+    /// The account a name names, if it is one (owners are UUIDs).
+    pub fn parse(name: &str) -> Option<Account> {
+        let parts: Vec<&str> = name.split(':').collect();
+        let owned = |id: &str| uuid::Uuid::parse_str(id).is_ok().then(|| id.to_string());
+        match parts.as_slice() {
+            ["company", id, "receivable"] => owned(id).map(Account::CompanyReceivable),
+            ["worker", id, "payable"] => owned(id).map(Account::WorkerPayable),
+            ["platform", kind] => [
+                Account::Fees,
+                Account::VatPayable,
+                Account::WithholdingPayable,
+                Account::PayoutsInTransit,
+                Account::Bank,
+                Account::Adjustments,
+            ]
+            .into_iter()
+            .find(|a| a.kind() == *kind),
+            _ => None,
+        }
+    }
+}
+
+/// The accounts by the names the postings below use.
+pub mod account {
+    use super::Account;
+
+    pub fn company_receivable(company_id: &str) -> Account {
+        Account::CompanyReceivable(company_id.to_string())
+    }
+    pub fn worker_payable(worker_id: &str) -> Account {
+        Account::WorkerPayable(worker_id.to_string())
+    }
+    pub const FEES: Account = Account::Fees;
+    pub const VAT_PAYABLE: Account = Account::VatPayable;
+    pub const WITHHOLDING_PAYABLE: Account = Account::WithholdingPayable;
+    pub const PAYOUTS_IN_TRANSIT: Account = Account::PayoutsInTransit;
+    pub const BANK: Account = Account::Bank;
+    pub const ADJUSTMENTS: Account = Account::Adjustments;
 
     /// True for a name of one of the accounts above.
     pub fn is_valid(name: &str) -> bool {
-        let parts: Vec<&str> = name.split(':').collect();
-        match parts.as_slice() {
-            ["company", id, "receivable"] | ["worker", id, "payable"] => {
-                uuid::Uuid::parse_str(id).is_ok()
-            }
-            _ => [
-                FEES,
-                VAT_PAYABLE,
-                WITHHOLDING_PAYABLE,
-                PAYOUTS_IN_TRANSIT,
-                BANK,
-                ADJUSTMENTS,
-            ]
-            .contains(&name),
-        }
+        Account::parse(name).is_some()
     }
 }
 
 /// One line of a journal entry: a debit or a credit to one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posting {
-    pub account: String,
+    pub account: Account,
     pub debit: Cop,
     pub credit: Cop,
 }
@@ -80,10 +138,10 @@ impl Entry {
     }
 
     /// Debit `amount` to `account` (skipped when zero).
-    pub fn debit(mut self, account: impl Into<String>, amount: Cop) -> Entry {
+    pub fn debit(mut self, account: Account, amount: Cop) -> Entry {
         if amount != Cop::ZERO {
             self.postings.push(Posting {
-                account: account.into(),
+                account,
                 debit: amount,
                 credit: Cop::ZERO,
             });
@@ -92,10 +150,10 @@ impl Entry {
     }
 
     /// Credit `amount` to `account` (skipped when zero).
-    pub fn credit(mut self, account: impl Into<String>, amount: Cop) -> Entry {
+    pub fn credit(mut self, account: Account, amount: Cop) -> Entry {
         if amount != Cop::ZERO {
             self.postings.push(Posting {
-                account: account.into(),
+                account,
                 debit: Cop::ZERO,
                 credit: amount,
             });
@@ -280,7 +338,7 @@ mod tests {
     #[test]
     fn unbalanced_entries_are_refused() {
         let e = Entry::new("x", "test", "x")
-            .debit("platform:bank", Cop::pesos(1))
+            .debit(account::BANK, Cop::pesos(1))
             .credit(account::FEES, Cop::pesos(2));
         assert!(matches!(e.checked(), Err(EntryError::Unbalanced(..))));
         assert!(Entry::new("y", "test", "y").checked().is_err());
@@ -288,13 +346,44 @@ mod tests {
 
     #[test]
     fn account_names() {
-        assert!(account::is_valid(&account::worker_payable(W)));
-        assert!(account::is_valid(account::BANK));
+        assert!(account::is_valid(&account::worker_payable(W).name()));
+        assert!(account::is_valid("platform:bank"));
+        assert_eq!(account::BANK.name(), "platform:bank");
+        assert_eq!(account::worker_payable(W).owner(), Some(W));
+        assert_eq!(account::worker_payable(W).kind(), "worker_payable");
+        assert_eq!(account::FEES.owner(), None);
         assert!(!account::is_valid("worker:x:payable"));
         assert!(!account::is_valid("platform:nothing"));
+        assert!(!account::is_valid("platform:bank:extra"));
+    }
+
+    fn any_account() -> impl Strategy<Value = Account> {
+        let id = any::<u128>().prop_map(|n| uuid::Uuid::from_u128(n).to_string());
+        prop_oneof![
+            id.clone().prop_map(Account::CompanyReceivable),
+            id.prop_map(Account::WorkerPayable),
+            Just(Account::Fees),
+            Just(Account::VatPayable),
+            Just(Account::WithholdingPayable),
+            Just(Account::PayoutsInTransit),
+            Just(Account::Bank),
+            Just(Account::Adjustments),
+        ]
     }
 
     proptest! {
+        /// A name read back is the same account, and its columns agree with it: what the
+        /// migration derives from old names and what the journal writes are the same thing.
+        #[test]
+        fn an_account_is_its_name_and_its_columns(a in any_account()) {
+            prop_assert_eq!(Account::parse(&a.name()), Some(a.clone()));
+            let name = a.name();
+            match a.owner() {
+                Some(owner) => prop_assert!(name.contains(owner)),
+                None => prop_assert_eq!(name, format!("platform:{}", a.kind())),
+            }
+        }
+
         #[test]
         fn every_posting_rule_balances(work in 1i64..10_000_000, fee in 0i64..2_000_000, wh in 0i64..1_000) {
             let (w, f, h) = (Cop::pesos(work), Cop::pesos(fee), Cop::pesos(wh.min(work)));

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use crate::config::Settings;
 use crate::db::Db;
 use sqlx::AssertSqlSafe;
+use vereda_contracts::ledger::Account;
 pub use vereda_contracts::ledger::{Audit, Check};
 use vereda_contracts::money::Cop;
 
@@ -97,6 +98,33 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
         "Asientos descuadrados, vacíos o con movimientos inválidos",
     ));
 
+    // Each posting's kind and owner columns say what its name says: the queries above and
+    // below select accounts by those columns.
+    let accounts: Vec<(String, String, Option<String>)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT DISTINCT account, account_kind, account_owner FROM ledger_postings"
+    )
+    .fetch_all(p)
+    .await)?;
+    let mismatched = accounts
+        .into_iter()
+        .filter(|(name, kind, owner)| {
+            Account::parse(name)
+                .is_none_or(|a| a.kind() != kind.as_str() || a.owner() != owner.as_deref())
+        })
+        .map(|(name, kind, owner)| {
+            format!(
+                "cuenta {name} guardada como {kind}/{}",
+                owner.unwrap_or_default()
+            )
+        })
+        .collect();
+    checks.push(check(
+        "account_columns_agree",
+        mismatched,
+        "Cada movimiento nombra una cuenta válida y su tipo y dueño coinciden con el nombre.",
+        "Movimientos cuya cuenta no coincide con su tipo o dueño",
+    ));
+
     let (debits, credits): (i64, i64) = on_db!(db, |p| {
         sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(debit), 0) AS BIGINT), CAST(COALESCE(SUM(credit), 0) AS BIGINT) \
@@ -125,7 +153,7 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
     let payables: Vec<(String, i64, i64, i64)> = on_db!(db, |p| sqlx::query_as(
         "SELECT w.id, \
            (SELECT CAST(COALESCE(SUM(credit - debit), 0) AS BIGINT) FROM ledger_postings \
-            WHERE account = 'worker:' || w.id || ':payable'), \
+            WHERE account_kind = 'worker_payable' AND account_owner = w.id), \
            (SELECT CAST(COALESCE(SUM(work), 0) AS BIGINT) FROM accruals WHERE worker_id = w.id), \
            (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payout_lines \
             WHERE worker_id = w.id AND status IN ('pending', 'paid')) \
@@ -275,7 +303,7 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
         sqlx::query_as(
         "SELECT c.id, \
            (SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM ledger_postings \
-            WHERE account = 'company:' || c.id || ':receivable'), \
+            WHERE account_kind = 'company_receivable' AND account_owner = c.id), \
            (SELECT CAST(COALESCE(SUM(work + fee), 0) AS BIGINT) FROM accruals WHERE company_id = c.id) \
            + (SELECT CAST(COALESCE(SUM(vat - paid - credited), 0) AS BIGINT) FROM invoices \
               WHERE company_id = c.id) \

@@ -90,6 +90,46 @@ macro_rules! on_tx {
     };
 }
 
+/// Run a write statement (`sqlx::query(…).bind(…)`) in the transaction `$tx` and give the
+/// number of rows it changed. For writes whose count says nothing; where zero rows would mean
+/// the row was gone or not in the state expected, use [`exec_one!`].
+#[macro_export]
+macro_rules! exec {
+    ($tx:expr, $query:expr) => {
+        $crate::on_tx!($tx, |c| ($query)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))
+    };
+}
+
+/// Run a write that must change exactly one row in `$tx`: any other count is
+/// [`WriteError::Rows`], so a conditional update that found nothing to change is never
+/// mistaken for done.
+#[macro_export]
+macro_rules! exec_one {
+    ($tx:expr, $query:expr) => {
+        $crate::db::exactly_one($crate::exec!($tx, $query))
+    };
+}
+
+/// Why a write that had to change one row did not.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("expected one row to change, {0} did")]
+    Rows(u64),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// [`exec_one!`]'s check.
+pub fn exactly_one(changed: Result<u64, sqlx::Error>) -> Result<(), WriteError> {
+    match changed? {
+        1 => Ok(()),
+        n => Err(WriteError::Rows(n)),
+    }
+}
+
 /// Pool sizing and timeouts.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {

@@ -8,16 +8,42 @@ use crate::db::Tx;
 use crate::on_tx;
 use sqlx::AssertSqlSafe;
 use vereda_contracts::ledger::{Entry, Posting};
-use vereda_contracts::money::Cop;
 
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// Whether [`post`] wrote an entry or found its effect key already there.
+#[must_use = "an entry found already posted means its effect happened before: say what that means here"]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posted {
+    New,
+    Already,
+}
+
+impl Posted {
+    pub fn is_new(self) -> bool {
+        self == Posted::New
+    }
+
+    /// For a caller whose own compare-and-set has just proved the effect new (a line that
+    /// was pending, a note that was requested): finding the entry already posted means the
+    /// ledger and the documents disagree, and the transaction must not commit.
+    pub fn expect_new(self, effect: &str) -> anyhow::Result<()> {
+        match self {
+            Posted::New => Ok(()),
+            Posted::Already => anyhow::bail!(
+                "the ledger already has the entry of {effect}, whose state change was new: \
+                 the ledger and the documents disagree (see GET /v1/ledger/audit)"
+            ),
+        }
+    }
+}
+
 /// Post `entry` in `tx`. Returns false, posting nothing, when an entry with its effect key
 /// already exists. An entry that does not balance is an error (and the caller's transaction
 /// must roll back).
-pub async fn post(tx: &mut Tx, entry: Entry, at: i64) -> anyhow::Result<bool> {
+pub async fn post(tx: &mut Tx, entry: Entry, at: i64) -> anyhow::Result<Posted> {
     let entry = entry.checked()?;
     let entry_id = new_id();
     let inserted = on_tx!(tx, |c| sqlx::query(
@@ -33,16 +59,19 @@ pub async fn post(tx: &mut Tx, entry: Entry, at: i64) -> anyhow::Result<bool> {
     .await
     .map(|r| r.rows_affected()))?;
     if inserted == 0 {
-        return Ok(false);
+        return Ok(Posted::Already);
     }
     for p in &entry.postings {
         on_tx!(tx, |c| sqlx::query(
-            "INSERT INTO ledger_postings (id, entry_id, account, debit, credit, posted_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)"
+            "INSERT INTO ledger_postings \
+             (id, entry_id, account, account_kind, account_owner, debit, credit, posted_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         )
         .bind(new_id())
         .bind(&entry_id)
-        .bind(&p.account)
+        .bind(p.account.name())
+        .bind(p.account.kind())
+        .bind(p.account.owner())
         .bind(p.debit.centavos())
         .bind(p.credit.centavos())
         .bind(at)
@@ -50,7 +79,7 @@ pub async fn post(tx: &mut Tx, entry: Entry, at: i64) -> anyhow::Result<bool> {
         .await
         .map(|r| r.rows_affected()))?;
     }
-    Ok(true)
+    Ok(Posted::New)
 }
 
 /// `rows` groups of `cols` placeholders numbered from `$first`: `($1, $2), ($3, $4)`.
@@ -81,7 +110,7 @@ pub fn in_list(n: usize, first: usize) -> String {
         .join(", ")
 }
 
-/// Entries per multi-row statement: their postings (three or four each, six columns) stay
+/// Entries per multi-row statement: their postings (three or four each, eight columns) stay
 /// well under SQLite's and PostgreSQL's limits on bound parameters.
 const POST_CHUNK: usize = 500;
 
@@ -89,7 +118,7 @@ const POST_CHUNK: usize = 500;
 /// row. Returns, in order, whether each entry was posted (false: its effect key already
 /// existed and nothing was written for it). Any unbalanced entry is an error before anything
 /// is written.
-pub async fn post_many(tx: &mut Tx, entries: Vec<Entry>, at: i64) -> anyhow::Result<Vec<bool>> {
+pub async fn post_many(tx: &mut Tx, entries: Vec<Entry>, at: i64) -> anyhow::Result<Vec<Posted>> {
     let entries = entries
         .into_iter()
         .map(Entry::checked)
@@ -121,13 +150,20 @@ pub async fn post_many(tx: &mut Tx, entries: Vec<Entry>, at: i64) -> anyhow::Res
             .filter(|(_, id)| inserted.contains(*id))
             .flat_map(|(e, id)| e.postings.iter().map(move |p| (id, p)))
             .collect();
-        posted.extend(ids.iter().map(|id| inserted.contains(id)));
+        posted.extend(ids.iter().map(|id| {
+            if inserted.contains(id) {
+                Posted::New
+            } else {
+                Posted::Already
+            }
+        }));
         if rows.is_empty() {
             continue;
         }
         let sql = format!(
-            "INSERT INTO ledger_postings (id, entry_id, account, debit, credit, posted_at) VALUES {}",
-            placeholders(rows.len(), 6, 1)
+            "INSERT INTO ledger_postings \
+             (id, entry_id, account, account_kind, account_owner, debit, credit, posted_at) VALUES {}",
+            placeholders(rows.len(), 8, 1)
         );
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
@@ -135,7 +171,9 @@ pub async fn post_many(tx: &mut Tx, entries: Vec<Entry>, at: i64) -> anyhow::Res
                 q = q
                     .bind(new_id())
                     .bind(*entry_id)
-                    .bind(&p.account)
+                    .bind(p.account.name())
+                    .bind(p.account.kind())
+                    .bind(p.account.owner())
                     .bind(p.debit.centavos())
                     .bind(p.credit.centavos())
                     .bind(at);
@@ -144,17 +182,4 @@ pub async fn post_many(tx: &mut Tx, entries: Vec<Entry>, at: i64) -> anyhow::Res
         })?;
     }
     Ok(posted)
-}
-
-/// Credits minus debits of an account (what a liability such as a worker's payable holds).
-pub async fn credit_balance(tx: &mut Tx, account: &str) -> Result<Cop, sqlx::Error> {
-    let centavos: i64 = on_tx!(tx, |c| {
-        sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(credit - debit), 0) AS BIGINT) FROM ledger_postings WHERE account = $1"
-    )
-    .bind(account)
-    .fetch_one(&mut *c)
-    .await
-    })?;
-    Ok(Cop::from_centavos(centavos))
 }

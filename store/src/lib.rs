@@ -11,9 +11,11 @@
 pub mod audit;
 pub mod company_account;
 pub mod config;
+pub mod counters;
 pub mod db;
 pub mod document_files;
 pub mod journal;
+pub mod locks;
 pub mod logbook;
 pub mod outbox;
 pub mod queue;

@@ -1024,6 +1024,7 @@ async fn the_ledger_audits_itself_and_tells_the_admins() {
             names,
             [
                 "balanced_entries",
+                "account_columns_agree",
                 "trial_balance_zero",
                 "worker_payables",
                 "one_accrual_per_assignment",

@@ -10,8 +10,10 @@ use sqlx::AssertSqlSafe;
 use vereda_contracts::ledger;
 use vereda_contracts::marketplace::PricingKind;
 use vereda_contracts::money::{Cop, Margin, platform_fee, vat};
+use vereda_contracts::numbering::Series;
 use vereda_contracts::time::BOGOTA;
 use vereda_store::config::Settings;
+use vereda_store::counters;
 use vereda_store::db::{Db, Tx, is_unique_violation};
 use vereda_store::{on_db, on_tx};
 
@@ -181,7 +183,7 @@ async fn accrue_rows(
         .filter(|e| !e.is_empty())
         .collect();
     let posted = post_many(tx, entries, now).await?;
-    if posted.iter().any(|p| !p) {
+    if posted.iter().any(|p| !p.is_new()) {
         anyhow::bail!("an accrual had no row but already had a ledger entry");
     }
     let sql = format!(
@@ -487,7 +489,7 @@ async fn invoice_batch(
         return Ok(Some(batch));
     }
     let posted = post_many(&mut tx, entries, now).await?;
-    if posted.iter().any(|p| !p) {
+    if posted.iter().any(|p| !p.is_new()) {
         anyhow::bail!("a new invoice already had an IVA entry");
     }
     tx.commit().await?;
@@ -554,14 +556,7 @@ async fn invoice_company(
         .map(|r| r.rows_affected()))?;
         return Ok(Invoiced::Nothing);
     }
-    let seq: i64 = on_tx!(tx, |c| {
-        sqlx::query_scalar(
-        "UPDATE document_counters SET last_value = last_value + 1 WHERE name = 'invoice' RETURNING last_value"
-    )
-    .fetch_one(&mut *c)
-    .await
-    })?;
-    let number = format!("VRD-{seq:06}");
+    let (seq, number) = counters::next_number(tx, Series::Invoice).await?;
     let inserted = on_tx!(tx, |c| sqlx::query(
         "INSERT INTO invoices (id, number, seq, company_id, period_end, work, fee, vat, total, \
          vat_rate, status, issued_at, due_at, customer_name, customer_nit) \
@@ -637,14 +632,7 @@ pub async fn issue_credit_note(db: &Db, note_id: &str, now: i64) -> anyhow::Resu
     if note.status == "issued" {
         return Ok(note.number.unwrap_or_default());
     }
-    let seq: i64 = on_tx!(&mut tx, |c| {
-        sqlx::query_scalar(
-        "UPDATE document_counters SET last_value = last_value + 1 WHERE name = 'credit_note' RETURNING last_value"
-    )
-    .fetch_one(&mut *c)
-    .await
-    })?;
-    let number = format!("VRD-NC-{seq:06}");
+    let (_, number) = counters::next_number(&mut tx, Series::CreditNote).await?;
     let changed = on_tx!(&mut tx, |c| {
         sqlx::query(
         "UPDATE credit_notes SET number = $1, status = 'issued', issued_at = $2 WHERE id = $3 AND status = 'requested'"
@@ -675,7 +663,9 @@ pub async fn issue_credit_note(db: &Db, note_id: &str, now: i64) -> anyhow::Resu
         Cop::from_centavos(note.fee),
         Cop::from_centavos(note.vat),
     );
-    post(&mut tx, entry, now).await?;
+    post(&mut tx, entry, now)
+        .await?
+        .expect_new(&format!("credit note {note_id}"))?;
     tx.commit().await?;
     tracing::info!(credit_note = %number, "credit note issued");
     Ok(number)

@@ -18,7 +18,7 @@ use vereda_contracts::marketplace::{self, AssignmentStatus, EntryFacts, Submissi
 use vereda_contracts::timesheet::Span;
 use vereda_store::config::Settings;
 use vereda_store::db::{Db, Tx};
-use vereda_store::{on_db, on_tx};
+use vereda_store::{locks, on_db, on_tx};
 
 use vereda_store::queue;
 use vereda_store::transitions::{self, Bind, Move};
@@ -367,13 +367,7 @@ async fn expire_claims(db: &Db, daily_limit_secs: i64, now: i64) -> PartResult {
             let mut tx = db.begin().await?;
             // The worker's row first, as every time-tracking write takes it: the timer and
             // the worker's entries cannot change under the check below.
-            on_tx!(&mut tx, |c| sqlx::query(
-                "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
-            )
-            .bind(&worker_id)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
+            locks::worker(&mut tx, &worker_id).await?;
             let moved =
                 transitions::transition(&mut tx, &m, "ended_at = $5", &[Bind::Int(Some(now))])
                     .await?;

@@ -217,7 +217,10 @@ async fn add_lines(
         .filter(|l| inserted.contains(&l.id))
         .map(|l| ledger::payout(&l.id, &l.worker_id, l.amount, l.withholding))
         .collect();
-    post_many(&mut tx, entries, now).await?;
+    // Only lines this statement inserted are posted, so each entry must be new.
+    for posted in post_many(&mut tx, entries, now).await? {
+        posted.expect_new("a new payout line")?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -384,7 +387,9 @@ pub async fn apply_confirmation(
         } else {
             ledger::payout_failed(&line.id, &line.worker_id, gross, withholding)
         };
-        post(&mut tx, entry, now).await?;
+        post(&mut tx, entry, now)
+            .await?
+            .expect_new(&format!("payout line {}", line.id))?;
         tx.commit().await?;
         report.matched.push(row(&status, None));
     }
@@ -449,7 +454,7 @@ pub async fn post_payment(db: &Db, payment_id: &str, now: i64) -> anyhow::Result
     let amount = Cop::from_centavos(p.amount);
     let mut entry = ledger::company_payment(payment_id, &p.company_id, amount);
     entry.description = format!("Pago recibido ref. {} · factura {}", p.reference, p.number);
-    let posted = post(&mut tx, entry, now).await?;
+    let posted = post(&mut tx, entry, now).await?.is_new();
     if posted {
         settle_invoice(&mut tx, &p.invoice_id, p.amount).await?;
         on_tx!(&mut tx, |c| sqlx::query(
@@ -473,7 +478,7 @@ pub async fn post_payment(db: &Db, payment_id: &str, now: i64) -> anyhow::Result
         )
         .debit(ledger::account::company_receivable(&p.company_id), amount)
         .credit(ledger::account::BANK, amount);
-        reversed = post(&mut tx, entry, now).await?;
+        reversed = post(&mut tx, entry, now).await?.is_new();
         if reversed {
             settle_invoice(&mut tx, &p.invoice_id, -p.amount).await?;
             on_tx!(&mut tx, |c| sqlx::query(

@@ -19,10 +19,12 @@ use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::jobs::BuildStatements;
 use vereda_contracts::money::Cop;
+use vereda_contracts::numbering::Series;
 use vereda_contracts::statements::{self, Inputs, Month, Rules, Statement, WorkItem};
 use vereda_contracts::time::{self, BOGOTA};
 use vereda_store::config::Settings;
 use vereda_store::db::{Db, Tx, is_unique_violation};
+use vereda_store::{counters, locks};
 use vereda_store::{on_db, on_tx};
 
 use vereda_documents::mail;
@@ -172,17 +174,8 @@ async fn build_chunk_in(
     month: Month,
     now: i64,
 ) -> anyhow::Result<Vec<Built>> {
-    let lock = format!(
-        "UPDATE worker_profiles SET updated_at = updated_at WHERE id IN ({})",
-        in_list(workers.len(), 1)
-    );
-    on_tx!(tx, |c| bind_all!(
-        sqlx::query(AssertSqlSafe(lock.as_str())),
-        workers
-    )
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let ids: Vec<&str> = workers.iter().map(String::as_str).collect();
+    locks::workers(tx, &ids).await?;
 
     let provisional = now < month.end();
     let inputs = read_inputs_many(tx, workers, month, provisional, now).await?;
@@ -451,15 +444,8 @@ async fn build_in(
     month: Month,
     now: i64,
 ) -> anyhow::Result<Built> {
-    // Lock the worker's row: builds of the same worker wait for each other (PostgreSQL; a
-    // SQLite write transaction holds the database already).
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
-    )
-    .bind(worker_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    // Builds of the same worker wait for each other.
+    locks::worker(tx, worker_id).await?;
 
     let provisional = now < month.end();
     let figures = statements::compute(
@@ -575,35 +561,14 @@ async fn issue_support_document(
     if amount == 0 {
         return Ok(false);
     }
-    let (kind, counter, first) = if count == 0 {
-        (
-            "document",
-            "support_document",
-            *settings.support_doc_range.start(),
-        )
+    let (kind, series) = if count == 0 {
+        let (prefix, range) = (&settings.support_doc_prefix, &settings.support_doc_range);
+        ("document", Series::SupportDocument { prefix, range })
     } else {
-        ("adjustment", "support_adjustment", 1)
+        ("adjustment", Series::SupportAdjustment)
     };
     // Allocated in this transaction, so a rolled-back build gives its number back.
-    let seq: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-        "UPDATE document_counters SET last_value = \
-         CASE WHEN last_value < $1 THEN $1 ELSE last_value + 1 END \
-         WHERE name = $2 RETURNING last_value"
-    )
-    .bind(first)
-    .bind(counter)
-    .fetch_one(&mut *c)
-    .await)?;
-    if kind == "document" && seq > *settings.support_doc_range.end() {
-        anyhow::bail!(
-            "the authorised documento soporte range ends at {}; ask DIAN for a new range",
-            settings.support_doc_range.end()
-        );
-    }
-    let number = match kind {
-        "document" => format!("{}-{seq}", settings.support_doc_prefix),
-        _ => format!("NA-{seq}"),
-    };
+    let (seq, number) = counters::next_number(tx, series).await?;
     let issued_on = time::from_unix(now)
         .with_timezone(&BOGOTA)
         .date_naive()
