@@ -5,13 +5,16 @@
 //! configuration and the data layer (pools, dialect, migrations).
 
 pub mod accounts;
+pub mod bank_matching;
 pub mod csvfile;
+pub mod earnings;
 pub mod identity;
 pub mod jobs;
 pub mod ledger;
 pub mod legal;
 pub mod marketplace;
 pub mod money;
+pub mod payout_rules;
 pub mod receivable;
 pub mod statements;
 pub mod time;
