@@ -2,8 +2,6 @@
 //! bank confirmations, the ledger, and the background jobs people start. The API records facts
 //! and queues jobs; the worker is the one writer of ledger entries, invoices and payouts.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
@@ -792,6 +790,172 @@ async fn company_account(
         .ok_or_else(|| ApiError::not_found("company"))
 }
 
+/// A company payment as asked for, checked on its own.
+struct PaymentRequest {
+    amount: Cop,
+    reference: String,
+    paid_at: i64,
+    allow_duplicate: bool,
+}
+
+fn parse_payment(req: NewPayment, now: i64) -> Result<PaymentRequest, ApiError> {
+    let amount = Cop::parse_whole_pesos(&req.amount)
+        .map_err(|e| ApiError::invalid("amount", e.to_string()))?;
+    let reference = req.reference.trim().to_string();
+    if reference.is_empty()
+        || reference.chars().count() > 200
+        || reference.chars().any(char::is_control)
+    {
+        return Err(ApiError::invalid(
+            "reference",
+            "must be 1 to 200 printable characters",
+        ));
+    }
+    let paid_at = req.paid_at.timestamp();
+    receivable::check_paid_at(paid_at, now)
+        .map_err(|e| ApiError::invalid("paid_at", e.to_string()))?;
+    Ok(PaymentRequest {
+        amount,
+        reference,
+        paid_at,
+        allow_duplicate: req.allow_duplicate_reference.unwrap_or(false),
+    })
+}
+
+/// Record a payment on an invoice if it fits: the invoice locked and every payment and credit
+/// note recorded so far counted (posted or not), so two clerks recording at once cannot overpay
+/// it, nor pay what a credit note is taking off.
+async fn record_payment(
+    tx: &mut vereda_store::db::Tx,
+    payment_id: &str,
+    invoice_id: &str,
+    user_id: &str,
+    req: &PaymentRequest,
+    now: i64,
+) -> Result<(), ApiError> {
+    let (figures, recorded) = balance_in(tx, invoice_id).await?;
+    // The same transfer typed twice: a reference already on this invoice (and not reversed) is
+    // refused unless the request says it is another transfer.
+    if !req.allow_duplicate && reference_taken(tx, invoice_id, &req.reference).await? {
+        let mut e = ApiError::conflict(
+            "duplicate_payment_reference",
+            format!(
+                "Ya hay un pago con la referencia {} en esta factura. Si es otra transferencia \
+                 con la misma referencia, envíe \"allow_duplicate_reference\": true.",
+                req.reference
+            ),
+        );
+        e.field = Some("reference".into());
+        return Err(e);
+    }
+    receivable::check_payment(&figures, &recorded, req.amount)
+        .map_err(|e| ApiError::rule(e.code(), Some(e.field()), e.to_string()))?;
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO payments (id, invoice_id, amount, paid_at, reference, recorded_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    )
+    .bind(payment_id)
+    .bind(invoice_id)
+    .bind(req.amount.centavos())
+    .bind(req.paid_at)
+    .bind(&req.reference)
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Whether a payment not reversed on the invoice has this reference (case aside).
+async fn reference_taken(
+    tx: &mut vereda_store::db::Tx,
+    invoice_id: &str,
+    reference: &str,
+) -> Result<bool, ApiError> {
+    let same: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM payments p WHERE p.invoice_id = $1 \
+         AND UPPER(p.reference) = UPPER($2) AND NOT EXISTS \
+         (SELECT 1 FROM payment_reversals r WHERE r.payment_id = p.id)"
+    )
+    .bind(invoice_id)
+    .bind(reference)
+    .fetch_one(&mut *c)
+    .await)?;
+    Ok(same > 0)
+}
+
+/// A credit note as asked for, checked on its own.
+struct CreditNoteRequest {
+    reason: String,
+    work: Cop,
+    fee: Cop,
+}
+
+fn parse_credit_note(req: NewCreditNote) -> Result<CreditNoteRequest, ApiError> {
+    let reason = req.reason.trim().to_string();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(ApiError::invalid(
+            "reason",
+            "is required (at most 2000 characters)",
+        ));
+    }
+    // Zero is allowed for either part (a note may credit some fee and no work), not both.
+    let amount = |field: &str, raw: &str| -> Result<Cop, ApiError> {
+        Cop::parse_whole_pesos_or_zero(raw).map_err(|e| ApiError::invalid(field, e.to_string()))
+    };
+    let work = amount("work", &req.work)?;
+    let fee = amount("fee", &req.fee)?;
+    if work == Cop::ZERO && fee == Cop::ZERO {
+        let e = CreditRefusal::Nothing;
+        return Err(ApiError::invalid(e.field(work), e.to_string()));
+    }
+    Ok(CreditNoteRequest { reason, work, fee })
+}
+
+/// A credit note refused, as the API answers it.
+fn credit_refusal(e: CreditRefusal, work: Cop) -> ApiError {
+    match e {
+        CreditRefusal::Nothing => ApiError::invalid(e.field(work), e.to_string()),
+        _ => ApiError::rule(e.code(), Some(e.field(work)), e.to_string()),
+    }
+}
+
+/// Record a credit note if it fits: the invoice locked (the lock payments take), then checked
+/// against what it billed, what is already credited and what is still owed.
+async fn record_credit_note(
+    tx: &mut vereda_store::db::Tx,
+    note_id: &str,
+    invoice_id: &str,
+    user_id: &str,
+    req: &CreditNoteRequest,
+) -> Result<(), ApiError> {
+    let (figures, recorded) = balance_in(tx, invoice_id).await?;
+    let note = receivable::credit_note(&figures, &recorded, req.work, req.fee)
+        .map_err(|e| credit_refusal(e, req.work))?;
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO credit_notes (id, invoice_id, reason, work, fee, vat, total, status, requested_by, requested_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9)"
+    )
+    .bind(note_id)
+    .bind(invoice_id)
+    .bind(&req.reason)
+    .bind(note.work.centavos())
+    .bind(note.fee.centavos())
+    .bind(note.vat.centavos())
+    .bind(note.total.centavos())
+    .bind(user_id)
+    .bind(time::unix(time::now()))
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 pub struct MoneyApi;
 
 #[OpenApi(prefix_path = "/v1", tag = "ApiTags::Invoicing")]
@@ -1041,36 +1205,19 @@ impl MoneyApi {
     ) -> Result<Accepted, ApiError> {
         let who = &auth.0;
         finance(who)?;
-        let req = body.0;
-        let amount = Cop::parse_whole_pesos(&req.amount)
-            .map_err(|e| ApiError::invalid("amount", e.to_string()))?;
-        let reference = req.reference.trim().to_string();
-        if reference.is_empty()
-            || reference.chars().count() > 200
-            || reference.chars().any(char::is_control)
-        {
-            return Err(ApiError::invalid(
-                "reference",
-                "must be 1 to 200 printable characters",
-            ));
-        }
-        let paid_at = req.paid_at.timestamp();
         let now = time::unix(time::now());
-        if paid_at > now + 86_400 || paid_at < now - 5 * 366 * 86_400 {
-            return Err(ApiError::invalid(
-                "paid_at",
-                "must be a real date, not in the future",
-            ));
-        }
-        let allow_duplicate = req.allow_duplicate_reference.unwrap_or(false);
+        let req = parse_payment(body.0, now)?;
         let invoice = visible_invoice(&state, who, &id.0).await?;
         // The request's fingerprint is its parsed, normalised content.
         let key = IdempotencyKey::from_header(
             idempotency_key.0.as_deref(),
             &format!("payment:{}", invoice.id),
             format!(
-                "{}|{paid_at}|{reference}|{allow_duplicate}",
-                amount.centavos()
+                "{}|{}|{}|{}",
+                req.amount.centavos(),
+                req.paid_at,
+                req.reference,
+                req.allow_duplicate
             )
             .as_bytes(),
         )?;
@@ -1079,55 +1226,16 @@ impl MoneyApi {
             payment_id: payment_id.clone(),
         };
         let (pid, inv, user) = (payment_id.clone(), invoice.id.clone(), who.user_id.clone());
-        let started = start_job(&state, who, "payment", PostPayment::QUEUE, &job, Some(&payment_id), key, async move |tx| {
-            // Lock the invoice and count every payment and credit note recorded so far (posted
-            // or not): two clerks recording at once cannot overpay it, nor pay what a credit
-            // note is taking off.
-            let (figures, recorded) = balance_in(tx, &inv).await?;
-            if !allow_duplicate {
-                // The same transfer typed twice: a reference already on this invoice (and not
-                // reversed) is refused unless the request says it is another transfer.
-                let same: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM payments p WHERE p.invoice_id = $1 \
-                     AND UPPER(p.reference) = UPPER($2) AND NOT EXISTS \
-                     (SELECT 1 FROM payment_reversals r WHERE r.payment_id = p.id)"
-                )
-                .bind(&inv)
-                .bind(&reference)
-                .fetch_one(&mut *c)
-                .await)?;
-                if same > 0 {
-                    let mut e = ApiError::conflict(
-                        "duplicate_payment_reference",
-                        format!(
-                            "Ya hay un pago con la referencia {reference} en esta factura. Si es \
-                             otra transferencia con la misma referencia, envíe \
-                             \"allow_duplicate_reference\": true."
-                        ),
-                    );
-                    e.field = Some("reference".into());
-                    return Err(e);
-                }
-            }
-            if let Err(e) = receivable::check_payment(&figures, &recorded, amount) {
-                return Err(ApiError::rule("overpayment", Some("amount"), e.to_string()));
-            }
-            on_tx!(tx, |c| sqlx::query(
-                "INSERT INTO payments (id, invoice_id, amount, paid_at, reference, recorded_by, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            )
-            .bind(&pid)
-            .bind(&inv)
-            .bind(amount.centavos())
-            .bind(paid_at)
-            .bind(&reference)
-            .bind(&user)
-            .bind(now)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
-            Ok(())
-        })
+        let started = start_job(
+            &state,
+            who,
+            "payment",
+            PostPayment::QUEUE,
+            &job,
+            Some(&payment_id),
+            key,
+            async move |tx| record_payment(tx, &pid, &inv, &user, &req, now).await,
+        )
         .await?;
         Ok(Accepted::Started(Json(started)))
     }
@@ -1244,69 +1352,34 @@ impl MoneyApi {
     ) -> Result<Accepted, ApiError> {
         let who = &auth.0;
         finance(who)?;
-        let req = body.0;
-        let reason = req.reason.trim().to_string();
-        if reason.is_empty() || reason.chars().count() > 2000 {
-            return Err(ApiError::invalid(
-                "reason",
-                "is required (at most 2000 characters)",
-            ));
-        }
-        // Zero is allowed for either part (a note may credit some fee and no work), not both.
-        let amount = |field: &str, raw: &str| -> Result<Cop, ApiError> {
-            Cop::parse_whole_pesos_or_zero(raw).map_err(|e| ApiError::invalid(field, e.to_string()))
-        };
-        let work = amount("work", &req.work)?;
-        let fee = amount("fee", &req.fee)?;
-        if work == Cop::ZERO && fee == Cop::ZERO {
-            return Err(ApiError::invalid(
-                "work",
-                CreditRefusal::Nothing.to_string(),
-            ));
-        }
+        let req = parse_credit_note(body.0)?;
         let invoice = visible_invoice(&state, who, &id.0).await?;
         let key = IdempotencyKey::from_header(
             idempotency_key.0.as_deref(),
             &format!("credit_note:{}", invoice.id),
-            format!("{}|{}|{reason}", work.centavos(), fee.centavos()).as_bytes(),
+            format!(
+                "{}|{}|{}",
+                req.work.centavos(),
+                req.fee.centavos(),
+                req.reason
+            )
+            .as_bytes(),
         )?;
         let note_id = new_id();
         let job = IssueCreditNote {
             credit_note_id: note_id.clone(),
         };
         let (nid, inv, user) = (note_id.clone(), invoice.id.clone(), who.user_id.clone());
-        let started = start_job(&state, who, "credit_note", IssueCreditNote::QUEUE, &job, Some(&note_id), key, async move |tx| {
-            // Lock the invoice, then check against what it billed, what is already credited and
-            // what is still owed (payments included), under the same lock payments take.
-            let (figures, recorded) = balance_in(tx, &inv).await?;
-            let note = receivable::credit_note(&figures, &recorded, work, fee).map_err(|e| match e {
-                CreditRefusal::Nothing => ApiError::invalid("work", e.to_string()),
-                CreditRefusal::WorkExceeds { .. } => ApiError::rule("over_credit", Some("work"), e.to_string()),
-                CreditRefusal::FeeExceeds { .. } => ApiError::rule("over_credit", Some("fee"), e.to_string()),
-                CreditRefusal::ExceedsOutstanding { .. } => ApiError::rule(
-                    "exceeds_outstanding",
-                    Some(if work > Cop::ZERO { "work" } else { "fee" }),
-                    e.to_string(),
-                ),
-            })?;
-            on_tx!(tx, |c| sqlx::query(
-                "INSERT INTO credit_notes (id, invoice_id, reason, work, fee, vat, total, status, requested_by, requested_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9)"
-            )
-            .bind(&nid)
-            .bind(&inv)
-            .bind(&reason)
-            .bind(note.work.centavos())
-            .bind(note.fee.centavos())
-            .bind(note.vat.centavos())
-            .bind(note.total.centavos())
-            .bind(&user)
-            .bind(time::unix(time::now()))
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
-            Ok(())
-        })
+        let started = start_job(
+            &state,
+            who,
+            "credit_note",
+            IssueCreditNote::QUEUE,
+            &job,
+            Some(&note_id),
+            key,
+            async move |tx| record_credit_note(tx, &nid, &inv, &user, &req).await,
+        )
         .await?;
         Ok(Accepted::Started(Json(started)))
     }
@@ -1443,16 +1516,11 @@ impl MoneyApi {
         .await
         })?;
         let now = time::unix(time::now());
-        let mut by_company: BTreeMap<(String, String), Aging> = BTreeMap::new();
-        let mut totals = Aging::default();
-        for (company_id, name, issued_at, owed) in rows {
-            let bucket = AgeBucket::of(issued_at, now);
-            by_company
-                .entry((name, company_id))
-                .or_default()
-                .add(bucket, owed);
-            totals.add(bucket, owed);
-        }
+        let (by_company, totals) = receivable::aging_by(
+            rows.into_iter()
+                .map(|(company_id, name, issued_at, owed)| ((name, company_id), issued_at, owed)),
+            now,
+        );
         let buckets = |a: Aging| AgingBuckets {
             days_0_30: pesos(a.get(AgeBucket::UpTo30)),
             days_31_60: pesos(a.get(AgeBucket::Days31To60)),

@@ -6,8 +6,10 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use sqlx::AssertSqlSafe;
+use vereda_contracts::earnings::{self, AssignmentWork, PaidOut};
 use vereda_contracts::identity::Role;
-use vereda_contracts::marketplace::PricingKind;
+use vereda_contracts::ledger::Account;
+use vereda_contracts::marketplace::{AssignmentStatus, PricingKind};
 use vereda_contracts::money::Cop;
 use vereda_contracts::time;
 use vereda_store::on_db;
@@ -137,6 +139,81 @@ pub fn failure_reason_es(method: &serde_json::Value) -> String {
     )
 }
 
+/// One of her assignments with its task's pricing, as stored.
+#[derive(sqlx::FromRow)]
+struct AssignmentRow {
+    id: String,
+    title: String,
+    company_name: String,
+    status: String,
+    pricing_kind: String,
+    rate_centavos: Option<i64>,
+    price_centavos: Option<i64>,
+    logged_seconds: Option<i64>,
+    approved_seconds: Option<i64>,
+    accrued_work: Option<i64>,
+}
+
+impl AssignmentRow {
+    fn work(&self) -> AssignmentWork {
+        AssignmentWork {
+            status: AssignmentStatus::parse(&self.status),
+            pricing: PricingKind::parse(&self.pricing_kind),
+            rate: Cop::from_centavos(self.rate_centavos.unwrap_or(0)),
+            price: Cop::from_centavos(self.price_centavos.unwrap_or(0)),
+            logged_seconds: self.logged_seconds.unwrap_or(0),
+            approved_seconds: self.approved_seconds.unwrap_or(0),
+            accrued_work: self.accrued_work.map(Cop::from_centavos),
+        }
+    }
+}
+
+/// Every assignment of hers, newest first.
+async fn assignment_rows(state: &AppState, worker: &str) -> Result<Vec<AssignmentRow>, ApiError> {
+    Ok(on_db!(&state.db, |p| sqlx::query_as(
+        "SELECT a.id, t.title, c.name AS company_name, a.status, t.pricing_kind, \
+         t.rate_centavos, t.price_centavos, a.logged_seconds, a.approved_seconds, \
+         ac.work AS accrued_work \
+         FROM assignments a JOIN tasks t ON t.id = a.task_id \
+         JOIN companies c ON c.id = a.company_id \
+         LEFT JOIN accruals ac ON ac.assignment_id = a.id \
+         WHERE a.worker_id = $1 ORDER BY a.id DESC"
+    )
+    .bind(worker)
+    .fetch_all(p)
+    .await)?)
+}
+
+/// Her payable balance in the ledger, and her payout lines paid and in transit.
+async fn paid_out(state: &AppState, worker: &str) -> Result<PaidOut, ApiError> {
+    let payable = Account::WorkerPayable(worker.to_string());
+    let balance: i64 = on_db!(&state.db, |p| sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(credit), 0) - COALESCE(SUM(debit), 0) AS BIGINT) \
+         FROM ledger_postings WHERE account_kind = $1 AND account_owner = $2"
+    )
+    .bind(payable.kind())
+    .bind(payable.owner())
+    .fetch_one(p)
+    .await)?;
+    let (paid, in_transit): (i64, i64) = on_db!(&state.db, |p| {
+        sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN l.status = 'paid' THEN l.amount ELSE 0 END), 0) \
+             AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN l.status = 'pending' THEN l.amount ELSE 0 END), 0) \
+             AS BIGINT) \
+             FROM payout_lines l WHERE l.worker_id = $1",
+        )
+        .bind(worker)
+        .fetch_one(p)
+        .await
+    })?;
+    Ok(PaidOut {
+        payable: Cop::from_centavos(balance),
+        paid: Cop::from_centavos(paid),
+        in_transit: Cop::from_centavos(in_transit),
+    })
+}
+
 pub struct MyMoneyApi;
 
 #[OpenApi(prefix_path = "/v1/me", tag = "ApiTags::Invoicing")]
@@ -153,92 +230,27 @@ impl MyMoneyApi {
         auth: BearerAuth,
     ) -> Result<EarningsOk, ApiError> {
         let worker = worker_id(&auth.0)?;
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            id: String,
-            title: String,
-            company_name: String,
-            status: String,
-            pricing_kind: String,
-            rate_centavos: Option<i64>,
-            price_centavos: Option<i64>,
-            logged_seconds: Option<i64>,
-            approved_seconds: Option<i64>,
-            accrued_work: Option<i64>,
-        }
-        let rows: Vec<Row> = on_db!(&state.db, |p| sqlx::query_as(
-            "SELECT a.id, t.title, c.name AS company_name, a.status, t.pricing_kind, \
-             t.rate_centavos, t.price_centavos, a.logged_seconds, a.approved_seconds, \
-             ac.work AS accrued_work \
-             FROM assignments a JOIN tasks t ON t.id = a.task_id \
-             JOIN companies c ON c.id = a.company_id \
-             LEFT JOIN accruals ac ON ac.assignment_id = a.id \
-             WHERE a.worker_id = $1 ORDER BY a.id DESC"
-        )
-        .bind(worker)
-        .fetch_all(p)
-        .await)?;
-        let worth = |r: &Row, seconds: i64| -> Cop {
-            PricingKind::parse(&r.pricing_kind).work_earned(
-                Cop::from_centavos(r.rate_centavos.unwrap_or(0)),
-                Cop::from_centavos(r.price_centavos.unwrap_or(0)),
-                seconds,
-            )
-        };
-        let mut pending_review = Cop::ZERO;
-        let mut assignments = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let amount = match r.status.as_str() {
-                "approved" => match r.accrued_work {
-                    Some(work) => Cop::from_centavos(work),
-                    None => worth(r, r.approved_seconds.unwrap_or(0)),
-                },
-                "submitted" | "verified" => {
-                    let a = worth(r, r.logged_seconds.unwrap_or(0));
-                    pending_review = pending_review + a;
-                    a
-                }
-                _ => Cop::ZERO,
-            };
-            assignments.push(AssignmentEarning {
-                assignment_id: r.id.clone(),
-                task_title: r.title.clone(),
-                company_name: r.company_name.clone(),
-                status: r.status.clone(),
-                approved_seconds: if r.status == "approved" {
-                    r.approved_seconds.unwrap_or(0)
-                } else {
-                    0
-                },
-                amount: amount.to_string(),
-            });
-        }
-        let account = vereda_contracts::ledger::account::worker_payable(worker).name();
-        let balance: i64 = on_db!(&state.db, |p| sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(credit), 0) - COALESCE(SUM(debit), 0) AS BIGINT) \
-             FROM ledger_postings WHERE account = $1"
-        )
-        .bind(&account)
-        .fetch_one(p)
-        .await)?;
-        let (paid, in_transit): (i64, i64) = on_db!(&state.db, |p| {
-            sqlx::query_as(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN l.status = 'paid' THEN l.amount ELSE 0 END), 0) \
-             AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN l.status = 'pending' THEN l.amount ELSE 0 END), 0) \
-             AS BIGINT) \
-             FROM payout_lines l WHERE l.worker_id = $1"
-        )
-        .bind(worker)
-        .fetch_one(p)
-        .await
-        })?;
+        let rows = assignment_rows(&state, worker).await?;
+        let work: Vec<AssignmentWork> = rows.iter().map(AssignmentRow::work).collect();
+        let totals = earnings::summary(&work, paid_out(&state, worker).await?);
+        let assignments = rows
+            .into_iter()
+            .zip(&work)
+            .map(|(r, w)| AssignmentEarning {
+                assignment_id: r.id,
+                task_title: r.title,
+                company_name: r.company_name,
+                status: r.status,
+                approved_seconds: w.shown_approved_seconds(),
+                amount: w.amount().to_string(),
+            })
+            .collect();
         Ok(EarningsOk::Ok(Json(Earnings {
-            pending_review: pending_review.to_string(),
-            approved_unpaid: pesos(balance + in_transit),
-            paid: pesos(paid),
-            in_transit: pesos(in_transit),
-            balance_payable: pesos(balance),
+            pending_review: totals.pending_review.to_string(),
+            approved_unpaid: totals.approved_unpaid.to_string(),
+            paid: totals.paid.to_string(),
+            in_transit: totals.in_transit.to_string(),
+            balance_payable: totals.balance_payable.to_string(),
             assignments,
         })))
     }

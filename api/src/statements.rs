@@ -430,84 +430,81 @@ async fn visible_statement(
         .ok_or_else(|| ApiError::not_found("statement"))
 }
 
-fn statement_csv(s: &StoredStatement) -> String {
+/// A row of a statement's CSV: section, concept, value.
+type CsvRow = (&'static str, String, String);
+
+fn yes_no(b: bool) -> String {
+    if b { "si" } else { "no" }.to_string()
+}
+
+/// The summary: who, which month, and the month's figures.
+fn summary_rows(s: &StoredStatement) -> Vec<CsvRow> {
     let f = &s.figures;
-    let (cmp, ss) = (&f.comparisons, &f.social_security);
-    let yes_no = |b: bool| if b { "si" } else { "no" };
-    let mut rows: Vec<(&str, String, String)> = vec![
-        ("resumen", "mes".into(), f.month.clone()),
-        ("resumen", "version".into(), s.version.to_string()),
-        (
-            "resumen",
-            "provisional".into(),
-            yes_no(f.provisional).into(),
-        ),
-        ("resumen", "trabajador".into(), s.worker_name.clone()),
-        (
-            "resumen",
-            "cedula".into(),
-            s.document_id.clone().unwrap_or_default(),
-        ),
-        ("resumen", "segundos".into(), f.seconds.to_string()),
-        ("resumen", "horas".into(), f.hours.to_string()),
-        (
-            "resumen",
-            "trabajos_aprobados".into(),
-            f.assignments_approved.to_string(),
-        ),
-        ("resumen", "ingreso_bruto".into(), f.gross.to_string()),
-        ("resumen", "retencion".into(), f.withholding.to_string()),
-        ("resumen", "ingreso_neto".into(), f.net.to_string()),
-        (
-            "resumen",
-            "recibido_en_el_mes".into(),
-            f.paid_out.to_string(),
-        ),
-        ("resumen", "pendiente_de_pago".into(), f.pending.to_string()),
-    ];
-    for c in &f.by_company {
-        rows.push(("empresa", c.company_name.clone(), c.gross.to_string()));
-    }
-    rows.extend([
-        ("comparacion", "smmlv".into(), cmp.smmlv.to_string()),
-        (
+    let row = |key: &str, value: String| ("resumen", key.to_string(), value);
+    vec![
+        row("mes", f.month.clone()),
+        row("version", s.version.to_string()),
+        row("provisional", yes_no(f.provisional)),
+        row("trabajador", s.worker_name.clone()),
+        row("cedula", s.document_id.clone().unwrap_or_default()),
+        row("segundos", f.seconds.to_string()),
+        row("horas", f.hours.to_string()),
+        row("trabajos_aprobados", f.assignments_approved.to_string()),
+        row("ingreso_bruto", f.gross.to_string()),
+        row("retencion", f.withholding.to_string()),
+        row("ingreso_neto", f.net.to_string()),
+        row("recibido_en_el_mes", f.paid_out.to_string()),
+        row("pendiente_de_pago", f.pending.to_string()),
+    ]
+}
+
+/// The comparisons with the legal minimums, and social security.
+fn comparison_rows(s: &StoredStatement) -> Vec<CsvRow> {
+    let (cmp, ss) = (&s.figures.comparisons, &s.figures.social_security);
+    let row = |section, key: &str, value: String| (section, key.to_string(), value);
+    let effective = cmp.effective_hourly.map(|c| c.to_string());
+    vec![
+        row("comparacion", "smmlv", cmp.smmlv.to_string()),
+        row(
             "comparacion",
-            "proporcion_smmlv".into(),
+            "proporcion_smmlv",
             cmp.share_of_smmlv.to_string(),
         ),
-        (
+        row(
             "comparacion",
-            "valor_hora_efectivo".into(),
-            cmp.effective_hourly
-                .map(|c| c.to_string())
-                .unwrap_or_default(),
+            "valor_hora_efectivo",
+            effective.unwrap_or_default(),
         ),
-        (
+        row(
             "comparacion",
-            "minimo_por_hora".into(),
+            "minimo_por_hora",
             cmp.minimum_hourly.to_string(),
         ),
-        (
+        row(
             "comparacion",
-            "linea_base_rural".into(),
+            "linea_base_rural",
             cmp.rural_baseline.to_string(),
         ),
-        (
+        row(
             "comparacion",
-            "proporcion_linea_base".into(),
+            "proporcion_linea_base",
             cmp.share_of_baseline.to_string(),
         ),
-        (
-            "seguridad_social",
-            "obligatoria".into(),
-            yes_no(ss.required).into(),
-        ),
-        ("seguridad_social", "ibc".into(), ss.ibc.to_string()),
-        ("seguridad_social", "salud".into(), ss.health.to_string()),
-        ("seguridad_social", "pension".into(), ss.pension.to_string()),
-        ("seguridad_social", "arl".into(), ss.arl.to_string()),
-        ("seguridad_social", "total".into(), ss.total.to_string()),
-    ]);
+        row("seguridad_social", "obligatoria", yes_no(ss.required)),
+        row("seguridad_social", "ibc", ss.ibc.to_string()),
+        row("seguridad_social", "salud", ss.health.to_string()),
+        row("seguridad_social", "pension", ss.pension.to_string()),
+        row("seguridad_social", "arl", ss.arl.to_string()),
+        row("seguridad_social", "total", ss.total.to_string()),
+    ]
+}
+
+fn statement_csv(s: &StoredStatement) -> String {
+    let mut rows = summary_rows(s);
+    for c in &s.figures.by_company {
+        rows.push(("empresa", c.company_name.clone(), c.gross.to_string()));
+    }
+    rows.extend(comparison_rows(s));
     for d in &s.support_documents {
         rows.push(("documento_soporte", d.number.clone(), d.amount.to_string()));
     }

@@ -5,7 +5,9 @@
 //! receivables, statements). What touches the database is in `vereda-store`.
 
 pub mod accounts;
+pub mod bank_matching;
 pub mod csvfile;
+pub mod earnings;
 pub mod identity;
 pub mod jobs;
 pub mod ledger;
@@ -13,6 +15,7 @@ pub mod legal;
 pub mod marketplace;
 pub mod money;
 pub mod numbering;
+pub mod payout_rules;
 pub mod receivable;
 pub mod statements;
 pub mod time;

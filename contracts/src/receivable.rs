@@ -58,6 +58,35 @@ pub enum PaymentRefusal {
     Overpayment { outstanding: Cop, amount: Cop },
 }
 
+impl PaymentRefusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PaymentRefusal::Overpayment { .. } => "overpayment",
+        }
+    }
+
+    pub fn field(&self) -> &'static str {
+        match self {
+            PaymentRefusal::Overpayment { .. } => "amount",
+        }
+    }
+}
+
+/// A payment's date that cannot be real: more than a day ahead (time zones, a clock running
+/// fast), or more than five years back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("must be a real date, not in the future")]
+pub struct PaidAtOutOfRange;
+
+/// Whether a payment said to be made at `paid_at` can have been, seen at `now`.
+pub fn check_paid_at(paid_at: i64, now: i64) -> Result<(), PaidAtOutOfRange> {
+    const DAY: i64 = 86_400;
+    if paid_at > now + DAY || paid_at < now - 5 * 366 * DAY {
+        return Err(PaidAtOutOfRange);
+    }
+    Ok(())
+}
+
 /// Whether a payment of `amount` fits what the invoice still owes.
 pub fn check_payment(
     invoice: &Invoice,
@@ -100,6 +129,28 @@ pub enum CreditRefusal {
         .total.to_es_co()
     )]
     ExceedsOutstanding { outstanding: Cop, total: Cop },
+}
+
+impl CreditRefusal {
+    /// The problem's code: crediting nothing is a validation failure; the rest break a rule.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CreditRefusal::Nothing => "validation_failed",
+            CreditRefusal::WorkExceeds { .. } | CreditRefusal::FeeExceeds { .. } => "over_credit",
+            CreditRefusal::ExceedsOutstanding { .. } => "exceeds_outstanding",
+        }
+    }
+
+    /// The field to change, for a note that credits `work`: a note over what is owed names
+    /// its work when it credits any, else its fee.
+    pub fn field(&self, work: Cop) -> &'static str {
+        match self {
+            CreditRefusal::Nothing | CreditRefusal::WorkExceeds { .. } => "work",
+            CreditRefusal::FeeExceeds { .. } => "fee",
+            CreditRefusal::ExceedsOutstanding { .. } if work > Cop::ZERO => "work",
+            CreditRefusal::ExceedsOutstanding { .. } => "fee",
+        }
+    }
 }
 
 /// The IVA a note crediting `fee` carries, given the fee and IVA credited before it: the IVA
@@ -186,6 +237,22 @@ impl Aging {
     pub fn total(&self) -> i64 {
         self.0.iter().sum()
     }
+}
+
+/// The receivables report: what each group (a company) owes by age, and the totals, from
+/// each invoice's group, issue instant and amount owed in centavos.
+pub fn aging_by<K: Ord>(
+    invoices: impl IntoIterator<Item = (K, i64, i64)>,
+    now: i64,
+) -> (std::collections::BTreeMap<K, Aging>, Aging) {
+    let mut groups = std::collections::BTreeMap::<K, Aging>::new();
+    let mut totals = Aging::default();
+    for (key, issued_at, owed) in invoices {
+        let bucket = AgeBucket::of(issued_at, now);
+        groups.entry(key).or_default().add(bucket, owed);
+        totals.add(bucket, owed);
+    }
+    (groups, totals)
 }
 
 #[cfg(test)]
@@ -276,6 +343,37 @@ mod tests {
                 amount: Cop::pesos(60_025)
             })
         );
+    }
+
+    #[test]
+    fn refusals_name_their_code_and_field() {
+        let over = CreditRefusal::ExceedsOutstanding {
+            outstanding: Cop::ZERO,
+            total: Cop::pesos(1),
+        };
+        assert_eq!(over.code(), "exceeds_outstanding");
+        assert_eq!(over.field(Cop::pesos(1)), "work");
+        assert_eq!(over.field(Cop::ZERO), "fee");
+        let fee = CreditRefusal::FeeExceeds { left: Cop::ZERO };
+        assert_eq!(
+            (fee.code(), fee.field(Cop::pesos(5))),
+            ("over_credit", "fee")
+        );
+        let pay = PaymentRefusal::Overpayment {
+            outstanding: Cop::ZERO,
+            amount: Cop::pesos(1),
+        };
+        assert_eq!((pay.code(), pay.field()), ("overpayment", "amount"));
+    }
+
+    #[test]
+    fn payment_dates_are_within_a_day_ahead_and_five_years_back() {
+        let now = 2_000_000_000;
+        assert!(check_paid_at(now, now).is_ok());
+        assert!(check_paid_at(now + 86_400, now).is_ok());
+        assert!(check_paid_at(now + 86_401, now).is_err());
+        assert!(check_paid_at(now - 5 * 366 * 86_400, now).is_ok());
+        assert!(check_paid_at(now - 5 * 366 * 86_400 - 1, now).is_err());
     }
 
     #[test]
@@ -391,6 +489,22 @@ mod tests {
                 prop_assert!(AgeBucket::of(now - age, now) <= AgeBucket::of(now - age - 86_400, now));
             }
             prop_assert_eq!(aging.total(), invoices.iter().map(|(_, o)| o).sum::<i64>());
+        }
+
+        /// The groups add up to the totals, bucket by bucket.
+        #[test]
+        fn groups_add_up_to_the_totals(
+            invoices in proptest::collection::vec((0u8..5, 0i64..400 * 86_400, -1_000_000i64..10_000_000), 0..40),
+        ) {
+            let now = 2_000_000_000;
+            let (groups, totals) = aging_by(invoices.iter().map(|(k, age, owed)| (*k, now - age, *owed)), now);
+            let mut sum = Aging::default();
+            for a in groups.values() {
+                for (i, c) in a.0.iter().enumerate() {
+                    sum.0[i] += c;
+                }
+            }
+            prop_assert_eq!(sum, totals);
         }
     }
 }

@@ -361,7 +361,7 @@ pub fn compute(inputs: Inputs, rules: Rules<'_>) -> Result<Statement, StatementE
     }
     let seconds: i64 = inputs.work.iter().map(|w| w.seconds).sum();
     let gross: Cop = inputs.work.iter().map(|w| w.work).sum();
-    let withholding = Cop::new(gross.amount() * rules.withholding_rate).round_pesos();
+    let withholding = crate::money::withholding(gross, rules.withholding_rate);
     let effective_hourly = (seconds > 0).then(|| {
         Cop::new(gross.amount() * Decimal::from(3600) / Decimal::from(seconds)).round_pesos()
     });

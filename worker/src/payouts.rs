@@ -3,16 +3,18 @@
 
 use std::collections::HashSet;
 
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::accounts::payout_hold_cutoff;
-use vereda_contracts::csvfile;
+use vereda_contracts::bank_matching::{
+    self, BankRow, BatchLine, InvalidRow, LineStatus, Outcome, Verdict,
+};
 use vereda_contracts::ledger;
 use vereda_contracts::money::Cop;
+use vereda_contracts::payout_rules::{LineFigures, Owed, PayoutTerms, payout_line};
 use vereda_store::config::Settings;
 use vereda_store::db::Db;
-use vereda_store::{on_db, on_tx};
+use vereda_store::{locks, on_db, on_tx};
 
 use crate::problems::{RunProblem, is_systemic, one_by_one};
 use vereda_store::journal::{in_list, placeholders, post, post_many};
@@ -50,55 +52,11 @@ pub async fn build_batch(
     let Some(status) = status else {
         anyhow::bail!("no payout batch {batch_id}");
     };
-    let mut problems = Vec::new();
-    if status == "building" {
-        // Driven by the workers, each balance an index lookup on `ledger_postings_by_account`:
-        // no `LIKE` scan of the whole journal (which PostgreSQL cannot index under a non-C
-        // collation).
-        // A worker whose payout method changed within the last day is held: her balance stays
-        // payable for a later batch (issue 13 §8, `contracts::accounts::payout_held`).
-        let owed: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
-            "SELECT w.id FROM worker_profiles w \
-             WHERE (SELECT COALESCE(SUM(p.credit - p.debit), 0) FROM ledger_postings p \
-                    WHERE p.account = 'worker:' || w.id || ':payable') >= $1 \
-             AND (w.payout_method_changed_at IS NULL OR w.payout_method_changed_at <= $2) \
-             ORDER BY w.id"
-        )
-        .bind(settings.min_payout.centavos())
-        .bind(payout_hold_cutoff(now))
-        .fetch_all(p)
-        .await)?;
-        for chunk in owed.chunks(PAYOUT_CHUNK) {
-            match add_lines(db, settings, batch_id, chunk, now).await {
-                Ok(()) => {}
-                Err(e) if is_systemic(&e) => return Err(e),
-                Err(e) => {
-                    // One worker's bad line must not leave everyone unpaid: one at a time,
-                    // and the bad one is reported (her balance stays payable).
-                    tracing::warn!(error = %format!("{e:#}"), "payout chunk failed; adding its lines one by one");
-                    let (_, mut left_out) =
-                        one_by_one(chunk, "worker", PAYOUT_ACTION, |worker| async move {
-                            add_lines(db, settings, batch_id, std::slice::from_ref(&worker), now)
-                                .await
-                        })
-                        .await?;
-                    problems.append(&mut left_out);
-                }
-            }
-        }
-        on_db!(db, |p| {
-            sqlx::query(
-            "UPDATE payout_batches SET status = 'ready', built_at = $1, \
-             total = (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payout_lines WHERE batch_id = $2) \
-             WHERE id = $2 AND status = 'building'"
-        )
-        .bind(now)
-        .bind(batch_id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-    }
+    let problems = if status == "building" {
+        fill_batch(db, settings, batch_id, now).await?
+    } else {
+        Vec::new()
+    };
     let (lines, total): (i64, i64) = on_db!(db, |p| {
         sqlx::query_as(
         "SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payout_lines WHERE batch_id = $1"
@@ -115,9 +73,82 @@ pub async fn build_batch(
     })
 }
 
+/// Add the lines of every worker owed at least the minimum and not held, chunk by chunk, and
+/// mark the batch ready. Returns the workers left out, with what to do.
+async fn fill_batch(
+    db: &Db,
+    settings: &Settings,
+    batch_id: &str,
+    now: i64,
+) -> anyhow::Result<Vec<RunProblem>> {
+    let mut problems = Vec::new();
+    // Driven by the workers, each balance an index lookup on `ledger_postings_by_owner`
+    // (kind and owner columns): no scan of the whole journal.
+    // The candidates: owed the minimum and not held (issue 13 §8). The same test as
+    // `payout_rules::payout_line`, which decides again for each under her row's lock.
+    let owed: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT w.id FROM worker_profiles w \
+         WHERE (SELECT COALESCE(SUM(p.credit - p.debit), 0) FROM ledger_postings p \
+                WHERE p.account_kind = 'worker_payable' AND p.account_owner = w.id) >= $1 \
+         AND (w.payout_method_changed_at IS NULL OR w.payout_method_changed_at <= $2) \
+         ORDER BY w.id"
+    )
+    .bind(settings.min_payout.centavos())
+    .bind(payout_hold_cutoff(now))
+    .fetch_all(p)
+    .await)?;
+    for chunk in owed.chunks(PAYOUT_CHUNK) {
+        match add_lines(db, settings, batch_id, chunk, now).await {
+            Ok(()) => {}
+            Err(e) if is_systemic(&e) => return Err(e),
+            Err(e) => {
+                // One worker's bad line must not leave everyone unpaid: one at a time,
+                // and the bad one is reported (her balance stays payable).
+                tracing::warn!(error = %format!("{e:#}"), "payout chunk failed; adding its lines one by one");
+                let (_, mut left_out) =
+                    one_by_one(chunk, "worker", PAYOUT_ACTION, |worker| async move {
+                        add_lines(db, settings, batch_id, std::slice::from_ref(&worker), now).await
+                    })
+                    .await?;
+                problems.append(&mut left_out);
+            }
+        }
+    }
+    on_db!(db, |p| {
+        sqlx::query(
+        "UPDATE payout_batches SET status = 'ready', built_at = $1, \
+         total = (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payout_lines WHERE batch_id = $2) \
+         WHERE id = $2 AND status = 'building'"
+    )
+    .bind(now)
+    .bind(batch_id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(problems)
+}
+
 /// Workers' lines per transaction: a few multi-row statements per chunk instead of a
 /// transaction per worker.
 const PAYOUT_CHUNK: usize = 500;
+
+/// A payout line about to be written.
+struct Line {
+    id: String,
+    worker_id: String,
+    figures: LineFigures,
+    method: String,
+    reference: String,
+}
+
+/// A line's reference: it travels through the bank and back in its confirmation file.
+fn new_reference() -> String {
+    format!(
+        "VRD{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase()
+    )
+}
 
 /// The lines of a chunk of workers, in one transaction, with the balances read after locking
 /// the workers' rows (so two batches built at once cannot both pay the same balance).
@@ -129,81 +160,86 @@ async fn add_lines(
     now: i64,
 ) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
-    let lock = format!(
-        "UPDATE worker_profiles SET updated_at = updated_at WHERE id IN ({})",
+    let lines = lines_for(&mut tx, settings, workers, now).await?;
+    if !lines.is_empty() {
+        insert_lines(&mut tx, batch_id, &lines, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Lock the workers' rows, read their standing again and ask `payout_rules` who gets a line.
+async fn lines_for(
+    tx: &mut vereda_store::db::Tx,
+    settings: &Settings,
+    workers: &[String],
+    now: i64,
+) -> anyhow::Result<Vec<Line>> {
+    let ids: Vec<&str> = workers.iter().map(String::as_str).collect();
+    locks::workers(tx, &ids).await?;
+    // Read again under the workers' locks: a change of payout method made since the
+    // selection holds her too.
+    let read = format!(
+        "SELECT w.id, w.payout_method, w.payout_method_changed_at, \
+         CAST(COALESCE((SELECT SUM(p.credit - p.debit) FROM ledger_postings p \
+         WHERE p.account_kind = 'worker_payable' AND p.account_owner = w.id), 0) AS BIGINT) \
+         FROM worker_profiles w WHERE w.id IN ({}) ORDER BY w.id",
         in_list(workers.len(), 1)
     );
-    on_tx!(&mut tx, |c| {
-        let mut q = sqlx::query(AssertSqlSafe(lock.as_str()));
-        for w in workers {
-            q = q.bind(w);
-        }
-        q.execute(&mut *c).await.map(|r| r.rows_affected())
-    })?;
-    let read = format!(
-        "SELECT w.id, w.payout_method, CAST(COALESCE((SELECT SUM(p.credit - p.debit) \
-         FROM ledger_postings p WHERE p.account = 'worker:' || w.id || ':payable'), 0) AS BIGINT) \
-         FROM worker_profiles w WHERE w.id IN ({}) \
-         AND (w.payout_method_changed_at IS NULL OR w.payout_method_changed_at <= ${}) \
-         ORDER BY w.id",
-        in_list(workers.len(), 1),
-        workers.len() + 1
-    );
-    let balances: Vec<(String, String, i64)> = on_tx!(&mut tx, |c| {
+    let standing: Vec<(String, String, Option<i64>, i64)> = on_tx!(tx, |c| {
         let mut q = sqlx::query_as(AssertSqlSafe(read.as_str()));
         for w in workers {
             q = q.bind(w);
         }
-        // Read again under the workers' locks: a change made since the selection holds too.
-        q.bind(payout_hold_cutoff(now)).fetch_all(&mut *c).await
+        q.fetch_all(&mut *c).await
     })?;
-    struct Line {
-        id: String,
-        worker_id: String,
-        amount: Cop,
-        withholding: Cop,
-        method: String,
-        reference: String,
-    }
-    let lines: Vec<Line> = balances
+    let terms = PayoutTerms {
+        now,
+        minimum: settings.min_payout,
+        withholding_rate: settings.withholding_rate,
+    };
+    Ok(standing
         .into_iter()
-        .map(|(worker_id, method, balance)| (worker_id, method, Cop::from_centavos(balance)))
-        .filter_map(|(worker_id, method, balance)| {
-            let amount = balance.round_pesos();
-            (amount >= settings.min_payout).then(|| Line {
+        .filter_map(|(worker_id, method, changed_at, balance)| {
+            let owed = Owed {
+                balance: Cop::from_centavos(balance),
+                method_changed_at: changed_at,
+            };
+            // Held or short: no line, her balance stays payable for a later batch.
+            let figures = payout_line(owed, &terms).ok()?;
+            Some(Line {
                 id: uuid::Uuid::now_v7().to_string(),
                 worker_id,
-                amount,
-                withholding: withholding_of(amount, settings.withholding_rate),
+                figures,
                 method,
-                // The reference travels through the bank and back in its confirmation file.
-                reference: format!(
-                    "VRD{}",
-                    &uuid::Uuid::new_v4().simple().to_string()[..12].to_uppercase()
-                ),
+                reference: new_reference(),
             })
         })
-        .collect();
-    if lines.is_empty() {
-        tx.commit().await?;
-        return Ok(());
-    }
-    // A worker already in this batch, or in another batch not yet settled, is skipped (the
-    // unique constraints decide; DO NOTHING keeps the rest of the chunk).
+        .collect())
+}
+
+/// Write the lines and their ledger entries. A worker already in this batch, or in another batch not yet settled, is skipped (the
+/// unique constraints decide; DO NOTHING keeps the rest of the chunk).
+async fn insert_lines(
+    tx: &mut vereda_store::db::Tx,
+    batch_id: &str,
+    lines: &[Line],
+    now: i64,
+) -> anyhow::Result<()> {
     let insert = format!(
         "INSERT INTO payout_lines (id, batch_id, worker_id, amount, withholding, method, reference, \
          status, created_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
         placeholders(lines.len(), 9, 1)
     );
-    let inserted: Vec<String> = on_tx!(&mut tx, |c| {
+    let inserted: Vec<String> = on_tx!(tx, |c| {
         let mut q = sqlx::query_scalar(AssertSqlSafe(insert.as_str()));
-        for l in &lines {
+        for l in lines {
             q = q
                 .bind(&l.id)
                 .bind(batch_id)
                 .bind(&l.worker_id)
-                .bind(l.amount.centavos())
-                .bind(l.withholding.centavos())
+                .bind(l.figures.amount.centavos())
+                .bind(l.figures.withholding.centavos())
                 .bind(&l.method)
                 .bind(&l.reference)
                 .bind("pending")
@@ -215,13 +251,15 @@ async fn add_lines(
     let entries = lines
         .iter()
         .filter(|l| inserted.contains(&l.id))
-        .map(|l| ledger::payout(&l.id, &l.worker_id, l.amount, l.withholding))
+        .map(|l| {
+            let f = &l.figures;
+            ledger::payout(&l.id, &l.worker_id, f.amount, f.withholding)
+        })
         .collect();
     // Only lines this statement inserted are posted, so each entry must be new.
-    for posted in post_many(&mut tx, entries, now).await? {
+    for posted in post_many(tx, entries, now).await? {
         posted.expect_new("a new payout line")?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -248,19 +286,11 @@ pub struct ConfirmationReport {
     pub invalid: Vec<ConfirmationRow>,
 }
 
-#[derive(sqlx::FromRow)]
-struct LineRow {
-    id: String,
-    worker_id: String,
-    amount: i64,
-    withholding: i64,
-    status: String,
-}
-
 /// Apply confirmation `confirmation_id` (stored by the API): paid lines post Dr in transit /
 /// Cr bank; failed lines return the money to the worker's payable. A row whose amount differs,
-/// whose reference is unknown, or whose line is already settled changes nothing. The report
-/// is stored with the confirmation, so a second delivery answers the same.
+/// whose reference is unknown, or whose line is already settled changes nothing
+/// (`bank_matching` decides). The report is stored with the confirmation, so a second delivery
+/// answers the same.
 pub async fn apply_confirmation(
     db: &Db,
     confirmation_id: &str,
@@ -278,140 +308,148 @@ pub async fn apply_confirmation(
     if let Some(done) = result {
         return Ok(serde_json::from_str(&done)?);
     }
-    let mut report = ConfirmationReport {
-        batch_id: batch_id.clone(),
-        ..Default::default()
-    };
     // The same reader as every CSV people handle (quoted fields, CRLF); a file that cannot be
     // read at all is reported as one invalid row instead of failing the job.
-    let records = match csvfile::read(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            report.invalid.push(ConfirmationRow {
-                line: e.line,
-                reference: String::new(),
-                status: String::new(),
-                detail: Some(e.to_string()),
-            });
-            Vec::new()
-        }
+    let file = bank_matching::parse_confirmation(&body);
+    let stored = batch_lines(db, &batch_id).await?;
+    let lines: Vec<BatchLine> = stored.iter().map(|l| l.line.clone()).collect();
+    let verdicts = bank_matching::match_rows(&file.rows, &lines);
+    let mut report = ConfirmationReport {
+        batch_id: batch_id.clone(),
+        invalid: file.invalid.iter().map(invalid_row).collect(),
+        ..Default::default()
     };
-    for (i, record) in records.iter().enumerate() {
-        let cells: Vec<&str> = record.cells.iter().map(String::as_str).collect();
-        if cells.iter().all(|c| c.trim().is_empty())
-            || (i == 0 && cells[0].trim().eq_ignore_ascii_case("reference"))
-        {
-            continue;
-        }
-        let reference = cells[0].trim();
-        let row = |status: &str, detail: Option<String>| ConfirmationRow {
-            line: record.line,
-            reference: reference.to_string(),
-            status: status.to_string(),
-            detail,
-        };
-        if cells.len() < 3 {
-            report.invalid.push(row(
-                "",
-                Some("se esperan las columnas reference,amount,status[,date]".into()),
-            ));
-            continue;
-        }
-        let status = cells[2].trim().to_lowercase();
-        if !matches!(status.as_str(), "paid" | "failed") {
-            report
-                .invalid
-                .push(row(&status, Some("status: debe ser paid o failed".into())));
-            continue;
-        }
-        // The amount obeys the API's whole-peso rule (digits only): `48.485` is not read as 48.
-        let amount = match Cop::parse_whole_pesos(cells[1]) {
-            Ok(a) => a,
-            Err(e) => {
-                report
-                    .invalid
-                    .push(row(&status, Some(format!("amount: {e}"))));
-                continue;
+    for (row, verdict) in file.rows.iter().zip(verdicts) {
+        let answer = |detail| reported(row, detail);
+        match verdict {
+            Verdict::Settle { line } => {
+                if settle(db, &stored[line], row.outcome, now).await? {
+                    report.matched.push(answer(None));
+                } else {
+                    let meanwhile = Some("settled meanwhile".to_string());
+                    report.already_settled.push(answer(meanwhile));
+                }
             }
-        };
-        let line: Option<LineRow> = on_db!(db, |p| {
-            sqlx::query_as(
-            "SELECT id, worker_id, amount, withholding, status FROM payout_lines WHERE reference = $1 AND batch_id = $2"
-        )
-        .bind(reference)
-        .bind(&batch_id)
-        .fetch_optional(p)
-        .await
-        })?;
-        let Some(line) = line else {
-            report.unknown.push(row(&status, None));
-            continue;
-        };
-        let gross = Cop::from_centavos(line.amount);
-        let withholding = Cop::from_centavos(line.withholding);
-        let net = gross - withholding;
-        if line.status != "pending" {
-            report.already_settled.push(row(
-                &status,
-                Some(format!("line is already {}", line.status)),
-            ));
-            continue;
+            Verdict::Unknown => report.unknown.push(answer(None)),
+            Verdict::AlreadySettled { .. } => report.already_settled.push(answer(verdict.detail())),
+            Verdict::Mismatch { .. } => report.mismatched.push(answer(verdict.detail())),
         }
-        if amount != net {
-            report.mismatched.push(row(
-                &status,
-                Some(format!("expected {net}, file says {amount}")),
-            ));
-            continue;
-        }
-        let mut tx = db.begin().await?;
-        let changed = on_tx!(&mut tx, |c| {
-            sqlx::query(
-            "UPDATE payout_lines SET status = $1, settled_at = $2 WHERE id = $3 AND status = 'pending'"
+    }
+    finish_confirmation(db, &batch_id, confirmation_id, &report).await?;
+    Ok(report)
+}
+
+fn reported(row: &BankRow, detail: Option<String>) -> ConfirmationRow {
+    ConfirmationRow {
+        line: row.line,
+        reference: row.reference.clone(),
+        status: row.outcome.as_str().to_string(),
+        detail,
+    }
+}
+
+fn invalid_row(row: &InvalidRow) -> ConfirmationRow {
+    ConfirmationRow {
+        line: row.line,
+        reference: row.reference.clone(),
+        status: row.status.clone(),
+        detail: Some(row.refusal.to_string()),
+    }
+}
+
+/// A payout line of the batch: its ids for the writes, and what the matcher needs.
+struct StoredLine {
+    id: String,
+    worker_id: String,
+    line: BatchLine,
+}
+
+async fn batch_lines(db: &Db, batch_id: &str) -> anyhow::Result<Vec<StoredLine>> {
+    type Row = (String, String, String, i64, i64, String);
+    let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(
+        "SELECT id, worker_id, reference, amount, withholding, status FROM payout_lines \
+         WHERE batch_id = $1 ORDER BY id"
+    )
+    .bind(batch_id)
+    .fetch_all(p)
+    .await)?;
+    rows.into_iter()
+        .map(|(id, worker_id, reference, amount, withholding, status)| {
+            let Some(status) = LineStatus::parse(&status) else {
+                anyhow::bail!("payout line {id} has an unknown status {status}");
+            };
+            Ok(StoredLine {
+                id,
+                worker_id,
+                line: BatchLine {
+                    reference,
+                    amount: Cop::from_centavos(amount),
+                    withholding: Cop::from_centavos(withholding),
+                    status,
+                },
+            })
+        })
+        .collect()
+}
+
+/// Settle one line as the bank said, with its ledger entry, in one transaction. False when
+/// it was settled meanwhile (nothing is written then).
+async fn settle(db: &Db, stored: &StoredLine, outcome: Outcome, now: i64) -> anyhow::Result<bool> {
+    let mut tx = db.begin().await?;
+    let changed = on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "UPDATE payout_lines SET status = $1, settled_at = $2 WHERE id = $3 AND status = 'pending'",
         )
-        .bind(&status)
+        .bind(outcome.as_str())
         .bind(now)
-        .bind(&line.id)
+        .bind(&stored.id)
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected())
-        })?;
-        if changed == 0 {
-            report
-                .already_settled
-                .push(row(&status, Some("settled meanwhile".into())));
-            continue;
-        }
-        let entry = if status == "paid" {
-            ledger::payout_settled(&line.id, net)
-        } else {
-            ledger::payout_failed(&line.id, &line.worker_id, gross, withholding)
-        };
-        post(&mut tx, entry, now)
-            .await?
-            .expect_new(&format!("payout line {}", line.id))?;
-        tx.commit().await?;
-        report.matched.push(row(&status, None));
+    })?;
+    if changed == 0 {
+        return Ok(false);
     }
+    let l = &stored.line;
+    let entry = match outcome {
+        Outcome::Paid => ledger::payout_settled(&stored.id, l.net()),
+        Outcome::Failed => {
+            ledger::payout_failed(&stored.id, &stored.worker_id, l.amount, l.withholding)
+        }
+    };
+    post(&mut tx, entry, now)
+        .await?
+        .expect_new(&format!("payout line {}", stored.id))?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The batch is settled once no line is pending; the report is kept with the confirmation.
+async fn finish_confirmation(
+    db: &Db,
+    batch_id: &str,
+    confirmation_id: &str,
+    report: &ConfirmationReport,
+) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, |c| sqlx::query(
         "UPDATE payout_batches SET status = 'settled' WHERE id = $1 AND status = 'ready' \
          AND NOT EXISTS (SELECT 1 FROM payout_lines WHERE batch_id = $1 AND status = 'pending')"
     )
-    .bind(&batch_id)
+    .bind(batch_id)
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()))?;
     on_tx!(&mut tx, |c| sqlx::query(
         "UPDATE bank_confirmations SET result = $1 WHERE id = $2 AND result IS NULL"
     )
-    .bind(serde_json::to_string(&report)?)
+    .bind(serde_json::to_string(report)?)
     .bind(confirmation_id)
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()))?;
     tx.commit().await?;
-    Ok(report)
+    Ok(())
 }
 
 /// Bring a recorded company payment into the ledger, once each: the payment itself
@@ -421,16 +459,7 @@ pub async fn apply_confirmation(
 /// describe the bank reference. Returns whether anything was posted now.
 pub async fn post_payment(db: &Db, payment_id: &str, now: i64) -> anyhow::Result<bool> {
     let mut tx = db.begin().await?;
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        invoice_id: String,
-        number: String,
-        company_id: String,
-        amount: i64,
-        reference: String,
-        reversal_reason: Option<String>,
-    }
-    let row: Option<Row> = on_tx!(&mut tx, |c| {
+    let row: Option<PaymentRow> = on_tx!(&mut tx, |c| {
         sqlx::query_as(
             "SELECT p.invoice_id, i.number, i.company_id, p.amount, p.reference, \
              r.reason AS reversal_reason FROM payments p JOIN invoices i ON i.id = p.invoice_id \
@@ -444,13 +473,7 @@ pub async fn post_payment(db: &Db, payment_id: &str, now: i64) -> anyhow::Result
         anyhow::bail!("no payment {payment_id}");
     };
     // The invoice's row first, as the API does, so its paid amount moves one posting at a time.
-    on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE invoices SET status = status WHERE id = $1"
-    )
-    .bind(&p.invoice_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    locks::invoice(&mut tx, &p.invoice_id).await?;
     let amount = Cop::from_centavos(p.amount);
     let mut entry = ledger::company_payment(payment_id, &p.company_id, amount);
     entry.description = format!("Pago recibido ref. {} · factura {}", p.reference, p.number);
@@ -466,34 +489,58 @@ pub async fn post_payment(db: &Db, payment_id: &str, now: i64) -> anyhow::Result
         .await
         .map(|r| r.rows_affected()))?;
     }
-    let mut reversed = false;
-    if let Some(reason) = &p.reversal_reason {
-        let entry = ledger::Entry::new(
-            format!("payment-reversal:{payment_id}"),
-            "payment_reversal",
-            format!(
-                "Reversión del pago ref. {} · factura {} · {reason}",
-                p.reference, p.number
-            ),
-        )
-        .debit(ledger::account::company_receivable(&p.company_id), amount)
-        .credit(ledger::account::BANK, amount);
-        reversed = post(&mut tx, entry, now).await?.is_new();
-        if reversed {
-            settle_invoice(&mut tx, &p.invoice_id, -p.amount).await?;
-            on_tx!(&mut tx, |c| sqlx::query(
-                "UPDATE payment_reversals SET posted_at = $1 WHERE payment_id = $2 \
-                 AND posted_at IS NULL"
-            )
-            .bind(now)
-            .bind(payment_id)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        }
-    }
+    let reversed = match &p.reversal_reason {
+        Some(reason) => post_reversal(&mut tx, payment_id, &p, reason, now).await?,
+        None => false,
+    };
     tx.commit().await?;
     Ok(posted || reversed)
+}
+
+/// A recorded payment, with its invoice and any reversal.
+#[derive(sqlx::FromRow)]
+struct PaymentRow {
+    invoice_id: String,
+    number: String,
+    company_id: String,
+    amount: i64,
+    reference: String,
+    reversal_reason: Option<String>,
+}
+
+/// The reversing entry of a payment finance reversed (Dr receivable / Cr bank), once; the
+/// invoice's paid amount follows. Returns whether it was posted now.
+async fn post_reversal(
+    tx: &mut vereda_store::db::Tx,
+    payment_id: &str,
+    p: &PaymentRow,
+    reason: &str,
+    now: i64,
+) -> anyhow::Result<bool> {
+    let amount = Cop::from_centavos(p.amount);
+    let entry = ledger::Entry::new(
+        format!("payment-reversal:{payment_id}"),
+        "payment_reversal",
+        format!(
+            "Reversión del pago ref. {} · factura {} · {reason}",
+            p.reference, p.number
+        ),
+    )
+    .debit(ledger::account::company_receivable(&p.company_id), amount)
+    .credit(ledger::account::BANK, amount);
+    if !post(tx, entry, now).await?.is_new() {
+        return Ok(false);
+    }
+    settle_invoice(tx, &p.invoice_id, -p.amount).await?;
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE payment_reversals SET posted_at = $1 WHERE payment_id = $2 AND posted_at IS NULL"
+    )
+    .bind(now)
+    .bind(payment_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(true)
 }
 
 /// Add `delta` centavos to an invoice's paid amount (negative for a reversal) and set its
@@ -514,9 +561,4 @@ async fn settle_invoice(
         .await
         .map(|r| r.rows_affected()))?;
     Ok(())
-}
-
-/// Withholding share check for settings readers.
-pub fn withholding_of(amount: Cop, rate: Decimal) -> Cop {
-    Cop::new(amount.amount() * rate).round_pesos()
 }
