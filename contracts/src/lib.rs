@@ -14,6 +14,7 @@ pub mod marketplace;
 pub mod money;
 pub mod receivable;
 pub mod statements;
+pub mod throttle;
 pub mod time;
 pub mod timesheet;
 
