@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod legal;
 pub mod marketplace;
 pub mod money;
+pub mod offline;
 pub mod profiles;
 pub mod receivable;
 pub mod statements;
