@@ -1194,19 +1194,41 @@ async fn sync_once(
         .filter(|(_, p)| p.is_ok())
         .map(|(e, _)| e.client_id.as_str())
         .collect();
-    let mut intake = Intake::new(
-        book,
-        rules,
-        stored_client_ids(&mut tx, worker_id, &asked).await?,
-    );
-    let mut fresh: Vec<NewEntry<'_>> = Vec::new();
-    let mut fresh_ids: Vec<String> = Vec::new();
-    let mut results = Vec::with_capacity(batch.len());
+    let stored = stored_client_ids(&mut tx, worker_id, &asked).await?;
+    let intake = Intake::new(book, rules, stored);
+    let decided = decide_batch(batch, parsed, &targets, intake, worker_id, now)?;
+    insert_entries(&mut tx, &decided.fresh, &decided.fresh_ids).await?;
+    tx.commit().await?;
+    Ok(decided.results)
+}
+
+/// A sync batch decided: each entry's result, and the entries to store with their ids.
+struct Decided<'a> {
+    results: Vec<SyncResult>,
+    fresh: Vec<NewEntry<'a>>,
+    fresh_ids: Vec<String>,
+}
+
+/// Decide a batch's entries in order ([`Intake::offer`]): an entry that did not parse is
+/// rejected as it stands; the others by the rules.
+fn decide_batch<'a>(
+    batch: &'a [SyncEntry],
+    parsed: &'a [Result<Candidate, ApiError>],
+    targets: &BTreeMap<&str, Result<Target, Closed>>,
+    mut intake: Intake,
+    worker_id: &'a str,
+    now: i64,
+) -> Result<Decided<'a>, ApiError> {
+    let mut out = Decided {
+        results: Vec::with_capacity(batch.len()),
+        fresh: Vec::new(),
+        fresh_ids: Vec::new(),
+    };
     for (e, p) in batch.iter().zip(parsed) {
         let c = match p {
             Ok(c) => c,
             Err(err) => {
-                results.push(rejected(&e.client_id, err.clone()));
+                out.results.push(rejected(&e.client_id, err.clone()));
                 continue;
             }
         };
@@ -1216,27 +1238,23 @@ async fn sync_once(
         let result = match intake.offer(&e.client_id, &e.assignment_id, target, c.span) {
             Verdict::Accepted(_) => {
                 let entry_id = new_id();
-                fresh.push(offline_entry(e, c, worker_id, now));
-                fresh_ids.push(entry_id.clone());
+                out.fresh.push(offline_entry(e, c, worker_id, now));
+                out.fresh_ids.push(entry_id.clone());
                 stored(&e.client_id, SyncStatus::Accepted, entry_id)
             }
             Verdict::Duplicate(Earlier::Stored(id)) => {
                 stored(&e.client_id, SyncStatus::Duplicate, id)
             }
             Verdict::Duplicate(Earlier::Accepted(n)) => {
-                let id = fresh_ids
-                    .get(n)
-                    .cloned()
-                    .ok_or_else(|| ApiError::internal("lost entry"))?;
+                let id = out.fresh_ids.get(n).cloned();
+                let id = id.ok_or_else(|| ApiError::internal("lost entry"))?;
                 stored(&e.client_id, SyncStatus::Duplicate, id)
             }
             Verdict::Rejected(r) => rejected(&e.client_id, rejection(&r)),
         };
-        results.push(result);
+        out.results.push(result);
     }
-    insert_entries(&mut tx, &fresh, &fresh_ids).await?;
-    tx.commit().await?;
-    Ok(results)
+    Ok(out)
 }
 
 /// An accepted uploaded entry as stored. Time uploaded from a device was recorded offline,
