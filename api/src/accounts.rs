@@ -7,7 +7,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
 use vereda_contracts::accounts::{
-    AccountAction, AccountRefusal, Person, keeps_an_admin, keeps_an_owner, may,
+    AccountAction, AccountRefusal, Effect, Keepers, Person, leaves_keepers, may,
 };
 use vereda_contracts::identity::{Email, MemberRole, Name, Role, check_password};
 use vereda_contracts::time;
@@ -357,11 +357,11 @@ fn refused(r: AccountRefusal, action: AccountAction) -> ApiError {
             ApiError::forbidden("Esta cuenta no la administra usted; no se cambió nada.")
         }
         AccountRefusal::LastAdmin => ApiError::conflict(
-            "last_admin",
+            r.code(),
             "La plataforma quedaría sin un administrador activo; no se cambió nada.",
         ),
         AccountRefusal::LastOwner => ApiError::conflict(
-            "last_owner",
+            r.code(),
             "La empresa quedaría sin un propietario activo. Agregue otro propietario antes; no \
              se cambió nada.",
         ),
@@ -394,8 +394,25 @@ pub(crate) async fn act_on_account(
 
     let now = time::unix(time::now());
     let mut tx = state.db.begin().await?;
+    let (target, keepers) = lock_target(&mut tx, &target).await?;
+    let active = target.deactivated_at.is_none();
+    leaves_keepers(&target.person()?, active, action, keepers).map_err(|r| refused(r, action))?;
+    let effect = action.effect(target.deactivated_at.is_some(), target.removed_at.is_some());
+    apply_effect(&mut tx, target_id, action, effect, &actor.user_id, now).await?;
+    let revoked = revoke_all_tokens(&mut tx, target_id, now).await?;
+    tx.commit().await?;
+    state.tokens.forget_many(&revoked);
+    tracing::info!(user_id = %target_id, by = %actor.user_id, action = action.event_kind(), "account action");
+    Ok(())
+}
+
+/// Lock what an action on `target` must not race with (her company's row; the admins' rows
+/// when she is an admin: two admins deactivating each other at once are served one after the
+/// other, and the second finds the last), then read her again and count her keepers under
+/// those locks: what another request changed meanwhile counts.
+async fn lock_target(tx: &mut Tx, target: &TargetRow) -> Result<(TargetRow, Keepers), ApiError> {
     if let Some(company_id) = &target.company_id {
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(tx, |c| sqlx::query(
             "UPDATE companies SET updated_at = updated_at WHERE id = $1"
         )
         .bind(company_id)
@@ -404,87 +421,72 @@ pub(crate) async fn act_on_account(
         .map(|r| r.rows_affected()))?;
     }
     if target.role == Role::Admin.as_str() {
-        // Two admins deactivating each other at once: the second waits here and finds the last.
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(tx, |c| sqlx::query(
             "UPDATE users SET updated_at = updated_at WHERE role = 'admin'"
         )
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
     }
-    // Read again under the lock: what another request changed meanwhile counts.
-    let target: TargetRow = on_tx!(&mut tx, |c| sqlx::query_as(TARGET_COLUMNS)
-        .bind(target_id)
+    let target: TargetRow = on_tx!(tx, |c| sqlx::query_as(TARGET_COLUMNS)
+        .bind(&target.id)
         .fetch_one(&mut *c)
         .await)?;
-    let active_owners: i64 = match &target.company_id {
-        Some(company_id) => on_tx!(&mut tx, |c| sqlx::query_scalar(
+    let mut keepers = Keepers::default();
+    if let Some(company_id) = &target.company_id {
+        keepers.active_owners = on_tx!(tx, |c| sqlx::query_scalar(
             "SELECT COUNT(*) FROM users WHERE company_id = $1 AND member_role = 'owner' \
              AND deactivated_at IS NULL"
         )
         .bind(company_id)
         .fetch_one(&mut *c)
-        .await)?,
-        None => 0,
-    };
-    keeps_an_owner(
-        &target.person()?,
-        target.deactivated_at.is_none(),
-        action,
-        active_owners,
-    )
-    .map_err(|r| refused(r, action))?;
+        .await)?;
+    }
     if target.role == Role::Admin.as_str() {
-        let active_admins: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        keepers.active_admins = on_tx!(tx, |c| sqlx::query_scalar(
             "SELECT COUNT(*) FROM users WHERE role = 'admin' AND deactivated_at IS NULL"
         )
         .fetch_one(&mut *c)
         .await)?;
-        keeps_an_admin(
-            &target.person()?,
-            target.deactivated_at.is_none(),
-            action,
-            active_admins,
-        )
-        .map_err(|r| refused(r, action))?;
     }
+    Ok((target, keepers))
+}
 
-    let (changed, kind) = match action {
-        AccountAction::Deactivate => (target.deactivated_at.is_none(), "deactivated"),
-        AccountAction::RemoveMember => (target.removed_at.is_none(), "removed_from_company"),
-        AccountAction::SignOutEverywhere => (true, "signed_out_everywhere"),
-    };
-    if changed && action != AccountAction::SignOutEverywhere {
-        let removed = action == AccountAction::RemoveMember;
-        on_tx!(&mut tx, |c| sqlx::query(
+/// Write what an action changes, and its audit row when anything did.
+async fn apply_effect(
+    tx: &mut Tx,
+    target_id: &str,
+    action: AccountAction,
+    effect: Effect,
+    actor_id: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    if effect.deactivates {
+        on_tx!(tx, |c| sqlx::query(
             "UPDATE users SET deactivated_at = COALESCE(deactivated_at, $1), \
              removed_at = CASE WHEN $2 THEN COALESCE(removed_at, $1) ELSE removed_at END, \
              updated_at = $1 WHERE id = $3"
         )
         .bind(now)
-        .bind(removed)
+        .bind(effect.removes)
         .bind(target_id)
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
     }
-    if changed {
-        on_tx!(&mut tx, |c| sqlx::query(
+    if effect.changed {
+        on_tx!(tx, |c| sqlx::query(
             "INSERT INTO account_events (id, user_id, kind, actor_id, created_at) \
              VALUES ($1, $2, $3, $4, $5)"
         )
         .bind(new_id())
         .bind(target_id)
-        .bind(kind)
-        .bind(&actor.user_id)
+        .bind(action.event_kind())
+        .bind(actor_id)
         .bind(now)
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
     }
-    let revoked = revoke_all_tokens(&mut tx, target_id, now).await?;
-    tx.commit().await?;
-    state.tokens.forget_many(&revoked);
-    tracing::info!(user_id = %target_id, by = %actor.user_id, action = kind, "account action");
     Ok(())
 }

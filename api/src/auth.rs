@@ -20,7 +20,10 @@ use rand::RngCore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use sqlx::AssertSqlSafe;
-use vereda_contracts::identity::{Email, MemberRole, Role, TOKEN_PREFIX};
+use vereda_contracts::identity::{self, Email, MemberRole, Role, TOKEN_PREFIX};
+use vereda_contracts::throttle::{
+    self, Counter, MAX_PASSWORD_CHECKS, MAX_PER_ADDRESS, MAX_PER_EMAIL_AND_ADDRESS, Policy,
+};
 use vereda_contracts::time;
 use vereda_store::db::{Db, Tx};
 use vereda_store::{on_db, on_tx};
@@ -29,18 +32,6 @@ use crate::ApiTags;
 use crate::body::JsonBody;
 use crate::problem::ApiError;
 use crate::startup::AppState;
-
-/// Sign-in attempts allowed per e-mail from one client address within [`THROTTLE_WINDOW_SECS`]
-/// before that pair is locked for [`LOCK_SECS`]. Per address, not per e-mail alone, so that
-/// nobody can lock an admin out for good from elsewhere.
-const MAX_PER_EMAIL_AND_ADDRESS: i64 = 5;
-/// Failed sign-ins allowed from one client address, whatever the e-mails (password spraying),
-/// counting those in flight: enough for a whole office signing in at the same moment.
-const MAX_PER_ADDRESS: i64 = 40;
-/// Wrong `current_password`s allowed per account (password change, payout method change).
-const MAX_PASSWORD_CHECKS: i64 = 5;
-const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
-const LOCK_SECS: i64 = 15 * 60;
 
 /// Argon2id at OWASP's minimum: 19 MiB, 2 passes, 1 lane.
 fn params() -> Params {
@@ -264,7 +255,7 @@ pub fn client_address(req: &Request, trusted_proxy: bool) -> String {
 }
 
 /// One throttled thing: a hashed key, how many attempts it allows per window, and whether
-/// going over locks it for [`LOCK_SECS`] or only refuses while it is over.
+/// going over locks it for [`throttle::LOCK_SECS`] or only refuses while it is over.
 pub(crate) struct Limit {
     pub(crate) key: String,
     pub(crate) max: i64,
@@ -274,20 +265,46 @@ pub(crate) struct Limit {
     pub(crate) account: Option<String>,
 }
 
+impl Limit {
+    fn policy(&self) -> Policy {
+        Policy {
+            max: self.max,
+            locks: self.locks,
+        }
+    }
+}
+
 /// Count one attempt against every limit before anything is checked, in one statement that
 /// both counts and says whether the caller is over (so simultaneous attempts each see the
-/// count the others left, and no more than `max` of them get through). A count stops at
-/// `max + 1`: refused attempts do not pile up. A locking limit is then locked for
-/// [`LOCK_SECS`]; a non-locking one (the per-address limit, whose successes are given back)
-/// refuses while its count of failures and attempts in flight is over, so a burst of right
-/// passwords from one office is never shut out for long. Returns the first refusing limit's
+/// count the others left, and no more than `max` of them get through); the counting is
+/// [`Counter::count`], the judging [`Counter::refusal`]. Returns the first refusing limit's
 /// index and the seconds until it opens; the other limits' counts are given back then.
 pub(crate) async fn count_attempt(
     db: &Db,
     limits: &[Limit],
     now: i64,
 ) -> Result<Option<(usize, u64)>, ApiError> {
-    let n = limits.len();
+    let counters = count_in_db(db, limits, now).await?;
+    let refusal = limits.iter().enumerate().find_map(|(i, l)| {
+        let (_, counter) = counters.iter().find(|(key, _)| *key == l.key)?;
+        let refusal = counter.refusal(l.policy(), now)?;
+        Some((i, refusal.retry_after()))
+    });
+    if let Some((refused, _)) = refusal {
+        // Not checked: the limits that let it through do not count it.
+        for (i, l) in limits.iter().enumerate() {
+            if i != refused {
+                refund_attempt(db, &l.key).await?;
+            }
+        }
+    }
+    Ok(refusal)
+}
+
+/// [`Counter::count`] as one upsert of every limit's row, answering the counters it left.
+/// Binds: keys `$1..$n`, now, the stale-before instant, the maxima, the lock ends (NULL for
+/// limits that do not lock), the account keys.
+fn count_sql(n: usize) -> String {
     let values: Vec<String> = (1..=n)
         .map(|i| format!("(${i}, 1, ${}, NULL, ${})", n + 1, 3 * n + 2 + i))
         .collect();
@@ -298,14 +315,14 @@ pub(crate) async fn count_attempt(
         format!("(CASE login_throttle.email_hash{cases} END)")
     };
     let (max, lock) = (per_key(n + 2), per_key(2 * n + 2));
-    // A row whose window has passed and that holds no lock starts over.
+    // `Counter::is_stale`: the window has passed and no lock holds; the row starts over.
     let fresh = format!(
-        "(login_throttle.window_start < ${} AND (login_throttle.locked_until IS NULL \
+        "(login_throttle.window_start <= ${} AND (login_throttle.locked_until IS NULL \
          OR login_throttle.locked_until <= ${}))",
         n + 2,
         n + 1
     );
-    let sql = format!(
+    format!(
         "INSERT INTO login_throttle (email_hash, failures, window_start, locked_until, \
          account_hash) VALUES {} \
          ON CONFLICT (email_hash) DO UPDATE SET \
@@ -321,44 +338,45 @@ pub(crate) async fn count_attempt(
          RETURNING email_hash, failures, window_start, locked_until",
         values.join(", "),
         now = n + 1,
-    );
+    )
+}
+
+/// Count the attempt in every limit's row; each key with the counter it now holds.
+async fn count_in_db(
+    db: &Db,
+    limits: &[Limit],
+    now: i64,
+) -> Result<Vec<(String, Counter)>, ApiError> {
+    let sql = count_sql(limits.len());
     type Row = (String, i64, i64, Option<i64>);
     let rows: Vec<Row> = on_db!(db, |p| {
         let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
         for l in limits {
             q = q.bind(&l.key);
         }
-        q = q.bind(now).bind(now - THROTTLE_WINDOW_SECS);
+        q = q.bind(now).bind(now - throttle::WINDOW_SECS);
         for l in limits {
             q = q.bind(l.max);
         }
         for l in limits {
-            q = q.bind(l.locks.then_some(now + LOCK_SECS));
+            q = q.bind(l.locks.then_some(now + throttle::LOCK_SECS));
         }
         for l in limits {
             q = q.bind(l.account.as_deref());
         }
         q.fetch_all(p).await
     })?;
-    let refusal = limits.iter().enumerate().find_map(|(i, l)| {
-        let (_, count, window_start, locked_until) = rows.iter().find(|r| r.0 == l.key)?;
-        match locked_until {
-            Some(until) if *until > now => Some((i, (until - now) as u64)),
-            _ if *count > l.max => {
-                Some((i, (window_start + THROTTLE_WINDOW_SECS - now).max(1) as u64))
-            }
-            _ => None,
-        }
-    });
-    if let Some((refused, _)) = refusal {
-        // Not checked: the limits that let it through do not count it.
-        for (i, l) in limits.iter().enumerate() {
-            if i != refused {
-                refund_attempt(db, &l.key).await?;
-            }
-        }
-    }
-    Ok(refusal)
+    Ok(rows
+        .into_iter()
+        .map(|(key, attempts, window_start, locked_until)| {
+            let counter = Counter {
+                attempts,
+                window_start,
+                locked_until,
+            };
+            (key, counter)
+        })
+        .collect())
 }
 
 /// Take back an attempt counted for nothing (the check never ran, or it succeeded and the
@@ -404,10 +422,6 @@ async fn clear_attempts(db: &Db, key: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn minutes(secs: u64) -> u64 {
-    secs.div_ceil(60).max(1)
-}
-
 /// Check a signed-in user's `current_password` (password change, payout method change),
 /// throttled per account like sign-in: counted before it is checked, 429 once over.
 pub async fn check_current_password(
@@ -428,7 +442,7 @@ pub async fn check_current_password(
         let mut e = ApiError::too_many_attempts(secs);
         e.detail = format!(
             "Demasiados intentos con una contraseña equivocada. Intente de nuevo en {} minutos.",
-            minutes(secs)
+            throttle::minutes(secs)
         );
         e.field = Some(field.to_string());
         return Err(e);
@@ -917,14 +931,47 @@ async fn sign_in(
     body: LoginRequest,
 ) -> Result<(String, i64, UserRow), ApiError> {
     let email = Email::parse(&body.email).map_err(|e| ApiError::invalid("email", e))?;
-    if body.password.len() > 1024 {
+    if body.password.len() > identity::MAX_SIGN_IN_PASSWORD_BYTES {
         return Err(ApiError::invalid("password", "is too long"));
     }
     let db = &state.db;
     let now = time::unix(time::now());
-    let address = client_address(req, state.settings.trusted_proxy);
-    // Address first: every request locks the rows in the same order.
-    let limits = [
+    let limits = sign_in_limits(&email, &client_address(req, state.settings.trusted_proxy));
+    if let Some((refused, secs)) = count_attempt(db, &limits, now).await? {
+        return Err(sign_in_throttled(refused, secs));
+    }
+    let found = find_credentials(db, &email).await?;
+    // A deactivated account is checked like any other, then refused like a wrong password.
+    let hash = found.as_ref().map(|(_, hash)| hash.clone());
+    let verified = match verify_or_pretend(hash, body.password).await {
+        Ok(v) => v,
+        Err(e) => {
+            // Not checked: the attempt does not count.
+            for l in &limits {
+                refund_attempt(db, &l.key).await?;
+            }
+            return Err(e);
+        }
+    };
+    let deactivated = found
+        .as_ref()
+        .is_some_and(|(u, _)| u.deactivated_at.is_some());
+    let verdict = identity::sign_in_verdict(found.is_some(), verified, deactivated);
+    let (Ok(()), Some((user, _))) = (verdict, found) else {
+        tracing::info!("sign-in refused");
+        return Err(ApiError::invalid_credentials());
+    };
+    // The address limit counts failures: give back this attempt, but only this one (a
+    // sign-in to an account of one's own must not clear the guesses made before it).
+    refund_attempt(db, &limits[0].key).await?;
+    clear_attempts(db, &limits[1].key).await?;
+    let (token, expires_at) = open_session(state, &user.id, now).await?;
+    tracing::info!(user_id = %user.id, "signed in");
+    Ok((token, expires_at, user))
+}
+/// The sign-in limits, address first so every request locks the rows in the same order.
+fn sign_in_limits(email: &Email, address: &str) -> [Limit; 2] {
+    [
         Limit {
             key: sha256_hex(&format!("login-address:{address}")),
             max: MAX_PER_ADDRESS,
@@ -937,27 +984,26 @@ async fn sign_in(
             locks: true,
             account: Some(account_key(email.as_str())),
         },
-    ];
-    match count_attempt(db, &limits, now).await? {
-        Some((0, secs)) => {
-            let mut e = ApiError::too_many_attempts(secs);
-            e.detail = format!(
-                "Demasiados inicios de sesión fallidos desde su conexión. Intente de nuevo \
-                 en {} minutos.",
-                minutes(secs)
-            );
-            return Err(e);
-        }
-        Some((_, secs)) => return Err(ApiError::too_many_attempts(secs)),
-        None => {}
-    }
+    ]
+}
 
-    #[derive(sqlx::FromRow)]
-    struct Cred {
-        password_hash: String,
+/// 429 for a throttled sign-in; the address limit (index 0) says it is about the connection.
+fn sign_in_throttled(refused: usize, secs: u64) -> ApiError {
+    let mut e = ApiError::too_many_attempts(secs);
+    if refused == 0 {
+        e.detail = format!(
+            "Demasiados inicios de sesión fallidos desde su conexión. Intente de nuevo \
+             en {} minutos.",
+            throttle::minutes(secs)
+        );
     }
+    e
+}
+
+/// The account with this e-mail, and its password hash.
+async fn find_credentials(db: &Db, email: &Email) -> Result<Option<(UserRow, String)>, ApiError> {
     let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1");
-    let found: Option<(UserRow, Cred)> = on_db!(db, |p| {
+    Ok(on_db!(db, |p| {
         use sqlx::Row;
         sqlx::query(AssertSqlSafe(sql.as_str()))
             .bind(email.as_str())
@@ -966,59 +1012,45 @@ async fn sign_in(
             .map(|r| -> Result<_, sqlx::Error> {
                 Ok((
                     <UserRow as sqlx::FromRow<_>>::from_row(&r)?,
-                    Cred {
-                        password_hash: r.try_get("password_hash")?,
-                    },
+                    r.try_get("password_hash")?,
                 ))
             })
             .transpose()
-    })?;
+    })?)
+}
 
-    // A deactivated account is checked like any other, then refused like a wrong password.
-    let hash = match &found {
-        Some((_, c)) => Ok(c.password_hash.clone()),
-        None => dummy_hash().await,
+/// Verify a password against an account's hash, or against a stand-in when there is no
+/// account, so that every refusal takes the same time.
+async fn verify_or_pretend(hash: Option<String>, password: String) -> Result<bool, ApiError> {
+    let hash = match hash {
+        Some(hash) => hash,
+        None => dummy_hash().await?,
     };
-    let verified = match hash {
-        Ok(hash) => verify_password(hash, body.password).await,
-        Err(e) => Err(e),
-    };
-    let verified = match verified {
-        Ok(v) => v,
-        Err(e) => {
-            // Not checked: the attempt does not count.
-            for l in &limits {
-                refund_attempt(db, &l.key).await?;
-            }
-            return Err(e);
-        }
-    };
-    let Some((user, _)) = found.filter(|(u, _)| verified && u.deactivated_at.is_none()) else {
-        tracing::info!("sign-in refused");
-        return Err(ApiError::invalid_credentials());
-    };
+    verify_password(hash, password).await
+}
 
-    // The address limit counts failures: give back this attempt, but only this one (a
-    // sign-in to an account of one's own must not clear the guesses made before it).
-    refund_attempt(db, &limits[0].key).await?;
-    clear_attempts(db, &limits[1].key).await?;
+/// Store a new session of `user_id`: its token and when it expires.
+async fn open_session(
+    state: &AppState,
+    user_id: &str,
+    now: i64,
+) -> Result<(String, i64), ApiError> {
     let token = new_token();
     let expires_at = now + state.settings.token_ttl.as_secs() as i64;
-    on_db!(db, |p| {
+    on_db!(&state.db, |p| {
         sqlx::query(
             "INSERT INTO auth_tokens (token_hash, user_id, created_at, expires_at) \
              VALUES ($1, $2, $3, $4)",
         )
         .bind(sha256_hex(&token))
-        .bind(&user.id)
+        .bind(user_id)
         .bind(now)
         .bind(expires_at)
         .execute(p)
         .await
         .map(|r| r.rows_affected())
     })?;
-    tracing::info!(user_id = %user.id, "signed in");
-    Ok((token, expires_at, user))
+    Ok((token, expires_at))
 }
 
 pub struct AuthApi;

@@ -24,9 +24,10 @@ use sqlx::AssertSqlSafe;
 use vereda_contracts::csvfile::{self, Cell};
 use vereda_contracts::identity::Role;
 use vereda_contracts::marketplace::{AssignmentStatus, free_text};
+use vereda_contracts::offline::{Earlier, Intake, Rejection, Verdict};
 use vereda_contracts::time;
 use vereda_contracts::timesheet::{
-    self, Entry, FUTURE_SKEW_SECS, Logbook, Rules, Span, StopReason, TimerLimit, Violation,
+    self, Closed, Entry, FUTURE_SKEW_SECS, Logbook, Rules, Span, StopReason, TimerLimit, Violation,
 };
 use vereda_store::db::Tx;
 use vereda_store::{on_db, on_tx};
@@ -477,24 +478,12 @@ impl Target {
     }
 
     /// Time can be logged on it: the worker is still on it and the claim has not run out.
+    fn open(&self, now: i64) -> Result<(), Closed> {
+        timesheet::open_for_time(&self.status, self.expires_at, now)
+    }
+
     fn check_open(&self, now: i64) -> Result<(), ApiError> {
-        if !self.is_active() {
-            return Err(ApiError::conflict(
-                "assignment_not_active",
-                format!(
-                    "Time is logged only while an assignment is claimed or has changes \
-                     requested; this one is {}.",
-                    self.status
-                ),
-            ));
-        }
-        if self.expires_at <= now {
-            return Err(ApiError::conflict(
-                "claim_expired",
-                "The claim on this assignment has run out; no more time can be logged on it.",
-            ));
-        }
-        Ok(())
+        self.open(now).map_err(|c| closed(&c))
     }
 
     /// Its entries can still be changed; otherwise they are locked (409).
@@ -544,6 +533,20 @@ fn refused(v: &Violation) -> ApiError {
     e.field = Some(v.field().to_string());
     e.detail_es = Some(v.es().into());
     e
+}
+
+/// The answer for an assignment that takes no time now (409).
+fn closed(c: &Closed) -> ApiError {
+    ApiError::conflict(c.code(), c.to_string())
+}
+
+/// The answer for an uploaded entry that is not stored.
+fn rejection(r: &Rejection) -> ApiError {
+    match r {
+        Rejection::UnknownAssignment => ApiError::not_found("assignment"),
+        Rejection::Closed(c) => closed(c),
+        Rejection::Broke(v) => refused(v),
+    }
 }
 
 /// A note as typed (none when blank): no control characters but line breaks and tabs.
@@ -628,6 +631,36 @@ async fn logbook_with_timer(
         Some(t) => book.with_timer(&t.assignment_id, t.started_at, now),
         None => book,
     })
+}
+
+/// Check a span of new or moved time on the worker's `target` against every rule: on its own
+/// first, then against the worker's other entries (all but `except`) and running `timer`.
+async fn check_candidate(
+    tx: &mut Tx,
+    worker_id: &str,
+    target: &Target,
+    span: Span,
+    except: Option<&str>,
+    timer: Option<&TimerRow>,
+    rules: &Rules,
+) -> Result<(), ApiError> {
+    rules.check_span(span).map_err(|v| refused(&v))?;
+    let book = logbook_with_timer(
+        tx,
+        worker_id,
+        &[&target.id],
+        &[span],
+        except,
+        timer,
+        rules.now,
+    )
+    .await?;
+    let candidate = Entry {
+        assignment_id: target.id.clone(),
+        span,
+    };
+    book.check(&candidate, target.max_seconds, rules)
+        .map_err(|v| refused(&v))
 }
 
 struct NewEntry<'a> {
@@ -722,6 +755,31 @@ async fn insert_entries(
             return Err(ApiError::internal("client id taken inside a locked batch"));
         }
     }
+    Ok(())
+}
+
+/// Write an entry's new times, source and note.
+async fn store_edit(
+    tx: &mut Tx,
+    entry_id: &str,
+    edit: &timesheet::Edit<'_>,
+    note: Option<&str>,
+    now: i64,
+) -> Result<(), ApiError> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE time_entries SET started_at = $1, ended_at = $2, seconds = $3, source = $4, \
+         note = $5, updated_at = $6 WHERE id = $7"
+    )
+    .bind(edit.span.start)
+    .bind(edit.span.end)
+    .bind(edit.span.seconds())
+    .bind(edit.source)
+    .bind(note)
+    .bind(now)
+    .bind(entry_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -858,6 +916,18 @@ async fn settle_timer(tx: &mut Tx, worker_id: &str, rules: &Rules) -> Result<Tim
         return Ok(TimerState::Stopped(Box::new(stopped)));
     }
     Ok(TimerState::Running { timer, limit })
+}
+
+/// Settle the worker's timer; the one still running afterwards, if any.
+async fn settled_timer(
+    tx: &mut Tx,
+    worker_id: &str,
+    rules: &Rules,
+) -> Result<Option<TimerRow>, ApiError> {
+    Ok(match settle_timer(tx, worker_id, rules).await? {
+        TimerState::Running { timer, .. } => Some(timer),
+        TimerState::Idle | TimerState::Stopped(_) => None,
+    })
 }
 
 /// Stop the timer at `end`, recording its time as a `timer` entry (the limit it was checked
@@ -1040,8 +1110,58 @@ async fn own_assignments(
     Ok(own)
 }
 
+/// Lock each of the worker's own named assignments once, in id order (`own` is sorted), and
+/// say whether it takes time now. One that turned out not to be hers is left out.
+async fn lock_named<'a>(
+    tx: &mut Tx,
+    worker_id: &str,
+    own: &'a BTreeSet<String>,
+    now: i64,
+) -> Result<BTreeMap<&'a str, Result<Target, Closed>>, ApiError> {
+    let mut targets = BTreeMap::new();
+    for id in own {
+        match own_target(tx, worker_id, id).await {
+            Ok(t) => {
+                let open = t.open(now).map(|()| t);
+                targets.insert(id.as_str(), open);
+            }
+            Err(err) if err.status.is_server_error() => return Err(err),
+            Err(_) => {}
+        }
+    }
+    Ok(targets)
+}
+
+/// The entries already stored under any of `client_ids`: client id and entry id.
+async fn stored_client_ids(
+    tx: &mut Tx,
+    worker_id: &str,
+    client_ids: &[&str],
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut stored = Vec::new();
+    for chunk in client_ids.chunks(CHUNK) {
+        let marks = (0..chunk.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT client_id, id FROM time_entries WHERE worker_id = $1 AND client_id IN ({marks})"
+        );
+        let found: Vec<(String, String)> = on_tx!(tx, |conn| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(worker_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(&mut *conn).await
+        })?;
+        stored.extend(found);
+    }
+    Ok(stored)
+}
+
 /// One try of a sync batch, in its own transaction: lock the worker, settle the timer, lock
-/// the worker's own named assignments in id order, then check and store entry by entry.
+/// the worker's own named assignments in id order, then decide entry by entry
+/// ([`Intake::offer`]) and store the accepted ones.
 async fn sync_once(
     state: &AppState,
     worker_id: &str,
@@ -1053,20 +1173,8 @@ async fn sync_once(
     let now = rules.now;
     let mut tx = state.db.begin().await?;
     lock_worker(&mut tx, worker_id).await?;
-    let timer = match settle_timer(&mut tx, worker_id, &rules).await? {
-        TimerState::Running { timer, .. } => Some(timer),
-        TimerState::Idle | TimerState::Stopped(_) => None,
-    };
-    // Each own assignment named, locked and checked once, in id order (`own` is sorted).
-    let mut targets: BTreeMap<&str, Result<Target, ApiError>> = BTreeMap::new();
-    for id in own {
-        let target = match own_target(&mut tx, worker_id, id).await {
-            Ok(t) => t.check_open(now).map(|()| t),
-            Err(err) if err.status.is_server_error() => return Err(err),
-            Err(err) => Err(err),
-        };
-        targets.insert(id.as_str(), target);
-    }
+    let timer = settled_timer(&mut tx, worker_id, &rules).await?;
+    let targets = lock_named(&mut tx, worker_id, own, now).await?;
     let open: Vec<&str> = targets
         .iter()
         .filter(|(_, t)| t.is_ok())
@@ -1078,99 +1186,96 @@ async fn sync_once(
         .map(|c| c.span)
         .filter(|s| rules.check_span(*s).is_ok())
         .collect();
-    let mut book =
+    let book =
         logbook_with_timer(&mut tx, worker_id, &open, &spans, None, timer.as_ref(), now).await?;
-
-    // Entries already stored under a client id, including earlier in this batch: the stored
-    // ones read in one query (the worker is locked, so none can appear meanwhile).
-    let mut known: HashMap<&str, String> = HashMap::new();
+    // The worker is locked, so no entry can appear under these client ids meanwhile.
     let asked: Vec<&str> = batch
         .iter()
         .zip(parsed)
         .filter(|(_, p)| p.is_ok())
         .map(|(e, _)| e.client_id.as_str())
         .collect();
-    for chunk in asked.chunks(CHUNK) {
-        let marks = (0..chunk.len())
-            .map(|i| format!("${}", i + 2))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT client_id, id FROM time_entries WHERE worker_id = $1 AND client_id IN ({marks})"
-        );
-        let found: Vec<(String, String)> = on_tx!(&mut tx, |conn| {
-            let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(worker_id);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.fetch_all(&mut *conn).await
-        })?;
-        for (client_id, id) in found {
-            if let Some(k) = chunk.iter().find(|k| **k == client_id) {
-                known.insert(k, id);
-            }
-        }
-    }
-    let mut fresh: Vec<NewEntry<'_>> = Vec::new();
-    let mut fresh_ids: Vec<String> = Vec::new();
-    let mut results = Vec::with_capacity(batch.len());
+    let stored = stored_client_ids(&mut tx, worker_id, &asked).await?;
+    let intake = Intake::new(book, rules, stored);
+    let decided = decide_batch(batch, parsed, &targets, intake, worker_id, now)?;
+    insert_entries(&mut tx, &decided.fresh, &decided.fresh_ids).await?;
+    tx.commit().await?;
+    Ok(decided.results)
+}
+
+/// A sync batch decided: each entry's result, and the entries to store with their ids.
+struct Decided<'a> {
+    results: Vec<SyncResult>,
+    fresh: Vec<NewEntry<'a>>,
+    fresh_ids: Vec<String>,
+}
+
+/// Decide a batch's entries in order ([`Intake::offer`]): an entry that did not parse is
+/// rejected as it stands; the others by the rules.
+fn decide_batch<'a>(
+    batch: &'a [SyncEntry],
+    parsed: &'a [Result<Candidate, ApiError>],
+    targets: &BTreeMap<&str, Result<Target, Closed>>,
+    mut intake: Intake,
+    worker_id: &'a str,
+    now: i64,
+) -> Result<Decided<'a>, ApiError> {
+    let mut out = Decided {
+        results: Vec::with_capacity(batch.len()),
+        fresh: Vec::new(),
+        fresh_ids: Vec::new(),
+    };
     for (e, p) in batch.iter().zip(parsed) {
         let c = match p {
             Ok(c) => c,
             Err(err) => {
-                results.push(rejected(&e.client_id, err.clone()));
+                out.results.push(rejected(&e.client_id, err.clone()));
                 continue;
             }
         };
-        if let Some(entry_id) = known.get(e.client_id.as_str()) {
-            results.push(stored(
-                &e.client_id,
-                SyncStatus::Duplicate,
-                entry_id.clone(),
-            ));
-            continue;
-        }
-        let target = match targets.get(e.assignment_id.as_str()) {
-            Some(Ok(t)) => t,
-            Some(Err(err)) => {
-                results.push(rejected(&e.client_id, err.clone()));
-                continue;
+        let target = targets
+            .get(e.assignment_id.as_str())
+            .map(|t| t.as_ref().map(|t| t.max_seconds));
+        let result = match intake.offer(&e.client_id, &e.assignment_id, target, c.span) {
+            Verdict::Accepted(_) => {
+                let entry_id = new_id();
+                out.fresh.push(offline_entry(e, c, worker_id, now));
+                out.fresh_ids.push(entry_id.clone());
+                stored(&e.client_id, SyncStatus::Accepted, entry_id)
             }
-            // Someone else's, or no such assignment: the same answer, so ids reveal nothing.
-            None => {
-                results.push(rejected(&e.client_id, ApiError::not_found("assignment")));
-                continue;
+            Verdict::Duplicate(Earlier::Stored(id)) => {
+                stored(&e.client_id, SyncStatus::Duplicate, id)
             }
+            Verdict::Duplicate(Earlier::Accepted(n)) => {
+                let id = out.fresh_ids.get(n).cloned();
+                let id = id.ok_or_else(|| ApiError::internal("lost entry"))?;
+                stored(&e.client_id, SyncStatus::Duplicate, id)
+            }
+            Verdict::Rejected(r) => rejected(&e.client_id, rejection(&r)),
         };
-        let candidate = Entry {
-            assignment_id: target.id.clone(),
-            span: c.span,
-        };
-        if let Err(v) = book.check(&candidate, target.max_seconds, &rules) {
-            results.push(rejected(&e.client_id, refused(&v)));
-            continue;
-        }
-        let new = NewEntry {
-            assignment_id: &target.id,
-            worker_id,
-            span: c.span,
-            // Time uploaded from a device was recorded offline, whatever the device says: a
-            // `timer` or `manual` claim would hide from the reviewer how it was recorded.
-            source: "offline",
-            client_id: Some(&e.client_id),
-            note: c.note.as_deref(),
-            at: now,
-        };
-        let entry_id = new_id();
-        fresh.push(new);
-        fresh_ids.push(entry_id.clone());
-        book.accept(candidate);
-        known.insert(&e.client_id, entry_id.clone());
-        results.push(stored(&e.client_id, SyncStatus::Accepted, entry_id));
+        out.results.push(result);
     }
-    insert_entries(&mut tx, &fresh, &fresh_ids).await?;
-    tx.commit().await?;
-    Ok(results)
+    Ok(out)
+}
+
+/// An accepted uploaded entry as stored. Time uploaded from a device was recorded offline,
+/// whatever the device says: a `timer` or `manual` claim would hide from the reviewer how it
+/// was recorded.
+fn offline_entry<'a>(
+    e: &'a SyncEntry,
+    c: &'a Candidate,
+    worker_id: &'a str,
+    now: i64,
+) -> NewEntry<'a> {
+    NewEntry {
+        assignment_id: &e.assignment_id,
+        worker_id,
+        span: c.span,
+        source: "offline",
+        client_id: Some(&e.client_id),
+        note: c.note.as_deref(),
+        at: now,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1213,20 +1318,7 @@ async fn build_timesheet(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Timesheet, ApiError> {
-    let rows: Vec<SheetRow> = on_db!(&state.db, |p| {
-        sqlx::query_as(
-            "SELECT e.assignment_id, e.started_at, e.ended_at, a.task_id, t.title, a.status \
-             FROM time_entries e JOIN assignments a ON a.id = e.assignment_id \
-             JOIN tasks t ON t.id = a.task_id \
-             WHERE e.worker_id = $1 AND e.deleted_at IS NULL \
-             AND e.started_at < $3 AND e.ended_at > $2",
-        )
-        .bind(worker_id)
-        .bind(timesheet::day_start(from))
-        .bind(timesheet::day_end(to))
-        .fetch_all(p)
-        .await
-    })?;
+    let rows = sheet_rows(state, worker_id, from, to).await?;
     let mut about: HashMap<String, (String, String, String)> = HashMap::new();
     let mut entries = Vec::with_capacity(rows.len());
     for r in rows {
@@ -1238,29 +1330,27 @@ async fn build_timesheet(
             span: Span::new(r.started_at, r.ended_at),
         });
     }
+    let sheet = timesheet::sheet(&entries, from, to);
     let title = |a: &str| about.get(a).map(|x| x.1.clone()).unwrap_or_default();
-
-    let mut days: Vec<TimesheetDay> = Vec::new();
-    let mut per_assignment: BTreeMap<String, i64> = BTreeMap::new();
-    for ((date, assignment_id), seconds) in timesheet::timesheet(&entries, from, to) {
-        *per_assignment.entry(assignment_id.clone()).or_insert(0) += seconds;
-        if days.last().is_none_or(|d| d.date != date) {
-            days.push(TimesheetDay {
-                date,
-                total_seconds: 0,
-                assignments: Vec::new(),
-            });
-        }
-        if let Some(day) = days.last_mut() {
-            day.total_seconds += seconds;
-            day.assignments.push(DayAssignmentTime {
-                task_title: title(&assignment_id),
-                assignment_id,
-                seconds,
-            });
-        }
-    }
-    let assignments = per_assignment
+    let days = sheet
+        .days
+        .into_iter()
+        .map(|d| TimesheetDay {
+            date: d.date,
+            total_seconds: d.total_seconds,
+            assignments: d
+                .assignments
+                .into_iter()
+                .map(|(assignment_id, seconds)| DayAssignmentTime {
+                    task_title: title(&assignment_id),
+                    assignment_id,
+                    seconds,
+                })
+                .collect(),
+        })
+        .collect();
+    let assignments = sheet
+        .per_assignment
         .into_iter()
         .map(|(assignment_id, seconds)| {
             let (task_id, task_title, status) =
@@ -1277,10 +1367,33 @@ async fn build_timesheet(
     Ok(Timesheet {
         from,
         to,
-        total_seconds: days.iter().map(|d| d.total_seconds).sum(),
+        total_seconds: sheet.total_seconds,
         days,
         assignments,
     })
+}
+
+/// The worker's live entries touching the days `from..=to`, with their tasks.
+async fn sheet_rows(
+    state: &AppState,
+    worker_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<SheetRow>, ApiError> {
+    Ok(on_db!(&state.db, |p| {
+        sqlx::query_as(
+            "SELECT e.assignment_id, e.started_at, e.ended_at, a.task_id, t.title, a.status \
+             FROM time_entries e JOIN assignments a ON a.id = e.assignment_id \
+             JOIN tasks t ON t.id = a.task_id \
+             WHERE e.worker_id = $1 AND e.deleted_at IS NULL \
+             AND e.started_at < $3 AND e.ended_at > $2",
+        )
+        .bind(worker_id)
+        .bind(timesheet::day_start(from))
+        .bind(timesheet::day_end(to))
+        .fetch_all(p)
+        .await
+    })?)
 }
 
 /// The timesheet as CSV, through the one writer every export uses (task titles defused).
@@ -1346,27 +1459,17 @@ impl TimeEntriesApi {
         lock_worker(&mut tx, worker_id).await?;
         let target = own_target(&mut tx, worker_id, &id.0).await?;
         target.check_open(now)?;
-        let timer = match settle_timer(&mut tx, worker_id, &rules).await? {
-            TimerState::Running { timer, .. } => Some(timer),
-            TimerState::Idle | TimerState::Stopped(_) => None,
-        };
-        let candidate = Entry {
-            assignment_id: target.id.clone(),
-            span,
-        };
-        rules.check_span(span).map_err(|v| refused(&v))?;
-        let book = logbook_with_timer(
+        let timer = settled_timer(&mut tx, worker_id, &rules).await?;
+        check_candidate(
             &mut tx,
             worker_id,
-            &[&target.id],
-            &[span],
+            &target,
+            span,
             None,
             timer.as_ref(),
-            now,
+            &rules,
         )
         .await?;
-        book.check(&candidate, target.max_seconds, &rules)
-            .map_err(|v| refused(&v))?;
         let new = NewEntry {
             assignment_id: &target.id,
             worker_id,
@@ -1475,59 +1578,33 @@ impl TimeEntriesApi {
         let entry = own_entry(&mut tx, worker_id, &id.0).await?;
         let target = own_target(&mut tx, worker_id, &entry.assignment_id).await?;
         target.check_editable(now)?;
-        let timer = match settle_timer(&mut tx, worker_id, &rules).await? {
-            TimerState::Running { timer, .. } => Some(timer),
-            TimerState::Idle | TimerState::Stopped(_) => None,
-        };
-        let span = Span::new(
-            req.started_at.map(time::unix).unwrap_or(entry.started_at),
-            req.ended_at.map(time::unix).unwrap_or(entry.ended_at),
+        let timer = settled_timer(&mut tx, worker_id, &rules).await?;
+        let started = req.started_at.map(time::unix);
+        let edit = timesheet::edit(
+            entry.span(),
+            &entry.source,
+            started,
+            req.ended_at.map(time::unix),
         );
-        let moved = span != entry.span();
-        if moved {
-            rules.check_span(span).map_err(|v| refused(&v))?;
-            let book = logbook_with_timer(
+        if edit.moved {
+            let (span, except) = (edit.span, Some(entry.id.as_str()));
+            check_candidate(
                 &mut tx,
                 worker_id,
-                &[&target.id],
-                &[span],
-                Some(&entry.id),
+                &target,
+                span,
+                except,
                 timer.as_ref(),
-                now,
+                &rules,
             )
             .await?;
-            let candidate = Entry {
-                assignment_id: target.id.clone(),
-                span,
-            };
-            book.check(&candidate, target.max_seconds, &rules)
-                .map_err(|v| refused(&v))?;
         }
         let note = match req.note.as_deref() {
             Some(n) => clean_note("note", Some(n))?,
             None => entry.note.clone(),
         };
-        // Times typed by hand are manual time, whatever recorded them first.
-        let source = if moved {
-            "manual"
-        } else {
-            entry.source.as_str()
-        };
         record_revision(&mut tx, &entry, "updated", &who.user_id, now).await?;
-        on_tx!(&mut tx, |c| sqlx::query(
-            "UPDATE time_entries SET started_at = $1, ended_at = $2, seconds = $3, source = $4, \
-             note = $5, updated_at = $6 WHERE id = $7"
-        )
-        .bind(span.start)
-        .bind(span.end)
-        .bind(span.seconds())
-        .bind(source)
-        .bind(note.as_deref())
-        .bind(now)
-        .bind(&entry.id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        store_edit(&mut tx, &entry.id, &edit, note.as_deref(), now).await?;
         let row = own_entry(&mut tx, worker_id, &entry.id).await?;
         let history = revisions(&mut tx, &entry.id).await?;
         tx.commit().await?;

@@ -11,6 +11,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::identity::{DocumentId, MobilePhone, Name, Role, Skill};
+use vereda_contracts::profiles::{self, Asked, Editor, ProfileRefusal};
 use vereda_contracts::time;
 use vereda_store::db::Dialect;
 use vereda_store::{on_db, on_tx};
@@ -505,41 +506,93 @@ impl WorkersApi {
     ) -> Result<WorkerOk, ApiError> {
         let who = &auth.0;
         let current = visible_worker(&state, who, &id.0).await?;
-        let is_self = who.worker_id.as_deref() == Some(current.id.as_str());
-        if !is_self && who.role != Role::Admin {
-            return Err(ApiError::forbidden(
-                "Only the worker or an admin may change this profile.",
-            ));
-        }
+        let editor = Editor::of(
+            who.role,
+            who.worker_id.as_deref() == Some(current.id.as_str()),
+        );
         let req = body.0;
-        if who.role != Role::Admin && (req.skills.is_some() || req.document_id.is_some()) {
-            let mut e = ApiError::forbidden("Skills and cédula are recorded by programme staff.");
-            e.field = Some(
-                if req.skills.is_some() {
-                    "skills"
-                } else {
-                    "document_id"
-                }
-                .into(),
-            );
-            return Err(e);
+        let asked = Asked {
+            skills: req.skills.is_some(),
+            document_id: req.document_id.is_some(),
+            payout_method: req.payout_method.is_some(),
+            current_password: req.current_password.is_some(),
+        };
+        profiles::may_change(editor, &asked).map_err(profile_refused)?;
+        let change = ProfileChange::parse(req)?;
+        let current_json =
+            serde_json::to_string(&current.payout_method).map_err(ApiError::internal)?;
+        let plan = profiles::plan(editor, &asked, change.payout_json.as_deref(), &current_json)
+            .map_err(profile_refused)?;
+        // Checked after the fields parse, so a typo does not cost her an attempt.
+        if plan.check_password
+            && let Some(password) = change.current_password.as_deref()
+        {
+            check_current_password(&state, &who.user_id, password, "current_password").await?;
         }
+        let now = time::unix(time::now());
+        let mut tx = state.db.begin().await?;
+        store_change(&mut tx, &current.id, &change, now).await?;
+        if plan.payout_changes
+            && let Some(method) = &change.payout
+        {
+            payout_method_changed(&state, &mut tx, &current, method, who, now).await?;
+        }
+        if let Some(skills) = &change.skills {
+            replace_skills(&mut tx, &current.id, skills).await?;
+        }
+        tx.commit().await?;
+        // Signed-in principals carry the name and skills.
+        state.tokens.forget_all();
+        Ok(WorkerOk::Ok(Json(
+            visible_worker(&state, who, &current.id).await?,
+        )))
+    }
+}
+
+/// A refused profile change as the API answers it.
+fn profile_refused(r: ProfileRefusal) -> ApiError {
+    match r {
+        ProfileRefusal::NotYours => {
+            ApiError::forbidden("Only the worker or an admin may change this profile.")
+        }
+        ProfileRefusal::StaffOnly { field } => {
+            let mut e = ApiError::forbidden("Skills and cédula are recorded by programme staff.");
+            e.field = Some(field.into());
+            e
+        }
+        ProfileRefusal::PasswordNeeded => ApiError::invalid(
+            "current_password",
+            "escriba su contraseña actual para cambiar el medio de pago",
+        ),
+    }
+}
+
+/// A profile change, its fields parsed (422 naming the first that does not).
+struct ProfileChange {
+    name: Option<Name>,
+    municipality: Option<String>,
+    department: Option<String>,
+    phone: Option<MobilePhone>,
+    document_id: Option<DocumentId>,
+    payout: Option<PayoutMethod>,
+    /// The payout method as stored, to compare with the one on file.
+    payout_json: Option<String>,
+    programme_group: Option<ProgrammeGroup>,
+    skills: Option<BTreeSet<Skill>>,
+    current_password: Option<String>,
+}
+
+impl ProfileChange {
+    fn parse(req: UpdateWorker) -> Result<ProfileChange, ApiError> {
         let name = req
             .name
             .as_deref()
             .map(Name::parse)
             .transpose()
             .map_err(|e| ApiError::invalid("name", e))?;
-        let municipality = req
-            .municipality
-            .as_deref()
-            .map(|m| parse_place("municipality", m))
-            .transpose()?;
-        let department = req
-            .department
-            .as_deref()
-            .map(|d| parse_place("department", d))
-            .transpose()?;
+        let place = |field: &str, raw: Option<&str>| raw.map(|m| parse_place(field, m)).transpose();
+        let municipality = place("municipality", req.municipality.as_deref())?;
+        let department = place("department", req.department.as_deref())?;
         let phone = req
             .phone
             .as_deref()
@@ -566,65 +619,58 @@ impl WorkersApi {
             .as_deref()
             .map(|s| parse_skills("skills", s))
             .transpose()?;
-        // Where her money goes: a token alone is not enough (issue 13 §8). Checked after the
-        // fields parse, so a typo does not cost her an attempt.
-        let current_json =
-            serde_json::to_string(&current.payout_method).map_err(ApiError::internal)?;
-        let payout_changes = payout_json.as_ref().is_some_and(|j| *j != current_json);
-        if payout_json.is_some() && is_self {
-            let password = req.current_password.as_deref().ok_or_else(|| {
-                ApiError::invalid(
-                    "current_password",
-                    "escriba su contraseña actual para cambiar el medio de pago",
-                )
-            })?;
-            check_current_password(&state, &who.user_id, password, "current_password").await?;
-        }
-
-        let now = time::unix(time::now());
-        let mut tx = state.db.begin().await?;
-        on_tx!(&mut tx, |c| {
-            sqlx::query(
-                "UPDATE worker_profiles SET municipality = COALESCE($1, municipality), \
-                 department = COALESCE($2, department), phone = COALESCE($3, phone), \
-                 payout_method = COALESCE($4, payout_method), \
-                 programme_group = COALESCE($5, programme_group), \
-                 document_id = COALESCE($6, document_id), updated_at = $7 WHERE id = $8",
-            )
-            .bind(municipality.as_deref())
-            .bind(department.as_deref())
-            .bind(phone.as_ref().map(MobilePhone::as_str))
-            .bind(payout_json.as_deref())
-            .bind(req.programme_group.map(ProgrammeGroup::as_str))
-            .bind(document_id.as_ref().map(DocumentId::as_str))
-            .bind(now)
-            .bind(&current.id)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected())?;
-            sqlx::query(
-                "UPDATE users SET name = COALESCE($1, name), updated_at = $2 WHERE worker_id = $3",
-            )
-            .bind(name.as_ref().map(Name::as_str))
-            .bind(now)
-            .bind(&current.id)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        if payout_changes && let Some(method) = &payout {
-            payout_method_changed(&state, &mut tx, &current, method, who, now).await?;
-        }
-        if let Some(skills) = &skills {
-            replace_skills(&mut tx, &current.id, skills).await?;
-        }
-        tx.commit().await?;
-        // Signed-in principals carry the name and skills.
-        state.tokens.forget_all();
-        Ok(WorkerOk::Ok(Json(
-            visible_worker(&state, who, &current.id).await?,
-        )))
+        Ok(ProfileChange {
+            name,
+            municipality,
+            department,
+            phone,
+            document_id,
+            payout,
+            payout_json,
+            programme_group: req.programme_group,
+            skills,
+            current_password: req.current_password,
+        })
     }
+}
+
+/// Write a profile change (fields not sent stay as they are).
+async fn store_change(
+    tx: &mut vereda_store::db::Tx,
+    worker_id: &str,
+    change: &ProfileChange,
+    now: i64,
+) -> Result<(), ApiError> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+            "UPDATE worker_profiles SET municipality = COALESCE($1, municipality), \
+             department = COALESCE($2, department), phone = COALESCE($3, phone), \
+             payout_method = COALESCE($4, payout_method), \
+             programme_group = COALESCE($5, programme_group), \
+             document_id = COALESCE($6, document_id), updated_at = $7 WHERE id = $8",
+        )
+        .bind(change.municipality.as_deref())
+        .bind(change.department.as_deref())
+        .bind(change.phone.as_ref().map(MobilePhone::as_str))
+        .bind(change.payout_json.as_deref())
+        .bind(change.programme_group.map(ProgrammeGroup::as_str))
+        .bind(change.document_id.as_ref().map(DocumentId::as_str))
+        .bind(now)
+        .bind(worker_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())?;
+        sqlx::query(
+            "UPDATE users SET name = COALESCE($1, name), updated_at = $2 WHERE worker_id = $3",
+        )
+        .bind(change.name.as_ref().map(Name::as_str))
+        .bind(now)
+        .bind(worker_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
 }
 
 /// A new payout destination: the next payout to it waits [`PAYOUT_HOLD_SECS`] (the batch

@@ -58,6 +58,82 @@ pub enum AccountRefusal {
     LastAdmin,
 }
 
+impl AccountRefusal {
+    /// The stable machine code the API answers with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AccountRefusal::NotYours | AccountRefusal::NotAMember => "not_found",
+            AccountRefusal::Forbidden => "forbidden",
+            AccountRefusal::LastOwner => "last_owner",
+            AccountRefusal::LastAdmin => "last_admin",
+        }
+    }
+
+    /// No field is at fault: the refusal is about the account named in the path.
+    pub fn field(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl AccountAction {
+    /// The kind of its audit row (`account_events.kind`).
+    pub fn event_kind(self) -> &'static str {
+        match self {
+            AccountAction::Deactivate => "deactivated",
+            AccountAction::RemoveMember => "removed_from_company",
+            AccountAction::SignOutEverywhere => "signed_out_everywhere",
+        }
+    }
+
+    /// What the action changes on a target that is `deactivated` and `removed` or not. Doing
+    /// it again changes nothing (and records nothing); signing out always records.
+    pub fn effect(self, deactivated: bool, removed: bool) -> Effect {
+        let changed = match self {
+            AccountAction::Deactivate => !deactivated,
+            AccountAction::RemoveMember => !removed,
+            AccountAction::SignOutEverywhere => true,
+        };
+        let deactivates = changed && self != AccountAction::SignOutEverywhere;
+        Effect {
+            changed,
+            deactivates,
+            removes: deactivates && self == AccountAction::RemoveMember,
+        }
+    }
+}
+
+/// What an action changes on its target. Every action also revokes the target's tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effect {
+    /// Something changed: its audit row is recorded.
+    pub changed: bool,
+    /// The account is deactivated (kept deactivated since the first time).
+    pub deactivates: bool,
+    /// The account is marked removed from its company.
+    pub removes: bool,
+}
+
+/// Who keeps an account's surroundings running, counted under their locks: the active owners
+/// of the target's company, and the platform's active admins (counted only when the target is
+/// an admin; otherwise 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Keepers {
+    pub active_owners: i64,
+    pub active_admins: i64,
+}
+
+/// Refuse an action that would leave a company without an owner or the platform without an
+/// admin who can sign in ([`keeps_an_owner`], then [`keeps_an_admin`]).
+pub fn leaves_keepers(
+    target: &Person<'_>,
+    target_active: bool,
+    action: AccountAction,
+    keepers: Keepers,
+) -> Result<(), AccountRefusal> {
+    keeps_an_owner(target, target_active, action, keepers.active_owners)?;
+    keeps_an_admin(target, target_active, action, keepers.active_admins)
+}
+
 /// May `actor` do `action` to `target`? Admin: to anyone (removal: to company members). A
 /// company owner: to her company's members, herself included. Anyone: sign herself out
 /// everywhere. `company` is the company named in the request for a removal.
@@ -135,6 +211,7 @@ pub fn keeps_an_admin(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn person<'a>(
         id: &'a str,
@@ -239,6 +316,77 @@ mod tests {
     }
 
     #[test]
+    fn each_action_changes_only_what_is_not_done_yet() {
+        use AccountAction::*;
+        let none = Effect {
+            changed: false,
+            deactivates: false,
+            removes: false,
+        };
+        assert_eq!(
+            Deactivate.effect(false, false),
+            Effect {
+                changed: true,
+                deactivates: true,
+                removes: false
+            }
+        );
+        assert_eq!(Deactivate.effect(true, false), none);
+        assert_eq!(
+            RemoveMember.effect(true, false),
+            Effect {
+                changed: true,
+                deactivates: true,
+                removes: true
+            }
+        );
+        assert_eq!(RemoveMember.effect(true, true), none);
+        assert_eq!(
+            SignOutEverywhere.effect(true, true),
+            Effect {
+                changed: true,
+                deactivates: false,
+                removes: false
+            }
+        );
+        assert_eq!(RemoveMember.event_kind(), "removed_from_company");
+    }
+
+    #[test]
+    fn refusals_have_their_codes() {
+        let admin = person("a", Role::Admin, None, None);
+        let owner = person("o", Role::Company, Some("c1"), Some(MemberRole::Owner));
+        let last = |t: &Person<'_>| {
+            leaves_keepers(
+                t,
+                true,
+                AccountAction::Deactivate,
+                Keepers {
+                    active_owners: 1,
+                    active_admins: 1,
+                },
+            )
+            .unwrap_err()
+        };
+        assert_eq!(last(&owner).code(), "last_owner");
+        assert_eq!(last(&admin).code(), "last_admin");
+        assert_eq!(AccountRefusal::NotAMember.code(), "not_found");
+        assert_eq!(AccountRefusal::Forbidden.field(), None);
+        assert_eq!(
+            leaves_keepers(
+                &admin,
+                true,
+                AccountAction::Deactivate,
+                Keepers {
+                    active_owners: 0,
+                    active_admins: 2
+                }
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
     fn payouts_wait_a_day_after_a_change() {
         let now = 1_800_000_000;
         assert!(!payout_held(None, now));
@@ -246,5 +394,65 @@ mod tests {
         assert!(payout_held(Some(now - PAYOUT_HOLD_SECS + 1), now));
         assert!(!payout_held(Some(now - PAYOUT_HOLD_SECS), now));
         assert!(!payout_held(Some(payout_hold_cutoff(now)), now));
+    }
+
+    /// A company member in the model: owner or not, active or not.
+    #[derive(Debug, Clone, Copy)]
+    struct Member {
+        owner: bool,
+        active: bool,
+        removed: bool,
+    }
+
+    const IDS: [&str; 6] = ["m0", "m1", "m2", "m3", "m4", "m5"];
+
+    fn as_person(i: usize, m: &Member) -> Person<'static> {
+        let role = if m.owner {
+            MemberRole::Owner
+        } else {
+            MemberRole::Reviewer
+        };
+        person(IDS[i], Role::Company, Some("c1"), Some(role))
+    }
+
+    proptest! {
+        /// Whatever owners and admins do to a company's members, in whatever order, a company
+        /// that has an active owner keeps one.
+        #[test]
+        fn a_company_never_loses_its_last_owner(
+            owners in prop::collection::vec(any::<bool>(), 1..6),
+            steps in prop::collection::vec((0usize..6, 0usize..6, 0usize..3, any::<bool>()), 0..30),
+        ) {
+            let mut members: Vec<Member> = owners
+                .iter()
+                .map(|&owner| Member { owner, active: true, removed: false })
+                .collect();
+            members[0].owner = true;
+            let admin = person("a", Role::Admin, None, None);
+            for (by, on, action, by_admin) in steps {
+                let (by, on) = (by % members.len(), on % members.len());
+                let action = [AccountAction::Deactivate, AccountAction::RemoveMember, AccountAction::SignOutEverywhere][action];
+                let actor = if by_admin { admin } else { as_person(by, &members[by]) };
+                if !members[by].active && !by_admin {
+                    continue; // a deactivated member cannot sign in to act
+                }
+                let target = as_person(on, &members[on]);
+                if may(&actor, &target, action, Some("c1")).is_err() {
+                    continue;
+                }
+                let keepers = Keepers {
+                    active_owners: members.iter().filter(|m| m.owner && m.active).count() as i64,
+                    active_admins: 1,
+                };
+                if leaves_keepers(&target, members[on].active, action, keepers).is_err() {
+                    continue;
+                }
+                let m = &mut members[on];
+                let effect = action.effect(!m.active, m.removed);
+                m.active &= !effect.deactivates;
+                m.removed |= effect.removes;
+                prop_assert!(members.iter().any(|m| m.owner && m.active), "{members:?}");
+            }
+        }
     }
 }

@@ -319,10 +319,71 @@ pub fn check_password(pw: &str) -> Result<(), &'static str> {
 /// The prefix every bearer token carries, so a leaked one is recognisable in a scan.
 pub const TOKEN_PREFIX: &str = "vrd_";
 
+/// Longest password a sign-in checks, in bytes: hashing is the expensive part of a sign-in,
+/// and nobody's password is longer.
+pub const MAX_SIGN_IN_PASSWORD_BYTES: usize = 1024;
+
+/// Why a sign-in is refused. Every refusal answers alike, so that nobody learns whether an
+/// e-mail has an account or whether it was deactivated; the password is checked (against a
+/// stand-in hash when there is no account) before any of them, so they take the same time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInRefusal {
+    UnknownEmail,
+    WrongPassword,
+    Deactivated,
+}
+
+impl SignInRefusal {
+    /// The stable machine code the API answers with (401): the same for every refusal.
+    pub fn code(&self) -> &'static str {
+        "invalid_credentials"
+    }
+
+    /// No field is named: which of the two was wrong is not told.
+    pub fn field(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+/// Whether a sign-in succeeds: an account with that e-mail exists, the password matched its
+/// hash, and the account is not deactivated.
+pub fn sign_in_verdict(
+    account: bool,
+    password_matches: bool,
+    deactivated: bool,
+) -> Result<(), SignInRefusal> {
+    match (account, password_matches, deactivated) {
+        (false, _, _) => Err(SignInRefusal::UnknownEmail),
+        (true, false, _) => Err(SignInRefusal::WrongPassword),
+        (true, true, true) => Err(SignInRefusal::Deactivated),
+        (true, true, false) => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn every_sign_in_refusal_answers_alike() {
+        assert_eq!(sign_in_verdict(true, true, false), Ok(()));
+        let refusals = [
+            sign_in_verdict(false, false, false),
+            sign_in_verdict(false, true, false),
+            sign_in_verdict(true, false, false),
+            sign_in_verdict(true, false, true),
+            sign_in_verdict(true, true, true),
+        ];
+        for r in refusals {
+            let r = r.unwrap_err();
+            assert_eq!((r.code(), r.field()), ("invalid_credentials", None));
+        }
+        assert_eq!(
+            sign_in_verdict(true, true, true),
+            Err(SignInRefusal::Deactivated)
+        );
+    }
 
     #[test]
     fn emails() {

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate, TimeZone, Utc};
 
+use crate::marketplace::AssignmentStatus;
 use crate::time::{BOGOTA, duration_es, from_unix};
 
 /// Clock skew allowed at the end of an entry: a phone's clock may run a little fast.
@@ -287,6 +288,119 @@ impl Violation {
             ),
         }
     }
+}
+
+/// Why no time can be logged on an assignment now (409).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Closed {
+    /// The worker is no longer on it: only claimed or changes-requested assignments take time.
+    NotActive { status: String },
+    /// The claim has run out.
+    ClaimExpired,
+}
+
+impl Closed {
+    /// The stable machine code the API answers with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Closed::NotActive { .. } => "assignment_not_active",
+            Closed::ClaimExpired => "claim_expired",
+        }
+    }
+
+    /// No field is at fault: the assignment is.
+    pub fn field(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl std::fmt::Display for Closed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Closed::NotActive { status } => write!(
+                f,
+                "Time is logged only while an assignment is claimed or has changes requested; \
+                 this one is {status}."
+            ),
+            Closed::ClaimExpired => f.write_str(
+                "The claim on this assignment has run out; no more time can be logged on it.",
+            ),
+        }
+    }
+}
+
+/// Whether an assignment in `status` whose claim runs out at `expires_at` takes time at `now`
+/// (and its entries can still be changed).
+pub fn open_for_time(status: &str, expires_at: i64, now: i64) -> Result<(), Closed> {
+    if !AssignmentStatus::parse(status).is_some_and(AssignmentStatus::is_active) {
+        return Err(Closed::NotActive {
+            status: status.to_string(),
+        });
+    }
+    if expires_at <= now {
+        return Err(Closed::ClaimExpired);
+    }
+    Ok(())
+}
+
+/// An entry after an edit: its span, whether its times moved, and its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edit<'a> {
+    pub span: Span,
+    /// The times changed: the entry is checked again like a new one.
+    pub moved: bool,
+    pub source: &'a str,
+}
+
+/// An entry of `span` recorded by `source`, its start and end changed where given. Times typed
+/// by hand are manual time, whatever recorded them first.
+pub fn edit(span: Span, source: &str, started: Option<i64>, ended: Option<i64>) -> Edit<'_> {
+    let new = Span::new(started.unwrap_or(span.start), ended.unwrap_or(span.end));
+    let moved = new != span;
+    Edit {
+        span: new,
+        moved,
+        source: if moved { "manual" } else { source },
+    }
+}
+
+/// A worker's time over some days, as a timesheet shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sheet {
+    /// Days with time logged, in order, each with its assignments' seconds (by assignment id).
+    pub days: Vec<SheetDay>,
+    /// Each assignment's seconds within the days.
+    pub per_assignment: BTreeMap<String, i64>,
+    pub total_seconds: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetDay {
+    pub date: NaiveDate,
+    pub total_seconds: i64,
+    pub assignments: Vec<(String, i64)>,
+}
+
+/// The timesheet of `entries` for the days `from..=to` (Bogotá calendar): an entry across
+/// midnight counts on each day for its part.
+pub fn sheet(entries: &[Entry], from: NaiveDate, to: NaiveDate) -> Sheet {
+    let mut out = Sheet::default();
+    for ((date, assignment_id), seconds) in timesheet(entries, from, to) {
+        *out.per_assignment.entry(assignment_id.clone()).or_insert(0) += seconds;
+        out.total_seconds += seconds;
+        match out.days.last_mut() {
+            Some(day) if day.date == date => {
+                day.total_seconds += seconds;
+                day.assignments.push((assignment_id, seconds));
+            }
+            _ => out.days.push(SheetDay {
+                date,
+                total_seconds: seconds,
+                assignments: vec![(assignment_id, seconds)],
+            }),
+        }
+    }
+    out
 }
 
 /// A duration as `H:MM:SS`.
@@ -656,6 +770,63 @@ mod tests {
     }
 
     #[test]
+    fn closed_assignments_take_no_time() {
+        let t = monday();
+        assert_eq!(open_for_time("claimed", t + 1, t), Ok(()));
+        assert_eq!(open_for_time("changes_requested", t + 1, t), Ok(()));
+        let closed = open_for_time("submitted", t + 1, t).unwrap_err();
+        assert_eq!(closed.code(), "assignment_not_active");
+        assert!(closed.to_string().ends_with("this one is submitted."));
+        assert_eq!(open_for_time("claimed", t, t), Err(Closed::ClaimExpired));
+        assert_eq!(Closed::ClaimExpired.code(), "claim_expired");
+        assert_eq!(
+            open_for_time("nonsense", t + 1, t).unwrap_err().field(),
+            None
+        );
+    }
+
+    #[test]
+    fn an_edit_of_the_times_is_manual_time() {
+        let span = Span::new(100, 200);
+        let same = edit(span, "timer", None, Some(200));
+        assert_eq!((same.span, same.moved, same.source), (span, false, "timer"));
+        let moved = edit(span, "offline", Some(90), None);
+        assert_eq!(
+            (moved.span, moved.moved, moved.source),
+            (Span::new(90, 200), true, "manual")
+        );
+    }
+
+    #[test]
+    fn a_sheet_groups_by_day() {
+        let t = monday();
+        let entries = [
+            entry("a", t - HOUR, t + HOUR),
+            entry("b", t + 2 * HOUR, t + 3 * HOUR),
+        ];
+        let sunday = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let monday_ = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let s = sheet(&entries, sunday, monday_);
+        assert_eq!(s.total_seconds, 3 * HOUR);
+        assert_eq!(
+            s.days,
+            vec![
+                SheetDay {
+                    date: sunday,
+                    total_seconds: HOUR,
+                    assignments: vec![("a".into(), HOUR)]
+                },
+                SheetDay {
+                    date: monday_,
+                    total_seconds: 2 * HOUR,
+                    assignments: vec![("a".into(), HOUR), ("b".into(), HOUR)]
+                },
+            ]
+        );
+        assert_eq!(s.per_assignment.get("a"), Some(&(2 * HOUR)));
+    }
+
+    #[test]
     fn timesheets_split_days_and_assignments() {
         let t = monday();
         let entries = [
@@ -810,6 +981,28 @@ mod tests {
                 }
                 t += secs;
             }
+        }
+
+        /// A sheet adds up three ways (days, assignments, total) to the time logged within its
+        /// days, and its days are in order, each once.
+        #[test]
+        fn a_sheet_adds_up(candidates in candidates(), from_offset in 0i64..4, days in 0i64..5) {
+            let from = bogota_day(monday()) + chrono::Duration::days(from_offset);
+            let to = from + chrono::Duration::days(days);
+            let s = sheet(&candidates, from, to);
+            let within: i64 = candidates
+                .iter()
+                .flat_map(|e| split_by_day(e.span))
+                .filter(|(d, _)| (from..=to).contains(d))
+                .map(|(_, secs)| secs)
+                .sum();
+            prop_assert_eq!(s.total_seconds, within);
+            prop_assert_eq!(s.days.iter().map(|d| d.total_seconds).sum::<i64>(), within);
+            prop_assert_eq!(s.per_assignment.values().sum::<i64>(), within);
+            for d in &s.days {
+                prop_assert_eq!(d.assignments.iter().map(|(_, secs)| secs).sum::<i64>(), d.total_seconds);
+            }
+            prop_assert!(s.days.windows(2).all(|w| w[0].date < w[1].date));
         }
 
         /// Daily totals add up to the time logged; overlap is symmetric.
