@@ -214,6 +214,21 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
         "timer_running" => "Hay un cronómetro en marcha; deténgalo primero.".into(),
         "timer_not_running" => "No hay un cronómetro en marcha.".into(),
 
+        // A bank confirmation file's rows (shown in the run's report) and payout batches
+        "unreadable_file" => "No se pudo leer el archivo: revise que sea un CSV válido.".into(),
+        "missing_columns" => {
+            "Al archivo le faltan columnas: se esperan reference, amount y status.".into()
+        }
+        "unknown_status" => "El estado debe ser paid (pagado) o failed (fallido).".into(),
+        "invalid_amount" => {
+            "Revise el monto: debe ser un valor en pesos enteros, sin puntos ni comas.".into()
+        }
+        "payout_held" => "El medio de pago cambió hace menos de un día: el pago entra en el \
+                          primer lote después de ese plazo."
+            .into(),
+        "below_minimum_payout" => "El saldo es menor que el pago mínimo: se acumula para un \
+                                   próximo lote."
+            .into(),
         // Money
         "duplicate_payment_reference" => "Ya hay un pago registrado con esa referencia en esta \
                                           factura."
