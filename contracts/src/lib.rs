@@ -5,6 +5,7 @@
 //! configuration and the data layer (pools, dialect, migrations).
 
 pub mod accounts;
+pub mod claims;
 pub mod csvfile;
 pub mod identity;
 pub mod jobs;
@@ -12,7 +13,9 @@ pub mod ledger;
 pub mod legal;
 pub mod marketplace;
 pub mod money;
+pub mod posting;
 pub mod receivable;
+pub mod review;
 pub mod statements;
 pub mod time;
 pub mod timesheet;
