@@ -645,17 +645,9 @@ impl AssignmentsApi {
         who.require(&[Role::Company])?;
         let row = visible(&state, who, &id.0).await?;
         let minutes = body.0.minutes;
-        if !(1..=43_200).contains(&minutes) {
-            return Err(ApiError::invalid("minutes", "must be between 1 and 43200"));
-        }
-        if !row.status().is_active() {
-            return Err(ApiError::conflict(
-                "not_extendable",
-                format!("An assignment that is {} has no running claim.", row.status),
-            ));
-        }
         let now = time::unix(time::now());
-        let new_expiry = row.expires_at.max(now) + minutes * 60;
+        let new_expiry = claims::extended_expiry(row.status(), row.expires_at, now, minutes)
+            .map_err(|e| refused(e.code(), e.field(), true, e.to_string()))?;
         let mut tx = state.db.begin().await?;
         let from = row.status();
         let m = Move {

@@ -143,6 +143,51 @@ pub fn submittable(
     Ok(())
 }
 
+/// Most minutes one extension adds to a claim (30 days).
+pub const MAX_EXTENSION_MINUTES: i64 = 43_200;
+
+/// Why a claim's time could not be extended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ExtendRefusal {
+    #[error("must be between 1 and 43200")]
+    Minutes,
+    #[error("An assignment that is {} has no running claim.", .0.as_str())]
+    NotExtendable(AssignmentStatus),
+}
+
+impl ExtendRefusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ExtendRefusal::Minutes => "validation_failed",
+            ExtendRefusal::NotExtendable(_) => "not_extendable",
+        }
+    }
+
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            ExtendRefusal::Minutes => Some("minutes"),
+            ExtendRefusal::NotExtendable(_) => None,
+        }
+    }
+}
+
+/// When a running claim extended by `minutes` at `now` lapses: the minutes are added to what
+/// is left of it, or to `now` when it has already lapsed.
+pub fn extended_expiry(
+    status: AssignmentStatus,
+    expires_at: i64,
+    now: i64,
+    minutes: i64,
+) -> Result<i64, ExtendRefusal> {
+    if !(1..=MAX_EXTENSION_MINUTES).contains(&minutes) {
+        return Err(ExtendRefusal::Minutes);
+    }
+    if !status.is_active() {
+        return Err(ExtendRefusal::NotExtendable(status));
+    }
+    Ok(expires_at.max(now) + minutes * 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,7 +281,44 @@ mod tests {
         assert_eq!(SubmitRefusal::TimerRunning.code(), "timer_running");
     }
 
+    #[test]
+    fn a_running_claim_is_extended_from_what_is_left_of_it() {
+        use AssignmentStatus::*;
+        assert_eq!(extended_expiry(Claimed, 2_000, 1_000, 10), Ok(2_600));
+        assert_eq!(extended_expiry(ChangesRequested, 500, 1_000, 10), Ok(1_600));
+        let e = extended_expiry(Claimed, 2_000, 1_000, 0).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field(), e.to_string()),
+            (
+                "validation_failed",
+                Some("minutes"),
+                "must be between 1 and 43200".into()
+            )
+        );
+        assert_eq!(
+            extended_expiry(Claimed, 0, 0, MAX_EXTENSION_MINUTES + 1),
+            Err(ExtendRefusal::Minutes)
+        );
+        let e = extended_expiry(Submitted, 2_000, 1_000, 10).unwrap_err();
+        assert_eq!(
+            (e.code(), e.to_string()),
+            (
+                "not_extendable",
+                "An assignment that is submitted has no running claim.".into()
+            )
+        );
+    }
+
     proptest! {
+        #[test]
+        fn an_extension_always_leaves_the_claim_running_longer(
+            expires_at in 0i64..1_000_000, now in 0i64..1_000_000, minutes in 1i64..=MAX_EXTENSION_MINUTES,
+        ) {
+            let e = extended_expiry(AssignmentStatus::Claimed, expires_at, now, minutes);
+            prop_assert_eq!(e, Ok(expires_at.max(now) + minutes * 60));
+            prop_assert!(e.is_ok_and(|t| t > now && t > expires_at));
+        }
+
         #[test]
         fn a_claim_passes_exactly_when_every_condition_holds(
             open in any::<bool>(), slots in 1i64..5, taken in 0i64..6, active in 0i64..6,
