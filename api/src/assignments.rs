@@ -13,11 +13,13 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
+use vereda_contracts::claims::{self, ClaimFacts, ClaimRefusal, SubmitRefusal};
 use vereda_contracts::identity::{MemberRole, Role};
 use vereda_contracts::marketplace::{
-    ApprovalRefusal, AssignmentStatus, PricingKind, Verdict, approved_seconds, check_submission,
-    deliverable_link, free_text,
+    AssignmentStatus, PricingKind, TaskStatus, Verdict, check_submission, deliverable_link,
+    free_text,
 };
+use vereda_contracts::review::{self, Outcome, ReviewAsk, ReviewRefusal};
 use vereda_contracts::time;
 use vereda_store::db::{Dialect, Tx, is_unique_violation};
 use vereda_store::transitions::{
@@ -33,6 +35,7 @@ use crate::idempotency::IdempotencyKey;
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
 use crate::startup::AppState;
+use crate::tasks::refused;
 
 /// One change in an assignment's life.
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
@@ -341,19 +344,19 @@ fn moved_meanwhile() -> ApiError {
     )
 }
 
-/// Longest review reason, in characters.
-const MAX_REASON_CHARS: usize = 2000;
 /// Longest submission note, in characters.
 const MAX_NOTES_CHARS: usize = 5000;
 
-/// A review reason as typed (none when blank), refused with 422 naming `reason`.
-fn optional_reason(reason: Option<&str>) -> Result<Option<String>, ApiError> {
-    free_text(reason, MAX_REASON_CHARS).map_err(|e| ApiError::invalid("reason", e.to_string()))
+fn claim_refused(e: ClaimRefusal) -> ApiError {
+    refused(e.code(), e.field(), e.is_conflict(), e.to_string())
 }
 
-fn required_reason(reason: Option<&str>, why: &str) -> Result<String, ApiError> {
-    optional_reason(reason)?
-        .ok_or_else(|| ApiError::invalid("reason", format!("is required {why}")))
+fn submit_refused(e: SubmitRefusal) -> ApiError {
+    refused(e.code(), None, true, e.to_string())
+}
+
+fn review_refused(e: ReviewRefusal) -> ApiError {
+    refused(e.code(), e.field(), e.is_conflict(), e.to_string())
 }
 
 async fn logged_seconds(tx: &mut Tx, assignment_id: &str) -> Result<i64, ApiError> {
@@ -403,140 +406,31 @@ impl AssignmentsApi {
         }
 
         let now = time::unix(time::now());
-        let d = state.db.dialect();
         let mut tx = state.db.begin().await?;
-        // Lock and read the task, and lock the worker's row (`NO KEY UPDATE`, the lock an UPDATE
-        // takes, so foreign-key checks elsewhere do not wait on it): concurrent claims on the task
-        // queue on the first, the worker's own simultaneous claims on other tasks on the second
-        // (always task first, then worker, so two claims cannot deadlock). SQLite needs no row
-        // locks: `BEGIN IMMEDIATE` already runs one writer at a time.
-        let lock = match d {
-            Dialect::Postgres => {
-                "SELECT t.status, t.slots, t.claim_minutes, t.deadline, t.company_id, t.title \
-                 FROM tasks t, worker_profiles w WHERE t.id = $1 AND w.id = $2 FOR NO KEY UPDATE"
-            }
-            Dialect::Sqlite => {
-                "SELECT t.status, t.slots, t.claim_minutes, t.deadline, t.company_id, t.title \
-                 FROM tasks t WHERE t.id = $1 AND $2 IS NOT NULL"
-            }
+        let task = lock_task(&mut tx, state.db.dialect(), &id.0, &worker_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("task"))?;
+        claims::open_for_claims(task.status).map_err(claim_refused)?;
+        let claim = NewClaim {
+            id: new_id(),
+            task_id: &id.0,
+            worker_id: &worker_id,
+            user_id: &who.user_id,
+            company_id: &task.company_id,
+            now,
+            expires_at: claims::claim_expiry(now, task.claim_minutes, task.deadline),
+            slots: task.slots,
         };
-        let task: Option<(String, i64, i64, Option<i64>, String, String)> =
-            on_tx!(&mut tx, |c| sqlx::query_as(AssertSqlSafe(lock))
-                .bind(&id.0)
-                .bind(&worker_id)
-                .fetch_optional(&mut *c)
-                .await)?;
-        let Some((status, slots, claim_minutes, deadline, company_id, task_title)) = task else {
-            return Err(ApiError::not_found("task"));
-        };
-        if status != "open" {
-            return Err(ApiError::conflict(
-                "task_not_open",
-                format!("The task is {status}; it cannot be claimed."),
-            ));
-        }
-        // The three checks and the insert in one statement: the row is written only when the
-        // task has a free slot, the worker is under the limit of active claims and holds every
-        // required skill. It runs after the locks, so on PostgreSQL (READ COMMITTED: a fresh
-        // snapshot per statement) it sees every claim committed before ours. On PostgreSQL the
-        // history row is written by the same statement; SQLite has no writing CTEs.
-        let assignment_id = new_id();
-        let expires_at = match deadline {
-            Some(d) => (now + claim_minutes * 60).min(d),
-            None => now + claim_minutes * 60,
-        };
-        let [taken, active, missing] = claim_counts("$2", "$3");
-        let insert = format!(
-            "INSERT INTO assignments (id, task_id, worker_id, company_id, status, claimed_at, \
-             expires_at, updated_at) SELECT $1, $2, $3, $4, 'claimed', $5, $6, $5 \
-             WHERE {taken} < $7 AND {active} < $8 AND {missing} < 1"
-        );
-        let sql = match d {
-            Dialect::Postgres => format!(
-                "WITH a AS ({insert} RETURNING id) INSERT INTO assignment_events (id, \
-                 assignment_id, at, actor_id, action, from_status, to_status, reason, details) \
-                 SELECT $9, a.id, $5, $10, 'claimed', NULL, 'claimed', NULL, NULL FROM a"
-            ),
-            Dialect::Sqlite => insert,
-        };
-        let inserted = on_tx!(&mut tx, |c| {
-            let mut q = sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(&assignment_id)
-                .bind(&id.0)
-                .bind(&worker_id)
-                .bind(&company_id)
-                .bind(now)
-                .bind(expires_at)
-                .bind(slots)
-                .bind(state.settings.max_active_assignments);
-            if d == Dialect::Postgres {
-                q = q.bind(new_id()).bind(&who.user_id);
-            }
-            q.execute(&mut *c).await.map(|r| r.rows_affected())
-        });
-        match inserted {
-            Ok(0) => return Err(refuse_claim(&mut tx, &id.0, &worker_id, slots, &state).await),
-            Ok(_) => tx.marketplace_changed(),
-            Err(e) if is_unique_violation(&e) => {
-                return Err(ApiError::conflict(
-                    "already_claimed",
-                    "You already hold a slot of this task.",
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        if d == Dialect::Sqlite {
-            let m = Move {
-                assignment_id: &assignment_id,
-                from: AssignmentStatus::Claimed,
-                to: AssignmentStatus::Claimed,
-                actor: Some(&who.user_id),
-                action: "claimed",
-                reason: None,
-                details: None,
-                at: now,
-            };
-            record_event(&mut tx, &m).await?;
-        }
+        insert_claim(&mut tx, &state, &claim).await?;
         // The answer is built inside the transaction so it can be stored with the key; every
         // field is known here, so it is not read back.
-        let row = Row {
-            id: assignment_id.clone(),
-            task_id: id.0.clone(),
-            task_title,
-            worker_id: worker_id.clone(),
-            company_id,
-            status: AssignmentStatus::Claimed.as_str().to_string(),
-            claimed_at: now,
-            expires_at,
-            submitted_at: None,
-            deliverable_url: None,
-            notes: None,
-            verified_at: None,
-            findings: None,
-            review_due_at: None,
-            reviewed_at: None,
-            reason: None,
-            logged_seconds: None,
-            approved_seconds: None,
-            approved_at: None,
-            auto_approved: false,
-        };
-        let history = vec![HistoryEntry {
-            at: time::from_unix(now),
-            actor_id: Some(who.user_id.clone()),
-            action: "claimed".into(),
-            from_status: None,
-            to_status: "claimed".into(),
-            reason: None,
-        }];
-        let answer = row.view(history);
+        let answer = claim.view(task.title);
         if let Some(k) = &key {
             let body = serde_json::to_string(&answer).map_err(ApiError::internal)?;
             k.store(&mut tx, &who.user_id, 201, &body).await?;
         }
         tx.commit().await?;
-        tracing::info!(assignment_id = %assignment_id, task_id = %id.0, "slot claimed");
+        tracing::info!(assignment_id = %claim.id, task_id = %id.0, "slot claimed");
         Ok(AssignmentCreated::Created(Json(answer)))
     }
 
@@ -668,50 +562,15 @@ impl AssignmentsApi {
             .map_err(|e| ApiError::invalid("notes", e.to_string()))?;
         let notes = notes.as_deref();
         let from = row.status();
-        if !from.can_move_to(AssignmentStatus::Submitted) {
-            return Err(ApiError::conflict(
-                "not_submittable",
-                format!("An assignment that is {} cannot be submitted.", row.status),
-            ));
-        }
         let now = time::unix(time::now());
-        if row.expires_at <= now {
-            return Err(ApiError::conflict(
-                "claim_expired",
-                "The time to submit this claim has run out.",
-            ));
-        }
+        claims::submittable(from, row.expires_at, now).map_err(submit_refused)?;
         let mut tx = state.db.begin().await?;
-        // Same lock order as time tracking (worker, then assignment), so no entry can commit
-        // between the sum below and the status change.
-        on_tx!(&mut tx, |c| sqlx::query(
-            "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
-        )
-        .bind(&row.worker_id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        let timer: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM running_timers WHERE assignment_id = $1"
-        )
-        .bind(&row.id)
-        .fetch_one(&mut *c)
-        .await)?;
-        if timer > 0 {
-            return Err(ApiError::conflict(
-                "timer_running",
-                "Your timer is still running on this task: stop it first, so its time is counted.",
-            ));
+        let at = read_for_submission(&mut tx, &row).await?;
+        if at.timer_running {
+            return Err(submit_refused(SubmitRefusal::TimerRunning));
         }
-        let logged = logged_seconds(&mut tx, &row.id).await?;
-        let (pricing, url_required): (String, bool) = on_tx!(&mut tx, |c| sqlx::query_as(
-            "SELECT pricing_kind, deliverable_url_required FROM tasks WHERE id = $1"
-        )
-        .bind(&row.task_id)
-        .fetch_one(&mut *c)
-        .await)?;
         // What the worker can put right at once is refused now, not accepted and bounced later.
-        check_submission(PricingKind::parse(&pricing), url_required, url, logged)
+        check_submission(at.pricing, at.url_required, url, at.logged)
             .map_err(|r| ApiError::rule(r.code(), r.field(), r.to_string()))?;
         let m = Move {
             assignment_id: &row.id,
@@ -720,24 +579,10 @@ impl AssignmentsApi {
             actor: Some(&who.user_id),
             action: "submitted",
             reason: None,
-            details: Some(serde_json::json!({ "logged_seconds": logged })),
+            details: Some(serde_json::json!({ "logged_seconds": at.logged })),
             at: now,
         };
-        let set = "submitted_at = $5, deliverable_url = $6, notes = $7, logged_seconds = $8, \
-                   verified_at = NULL, review_due_at = NULL, findings = NULL";
-        let binds = [
-            Bind::Int(Some(now)),
-            Bind::Text(url),
-            Bind::Text(notes),
-            Bind::Int(Some(logged)),
-        ];
-        if !transition(&mut tx, &m, set, &binds).await? {
-            return Err(moved_meanwhile());
-        }
-        // The company is told once verification passes it (worker/src/marketplace.rs).
-        enqueue_verification(&mut tx, &row.id)
-            .await
-            .map_err(ApiError::from_anyhow)?;
+        store_submission(&mut tx, &m, url, notes, at.logged).await?;
         tx.commit().await?;
         Ok(AssignmentOk::Ok(Json(respond(&state, &row.id).await?)))
     }
@@ -768,130 +613,22 @@ impl AssignmentsApi {
             ));
         }
         let req = body.0;
-        match row.status() {
-            AssignmentStatus::Verified => {}
-            AssignmentStatus::Submitted => {
-                return Err(ApiError::conflict(
-                    "verification_pending",
-                    "The submission is still being checked automatically; review it in a moment.",
-                ));
-            }
-            other => {
-                return Err(ApiError::conflict(
-                    "not_reviewable",
-                    format!(
-                        "An assignment that is {} cannot be reviewed.",
-                        other.as_str()
-                    ),
-                ));
-            }
-        }
-        let logged = row.logged_seconds.unwrap_or(0);
+        review::reviewable(row.status()).map_err(review_refused)?;
+        let ask = ReviewAsk {
+            decision: match req.decision {
+                Decision::Approve => review::Decision::Approve,
+                Decision::Reject => review::Decision::Reject,
+                Decision::RequestChanges => review::Decision::RequestChanges,
+            },
+            reason: req.reason.as_deref(),
+            approved_seconds: req.approved_seconds,
+        };
         let now = time::unix(time::now());
         let mut tx = state.db.begin().await?;
-        match req.decision {
-            Decision::Approve => {
-                let pricing: String = on_tx!(&mut tx, |c| sqlx::query_scalar(
-                    "SELECT pricing_kind FROM tasks WHERE id = $1"
-                )
-                .bind(&row.task_id)
-                .fetch_one(&mut *c)
-                .await)?;
-                let seconds =
-                    approved_seconds(PricingKind::parse(&pricing), logged, req.approved_seconds)
-                        .map_err(|r| match r {
-                            ApprovalRefusal::OutOfRange { .. } => {
-                                ApiError::invalid("approved_seconds", r.to_string())
-                            }
-                            _ => ApiError::rule(r.code(), Some("approved_seconds"), r.to_string()),
-                        })?;
-                let reason = if seconds < logged {
-                    Some(required_reason(
-                        req.reason.as_deref(),
-                        "to approve fewer seconds than logged",
-                    )?)
-                } else {
-                    optional_reason(req.reason.as_deref())?
-                };
-                if !approve(
-                    &mut tx,
-                    &row.id,
-                    Some(&who.user_id),
-                    seconds,
-                    reason.as_deref(),
-                    now,
-                )
-                .await
-                .map_err(ApiError::from_anyhow)?
-                {
-                    return Err(moved_meanwhile());
-                }
-            }
-            Decision::Reject | Decision::RequestChanges => {
-                let reject = req.decision == Decision::Reject;
-                let reason = required_reason(
-                    req.reason.as_deref(),
-                    if reject {
-                        "to reject work"
-                    } else {
-                        "to request changes"
-                    },
-                )?;
-                if req.approved_seconds.is_some() {
-                    return Err(ApiError::invalid(
-                        "approved_seconds",
-                        "is only for approvals",
-                    ));
-                }
-                let (to, action) = if reject {
-                    (AssignmentStatus::Rejected, "rejected")
-                } else {
-                    (AssignmentStatus::ChangesRequested, "changes_requested")
-                };
-                let m = Move {
-                    assignment_id: &row.id,
-                    from: AssignmentStatus::Verified,
-                    to,
-                    actor: Some(&who.user_id),
-                    action,
-                    reason: Some(&reason),
-                    details: None,
-                    at: now,
-                };
-                // Changes get a fresh claim period to make them.
-                let (claim_minutes,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(
-                    "SELECT claim_minutes FROM tasks WHERE id = $1"
-                )
-                .bind(&row.task_id)
-                .fetch_one(&mut *c)
-                .await)?;
-                let expires = if reject {
-                    row.expires_at
-                } else {
-                    now + claim_minutes * 60
-                };
-                let set = "reviewed_at = $5, reviewed_by = $6, reason = $7, expires_at = $8, ended_at = $9";
-                let binds = [
-                    Bind::Int(Some(now)),
-                    Bind::Text(Some(&who.user_id)),
-                    Bind::Text(Some(&reason)),
-                    Bind::Int(Some(expires)),
-                    Bind::Int(reject.then_some(now)),
-                ];
-                if !transition(&mut tx, &m, set, &binds).await? {
-                    return Err(moved_meanwhile());
-                }
-                notify(
-                    &mut tx,
-                    "review_outcome",
-                    &row.id,
-                    &format!("review_outcome:{}:{action}:{now}", row.id),
-                    &serde_json::json!({ "decision": action, "reason": reason }),
-                    now,
-                )
-                .await?;
-            }
-        }
+        let (pricing, claim_minutes) = task_terms(&mut tx, &row.task_id).await?;
+        let logged = row.logged_seconds.unwrap_or(0);
+        let outcome = review::decide(pricing, logged, &ask).map_err(review_refused)?;
+        store_review(&mut tx, &row, &who.user_id, &outcome, claim_minutes, now).await?;
         tx.commit().await?;
         Ok(AssignmentOk::Ok(Json(respond(&state, &row.id).await?)))
     }
@@ -909,17 +646,9 @@ impl AssignmentsApi {
         who.require(&[Role::Company])?;
         let row = visible(&state, who, &id.0).await?;
         let minutes = body.0.minutes;
-        if !(1..=43_200).contains(&minutes) {
-            return Err(ApiError::invalid("minutes", "must be between 1 and 43200"));
-        }
-        if !row.status().is_active() {
-            return Err(ApiError::conflict(
-                "not_extendable",
-                format!("An assignment that is {} has no running claim.", row.status),
-            ));
-        }
         let now = time::unix(time::now());
-        let new_expiry = row.expires_at.max(now) + minutes * 60;
+        let new_expiry = claims::extended_expiry(row.status(), row.expires_at, now, minutes)
+            .map_err(|e| refused(e.code(), e.field(), true, e.to_string()))?;
         let mut tx = state.db.begin().await?;
         let from = row.status();
         let m = Move {
@@ -973,59 +702,346 @@ fn claim_counts(t: &str, w: &str) -> [String; 3] {
 }
 
 /// Why a claim's guarded insert wrote nothing (the rare path, so it may cost queries): the
-/// same checks, counted, in the order a worker should hear them.
-async fn refuse_claim(
+/// same checks, counted, judged by `claims::why_refused`.
+async fn refuse_claim(tx: &mut Tx, claim: &NewClaim<'_>, state: &AppState) -> ApiError {
+    match claim_facts(tx, claim, state).await {
+        Ok(facts) => claim_refused(claims::why_refused(&facts)),
+        Err(e) => e.into(),
+    }
+}
+
+async fn claim_facts(
     tx: &mut Tx,
-    task_id: &str,
-    worker_id: &str,
-    slots: i64,
+    claim: &NewClaim<'_>,
     state: &AppState,
-) -> ApiError {
+) -> Result<ClaimFacts, sqlx::Error> {
     let [taken, active, missing] = claim_counts("$1", "$2");
-    let counts: Result<(i64, i64, i64), sqlx::Error> = on_tx!(tx, |c| {
+    let (taken, active, missing): (i64, i64, i64) = on_tx!(tx, |c| {
         sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {taken}, {active}, {missing}"
         )))
-        .bind(task_id)
-        .bind(worker_id)
+        .bind(claim.task_id)
+        .bind(claim.worker_id)
         .fetch_one(&mut *c)
         .await
-    });
-    let (taken, active, missing) = match counts {
-        Ok(c) => c,
-        Err(e) => return e.into(),
-    };
-    if missing > 0 {
-        let missing: Result<Vec<String>, sqlx::Error> = on_tx!(tx, |c| sqlx::query_scalar(
+    })?;
+    let missing_skills: Vec<String> = if missing > 0 {
+        on_tx!(tx, |c| sqlx::query_scalar(
             "SELECT skill FROM task_skills WHERE task_id = $1 AND skill NOT IN \
              (SELECT skill FROM worker_skills WHERE worker_id = $2) ORDER BY skill"
         )
-        .bind(task_id)
-        .bind(worker_id)
+        .bind(claim.task_id)
+        .bind(claim.worker_id)
         .fetch_all(&mut *c)
-        .await);
-        return match missing {
-            Ok(missing) => ApiError::rule(
-                "missing_skill",
-                Some("required_skills"),
-                format!(
-                    "This task needs skills you do not have yet: {}.",
-                    missing.join(", ")
-                ),
-            ),
-            Err(e) => e.into(),
+        .await)?
+    } else {
+        Vec::new()
+    };
+    Ok(ClaimFacts {
+        status: TaskStatus::Open,
+        slots: claim.slots,
+        taken,
+        active,
+        max_active: state.settings.max_active_assignments,
+        missing_skills,
+    })
+}
+
+/// The task a claim is for, as read under its lock.
+struct ClaimedTask {
+    status: TaskStatus,
+    slots: i64,
+    claim_minutes: i64,
+    deadline: Option<i64>,
+    company_id: String,
+    title: String,
+}
+
+/// Lock and read the task, and lock the worker's row (`NO KEY UPDATE`, the lock an UPDATE
+/// takes, so foreign-key checks elsewhere do not wait on it): concurrent claims on the task
+/// queue on the first, the worker's own simultaneous claims on other tasks on the second
+/// (always task first, then worker, so two claims cannot deadlock). SQLite needs no row
+/// locks: `BEGIN IMMEDIATE` already runs one writer at a time.
+async fn lock_task(
+    tx: &mut Tx,
+    d: Dialect,
+    task_id: &str,
+    worker_id: &str,
+) -> Result<Option<ClaimedTask>, ApiError> {
+    let lock = match d {
+        Dialect::Postgres => {
+            "SELECT t.status, t.slots, t.claim_minutes, t.deadline, t.company_id, t.title \
+             FROM tasks t, worker_profiles w WHERE t.id = $1 AND w.id = $2 FOR NO KEY UPDATE"
+        }
+        Dialect::Sqlite => {
+            "SELECT t.status, t.slots, t.claim_minutes, t.deadline, t.company_id, t.title \
+             FROM tasks t WHERE t.id = $1 AND $2 IS NOT NULL"
+        }
+    };
+    let task: Option<(String, i64, i64, Option<i64>, String, String)> =
+        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(lock))
+            .bind(task_id)
+            .bind(worker_id)
+            .fetch_optional(&mut *c)
+            .await)?;
+    Ok(task.map(
+        |(status, slots, claim_minutes, deadline, company_id, title)| ClaimedTask {
+            status: TaskStatus::parse(&status).unwrap_or(TaskStatus::Closed),
+            slots,
+            claim_minutes,
+            deadline,
+            company_id,
+            title,
+        },
+    ))
+}
+
+/// A claim about to be written.
+struct NewClaim<'a> {
+    id: String,
+    task_id: &'a str,
+    worker_id: &'a str,
+    user_id: &'a str,
+    company_id: &'a str,
+    now: i64,
+    expires_at: i64,
+    slots: i64,
+}
+
+impl NewClaim<'_> {
+    /// The assignment as written, with its one history entry.
+    fn view(&self, task_title: String) -> Assignment {
+        let row = Row {
+            id: self.id.clone(),
+            task_id: self.task_id.to_string(),
+            task_title,
+            worker_id: self.worker_id.to_string(),
+            company_id: self.company_id.to_string(),
+            status: AssignmentStatus::Claimed.as_str().to_string(),
+            claimed_at: self.now,
+            expires_at: self.expires_at,
+            submitted_at: None,
+            deliverable_url: None,
+            notes: None,
+            verified_at: None,
+            findings: None,
+            review_due_at: None,
+            reviewed_at: None,
+            reason: None,
+            logged_seconds: None,
+            approved_seconds: None,
+            approved_at: None,
+            auto_approved: false,
         };
+        row.view(vec![HistoryEntry {
+            at: time::from_unix(self.now),
+            actor_id: Some(self.user_id.to_string()),
+            action: "claimed".into(),
+            from_status: None,
+            to_status: "claimed".into(),
+            reason: None,
+        }])
     }
-    if taken < slots && active >= state.settings.max_active_assignments {
-        return ApiError::conflict(
-            "too_many_active",
-            format!(
-                "You already hold {active} active tasks, the most allowed at once. Submit or release one first."
-            ),
-        );
+}
+
+/// Write the claim if the rules allow it, else refuse it with the reason.
+///
+/// The three checks and the insert in one statement: the row is written only when the task
+/// has a free slot, the worker is under the limit of active claims and holds every required
+/// skill (`claims::check_claim`, in SQL). It runs after the locks, so on PostgreSQL (READ
+/// COMMITTED: a fresh snapshot per statement) it sees every claim committed before ours. On
+/// PostgreSQL the history row is written by the same statement; SQLite has no writing CTEs.
+async fn insert_claim(tx: &mut Tx, state: &AppState, claim: &NewClaim<'_>) -> Result<(), ApiError> {
+    let d = state.db.dialect();
+    let [taken, active, missing] = claim_counts("$2", "$3");
+    let insert = format!(
+        "INSERT INTO assignments (id, task_id, worker_id, company_id, status, claimed_at, \
+         expires_at, updated_at) SELECT $1, $2, $3, $4, 'claimed', $5, $6, $5 \
+         WHERE {taken} < $7 AND {active} < $8 AND {missing} < 1"
+    );
+    let sql = match d {
+        Dialect::Postgres => format!(
+            "WITH a AS ({insert} RETURNING id) INSERT INTO assignment_events (id, \
+             assignment_id, at, actor_id, action, from_status, to_status, reason, details) \
+             SELECT $9, a.id, $5, $10, 'claimed', NULL, 'claimed', NULL, NULL FROM a"
+        ),
+        Dialect::Sqlite => insert,
+    };
+    let inserted = on_tx!(tx, |c| {
+        let mut q = sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(&claim.id)
+            .bind(claim.task_id)
+            .bind(claim.worker_id)
+            .bind(claim.company_id)
+            .bind(claim.now)
+            .bind(claim.expires_at)
+            .bind(claim.slots)
+            .bind(state.settings.max_active_assignments);
+        if d == Dialect::Postgres {
+            q = q.bind(new_id()).bind(claim.user_id);
+        }
+        q.execute(&mut *c).await.map(|r| r.rows_affected())
+    });
+    match inserted {
+        Ok(0) => return Err(refuse_claim(tx, claim, state).await),
+        Ok(_) => tx.marketplace_changed(),
+        Err(e) if is_unique_violation(&e) => {
+            return Err(claim_refused(ClaimRefusal::AlreadyClaimed));
+        }
+        Err(e) => return Err(e.into()),
     }
-    ApiError::conflict(
-        "task_full",
-        "Someone else took the last free slot of this task.",
+    if d == Dialect::Sqlite {
+        let m = Move {
+            assignment_id: &claim.id,
+            from: AssignmentStatus::Claimed,
+            to: AssignmentStatus::Claimed,
+            actor: Some(claim.user_id),
+            action: "claimed",
+            reason: None,
+            details: None,
+            at: claim.now,
+        };
+        record_event(tx, &m).await?;
+    }
+    Ok(())
+}
+
+/// What submitting is judged on, read after locking the worker.
+struct AtSubmission {
+    timer_running: bool,
+    logged: i64,
+    pricing: PricingKind,
+    url_required: bool,
+}
+
+async fn read_for_submission(tx: &mut Tx, row: &Row) -> Result<AtSubmission, ApiError> {
+    // Same lock order as time tracking (worker, then assignment), so no entry can commit
+    // between the sum below and the status change.
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
     )
+    .bind(&row.worker_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    let timer: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM running_timers WHERE assignment_id = $1"
+    )
+    .bind(&row.id)
+    .fetch_one(&mut *c)
+    .await)?;
+    let logged = logged_seconds(tx, &row.id).await?;
+    let (pricing, url_required): (String, bool) = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT pricing_kind, deliverable_url_required FROM tasks WHERE id = $1"
+    )
+    .bind(&row.task_id)
+    .fetch_one(&mut *c)
+    .await)?;
+    Ok(AtSubmission {
+        timer_running: timer > 0,
+        logged,
+        pricing: PricingKind::parse(&pricing),
+        url_required,
+    })
+}
+
+/// Record the submission and queue its verification.
+async fn store_submission(
+    tx: &mut Tx,
+    m: &Move<'_>,
+    url: Option<&str>,
+    notes: Option<&str>,
+    logged: i64,
+) -> Result<(), ApiError> {
+    let set = "submitted_at = $5, deliverable_url = $6, notes = $7, logged_seconds = $8, \
+               verified_at = NULL, review_due_at = NULL, findings = NULL";
+    let binds = [
+        Bind::Int(Some(m.at)),
+        Bind::Text(url),
+        Bind::Text(notes),
+        Bind::Int(Some(logged)),
+    ];
+    if !transition(tx, m, set, &binds).await? {
+        return Err(moved_meanwhile());
+    }
+    // The company is told once verification passes it (worker/src/marketplace.rs).
+    enqueue_verification(tx, m.assignment_id)
+        .await
+        .map_err(ApiError::from_anyhow)?;
+    Ok(())
+}
+
+/// How the task pays and how long a claim on it runs.
+async fn task_terms(tx: &mut Tx, task_id: &str) -> Result<(PricingKind, i64), ApiError> {
+    let (pricing, claim_minutes): (String, i64) = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT pricing_kind, claim_minutes FROM tasks WHERE id = $1"
+    )
+    .bind(task_id)
+    .fetch_one(&mut *c)
+    .await)?;
+    Ok((PricingKind::parse(&pricing), claim_minutes))
+}
+
+/// Record a review's outcome: an approval through the accrual's path (`approve`), a
+/// rejection or a request for changes as a move the worker is told of.
+async fn store_review(
+    tx: &mut Tx,
+    row: &Row,
+    reviewer: &str,
+    outcome: &Outcome,
+    claim_minutes: i64,
+    now: i64,
+) -> Result<(), ApiError> {
+    let back = match outcome {
+        Outcome::Approve { seconds, reason } => {
+            let approved = approve(
+                tx,
+                &row.id,
+                Some(reviewer),
+                *seconds,
+                reason.as_deref(),
+                now,
+            )
+            .await
+            .map_err(ApiError::from_anyhow)?;
+            return if approved {
+                Ok(())
+            } else {
+                Err(moved_meanwhile())
+            };
+        }
+        Outcome::SendBack(back) => back,
+    };
+    let m = Move {
+        assignment_id: &row.id,
+        from: AssignmentStatus::Verified,
+        to: back.to,
+        actor: Some(reviewer),
+        action: back.action,
+        reason: Some(&back.reason),
+        details: None,
+        at: now,
+    };
+    let set = "reviewed_at = $5, reviewed_by = $6, reason = $7, expires_at = $8, ended_at = $9";
+    let binds = [
+        Bind::Int(Some(now)),
+        Bind::Text(Some(reviewer)),
+        Bind::Text(Some(&back.reason)),
+        Bind::Int(Some(back.expires_at(row.expires_at, now, claim_minutes))),
+        Bind::Int(back.ends().then_some(now)),
+    ];
+    if !transition(tx, &m, set, &binds).await? {
+        return Err(moved_meanwhile());
+    }
+    let action = back.action;
+    notify(
+        tx,
+        "review_outcome",
+        &row.id,
+        &format!("review_outcome:{}:{action}:{now}", row.id),
+        &serde_json::json!({ "decision": action, "reason": back.reason }),
+        now,
+    )
+    .await?;
+    Ok(())
 }

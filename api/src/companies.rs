@@ -234,6 +234,74 @@ async fn visible_company(
         .ok_or_else(|| ApiError::not_found("company"))
 }
 
+/// A change to a company, parsed; `None` leaves a field as it is.
+struct CompanyChange {
+    name: Option<Name>,
+    nit: Option<Nit>,
+    billing_email: Option<Email>,
+    billing_cycle: Option<BillingCycle>,
+    margin_bp: Option<i64>,
+}
+
+impl CompanyChange {
+    /// Each field as on creation (422 naming the first at fault).
+    fn parse(req: &UpdateCompany) -> Result<CompanyChange, ApiError> {
+        let name = req.name.as_deref().map(Name::parse).transpose();
+        let nit = req.nit.as_deref().map(Nit::parse).transpose();
+        Ok(CompanyChange {
+            name: name.map_err(|e| ApiError::invalid("name", e))?,
+            nit: nit.map_err(|e| ApiError::invalid("nit", e))?,
+            billing_email: req
+                .billing_email
+                .as_deref()
+                .map(Email::parse)
+                .transpose()
+                .map_err(|e| ApiError::invalid("billing_email", e))?,
+            billing_cycle: req.billing_cycle,
+            margin_bp: req
+                .margin
+                .as_deref()
+                .map(|m| parse_margin("margin", m))
+                .transpose()?,
+        })
+    }
+}
+
+/// Write a change; 409 `nit_taken` when another company has the NIT.
+async fn store_company_change(
+    state: &AppState,
+    id: &str,
+    change: &CompanyChange,
+) -> Result<(), ApiError> {
+    let res = on_db!(&state.db, |p| {
+        sqlx::query(
+            "UPDATE companies SET name = COALESCE($1, name), nit = COALESCE($2, nit), \
+         billing_email = COALESCE($3, billing_email), billing_cycle = COALESCE($4, billing_cycle), \
+         margin_bp = COALESCE($5, margin_bp), updated_at = $6 WHERE id = $7",
+        )
+        .bind(change.name.as_ref().map(Name::as_str))
+        .bind(change.nit.as_ref().map(Nit::as_str))
+        .bind(change.billing_email.as_ref().map(Email::as_str))
+        .bind(change.billing_cycle.map(BillingCycle::as_str))
+        .bind(change.margin_bp)
+        .bind(time::unix(time::now()))
+        .bind(id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+    });
+    match res {
+        Ok(_) => Ok(()),
+        Err(e) if vereda_store::db::is_unique_violation(&e) => {
+            let mut err =
+                ApiError::conflict("nit_taken", "A company with this NIT already exists.");
+            err.field = Some("nit".into());
+            Err(err)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub struct CompaniesApi;
 
 #[OpenApi(prefix_path = "/v1/companies", tag = "ApiTags::Companies")]
@@ -378,56 +446,8 @@ impl CompaniesApi {
             e.field = Some(if req.nit.is_some() { "nit" } else { "margin" }.into());
             return Err(e);
         }
-        let name = req
-            .name
-            .as_deref()
-            .map(Name::parse)
-            .transpose()
-            .map_err(|e| ApiError::invalid("name", e))?;
-        let nit = req
-            .nit
-            .as_deref()
-            .map(Nit::parse)
-            .transpose()
-            .map_err(|e| ApiError::invalid("nit", e))?;
-        let billing_email = req
-            .billing_email
-            .as_deref()
-            .map(Email::parse)
-            .transpose()
-            .map_err(|e| ApiError::invalid("billing_email", e))?;
-        let margin_bp = req
-            .margin
-            .as_deref()
-            .map(|m| parse_margin("margin", m))
-            .transpose()?;
-
-        let res = on_db!(&state.db, |p| {
-            sqlx::query(
-            "UPDATE companies SET name = COALESCE($1, name), nit = COALESCE($2, nit), \
-             billing_email = COALESCE($3, billing_email), billing_cycle = COALESCE($4, billing_cycle), \
-             margin_bp = COALESCE($5, margin_bp), updated_at = $6 WHERE id = $7"
-        )
-        .bind(name.as_ref().map(Name::as_str))
-        .bind(nit.as_ref().map(Nit::as_str))
-        .bind(billing_email.as_ref().map(Email::as_str))
-        .bind(req.billing_cycle.map(BillingCycle::as_str))
-        .bind(margin_bp)
-        .bind(time::unix(time::now()))
-        .bind(&current.id)
-        .execute(p)
-        .await.map(|r| r.rows_affected())
-        });
-        match res {
-            Ok(_) => {}
-            Err(e) if vereda_store::db::is_unique_violation(&e) => {
-                let mut err =
-                    ApiError::conflict("nit_taken", "A company with this NIT already exists.");
-                err.field = Some("nit".into());
-                return Err(err);
-            }
-            Err(e) => return Err(e.into()),
-        }
+        let change = CompanyChange::parse(&req)?;
+        store_company_change(&state, &current.id, &change).await?;
         let row = fetch_company(&state, &current.id)
             .await?
             .ok_or_else(|| ApiError::not_found("company"))?;

@@ -3,20 +3,20 @@
 //! own view of the money: the company what a slot costs it in full, the worker what it earns.
 
 use std::collections::BTreeSet;
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Union};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
 use vereda_contracts::identity::{MemberRole, Name, Role, Skill};
 use vereda_contracts::marketplace::{AssignmentStatus, CATEGORIES, TaskStatus};
-use vereda_contracts::money::{Cop, Margin, PayTerms, check_minimum_wage, slot_cost};
+use vereda_contracts::money::{self, BelowMinimumWage, Cop};
+use vereda_contracts::posting::{
+    self, GrowingTerms, PayColumns, PostingRefusal, TaskPay, TermsChange, hours_text,
+};
 use vereda_contracts::time;
 use vereda_store::db::{Dialect, Tx, marketplace_epoch};
 use vereda_store::transitions::{Move, notify, transition};
@@ -245,117 +245,79 @@ pub enum TaskListOk {
     Ok(JsonBytes<TaskList>),
 }
 
-/// The parsed, valid money side of a task.
-#[derive(Debug, Clone, Copy)]
-enum ParsedPricing {
-    Hourly { rate: Cop, max_seconds: i64 },
-    Fixed { price: Cop, estimated_seconds: i64 },
-}
-
-fn parse_hours(field: &str, raw: &str) -> Result<i64, ApiError> {
-    let h = Decimal::from_str(raw.trim())
-        .ok()
-        .filter(|_| {
-            raw.chars()
-                .all(|c| c.is_ascii_digit() || c == '.' || c == ' ')
-        })
-        .ok_or_else(|| {
-            ApiError::invalid(field, "must be a decimal number of hours such as \"2.5\"")
-        })?;
-    let secs = h * Decimal::from(3600);
-    if h <= Decimal::ZERO || h > Decimal::from(1000) {
-        return Err(ApiError::invalid(
-            field,
-            "must be more than 0 and at most 1000 hours",
-        ));
-    }
-    if secs.fract() != Decimal::ZERO {
-        return Err(ApiError::invalid(
-            field,
-            "must be a whole number of seconds",
-        ));
-    }
-    // At most 1000 h and whole seconds (checked above), so it fits.
-    secs.to_i64()
-        .ok_or_else(|| ApiError::invalid(field, "is out of range"))
-}
-
-fn parse_money(field: &str, raw: &str) -> Result<Cop, ApiError> {
-    Cop::parse_whole_pesos(raw).map_err(|e| ApiError::invalid(field, e.to_string()))
-}
-
-fn hours_text(seconds: i64) -> String {
-    (Decimal::from(seconds) / Decimal::from(3600))
-        .normalize()
-        .to_string()
-}
-
 impl Pricing {
-    fn parse(&self) -> Result<ParsedPricing, ApiError> {
-        Ok(match self {
-            Pricing::Hourly(h) => ParsedPricing::Hourly {
-                rate: parse_money("pricing.rate", &h.rate)?,
-                max_seconds: parse_hours("pricing.max_hours", &h.max_hours)?,
-            },
-            Pricing::Fixed(f) => ParsedPricing::Fixed {
-                price: parse_money("pricing.price", &f.price)?,
-                estimated_seconds: parse_hours("pricing.estimated_hours", &f.estimated_hours)?,
-            },
-        })
+    /// The pay as typed, parsed by the pure rule (`posting::TaskPay`); 422 naming the part.
+    fn parse(&self) -> Result<TaskPay, ApiError> {
+        match self {
+            Pricing::Hourly(h) => TaskPay::hourly(&h.rate, &h.max_hours),
+            Pricing::Fixed(f) => TaskPay::fixed(&f.price, &f.estimated_hours),
+        }
+        .map_err(|e| ApiError::invalid(e.field, e.to_string()))
     }
 }
 
-impl ParsedPricing {
-    /// The most one slot pays the worker.
-    fn max_work(self) -> Cop {
-        match self {
-            ParsedPricing::Hourly { rate, max_seconds } => {
-                vereda_contracts::money::hourly_earnings(max_seconds, rate)
-            }
-            ParsedPricing::Fixed { price, .. } => price,
-        }
-    }
+/// The legal hourly minimum in force today (DESIGN §8).
+fn legal_minimum(state: &AppState) -> Result<Cop, ApiError> {
+    let today = time::now().with_timezone(&time::BOGOTA).date_naive();
+    state
+        .settings
+        .legal
+        .minimum_hourly(today)
+        .ok_or_else(|| ApiError::internal("no legal minimum wage configured for today"))
+}
 
-    /// The terms the minimum-wage rule judges.
-    fn terms(self) -> PayTerms {
-        match self {
-            ParsedPricing::Hourly { rate, .. } => PayTerms::Hourly { rate },
-            ParsedPricing::Fixed {
-                price,
-                estimated_seconds,
-            } => PayTerms::Fixed {
-                price,
-                estimated_seconds,
-            },
-        }
-    }
+/// Refuse pay below the legal hourly minimum in force today (the rule is
+/// `money::check_minimum_wage`).
+fn check_minimum_wage(pay: TaskPay, state: &AppState) -> Result<(), ApiError> {
+    let minimum = legal_minimum(state)?;
+    money::check_minimum_wage(pay.terms(), minimum).map_err(|e| below_minimum(e, state))
+}
 
-    /// Refuse pay below the legal hourly minimum in force today (DESIGN §8; the rule is
-    /// `money::check_minimum_wage`).
-    fn check_minimum_wage(self, state: &AppState) -> Result<(), ApiError> {
-        let today = time::now().with_timezone(&time::BOGOTA).date_naive();
-        let legal = &state.settings.legal;
-        let Some(minimum) = legal.minimum_hourly(today) else {
-            return Err(ApiError::internal(
-                "no legal minimum wage configured for today",
-            ));
-        };
-        check_minimum_wage(self.terms(), minimum).map_err(|e| {
-            let mut problem = ApiError::rule(
-                e.code(),
-                Some(e.field()),
-                format!(
-                    "The pay works out to {} per hour, below the legal minimum of {} per hour \
-                     (SMMLV {} ÷ {} legal monthly hours). Raise the pay to at least the minimum.",
-                    e.hourly.round_pesos(),
-                    e.minimum,
-                    legal.smmlv(today).unwrap_or_default(),
-                    legal.monthly_hours(today).unwrap_or_default()
-                ),
-            );
-            problem.detail_es = Some(e.to_string().into());
-            problem
-        })
+/// The minimum-wage refusal, stating the minimum and where it comes from.
+fn below_minimum(e: BelowMinimumWage, state: &AppState) -> ApiError {
+    let today = time::now().with_timezone(&time::BOGOTA).date_naive();
+    let legal = &state.settings.legal;
+    let mut problem = ApiError::rule(
+        e.code(),
+        Some(e.field()),
+        format!(
+            "The pay works out to {} per hour, below the legal minimum of {} per hour \
+             (SMMLV {} ÷ {} legal monthly hours). Raise the pay to at least the minimum.",
+            e.hourly.round_pesos(),
+            e.minimum,
+            legal.smmlv(today).unwrap_or_default(),
+            legal.monthly_hours(today).unwrap_or_default()
+        ),
+    );
+    problem.detail_es = Some(e.to_string().into());
+    problem
+}
+
+/// A refusal of a pure marketplace rule as a problem: 422 `validation_failed` for a bad value
+/// (its detail prefixed by the field), 409 for a clash with the current state, else 422 with
+/// the rule's own code. The Spanish comes from the catalogue, by code and field.
+pub(crate) fn refused(
+    code: &'static str,
+    field: Option<&'static str>,
+    conflict: bool,
+    detail: String,
+) -> ApiError {
+    if code == "validation_failed" {
+        return ApiError::invalid(field.unwrap_or_default(), detail);
+    }
+    let mut e = if conflict {
+        ApiError::conflict(code, detail)
+    } else {
+        ApiError::rule(code, field, detail)
+    };
+    e.field = field.map(str::to_string);
+    e
+}
+
+fn posting_refused(e: PostingRefusal, state: &AppState) -> ApiError {
+    match e {
+        PostingRefusal::BelowMinimumWage(e) => below_minimum(e, state),
+        e => refused(e.code(), e.field(), e.is_conflict(), e.to_string()),
     }
 }
 
@@ -424,20 +386,9 @@ fn parse_acceptance(a: Option<&Acceptance>) -> Result<Acceptance, ApiError> {
 }
 
 fn parse_deadline(d: Option<DateTime<Utc>>) -> Result<Option<i64>, ApiError> {
-    match d {
-        None => Ok(None),
-        Some(d) => {
-            let t = d.timestamp();
-            let now = time::unix(time::now());
-            if t <= now {
-                return Err(ApiError::invalid("deadline", "must be in the future"));
-            }
-            if t > now + 5 * 366 * 86_400 {
-                return Err(ApiError::invalid("deadline", "must be within five years"));
-            }
-            Ok(Some(t))
-        }
-    }
+    d.map(|d| posting::check_deadline(d.timestamp(), time::unix(time::now())))
+        .transpose()
+        .map_err(|e| ApiError::invalid("deadline", e.to_string()))
 }
 
 #[derive(sqlx::FromRow)]
@@ -558,105 +509,117 @@ fn taken_expr(d: Dialect) -> String {
 }
 
 impl TaskRow {
-    fn pricing(&self) -> ParsedPricing {
-        match self.pricing_kind.as_str() {
-            "hourly" => ParsedPricing::Hourly {
-                rate: Cop::from_centavos(self.rate_centavos.unwrap_or(0)),
-                max_seconds: self.max_seconds.unwrap_or(0),
-            },
-            _ => ParsedPricing::Fixed {
-                price: Cop::from_centavos(self.price_centavos.unwrap_or(0)),
-                estimated_seconds: self.estimated_seconds.unwrap_or(1),
-            },
+    fn pay(&self) -> TaskPay {
+        TaskPay::from_columns(&PayColumns {
+            kind: &self.pricing_kind,
+            rate_centavos: self.rate_centavos,
+            max_seconds: self.max_seconds,
+            price_centavos: self.price_centavos,
+            estimated_seconds: self.estimated_seconds,
+        })
+    }
+
+    fn status(&self) -> TaskStatus {
+        TaskStatus::parse(&self.status).unwrap_or(TaskStatus::Closed)
+    }
+
+    /// The terms a published edit may only grow.
+    fn growing_terms(&self) -> GrowingTerms {
+        GrowingTerms {
+            slots: self.slots,
+            deadline: self.deadline,
+            claim_minutes: self.claim_minutes,
+            pay: self.pay(),
         }
     }
 
     fn view(self, viewer: &Principal, state: &AppState) -> Task {
-        let skills = split_skills(self.skills.as_deref());
-        let pricing = self.pricing();
-        let pricing_view = match pricing {
-            ParsedPricing::Hourly { rate, max_seconds } => PricingView {
-                kind: "hourly".into(),
-                rate: Some(rate.to_string()),
-                max_hours: Some(hours_text(max_seconds)),
-                price: None,
-                estimated_hours: None,
-            },
-            ParsedPricing::Fixed {
-                price,
-                estimated_seconds,
-            } => PricingView {
-                kind: "fixed".into(),
-                rate: None,
-                max_hours: None,
-                price: Some(price.to_string()),
-                estimated_hours: Some(hours_text(estimated_seconds)),
-            },
-        };
-        let max_work = pricing.max_work();
+        let pay = self.pay();
         let (cost, earnings) = if viewer.role == Role::Worker {
-            let rate = match pricing {
-                ParsedPricing::Hourly { rate, .. } => Some(rate.to_string()),
-                ParsedPricing::Fixed { .. } => None,
-            };
-            (
-                None,
-                Some(EarningsView {
-                    max_earnings: max_work.to_string(),
-                    rate,
-                }),
-            )
+            (None, Some(earnings_view(pay)))
         } else {
-            // The same margin and IVA lookup that accrual and invoicing use, so the company
-            // is billed what it was shown (start-up refuses a table with no IVA for today).
-            let margin = self
-                .margin_bp
-                .and_then(Margin::from_bp)
-                .unwrap_or(state.settings.margin);
-            let today = time::now().with_timezone(&time::BOGOTA).date_naive();
-            let vat_rate = state.settings.legal.vat_rate(today).unwrap_or_default();
-            let one = slot_cost(max_work, margin, vat_rate);
-            let all = slot_cost(
-                Cop::new(max_work.amount() * Decimal::from(self.slots)),
-                margin,
-                vat_rate,
-            );
+            let margin = posting::company_margin(self.margin_bp, state.settings.margin);
             (
-                Some(CostView {
-                    work: one.work.to_string(),
-                    fee: one.fee.to_string(),
-                    vat: one.vat.to_string(),
-                    total: one.total.to_string(),
-                    all_slots_total: all.total.to_string(),
-                    margin: viewer.is_staff().then(|| margin.to_string()),
-                }),
+                Some(cost_view(pay, self.slots, margin, viewer, state)),
                 None,
             )
         };
         Task {
-            id: self.id,
-            company_id: self.company_id,
-            title: self.title,
-            instructions: self.instructions,
-            category: self.category,
-            required_skills: skills,
-            pricing: pricing_view,
-            slots: self.slots,
+            required_skills: split_skills(self.skills.as_deref()),
+            pricing: pricing_view(pay),
             slots_free: (self.slots - self.taken).max(0),
-            claim_minutes: self.claim_minutes,
-            review_hours: self.review_hours,
             deadline: self.deadline.map(time::from_unix),
             acceptance: Acceptance {
                 deliverable_url_required: self.deliverable_url_required,
                 min_minutes: self.min_minutes,
             },
-            status: self.status,
             cost,
             earnings,
             created_at: time::from_unix(self.created_at),
             updated_at: time::from_unix(self.updated_at),
             published_at: self.published_at.map(time::from_unix),
+            id: self.id,
+            company_id: self.company_id,
+            title: self.title,
+            instructions: self.instructions,
+            category: self.category,
+            slots: self.slots,
+            claim_minutes: self.claim_minutes,
+            review_hours: self.review_hours,
+            status: self.status,
         }
+    }
+}
+
+fn pricing_view(pay: TaskPay) -> PricingView {
+    match pay {
+        TaskPay::Hourly { rate, max_seconds } => PricingView {
+            kind: "hourly".into(),
+            rate: Some(rate.to_string()),
+            max_hours: Some(hours_text(max_seconds)),
+            price: None,
+            estimated_hours: None,
+        },
+        TaskPay::Fixed {
+            price,
+            estimated_seconds,
+        } => PricingView {
+            kind: "fixed".into(),
+            rate: None,
+            max_hours: None,
+            price: Some(price.to_string()),
+            estimated_hours: Some(hours_text(estimated_seconds)),
+        },
+    }
+}
+
+/// What one slot pays the worker at most.
+fn earnings_view(pay: TaskPay) -> EarningsView {
+    EarningsView {
+        max_earnings: pay.max_work().to_string(),
+        rate: pay.rate().map(|r| r.to_string()),
+    }
+}
+
+/// What the task costs the company, by the rule accrual and invoicing use (`posting::
+/// cost_preview`), with today's IVA (start-up refuses a table with no IVA for today).
+fn cost_view(
+    pay: TaskPay,
+    slots: i64,
+    margin: money::Margin,
+    viewer: &Principal,
+    state: &AppState,
+) -> CostView {
+    let today = time::now().with_timezone(&time::BOGOTA).date_naive();
+    let vat_rate = state.settings.legal.vat_rate(today).unwrap_or_default();
+    let c = posting::cost_preview(pay, slots, margin, vat_rate);
+    CostView {
+        work: c.one_slot.work.to_string(),
+        fee: c.one_slot.fee.to_string(),
+        vat: c.one_slot.vat.to_string(),
+        total: c.one_slot.total.to_string(),
+        all_slots_total: c.all_slots.total.to_string(),
+        margin: viewer.is_staff().then(|| margin.to_string()),
     }
 }
 
@@ -734,36 +697,6 @@ async fn write_skills(
     Ok(())
 }
 
-fn pricing_columns(
-    p: ParsedPricing,
-) -> (
-    &'static str,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-) {
-    match p {
-        ParsedPricing::Hourly { rate, max_seconds } => (
-            "hourly",
-            Some(rate.centavos()),
-            Some(max_seconds),
-            None,
-            None,
-        ),
-        ParsedPricing::Fixed {
-            price,
-            estimated_seconds,
-        } => (
-            "fixed",
-            None,
-            None,
-            Some(price.centavos()),
-            Some(estimated_seconds),
-        ),
-    }
-}
-
 async fn respond(state: &AppState, who: &Principal, id: &str) -> Result<Task, ApiError> {
     let row = fetch_task(state, id)
         .await?
@@ -802,14 +735,14 @@ impl TasksApi {
         let instructions = parse_text("instructions", &req.instructions, 20_000)?;
         let category = parse_category(&req.category)?;
         let skills = parse_skills(&req.required_skills)?;
-        let pricing = req.pricing.parse()?;
-        pricing.check_minimum_wage(&state)?;
+        let pay = req.pricing.parse()?;
+        check_minimum_wage(pay, &state)?;
         let slots = check_range("slots", req.slots, 1, 1000)?;
         let claim_minutes = check_range("claim_minutes", req.claim_minutes, 10, 43_200)?;
         let review_hours = check_range("review_hours", req.review_hours, 1, 720)?;
         let deadline = parse_deadline(req.deadline)?;
         let acceptance = parse_acceptance(req.acceptance.as_ref())?;
-        let (kind, rate, max_seconds, price, estimated) = pricing_columns(pricing);
+        let cols = pay.columns();
 
         let id = new_id();
         let now = time::unix(time::now());
@@ -828,11 +761,11 @@ impl TasksApi {
         .bind(title.as_str())
         .bind(&instructions)
         .bind(category)
-        .bind(kind)
-        .bind(rate)
-        .bind(max_seconds)
-        .bind(price)
-        .bind(estimated)
+        .bind(cols.kind)
+        .bind(cols.rate_centavos)
+        .bind(cols.max_seconds)
+        .bind(cols.price_centavos)
+        .bind(cols.estimated_seconds)
         .bind(slots)
         .bind(claim_minutes)
         .bind(review_hours)
@@ -947,173 +880,12 @@ impl TasksApi {
         let who = &auth.0;
         let row = owned_task(&state, who, &id.0).await?;
         let req = body.0;
-        let status = TaskStatus::parse(&row.status).unwrap_or(TaskStatus::Closed);
-        let published_conflict = |field: &str, why: &str| {
-            let mut e =
-                ApiError::conflict("task_published", format!("The task is published: {why}."));
-            e.field = Some(field.to_string());
-            e
-        };
-        match status {
-            TaskStatus::Draft => {}
-            TaskStatus::Open => {
-                for (field, present) in [
-                    ("title", req.title.is_some()),
-                    ("instructions", req.instructions.is_some()),
-                    ("category", req.category.is_some()),
-                    ("required_skills", req.required_skills.is_some()),
-                    ("acceptance", req.acceptance.is_some()),
-                    ("review_hours", req.review_hours.is_some()),
-                ] {
-                    if present {
-                        return Err(published_conflict(
-                            field,
-                            "only slots, deadline, claim time and pay can grow",
-                        ));
-                    }
-                }
-            }
-            TaskStatus::Closed | TaskStatus::Cancelled => {
-                return Err(ApiError::conflict(
-                    "task_finished",
-                    format!("The task is {}.", row.status),
-                ));
-            }
-        }
-
-        let title = req
-            .title
-            .as_deref()
-            .map(Name::parse)
-            .transpose()
-            .map_err(|e| ApiError::invalid("title", e))?;
-        let instructions = req
-            .instructions
-            .as_deref()
-            .map(|s| parse_text("instructions", s, 20_000))
-            .transpose()?;
-        let category = req.category.as_deref().map(parse_category).transpose()?;
-        let skills = req
-            .required_skills
-            .as_deref()
-            .map(parse_skills)
-            .transpose()?;
-        let pricing = req.pricing.as_ref().map(Pricing::parse).transpose()?;
-        if let Some(p) = pricing {
-            p.check_minimum_wage(&state)?;
-        }
-        let slots = req
-            .slots
-            .map(|s| check_range("slots", s, 1, 1000))
-            .transpose()?;
-        let claim_minutes = req
-            .claim_minutes
-            .map(|m| check_range("claim_minutes", m, 10, 43_200))
-            .transpose()?;
-        let review_hours = req
-            .review_hours
-            .map(|h| check_range("review_hours", h, 1, 720))
-            .transpose()?;
-        let deadline = parse_deadline(req.deadline)?;
-        let acceptance = req
-            .acceptance
-            .as_ref()
-            .map(|a| parse_acceptance(Some(a)))
-            .transpose()?;
-
-        if status == TaskStatus::Open {
-            if let Some(s) = slots
-                && s < row.slots
-            {
-                return Err(published_conflict(
-                    "slots",
-                    "slots can be added, not removed",
-                ));
-            }
-            if let (Some(new), Some(old)) = (deadline, row.deadline)
-                && new < old
-            {
-                return Err(published_conflict(
-                    "deadline",
-                    "the deadline can move later, not earlier",
-                ));
-            }
-            if let Some(m) = claim_minutes
-                && m < row.claim_minutes
-            {
-                return Err(published_conflict(
-                    "claim_minutes",
-                    "claim time can grow, not shrink",
-                ));
-            }
-            if let Some(p) = pricing {
-                let worse = match (p, row.pricing()) {
-                    (
-                        ParsedPricing::Hourly { rate, max_seconds },
-                        ParsedPricing::Hourly {
-                            rate: r0,
-                            max_seconds: m0,
-                        },
-                    ) => rate < r0 || max_seconds < m0,
-                    (
-                        ParsedPricing::Fixed { price, .. },
-                        ParsedPricing::Fixed { price: p0, .. },
-                    ) => price < p0,
-                    _ => true,
-                };
-                if worse {
-                    return Err(published_conflict(
-                        "pricing",
-                        "pay can go up, not down or change kind",
-                    ));
-                }
-            }
-        }
-
-        let now = time::unix(time::now());
-        let cols = pricing.map(pricing_columns);
-        let mut tx = state.db.begin().await?;
-        tx.marketplace_changed();
-        on_tx!(&mut tx, |c| {
-            sqlx::query(
-            "UPDATE tasks SET title = COALESCE($1, title), instructions = COALESCE($2, instructions), \
-             category = COALESCE($3, category), slots = COALESCE($4, slots), \
-             claim_minutes = COALESCE($5, claim_minutes), review_hours = COALESCE($6, review_hours), \
-             deadline = COALESCE($7, deadline), \
-             deliverable_url_required = COALESCE($8, deliverable_url_required), \
-             min_minutes = COALESCE($9, min_minutes), \
-             pricing_kind = COALESCE($10, pricing_kind), \
-             rate_centavos = CASE WHEN $10 IS NULL THEN rate_centavos ELSE $11 END, \
-             max_seconds = CASE WHEN $10 IS NULL THEN max_seconds ELSE $12 END, \
-             price_centavos = CASE WHEN $10 IS NULL THEN price_centavos ELSE $13 END, \
-             estimated_seconds = CASE WHEN $10 IS NULL THEN estimated_seconds ELSE $14 END, \
-             updated_at = $15 WHERE id = $16 AND status = $17"
-        )
-        .bind(title.as_ref().map(Name::as_str))
-        .bind(instructions.as_deref())
-        .bind(category)
-        .bind(slots)
-        .bind(claim_minutes)
-        .bind(review_hours)
-        .bind(deadline)
-        .bind(acceptance.as_ref().map(|a| a.deliverable_url_required))
-        .bind(acceptance.as_ref().map(|a| a.min_minutes))
-        .bind(cols.map(|c| c.0))
-        .bind(cols.and_then(|c| c.1))
-        .bind(cols.and_then(|c| c.2))
-        .bind(cols.and_then(|c| c.3))
-        .bind(cols.and_then(|c| c.4))
-        .bind(now)
-        .bind(&row.id)
-        .bind(&row.status)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        if let Some(skills) = &skills {
-            write_skills(&mut tx, &row.id, skills).await?;
-        }
-        tx.commit().await?;
+        let status = row.status();
+        posting::editable(status, &req.touched()).map_err(|e| posting_refused(e, &state))?;
+        let edit = TaskEdit::parse(&req, &state)?;
+        posting::check_growth(status, &row.growing_terms(), &edit.terms_change())
+            .map_err(|e| posting_refused(e, &state))?;
+        store_edit(&state, &row, &edit).await?;
         Ok(TaskOk::Ok(Json(respond(&state, who, &row.id).await?)))
     }
 
@@ -1127,35 +899,12 @@ impl TasksApi {
     ) -> Result<TaskOk, ApiError> {
         let who = &auth.0;
         let row = owned_task(&state, who, &id.0).await?;
-        if row.status != "draft" {
-            return Err(ApiError::conflict(
-                "not_a_draft",
-                format!("The task is {}, not a draft.", row.status),
-            ));
-        }
-        // The law may have changed since the draft was written.
-        row.pricing().check_minimum_wage(&state)?;
         let now = time::unix(time::now());
-        if row.deadline.is_some_and(|d| d <= now) {
-            let mut e = ApiError::conflict(
-                "deadline_passed",
-                "The deadline has passed; move it before publishing.",
-            );
-            e.field = Some("deadline".into());
-            return Err(e);
-        }
-        let changed = on_db!(&state.db, |p| {
-            sqlx::query(
-            "UPDATE tasks SET status = 'open', published_at = $1, updated_at = $1 WHERE id = $2 AND status = 'draft'"
-        )
-        .bind(now)
-        .bind(&row.id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        vereda_store::db::marketplace_changed();
-        if changed == 0 {
+        // The law may have changed since the draft was written: today's minimum applies.
+        let minimum = legal_minimum(&state)?;
+        posting::check_publication(row.status(), row.pay(), minimum, row.deadline, now)
+            .map_err(|e| posting_refused(e, &state))?;
+        if !store_publication(&state, &row.id, now).await? {
             return Err(ApiError::conflict(
                 "not_a_draft",
                 "The task was published or cancelled meanwhile.",
@@ -1177,71 +926,221 @@ impl TasksApi {
     ) -> Result<TaskOk, ApiError> {
         let who = &auth.0;
         let row = owned_task(&state, who, &id.0).await?;
-        if row.status != "draft" && row.status != "open" {
-            return Err(ApiError::conflict(
-                "task_finished",
-                format!("The task is already {}.", row.status),
-            ));
-        }
+        posting::check_cancellation(row.status()).map_err(|e| posting_refused(e, &state))?;
         let now = time::unix(time::now());
         let mut tx = state.db.begin().await?;
         tx.marketplace_changed();
-        let changed = on_tx!(&mut tx, |c| sqlx::query(
-            "UPDATE tasks SET status = 'cancelled', closed_at = $1, updated_at = $1 \
-             WHERE id = $2 AND status IN ('draft', 'open')"
-        )
-        .bind(now)
-        .bind(&row.id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        if changed == 0 {
+        if !store_cancellation(&mut tx, &row.id, now).await? {
             return Err(ApiError::conflict(
                 "task_finished",
                 "The task was closed meanwhile.",
             ));
         }
-        let open: Vec<(String, String)> =
-            on_tx!(&mut tx, |c| sqlx::query_as(AssertSqlSafe(format!(
-                "SELECT id, status FROM assignments WHERE task_id = $1 AND status IN {}",
-                AssignmentStatus::sql_list(AssignmentStatus::is_active)
-            )))
-            .bind(&row.id)
-            .fetch_all(&mut *c)
-            .await)?;
-        for (assignment_id, status) in open {
-            let from = AssignmentStatus::parse(&status).unwrap_or(AssignmentStatus::Claimed);
-            let m = Move {
-                assignment_id: &assignment_id,
-                from,
-                to: AssignmentStatus::Released,
-                actor: Some(&who.user_id),
-                action: "task_cancelled",
-                reason: Some("La empresa canceló la tarea."),
-                details: None,
-                at: now,
-            };
-            if transition(
-                &mut tx,
-                &m,
-                "ended_at = $5",
-                &[vereda_store::transitions::Bind::Int(Some(now))],
-            )
-            .await?
-            {
-                notify(
-                    &mut tx,
-                    "claim_cancelled",
-                    &assignment_id,
-                    &format!("claim_cancelled:{assignment_id}"),
-                    &serde_json::json!({ "task_id": row.id }),
-                    now,
-                )
-                .await?;
-            }
-        }
+        release_open_claims(&mut tx, &row.id, &who.user_id, now).await?;
         tx.commit().await?;
         tracing::info!(task_id = %row.id, "task cancelled");
         Ok(TaskOk::Ok(Json(respond(&state, who, &row.id).await?)))
     }
+}
+
+impl UpdateTask {
+    /// The fields the request changes, by their names in it.
+    fn touched(&self) -> Vec<&'static str> {
+        [
+            ("title", self.title.is_some()),
+            ("instructions", self.instructions.is_some()),
+            ("category", self.category.is_some()),
+            ("required_skills", self.required_skills.is_some()),
+            ("pricing", self.pricing.is_some()),
+            ("slots", self.slots.is_some()),
+            ("claim_minutes", self.claim_minutes.is_some()),
+            ("review_hours", self.review_hours.is_some()),
+            ("deadline", self.deadline.is_some()),
+            ("acceptance", self.acceptance.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(field, present)| present.then_some(field))
+        .collect()
+    }
+}
+
+/// An edit, parsed and valid on its own; `None` leaves a field as it is.
+struct TaskEdit {
+    title: Option<Name>,
+    instructions: Option<String>,
+    category: Option<&'static str>,
+    skills: Option<BTreeSet<Skill>>,
+    pay: Option<TaskPay>,
+    slots: Option<i64>,
+    claim_minutes: Option<i64>,
+    review_hours: Option<i64>,
+    deadline: Option<i64>,
+    acceptance: Option<Acceptance>,
+}
+
+impl TaskEdit {
+    /// Each field as on creation (422 naming the first at fault, in the request's order).
+    fn parse(req: &UpdateTask, state: &AppState) -> Result<TaskEdit, ApiError> {
+        let title = req.title.as_deref().map(Name::parse).transpose();
+        let title = title.map_err(|e| ApiError::invalid("title", e))?;
+        let instructions = req.instructions.as_deref();
+        let instructions = instructions
+            .map(|s| parse_text("instructions", s, 20_000))
+            .transpose()?;
+        let category = req.category.as_deref().map(parse_category).transpose()?;
+        let skills = req.required_skills.as_deref().map(parse_skills);
+        let skills = skills.transpose()?;
+        let pay = req.pricing.as_ref().map(Pricing::parse).transpose()?;
+        if let Some(pay) = pay {
+            check_minimum_wage(pay, state)?;
+        }
+        let range =
+            |field, v: Option<i64>, lo, hi| v.map(|v| check_range(field, v, lo, hi)).transpose();
+        Ok(TaskEdit {
+            title,
+            instructions,
+            category,
+            skills,
+            pay,
+            slots: range("slots", req.slots, 1, 1000)?,
+            claim_minutes: range("claim_minutes", req.claim_minutes, 10, 43_200)?,
+            review_hours: range("review_hours", req.review_hours, 1, 720)?,
+            deadline: parse_deadline(req.deadline)?,
+            acceptance: req
+                .acceptance
+                .as_ref()
+                .map(|a| parse_acceptance(Some(a)))
+                .transpose()?,
+        })
+    }
+
+    fn terms_change(&self) -> TermsChange {
+        TermsChange {
+            slots: self.slots,
+            deadline: self.deadline,
+            claim_minutes: self.claim_minutes,
+            pay: self.pay,
+        }
+    }
+}
+
+/// Write an edit, if the task is still in the status it was read in.
+async fn store_edit(state: &AppState, row: &TaskRow, edit: &TaskEdit) -> Result<(), ApiError> {
+    let now = time::unix(time::now());
+    let cols = edit.pay.map(TaskPay::columns);
+    let acceptance = edit.acceptance.as_ref();
+    let mut tx = state.db.begin().await?;
+    tx.marketplace_changed();
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+        "UPDATE tasks SET title = COALESCE($1, title), instructions = COALESCE($2, instructions), \
+         category = COALESCE($3, category), slots = COALESCE($4, slots), \
+         claim_minutes = COALESCE($5, claim_minutes), review_hours = COALESCE($6, review_hours), \
+         deadline = COALESCE($7, deadline), \
+         deliverable_url_required = COALESCE($8, deliverable_url_required), \
+         min_minutes = COALESCE($9, min_minutes), \
+         pricing_kind = COALESCE($10, pricing_kind), \
+         rate_centavos = CASE WHEN $10 IS NULL THEN rate_centavos ELSE $11 END, \
+         max_seconds = CASE WHEN $10 IS NULL THEN max_seconds ELSE $12 END, \
+         price_centavos = CASE WHEN $10 IS NULL THEN price_centavos ELSE $13 END, \
+         estimated_seconds = CASE WHEN $10 IS NULL THEN estimated_seconds ELSE $14 END, \
+         updated_at = $15 WHERE id = $16 AND status = $17"
+    )
+    .bind(edit.title.as_ref().map(Name::as_str))
+    .bind(edit.instructions.as_deref())
+    .bind(edit.category)
+    .bind(edit.slots)
+    .bind(edit.claim_minutes)
+    .bind(edit.review_hours)
+    .bind(edit.deadline)
+    .bind(acceptance.map(|a| a.deliverable_url_required))
+    .bind(acceptance.map(|a| a.min_minutes))
+    .bind(cols.map(|c| c.kind))
+    .bind(cols.and_then(|c| c.rate_centavos))
+    .bind(cols.and_then(|c| c.max_seconds))
+    .bind(cols.and_then(|c| c.price_centavos))
+    .bind(cols.and_then(|c| c.estimated_seconds))
+    .bind(now)
+    .bind(&row.id)
+    .bind(&row.status)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    if let Some(skills) = &edit.skills {
+        write_skills(&mut tx, &row.id, skills).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Open a draft; false when it was no longer a draft.
+async fn store_publication(state: &AppState, task_id: &str, now: i64) -> Result<bool, ApiError> {
+    let changed = on_db!(&state.db, |p| {
+        sqlx::query(
+        "UPDATE tasks SET status = 'open', published_at = $1, updated_at = $1 WHERE id = $2 AND status = 'draft'"
+    )
+    .bind(now)
+    .bind(task_id)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    vereda_store::db::marketplace_changed();
+    Ok(changed > 0)
+}
+
+/// Cancel a draft or open task; false when it had finished meanwhile.
+async fn store_cancellation(tx: &mut Tx, task_id: &str, now: i64) -> Result<bool, ApiError> {
+    let changed = on_tx!(tx, |c| sqlx::query(
+        "UPDATE tasks SET status = 'cancelled', closed_at = $1, updated_at = $1 \
+         WHERE id = $2 AND status IN ('draft', 'open')"
+    )
+    .bind(now)
+    .bind(task_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(changed > 0)
+}
+
+/// Release the active claims on a cancelled task, telling each worker.
+async fn release_open_claims(
+    tx: &mut Tx,
+    task_id: &str,
+    actor: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let open: Vec<(String, String)> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT id, status FROM assignments WHERE task_id = $1 AND status IN {}",
+        AssignmentStatus::sql_list(AssignmentStatus::is_active)
+    )))
+    .bind(task_id)
+    .fetch_all(&mut *c)
+    .await)?;
+    for (assignment_id, status) in open {
+        let m = Move {
+            assignment_id: &assignment_id,
+            from: AssignmentStatus::parse(&status).unwrap_or(AssignmentStatus::Claimed),
+            to: AssignmentStatus::Released,
+            actor: Some(actor),
+            action: "task_cancelled",
+            reason: Some("La empresa canceló la tarea."),
+            details: None,
+            at: now,
+        };
+        let ended = [vereda_store::transitions::Bind::Int(Some(now))];
+        if transition(tx, &m, "ended_at = $5", &ended).await? {
+            notify(
+                tx,
+                "claim_cancelled",
+                &assignment_id,
+                &format!("claim_cancelled:{assignment_id}"),
+                &serde_json::json!({ "task_id": task_id }),
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }

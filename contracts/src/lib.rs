@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod bank_matching;
+pub mod claims;
 pub mod csvfile;
 pub mod earnings;
 pub mod identity;
@@ -17,8 +18,10 @@ pub mod money;
 pub mod numbering;
 pub mod offline;
 pub mod payout_rules;
+pub mod posting;
 pub mod profiles;
 pub mod receivable;
+pub mod review;
 pub mod statements;
 pub mod throttle;
 pub mod time;
