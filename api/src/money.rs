@@ -14,8 +14,9 @@ use vereda_contracts::identity::Role;
 use vereda_contracts::jobs::{
     ApplyBankConfirmation, BillingRun, BuildPayoutBatch, IssueCreditNote, PostPayment,
 };
-use vereda_contracts::ledger::account as ledger_account;
+use vereda_contracts::ledger::{Totals, account as ledger_account};
 use vereda_contracts::money::Cop;
+use vereda_contracts::payout_rules::LineFigures;
 use vereda_contracts::receivable::{self, AgeBucket, Aging, CreditRefusal, Recorded};
 use vereda_contracts::time;
 use vereda_documents::account;
@@ -650,7 +651,12 @@ impl InvoiceRow {
             credit_notes,
             payments: Vec::new(),
             document_sha256: None,
-            outstanding: pesos(self.total - self.paid - self.credited),
+            outstanding: receivable::balance_due(
+                Cop::from_centavos(self.total),
+                Cop::from_centavos(self.paid),
+                Cop::from_centavos(self.credited),
+            )
+            .to_string(),
             id: self.id,
             number: self.number,
             company_id: self.company_id,
@@ -1638,7 +1644,13 @@ impl MoneyApi {
                         Cell::text(document.unwrap_or_default()),
                         Cell::text(kind),
                         Cell::text(account),
-                        Cell::from(Cop::from_centavos(amount - withholding)),
+                        Cell::from(
+                            LineFigures::stored(
+                                Cop::from_centavos(amount),
+                                Cop::from_centavos(withholding),
+                            )
+                            .net,
+                        ),
                     ]
                 });
         let out = csvfile::write(
@@ -1727,19 +1739,23 @@ impl MoneyApi {
         .fetch_all(p)
         .await
         })?;
-        let total_debit: i64 = rows.iter().map(|r| r.1).sum();
-        let total_credit: i64 = rows.iter().map(|r| r.2).sum();
+        let cop = |(account, d, c): (String, i64, i64)| {
+            let totals = Totals::of([(Cop::from_centavos(d), Cop::from_centavos(c))]);
+            (account, totals)
+        };
+        let accounts: Vec<(String, Totals)> = rows.into_iter().map(cop).collect();
+        let all = Totals::of(accounts.iter().map(|(_, t)| (t.debit, t.credit)));
         Ok(TrialBalanceOk::Ok(Json(TrialBalance {
-            balanced: total_debit == total_credit,
-            total_debit: pesos(total_debit),
-            total_credit: pesos(total_credit),
-            accounts: rows
+            balanced: all.balanced(),
+            total_debit: all.debit.to_string(),
+            total_credit: all.credit.to_string(),
+            accounts: accounts
                 .into_iter()
-                .map(|(account, d, c)| AccountBalance {
+                .map(|(account, t)| AccountBalance {
                     account,
-                    debit: pesos(d),
-                    credit: pesos(c),
-                    balance: pesos(d - c),
+                    debit: t.debit.to_string(),
+                    credit: t.credit.to_string(),
+                    balance: t.balance().to_string(),
                 })
                 .collect(),
         })))

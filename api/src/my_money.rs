@@ -11,6 +11,7 @@ use vereda_contracts::identity::Role;
 use vereda_contracts::ledger::Account;
 use vereda_contracts::marketplace::{AssignmentStatus, PricingKind};
 use vereda_contracts::money::Cop;
+use vereda_contracts::payout_rules::LineFigures;
 use vereda_contracts::time;
 use vereda_store::on_db;
 
@@ -305,7 +306,12 @@ impl MyMoneyApi {
                         .then_some(r.settled_at)
                         .flatten()
                         .map(time::from_unix),
-                    amount: pesos(r.amount - r.withholding),
+                    amount: LineFigures::stored(
+                        Cop::from_centavos(r.amount),
+                        Cop::from_centavos(r.withholding),
+                    )
+                    .net
+                    .to_string(),
                     withholding: pesos(r.withholding),
                     method: method["kind"].as_str().unwrap_or("").to_string(),
                     destination_masked: masked(&method),

@@ -213,7 +213,7 @@ pub struct BatchLine {
 impl BatchLine {
     /// What the bank was asked to send.
     pub fn net(&self) -> Cop {
-        self.amount - self.withholding
+        crate::payout_rules::LineFigures::stored(self.amount, self.withholding).net
     }
 }
 

@@ -98,6 +98,34 @@ pub mod account {
     }
 }
 
+/// Debits and credits summed over accounts: the trial balance holds when they are equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Totals {
+    pub debit: Cop,
+    pub credit: Cop,
+}
+
+impl Totals {
+    /// The totals of `(debit, credit)` per account.
+    pub fn of(accounts: impl IntoIterator<Item = (Cop, Cop)>) -> Totals {
+        accounts
+            .into_iter()
+            .fold(Totals::default(), |t, (debit, credit)| Totals {
+                debit: t.debit + debit,
+                credit: t.credit + credit,
+            })
+    }
+
+    pub fn balanced(&self) -> bool {
+        self.debit == self.credit
+    }
+
+    /// Debits less credits (an asset's balance).
+    pub fn balance(&self) -> Cop {
+        self.debit - self.credit
+    }
+}
+
 /// One line of a journal entry: a debit or a credit to one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posting {
@@ -372,6 +400,26 @@ mod tests {
     }
 
     proptest! {
+        /// The trial balance of the postings of balanced entries always holds, and the
+        /// totals are the sums of the parts.
+        #[test]
+        fn totals_of_balanced_entries_balance(works in proptest::collection::vec((1i64..1_000_000, 0i64..100_000), 0..20)) {
+            let mut per_account: std::collections::BTreeMap<String, (Cop, Cop)> = Default::default();
+            for (i, (w, f)) in works.iter().enumerate() {
+                let e = accrual(&format!("a{i}"), C, W, Cop::pesos(*w), Cop::pesos(*f));
+                for p in e.checked().unwrap().postings {
+                    let slot = per_account.entry(p.account.name()).or_default();
+                    slot.0 = slot.0 + p.debit;
+                    slot.1 = slot.1 + p.credit;
+                }
+            }
+            let totals = Totals::of(per_account.values().copied());
+            prop_assert!(totals.balanced());
+            prop_assert_eq!(totals.balance(), Cop::ZERO);
+            let work: i64 = works.iter().map(|(w, f)| w + f).sum();
+            prop_assert_eq!(totals.debit, Cop::pesos(work));
+        }
+
         /// A name read back is the same account, and its columns agree with it: what the
         /// migration derives from old names and what the journal writes are the same thing.
         #[test]

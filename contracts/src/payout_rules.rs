@@ -36,6 +36,17 @@ pub struct LineFigures {
     pub net: Cop,
 }
 
+impl LineFigures {
+    /// A stored line's figures: the net is what the bank sends, the amount less withholding.
+    pub fn stored(amount: Cop, withholding: Cop) -> LineFigures {
+        LineFigures {
+            amount,
+            withholding,
+            net: amount - withholding,
+        }
+    }
+}
+
 /// Why a worker gets no line in this batch (her balance stays payable for a later one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum NoPayout {

@@ -40,8 +40,14 @@ impl Recorded {
     /// Total − payments − credit notes. Never negative when every payment and note went
     /// through [`check_payment`] and [`credit_note`].
     pub fn outstanding(&self, invoice: &Invoice) -> Cop {
-        invoice.total - self.paid - self.credited()
+        balance_due(invoice.total, self.paid, self.credited())
     }
+}
+
+/// What an invoice still owes: its total less what was paid and credited on it. Shown as it
+/// is, negative included (an overpayment is owed back, never hidden).
+pub fn balance_due(total: Cop, paid: Cop, credited: Cop) -> Cop {
+    total - paid - credited
 }
 
 /// A payment refused.

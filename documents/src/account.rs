@@ -71,7 +71,11 @@ pub struct AccountInvoice {
 
 impl AccountInvoice {
     pub fn outstanding(&self) -> Cop {
-        Cop::from_centavos(self.total - self.paid - self.credited)
+        vereda_contracts::receivable::balance_due(
+            Cop::from_centavos(self.total),
+            Cop::from_centavos(self.paid),
+            Cop::from_centavos(self.credited),
+        )
     }
 
     pub fn overdue(&self, now: i64) -> bool {
