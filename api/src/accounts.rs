@@ -412,21 +412,10 @@ pub(crate) async fn act_on_account(
 /// those locks: what another request changed meanwhile counts.
 async fn lock_target(tx: &mut Tx, target: &TargetRow) -> Result<(TargetRow, Keepers), ApiError> {
     if let Some(company_id) = &target.company_id {
-        on_tx!(tx, |c| sqlx::query(
-            "UPDATE companies SET updated_at = updated_at WHERE id = $1"
-        )
-        .bind(company_id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        vereda_store::locks::company(tx, company_id).await?;
     }
     if target.role == Role::Admin.as_str() {
-        on_tx!(tx, |c| sqlx::query(
-            "UPDATE users SET updated_at = updated_at WHERE role = 'admin'"
-        )
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        vereda_store::locks::admins(tx).await?;
     }
     let target: TargetRow = on_tx!(tx, |c| sqlx::query_as(TARGET_COLUMNS)
         .bind(&target.id)
@@ -462,31 +451,31 @@ async fn apply_effect(
     now: i64,
 ) -> Result<(), ApiError> {
     if effect.deactivates {
-        on_tx!(tx, |c| sqlx::query(
-            "UPDATE users SET deactivated_at = COALESCE(deactivated_at, $1), \
+        vereda_store::exec_one!(
+            tx,
+            sqlx::query(
+                "UPDATE users SET deactivated_at = COALESCE(deactivated_at, $1), \
              removed_at = CASE WHEN $2 THEN COALESCE(removed_at, $1) ELSE removed_at END, \
              updated_at = $1 WHERE id = $3"
-        )
-        .bind(now)
-        .bind(effect.removes)
-        .bind(target_id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+            )
+            .bind(now)
+            .bind(effect.removes)
+            .bind(target_id)
+        )?;
     }
     if effect.changed {
-        on_tx!(tx, |c| sqlx::query(
-            "INSERT INTO account_events (id, user_id, kind, actor_id, created_at) \
+        vereda_store::exec_one!(
+            tx,
+            sqlx::query(
+                "INSERT INTO account_events (id, user_id, kind, actor_id, created_at) \
              VALUES ($1, $2, $3, $4, $5)"
-        )
-        .bind(new_id())
-        .bind(target_id)
-        .bind(action.event_kind())
-        .bind(actor_id)
-        .bind(now)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+            )
+            .bind(new_id())
+            .bind(target_id)
+            .bind(action.event_kind())
+            .bind(actor_id)
+            .bind(now)
+        )?;
     }
     Ok(())
 }

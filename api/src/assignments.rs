@@ -526,13 +526,10 @@ impl AssignmentsApi {
             return Err(moved_meanwhile());
         }
         // Time on a slot given back is not paid: a timer still running on it just stops.
-        on_tx!(&mut tx, |c| sqlx::query(
-            "DELETE FROM running_timers WHERE assignment_id = $1"
-        )
-        .bind(&row.id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        vereda_store::exec!(
+            &mut tx,
+            sqlx::query("DELETE FROM running_timers WHERE assignment_id = $1").bind(&row.id)
+        )?;
         tx.commit().await?;
         Ok(AssignmentOk::Ok(Json(respond(&state, &row.id).await?)))
     }
@@ -917,13 +914,7 @@ struct AtSubmission {
 async fn read_for_submission(tx: &mut Tx, row: &Row) -> Result<AtSubmission, ApiError> {
     // Same lock order as time tracking (worker, then assignment), so no entry can commit
     // between the sum below and the status change.
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
-    )
-    .bind(&row.worker_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    vereda_store::locks::worker(tx, &row.worker_id).await?;
     let timer: i64 = on_tx!(tx, |c| sqlx::query_scalar(
         "SELECT COUNT(*) FROM running_timers WHERE assignment_id = $1"
     )

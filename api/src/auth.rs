@@ -400,14 +400,12 @@ pub fn account_key(email: &str) -> String {
 /// Lift every sign-in lock of an account, from whatever address (a password was reset), and
 /// its count of wrong current passwords.
 pub async fn clear_account_locks(tx: &mut Tx, email: &str, user_id: &str) -> Result<(), ApiError> {
-    on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM login_throttle WHERE account_hash = $1 OR email_hash = $2"
-    )
-    .bind(account_key(email))
-    .bind(sha256_hex(&format!("password:{user_id}")))
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    vereda_store::exec!(
+        tx,
+        sqlx::query("DELETE FROM login_throttle WHERE account_hash = $1 OR email_hash = $2")
+            .bind(account_key(email))
+            .bind(sha256_hex(&format!("password:{user_id}")))
+    )?;
     Ok(())
 }
 

@@ -79,18 +79,18 @@ async fn store_link(
             Purpose::Reset => RESET_SECS,
             Purpose::Invitation => INVITATION_SECS,
         };
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO password_links (token_hash, user_id, purpose, created_at, expires_at) \
+    vereda_store::exec_one!(
+        tx,
+        sqlx::query(
+            "INSERT INTO password_links (token_hash, user_id, purpose, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5)"
-    )
-    .bind(sha256_hex(&token))
-    .bind(user_id)
-    .bind(purpose.as_str())
-    .bind(now)
-    .bind(expires_at)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+        )
+        .bind(sha256_hex(&token))
+        .bind(user_id)
+        .bind(purpose.as_str())
+        .bind(now)
+        .bind(expires_at)
+    )?;
     Ok((token, expires_at))
 }
 

@@ -234,6 +234,17 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<vereda_store::db::WriteError> for ApiError {
+    fn from(e: vereda_store::db::WriteError) -> Self {
+        match e {
+            vereda_store::db::WriteError::Db(e) => e.into(),
+            // The row was read or locked in this same transaction: a count other than one is
+            // a broken assumption, not the caller's mistake.
+            rows @ vereda_store::db::WriteError::Rows(_) => ApiError::internal(rows),
+        }
+    }
+}
+
 /// PostgreSQL gave up on the transaction because of another one (serialization failure
 /// 40001, deadlock 40P01): it changed nothing, and running it again is safe.
 pub fn lost_a_race(e: &sqlx::Error) -> bool {

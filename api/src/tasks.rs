@@ -748,34 +748,34 @@ impl TasksApi {
         let now = time::unix(time::now());
         let mut tx = state.db.begin().await?;
         tx.marketplace_changed();
-        on_tx!(&mut tx, |c| sqlx::query(
-            "INSERT INTO tasks (id, company_id, created_by, title, instructions, category, \
+        vereda_store::exec_one!(
+            &mut tx,
+            sqlx::query(
+                "INSERT INTO tasks (id, company_id, created_by, title, instructions, category, \
              pricing_kind, rate_centavos, max_seconds, price_centavos, estimated_seconds, slots, \
              claim_minutes, review_hours, deadline, deliverable_url_required, min_minutes, status, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
              $13, $14, $15, $16, $17, 'draft', $18, $18)"
-        )
-        .bind(&id)
-        .bind(&company_id)
-        .bind(&who.user_id)
-        .bind(title.as_str())
-        .bind(&instructions)
-        .bind(category)
-        .bind(cols.kind)
-        .bind(cols.rate_centavos)
-        .bind(cols.max_seconds)
-        .bind(cols.price_centavos)
-        .bind(cols.estimated_seconds)
-        .bind(slots)
-        .bind(claim_minutes)
-        .bind(review_hours)
-        .bind(deadline)
-        .bind(acceptance.deliverable_url_required)
-        .bind(acceptance.min_minutes)
-        .bind(now)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+            )
+            .bind(&id)
+            .bind(&company_id)
+            .bind(&who.user_id)
+            .bind(title.as_str())
+            .bind(&instructions)
+            .bind(category)
+            .bind(cols.kind)
+            .bind(cols.rate_centavos)
+            .bind(cols.max_seconds)
+            .bind(cols.price_centavos)
+            .bind(cols.estimated_seconds)
+            .bind(slots)
+            .bind(claim_minutes)
+            .bind(review_hours)
+            .bind(deadline)
+            .bind(acceptance.deliverable_url_required)
+            .bind(acceptance.min_minutes)
+            .bind(now)
+        )?;
         write_skills(&mut tx, &id, &skills).await?;
         tx.commit().await?;
         tracing::info!(task_id = %id, company_id = %company_id, "task posted");

@@ -556,25 +556,13 @@ fn clean_note(field: &str, note: Option<&str>) -> Result<Option<String>, ApiErro
 
 /// Lock the worker's row: their time-tracking writes take turns from here to the commit.
 async fn lock_worker(tx: &mut Tx, worker_id: &str) -> Result<(), ApiError> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE worker_profiles SET updated_at = updated_at WHERE id = $1"
-    )
-    .bind(worker_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    vereda_store::locks::worker(tx, worker_id).await?;
     Ok(())
 }
 
 /// Lock an assignment's row and read it, so its state cannot change until the commit.
 async fn lock_target(tx: &mut Tx, id: &str) -> Result<Option<Target>, ApiError> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE assignments SET updated_at = updated_at WHERE id = $1"
-    )
-    .bind(id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    vereda_store::locks::assignment(tx, id).await?;
     Ok(on_tx!(tx, |c| sqlx::query_as(TARGET)
         .bind(id)
         .fetch_optional(&mut *c)
@@ -766,20 +754,20 @@ async fn store_edit(
     note: Option<&str>,
     now: i64,
 ) -> Result<(), ApiError> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE time_entries SET started_at = $1, ended_at = $2, seconds = $3, source = $4, \
+    vereda_store::exec_one!(
+        tx,
+        sqlx::query(
+            "UPDATE time_entries SET started_at = $1, ended_at = $2, seconds = $3, source = $4, \
          note = $5, updated_at = $6 WHERE id = $7"
-    )
-    .bind(edit.span.start)
-    .bind(edit.span.end)
-    .bind(edit.span.seconds())
-    .bind(edit.source)
-    .bind(note)
-    .bind(now)
-    .bind(entry_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+        )
+        .bind(edit.span.start)
+        .bind(edit.span.end)
+        .bind(edit.span.seconds())
+        .bind(edit.source)
+        .bind(note)
+        .bind(now)
+        .bind(entry_id)
+    )?;
     Ok(())
 }
 
@@ -804,23 +792,23 @@ async fn record_revision(
     actor_id: &str,
     at: i64,
 ) -> Result<(), ApiError> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO time_entry_revisions (id, entry_id, action, at, actor_id, started_at, \
+    vereda_store::exec_one!(
+        tx,
+        sqlx::query(
+            "INSERT INTO time_entry_revisions (id, entry_id, action, at, actor_id, started_at, \
          ended_at, seconds, source, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    )
-    .bind(new_id())
-    .bind(&entry.id)
-    .bind(action)
-    .bind(at)
-    .bind(actor_id)
-    .bind(entry.started_at)
-    .bind(entry.ended_at)
-    .bind(entry.seconds)
-    .bind(&entry.source)
-    .bind(entry.note.as_deref())
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+        )
+        .bind(new_id())
+        .bind(&entry.id)
+        .bind(action)
+        .bind(at)
+        .bind(actor_id)
+        .bind(entry.started_at)
+        .bind(entry.ended_at)
+        .bind(entry.seconds)
+        .bind(&entry.source)
+        .bind(entry.note.as_deref())
+    )?;
     Ok(())
 }
 
@@ -940,13 +928,10 @@ async fn finish_timer(
     reason: TimerStopReason,
     now: i64,
 ) -> Result<StoppedTimer, ApiError> {
-    on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM running_timers WHERE worker_id = $1"
-    )
-    .bind(worker_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    vereda_store::exec!(
+        tx,
+        sqlx::query("DELETE FROM running_timers WHERE worker_id = $1").bind(worker_id)
+    )?;
     let entry = if end > timer.started_at {
         let new = NewEntry {
             assignment_id: &timer.assignment_id,
@@ -1631,14 +1616,12 @@ impl TimeEntriesApi {
         let target = own_target(&mut tx, worker_id, &entry.assignment_id).await?;
         target.check_editable(now)?;
         record_revision(&mut tx, &entry, "deleted", &who.user_id, now).await?;
-        on_tx!(&mut tx, |c| sqlx::query(
-            "UPDATE time_entries SET deleted_at = $1, updated_at = $1 WHERE id = $2"
-        )
-        .bind(now)
-        .bind(&entry.id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        vereda_store::exec_one!(
+            &mut tx,
+            sqlx::query("UPDATE time_entries SET deleted_at = $1, updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&entry.id)
+        )?;
         tx.commit().await?;
         Ok(EntryDeleted::Deleted)
     }
@@ -1742,15 +1725,12 @@ impl TimeEntriesApi {
         if limit.at <= now {
             return Err(cannot_start(limit.reason, &rules));
         }
-        on_tx!(&mut tx, |c| sqlx::query(
+        vereda_store::exec_one!(&mut tx, sqlx::query(
             "INSERT INTO running_timers (worker_id, assignment_id, started_at) VALUES ($1, $2, $3)"
         )
         .bind(worker_id)
         .bind(&timer.assignment_id)
-        .bind(timer.started_at)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        .bind(timer.started_at))?;
         tx.commit().await?;
         Ok(TimerStarted::Started(Json(running_view(
             &timer, &limit, now,

@@ -1,9 +1,11 @@
-//! Row locks, named, in one order. A transaction that needs several takes them in the order
-//! of this file, top to bottom (company, admins, worker, task, assignment, invoice), so two
-//! transactions never wait on each other in a circle. Each is a no-op update of the row:
-//! on PostgreSQL it holds the row until commit; on SQLite the write transaction
-//! (`BEGIN IMMEDIATE`) already holds the whole database, and the statement costs nothing.
-//! Every function answers whether the row exists.
+//! Row locks, named, in one order. A transaction that needs several takes them in this order:
+//! company, admins, worker, task, assignment, invoice — so two transactions never wait on each
+//! other in a circle. Each function here is a no-op update of the row: on PostgreSQL it holds
+//! the row until commit; on SQLite the write transaction (`BEGIN IMMEDIATE`) already holds the
+//! whole database, and the statement costs nothing. Every function answers whether the row
+//! exists. Two reads lock what they read in the same statement instead, because they need its
+//! values at once: a claim (the task and the worker, `FOR NO KEY UPDATE`,
+//! `api/src/assignments.rs`) and the sweep's batch of assignments (`FOR UPDATE OF a`).
 
 use crate::db::Tx;
 use crate::exec;
