@@ -150,6 +150,49 @@ impl std::iter::Sum for Cop {
     }
 }
 
+/// A `Cop` is stored as integer centavos (`BIGINT`): binding one writes its centavos, reading
+/// one reads them back, so no query converts by hand.
+#[cfg(feature = "sqlx")]
+mod stored {
+    use sqlx_core::database::Database;
+    use sqlx_core::decode::Decode;
+    use sqlx_core::encode::{Encode, IsNull};
+    use sqlx_core::error::BoxDynError;
+    use sqlx_core::types::Type;
+
+    use super::Cop;
+
+    impl<DB: Database> Type<DB> for Cop
+    where
+        i64: Type<DB>,
+    {
+        fn type_info() -> DB::TypeInfo {
+            <i64 as Type<DB>>::type_info()
+        }
+        fn compatible(ty: &DB::TypeInfo) -> bool {
+            <i64 as Type<DB>>::compatible(ty)
+        }
+    }
+
+    impl<'q, DB: Database> Encode<'q, DB> for Cop
+    where
+        i64: Encode<'q, DB>,
+    {
+        fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+            self.centavos().encode_by_ref(buf)
+        }
+    }
+
+    impl<'r, DB: Database> Decode<'r, DB> for Cop
+    where
+        i64: Decode<'r, DB>,
+    {
+        fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+            Ok(Cop::from_centavos(<i64 as Decode<'r, DB>>::decode(value)?))
+        }
+    }
+}
+
 /// Earnings of an hourly assignment: approved seconds × rate per hour ÷ 3600, rounded once
 /// to whole pesos, half away from zero.
 pub fn hourly_earnings(seconds: i64, rate_per_hour: Cop) -> Cop {

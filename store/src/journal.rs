@@ -72,8 +72,8 @@ pub async fn post(tx: &mut Tx, entry: Entry, at: i64) -> anyhow::Result<Posted> 
         .bind(p.account.name())
         .bind(p.account.kind())
         .bind(p.account.owner())
-        .bind(p.debit.centavos())
-        .bind(p.credit.centavos())
+        .bind(p.debit)
+        .bind(p.credit)
         .bind(at)
         .execute(&mut *c)
         .await
@@ -174,8 +174,8 @@ pub async fn post_many(tx: &mut Tx, entries: Vec<Entry>, at: i64) -> anyhow::Res
                     .bind(p.account.name())
                     .bind(p.account.kind())
                     .bind(p.account.owner())
-                    .bind(p.debit.centavos())
-                    .bind(p.credit.centavos())
+                    .bind(p.debit)
+                    .bind(p.credit)
                     .bind(at);
             }
             q.execute(&mut *c).await.map(|r| r.rows_affected())

@@ -246,3 +246,26 @@ async fn every_statement_prepares_on_this_database() {
         failures.join("\n")
     );
 }
+
+/// A `Cop` binds as its centavos and reads back from a `BIGINT` column, on this database.
+#[tokio::test]
+async fn money_reads_and_writes_itself_as_centavos() {
+    use vereda_contracts::money::Cop;
+    let app = spawn_app_without_worker().await;
+    for amount in [
+        Cop::ZERO,
+        Cop::pesos(48_485),
+        Cop::pesos(-1_250),
+        Cop::pesos(9_000_000_000),
+    ] {
+        let (back, centavos): (Cop, i64) = vereda_store::on_db!(&app.db, |p| sqlx::query_as(
+            "SELECT CAST($1 AS BIGINT), CAST($1 AS BIGINT)"
+        )
+        .bind(amount)
+        .fetch_one(p)
+        .await)
+        .expect("round trip");
+        assert_eq!(back, amount);
+        assert_eq!(centavos, amount.centavos());
+    }
+}
