@@ -57,18 +57,20 @@ pub enum VerifyOutcome {
 }
 
 /// The assignment and task columns verification reads.
-type SubmissionRow = (
-    String,         // status
-    i64,            // claimed_at
-    Option<i64>,    // submitted_at
-    Option<String>, // deliverable_url
-    String,         // pricing_kind
-    bool,           // deliverable_url_required
-    i64,            // min_minutes
-    Option<i64>,    // max_seconds
-    i64,            // review_hours
-    i64,            // claim_minutes
-);
+/// A submission as verification reads it, with its task's terms.
+#[derive(sqlx::FromRow)]
+struct Submission {
+    status: String,
+    claimed_at: i64,
+    submitted_at: Option<i64>,
+    deliverable_url: Option<String>,
+    pricing_kind: String,
+    deliverable_url_required: bool,
+    min_minutes: i64,
+    max_seconds: Option<i64>,
+    review_hours: i64,
+    claim_minutes: i64,
+}
 
 /// Verify the submission of `assignment_id` at the instant `now`, in one transaction.
 pub async fn verify_submission(
@@ -86,8 +88,34 @@ pub async fn verify_submission(
 }
 
 async fn verify_in_tx(tx: &mut Tx, id: &str, now: i64) -> anyhow::Result<VerifyOutcome> {
-    // On PostgreSQL, lock the assignment so concurrent runs for it take turns; on SQLite the
-    // write transaction (BEGIN IMMEDIATE) already serialises them.
+    let Some(sub) = read_submission(tx, id).await? else {
+        tracing::warn!(assignment = id, "verification of an unknown assignment");
+        return Ok(VerifyOutcome::NotFound);
+    };
+    if sub.status != AssignmentStatus::Submitted.as_str() {
+        tracing::debug!(assignment = id, status = %sub.status, "verification skipped: not submitted");
+        return Ok(VerifyOutcome::Skipped);
+    }
+    let entries = submitted_entries(tx, id).await?;
+    let verdict = marketplace::verify(&SubmissionFacts {
+        deliverable_url: sub.deliverable_url.as_deref(),
+        deliverable_url_required: sub.deliverable_url_required,
+        hourly: sub.pricing_kind == "hourly",
+        min_minutes: sub.min_minutes,
+        max_seconds: sub.max_seconds,
+        claimed_at: sub.claimed_at,
+        entries: &entries,
+    });
+    if verdict.hard.is_empty() {
+        pass(tx, id, &sub, &verdict, now).await
+    } else {
+        send_back(tx, id, &sub, &verdict, now).await
+    }
+}
+
+/// The submission, locked on PostgreSQL so concurrent runs for it take turns (on SQLite the
+/// write transaction, `BEGIN IMMEDIATE`, already serialises them).
+async fn read_submission(tx: &mut Tx, id: &str) -> anyhow::Result<Option<Submission>> {
     let lock = if matches!(tx, Tx::Postgres(..)) {
         " FOR UPDATE OF a"
     } else {
@@ -99,32 +127,15 @@ async fn verify_in_tx(tx: &mut Tx, id: &str, now: i64) -> anyhow::Result<VerifyO
          t.claim_minutes \
          FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE a.id = $1{lock}"
     );
-    let row: Option<SubmissionRow> =
-        on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(id)
-            .fetch_optional(&mut *c)
-            .await)?;
-    let Some((
-        status,
-        claimed_at,
-        submitted_at,
-        deliverable_url,
-        pricing_kind,
-        url_required,
-        min_minutes,
-        max_seconds,
-        review_hours,
-        claim_minutes,
-    )) = row
-    else {
-        tracing::warn!(assignment = id, "verification of an unknown assignment");
-        return Ok(VerifyOutcome::NotFound);
-    };
-    if status != AssignmentStatus::Submitted.as_str() {
-        tracing::debug!(assignment = id, %status, "verification skipped: not submitted");
-        return Ok(VerifyOutcome::Skipped);
-    }
+    Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await)?)
+}
 
+async fn submitted_entries(tx: &mut Tx, id: &str) -> anyhow::Result<Vec<EntryFacts>> {
     let entries: Vec<(i64, i64, String)> = on_tx!(tx, |c| sqlx::query_as(
         "SELECT started_at, ended_at, source FROM time_entries \
          WHERE assignment_id = $1 AND deleted_at IS NULL ORDER BY started_at, id"
@@ -132,121 +143,129 @@ async fn verify_in_tx(tx: &mut Tx, id: &str, now: i64) -> anyhow::Result<VerifyO
     .bind(id)
     .fetch_all(&mut *c)
     .await)?;
-    let entries: Vec<EntryFacts> = entries
+    Ok(entries
         .into_iter()
         .map(|(started_at, ended_at, source)| EntryFacts {
             started_at,
             ended_at,
             source,
         })
-        .collect();
-    let verdict = marketplace::verify(&SubmissionFacts {
-        deliverable_url: deliverable_url.as_deref(),
-        deliverable_url_required: url_required,
-        hourly: pricing_kind == "hourly",
-        min_minutes,
-        max_seconds,
-        claimed_at,
-        entries: &entries,
-    });
-    let verdict_json = serde_json::to_value(&verdict)?;
-    let findings = verdict_json.to_string();
+        .collect())
+}
 
-    if !verdict.hard.is_empty() {
-        let reason = verdict
-            .hard
-            .iter()
-            .map(|f| f.message.as_str())
-            .collect::<Vec<_>>()
-            .join("; ");
-        let m = Move {
-            assignment_id: id,
-            from: AssignmentStatus::Submitted,
-            to: AssignmentStatus::ChangesRequested,
-            actor: None,
-            action: "verification_failed",
-            reason: Some(&reason),
-            details: Some(verdict_json.clone()),
-            at: now,
-        };
-        // The worker gets a full claim window to fix the work: a submission made near the end
-        // of the window must not expire the moment it comes back.
-        let fix_until = now + claim_minutes * 60;
-        let set = "findings = $5, reason = $6, \
-                   expires_at = CASE WHEN expires_at < $7 THEN $7 ELSE expires_at END";
-        let binds = [
-            Bind::Text(Some(&findings)),
-            Bind::Text(Some(&reason)),
-            Bind::Int(Some(fix_until)),
-        ];
-        if !transitions::transition(tx, &m, set, &binds).await? {
-            return Ok(VerifyOutcome::Skipped);
-        }
-        transitions::notify(
-            tx,
-            "review_outcome",
-            id,
-            &format!(
-                "review_outcome:{id}:verification:{}",
-                submitted_at.unwrap_or_default()
-            ),
-            &json!({
-                "decision": "request_changes",
-                "by": "verification",
-                "reason": reason,
-                "findings": verdict.hard,
-            }),
-            now,
-        )
-        .await?;
-        tracing::info!(
-            assignment = id,
-            hard = verdict.hard.len(),
-            "submission sent back by verification"
-        );
-        Ok(VerifyOutcome::ChangesRequested)
-    } else {
-        let m = Move {
-            assignment_id: id,
-            from: AssignmentStatus::Submitted,
-            to: AssignmentStatus::Verified,
-            actor: None,
-            action: "verified",
-            reason: None,
-            details: Some(verdict_json.clone()),
-            at: now,
-        };
-        let review_due_at = now + review_hours * 3600;
-        let set = "verified_at = $5, findings = $6, review_due_at = $7";
-        let binds = [
-            Bind::Int(Some(now)),
-            Bind::Text(Some(&findings)),
-            Bind::Int(Some(review_due_at)),
-        ];
-        if !transitions::transition(tx, &m, set, &binds).await? {
-            return Ok(VerifyOutcome::Skipped);
-        }
-        // The company hears of a submission once it can review it: work sent back by the
-        // checks and submitted again is announced once, when it passes.
-        transitions::notify(
-            tx,
-            "submission_received",
-            id,
-            &format!(
-                "submission_received:{id}:{}",
-                submitted_at.unwrap_or_default()
-            ),
-            &json!({ "submitted_at": submitted_at, "review_due_at": review_due_at }),
-            now,
-        )
-        .await?;
-        tracing::info!(
-            assignment = id,
-            soft = verdict.soft.len(),
-            "submission verified"
-        );
-        Ok(VerifyOutcome::Verified)
+/// Hard findings send the work back, with a full claim window to fix it.
+async fn send_back(
+    tx: &mut Tx,
+    id: &str,
+    sub: &Submission,
+    verdict: &marketplace::Verdict,
+    now: i64,
+) -> anyhow::Result<VerifyOutcome> {
+    let verdict_json = serde_json::to_value(verdict)?;
+    let findings = verdict_json.to_string();
+    let reason = verdict
+        .hard
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let m = Move {
+        assignment_id: id,
+        from: AssignmentStatus::Submitted,
+        to: AssignmentStatus::ChangesRequested,
+        actor: None,
+        action: "verification_failed",
+        reason: Some(&reason),
+        details: Some(verdict_json),
+        at: now,
+    };
+    // The worker gets a full claim window to fix the work: a submission made near the end
+    // of the window must not expire the moment it comes back.
+    let fix_until = now + sub.claim_minutes * 60;
+    let set = "findings = $5, reason = $6, \
+               expires_at = CASE WHEN expires_at < $7 THEN $7 ELSE expires_at END";
+    let binds = [
+        Bind::Text(Some(&findings)),
+        Bind::Text(Some(&reason)),
+        Bind::Int(Some(fix_until)),
+    ];
+    if !transitions::transition(tx, &m, set, &binds).await? {
+        return Ok(VerifyOutcome::Skipped);
     }
+    let submitted_at = sub.submitted_at.unwrap_or_default();
+    transitions::notify(
+        tx,
+        "review_outcome",
+        id,
+        &format!("review_outcome:{id}:verification:{submitted_at}"),
+        &json!({
+            "decision": "request_changes",
+            "by": "verification",
+            "reason": reason,
+            "findings": verdict.hard,
+        }),
+        now,
+    )
+    .await?;
+    tracing::info!(
+        assignment = id,
+        hard = verdict.hard.len(),
+        "submission sent back by verification"
+    );
+    Ok(VerifyOutcome::ChangesRequested)
+}
+
+/// No hard finding: the work is verified and waits for the company's review.
+async fn pass(
+    tx: &mut Tx,
+    id: &str,
+    sub: &Submission,
+    verdict: &marketplace::Verdict,
+    now: i64,
+) -> anyhow::Result<VerifyOutcome> {
+    let verdict_json = serde_json::to_value(verdict)?;
+    let findings = verdict_json.to_string();
+    let m = Move {
+        assignment_id: id,
+        from: AssignmentStatus::Submitted,
+        to: AssignmentStatus::Verified,
+        actor: None,
+        action: "verified",
+        reason: None,
+        details: Some(verdict_json),
+        at: now,
+    };
+    let review_due_at = now + sub.review_hours * 3600;
+    let set = "verified_at = $5, findings = $6, review_due_at = $7";
+    let binds = [
+        Bind::Int(Some(now)),
+        Bind::Text(Some(&findings)),
+        Bind::Int(Some(review_due_at)),
+    ];
+    if !transitions::transition(tx, &m, set, &binds).await? {
+        return Ok(VerifyOutcome::Skipped);
+    }
+    // The company hears of a submission once it can review it: work sent back by the
+    // checks and submitted again is announced once, when it passes.
+    let submitted_at = sub.submitted_at;
+    transitions::notify(
+        tx,
+        "submission_received",
+        id,
+        &format!(
+            "submission_received:{id}:{}",
+            submitted_at.unwrap_or_default()
+        ),
+        &json!({ "submitted_at": submitted_at, "review_due_at": review_due_at }),
+        now,
+    )
+    .await?;
+    tracing::info!(
+        assignment = id,
+        soft = verdict.soft.len(),
+        "submission verified"
+    );
+    Ok(VerifyOutcome::Verified)
 }
 
 /// The `VerifySubmission` job handler.
