@@ -11,7 +11,8 @@ use vereda_contracts::accounts::{
 };
 use vereda_contracts::identity::{Email, MemberRole, Name, Role, check_password};
 use vereda_contracts::time;
-use vereda_store::db::{Tx, is_unique_violation};
+use vereda_store::db::Tx;
+use vereda_store::unique_keys::{UniqueKey, unique_key};
 use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
@@ -147,7 +148,7 @@ pub async fn insert_user(
     .map(|r| r.rows_affected()));
     match res {
         Ok(_) => Ok(id),
-        Err(e) if is_unique_violation(&e) => {
+        Err(e) if unique_key(&e) == Some(UniqueKey::UserEmail) => {
             let mut err =
                 ApiError::conflict("email_taken", "An account with this e-mail already exists.");
             err.field = Some(email_field.to_string());

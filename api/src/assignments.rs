@@ -21,10 +21,11 @@ use vereda_contracts::marketplace::{
 };
 use vereda_contracts::review::{self, Outcome, ReviewAsk, ReviewRefusal};
 use vereda_contracts::time;
-use vereda_store::db::{Dialect, Tx, is_unique_violation};
+use vereda_store::db::{Dialect, Tx};
 use vereda_store::transitions::{
     Bind, Move, approve, enqueue_verification, notify, record_event, transition,
 };
+use vereda_store::unique_keys::{UniqueKey, unique_key};
 use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
@@ -882,7 +883,7 @@ async fn insert_claim(tx: &mut Tx, state: &AppState, claim: &NewClaim<'_>) -> Re
     match inserted {
         Ok(0) => return Err(refuse_claim(tx, claim, state).await),
         Ok(_) => tx.marketplace_changed(),
-        Err(e) if is_unique_violation(&e) => {
+        Err(e) if unique_key(&e) == Some(UniqueKey::OneLiveClaimPerWorkerAndTask) => {
             return Err(claim_refused(ClaimRefusal::AlreadyClaimed));
         }
         Err(e) => return Err(e.into()),

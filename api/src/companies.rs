@@ -13,6 +13,7 @@ use sqlx::AssertSqlSafe;
 use vereda_contracts::identity::{Email, MemberRole, Name, Nit, Role};
 use vereda_contracts::money::Margin;
 use vereda_contracts::time;
+use vereda_store::unique_keys::{UniqueKey, unique_key};
 use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
@@ -292,7 +293,7 @@ async fn store_company_change(
     });
     match res {
         Ok(_) => Ok(()),
-        Err(e) if vereda_store::db::is_unique_violation(&e) => {
+        Err(e) if unique_key(&e) == Some(UniqueKey::CompanyNit) => {
             let mut err =
                 ApiError::conflict("nit_taken", "A company with this NIT already exists.");
             err.field = Some("nit".into());

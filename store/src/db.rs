@@ -412,8 +412,3 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
         matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
     }))
 }
-
-/// True when an error is a unique-constraint violation (both dialects).
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
-}

@@ -4,9 +4,9 @@
 //! [`on_tx!`]) and the migrations; [`queue`] puts jobs on apalis's tables inside our
 //! transactions; [`journal`] writes the ledger, once per effect key; [`transitions`] moves an
 //! assignment between states; [`outbox`] keeps the e-mail to send; [`document_files`] keeps
-//! the fixed documents. The read models both processes need ([`stored_statements`],
-//! [`company_account`], [`logbook`], [`audit`]) live here too, so the HTTP handlers never
-//! reach into the job runner.
+//! the fixed documents; [`unique_keys`] tells which unique key an error violated. The read
+//! models both processes need ([`stored_statements`], [`company_account`], [`logbook`],
+//! [`audit`]) live here too, so the HTTP handlers never reach into the job runner.
 
 pub mod audit;
 pub mod company_account;
@@ -22,3 +22,4 @@ pub mod queue;
 pub mod scratch;
 pub mod stored_statements;
 pub mod transitions;
+pub mod unique_keys;

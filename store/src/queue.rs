@@ -10,7 +10,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::db::{Db, Tx, is_unique_violation};
+use crate::db::{Db, Tx};
+use crate::unique_keys::{UniqueKey, unique_key};
 use anyhow::Context as _;
 use apalis_core::task::builder::TaskBuilder;
 use apalis_core::task::task_id::TaskId;
@@ -79,7 +80,7 @@ pub async fn push_in_tx<T: Serialize>(
                         .await?;
                 }
                 (Err(apalis_postgres::Error::Database(e)), Some(key))
-                    if is_unique_violation(&e) =>
+                    if unique_key(&e) == Some(UniqueKey::QueueIdempotency) =>
                 {
                     sqlx::query("ROLLBACK TO SAVEPOINT vereda_push")
                         .execute(&mut **t)

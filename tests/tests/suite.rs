@@ -29,5 +29,6 @@ mod sockets;
 mod statements;
 mod system;
 mod time_tracking;
+mod unique_violations;
 mod web_app;
 mod web_session;

@@ -14,7 +14,8 @@ use vereda_contracts::numbering::Series;
 use vereda_contracts::time::BOGOTA;
 use vereda_store::config::Settings;
 use vereda_store::counters;
-use vereda_store::db::{Db, Tx, is_unique_violation};
+use vereda_store::db::{Db, Tx};
+use vereda_store::unique_keys::{UniqueKey, unique_key};
 use vereda_store::{on_db, on_tx};
 
 use crate::problems::{RunProblem, is_systemic, one_by_one};
@@ -583,7 +584,9 @@ async fn invoice_company(
         Ok(1) => {}
         Ok(_) => anyhow::bail!("no company {company_id} to invoice"),
         // Another run invoiced this company and period meanwhile: the batch rolls back whole.
-        Err(e) if is_unique_violation(&e) => return Ok(Invoiced::Raced),
+        Err(e) if unique_key(&e) == Some(UniqueKey::InvoicePerCompanyAndPeriod) => {
+            return Ok(Invoiced::Raced);
+        }
         Err(e) => return Err(e.into()),
     }
     // By company and invoice: the prefix of `accruals_uninvoiced`. By invoice alone no index

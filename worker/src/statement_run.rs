@@ -23,7 +23,8 @@ use vereda_contracts::numbering::Series;
 use vereda_contracts::statements::{self, Inputs, Month, Rules, Statement, WorkItem};
 use vereda_contracts::time::{self, BOGOTA};
 use vereda_store::config::Settings;
-use vereda_store::db::{Db, Tx, is_unique_violation};
+use vereda_store::db::{Db, Tx};
+use vereda_store::unique_keys::{UniqueKey, unique_key};
 use vereda_store::{counters, locks};
 use vereda_store::{on_db, on_tx};
 
@@ -425,9 +426,16 @@ async fn build_worker_month(
             }
             Err(e) => {
                 tx.rollback().await.ok();
-                let raced = e
-                    .downcast_ref::<sqlx::Error>()
-                    .is_some_and(is_unique_violation);
+                // Only the keys a concurrent build of the same month writes; any other
+                // violation is a bug, not a race, and fails the job.
+                let raced = e.downcast_ref::<sqlx::Error>().is_some_and(|e| {
+                    matches!(
+                        unique_key(e),
+                        Some(
+                            UniqueKey::StatementVersion | UniqueKey::SupportDocumentPerWorkerMonth
+                        )
+                    )
+                });
                 if !raced || attempt > 0 {
                     return Err(e);
                 }
