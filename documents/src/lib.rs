@@ -52,10 +52,21 @@ fn section(doc: &mut Document, title: &str) {
 
 /// The income statement: one page a person can read, with the verification code.
 pub fn statement_pdf(issuer: &Issuer, s: &StoredStatement) -> Vec<u8> {
+    let mut doc = Document::new(&format!("Certificado de ingresos {}", s.figures.month));
+    statement_heading(&mut doc, issuer, s);
+    statement_income(&mut doc, s);
+    statement_by_company(&mut doc, s);
+    statement_comparisons(&mut doc, s);
+    statement_social_security(&mut doc, s);
+    statement_support_documents(&mut doc, s);
+    statement_verification(&mut doc, s);
+    doc.finish()
+}
+
+/// Title, issuer, date and the worker.
+fn statement_heading(doc: &mut Document, issuer: &Issuer, s: &StoredStatement) {
     let f = &s.figures;
     let month = Month::parse(&f.month).map_or_else(|| f.month.clone(), Month::name_es);
-    let mut doc = Document::new(&format!("Certificado de ingresos {}", f.month));
-
     doc.line(LEFT, TITLE, "Certificado de ingresos");
     let status = if f.provisional {
         " · provisional (el mes no ha terminado)"
@@ -90,8 +101,12 @@ pub fn statement_pdf(issuer: &Issuer, s: &StoredStatement) -> Vec<u8> {
             s.document_id.as_deref().unwrap_or("no registrada")
         ),
     );
+}
 
-    section(&mut doc, "Ingresos del mes");
+/// The month's income, gross to net, and what was paid.
+fn statement_income(doc: &mut Document, s: &StoredStatement) {
+    let f = &s.figures;
+    section(doc, "Ingresos del mes");
     doc.pair(BODY, "Horas trabajadas", &decimal_es(f.hours));
     doc.pair(
         BODY,
@@ -103,9 +118,13 @@ pub fn statement_pdf(issuer: &Issuer, s: &StoredStatement) -> Vec<u8> {
     doc.pair(STRONG, "Ingreso neto", &f.net.to_es_co());
     doc.pair(BODY, "Recibido en el mes", &f.paid_out.to_es_co());
     doc.pair(BODY, "Pendiente de pago al cierre", &f.pending.to_es_co());
+}
 
+/// Income by company, when there is any.
+fn statement_by_company(doc: &mut Document, s: &StoredStatement) {
+    let f = &s.figures;
     if !f.by_company.is_empty() {
-        section(&mut doc, "Por empresa");
+        section(doc, "Por empresa");
         let cols = |a: &str, b: &str, c: &str, d: &str, style: Style, doc: &mut Document| {
             doc.row(
                 style,
@@ -117,7 +136,7 @@ pub fn statement_pdf(issuer: &Issuer, s: &StoredStatement) -> Vec<u8> {
                 ],
             );
         };
-        cols("Empresa", "Trabajos", "Horas", "Ingreso", STRONG, &mut doc);
+        cols("Empresa", "Trabajos", "Horas", "Ingreso", STRONG, doc);
         for c in &f.by_company {
             let name = pdf::fit(&c.company_name, BODY, 220.0);
             let (n, h, g) = (
@@ -125,12 +144,15 @@ pub fn statement_pdf(issuer: &Issuer, s: &StoredStatement) -> Vec<u8> {
                 decimal_es(hours(c.seconds)),
                 c.gross.to_es_co(),
             );
-            cols(&name, &n, &h, &g, BODY, &mut doc);
+            cols(&name, &n, &h, &g, BODY, doc);
         }
     }
+}
 
-    let cmp = &f.comparisons;
-    section(&mut doc, "Comparaciones");
+/// The month against the minimum wage and the rural baseline.
+fn statement_comparisons(doc: &mut Document, s: &StoredStatement) {
+    let cmp = &s.figures.comparisons;
+    section(doc, "Comparaciones");
     doc.pair(
         BODY,
         "Salario mínimo mensual (SMMLV)",
@@ -158,17 +180,24 @@ pub fn statement_pdf(issuer: &Issuer, s: &StoredStatement) -> Vec<u8> {
         "Ingreso frente a la línea base",
         &percent_es(cmp.share_of_baseline),
     );
+}
 
-    let ss = &f.social_security;
-    section(&mut doc, "Seguridad social como independiente (estimado)");
+/// Social security contributions as an independent worker (estimated).
+fn statement_social_security(doc: &mut Document, s: &StoredStatement) {
+    let ss = &s.figures.social_security;
+    section(doc, "Seguridad social como independiente (estimado)");
     doc.pair(BODY, "Ingreso base de cotización (IBC)", &ss.ibc.to_es_co());
     doc.pair(BODY, "Salud", &ss.health.to_es_co());
     doc.pair(BODY, "Pensión", &ss.pension.to_es_co());
     doc.pair(BODY, "ARL (riesgo I)", &ss.arl.to_es_co());
     doc.pair(STRONG, "Total", &ss.total.to_es_co());
-    doc.paragraph(LEFT, SMALL, &social_security_note_es(f));
+    doc.paragraph(LEFT, SMALL, &social_security_note_es(&s.figures));
+}
 
-    section(&mut doc, "Documento soporte");
+/// The month's documento soporte and adjustments.
+fn statement_support_documents(doc: &mut Document, s: &StoredStatement) {
+    let f = &s.figures;
+    section(doc, "Documento soporte");
     if s.support_documents.is_empty() {
         doc.paragraph(
             LEFT,
@@ -192,8 +221,11 @@ pub fn statement_pdf(issuer: &Issuer, s: &StoredStatement) -> Vec<u8> {
             &d.amount.to_es_co(),
         );
     }
+}
 
-    section(&mut doc, "Verificación");
+/// The verification code and how anyone checks it.
+fn statement_verification(doc: &mut Document, s: &StoredStatement) {
+    section(doc, "Verificación");
     doc.line(
         LEFT,
         STRONG,
@@ -209,7 +241,6 @@ pub fn statement_pdf(issuer: &Issuer, s: &StoredStatement) -> Vec<u8> {
             s.verification_code
         ),
     );
-    doc.finish()
 }
 
 /// An invoice as issued: only what was fixed when it was issued (no status, payments or
