@@ -16,12 +16,14 @@ use vereda_contracts::jobs::{
 };
 use vereda_contracts::ledger::{Totals, account as ledger_account};
 use vereda_contracts::money::Cop;
+use vereda_contracts::money_states::{CreditNoteStatus, InvoiceStatus, PayoutBatchStatus};
 use vereda_contracts::payout_rules::LineFigures;
 use vereda_contracts::receivable::{self, AgeBucket, Aging, CreditRefusal, Recorded};
 use vereda_contracts::time;
 use vereda_documents::account;
 use vereda_store::company_account;
 use vereda_store::document_files as documents;
+use vereda_store::locks;
 use vereda_store::queue;
 use vereda_store::{on_db, on_tx};
 
@@ -720,13 +722,7 @@ async fn balance_in(
 ) -> Result<(receivable::Invoice, Recorded), ApiError> {
     // The invoice's row is the lock payments, credit notes and reversals all take first, so
     // they see each other's records (on PostgreSQL; SQLite serialises write transactions).
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE invoices SET status = status WHERE id = $1"
-    )
-    .bind(invoice_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    locks::invoice(tx, invoice_id).await?;
     type Row = (i64, i64, i64, i64, String, i64, i64, i64, i64);
     let row: Row = on_tx!(tx, |c| {
         sqlx::query_as(
@@ -944,7 +940,7 @@ async fn record_credit_note(
     on_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO credit_notes (id, invoice_id, reason, work, fee, vat, total, status, requested_by, requested_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $8, $9)"
     )
     .bind(note_id)
     .bind(invoice_id)
@@ -955,6 +951,7 @@ async fn record_credit_note(
     .bind(note.total.centavos())
     .bind(user_id)
     .bind(time::unix(time::now()))
+    .bind(CreditNoteStatus::Requested.as_str())
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected())
@@ -1083,14 +1080,15 @@ impl MoneyApi {
         let who = &auth.0;
         who.require(&[Role::Finance, Role::Admin, Role::Company])?;
         let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
-        if let Some(s) = status.0.as_deref()
-            && !["issued", "partially_paid", "paid", "void"].contains(&s)
-        {
-            return Err(ApiError::invalid(
-                "status",
-                "must be issued, partially_paid, paid or void",
-            ));
-        }
+        let status = status
+            .0
+            .as_deref()
+            .map(|s| {
+                InvoiceStatus::parse(s).ok_or_else(|| {
+                    ApiError::invalid("status", "must be issued, partially_paid, paid or void")
+                })
+            })
+            .transpose()?;
         let company = if who.role == Role::Company {
             who.company_id.clone()
         } else {
@@ -1104,7 +1102,7 @@ impl MoneyApi {
             on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
                 .bind(page.before())
                 .bind(company.as_deref())
-                .bind(status.0.as_deref())
+                .bind(status.map(InvoiceStatus::as_str))
                 .bind(page.fetch())
                 .fetch_all(p)
                 .await)?;
@@ -1515,9 +1513,10 @@ impl MoneyApi {
             sqlx::query_as(
             "SELECT i.company_id, c.name, i.issued_at, i.total - i.paid - i.credited FROM invoices i \
              JOIN companies c ON c.id = i.company_id \
-             WHERE i.status <> 'void' AND i.total - i.paid - i.credited <> 0 \
+             WHERE i.status <> $1 AND i.total - i.paid - i.credited <> 0 \
              ORDER BY c.name, i.company_id"
         )
+        .bind(InvoiceStatus::Void.as_str())
         .fetch_all(p)
         .await
         })?;
@@ -1571,11 +1570,12 @@ impl MoneyApi {
         let (bid, user) = (batch_id.clone(), who.user_id.clone());
         let started = start_job(&state, who, "payout_batch", BuildPayoutBatch::QUEUE, &job, Some(&batch_id), None, async move |tx| {
             on_tx!(tx, |c| sqlx::query(
-                "INSERT INTO payout_batches (id, status, created_by, created_at) VALUES ($1, 'building', $2, $3)"
+                "INSERT INTO payout_batches (id, status, created_by, created_at) VALUES ($1, $4, $2, $3)"
             )
             .bind(&bid)
             .bind(&user)
             .bind(time::unix(time::now()))
+            .bind(PayoutBatchStatus::Building.as_str())
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;
@@ -1689,7 +1689,7 @@ impl MoneyApi {
         let who = &auth.0;
         finance(who)?;
         let batch = load_batch(&state, &id.0).await?;
-        if batch.status == "building" {
+        if PayoutBatchStatus::parse(&batch.status) == Some(PayoutBatchStatus::Building) {
             return Err(ApiError::conflict(
                 "batch_building",
                 "The batch is still being built.",

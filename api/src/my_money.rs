@@ -11,6 +11,7 @@ use vereda_contracts::identity::Role;
 use vereda_contracts::ledger::Account;
 use vereda_contracts::marketplace::{AssignmentStatus, PricingKind};
 use vereda_contracts::money::Cop;
+use vereda_contracts::money_states::{PayoutBatchStatus, PayoutLineStatus};
 use vereda_contracts::payout_rules::LineFigures;
 use vereda_contracts::time;
 use vereda_store::on_db;
@@ -198,13 +199,15 @@ async fn paid_out(state: &AppState, worker: &str) -> Result<PaidOut, ApiError> {
     .await)?;
     let (paid, in_transit): (i64, i64) = on_db!(&state.db, |p| {
         sqlx::query_as(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN l.status = 'paid' THEN l.amount ELSE 0 END), 0) \
+            "SELECT CAST(COALESCE(SUM(CASE WHEN l.status = $2 THEN l.amount ELSE 0 END), 0) \
              AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN l.status = 'pending' THEN l.amount ELSE 0 END), 0) \
+             CAST(COALESCE(SUM(CASE WHEN l.status = $3 THEN l.amount ELSE 0 END), 0) \
              AS BIGINT) \
              FROM payout_lines l WHERE l.worker_id = $1",
         )
         .bind(worker)
+        .bind(PayoutLineStatus::Paid.as_str())
+        .bind(PayoutLineStatus::Pending.as_str())
         .fetch_one(p)
         .await
     })?;
@@ -285,12 +288,13 @@ impl MyMoneyApi {
             sqlx::query_as(AssertSqlSafe(
             "SELECT l.id, l.amount, l.withholding, l.method, l.status, l.settled_at, l.created_at \
              FROM payout_lines l JOIN payout_batches b ON b.id = l.batch_id \
-             WHERE l.worker_id = $1 AND b.status <> 'building' AND l.id < $2 \
+             WHERE l.worker_id = $1 AND b.status <> $4 AND l.id < $2 \
              ORDER BY l.id DESC LIMIT $3"
         ))
         .bind(worker)
         .bind(page.before())
         .bind(page.fetch())
+        .bind(PayoutBatchStatus::Building.as_str())
         .fetch_all(p)
         .await
         })?;
@@ -299,10 +303,11 @@ impl MyMoneyApi {
             .into_iter()
             .map(|r| {
                 let method: serde_json::Value = serde_json::from_str(&r.method).unwrap_or_default();
+                let status = PayoutLineStatus::parse(&r.status);
                 MyPayout {
                     id: r.id,
                     created_at: time::from_unix(r.created_at),
-                    paid_at: (r.status == "paid")
+                    paid_at: (status == Some(PayoutLineStatus::Paid))
                         .then_some(r.settled_at)
                         .flatten()
                         .map(time::from_unix),
@@ -315,7 +320,8 @@ impl MyMoneyApi {
                     withholding: pesos(r.withholding),
                     method: method["kind"].as_str().unwrap_or("").to_string(),
                     destination_masked: masked(&method),
-                    failure_reason: (r.status == "failed").then(|| failure_reason_es(&method)),
+                    failure_reason: (status == Some(PayoutLineStatus::Failed))
+                        .then(|| failure_reason_es(&method)),
                     status: r.status,
                 }
             })

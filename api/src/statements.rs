@@ -15,6 +15,7 @@ use vereda_contracts::csvfile::{self, Cell};
 use vereda_contracts::identity::Role;
 use vereda_contracts::jobs::BuildStatements;
 use vereda_contracts::money::Cop;
+use vereda_contracts::money_states::OutboxStatus;
 use vereda_contracts::statements::{Month, normalize_code, social_security_note_es};
 use vereda_contracts::statements::{StoredStatement, SupportDocument};
 use vereda_contracts::time;
@@ -878,14 +879,15 @@ impl StatementsApi {
     ) -> Result<OutboxOk, ApiError> {
         auth.0.require(&[Role::Admin])?;
         let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
-        if let Some(s) = status.0.as_deref()
-            && !["pending", "sending", "sent", "failed"].contains(&s)
-        {
-            return Err(ApiError::invalid(
-                "status",
-                "must be pending, sending, sent or failed",
-            ));
-        }
+        let status = status
+            .0
+            .as_deref()
+            .map(|s| {
+                OutboxStatus::parse(s).ok_or_else(|| {
+                    ApiError::invalid("status", "must be pending, sending, sent or failed")
+                })
+            })
+            .transpose()?;
         #[derive(sqlx::FromRow)]
         struct Row {
             id: String,
@@ -905,7 +907,7 @@ impl StatementsApi {
              WHERE id < $1 AND ($2 IS NULL OR status = $2) ORDER BY id DESC LIMIT $3"
         )
         .bind(page.before())
-        .bind(status.0.as_deref())
+        .bind(status.map(OutboxStatus::as_str))
         .bind(page.fetch())
         .fetch_all(p)
         .await)?;

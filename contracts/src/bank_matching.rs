@@ -8,7 +8,6 @@
 //! this answers; a second delivery of the same file settles nothing more.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use crate::csvfile;
 use crate::money::{Cop, MoneyError};
@@ -158,38 +157,8 @@ fn parse_row(record: &csvfile::Record) -> Result<BankRow, InvalidRow> {
     })
 }
 
-/// Where a payout line stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LineStatus {
-    Pending,
-    Paid,
-    Failed,
-}
-
-impl LineStatus {
-    pub fn parse(s: &str) -> Option<LineStatus> {
-        match s {
-            "pending" => Some(LineStatus::Pending),
-            "paid" => Some(LineStatus::Paid),
-            "failed" => Some(LineStatus::Failed),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LineStatus::Pending => "pending",
-            LineStatus::Paid => "paid",
-            LineStatus::Failed => "failed",
-        }
-    }
-}
-
-impl fmt::Display for LineStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Where a payout line stands (the stored `payout_lines.status`).
+pub use crate::money_states::PayoutLineStatus as LineStatus;
 
 impl From<Outcome> for LineStatus {
     fn from(o: Outcome) -> LineStatus {

@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod legal;
 pub mod marketplace;
 pub mod money;
+pub mod money_states;
 pub mod numbering;
 pub mod offline;
 pub mod payout_rules;

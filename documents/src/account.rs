@@ -4,6 +4,7 @@
 //! a fixed document. Read live, as of the moment it is asked for.
 
 use vereda_contracts::money::Cop;
+use vereda_contracts::money_states::{CreditNoteStatus, InvoiceStatus, PaymentStatus};
 use vereda_contracts::statements::date_es;
 
 use super::pdf::{self, BODY, Document, LEFT, RIGHT, SMALL, STRONG, Style, TITLE};
@@ -29,17 +30,12 @@ pub struct PaymentRecord {
 
 impl PaymentRecord {
     /// `recorded` (not yet in the ledger), `posted`, `reversal_requested` or `reversed`.
-    pub fn status(&self) -> &'static str {
-        match (
-            self.reversal_posted_at,
-            self.reversal_requested_at,
+    pub fn status(&self) -> PaymentStatus {
+        PaymentStatus::of(
             self.posted_at,
-        ) {
-            (Some(_), _, _) => "reversed",
-            (None, Some(_), _) => "reversal_requested",
-            (None, None, Some(_)) => "posted",
-            _ => "recorded",
-        }
+            self.reversal_requested_at,
+            self.reversal_posted_at,
+        )
     }
 
     pub fn amount(&self) -> Cop {
@@ -47,12 +43,12 @@ impl PaymentRecord {
     }
 }
 
-fn payment_status_es(status: &str) -> &'static str {
+fn payment_status_es(status: PaymentStatus) -> &'static str {
     match status {
-        "reversed" => "reversado",
-        "reversal_requested" => "en reversión",
-        "posted" => "aplicado",
-        _ => "registrado",
+        PaymentStatus::Reversed => "reversado",
+        PaymentStatus::ReversalRequested => "en reversión",
+        PaymentStatus::Posted => "aplicado",
+        PaymentStatus::Recorded => "registrado",
     }
 }
 
@@ -149,11 +145,11 @@ fn invoice_status_es(i: &AccountInvoice, now: i64) -> &'static str {
     if i.overdue(now) {
         return "vencida";
     }
-    match i.status.as_str() {
-        "partially_paid" => "pagada parcialmente",
-        "paid" => "pagada",
-        "void" => "anulada",
-        _ => "por pagar",
+    match InvoiceStatus::parse(&i.status) {
+        Some(InvoiceStatus::PartiallyPaid) => "pagada parcialmente",
+        Some(InvoiceStatus::Paid) => "pagada",
+        Some(InvoiceStatus::Void) => "anulada",
+        Some(InvoiceStatus::Issued) | None => "por pagar",
     }
 }
 
@@ -251,7 +247,7 @@ pub fn account_statement_pdf(issuer: &Issuer, s: &AccountStatement) -> Vec<u8> {
     let issued: Vec<&AccountNote> = s
         .credit_notes
         .iter()
-        .filter(|n| n.status == "issued")
+        .filter(|n| CreditNoteStatus::parse(&n.status) == Some(CreditNoteStatus::Issued))
         .collect();
     if issued.is_empty() {
         doc.line(LEFT, BODY, "Sin notas crédito.");

@@ -14,6 +14,7 @@ use sqlx::AssertSqlSafe;
 use vereda_contracts::ledger::Account;
 pub use vereda_contracts::ledger::{Audit, Check};
 use vereda_contracts::money::Cop;
+use vereda_contracts::money_states::PayoutLineStatus;
 
 use crate::on_db;
 
@@ -156,9 +157,11 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
             WHERE account_kind = 'worker_payable' AND account_owner = w.id), \
            (SELECT CAST(COALESCE(SUM(work), 0) AS BIGINT) FROM accruals WHERE worker_id = w.id), \
            (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payout_lines \
-            WHERE worker_id = w.id AND status IN ('pending', 'paid')) \
+            WHERE worker_id = w.id AND status IN ($1, $2)) \
          FROM worker_profiles w"
     )
+    .bind(PayoutLineStatus::Pending.as_str())
+    .bind(PayoutLineStatus::Paid.as_str())
     .fetch_all(p)
     .await)?;
     checks.push(check(
@@ -333,8 +336,9 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
         "SELECT (SELECT CAST(COALESCE(SUM(credit - debit), 0) AS BIGINT) FROM ledger_postings \
                  WHERE account = 'platform:payouts_in_transit'), \
                 (SELECT CAST(COALESCE(SUM(amount - withholding), 0) AS BIGINT) FROM payout_lines \
-                 WHERE status = 'pending')"
+                 WHERE status = $1)"
     )
+    .bind(PayoutLineStatus::Pending.as_str())
     .fetch_one(p)
     .await)?;
     checks.push(check(

@@ -1,6 +1,7 @@
 //! Reading a company's account: its invoices with what was paid and credited on each, the
 //! payments and the credit notes, as the statement of account shows them.
 
+use vereda_contracts::money_states::InvoiceStatus;
 use vereda_documents::account::{AccountInvoice, AccountNote, AccountStatement, PaymentRecord};
 
 use crate::db::Db;
@@ -52,9 +53,10 @@ pub async fn account_statement(
     };
     let invoices: Vec<AccountInvoice> = on_db!(db, |p| sqlx::query_as(
         "SELECT id, number, issued_at, due_at, total, paid, credited, status FROM invoices \
-         WHERE company_id = $1 AND status <> 'void' ORDER BY seq"
+         WHERE company_id = $1 AND status <> $2 ORDER BY seq"
     )
     .bind(company_id)
+    .bind(InvoiceStatus::Void.as_str())
     .fetch_all(p)
     .await)?;
     let sql = format!("{PAYMENT_SELECT} WHERE i.company_id = $1 ORDER BY p.paid_at, p.id");

@@ -1,6 +1,7 @@
 //! Fixed documents: invoices and credit notes are rendered once from what was issued, stored
 //! with their SHA-256 in `document_files`, and served from there ever after.
 
+use vereda_contracts::money_states::CreditNoteStatus;
 use vereda_contracts::time;
 use vereda_documents::{IssuedInvoice, IssuedNote, render_credit_note, render_invoice};
 
@@ -128,9 +129,11 @@ pub async fn credit_note_document(
     let Some(note) = row else {
         return Ok(Err(NoteDocument::Missing));
     };
-    let (Some(number), Some(issued_at), "issued") =
-        (note.number.clone(), note.issued_at, note.status.as_str())
-    else {
+    let (Some(number), Some(issued_at), Some(CreditNoteStatus::Issued)) = (
+        note.number.clone(),
+        note.issued_at,
+        CreditNoteStatus::parse(&note.status),
+    ) else {
         return Ok(Err(NoteDocument::NotIssued));
     };
     let pdf = render_credit_note(&settings.issuer(), &note, &number, issued_at);

@@ -5,6 +5,7 @@
 use crate::db::{Db, Tx};
 use crate::{on_db, on_tx};
 use vereda_contracts::jobs::SendEmail;
+use vereda_contracts::money_states::OutboxStatus;
 
 use crate::queue;
 use vereda_documents::mail::Content;
@@ -73,7 +74,7 @@ pub async fn enqueue(tx: &mut Tx, m: NewMessage<'_>, now: i64) -> anyhow::Result
         "INSERT INTO outbox_messages (id, dedupe_key, kind, recipient, user_id, subject, body_text, \
          body_html, attachment_kind, attachment_id, status, next_attempt_at, created_at, \
          attachment_document) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11, $12) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $13, $11, $11, $12) \
          ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
     )
     .bind(&id)
@@ -88,6 +89,7 @@ pub async fn enqueue(tx: &mut Tx, m: NewMessage<'_>, now: i64) -> anyhow::Result
     .bind(attachment_id.as_deref())
     .bind(now)
     .bind(attachment_document.as_deref())
+    .bind(OutboxStatus::Pending.as_str())
     .fetch_optional(&mut *c)
     .await
     })?;
@@ -112,7 +114,7 @@ pub async fn enqueue_many(
     for i in 0..ms.len() {
         let b = i * 12;
         values.push(format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', ${}, ${}, ${})",
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, '{}', ${}, ${}, ${})",
             b + 1,
             b + 2,
             b + 3,
@@ -123,6 +125,7 @@ pub async fn enqueue_many(
             b + 8,
             b + 9,
             b + 10,
+            OutboxStatus::Pending,
             b + 11,
             b + 11,
             b + 12
@@ -234,16 +237,18 @@ type ClaimRow = (
 pub async fn claim(db: &Db, id: &str, now: i64) -> anyhow::Result<Option<Claimed>> {
     let row: Option<ClaimRow> = on_db!(db, |p| {
         sqlx::query_as(
-        "UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, lease_until = $2 \
-         WHERE id = $1 AND status = 'pending' AND next_attempt_at <= $3 \
+            "UPDATE outbox_messages SET status = $4, attempts = attempts + 1, lease_until = $2 \
+         WHERE id = $1 AND status = $5 AND next_attempt_at <= $3 \
          RETURNING id, recipient, subject, body_text, body_html, attachment_kind, attachment_id, \
-         attempts, attachment_document"
-    )
-    .bind(id)
-    .bind(now + LEASE_SECS)
-    .bind(now)
-    .fetch_optional(p)
-    .await
+         attempts, attachment_document",
+        )
+        .bind(id)
+        .bind(now + LEASE_SECS)
+        .bind(now)
+        .bind(OutboxStatus::Sending.as_str())
+        .bind(OutboxStatus::Pending.as_str())
+        .fetch_optional(p)
+        .await
     })?;
     Ok(row.map(
         |(id, recipient, subject, text, html, kind, attachment_id, attempt, document)| Claimed {
@@ -260,11 +265,13 @@ pub async fn claim(db: &Db, id: &str, now: i64) -> anyhow::Result<Option<Claimed
 
 pub async fn mark_sent(db: &Db, id: &str, now: i64) -> anyhow::Result<()> {
     on_db!(db, |p| sqlx::query(
-        "UPDATE outbox_messages SET status = 'sent', sent_at = $2, lease_until = NULL, \
-         last_error = NULL WHERE id = $1 AND status = 'sending'"
+        "UPDATE outbox_messages SET status = $3, sent_at = $2, lease_until = NULL, \
+         last_error = NULL WHERE id = $1 AND status = $4"
     )
     .bind(id)
     .bind(now)
+    .bind(OutboxStatus::Sent.as_str())
+    .bind(OutboxStatus::Sending.as_str())
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
@@ -280,16 +287,20 @@ pub async fn mark_failed(
 ) -> anyhow::Result<()> {
     on_db!(db, |p| sqlx::query(
         "UPDATE outbox_messages SET status = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
-         lease_until = NULL, last_error = $4 WHERE id = $1 AND status = 'sending'"
+         lease_until = NULL, last_error = $4 WHERE id = $1 AND status = $5"
     )
     .bind(id)
-    .bind(if retry_at.is_some() {
-        "pending"
-    } else {
-        "failed"
-    })
+    .bind(
+        if retry_at.is_some() {
+            OutboxStatus::Pending
+        } else {
+            OutboxStatus::Failed
+        }
+        .as_str(),
+    )
     .bind(retry_at)
     .bind(error)
+    .bind(OutboxStatus::Sending.as_str())
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
@@ -312,21 +323,24 @@ pub fn backoff_secs(attempt: i64) -> i64 {
 /// sends were queued.
 pub async fn requeue_due(db: &Db, now: i64) -> anyhow::Result<u64> {
     on_db!(db, |p| sqlx::query(
-        "UPDATE outbox_messages SET status = 'pending', next_attempt_at = $1, lease_until = NULL \
-         WHERE status = 'sending' AND lease_until < $1"
+        "UPDATE outbox_messages SET status = $2, next_attempt_at = $1, lease_until = NULL \
+         WHERE status = $3 AND lease_until < $1"
     )
     .bind(now)
+    .bind(OutboxStatus::Pending.as_str())
+    .bind(OutboxStatus::Sending.as_str())
     .execute(p)
     .await
     .map(|r| r.rows_affected()))?;
     let due: Vec<(String, i64)> = on_db!(db, |p| {
         sqlx::query_as(
-        "SELECT id, attempts FROM outbox_messages WHERE status = 'pending' AND next_attempt_at <= $1 \
-         ORDER BY next_attempt_at, id LIMIT 500"
-    )
-    .bind(now)
-    .fetch_all(p)
-    .await
+            "SELECT id, attempts FROM outbox_messages WHERE status = $2 AND next_attempt_at <= $1 \
+         ORDER BY next_attempt_at, id LIMIT 500",
+        )
+        .bind(now)
+        .bind(OutboxStatus::Pending.as_str())
+        .fetch_all(p)
+        .await
     })?;
     if due.is_empty() {
         return Ok(0);

@@ -10,6 +10,7 @@ use sqlx::AssertSqlSafe;
 use vereda_contracts::ledger;
 use vereda_contracts::marketplace::PricingKind;
 use vereda_contracts::money::{Cop, Margin, platform_fee, vat};
+use vereda_contracts::money_states::{CreditNoteStatus, InvoiceStatus};
 use vereda_contracts::numbering::Series;
 use vereda_contracts::time::BOGOTA;
 use vereda_store::config::Settings;
@@ -561,7 +562,7 @@ async fn invoice_company(
     let inserted = on_tx!(tx, |c| sqlx::query(
         "INSERT INTO invoices (id, number, seq, company_id, period_end, work, fee, vat, total, \
          vat_rate, status, issued_at, due_at, customer_name, customer_nit) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'issued', $11, $12, c.name, c.nit \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $13, $11, $12, c.name, c.nit \
          FROM companies c WHERE c.id = $4"
     )
     .bind(&invoice_id)
@@ -576,6 +577,7 @@ async fn invoice_company(
     .bind(vat_rate.normalize().to_string())
     .bind(now)
     .bind(now + PAYMENT_TERM_DAYS * 86_400)
+    .bind(InvoiceStatus::Issued.as_str())
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()));
@@ -632,17 +634,25 @@ pub async fn issue_credit_note(db: &Db, note_id: &str, now: i64) -> anyhow::Resu
     let Some(note) = note else {
         anyhow::bail!("no credit note {note_id}");
     };
-    if note.status == "issued" {
+    let Some(status) = CreditNoteStatus::parse(&note.status) else {
+        anyhow::bail!(
+            "credit note {note_id} has an unknown status {}",
+            note.status
+        );
+    };
+    if status == CreditNoteStatus::Issued {
         return Ok(note.number.unwrap_or_default());
     }
     let (_, number) = counters::next_number(&mut tx, Series::CreditNote).await?;
     let changed = on_tx!(&mut tx, |c| {
         sqlx::query(
-        "UPDATE credit_notes SET number = $1, status = 'issued', issued_at = $2 WHERE id = $3 AND status = 'requested'"
+        "UPDATE credit_notes SET number = $1, status = $4, issued_at = $2 WHERE id = $3 AND status = $5"
     )
     .bind(&number)
     .bind(now)
     .bind(note_id)
+    .bind(CreditNoteStatus::Issued.as_str())
+    .bind(CreditNoteStatus::Requested.as_str())
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected())
@@ -651,10 +661,11 @@ pub async fn issue_credit_note(db: &Db, note_id: &str, now: i64) -> anyhow::Resu
         anyhow::bail!("credit note {note_id} changed meanwhile");
     }
     let sql = "UPDATE invoices SET credited = credited + $1, \
-               status = CASE WHEN paid >= total - credited - $1 THEN 'paid' ELSE status END WHERE id = $2";
+               status = CASE WHEN paid >= total - credited - $1 THEN $3 ELSE status END WHERE id = $2";
     on_tx!(&mut tx, |c| sqlx::query(AssertSqlSafe(sql))
         .bind(note.total)
         .bind(&note.invoice_id)
+        .bind(InvoiceStatus::Paid.as_str())
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;

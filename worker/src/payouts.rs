@@ -11,6 +11,7 @@ use vereda_contracts::bank_matching::{
 };
 use vereda_contracts::ledger;
 use vereda_contracts::money::Cop;
+use vereda_contracts::money_states::{InvoiceStatus, PayoutBatchStatus};
 use vereda_contracts::payout_rules::{LineFigures, Owed, PayoutTerms, payout_line};
 use vereda_store::config::Settings;
 use vereda_store::db::Db;
@@ -52,7 +53,10 @@ pub async fn build_batch(
     let Some(status) = status else {
         anyhow::bail!("no payout batch {batch_id}");
     };
-    let problems = if status == "building" {
+    let Some(status) = PayoutBatchStatus::parse(&status) else {
+        anyhow::bail!("payout batch {batch_id} has an unknown status {status}");
+    };
+    let problems = if status == PayoutBatchStatus::Building {
         fill_batch(db, settings, batch_id, now).await?
     } else {
         Vec::new()
@@ -116,12 +120,14 @@ async fn fill_batch(
     }
     on_db!(db, |p| {
         sqlx::query(
-        "UPDATE payout_batches SET status = 'ready', built_at = $1, \
+        "UPDATE payout_batches SET status = $3, built_at = $1, \
          total = (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payout_lines WHERE batch_id = $2) \
-         WHERE id = $2 AND status = 'building'"
+         WHERE id = $2 AND status = $4"
     )
     .bind(now)
     .bind(batch_id)
+    .bind(PayoutBatchStatus::Ready.as_str())
+    .bind(PayoutBatchStatus::Building.as_str())
     .execute(p)
     .await
     .map(|r| r.rows_affected())
@@ -242,7 +248,7 @@ async fn insert_lines(
                 .bind(l.figures.withholding.centavos())
                 .bind(&l.method)
                 .bind(&l.reference)
-                .bind("pending")
+                .bind(LineStatus::Pending.as_str())
                 .bind(now);
         }
         q.fetch_all(&mut *c).await
@@ -398,11 +404,12 @@ async fn settle(db: &Db, stored: &StoredLine, outcome: Outcome, now: i64) -> any
     let mut tx = db.begin().await?;
     let changed = on_tx!(&mut tx, |c| {
         sqlx::query(
-            "UPDATE payout_lines SET status = $1, settled_at = $2 WHERE id = $3 AND status = 'pending'",
+            "UPDATE payout_lines SET status = $1, settled_at = $2 WHERE id = $3 AND status = $4",
         )
-        .bind(outcome.as_str())
+        .bind(LineStatus::from(outcome).as_str())
         .bind(now)
         .bind(&stored.id)
+        .bind(LineStatus::Pending.as_str())
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected())
@@ -433,10 +440,13 @@ async fn finish_confirmation(
 ) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, |c| sqlx::query(
-        "UPDATE payout_batches SET status = 'settled' WHERE id = $1 AND status = 'ready' \
-         AND NOT EXISTS (SELECT 1 FROM payout_lines WHERE batch_id = $1 AND status = 'pending')"
+        "UPDATE payout_batches SET status = $2 WHERE id = $1 AND status = $3 \
+         AND NOT EXISTS (SELECT 1 FROM payout_lines WHERE batch_id = $1 AND status = $4)"
     )
     .bind(batch_id)
+    .bind(PayoutBatchStatus::Settled.as_str())
+    .bind(PayoutBatchStatus::Ready.as_str())
+    .bind(LineStatus::Pending.as_str())
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()))?;
@@ -544,19 +554,22 @@ async fn post_reversal(
 }
 
 /// Add `delta` centavos to an invoice's paid amount (negative for a reversal) and set its
-/// status from what it still owes.
+/// status from what it still owes (as [`InvoiceStatus::from_amounts`], in the row's own update).
 async fn settle_invoice(
     tx: &mut vereda_store::db::Tx,
     invoice_id: &str,
     delta: i64,
 ) -> anyhow::Result<()> {
     let sql = "UPDATE invoices SET paid = paid + $1, \
-               status = CASE WHEN paid + $1 >= total - credited THEN 'paid' \
-                             WHEN paid + $1 > 0 THEN 'partially_paid' ELSE 'issued' END \
+               status = CASE WHEN paid + $1 >= total - credited THEN $3 \
+                             WHEN paid + $1 > 0 THEN $4 ELSE $5 END \
                WHERE id = $2";
     on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
         .bind(delta)
         .bind(invoice_id)
+        .bind(InvoiceStatus::Paid.as_str())
+        .bind(InvoiceStatus::PartiallyPaid.as_str())
+        .bind(InvoiceStatus::Issued.as_str())
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::jobs::BuildStatements;
 use vereda_contracts::money::Cop;
+use vereda_contracts::money_states::PayoutLineStatus;
 use vereda_contracts::numbering::Series;
 use vereda_contracts::statements::{self, Inputs, Month, Rules, Statement, WorkItem};
 use vereda_contracts::time::{self, BOGOTA};
@@ -84,7 +85,7 @@ pub async fn build_month(
 
     let workers: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
         "SELECT worker_id FROM accruals WHERE approved_at >= $1 AND approved_at < $2 \
-         UNION SELECT worker_id FROM payout_lines WHERE status = 'paid' AND settled_at >= $1 \
+         UNION SELECT worker_id FROM payout_lines WHERE status = $4 AND settled_at >= $1 \
              AND settled_at < $2 \
          UNION SELECT worker_id FROM statements WHERE month = $3 \
          ORDER BY 1"
@@ -92,6 +93,7 @@ pub async fn build_month(
     .bind(month.start())
     .bind(month.end())
     .bind(month.to_string())
+    .bind(PayoutLineStatus::Paid.as_str())
     .fetch_all(p)
     .await)?;
 
@@ -255,8 +257,9 @@ async fn read_inputs_many(
     // Received in the month: lines the bank confirmed, net of withholding.
     let sql = format!(
         "SELECT worker_id, CAST(SUM(amount - withholding) AS BIGINT) FROM payout_lines \
-         WHERE status = 'paid' AND settled_at >= $1 AND settled_at < $2 AND worker_id IN ({ids}) \
-         GROUP BY worker_id"
+         WHERE status = '{paid}' AND settled_at >= $1 AND settled_at < $2 \
+         AND worker_id IN ({ids}) GROUP BY worker_id",
+        paid = PayoutLineStatus::Paid,
     );
     let paid_out: HashMap<String, i64> = on_tx!(tx, |c| bind_all!(
         sqlx::query_as(AssertSqlSafe(sql.as_str()))
@@ -284,8 +287,9 @@ async fn read_inputs_many(
     .collect();
     let sql = format!(
         "SELECT worker_id, CAST(SUM(amount) AS BIGINT) FROM payout_lines \
-         WHERE created_at < $1 AND (status <> 'failed' OR settled_at >= $1) \
-         AND worker_id IN ({ids2}) GROUP BY worker_id"
+         WHERE created_at < $1 AND (status <> '{failed}' OR settled_at >= $1) \
+         AND worker_id IN ({ids2}) GROUP BY worker_id",
+        failed = PayoutLineStatus::Failed,
     );
     let left: HashMap<String, i64> = on_tx!(tx, |c| bind_all!(
         sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(cutoff),
@@ -512,11 +516,12 @@ async fn read_inputs(
     // Received in the month: lines the bank confirmed, net of withholding.
     let paid_out: i64 = on_tx!(tx, |c| sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(amount - withholding), 0) AS BIGINT) FROM payout_lines \
-         WHERE worker_id = $1 AND status = 'paid' AND settled_at >= $2 AND settled_at < $3"
+         WHERE worker_id = $1 AND status = $4 AND settled_at >= $2 AND settled_at < $3"
     )
     .bind(worker_id)
     .bind(month.start())
     .bind(cutoff)
+    .bind(PayoutLineStatus::Paid.as_str())
     .fetch_one(&mut *c)
     .await)?;
     // Owed at the cut-off: everything earned before it, less what had left in payout lines
@@ -525,10 +530,11 @@ async fn read_inputs(
         "SELECT CAST((SELECT COALESCE(SUM(work), 0) FROM accruals \
                       WHERE worker_id = $1 AND approved_at < $2) \
                    - (SELECT COALESCE(SUM(amount), 0) FROM payout_lines WHERE worker_id = $1 \
-                      AND created_at < $2 AND (status <> 'failed' OR settled_at >= $2)) AS BIGINT)"
+                      AND created_at < $2 AND (status <> $3 OR settled_at >= $2)) AS BIGINT)"
     )
     .bind(worker_id)
     .bind(cutoff)
+    .bind(PayoutLineStatus::Failed.as_str())
     .fetch_one(&mut *c)
     .await)?;
     Ok(Inputs {

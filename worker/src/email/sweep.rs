@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vereda_contracts::marketplace::PricingKind;
 use vereda_contracts::money::{Cop, hourly_earnings};
+use vereda_contracts::money_states::{InvoiceStatus, PayoutBatchStatus, PayoutLineStatus};
 use vereda_store::config::Settings;
 use vereda_store::db::{Db, Tx};
 use vereda_store::{on_db, on_tx};
@@ -353,11 +354,12 @@ async fn invoices_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow:
     let rows: Vec<(String, String, i64, i64, String, String)> = on_db!(db, |p| sqlx::query_as(
         "SELECT i.id, i.number, i.total, i.due_at, c.name, c.billing_email FROM invoices i \
          JOIN companies c ON c.id = i.company_id \
-         WHERE i.issued_at >= $1 AND i.status <> 'void' AND NOT EXISTS \
+         WHERE i.issued_at >= $1 AND i.status <> $2 AND NOT EXISTS \
          (SELECT 1 FROM outbox_messages o WHERE o.dedupe_key = 'invoice_issued:' || i.id) \
          ORDER BY i.id"
     )
     .bind(now - LOOKBACK_SECS)
+    .bind(InvoiceStatus::Void.as_str())
     .fetch_all(p)
     .await)?;
     let mut written = 0;
@@ -386,6 +388,8 @@ async fn invoices_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow:
 /// Issued credit notes to their company's billing address, with the note's fixed PDF.
 async fn credit_notes_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<u64> {
     type Row = (String, String, String, i64, String, String, String);
+    // `'issued'` stays a literal: it is what lets the planner use the partial index
+    // credit_notes_by_issue (a bound value would not match its WHERE).
     let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(
         "SELECT n.id, n.number, n.reason, n.total, i.number, c.name, c.billing_email \
          FROM credit_notes n JOIN invoices i ON i.id = n.invoice_id \
@@ -435,12 +439,13 @@ async fn failed_payouts_to_messages(db: &Db, settings: &Settings, now: i64) -> a
         sqlx::query_as(
             "SELECT l.id, l.amount, l.withholding, l.method, u.id, u.name, u.email \
              FROM payout_lines l JOIN users u ON u.worker_id = l.worker_id \
-             WHERE l.status = 'failed' AND l.settled_at >= $1 \
+             WHERE l.status = $2 AND l.settled_at >= $1 \
              AND NOT EXISTS (SELECT 1 FROM outbox_messages o \
                              WHERE o.dedupe_key = 'payout_failed:' || l.id) \
              ORDER BY l.id",
         )
         .bind(now - LOOKBACK_SECS)
+        .bind(PayoutLineStatus::Failed.as_str())
         .fetch_all(p)
         .await
     })?;
@@ -474,12 +479,14 @@ async fn payouts_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow::
             "SELECT l.id, l.amount, l.withholding, l.method, u.id, u.name, u.email \
              FROM payout_lines l JOIN payout_batches b ON b.id = l.batch_id \
              JOIN users u ON u.worker_id = l.worker_id \
-             WHERE b.status <> 'building' AND l.status <> 'failed' AND l.created_at >= $1 \
+             WHERE b.status <> $2 AND l.status <> $3 AND l.created_at >= $1 \
              AND NOT EXISTS (SELECT 1 FROM outbox_messages o \
                              WHERE o.dedupe_key = 'payout_sent:' || l.id) \
              ORDER BY l.id",
         )
         .bind(now - LOOKBACK_SECS)
+        .bind(PayoutBatchStatus::Building.as_str())
+        .bind(PayoutLineStatus::Failed.as_str())
         .fetch_all(p)
         .await
     })?;
