@@ -423,3 +423,74 @@ async fn the_sqlite_and_postgresql_schemas_are_the_same() {
         a.foreign_keys.len()
     );
 }
+
+/// Migration 0012 derives each existing posting's account kind and owner from its name; on
+/// either dialect the result is what `ledger::Account` says of that name (the journal writes
+/// new postings from the same `Account`). Old rows are simulated by blanking the columns and
+/// running the migration's `UPDATE` again.
+#[tokio::test]
+async fn the_account_columns_migration_derives_kind_and_owner_from_names() {
+    use vereda_contracts::ledger::Account;
+    let app = spawn_app_without_worker().await;
+    let migration = if matches!(app.db, Db::Postgres(_)) {
+        include_str!("../../migrations/postgres/0012_account_columns.sql")
+    } else {
+        include_str!("../../migrations/sqlite/0012_account_columns.sql")
+    };
+    let update = migration
+        .split(';')
+        .find(|s| s.trim_start().starts_with("UPDATE ledger_postings"))
+        .expect("the migration's UPDATE")
+        .trim()
+        .to_string();
+    let owner = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+    let accounts = [
+        Account::CompanyReceivable(owner.into()),
+        Account::WorkerPayable(owner.into()),
+        Account::Fees,
+        Account::VatPayable,
+        Account::WithholdingPayable,
+        Account::PayoutsInTransit,
+        Account::Bank,
+        Account::Adjustments,
+    ];
+    on_db!(&app.db, |p| sqlx::query(
+        "INSERT INTO ledger_entries (id, effect_key, kind, description, posted_at) \
+         VALUES ('e', 'test:e', 'test', 'old postings', 0)"
+    )
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .expect("entry");
+    for (i, a) in accounts.iter().enumerate() {
+        on_db!(&app.db, |p| sqlx::query(
+            "INSERT INTO ledger_postings (id, entry_id, account, debit, credit, posted_at) \
+             VALUES ($1, 'e', $2, 100, 0, 0)"
+        )
+        .bind(format!("p{i}"))
+        .bind(a.name())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+        .expect("an old posting, without the new columns");
+    }
+    on_db!(&app.db, |p| sqlx::query(sqlx::AssertSqlSafe(
+        update.clone()
+    ))
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .expect("the migration's UPDATE");
+    let rows: Vec<(String, String, Option<String>)> = on_db!(&app.db, |p| sqlx::query_as(
+        "SELECT account, account_kind, account_owner FROM ledger_postings ORDER BY id"
+    )
+    .fetch_all(p)
+    .await)
+    .expect("postings");
+    assert_eq!(rows.len(), accounts.len());
+    for (name, kind, stored_owner) in rows {
+        let a = Account::parse(&name).expect("a valid account name");
+        assert_eq!(kind, a.kind(), "{name}");
+        assert_eq!(stored_owner.as_deref(), a.owner(), "{name}");
+    }
+}
