@@ -80,8 +80,24 @@ fn gaps(label: &str, seqs: &[i64], from: i64, counter: i64) -> Vec<String> {
 
 /// Run every check.
 pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
-    let mut checks = Vec::new();
+    let checks = vec![
+        balanced_entries(db).await?,
+        account_columns_agree(db).await?,
+        trial_balance_zero(db).await?,
+        worker_payables(db).await?,
+        one_accrual_per_assignment(db).await?,
+        gapless_numbers(db, settings).await?,
+        document_totals(db).await?,
+        company_receivables(db).await?,
+        payouts_in_transit(db).await?,
+    ];
+    Ok(Audit {
+        ok: checks.iter().all(|c| c.ok),
+        checks,
+    })
+}
 
+async fn balanced_entries(db: &Db) -> anyhow::Result<Check> {
     let unbalanced = strings(
         db,
         "SELECT e.effect_key FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id \
@@ -92,15 +108,17 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
          WHERE p.debit < 0 OR p.credit < 0 OR (p.debit = 0) = (p.credit = 0)",
     )
     .await?;
-    checks.push(check(
+    Ok(check(
         "balanced_entries",
         unbalanced,
         "Cada asiento tiene movimientos, todos positivos, y sus débitos igualan sus créditos.",
         "Asientos descuadrados, vacíos o con movimientos inválidos",
-    ));
+    ))
+}
 
-    // Each posting's kind and owner columns say what its name says: the queries above and
-    // below select accounts by those columns.
+/// Each posting's kind and owner columns say what its name says: the payable and receivable
+/// checks (and the payout batch) select accounts by those columns.
+async fn account_columns_agree(db: &Db) -> anyhow::Result<Check> {
     let accounts: Vec<(String, String, Option<String>)> = on_db!(db, |p| sqlx::query_as(
         "SELECT DISTINCT account, account_kind, account_owner FROM ledger_postings"
     )
@@ -119,13 +137,15 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
             )
         })
         .collect();
-    checks.push(check(
+    Ok(check(
         "account_columns_agree",
         mismatched,
         "Cada movimiento nombra una cuenta válida y su tipo y dueño coinciden con el nombre.",
         "Movimientos cuya cuenta no coincide con su tipo o dueño",
-    ));
+    ))
+}
 
+async fn trial_balance_zero(db: &Db) -> anyhow::Result<Check> {
     let (debits, credits): (i64, i64) = on_db!(db, |p| {
         sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(debit), 0) AS BIGINT), CAST(COALESCE(SUM(credit), 0) AS BIGINT) \
@@ -134,7 +154,7 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
     .fetch_one(p)
     .await
     })?;
-    checks.push(check(
+    Ok(check(
         "trial_balance_zero",
         if debits == credits {
             vec![]
@@ -147,10 +167,12 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
         },
         &format!("Débitos y créditos suman lo mismo: {}.", pesos(debits)),
         "El balance de prueba no cuadra",
-    ));
+    ))
+}
 
-    // What each worker is owed is what she earned less what was sent to her; a failed payout
-    // came back, so only pending and paid lines count.
+/// What each worker is owed is what she earned less what was sent to her; a failed payout
+/// came back, so only pending and paid lines count.
+async fn worker_payables(db: &Db) -> anyhow::Result<Check> {
     let payables: Vec<(String, i64, i64, i64)> = on_db!(db, |p| sqlx::query_as(
         "SELECT w.id, \
            (SELECT CAST(COALESCE(SUM(credit - debit), 0) AS BIGINT) FROM ledger_postings \
@@ -164,7 +186,7 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
     .bind(PayoutLineStatus::Paid.as_str())
     .fetch_all(p)
     .await)?;
-    checks.push(check(
+    Ok(check(
         "worker_payables",
         payables
             .into_iter()
@@ -180,8 +202,10 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
             .collect(),
         "El saldo por pagar de cada trabajador es lo ganado menos lo pagado o en tránsito.",
         "Saldos de trabajadores que no cuadran",
-    ));
+    ))
+}
 
+async fn one_accrual_per_assignment(db: &Db) -> anyhow::Result<Check> {
     let accruals = strings(
         db,
         "SELECT 'asiento ' || e.effect_key || ' sin causación' FROM ledger_entries e \
@@ -196,13 +220,15 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
                <> a.work + a.fee",
     )
     .await?;
-    checks.push(check(
+    Ok(check(
         "one_accrual_per_assignment",
         accruals,
         "Cada trabajo aprobado se causó una sola vez, con su asiento por el mismo valor (ninguno si vale $ 0).",
         "Causaciones que no cuadran con el diario",
-    ));
+    ))
+}
 
+async fn gapless_numbers(db: &Db, settings: &Settings) -> anyhow::Result<Check> {
     let counters: HashMap<String, i64> = on_db!(db, |p| sqlx::query_as::<_, (String, i64)>(
         "SELECT name, last_value FROM document_counters"
     )
@@ -264,7 +290,7 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
         1,
         counter("support_adjustment"),
     ));
-    checks.push(check(
+    Ok(check(
         "gapless_numbers",
         numbering,
         &format!(
@@ -273,8 +299,10 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
             counter("credit_note")
         ),
         "Numeración con saltos o repetidos",
-    ));
+    ))
+}
 
+async fn document_totals(db: &Db) -> anyhow::Result<Check> {
     let totals = strings(
         db,
         "SELECT i.number FROM invoices i WHERE \
@@ -293,15 +321,17 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
            HAVING SUM(n.work) > i.work OR SUM(n.fee) > i.fee OR SUM(n.vat) > i.vat)",
     )
     .await?;
-    checks.push(check(
+    Ok(check(
         "document_totals",
         totals,
         "Cada factura suma sus líneas (iguales a lo causado), su IVA está asentado, lo pagado y acreditado no pasa del total, y las notas crédito no acreditan más de lo facturado.",
         "Documentos cuyos totales no cuadran",
-    ));
+    ))
+}
 
-    // A company's receivable is what it was charged (work and fee as approved, IVA as
-    // invoiced) less what it paid and what was credited to it.
+/// A company's receivable is what it was charged (work and fee as approved, IVA as
+/// invoiced) less what it paid and what was credited to it.
+async fn company_receivables(db: &Db) -> anyhow::Result<Check> {
     let receivables: Vec<(String, i64, i64)> = on_db!(db, |p| {
         sqlx::query_as(
         "SELECT c.id, \
@@ -315,7 +345,7 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
     .fetch_all(p)
     .await
     })?;
-    checks.push(check(
+    Ok(check(
         "company_receivables",
         receivables
             .into_iter()
@@ -330,8 +360,10 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
             .collect(),
         "Lo que cada empresa debe según el diario es lo causado más el IVA facturado, menos pagos y notas crédito.",
         "Cuentas por cobrar que no cuadran con las facturas",
-    ));
+    ))
+}
 
+async fn payouts_in_transit(db: &Db) -> anyhow::Result<Check> {
     let (in_transit, pending): (i64, i64) = on_db!(db, |p| sqlx::query_as(
         "SELECT (SELECT CAST(COALESCE(SUM(credit - debit), 0) AS BIGINT) FROM ledger_postings \
                  WHERE account = 'platform:payouts_in_transit'), \
@@ -341,7 +373,7 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
     .bind(PayoutLineStatus::Pending.as_str())
     .fetch_one(p)
     .await)?;
-    checks.push(check(
+    Ok(check(
         "payouts_in_transit",
         if in_transit == pending {
             vec![]
@@ -357,12 +389,7 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
             pesos(pending)
         ),
         "Pagos en tránsito que no cuadran",
-    ));
-
-    Ok(Audit {
-        ok: checks.iter().all(|c| c.ok),
-        checks,
-    })
+    ))
 }
 
 #[cfg(test)]
