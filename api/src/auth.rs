@@ -256,13 +256,13 @@ pub fn client_address(req: &Request, trusted_proxy: bool) -> String {
 
 /// One throttled thing: a hashed key, how many attempts it allows per window, and whether
 /// going over locks it for [`throttle::LOCK_SECS`] or only refuses while it is over.
-pub(crate) struct Limit {
-    pub(crate) key: String,
-    pub(crate) max: i64,
-    pub(crate) locks: bool,
+pub struct Limit {
+    pub key: String,
+    pub max: i64,
+    pub locks: bool,
     /// The account this row counts against (SHA-256 of `account:<e-mail>`), so a password
     /// reset can lift its locks from every address ([`clear_account_locks`]).
-    pub(crate) account: Option<String>,
+    pub account: Option<String>,
 }
 
 impl Limit {
@@ -341,8 +341,9 @@ fn count_sql(n: usize) -> String {
     )
 }
 
-/// Count the attempt in every limit's row; each key with the counter it now holds.
-async fn count_in_db(
+/// Count the attempt in every limit's row; each key with the counter it now holds. (Public
+/// so a test can hold the SQL to [`Counter::count`] on both databases.)
+pub async fn count_in_db(
     db: &Db,
     limits: &[Limit],
     now: i64,
@@ -381,7 +382,7 @@ async fn count_in_db(
 
 /// Take back an attempt counted for nothing (the check never ran, or it succeeded and the
 /// limit counts failures only).
-async fn refund_attempt(db: &Db, key: &str) -> Result<(), ApiError> {
+pub async fn refund_attempt(db: &Db, key: &str) -> Result<(), ApiError> {
     on_db!(db, |p| sqlx::query(
         "UPDATE login_throttle SET failures = failures - 1 WHERE email_hash = $1 AND failures > 0"
     )

@@ -5,7 +5,8 @@
 //! The API counts in one SQL statement (`count_attempt` in `api/src/auth.rs`) so that
 //! simultaneous attempts each see the count the others left; that statement is
 //! [`Counter::count`] written in SQL, and it answers with the counter it left, which
-//! [`Counter::refusal`] judges. Change the two together.
+//! [`Counter::refusal`] judges. `tests/tests/sign_in_throttle.rs` plays random attempts,
+//! refunds and pauses on both and fails when they part, on SQLite and PostgreSQL.
 
 /// How long a counter's window lasts: attempts are counted from its first one.
 pub const WINDOW_SECS: i64 = 15 * 60;
