@@ -8,6 +8,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::earnings::{self, AssignmentWork, PaidOut};
 use vereda_contracts::identity::Role;
+use vereda_contracts::ids::WorkerId;
 use vereda_contracts::ledger::Account;
 use vereda_contracts::marketplace::{AssignmentStatus, PricingKind};
 use vereda_contracts::money::Cop;
@@ -188,7 +189,7 @@ async fn assignment_rows(state: &AppState, worker: &str) -> Result<Vec<Assignmen
 
 /// Her payable balance in the ledger, and her payout lines paid and in transit.
 async fn paid_out(state: &AppState, worker: &str) -> Result<PaidOut, ApiError> {
-    let payable = Account::WorkerPayable(worker.to_string());
+    let payable = Account::WorkerPayable(WorkerId::new(worker));
     let balance: i64 = on_db!(&state.db, |p| sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(credit), 0) - COALESCE(SUM(debit), 0) AS BIGINT) \
          FROM ledger_postings WHERE account_kind = $1 AND account_owner = $2"

@@ -1,6 +1,9 @@
 //! The double-entry ledger's pure part: account names, journal entries that must balance, and
 //! the postings of DESIGN §4. Amounts are whole pesos in `Cop`, stored as centavos.
 
+use crate::ids::{
+    AssignmentId, CompanyId, CreditNoteId, InvoiceId, PaymentId, PayoutLineId, WorkerId,
+};
 use crate::money::Cop;
 use serde::{Deserialize, Serialize};
 
@@ -10,8 +13,8 @@ use serde::{Deserialize, Serialize};
 /// and never has to build a name out of pieces.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Account {
-    CompanyReceivable(String),
-    WorkerPayable(String),
+    CompanyReceivable(CompanyId),
+    WorkerPayable(WorkerId),
     Fees,
     VatPayable,
     WithholdingPayable,
@@ -39,7 +42,8 @@ impl Account {
     /// The `account_owner` column: the company's or worker's id, `None` for the platform's.
     pub fn owner(&self) -> Option<&str> {
         match self {
-            Account::CompanyReceivable(id) | Account::WorkerPayable(id) => Some(id),
+            Account::CompanyReceivable(id) => Some(id.as_str()),
+            Account::WorkerPayable(id) => Some(id.as_str()),
             _ => None,
         }
     }
@@ -58,8 +62,12 @@ impl Account {
         let parts: Vec<&str> = name.split(':').collect();
         let owned = |id: &str| uuid::Uuid::parse_str(id).is_ok().then(|| id.to_string());
         match parts.as_slice() {
-            ["company", id, "receivable"] => owned(id).map(Account::CompanyReceivable),
-            ["worker", id, "payable"] => owned(id).map(Account::WorkerPayable),
+            ["company", id, "receivable"] => {
+                owned(id).map(|id| Account::CompanyReceivable(CompanyId::new(id)))
+            }
+            ["worker", id, "payable"] => {
+                owned(id).map(|id| Account::WorkerPayable(WorkerId::new(id)))
+            }
             ["platform", kind] => [
                 Account::Fees,
                 Account::VatPayable,
@@ -78,12 +86,13 @@ impl Account {
 /// The accounts by the names the postings below use.
 pub mod account {
     use super::Account;
+    use crate::ids::{CompanyId, WorkerId};
 
-    pub fn company_receivable(company_id: &str) -> Account {
-        Account::CompanyReceivable(company_id.to_string())
+    pub fn company_receivable(company_id: &CompanyId) -> Account {
+        Account::CompanyReceivable(company_id.clone())
     }
-    pub fn worker_payable(worker_id: &str) -> Account {
-        Account::WorkerPayable(worker_id.to_string())
+    pub fn worker_payable(worker_id: &WorkerId) -> Account {
+        Account::WorkerPayable(worker_id.clone())
     }
     pub const FEES: Account = Account::Fees;
     pub const VAT_PAYABLE: Account = Account::VatPayable;
@@ -216,9 +225,9 @@ impl Entry {
 
 /// On approval: Dr company receivable (earnings + fee), Cr worker payable (earnings), Cr fees.
 pub fn accrual(
-    assignment_id: &str,
-    company_id: &str,
-    worker_id: &str,
+    assignment_id: &AssignmentId,
+    company_id: &CompanyId,
+    worker_id: &WorkerId,
     work: Cop,
     fee: Cop,
 ) -> Entry {
@@ -233,7 +242,12 @@ pub fn accrual(
 }
 
 /// On invoice issue: Dr company receivable / Cr VAT payable.
-pub fn invoice_vat(invoice_id: &str, number: &str, company_id: &str, vat: Cop) -> Entry {
+pub fn invoice_vat(
+    invoice_id: &InvoiceId,
+    number: &str,
+    company_id: &CompanyId,
+    vat: Cop,
+) -> Entry {
     Entry::new(
         format!("invoice:{invoice_id}"),
         "invoice",
@@ -244,7 +258,7 @@ pub fn invoice_vat(invoice_id: &str, number: &str, company_id: &str, vat: Cop) -
 }
 
 /// On company payment: Dr bank / Cr company receivable.
-pub fn company_payment(payment_id: &str, company_id: &str, amount: Cop) -> Entry {
+pub fn company_payment(payment_id: &PaymentId, company_id: &CompanyId, amount: Cop) -> Entry {
     Entry::new(
         format!("payment:{payment_id}"),
         "payment",
@@ -255,7 +269,12 @@ pub fn company_payment(payment_id: &str, company_id: &str, amount: Cop) -> Entry
 }
 
 /// On payout: Dr worker payable / Cr payouts in transit (and withholding payable).
-pub fn payout(line_id: &str, worker_id: &str, amount: Cop, withholding: Cop) -> Entry {
+pub fn payout(
+    line_id: &PayoutLineId,
+    worker_id: &WorkerId,
+    amount: Cop,
+    withholding: Cop,
+) -> Entry {
     Entry::new(
         format!("payout:{line_id}"),
         "payout",
@@ -267,7 +286,7 @@ pub fn payout(line_id: &str, worker_id: &str, amount: Cop, withholding: Cop) -> 
 }
 
 /// On bank confirmation: Dr payouts in transit / Cr bank.
-pub fn payout_settled(line_id: &str, net: Cop) -> Entry {
+pub fn payout_settled(line_id: &PayoutLineId, net: Cop) -> Entry {
     Entry::new(
         format!("payout-paid:{line_id}"),
         "payout_settled",
@@ -278,7 +297,12 @@ pub fn payout_settled(line_id: &str, net: Cop) -> Entry {
 }
 
 /// A failed payout goes back to the worker's payable: the payout entry reversed.
-pub fn payout_failed(line_id: &str, worker_id: &str, amount: Cop, withholding: Cop) -> Entry {
+pub fn payout_failed(
+    line_id: &PayoutLineId,
+    worker_id: &WorkerId,
+    amount: Cop,
+    withholding: Cop,
+) -> Entry {
     Entry::new(
         format!("payout-failed:{line_id}"),
         "payout_failed",
@@ -292,9 +316,9 @@ pub fn payout_failed(line_id: &str, worker_id: &str, amount: Cop, withholding: C
 /// A credit note reverses part of an invoice: Dr fees and VAT payable, and Dr adjustments for
 /// the work (the worker keeps their pay; the platform absorbs it) / Cr company receivable.
 pub fn credit_note(
-    note_id: &str,
+    note_id: &CreditNoteId,
     number: &str,
-    company_id: &str,
+    company_id: &CompanyId,
     work: Cop,
     fee: Cop,
     vat: Cop,
@@ -344,23 +368,48 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const C: &str = "01938c8e-0000-7000-8000-000000000001";
-    const W: &str = "01938c8e-0000-7000-8000-000000000002";
+    const C_ID: &str = "01938c8e-0000-7000-8000-000000000001";
+    const W_ID: &str = "01938c8e-0000-7000-8000-000000000002";
+
+    fn company() -> CompanyId {
+        CompanyId::new(C_ID)
+    }
+    fn worker() -> WorkerId {
+        WorkerId::new(W_ID)
+    }
 
     #[test]
     fn the_worked_example_balances() {
-        let e = accrual("a", C, W, Cop::pesos(48_485), Cop::pesos(9_697))
-            .checked()
-            .unwrap();
+        let e = accrual(
+            &AssignmentId::new("a"),
+            &company(),
+            &worker(),
+            Cop::pesos(48_485),
+            Cop::pesos(9_697),
+        )
+        .checked()
+        .unwrap();
         assert_eq!(e.postings.len(), 3);
         assert_eq!(e.postings[0].debit, Cop::pesos(58_182));
-        invoice_vat("i", "VRD-000001", C, Cop::pesos(1_842))
+        invoice_vat(
+            &InvoiceId::new("i"),
+            "VRD-000001",
+            &company(),
+            Cop::pesos(1_842),
+        )
+        .checked()
+        .unwrap();
+        payout(
+            &PayoutLineId::new("l"),
+            &worker(),
+            Cop::pesos(48_485),
+            Cop::ZERO,
+        )
+        .checked()
+        .unwrap();
+        payout_settled(&PayoutLineId::new("l"), Cop::pesos(48_485))
             .checked()
             .unwrap();
-        payout("l", W, Cop::pesos(48_485), Cop::ZERO)
-            .checked()
-            .unwrap();
-        payout_settled("l", Cop::pesos(48_485)).checked().unwrap();
     }
 
     #[test]
@@ -374,11 +423,13 @@ mod tests {
 
     #[test]
     fn account_names() {
-        assert!(account::is_valid(&account::worker_payable(W).name()));
+        assert!(account::is_valid(
+            &account::worker_payable(&worker()).name()
+        ));
         assert!(account::is_valid("platform:bank"));
         assert_eq!(account::BANK.name(), "platform:bank");
-        assert_eq!(account::worker_payable(W).owner(), Some(W));
-        assert_eq!(account::worker_payable(W).kind(), "worker_payable");
+        assert_eq!(account::worker_payable(&worker()).owner(), Some(W_ID));
+        assert_eq!(account::worker_payable(&worker()).kind(), "worker_payable");
         assert_eq!(account::FEES.owner(), None);
         assert!(!account::is_valid("worker:x:payable"));
         assert!(!account::is_valid("platform:nothing"));
@@ -388,8 +439,9 @@ mod tests {
     fn any_account() -> impl Strategy<Value = Account> {
         let id = any::<u128>().prop_map(|n| uuid::Uuid::from_u128(n).to_string());
         prop_oneof![
-            id.clone().prop_map(Account::CompanyReceivable),
-            id.prop_map(Account::WorkerPayable),
+            id.clone()
+                .prop_map(|id| Account::CompanyReceivable(CompanyId::new(id))),
+            id.prop_map(|id| Account::WorkerPayable(WorkerId::new(id))),
             Just(Account::Fees),
             Just(Account::VatPayable),
             Just(Account::WithholdingPayable),
@@ -406,7 +458,7 @@ mod tests {
         fn totals_of_balanced_entries_balance(works in proptest::collection::vec((1i64..1_000_000, 0i64..100_000), 0..20)) {
             let mut per_account: std::collections::BTreeMap<String, (Cop, Cop)> = Default::default();
             for (i, (w, f)) in works.iter().enumerate() {
-                let e = accrual(&format!("a{i}"), C, W, Cop::pesos(*w), Cop::pesos(*f));
+                let e = accrual(&AssignmentId::new(format!("a{i}")), &company(), &worker(), Cop::pesos(*w), Cop::pesos(*f));
                 for p in e.checked().unwrap().postings {
                     let slot = per_account.entry(p.account.name()).or_default();
                     slot.0 = slot.0 + p.debit;
@@ -435,10 +487,10 @@ mod tests {
         #[test]
         fn every_posting_rule_balances(work in 1i64..10_000_000, fee in 0i64..2_000_000, wh in 0i64..1_000) {
             let (w, f, h) = (Cop::pesos(work), Cop::pesos(fee), Cop::pesos(wh.min(work)));
-            prop_assert!(accrual("a", C, W, w, f).checked().is_ok());
-            prop_assert!(payout("l", W, w, h).checked().is_ok());
-            prop_assert!(payout_failed("l", W, w, h).checked().is_ok());
-            prop_assert!(credit_note("n", "NC", C, w, f, Cop::pesos(1)).checked().is_ok());
+            prop_assert!(accrual(&AssignmentId::new("a"), &company(), &worker(), w, f).checked().is_ok());
+            prop_assert!(payout(&PayoutLineId::new("l"), &worker(), w, h).checked().is_ok());
+            prop_assert!(payout_failed(&PayoutLineId::new("l"), &worker(), w, h).checked().is_ok());
+            prop_assert!(credit_note(&CreditNoteId::new("n"), "NC", &company(), w, f, Cop::pesos(1)).checked().is_ok());
         }
     }
 }

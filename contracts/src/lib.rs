@@ -10,6 +10,7 @@ pub mod claims;
 pub mod csvfile;
 pub mod earnings;
 pub mod identity;
+pub mod ids;
 pub mod jobs;
 pub mod ledger;
 pub mod legal;

@@ -445,8 +445,8 @@ async fn the_account_columns_migration_derives_kind_and_owner_from_names() {
         .to_string();
     let owner = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
     let accounts = [
-        Account::CompanyReceivable(owner.into()),
-        Account::WorkerPayable(owner.into()),
+        Account::CompanyReceivable(vereda_contracts::ids::CompanyId::new(owner)),
+        Account::WorkerPayable(vereda_contracts::ids::WorkerId::new(owner)),
         Account::Fees,
         Account::VatPayable,
         Account::WithholdingPayable,

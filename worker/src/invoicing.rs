@@ -7,6 +7,7 @@ use chrono::{Duration as Days, NaiveDate, TimeZone};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
+use vereda_contracts::ids::{AssignmentId, CompanyId, CreditNoteId, InvoiceId, WorkerId};
 use vereda_contracts::ledger;
 use vereda_contracts::marketplace::PricingKind;
 use vereda_contracts::money::{Cop, Margin, platform_fee, vat};
@@ -27,10 +28,10 @@ pub const PAYMENT_TERM_DAYS: i64 = 30;
 
 #[derive(sqlx::FromRow)]
 struct ApprovedRow {
-    id: String,
+    id: AssignmentId,
     status: String,
-    worker_id: String,
-    company_id: String,
+    worker_id: WorkerId,
+    company_id: CompanyId,
     approved_seconds: Option<i64>,
     approved_at: Option<i64>,
     title: String,
@@ -172,7 +173,7 @@ async fn accrue_rows(
     // done, and invoiced as a line of 0 — but no journal entry: there is nothing to post.
     let entries: Vec<_> = figures
         .iter()
-        .filter(|f| inserted.contains(&f.row.id))
+        .filter(|f| inserted.contains(f.row.id.as_str()))
         .map(|f| {
             ledger::accrual(
                 &f.row.id,
@@ -603,8 +604,13 @@ async fn invoice_company(
         .await
         .map(|r| r.rows_affected()))?;
     // A margin of 0 (or an IVA rate of 0) leaves no IVA to post.
-    let entry =
-        Some(ledger::invoice_vat(&invoice_id, &number, company_id, vat)).filter(|e| !e.is_empty());
+    let entry = Some(ledger::invoice_vat(
+        &InvoiceId::new(invoice_id.clone()),
+        &number,
+        &CompanyId::new(company_id),
+        vat,
+    ))
+    .filter(|e| !e.is_empty());
     Ok(Invoiced::Issued(number, entry))
 }
 
@@ -616,7 +622,7 @@ pub async fn issue_credit_note(db: &Db, note_id: &str, now: i64) -> anyhow::Resu
     #[derive(sqlx::FromRow)]
     struct Note {
         invoice_id: String,
-        company_id: String,
+        company_id: CompanyId,
         work: i64,
         fee: i64,
         vat: i64,
@@ -670,7 +676,7 @@ pub async fn issue_credit_note(db: &Db, note_id: &str, now: i64) -> anyhow::Resu
         .await
         .map(|r| r.rows_affected()))?;
     let entry = ledger::credit_note(
-        note_id,
+        &CreditNoteId::new(note_id),
         &number,
         &note.company_id,
         Cop::from_centavos(note.work),

@@ -9,6 +9,7 @@ use vereda_contracts::accounts::payout_hold_cutoff;
 use vereda_contracts::bank_matching::{
     self, BankRow, BatchLine, InvalidRow, LineStatus, Outcome, Verdict,
 };
+use vereda_contracts::ids::{CompanyId, PaymentId, PayoutLineId, WorkerId};
 use vereda_contracts::ledger;
 use vereda_contracts::money::Cop;
 use vereda_contracts::money_states::{InvoiceStatus, PayoutBatchStatus};
@@ -141,8 +142,8 @@ const PAYOUT_CHUNK: usize = 500;
 
 /// A payout line about to be written.
 struct Line {
-    id: String,
-    worker_id: String,
+    id: PayoutLineId,
+    worker_id: WorkerId,
     figures: LineFigures,
     method: String,
     reference: String,
@@ -214,8 +215,8 @@ async fn lines_for(
             // Held or short: no line, her balance stays payable for a later batch.
             let figures = payout_line(owed, &terms).ok()?;
             Some(Line {
-                id: uuid::Uuid::now_v7().to_string(),
-                worker_id,
+                id: PayoutLineId::new(uuid::Uuid::now_v7().to_string()),
+                worker_id: WorkerId::new(worker_id),
                 figures,
                 method,
                 reference: new_reference(),
@@ -256,7 +257,7 @@ async fn insert_lines(
     let inserted: HashSet<String> = inserted.into_iter().collect();
     let entries = lines
         .iter()
-        .filter(|l| inserted.contains(&l.id))
+        .filter(|l| inserted.contains(l.id.as_str()))
         .map(|l| {
             let f = &l.figures;
             ledger::payout(&l.id, &l.worker_id, f.amount, f.withholding)
@@ -365,13 +366,13 @@ fn invalid_row(row: &InvalidRow) -> ConfirmationRow {
 
 /// A payout line of the batch: its ids for the writes, and what the matcher needs.
 struct StoredLine {
-    id: String,
-    worker_id: String,
+    id: PayoutLineId,
+    worker_id: WorkerId,
     line: BatchLine,
 }
 
 async fn batch_lines(db: &Db, batch_id: &str) -> anyhow::Result<Vec<StoredLine>> {
-    type Row = (String, String, String, i64, i64, String);
+    type Row = (PayoutLineId, WorkerId, String, i64, i64, String);
     let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(
         "SELECT id, worker_id, reference, amount, withholding, status FROM payout_lines \
          WHERE batch_id = $1 ORDER BY id"
@@ -485,7 +486,7 @@ pub async fn post_payment(db: &Db, payment_id: &str, now: i64) -> anyhow::Result
     // The invoice's row first, as the API does, so its paid amount moves one posting at a time.
     locks::invoice(&mut tx, &p.invoice_id).await?;
     let amount = Cop::from_centavos(p.amount);
-    let mut entry = ledger::company_payment(payment_id, &p.company_id, amount);
+    let mut entry = ledger::company_payment(&PaymentId::new(payment_id), &p.company_id, amount);
     entry.description = format!("Pago recibido ref. {} · factura {}", p.reference, p.number);
     let posted = post(&mut tx, entry, now).await?.is_new();
     if posted {
@@ -512,7 +513,7 @@ pub async fn post_payment(db: &Db, payment_id: &str, now: i64) -> anyhow::Result
 struct PaymentRow {
     invoice_id: String,
     number: String,
-    company_id: String,
+    company_id: CompanyId,
     amount: i64,
     reference: String,
     reversal_reason: Option<String>,
