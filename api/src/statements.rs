@@ -26,7 +26,7 @@ use vereda_store::{on_db, on_tx};
 use crate::ApiTags;
 use crate::auth::{BearerAuth, Principal};
 use crate::body::JsonBody;
-use crate::money::{Accepted, CsvOk, DocumentOk, JobStarted};
+use crate::finance::{Accepted, CsvOk, DocumentOk, JobStarted};
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
 use crate::startup::AppState;

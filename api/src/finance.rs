@@ -1,6 +1,7 @@
-//! The money side of the API: billing runs, invoices, company payments, payout batches and
-//! bank confirmations, the ledger, and the background jobs people start. The API records facts
-//! and queues jobs; the worker is the one writer of ledger entries, invoices and payouts.
+//! The finance side of the API (finance staff and company accountants): billing runs,
+//! invoices, company payments, payout batches and bank confirmations, the ledger, and the
+//! background jobs people start. The API records facts and queues jobs; the worker is the one
+//! writer of ledger entries, invoices and payouts.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
