@@ -229,6 +229,14 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
         "below_minimum_payout" => "El saldo es menor que el pago mínimo: se acumula para un \
                                    próximo lote."
             .into(),
+        // Task batches: the template and the spreadsheet
+        "empty_file" => "El archivo está vacío: la primera fila debe nombrar las columnas.".into(),
+        "bad_header" => "Revise el encabezado: cada columna necesita un nombre distinto.".into(),
+        "too_many_rows" => {
+            "El archivo tiene demasiadas filas: divídalo en lotes más pequeños.".into()
+        }
+        "unknown_placeholder" => "La plantilla usa una columna que el archivo no tiene.".into(),
+        "invalid_row" => "Hay filas con errores: corríjalas y suba el archivo otra vez.".into(),
         // Money
         "duplicate_payment_reference" => "Ya hay un pago registrado con esa referencia en esta \
                                           factura."

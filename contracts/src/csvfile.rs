@@ -147,7 +147,13 @@ pub struct ReadError {
 /// The records of an uploaded CSV text (quoted fields, CRLF or LF line ends, rows of any
 /// length). Blank lines are skipped.
 pub fn read(text: &str) -> Result<Vec<Record>, ReadError> {
+    read_delimited(text, b',')
+}
+
+/// [`read`] with another field separator (spreadsheets set to Spanish write `;`).
+pub fn read_delimited(text: &str, delimiter: u8) -> Result<Vec<Record>, ReadError> {
     let mut r = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::None)

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod bank_matching;
+pub mod batches;
 pub mod claims;
 pub mod csvfile;
 pub mod earnings;
