@@ -47,6 +47,11 @@ async fn invoice(app: &TestApp, a: &vereda_tests::worked_example::Approved) -> S
     list.ok(200)["items"][0]["id"].as_str().unwrap().to_string()
 }
 
+/// When the transfer was made: one instant for every request of a test run, as a client's
+/// retry resends the same body (a fresh `now` per call made two calls that straddle a second
+/// different requests, and the test failed now and then under load).
+static PAID_AT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| Utc::now().to_rfc3339());
+
 async fn pay(app: &TestApp, finance: &str, invoice: &str, key: &str, amount: &str) -> Resp {
     let req = app
         .client
@@ -55,7 +60,7 @@ async fn pay(app: &TestApp, finance: &str, invoice: &str, key: &str, amount: &st
         .header("Idempotency-Key", key)
         .json(
             // One transfer per key: a reference already recorded on the invoice is refused.
-            &json!({"amount": amount, "paid_at": Utc::now().to_rfc3339(),
+            &json!({"amount": amount, "paid_at": *PAID_AT,
                       "reference": format!("TRF-{key}")}),
         );
     app.send(req).await
