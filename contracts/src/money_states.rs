@@ -74,23 +74,6 @@ impl InvoiceStatus {
             (a, b) => a != b,
         }
     }
-
-    /// The status that follows from what is owed: `paid` once payments and credits cover the
-    /// total, `partially_paid` while something was paid, `issued` otherwise. In centavos.
-    pub fn from_amounts(total: i64, paid: i64, credited: i64) -> InvoiceStatus {
-        if paid >= total - credited {
-            InvoiceStatus::Paid
-        } else if paid > 0 {
-            InvoiceStatus::PartiallyPaid
-        } else {
-            InvoiceStatus::Issued
-        }
-    }
-
-    /// Counted in what a company owes and on its statement of account.
-    pub fn is_collectable(self) -> bool {
-        self != InvoiceStatus::Void
-    }
 }
 
 stored_states! {
@@ -402,16 +385,5 @@ mod tests {
             check!(PaymentStatus, PaymentStatus::Recorded, [PaymentStatus::Reversed]);
         }
 
-        /// The status an invoice's amounts give agrees with what they say: paid exactly
-        /// when nothing is owed, partially paid when something was paid and something is
-        /// owed; never void.
-        #[test]
-        fn status_from_amounts(total in 1i64..10_000_000, paid in -1_000i64..10_000_000, credited in 0i64..10_000_000) {
-            let s = InvoiceStatus::from_amounts(total, paid, credited);
-            let owed = total - credited - paid;
-            prop_assert_eq!(s == InvoiceStatus::Paid, owed <= 0);
-            prop_assert_eq!(s == InvoiceStatus::PartiallyPaid, owed > 0 && paid > 0);
-            prop_assert!(s.is_collectable());
-        }
     }
 }

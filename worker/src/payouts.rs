@@ -555,7 +555,8 @@ async fn post_reversal(
 }
 
 /// Add `delta` centavos to an invoice's paid amount (negative for a reversal) and set its
-/// status from what it still owes (as [`InvoiceStatus::from_amounts`], in the row's own update).
+/// status from what it still owes, in the row's own update: paid once payments and credits
+/// cover the total, partially paid while something was paid, issued otherwise.
 async fn settle_invoice(
     tx: &mut vereda_store::db::Tx,
     invoice_id: &str,
