@@ -343,6 +343,7 @@ fn unsupported(detail: &str) -> ApiError {
         field: None,
         retry_after: None,
         detail_es: None,
+        errors: None,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod problem;
 pub mod problem_es;
 pub mod startup;
 pub mod statements;
+pub mod task_batches;
 pub mod task_board;
 pub mod tasks;
 pub mod time_entries;

@@ -31,6 +31,23 @@ pub struct Problem {
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every fault, when a request had several (a batch's spreadsheet: each bad row and
+    /// column), so it can be fixed in one go.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<ProblemItem>>,
+}
+
+/// One fault of several: where it is and what is wrong, in Spanish.
+#[derive(Debug, Clone, Serialize, Object)]
+pub struct ProblemItem {
+    /// The line of the uploaded file (the header is line 1).
+    pub line: u64,
+    /// The column at fault, when there is one.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    pub detail_es: String,
 }
 
 /// An error answer. Construct with the helpers below; each maps to one status and code.
@@ -42,11 +59,13 @@ pub struct ApiError {
     pub detail: String,
     pub field: Option<String>,
     /// Seconds the client should wait (429, 503).
-    pub retry_after: Option<u64>,
+    pub retry_after: Option<u32>,
     /// A Spanish sentence of the handler's own, more precise than the catalogue's
     /// (`problem_es.rs`), e.g. with the times an entry overlaps.
     /// (Boxed: `ApiError` travels in every `Result` and stays small.)
     pub detail_es: Option<Box<str>>,
+    /// Every fault when there are several (boxed for the same reason).
+    pub errors: Option<Box<Vec<ProblemItem>>>,
 }
 
 impl ApiError {
@@ -64,6 +83,7 @@ impl ApiError {
             field: None,
             retry_after: None,
             detail_es: None,
+            errors: None,
         }
     }
 
@@ -164,7 +184,7 @@ impl ApiError {
                 retry_after.div_ceil(60)
             ),
         );
-        e.retry_after = Some(retry_after);
+        e.retry_after = Some(u32::try_from(retry_after).unwrap_or(u32::MAX));
         e
     }
 
@@ -208,6 +228,7 @@ impl ApiError {
             detail_es: crate::problem_es::detail_es(self),
             code: self.code.to_string(),
             field: self.field.clone(),
+            errors: self.errors.as_deref().cloned(),
         }
     }
 }

@@ -10,7 +10,7 @@ pub fn detail_es(e: &ApiError) -> String {
     if let Some(own) = &e.detail_es {
         return own.to_string();
     }
-    sentence(e.code, e.field.as_deref(), e.retry_after).unwrap_or_else(|| {
+    sentence(e.code, e.field.as_deref(), e.retry_after.map(u64::from)).unwrap_or_else(|| {
         // Only reached by a code missing from the catalogue, which a test forbids.
         "No se pudo completar la solicitud; no se cambió nada.".to_string()
     })
@@ -42,6 +42,8 @@ pub fn field_es(field: &str) -> String {
         "price" => "el precio",
         "max_hours" | "estimated_hours" => "las horas",
         "slots" => "los cupos",
+        "csv" => "el archivo",
+        "template" => "la plantilla",
         "claim_minutes" => "el tiempo para entregar",
         "deadline" => "la fecha límite",
         "review_hours" => "el plazo de revisión",
@@ -142,6 +144,7 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
                                  por hora; súbalo."
             .into(),
         "not_a_draft" => "Eso solo se puede hacer con una tarea en borrador.".into(),
+        "already_cancelled" => "El lote ya está cancelado; no se cambió nada.".into(),
         "task_published" => match field {
             Some("slots") => "La tarea ya está publicada: los cupos se pueden aumentar, no \
                               disminuir."

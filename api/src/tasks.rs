@@ -13,7 +13,7 @@ use serde::Deserialize;
 use sqlx::AssertSqlSafe;
 use vereda_contracts::identity::{MemberRole, Name, Role, Skill};
 use vereda_contracts::marketplace::{AssignmentStatus, CATEGORIES, TaskStatus};
-use vereda_contracts::money::{self, BelowMinimumWage, Cop};
+use vereda_contracts::money::{self, BelowMinimumWage, Cop, SlotCost};
 use vereda_contracts::posting::{
     self, GrowingTerms, PayColumns, PostingRefusal, TaskPay, TermsChange, hours_text,
 };
@@ -218,6 +218,9 @@ pub struct Task {
     pub updated_at: DateTime<Utc>,
     #[oai(skip_serializing_if_is_none)]
     pub published_at: Option<DateTime<Utc>>,
+    /// The batch the task was made in, when it was (`/v1/task-batches`).
+    #[oai(skip_serializing_if_is_none)]
+    pub batch_id: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -257,7 +260,7 @@ impl Pricing {
 }
 
 /// The legal hourly minimum in force today (DESIGN §8).
-fn legal_minimum(state: &AppState) -> Result<Cop, ApiError> {
+pub(crate) fn legal_minimum(state: &AppState) -> Result<Cop, ApiError> {
     let today = time::now().with_timezone(&time::BOGOTA).date_naive();
     state
         .settings
@@ -314,7 +317,7 @@ pub(crate) fn refused(
     e
 }
 
-fn posting_refused(e: PostingRefusal, state: &AppState) -> ApiError {
+pub(crate) fn posting_refused(e: PostingRefusal, state: &AppState) -> ApiError {
     match e {
         PostingRefusal::BelowMinimumWage(e) => below_minimum(e, state),
         e => refused(e.code(), e.field(), e.is_conflict(), e.to_string()),
@@ -417,6 +420,7 @@ pub(crate) struct TaskRow {
     pub margin_bp: Option<i64>,
     /// Required skills, sorted and comma-joined (skills hold no commas); `None` when none.
     pub skills: Option<String>,
+    pub batch_id: Option<String>,
 }
 
 /// A correlated subquery giving the sorted, comma-joined `skill`s of `table` whose `key`
@@ -460,7 +464,7 @@ pub(crate) fn task_select(d: Dialect) -> String {
         "SELECT t.id, t.company_id, t.title, t.instructions, t.category, t.pricing_kind, \
          t.rate_centavos, t.max_seconds, t.price_centavos, t.estimated_seconds, t.slots, \
          t.claim_minutes, t.review_hours, t.deadline, t.deliverable_url_required, t.min_minutes, \
-         t.status, t.created_at, t.updated_at, t.published_at, {taken} AS taken, \
+         t.status, t.created_at, t.updated_at, t.published_at, t.batch_id, {taken} AS taken, \
          (SELECT c.margin_bp FROM companies c WHERE c.id = t.company_id) AS margin_bp, \
          {} AS skills \
          FROM tasks t{lateral}",
@@ -558,6 +562,7 @@ impl TaskRow {
             created_at: time::from_unix(self.created_at),
             updated_at: time::from_unix(self.updated_at),
             published_at: self.published_at.map(time::from_unix),
+            batch_id: self.batch_id,
             id: self.id,
             company_id: self.company_id,
             title: self.title,
@@ -697,6 +702,126 @@ async fn write_skills(
     Ok(())
 }
 
+/// The company of an owner posting work: 403 for reviewers and other roles.
+pub(crate) fn posting_company(who: &Principal) -> Result<String, ApiError> {
+    who.require(&[Role::Company])?;
+    if who.member_role != Some(MemberRole::Owner) {
+        return Err(ApiError::forbidden(
+            "Only the company's owner may post tasks; reviewers review.",
+        ));
+    }
+    who.company_id
+        .clone()
+        .ok_or_else(|| ApiError::internal("company user without company"))
+}
+
+/// A task's terms as posted (one task, or a batch's template), each field parsed and checked.
+#[derive(Clone)]
+pub(crate) struct NewTask {
+    pub title: Name,
+    pub instructions: String,
+    pub category: &'static str,
+    pub skills: BTreeSet<Skill>,
+    pub pay: TaskPay,
+    pub slots: i64,
+    pub claim_minutes: i64,
+    pub review_hours: i64,
+    pub deadline: Option<i64>,
+    pub acceptance: Acceptance,
+}
+
+impl NewTask {
+    /// Each field in the request's order (422 naming the first at fault); pay below today's
+    /// legal minimum refused.
+    pub(crate) fn parse(req: &CreateTask, state: &AppState) -> Result<NewTask, ApiError> {
+        let title = Name::parse(&req.title).map_err(|e| ApiError::invalid("title", e))?;
+        let instructions = parse_text("instructions", &req.instructions, 20_000)?;
+        let category = parse_category(&req.category)?;
+        let skills = parse_skills(&req.required_skills)?;
+        let pay = req.pricing.parse()?;
+        check_minimum_wage(pay, state)?;
+        Ok(NewTask {
+            title,
+            instructions,
+            category,
+            skills,
+            pay,
+            slots: check_range("slots", req.slots, 1, 1000)?,
+            claim_minutes: check_range("claim_minutes", req.claim_minutes, 10, 43_200)?,
+            review_hours: check_range("review_hours", req.review_hours, 1, 720)?,
+            deadline: parse_deadline(req.deadline)?,
+            acceptance: parse_acceptance(req.acceptance.as_ref())?,
+        })
+    }
+}
+
+/// What `slots` slots paid `pay` cost the company in full, priced as one amount by the rule
+/// invoices use, with today's IVA and the company's margin.
+pub(crate) fn slots_cost(
+    pay: TaskPay,
+    slots: i64,
+    margin_bp: Option<i64>,
+    state: &AppState,
+) -> SlotCost {
+    let margin = posting::company_margin(margin_bp, state.settings.margin);
+    let today = time::now().with_timezone(&time::BOGOTA).date_naive();
+    let vat_rate = state.settings.legal.vat_rate(today).unwrap_or_default();
+    posting::cost_preview(pay, slots, margin, vat_rate).all_slots
+}
+
+/// Where a batch's task came from: its batch, the file's line, the row's values as JSON.
+pub(crate) struct FromBatch<'a> {
+    pub batch_id: &'a str,
+    pub line: i64,
+    pub inputs: &'a str,
+}
+
+/// Write a draft task and its skills.
+pub(crate) async fn insert_task(
+    tx: &mut Tx,
+    task: &NewTask,
+    id: &str,
+    company_id: &str,
+    created_by: &str,
+    now: i64,
+    batch: Option<&FromBatch<'_>>,
+) -> Result<(), ApiError> {
+    let cols = task.pay.columns();
+    vereda_store::exec_one!(
+        tx,
+        sqlx::query(
+            "INSERT INTO tasks (id, company_id, created_by, title, instructions, category, \
+             pricing_kind, rate_centavos, max_seconds, price_centavos, estimated_seconds, slots, \
+             claim_minutes, review_hours, deadline, deliverable_url_required, min_minutes, status, \
+             created_at, updated_at, batch_id, batch_line, batch_inputs) VALUES ($1, $2, $3, $4, \
+             $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'draft', $18, $18, $19, \
+             $20, $21)"
+        )
+        .bind(id)
+        .bind(company_id)
+        .bind(created_by)
+        .bind(task.title.as_str())
+        .bind(&task.instructions)
+        .bind(task.category)
+        .bind(cols.kind)
+        .bind(cols.rate_centavos)
+        .bind(cols.max_seconds)
+        .bind(cols.price_centavos)
+        .bind(cols.estimated_seconds)
+        .bind(task.slots)
+        .bind(task.claim_minutes)
+        .bind(task.review_hours)
+        .bind(task.deadline)
+        .bind(task.acceptance.deliverable_url_required)
+        .bind(task.acceptance.min_minutes)
+        .bind(now)
+        .bind(batch.map(|b| b.batch_id))
+        .bind(batch.map(|b| b.line))
+        .bind(batch.map(|b| b.inputs))
+    )?;
+    write_skills(tx, id, &task.skills).await
+}
+
 async fn respond(state: &AppState, who: &Principal, id: &str) -> Result<Task, ApiError> {
     let row = fetch_task(state, id)
         .await?
@@ -720,63 +845,13 @@ impl TasksApi {
         body: JsonBody<CreateTask>,
     ) -> Result<TaskCreated, ApiError> {
         let who = &auth.0;
-        who.require(&[Role::Company])?;
-        if who.member_role != Some(MemberRole::Owner) {
-            return Err(ApiError::forbidden(
-                "Only the company's owner may post tasks; reviewers review.",
-            ));
-        }
-        let company_id = who
-            .company_id
-            .clone()
-            .ok_or_else(|| ApiError::internal("company user without company"))?;
-        let req = body.0;
-        let title = Name::parse(&req.title).map_err(|e| ApiError::invalid("title", e))?;
-        let instructions = parse_text("instructions", &req.instructions, 20_000)?;
-        let category = parse_category(&req.category)?;
-        let skills = parse_skills(&req.required_skills)?;
-        let pay = req.pricing.parse()?;
-        check_minimum_wage(pay, &state)?;
-        let slots = check_range("slots", req.slots, 1, 1000)?;
-        let claim_minutes = check_range("claim_minutes", req.claim_minutes, 10, 43_200)?;
-        let review_hours = check_range("review_hours", req.review_hours, 1, 720)?;
-        let deadline = parse_deadline(req.deadline)?;
-        let acceptance = parse_acceptance(req.acceptance.as_ref())?;
-        let cols = pay.columns();
-
+        let company_id = posting_company(who)?;
+        let task = NewTask::parse(&body.0, &state)?;
         let id = new_id();
         let now = time::unix(time::now());
         let mut tx = state.db.begin().await?;
         tx.marketplace_changed();
-        vereda_store::exec_one!(
-            &mut tx,
-            sqlx::query(
-                "INSERT INTO tasks (id, company_id, created_by, title, instructions, category, \
-             pricing_kind, rate_centavos, max_seconds, price_centavos, estimated_seconds, slots, \
-             claim_minutes, review_hours, deadline, deliverable_url_required, min_minutes, status, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             $13, $14, $15, $16, $17, 'draft', $18, $18)"
-            )
-            .bind(&id)
-            .bind(&company_id)
-            .bind(&who.user_id)
-            .bind(title.as_str())
-            .bind(&instructions)
-            .bind(category)
-            .bind(cols.kind)
-            .bind(cols.rate_centavos)
-            .bind(cols.max_seconds)
-            .bind(cols.price_centavos)
-            .bind(cols.estimated_seconds)
-            .bind(slots)
-            .bind(claim_minutes)
-            .bind(review_hours)
-            .bind(deadline)
-            .bind(acceptance.deliverable_url_required)
-            .bind(acceptance.min_minutes)
-            .bind(now)
-        )?;
-        write_skills(&mut tx, &id, &skills).await?;
+        insert_task(&mut tx, &task, &id, &company_id, &who.user_id, now, None).await?;
         tx.commit().await?;
         tracing::info!(task_id = %id, company_id = %company_id, "task posted");
         Ok(TaskCreated::Created(Json(respond(&state, who, &id).await?)))
@@ -1091,7 +1166,11 @@ async fn store_publication(state: &AppState, task_id: &str, now: i64) -> Result<
 }
 
 /// Cancel a draft or open task; false when it had finished meanwhile.
-async fn store_cancellation(tx: &mut Tx, task_id: &str, now: i64) -> Result<bool, ApiError> {
+pub(crate) async fn store_cancellation(
+    tx: &mut Tx,
+    task_id: &str,
+    now: i64,
+) -> Result<bool, ApiError> {
     let changed = on_tx!(tx, |c| sqlx::query(
         "UPDATE tasks SET status = 'cancelled', closed_at = $1, updated_at = $1 \
          WHERE id = $2 AND status IN ('draft', 'open')"
@@ -1105,7 +1184,7 @@ async fn store_cancellation(tx: &mut Tx, task_id: &str, now: i64) -> Result<bool
 }
 
 /// Release the active claims on a cancelled task, telling each worker.
-async fn release_open_claims(
+pub(crate) async fn release_open_claims(
     tx: &mut Tx,
     task_id: &str,
     actor: &str,

@@ -4,10 +4,11 @@
 //! before anything is created, and a batch with any bad row is refused whole, each bad row and
 //! column named in Spanish, so a company fixes its file once instead of one error at a time.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::csvfile;
 use crate::identity::Name;
+use crate::marketplace::{AssignmentStatus, TaskStatus};
 
 /// Rows one batch may hold.
 pub const MAX_ROWS: usize = 1000;
@@ -274,6 +275,60 @@ fn check_row(
     })
 }
 
+/// How far a batch has got, over all its tasks.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Slots of open tasks nobody holds.
+    pub open_slots: i64,
+    /// Claimed, or sent back for changes: a worker is on it.
+    pub in_progress: i64,
+    /// Delivered, waiting for the automatic checks or for the company.
+    pub to_review: i64,
+    pub approved: i64,
+    pub rejected: i64,
+}
+
+/// How many assignments of one task are in one status (`None`: a task with none at all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskTally {
+    pub task_id: String,
+    pub task_status: TaskStatus,
+    pub slots: i64,
+    pub assignment_status: Option<AssignmentStatus>,
+    pub count: i64,
+}
+
+/// The batch's progress from its tallies (several per task, in any order).
+pub fn progress(tallies: &[TaskTally]) -> Progress {
+    let mut p = Progress::default();
+    let mut tasks: BTreeMap<&str, (TaskStatus, i64, i64)> = BTreeMap::new();
+    for t in tallies {
+        let entry = tasks
+            .entry(t.task_id.as_str())
+            .or_insert((t.task_status, t.slots, 0));
+        let Some(status) = t.assignment_status else {
+            continue;
+        };
+        if status.takes_slot() {
+            entry.2 += t.count;
+        }
+        use AssignmentStatus::*;
+        match status {
+            Claimed | ChangesRequested => p.in_progress += t.count,
+            Submitted | Verified => p.to_review += t.count,
+            Approved => p.approved += t.count,
+            Rejected => p.rejected += t.count,
+            Released | Expired => {}
+        }
+    }
+    p.open_slots = tasks
+        .values()
+        .filter(|(status, _, _)| *status == TaskStatus::Open)
+        .map(|(_, slots, taken)| (slots - taken).max(0))
+        .sum();
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,5 +434,44 @@ mod tests {
                 Err(Batch::Sheet(s)) => prop_assert!(false, "{s}"),
             }
         }
+    }
+
+    fn tally(task: &str, open: bool, slots: i64, status: Option<&str>, count: i64) -> TaskTally {
+        TaskTally {
+            task_id: task.into(),
+            task_status: if open {
+                TaskStatus::Open
+            } else {
+                TaskStatus::Draft
+            },
+            slots,
+            assignment_status: status.and_then(AssignmentStatus::parse),
+            count,
+        }
+    }
+
+    #[test]
+    fn progress_counts_free_slots_of_open_tasks_only() {
+        let p = progress(&[
+            tally("a", true, 3, Some("claimed"), 1),
+            tally("a", true, 3, Some("approved"), 1),
+            tally("a", true, 3, Some("released"), 4),
+            tally("b", true, 2, None, 0),
+            tally("c", false, 5, None, 0),
+            tally("d", true, 1, Some("verified"), 1),
+            tally("d", true, 1, Some("rejected"), 1),
+            tally("d", true, 1, Some("changes_requested"), 1),
+        ]);
+        assert_eq!(
+            p,
+            Progress {
+                // a: 3 − 2 held; b: 2; c is a draft; d: its one slot is held.
+                open_slots: 3,
+                in_progress: 2,
+                to_review: 1,
+                approved: 1,
+                rejected: 1,
+            }
+        );
     }
 }

@@ -118,6 +118,20 @@ impl AssignmentStatus {
         matches!(self, Self::Claimed | Self::ChangesRequested)
     }
 
+    /// The status as a company's people read it (results files).
+    pub fn es(self) -> &'static str {
+        match self {
+            Self::Claimed => "en curso",
+            Self::Submitted => "entregada, en revisión automática",
+            Self::Verified => "entregada, por revisar",
+            Self::ChangesRequested => "cambios pedidos",
+            Self::Approved => "aprobada",
+            Self::Rejected => "rechazada",
+            Self::Released => "devuelta",
+            Self::Expired => "vencida",
+        }
+    }
+
     /// SQL list of the statuses for which `pred` holds, e.g. `('claimed', 'submitted')`.
     pub fn sql_list(pred: impl Fn(AssignmentStatus) -> bool) -> String {
         let names: Vec<String> = Self::ALL

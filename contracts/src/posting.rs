@@ -13,7 +13,7 @@ use rust_decimal::prelude::ToPrimitive;
 use crate::marketplace::{PricingKind, TaskStatus};
 use crate::money::{
     BelowMinimumWage, Cop, Margin, MoneyError, PayTerms, SlotCost, check_minimum_wage,
-    hourly_earnings, slot_cost,
+    hourly_earnings, slot_cost, vat,
 };
 
 /// Most hours a slot may be capped at, or estimated to take.
@@ -238,17 +238,22 @@ pub struct CostPreview {
 }
 
 /// The cost preview with the same margin and IVA rounding accrual and invoicing use, so the
-/// company is billed what it was shown. All slots together are priced as one amount (the
-/// fee and IVA rounded once), as one invoice would.
+/// company is billed what it was shown. All slots together are priced as the invoice prices
+/// them: each slot's fee is rounded on its own (each approval accrues its own fee) and the IVA
+/// once, on the fees' sum.
 pub fn cost_preview(pay: TaskPay, slots: i64, margin: Margin, vat_rate: Decimal) -> CostPreview {
-    let work = pay.max_work();
+    let one_slot = slot_cost(pay.max_work(), margin, vat_rate);
+    let times = |c: Cop| Cop::new(c.amount() * Decimal::from(slots));
+    let (work, fee) = (times(one_slot.work), times(one_slot.fee));
+    let vat = vat(fee, vat_rate);
     CostPreview {
-        one_slot: slot_cost(work, margin, vat_rate),
-        all_slots: slot_cost(
-            Cop::new(work.amount() * Decimal::from(slots)),
-            margin,
-            vat_rate,
-        ),
+        one_slot,
+        all_slots: SlotCost {
+            work,
+            fee,
+            vat,
+            total: work + fee + vat,
+        },
     }
 }
 
@@ -693,10 +698,11 @@ mod tests {
             }
             prop_assert_eq!(c.one_slot.work, pay.max_work());
             prop_assert_eq!(c.all_slots.work.amount(), c.one_slot.work.amount() * Decimal::from(slots));
-            // Priced together, the fee and IVA are rounded once, not per slot: the totals part
-            // by less than two pesos a slot.
+            // As the invoice: every slot's fee as accrued, the IVA once on their sum.
+            prop_assert_eq!(c.all_slots.fee.amount(), c.one_slot.fee.amount() * Decimal::from(slots));
+            prop_assert_eq!(c.all_slots.vat, crate::money::vat(c.all_slots.fee, Decimal::new(vat_pct, 2)));
             let apart = c.one_slot.total.amount() * Decimal::from(slots);
-            prop_assert!((c.all_slots.total.amount() - apart).abs() <= Decimal::from(2 * slots));
+            prop_assert!((c.all_slots.total.amount() - apart).abs() <= Decimal::from(slots));
         }
 
         #[test]

@@ -126,6 +126,32 @@ fn policies() -> Vec<Policy> {
         p("POST", "/v1/tasks/{task}/publish", json!({}), "uffofnff"),
         p("POST", "/v1/tasks/{draft}/cancel", json!({}), "uffofnff"),
         p("POST", "/v1/tasks/{task}/claims", Value::Null, "uoofffff"),
+        p("POST", "/v1/task-batches", task_batch(), "uffofoff"),
+        p("GET", "/v1/task-batches", Value::Null, "uffooooo"),
+        p(
+            "GET",
+            "/v1/task-batches/{task_batch}",
+            Value::Null,
+            "uffoonoo",
+        ),
+        p(
+            "GET",
+            "/v1/task-batches/{task_batch}/results.csv",
+            Value::Null,
+            "uffoonoo",
+        ),
+        p(
+            "POST",
+            "/v1/task-batches/{task_batch}/publish",
+            json!({}),
+            "uffofnff",
+        ),
+        p(
+            "POST",
+            "/v1/task-batches/{task_batch}/cancel",
+            json!({}),
+            "uffofnff",
+        ),
         p("GET", "/v1/assignments", Value::Null, "uooooooo"),
         p(
             "GET",
@@ -355,6 +381,10 @@ fn policies() -> Vec<Policy> {
     ]
 }
 
+fn task_batch() -> Value {
+    json!({"template": fixed_task(), "csv": "cliente\nTienda\n"})
+}
+
 fn fixed_task() -> Value {
     json!({
         "title": "Etiquetar", "instructions": "Según la guía.", "category": "labelling",
@@ -409,6 +439,13 @@ async fn every_route_checks_role_and_ownership() {
         )
         .await;
     let assignment = claim.ok(201)["id"].as_str().unwrap().to_string();
+    let task_batch = app
+        .post("/v1/task-batches", Some(&owner), task_batch())
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // Money fixtures: the other worker's approved work on a second task, invoiced, and a
     // payout batch.
@@ -530,6 +567,7 @@ async fn every_route_checks_role_and_ownership() {
                 "{assignment}",
                 "{invoice}",
                 "{batch}",
+                "{task_batch}",
                 "{job}",
                 "{payment}",
                 "{credit_note}",
@@ -566,6 +604,7 @@ async fn every_route_checks_role_and_ownership() {
                 .replace("{draft}", &draft)
                 .replace("{assignment}", &assignment)
                 .replace("{invoice}", &invoice)
+                .replace("{task_batch}", &task_batch)
                 .replace("{batch}", &batch)
                 .replace("{job}", &job_id)
                 .replace("{payment}", &payment)

@@ -218,8 +218,9 @@ async fn refused_fields_are_never_applied_read_back() {
     let draft = app.get(&draft_path, Some(&fx.owner)).await;
     assert_eq!(draft.ok(200)["status"], "draft");
     assert_eq!(draft.body["slots"], 3);
+    // The fixture's published task and draft, and its one-row batch's draft: no more.
     let owner_tasks = app.get("/v1/tasks", Some(&fx.owner)).await;
-    assert_eq!(owner_tasks.ok(200)["items"].as_array().unwrap().len(), 2);
+    assert_eq!(owner_tasks.ok(200)["items"].as_array().unwrap().len(), 3);
 
     // A worker cannot approve their own work or set what it earns.
     let assignment_path = format!("/v1/assignments/{}", fx.assignment);

@@ -28,6 +28,7 @@ mod sign_in_throttle;
 mod sockets;
 mod statements;
 mod system;
+mod task_batches;
 mod time_tracking;
 mod unique_violations;
 mod web_app;

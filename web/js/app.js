@@ -3,81 +3,24 @@ import { T, money, duration, clock, hours, when, day, time, month, bogotaInstant
 import { get, post, patch, del, Refusal, Unreachable, whenSignedOut } from '/js/api.js';
 import { kv, outbox, clearAll, newClientId } from '/js/store.js';
 import { syncNow, scheduleSync, onSyncChange } from '/js/sync.js';
+import { h, show, notice, field, form, button, go, setRouter, nextScreen } from '/js/ui.js';
+import { company } from '/js/company.js';
+import { review } from '/js/review.js';
 
-// ----------------------------------------------------------------------------------------
-// DOM helpers (no innerHTML: every text from the server goes in as text)
-// ----------------------------------------------------------------------------------------
+// The screens of a company's people: the owner's (company.js) and the review queue (review.js).
+const SECTIONS = [review, company];
 
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else if (k === 'class') el.className = v;
-    else if (v === true) el.setAttribute(k, '');
-    else el.setAttribute(k, String(v));
-  }
-  for (const c of children.flat(Infinity)) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
+/** Where a person lands after signing in. */
+function home() {
+  if (me && me.role === 'company') return me.member_role === 'reviewer' ? review.home : company.home;
+  return '#/tareas';
 }
 
-const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const netEl = document.getElementById('net');
 const unsentEl = document.getElementById('unsent');
 const timerBar = document.getElementById('timerbar');
-let routeGen = 0;
 let me = null;
-
-function show(gen, title, ...nodes) {
-  if (gen !== routeGen) return false;
-  document.title = `${title} · ${T.appName}`;
-  const heading = h('h1', { tabindex: '-1', id: 'screen-title' }, title);
-  main.replaceChildren(heading, ...nodes.filter((n) => n !== null && n !== undefined && n !== false));
-  if (document.activeElement === document.body || !main.contains(document.activeElement)) heading.focus({ preventScroll: true });
-  return true;
-}
-
-function notice(text, kind = 'info') {
-  return h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
-}
-
-function field(id, label, attrs = {}) {
-  return h('div', { class: 'field' }, h('label', { for: id }, label), h('input', { id, name: id, ...attrs }));
-}
-
-/** A form whose submit runs `action`; refusals are shown in the form, in Spanish. */
-function form(id, children, action) {
-  const msg = h('div', { class: 'form-msg', 'aria-live': 'polite' });
-  const f = h('form', { id, novalidate: true }, children, msg);
-  f.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const button = f.querySelector('button[type=submit]');
-    if (button) button.disabled = true;
-    msg.replaceChildren();
-    try {
-      const done = await action(new FormData(f), f);
-      if (typeof done === 'string') msg.replaceChildren(notice(done, 'ok'));
-    } catch (err) {
-      msg.replaceChildren(notice(err.message || String(err), 'error'));
-    } finally {
-      if (button) button.disabled = false;
-    }
-  });
-  return f;
-}
-
-function button(label, onclick, cls = '') {
-  return h('button', { type: 'button', class: cls, onclick }, label);
-}
-
-function go(hash) {
-  if (location.hash === hash) route();
-  else location.hash = hash;
-}
 
 // ----------------------------------------------------------------------------------------
 // Status bar: connection, unsent entries, running timer
@@ -146,13 +89,10 @@ function renderNav() {
   nav.hidden = false;
   const here = location.hash.split('?')[0] || '#/tareas';
   const link = (hash, label) => h('a', { href: hash, 'aria-current': here === hash ? 'page' : null }, label);
-  nav.replaceChildren(
-    h('ul', {},
-      h('li', {}, link('#/tareas', T.nav.tasks)),
-      h('li', {}, link('#/mis-tareas', T.nav.mine)),
-      h('li', {}, link('#/dinero', T.nav.money)),
-      h('li', {}, link('#/cuenta', T.nav.account))),
-  );
+  const links = me.role === 'company'
+    ? [...SECTIONS.flatMap((s) => s.links(me)), ['#/cuenta', T.nav.account]]
+    : [['#/tareas', T.nav.tasks], ['#/mis-tareas', T.nav.mine], ['#/dinero', T.nav.money], ['#/cuenta', T.nav.account]];
+  nav.replaceChildren(h('ul', {}, links.map(([hash, label]) => h('li', {}, link(hash, label)))));
 }
 
 async function signIn(gen) {
@@ -172,7 +112,7 @@ async function signIn(gen) {
       if (previous && previous.id !== who.id) await clearAll();
       me = who;
       await kv.set('me', who);
-      go('#/tareas');
+      go(home());
     }),
     h('p', {}, h('a', { href: '#/olvido' }, T.signIn.forgot)),
   );
@@ -721,7 +661,7 @@ async function accountScreen(gen) {
 const PUBLIC = new Set(['entrar', 'olvido', 'contrasena']);
 
 async function route() {
-  const gen = ++routeGen;
+  const gen = nextScreen();
   const hash = location.hash.replace(/^#\/?/, '');
   const [path, query] = hash.split('?');
   const params = new URLSearchParams(query || '');
@@ -735,9 +675,11 @@ async function route() {
   renderNav();
   refreshStatus();
   refreshTimerBar();
+  const section = me && me.role === 'company' && SECTIONS.find((s) => s.screens[screen]);
+  if (section) return section.screens[screen](gen, arg, params, me);
   switch (screen) {
     case 'entrar':
-      if (me) return go('#/tareas');
+      if (me) return go(home());
       return signIn(gen);
     case 'olvido':
       return forgot(gen);
@@ -745,6 +687,7 @@ async function route() {
       return resetPassword(gen, params);
     case '':
     case 'tareas':
+      if (me.role === 'company') return go(home());
       return me.role === 'worker' ? taskList(gen) : show(gen, T.appName, notice(T.onlyWorkers));
     case 'tarea':
       return taskDetail(gen, arg);
@@ -778,6 +721,7 @@ async function start() {
       }
     }
   }
+  setRouter(route);
   window.addEventListener('hashchange', route);
   await route();
   document.body.classList.add('ready');

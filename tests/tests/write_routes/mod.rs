@@ -136,6 +136,24 @@ pub fn catalogue() -> Vec<Write> {
         w("POST", "/v1/tasks/{task}/claims", Worker, Body::None),
         w(
             "POST",
+            "/v1/task-batches",
+            Owner,
+            j(json!({"template": fixed_task(), "csv": "cliente\nTienda\n"})),
+        ),
+        w(
+            "POST",
+            "/v1/task-batches/{task_batch}/publish",
+            Owner,
+            Body::None,
+        ),
+        w(
+            "POST",
+            "/v1/task-batches/{task_batch}/cancel",
+            Owner,
+            Body::None,
+        ),
+        w(
+            "POST",
             "/v1/assignments/{assignment}/release",
             Worker,
             Body::None,
@@ -325,6 +343,7 @@ pub struct Fixture {
     pub task: String,
     pub draft: String,
     pub assignment: String,
+    pub task_batch: String,
 }
 
 impl Fixture {
@@ -362,6 +381,17 @@ impl Fixture {
             )
             .await;
         let assignment = claim.ok(201)["id"].as_str().unwrap().to_string();
+        let task_batch = app
+            .post(
+                "/v1/task-batches",
+                Some(&owner),
+                json!({"template": fixed_task(), "csv": "cliente\nTienda\n"}),
+            )
+            .await
+            .ok(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         Fixture {
             admin,
             finance,
@@ -372,6 +402,7 @@ impl Fixture {
             task,
             draft,
             assignment,
+            task_batch,
         }
     }
 
@@ -392,6 +423,7 @@ impl Fixture {
             .replace("{task}", &self.task)
             .replace("{draft}", &self.draft)
             .replace("{assignment}", &self.assignment)
+            .replace("{task_batch}", &self.task_batch)
             .replace("{none}", "01900000-0000-7000-8000-000000000000")
     }
 
