@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 /// Served under their own names, never cached without asking (`no-cache`).
-const ENTRY_POINTS: [&str; 2] = ["/index.html", "/sw.js"];
+const ENTRY_POINTS: [&str; 3] = ["/index.html", "/sw.js", "/verificar.html"];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("manifest dir"));
@@ -103,10 +103,11 @@ fn main() {
             Vec::new()
         };
         std::fs::write(&gz_file, gzipped).expect("write gzip");
-        let url = if served == "/index.html" {
-            "/"
-        } else {
-            served.as_str()
+        let url = match served.as_str() {
+            "/index.html" => "/",
+            // The public verification page, at an address fit to print on paper.
+            "/verificar.html" => "/verificar",
+            other => other,
         };
         let immutable = !ENTRY_POINTS.contains(&served.as_str());
         table.push_str(&format!(

@@ -24,6 +24,8 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
   if (url.pathname.startsWith('/v1/') || url.pathname.startsWith('/docs') || url.pathname === '/openapi.json') return;
+  // The public verification page is its own page, never the app's shell.
+  if (url.pathname === '/verificar' || url.pathname.startsWith('/verificar/')) return;
   if (req.mode === 'navigate' || url.pathname === '/') {
     event.respondWith(
       fetch(req)

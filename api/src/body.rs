@@ -267,7 +267,8 @@ impl<'a, T: Type + DeserializeOwned + Send> ApiExtractor<'a> for JsonBody<T> {
     }
 }
 
-/// A CSV request body (`text/csv` or `text/plain`, UTF-8), read within the size limit.
+/// A CSV request body (`text/csv` or `text/plain`; UTF-8, or Windows-1252 as Excel saves it), read
+/// within the size limit.
 pub struct CsvBody(pub String);
 
 impl Payload for CsvBody {
@@ -288,8 +289,7 @@ impl ParsePayload for CsvBody {
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
         let bytes = read_limited(request, body).await?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| ApiError::malformed("the file is not UTF-8 text"))?;
+        let text = vereda_contracts::csvfile::decode(&bytes);
         if text.trim().is_empty() {
             return Err(ApiError::malformed("the file is empty").into());
         }

@@ -17,7 +17,9 @@ use vereda_contracts::jobs::{
 };
 use vereda_contracts::ledger::{Totals, account as ledger_account};
 use vereda_contracts::money::Cop;
-use vereda_contracts::money_states::{CreditNoteStatus, InvoiceStatus, PayoutBatchStatus};
+use vereda_contracts::money_states::{
+    CreditNoteStatus, InvoiceStatus, PayoutBatchStatus, PayoutLineStatus,
+};
 use vereda_contracts::payout_rules::LineFigures;
 use vereda_contracts::receivable::{self, AgeBucket, Aging, CreditRefusal, Recorded};
 use vereda_contracts::time;
@@ -379,6 +381,36 @@ pub struct PayoutBatch {
 pub enum PayoutBatchOk {
     #[oai(status = 200)]
     Ok(Json<PayoutBatch>),
+}
+
+/// A payout batch in a list: its lines counted by where they stand.
+#[derive(Debug, Object)]
+pub struct PayoutBatchSummary {
+    pub id: String,
+    /// `building`, `ready` or `settled`.
+    pub status: String,
+    /// Pesos sent (net of withholding), all lines.
+    pub total: String,
+    pub created_at: DateTime<Utc>,
+    pub lines: i64,
+    /// Lines the bank has not confirmed yet.
+    pub pending: i64,
+    pub paid: i64,
+    /// Lines the bank returned: their money is back on the workers' balances.
+    pub failed: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct PayoutBatchList {
+    pub items: Vec<PayoutBatchSummary>,
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum PayoutBatchListOk {
+    #[oai(status = 200)]
+    Ok(Json<PayoutBatchList>),
 }
 
 #[derive(Debug, Object)]
@@ -1584,6 +1616,62 @@ impl MoneyApi {
         })
         .await?;
         Ok(Accepted::Started(Json(started)))
+    }
+
+    /// List payout batches (finance)
+    ///
+    /// Newest first, each with its total and its lines counted as pending, paid or failed, so
+    /// a batch whose id was lost is found again.
+    #[oai(path = "/payout-batches", method = "get")]
+    async fn batches(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<PayoutBatchListOk, ApiError> {
+        finance(&auth.0)?;
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        type Row = (String, String, i64, i64, i64, i64, i64, i64);
+        let rows: Vec<Row> = on_db!(&state.db, |p| {
+            sqlx::query_as(
+            "SELECT b.id, b.status, b.total, b.created_at, \
+             (SELECT COUNT(*) FROM payout_lines l WHERE l.batch_id = b.id) AS lines, \
+             (SELECT COUNT(*) FROM payout_lines l WHERE l.batch_id = b.id AND l.status = $3) AS pending, \
+             (SELECT COUNT(*) FROM payout_lines l WHERE l.batch_id = b.id AND l.status = $4) AS paid, \
+             (SELECT COUNT(*) FROM payout_lines l WHERE l.batch_id = b.id AND l.status = $5) AS failed \
+             FROM payout_batches b WHERE b.id < $1 ORDER BY b.id DESC LIMIT $2"
+        )
+        .bind(page.before())
+        .bind(page.fetch())
+        .bind(PayoutLineStatus::Pending.as_str())
+        .bind(PayoutLineStatus::Paid.as_str())
+        .bind(PayoutLineStatus::Failed.as_str())
+        .fetch_all(p)
+        .await
+        })?;
+        let (rows, next_cursor) = page.finish(rows, |r| &r.0);
+        let items = rows
+            .into_iter()
+            .map(
+                |(id, status, total, created_at, lines, pending, paid, failed)| {
+                    PayoutBatchSummary {
+                        id,
+                        status,
+                        total: pesos(total),
+                        created_at: time::from_unix(created_at),
+                        lines,
+                        pending,
+                        paid,
+                        failed,
+                    }
+                },
+            )
+            .collect();
+        Ok(PayoutBatchListOk::Ok(Json(PayoutBatchList {
+            items,
+            next_cursor,
+        })))
     }
 
     /// Get a payout batch with its lines (finance)

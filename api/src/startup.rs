@@ -37,6 +37,8 @@ pub struct AppState {
     pub board: Arc<crate::task_board::TaskBoard>,
     /// Recently checked bearer tokens (`auth.rs`).
     pub tokens: Arc<crate::auth::TokenCache>,
+    /// Statement verifications per client address (`statements.rs`).
+    pub verifications: Arc<crate::statements::VerifyThrottle>,
 }
 
 type Apis = (
@@ -138,6 +140,7 @@ impl Application {
                 settings: Arc::new(settings),
                 board: Arc::default(),
                 tokens: Arc::default(),
+                verifications: Arc::default(),
             },
             options,
             first_admin,

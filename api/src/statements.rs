@@ -18,7 +18,7 @@ use vereda_contracts::money::Cop;
 use vereda_contracts::money_states::OutboxStatus;
 use vereda_contracts::statements::{Month, normalize_code, social_security_note_es};
 use vereda_contracts::statements::{StoredStatement, SupportDocument};
-use vereda_contracts::time;
+use vereda_contracts::{throttle, time};
 use vereda_store::stored_statements as statements;
 use vereda_store::{document_files, queue};
 use vereda_store::{on_db, on_tx};
@@ -132,7 +132,8 @@ pub struct Statement {
     pub comparisons: Comparisons,
     pub social_security: SocialSecurity,
     pub support_documents: Vec<SupportDocumentView>,
-    /// Give this to a bank: `GET /v1/statements/verify/{code}` confirms the figures.
+    /// Give this to a bank: the page `/verificar/{code}` (and `GET /v1/statements/verify/{code}`)
+    /// confirms the figures.
     pub verification_code: String,
     pub generated_at: DateTime<Utc>,
     pub version: i64,
@@ -529,6 +530,37 @@ fn statement_csv(s: &StoredStatement) -> String {
     )
 }
 
+/// Statement lookups per client address, in memory: a bank clerk checks a few codes, a
+/// guesser many. The counting rule is the sign-in throttle's (`contracts::throttle`), without
+/// a lock: over the limit, lookups are refused until the window ends.
+#[derive(Default)]
+pub struct VerifyThrottle {
+    counters: std::sync::Mutex<std::collections::HashMap<String, throttle::Counter>>,
+}
+
+/// Lookups allowed per address per window ([`throttle::WINDOW_SECS`]).
+const VERIFY_POLICY: throttle::Policy = throttle::Policy {
+    max: 60,
+    locks: false,
+};
+
+impl VerifyThrottle {
+    /// Count a lookup from `address`; the refusal when it is one too many.
+    fn count(&self, address: &str, now: i64) -> Option<throttle::Refusal> {
+        let mut counters = self
+            .counters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if counters.len() > 10_000 {
+            counters.retain(|_, c| !c.is_stale(now));
+        }
+        let prev = counters.get(address).copied();
+        let next = throttle::Counter::count(prev, VERIFY_POLICY, now);
+        counters.insert(address.to_string(), next);
+        next.refusal(VERIFY_POLICY, now)
+    }
+}
+
 pub struct StatementsApi;
 
 #[OpenApi(prefix_path = "/v1", tag = "ApiTags::Statements")]
@@ -692,12 +724,20 @@ impl StatementsApi {
     ///
     /// For a bank or anyone shown the paper: answers the worker's name, the month, gross and
     /// net income of that version, and nothing else.
+    ///
+    /// At most 60 lookups per client address in 15 minutes (429 `too_many_attempts`): with
+    /// 60 random bits per code, guessing one is hopeless.
     #[oai(path = "/statements/verify/:code", method = "get")]
     async fn verify(
         &self,
         state: Data<&AppState>,
+        req: &poem::Request,
         code: Path<String>,
     ) -> Result<VerifiedOk, ApiError> {
+        let address = crate::auth::client_address(req, state.settings.trusted_proxy);
+        if let Some(refusal) = state.verifications.count(&address, time::unix(time::now())) {
+            return Err(ApiError::too_many_attempts(refusal.retry_after()));
+        }
         let code = normalize_code(&code.0).ok_or_else(|| ApiError::not_found("statement"))?;
         #[derive(sqlx::FromRow)]
         struct Row {

@@ -28,11 +28,17 @@ pub fn assets() -> impl Iterator<Item = Asset> {
 }
 
 fn find(path: &str) -> Option<Asset> {
+    // `/verificar/CODE` is the verification page with the code filled in.
+    let path = if path.starts_with("/verificar/") {
+        "/verificar"
+    } else {
+        path
+    };
     assets().find(|a| a.path == path)
 }
 
-/// Serves the app's files ahead of the API's routes (its paths are `/`, `/sw.js` and hashed
-/// names, none of which the API uses); everything else goes on to `next`.
+/// Serves the app's files ahead of the API's routes (its paths are `/`, `/sw.js`, `/verificar`
+/// and hashed names, none of which the API uses); everything else goes on to `next`.
 pub async fn serve<E: Endpoint>(next: Arc<E>, req: Request) -> poem::Result<Response> {
     let Some(asset) = find(req.uri().path()) else {
         return next.call(req).await.map(IntoResponse::into_response);

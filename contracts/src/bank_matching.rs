@@ -48,9 +48,9 @@ pub enum RowRefusal {
     Unreadable(csvfile::ReadError),
     #[error("se esperan las columnas reference,amount,status[,date]")]
     MissingColumns,
-    #[error("status: debe ser paid o failed")]
+    #[error("status: debe ser pagado (paid) o rechazado (failed)")]
     UnknownStatus,
-    /// The amount obeys the API's whole-peso rule: `48.485` is not read as 48.
+    /// Whole pesos, as banks write them: `48485`, `48.485` or `$ 48.485,00`; never read as 48.
     #[error("amount: {0}")]
     BadAmount(MoneyError),
 }
@@ -93,11 +93,13 @@ pub struct ConfirmationFile {
     pub invalid: Vec<InvalidRow>,
 }
 
-/// Read a confirmation file. Blank rows and a first row headed `reference` are skipped; a file
-/// that cannot be read at all is one invalid row.
+/// Read a confirmation file as banks write them: comma- or semicolon-separated (the first
+/// line says which), statuses in Spanish or English. Blank rows and a first row headed
+/// `reference` or `referencia` are skipped; a file that cannot be read at all is one invalid
+/// row.
 pub fn parse_confirmation(body: &str) -> ConfirmationFile {
     let mut file = ConfirmationFile::default();
-    let records = match csvfile::read(body) {
+    let records = match csvfile::read_sniffed(body) {
         Ok(r) => r,
         Err(e) => {
             file.invalid.push(InvalidRow {
@@ -113,9 +115,10 @@ pub fn parse_confirmation(body: &str) -> ConfirmationFile {
         let cells = &record.cells;
         let blank = cells.iter().all(|c| c.trim().is_empty());
         let header = i == 0
-            && cells
-                .first()
-                .is_some_and(|c| c.trim().eq_ignore_ascii_case("reference"));
+            && cells.first().is_some_and(|c| {
+                let c = c.trim();
+                c.eq_ignore_ascii_case("reference") || c.eq_ignore_ascii_case("referencia")
+            });
         if blank || header {
             continue;
         }
@@ -141,20 +144,47 @@ fn parse_row(record: &csvfile::Record) -> Result<BankRow, InvalidRow> {
         return Err(refuse(String::new(), RowRefusal::MissingColumns));
     }
     let status = cells[2].trim().to_lowercase();
-    let outcome = match status.as_str() {
-        "paid" => Outcome::Paid,
-        "failed" => Outcome::Failed,
-        _ => return Err(refuse(status, RowRefusal::UnknownStatus)),
-    };
-    // Untrimmed, as the API reads amounts: ` 1000 ` is refused, not guessed at.
-    let amount = Cop::parse_whole_pesos(&cells[1])
-        .map_err(|e| refuse(status.clone(), RowRefusal::BadAmount(e)))?;
+    let outcome =
+        outcome_of(&status).ok_or_else(|| refuse(status.clone(), RowRefusal::UnknownStatus))?;
+    let amount =
+        bank_amount(&cells[1]).map_err(|e| refuse(status.clone(), RowRefusal::BadAmount(e)))?;
     Ok(BankRow {
         line: record.line,
         reference,
         amount,
         outcome,
     })
+}
+
+/// What a bank's status word says, in Spanish or English (lower-cased).
+fn outcome_of(status: &str) -> Option<Outcome> {
+    match status {
+        "paid" | "pagado" | "pagada" | "exitoso" | "exitosa" | "aplicado" | "aplicada" => {
+            Some(Outcome::Paid)
+        }
+        "failed" | "fallido" | "fallida" | "rechazado" | "rechazada" | "devuelto" | "devuelta" => {
+            Some(Outcome::Failed)
+        }
+        _ => None,
+    }
+}
+
+/// Whole pesos as a bank writes them: digits (`48485`), or with dots between groups of three
+/// (`48.485`), optionally after `$` and with `,00` centavos. Anything else (`48.48`, `48,485`,
+/// `1e5`, a sign) is refused rather than guessed at.
+fn bank_amount(raw: &str) -> Result<Cop, MoneyError> {
+    let s = raw.trim();
+    let s = s.strip_prefix('$').map_or(s, str::trim_start);
+    let s = s.strip_suffix(",00").unwrap_or(s);
+    let groups: Vec<&str> = s.split('.').collect();
+    let grouped = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3);
+    if grouped && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit())) {
+        Cop::parse_whole_pesos(&groups.concat())
+    } else {
+        Cop::parse_whole_pesos(s)
+    }
 }
 
 /// Where a payout line stands (the stored `payout_lines.status`).
@@ -275,8 +305,8 @@ mod tests {
                     ,,\r\n\
                     VRD2,1000\r\n\
                     VRD3,1000,sent\r\n\
-                    VRD4,48.485,paid\r\n\
-                    VRD5, 1000 ,failed\r\n\
+                    VRD4,48.48,paid\r\n\
+                    VRD5,1e3,failed\r\n\
                     \" VRD6 \",0,failed,2026-01-02\r\n\
                     VRD7,1000,failed,2026-01-02\r\n";
         let f = parse_confirmation(body);
@@ -328,6 +358,44 @@ mod tests {
         assert_eq!(
             f.invalid[4].refusal,
             RowRefusal::BadAmount(MoneyError::Zero)
+        );
+    }
+
+    #[test]
+    fn a_file_as_colombian_banks_write_it_is_read() {
+        let body = "\u{feff}Referencia;Valor;Estado;Fecha\r\n\
+                    VRD1;48.485;Pagado;2026-11-30\r\n\
+                    VRD2;$ 1.048.485,00;RECHAZADO;2026-11-30\r\n\
+                    VRD3;48485;exitoso;\r\n\
+                    VRD4;48,485;fallido;\r\n\
+                    VRD5;4.8485;paid;\r\n\
+                    VRD6;1000;enviado;\r\n";
+        let f = parse_confirmation(body);
+        let read: Vec<(&str, Cop, Outcome)> = f
+            .rows
+            .iter()
+            .map(|r| (r.reference.as_str(), r.amount, r.outcome))
+            .collect();
+        assert_eq!(
+            read,
+            vec![
+                ("VRD1", Cop::pesos(48_485), Outcome::Paid),
+                ("VRD2", Cop::pesos(1_048_485), Outcome::Failed),
+                ("VRD3", Cop::pesos(48_485), Outcome::Paid),
+            ]
+        );
+        let refused: Vec<(usize, &str)> = f
+            .invalid
+            .iter()
+            .map(|r| (r.line, r.refusal.code()))
+            .collect();
+        assert_eq!(
+            refused,
+            vec![
+                (5, "invalid_amount"),
+                (6, "invalid_amount"),
+                (7, "unknown_status")
+            ]
         );
     }
 

@@ -109,24 +109,12 @@ impl RowRefusal {
     }
 }
 
-/// The separator the header line uses: `;` when it has more of them than commas.
-pub fn delimiter(text: &str) -> u8 {
-    let header = text.lines().next().unwrap_or_default();
-    if header.matches(';').count() > header.matches(',').count() {
-        b';'
-    } else {
-        b','
-    }
-}
-
 /// Read the spreadsheet: a header naming the columns, then the rows.
 pub fn read_sheet(text: &str) -> Result<Sheet, SheetRefusal> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut records =
-        csvfile::read_delimited(text, delimiter(text)).map_err(|e| SheetRefusal::Unreadable {
-            line: e.line,
-            reason: e.reason,
-        })?;
+    let mut records = csvfile::read_sniffed(text).map_err(|e| SheetRefusal::Unreadable {
+        line: e.line,
+        reason: e.reason,
+    })?;
     if records.is_empty() {
         return Err(SheetRefusal::Empty);
     }

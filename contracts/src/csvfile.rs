@@ -150,6 +150,37 @@ pub fn read(text: &str) -> Result<Vec<Record>, ReadError> {
     read_delimited(text, b',')
 }
 
+/// An uploaded file's bytes as text: UTF-8 when they are (a byte-order mark dropped), else
+/// Windows-1252, which is how Excel in Colombia saves "CSV" by default (every byte is a
+/// character there, so this never fails; `Confirmación` arrives either way).
+pub fn decode(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.strip_prefix('\u{feff}').unwrap_or(text).to_string(),
+        Err(_) => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
+    }
+}
+
+/// The separator a file's header line uses: `;` when it has more of them than commas
+/// (spreadsheets set to Spanish, and Colombian banks, write `;`).
+pub fn delimiter(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or_default();
+    if header.matches(';').count() > header.matches(',').count() {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// [`read_delimited`] with the separator the file's first line uses, after any byte-order
+/// mark.
+pub fn read_sniffed(text: &str) -> Result<Vec<Record>, ReadError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    read_delimited(text, delimiter(text))
+}
+
 /// [`read`] with another field separator (spreadsheets set to Spanish write `;`).
 pub fn read_delimited(text: &str, delimiter: u8) -> Result<Vec<Record>, ReadError> {
     let mut r = csv::ReaderBuilder::new()
@@ -194,6 +225,14 @@ pub fn read_delimited(text: &str, delimiter: u8) -> Result<Vec<Record>, ReadErro
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn files_decode_from_utf8_or_windows_1252() {
+        assert_eq!(decode("\u{feff}Año;Acción".as_bytes()), "Año;Acción");
+        // "Año;Acción" as Excel saves it in Colombia.
+        assert_eq!(decode(b"A\xf1o;Acci\xf3n"), "Año;Acción");
+    }
+
     use super::*;
     use crate::money::Cop;
     use proptest::prelude::*;

@@ -26,6 +26,16 @@ pub struct Issuer {
     pub name: String,
     /// `digits-check`.
     pub nit: String,
+    /// Where people reach the product (`VEREDA_PUBLIC_URL`, no trailing `/`): the
+    /// verification page printed on statements is under it.
+    pub public_url: String,
+}
+
+impl Issuer {
+    /// The public page that checks a statement's code, with the code in it.
+    pub fn verification_url(&self, code: &str) -> String {
+        format!("{}/verificar/{code}", self.public_url)
+    }
 }
 
 fn bogota_date(unix: i64) -> NaiveDate {
@@ -59,7 +69,7 @@ pub fn statement_pdf(issuer: &Issuer, s: &StoredStatement) -> Vec<u8> {
     statement_comparisons(&mut doc, s);
     statement_social_security(&mut doc, s);
     statement_support_documents(&mut doc, s);
-    statement_verification(&mut doc, s);
+    statement_verification(&mut doc, issuer, s);
     doc.finish()
 }
 
@@ -223,8 +233,19 @@ fn statement_support_documents(doc: &mut Document, s: &StoredStatement) {
     }
 }
 
-/// The verification code and how anyone checks it.
-fn statement_verification(doc: &mut Document, s: &StoredStatement) {
+/// Points per QR module: a 33-module code is about 28 mm wide with its margin, easy to scan.
+const QR_MODULE: f32 = 2.0;
+
+/// The verification code and how anyone checks it: the page's full address, and the same as
+/// a QR code a phone can open.
+fn statement_verification(doc: &mut Document, issuer: &Issuer, s: &StoredStatement) {
+    let url = issuer.verification_url(&s.verification_code);
+    let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M).ok();
+    // The section, its text and the code on one page (a QR code alone on a page is lost).
+    let qr_height = qr
+        .as_ref()
+        .map_or(0.0, |q| Document::squares_height(q.width(), QR_MODULE));
+    doc.keep(&[90.0, qr_height]);
     section(doc, "Verificación");
     doc.line(
         LEFT,
@@ -235,12 +256,20 @@ fn statement_verification(doc: &mut Document, s: &StoredStatement) {
         LEFT,
         SMALL,
         &format!(
-            "Cualquier persona puede comprobar que este certificado es auténtico consultando el \
-             código en Vereda (GET /v1/statements/verify/{}): la respuesta muestra el nombre, el \
-             mes, el ingreso bruto y el neto.",
-            s.verification_code
+            "Cualquier persona puede comprobar que este certificado es auténtico en {url} (o \
+             escaneando el código QR): la página muestra el nombre, el mes, el ingreso bruto y \
+             el neto, y si esta versión fue reemplazada por otra más reciente."
         ),
     );
+    if let Some(qr) = qr {
+        let width = qr.width();
+        let dark: Vec<bool> = qr
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect();
+        doc.squares(LEFT, width, &dark, QR_MODULE);
+    }
 }
 
 /// An invoice as issued: only what was fixed when it was issued (no status, payments or

@@ -148,7 +148,8 @@ pub fn statement(
         ),
         format!(
             "Código de verificación: {code}. Un banco o cualquier entidad puede comprobar con este \
-             código que el certificado es auténtico."
+             código que el certificado es auténtico en {}.",
+            issuer.verification_url(code)
         ),
     ];
     if s.provisional {
@@ -665,6 +666,7 @@ mod tests {
         Issuer {
             name: "Vereda".into(),
             nit: "900123456-7".into(),
+            public_url: "https://vereda.example".into(),
         }
     }
 

@@ -134,6 +134,41 @@ impl Document {
         self.y -= 2.0;
     }
 
+    /// Keep the next `heights` (points, added up) on one page: start a new one now if they
+    /// do not fit.
+    pub fn keep(&mut self, heights: &[f32]) {
+        self.room(heights.iter().sum());
+    }
+
+    /// The height [`Document::squares`] takes, its quiet zone included.
+    pub fn squares_height(width: usize, module: f32) -> f32 {
+        (width + 8) as f32 * module
+    }
+
+    /// A square grid of `width` × `width` modules (`dark`, row by row from the top), each
+    /// `module` points wide, with its top-left corner at `x`, the quiet zone around it left
+    /// white: a QR code, drawn as filled squares so no image is embedded.
+    pub fn squares(&mut self, x: f32, width: usize, dark: &[bool], module: f32) {
+        let quiet = 4.0 * module;
+        let side = width as f32 * module;
+        self.room(side + 2.0 * quiet);
+        self.y -= quiet;
+        let top = self.y;
+        let page = self.page();
+        page.set_fill_gray(0.0);
+        for (i, _) in dark.iter().enumerate().filter(|(_, d)| **d) {
+            let (row, col) = (i / width, i % width);
+            page.rect(
+                x + quiet + col as f32 * module,
+                top - (row + 1) as f32 * module,
+                module,
+                module,
+            );
+        }
+        page.fill_nonzero();
+        self.y = top - side - quiet;
+    }
+
     pub fn space(&mut self, points: f32) {
         self.y -= points;
     }

@@ -519,6 +519,7 @@ impl Settings {
         vereda_documents::Issuer {
             name: self.platform_name.clone(),
             nit: self.platform_nit.clone(),
+            public_url: self.public_url.clone(),
         }
     }
 }

@@ -667,3 +667,27 @@ impl Page {
 pub fn js_str(s: &str) -> String {
     serde_json::to_string(s).expect("string")
 }
+
+/// Where screenshots go: the build folder, so a test run leaves the checkout alone;
+/// `VEREDA_SCREENS_DIR=docs/screens` (from the workspace root) refreshes the committed ones.
+pub fn screens_dir() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    match std::env::var_os("VEREDA_SCREENS_DIR") {
+        Some(dir) => root.join(dir),
+        None => std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| root.join("target"), PathBuf::from)
+            .join("screens"),
+    }
+}
+
+/// Screenshot the screen as `name` and check it with axe-core.
+pub async fn check_screen(page: &Page, name: &str) {
+    // Let fonts, focus and live regions settle.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    page.screenshot(&screens_dir().join(format!("{name}.png")))
+        .await;
+    let violations = page.axe_violations().await;
+    assert!(violations.is_empty(), "axe-core on {name}: {violations:#?}");
+    let errors = page.script_errors();
+    assert!(errors.is_empty(), "script errors on {name}: {errors:#?}");
+}

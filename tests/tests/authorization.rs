@@ -286,6 +286,7 @@ fn policies() -> Vec<Policy> {
             "ufffffoo",
         ),
         p("POST", "/v1/payout-batches", json!({}), "ufffffoo"),
+        p("GET", "/v1/payout-batches", Value::Null, "ufffffoo"),
         p("GET", "/v1/payout-batches/{batch}", Value::Null, "ufffffoo"),
         p(
             "GET",

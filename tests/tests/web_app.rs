@@ -7,39 +7,14 @@
 //! VEREDA_SCREENS_DIR=docs/screens); axe-core (vendored under
 //! tests/vendor/) must find no serious or critical violation on any of them.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{Duration as ChronoDuration, Utc};
 use serde_json::{Value, json};
 use vereda_store::config::Secret;
-use vereda_tests::browser::{Browser, Page, js_str};
+use vereda_tests::browser::{Browser, Page, check_screen, js_str};
 use vereda_tests::smtp::SmtpServer;
 use vereda_tests::{PASSWORD, TestApp, TestDb, eventually, short_id, spawn_app, spawn_with};
-
-/// Where screenshots go: the build folder, so a test run leaves the checkout alone;
-/// `VEREDA_SCREENS_DIR=docs/screens` (from the workspace root) refreshes the committed ones.
-fn screens_dir() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    match std::env::var_os("VEREDA_SCREENS_DIR") {
-        Some(dir) => root.join(dir),
-        None => std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| root.join("target"), PathBuf::from)
-            .join("screens"),
-    }
-}
-
-/// Screenshot the screen as `name` and check it with axe-core.
-async fn check_screen(page: &Page, name: &str) {
-    // Let fonts, focus and live regions settle.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    page.screenshot(&screens_dir().join(format!("{name}.png")))
-        .await;
-    let violations = page.axe_violations().await;
-    assert!(violations.is_empty(), "axe-core on {name}: {violations:#?}");
-    let errors = page.script_errors();
-    assert!(errors.is_empty(), "script errors on {name}: {errors:#?}");
-}
 
 /// A browser on a phone-sized tab at the app's address.
 async fn open(test: &str, app: &TestApp) -> Option<(Browser, Page)> {

@@ -2,6 +2,23 @@
 // Another language would be another file with the same names.
 
 export const T = {
+  verify: {
+    name: 'Nombre',
+    month: 'Mes',
+    gross: 'Ingreso bruto',
+    net: 'Ingreso neto',
+    version: 'Versión',
+    kind: 'Tipo',
+    provisional: 'Provisional',
+    final: 'Definitivo (mes cerrado)',
+    empty: 'Escriba el código que aparece en el extracto.',
+    checking: 'Consultando…',
+    authentic: 'El código corresponde a un extracto de ingresos emitido por Vereda.',
+    notFound: 'No encontramos un extracto con ese código.',
+    notFoundHelp: 'Revise que esté bien escrito (12 letras y números). Si el problema sigue, pida a la persona un extracto nuevo.',
+    provisionalNote: 'Es provisional: se hizo con el mes en curso y sus cifras pueden cambiar. El definitivo se emite el primer día del mes siguiente.',
+    superseded: (latest, monthName) => `Este extracto fue reemplazado: la versión más reciente de ${monthName} es la ${latest}. Pida a la persona el extracto más reciente.`,
+  },
   appName: 'Vereda',
   loading: 'Cargando…',
   online: 'En línea',
