@@ -89,7 +89,7 @@ async fn person(
 }
 
 /// A task of the company, published; returns its id.
-async fn task(app: &TestApp, owner: &str, title: &str, pricing: Value) -> String {
+pub(crate) async fn task(app: &TestApp, owner: &str, title: &str, pricing: Value) -> String {
     let r = app
         .post(
             "/v1/tasks",

@@ -33,4 +33,5 @@ mod task_batches;
 mod time_tracking;
 mod unique_violations;
 mod web_app;
+mod web_review;
 mod web_session;
