@@ -355,7 +355,13 @@ mod tests {
             id: "0193a5b2-7c1d-7e3f-8a9b-0c1d2e3f4a5b".into(),
         };
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
-        for bad in ["", "!!", "MTIz", &URL_SAFE_NO_PAD.encode("x.0193a5b2-7c1d-7e3f-8a9b-0c1d2e3f4a5b"), &URL_SAFE_NO_PAD.encode("12.not-a-uuid")] {
+        for bad in [
+            "",
+            "!!",
+            "MTIz",
+            &URL_SAFE_NO_PAD.encode("x.0193a5b2-7c1d-7e3f-8a9b-0c1d2e3f4a5b"),
+            &URL_SAFE_NO_PAD.encode("12.not-a-uuid"),
+        ] {
             assert_eq!(Cursor::decode(bad), None, "{bad}");
         }
     }

@@ -116,6 +116,9 @@ pub(crate) fn fixed() -> Value {
     json!({"kind": "fixed", "price": "60000", "estimated_hours": "2"})
 }
 
+/// Time entries as (start, hours ago; minutes long).
+type Stretches = &'static [(i64, i64)];
+
 /// One piece of work in the queue.
 pub(crate) struct Work {
     pub assignment: String,
@@ -195,19 +198,14 @@ pub(crate) async fn scene(app: TestApp) -> Scene {
     ];
 
     // (title, pricing, worker, entries as (start hours ago, minutes)), claimed in this order.
-    let plan: [(&'static str, Value, usize, &[(i64, i64)]); 3] = [
+    let plan: [(&'static str, Value, usize, Stretches); 3] = [
         (
             "Digitar encuestas de la vereda",
             hourly(),
             2,
             &[(50, 45), (4, 60)],
         ),
-        (
-            "Clasificar correos de soporte",
-            fixed(),
-            0,
-            &[(27, 30)],
-        ),
+        ("Clasificar correos de soporte", fixed(), 0, &[(27, 30)]),
         (
             "Limpiar base de clientes",
             hourly(),
@@ -341,13 +339,21 @@ async fn the_queue_is_oldest_first_with_what_deciding_needs_and_nothing_personal
         assert_eq!(item["logged_seconds"], w.logged);
         let entries = item["time_entries"].as_array().unwrap();
         assert_eq!(
-            entries.iter().map(|e| e["seconds"].as_i64().unwrap()).sum::<i64>(),
+            entries
+                .iter()
+                .map(|e| e["seconds"].as_i64().unwrap())
+                .sum::<i64>(),
             w.logged
         );
         for pair in entries.windows(2) {
             assert!(pair[0]["started_at"].as_str() <= pair[1]["started_at"].as_str());
         }
-        assert!(item["deliverable_url"].as_str().unwrap().starts_with("https://docs.example.com/"));
+        assert!(
+            item["deliverable_url"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://docs.example.com/")
+        );
         assert!(item["notes"].as_str().unwrap().contains("Revisé todo"));
         assert!(item["review_due_at"].as_str().unwrap() > item["submitted_at"].as_str().unwrap());
         let submitted = item["submitted_at"].as_str().unwrap().to_string();
@@ -381,7 +387,10 @@ async fn the_queue_is_oldest_first_with_what_deciding_needs_and_nothing_personal
         let text = app.get("/v1/review-queue", Some(token)).await.text;
         for p in &s.people {
             for secret in p.personal() {
-                assert!(!text.contains(&secret), "the queue shows {secret:?}: {text}");
+                assert!(
+                    !text.contains(&secret),
+                    "the queue shows {secret:?}: {text}"
+                );
             }
         }
         assert!(!text.contains("worker_id"), "{text}");

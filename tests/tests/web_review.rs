@@ -76,7 +76,11 @@ async fn heading(page: &Page) -> String {
 
 async fn form_says(page: &Page) -> String {
     page.wait_for("#review-form .form-msg .notice.error").await;
-    eval_str(page, "document.querySelector('#review-form .form-msg').innerText").await
+    eval_str(
+        page,
+        "document.querySelector('#review-form .form-msg').innerText",
+    )
+    .await
 }
 
 async fn save(page: &Page) {
@@ -141,7 +145,9 @@ async fn a_reviewer_works_through_the_queue_oldest_first() {
     // A reviewer lands on the queue: three submissions, oldest first.
     page.wait_for("#review-queue").await;
     let order: Vec<String> = page
-        .eval("[...document.querySelectorAll('#review-queue > li')].map(li => li.dataset.assignment)")
+        .eval(
+            "[...document.querySelectorAll('#review-queue > li')].map(li => li.dataset.assignment)",
+        )
         .await
         .as_array()
         .unwrap()
@@ -189,16 +195,22 @@ async fn a_reviewer_works_through_the_queue_oldest_first() {
     assert!(text.contains("Total: 3 h en "), "{text}");
     // Entries 52, 28 and 3 hours ago: at least three Bogotá days, a bar per stretch, and each
     // bar said in words too.
-    let days = page.eval("document.querySelectorAll('.tl-day').length").await;
+    let days = page
+        .eval("document.querySelectorAll('.tl-day').length")
+        .await;
     assert!(days.as_i64().unwrap() >= 3, "{days}");
     let (bars, words) = (
-        page.eval("document.querySelectorAll('.tl-bar').length").await,
+        page.eval("document.querySelectorAll('.tl-bar').length")
+            .await,
         page.eval("document.querySelectorAll('.tl-entries li').length")
             .await,
     );
     assert_eq!(bars, words);
     assert!(bars.as_i64().unwrap() >= 3);
-    assert!(text.contains("desde el equipo"), "the offline entry: {text}");
+    assert!(
+        text.contains("desde el equipo"),
+        "the offline entry: {text}"
+    );
     assert!(text.contains("Avance del día"), "{text}");
     check_screen(&page, "revision-entrega-telefono").await;
     page.eval("document.querySelector('.rq-timeline').scrollIntoView()")
@@ -262,7 +274,10 @@ async fn a_reviewer_works_through_the_queue_oldest_first() {
     page.wait_for_text("Entrega aprobada por 1 h 15 min.").await;
 
     // The third is fixed-price: no fewer hours. Changes need a reason.
-    assert_eq!(page.eval("!!document.querySelector('#d-fewer')").await, json!(false));
+    assert_eq!(
+        page.eval("!!document.querySelector('#d-fewer')").await,
+        json!(false)
+    );
     page.click("#d-changes").await;
     save(&page).await;
     assert_eq!(
