@@ -268,6 +268,8 @@ async fn a_reviewer_works_through_the_queue_oldest_first() {
     );
     page.type_into("#reason", "Una parte del tiempo fue de pruebas.")
         .await;
+    page.eval("document.querySelector('#rq-fewer').scrollIntoView({block: 'center'})")
+        .await;
     check_screen(&page, "revision-menos-horas-telefono").await;
     save(&page).await;
     opened(&page, &want[2]).await;
@@ -314,6 +316,8 @@ async fn a_reviewer_works_through_the_queue_oldest_first() {
     page.click("#d-approve").await;
     save(&page).await;
     assert_eq!(form_says(&page).await, detail_es);
+    page.eval("document.querySelector('#review-form .form-msg').scrollIntoView({block: 'center'})")
+        .await;
     check_screen(&page, "revision-rechazo-telefono").await;
     page.click_text("Volver a la lista").await;
     page.wait_for_text("No hay entregas por revisar.").await;
