@@ -179,6 +179,22 @@ pub fn decide(
     }
 }
 
+/// The worker as a company's reviewer sees them: the first word of the name and the initial
+/// of the last word, with a full stop ("Luz Marina Rodríguez Pérez" → "Luz P."); a one-word
+/// name as it is. Nothing else about the worker (document, phone, e-mail, place) ever
+/// reaches the company (issue 17 §3): this is enough to tell two submissions apart and to
+/// address the worker politely, and it cannot be looked up.
+pub fn display_name(full_name: &str) -> String {
+    let mut words = full_name.split_whitespace();
+    let Some(first) = words.next() else {
+        return String::new();
+    };
+    match words.last().and_then(|w| w.chars().next()) {
+        Some(initial) => format!("{first} {}.", initial.to_uppercase()),
+        None => first.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +298,15 @@ mod tests {
         assert_eq!((no.to, no.action), (AssignmentStatus::Rejected, "rejected"));
         assert_eq!(no.expires_at(500, 1_000, 10), 500);
         assert!(no.ends());
+    }
+
+    #[test]
+    fn a_reviewer_sees_a_first_name_and_an_initial() {
+        assert_eq!(display_name("Luz Teletrabajadora"), "Luz T.");
+        assert_eq!(display_name("  luz  marina rodríguez   pérez "), "luz P.");
+        assert_eq!(display_name("Ñusta Álvarez"), "Ñusta Á.");
+        assert_eq!(display_name("Yuli"), "Yuli");
+        assert_eq!(display_name("   "), "");
     }
 
     fn any_decision() -> impl Strategy<Value = Decision> {

@@ -214,6 +214,7 @@ fn policies() -> Vec<Policy> {
             json!({"minutes": 30}),
             "uffoonff",
         ),
+        p("GET", "/v1/review-queue", Value::Null, "uffooooo"),
         p(
             "POST",
             "/v1/assignments/{assignment}/review",

@@ -88,7 +88,7 @@ function renderNav() {
   }
   nav.hidden = false;
   const here = location.hash.split('?')[0] || '#/tareas';
-  const link = (hash, label) => h('a', { href: hash, 'aria-current': here === hash ? 'page' : null }, label);
+  const link = (hash, label) => h('a', { href: hash, 'aria-current': here === hash || here.startsWith(`${hash}/`) ? 'page' : null }, label);
   const links = me.role === 'company'
     ? [...SECTIONS.flatMap((s) => s.links(me)), ['#/cuenta', T.nav.account]]
     : [['#/tareas', T.nav.tasks], ['#/mis-tareas', T.nav.mine], ['#/dinero', T.nav.money], ['#/cuenta', T.nav.account]];

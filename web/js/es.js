@@ -195,6 +195,78 @@ export const T = {
     signedInAs: (name, email) => `Entró como ${name} (${email})`,
     unsentOnSignOut: (n) => `${n === 1 ? 'Tiene 1 registro sin enviar' : `Tiene ${n} registros sin enviar`}. Si sale ahora se borrarán de este equipo. ¿Salir de todos modos?`,
   },
+  // The company's review queue (web/js/review.js).
+  review: {
+    nav: 'Revisar entregas',
+    title: 'Entregas por revisar',
+    intro: 'La entrega más antigua va primero. Si nadie decide a tiempo, se aprueba sola por todo el tiempo registrado.',
+    waiting: (n) => (n === 0 ? 'Ninguna entrega espera su decisión.' : n === 1 ? '1 entrega espera su decisión.' : `${n} entregas esperan su decisión.`),
+    none: 'No hay entregas por revisar. Cuando alguien entregue un trabajo, aparecerá aquí.',
+    more: 'Ver más entregas',
+    refresh: 'Actualizar la lista',
+    by: (name, when) => `Entregada por ${name} · ${when}`,
+    pricing: { hourly: 'Pago por horas', fixed: 'Precio fijo' },
+    logged: (d) => `${d} registradas`,
+    checking: 'En revisión automática: podrá decidir cuando termine.',
+    // Time left before the work is approved on its own: `2 días 3 h`, `5 h 20 min`, `12 min`.
+    left: (seconds) => {
+      const s = Math.max(0, Math.floor(seconds));
+      const d = Math.floor(s / 86400);
+      const h = Math.floor((s % 86400) / 3600);
+      const m = Math.floor((s % 3600) / 60);
+      if (d > 0) return `${d} ${d === 1 ? 'día' : 'días'}${h ? ` ${h} h` : ''}`;
+      if (h > 0) return `${h} h${m ? ` ${m} min` : ''}`;
+      return `${Math.max(1, m)} min`;
+    },
+    autoIn: (left, when) => `Se aprueba sola en ${left} (${when})`,
+    autoSoon: 'Se aprueba sola en cualquier momento',
+    findingsCount: (n) => (n === 1 ? '1 aviso de la revisión automática' : `${n} avisos de la revisión automática`),
+    back: 'Volver a la lista',
+    gone: 'Esta entrega ya no está por revisar: alguien la decidió o se aprobó sola.',
+    deliverable: 'Trabajo entregado',
+    openLink: 'Abrir el trabajo entregado',
+    newTab: '(se abre en otra pestaña)',
+    noLink: 'La entrega no trae enlace.',
+    notes: 'Notas de quien entregó',
+    noNotes: 'No escribió notas.',
+    timeline: 'Tiempo registrado, día por día',
+    timelineHelp: 'Cada barra es un registro de tiempo en la línea del día, de las 0 a las 24 h (hora de Bogotá). Debajo de cada día están los mismos registros en texto.',
+    total: (d, days) => `Total: ${d} en ${days === 1 ? '1 día' : `${days} días`}`,
+    noEntries: 'No hay registros de tiempo.',
+    dayName: (iso) => new Intl.DateTimeFormat('es-CO', { timeZone: 'America/Bogota', weekday: 'long', day: 'numeric', month: 'long' }).format(new Date(iso)),
+    dayTotal: (d) => `${d} en total`,
+    entry: (from, to, d, source) => `De ${from} a ${to} · ${d} · ${source}`,
+    continues: 'sigue al día siguiente',
+    continued: 'viene del día anterior',
+    findings: 'Revisión automática',
+    hard: 'Problemas encontrados',
+    soft: 'Para tener en cuenta',
+    noFindings: 'La revisión automática no encontró nada para señalar.',
+    decision: 'Su decisión',
+    choose: '¿Qué decide?',
+    approve: 'Aprobar',
+    approveAll: (d) => `Aprobar todo (${d})`,
+    fewer: 'Aprobar menos horas',
+    changes: 'Pedir cambios',
+    reject: 'Rechazar',
+    fewerHelp: (d) => `Registró ${d}. Escriba cuánto tiempo aprueba: menos que eso.`,
+    hours: 'Horas',
+    minutes: 'Minutos',
+    reasonRequired: 'Motivo (obligatorio: la persona lo leerá)',
+    reasonOptional: 'Comentario para la persona (opcional)',
+    save: 'Guardar la decisión',
+    pickOne: 'Elija una decisión.',
+    needReason: 'Escriba el motivo: la persona lo leerá.',
+    needFewer: (d) => `Escriba un tiempo mayor que cero y menor que lo registrado (${d}).`,
+    done: {
+      approve: 'Entrega aprobada.',
+      fewer: (d) => `Entrega aprobada por ${d}.`,
+      changes: 'Se pidieron cambios. La persona verá su motivo.',
+      reject: 'Entrega rechazada. La persona verá su motivo.',
+    },
+    next: 'Esta es la siguiente entrega.',
+    allDone: 'No quedan entregas por revisar.',
+  },
   notFound: 'Esta pantalla no existe.',
   onlyWorkers: 'Esta aplicación es para trabajadoras y trabajadores. Para administrar, use la API (/docs).',
   sessionEnded: 'Su sesión terminó. Entre de nuevo.',
@@ -234,6 +306,9 @@ const CODES = {
   payload_too_large: 'Lo que envió es demasiado grande.',
   state_changed: 'La tarea cambió mientras tanto. Recargue la página.',
   verification_pending: 'La revisión automática de su entrega aún no termina.',
+  not_reviewable: 'Esta entrega ya no se puede revisar: alguien la decidió o se aprobó sola.',
+  zero_approval: 'Aprobar cero horas es rechazar: use «Rechazar» y escriba el motivo.',
+  fixed_price_seconds: 'Una tarea de precio fijo se aprueba completa: no se aprueban menos horas.',
   unauthorized: 'Su sesión terminó. Entre de nuevo.',
   forbidden: 'No tiene permiso para hacer esto.',
 };
@@ -249,6 +324,8 @@ const FIELDS = {
   started_at: 'La hora de inicio no es válida.',
   ended_at: 'La hora de fin no es válida.',
   token: 'El enlace no es válido. Pida uno nuevo.',
+  reason: 'Escriba el motivo (máximo 2000 caracteres).',
+  approved_seconds: 'El tiempo aprobado debe ser mayor que cero y no más que el registrado.',
 };
 
 /** The Spanish sentence for a refusal: the server's own, else the catalogue's. */
