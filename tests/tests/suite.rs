@@ -32,4 +32,5 @@ mod task_batches;
 mod time_tracking;
 mod unique_violations;
 mod web_app;
+mod web_company;
 mod web_session;
