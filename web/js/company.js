@@ -36,10 +36,10 @@ function failed(gen, title, err) {
 }
 
 /** A table that scrolls sideways on a phone (a focusable, named region, for the keyboard). */
-function table(caption, headers, rows, cls = '') {
+function table(caption, headers, rows, cls = '', { quietCaption = false } = {}) {
   return h('div', { class: 'table-wrap', role: 'region', 'aria-label': caption, tabindex: '0' },
     h('table', { class: `data ${cls}` },
-      h('caption', {}, caption),
+      h('caption', { class: quietCaption ? 'sr-only' : null }, caption),
       h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, rows.map((r) => h('tr', {}, r.map((cell, i) => (i === 0 ? h('th', { scope: 'row' }, cell) : h('td', {}, cell)))))),
     ));
@@ -501,7 +501,7 @@ function batchBody(b) {
     h('div', { class: 'actions' },
       b.status === 'draft' ? action(C.batch.publish, C.batch.confirmPublish(b.task_count), `/v1/task-batches/${b.id}/publish`, C.batch.published, 'primary publish') : null,
       canCancel ? action(C.batch.cancel, C.batch.confirmCancel, `/v1/task-batches/${b.id}/cancel`, C.batch.cancelled, 'danger') : null,
-      h('a', { class: 'button', id: 'results-csv', href: `/v1/task-batches/${b.id}/results.csv`, download: `resultados-lote-${b.id}.csv` }, C.batch.results)),
+      b.status === 'draft' ? null : h('a', { class: 'button', id: 'results-csv', href: `/v1/task-batches/${b.id}/results.csv`, download: `resultados-lote-${b.id}.csv` }, C.batch.results)),
     h('section', { class: 'card', 'aria-labelledby': 'batch-cost-title' },
       h('h2', { id: 'batch-cost-title' }, C.batch.totalCost),
       figures([
@@ -522,7 +522,7 @@ function batchBody(b) {
         (b.preview || []).map((r) => [String(r.line), h('a', { href: `#/tarea-publicada/${r.task_id}` }, r.title), ...b.columns.map((c) => {
           const input = (r.inputs || []).find((i) => i.column === c);
           return input ? input.value : '';
-        })]), 'batch-preview')),
+        })]), 'batch-preview', { quietCaption: true })),
     h('p', { class: 'muted' }, C.batch.createdAt(when(b.created_at)),
       b.published_at ? ` · ${C.batch.publishedAt(when(b.published_at))}` : '',
       b.cancelled_at ? ` · ${C.batch.cancelledAt(when(b.cancelled_at))}` : ''),
@@ -670,11 +670,11 @@ async function invoiceScreen(gen, id, _params, me) {
     h('h2', {}, I.payments),
     (inv.payments || []).length === 0 ? h('p', { class: 'muted' }, I.noPayments) : table(I.payments, [I.paymentDate, I.reference, I.amount, I.state], inv.payments.map((p) => [
       day(p.paid_at), p.reference, money(p.amount), I.paymentStatus[p.status] || p.status,
-    ])),
+    ]), 'payments', { quietCaption: true }),
     h('h2', {}, I.creditNotes),
     (inv.credit_notes || []).length === 0 ? h('p', { class: 'muted' }, I.noCreditNotes) : table(I.creditNotes, [I.creditNoteNumber, I.creditNoteReason, I.total, I.state], inv.credit_notes.map((n) => [
       n.number || '—', n.reason, money(n.total), I.creditNoteStatus[n.status] || n.status,
-    ])),
+    ]), 'credit-notes', { quietCaption: true }),
     h('p', {}, h('a', { href: '#/facturas' }, I.back)),
   );
 }
