@@ -73,7 +73,10 @@ async fn the_cost_preview_is_the_posted_tasks_cost_and_refuses_pay_below_the_min
     assert_eq!(r.code(), "below_minimum_wage");
     assert_eq!(r.field(), "pricing.rate");
     let es = r.body["detail_es"].as_str().unwrap();
-    assert!(es.contains("mínimo legal") && es.contains("$ 5.000"), "{es}");
+    assert!(
+        es.contains("mínimo legal") && es.contains("$ 5.000"),
+        "{es}"
+    );
     // Bad slots and bad amounts are the field's 422, never a 500.
     let r = app
         .post(
@@ -294,7 +297,12 @@ async fn the_owner_posts_a_task_seeing_its_cost_as_she_types_and_extends_a_claim
     sign_in(&page, &email, PASSWORD).await;
     page.wait_for_text("Todavía no ha publicado tareas").await;
     let links = page.eval("document.querySelector('#nav').innerText").await;
-    for link in ["Tareas y lotes", "Publicar una tarea", "Facturas", "Empresa"] {
+    for link in [
+        "Tareas y lotes",
+        "Publicar una tarea",
+        "Facturas",
+        "Empresa",
+    ] {
         assert!(links.as_str().unwrap().contains(link), "{links}");
     }
     check_screen(&page, "empresa-tareas-vacio").await;
@@ -372,12 +380,13 @@ async fn the_owner_posts_a_task_seeing_its_cost_as_she_types_and_extends_a_claim
     check_screen_at(&page, "empresa-tarea-plazo", "#assign-title").await;
     page.click(&format!("#extend-{assignment} button[type=submit]"))
         .await;
-    page.wait_for_text("Listo: ahora puede entregar hasta").await;
+    page.wait_for_text("Listo: ahora puede entregar hasta")
+        .await;
     let after = app
         .get(&format!("/v1/assignments/{assignment}"), Some(&owner))
         .await;
-    let before = chrono::DateTime::parse_from_rfc3339(claim["expires_at"].as_str().unwrap())
-        .unwrap();
+    let before =
+        chrono::DateTime::parse_from_rfc3339(claim["expires_at"].as_str().unwrap()).unwrap();
     let now = chrono::DateTime::parse_from_rfc3339(after.ok(200)["expires_at"].as_str().unwrap())
         .unwrap();
     assert_eq!((now - before).num_minutes(), 240);
@@ -468,13 +477,17 @@ async fn the_owner_posts_a_batch_from_a_csv_then_downloads_its_results_and_invoi
         .eval("document.querySelector('.batch-total dd').innerText")
         .await;
     assert_eq!(shown, json!(pesos(total)));
-    page.wait_for_text("Clasificar los tiquetes de Cliente 1").await;
+    page.wait_for_text("Clasificar los tiquetes de Cliente 1")
+        .await;
     check_screen(&page, "empresa-lote-borrador").await;
 
     // A retry of the same upload (same key, same body) creates nothing more.
     let sent = page.eval("window.__sent").await;
     assert_eq!(sent.as_array().unwrap().len(), 1, "{sent}");
-    let key = sent[0]["key"].as_str().expect("an Idempotency-Key").to_string();
+    let key = sent[0]["key"]
+        .as_str()
+        .expect("an Idempotency-Key")
+        .to_string();
     let replay = page
         .eval(&format!(
             "fetch('/v1/task-batches', {{method: 'POST', credentials: 'same-origin', headers: \
@@ -516,7 +529,10 @@ async fn the_owner_posts_a_batch_from_a_csv_then_downloads_its_results_and_invoi
     assert_eq!(lines[0][1], "cliente", "{lines}");
     for l in lines.as_array().unwrap() {
         let text = l[2].as_str().unwrap();
-        assert!(text.starts_with("Fila ") && text.contains("cliente"), "{text}");
+        assert!(
+            text.starts_with("Fila ") && text.contains("cliente"),
+            "{text}"
+        );
     }
     check_screen_at(&page, "empresa-lote-rechazado", "#csv-file").await;
     let list = app.get("/v1/task-batches", Some(&owner)).await;

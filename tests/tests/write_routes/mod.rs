@@ -138,7 +138,9 @@ pub fn catalogue() -> Vec<Write> {
             "POST",
             "/v1/tasks/cost-preview",
             Owner,
-            j(json!({"pricing": {"kind": "hourly", "rate": "18500", "max_hours": "10"}, "slots": 5})),
+            j(
+                json!({"pricing": {"kind": "hourly", "rate": "18500", "max_hours": "10"}, "slots": 5}),
+            ),
         ),
         w(
             "POST",
