@@ -296,6 +296,17 @@ impl ParsePayload for CsvBody {
         if text.contains('\0') {
             return Err(ApiError::malformed("the file contains NUL (U+0000) characters").into());
         }
+        // Any byte is some Windows-1252 character, so a binary file (a spreadsheet saved as
+        // .xlsx) is told apart by its control characters.
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            return Err(ApiError::malformed(
+                "the file is not text: save the spreadsheet as CSV (comma or semicolon separated)",
+            )
+            .into());
+        }
         Ok(CsvBody(text))
     }
 }

@@ -173,7 +173,11 @@ pub struct CostView {
     /// IVA on the fee.
     pub vat: String,
     pub total: String,
-    /// The same for every slot together.
+    /// The same for every slot together: worker pay, fee (each slot's rounded as its approval
+    /// accrues it), IVA on the fees' sum, and the total, as the invoice will bill them.
+    pub all_slots_work: String,
+    pub all_slots_fee: String,
+    pub all_slots_vat: String,
     pub all_slots_total: String,
     /// The margin applied, as a decimal share; shown to platform staff only (as on the
     /// company itself).
@@ -221,6 +225,22 @@ pub struct Task {
     /// The batch the task was made in, when it was (`/v1/task-batches`).
     #[oai(skip_serializing_if_is_none)]
     pub batch_id: Option<String>,
+}
+
+/// The pay and slots of a task being written, to see what it would cost before posting it.
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct CostPreviewRequest {
+    pub pricing: Pricing,
+    /// Workers who can each take one slot (1–1000).
+    pub slots: i64,
+}
+
+#[derive(ApiResponse)]
+pub enum CostOk {
+    #[oai(status = 200)]
+    Ok(Json<CostView>),
 }
 
 #[derive(Debug, Object)]
@@ -623,6 +643,9 @@ fn cost_view(
         fee: c.one_slot.fee.to_string(),
         vat: c.one_slot.vat.to_string(),
         total: c.one_slot.total.to_string(),
+        all_slots_work: c.all_slots.work.to_string(),
+        all_slots_fee: c.all_slots.fee.to_string(),
+        all_slots_vat: c.all_slots.vat.to_string(),
         all_slots_total: c.all_slots.total.to_string(),
         margin: viewer.is_staff().then(|| margin.to_string()),
     }
@@ -1015,6 +1038,35 @@ impl TasksApi {
         tx.commit().await?;
         tracing::info!(task_id = %row.id, "task cancelled");
         Ok(TaskOk::Ok(Json(respond(&state, who, &row.id).await?)))
+    }
+
+    /// Preview what a task would cost (company owner)
+    ///
+    /// One slot and all slots (worker pay at most, platform fee, IVA, total) with the
+    /// company's margin and today's IVA, by the rule accrual and invoices use; nothing is
+    /// stored. Pay below the legal hourly minimum is refused as on posting (422
+    /// `below_minimum_wage`, stating the minimum).
+    #[oai(path = "/cost-preview", method = "post")]
+    async fn cost_preview(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: JsonBody<CostPreviewRequest>,
+    ) -> Result<CostOk, ApiError> {
+        let who = &auth.0;
+        let company_id = posting_company(who)?;
+        let pay = body.0.pricing.parse()?;
+        check_minimum_wage(pay, &state)?;
+        let slots = check_range("slots", body.0.slots, 1, 1000)?;
+        let margin_bp = on_db!(&state.db, |p| sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT margin_bp FROM companies WHERE id = $1"
+        )
+        .bind(&company_id)
+        .fetch_optional(p)
+        .await)?
+        .flatten();
+        let margin = posting::company_margin(margin_bp, state.settings.margin);
+        Ok(CostOk::Ok(Json(cost_view(pay, slots, margin, who, &state))))
     }
 }
 

@@ -126,6 +126,12 @@ fn policies() -> Vec<Policy> {
         p("POST", "/v1/tasks/{task}/publish", json!({}), "uffofnff"),
         p("POST", "/v1/tasks/{draft}/cancel", json!({}), "uffofnff"),
         p("POST", "/v1/tasks/{task}/claims", Value::Null, "uoofffff"),
+        p(
+            "POST",
+            "/v1/tasks/cost-preview",
+            json!({"pricing": {"kind": "hourly", "rate": "18500", "max_hours": "10"}, "slots": 5}),
+            "uffofoff",
+        ),
         p("POST", "/v1/task-batches", task_batch(), "uffofoff"),
         p("GET", "/v1/task-batches", Value::Null, "uffooooo"),
         p(

@@ -35,5 +35,6 @@ mod time_tracking;
 mod unique_violations;
 mod verification_page;
 mod web_app;
+mod web_company;
 mod web_review;
 mod web_session;

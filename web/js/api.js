@@ -9,6 +9,8 @@ export class Refusal extends Error {
     this.status = status;
     this.code = (problem && problem.code) || '';
     this.field = (problem && problem.field) || '';
+    /** The whole problem (e.g. a refused file's `errors`, one per bad row). */
+    this.problem = problem || null;
   }
 }
 
@@ -24,8 +26,8 @@ export function whenSignedOut(f) {
   onSignedOut = f;
 }
 
-export async function api(method, path, body) {
-  const headers = { Accept: 'application/json' };
+export async function api(method, path, body, extraHeaders) {
+  const headers = { Accept: 'application/json', ...(extraHeaders || {}) };
   if (method !== 'GET' && method !== 'HEAD') headers['X-Requested-With'] = 'vereda';
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let resp;

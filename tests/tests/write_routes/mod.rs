@@ -136,6 +136,14 @@ pub fn catalogue() -> Vec<Write> {
         w("POST", "/v1/tasks/{task}/claims", Worker, Body::None),
         w(
             "POST",
+            "/v1/tasks/cost-preview",
+            Owner,
+            j(
+                json!({"pricing": {"kind": "hourly", "rate": "18500", "max_hours": "10"}, "slots": 5}),
+            ),
+        ),
+        w(
+            "POST",
             "/v1/task-batches",
             Owner,
             j(json!({"template": fixed_task(), "csv": "cliente\nTienda\n"})),
