@@ -50,6 +50,9 @@ pub enum RowRefusal {
     MissingColumns,
     #[error("status: debe ser pagado (paid) o rechazado (failed)")]
     UnknownStatus,
+    /// Not an amount as banks write them (`48,485`, `48.48`, `1e3`): never guessed at.
+    #[error("amount: escriba el valor en pesos enteros, como 48485 o 48.485")]
+    NotPesos,
     /// Whole pesos, as banks write them: `48485`, `48.485` or `$ 48.485,00`; never read as 48.
     #[error("amount: {0}")]
     BadAmount(MoneyError),
@@ -61,7 +64,7 @@ impl RowRefusal {
             RowRefusal::Unreadable(_) => "unreadable_file",
             RowRefusal::MissingColumns => "missing_columns",
             RowRefusal::UnknownStatus => "unknown_status",
-            RowRefusal::BadAmount(_) => "invalid_amount",
+            RowRefusal::NotPesos | RowRefusal::BadAmount(_) => "invalid_amount",
         }
     }
 
@@ -70,7 +73,7 @@ impl RowRefusal {
         match self {
             RowRefusal::Unreadable(_) | RowRefusal::MissingColumns => None,
             RowRefusal::UnknownStatus => Some("status"),
-            RowRefusal::BadAmount(_) => Some("amount"),
+            RowRefusal::NotPesos | RowRefusal::BadAmount(_) => Some("amount"),
         }
     }
 }
@@ -146,8 +149,13 @@ fn parse_row(record: &csvfile::Record) -> Result<BankRow, InvalidRow> {
     let status = cells[2].trim().to_lowercase();
     let outcome =
         outcome_of(&status).ok_or_else(|| refuse(status.clone(), RowRefusal::UnknownStatus))?;
-    let amount =
-        bank_amount(&cells[1]).map_err(|e| refuse(status.clone(), RowRefusal::BadAmount(e)))?;
+    let amount = bank_amount(&cells[1]).map_err(|e| {
+        let refusal = match e {
+            MoneyError::NotANumber => RowRefusal::NotPesos,
+            e => RowRefusal::BadAmount(e),
+        };
+        refuse(status.clone(), refusal)
+    })?;
     Ok(BankRow {
         line: record.line,
         reference,

@@ -95,7 +95,9 @@ async fn each_side_sees_its_own_view_of_the_money() {
     // is for staff only (issue 13 §15).
     assert_eq!(
         task["cost"],
-        json!({"work": "185000", "fee": "37000", "vat": "7030", "total": "229030", "all_slots_total": "229030"})
+        json!({"work": "185000", "fee": "37000", "vat": "7030", "total": "229030",
+               "all_slots_work": "185000", "all_slots_fee": "37000", "all_slots_vat": "7030",
+               "all_slots_total": "229030"})
     );
     assert!(task.get("earnings").is_none());
     let id = task["id"].as_str().unwrap();

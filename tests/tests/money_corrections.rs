@@ -130,7 +130,7 @@ async fn whole_peso_amounts_are_digits_only_everywhere() {
 }
 
 #[tokio::test]
-async fn a_bank_file_amount_that_is_not_digits_is_reported_on_its_row() {
+async fn a_bank_file_amount_with_thousands_dots_is_read_and_other_shapes_are_reported() {
     let app = spawn_app().await;
     let a = worked_example(&app).await;
     eventually(Duration::from_secs(60), || async {
@@ -155,9 +155,10 @@ async fn a_bank_file_amount_that_is_not_digits_is_reported_on_its_row() {
         .as_str()
         .unwrap()
         .to_string();
-    // `48.485` is how a Colombian writes 48,485; a decimal reader would take 48.485 pesos.
+    // `48.485` is how a Colombian bank writes 48,485: read as exactly that, never as 48
+    // (issue 18 §3). A comma between the thousands, or decimals, are refused on their row.
     let file = format!(
-        "reference,amount,status\r\n{reference},48.485,paid\r\n{reference},\"48,485\",paid\r\n{reference}, 48485,paid\r\n"
+        "reference,amount,status\r\n{reference},\"48,485\",paid\r\n{reference},48.48,paid\r\n{reference},48.485,paid\r\n"
     );
     let r = app
         .post_raw(
@@ -172,21 +173,23 @@ async fn a_bank_file_amount_that_is_not_digits_is_reported_on_its_row() {
         .await;
     assert_eq!(job["status"], "succeeded", "{job}");
     let invalid = job["result"]["invalid"].as_array().unwrap();
-    assert_eq!(invalid.len(), 3, "{job}");
-    for (row, line) in invalid.iter().zip([2, 3, 4]) {
+    assert_eq!(invalid.len(), 2, "{job}");
+    for (row, line) in invalid.iter().zip([2, 3]) {
         assert_eq!(row["line"], line, "{row}");
         assert_eq!(row["reference"], reference.as_str());
         let detail = row["detail"].as_str().unwrap();
         assert!(
-            detail.starts_with("amount: ") && detail.contains("solo con dígitos"),
+            detail.starts_with("amount: ") && detail.contains("como 48485 o 48.485"),
             "{detail}"
         );
     }
-    assert_eq!(job["result"]["matched"], json!([]));
+    let matched = job["result"]["matched"].as_array().unwrap();
+    assert_eq!(matched.len(), 1, "{job}");
+    assert_eq!(matched[0]["line"], 4);
     let after = app
         .get(&format!("/v1/payout-batches/{batch}"), Some(&a.finance))
         .await;
-    assert_eq!(after.ok(200)["lines"][0]["status"], "pending");
+    assert_eq!(after.ok(200)["lines"][0]["status"], "paid");
     assert_ledger_invariants(&app.db).await;
 }
 

@@ -436,9 +436,13 @@ async fn the_owner_posts_a_batch_from_a_csv_then_downloads_its_results_and_invoi
     let files = tempfile::tempdir().unwrap();
     let good = files.path().join("tiquetes.csv");
     std::fs::write(&good, twenty_rows()).unwrap();
-    // Rows on lines 3 and 5 have no client.
+    // Rows on lines 3 and 5 have no client; saved by Excel as Windows-1252 ("Peñalosa").
     let bad = files.path().join("tiquetes-con-errores.csv");
-    std::fs::write(&bad, "cliente;tiquetes\r\nA;1\r\n;2\r\nC;3\r\n;4\r\n").unwrap();
+    std::fs::write(
+        &bad,
+        b"cliente;tiquetes\r\nPe\xf1alosa;1\r\n;2\r\nC;3\r\n;4\r\n",
+    )
+    .unwrap();
 
     let Some((browser, page)) = open("the_owner_posts_a_batch", &app).await else {
         return;
@@ -515,6 +519,7 @@ async fn the_owner_posts_a_batch_from_a_csv_then_downloads_its_results_and_invoi
     fill_template(&page).await;
     choose_file(&page, "#csv-file", &bad).await;
     page.wait_for_text("4 filas").await;
+    page.wait_for_text("Peñalosa").await;
     page.click_text("Crear borradores").await;
     page.wait_until(
         "document.querySelectorAll('.row-errors li').length === 2",

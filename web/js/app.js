@@ -30,8 +30,10 @@ async function refreshStatus() {
   const offline = !navigator.onLine;
   netEl.textContent = offline ? T.offline : T.online;
   netEl.className = offline ? 'net off' : 'net on';
-  const items = me ? await outbox.all() : [];
-  unsentEl.textContent = items.length ? T.unsent(items.length) : me ? T.allSent : '';
+  // Only workers keep time entries on the device; for others "all sent" says nothing.
+  const worker = me && me.role === 'worker';
+  const items = worker ? await outbox.all() : [];
+  unsentEl.textContent = items.length ? T.unsent(items.length) : worker ? T.allSent : '';
   unsentEl.className = items.length ? 'unsent some' : 'unsent';
 }
 

@@ -473,12 +473,23 @@ export function readCsv(text) {
   return { sep, header: header ? header.cells.map((c) => c.trim()) : [], rows };
 }
 
+/** The file's text: UTF-8 when it is, else Windows-1252 (what Excel in Spanish saves as
+ * "CSV delimitado por comas"), so accents arrive either way; a leading BOM is dropped. */
 function readFile(file) {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result || ''));
+    reader.onload = () => {
+      const bytes = new Uint8Array(reader.result || new ArrayBuffer(0));
+      let text;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      } catch {
+        text = new TextDecoder('windows-1252').decode(bytes);
+      }
+      resolve(text.replace(/^\uFEFF/, ''));
+    };
     reader.onerror = () => reject(new Error(C.batch.unreadable));
-    reader.readAsText(file, 'utf-8');
+    reader.readAsArrayBuffer(file);
   });
 }
 
