@@ -12,7 +12,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use vereda_contracts::batches::{self, Batch, Progress, TaskTally, Template};
 use vereda_contracts::csvfile::{self, Cell};
-use vereda_contracts::identity::Role;
+use vereda_contracts::identity::{Name, Role};
 use vereda_contracts::marketplace::{AssignmentStatus, TaskStatus};
 use vereda_contracts::money::Cop;
 use vereda_contracts::posting::{self, PayColumns, TaskPay};
@@ -283,23 +283,15 @@ struct TallyRow {
     count: i64,
 }
 
-/// The batch as shown: its head, its first tasks, what it costs and how far it has got.
-async fn batch_view(state: &AppState, head: BatchHead) -> Result<TaskBatch, ApiError> {
-    let preview: Vec<PreviewRow> = on_db!(&state.db, |p| sqlx::query_as(
-        "SELECT id, title, pricing_kind, rate_centavos, max_seconds, price_centavos, \
-         estimated_seconds, slots, batch_line, batch_inputs FROM tasks WHERE batch_id = $1 \
-         ORDER BY batch_line LIMIT 5"
-    )
-    .bind(&head.id)
-    .fetch_all(p)
-    .await)?;
+/// How far the batch's tasks have got: their assignments counted by status.
+async fn progress_of(state: &AppState, batch_id: &str) -> Result<Progress, ApiError> {
     let tallies: Vec<TallyRow> = on_db!(&state.db, |p| {
         sqlx::query_as(
         "SELECT t.id AS task_id, t.status AS task_status, t.slots, a.status AS assignment_status, \
          COUNT(a.id) AS count FROM tasks t LEFT JOIN assignments a ON a.task_id = t.id \
          WHERE t.batch_id = $1 GROUP BY t.id, t.status, t.slots, a.status"
     )
-    .bind(&head.id)
+    .bind(batch_id)
     .fetch_all(p)
     .await
     })?;
@@ -316,6 +308,20 @@ async fn batch_view(state: &AppState, head: BatchHead) -> Result<TaskBatch, ApiE
             count: t.count,
         })
         .collect();
+    Ok(batches::progress(&tallies))
+}
+
+/// The batch as shown: its head, its first tasks, what it costs and how far it has got.
+async fn batch_view(state: &AppState, head: BatchHead) -> Result<TaskBatch, ApiError> {
+    let preview: Vec<PreviewRow> = on_db!(&state.db, |p| sqlx::query_as(
+        "SELECT id, title, pricing_kind, rate_centavos, max_seconds, price_centavos, \
+         estimated_seconds, slots, batch_line, batch_inputs FROM tasks WHERE batch_id = $1 \
+         ORDER BY batch_line LIMIT 5"
+    )
+    .bind(&head.id)
+    .fetch_all(p)
+    .await)?;
+    let progress = progress_of(state, &head.id).await?;
     let columns: Vec<String> = serde_json::from_str(&head.columns).map_err(ApiError::internal)?;
     let first = preview
         .first()
@@ -332,7 +338,7 @@ async fn batch_view(state: &AppState, head: BatchHead) -> Result<TaskBatch, ApiE
         to_review,
         approved,
         rejected,
-    } = batches::progress(&tallies);
+    } = progress;
     Ok(TaskBatch {
         slots_per_task: first.slots,
         cost: BatchCost {
@@ -443,78 +449,18 @@ impl TaskBatchesApi {
             let b: TaskBatch = serde_json::from_str(&body).map_err(ApiError::internal)?;
             return Ok(BatchCreated::Created(Json(b)));
         }
-        let terms = NewTask::parse(&req.template, &state).map_err(in_template)?;
-        let sheet = batches::read_sheet(&req.csv).map_err(|e| batch_refused(Batch::Sheet(e)))?;
-        let template = Template {
-            title: terms.title.as_str().to_string(),
-            instructions: terms.instructions.clone(),
-        };
-        let rows = batches::check_batch(&template, &sheet).map_err(batch_refused)?;
-        if rows.is_empty() {
-            return Err(batch_refused(Batch::Sheet(batches::SheetRefusal::Empty)));
-        }
-
+        let (terms, sheet, rows) = parse_batch(&req, &state)?;
         let id = new_id();
         let now = time::unix(time::now());
-        let columns = serde_json::to_string(&sheet.columns).map_err(ApiError::internal)?;
         let mut tx = state.db.begin().await?;
         tx.marketplace_changed();
-        vereda_store::exec_one!(
-            &mut tx,
-            sqlx::query(
-                "INSERT INTO task_batches (id, company_id, created_by, title, columns, task_count, \
-                 status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $7)"
-            )
-            .bind(&id)
-            .bind(&company_id)
-            .bind(&who.user_id)
-            .bind(&template.title)
-            .bind(&columns)
-            .bind(rows.len() as i64)
-            .bind(now)
-        )?;
-        let mut preview = Vec::new();
-        for row in &rows {
-            let values: Vec<&str> = row.inputs.iter().map(|(_, v)| v.as_str()).collect();
-            let inputs = serde_json::to_string(&values).map_err(ApiError::internal)?;
-            let task = NewTask {
-                title: vereda_contracts::identity::Name::parse(&row.title)
-                    .map_err(|e| ApiError::invalid("csv", e))?,
-                instructions: row.instructions.clone(),
-                ..terms.clone()
-            };
-            let from = FromBatch {
-                batch_id: &id,
-                line: row.line as i64,
-                inputs: &inputs,
-            };
-            let task_id = new_id();
-            insert_task(
-                &mut tx,
-                &task,
-                &task_id,
-                &company_id,
-                &who.user_id,
-                now,
-                Some(&from),
-            )
-            .await?;
-            if preview.len() < PREVIEW_ROWS {
-                preview.push(BatchRow {
-                    line: row.line as i64,
-                    task_id,
-                    title: row.title.clone(),
-                    inputs: row
-                        .inputs
-                        .iter()
-                        .map(|(column, value)| BatchInput {
-                            column: column.clone(),
-                            value: value.clone(),
-                        })
-                        .collect(),
-                });
-            }
-        }
+        let posted = Posting {
+            batch_id: &id,
+            company_id: &company_id,
+            user_id: &who.user_id,
+            now,
+        };
+        let preview = store_batch(&mut tx, &posted, &terms, &sheet.columns, &rows).await?;
         // The answer is read inside the transaction, so it can be stored with the key.
         let answer = {
             let head: BatchHead = vereda_store::on_tx!(&mut tx, |c| sqlx::query_as(HEAD_BY_ID)
@@ -780,6 +726,92 @@ impl ResultRow {
         ]);
         cells
     }
+}
+
+/// The template's terms, the file, and every task it makes; any fault refused whole.
+fn parse_batch(
+    req: &CreateBatch,
+    state: &AppState,
+) -> Result<(NewTask, batches::Sheet, Vec<batches::BatchTask>), ApiError> {
+    let terms = NewTask::parse(&req.template, state).map_err(in_template)?;
+    let sheet = batches::read_sheet(&req.csv).map_err(|e| batch_refused(Batch::Sheet(e)))?;
+    let template = Template {
+        title: terms.title.as_str().to_string(),
+        instructions: terms.instructions.clone(),
+    };
+    let rows = batches::check_batch(&template, &sheet).map_err(batch_refused)?;
+    if rows.is_empty() {
+        return Err(batch_refused(Batch::Sheet(batches::SheetRefusal::Empty)));
+    }
+    Ok((terms, sheet, rows))
+}
+
+/// Who posts a batch, and when.
+struct Posting<'a> {
+    batch_id: &'a str,
+    company_id: &'a str,
+    user_id: &'a str,
+    now: i64,
+}
+
+/// Write the batch and one draft task per row, in the caller's transaction; the first rows
+/// as the answer shows them.
+async fn store_batch(
+    tx: &mut vereda_store::db::Tx,
+    posted: &Posting<'_>,
+    terms: &NewTask,
+    columns: &[String],
+    rows: &[batches::BatchTask],
+) -> Result<Vec<BatchRow>, ApiError> {
+    let columns = serde_json::to_string(columns).map_err(ApiError::internal)?;
+    vereda_store::exec_one!(
+        tx,
+        sqlx::query(
+            "INSERT INTO task_batches (id, company_id, created_by, title, columns, task_count, \
+             status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $7)"
+        )
+        .bind(posted.batch_id)
+        .bind(posted.company_id)
+        .bind(posted.user_id)
+        .bind(terms.title.as_str())
+        .bind(&columns)
+        .bind(rows.len() as i64)
+        .bind(posted.now)
+    )?;
+    let mut preview = Vec::new();
+    for row in rows {
+        let values: Vec<&str> = row.inputs.iter().map(|(_, v)| v.as_str()).collect();
+        let inputs = serde_json::to_string(&values).map_err(ApiError::internal)?;
+        let task = NewTask {
+            title: Name::parse(&row.title).map_err(|e| ApiError::invalid("csv", e))?,
+            instructions: row.instructions.clone(),
+            ..terms.clone()
+        };
+        let from = FromBatch {
+            batch_id: posted.batch_id,
+            line: row.line as i64,
+            inputs: &inputs,
+        };
+        let task_id = new_id();
+        let (company, user) = (posted.company_id, posted.user_id);
+        insert_task(tx, &task, &task_id, company, user, posted.now, Some(&from)).await?;
+        if preview.len() < PREVIEW_ROWS {
+            preview.push(BatchRow {
+                line: row.line as i64,
+                task_id,
+                title: row.title.clone(),
+                inputs: row
+                    .inputs
+                    .iter()
+                    .map(|(column, value)| BatchInput {
+                        column: column.clone(),
+                        value: value.clone(),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    Ok(preview)
 }
 
 /// The terms every task of the batch shares, from its first task.
