@@ -15,6 +15,7 @@ pub mod pagination;
 pub mod password_links;
 pub mod problem;
 pub mod problem_es;
+pub mod skills;
 pub mod startup;
 pub mod statements;
 pub mod task_batches;

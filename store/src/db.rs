@@ -267,6 +267,7 @@ impl Db {
                 // the database.
                 let _lock = lock_sqlite_migrations(pool).await?;
                 our_sqlite_migrator().run(pool).await?;
+                crate::backfill::worker_places_and_payouts(self).await?;
                 let mut queue = apalis_sqlite::SqliteStorage::<()>::migrations();
                 // apalis records its history in `_sqlx_migrations` by default, which would
                 // collide with ours; give it its own table.
@@ -282,6 +283,7 @@ impl Db {
                     .await?;
                 let result = async {
                     our_postgres_migrator().run(pool).await?;
+                    crate::backfill::worker_places_and_payouts(self).await?;
                     apalis_postgres::PostgresStorage::<()>::migrations()
                         .run(pool)
                         .await?;

@@ -9,6 +9,7 @@ mod accounts;
 mod auth;
 mod authorization;
 mod bad_input;
+mod cohorts;
 mod concurrency;
 mod email;
 mod errors;
