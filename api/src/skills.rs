@@ -28,14 +28,14 @@ const ACTIVE_NAMES: &str = "SELECT name FROM skills WHERE active ORDER BY name";
 
 /// The catalogue's active names (for a check before a transaction).
 pub(crate) async fn active_names(db: &Db) -> Result<Vec<String>, ApiError> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(ACTIVE_NAMES)
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, String>(ACTIVE_NAMES)
         .fetch_all(p)
         .await)?)
 }
 
 /// The catalogue's active names, read in `tx`.
 pub(crate) async fn active_names_tx(tx: &mut Tx) -> Result<Vec<String>, ApiError> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar(ACTIVE_NAMES)
+    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(ACTIVE_NAMES)
         .fetch_all(&mut *c)
         .await)?)
 }

@@ -285,8 +285,8 @@ struct Cells<'a> {
     cells: &'a [String],
 }
 
-impl Cells<'_> {
-    fn get(&self, column: Column) -> &str {
+impl<'a> Cells<'a> {
+    fn get(&self, column: Column) -> &'a str {
         self.layout
             .at
             .get(&column)
@@ -373,15 +373,7 @@ fn check_row<S: AsRef<str>>(
         ok = false;
         refuse(Some(column), problem);
     };
-    let required = |column: Column, bad: &mut dyn FnMut(Column, String)| {
-        let v = cells.get(column);
-        if v.is_empty() {
-            bad(column, "está vacía".into());
-        }
-        v
-    };
-
-    let name = required(Column::Name, &mut bad);
+    let name = required(cells, Column::Name, &mut bad);
     let name = if name.is_empty() {
         None
     } else {
@@ -397,7 +389,7 @@ fn check_row<S: AsRef<str>>(
             .ok()
     };
 
-    let email = required(Column::Email, &mut bad);
+    let email = required(cells, Column::Email, &mut bad);
     let email = if email.is_empty() {
         None
     } else {
@@ -431,7 +423,7 @@ fn check_row<S: AsRef<str>>(
         .ok()
         .flatten();
 
-    let department = required(Column::Department, &mut bad);
+    let department = required(cells, Column::Department, &mut bad);
     let department = if department.is_empty() {
         None
     } else {
@@ -440,7 +432,7 @@ fn check_row<S: AsRef<str>>(
             .map_err(|e| bad(Column::Department, e.es()))
             .ok()
     };
-    let municipality = required(Column::Municipality, &mut bad);
+    let municipality = required(cells, Column::Municipality, &mut bad);
     let municipality = match department {
         Some(d) if !municipality.is_empty() => divipola()
             .municipality(d, municipality)
@@ -480,6 +472,33 @@ fn check_row<S: AsRef<str>>(
         payout,
         programme_group,
     })
+}
+
+/// A cell that must not be empty (refused as `está vacía` when it is).
+fn required<'a>(
+    cells: &Cells<'a>,
+    column: Column,
+    bad: &mut dyn FnMut(Column, String),
+) -> &'a str {
+    let v = cells.get(column);
+    if v.is_empty() {
+        bad(column, "está vacía".into());
+    }
+    v
+}
+
+/// A cell the row's payout kind needs: refused as empty, saying `what` needs it.
+fn needed<'a>(
+    cells: &Cells<'a>,
+    column: Column,
+    what: &str,
+    bad: &mut dyn FnMut(Column, String),
+) -> &'a str {
+    let v = cells.get(column);
+    if v.is_empty() {
+        bad(column, format!("está vacía: {what}"));
+    }
+    v
 }
 
 /// An optional cell: empty is `None`.
@@ -542,13 +561,6 @@ fn payout(
     bad: &mut impl FnMut(Column, String),
 ) -> Option<Payout> {
     let kind = cells.get(Column::PayoutKind);
-    let need = |column: Column, what: &str, bad: &mut dyn FnMut(Column, String)| {
-        let v = cells.get(column);
-        if v.is_empty() {
-            bad(column, format!("está vacía: {what}"));
-        }
-        v
-    };
     match fold(kind).as_str() {
         "nequi" | "daviplata" => {
             let wallet = if fold(kind) == "nequi" {
@@ -560,7 +572,8 @@ fn payout(
             let raw = if own.is_empty() {
                 match phone {
                     Some(p) => p.as_str(),
-                    None => need(
+                    None => needed(
+                        cells,
                         Column::PayoutPhone,
                         &format!("un pago por {wallet} necesita el celular de la cuenta"),
                         bad,
@@ -590,9 +603,9 @@ fn payout(
         }
         "bank" | "banco" | "cuenta bancaria" | "transferencia" => {
             let what = "un pago a cuenta bancaria la necesita";
-            let bank = need(Column::PayoutBank, what, bad);
-            let kind = need(Column::PayoutAccountType, what, bad);
-            let number = need(Column::PayoutAccountNumber, what, bad);
+            let bank = needed(cells, Column::PayoutBank, what, bad);
+            let kind = needed(cells, Column::PayoutAccountType, what, bad);
+            let number = needed(cells, Column::PayoutAccountNumber, what, bad);
             let bank = (!bank.is_empty())
                 .then(|| {
                     Name::parse(bank)
@@ -633,7 +646,8 @@ fn payout(
             })
         }
         "bre b" | "breb" | "llave" | "llave bre b" => {
-            let key = need(
+            let key = needed(
+                cells,
                 Column::PayoutKey,
                 "un pago por Bre-B necesita la llave (cédula, celular, correo o alias)",
                 bad,
@@ -704,7 +718,7 @@ mod tests {
         check_cohort(&sheet, &CATALOGUE)
     }
 
-    fn rows(r: Result<Vec<Graduate>, Refusal>) -> Vec<RowRefusal> {
+    fn refusals(r: Result<Vec<Graduate>, Refusal>) -> Vec<RowRefusal> {
         match r {
             Err(Refusal::Rows(rows)) => rows,
             other => panic!("{other:?}"),
@@ -763,7 +777,7 @@ mod tests {
              Ana;luz@correo.test;;;Ibagué;Tolima;;banco;;;;;\n\
              Eva;eva@correo.test;;;Ibagué;Tolima\n"
         );
-        let rows = rows(check(&text));
+        let rows = refusals(check(&text));
         let found: Vec<(usize, Option<&str>)> =
             rows.iter().map(|r| (r.line, r.column.as_deref())).collect();
         assert_eq!(
@@ -810,7 +824,7 @@ mod tests {
         let text = "name,email,document_id,municipality,department,payout_kind\n\
                     Luz,luz@correo.test,10123456,Chaparral,Tolima,nequi\n\
                     Ana,ana@correo.test,10123456,Chaparral,Tolima,bre-b\n";
-        let rows = rows(check(text));
+        let rows = refusals(check(text));
         let found: Vec<(usize, Option<&str>)> =
             rows.iter().map(|r| (r.line, r.column.as_deref())).collect();
         assert_eq!(
@@ -826,7 +840,7 @@ mod tests {
         let text = "name,email,document_id,phone,municipality,department,payout_kind\n\
                     Luz,luz@correo.test,10123456,3105551234,Chaparral,Tolima,nequi\n\
                     Ana,ana@correo.test,10.123.456,3105551235,Chaparral,Tolima,daviplata\n";
-        let rows = rows(check(text));
+        let rows = refusals(check(text));
         assert_eq!(rows.len(), 1);
         assert_eq!(
             rows[0].es(),

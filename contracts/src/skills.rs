@@ -72,7 +72,7 @@ pub fn check_known<S: AsRef<str>>(skill: &Skill, catalogue: &[S]) -> Result<(), 
     if catalogue.iter().any(|c| c.as_ref() == skill.as_str()) {
         return Ok(());
     }
-    let names = catalogue.iter().map(AsRef::as_ref);
+    let names = catalogue.iter().map(|c| c.as_ref());
     let near: Vec<String> = nearest(skill.as_str(), names, 3)
         .into_iter()
         .map(str::to_string)

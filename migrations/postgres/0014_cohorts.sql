@@ -18,7 +18,7 @@ CREATE TABLE skills (
     label       TEXT NOT NULL,                     -- Spanish, for people
     active      BOOLEAN NOT NULL DEFAULT TRUE,
     created_at  BIGINT NOT NULL,
-    updated_at  INTEGER NOT NULL
+    updated_at  BIGINT NOT NULL
 );
 
 -- The skills in use when the catalogue began (the task categories, and those the programme
@@ -32,3 +32,8 @@ INSERT INTO skills (name, label, active, created_at, updated_at) VALUES
     ('qa-testing', 'Pruebas de software', TRUE, 1796083200, 1796083200),
     ('sql', 'Consultas SQL', TRUE, 1796083200, 1796083200),
     ('support', 'Soporte técnico', TRUE, 1796083200, 1796083200);
+
+-- An account can be reactivated (issue 18 §1): its audit row is `reactivated`.
+ALTER TABLE account_events DROP CONSTRAINT account_events_kind_check;
+ALTER TABLE account_events ADD CONSTRAINT account_events_kind_check
+    CHECK (kind IN ('deactivated', 'removed_from_company', 'signed_out_everywhere', 'payout_method_changed', 'reactivated'));

@@ -32,3 +32,19 @@ INSERT INTO skills (name, label, active, created_at, updated_at) VALUES
     ('qa-testing', 'Pruebas de software', 1, 1796083200, 1796083200),
     ('sql', 'Consultas SQL', 1, 1796083200, 1796083200),
     ('support', 'Soporte técnico', 1, 1796083200, 1796083200);
+
+-- An account can be reactivated (issue 18 §1): its audit row is `reactivated`. SQLite cannot
+-- change a CHECK in place, so the table is rebuilt as it was with the longer list (nothing
+-- references it).
+CREATE TABLE account_events_new (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id),
+    kind        TEXT NOT NULL CHECK (kind IN ('deactivated', 'removed_from_company', 'signed_out_everywhere', 'payout_method_changed', 'reactivated')),
+    actor_id    TEXT NOT NULL REFERENCES users(id),
+    created_at  INTEGER NOT NULL
+);
+INSERT INTO account_events_new (id, user_id, kind, actor_id, created_at)
+    SELECT id, user_id, kind, actor_id, created_at FROM account_events;
+DROP TABLE account_events;
+ALTER TABLE account_events_new RENAME TO account_events;
+CREATE INDEX account_events_by_user ON account_events (user_id, id);

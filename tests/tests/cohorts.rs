@@ -100,7 +100,7 @@ async fn worker_count(app: &TestApp) -> i64 {
 
 async fn outbox_count(app: &TestApp) -> i64 {
     on_db!(&app.db, |p| sqlx::query_scalar::<_, i64>(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox"
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox_messages"
     )
     .fetch_one(p)
     .await
@@ -586,6 +586,7 @@ async fn rows_from_before_get_their_codes_where_the_names_match() {
         .bind(id)
         .execute(p)
         .await
+        .map(|_| ())
         .unwrap());
     }
     let filled = vereda_store::backfill::worker_places_and_payouts(&app.db)
