@@ -12,8 +12,8 @@ use vereda_contracts::accounts::{
 use vereda_contracts::identity::{Email, MemberRole, Name, Role, check_password};
 use vereda_contracts::marketplace::AssignmentStatus;
 use vereda_contracts::time;
-use vereda_store::transitions::{Bind, Move, transition};
 use vereda_store::db::Tx;
+use vereda_store::transitions::{Bind, Move, transition};
 use vereda_store::unique_keys::{UniqueKey, unique_key};
 use vereda_store::{on_db, on_tx};
 

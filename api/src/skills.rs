@@ -28,16 +28,20 @@ const ACTIVE_NAMES: &str = "SELECT name FROM skills WHERE active ORDER BY name";
 
 /// The catalogue's active names (for a check before a transaction).
 pub(crate) async fn active_names(db: &Db) -> Result<Vec<String>, ApiError> {
-    Ok(on_db!(db, |p| sqlx::query_scalar::<_, String>(ACTIVE_NAMES)
-        .fetch_all(p)
-        .await)?)
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, String>(
+        ACTIVE_NAMES
+    )
+    .fetch_all(p)
+    .await)?)
 }
 
 /// The catalogue's active names, read in `tx`.
 pub(crate) async fn active_names_tx(tx: &mut Tx) -> Result<Vec<String>, ApiError> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(ACTIVE_NAMES)
-        .fetch_all(&mut *c)
-        .await)?)
+    Ok(on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
+        ACTIVE_NAMES
+    )
+    .fetch_all(&mut *c)
+    .await)?)
 }
 
 /// 422 `unknown_skill` naming `field`, its Spanish sentence offering the nearest names.
@@ -156,8 +160,7 @@ pub enum SkillListOk {
     Ok(Json<SkillList>),
 }
 
-const ONE: &str =
-    "SELECT name, label, active, created_at, updated_at FROM skills WHERE name = $1";
+const ONE: &str = "SELECT name, label, active, created_at, updated_at FROM skills WHERE name = $1";
 
 pub struct SkillsApi;
 

@@ -349,7 +349,7 @@ mod tests {
             changed: false,
             deactivates: false,
             removes: false,
-            reactivates: false
+            reactivates: false,
         };
         assert_eq!(
             Deactivate.effect(false, false),
@@ -460,7 +460,10 @@ mod tests {
         );
         // An active account: nothing to do, nothing recorded.
         assert!(!Reactivate.effect(false, false).changed);
-        assert_eq!(reactivable(Reactivate, true), Err(AccountRefusal::RemovedMember));
+        assert_eq!(
+            reactivable(Reactivate, true),
+            Err(AccountRefusal::RemovedMember)
+        );
         assert_eq!(AccountRefusal::RemovedMember.code(), "member_removed");
         assert_eq!(reactivable(Reactivate, false), Ok(()));
         assert_eq!(reactivable(Deactivate, true), Ok(()));

@@ -475,11 +475,7 @@ fn check_row<S: AsRef<str>>(
 }
 
 /// A cell that must not be empty (refused as `está vacía` when it is).
-fn required<'a>(
-    cells: &Cells<'a>,
-    column: Column,
-    bad: &mut dyn FnMut(Column, String),
-) -> &'a str {
+fn required<'a>(cells: &Cells<'a>, column: Column, bad: &mut dyn FnMut(Column, String)) -> &'a str {
     let v = cells.get(column);
     if v.is_empty() {
         bad(column, "está vacía".into());
@@ -672,7 +668,9 @@ fn payout(
         _ => {
             bad(
                 Column::PayoutKind,
-                format!("«{kind}» no es un medio de pago: debe ser nequi, daviplata, banco o bre-b"),
+                format!(
+                    "«{kind}» no es un medio de pago: debe ser nequi, daviplata, banco o bre-b"
+                ),
             );
             None
         }
@@ -686,7 +684,9 @@ fn programme_group(cell: &str) -> Result<&'static str, ()> {
         "woman head of household" | "mujer cabeza de hogar" | "mujer cabeza de familia" => {
             Ok("woman_head_of_household")
         }
-        "conflict victim" | "victima del conflicto" | "victima del conflicto armado"
+        "conflict victim"
+        | "victima del conflicto"
+        | "victima del conflicto armado"
         | "victima" => Ok("conflict_victim"),
         _ => Err(()),
     }
@@ -696,7 +696,10 @@ fn programme_group(cell: &str) -> Result<&'static str, ()> {
 pub fn shared_payouts(graduates: &[Graduate]) -> Vec<Vec<usize>> {
     let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
     for g in graduates {
-        by_key.entry(g.payout.duplicate_key()).or_default().push(g.line);
+        by_key
+            .entry(g.payout.duplicate_key())
+            .or_default()
+            .push(g.line);
     }
     let mut groups: Vec<Vec<usize>> = by_key.into_values().filter(|l| l.len() > 1).collect();
     groups.sort();

@@ -266,7 +266,9 @@ impl Divipola {
         // is skipped (a test checks that every alias names a place of the shipped list).
         for (alias, code) in DEPARTMENT_ALIASES {
             if let Some(&i) = list.department_by_name.get(code) {
-                list.department_by_name.entry(alias.to_string()).or_insert(i);
+                list.department_by_name
+                    .entry(alias.to_string())
+                    .or_insert(i);
             }
         }
         for (alias, code) in MUNICIPALITY_ALIASES {
@@ -293,14 +295,10 @@ impl Divipola {
             Some(&i) => Ok(&self.departments[i]),
             None => Err(PlaceRefusal::UnknownDepartment {
                 typed: typed.trim().to_string(),
-                suggestions: nearest(
-                    typed,
-                    self.departments.iter().map(|d| d.name.as_str()),
-                    3,
-                )
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
+                suggestions: nearest(typed, self.departments.iter().map(|d| d.name.as_str()), 3)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
             }),
         }
     }
@@ -369,14 +367,13 @@ mod tests {
     #[test]
     fn the_shipped_list_is_danes_whole_list() {
         let list = divipola();
-        assert_eq!(list.departments().len(), 33, "32 departments and Bogotá D.C.");
+        assert_eq!(
+            list.departments().len(),
+            33,
+            "32 departments and Bogotá D.C."
+        );
         assert_eq!(list.municipalities().len(), 1122);
-        let kinds = |k: &str| {
-            list.municipalities()
-                .iter()
-                .filter(|m| m.kind == k)
-                .count()
-        };
+        let kinds = |k: &str| list.municipalities().iter().filter(|m| m.kind == k).count();
         assert_eq!(kinds("Municipio"), 1103);
         assert_eq!(kinds("Isla"), 1);
         assert_eq!(kinds("Área no municipalizada"), 18);
@@ -420,7 +417,9 @@ mod tests {
             ("San Andrés", "San Andrés y Providencia", "88001"),
             ("  El Carmen de Viboral ", "Antioquia", "05148"),
         ] {
-            let place = list.place(m, d).unwrap_or_else(|e| panic!("{m}, {d}: {e:?}"));
+            let place = list
+                .place(m, d)
+                .unwrap_or_else(|e| panic!("{m}, {d}: {e:?}"));
             assert_eq!(place.municipality.code, code, "{m}, {d}");
             assert_eq!(place.municipality.department_code, place.department.code);
         }
@@ -485,7 +484,10 @@ mod tests {
             "05,Antioquia,05001,Medellín,Municipio\n05,Antioquia,05001,Otro,Municipio\n",
             "05,Antioquia,05001,Medellín,Municipio\n05,Antioquía,05002,Abejorral,Municipio\n",
         ] {
-            assert!(Divipola::read(&format!("{header}{body}")).is_err(), "{body}");
+            assert!(
+                Divipola::read(&format!("{header}{body}")).is_err(),
+                "{body}"
+            );
         }
     }
 }

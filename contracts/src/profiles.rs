@@ -172,7 +172,11 @@ impl Payout {
     /// The method as stored (`{"kind":"nequi","phone":"3105551234"}`), read back; `None` for
     /// anything else.
     pub fn from_stored(json: &serde_json::Value) -> Option<Payout> {
-        let text = |k: &str| json.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
+        let text = |k: &str| {
+            json.get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        };
         Some(match json.get("kind")?.as_str()? {
             "nequi" => Payout::Nequi {
                 phone: text("phone")?,
@@ -349,10 +353,18 @@ mod tests {
             .duplicate_key(),
             "key:luz@correo.test"
         );
-        for p in [nequi, daviplata, breb_phone, bank("Banco de Bogotá", "0012345678")] {
+        for p in [
+            nequi,
+            daviplata,
+            breb_phone,
+            bank("Banco de Bogotá", "0012345678"),
+        ] {
             assert_eq!(Payout::from_stored(&p.to_stored()), Some(p));
         }
-        assert_eq!(Payout::from_stored(&serde_json::json!({"kind": "cash"})), None);
+        assert_eq!(
+            Payout::from_stored(&serde_json::json!({"kind": "cash"})),
+            None
+        );
     }
 
     #[test]

@@ -85,10 +85,7 @@ pub async fn worker_places_and_payouts(db: &Db) -> Result<u64, sqlx::Error> {
     }
     tx.commit().await?;
     if !rows.is_empty() {
-        tracing::info!(
-            workers = rows.len(),
-            "worker places and payout keys filled"
-        );
+        tracing::info!(workers = rows.len(), "worker places and payout keys filled");
     }
     Ok(rows.len() as u64)
 }

@@ -60,7 +60,11 @@ fn cohort(rows: usize, typo: Option<usize>) -> String {
         } else {
             TOWNS[i % TOWNS.len()]
         };
-        let phone = if i == 5 { 3_100_000_004 } else { 3_100_000_000 + i };
+        let phone = if i == 5 {
+            3_100_000_004
+        } else {
+            3_100_000_000 + i
+        };
         let group = ["joven", "mujer cabeza de hogar", ""][i % 3];
         out.push_str(&format!(
             "Graduada {i} Pérez;graduada-{i}@correo.test;{};{phone};{town};TOLIMA;\
@@ -160,7 +164,9 @@ async fn a_cohort_with_one_bad_municipality_creates_nothing_and_the_fixed_file_i
     let second = dup[1]["worker_id"].as_str().unwrap();
     assert_eq!(dup[0]["shared_with"][0]["worker_id"], second);
     // Staff see it on the worker too; the worker's profile is as imported.
-    let seen = app.get(&format!("/v1/workers/{first}"), Some(&finance)).await;
+    let seen = app
+        .get(&format!("/v1/workers/{first}"), Some(&finance))
+        .await;
     let seen = seen.ok(200);
     assert_eq!(seen["duplicate_payout"][0]["worker_id"], second);
     assert_eq!(seen["duplicate_payout"][0]["name"], "Graduada 5 Pérez");
@@ -211,7 +217,10 @@ async fn a_cohort_with_one_bad_municipality_creates_nothing_and_the_fixed_file_i
     let luz = app
         .login("graduada-7@correo.test", "mi-clave-de-la-cohorte")
         .await;
-    assert_eq!(app.get("/v1/me", Some(&luz)).await.ok(200)["role"], "worker");
+    assert_eq!(
+        app.get("/v1/me", Some(&luz)).await.ok(200)["role"],
+        "worker"
+    );
 
     // The same upload again with its key answers the first response and creates nothing.
     let again = import(&app, &admin, &fixed, Some("cohorte-2026-1")).await;
@@ -346,7 +355,12 @@ async fn skills_come_from_the_catalogue_staff_keep() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    for seeded in ["customer-support", "data-cleaning", "data-entry", "labelling"] {
+    for seeded in [
+        "customer-support",
+        "data-cleaning",
+        "data-entry",
+        "labelling",
+    ] {
         assert!(names.contains(&seeded), "{names:?}");
     }
     assert_eq!(list.body["items"][0]["label"], "Moderación de contenido");
@@ -443,9 +457,7 @@ async fn skills_come_from_the_catalogue_staff_keep() {
         app.post("/v1/skills", Some(token), new.clone())
             .await
             .problem(403);
-        delete(&app, "/v1/skills/excel", token)
-            .await
-            .problem(403);
+        delete(&app, "/v1/skills/excel", token).await.problem(403);
     }
     let r = app
         .post(
@@ -512,7 +524,11 @@ async fn places_are_danes_with_their_codes() {
         "«Chaparal» no es un municipio de Tolima según el DANE; ¿quiso decir «Chaparral»?"
     );
     let r = app
-        .post("/v1/workers", Some(&admin), body("Chaparral", "Tolimá del Sur"))
+        .post(
+            "/v1/workers",
+            Some(&admin),
+            body("Chaparral", "Tolimá del Sur"),
+        )
         .await;
     r.problem(422);
     assert_eq!(r.code(), "unknown_department");
@@ -734,7 +750,9 @@ async fn a_deactivated_worker_frees_her_claims_keeps_her_work_and_can_come_back(
     .await
     .problem(401);
     // The open claim is released and its slot taken by someone else...
-    let a = app.get(&format!("/v1/assignments/{open}"), Some(&owner)).await;
+    let a = app
+        .get(&format!("/v1/assignments/{open}"), Some(&owner))
+        .await;
     assert_eq!(a.ok(200)["status"], "released");
     claim(&app, &other, &open_task).await.ok(201);
     // ...while the delivered work is still reviewed and paid: approved, it accrues to her.
@@ -790,7 +808,9 @@ async fn a_deactivated_worker_frees_her_claims_keeps_her_work_and_can_come_back(
     // Again: nothing changes; the released claim stays released.
     let r = app.post(&reactivate, Some(&admin), json!({})).await;
     assert_eq!(r.status, 204);
-    let a = app.get(&format!("/v1/assignments/{open}"), Some(&owner)).await;
+    let a = app
+        .get(&format!("/v1/assignments/{open}"), Some(&owner))
+        .await;
     assert_eq!(a.ok(200)["status"], "released");
     let kinds: Vec<String> = on_db!(&app.db, |p| sqlx::query_scalar(
         "SELECT kind FROM account_events WHERE user_id = $1 ORDER BY created_at, id"
