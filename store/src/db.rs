@@ -258,7 +258,9 @@ impl Db {
             .map(|_| ()))
     }
 
-    /// Apply our schema and the job queue's, once, even when several processes start together.
+    /// Apply our schema and the job queue's, once, even when several processes start together;
+    /// right after ours, under the same lock, the steps that fill new columns of existing rows
+    /// from rules in Rust ([`crate::backfill`]).
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
         match self {
             Db::Sqlite(pool) => {
