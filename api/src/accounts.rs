@@ -7,11 +7,13 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::Deserialize;
 use sqlx::AssertSqlSafe;
 use vereda_contracts::accounts::{
-    AccountAction, AccountRefusal, Effect, Keepers, Person, leaves_keepers, may,
+    AccountAction, AccountRefusal, Effect, Keepers, Person, leaves_keepers, may, reactivable,
 };
 use vereda_contracts::identity::{Email, MemberRole, Name, Role, check_password};
+use vereda_contracts::marketplace::AssignmentStatus;
 use vereda_contracts::time;
 use vereda_store::db::Tx;
+use vereda_store::transitions::{Bind, Move, transition};
 use vereda_store::unique_keys::{UniqueKey, unique_key};
 use vereda_store::{on_db, on_tx};
 
@@ -241,8 +243,9 @@ impl AccountsApi {
     /// Deactivate an account (admin: anyone; a company owner: her company's members)
     ///
     /// The account can no longer sign in (a sign-in answers as for a wrong password) and every
-    /// token of it stops working at once. A company is never left without an active owner
-    /// (409 `last_owner`). Deactivating again changes nothing.
+    /// token of it stops working at once. A worker's open claims are released (the slots go
+    /// back to the task); her submitted work, money and history stay. A company is never left
+    /// without an active owner (409 `last_owner`). Deactivating again changes nothing.
     #[oai(path = "/users/:id/deactivate", method = "post")]
     async fn deactivate(
         &self,
@@ -251,6 +254,22 @@ impl AccountsApi {
         id: Path<String>,
     ) -> Result<NoContent, ApiError> {
         act_on_account(&state, &auth.0, &id.0, AccountAction::Deactivate, None).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Reactivate an account (admin)
+    ///
+    /// A deactivated account may sign in again with its password (its sessions stay ended;
+    /// claims released stay released). A member her company removed is not reactivated (409
+    /// `member_removed`). Reactivating an active account changes nothing.
+    #[oai(path = "/users/:id/reactivate", method = "post")]
+    async fn reactivate(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        act_on_account(&state, &auth.0, &id.0, AccountAction::Reactivate, None).await?;
         Ok(NoContent::Done)
     }
 
@@ -330,6 +349,7 @@ struct TargetRow {
     role: String,
     company_id: Option<String>,
     member_role: Option<String>,
+    worker_id: Option<String>,
     deactivated_at: Option<i64>,
     removed_at: Option<i64>,
 }
@@ -345,8 +365,8 @@ impl TargetRow {
     }
 }
 
-const TARGET_COLUMNS: &str =
-    "SELECT id, role, company_id, member_role, deactivated_at, removed_at FROM users WHERE id = $1";
+const TARGET_COLUMNS: &str = "SELECT id, role, company_id, member_role, worker_id, \
+     deactivated_at, removed_at FROM users WHERE id = $1";
 
 fn refused(r: AccountRefusal, action: AccountAction) -> ApiError {
     match r {
@@ -365,6 +385,11 @@ fn refused(r: AccountRefusal, action: AccountAction) -> ApiError {
             r.code(),
             "La empresa quedaría sin un propietario activo. Agregue otro propietario antes; no \
              se cambió nada.",
+        ),
+        AccountRefusal::RemovedMember => ApiError::conflict(
+            r.code(),
+            "Su empresa retiró a esta persona: no se reactiva; la empresa puede agregarla de \
+             nuevo como miembro.",
         ),
     }
 }
@@ -398,8 +423,14 @@ pub(crate) async fn act_on_account(
     let (target, keepers) = lock_target(&mut tx, &target).await?;
     let active = target.deactivated_at.is_none();
     leaves_keepers(&target.person()?, active, action, keepers).map_err(|r| refused(r, action))?;
+    reactivable(action, target.removed_at.is_some()).map_err(|r| refused(r, action))?;
     let effect = action.effect(target.deactivated_at.is_some(), target.removed_at.is_some());
     apply_effect(&mut tx, target_id, action, effect, &actor.user_id, now).await?;
+    if effect.deactivates
+        && let Some(worker_id) = &target.worker_id
+    {
+        release_claims(&mut tx, worker_id, &actor.user_id, now).await?;
+    }
     let revoked = revoke_all_tokens(&mut tx, target_id, now).await?;
     tx.commit().await?;
     state.tokens.forget_many(&revoked);
@@ -417,6 +448,9 @@ async fn lock_target(tx: &mut Tx, target: &TargetRow) -> Result<(TargetRow, Keep
     }
     if target.role == Role::Admin.as_str() {
         vereda_store::locks::admins(tx).await?;
+    }
+    if let Some(worker_id) = &target.worker_id {
+        vereda_store::locks::worker(tx, worker_id).await?;
     }
     let target: TargetRow = on_tx!(tx, |c| sqlx::query_as(TARGET_COLUMNS)
         .bind(&target.id)
@@ -464,6 +498,17 @@ async fn apply_effect(
             .bind(target_id)
         )?;
     }
+    if effect.reactivates {
+        vereda_store::exec_one!(
+            tx,
+            sqlx::query(
+                "UPDATE users SET deactivated_at = NULL, updated_at = $1 \
+                 WHERE id = $2 AND removed_at IS NULL"
+            )
+            .bind(now)
+            .bind(target_id)
+        )?;
+    }
     if effect.changed {
         vereda_store::exec_one!(
             tx,
@@ -477,6 +522,50 @@ async fn apply_effect(
             .bind(actor_id)
             .bind(now)
         )?;
+    }
+    Ok(())
+}
+
+/// Release a deactivated worker's open claims (claimed, or sent back for changes): their
+/// slots go back to the task board, a timer on them stops. Submitted work waits for its
+/// review as before, and what she earned stays hers. The worker's row is locked (by
+/// `lock_target`).
+async fn release_claims(
+    tx: &mut Tx,
+    worker_id: &str,
+    actor: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    debug_assert_eq!(
+        AssignmentStatus::sql_list(AssignmentStatus::is_active),
+        "('claimed', 'changes_requested')"
+    );
+    let open: Vec<(String, String)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT id, status FROM assignments WHERE worker_id = $1 \
+         AND status IN ('claimed', 'changes_requested') ORDER BY id"
+    )
+    .bind(worker_id)
+    .fetch_all(&mut *c)
+    .await)?;
+    for (assignment_id, status) in open {
+        vereda_store::locks::assignment(tx, &assignment_id).await?;
+        let m = Move {
+            assignment_id: &assignment_id,
+            from: AssignmentStatus::parse(&status).unwrap_or(AssignmentStatus::Claimed),
+            to: AssignmentStatus::Released,
+            actor: Some(actor),
+            action: "account_deactivated",
+            reason: Some("La cuenta se desactivó: el cupo quedó libre."),
+            details: None,
+            at: now,
+        };
+        if transition(tx, &m, "ended_at = $5", &[Bind::Int(Some(now))]).await? {
+            vereda_store::exec!(
+                tx,
+                sqlx::query("DELETE FROM running_timers WHERE assignment_id = $1")
+                    .bind(&assignment_id)
+            )?;
+        }
     }
     Ok(())
 }

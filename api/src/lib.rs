@@ -16,6 +16,7 @@ pub mod password_links;
 pub mod problem;
 pub mod problem_es;
 pub mod review_queue;
+pub mod skills;
 pub mod startup;
 pub mod statements;
 pub mod task_batches;

@@ -62,6 +62,7 @@ pub fn field_es(field: &str) -> String {
         "client_id" => "el identificador del registro",
         "entries" => "los registros",
         "role" | "member_role" => "el rol",
+        "label" => "el nombre para mostrar",
         "id" => "el identificador",
         _ => return format!("el campo «{field}»"),
     };
@@ -240,6 +241,19 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
         }
         "unknown_placeholder" => "La plantilla usa una columna que el archivo no tiene.".into(),
         "invalid_row" => "Hay filas con errores: corríjalas y suba el archivo otra vez.".into(),
+        // Cohorts: places (DANE's DIVIPOLA), the skills catalogue, accounts
+        "unknown_department" => "Ese departamento no está en la lista del DANE (DIVIPOLA): \
+                                 revise cómo está escrito."
+            .into(),
+        "unknown_municipality" => "Ese municipio no está en la lista del DANE (DIVIPOLA) para \
+                                   ese departamento: revise cómo está escrito."
+            .into(),
+        "unknown_skill" => "Esa habilidad no está en el catálogo: revise cómo está escrita, o \
+                            pida al equipo del programa que la agregue."
+            .into(),
+        "member_removed" => "Su empresa retiró a esta persona: no se reactiva; la empresa puede \
+                             agregarla de nuevo."
+            .into(),
         // Money
         "duplicate_payment_reference" => "Ya hay un pago registrado con esa referencia en esta \
                                           factura."

@@ -703,11 +703,15 @@ async fn owned_task(state: &AppState, who: &Principal, id: &str) -> Result<TaskR
     Ok(row)
 }
 
+/// Write a task's required skills, each one the catalogue holds (422 `unknown_skill` naming
+/// `field` otherwise, with the nearest names).
 async fn write_skills(
     tx: &mut Tx,
     task_id: &str,
     skills: &BTreeSet<Skill>,
+    field: &str,
 ) -> Result<(), ApiError> {
+    crate::skills::check_in_tx(tx, field, skills).await?;
     on_tx!(tx, |c| {
         sqlx::query("DELETE FROM task_skills WHERE task_id = $1")
             .bind(task_id)
@@ -842,7 +846,11 @@ pub(crate) async fn insert_task(
         .bind(batch.map(|b| b.line))
         .bind(batch.map(|b| b.inputs))
     )?;
-    write_skills(tx, id, &task.skills).await
+    let field = match batch {
+        Some(_) => "template.required_skills",
+        None => "required_skills",
+    };
+    write_skills(tx, id, &task.skills, field).await
 }
 
 async fn respond(state: &AppState, who: &Principal, id: &str) -> Result<Task, ApiError> {
@@ -1195,7 +1203,7 @@ async fn store_edit(state: &AppState, row: &TaskRow, edit: &TaskEdit) -> Result<
     .map(|r| r.rows_affected())
     })?;
     if let Some(skills) = &edit.skills {
-        write_skills(&mut tx, &row.id, skills).await?;
+        write_skills(&mut tx, &row.id, skills, "required_skills").await?;
     }
     tx.commit().await?;
     Ok(())

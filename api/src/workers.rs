@@ -1,27 +1,32 @@
 //! Teleworkers' profiles: personal data under Colombian habeas-data law, so only the worker
 //! themself, admin and finance may read them (DESIGN §3). Anyone else gets 404.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use poem::web::Data;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Union};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
+use vereda_contracts::batches;
+use vereda_contracts::cohorts::{self, Column, FileRefusal, Graduate, Refusal, RowRefusal};
 use vereda_contracts::identity::{DocumentId, MobilePhone, Name, Role, Skill};
-use vereda_contracts::profiles::{self, Asked, Editor, ProfileRefusal};
+use vereda_contracts::places::{Place, PlaceRefusal, divipola};
+use vereda_contracts::profiles::{self, AccountKind, Asked, Editor, Payout, ProfileRefusal};
 use vereda_contracts::time;
-use vereda_store::db::Dialect;
+use vereda_store::db::{Dialect, Tx};
 use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
 use crate::accounts::{Membership, NewLogin, insert_user, invite_if_needed, new_id};
 use crate::auth::{BearerAuth, Principal, check_current_password};
-use crate::body::JsonBody;
+use crate::body::{CsvBody, JsonBody};
+use crate::idempotency::IdempotencyKey;
 use crate::pagination::PageRequest;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, ProblemItem};
+use crate::skills::{active_names, check_listed, sentence};
 use crate::startup::AppState;
 use crate::tasks::{skills_column, split_skills};
 
@@ -107,38 +112,64 @@ impl PayoutMethod {
             }),
             PayoutMethod::Bank(b) => {
                 let bank = Name::parse(&b.bank).map_err(|e| ApiError::invalid(at("bank"), e))?;
-                let number: String = b
-                    .account_number
-                    .chars()
-                    .filter(|c| !matches!(c, ' ' | '-'))
-                    .collect();
-                if !(6..=20).contains(&number.len()) || !number.chars().all(|c| c.is_ascii_digit())
-                {
-                    return Err(ApiError::invalid(
-                        at("account_number"),
-                        "must be 6 to 20 digits",
-                    ));
-                }
+                let number = profiles::account_number(&b.account_number)
+                    .map_err(|e| ApiError::invalid(at("account_number"), e))?;
                 PayoutMethod::Bank(BankAccount {
                     bank: bank.into_string(),
                     account_type: b.account_type,
                     account_number: number,
                 })
             }
-            PayoutMethod::BreB(k) => {
-                let key = k.key.trim();
-                if key.is_empty() || key.chars().count() > 100 || key.chars().any(char::is_control)
-                {
-                    return Err(ApiError::invalid(
-                        at("key"),
-                        "must be 1 to 100 printable characters",
-                    ));
-                }
-                PayoutMethod::BreB(BreBKey {
-                    key: key.to_string(),
-                })
-            }
+            PayoutMethod::BreB(k) => PayoutMethod::BreB(BreBKey {
+                key: profiles::breb_key(&k.key).map_err(|e| ApiError::invalid(at("key"), e))?,
+            }),
         })
+    }
+
+    /// Where the money goes, as the pure rules see it.
+    fn destination(&self) -> Payout {
+        match self {
+            PayoutMethod::Nequi(w) => Payout::Nequi {
+                phone: w.phone.clone(),
+            },
+            PayoutMethod::Daviplata(w) => Payout::Daviplata {
+                phone: w.phone.clone(),
+            },
+            PayoutMethod::Bank(b) => Payout::Bank {
+                bank: b.bank.clone(),
+                account_type: match b.account_type {
+                    AccountType::Savings => AccountKind::Savings,
+                    AccountType::Checking => AccountKind::Checking,
+                },
+                account_number: b.account_number.clone(),
+            },
+            PayoutMethod::BreB(k) => Payout::BreB { key: k.key.clone() },
+        }
+    }
+
+    /// A method checked by the pure rules (an imported row's).
+    fn of(p: &Payout) -> PayoutMethod {
+        match p {
+            Payout::Nequi { phone } => PayoutMethod::Nequi(WalletAccount {
+                phone: phone.clone(),
+            }),
+            Payout::Daviplata { phone } => PayoutMethod::Daviplata(DaviplataAccount {
+                phone: phone.clone(),
+            }),
+            Payout::Bank {
+                bank,
+                account_type,
+                account_number,
+            } => PayoutMethod::Bank(BankAccount {
+                bank: bank.clone(),
+                account_type: match account_type {
+                    AccountKind::Savings => AccountType::Savings,
+                    AccountKind::Checking => AccountType::Checking,
+                },
+                account_number: account_number.clone(),
+            }),
+            Payout::BreB { key } => PayoutMethod::BreB(BreBKey { key: key.clone() }),
+        }
     }
 }
 
@@ -221,8 +252,16 @@ pub struct Worker {
     pub user_id: String,
     pub name: String,
     pub email: String,
+    /// As DANE's DIVIPOLA names it.
     pub municipality: String,
     pub department: String,
+    /// DANE's five-digit code; absent only for a place recorded before places were checked
+    /// that matches none (to be corrected).
+    #[oai(skip_serializing_if_is_none)]
+    pub municipality_code: Option<String>,
+    /// DANE's two-digit code (likewise).
+    #[oai(skip_serializing_if_is_none)]
+    pub department_code: Option<String>,
     pub skills: Vec<String>,
     pub payout_method: PayoutMethod,
     #[oai(skip_serializing_if_is_none)]
@@ -231,8 +270,23 @@ pub struct Worker {
     pub phone: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub programme_group: Option<String>,
+    /// Staff only (on one worker): the other workers paid to the same phone or account, a
+    /// mistake or one person behind two accounts, worth a look before the next payout.
+    #[oai(skip_serializing_if_is_none)]
+    pub duplicate_payout: Option<Vec<PayoutTwin>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Another worker paid to the same phone or account.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct PayoutTwin {
+    pub worker_id: String,
+    pub name: String,
+    /// Its line in the same imported file, when it came with it.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<i64>,
 }
 
 #[derive(Debug, Object)]
@@ -260,6 +314,94 @@ pub enum WorkerListOk {
     Ok(Json<WorkerList>),
 }
 
+/// One worker an import created.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct ImportedWorker {
+    /// The file's line (the header is line 1).
+    pub line: i64,
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+    pub municipality: String,
+    pub municipality_code: String,
+    pub department: String,
+    pub department_code: String,
+}
+
+/// A created worker paid to the same phone or account as others.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct DuplicatePayout {
+    pub line: i64,
+    pub worker_id: String,
+    pub shared_with: Vec<PayoutTwin>,
+}
+
+/// What an import did: every row a worker, each invited by e-mail to choose her password.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct WorkerImport {
+    pub created: i64,
+    pub workers: Vec<ImportedWorker>,
+    /// Rows paid to the same phone or account as another worker of the file or already on
+    /// file: created all the same, and worth a look before the next payout.
+    pub duplicate_payout: Vec<DuplicatePayout>,
+}
+
+#[derive(ApiResponse)]
+pub enum ImportCreated {
+    #[oai(status = 201)]
+    Created(Json<WorkerImport>),
+}
+
+/// A refused import file as one problem (422 on `csv`): the file as a whole, or every bad
+/// row and column in `errors`.
+fn import_refused(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::File(f) => {
+            let mut problem = ApiError::rule(f.code(), Some("csv"), f.es());
+            problem.detail_es = Some(sentence(&f.es()).into());
+            problem
+        }
+        Refusal::Rows(rows) => {
+            let items: Vec<ProblemItem> = rows
+                .iter()
+                .map(|r| ProblemItem {
+                    line: r.line as u64,
+                    column: r.column.clone(),
+                    detail_es: r.es(),
+                })
+                .collect();
+            let lines: BTreeSet<usize> = rows.iter().map(|r| r.line).collect();
+            let mut problem = ApiError::rule(
+                "invalid_row",
+                Some("csv"),
+                format!(
+                    "{} row(s) of the file are wrong; no account was created.",
+                    lines.len()
+                ),
+            );
+            let mut es = if lines.len() == 1 {
+                "El archivo tiene 1 fila con errores; no se creó ninguna cuenta.".to_string()
+            } else {
+                format!(
+                    "El archivo tiene {} filas con errores; no se creó ninguna cuenta.",
+                    lines.len()
+                )
+            };
+            for item in items.iter().take(20) {
+                es.push(' ');
+                es.push_str(&item.detail_es);
+            }
+            if items.len() > 20 {
+                es.push_str(&format!(" Y {} errores más.", items.len() - 20));
+            }
+            problem.detail_es = Some(es.into());
+            problem.errors = Some(Box::new(items));
+            problem
+        }
+    }
+}
+
 fn parse_skills(field: &str, raw: &[String]) -> Result<BTreeSet<Skill>, ApiError> {
     if raw.len() > 50 {
         return Err(ApiError::invalid(field, "at most 50 skills"));
@@ -276,6 +418,22 @@ fn parse_place(field: &str, raw: &str) -> Result<String, ApiError> {
         .map_err(|e| ApiError::invalid(field, e))
 }
 
+/// A place not in DANE's list: 422 naming the field, the nearest names in Spanish.
+fn place_refused(e: &PlaceRefusal) -> ApiError {
+    let mut problem = ApiError::rule(e.code(), Some(e.field()), e.detail());
+    problem.detail_es = Some(sentence(&e.es()).into());
+    problem
+}
+
+/// The place a municipality and department name (each first checked as text).
+fn check_place(municipality: &str, department: &str) -> Result<Place<'static>, ApiError> {
+    let municipality = parse_place("municipality", municipality)?;
+    let department = parse_place("department", department)?;
+    divipola()
+        .place(&municipality, &department)
+        .map_err(|e| place_refused(&e))
+}
+
 #[derive(sqlx::FromRow)]
 struct WorkerRow {
     id: String,
@@ -284,7 +442,10 @@ struct WorkerRow {
     email: String,
     municipality: String,
     department: String,
+    municipality_code: Option<String>,
+    department_code: Option<String>,
     payout_method: String,
+    payout_key: Option<String>,
     document_id: Option<String>,
     phone: Option<String>,
     programme_group: Option<String>,
@@ -298,7 +459,8 @@ struct WorkerRow {
 fn worker_select(d: Dialect) -> String {
     format!(
         "SELECT w.id, u.id AS user_id, u.name, u.email, w.municipality, \
-         w.department, w.payout_method, w.document_id, w.phone, w.programme_group, w.created_at, \
+         w.department, w.municipality_code, w.department_code, w.payout_method, w.payout_key, \
+         w.document_id, w.phone, w.programme_group, w.created_at, \
          w.updated_at, {} AS skills FROM worker_profiles w JOIN users u ON u.worker_id = w.id",
         skills_column(d, "worker_skills", "worker_id", "w.id")
     )
@@ -327,10 +489,13 @@ fn load_workers(rows: Vec<WorkerRow>) -> Result<Vec<Worker>, ApiError> {
             email: r.email,
             municipality: r.municipality,
             department: r.department,
+            municipality_code: r.municipality_code,
+            department_code: r.department_code,
             skills,
             document_id: r.document_id,
             phone: r.phone,
             programme_group: r.programme_group,
+            duplicate_payout: None,
             created_at: time::from_unix(r.created_at),
             updated_at: time::from_unix(r.updated_at),
         });
@@ -352,7 +517,70 @@ async fn visible_worker(state: &AppState, who: &Principal, id: &str) -> Result<W
             .fetch_optional(p)
             .await)?;
     let row = row.ok_or_else(|| ApiError::not_found("worker"))?;
-    Ok(load_workers(vec![row])?.remove(0))
+    let key = row.payout_key.clone();
+    let mut worker = load_workers(vec![row])?.remove(0);
+    if who.is_staff() {
+        let twins: Vec<(String, String)> = match key {
+            Some(key) => on_db!(&state.db, |p| sqlx::query_as(TWINS)
+                .bind(&key)
+                .fetch_all(p)
+                .await)?,
+            None => Vec::new(),
+        };
+        worker.duplicate_payout = Some(
+            twins
+                .into_iter()
+                .filter(|(id, _)| *id != worker.id)
+                .map(|(worker_id, name)| PayoutTwin {
+                    worker_id,
+                    name,
+                    line: None,
+                })
+                .collect(),
+        );
+    }
+    Ok(worker)
+}
+
+/// The workers paid to one destination (`payout_key`), with their names, oldest first.
+const TWINS: &str = "SELECT w.id, u.name FROM worker_profiles w JOIN users u \
+     ON u.worker_id = w.id WHERE w.payout_key = $1 ORDER BY w.id";
+
+/// A new worker's profile row, its place and payout destination checked.
+struct NewProfile<'a> {
+    id: &'a str,
+    document_id: Option<&'a str>,
+    place: Place<'static>,
+    phone: Option<&'a str>,
+    payout: &'a PayoutMethod,
+    programme_group: Option<&'a str>,
+    now: i64,
+}
+
+async fn insert_profile(tx: &mut Tx, p: &NewProfile<'_>) -> Result<(), ApiError> {
+    let payout_json = serde_json::to_string(p.payout).map_err(ApiError::internal)?;
+    let payout_key = p.payout.destination().duplicate_key();
+    vereda_store::exec_one!(
+        tx,
+        sqlx::query(
+            "INSERT INTO worker_profiles (id, document_id, municipality, department, \
+             municipality_code, department_code, phone, payout_method, payout_key, \
+             programme_group, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)"
+        )
+        .bind(p.id)
+        .bind(p.document_id)
+        .bind(&p.place.municipality.name)
+        .bind(&p.place.department.name)
+        .bind(&p.place.municipality.code)
+        .bind(&p.place.department.code)
+        .bind(p.phone)
+        .bind(&payout_json)
+        .bind(&payout_key)
+        .bind(p.programme_group)
+        .bind(p.now)
+    )?;
+    Ok(())
 }
 
 async fn replace_skills(
@@ -394,8 +622,7 @@ impl WorkersApi {
         auth.0.require(&[Role::Admin])?;
         let req = body.0;
         let login = NewLogin::parse("", &req.name, &req.email, req.password.as_deref())?;
-        let municipality = parse_place("municipality", &req.municipality)?;
-        let department = parse_place("department", &req.department)?;
+        let place = check_place(&req.municipality, &req.department)?;
         let skills = parse_skills("skills", &req.skills)?;
         let payout = req.payout_method.parse("payout_method")?;
         let document_id = req
@@ -410,28 +637,22 @@ impl WorkersApi {
             .map(MobilePhone::parse)
             .transpose()
             .map_err(|e| ApiError::invalid("phone", e))?;
+        check_listed("skills", &req.skills, &active_names(&state.db).await?)?;
         let hash = login.password_hash().await?;
 
         let worker_id = new_id();
         let now = time::unix(time::now());
-        let payout_json = serde_json::to_string(&payout).map_err(ApiError::internal)?;
         let mut tx = state.db.begin().await?;
-        on_tx!(&mut tx, |c| sqlx::query(
-            "INSERT INTO worker_profiles (id, document_id, municipality, department, phone, \
-             payout_method, programme_group, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
-        )
-        .bind(&worker_id)
-        .bind(document_id.as_ref().map(DocumentId::as_str))
-        .bind(&municipality)
-        .bind(&department)
-        .bind(phone.as_ref().map(MobilePhone::as_str))
-        .bind(&payout_json)
-        .bind(req.programme_group.map(ProgrammeGroup::as_str))
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        let profile = NewProfile {
+            id: &worker_id,
+            document_id: document_id.as_ref().map(DocumentId::as_str),
+            place,
+            phone: phone.as_ref().map(MobilePhone::as_str),
+            payout: &payout,
+            programme_group: req.programme_group.map(ProgrammeGroup::as_str),
+            now,
+        };
+        insert_profile(&mut tx, &profile).await?;
         replace_skills(&mut tx, &worker_id, &skills).await?;
         let user_id = insert_user(
             &mut tx,
@@ -449,6 +670,77 @@ impl WorkersApi {
         Ok(WorkerCreated::Created(Json(
             visible_worker(&state, &auth.0, &worker_id).await?,
         )))
+    }
+
+    /// Import a cohort of workers from a spreadsheet (admin)
+    ///
+    /// A CSV file (UTF-8, with or without BOM; comma- or semicolon-separated, as Excel in
+    /// Spanish saves it), a header row naming the columns, one worker a row, at most 1000:
+    /// `name`, `email`, `document_id` (cédula), `phone`, `municipality`, `department`,
+    /// `skills` (separated by `|` or spaces), `payout_kind` (`nequi`, `daviplata`, `bank` or
+    /// `bre-b`), `payout_phone` (Nequi and Daviplata; else `phone`), `payout_bank`,
+    /// `payout_account_type` (`savings` or `checking`), `payout_account_number`, `payout_key`
+    /// (Bre-B) and `programme_group` (`youth`, `woman_head_of_household`,
+    /// `conflict_victim`); Spanish headers are read too (`nombre`, `correo`, `cedula`,
+    /// `celular`, `municipio`, `departamento`, `habilidades`, `medio_pago`, `banco`,
+    /// `tipo_cuenta`, `numero_cuenta`, `llave`, `grupo`). Places are checked against DANE's
+    /// DIVIPOLA and skills against the catalogue.
+    ///
+    /// Every row is checked before anything is created: a file with any bad row, an e-mail
+    /// repeated or already taken, is refused whole (422 `invalid_row`, with `errors` naming
+    /// each bad row and column in Spanish). Otherwise every worker is created in one
+    /// transaction and invited by e-mail to choose her password (the link lasts 7 days). The
+    /// answer flags rows paid to the same phone or account as another worker
+    /// (`duplicate_payout`). Send an `Idempotency-Key` to upload again safely.
+    #[oai(path = "/import", method = "post")]
+    async fn import(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: CsvBody,
+        /// Makes a re-upload harmless: the same key answers the first response again.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+    ) -> Result<ImportCreated, ApiError> {
+        let who = &auth.0;
+        who.require(&[Role::Admin])?;
+        let text = body.0;
+        let key = IdempotencyKey::from_header(
+            idempotency_key.0.as_deref(),
+            "worker_import",
+            text.as_bytes(),
+        )?;
+        if let Some(k) = &key
+            && let Some((_, body)) = k.replay(&state, &who.user_id).await?
+        {
+            let answer: WorkerImport = serde_json::from_str(&body).map_err(ApiError::internal)?;
+            return Ok(ImportCreated::Created(Json(answer)));
+        }
+        let sheet = batches::read_sheet(&text)
+            .map_err(|e| import_refused(Refusal::File(FileRefusal::Sheet(e))))?;
+        let catalogue = active_names(&state.db).await?;
+        let graduates = cohorts::check_cohort(&sheet, &catalogue).map_err(import_refused)?;
+
+        let now = time::unix(time::now());
+        let mut tx = state.db.begin().await?;
+        refuse_taken_emails(&mut tx, &sheet, &graduates).await?;
+        let mut workers = Vec::with_capacity(graduates.len());
+        for g in &graduates {
+            workers.push(create_graduate(&state, &mut tx, g, who, now).await?);
+        }
+        let duplicate_payout = shared_payouts(&mut tx, &graduates, &workers).await?;
+        let answer = WorkerImport {
+            created: workers.len() as i64,
+            workers,
+            duplicate_payout,
+        };
+        if let Some(k) = &key {
+            let body = serde_json::to_string(&answer).map_err(ApiError::internal)?;
+            k.store(&mut tx, &who.user_id, 201, &body).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(workers = answer.created, by = %who.user_id, "workers imported");
+        Ok(ImportCreated::Created(Json(answer)))
     }
 
     /// List workers (admin, finance)
@@ -518,7 +810,10 @@ impl WorkersApi {
             current_password: req.current_password.is_some(),
         };
         profiles::may_change(editor, &asked).map_err(profile_refused)?;
-        let change = ProfileChange::parse(req)?;
+        let change = ProfileChange::parse(req, &current)?;
+        if let Some(raw) = &change.skills_raw {
+            check_listed("skills", raw, &active_names(&state.db).await?)?;
+        }
         let current_json =
             serde_json::to_string(&current.payout_method).map_err(ApiError::internal)?;
         let plan = profiles::plan(editor, &asked, change.payout_json.as_deref(), &current_json)
@@ -549,6 +844,135 @@ impl WorkersApi {
     }
 }
 
+/// Refuse the whole import when any row's e-mail already has an account, naming every such
+/// row (read in the import's transaction, so what it creates cannot clash).
+async fn refuse_taken_emails(
+    tx: &mut Tx,
+    sheet: &batches::Sheet,
+    graduates: &[Graduate],
+) -> Result<(), ApiError> {
+    let column = cohorts::header(sheet, Column::Email);
+    let mut taken = Vec::new();
+    for g in graduates {
+        let found: Option<String> = on_tx!(tx, |c| sqlx::query_scalar(
+            "SELECT id FROM users WHERE email = $1"
+        )
+        .bind(g.email.as_str())
+        .fetch_optional(&mut *c)
+        .await)?;
+        if found.is_some() {
+            taken.push(RowRefusal {
+                line: g.line,
+                column: Some(column.clone()),
+                problem: format!("ya hay una cuenta con el correo «{}»", g.email.as_str()),
+            });
+        }
+    }
+    if taken.is_empty() {
+        Ok(())
+    } else {
+        Err(import_refused(Refusal::Rows(taken)))
+    }
+}
+
+/// Create one imported worker (profile, skills, account without a password) and queue her
+/// invitation, in the import's transaction.
+async fn create_graduate(
+    state: &AppState,
+    tx: &mut Tx,
+    g: &Graduate,
+    by: &Principal,
+    now: i64,
+) -> Result<ImportedWorker, ApiError> {
+    let worker_id = new_id();
+    let payout = PayoutMethod::of(&g.payout);
+    let place = divipola()
+        .by_code(&g.municipality.code)
+        .ok_or_else(|| ApiError::internal("a checked place is not in DIVIPOLA"))?;
+    let profile = NewProfile {
+        id: &worker_id,
+        document_id: g.document_id.as_ref().map(DocumentId::as_str),
+        place,
+        phone: g.phone.as_ref().map(MobilePhone::as_str),
+        payout: &payout,
+        programme_group: g.programme_group,
+        now,
+    };
+    insert_profile(tx, &profile).await?;
+    replace_skills(tx, &worker_id, &g.skills).await?;
+    let login = NewLogin {
+        name: g.name.clone(),
+        email: g.email.clone(),
+        password: None,
+    };
+    let hash = login.password_hash().await?;
+    let user_id = insert_user(
+        tx,
+        &login,
+        &hash,
+        Membership::Worker {
+            worker_id: &worker_id,
+        },
+        "csv",
+    )
+    .await?;
+    invite_if_needed(state, tx, &login, &user_id, Role::Worker, by).await?;
+    Ok(ImportedWorker {
+        line: g.line as i64,
+        id: worker_id,
+        user_id,
+        name: g.name.as_str().to_string(),
+        email: g.email.as_str().to_string(),
+        municipality: place.municipality.name.clone(),
+        municipality_code: place.municipality.code.clone(),
+        department: place.department.name.clone(),
+        department_code: place.department.code.clone(),
+    })
+}
+
+/// The imported workers paid where another worker is (of the file or already on file), read
+/// in the import's transaction after its rows were written.
+async fn shared_payouts(
+    tx: &mut Tx,
+    graduates: &[Graduate],
+    workers: &[ImportedWorker],
+) -> Result<Vec<DuplicatePayout>, ApiError> {
+    let line_of: BTreeMap<&str, i64> = workers.iter().map(|w| (w.id.as_str(), w.line)).collect();
+    let mut groups: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for g in graduates {
+        let key = g.payout.duplicate_key();
+        if groups.contains_key(&key) {
+            continue;
+        }
+        let twins: Vec<(String, String)> = on_tx!(tx, |c| sqlx::query_as(TWINS)
+            .bind(&key)
+            .fetch_all(&mut *c)
+            .await)?;
+        groups.insert(key, twins);
+    }
+    let mut out = Vec::new();
+    for (g, w) in graduates.iter().zip(workers) {
+        let group = &groups[&g.payout.duplicate_key()];
+        let shared_with: Vec<PayoutTwin> = group
+            .iter()
+            .filter(|(id, _)| *id != w.id)
+            .map(|(id, name)| PayoutTwin {
+                worker_id: id.clone(),
+                name: name.clone(),
+                line: line_of.get(id.as_str()).copied(),
+            })
+            .collect();
+        if !shared_with.is_empty() {
+            out.push(DuplicatePayout {
+                line: w.line,
+                worker_id: w.id.clone(),
+                shared_with,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// A refused profile change as the API answers it.
 fn profile_refused(r: ProfileRefusal) -> ApiError {
     match r {
@@ -570,29 +994,38 @@ fn profile_refused(r: ProfileRefusal) -> ApiError {
 /// A profile change, its fields parsed (422 naming the first that does not).
 struct ProfileChange {
     name: Option<Name>,
-    municipality: Option<String>,
-    department: Option<String>,
+    /// The new place: the municipality and department sent, the one not sent as on file.
+    place: Option<Place<'static>>,
     phone: Option<MobilePhone>,
     document_id: Option<DocumentId>,
     payout: Option<PayoutMethod>,
     /// The payout method as stored, to compare with the one on file.
     payout_json: Option<String>,
+    /// Where its money lands (`Payout::duplicate_key`).
+    payout_key: Option<String>,
     programme_group: Option<ProgrammeGroup>,
     skills: Option<BTreeSet<Skill>>,
+    /// The skills as sent, to name the one the catalogue lacks by its place.
+    skills_raw: Option<Vec<String>>,
     current_password: Option<String>,
 }
 
 impl ProfileChange {
-    fn parse(req: UpdateWorker) -> Result<ProfileChange, ApiError> {
+    fn parse(req: UpdateWorker, current: &Worker) -> Result<ProfileChange, ApiError> {
         let name = req
             .name
             .as_deref()
             .map(Name::parse)
             .transpose()
             .map_err(|e| ApiError::invalid("name", e))?;
-        let place = |field: &str, raw: Option<&str>| raw.map(|m| parse_place(field, m)).transpose();
-        let municipality = place("municipality", req.municipality.as_deref())?;
-        let department = place("department", req.department.as_deref())?;
+        let place = if req.municipality.is_some() || req.department.is_some() {
+            Some(check_place(
+                req.municipality.as_deref().unwrap_or(&current.municipality),
+                req.department.as_deref().unwrap_or(&current.department),
+            )?)
+        } else {
+            None
+        };
         let phone = req
             .phone
             .as_deref()
@@ -614,6 +1047,7 @@ impl ProfileChange {
             .map(serde_json::to_string)
             .transpose()
             .map_err(ApiError::internal)?;
+        let payout_key = payout.as_ref().map(|p| p.destination().duplicate_key());
         let skills = req
             .skills
             .as_deref()
@@ -621,14 +1055,15 @@ impl ProfileChange {
             .transpose()?;
         Ok(ProfileChange {
             name,
-            municipality,
-            department,
+            place,
             phone,
             document_id,
             payout,
             payout_json,
+            payout_key,
             programme_group: req.programme_group,
             skills,
+            skills_raw: req.skills,
             current_password: req.current_password,
         })
     }
@@ -647,16 +1082,22 @@ async fn store_change(
              department = COALESCE($2, department), phone = COALESCE($3, phone), \
              payout_method = COALESCE($4, payout_method), \
              programme_group = COALESCE($5, programme_group), \
-             document_id = COALESCE($6, document_id), updated_at = $7 WHERE id = $8",
+             document_id = COALESCE($6, document_id), updated_at = $7, \
+             municipality_code = COALESCE($9, municipality_code), \
+             department_code = COALESCE($10, department_code), \
+             payout_key = COALESCE($11, payout_key) WHERE id = $8",
         )
-        .bind(change.municipality.as_deref())
-        .bind(change.department.as_deref())
+        .bind(change.place.map(|p| p.municipality.name.as_str()))
+        .bind(change.place.map(|p| p.department.name.as_str()))
         .bind(change.phone.as_ref().map(MobilePhone::as_str))
         .bind(change.payout_json.as_deref())
         .bind(change.programme_group.map(ProgrammeGroup::as_str))
         .bind(change.document_id.as_ref().map(DocumentId::as_str))
         .bind(now)
         .bind(worker_id)
+        .bind(change.place.map(|p| p.municipality.code.as_str()))
+        .bind(change.place.map(|p| p.department.code.as_str()))
+        .bind(change.payout_key.as_deref())
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected())?;

@@ -31,6 +31,9 @@ pub enum AccountAction {
     RemoveMember,
     /// Every token of the account is revoked.
     SignOutEverywhere,
+    /// A deactivated account may sign in again (admin only); a member removed from her
+    /// company is not (she left it: she is added again as a new member).
+    Reactivate,
 }
 
 /// The caller or the target, as far as these rules care.
@@ -56,6 +59,8 @@ pub enum AccountRefusal {
     LastOwner,
     /// The platform would be left without an admin who can sign in (409).
     LastAdmin,
+    /// A member removed from her company is not reactivated (409).
+    RemovedMember,
 }
 
 impl AccountRefusal {
@@ -66,6 +71,7 @@ impl AccountRefusal {
             AccountRefusal::Forbidden => "forbidden",
             AccountRefusal::LastOwner => "last_owner",
             AccountRefusal::LastAdmin => "last_admin",
+            AccountRefusal::RemovedMember => "member_removed",
         }
     }
 
@@ -82,6 +88,7 @@ impl AccountAction {
             AccountAction::Deactivate => "deactivated",
             AccountAction::RemoveMember => "removed_from_company",
             AccountAction::SignOutEverywhere => "signed_out_everywhere",
+            AccountAction::Reactivate => "reactivated",
         }
     }
 
@@ -92,12 +99,18 @@ impl AccountAction {
             AccountAction::Deactivate => !deactivated,
             AccountAction::RemoveMember => !removed,
             AccountAction::SignOutEverywhere => true,
+            AccountAction::Reactivate => deactivated && !removed,
         };
-        let deactivates = changed && self != AccountAction::SignOutEverywhere;
+        let deactivates = changed
+            && matches!(
+                self,
+                AccountAction::Deactivate | AccountAction::RemoveMember
+            );
         Effect {
             changed,
             deactivates,
             removes: deactivates && self == AccountAction::RemoveMember,
+            reactivates: changed && self == AccountAction::Reactivate,
         }
     }
 }
@@ -111,6 +124,8 @@ pub struct Effect {
     pub deactivates: bool,
     /// The account is marked removed from its company.
     pub removes: bool,
+    /// The account may sign in again.
+    pub reactivates: bool,
 }
 
 /// Who keeps an account's surroundings running, counted under their locks: the active owners
@@ -120,6 +135,15 @@ pub struct Effect {
 pub struct Keepers {
     pub active_owners: i64,
     pub active_admins: i64,
+}
+
+/// Refuse reactivating a member her company removed: she left it.
+pub fn reactivable(action: AccountAction, removed: bool) -> Result<(), AccountRefusal> {
+    if action == AccountAction::Reactivate && removed {
+        Err(AccountRefusal::RemovedMember)
+    } else {
+        Ok(())
+    }
 }
 
 /// Refuse an action that would leave a company without an owner or the platform without an
@@ -152,7 +176,10 @@ pub fn may(
     {
         return Err(AccountRefusal::NotAMember);
     }
-    if actor.role == Role::Admin || owner_of_target {
+    if actor.role == Role::Admin {
+        return Ok(());
+    }
+    if owner_of_target && action != AccountAction::Reactivate {
         return Ok(());
     }
     if is_self && action == AccountAction::SignOutEverywhere {
@@ -322,13 +349,15 @@ mod tests {
             changed: false,
             deactivates: false,
             removes: false,
+            reactivates: false,
         };
         assert_eq!(
             Deactivate.effect(false, false),
             Effect {
                 changed: true,
                 deactivates: true,
-                removes: false
+                removes: false,
+                reactivates: false
             }
         );
         assert_eq!(Deactivate.effect(true, false), none);
@@ -337,7 +366,8 @@ mod tests {
             Effect {
                 changed: true,
                 deactivates: true,
-                removes: true
+                removes: true,
+                reactivates: false
             }
         );
         assert_eq!(RemoveMember.effect(true, true), none);
@@ -346,7 +376,8 @@ mod tests {
             Effect {
                 changed: true,
                 deactivates: false,
-                removes: false
+                removes: false,
+                reactivates: false
             }
         );
         assert_eq!(RemoveMember.event_kind(), "removed_from_company");
@@ -394,6 +425,54 @@ mod tests {
         assert!(payout_held(Some(now - PAYOUT_HOLD_SECS + 1), now));
         assert!(!payout_held(Some(now - PAYOUT_HOLD_SECS), now));
         assert!(!payout_held(Some(payout_hold_cutoff(now)), now));
+    }
+
+    #[test]
+    fn only_admin_reactivates_and_never_a_removed_member() {
+        use AccountAction::*;
+        let admin = person("a", Role::Admin, None, None);
+        let owner = person("o", Role::Company, Some("c1"), Some(MemberRole::Owner));
+        let reviewer = person("r", Role::Company, Some("c1"), Some(MemberRole::Reviewer));
+        let worker = person("w", Role::Worker, None, None);
+        let finance = person("f", Role::Finance, None, None);
+        assert_eq!(may(&admin, &worker, Reactivate, None), Ok(()));
+        assert_eq!(may(&admin, &reviewer, Reactivate, None), Ok(()));
+        assert_eq!(
+            may(&owner, &reviewer, Reactivate, None),
+            Err(AccountRefusal::Forbidden)
+        );
+        assert_eq!(
+            may(&finance, &worker, Reactivate, None),
+            Err(AccountRefusal::Forbidden)
+        );
+        assert_eq!(
+            may(&owner, &worker, Reactivate, None),
+            Err(AccountRefusal::NotYours)
+        );
+        assert_eq!(
+            Reactivate.effect(true, false),
+            Effect {
+                changed: true,
+                deactivates: false,
+                removes: false,
+                reactivates: true
+            }
+        );
+        // An active account: nothing to do, nothing recorded.
+        assert!(!Reactivate.effect(false, false).changed);
+        assert_eq!(
+            reactivable(Reactivate, true),
+            Err(AccountRefusal::RemovedMember)
+        );
+        assert_eq!(AccountRefusal::RemovedMember.code(), "member_removed");
+        assert_eq!(reactivable(Reactivate, false), Ok(()));
+        assert_eq!(reactivable(Deactivate, true), Ok(()));
+        assert_eq!(Reactivate.event_kind(), "reactivated");
+        // Reactivating takes no keeper away.
+        assert_eq!(
+            leaves_keepers(&admin, false, Reactivate, Keepers::default()),
+            Ok(())
+        );
     }
 
     /// A company member in the model: owner or not, active or not.

@@ -50,7 +50,7 @@ pub enum SheetRefusal {
     DuplicateColumn(String),
     #[error("el encabezado tiene una columna sin nombre")]
     UnnamedColumn,
-    #[error("el archivo tiene {rows} filas de tareas; el máximo es {max}")]
+    #[error("el archivo tiene {rows} filas; el máximo es {max}")]
     TooManyRows { rows: usize, max: usize },
     #[error("la plantilla usa ${{{0}}}, pero el archivo no tiene esa columna")]
     UnknownPlaceholder(String),

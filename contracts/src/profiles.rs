@@ -116,6 +116,126 @@ pub fn plan(
     })
 }
 
+/// Where a worker's money goes, checked (the API's `PayoutMethod`, stored as its JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payout {
+    Nequi {
+        phone: String,
+    },
+    Daviplata {
+        phone: String,
+    },
+    Bank {
+        bank: String,
+        account_type: AccountKind,
+        account_number: String,
+    },
+    BreB {
+        key: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    Savings,
+    Checking,
+}
+
+impl AccountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::Savings => "savings",
+            AccountKind::Checking => "checking",
+        }
+    }
+}
+
+/// A bank account number as banks print it (`123-456789-01`): its 6 to 20 digits.
+pub fn account_number(raw: &str) -> Result<String, &'static str> {
+    let number: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if !(6..=20).contains(&number.len()) || !number.chars().all(|c| c.is_ascii_digit()) {
+        return Err("must be 6 to 20 digits");
+    }
+    Ok(number)
+}
+
+/// A Bre-B key (cédula, phone, e-mail or alias): 1 to 100 printable characters, trimmed.
+pub fn breb_key(raw: &str) -> Result<String, &'static str> {
+    let key = raw.trim();
+    if key.is_empty() || key.chars().count() > 100 || key.chars().any(char::is_control) {
+        return Err("must be 1 to 100 printable characters");
+    }
+    Ok(key.to_string())
+}
+
+impl Payout {
+    /// The method as stored (`{"kind":"nequi","phone":"3105551234"}`), read back; `None` for
+    /// anything else.
+    pub fn from_stored(json: &serde_json::Value) -> Option<Payout> {
+        let text = |k: &str| {
+            json.get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        };
+        Some(match json.get("kind")?.as_str()? {
+            "nequi" => Payout::Nequi {
+                phone: text("phone")?,
+            },
+            "daviplata" => Payout::Daviplata {
+                phone: text("phone")?,
+            },
+            "bank" => Payout::Bank {
+                bank: text("bank")?,
+                account_type: match text("account_type")?.as_str() {
+                    "checking" => AccountKind::Checking,
+                    _ => AccountKind::Savings,
+                },
+                account_number: text("account_number")?,
+            },
+            "bre-b" => Payout::BreB { key: text("key")? },
+            _ => return None,
+        })
+    }
+
+    /// The method as stored: the JSON the API's `PayoutMethod` writes.
+    pub fn to_stored(&self) -> serde_json::Value {
+        match self {
+            Payout::Nequi { phone } => serde_json::json!({"kind": "nequi", "phone": phone}),
+            Payout::Daviplata { phone } => {
+                serde_json::json!({"kind": "daviplata", "phone": phone})
+            }
+            Payout::Bank {
+                bank,
+                account_type,
+                account_number,
+            } => serde_json::json!({
+                "kind": "bank", "bank": bank, "account_type": account_type.as_str(),
+                "account_number": account_number
+            }),
+            Payout::BreB { key } => serde_json::json!({"kind": "bre-b", "key": key}),
+        }
+    }
+
+    /// Where the money lands, so two workers paid to the same place can be flagged to staff:
+    /// a phone (Nequi, Daviplata, or a Bre-B key that is a mobile number) is one destination
+    /// whatever the wallet; an account is its bank and number; another Bre-B key is itself,
+    /// without case.
+    pub fn duplicate_key(&self) -> String {
+        match self {
+            Payout::Nequi { phone } | Payout::Daviplata { phone } => format!("phone:{phone}"),
+            Payout::Bank {
+                bank,
+                account_number,
+                ..
+            } => format!("account:{}:{account_number}", crate::suggest::fold(bank)),
+            Payout::BreB { key } => match crate::identity::MobilePhone::parse(key) {
+                Ok(phone) => format!("phone:{}", phone.as_str()),
+                Err(_) => format!("key:{}", key.trim().to_lowercase()),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +317,63 @@ mod tests {
         );
         let none = plan(Editor::Admin, &Asked::default(), None, "x").unwrap();
         assert!(!none.check_password && !none.payout_changes);
+    }
+
+    #[test]
+    fn payout_destinations_are_compared_where_the_money_lands() {
+        let nequi = Payout::Nequi {
+            phone: "3105551234".into(),
+        };
+        let daviplata = Payout::Daviplata {
+            phone: "3105551234".into(),
+        };
+        let breb_phone = Payout::BreB {
+            key: "+57 310 555 1234".into(),
+        };
+        assert_eq!(nequi.duplicate_key(), "phone:3105551234");
+        assert_eq!(daviplata.duplicate_key(), nequi.duplicate_key());
+        assert_eq!(breb_phone.duplicate_key(), nequi.duplicate_key());
+        let bank = |b: &str, n: &str| Payout::Bank {
+            bank: b.into(),
+            account_type: AccountKind::Savings,
+            account_number: n.into(),
+        };
+        assert_eq!(
+            bank("Bancolombia", "123456").duplicate_key(),
+            bank("BANCOLOMBIA ", "123456").duplicate_key()
+        );
+        assert_ne!(
+            bank("Bancolombia", "123456").duplicate_key(),
+            bank("Davivienda", "123456").duplicate_key()
+        );
+        assert_eq!(
+            Payout::BreB {
+                key: "Luz@Correo.test".into()
+            }
+            .duplicate_key(),
+            "key:luz@correo.test"
+        );
+        for p in [
+            nequi,
+            daviplata,
+            breb_phone,
+            bank("Banco de Bogotá", "0012345678"),
+        ] {
+            assert_eq!(Payout::from_stored(&p.to_stored()), Some(p));
+        }
+        assert_eq!(
+            Payout::from_stored(&serde_json::json!({"kind": "cash"})),
+            None
+        );
+    }
+
+    #[test]
+    fn account_numbers_and_keys() {
+        assert_eq!(account_number("123-456789-01"), Ok("12345678901".into()));
+        assert!(account_number("12345").is_err());
+        assert!(account_number("12345a7").is_err());
+        assert_eq!(breb_key("  @luz "), Ok("@luz".into()));
+        assert!(breb_key(" ").is_err());
+        assert!(breb_key("a\u{7}").is_err());
     }
 }

@@ -258,7 +258,9 @@ impl Db {
             .map(|_| ()))
     }
 
-    /// Apply our schema and the job queue's, once, even when several processes start together.
+    /// Apply our schema and the job queue's, once, even when several processes start together;
+    /// right after ours, under the same lock, the steps that fill new columns of existing rows
+    /// from rules in Rust ([`crate::backfill`]).
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
         match self {
             Db::Sqlite(pool) => {
@@ -267,6 +269,7 @@ impl Db {
                 // the database.
                 let _lock = lock_sqlite_migrations(pool).await?;
                 our_sqlite_migrator().run(pool).await?;
+                crate::backfill::worker_places_and_payouts(self).await?;
                 let mut queue = apalis_sqlite::SqliteStorage::<()>::migrations();
                 // apalis records its history in `_sqlx_migrations` by default, which would
                 // collide with ours; give it its own table.
@@ -282,6 +285,7 @@ impl Db {
                     .await?;
                 let result = async {
                     our_postgres_migrator().run(pool).await?;
+                    crate::backfill::worker_places_and_payouts(self).await?;
                     apalis_postgres::PostgresStorage::<()>::migrations()
                         .run(pool)
                         .await?;

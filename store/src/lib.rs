@@ -9,6 +9,7 @@
 //! [`audit`]) live here too, so the HTTP handlers never reach into the job runner.
 
 pub mod audit;
+pub mod backfill;
 pub mod company_account;
 pub mod config;
 pub mod counters;

@@ -112,6 +112,24 @@ fn policies() -> Vec<Policy> {
             json!({"name": "W", "email": "{email}", "password": PASSWORD, "municipality": "Ibagué", "department": "Tolima", "skills": ["labelling"], "payout_method": {"kind": "nequi", "phone": "3001234567"}}),
             "uffffffo",
         ),
+        p(
+            "POST",
+            "/v1/workers/import",
+            Value::String(
+                "nombre;correo;municipio;departamento;medio_pago;celular\n\
+                 Luz;importada@matrix.test;Chaparral;Tolima;nequi;3105551234\n"
+                    .into(),
+            ),
+            "uffffffo",
+        ),
+        p("GET", "/v1/skills", Value::Null, "uooooooo"),
+        p(
+            "POST",
+            "/v1/skills",
+            json!({"name": "excel", "label": "Hojas de cálculo"}),
+            "uffffffo",
+        ),
+        p("DELETE", "/v1/skills/{skill}", Value::Null, "uffffffo"),
         p("GET", "/v1/workers/{worker}", Value::Null, "uonnnnoo"),
         p(
             "PATCH",
@@ -378,6 +396,13 @@ fn policies() -> Vec<Policy> {
             Value::Null,
             "uffofnfo",
         ),
+        // Only admin brings the deactivated member back (before the owner removes her).
+        p(
+            "POST",
+            "/v1/users/{member}/reactivate",
+            Value::Null,
+            "uffffnfo",
+        ),
         p(
             "DELETE",
             "/v1/companies/{company}/members/{member_id}",
@@ -559,7 +584,7 @@ async fn every_route_checks_role_and_ownership() {
             documented.insert(format!(
                 "{} {}",
                 method.to_uppercase(),
-                path.replace("{id}", "{*}")
+                path.replace("{id}", "{*}").replace("{name}", "{*}")
             ));
         }
     }
@@ -580,6 +605,7 @@ async fn every_route_checks_role_and_ownership() {
                 "{payment}",
                 "{credit_note}",
                 "{member}",
+                "{skill}",
             ]
             .iter()
             .fold(p.path.to_string(), |s, k| s.replace(k, "{*}"));
@@ -619,6 +645,7 @@ async fn every_route_checks_role_and_ownership() {
                 .replace("{credit_note}", &credit_note)
                 .replace("{member_id}", &member)
                 .replace("{member}", &member)
+                .replace("{skill}", "content-moderation")
                 .replace("{account}", "platform:fees");
             let body = policy
                 .body

@@ -10,6 +10,7 @@ mod auth;
 mod authorization;
 mod bad_input;
 mod bank_files;
+mod cohorts;
 mod concurrency;
 mod email;
 mod errors;

@@ -129,6 +129,22 @@ pub fn catalogue() -> Vec<Write> {
             Worker,
             j(json!({"municipality": "Chaparral"})),
         ),
+        w(
+            "POST",
+            "/v1/workers/import",
+            Admin,
+            Body::Csv(
+                "nombre;correo;municipio;departamento;medio_pago;celular\n\
+                 Luz;importada@bad.test;Chaparral;Tolima;nequi;3105551234\n",
+            ),
+        ),
+        w(
+            "POST",
+            "/v1/skills",
+            Admin,
+            j(json!({"name": "excel", "label": "Hojas de cálculo"})),
+        ),
+        w("DELETE", "/v1/skills/{none}", Admin, Body::None),
         w("POST", "/v1/tasks", Owner, j(fixed_task())),
         w("PATCH", "/v1/tasks/{draft}", Owner, j(json!({"slots": 4}))),
         w("POST", "/v1/tasks/{draft}/publish", Owner, Body::None),
@@ -256,6 +272,7 @@ pub fn catalogue() -> Vec<Write> {
             j(json!({"month": "2026-01"})),
         ),
         w("POST", "/v1/users/{none}/deactivate", Admin, Body::None),
+        w("POST", "/v1/users/{none}/reactivate", Admin, Body::None),
         w("POST", "/v1/users/{none}/sign-out", Admin, Body::None),
         w(
             "DELETE",
@@ -472,6 +489,7 @@ pub async fn row_counts(db: &Db) -> Vec<(&'static str, i64)> {
         "companies",
         "worker_profiles",
         "worker_skills",
+        "skills",
         "tasks",
         "task_skills",
         "assignments",

@@ -154,6 +154,14 @@ async fn soak(args: Args) {
         })
     };
 
+    // The soak's own skill, so its tasks go only to its workers (skills come from the
+    // catalogue since issue 18).
+    app.post(
+        "/v1/skills",
+        Some(&admin),
+        json!({"name": "soak", "label": "Prueba de carga"}),
+    )
+    .await;
     let mut clients = Vec::new();
     for i in 0..args.clients {
         let (_, token) = app.worker(&admin, &["soak"]).await;
