@@ -252,17 +252,24 @@ const HEAD_PAGE: &str = "SELECT b.id, b.company_id, b.title, b.columns, b.task_c
 struct PreviewRow {
     id: String,
     title: String,
-    pricing_kind: String,
-    rate_centavos: Option<i64>,
-    max_seconds: Option<i64>,
-    price_centavos: Option<i64>,
-    estimated_seconds: Option<i64>,
+    #[sqlx(flatten)]
+    pay: StoredPay,
     slots: i64,
     batch_line: Option<i64>,
     batch_inputs: Option<String>,
 }
 
-impl PreviewRow {
+/// A task's pay as its columns store it (both batch reads need it).
+#[derive(sqlx::FromRow)]
+struct StoredPay {
+    pricing_kind: String,
+    rate_centavos: Option<i64>,
+    max_seconds: Option<i64>,
+    price_centavos: Option<i64>,
+    estimated_seconds: Option<i64>,
+}
+
+impl StoredPay {
     fn pay(&self) -> TaskPay {
         TaskPay::from_columns(&PayColumns {
             kind: &self.pricing_kind,
@@ -327,7 +334,7 @@ async fn batch_view(state: &AppState, head: BatchHead) -> Result<TaskBatch, ApiE
         .first()
         .ok_or_else(|| ApiError::internal("a batch without tasks"))?;
     let cost = slots_cost(
-        first.pay(),
+        first.pay.pay(),
         first.slots * head.task_count,
         head.margin_bp,
         state,
@@ -543,7 +550,7 @@ impl TaskBatchesApi {
         let status = TaskStatus::parse(&head.status).unwrap_or(TaskStatus::Closed);
         posting::check_publication(
             status,
-            first.pay(),
+            first.pay.pay(),
             legal_minimum(&state)?,
             first.deadline,
             now,
@@ -827,24 +834,9 @@ async fn batch_terms(state: &AppState, batch_id: &str) -> Result<BatchTerms, Api
 
 #[derive(sqlx::FromRow)]
 struct BatchTerms {
-    pricing_kind: String,
-    rate_centavos: Option<i64>,
-    max_seconds: Option<i64>,
-    price_centavos: Option<i64>,
-    estimated_seconds: Option<i64>,
+    #[sqlx(flatten)]
+    pay: StoredPay,
     deadline: Option<i64>,
-}
-
-impl BatchTerms {
-    fn pay(&self) -> TaskPay {
-        TaskPay::from_columns(&PayColumns {
-            kind: &self.pricing_kind,
-            rate_centavos: self.rate_centavos,
-            max_seconds: self.max_seconds,
-            price_centavos: self.price_centavos,
-            estimated_seconds: self.estimated_seconds,
-        })
-    }
 }
 
 /// The answer to a new batch, from what was just written (nothing is claimed yet).
