@@ -10,6 +10,7 @@ use poem_openapi::payload::{Binary, Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
+use vereda_contracts::bank_matching;
 use vereda_contracts::csvfile::{self, Cell};
 use vereda_contracts::identity::Role;
 use vereda_contracts::jobs::{
@@ -36,7 +37,7 @@ use crate::auth::{BearerAuth, Principal};
 use crate::body::{CsvBody, JsonBody};
 use crate::idempotency::IdempotencyKey;
 use crate::pagination::PageRequest;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, ProblemItem};
 use crate::startup::AppState;
 
 fn pesos(centavos: i64) -> String {
@@ -1761,11 +1762,14 @@ impl MoneyApi {
 
     /// Import the bank's confirmation file (finance)
     ///
-    /// CSV `reference,amount,status[,date]` with status `paid` or `failed` and the amount in
-    /// whole pesos written with digits only (`48485`; `48.485` is reported, not read as 48).
+    /// CSV `reference,amount,status[,date]` as banks write it: comma or semicolon, UTF-8 or
+    /// Windows-1252, an optional `Referencia` header, status `pagado`/`paid` or
+    /// `rechazado`/`failed` (and their synonyms), the amount in whole pesos (`48485`, `48.485`
+    /// or `$ 48.485,00`; `48,485` or `48.48` are reported, never guessed at).
     /// Paid lines settle; failed ones return the money to the worker's balance; a wrong
     /// amount, an unknown reference, a bad row or an already settled line is reported and
     /// changes nothing. The job's result lists matched, mismatched, unknown and invalid rows.
+    /// A file with no row to apply is refused (422 `no_readable_row`, each row in `errors`).
     /// Importing a file twice is harmless.
     #[oai(path = "/payout-batches/:id/confirmations", method = "post")]
     async fn confirmations(
@@ -1783,6 +1787,11 @@ impl MoneyApi {
                 "batch_building",
                 "The batch is still being built.",
             ));
+        }
+        // A file with no row to apply is refused now, with its rows, not after a queued job.
+        let file = bank_matching::parse_confirmation(&body.0);
+        if let Some(why) = file.nothing_readable() {
+            return Err(nothing_to_apply(&file, why));
         }
         let confirmation_id = new_id();
         let job = ApplyBankConfirmation {
@@ -1990,4 +1999,28 @@ async fn load_batch(state: &AppState, id: &str) -> Result<PayoutBatch, ApiError>
             )
             .collect(),
     })
+}
+
+/// 422 `no_readable_row`: a confirmation file with nothing to apply, each bad row listed.
+fn nothing_to_apply(file: &bank_matching::ConfirmationFile, why: String) -> ApiError {
+    let mut problem = ApiError::rule(
+        "no_readable_row",
+        Some("body"),
+        format!(
+            "No row of the confirmation file can be applied ({} refused); nothing was changed.",
+            file.invalid.len()
+        ),
+    );
+    problem.detail_es = Some(why.into());
+    problem.errors = Some(Box::new(
+        file.invalid
+            .iter()
+            .map(|r| ProblemItem {
+                line: r.line as u64,
+                column: r.refusal.field().map(str::to_string),
+                detail_es: r.refusal.to_string(),
+            })
+            .collect(),
+    ));
+    problem
 }

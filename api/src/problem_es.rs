@@ -240,6 +240,9 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
             "El archivo tiene demasiadas filas: divídalo en lotes más pequeños.".into()
         }
         "unknown_placeholder" => "La plantilla usa una columna que el archivo no tiene.".into(),
+        "no_readable_row" => {
+            "Ninguna fila del archivo de confirmación se pudo leer; no se aplicó nada.".into()
+        }
         "invalid_row" => "Hay filas con errores: corríjalas y suba el archivo otra vez.".into(),
         // Cohorts: places (DANE's DIVIPOLA), the skills catalogue, accounts
         "unknown_department" => "Ese departamento no está en la lista del DANE (DIVIPOLA): \

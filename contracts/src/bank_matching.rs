@@ -96,6 +96,32 @@ pub struct ConfirmationFile {
     pub invalid: Vec<InvalidRow>,
 }
 
+impl ConfirmationFile {
+    /// Why the file gave no row to apply, in Spanish, naming the first bad rows; `None` when
+    /// there is a row to apply.
+    pub fn nothing_readable(&self) -> Option<String> {
+        if !self.rows.is_empty() {
+            return None;
+        }
+        if self.invalid.is_empty() {
+            return Some(
+                "El archivo de confirmación no tiene filas; no se aplicó nada.".to_string(),
+            );
+        }
+        let rows: Vec<String> = self
+            .invalid
+            .iter()
+            .take(5)
+            .map(|r| format!("fila {}: {}", r.line, r.refusal))
+            .collect();
+        Some(format!(
+            "Ninguna fila del archivo de confirmación se pudo leer; no se aplicó nada ({}{}).",
+            rows.join("; "),
+            if self.invalid.len() > 5 { "; …" } else { "" }
+        ))
+    }
+}
+
 /// Read a confirmation file as banks write them: comma- or semicolon-separated (the first
 /// line says which), statuses in Spanish or English. Blank rows and a first row headed
 /// `reference` or `referencia` are skipped; a file that cannot be read at all is one invalid

@@ -1,6 +1,6 @@
 //! Confirmation files as Colombian banks write them (issue 18 §3) and payout batches listed
 //! (issue 18 "Why": a lost batch id was a lost batch): semicolons, Windows-1252, statuses in
-//! Spanish, amounts with thousands dots; a file with no readable row fails its job in Spanish.
+//! Spanish, amounts with thousands dots; a file with no readable row is refused at upload.
 
 use std::time::Duration;
 
@@ -72,17 +72,34 @@ async fn a_semicolon_windows_1252_file_in_spanish_is_applied_and_batches_are_lis
         .await
         .problem(403);
 
-    // A file where no row can be read fails its job, saying why in Spanish, and changes nothing.
-    let unreadable = format!("Referencia;Valor;Estado\r\n{reference};48.485;enviado\r\n");
-    let job = upload(&app, &a.finance, &batch, unreadable.into_bytes()).await;
-    let job = finished(&app, &a.finance, &job).await;
-    assert_eq!(job["status"], "failed", "{job}");
-    let error = job["error"].as_str().unwrap_or_default();
-    assert!(
-        error.contains("Ninguna fila del archivo de confirmación se pudo leer")
-            && error.contains("fila 2"),
-        "{job}"
-    );
+    // A file where no row can be read is refused at upload, each row named in Spanish, and
+    // changes nothing; no job is queued.
+    for unreadable in [
+        format!("Referencia;Valor;Estado\r\n{reference};48.485;enviado\r\n"),
+        "0".to_string(),
+    ] {
+        let r = app
+            .post_raw(
+                &format!("/v1/payout-batches/{batch}/confirmations"),
+                Some(&a.finance),
+                "text/csv",
+                unreadable.clone().into_bytes(),
+            )
+            .await;
+        let problem = &r.problem(422).body;
+        assert_eq!(
+            problem["code"], "no_readable_row",
+            "{unreadable:?}: {problem}"
+        );
+        assert_eq!(problem["field"], "body");
+        let es = problem["detail_es"].as_str().unwrap_or_default();
+        assert!(es.contains("no se aplicó nada"), "{problem}");
+        if unreadable.contains("enviado") {
+            assert!(es.contains("fila 2"), "{problem}");
+            assert_eq!(problem["errors"][0]["line"], 2);
+            assert_eq!(problem["errors"][0]["column"], "status");
+        }
+    }
     assert_eq!(payable(&app, &a.finance, &a.worker_id).await, "0");
 
     // As Excel saves it in Colombia: Windows-1252 (the header's ó), semicolons, `48.485`,

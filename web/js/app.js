@@ -6,14 +6,21 @@ import { syncNow, scheduleSync, onSyncChange } from '/js/sync.js';
 import { h, show, notice, field, form, button, go, setRouter, nextScreen } from '/js/ui.js';
 import { company } from '/js/company.js';
 import { review } from '/js/review.js';
+import { staff } from '/js/staff.js';
+import { finance } from '/js/finance.js';
 
-// The screens of a company's people: the owner's (company.js) and the review queue (review.js).
-const SECTIONS = [review, company];
+// The office screens, each for the people its `for(me)` names: a company's owner (company.js)
+// and reviewers (review.js), programme staff (staff.js), finance (finance.js). Workers have
+// the screens below.
+const SECTIONS = [review, company, staff, finance];
+const sectionsOf = (person) => (person && person.role !== 'worker' ? SECTIONS.filter((s) => s.for(person)) : []);
 
 /** Where a person lands after signing in. */
 function home() {
-  if (me && me.role === 'company') return me.member_role === 'reviewer' ? review.home : company.home;
-  return '#/tareas';
+  if (!me || me.role === 'worker') return '#/tareas';
+  if (me.role === 'company') return me.member_role === 'reviewer' ? review.home : company.home;
+  const first = sectionsOf(me)[0];
+  return first ? first.home : '#/cuenta';
 }
 
 const nav = document.getElementById('nav');
@@ -91,8 +98,8 @@ function renderNav() {
   nav.hidden = false;
   const here = location.hash.split('?')[0] || '#/tareas';
   const link = (hash, label) => h('a', { href: hash, 'aria-current': here === hash || here.startsWith(`${hash}/`) ? 'page' : null }, label);
-  const links = me.role === 'company'
-    ? [...SECTIONS.flatMap((s) => s.links(me)), ['#/cuenta', T.nav.account]]
+  const links = me.role !== 'worker'
+    ? [...sectionsOf(me).flatMap((s) => s.links(me)), ['#/cuenta', T.nav.account]]
     : [['#/tareas', T.nav.tasks], ['#/mis-tareas', T.nav.mine], ['#/dinero', T.nav.money], ['#/cuenta', T.nav.account]];
   nav.replaceChildren(h('ul', {}, links.map(([hash, label]) => h('li', {}, link(hash, label)))));
 }
@@ -677,7 +684,7 @@ async function route() {
   renderNav();
   refreshStatus();
   refreshTimerBar();
-  const section = me && me.role === 'company' && SECTIONS.find((s) => s.screens[screen]);
+  const section = sectionsOf(me).find((s) => s.screens[screen]);
   if (section) return section.screens[screen](gen, arg, params, me);
   switch (screen) {
     case 'entrar':
@@ -689,8 +696,8 @@ async function route() {
       return resetPassword(gen, params);
     case '':
     case 'tareas':
-      if (me.role === 'company') return go(home());
-      return me.role === 'worker' ? taskList(gen) : show(gen, T.appName, notice(T.onlyWorkers));
+      if (me.role !== 'worker') return go(home());
+      return taskList(gen);
     case 'tarea':
       return taskDetail(gen, arg);
     case 'mis-tareas':

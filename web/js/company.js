@@ -5,7 +5,7 @@
 import { T, money, when, day, duration, hours, bogotaInstant } from '/js/es.js';
 import { api, get, post, patch, del, Refusal } from '/js/api.js';
 import { newClientId } from '/js/store.js';
-import { h, show, notice, field, form, button, go } from '/js/ui.js';
+import { h, notice, field, form, button, go, table, figures, badge, office } from '/js/ui.js';
 
 const C = T.company;
 
@@ -19,10 +19,7 @@ function takeFlash() {
   return f ? notice(f, 'ok') : null;
 }
 
-/** Draw a company screen: wider than the worker's (desktop first), same helpers. */
-function screen(gen, title, ...nodes) {
-  return show(gen, title, h('div', { class: 'co' }, ...nodes));
-}
+const screen = office;
 
 /** Not the owner: say so, and offer the review queue. */
 function ownerOnly(gen, me) {
@@ -35,22 +32,6 @@ function failed(gen, title, err) {
   screen(gen, title, notice(err.message || String(err), 'error'), h('p', {}, h('a', { href: company.home }, C.back)));
 }
 
-/** A table that scrolls sideways on a phone (a focusable, named region, for the keyboard). */
-function table(caption, headers, rows, cls = '', { quietCaption = false } = {}) {
-  return h('div', { class: 'table-wrap', role: 'region', 'aria-label': caption, tabindex: '0' },
-    h('table', { class: `data ${cls}` },
-      h('caption', { class: quietCaption ? 'sr-only' : null }, caption),
-      h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((cell, i) => (i === 0 ? h('th', { scope: 'row' }, cell) : h('td', {}, cell)))))),
-    ));
-}
-
-/** Figures as a definition list: `[[label, value, cls], …]`. */
-function figures(items, cls = '') {
-  return h('dl', { class: `figures ${cls}` }, items.filter(Boolean).map(([label, value, c]) => h('div', { class: `figure ${c || ''}` }, h('dt', {}, label), h('dd', {}, value))));
-}
-
-const badge = (status, labels) => h('span', { class: `badge st-${status}` }, labels[status] || status);
 
 function pay(p) {
   if (!p) return '';
@@ -767,6 +748,7 @@ async function companyScreen(gen, _arg, _params, me) {
 
 export const company = {
   home: '#/tareas-publicadas',
+  for: (me) => me.role === 'company',
   /** Navigation links for this person: `[hash, label]` (none for a reviewer). */
   links: (me) => (isOwner(me)
     ? [

@@ -196,6 +196,11 @@ export const T = {
     unsentOnSignOut: (n) => `${n === 1 ? 'Tiene 1 registro sin enviar' : `Tiene ${n} registros sin enviar`}. Si sale ahora se borrarán de este equipo. ¿Salir de todos modos?`,
   },
   // The company's review queue (web/js/review.js).
+  // Finance's screens (finance.js).
+  finance: {
+    nav: { month: 'Cierre del mes' },
+    title: 'Cierre del mes',
+  },
   review: {
     nav: 'Revisar entregas',
     title: 'Entregas por revisar',
@@ -506,8 +511,12 @@ export const T = {
       invited: (email) => `Invitación enviada a ${email}.`,
     },
   },
+  // Programme staff's screens (staff.js).
+  staff: {
+    nav: { people: 'Personas' },
+    title: 'Personas',
+  },
   notFound: 'Esta pantalla no existe.',
-  onlyWorkers: 'Esta aplicación es para trabajadoras y trabajadores. Para administrar, use la API (/docs).',
   sessionEnded: 'Su sesión terminó. Entre de nuevo.',
 };
 

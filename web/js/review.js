@@ -333,6 +333,7 @@ async function itemScreen(gen, id) {
 
 export const review = {
   home: HOME,
+  for: (me) => me.role === 'company',
   /** Navigation links for this person: `[hash, label]`. */
   links: () => [[HOME, T.review.nav]],
   screens: {

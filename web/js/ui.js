@@ -1,4 +1,4 @@
-// The DOM helpers every screen uses (worker, company, reviewer): no innerHTML, so every text
+// The DOM helpers every screen uses (worker, company, reviewer, staff, finance): no innerHTML, so every text
 // from the server goes in as text; one screen at a time, a late answer never paints over a newer one.
 import { T } from '/js/es.js';
 
@@ -83,3 +83,29 @@ export function go(hash) {
   else location.hash = hash;
 }
 
+// ----------------------------------------------------------------------------------------
+// Tables and figures (the office screens: company, staff, finance)
+// ----------------------------------------------------------------------------------------
+
+/** Draw an office screen (company, staff, finance): wider than the worker's, desktop first. */
+export function office(gen, title, ...nodes) {
+  return show(gen, title, h('div', { class: 'co' }, ...nodes));
+}
+
+/** A table that scrolls sideways on a phone (a focusable, named region, for the keyboard). */
+export function table(caption, headers, rows, cls = '', { quietCaption = false } = {}) {
+  return h('div', { class: 'table-wrap', role: 'region', 'aria-label': caption, tabindex: '0' },
+    h('table', { class: `data ${cls}` },
+      h('caption', { class: quietCaption ? 'sr-only' : null }, caption),
+      h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((cell, i) => (i === 0 ? h('th', { scope: 'row' }, cell) : h('td', {}, cell)))))),
+    ));
+}
+
+/** Figures as a definition list: `[[label, value, cls], …]`. */
+export function figures(items, cls = '') {
+  return h('dl', { class: `figures ${cls}` }, items.filter(Boolean).map(([label, value, c]) => h('div', { class: `figure ${c || ''}` }, h('dt', {}, label), h('dd', {}, value))));
+}
+
+/** A status as a coloured label, in Spanish. */
+export const badge = (status, labels) => h('span', { class: `badge st-${status}` }, labels[status] || status);

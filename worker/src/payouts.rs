@@ -318,10 +318,10 @@ pub async fn apply_confirmation(
     // The same reader as every CSV people handle (quoted fields, CRLF); a file that cannot be
     // read at all is reported as one invalid row instead of failing the job.
     let file = bank_matching::parse_confirmation(&body);
-    if file.rows.is_empty() {
-        // Nothing to apply is not a success: the job fails (every attempt alike, nothing
-        // written) with the reason finance reads.
-        anyhow::bail!("{}", nothing_readable(&file));
+    if let Some(why) = file.nothing_readable() {
+        // The API refuses such a file at upload; one stored before that still fails its job
+        // (every attempt alike, nothing written) with the reason finance reads.
+        anyhow::bail!("{why}");
     }
     let stored = batch_lines(db, &batch_id).await?;
     let lines: Vec<BatchLine> = stored.iter().map(|l| l.line.clone()).collect();
@@ -349,24 +349,6 @@ pub async fn apply_confirmation(
     }
     finish_confirmation(db, &batch_id, confirmation_id, &report).await?;
     Ok(report)
-}
-
-/// Why a file gave no row to apply, in Spanish, naming the first bad rows.
-fn nothing_readable(file: &bank_matching::ConfirmationFile) -> String {
-    if file.invalid.is_empty() {
-        return "El archivo de confirmación no tiene filas; no se aplicó nada.".to_string();
-    }
-    let rows: Vec<String> = file
-        .invalid
-        .iter()
-        .take(5)
-        .map(|r| format!("fila {}: {}", r.line, r.refusal))
-        .collect();
-    format!(
-        "Ninguna fila del archivo de confirmación se pudo leer; no se aplicó nada ({}{}).",
-        rows.join("; "),
-        if file.invalid.len() > 5 { "; …" } else { "" }
-    )
 }
 
 fn reported(row: &BankRow, detail: Option<String>) -> ConfirmationRow {
