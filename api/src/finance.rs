@@ -16,7 +16,7 @@ use vereda_contracts::identity::Role;
 use vereda_contracts::jobs::{
     ApplyBankConfirmation, BillingRun, BuildPayoutBatch, IssueCreditNote, PostPayment,
 };
-use vereda_contracts::ledger::{Totals, account as ledger_account};
+use vereda_contracts::ledger::{Account as LedgerAccount, Totals, account as ledger_account};
 use vereda_contracts::money::Cop;
 use vereda_contracts::money_states::{
     CreditNoteStatus, InvoiceStatus, PayoutBatchStatus, PayoutLineStatus,
@@ -57,37 +57,6 @@ pub struct JobStarted {
 pub enum Accepted {
     #[oai(status = 202)]
     Started(Json<JobStarted>),
-}
-
-#[derive(Debug, Object)]
-pub struct Progress {
-    pub done: i64,
-    pub total: i64,
-}
-
-#[derive(Debug, Object)]
-pub struct Job {
-    pub id: String,
-    /// `billing_run`, `payout_batch`, `bank_confirmation`, `payment`, `payment_reversal` or
-    /// `credit_note`.
-    pub kind: String,
-    /// `queued`, `running`, `succeeded` or `failed`.
-    pub status: String,
-    #[oai(skip_serializing_if_is_none)]
-    pub subject_id: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
-    pub progress: Option<Progress>,
-    #[oai(skip_serializing_if_is_none)]
-    pub result: Option<serde_json::Value>,
-    #[oai(skip_serializing_if_is_none)]
-    pub error: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(ApiResponse)]
-pub enum JobOk {
-    #[oai(status = 200)]
-    Ok(Json<Job>),
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -179,6 +148,7 @@ pub struct Invoice {
     /// Consecutive, never skipped: `VRD-000001`.
     pub number: String,
     pub company_id: String,
+    pub company_name: String,
     pub period_end: String,
     pub currency: String,
     pub work: String,
@@ -359,6 +329,8 @@ pub enum CsvOk {
 pub struct PayoutLine {
     pub id: String,
     pub worker_id: String,
+    /// The worker's name, as finance reads the batch.
+    pub worker_name: String,
     pub amount: String,
     pub withholding: String,
     /// `nequi`, `daviplata`, `bank` or `bre-b`.
@@ -417,6 +389,11 @@ pub enum PayoutBatchListOk {
 #[derive(Debug, Object)]
 pub struct AccountBalance {
     pub account: String,
+    /// What the account is, in Spanish (`Por pagar a la persona`).
+    pub label_es: String,
+    /// The company's or worker's name, for their accounts.
+    #[oai(skip_serializing_if_is_none)]
+    pub owner_name: Option<String>,
     pub debit: String,
     pub credit: String,
     /// Debits minus credits.
@@ -478,6 +455,11 @@ pub struct LedgerPosting {
 #[derive(Debug, Object)]
 pub struct AccountStatement {
     pub account: String,
+    /// What the account is, in Spanish.
+    pub label_es: String,
+    /// The company's or worker's name, for their accounts.
+    #[oai(skip_serializing_if_is_none)]
+    pub owner_name: Option<String>,
     /// Debits minus credits over the whole account.
     pub balance: String,
     pub entries: Vec<LedgerPosting>,
@@ -590,6 +572,7 @@ struct InvoiceRow {
     id: String,
     number: String,
     company_id: String,
+    company_name: String,
     period_end: String,
     work: i64,
     fee: i64,
@@ -602,7 +585,9 @@ struct InvoiceRow {
     due_at: i64,
 }
 
-const INVOICE_COLUMNS: &str = "id, number, company_id, period_end, work, fee, vat, total, paid, credited, status, issued_at, due_at";
+const INVOICE_COLUMNS: &str = "id, number, company_id, \
+    (SELECT c.name FROM companies c WHERE c.id = invoices.company_id) AS company_name, \
+    period_end, work, fee, vat, total, paid, credited, status, issued_at, due_at";
 
 #[derive(sqlx::FromRow)]
 struct LineRow {
@@ -696,6 +681,7 @@ impl InvoiceRow {
             id: self.id,
             number: self.number,
             company_id: self.company_id,
+            company_name: self.company_name,
             period_end: self.period_end,
             currency: "COP".into(),
             work: pesos(self.work),
@@ -1035,67 +1021,6 @@ impl MoneyApi {
         )
         .await?;
         Ok(Accepted::Started(Json(started)))
-    }
-
-    /// Follow a background job
-    #[oai(path = "/jobs/:id", method = "get")]
-    async fn job(
-        &self,
-        state: Data<&AppState>,
-        auth: BearerAuth,
-        id: Path<String>,
-    ) -> Result<JobOk, ApiError> {
-        let who = &auth.0;
-        #[derive(sqlx::FromRow)]
-        struct Request {
-            kind: String,
-            requested_by: String,
-            subject_id: Option<String>,
-            progress_done: Option<i64>,
-            progress_total: Option<i64>,
-            created_at: i64,
-        }
-        let row: Option<Request> = on_db!(&state.db, |p| sqlx::query_as(
-            "SELECT kind, requested_by, subject_id, progress_done, progress_total, created_at \
-             FROM job_requests WHERE job_id = $1"
-        )
-        .bind(&id.0)
-        .fetch_optional(p)
-        .await)?;
-        let Some(Request {
-            kind,
-            requested_by,
-            subject_id,
-            progress_done: done,
-            progress_total: total,
-            created_at,
-        }) = row
-        else {
-            return Err(ApiError::not_found("job"));
-        };
-        if requested_by != who.user_id && !who.is_staff() {
-            return Err(ApiError::not_found("job"));
-        }
-        let status = queue::job_status(&state.db, &id.0)
-            .await
-            .map_err(ApiError::from_anyhow)?;
-        let (state_name, result, error) = match status {
-            Some(s) => (s.state.as_str().to_string(), s.result, s.last_error),
-            None => ("queued".to_string(), None, None),
-        };
-        Ok(JobOk::Ok(Json(Job {
-            id: id.0,
-            kind,
-            status: state_name,
-            subject_id,
-            progress: match (done, total) {
-                (Some(done), Some(total)) => Some(Progress { done, total }),
-                _ => None,
-            },
-            result,
-            error,
-            created_at: time::from_unix(created_at),
-        })))
     }
 
     /// List invoices
@@ -1829,27 +1754,35 @@ impl MoneyApi {
         auth: BearerAuth,
     ) -> Result<TrialBalanceOk, ApiError> {
         finance(&auth.0)?;
-        let rows: Vec<(String, i64, i64)> = on_db!(&state.db, |p| {
+        // Summed per account first, then the owners' names beside (finance reads names).
+        let rows: Vec<(String, i64, i64, Option<String>)> = on_db!(&state.db, |p| {
             sqlx::query_as(
-            "SELECT account, CAST(SUM(debit) AS BIGINT), CAST(SUM(credit) AS BIGINT) FROM ledger_postings \
-             GROUP BY account ORDER BY account"
+            "SELECT t.account, t.debit, t.credit, COALESCE(c.name, u.name) FROM \
+             (SELECT account, account_kind, account_owner, CAST(SUM(debit) AS BIGINT) AS debit, \
+             CAST(SUM(credit) AS BIGINT) AS credit FROM ledger_postings \
+             GROUP BY account, account_kind, account_owner) t \
+             LEFT JOIN companies c ON t.account_kind = 'company_receivable' AND c.id = t.account_owner \
+             LEFT JOIN users u ON t.account_kind = 'worker_payable' AND u.worker_id = t.account_owner \
+             ORDER BY t.account"
         )
         .fetch_all(p)
         .await
         })?;
-        let cop = |(account, d, c): (String, i64, i64)| {
+        let cop = |(account, d, c, owner): (String, i64, i64, Option<String>)| {
             let totals = Totals::of([(Cop::from_centavos(d), Cop::from_centavos(c))]);
-            (account, totals)
+            (account, totals, owner)
         };
-        let accounts: Vec<(String, Totals)> = rows.into_iter().map(cop).collect();
-        let all = Totals::of(accounts.iter().map(|(_, t)| (t.debit, t.credit)));
+        let accounts: Vec<(String, Totals, Option<String>)> = rows.into_iter().map(cop).collect();
+        let all = Totals::of(accounts.iter().map(|(_, t, _)| (t.debit, t.credit)));
         Ok(TrialBalanceOk::Ok(Json(TrialBalance {
             balanced: all.balanced(),
             total_debit: all.debit.to_string(),
             total_credit: all.credit.to_string(),
             accounts: accounts
                 .into_iter()
-                .map(|(account, t)| AccountBalance {
+                .map(|(account, t, owner_name)| AccountBalance {
+                    label_es: label_es(&account),
+                    owner_name,
                     account,
                     debit: t.debit.to_string(),
                     credit: t.credit.to_string(),
@@ -1938,7 +1871,10 @@ impl MoneyApi {
         .await
         })?;
         let (rows, next_cursor) = page.finish(rows, |r| &r.id);
+        let owner_name = owner_name(&state, &account.0).await?;
         Ok(AccountOk::Ok(Json(AccountStatement {
+            label_es: label_es(&account.0),
+            owner_name,
             account: account.0,
             balance: pesos(balance),
             entries: rows
@@ -1959,6 +1895,32 @@ impl MoneyApi {
     }
 }
 
+/// What an account is, in Spanish; its stored name when it is none of ours (never, as
+/// postings are written from `Account`s).
+fn label_es(account: &str) -> String {
+    LedgerAccount::parse(account).map_or_else(|| account.to_string(), |a| a.label_es().to_string())
+}
+
+/// The company's or worker's name for their account.
+async fn owner_name(state: &AppState, account: &str) -> Result<Option<String>, ApiError> {
+    let name = match LedgerAccount::parse(account) {
+        Some(LedgerAccount::CompanyReceivable(id)) => on_db!(&state.db, |p| sqlx::query_scalar(
+            "SELECT name FROM companies WHERE id = $1"
+        )
+        .bind(id.as_str())
+        .fetch_optional(p)
+        .await)?,
+        Some(LedgerAccount::WorkerPayable(id)) => on_db!(&state.db, |p| sqlx::query_scalar(
+            "SELECT name FROM users WHERE worker_id = $1"
+        )
+        .bind(id.as_str())
+        .fetch_optional(p)
+        .await)?,
+        _ => None,
+    };
+    Ok(name)
+}
+
 async fn load_batch(state: &AppState, id: &str) -> Result<PayoutBatch, ApiError> {
     let row: Option<(String, String, i64, i64)> = on_db!(&state.db, |p| sqlx::query_as(
         "SELECT id, status, total, created_at FROM payout_batches WHERE id = $1"
@@ -1967,14 +1929,16 @@ async fn load_batch(state: &AppState, id: &str) -> Result<PayoutBatch, ApiError>
     .fetch_optional(p)
     .await)?;
     let (id, status, total, created_at) = row.ok_or_else(|| ApiError::not_found("payout batch"))?;
-    let lines: Vec<(String, String, i64, i64, String, String, String)> = on_db!(&state.db, |p| {
+    type Line = (String, String, String, i64, i64, String, String, String);
+    let lines: Vec<Line> = on_db!(&state.db, |p| {
         sqlx::query_as(
-        "SELECT id, worker_id, amount, withholding, method, reference, status FROM payout_lines \
-         WHERE batch_id = $1 ORDER BY reference"
-    )
-    .bind(&id)
-    .fetch_all(p)
-    .await
+            "SELECT l.id, l.worker_id, COALESCE(u.name, ''), l.amount, l.withholding, l.method, \
+         l.reference, l.status FROM payout_lines l LEFT JOIN users u ON u.worker_id = l.worker_id \
+         WHERE l.batch_id = $1 ORDER BY l.reference",
+        )
+        .bind(&id)
+        .fetch_all(p)
+        .await
     })?;
     Ok(PayoutBatch {
         id,
@@ -1984,17 +1948,20 @@ async fn load_batch(state: &AppState, id: &str) -> Result<PayoutBatch, ApiError>
         lines: lines
             .into_iter()
             .map(
-                |(id, worker_id, amount, withholding, method, reference, status)| PayoutLine {
-                    id,
-                    worker_id,
-                    amount: pesos(amount),
-                    withholding: pesos(withholding),
-                    method: serde_json::from_str::<serde_json::Value>(&method)
-                        .ok()
-                        .and_then(|m| m["kind"].as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    reference,
-                    status,
+                |(id, worker_id, worker_name, amount, withholding, method, reference, status)| {
+                    PayoutLine {
+                        id,
+                        worker_id,
+                        worker_name,
+                        amount: pesos(amount),
+                        withholding: pesos(withholding),
+                        method: serde_json::from_str::<serde_json::Value>(&method)
+                            .ok()
+                            .and_then(|m| m["kind"].as_str().map(str::to_string))
+                            .unwrap_or_default(),
+                        reference,
+                        status,
+                    }
                 },
             )
             .collect(),

@@ -10,6 +10,7 @@ pub mod companies;
 pub mod finance;
 pub mod health;
 pub mod idempotency;
+pub mod jobs;
 pub mod my_money;
 pub mod pagination;
 pub mod password_links;

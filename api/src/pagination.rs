@@ -1,5 +1,6 @@
-//! Cursor pagination: `?limit=&cursor=`, answered with `next_cursor`. Ids are UUIDv7, so "newest
-//! first" is `ORDER BY id DESC` and a cursor is the last id seen, opaque to clients.
+//! Cursor pagination: `?limit=&cursor=`, answered with `next_cursor`. Ids are UUIDv7 (jobs'
+//! are ULIDs), so "newest first" is `ORDER BY id DESC` and a cursor is the last id seen,
+//! opaque to clients.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -65,5 +66,13 @@ fn encode(id: &str) -> String {
 fn decode(cursor: &str) -> Option<String> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let s = String::from_utf8(bytes).ok()?;
-    uuid::Uuid::parse_str(&s).ok().map(|_| s)
+    (uuid::Uuid::parse_str(&s).is_ok() || is_ulid(&s)).then_some(s)
+}
+
+/// A job id: apalis names jobs with ULIDs (26 characters of Crockford's base32), which sort by
+/// time as UUIDv7s do.
+fn is_ulid(s: &str) -> bool {
+    s.len() == 26
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b.is_ascii_uppercase() && !b"ILOU".contains(&b)))
 }

@@ -240,6 +240,7 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
             "El archivo tiene demasiadas filas: divídalo en lotes más pequeños.".into()
         }
         "unknown_placeholder" => "La plantilla usa una columna que el archivo no tiene.".into(),
+        "not_failed" => "Solo se puede reintentar un correo que falló.".into(),
         "no_readable_row" => {
             "Ninguna fila del archivo de confirmación se pudo leer; no se aplicó nada.".into()
         }

@@ -55,6 +55,7 @@ type Apis = (
     crate::review_queue::ReviewQueueApi,
     TimeEntriesApi,
     MoneyApi,
+    crate::jobs::JobsApi,
     crate::my_money::MyMoneyApi,
     StatementsApi,
 );
@@ -76,6 +77,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             crate::review_queue::ReviewQueueApi,
             TimeEntriesApi,
             MoneyApi,
+            crate::jobs::JobsApi,
             crate::my_money::MyMoneyApi,
             StatementsApi,
         ),

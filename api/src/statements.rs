@@ -24,7 +24,7 @@ use vereda_store::{document_files, queue};
 use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
-use crate::auth::{BearerAuth, Principal};
+use crate::auth::{BearerAuth, NoContent, Principal};
 use crate::body::JsonBody;
 use crate::finance::{Accepted, CsvOk, DocumentOk, JobStarted};
 use crate::pagination::PageRequest;
@@ -904,7 +904,7 @@ impl StatementsApi {
         Ok(document.into())
     }
 
-    /// E-mail messages, newest first, to find those that failed (admin)
+    /// E-mail messages, newest first, to find those that failed (admin, finance)
     ///
     /// `?status=failed` lists the messages that could not be sent after every retry, with
     /// the last error.
@@ -917,7 +917,7 @@ impl StatementsApi {
         limit: Query<Option<i64>>,
         cursor: Query<Option<String>>,
     ) -> Result<OutboxOk, ApiError> {
-        auth.0.require(&[Role::Admin])?;
+        auth.0.require(&[Role::Admin, Role::Finance])?;
         let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
         let status = status
             .0
@@ -968,6 +968,44 @@ impl StatementsApi {
             })
             .collect();
         Ok(OutboxOk::Ok(Json(OutboxList { items, next_cursor })))
+    }
+
+    /// Send a failed e-mail once more, now (admin, finance)
+    ///
+    /// For a message that failed for good (`status` `failed`): it is pending again and sent
+    /// at once; if that attempt fails too it is failed again, with the new error. 409
+    /// `not_failed` for a message that is sent, pending or being sent.
+    #[oai(
+        path = "/admin/outbox/:id/retry",
+        method = "post",
+        tag = "ApiTags::Email"
+    )]
+    async fn retry_message(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<NoContent, ApiError> {
+        auth.0.require(&[Role::Admin, Role::Finance])?;
+        let retried = vereda_store::outbox::retry(&state.db, &id.0, time::unix(time::now()))
+            .await
+            .map_err(ApiError::from_anyhow)?;
+        if retried {
+            return Ok(NoContent::Done);
+        }
+        let known: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
+            "SELECT id FROM outbox_messages WHERE id = $1"
+        )
+        .bind(&id.0)
+        .fetch_optional(p)
+        .await)?;
+        match known {
+            Some(_) => Err(ApiError::conflict(
+                "not_failed",
+                "Only a message that failed can be retried.",
+            )),
+            None => Err(ApiError::not_found("message")),
+        }
     }
 
     /// The caller's e-mail preferences

@@ -48,6 +48,20 @@ impl Account {
         }
     }
 
+    /// What the account is, in Spanish, for finance's screens (the owner's name goes beside).
+    pub fn label_es(&self) -> &'static str {
+        match self {
+            Account::CompanyReceivable(_) => "Cuenta por cobrar a la empresa",
+            Account::WorkerPayable(_) => "Por pagar a la persona",
+            Account::Fees => "Comisiones de la plataforma",
+            Account::VatPayable => "IVA por pagar",
+            Account::WithholdingPayable => "Retención en la fuente por pagar",
+            Account::PayoutsInTransit => "Pagos en tránsito",
+            Account::Bank => "Banco",
+            Account::Adjustments => "Ajustes de la plataforma",
+        }
+    }
+
     /// The account's name, as people and the API see it.
     pub fn name(&self) -> String {
         match self {

@@ -353,6 +353,29 @@ pub async fn requeue_due(db: &Db, now: i64) -> anyhow::Result<u64> {
     Ok(due.len() as u64)
 }
 
+/// Try a message that failed for good once more, now: pending again and its send queued (the
+/// key names its attempt count, which no send had yet). Its attempts are kept, so a new
+/// failure is final again. `false` when the message is not failed (sent, pending or sending).
+pub async fn retry(db: &Db, id: &str, now: i64) -> anyhow::Result<bool> {
+    let mut tx = db.begin().await?;
+    let attempts: Option<i64> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        "UPDATE outbox_messages SET status = $2, next_attempt_at = $3 \
+         WHERE id = $1 AND status = $4 RETURNING attempts"
+    )
+    .bind(id)
+    .bind(OutboxStatus::Pending.as_str())
+    .bind(now)
+    .bind(OutboxStatus::Failed.as_str())
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some(attempts) = attempts else {
+        return Ok(false);
+    };
+    push_send(&mut tx, id, attempts).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -691,3 +691,111 @@ pub async fn check_screen(page: &Page, name: &str) {
     let errors = page.script_errors();
     assert!(errors.is_empty(), "script errors on {name}: {errors:#?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The office screens (company, staff, finance): desktop first, every screen also on a phone
+// ---------------------------------------------------------------------------------------------
+
+/// A desktop window (1280×900, no touch).
+pub async fn desktop(page: &Page) {
+    page.cmd(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
+    )
+    .await
+    .expect("device metrics");
+    page.cmd(
+        "Emulation.setTouchEmulationEnabled",
+        json!({"enabled": false}),
+    )
+    .await
+    .expect("touch");
+}
+
+/// A browser on the app's front page, on a desktop; `None` without Chromium (see `launch`).
+pub async fn open_office(test: &str, base: &str) -> Option<(Browser, Page)> {
+    let browser = Browser::launch(test).await?;
+    let page = browser.new_page().await;
+    desktop(&page).await;
+    page.goto(&format!("{base}/")).await;
+    Some((browser, page))
+}
+
+/// Sign in through the form.
+pub async fn sign_in(page: &Page, email: &str, password: &str) {
+    page.wait_for("#signin").await;
+    page.type_into("#email", email).await;
+    page.type_into("#password", password).await;
+    page.click("#signin button[type=submit]").await;
+}
+
+/// Go to a screen of the app, as a link would.
+pub async fn go(page: &Page, hash: &str) {
+    page.eval(&format!("location.hash = {}", js_str(hash)))
+        .await;
+}
+
+/// Screenshot the screen as `<name>-escritorio` and `<name>-celular` with `selector` (what the
+/// screenshot is about) scrolled into view, each checked with axe-core; nothing may be wider
+/// than the phone (a table scrolls inside its own region).
+pub async fn check_office_screen(page: &Page, name: &str, selector: &str) {
+    let scroll = format!(
+        "document.querySelector({}).scrollIntoView({{block: 'start'}}); true",
+        js_str(selector)
+    );
+    page.eval(&scroll).await;
+    check_screen(page, &format!("{name}-escritorio")).await;
+    page.emulate_phone().await;
+    page.eval(&scroll).await;
+    check_screen(page, &format!("{name}-celular")).await;
+    let wide = page
+        .eval("document.documentElement.scrollWidth > window.innerWidth + 1")
+        .await;
+    assert_eq!(wide, json!(false), "{name} scrolls sideways on a phone");
+    desktop(page).await;
+}
+
+/// Put a file from disk into a file input, as a person choosing it would.
+pub async fn choose_file(page: &Page, selector: &str, path: &std::path::Path) {
+    page.wait_for(selector).await;
+    let found = page
+        .cmd(
+            "Runtime.evaluate",
+            json!({"expression": format!("document.querySelector({})", js_str(selector))}),
+        )
+        .await
+        .expect("find the file input");
+    let object_id = found["result"]["objectId"]
+        .as_str()
+        .expect("the input's object id")
+        .to_string();
+    page.cmd(
+        "DOM.setFileInputFiles",
+        json!({"files": [path.display().to_string()], "objectId": object_id}),
+    )
+    .await
+    .expect("set the file");
+}
+
+/// Fetch a link's address in the page (with the page's sign-in cookie): status, content type
+/// and the body as base64.
+pub async fn fetch_link(page: &Page, selector: &str) -> (u16, String, Vec<u8>) {
+    page.wait_for(selector).await;
+    let r = page
+        .eval(&format!(
+            "(async () => {{ const a = document.querySelector({}); const r = await fetch(a.href); \
+             const b = new Uint8Array(await r.arrayBuffer()); let s = ''; \
+             for (const x of b) s += String.fromCharCode(x); \
+             return {{status: r.status, type: r.headers.get('content-type') || '', body: btoa(s)}}; }})()",
+            js_str(selector)
+        ))
+        .await;
+    let body = base64::engine::general_purpose::STANDARD
+        .decode(r["body"].as_str().unwrap_or(""))
+        .expect("base64");
+    (
+        r["status"].as_u64().unwrap_or(0) as u16,
+        r["type"].as_str().unwrap_or("").to_string(),
+        body,
+    )
+}

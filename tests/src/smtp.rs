@@ -80,6 +80,17 @@ impl SmtpServer {
     }
 }
 
+impl SmtpServer {
+    /// Accept this recipient again (the mailbox was fixed).
+    pub fn accept(&self, address: &str) {
+        self.shared
+            .rejected
+            .lock()
+            .unwrap()
+            .remove(&address.to_lowercase());
+    }
+}
+
 impl Drop for SmtpServer {
     fn drop(&mut self) {
         self.shared.stopping.store(true, Ordering::SeqCst);

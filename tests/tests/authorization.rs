@@ -263,6 +263,7 @@ fn policies() -> Vec<Policy> {
             json!({"period_end": "{today}"}),
             "ufffffoo",
         ),
+        p("GET", "/v1/jobs", Value::Null, "uooooooo"),
         p("GET", "/v1/jobs/{job}", Value::Null, "unnnnnoo"),
         p("GET", "/v1/invoices", Value::Null, "uffooooo"),
         p("GET", "/v1/invoices/{invoice}", Value::Null, "uffoonoo"),
@@ -373,7 +374,13 @@ fn policies() -> Vec<Policy> {
         ),
         p("GET", "/v1/support-documents", Value::Null, "ufffffoo"),
         p("GET", "/v1/invoices/{invoice}/pdf", Value::Null, "uffoonoo"),
-        p("GET", "/v1/admin/outbox", Value::Null, "uffffffo"),
+        p("GET", "/v1/admin/outbox", Value::Null, "ufffffoo"),
+        p(
+            "POST",
+            "/v1/admin/outbox/{message}/retry",
+            Value::Null,
+            "ufffffoo",
+        ),
         p("GET", "/v1/me/email-preferences", Value::Null, "uooooooo"),
         p(
             "PATCH",
@@ -564,6 +571,14 @@ async fn every_route_checks_role_and_ownership() {
         .as_str()
         .unwrap()
         .to_string();
+    // An e-mail in the outbox (the invoice's), for the retry route.
+    let message = eventually(std::time::Duration::from_secs(60), || async {
+        app.get("/v1/admin/outbox", Some(&admin)).await.body["items"][0]["id"]
+            .as_str()
+            .map(str::to_string)
+    })
+    .await
+    .expect("an e-mail in the outbox");
 
     let tokens: [Option<&str>; 8] = [
         None,
@@ -606,6 +621,7 @@ async fn every_route_checks_role_and_ownership() {
                 "{credit_note}",
                 "{member}",
                 "{skill}",
+                "{message}",
             ]
             .iter()
             .fold(p.path.to_string(), |s, k| s.replace(k, "{*}"));
@@ -646,6 +662,7 @@ async fn every_route_checks_role_and_ownership() {
                 .replace("{member_id}", &member)
                 .replace("{member}", &member)
                 .replace("{skill}", "content-moderation")
+                .replace("{message}", &message)
                 .replace("{account}", "platform:fees");
             let body = policy
                 .body

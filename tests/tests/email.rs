@@ -344,7 +344,7 @@ async fn a_message_is_sent_once_however_many_sends_race() {
 }
 
 #[tokio::test]
-async fn permanent_failures_are_visible_to_admin() {
+async fn permanent_failures_are_listed_and_can_be_sent_again() {
     let (app, smtp, _) = app_with_smtp().await;
     let admin = app.admin_token().await;
     let finance = app.finance_token(&admin).await;
@@ -389,12 +389,43 @@ async fn permanent_failures_are_visible_to_admin() {
         "{failed}"
     );
     assert!(smtp.messages().is_empty());
-    app.get("/v1/admin/outbox?status=failed", Some(&finance))
-        .await
-        .problem(403);
     app.get("/v1/admin/outbox?status=lost", Some(&admin))
         .await
         .problem(422);
+
+    // The mailbox is fixed; finance sees the failure and sends it once more, now.
+    smtp.accept(&address);
+    let listed = app
+        .get("/v1/admin/outbox?status=failed", Some(&finance))
+        .await;
+    assert_eq!(listed.ok(200)["items"][0]["id"], failed["id"]);
+    let id = failed["id"].as_str().unwrap();
+    let retry = format!("/v1/admin/outbox/{id}/retry");
+    let r = app.post(&retry, Some(&finance), json!({})).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let sent = eventually(Duration::from_secs(60), || async {
+        let r = app.get("/v1/admin/outbox?status=sent", Some(&admin)).await;
+        let items = r.ok(200)["items"].as_array().unwrap().clone();
+        items.into_iter().find(|m| m["id"] == failed["id"])
+    })
+    .await
+    .expect("sent on retry");
+    assert_eq!(sent["attempts"], 2, "{sent}");
+    assert_eq!(smtp.messages().len(), 1);
+    // Only a failed message is retried; an unknown one is not found; workers may not.
+    let r = app.post(&retry, Some(&finance), json!({})).await;
+    r.problem(409);
+    assert_eq!(r.code(), "not_failed");
+    app.post(
+        "/v1/admin/outbox/01900000-0000-7000-8000-000000000000/retry",
+        Some(&admin),
+        json!({}),
+    )
+    .await
+    .problem(404);
+    app.post(&retry, Some(&worker), json!({}))
+        .await
+        .problem(403);
 }
 
 #[tokio::test]

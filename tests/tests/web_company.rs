@@ -6,13 +6,14 @@
 //! notice and pass, unless VEREDA_REQUIRE_BROWSER=1. The first test is the endpoint the live
 //! preview uses, over plain HTTP.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use base64::Engine;
 use chrono::{Duration as ChronoDuration, Utc};
 use serde_json::{Value, json};
-use vereda_tests::browser::{Browser, Page, js_str};
+use vereda_tests::browser::{
+    Page, check_office_screen as check_screen_at, choose_file, fetch_link, go, js_str, open_office,
+    sign_in,
+};
 use vereda_tests::pdf::pdf_text;
 use vereda_tests::{PASSWORD, TestApp, eventually, random_nit, short_id, spawn_app};
 
@@ -102,84 +103,9 @@ async fn the_cost_preview_is_the_posted_tasks_cost_and_refuses_pay_below_the_min
 // Browser helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Where screenshots go: as in web_app.rs (target/screens/, or VEREDA_SCREENS_DIR).
-fn screens_dir() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    match std::env::var_os("VEREDA_SCREENS_DIR") {
-        Some(dir) => root.join(dir),
-        None => std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| root.join("target"), PathBuf::from)
-            .join("screens"),
-    }
-}
-
-async fn desktop(page: &Page) {
-    page.cmd(
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
-    )
-    .await
-    .expect("device metrics");
-    page.cmd(
-        "Emulation.setTouchEmulationEnabled",
-        json!({"enabled": false}),
-    )
-    .await
-    .expect("touch");
-}
-
-async fn check_one(page: &Page, name: &str) {
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    page.screenshot(&screens_dir().join(format!("{name}.png")))
-        .await;
-    let violations = page.axe_violations().await;
-    assert!(violations.is_empty(), "axe-core on {name}: {violations:#?}");
-    let errors = page.script_errors();
-    assert!(errors.is_empty(), "script errors on {name}: {errors:#?}");
-}
-
 /// Screenshot the screen on a desktop and on a phone, each checked with axe-core.
 async fn check_screen(page: &Page, name: &str) {
     check_screen_at(page, name, "h1").await;
-}
-
-/// The same, with `selector` (what the screenshot is about) scrolled into view.
-async fn check_screen_at(page: &Page, name: &str, selector: &str) {
-    let scroll = format!(
-        "document.querySelector({}).scrollIntoView({{block: 'start'}}); true",
-        js_str(selector)
-    );
-    page.eval(&scroll).await;
-    check_one(page, &format!("{name}-escritorio")).await;
-    page.emulate_phone().await;
-    page.eval(&scroll).await;
-    check_one(page, &format!("{name}-celular")).await;
-    // Nothing is wider than the phone: a table scrolls inside its own region.
-    let wide = page
-        .eval("document.documentElement.scrollWidth > window.innerWidth + 1")
-        .await;
-    assert_eq!(wide, json!(false), "{name} scrolls sideways on a phone");
-    desktop(page).await;
-}
-
-async fn open(test: &str, app: &TestApp) -> Option<(Browser, Page)> {
-    let browser = Browser::launch(test).await?;
-    let page = browser.new_page().await;
-    desktop(&page).await;
-    page.goto(&format!("{}/", app.base)).await;
-    Some((browser, page))
-}
-
-async fn sign_in(page: &Page, email: &str, password: &str) {
-    page.wait_for("#signin").await;
-    page.type_into("#email", email).await;
-    page.type_into("#password", password).await;
-    page.click("#signin button[type=submit]").await;
-}
-
-async fn go(page: &Page, hash: &str) {
-    page.eval(&format!("location.hash = {}", js_str(hash)))
-        .await;
 }
 
 /// `$ 48.485`, as the app writes pesos.
@@ -227,51 +153,6 @@ async fn company(app: &TestApp, admin: &str) -> (String, String, String) {
     (id, email, token)
 }
 
-/// Put a file from disk into a file input, as a person choosing it would.
-async fn choose_file(page: &Page, selector: &str, path: &std::path::Path) {
-    page.wait_for(selector).await;
-    let found = page
-        .cmd(
-            "Runtime.evaluate",
-            json!({"expression": format!("document.querySelector({})", js_str(selector))}),
-        )
-        .await
-        .expect("find the file input");
-    let object_id = found["result"]["objectId"]
-        .as_str()
-        .expect("the input's object id")
-        .to_string();
-    page.cmd(
-        "DOM.setFileInputFiles",
-        json!({"files": [path.display().to_string()], "objectId": object_id}),
-    )
-    .await
-    .expect("set the file");
-}
-
-/// Fetch a link's address in the page (with the page's sign-in cookie): status, content type
-/// and the body as base64.
-async fn fetch_link(page: &Page, selector: &str) -> (u16, String, Vec<u8>) {
-    page.wait_for(selector).await;
-    let r = page
-        .eval(&format!(
-            "(async () => {{ const a = document.querySelector({}); const r = await fetch(a.href); \
-             const b = new Uint8Array(await r.arrayBuffer()); let s = ''; \
-             for (const x of b) s += String.fromCharCode(x); \
-             return {{status: r.status, type: r.headers.get('content-type') || '', body: btoa(s)}}; }})()",
-            js_str(selector)
-        ))
-        .await;
-    let body = base64::engine::general_purpose::STANDARD
-        .decode(r["body"].as_str().unwrap_or(""))
-        .expect("base64");
-    (
-        r["status"].as_u64().unwrap_or(0) as u16,
-        r["type"].as_str().unwrap_or("").to_string(),
-        body,
-    )
-}
-
 /// Fill the template part of a task form (ids prefixed `p`).
 async fn fill_task(page: &Page, p: &str, title: &str, instructions: &str, skill: &str) {
     page.type_into(&format!("#{p}-title"), title).await;
@@ -291,7 +172,7 @@ async fn the_owner_posts_a_task_seeing_its_cost_as_she_types_and_extends_a_claim
     let admin = app.admin_token().await;
     let (_, email, owner) = company(&app, &admin).await;
     let (_, worker) = app.worker(&admin, &["customer-support"]).await;
-    let Some((browser, page)) = open("the_owner_posts_a_task", &app).await else {
+    let Some((browser, page)) = open_office("the_owner_posts_a_task", &app.base).await else {
         return;
     };
     sign_in(&page, &email, PASSWORD).await;
@@ -444,7 +325,7 @@ async fn the_owner_posts_a_batch_from_a_csv_then_downloads_its_results_and_invoi
     )
     .unwrap();
 
-    let Some((browser, page)) = open("the_owner_posts_a_batch", &app).await else {
+    let Some((browser, page)) = open_office("the_owner_posts_a_batch", &app.base).await else {
         return;
     };
     sign_in(&page, &email, PASSWORD).await;
@@ -678,7 +559,7 @@ async fn the_owner_edits_the_company_invites_and_removes_a_reviewer_who_sees_non
     .await
     .ok(201);
 
-    let Some((browser, page)) = open("the_owner_edits_the_company", &app).await else {
+    let Some((browser, page)) = open_office("the_owner_edits_the_company", &app.base).await else {
         return;
     };
     // The reviewer first: no owner links, and the owner's screens send her to the review.

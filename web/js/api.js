@@ -29,13 +29,15 @@ export function whenSignedOut(f) {
 export async function api(method, path, body, extraHeaders) {
   const headers = { Accept: 'application/json', ...(extraHeaders || {}) };
   if (method !== 'GET' && method !== 'HEAD') headers['X-Requested-With'] = 'vereda';
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // A file goes as it is (the server reads a CSV as UTF-8 or Windows-1252); anything else as JSON.
+  const file = body instanceof Blob;
+  if (body !== undefined) headers['Content-Type'] = file ? 'text/csv' : 'application/json';
   let resp;
   try {
     resp = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || file ? body : JSON.stringify(body),
       credentials: 'same-origin',
       cache: 'no-store',
     });
@@ -61,3 +63,5 @@ export const get = (path) => api('GET', path);
 export const post = (path, body) => api('POST', path, body === undefined ? {} : body);
 export const patch = (path, body) => api('PATCH', path, body);
 export const del = (path) => api('DELETE', path);
+/** Upload a CSV file as it is, e.g. a bank's confirmation. */
+export const postFile = (path, file, extraHeaders) => api('POST', path, file, extraHeaders);

@@ -1,22 +1,675 @@
 // Finance's screens (roles finance and admin): the month-end dashboard, billing, invoices and
-// payments, payout batches and bank files, statements, the ledger, jobs and failed e-mails.
+// company payments, payout batches with the bank's files, income statements and documentos
+// soporte, the ledger with names, the jobs people started and the e-mails that failed.
 // Texts in /js/es.js (T.finance). Each screen is `(gen, arg, params, me)`, routed from app.js.
-import { T } from '/js/es.js';
-import { office } from '/js/ui.js';
+// Long work runs as a job on the server; a screen follows it (`watchJob`) and shows its progress.
+import { T, money, when, day, month, duration, bogotaInstant, bogotaParts } from '/js/es.js';
+import { api, get, post, postFile } from '/js/api.js';
+import { newClientId } from '/js/store.js';
+import { h, notice, field, form, button, go, table, figures, badge, office, current } from '/js/ui.js';
 
 const F = T.finance;
 const HOME = '#/cierre';
 
-function monthScreen(gen) {
-  return office(gen, F.title);
+/** A message for the next screen drawn (after a payment, a batch, a retry). */
+let flash = null;
+function takeFlash() {
+  const f = flash;
+  flash = null;
+  return f ? notice(f, 'ok') : null;
+}
+
+function failed(gen, title, err) {
+  office(gen, title, notice(err.message || String(err), 'error'), h('p', {}, h('a', { href: HOME }, F.back)));
+}
+
+const todayBogota = () => bogotaParts(new Date().toISOString()).date;
+
+/** Pesos as exact centavos (BigInt): amounts arrive as decimal strings and are added exactly. */
+function cents(value) {
+  const [int, frac = ''] = String(value || '0').replace('-', '').split('.');
+  const c = BigInt(int || '0') * 100n + BigInt((frac + '00').slice(0, 2));
+  return String(value).startsWith('-') ? -c : c;
+}
+function pesosOf(c) {
+  const abs = c < 0n ? -c : c;
+  const frac = String(abs % 100n).padStart(2, '0');
+  return `${c < 0n ? '-' : ''}${abs / 100n}${frac === '00' ? '' : `.${frac}`}`;
+}
+
+/** A labelled select. */
+function select(id, label, options, value) {
+  return h('div', { class: 'field' }, h('label', { for: id }, label),
+    h('select', { id, name: id }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
+}
+
+/** Replace `box`'s content with the nodes given, leaving out the absent ones. */
+const fill = (box, ...nodes) => box.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
+
+/** An amount in a table: kept on one line and right-aligned, as accounts are read. */
+const amount = (value) => h('span', { class: 'amount' }, money(value));
+
+const section = (id, title, ...nodes) => h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, title), ...nodes);
+
+// ----------------------------------------------------------------------------------------
+// Jobs: started with an Idempotency-Key, followed until they end
+// ----------------------------------------------------------------------------------------
+
+function jobProgress(job) {
+  if (job.progress && job.progress.total > 0) {
+    return h('span', { class: 'job-progress' },
+      h('progress', { max: job.progress.total, value: job.progress.done, 'aria-label': F.kind[job.kind] || job.kind }),
+      ' ', F.progress(job.progress.done, job.progress.total));
+  }
+  return job.status === 'queued' ? F.waitingJob : '';
+}
+
+/** Start a job and follow it in `box`; `done(job)` draws its end (succeeded or failed). */
+async function runJob(gen, box, path, body, done) {
+  const job = await api('POST', path, body, { 'Idempotency-Key': newClientId() });
+  return watchJob(gen, job.job_id, box, done);
+}
+
+async function watchJob(gen, jobId, box, done) {
+  for (let wait = 400; current(gen); wait = Math.min(wait * 1.5, 2000)) {
+    let job;
+    try {
+      job = await get(`/v1/jobs/${jobId}`);
+    } catch (err) {
+      box.replaceChildren(notice(err.message, 'error'));
+      return null;
+    }
+    if (job.status === 'succeeded' || job.status === 'failed') {
+      box.replaceChildren();
+      done(job);
+      return job;
+    }
+    box.replaceChildren(h('p', { class: 'muted' }, badge(job.status, F.jobStatus), ' ', F.kind[job.kind] || job.kind, ' ', jobProgress(job)));
+    await new Promise((r) => setTimeout(r, wait));
+  }
+  return null;
+}
+
+/** What a run left out (nothing lost), in Spanish, as the job's result says. */
+function runProblems(result) {
+  const list = (result && result.problems) || [];
+  if (list.length === 0) return null;
+  return h('div', {}, h('p', {}, F.billing.problems), h('ul', {}, list.map((p) => h('li', {}, p.action))));
+}
+
+function jobFailed(job) {
+  return notice(`${F.jobStatus.failed}: ${job.error || ''}`, 'error');
+}
+
+function jobsTable(caption, jobs) {
+  return table(caption, [F.runs.kind, F.runs.status, F.runs.progress, F.runs.by, F.runs.at, F.runs.detail], jobs.map((j) => [
+    F.kind[j.kind] || j.kind,
+    badge(j.status, F.jobStatus),
+    j.progress ? F.progress(j.progress.done, j.progress.total) : '—',
+    j.requested_by_name || '—',
+    when(j.created_at),
+    j.status === 'failed' ? h('span', { class: 'error-text' }, j.error || '') : jobLink(j),
+  ]));
+}
+
+/** What a finished job did, in a few words, with a link to what it made. */
+function jobLink(j) {
+  const r = j.result || {};
+  switch (j.kind) {
+    case 'billing_run':
+      return j.status === 'succeeded' ? F.billing.issued((r.issued || []).length) : '';
+    case 'payout_batch':
+      return j.subject_id ? h('a', { href: `#/lote-pagos/${j.subject_id}` }, F.payouts.open) : '';
+    case 'bank_confirmation':
+      return r.batch_id ? h('a', { href: `#/lote-pagos/${r.batch_id}` }, F.payouts.applied((r.matched || []).length)) : '';
+    case 'statement_run':
+      return j.subject_id ? month(j.subject_id) : '';
+    default:
+      return '';
+  }
+}
+
+// ----------------------------------------------------------------------------------------
+// The month-end dashboard
+// ----------------------------------------------------------------------------------------
+
+async function monthScreen(gen) {
+  let tb;
+  let aging;
+  let jobs;
+  let mail;
+  try {
+    [tb, aging, jobs, mail] = await Promise.all([
+      get('/v1/ledger/trial-balance'),
+      get('/v1/reports/receivables-aging'),
+      get('/v1/jobs?limit=8'),
+      get('/v1/admin/outbox?status=failed&limit=200'),
+    ]);
+  } catch (err) {
+    return failed(gen, F.title, err);
+  }
+  const owed = tb.accounts.filter((a) => a.account.startsWith('worker:') && cents(a.balance) < 0n);
+  const payable = owed.reduce((sum, a) => sum - cents(a.balance), 0n);
+  const auditBox = h('div', { 'aria-live': 'polite' });
+  const audit = button(F.dash.audit, async () => {
+    audit.disabled = true;
+    try {
+      const r = await get('/v1/ledger/audit');
+      auditBox.replaceChildren(r.ok
+        ? notice(F.dash.auditOk, 'ok')
+        : h('div', {}, notice(F.dash.auditBad, 'error'), h('ul', {}, r.checks.filter((c) => !c.ok).map((c) => h('li', {}, `${c.name}: ${c.detail}`)))));
+    } catch (err) {
+      auditBox.replaceChildren(notice(err.message, 'error'));
+    } finally {
+      audit.disabled = false;
+    }
+  });
+  const failedMail = mail.items.length;
+  return office(gen, F.title,
+    takeFlash(),
+    failedMail > 0 ? h('p', { class: 'notice error', role: 'status' }, F.dash.failedMail(failedMail), ' ', h('a', { href: '#/correos' }, F.mail.title)) : null,
+    section('steps-title', F.dash.steps, h('ol', { class: 'steps' },
+      h('li', {}, h('a', { href: '#/facturacion' }, F.dash.step1)),
+      h('li', {}, h('a', { href: '#/facturas' }, F.dash.step2)),
+      h('li', {}, h('a', { href: '#/pagos' }, F.dash.step3)),
+      h('li', {}, h('a', { href: '#/certificados' }, F.dash.step4)))),
+    section('books-title', F.dash.books,
+      notice(tb.balanced ? F.dash.balanced : F.dash.unbalanced, tb.balanced ? 'ok' : 'error'),
+      figures([[F.dash.debits, money(tb.total_debit)], [F.dash.credits, money(tb.total_credit)]]),
+      h('div', { class: 'actions' }, audit, h('a', { class: 'button', href: '#/libro' }, F.nav.ledger)),
+      auditBox),
+    section('receivables-title', F.dash.receivables,
+      figures([
+        [F.aging.d30, money(aging.totals.days_0_30)],
+        [F.aging.d60, money(aging.totals.days_31_60)],
+        [F.aging.d90, money(aging.totals.days_61_90)],
+        [F.aging.over, money(aging.totals.days_over_90), cents(aging.totals.days_over_90) > 0n ? 'warn' : ''],
+        [F.aging.total, money(aging.totals.total), 'total'],
+      ]),
+      aging.companies.length === 0 ? h('p', {}, F.aging.none) : table(F.dash.receivables,
+        [F.aging.company, F.aging.d30, F.aging.d60, F.aging.d90, F.aging.over, F.aging.total],
+        aging.companies.map((c) => [c.company_name, amount(c.buckets.days_0_30), amount(c.buckets.days_31_60), amount(c.buckets.days_61_90), amount(c.buckets.days_over_90), amount(c.buckets.total)]),
+        '', { quietCaption: true })),
+    section('payables-title', F.dash.payables,
+      figures([[F.dash.payables, money(pesosOf(payable)), 'total']]),
+      h('p', {}, F.dash.payablesNote(owed.length), ' ', h('a', { href: '#/pagos' }, F.payouts.create))),
+    section('runs-title', F.dash.lastRuns,
+      jobs.items.length === 0 ? h('p', {}, F.dash.noRuns) : jobsTable(F.dash.lastRuns, jobs.items),
+      h('p', {}, h('a', { href: '#/trabajos' }, F.jobs.title))),
+  );
+}
+
+// ----------------------------------------------------------------------------------------
+// Billing
+// ----------------------------------------------------------------------------------------
+
+function billingScreen(gen) {
+  const box = h('div', { 'aria-live': 'polite', id: 'billing-progress' });
+  const outcome = h('div', { id: 'billing-result' });
+  return office(gen, F.billing.title,
+    h('p', {}, F.billing.hint),
+    form('billing', [
+      field('period_end', F.billing.periodEnd, { type: 'date', value: todayBogota(), max: todayBogota(), required: true }),
+      h('button', { type: 'submit', class: 'primary' }, F.billing.start),
+    ], async (data) => {
+      outcome.replaceChildren();
+      await runJob(gen, box, '/v1/billing-runs', { period_end: data.get('period_end') }, (job) => {
+        if (job.status === 'failed') return outcome.replaceChildren(jobFailed(job));
+        const r = job.result || {};
+        fill(outcome,
+          notice(F.billing.issued((r.issued || []).length), 'ok'),
+          (r.issued || []).length ? h('p', {}, r.issued.join(', '), ' · ', h('a', { href: '#/facturas' }, F.invoices.title)) : null,
+          r.already_invoiced ? h('p', { class: 'muted' }, F.billing.already(r.already_invoiced)) : null,
+          runProblems(r));
+      });
+    }),
+    box, outcome,
+    h('p', {}, h('a', { href: HOME }, F.back)));
+}
+
+// ----------------------------------------------------------------------------------------
+// Invoices and company payments
+// ----------------------------------------------------------------------------------------
+
+const I = F.invoices;
+
+async function invoicesScreen(gen, _arg, params) {
+  const status = params.get('estado') || '';
+  const items = [];
+  let cursor = null;
+  const load = async () => {
+    const q = new URLSearchParams({ limit: '50' });
+    if (status) q.set('status', status);
+    if (cursor) q.set('cursor', cursor);
+    const page = await get(`/v1/invoices?${q}`);
+    items.push(...page.items);
+    cursor = page.next_cursor || null;
+  };
+  try {
+    await load();
+  } catch (err) {
+    return failed(gen, I.title, err);
+  }
+  const draw = () => office(gen, I.title,
+    takeFlash(),
+    form('invoice-filter', [
+      select('estado', I.filter, [['', I.all], ...Object.entries(I.states)], status),
+      h('button', { type: 'submit' }, I.filter),
+    ], async (data) => go(`#/facturas${data.get('estado') ? `?estado=${data.get('estado')}` : ''}`)),
+    items.length === 0 ? h('p', {}, I.none) : table(I.title,
+      [I.number, I.company, I.issued, I.due, I.total, I.outstanding, I.status],
+      items.map((inv) => [
+        h('a', { href: `#/factura/${inv.id}` }, inv.number),
+        inv.company_name,
+        day(inv.issued_at),
+        day(inv.due_at),
+        amount(inv.total),
+        amount(inv.outstanding),
+        badge(inv.status, I.states),
+      ]), '', { quietCaption: true }),
+    cursor ? button(F.more, async () => {
+      await load();
+      draw();
+    }) : null,
+    h('p', {}, h('a', { href: HOME }, F.back)));
+  return draw();
+}
+
+async function invoiceScreen(gen, id) {
+  let inv;
+  try {
+    inv = await get(`/v1/invoices/${id}`);
+  } catch (err) {
+    return failed(gen, I.title, err);
+  }
+  const open = inv.status !== 'void' && cents(inv.outstanding) > 0n;
+  const box = h('div', { 'aria-live': 'polite' });
+  const reload = (message) => {
+    flash = message;
+    go(`#/factura/${id}`);
+  };
+  const payForm = form('payment', [
+    h('p', { class: 'muted' }, I.recordHint),
+    field('amount', I.amount, { inputmode: 'numeric', required: true, autocomplete: 'off' }),
+    field('paid_at', I.paidAt, { type: 'date', value: todayBogota(), max: todayBogota(), required: true }),
+    field('reference', I.reference, { required: true, maxlength: 200, autocomplete: 'off' }),
+    h('div', { class: 'check' }, h('input', { type: 'checkbox', id: 'allow_duplicate', name: 'allow_duplicate' }), h('label', { for: 'allow_duplicate' }, I.duplicate)),
+    h('button', { type: 'submit', class: 'primary' }, I.submit),
+  ], async (data) => {
+    const amount = String(data.get('amount') || '').replace(/[$\s]/g, '').replace(/^(\d{1,3})((\.\d{3})+)$/, (m) => m.replace(/\./g, ''));
+    const reference = String(data.get('reference') || '').trim();
+    const body = {
+      amount,
+      paid_at: bogotaInstant(data.get('paid_at'), '12:00').toISOString(),
+      reference,
+      allow_duplicate_reference: data.get('allow_duplicate') === 'on',
+    };
+    await runJob(gen, box, `/v1/invoices/${id}/payments`, body, (job) => {
+      if (job.status === 'failed') return box.replaceChildren(jobFailed(job));
+      return reload(I.recorded(money(amount), reference));
+    });
+  });
+  const creditForm = form('credit-note', [
+    h('p', { class: 'muted' }, I.creditHint),
+    field('reason', I.reason, { required: true, maxlength: 2000 }),
+    field('work', I.work, { inputmode: 'numeric', value: '0' }),
+    field('fee', I.fee, { inputmode: 'numeric', value: '0' }),
+    h('button', { type: 'submit' }, I.creditSubmit),
+  ], async (data) => {
+    const body = { reason: data.get('reason'), work: data.get('work') || '0', fee: data.get('fee') || '0' };
+    await runJob(gen, box, `/v1/invoices/${id}/credit-notes`, body, (job) => {
+      if (job.status === 'failed') return box.replaceChildren(jobFailed(job));
+      return reload(I.credited);
+    });
+  });
+  return office(gen, `${inv.number} · ${inv.company_name}`,
+    takeFlash(),
+    h('p', {}, badge(inv.status, I.states)),
+    figures([
+      [I.issued, day(inv.issued_at)],
+      [I.due, day(inv.due_at)],
+      [I.work, money(inv.work)],
+      [I.fee, money(inv.fee)],
+      [I.vat, money(inv.vat)],
+      [I.total, money(inv.total), 'total'],
+      [I.paid, money(inv.paid)],
+      [I.outstanding, money(inv.outstanding), open ? 'warn' : ''],
+    ]),
+    h('div', { class: 'actions' },
+      h('a', { class: 'button', href: `/v1/invoices/${inv.id}/pdf`, download: `${inv.number}.pdf` }, I.pdf),
+      h('a', { class: 'button', href: `/v1/invoices/${inv.id}/csv`, download: `${inv.number}.csv` }, I.csv),
+      h('a', { class: 'button', href: `/v1/companies/${inv.company_id}/account-statement/pdf`, download: 'estado-de-cuenta.pdf' }, I.statementPdf)),
+    section('payments-title', I.payments,
+      inv.payments.length === 0 ? h('p', {}, I.noPayments) : table(I.payments,
+        [I.paidAt, I.amount, I.reference, I.recordedBy, I.status],
+        inv.payments.map((p) => [day(p.paid_at), amount(p.amount), p.reference, p.recorded_by_name || '—', badge(p.status, I.paymentStatus)]),
+        '', { quietCaption: true })),
+    open ? section('record-title', I.record, payForm) : null,
+    box,
+    section('lines-title', I.lines, table(I.lines,
+      [I.task, I.time, I.work, I.fee],
+      inv.lines.map((l) => [l.task_title, l.pricing_kind === 'hourly' ? duration(l.seconds) : '—', amount(l.work), amount(l.fee)]),
+      '', { quietCaption: true })),
+    section('notes-title', I.notes,
+      inv.credit_notes.length === 0 ? h('p', {}, I.noNotes) : table(I.notes,
+        [I.number, I.reason, I.total, I.status],
+        inv.credit_notes.map((n) => [n.number || '—', n.reason, amount(n.total), badge(n.status, I.noteStatus)]),
+        '', { quietCaption: true }),
+      inv.status !== 'void' ? h('details', {}, h('summary', {}, I.credit), creditForm) : null),
+    h('p', {}, h('a', { href: '#/facturas' }, I.title)));
+}
+
+// ----------------------------------------------------------------------------------------
+// Payout batches, the bank's file and its confirmation
+// ----------------------------------------------------------------------------------------
+
+const P = F.payouts;
+
+async function payoutsScreen(gen) {
+  let list;
+  try {
+    list = await get('/v1/payout-batches?limit=100');
+  } catch (err) {
+    return failed(gen, P.title, err);
+  }
+  const box = h('div', { 'aria-live': 'polite' });
+  const create = button(P.create, async () => {
+    create.disabled = true;
+    try {
+      await runJob(gen, box, '/v1/payout-batches', {}, (job) => {
+        if (job.status === 'failed') return box.replaceChildren(jobFailed(job));
+        const r = job.result || {};
+        flash = P.created(r.lines || 0, money(r.total || '0'));
+        return go(`#/lote-pagos/${job.subject_id}`);
+      });
+    } catch (err) {
+      box.replaceChildren(notice(err.message, 'error'));
+    } finally {
+      create.disabled = false;
+    }
+  }, 'primary');
+  return office(gen, P.title,
+    takeFlash(),
+    h('p', {}, P.hint),
+    h('div', { class: 'actions' }, create), box,
+    list.items.length === 0 ? h('p', {}, P.none) : table(P.title,
+      [P.batch, P.status, P.lines, P.pending, P.paid, P.failed, P.total],
+      list.items.map((b) => [
+        h('a', { href: `#/lote-pagos/${b.id}` }, day(b.created_at)),
+        badge(b.status, P.states),
+        b.lines, b.pending, b.paid, b.failed,
+        amount(b.total),
+      ]), '', { quietCaption: true }),
+    h('p', {}, h('a', { href: HOME }, F.back)));
+}
+
+/** The last confirmation's result per batch, kept while finance looks at the batch. */
+const results = new Map();
+
+function confirmationResult(r) {
+  const rows = (list, text) => list.map((x) => h('li', {}, `${P.line} ${x.line} · ${x.reference || '—'}: ${text(x)}`));
+  const group = (title, list, text, cls) => (list && list.length
+    ? h('div', { class: `result-group ${cls}` }, h('h3', {}, `${title} (${list.length})`), h('ul', {}, rows(list, text)))
+    : null);
+  return section('result-title', P.result,
+    group(P.matched, r.matched, (x) => (x.status === 'failed' ? P.failedRow : P.paidRow), 'ok'),
+    group(P.mismatched, r.mismatched, (x) => x.detail || '', 'warn'),
+    group(P.unknown, r.unknown, () => P.unknown, 'warn'),
+    group(P.already, r.already_settled, (x) => x.detail || P.already, ''),
+    group(P.invalid, r.invalid, (x) => x.detail || '', 'warn'));
+}
+
+async function batchScreen(gen, id) {
+  let b;
+  try {
+    b = await get(`/v1/payout-batches/${id}`);
+  } catch (err) {
+    return failed(gen, P.title, err);
+  }
+  const box = h('div', { 'aria-live': 'polite', id: 'confirmation-progress' });
+  const upload = form('confirmation', [
+    h('p', { class: 'muted' }, P.uploadHint),
+    h('div', { class: 'field' }, h('label', { for: 'confirmation-file' }, P.file),
+      h('input', { type: 'file', id: 'confirmation-file', name: 'file', accept: '.csv,text/csv,text/plain' })),
+    h('button', { type: 'submit', class: 'primary' }, P.send),
+  ], async (data) => {
+    const file = data.get('file');
+    if (!file || !file.size) throw new Error(P.noFile);
+    let started;
+    try {
+      started = await postFile(`/v1/payout-batches/${id}/confirmations`, file);
+    } catch (err) {
+      const rows = (err.problem && err.problem.errors) || [];
+      if (rows.length) {
+        box.replaceChildren(notice(err.message, 'error'), h('ul', {}, rows.map((r) => h('li', {}, `${P.line} ${r.line}: ${r.detail_es}`))));
+        return null;
+      }
+      throw err;
+    }
+    await watchJob(gen, started.job_id, box, (job) => {
+      if (job.status === 'failed') return box.replaceChildren(jobFailed(job));
+      results.set(id, job.result);
+      return go(`#/lote-pagos/${id}`);
+    });
+    return null;
+  });
+  const result = results.get(id);
+  return office(gen, P.batchTitle(day(b.created_at)),
+    takeFlash(),
+    h('p', {}, badge(b.status, P.states)),
+    figures([
+      [P.lines, String(b.lines.length)],
+      [P.pending, String(b.lines.filter((l) => l.status === 'pending').length)],
+      [P.paid, String(b.lines.filter((l) => l.status === 'paid').length)],
+      [P.failed, String(b.lines.filter((l) => l.status === 'failed').length)],
+      [P.total, money(b.total), 'total'],
+    ]),
+    result ? confirmationResult(result) : null,
+    b.lines.length ? h('div', { class: 'actions' },
+      h('a', { class: 'button', id: 'bank-file', href: `/v1/payout-batches/${b.id}/export`, download: `pagos-${b.id}.csv` }, P.download)) : null,
+    table(P.batch, [P.worker, P.method, P.reference, P.amount, P.withholding, P.status], b.lines.map((l) => [
+      l.worker_name || l.worker_id.slice(0, 8),
+      P.methods[l.method] || l.method,
+      l.reference,
+      amount(l.amount),
+      amount(l.withholding),
+      badge(l.status, P.lineStatus),
+    ]), '', { quietCaption: true }),
+    b.lines.some((l) => l.status === 'pending') ? section('upload-title', P.upload, upload, box) : null,
+    h('p', {}, h('a', { href: '#/pagos' }, P.backList)));
+}
+
+// ----------------------------------------------------------------------------------------
+// Income statements and documentos soporte
+// ----------------------------------------------------------------------------------------
+
+const S = F.statements;
+
+async function statementsScreen(gen) {
+  let docs;
+  try {
+    docs = await get('/v1/support-documents?limit=100');
+  } catch (err) {
+    return failed(gen, S.title, err);
+  }
+  const now = todayBogota();
+  const box = h('div', { 'aria-live': 'polite' });
+  const outcome = h('div', { id: 'statement-result' });
+  return office(gen, S.title,
+    h('p', {}, S.hint),
+    form('statement-run', [
+      field('month', S.month, { type: 'month', value: now.slice(0, 7), max: now.slice(0, 7), required: true }),
+      h('button', { type: 'submit', class: 'primary' }, S.start),
+    ], async (data) => {
+      outcome.replaceChildren();
+      await runJob(gen, box, '/v1/statement-runs', { month: data.get('month') }, (job) => {
+        if (job.status === 'failed') return outcome.replaceChildren(jobFailed(job));
+        const r = job.result || {};
+        return fill(outcome, notice(S.done(r.workers || 0, r.new_versions || 0), 'ok'), runProblems(r));
+      });
+    }),
+    box, outcome,
+    section('support-title', S.support,
+      docs.items.length === 0 ? h('p', {}, S.supportNone) : table(S.support,
+        [S.number, S.worker, S.document, S.month, S.amount, S.issued],
+        docs.items.map((d) => [d.number, d.worker_name, d.worker_document_id || '—', month(d.month), amount(d.amount), day(d.issued_on)]),
+        '', { quietCaption: true })),
+    h('p', {}, h('a', { href: HOME }, F.back)));
+}
+
+// ----------------------------------------------------------------------------------------
+// The ledger, with names
+// ----------------------------------------------------------------------------------------
+
+const L = F.ledger;
+
+async function ledgerScreen(gen) {
+  let tb;
+  try {
+    tb = await get('/v1/ledger/trial-balance');
+  } catch (err) {
+    return failed(gen, L.title, err);
+  }
+  return office(gen, L.title,
+    notice(tb.balanced ? F.dash.balanced : F.dash.unbalanced, tb.balanced ? 'ok' : 'error'),
+    table(L.title, [L.account, L.owner, L.debit, L.credit, L.balance], tb.accounts.map((a) => [
+      h('a', { href: `#/cuenta-contable/${encodeURIComponent(a.account)}`, 'aria-label': L.open(a.owner_name ? `${a.label_es} · ${a.owner_name}` : a.label_es) }, a.label_es),
+      a.owner_name || '—',
+      amount(a.debit),
+      amount(a.credit),
+      amount(a.balance),
+    ]), '', { quietCaption: true }),
+    figures([[F.dash.debits, money(tb.total_debit)], [F.dash.credits, money(tb.total_credit)]]),
+    h('p', {}, h('a', { href: HOME }, F.back)));
+}
+
+async function accountScreen(gen, arg) {
+  const account = decodeURIComponent(arg || '');
+  const entries = [];
+  let cursor = null;
+  let head;
+  const load = async () => {
+    const q = new URLSearchParams({ limit: '100' });
+    if (cursor) q.set('cursor', cursor);
+    head = await get(`/v1/ledger/accounts/${encodeURIComponent(account)}?${q}`);
+    entries.push(...head.entries);
+    cursor = head.next_cursor || null;
+  };
+  try {
+    await load();
+  } catch (err) {
+    return failed(gen, L.title, err);
+  }
+  const draw = () => office(gen, head.owner_name ? `${head.label_es} · ${head.owner_name}` : head.label_es,
+    figures([[L.balance, money(head.balance), 'total']]),
+    entries.length === 0 ? h('p', {}, L.none) : table(L.postings, [L.at, L.description, L.debit, L.credit], entries.map((e) => [
+      when(e.posted_at), e.description, amount(e.debit), amount(e.credit),
+    ])),
+    cursor ? button(F.more, async () => {
+      await load();
+      draw();
+    }) : null,
+    h('p', {}, h('a', { href: '#/libro' }, L.backLedger)));
+  return draw();
+}
+
+// ----------------------------------------------------------------------------------------
+// Jobs and failed e-mails
+// ----------------------------------------------------------------------------------------
+
+async function jobsScreen(gen, _arg, params) {
+  const kind = params.get('tipo') || '';
+  const status = params.get('estado') || '';
+  const items = [];
+  let cursor = null;
+  const load = async () => {
+    const q = new URLSearchParams({ limit: '50' });
+    if (kind) q.set('kind', kind);
+    if (status) q.set('status', status);
+    if (cursor) q.set('cursor', cursor);
+    const page = await get(`/v1/jobs?${q}`);
+    items.push(...page.items);
+    cursor = page.next_cursor || null;
+  };
+  try {
+    await load();
+  } catch (err) {
+    return failed(gen, F.jobs.title, err);
+  }
+  const draw = () => office(gen, F.jobs.title,
+    form('job-filter', [
+      select('tipo', F.jobs.kind, [['', F.jobs.allKinds], ...Object.entries(F.kind)], kind),
+      select('estado', F.jobs.status, [['', F.jobs.allStatus], ...Object.entries(F.jobStatus)], status),
+      h('button', { type: 'submit' }, I.filter),
+    ], async (data) => {
+      const q = new URLSearchParams();
+      if (data.get('tipo')) q.set('tipo', data.get('tipo'));
+      if (data.get('estado')) q.set('estado', data.get('estado'));
+      go(`#/trabajos${q.toString() ? `?${q}` : ''}`);
+    }),
+    items.length === 0 ? h('p', {}, F.jobs.none) : jobsTable(F.jobs.title, items),
+    cursor ? button(F.more, async () => {
+      await load();
+      draw();
+    }) : null,
+    h('p', {}, h('a', { href: HOME }, F.back)));
+  return draw();
+}
+
+async function mailScreen(gen) {
+  let list;
+  try {
+    list = await get('/v1/admin/outbox?status=failed&limit=200');
+  } catch (err) {
+    return failed(gen, F.mail.title, err);
+  }
+  const msg = h('div', { 'aria-live': 'polite' });
+  const retry = (m) => button(F.mail.retry, async (ev) => {
+    ev.target.disabled = true;
+    try {
+      await post(`/v1/admin/outbox/${m.id}/retry`);
+      flash = F.mail.retried(m.recipient);
+      go('#/correos');
+    } catch (err) {
+      msg.replaceChildren(notice(err.message, 'error'));
+      ev.target.disabled = false;
+    }
+  });
+  return office(gen, F.mail.title,
+    takeFlash(),
+    h('p', {}, F.mail.hint),
+    msg,
+    list.items.length === 0 ? h('p', {}, F.mail.none) : table(F.mail.title,
+      [F.mail.to, F.mail.subject, F.mail.attempts, F.mail.error, F.mail.at, F.mail.action],
+      list.items.map((m) => [m.recipient, m.subject, String(m.attempts), m.last_error || '', when(m.created_at), retry(m)]),
+      '', { quietCaption: true }),
+    h('p', {}, h('a', { href: HOME }, F.back)));
 }
 
 export const finance = {
   home: HOME,
   for: (me) => me.role === 'finance' || me.role === 'admin',
   /** Navigation links: `[hash, label]`. */
-  links: () => [[HOME, F.nav.month]],
+  links: () => [
+    [HOME, F.nav.month],
+    ['#/facturas', F.nav.invoices],
+    ['#/pagos', F.nav.payouts],
+    ['#/certificados', F.nav.statements],
+    ['#/libro', F.nav.ledger],
+    ['#/trabajos', F.nav.jobs],
+    ['#/correos', F.nav.mail],
+  ],
   screens: {
     cierre: monthScreen,
+    facturacion: billingScreen,
+    facturas: invoicesScreen,
+    factura: invoiceScreen,
+    pagos: payoutsScreen,
+    'lote-pagos': batchScreen,
+    certificados: statementsScreen,
+    libro: ledgerScreen,
+    'cuenta-contable': accountScreen,
+    trabajos: jobsScreen,
+    correos: mailScreen,
   },
 };

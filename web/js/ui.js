@@ -36,6 +36,9 @@ export function nextScreen() {
   return ++routeGen;
 }
 
+/** Whether screen `gen` is still the one shown (for work that polls). */
+export const current = (gen) => gen === routeGen;
+
 export function show(gen, title, ...nodes) {
   if (gen !== routeGen) return false;
   document.title = `${title} · ${T.appName}`;

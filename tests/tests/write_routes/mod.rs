@@ -271,6 +271,7 @@ pub fn catalogue() -> Vec<Write> {
             Finance,
             j(json!({"month": "2026-01"})),
         ),
+        w("POST", "/v1/admin/outbox/{none}/retry", Finance, Body::None),
         w("POST", "/v1/users/{none}/deactivate", Admin, Body::None),
         w("POST", "/v1/users/{none}/reactivate", Admin, Body::None),
         w("POST", "/v1/users/{none}/sign-out", Admin, Body::None),
