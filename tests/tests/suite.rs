@@ -39,3 +39,4 @@ mod web_app;
 mod web_company;
 mod web_review;
 mod web_session;
+mod web_staff;
