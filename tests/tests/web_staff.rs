@@ -298,8 +298,10 @@ async fn staff_import_a_cohort_keep_the_skills_and_deactivate_and_reactivate_a_w
         .eval("[...document.querySelectorAll('.duplicates li')].map(li => li.dataset.line)")
         .await;
     assert_eq!(flagged, json!(["6", "7"]));
-    page.wait_for_text("Fila 6, Graduada 4 Pérez: el mismo medio de pago que Graduada 5 Pérez (fila 7).")
-        .await;
+    page.wait_for_text(
+        "Fila 6, Graduada 4 Pérez: el mismo medio de pago que Graduada 5 Pérez (fila 7).",
+    )
+    .await;
     let created_rows = page
         .eval("document.querySelectorAll('table.created tbody tr').length")
         .await;
@@ -376,7 +378,9 @@ async fn staff_import_a_cohort_keep_the_skills_and_deactivate_and_reactivate_a_w
         )
     );
     screens(&page, "habilidades-rechazada", "#new-skill").await;
-    let r = app.get("/v1/skills?include_retired=true", Some(&admin)).await;
+    let r = app
+        .get("/v1/skills?include_retired=true", Some(&admin))
+        .await;
     assert!(
         !r.ok(200)["items"]
             .as_array()
@@ -450,7 +454,9 @@ async fn staff_import_a_cohort_keep_the_skills_and_deactivate_and_reactivate_a_w
     page.click(".account-action").await;
     page.wait_for_text("Cuenta desactivada").await;
     page.wait_for_text("La cuenta está desactivada desde").await;
-    let seen = app.get(&format!("/v1/workers/{luz_id}"), Some(&admin)).await;
+    let seen = app
+        .get(&format!("/v1/workers/{luz_id}"), Some(&admin))
+        .await;
     assert_eq!(seen.ok(200)["active"], false);
     assert!(seen.body["deactivated_at"].is_string(), "{}", seen.text);
     // Sign-in refused, signed out everywhere.
@@ -470,7 +476,9 @@ async fn staff_import_a_cohort_keep_the_skills_and_deactivate_and_reactivate_a_w
     page.wait_for_text("Si reactiva la cuenta").await;
     page.click(".account-action").await;
     page.wait_for_text("Cuenta reactivada").await;
-    let seen = app.get(&format!("/v1/workers/{luz_id}"), Some(&admin)).await;
+    let seen = app
+        .get(&format!("/v1/workers/{luz_id}"), Some(&admin))
+        .await;
     assert_eq!(seen.ok(200)["active"], true);
     assert_eq!(login_status(&app, luz_email, password).await, 200);
     screens(&page, "persona-reactivada", "h1").await;

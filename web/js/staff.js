@@ -62,16 +62,17 @@ async function peopleScreen(gen, _arg, params) {
   }
   const items = [...(page.items || [])];
   let cursor = page.next_cursor || null;
+  // Name and status first: what a phone shows before the table scrolls sideways.
   const rowsOf = () => items.map((w) => [
     h('a', { href: `#/persona/${w.id}` }, w.name),
+    badge(statusOf(w), S.status),
     S.place(w.municipality, w.department),
     skillNames(w.skills, catalogue.label) || '—',
-    badge(statusOf(w), S.status),
   ]);
   const listBox = h('div', { id: 'people' });
   const shown = h('p', { class: 'muted', 'aria-live': 'polite' });
   const draw = () => {
-    listBox.replaceChildren(table(P.caption, [P.name, P.place, P.skills, P.status], rowsOf(), 'people', { quietCaption: true }));
+    listBox.replaceChildren(table(P.caption, [P.name, P.status, P.place, P.skills], rowsOf(), 'people', { quietCaption: true }));
     shown.textContent = P.shown(items.length);
   };
   const moreMsg = h('div', { 'aria-live': 'polite' });
@@ -201,7 +202,7 @@ const PREVIEW_ROWS = 10;
 function cohortPreview(sheet) {
   const C = S.cohort;
   const shown = sheet.rows.slice(0, PREVIEW_ROWS);
-  return h('div', { class: 'file-preview' },
+  return h('div', { class: 'file-preview cohort-preview' },
     h('p', {}, h('strong', {}, C.rows(sheet.rows.length)), ` · ${C.separator(sheet.sep)}`),
     table(C.previewCaption(shown.length, sheet.rows.length), [C.line, ...sheet.header],
       shown.map((r) => [String(r.line), ...sheet.header.map((_, i) => r.cells[i] ?? '')]), 'csv-table'));
@@ -374,8 +375,8 @@ async function skillsScreen(gen) {
   };
   const add = form('new-skill', [
     h('div', { class: 'row' },
-      field('skill-name', K.newName, { type: 'text', required: true, autocomplete: 'off', maxlength: '40', autocapitalize: 'none', spellcheck: 'false' }),
-      field('skill-label', K.newLabel, { type: 'text', required: true, autocomplete: 'off', maxlength: '80' })),
+      field('skill-label', K.newLabel, { type: 'text', required: true, autocomplete: 'off', maxlength: '80' }),
+      field('skill-name', K.newName, { type: 'text', required: true, autocomplete: 'off', maxlength: '40', autocapitalize: 'none', spellcheck: 'false' })),
     h('button', { type: 'submit' }, K.submit),
   ], async (data) => {
     // As people write it: `Excel avanzado` is `excel-avanzado`; anything else the server judges.
@@ -388,8 +389,8 @@ async function skillsScreen(gen) {
   office(gen, K.title,
     takeFlash(),
     h('p', { class: 'lead' }, K.intro),
-    items.length === 0 ? h('p', { class: 'muted' }, K.none) : table(K.caption, [K.label, K.name, K.status, K.actions], items.map((s) => [
-      s.label, h('code', {}, s.name), badge(s.active ? 'active' : 'retired', { active: K.active, retired: K.retired }), change(s),
+    items.length === 0 ? h('p', { class: 'muted' }, K.none) : table(K.caption, [K.label, K.status, K.actions], items.map((s) => [
+      [s.label, h('br'), h('code', {}, s.name)], badge(s.active ? 'active' : 'retired', { active: K.active, retired: K.retired }), change(s),
     ]), 'skills', { quietCaption: true }),
     msg,
     h('section', { class: 'card', 'aria-labelledby': 'add-title' },
