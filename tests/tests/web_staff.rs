@@ -241,6 +241,10 @@ async fn staff_import_a_cohort_keep_the_skills_and_deactivate_and_reactivate_a_w
         json!("plantilla-cohorte.csv")
     );
     screens(&page, "cohorte", "h1").await;
+    // What goes in each column, one click away.
+    page.click("details.columns-guide summary").await;
+    page.wait_for_text("Municipio como lo nombra el DANE").await;
+    screens(&page, "cohorte-columnas", "details.columns-guide").await;
 
     let bad = files.path().join("cohorte-con-error.csv");
     std::fs::write(&bad, cohort(header, 30, Some(12))).unwrap();

@@ -325,9 +325,12 @@ async function cohortScreen(gen) {
       h('h2', { id: 'template-title' }, C.templateTitle),
       h('p', {}, C.templateText),
       h('p', { class: 'actions' }, h('a', { class: 'button', id: 'template', href: templateHref(), download: 'plantilla-cohorte.csv' }, C.template)),
-      table(C.columnsCaption, [C.column, C.what, C.required], COLUMNS.map(([c, required]) => [
-        h('code', {}, c), C.columns[c], required ? C.yes : C.no,
-      ]), 'columns'),
+      h('details', { class: 'columns-guide' },
+        h('summary', {}, C.columnsCaption),
+        h('dl', { class: 'terms columns' }, COLUMNS.map(([c, required]) => [
+          h('dt', {}, h('code', {}, c), required ? h('span', { class: 'required' }, ` ${C.required}`) : null),
+          h('dd', {}, C.columns[c]),
+        ]))),
       catalogue && catalogue.items.some((s) => s.active)
         ? h('p', { class: 'muted' }, C.catalogue(catalogue.items.filter((s) => s.active).map((s) => s.name).join(', ')))
         : null),
