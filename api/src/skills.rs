@@ -95,6 +95,31 @@ pub(crate) async fn check_in_tx(
     }
 }
 
+/// 422 on `name`, saying in Spanish how a skill's tag is written.
+fn bad_name(raw: &str, detail: &str) -> ApiError {
+    let mut e = ApiError::invalid("name", detail);
+    let shown: String = raw.trim().chars().take(40).collect();
+    let how = "con letras minúsculas sin tildes, números y guiones, de 2 a 40 caracteres, por \
+               ejemplo excel-avanzado";
+    e.detail_es = Some(if shown.is_empty() {
+        format!("Escriba la etiqueta de la habilidad {how}.").into()
+    } else {
+        format!("La etiqueta «{shown}» no sirve: escríbala {how}.").into()
+    });
+    e
+}
+
+/// 422 on `label`, in Spanish.
+fn bad_label(detail: &str) -> ApiError {
+    let mut e = ApiError::invalid("label", detail);
+    e.detail_es = Some(
+        "Escriba el nombre para mostrar de la habilidad: de 1 a 80 caracteres, por ejemplo \
+         Excel avanzado."
+            .into(),
+    );
+    e
+}
+
 /// A skill of the catalogue.
 #[derive(Debug, Object)]
 pub struct SkillEntry {
@@ -204,10 +229,10 @@ impl SkillsApi {
     ) -> Result<SkillSaved, ApiError> {
         auth.0.require(&[Role::Admin])?;
         let req = body.0;
-        let name = Skill::parse(&req.name).map_err(|e| ApiError::invalid("name", e))?;
-        let label = Name::parse(&req.label).map_err(|e| ApiError::invalid("label", e))?;
+        let name = Skill::parse(&req.name).map_err(|e| bad_name(&req.name, e))?;
+        let label = Name::parse(&req.label).map_err(bad_label)?;
         if label.as_str().chars().count() > 80 {
-            return Err(ApiError::invalid("label", "at most 80 characters"));
+            return Err(bad_label("at most 80 characters"));
         }
         let now = time::unix(time::now());
         let mut tx = state.db.begin().await?;

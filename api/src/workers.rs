@@ -274,6 +274,12 @@ pub struct Worker {
     /// mistake or one person behind two accounts, worth a look before the next payout.
     #[oai(skip_serializing_if_is_none)]
     pub duplicate_payout: Option<Vec<PayoutTwin>>,
+    /// False once her account is deactivated (sign-in refused; staff may reactivate it with
+    /// `POST /v1/users/{user_id}/reactivate`).
+    pub active: bool,
+    /// When her account was deactivated (absent while active).
+    #[oai(skip_serializing_if_is_none)]
+    pub deactivated_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -453,6 +459,8 @@ struct WorkerRow {
     updated_at: i64,
     /// Sorted, comma-joined skills (see `tasks::skills_column`).
     skills: Option<String>,
+    /// Her account's (`users.deactivated_at`).
+    deactivated_at: Option<i64>,
 }
 
 /// The workers query, skills included, so a page is one query rather than one per worker.
@@ -461,7 +469,8 @@ fn worker_select(d: Dialect) -> String {
         "SELECT w.id, u.id AS user_id, u.name, u.email, w.municipality, \
          w.department, w.municipality_code, w.department_code, w.payout_method, w.payout_key, \
          w.document_id, w.phone, w.programme_group, w.created_at, \
-         w.updated_at, {} AS skills FROM worker_profiles w JOIN users u ON u.worker_id = w.id",
+         w.updated_at, {} AS skills, u.deactivated_at FROM worker_profiles w \
+         JOIN users u ON u.worker_id = w.id",
         skills_column(d, "worker_skills", "worker_id", "w.id")
     )
 }
@@ -496,6 +505,8 @@ fn load_workers(rows: Vec<WorkerRow>) -> Result<Vec<Worker>, ApiError> {
             phone: r.phone,
             programme_group: r.programme_group,
             duplicate_payout: None,
+            active: r.deactivated_at.is_none(),
+            deactivated_at: r.deactivated_at.map(time::from_unix),
             created_at: time::from_unix(r.created_at),
             updated_at: time::from_unix(r.updated_at),
         });

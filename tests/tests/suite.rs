@@ -41,3 +41,4 @@ mod web_company;
 mod web_finance;
 mod web_review;
 mod web_session;
+mod web_staff;

@@ -1,22 +1,416 @@
 // Programme staff's screens (role admin): workers and their accounts, cohorts imported from a
 // spreadsheet, the skills catalogue. Texts in /js/es.js (T.staff).
 // Each screen is `(gen, arg, params, me)`, routed from app.js by the hash's first part.
-import { T } from '/js/es.js';
-import { office } from '/js/ui.js';
+//
+// `#/personas` lists the workers (GET /v1/workers, a page at a time, by skill);
+// `#/persona/<worker id>` is one worker: her profile, other workers paid to the same phone or
+// account, and her account deactivated or reactivated (POST /v1/users/{id}/deactivate,
+// /reactivate) after the consequences are spelled out. `#/cohorte` imports a cohort
+// (POST /v1/workers/import, the file as it was chosen, with an Idempotency-Key); a refused
+// file shows every bad row and column. `#/habilidades` is the skills catalogue (/v1/skills).
+import { T, day } from '/js/es.js';
+import { get, post, del, Refusal, Unreachable } from '/js/api.js';
+import { newClientId } from '/js/store.js';
+import { h, notice, field, form, button, go, table, badge, office, readCsv, readFile } from '/js/ui.js';
+
+// The staff screens' own styles, loaded once with this module (as review.js does).
+document.head.append(h('link', { rel: 'stylesheet', href: '/css/staff.css' }));
 
 const S = T.staff;
 const HOME = '#/personas';
+const PAGE = 50;
+const enc = encodeURIComponent;
 
-function peopleScreen(gen) {
-  return office(gen, S.title);
+/** A message for the next screen drawn (after an account or catalogue change). */
+let flash = null;
+function takeFlash() {
+  const f = flash;
+  flash = null;
+  return f ? notice(f, 'ok') : null;
+}
+
+function failed(gen, title, err) {
+  office(gen, title, notice(err.message || String(err), 'error'), h('p', {}, h('a', { href: HOME }, S.back)));
+}
+
+/** The catalogue, retired skills included (a worker may hold one): `name → label`. */
+async function skillLabels() {
+  const list = await get('/v1/skills?include_retired=true');
+  return { items: list.items || [], label: new Map((list.items || []).map((s) => [s.name, s.label])) };
+}
+
+const skillNames = (skills, labels) => (skills || []).map((s) => labels.get(s) || s).join(', ');
+
+const statusOf = (w) => (w.active === false ? 'deactivated' : 'active');
+
+// ----------------------------------------------------------------------------------------
+// The workers
+// ----------------------------------------------------------------------------------------
+
+async function peopleScreen(gen, _arg, params) {
+  const P = S.people;
+  const skill = params.get('habilidad') || '';
+  office(gen, P.title, notice(T.loading));
+  const query = (cursor) => `/v1/workers?limit=${PAGE}${skill ? `&skill=${enc(skill)}` : ''}${cursor ? `&cursor=${enc(cursor)}` : ''}`;
+  let page;
+  let catalogue;
+  try {
+    [page, catalogue] = await Promise.all([get(query(null)), skillLabels()]);
+  } catch (err) {
+    failed(gen, P.title, err);
+    return;
+  }
+  const items = [...(page.items || [])];
+  let cursor = page.next_cursor || null;
+  // Name and status first: what a phone shows before the table scrolls sideways.
+  const rowsOf = () => items.map((w) => [
+    h('a', { href: `#/persona/${w.id}` }, w.name),
+    badge(statusOf(w), S.status),
+    S.place(w.municipality, w.department),
+    skillNames(w.skills, catalogue.label) || '—',
+  ]);
+  const listBox = h('div', { id: 'people' });
+  const shown = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const draw = () => {
+    listBox.replaceChildren(table(P.caption, [P.name, P.status, P.place, P.skills], rowsOf(), 'people', { quietCaption: true }));
+    shown.textContent = P.shown(items.length);
+  };
+  const moreMsg = h('div', { 'aria-live': 'polite' });
+  const more = button(S.more, async () => {
+    more.disabled = true;
+    moreMsg.replaceChildren();
+    try {
+      const next = await get(query(cursor));
+      items.push(...(next.items || []));
+      cursor = next.next_cursor || null;
+      draw();
+      if (!cursor) more.remove();
+    } catch (err) {
+      moreMsg.replaceChildren(notice(err.message, 'error'));
+    } finally {
+      more.disabled = false;
+    }
+  }, 'more');
+  const filter = form('people-filter', [
+    h('div', { class: 'row' },
+      h('div', { class: 'field' },
+        h('label', { for: 'habilidad' }, P.filter),
+        h('select', { id: 'habilidad', name: 'habilidad' },
+          h('option', { value: '', selected: !skill }, P.all),
+          catalogue.items.map((s) => h('option', { value: s.name, selected: s.name === skill }, s.label)))),
+      h('button', { type: 'submit' }, P.apply)),
+  ], async (data) => {
+    const s = data.get('habilidad');
+    go(s ? `#/personas?habilidad=${enc(s)}` : HOME);
+  });
+  if (items.length) draw();
+  office(gen, P.title,
+    takeFlash(),
+    h('p', { class: 'lead' }, P.intro),
+    h('p', { class: 'actions' }, h('a', { class: 'button', href: '#/cohorte' }, P.import)),
+    filter,
+    items.length === 0 ? h('p', { class: 'muted' }, skill ? P.noneWithSkill : P.none) : [listBox, shown],
+    cursor ? more : null,
+    moreMsg,
+  );
+}
+
+function payoutText(p) {
+  const f = p && S.person.payouts[p.kind];
+  return f ? f(p) : S.person.none;
+}
+
+/** A list of effects as the sentence's items. */
+const effects = (lead, items) => [h('p', {}, h('strong', {}, lead)), h('ul', { class: 'effects' }, items.map((t) => h('li', {}, t)))];
+
+async function personScreen(gen, id) {
+  const P = S.person;
+  office(gen, T.loading, notice(T.loading));
+  let w;
+  let catalogue;
+  try {
+    [w, catalogue] = await Promise.all([get(`/v1/workers/${enc(id)}`), skillLabels()]);
+  } catch (err) {
+    failed(gen, S.title, err);
+    return;
+  }
+  const active = w.active !== false;
+  const twins = w.duplicate_payout || [];
+  const terms = [
+    [P.email, w.email],
+    [P.documentId, w.document_id || P.none],
+    [P.phone, w.phone || P.none],
+    [P.municipality, P.code(w.municipality, w.municipality_code)],
+    [P.department, P.code(w.department, w.department_code)],
+    [P.skills, skillNames(w.skills, catalogue.label) || P.noSkills],
+    [P.payout, payoutText(w.payout_method)],
+    [P.group, w.programme_group ? S.groups[w.programme_group] || w.programme_group : P.noGroup],
+    [P.created, day(w.created_at)],
+  ];
+  const msg = h('div', { 'aria-live': 'polite' });
+  const act = button(active ? P.deactivate : P.reactivate, async () => {
+    if (!window.confirm(active ? P.confirmDeactivate(w.name) : P.confirmReactivate(w.name))) return;
+    act.disabled = true;
+    msg.replaceChildren();
+    try {
+      await post(`/v1/users/${enc(w.user_id)}/${active ? 'deactivate' : 'reactivate'}`);
+      flash = active ? P.deactivated(w.name) : P.reactivated(w.name);
+      go(location.hash);
+    } catch (err) {
+      msg.replaceChildren(notice(err.message, 'error'));
+      act.disabled = false;
+    }
+  }, active ? 'danger account-action' : 'primary account-action');
+  office(gen, w.name,
+    takeFlash(),
+    h('p', {}, badge(statusOf(w), S.status)),
+    twins.length ? h('section', { class: 'notice warn duplicate', 'aria-labelledby': 'dup-title' },
+      h('h2', { id: 'dup-title' }, P.duplicateTitle),
+      h('p', {}, P.duplicate(twins.length)),
+      h('ul', {}, twins.map((t) => h('li', {}, h('a', { href: `#/persona/${t.worker_id}` }, t.name))))) : null,
+    h('section', { class: 'card', 'aria-labelledby': 'profile-title' },
+      h('h2', { id: 'profile-title' }, P.profile),
+      h('dl', { class: 'terms' }, terms.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))),
+    h('section', { class: 'card account', 'aria-labelledby': 'account-title' },
+      h('h2', { id: 'account-title' }, P.account),
+      h('p', {}, active ? P.activeSince : P.deactivatedSince(day(w.deactivated_at))),
+      active ? effects(P.deactivateWhat, P.deactivateEffects) : effects(P.reactivateWhat, P.reactivateEffects),
+      h('div', { class: 'actions' }, act),
+      msg),
+    h('p', {}, h('a', { href: HOME }, S.back)),
+  );
+}
+
+// ----------------------------------------------------------------------------------------
+// A cohort from a spreadsheet
+// ----------------------------------------------------------------------------------------
+
+/** The template's columns (Spanish headers the import reads) and whether each is required. */
+const COLUMNS = [
+  ['nombre', true], ['correo', true], ['cedula', false], ['celular', false],
+  ['municipio', true], ['departamento', true], ['habilidades', false], ['medio_pago', true],
+  ['celular_pago', false], ['banco', false], ['tipo_cuenta', false], ['numero_cuenta', false],
+  ['llave', false], ['grupo', false],
+];
+
+/** The template as a download: the header row, semicolon separated (as Excel in Spanish
+ * opens it), with a BOM so Excel reads the accents of what is typed in it. */
+const templateHref = () => `data:text/csv;charset=utf-8,${enc(`\uFEFF${COLUMNS.map(([c]) => c).join(';')}\r\n`)}`;
+
+const PREVIEW_ROWS = 10;
+
+function cohortPreview(sheet) {
+  const C = S.cohort;
+  const shown = sheet.rows.slice(0, PREVIEW_ROWS);
+  return h('div', { class: 'file-preview cohort-preview' },
+    h('p', {}, h('strong', {}, C.rows(sheet.rows.length)), ` · ${C.separator(sheet.sep)}`),
+    table(C.previewCaption(shown.length, sheet.rows.length), [C.line, ...sheet.header],
+      shown.map((r) => [String(r.line), ...sheet.header.map((_, i) => r.cells[i] ?? '')]), 'csv-table'));
+}
+
+/** POST the file's text as text/csv (the API reads it as the server would read the file). */
+async function upload(text, key) {
+  let resp;
+  try {
+    resp = await fetch('/v1/workers/import', {
+      method: 'POST',
+      headers: {
+        Accept: 'application/json',
+        'Content-Type': 'text/csv; charset=utf-8',
+        'X-Requested-With': 'vereda',
+        'Idempotency-Key': key,
+      },
+      body: text,
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new Unreachable();
+  }
+  const data = await resp.json().catch(() => null);
+  if (!resp.ok) {
+    // The session ended: let the shared client notice it and send her to sign in.
+    if (resp.status === 401) await get('/v1/me').catch(() => null);
+    throw new Refusal(resp.status, data);
+  }
+  return data;
+}
+
+function importResult(answer) {
+  const C = S.cohort;
+  const byId = new Map((answer.workers || []).map((w) => [w.id, w]));
+  const dups = answer.duplicate_payout || [];
+  return [
+    h('div', { class: 'notice ok', role: 'status', id: 'import-done', tabindex: '-1' },
+      h('p', {}, h('strong', {}, C.created(answer.created))),
+      h('p', {}, C.invited)),
+    dups.length ? h('section', { class: 'notice warn duplicates', 'aria-labelledby': 'dups-title' },
+      h('h2', { id: 'dups-title' }, C.duplicatesTitle),
+      h('p', {}, C.duplicatesText),
+      h('ul', {}, dups.map((d) => h('li', { 'data-line': d.line },
+        h('a', { href: `#/persona/${d.worker_id}` }, C.duplicate(d.line, (byId.get(d.worker_id) || {}).name || '',
+          d.shared_with.map((t) => C.twin(t.name, t.line)).join(', '))))))) : null,
+    table(C.createdCaption, [C.line, S.people.name, C.email, C.place], (answer.workers || []).map((w) => [
+      String(w.line), h('a', { href: `#/persona/${w.id}` }, w.name), w.email, S.place(w.municipality, w.department),
+    ]), 'created'),
+    h('p', { class: 'actions' },
+      h('a', { class: 'button', href: HOME }, C.seePeople),
+      button(C.another, () => go('#/cohorte'))),
+  ];
+}
+
+async function cohortScreen(gen) {
+  const C = S.cohort;
+  let catalogue = null;
+  try {
+    catalogue = await skillLabels();
+  } catch {
+    catalogue = null;
+  }
+  const fileInfo = h('div', { id: 'file-info', 'aria-live': 'polite' });
+  const errorsBox = h('div', { id: 'row-errors' });
+  const resultBox = h('div', { id: 'import-result' });
+  // The file chosen: its text and the key that makes sending it again harmless (a double
+  // click, a retry after a lost answer); another file gets another key.
+  let file = null;
+  const onFile = async (ev) => {
+    const chosen = ev.target.files && ev.target.files[0];
+    errorsBox.replaceChildren();
+    resultBox.replaceChildren();
+    file = null;
+    if (!chosen) {
+      fileInfo.replaceChildren();
+      return;
+    }
+    try {
+      const text = await readFile(chosen, C.unreadable);
+      file = { text, key: newClientId() };
+      fileInfo.replaceChildren(cohortPreview(readCsv(text)));
+    } catch (err) {
+      fileInfo.replaceChildren(notice(err.message, 'error'));
+    }
+  };
+  const f = form('cohort', [
+    h('div', { class: 'field' },
+      h('label', { for: 'cohort-file' }, C.file),
+      h('input', { type: 'file', id: 'cohort-file', name: 'cohort-file', accept: '.csv,text/csv', 'aria-describedby': 'cohort-hint', onchange: onFile }),
+      h('p', { class: 'muted hint', id: 'cohort-hint' }, C.fileHint)),
+    fileInfo,
+    errorsBox,
+    h('button', { type: 'submit', class: 'primary' }, C.submit),
+  ], async () => {
+    errorsBox.replaceChildren();
+    resultBox.replaceChildren();
+    if (!file) throw new Error(C.noFile);
+    let answer;
+    try {
+      answer = await upload(file.text, file.key);
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      const rows = err.problem && Array.isArray(err.problem.errors) ? err.problem.errors : null;
+      errorsBox.replaceChildren(h('div', { class: 'notice error', role: 'alert' },
+        rows
+          ? [h('p', {}, C.refused), h('ul', { class: 'row-errors' }, rows.map((e) => h('li', { 'data-line': e.line, 'data-column': e.column || '' }, e.detail_es)))]
+          : [h('p', {}, err.message), h('p', {}, C.refusedFile)]));
+      return null;
+    }
+    f.hidden = true;
+    resultBox.replaceChildren(...importResult(answer).filter(Boolean));
+    resultBox.querySelector('#import-done').focus();
+    return null;
+  });
+  office(gen, C.title,
+    h('p', { class: 'lead' }, C.intro),
+    h('section', { 'aria-labelledby': 'template-title' },
+      h('h2', { id: 'template-title' }, C.templateTitle),
+      h('p', {}, C.templateText),
+      h('p', { class: 'actions' }, h('a', { class: 'button', id: 'template', href: templateHref(), download: 'plantilla-cohorte.csv' }, C.template)),
+      h('details', { class: 'columns-guide' },
+        h('summary', {}, C.columnsCaption),
+        h('dl', { class: 'terms columns' }, COLUMNS.map(([c, required]) => [
+          h('dt', {}, h('code', {}, c), required ? h('span', { class: 'required' }, ` ${C.required}`) : null),
+          h('dd', {}, C.columns[c]),
+        ]))),
+      catalogue && catalogue.items.some((s) => s.active)
+        ? h('p', { class: 'muted' }, C.catalogue(catalogue.items.filter((s) => s.active).map((s) => s.name).join(', ')))
+        : null),
+    h('section', { 'aria-labelledby': 'file-title' },
+      h('h2', { id: 'file-title' }, C.fileTitle),
+      f,
+      resultBox),
+  );
+}
+
+// ----------------------------------------------------------------------------------------
+// The skills catalogue
+// ----------------------------------------------------------------------------------------
+
+async function skillsScreen(gen) {
+  const K = S.skills;
+  office(gen, K.title, notice(T.loading));
+  let list;
+  try {
+    list = await get('/v1/skills?include_retired=true');
+  } catch (err) {
+    failed(gen, K.title, err);
+    return;
+  }
+  const items = list.items || [];
+  const msg = h('div', { 'aria-live': 'polite' });
+  const change = (s) => {
+    const b = button(s.active ? K.retire : K.restore, async () => {
+      if (s.active && !window.confirm(K.confirmRetire(s.label))) return;
+      b.disabled = true;
+      msg.replaceChildren();
+      try {
+        if (s.active) await del(`/v1/skills/${enc(s.name)}`);
+        else await post('/v1/skills', { name: s.name, label: s.label });
+        flash = s.active ? K.retiredDone(s.label) : K.restored(s.label);
+        go(location.hash);
+      } catch (err) {
+        msg.replaceChildren(notice(err.message, 'error'));
+        b.disabled = false;
+      }
+    }, s.active ? 'danger small' : 'small');
+    b.setAttribute('aria-label', `${s.active ? K.retire : K.restore}: ${s.label}`);
+    b.dataset.skill = s.name;
+    return b;
+  };
+  const add = form('new-skill', [
+    h('div', { class: 'row' },
+      field('skill-label', K.newLabel, { type: 'text', required: true, autocomplete: 'off', maxlength: '80' }),
+      field('skill-name', K.newName, { type: 'text', required: true, autocomplete: 'off', maxlength: '40', autocapitalize: 'none', spellcheck: 'false' })),
+    h('button', { type: 'submit' }, K.submit),
+  ], async (data) => {
+    // As people write it: `Excel avanzado` is `excel-avanzado`; anything else the server judges.
+    const name = String(data.get('skill-name') || '').trim().toLowerCase().replace(/\s+/g, '-');
+    const label = String(data.get('skill-label') || '').trim();
+    const saved = await post('/v1/skills', { name, label });
+    flash = K.added(saved.label);
+    go(location.hash);
+  });
+  office(gen, K.title,
+    takeFlash(),
+    h('p', { class: 'lead' }, K.intro),
+    items.length === 0 ? h('p', { class: 'muted' }, K.none) : table(K.caption, [K.label, K.status, K.actions], items.map((s) => [
+      [s.label, h('br'), h('code', {}, s.name)], badge(s.active ? 'active' : 'retired', { active: K.active, retired: K.retired }), change(s),
+    ]), 'skills', { quietCaption: true }),
+    msg,
+    h('section', { class: 'card', 'aria-labelledby': 'add-title' },
+      h('h2', { id: 'add-title' }, K.add),
+      add),
+  );
 }
 
 export const staff = {
   home: HOME,
   for: (me) => me.role === 'admin',
   /** Navigation links: `[hash, label]`. */
-  links: () => [[HOME, S.nav.people]],
+  links: () => [[HOME, S.nav.people], ['#/cohorte', S.nav.cohort], ['#/habilidades', S.nav.skills]],
   screens: {
     personas: peopleScreen,
+    persona: personScreen,
+    cohorte: cohortScreen,
+    habilidades: skillsScreen,
   },
 };

@@ -112,3 +112,81 @@ export function figures(items, cls = '') {
 
 /** A status as a coloured label, in Spanish. */
 export const badge = (status, labels) => h('span', { class: `badge st-${status}` }, labels[status] || status);
+
+// ----------------------------------------------------------------------------------------
+// Spreadsheets chosen in the browser (a company's batch, a staff cohort)
+// ----------------------------------------------------------------------------------------
+
+/**
+ * A CSV file's text as the server will read it: UTF-8 (a leading BOM dropped), comma or
+ * semicolon (whichever the header uses more), quoted cells with `""`, blank lines skipped.
+ * Each row keeps the file line it starts on (the header is line 1).
+ */
+export function readCsv(text) {
+  const t = String(text).replace(/^\uFEFF/, '');
+  const first = t.split(/\r?\n/, 1)[0] || '';
+  const count = (ch) => first.split(ch).length - 1;
+  const sep = count(';') > count(',') ? ';' : ',';
+  const records = [];
+  let row = [];
+  let cell = '';
+  let quoted = false;
+  let line = 1;
+  let start = 1;
+  const endRow = () => {
+    row.push(cell);
+    if (row.some((c) => c.trim() !== '')) records.push({ line: start, cells: row });
+    row = [];
+    cell = '';
+  };
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i];
+    if (quoted) {
+      if (c === '"') {
+        if (t[i + 1] === '"') {
+          cell += '"';
+          i++;
+        } else quoted = false;
+      } else {
+        if (c === '\n') line++;
+        cell += c;
+      }
+    } else if (c === '"' && cell === '') {
+      quoted = true;
+    } else if (c === sep) {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && t[i + 1] === '\n') i++;
+      endRow();
+      line++;
+      start = line;
+    } else {
+      cell += c;
+    }
+  }
+  if (cell !== '' || row.length) endRow();
+  const [header, ...rows] = records;
+  return { sep, header: header ? header.cells.map((c) => c.trim()) : [], rows };
+}
+
+/** The file's text: UTF-8 when it is, else Windows-1252 (what Excel in Spanish saves as
+ * "CSV delimitado por comas"), so accents arrive either way; a leading BOM is dropped.
+ * `unreadable` is the sentence shown when the browser cannot read it. */
+export function readFile(file, unreadable) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const bytes = new Uint8Array(reader.result || new ArrayBuffer(0));
+      let text;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      } catch {
+        text = new TextDecoder('windows-1252').decode(bytes);
+      }
+      resolve(text.replace(/^\uFEFF/, ''));
+    };
+    reader.onerror = () => reject(new Error(unreadable));
+    reader.readAsArrayBuffer(file);
+  });
+}
