@@ -83,6 +83,31 @@ pub async fn spawn_app() -> TestApp {
     app
 }
 
+/// Start the whole product on a fresh database, mailing through a real SMTP server on
+/// loopback; returns the settings it runs with.
+pub async fn spawn_app_with_smtp() -> (TestApp, smtp::SmtpServer, Settings) {
+    with_smtp(None).await
+}
+
+/// The same, with the public address links in e-mails and documents point to.
+pub async fn spawn_app_with_smtp_at(public_url: &str) -> (TestApp, smtp::SmtpServer, Settings) {
+    with_smtp(Some(public_url)).await
+}
+
+async fn with_smtp(public_url: Option<&str>) -> (TestApp, smtp::SmtpServer, Settings) {
+    let smtp = smtp::SmtpServer::start();
+    let test_db = TestDb::new().await;
+    let mut settings = test_db.settings();
+    settings.smtp_url = Some(Secret::new(smtp.url()));
+    if let Some(url) = public_url {
+        settings.public_url = url.to_string();
+        settings.public_url_configured = true;
+    }
+    let mut app = spawn_with(settings.clone()).await;
+    app.test_db = Some(test_db);
+    (app, smtp, settings)
+}
+
 /// Start the API alone, with no worker: background steps (verification, expiry) never run,
 /// so a test can observe the states before them.
 pub async fn spawn_app_without_worker() -> TestApp {

@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vereda_store::config::Secret;
 use vereda_store::on_db;
 use vereda_tests::invariants::assert_ledger_invariants;
 use vereda_tests::smtp::{Received, SmtpServer};
@@ -15,12 +14,7 @@ use vereda_tests::worked_example::worked_example;
 use vereda_tests::*;
 
 async fn app_with_smtp() -> (TestApp, SmtpServer) {
-    let smtp = SmtpServer::start();
-    let test_db = TestDb::new().await;
-    let mut settings = test_db.settings();
-    settings.smtp_url = Some(Secret::new(smtp.url()));
-    let mut app = spawn_with(settings).await;
-    app.test_db = Some(test_db);
+    let (app, smtp, _) = vereda_tests::spawn_app_with_smtp().await;
     (app, smtp)
 }
 

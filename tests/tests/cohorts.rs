@@ -8,21 +8,13 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vereda_store::config::{Secret, Settings};
+use vereda_store::config::Settings;
 use vereda_store::on_db;
 use vereda_tests::smtp::{Received, SmtpServer};
 use vereda_tests::*;
 
 async fn app_with_smtp() -> (TestApp, SmtpServer, Settings) {
-    let smtp = SmtpServer::start();
-    let test_db = TestDb::new().await;
-    let mut settings = test_db.settings();
-    settings.smtp_url = Some(Secret::new(smtp.url()));
-    settings.public_url = "https://vereda.example".to_string();
-    settings.public_url_configured = true;
-    let mut app = spawn_with(settings.clone()).await;
-    app.test_db = Some(test_db);
-    (app, smtp, settings)
+    vereda_tests::spawn_app_with_smtp_at("https://vereda.example").await
 }
 
 fn subject(m: &Received) -> String {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use serde_json::json;
 use vereda_contracts::statements::Month;
 use vereda_documents::mail::Content;
-use vereda_store::config::{Secret, Settings};
+use vereda_store::config::Settings;
 use vereda_store::on_db;
 use vereda_store::outbox::{self, NewMessage};
 use vereda_tests::pdf::pdf_text;
@@ -21,13 +21,7 @@ use vereda_worker::email::{SendOutcome, send};
 
 /// The app, mailing through a fresh SMTP server.
 async fn app_with_smtp() -> (TestApp, SmtpServer, Settings) {
-    let smtp = SmtpServer::start();
-    let test_db = TestDb::new().await;
-    let mut settings = test_db.settings();
-    settings.smtp_url = Some(Secret::new(smtp.url()));
-    let mut app = spawn_with(settings.clone()).await;
-    app.test_db = Some(test_db);
-    (app, smtp, settings)
+    vereda_tests::spawn_app_with_smtp().await
 }
 
 async fn email_of(app: &TestApp, token: &str) -> String {

@@ -722,16 +722,11 @@ fn sha256_bytes(b: &[u8]) -> String {
 
 mod mail {
     use super::*;
-    use vereda_store::config::Secret;
+
     use vereda_tests::smtp::{Received, SmtpServer};
 
     pub async fn app_with_smtp() -> (TestApp, SmtpServer) {
-        let smtp = SmtpServer::start();
-        let test_db = TestDb::new().await;
-        let mut settings = test_db.settings();
-        settings.smtp_url = Some(Secret::new(smtp.url()));
-        let mut app = spawn_with(settings).await;
-        app.test_db = Some(test_db);
+        let (app, smtp, _) = vereda_tests::spawn_app_with_smtp().await;
         (app, smtp)
     }
 

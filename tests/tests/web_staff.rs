@@ -11,18 +11,14 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vereda_store::config::Secret;
-use vereda_tests::browser::{Browser, Page, check_screen, js_str};
+use vereda_tests::browser::{
+    Page, check_office_screen, choose_file, go, js_str, open_office, sign_in,
+};
 use vereda_tests::smtp::{Received, SmtpServer};
-use vereda_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, TestDb, eventually, spawn_with};
+use vereda_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, eventually};
 
 async fn app_with_smtp() -> (TestApp, SmtpServer) {
-    let smtp = SmtpServer::start();
-    let test_db = TestDb::new().await;
-    let mut settings = test_db.settings();
-    settings.smtp_url = Some(Secret::new(smtp.url()));
-    let mut app = spawn_with(settings).await;
-    app.test_db = Some(test_db);
+    let (app, smtp, _) = vereda_tests::spawn_app_with_smtp().await;
     (app, smtp)
 }
 
@@ -108,66 +104,9 @@ fn cohort(header: &str, rows: usize, typo: Option<usize>) -> String {
 // Browser helpers
 // ---------------------------------------------------------------------------------------------
 
-async fn desktop(page: &Page) {
-    page.cmd(
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
-    )
-    .await
-    .expect("device metrics");
-    page.cmd(
-        "Emulation.setTouchEmulationEnabled",
-        json!({"enabled": false}),
-    )
-    .await
-    .expect("touch");
-}
-
-/// Screenshot the screen on a desktop and on a phone (`personal-<name>-escritorio`,
-/// `-celular`), each checked with axe-core, with `selector` scrolled into view; on the phone
-/// nothing may be wider than the screen (a table scrolls inside its own region).
+/// Screenshot the screen as `personal-<name>-escritorio` and `-celular`, each checked.
 async fn screens(page: &Page, name: &str, selector: &str) {
-    let scroll = format!(
-        "document.querySelector({}).scrollIntoView({{block: 'start'}}); true",
-        js_str(selector)
-    );
-    page.eval(&scroll).await;
-    check_screen(page, &format!("personal-{name}-escritorio")).await;
-    page.emulate_phone().await;
-    page.eval(&scroll).await;
-    check_screen(page, &format!("personal-{name}-celular")).await;
-    let wide = page
-        .eval("document.documentElement.scrollWidth > window.innerWidth + 1")
-        .await;
-    assert_eq!(wide, json!(false), "{name} scrolls sideways on a phone");
-    desktop(page).await;
-}
-
-async fn go(page: &Page, hash: &str) {
-    page.eval(&format!("location.hash = {}", js_str(hash)))
-        .await;
-}
-
-/// Put a file from disk into a file input, as a person choosing it would.
-async fn choose_file(page: &Page, selector: &str, path: &std::path::Path) {
-    page.wait_for(selector).await;
-    let found = page
-        .cmd(
-            "Runtime.evaluate",
-            json!({"expression": format!("document.querySelector({})", js_str(selector))}),
-        )
-        .await
-        .expect("find the file input");
-    let object_id = found["result"]["objectId"]
-        .as_str()
-        .expect("the input's object id")
-        .to_string();
-    page.cmd(
-        "DOM.setFileInputFiles",
-        json!({"files": [path.display().to_string()], "objectId": object_id}),
-    )
-    .await
-    .expect("set the file");
+    check_office_screen(page, &format!("personal-{name}"), selector).await;
 }
 
 async fn workers(app: &TestApp, admin: &str) -> Vec<Value> {
@@ -195,16 +134,10 @@ async fn staff_import_a_cohort_keep_the_skills_and_deactivate_and_reactivate_a_w
     let admin = app.admin_token().await;
     let files = tempfile::tempdir().unwrap();
 
-    let Some(browser) = Browser::launch("staff_import_a_cohort").await else {
+    let Some((browser, page)) = open_office("staff_import_a_cohort", &app.base).await else {
         return;
     };
-    let page = browser.new_page().await;
-    desktop(&page).await;
-    page.goto(&format!("{}/", app.base)).await;
-    page.wait_for("#signin").await;
-    page.type_into("#email", ADMIN_EMAIL).await;
-    page.type_into("#password", ADMIN_PASSWORD).await;
-    page.click("#signin button[type=submit]").await;
+    sign_in(&page, ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
     // Staff land on the workers: none yet.
     page.wait_for_text("Todavía no hay personas trabajadoras")

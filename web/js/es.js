@@ -198,7 +198,7 @@ export const T = {
   // The company's review queue (web/js/review.js).
   // Finance's screens (finance.js).
   finance: {
-    nav: { month: 'Cierre del mes', invoices: 'Facturas', payouts: 'Pagos a personas', statements: 'Certificados', ledger: 'Libro', jobs: 'Trabajos', mail: 'Correos' },
+    nav: { finance: 'Finanzas', month: 'Cierre del mes', invoices: 'Facturas', payouts: 'Pagos a personas', statements: 'Certificados', ledger: 'Libro', jobs: 'Trabajos', mail: 'Correos' },
     title: 'Cierre del mes',
     back: 'Volver al cierre del mes',
     more: 'Ver más',

@@ -650,7 +650,8 @@ export const finance = {
   home: HOME,
   for: (me) => me.role === 'finance' || me.role === 'admin',
   /** Navigation links: `[hash, label]`. */
-  links: () => [
+  // Admin (programme staff first) gets one link to the month end; finance the whole desk.
+  links: (me) => (me.role === 'admin' ? [[HOME, F.nav.finance]] : [
     [HOME, F.nav.month],
     ['#/facturas', F.nav.invoices],
     ['#/pagos', F.nav.payouts],
@@ -658,7 +659,7 @@ export const finance = {
     ['#/libro', F.nav.ledger],
     ['#/trabajos', F.nav.jobs],
     ['#/correos', F.nav.mail],
-  ],
+  ]),
   screens: {
     cierre: monthScreen,
     facturacion: billingScreen,

@@ -9,7 +9,7 @@
 // (POST /v1/workers/import, the file as it was chosen, with an Idempotency-Key); a refused
 // file shows every bad row and column. `#/habilidades` is the skills catalogue (/v1/skills).
 import { T, day } from '/js/es.js';
-import { get, post, del, Refusal, Unreachable } from '/js/api.js';
+import { get, post, del, postFile, Refusal } from '/js/api.js';
 import { newClientId } from '/js/store.js';
 import { h, notice, field, form, button, go, table, badge, office, readCsv, readFile } from '/js/ui.js';
 
@@ -209,32 +209,7 @@ function cohortPreview(sheet) {
 }
 
 /** POST the file's text as text/csv (the API reads it as the server would read the file). */
-async function upload(text, key) {
-  let resp;
-  try {
-    resp = await fetch('/v1/workers/import', {
-      method: 'POST',
-      headers: {
-        Accept: 'application/json',
-        'Content-Type': 'text/csv; charset=utf-8',
-        'X-Requested-With': 'vereda',
-        'Idempotency-Key': key,
-      },
-      body: text,
-      credentials: 'same-origin',
-      cache: 'no-store',
-    });
-  } catch {
-    throw new Unreachable();
-  }
-  const data = await resp.json().catch(() => null);
-  if (!resp.ok) {
-    // The session ended: let the shared client notice it and send her to sign in.
-    if (resp.status === 401) await get('/v1/me').catch(() => null);
-    throw new Refusal(resp.status, data);
-  }
-  return data;
-}
+const upload = (text, key) => postFile('/v1/workers/import', new Blob([text], { type: 'text/csv' }), { 'Idempotency-Key': key });
 
 function importResult(answer) {
   const C = S.cohort;
