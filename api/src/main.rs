@@ -85,7 +85,10 @@ fn print_banner(app: &Application, dialect: vereda_store::db::Dialect, worker: b
         }
         None => println!("  Sign in with an existing admin account."),
     }
-    println!("  Sign in: POST {base}/v1/auth/login {{\"email\": \"…\", \"password\": \"…\"}}");
+    println!("  Sign in to the app at {base}/ with that e-mail and password (staff and finance");
+    println!(
+        "  screens), or to the API: POST {base}/v1/auth/login {{\"email\": \"…\", \"password\": \"…\"}}"
+    );
     println!("  then send Authorization: Bearer <token> (Swagger UI: the Authorize button).");
     println!();
 }

@@ -338,39 +338,23 @@ impl ListedJob {
 /// A request whose job apalis has not written yet, or has vacuumed away, reads as queued, as
 /// `job_status` says.
 pub async fn list_jobs(db: &Db, filter: &JobFilter<'_>) -> anyhow::Result<Vec<ListedJob>> {
-    // The same statement on both databases but for apalis's table and its column types.
-    macro_rules! listed {
-        ($jobs:literal, $attempts:literal, $max:literal, $result:literal) => {
-            concat!(
-                "SELECT * FROM (SELECT r.job_id, r.kind, r.requested_by, \
-                 u.name AS requested_by_name, r.subject_id, \
-                 r.progress_done, r.progress_total, r.created_at, \
-                 CASE WHEN j.status = 'Running' THEN 'running' \
-                 WHEN j.status = 'Done' THEN 'succeeded' \
-                 WHEN j.status = 'Killed' OR (j.status = 'Failed' AND ",
-                $attempts,
-                " >= ",
-                $max,
-                ") THEN 'failed' ELSE 'queued' END AS state, ",
-                $result,
-                " AS last_result FROM job_requests r LEFT JOIN ",
-                $jobs,
-                " j ON j.id = r.job_id LEFT JOIN users u ON u.id = r.requested_by \
-                 WHERE r.job_id < $1 AND ($2 IS NULL OR r.kind = $2) \
-                 AND ($3 IS NULL OR r.requested_by = $3)) listed \
-                 WHERE ($4 IS NULL OR state = $4) ORDER BY job_id DESC LIMIT $5"
-            )
-        };
-    }
     let state = filter.state.map(JobState::as_str);
     Ok(match db {
         Db::Sqlite(p) => {
-            sqlx::query_as(listed!(
-                "Jobs",
-                "j.attempts",
-                "j.max_attempts",
-                "j.last_result"
-            ))
+            // The same statement on both databases but for apalis's table and its types.
+            sqlx::query_as(
+                "SELECT * FROM (SELECT r.job_id, r.kind, r.requested_by, \
+                 u.name AS requested_by_name, r.subject_id, r.progress_done, r.progress_total, \
+                 r.created_at, CASE WHEN j.status = 'Running' THEN 'running' \
+                 WHEN j.status = 'Done' THEN 'succeeded' \
+                 WHEN j.status = 'Killed' OR (j.status = 'Failed' AND j.attempts >= j.max_attempts) \
+                 THEN 'failed' ELSE 'queued' END AS state, j.last_result AS last_result \
+                 FROM job_requests r LEFT JOIN Jobs j ON j.id = r.job_id \
+                 LEFT JOIN users u ON u.id = r.requested_by \
+                 WHERE r.job_id < $1 AND ($2 IS NULL OR r.kind = $2) \
+                 AND ($3 IS NULL OR r.requested_by = $3)) listed \
+                 WHERE ($4 IS NULL OR state = $4) ORDER BY job_id DESC LIMIT $5",
+            )
             .bind(filter.before)
             .bind(filter.kind)
             .bind(filter.requested_by)
@@ -380,12 +364,19 @@ pub async fn list_jobs(db: &Db, filter: &JobFilter<'_>) -> anyhow::Result<Vec<Li
             .await?
         }
         Db::Postgres(p) => {
-            sqlx::query_as(listed!(
-                "apalis.jobs",
-                "j.attempts::bigint",
-                "j.max_attempts::bigint",
-                "j.last_result::text"
-            ))
+            sqlx::query_as(
+                "SELECT * FROM (SELECT r.job_id, r.kind, r.requested_by, \
+                 u.name AS requested_by_name, r.subject_id, r.progress_done, r.progress_total, \
+                 r.created_at, CASE WHEN j.status = 'Running' THEN 'running' \
+                 WHEN j.status = 'Done' THEN 'succeeded' \
+                 WHEN j.status = 'Killed' OR (j.status = 'Failed' AND j.attempts >= j.max_attempts) \
+                 THEN 'failed' ELSE 'queued' END AS state, j.last_result::text AS last_result \
+                 FROM job_requests r LEFT JOIN apalis.jobs j ON j.id = r.job_id \
+                 LEFT JOIN users u ON u.id = r.requested_by \
+                 WHERE r.job_id < $1 AND ($2 IS NULL OR r.kind = $2) \
+                 AND ($3 IS NULL OR r.requested_by = $3)) listed \
+                 WHERE ($4 IS NULL OR state = $4) ORDER BY job_id DESC LIMIT $5",
+            )
             .bind(filter.before)
             .bind(filter.kind)
             .bind(filter.requested_by)
