@@ -33,3 +33,4 @@ pub mod suggest;
 pub mod throttle;
 pub mod time;
 pub mod timesheet;
+pub mod withholding;
