@@ -8,6 +8,7 @@ pub mod body;
 pub mod bootstrap;
 pub mod companies;
 pub mod finance;
+pub mod fiscal;
 pub mod health;
 pub mod idempotency;
 pub mod jobs;

@@ -47,8 +47,12 @@ type Apis = (
     crate::password_links::PasswordLinksApi,
     AccountsApi,
     CompaniesApi,
-    WorkersApi,
-    crate::skills::SkillsApi,
+    // A tuple takes at most 16; the workers' routes are one element.
+    (
+        WorkersApi,
+        crate::skills::SkillsApi,
+        crate::fiscal::FiscalApi,
+    ),
     TasksApi,
     crate::task_batches::TaskBatchesApi,
     AssignmentsApi,
@@ -69,8 +73,11 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             crate::password_links::PasswordLinksApi,
             AccountsApi,
             CompaniesApi,
-            WorkersApi,
-            crate::skills::SkillsApi,
+            (
+                WorkersApi,
+                crate::skills::SkillsApi,
+                crate::fiscal::FiscalApi,
+            ),
             TasksApi,
             crate::task_batches::TaskBatchesApi,
             AssignmentsApi,

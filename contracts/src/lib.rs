@@ -11,6 +11,7 @@ pub mod claims;
 pub mod cohorts;
 pub mod csvfile;
 pub mod earnings;
+pub mod fiscal;
 pub mod identity;
 pub mod ids;
 pub mod jobs;

@@ -273,6 +273,14 @@ impl TestApp {
         .await
     }
 
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.send(Self::with_token(
+            self.client.put(self.url(path)).json(&body),
+            token,
+        ))
+        .await
+    }
+
     /// POST raw bytes with a content type.
     pub async fn post_raw(
         &self,

@@ -131,6 +131,31 @@ fn policies() -> Vec<Policy> {
         ),
         p("DELETE", "/v1/skills/{skill}", Value::Null, "uffffffo"),
         p("GET", "/v1/workers/{worker}", Value::Null, "uonnnnoo"),
+        // The fiscal profile and PILA months (issue 20 §2): the worker, finance, admin.
+        p(
+            "GET",
+            "/v1/workers/{worker}/fiscal-profile",
+            Value::Null,
+            "uonnnnoo",
+        ),
+        p(
+            "PUT",
+            "/v1/workers/{worker}/fiscal-profile",
+            json!({"concept": "services", "declarante": false, "fewer_than_two_workers": false}),
+            "uonnnnoo",
+        ),
+        p(
+            "GET",
+            "/v1/workers/{worker}/social-security",
+            Value::Null,
+            "uonnnnoo",
+        ),
+        p(
+            "PUT",
+            "/v1/workers/{worker}/social-security/{month}",
+            json!({"planilla": "8512345678", "health": "0", "pension": "0"}),
+            "uonnnnoo",
+        ),
         p(
             "PATCH",
             "/v1/workers/{worker}",

@@ -14,6 +14,7 @@ mod cohorts;
 mod concurrency;
 mod email;
 mod errors;
+mod fiscal_profile;
 mod idempotency;
 mod marketplace;
 mod mass_assignment;

@@ -272,6 +272,18 @@ pub fn catalogue() -> Vec<Write> {
             j(json!({"month": "2026-01"})),
         ),
         w("POST", "/v1/admin/outbox/{none}/retry", Finance, Body::None),
+        w(
+            "PUT",
+            "/v1/workers/{none}/fiscal-profile",
+            Admin,
+            j(json!({"concept": "services", "declarante": true, "fewer_than_two_workers": true})),
+        ),
+        w(
+            "PUT",
+            "/v1/workers/{none}/social-security/2026-01",
+            Finance,
+            j(json!({"planilla": "8512345678", "health": "1000", "pension": "1000"})),
+        ),
         w("POST", "/v1/users/{none}/deactivate", Admin, Body::None),
         w("POST", "/v1/users/{none}/reactivate", Admin, Body::None),
         w("POST", "/v1/users/{none}/sign-out", Admin, Body::None),
