@@ -161,6 +161,28 @@ async fn the_finance_clerk_closes_the_month_in_the_browser() {
     let invoice = text(&page).await;
     assert!(invoice.contains("Carolina Finanzas"), "{invoice}");
     check_office_screen(&page, "finanzas-factura", "#payments-title").await;
+
+    // A transfer typed twice under another reference: recorded, then reversed with a reason.
+    page.type_into("#amount", "20000").await;
+    page.type_into("#reference", "TRF-2026-1202").await;
+    page.click("#payment button[type=submit]").await;
+    page.wait_for_text("Pago de $ 20.000 con referencia TRF-2026-1202 registrado")
+        .await;
+    page.eval(
+        "[...document.querySelectorAll('tr')].find((r) => r.innerText.includes('TRF-2026-1202')).querySelector('button').click()",
+    )
+    .await;
+    page.wait_for("#reverse").await;
+    // No reason, no reversal: said in Spanish.
+    page.click("#reverse button[type=submit]").await;
+    page.wait_for_text("Escriba por qué se reversa el pago")
+        .await;
+    page.type_into("#reason", "Registrado dos veces").await;
+    check_office_screen(&page, "finanzas-reversar-pago", "#reversal-title").await;
+    page.click("#reverse button[type=submit]").await;
+    page.wait_for_text("El pago TRF-2026-1202 quedó reversado")
+        .await;
+    page.wait_for_text("Reversado").await;
     let invoices = app.get("/v1/invoices", Some(&finance)).await;
     let inv = &invoices.ok(200)["items"][0];
     assert_eq!(

@@ -309,6 +309,25 @@ async function invoiceScreen(gen, id) {
       return reload(I.recorded(money(amount), reference));
     });
   });
+  // Reversing a payment asks why (kept with the reversal and in the ledger) in a small form.
+  const reversal = h('div', { id: 'reversal', 'aria-live': 'polite' });
+  const reverseButton = (p) => button(I.reverse, () => {
+    reversal.replaceChildren(section('reversal-title', I.reverseTitle(p.reference, money(p.amount)),
+      form('reverse', [
+        field('reason', I.reverseReason, { required: true, maxlength: 2000, autocomplete: 'off' }),
+        h('div', { class: 'actions' },
+          h('button', { type: 'submit', class: 'primary' }, I.reverseSubmit),
+          button(I.cancel, () => reversal.replaceChildren())),
+      ], async (data) => {
+        const reason = String(data.get('reason') || '').trim();
+        if (!reason) throw new Error(I.reverseReasonMissing);
+        await runJob(gen, box, `/v1/payments/${p.id}/reversal`, { reason }, (job) => {
+          if (job.status === 'failed') return box.replaceChildren(jobFailed(job));
+          return reload(I.reversed(p.reference));
+        });
+      })));
+    reversal.querySelector('#reason').focus();
+  });
   const creditForm = form('credit-note', [
     h('p', { class: 'muted' }, I.creditHint),
     field('reason', I.reason, { required: true, maxlength: 2000 }),
@@ -341,9 +360,12 @@ async function invoiceScreen(gen, id) {
       h('a', { class: 'button', href: `/v1/companies/${inv.company_id}/account-statement/pdf`, download: 'estado-de-cuenta.pdf' }, I.statementPdf)),
     section('payments-title', I.payments,
       inv.payments.length === 0 ? h('p', {}, I.noPayments) : table(I.payments,
-        [I.paidAt, I.amount, I.reference, I.recordedBy, I.status],
-        inv.payments.map((p) => [day(p.paid_at), amount(p.amount), p.reference, p.recorded_by_name || '—', badge(p.status, I.paymentStatus)]),
+        [I.paidAt, I.amount, I.reference, I.recordedBy, I.status, I.action],
+        inv.payments.map((p) => [day(p.paid_at), amount(p.amount), p.reference, p.recorded_by_name || '—',
+          h('span', {}, badge(p.status, I.paymentStatus), p.reversal_reason ? h('span', { class: 'muted' }, ` ${p.reversal_reason}`) : null),
+          p.status === 'posted' ? reverseButton(p) : '']),
         '', { quietCaption: true })),
+    reversal,
     open ? section('record-title', I.record, payForm) : null,
     box,
     section('lines-title', I.lines, table(I.lines,
