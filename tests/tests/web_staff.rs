@@ -388,6 +388,21 @@ async fn staff_import_a_cohort_keep_the_skills_and_deactivate_and_reactivate_a_w
     page.wait_for_text("se liberan").await;
     page.wait_for_text("código DANE").await;
     screens(&page, "persona", "h1").await;
+    // Her skills, as staff tick them after a course: saved, and what the API says.
+    page.click("#ws-customer-support").await;
+    page.click("#ws-data-entry").await;
+    page.click("#worker-skills button[type=submit]").await;
+    page.wait_for_text("Habilidades guardadas").await;
+    let seen = app
+        .get(&format!("/v1/workers/{luz_id}"), Some(&admin))
+        .await;
+    assert_eq!(
+        seen.ok(200)["skills"],
+        json!(["customer-support", "labelling"]),
+        "{}",
+        seen.text
+    );
+    screens(&page, "persona-habilidades", "#skills-title").await;
     page.click(".account-action").await;
     page.wait_for_text("Cuenta desactivada").await;
     page.wait_for_text("La cuenta está desactivada desde").await;

@@ -9,7 +9,7 @@
 // (POST /v1/workers/import, the file as it was chosen, with an Idempotency-Key); a refused
 // file shows every bad row and column. `#/habilidades` is the skills catalogue (/v1/skills).
 import { T, day } from '/js/es.js';
-import { get, post, del, postFile, Refusal } from '/js/api.js';
+import { get, post, patch, del, postFile, Refusal } from '/js/api.js';
 import { newClientId } from '/js/store.js';
 import { h, notice, field, form, button, go, table, badge, office, readCsv, readFile } from '/js/ui.js';
 
@@ -161,6 +161,21 @@ async function personScreen(gen, id) {
       act.disabled = false;
     }
   }, active ? 'danger account-action' : 'primary account-action');
+  // Skills are earned in training: staff tick them here (active catalogue skills, and any
+  // retired one she already holds, which stays unless unticked).
+  const held = new Set(w.skills || []);
+  const choices = catalogue.items.filter((k) => k.active || held.has(k.name));
+  const skillsForm = form('worker-skills', [
+    h('fieldset', {}, h('legend', {}, P.skillsEdit),
+      h('div', { class: 'checks' }, choices.map((k) => h('div', { class: 'check' },
+        h('input', { type: 'checkbox', id: `ws-${k.name}`, name: 'skill', value: k.name, checked: held.has(k.name) }),
+        h('label', { for: `ws-${k.name}` }, k.label))))),
+    h('button', { type: 'submit' }, P.skillsSave),
+  ], async (data) => {
+    await patch(`/v1/workers/${enc(id)}`, { skills: data.getAll('skill') });
+    flash = P.skillsSaved;
+    go(location.hash);
+  });
   office(gen, w.name,
     takeFlash(),
     h('p', {}, badge(statusOf(w), S.status)),
@@ -171,6 +186,8 @@ async function personScreen(gen, id) {
     h('section', { class: 'card', 'aria-labelledby': 'profile-title' },
       h('h2', { id: 'profile-title' }, P.profile),
       h('dl', { class: 'terms' }, terms.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))),
+    h('section', { class: 'card', 'aria-labelledby': 'skills-title' },
+      h('h2', { id: 'skills-title' }, P.skills), skillsForm),
     h('section', { class: 'card account', 'aria-labelledby': 'account-title' },
       h('h2', { id: 'account-title' }, P.account),
       h('p', {}, active ? P.activeSince : P.deactivatedSince(day(w.deactivated_at))),
