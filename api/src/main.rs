@@ -94,13 +94,14 @@ fn print_banner(app: &Application, dialect: vereda_store::db::Dialect, worker: b
 }
 
 fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .init();
+    use vereda_store::logs;
+    match logs::Format::from_env() {
+        Ok(format) => logs::init(format, "info,sqlx=warn"),
+        Err(e) => {
+            eprintln!("vereda-api: {e}");
+            std::process::exit(2);
+        }
+    }
 }
 
 async fn shutdown_signal() {

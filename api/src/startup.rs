@@ -377,16 +377,35 @@ fn accepted_encoding(req: &Request) -> Option<&'static str> {
         .map(|(name, _, _)| name)
 }
 
+/// The header carrying a request's id, both ways.
+const REQUEST_ID: &str = "x-request-id";
+
 /// One line per request: method, path (no query: cursors and filters stay out of the log),
 /// status and time. Bodies, tokens and personal data are never logged.
 async fn log_request<E: Endpoint>(next: std::sync::Arc<E>, req: Request) -> poem::Result<Response> {
+    use tracing::Instrument as _;
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = Instant::now();
-    let resp = match next.call(req).await {
+    // Every line logged while answering carries the request's id, and the answer returns it,
+    // so a person's report ("it failed at 3:40") finds its lines. A proxy's id is kept when it
+    // is a plain token; anything else is replaced.
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_string);
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let resp = match next.call(req).instrument(span.clone()).await {
         Ok(r) => r.into_response(),
         Err(e) => render_any(e),
     };
+    let _in_request = span.enter();
     let mut resp = resp;
     no_store_personal(&path, &mut resp);
     security_headers(&path, &mut resp);
@@ -395,6 +414,9 @@ async fn log_request<E: Endpoint>(next: std::sync::Arc<E>, req: Request) -> poem
         && let Ok(value) = HeaderValue::from_str(&allow)
     {
         resp.headers_mut().insert(poem::http::header::ALLOW, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert(REQUEST_ID, value);
     }
     let status = resp.status();
     tracing::info!(%method, %path, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");

@@ -1,5 +1,6 @@
 //! The `vereda-api` binary as an operator meets it: bad configuration stops it with a message
-//! naming the setting, and `openapi` prints the committed contract.
+//! naming the setting, `openapi` prints the committed contract, and its logs, written to a
+//! pipe, are JSON lines without colour codes, each request's lines carrying its id.
 
 use std::process::Command;
 
@@ -24,6 +25,7 @@ fn invalid_configuration_names_the_setting() {
         ("VEREDA_ADMIN_EMAIL", "nobody"),
         ("VEREDA_ADMIN_PASSWORD", "short"),
         ("VEREDA_SMTP_URL", "http://mail"),
+        ("VEREDA_LOG_FORMAT", "xml"),
     ];
     for (var, value) in cases {
         let out = api()
@@ -59,5 +61,95 @@ fn openapi_subcommand_prints_the_committed_contract() {
     assert_eq!(
         printed, committed,
         "regenerate with `cargo run -p vereda-api -- openapi > contracts/openapi.json`"
+    );
+}
+
+/// Read the answer of one HTTP/1.1 GET: its head, lower-cased.
+fn get(addr: &str, path: &str, request_id: Option<&str>) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let id = request_id.map_or(String::new(), |id| format!("X-Request-Id: {id}\r\n"));
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{id}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer.split("\r\n\r\n").next().unwrap().to_lowercase()
+}
+
+#[test]
+fn logs_to_a_pipe_are_json_lines_with_the_request_id() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = api()
+        .env("VEREDA_DATA_DIR", dir.path())
+        .env("VEREDA_LISTEN", "127.0.0.1:0")
+        .env("VEREDA_ADMIN_PASSWORD", "admin-password-for-tests")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || rx.recv_timeout(std::time::Duration::from_secs(60));
+    let mut seen = Vec::new();
+    // The banner (plain text, for a person) names the address.
+    let addr = loop {
+        let line = next().expect("vereda-api stopped before it listened");
+        seen.push(line.clone());
+        if let Some(rest) = line.strip_prefix("App: http://") {
+            break rest.trim_end_matches('/').to_string();
+        }
+    };
+    // A proxy's id is kept and returned; without one, an id is made.
+    let head = get(&addr, "/healthz", Some("prueba-123"));
+    assert!(head.contains("x-request-id: prueba-123"), "{head}");
+    let head = get(&addr, "/readyz", Some("no vale; esto"));
+    let made = head
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .expect("an id made for the request")
+        .to_string();
+    assert!(
+        made.len() == 32 && made.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{made}"
+    );
+    let mut found = (false, false);
+    while found != (true, true) {
+        let line = next().expect("the request lines");
+        seen.push(line.clone());
+        if !line.starts_with('{') {
+            continue;
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if v["path"] == "/healthz" {
+            assert_eq!(v["span"]["request_id"], "prueba-123", "{line}");
+            assert_eq!(v["status"], 200);
+            found.0 = true;
+        }
+        if v["path"] == "/readyz" {
+            assert_eq!(v["span"]["request_id"], made.as_str(), "{line}");
+            found.1 = true;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    // Logs (after the banner) are JSON, and nothing carries a terminal colour code.
+    assert!(seen.iter().all(|l| !l.contains('\u{1b}')), "{seen:#?}");
+    assert!(
+        seen.iter().filter(|l| l.starts_with('{')).count() >= 3,
+        "{seen:#?}"
     );
 }

@@ -18,6 +18,7 @@ pub mod document_files;
 pub mod journal;
 pub mod locks;
 pub mod logbook;
+pub mod logs;
 pub mod outbox;
 pub mod queue;
 pub mod scratch;

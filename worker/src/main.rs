@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 use vereda_store::config::{CliArgs, Settings};
 use vereda_store::db::{Db, PoolSettings};
 
@@ -30,9 +29,13 @@ async fn main() -> anyhow::Result<()> {
         }
     };
 
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+    match vereda_store::logs::Format::from_env() {
+        Ok(format) => vereda_store::logs::init(format, "info,sqlx=warn"),
+        Err(e) => {
+            eprintln!("vereda-worker: {e}");
+            std::process::exit(2);
+        }
+    }
 
     // The URL can carry a password: it is used, never logged (Settings' Debug redacts it).
     let pool = PoolSettings {
