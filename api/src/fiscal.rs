@@ -17,32 +17,17 @@ use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
 use crate::accounts::new_id;
-use crate::auth::{BearerAuth, Principal};
+use crate::auth::BearerAuth;
 use crate::body::JsonBody;
 use crate::problem::ApiError;
 use crate::startup::AppState;
+use crate::statements::visible_worker;
 
 /// 422 naming the field, with the rule's Spanish sentence.
 fn refused(e: FiscalRefusal) -> ApiError {
     let mut problem = ApiError::invalid(e.field(), e.to_string());
     problem.detail_es = Some(e.es().into());
     problem
-}
-
-/// 404 unless the caller is the worker, finance or admin, and the worker exists.
-async fn visible_worker(state: &AppState, who: &Principal, id: &str) -> Result<(), ApiError> {
-    if !(who.is_staff() || who.worker_id.as_deref() == Some(id)) {
-        return Err(ApiError::not_found("worker"));
-    }
-    let found: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
-        "SELECT id FROM worker_profiles WHERE id = $1"
-    )
-    .bind(id)
-    .fetch_optional(p)
-    .await)?;
-    found
-        .map(|_| ())
-        .ok_or_else(|| ApiError::not_found("worker"))
 }
 
 #[derive(Debug, Object)]
@@ -376,15 +361,15 @@ impl FiscalApi {
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
-        let row: MonthRow = on_tx!(&mut tx, |c| sqlx::query_as(
-            "SELECT s.month, s.planilla, s.health, s.pension, u.name AS recorded_by_name, \
-             s.recorded_at FROM social_security_payments s JOIN users u ON u.id = s.recorded_by \
-             WHERE s.worker_id = $1 AND s.month = $2"
-        )
-        .bind(&id.0)
-        .bind(month.to_string())
-        .fetch_one(&mut *c)
-        .await)?;
+        let rows: Vec<MonthRow> = on_tx!(&mut tx, |c| sqlx::query_as(MONTHS)
+            .bind(&id.0)
+            .fetch_all(&mut *c)
+            .await)?;
+        let declared = month.to_string();
+        let row = rows
+            .into_iter()
+            .find(|r| r.month == declared)
+            .ok_or_else(|| ApiError::internal("the month just declared is not there"))?;
         tx.commit().await?;
         Ok(SocialSecurityOk::Ok(Json(row.into())))
     }

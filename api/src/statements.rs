@@ -392,8 +392,8 @@ pub enum PdfOk {
     ),
 }
 
-/// 404 unless the caller is the worker, finance or admin.
-async fn visible_worker(
+/// 404 unless the caller is the worker, finance or admin (and the worker exists).
+pub(crate) async fn visible_worker(
     state: &AppState,
     who: &Principal,
     worker_id: &str,

@@ -210,6 +210,10 @@ mod tests {
         )
     }
 
+    fn tables<'a>(uvt: Cop, rates: &'a WithholdingRates, art383: &'a Art383) -> Tables<'a> {
+        Tables { uvt, rates, art383 }
+    }
+
     fn month(paid: i64, contributions: i64) -> Month {
         Month {
             paid: Cop::pesos(paid),
@@ -242,11 +246,7 @@ mod tests {
     #[test]
     fn a_non_filer_at_one_minimum_wage_with_the_statement_withholds_nothing() {
         let (uvt, rates, art383, _) = figures();
-        let t = Tables {
-            uvt,
-            rates: &rates,
-            art383: &art383,
-        };
+        let t = tables(uvt, &rates, &art383);
         // 1 SMMLV (2026), contributions on 40 % of it, floored at 1 SMMLV: 28.5 % of 1,750,905.
         let d = due(&t, &WITH_STATEMENT, &month(1_750_905, 499_008));
         assert_eq!(d.amount, Cop::ZERO);
@@ -263,11 +263,7 @@ mod tests {
     #[test]
     fn a_filer_for_services_above_two_uvt_withholds_four_percent_of_the_month() {
         let (uvt, rates, art383, _) = figures();
-        let t = Tables {
-            uvt,
-            rates: &rates,
-            art383: &art383,
-        };
+        let t = tables(uvt, &rates, &art383);
         // 2 UVT of 2026 = 104,748: one peso under is nothing, the base itself is 4 % of all.
         assert_eq!(
             due(&t, &SERVICES_FILER, &month(104_747, 0)).amount,
@@ -290,11 +286,7 @@ mod tests {
     #[test]
     fn honorarios_without_the_statement_withhold_ten_then_eleven_percent() {
         let (uvt, rates, art383, _) = figures();
-        let t = Tables {
-            uvt,
-            rates: &rates,
-            art383: &art383,
-        };
+        let t = tables(uvt, &rates, &art383);
         // No base: the first peso is withheld on.
         assert_eq!(
             due(&t, &HONORARIOS, &month(50_000, 0)).amount,
@@ -319,11 +311,7 @@ mod tests {
         assert_eq!(w("2400"), "809".parse::<Decimal>().unwrap());
         // A high earner with the statement: 20,000,000 with 2,000,000 of contributions.
         let (uvt, rates, art383, _) = figures();
-        let t = Tables {
-            uvt,
-            rates: &rates,
-            art383: &art383,
-        };
+        let t = tables(uvt, &rates, &art383);
         let d = due(&t, &WITH_STATEMENT, &month(20_000_000, 2_000_000));
         // Net 18,000,000; exempt min(4,500,000, 790 UVT / 12 = 3,447,955) → base 14,552,045
         // (277.8 UVT): (14,552,045 − 150 UVT) × 28 % + 10 UVT = 2,398,604.6.
@@ -339,11 +327,7 @@ mod tests {
     #[test]
     fn four_weekly_payouts_withhold_what_one_monthly_payout_would() {
         let (uvt, rates, art383, _) = figures();
-        let t = Tables {
-            uvt,
-            rates: &rates,
-            art383: &art383,
-        };
+        let t = tables(uvt, &rates, &art383);
         for payee in [
             SERVICES_FILER,
             SERVICES_NON_FILER,
@@ -374,11 +358,7 @@ mod tests {
     #[test]
     fn a_small_payment_crossing_the_base_carries_the_rest_to_the_next() {
         let (uvt, rates, art383, _) = figures();
-        let t = Tables {
-            uvt,
-            rates: &rates,
-            art383: &art383,
-        };
+        let t = tables(uvt, &rates, &art383);
         // 100,000 is under 2 UVT; 5,000 more crosses it: 6 % of 105,000 is 6,300, more than
         // the 5,000 paid, so 5,000 now and the other 1,300 from the next payment.
         let w = split(&t, &SERVICES_NON_FILER, &[100_000, 5_000, 50_000], 0);
@@ -423,11 +403,7 @@ mod tests {
     #[test]
     fn the_art_383_table_steps_down_at_150_uvt_and_the_excess_goes_back() {
         let (uvt, rates, art383, _) = figures();
-        let t = Tables {
-            uvt,
-            rates: &rates,
-            art383: &art383,
-        };
+        let t = tables(uvt, &rates, &art383);
         // Bases just under and just over 150 UVT (no contributions: base = 75 % of the month).
         let month_for = |base_uvt: i64| (base_uvt * 52_374 * 4).div_euclid(3);
         let under = due(&t, &WITH_STATEMENT, &month(month_for(150), 0)).amount;
@@ -451,7 +427,7 @@ mod tests {
             contributions in 0i64..3_000_000,
         ) {
             let (uvt, rates, art383, _) = figures();
-            let t = Tables { uvt, rates: &rates, art383: &art383 };
+            let t = tables(uvt, &rates, &art383);
             let w = split(&t, &payee, &payments, contributions);
             let mut withheld = Cop::ZERO;
             for (now, p) in w.iter().zip(&payments) {
@@ -475,7 +451,7 @@ mod tests {
             contributions in 0i64..3_000_000,
         ) {
             let (uvt, rates, art383, _) = figures();
-            let t = Tables { uvt, rates: &rates, art383: &art383 };
+            let t = tables(uvt, &rates, &art383);
             let d = due(&t, &payee, &month(paid, contributions)).amount;
             prop_assert!(d.amount() >= Decimal::ZERO && d.amount() <= Decimal::from(paid));
         }

@@ -273,6 +273,17 @@ impl TestApp {
         .await
     }
 
+    /// A worker's payable balance as the ledger shows it to finance (negative: owed to her).
+    pub async fn payable(&self, finance: &str, worker_id: &str) -> String {
+        let r = self
+            .get(
+                &format!("/v1/ledger/accounts/worker:{worker_id}:payable"),
+                Some(finance),
+            )
+            .await;
+        r.ok(200)["balance"].as_str().unwrap().to_string()
+    }
+
     pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
         self.send(Self::with_token(
             self.client.put(self.url(path)).json(&body),

@@ -9,16 +9,6 @@ use vereda_tests::invariants::assert_ledger_invariants;
 use vereda_tests::worked_example::worked_example;
 use vereda_tests::*;
 
-async fn payable(app: &TestApp, finance: &str, worker_id: &str) -> String {
-    let r = app
-        .get(
-            &format!("/v1/ledger/accounts/worker:{worker_id}:payable"),
-            Some(finance),
-        )
-        .await;
-    r.ok(200)["balance"].as_str().unwrap().to_string()
-}
-
 async fn upload(app: &TestApp, finance: &str, batch: &str, bytes: Vec<u8>) -> String {
     let r = app
         .post_raw(
@@ -46,7 +36,7 @@ async fn a_semicolon_windows_1252_file_in_spanish_is_applied_and_batches_are_lis
     let app = spawn_app().await;
     let a = worked_example(&app).await;
     eventually(Duration::from_secs(60), || async {
-        (payable(&app, &a.finance, &a.worker_id).await == "-48485").then_some(())
+        (app.payable(&a.finance, &a.worker_id).await == "-48485").then_some(())
     })
     .await
     .expect("accrued");
@@ -100,7 +90,7 @@ async fn a_semicolon_windows_1252_file_in_spanish_is_applied_and_batches_are_lis
             assert_eq!(problem["errors"][0]["column"], "status");
         }
     }
-    assert_eq!(payable(&app, &a.finance, &a.worker_id).await, "0");
+    assert_eq!(app.payable(&a.finance, &a.worker_id).await, "0");
 
     // As Excel saves it in Colombia: Windows-1252 (the header's ó), semicolons, `48.485`,
     // `rechazado`. The money is back on the worker's balance.
@@ -117,7 +107,7 @@ async fn a_semicolon_windows_1252_file_in_spanish_is_applied_and_batches_are_lis
         "{job}"
     );
     assert_eq!(job["result"]["matched"][0]["status"], "failed");
-    assert_eq!(payable(&app, &a.finance, &a.worker_id).await, "-48485");
+    assert_eq!(app.payable(&a.finance, &a.worker_id).await, "-48485");
     let list = app.get("/v1/payout-batches", Some(&a.finance)).await;
     let first = &list.ok(200)["items"][0];
     assert_eq!(
@@ -142,7 +132,7 @@ async fn a_semicolon_windows_1252_file_in_spanish_is_applied_and_batches_are_lis
     let job = upload(&app, &a.finance, &next, file.into_bytes()).await;
     let job = finished(&app, &a.finance, &job).await;
     assert_eq!(job["result"]["matched"][0]["status"], "paid", "{job}");
-    assert_eq!(payable(&app, &a.finance, &a.worker_id).await, "0");
+    assert_eq!(app.payable(&a.finance, &a.worker_id).await, "0");
     let list = app.get("/v1/payout-batches", Some(&a.finance)).await;
     let items = list.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 2);

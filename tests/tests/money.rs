@@ -18,16 +18,6 @@ fn today() -> String {
         .to_string()
 }
 
-async fn payable(app: &TestApp, finance: &str, worker_id: &str) -> String {
-    let r = app
-        .get(
-            &format!("/v1/ledger/accounts/worker:{worker_id}:payable"),
-            Some(finance),
-        )
-        .await;
-    r.ok(200)["balance"].as_str().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn the_worked_example_from_approval_to_bank_confirmation() {
     let app = spawn_app().await;
@@ -35,7 +25,7 @@ async fn the_worked_example_from_approval_to_bank_confirmation() {
 
     // The accrual job posts the worker's earnings (a liability: credit, so balance −48,485).
     eventually(Duration::from_secs(60), || async {
-        (payable(&app, &a.finance, &a.worker_id).await == "-48485").then_some(())
+        (app.payable(&a.finance, &a.worker_id).await == "-48485").then_some(())
     })
     .await
     .expect("accrued");
@@ -118,7 +108,7 @@ async fn the_worked_example_from_approval_to_bank_confirmation() {
     assert_eq!(line["method"], "nequi");
     let reference = line["reference"].as_str().unwrap().to_string();
     assert_eq!(
-        payable(&app, &a.finance, &a.worker_id).await,
+        app.payable(&a.finance, &a.worker_id).await,
         "0",
         "the money is in transit"
     );
@@ -162,7 +152,7 @@ async fn the_worked_example_from_approval_to_bank_confirmation() {
         .await;
     assert_eq!(batch.body["status"], "settled");
     assert_eq!(batch.body["lines"][0]["status"], "paid");
-    assert_eq!(payable(&app, &a.finance, &a.worker_id).await, "0");
+    assert_eq!(app.payable(&a.finance, &a.worker_id).await, "0");
 
     // The same file again changes nothing.
     let r = app
@@ -287,7 +277,7 @@ async fn failed_and_mismatched_payouts_change_the_right_things() {
     let app = spawn_app().await;
     let a = worked_example(&app).await;
     eventually(Duration::from_secs(60), || async {
-        (payable(&app, &a.finance, &a.worker_id).await == "-48485").then_some(())
+        (app.payable(&a.finance, &a.worker_id).await == "-48485").then_some(())
     })
     .await
     .expect("accrued");
@@ -347,7 +337,7 @@ async fn failed_and_mismatched_payouts_change_the_right_things() {
         .await;
     app.wait_job(&a.finance, r.ok(202)["job_id"].as_str().unwrap())
         .await;
-    assert_eq!(payable(&app, &a.finance, &a.worker_id).await, "-48485");
+    assert_eq!(app.payable(&a.finance, &a.worker_id).await, "-48485");
     assert_ledger_invariants(&app.db).await;
 
     // Next week's batch pays it.
@@ -413,7 +403,7 @@ async fn duplicate_and_late_job_deliveries_change_nothing() {
     .expect("late accrual ran");
 
     assert_eq!(
-        payable(&app, &a.finance, &a.worker_id).await,
+        app.payable(&a.finance, &a.worker_id).await,
         "-48485",
         "accrued once"
     );
@@ -840,7 +830,7 @@ async fn one_bad_item_never_stops_the_money_runs_for_everyone_else() {
         .await;
     assert_eq!(zero_invoices.ok(200)["items"], json!([]));
     // Approved for nothing: accrued (done, never again) with nothing posted.
-    assert_eq!(payable(&app, finance, &zero_worker_id).await, "0");
+    assert_eq!(app.payable(finance, &zero_worker_id).await, "0");
     let zero_accrual = app
         .get(&format!("/v1/assignments/{zero}"), Some(&zero_owner))
         .await;

@@ -11,15 +11,6 @@ use vereda_tests::worked_example::worked_example;
 use vereda_tests::*;
 
 /// The ledger's view of her payable account, as finance reads it (debits positive).
-async fn payable(app: &TestApp, finance: &str, worker_id: &str) -> String {
-    let r = app
-        .get(
-            &format!("/v1/ledger/accounts/worker:{worker_id}:payable"),
-            Some(finance),
-        )
-        .await;
-    r.ok(200)["balance"].as_str().unwrap().to_string()
-}
 
 async fn earnings(app: &TestApp, worker: &str) -> Value {
     app.get("/v1/me/earnings", Some(worker))
@@ -37,7 +28,7 @@ async fn payouts(app: &TestApp, worker: &str) -> Vec<Value> {
 
 /// Her balance agrees with the ledger (which counts her payable as a credit).
 async fn agrees_with_the_ledger(app: &TestApp, finance: &str, worker_id: &str, e: &Value) {
-    let ledger = payable(app, finance, worker_id).await;
+    let ledger = app.payable(finance, worker_id).await;
     let balance = e["balance_payable"].as_str().unwrap();
     let expected = if balance == "0" {
         "0".to_string()

@@ -83,16 +83,6 @@ async fn approved_work(app: &TestApp, owner: &str, workers: &[&str]) {
     }
 }
 
-async fn payable(app: &TestApp, finance: &str, worker_id: &str) -> String {
-    let r = app
-        .get(
-            &format!("/v1/ledger/accounts/worker:{worker_id}:payable"),
-            Some(finance),
-        )
-        .await;
-    r.ok(200)["balance"].as_str().unwrap().to_string()
-}
-
 async fn text(page: &Page) -> String {
     page.text().await
 }
@@ -116,7 +106,7 @@ async fn the_finance_clerk_closes_the_month_in_the_browser() {
     approved_work(&app, &owner, &[&paid, &back]).await;
     for id in [&paid_id, &back_id] {
         eventually(Duration::from_secs(60), || async {
-            (payable(&app, &finance, id).await == "-60000").then_some(())
+            (app.payable(&finance, id).await == "-60000").then_some(())
         })
         .await
         .expect("accrued");
@@ -248,8 +238,8 @@ async fn the_finance_clerk_closes_the_month_in_the_browser() {
         "{result}"
     );
     check_office_screen(&page, "finanzas-lote-confirmado", "#result-title").await;
-    assert_eq!(payable(&app, &finance, &paid_id).await, "0");
-    assert_eq!(payable(&app, &finance, &back_id).await, "-60000");
+    assert_eq!(app.payable(&finance, &paid_id).await, "0");
+    assert_eq!(app.payable(&finance, &back_id).await, "-60000");
 
     // A file the bank did not mean: refused at once, each row named, nothing changed.
     // (The batch has no pending line left, so the upload form is gone: checked over the API.)

@@ -5,19 +5,12 @@
 import { T, money, when, day, duration, hours, bogotaInstant } from '/js/es.js';
 import { api, get, post, patch, del, Refusal } from '/js/api.js';
 import { newClientId } from '/js/store.js';
-import { h, notice, field, form, button, go, table, figures, badge, office, readCsv, readFile } from '/js/ui.js';
+import { h, notice, field, form, button, go, table, figures, badge, office, readCsv, readFile, setFlash, takeFlash } from '/js/ui.js';
 
 const C = T.company;
 
 const isOwner = (me) => Boolean(me && me.role === 'company' && me.member_role === 'owner');
 
-/** A message for the next screen drawn (after a publish, a cancel, a new draft). */
-let flash = null;
-function takeFlash() {
-  const f = flash;
-  flash = null;
-  return f ? notice(f, 'ok') : null;
-}
 
 const screen = office;
 
@@ -298,7 +291,7 @@ function action(label, confirmText, path, done, cls = '') {
     msg.replaceChildren();
     try {
       await post(path);
-      flash = done;
+      setFlash(done);
       go(location.hash);
     } catch (err) {
       msg.replaceChildren(notice(err.message, 'error'));
@@ -321,7 +314,7 @@ function assignmentCard(a) {
         h('button', { type: 'submit' }, C.task.extendSubmit)),
     ], async (data) => {
       const updated = await post(`/v1/assignments/${a.id}/extend`, { minutes: Number(data.get('minutes')) });
-      flash = C.task.extended(when(updated.expires_at));
+      setFlash(C.task.extended(when(updated.expires_at)));
       go(location.hash);
     });
   }
@@ -390,7 +383,7 @@ async function newTaskScreen(gen, _arg, _params, me) {
     h('button', { type: 'submit', class: 'primary' }, C.form.save),
   ], async () => {
     const task = await post('/v1/tasks', fields.body(f));
-    flash = C.task.draftSaved;
+    setFlash(C.task.draftSaved);
     go(`#/tarea-publicada/${task.id}`);
   });
   fields.wire(f, preview.schedule);
@@ -518,7 +511,7 @@ async function newBatchScreen(gen, _arg, _params, me) {
         h('ul', { class: 'row-errors' }, rows.map((e) => h('li', { 'data-line': e.line, 'data-column': e.column || '' }, e.detail_es)))));
       return null;
     }
-    flash = C.batch.created(b.task_count);
+    setFlash(C.batch.created(b.task_count));
     screen(gen, b.title, takeFlash(), batchBody(b), h('p', {}, h('a', { href: company.home }, C.back)));
     history.replaceState(null, '', `#/lote/${b.id}`);
     return null;
@@ -634,7 +627,7 @@ async function companyScreen(gen, _arg, _params, me) {
       if (!window.confirm(P.confirmRemove(m.name))) return;
       try {
         await del(`/v1/companies/${cid}/members/${encodeURIComponent(m.id)}`);
-        flash = P.removed(m.name);
+        setFlash(P.removed(m.name));
         go(location.hash);
       } catch (err) {
         memberMsg.replaceChildren(notice(err.message, 'error'));
@@ -654,7 +647,7 @@ async function companyScreen(gen, _arg, _params, me) {
   ], async (data) => {
     const email = data.get('invite-email');
     await post(`/v1/companies/${cid}/members`, { name: data.get('invite-name'), email, member_role: 'reviewer' });
-    flash = P.invited(email);
+    setFlash(P.invited(email));
     go(location.hash);
   });
   screen(gen, P.title,

@@ -6,18 +6,11 @@
 import { T, money, when, day, month, duration, bogotaInstant, bogotaParts } from '/js/es.js';
 import { api, get, post, postFile } from '/js/api.js';
 import { newClientId } from '/js/store.js';
-import { h, notice, field, form, button, go, table, figures, badge, office, current } from '/js/ui.js';
+import { h, notice, field, form, button, go, table, figures, badge, office, current, setFlash, takeFlash } from '/js/ui.js';
 
 const F = T.finance;
 const HOME = '#/cierre';
 
-/** A message for the next screen drawn (after a payment, a batch, a retry). */
-let flash = null;
-function takeFlash() {
-  const f = flash;
-  flash = null;
-  return f ? notice(f, 'ok') : null;
-}
 
 function failed(gen, title, err) {
   office(gen, title, notice(err.message || String(err), 'error'), h('p', {}, h('a', { href: HOME }, F.back)));
@@ -285,7 +278,7 @@ async function invoiceScreen(gen, id) {
   const open = inv.status !== 'void' && cents(inv.outstanding) > 0n;
   const box = h('div', { 'aria-live': 'polite' });
   const reload = (message) => {
-    flash = message;
+    setFlash(message);
     go(`#/factura/${id}`);
   };
   const payForm = form('payment', [
@@ -401,7 +394,7 @@ async function payoutsScreen(gen) {
       await runJob(gen, box, '/v1/payout-batches', {}, (job) => {
         if (job.status === 'failed') return box.replaceChildren(jobFailed(job));
         const r = job.result || {};
-        flash = P.created(r.lines || 0, money(r.total || '0'));
+        setFlash(P.created(r.lines || 0, money(r.total || '0')));
         return go(`#/lote-pagos/${job.subject_id}`);
       });
     } catch (err) {
@@ -650,7 +643,7 @@ async function mailScreen(gen) {
     ev.target.disabled = true;
     try {
       await post(`/v1/admin/outbox/${m.id}/retry`);
-      flash = F.mail.retried(m.recipient);
+      setFlash(F.mail.retried(m.recipient));
       go('#/correos');
     } catch (err) {
       msg.replaceChildren(notice(err.message, 'error'));

@@ -11,7 +11,7 @@
 import { T, day } from '/js/es.js';
 import { get, post, patch, del, postFile, Refusal } from '/js/api.js';
 import { newClientId } from '/js/store.js';
-import { h, notice, field, form, button, go, table, badge, office, readCsv, readFile } from '/js/ui.js';
+import { h, notice, field, form, button, go, table, badge, office, readCsv, readFile, setFlash, takeFlash } from '/js/ui.js';
 
 // The staff screens' own styles, loaded once with this module (as review.js does).
 document.head.append(h('link', { rel: 'stylesheet', href: '/css/staff.css' }));
@@ -21,13 +21,6 @@ const HOME = '#/personas';
 const PAGE = 50;
 const enc = encodeURIComponent;
 
-/** A message for the next screen drawn (after an account or catalogue change). */
-let flash = null;
-function takeFlash() {
-  const f = flash;
-  flash = null;
-  return f ? notice(f, 'ok') : null;
-}
 
 function failed(gen, title, err) {
   office(gen, title, notice(err.message || String(err), 'error'), h('p', {}, h('a', { href: HOME }, S.back)));
@@ -154,7 +147,7 @@ async function personScreen(gen, id) {
     msg.replaceChildren();
     try {
       await post(`/v1/users/${enc(w.user_id)}/${active ? 'deactivate' : 'reactivate'}`);
-      flash = active ? P.deactivated(w.name) : P.reactivated(w.name);
+      setFlash(active ? P.deactivated(w.name) : P.reactivated(w.name));
       go(location.hash);
     } catch (err) {
       msg.replaceChildren(notice(err.message, 'error'));
@@ -173,7 +166,7 @@ async function personScreen(gen, id) {
     h('button', { type: 'submit' }, P.skillsSave),
   ], async (data) => {
     await patch(`/v1/workers/${enc(id)}`, { skills: data.getAll('skill') });
-    flash = P.skillsSaved;
+    setFlash(P.skillsSaved);
     go(location.hash);
   });
   office(gen, w.name,
@@ -357,7 +350,7 @@ async function skillsScreen(gen) {
       try {
         if (s.active) await del(`/v1/skills/${enc(s.name)}`);
         else await post('/v1/skills', { name: s.name, label: s.label });
-        flash = s.active ? K.retiredDone(s.label) : K.restored(s.label);
+        setFlash(s.active ? K.retiredDone(s.label) : K.restored(s.label));
         go(location.hash);
       } catch (err) {
         msg.replaceChildren(notice(err.message, 'error'));
@@ -378,7 +371,7 @@ async function skillsScreen(gen) {
     const name = String(data.get('skill-name') || '').trim().toLowerCase().replace(/\s+/g, '-');
     const label = String(data.get('skill-label') || '').trim();
     const saved = await post('/v1/skills', { name, label });
-    flash = K.added(saved.label);
+    setFlash(K.added(saved.label));
     go(location.hash);
   });
   office(gen, K.title,

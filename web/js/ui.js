@@ -48,6 +48,18 @@ export function show(gen, title, ...nodes) {
   return true;
 }
 
+/** A message for the next screen drawn (after a save, a publish, a payment…). */
+let flash = null;
+export function setFlash(text) {
+  flash = text;
+}
+/** The message left for this screen, once, as a success notice. */
+export function takeFlash() {
+  const f = flash;
+  flash = null;
+  return f ? notice(f, 'ok') : null;
+}
+
 export function notice(text, kind = 'info') {
   return h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }

@@ -280,7 +280,7 @@ pub fn catalogue() -> Vec<Write> {
         ),
         w(
             "PUT",
-            "/v1/workers/{none}/social-security/2026-01",
+            "/v1/workers/{none}/social-security/{none}",
             Finance,
             j(json!({"planilla": "8512345678", "health": "1000", "pension": "1000"})),
         ),
