@@ -10,8 +10,6 @@ use vereda_tests::smtp::SmtpServer;
 use vereda_tests::worked_example::worked_example;
 use vereda_tests::*;
 
-/// The ledger's view of her payable account, as finance reads it (debits positive).
-
 async fn earnings(app: &TestApp, worker: &str) -> Value {
     app.get("/v1/me/earnings", Some(worker))
         .await

@@ -42,6 +42,27 @@ const fill = (box, ...nodes) => box.replaceChildren(...nodes.filter((n) => n !==
 /** An amount in a table: kept on one line and right-aligned, as accounts are read. */
 const amount = (value) => h('span', { class: 'amount' }, money(value));
 
+/**
+ * A list read a page at a time: `items` grows with `load()`; `more(draw)` is the "Ver más"
+ * button while a next page exists (it loads it and draws again). `field` names the items in
+ * the answer; `head` is the last answer (for figures that come with the list).
+ */
+function pages(path, query, field = 'items') {
+  const list = { items: [], head: null, cursor: null };
+  list.load = async () => {
+    const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v));
+    if (list.cursor) q.set('cursor', list.cursor);
+    list.head = await get(`${path}?${q}`);
+    list.items.push(...list.head[field]);
+    list.cursor = list.head.next_cursor || null;
+  };
+  list.more = (draw) => (list.cursor ? button(F.more, async () => {
+    await list.load();
+    draw();
+  }) : null);
+  return list;
+}
+
 const section = (id, title, ...nodes) => h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, title), ...nodes);
 
 // ----------------------------------------------------------------------------------------
@@ -228,18 +249,9 @@ const I = F.invoices;
 
 async function invoicesScreen(gen, _arg, params) {
   const status = params.get('estado') || '';
-  const items = [];
-  let cursor = null;
-  const load = async () => {
-    const q = new URLSearchParams({ limit: '50' });
-    if (status) q.set('status', status);
-    if (cursor) q.set('cursor', cursor);
-    const page = await get(`/v1/invoices?${q}`);
-    items.push(...page.items);
-    cursor = page.next_cursor || null;
-  };
+  const list = pages('/v1/invoices', { limit: '50', status });
   try {
-    await load();
+    await list.load();
   } catch (err) {
     return failed(gen, I.title, err);
   }
@@ -249,9 +261,9 @@ async function invoicesScreen(gen, _arg, params) {
       select('estado', I.filter, [['', I.all], ...Object.entries(I.states)], status),
       h('button', { type: 'submit' }, I.filter),
     ], async (data) => go(`#/facturas${data.get('estado') ? `?estado=${data.get('estado')}` : ''}`)),
-    items.length === 0 ? h('p', {}, I.none) : table(I.title,
+    list.items.length === 0 ? h('p', {}, I.none) : table(I.title,
       [I.number, I.company, I.issued, I.due, I.total, I.outstanding, I.status],
-      items.map((inv) => [
+      list.items.map((inv) => [
         h('a', { href: `#/factura/${inv.id}` }, inv.number),
         inv.company_name,
         day(inv.issued_at),
@@ -260,10 +272,7 @@ async function invoicesScreen(gen, _arg, params) {
         amount(inv.outstanding),
         badge(inv.status, I.states),
       ]), '', { quietCaption: true }),
-    cursor ? button(F.more, async () => {
-      await load();
-      draw();
-    }) : null,
+    list.more(draw),
     h('p', {}, h('a', { href: HOME }, F.back)));
   return draw();
 }
@@ -560,30 +569,19 @@ async function ledgerScreen(gen) {
 
 async function accountScreen(gen, arg) {
   const account = decodeURIComponent(arg || '');
-  const entries = [];
-  let cursor = null;
-  let head;
-  const load = async () => {
-    const q = new URLSearchParams({ limit: '100' });
-    if (cursor) q.set('cursor', cursor);
-    head = await get(`/v1/ledger/accounts/${encodeURIComponent(account)}?${q}`);
-    entries.push(...head.entries);
-    cursor = head.next_cursor || null;
-  };
+  const list = pages(`/v1/ledger/accounts/${encodeURIComponent(account)}`, { limit: '100' }, 'entries');
   try {
-    await load();
+    await list.load();
   } catch (err) {
     return failed(gen, L.title, err);
   }
-  const draw = () => office(gen, head.owner_name ? `${head.label_es} · ${head.owner_name}` : head.label_es,
-    figures([[L.balance, money(head.balance), 'total']]),
-    entries.length === 0 ? h('p', {}, L.none) : table(L.postings, [L.at, L.description, L.debit, L.credit], entries.map((e) => [
+  const head = () => list.head;
+  const draw = () => office(gen, head().owner_name ? `${head().label_es} · ${head().owner_name}` : head().label_es,
+    figures([[L.balance, money(head().balance), 'total']]),
+    list.items.length === 0 ? h('p', {}, L.none) : table(L.postings, [L.at, L.description, L.debit, L.credit], list.items.map((e) => [
       when(e.posted_at), e.description, amount(e.debit), amount(e.credit),
     ])),
-    cursor ? button(F.more, async () => {
-      await load();
-      draw();
-    }) : null,
+    list.more(draw),
     h('p', {}, h('a', { href: '#/libro' }, L.backLedger)));
   return draw();
 }
@@ -595,19 +593,9 @@ async function accountScreen(gen, arg) {
 async function jobsScreen(gen, _arg, params) {
   const kind = params.get('tipo') || '';
   const status = params.get('estado') || '';
-  const items = [];
-  let cursor = null;
-  const load = async () => {
-    const q = new URLSearchParams({ limit: '50' });
-    if (kind) q.set('kind', kind);
-    if (status) q.set('status', status);
-    if (cursor) q.set('cursor', cursor);
-    const page = await get(`/v1/jobs?${q}`);
-    items.push(...page.items);
-    cursor = page.next_cursor || null;
-  };
+  const list = pages('/v1/jobs', { limit: '50', kind, status });
   try {
-    await load();
+    await list.load();
   } catch (err) {
     return failed(gen, F.jobs.title, err);
   }
@@ -622,11 +610,8 @@ async function jobsScreen(gen, _arg, params) {
       if (data.get('estado')) q.set('estado', data.get('estado'));
       go(`#/trabajos${q.toString() ? `?${q}` : ''}`);
     }),
-    items.length === 0 ? h('p', {}, F.jobs.none) : jobsTable(F.jobs.title, items),
-    cursor ? button(F.more, async () => {
-      await load();
-      draw();
-    }) : null,
+    list.items.length === 0 ? h('p', {}, F.jobs.none) : jobsTable(F.jobs.title, list.items),
+    list.more(draw),
     h('p', {}, h('a', { href: HOME }, F.back)));
   return draw();
 }
