@@ -21,15 +21,16 @@ fn subject(m: &Received) -> String {
     m.parsed().subject().unwrap_or_default().to_string()
 }
 
-/// Invitations received so far, by recipient.
-fn invitations(smtp: &SmtpServer) -> Vec<Received> {
+/// Invitations received so far (web_staff.rs reads them too).
+pub(crate) fn invitations(smtp: &SmtpServer) -> Vec<Received> {
     smtp.messages()
         .into_iter()
         .filter(|m| subject(m).ends_with("creó su cuenta en Vereda"))
         .collect()
 }
 
-const TOWNS: [&str; 6] = [
+/// Tolima's towns a cohort comes from (web_staff.rs's cohorts too).
+pub(crate) const TOWNS: [&str; 6] = [
     "Chaparral",
     "Ataco",
     "Planadas",

@@ -15,24 +15,13 @@ use vereda_tests::browser::{
     Page, check_office_screen, choose_file, go, js_str, open_office, sign_in,
 };
 use vereda_tests::smtp::{Received, SmtpServer};
+
+use crate::cohorts::{TOWNS, invitations};
 use vereda_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, eventually};
 
 async fn app_with_smtp() -> (TestApp, SmtpServer) {
     let (app, smtp, _) = vereda_tests::spawn_app_with_smtp().await;
     (app, smtp)
-}
-
-/// Invitations received so far.
-fn invitations(smtp: &SmtpServer) -> Vec<Received> {
-    smtp.messages()
-        .into_iter()
-        .filter(|m| {
-            m.parsed()
-                .subject()
-                .unwrap_or_default()
-                .ends_with("creó su cuenta en Vereda")
-        })
-        .collect()
 }
 
 /// The set-password token in an invitation.
@@ -52,15 +41,6 @@ fn invitation_token(m: &Received) -> String {
         .take_while(|c| c.is_ascii_alphanumeric() || "-_.~%".contains(*c))
         .collect()
 }
-
-const TOWNS: [&str; 6] = [
-    "Chaparral",
-    "Ataco",
-    "Planadas",
-    "Rioblanco",
-    "Coyaima",
-    "Natagaima",
-];
 
 /// A cohort under the template's header (`header`, as the page offers it for download), as
 /// Excel in Spanish saves it: semicolons, CRLF. Row `i` (line `i + 2`) is `Graduada i`; rows 4
