@@ -8,51 +8,13 @@
 //! Screenshots of the queue and of a submission, at phone (360×740) and desktop (1280×900)
 //! size, go where web_app.rs puts its own; axe-core must find nothing serious on any.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vereda_tests::browser::{Browser, Page, js_str};
+use vereda_tests::browser::{Browser, Page, check_screen, desktop, js_str};
 use vereda_tests::{PASSWORD, TestApp, eventually, spawn_app};
 
 use crate::review_queue::{Scene, fixed, scene, task};
-
-/// Where screenshots go (as web_app.rs): the build folder, or `VEREDA_SCREENS_DIR`.
-fn screens_dir() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    match std::env::var_os("VEREDA_SCREENS_DIR") {
-        Some(dir) => root.join(dir),
-        None => std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| root.join("target"), PathBuf::from)
-            .join("screens"),
-    }
-}
-
-/// Screenshot the screen as `name` and check it with axe-core.
-async fn check_screen(page: &Page, name: &str) {
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    page.screenshot(&screens_dir().join(format!("{name}.png")))
-        .await;
-    let violations = page.axe_violations().await;
-    assert!(violations.is_empty(), "axe-core on {name}: {violations:#?}");
-    let errors = page.script_errors();
-    assert!(errors.is_empty(), "script errors on {name}: {errors:#?}");
-}
-
-async fn desktop(page: &Page) {
-    page.cmd(
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
-    )
-    .await
-    .expect("device metrics");
-    page.cmd(
-        "Emulation.setTouchEmulationEnabled",
-        json!({"enabled": false}),
-    )
-    .await
-    .expect("touch");
-}
 
 async fn eval_str(page: &Page, js: &str) -> String {
     page.eval(js).await.as_str().unwrap_or_default().to_string()
