@@ -122,9 +122,15 @@ pub struct Statement {
     pub assignments_approved: i64,
     /// Earnings of work approved in the month.
     pub gross: String,
+    /// Paid to her in the month before withholding: the payout lines batched in the month
+    /// that had not failed at its close.
+    pub paid_gross: String,
+    /// Withheld from those payments (retención en la fuente; negative when an excess
+    /// withheld earlier was given back).
     pub withholding: String,
+    /// What those payments sent her: `paid_gross − withholding`.
     pub net: String,
-    /// Payouts confirmed by the bank during the month.
+    /// Payouts confirmed by the bank during the month, net of withholding.
     pub paid_out: String,
     /// Earned and not yet sent, at the close of the month.
     pub pending: String,
@@ -152,6 +158,7 @@ impl From<StoredStatement> for Statement {
             hours: f.hours.to_string(),
             assignments_approved: f.assignments_approved,
             gross: f.gross.to_string(),
+            paid_gross: f.paid_gross.to_string(),
             withholding: f.withholding.to_string(),
             net: f.net.to_string(),
             paid_out: f.paid_out.to_string(),
@@ -453,9 +460,10 @@ fn summary_rows(s: &StoredStatement) -> Vec<CsvRow> {
         row("horas", f.hours.to_string()),
         row("trabajos_aprobados", f.assignments_approved.to_string()),
         row("ingreso_bruto", f.gross.to_string()),
+        row("pagado_en_el_mes", f.paid_gross.to_string()),
         row("retencion", f.withholding.to_string()),
-        row("ingreso_neto", f.net.to_string()),
-        row("recibido_en_el_mes", f.paid_out.to_string()),
+        row("pagado_neto", f.net.to_string()),
+        row("confirmado_por_el_banco", f.paid_out.to_string()),
         row("pendiente_de_pago", f.pending.to_string()),
     ]
 }
@@ -766,7 +774,8 @@ impl StatementsApi {
             .map(|m| m.name_es())
             .unwrap_or_else(|| r.month.clone());
         let mut summary = format!(
-            "Extracto de ingresos de {}, {}, versión {}: ingreso bruto {}, neto {}. ",
+            "Extracto de ingresos de {}, {}, versión {}: ingreso bruto {}, pagado en el mes \
+             (neto de retención) {}. ",
             r.name,
             month_es,
             r.version,

@@ -212,6 +212,25 @@ impl Entry {
         self
     }
 
+    /// Credit `amount` to `account`, or debit it when negative (a withholding refunded with a
+    /// payout: the month had withheld more than it owes).
+    pub fn credit_signed(self, account: Account, amount: Cop) -> Entry {
+        if amount < Cop::ZERO {
+            self.debit(account, Cop::ZERO - amount)
+        } else {
+            self.credit(account, amount)
+        }
+    }
+
+    /// Debit `amount` to `account`, or credit it when negative.
+    pub fn debit_signed(self, account: Account, amount: Cop) -> Entry {
+        if amount < Cop::ZERO {
+            self.credit(account, Cop::ZERO - amount)
+        } else {
+            self.debit(account, amount)
+        }
+    }
+
     /// True when every amount was zero: there is nothing to post (a journal entry needs at
     /// least one posting, so callers skip it rather than post it).
     pub fn is_empty(&self) -> bool {
@@ -282,7 +301,9 @@ pub fn company_payment(payment_id: &PaymentId, company_id: &CompanyId, amount: C
     .credit(account::company_receivable(company_id), amount)
 }
 
-/// On payout: Dr worker payable / Cr payouts in transit (and withholding payable).
+/// On payout: Dr worker payable / Cr payouts in transit (and withholding payable). A negative
+/// withholding (an excess of the month's earlier payouts given back) is a debit to withholding
+/// payable: the bank then sends more than leaves her payable account.
 pub fn payout(
     line_id: &PayoutLineId,
     worker_id: &WorkerId,
@@ -296,7 +317,7 @@ pub fn payout(
     )
     .debit(account::worker_payable(worker_id), amount)
     .credit(account::PAYOUTS_IN_TRANSIT, amount - withholding)
-    .credit(account::WITHHOLDING_PAYABLE, withholding)
+    .credit_signed(account::WITHHOLDING_PAYABLE, withholding)
 }
 
 /// On bank confirmation: Dr payouts in transit / Cr bank.
@@ -323,7 +344,7 @@ pub fn payout_failed(
         format!("Pago fallido {line_id}"),
     )
     .debit(account::PAYOUTS_IN_TRANSIT, amount - withholding)
-    .debit(account::WITHHOLDING_PAYABLE, withholding)
+    .debit_signed(account::WITHHOLDING_PAYABLE, withholding)
     .credit(account::worker_payable(worker_id), amount)
 }
 
@@ -424,6 +445,43 @@ mod tests {
         payout_settled(&PayoutLineId::new("l"), Cop::pesos(48_485))
             .checked()
             .unwrap();
+    }
+
+    #[test]
+    fn a_refunded_withholding_debits_the_withholding_account_and_still_balances() {
+        let line = PayoutLineId::new("l");
+        // 10,000 leave her payable; 500 withheld too much earlier in the month come back.
+        let e = payout(&line, &worker(), Cop::pesos(10_000), Cop::pesos(-500))
+            .checked()
+            .unwrap();
+        let withheld = e
+            .postings
+            .iter()
+            .find(|p| p.account == account::WITHHOLDING_PAYABLE)
+            .unwrap();
+        assert_eq!(
+            (withheld.debit, withheld.credit),
+            (Cop::pesos(500), Cop::ZERO)
+        );
+        let transit = e
+            .postings
+            .iter()
+            .find(|p| p.account == account::PAYOUTS_IN_TRANSIT)
+            .unwrap();
+        assert_eq!(transit.credit, Cop::pesos(10_500));
+        // The bank fails it: everything returns where it was.
+        let back = payout_failed(&line, &worker(), Cop::pesos(10_000), Cop::pesos(-500))
+            .checked()
+            .unwrap();
+        let withheld = back
+            .postings
+            .iter()
+            .find(|p| p.account == account::WITHHOLDING_PAYABLE)
+            .unwrap();
+        assert_eq!(
+            (withheld.debit, withheld.credit),
+            (Cop::ZERO, Cop::pesos(500))
+        );
     }
 
     #[test]

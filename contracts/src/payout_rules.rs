@@ -1,14 +1,14 @@
 //! Who is paid in a payout batch and how much, pure: a worker gets a line when her payable
 //! balance, in whole pesos, is at least the minimum payout and her payout method did not change
-//! within the hold (`accounts::payout_held`); the line pays all of it, less the withholding.
+//! within the hold (`accounts::payout_held`); the line pays all of it, less what
+//! `withholding` says the month owes so far and was not yet withheld (issue 20 §3).
 //!
 //! The worker selects candidates in SQL (an index lookup per worker), locks their rows, reads
 //! each balance again and asks here; only the lines this answers are written.
 
-use rust_decimal::Decimal;
-
 use crate::accounts::{PAYOUT_HOLD_SECS, payout_held};
-use crate::money::{Cop, withholding};
+use crate::money::Cop;
+use crate::withholding::{self, Payee, Tables};
 
 /// A worker's standing when a batch is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +24,21 @@ pub struct Owed {
 pub struct PayoutTerms {
     pub now: i64,
     pub minimum: Cop,
-    pub withholding_rate: Decimal,
+}
+
+/// Her calendar month (Bogotá) up to this payment, as the withholding rule reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthSoFar {
+    /// Her fiscal profile (the default one when none is on file).
+    pub payee: Payee,
+    /// The amounts of the month's earlier lines that did not fail, before withholding.
+    pub paid: Cop,
+    /// What those lines withheld.
+    pub withheld: Cop,
+    /// The health and pension contributions she declared for the month.
+    pub contributions: Cop,
+    /// What her lines of the year's earlier months paid (the honorarios threshold).
+    pub paid_earlier_in_year: Cop,
 }
 
 /// A payout line's figures: `amount` leaves her payable account; `withholding` is kept for
@@ -71,8 +85,16 @@ impl NoPayout {
     }
 }
 
-/// The line a worker gets in a batch built under `terms`, or why she gets none.
-pub fn payout_line(owed: Owed, terms: &PayoutTerms) -> Result<LineFigures, NoPayout> {
+/// The line a worker gets in a batch built under `terms`, or why she gets none. Its
+/// withholding is what the month owes with this payment less what it already withheld: a
+/// month paid in weekly lines withholds what one monthly line would (negative when an earlier
+/// line withheld more than the month now owes, and the excess goes back with this one).
+pub fn payout_line(
+    owed: Owed,
+    terms: &PayoutTerms,
+    month: &MonthSoFar,
+    tables: &Tables<'_>,
+) -> Result<LineFigures, NoPayout> {
     if payout_held(owed.method_changed_at, terms.now) {
         let until = owed.method_changed_at.unwrap_or(terms.now) + PAYOUT_HOLD_SECS;
         return Err(NoPayout::Held { until });
@@ -84,63 +106,130 @@ pub fn payout_line(owed: Owed, terms: &PayoutTerms) -> Result<LineFigures, NoPay
             minimum: terms.minimum,
         });
     }
-    let kept = withholding(amount, terms.withholding_rate);
-    Ok(LineFigures {
-        amount,
-        withholding: kept,
-        net: amount - kept,
-    })
+    let due = withholding::due(
+        tables,
+        &month.payee,
+        &withholding::Month {
+            paid: month.paid + amount,
+            contributions: month.contributions,
+            paid_earlier_in_year: month.paid_earlier_in_year,
+        },
+    );
+    let kept = withholding::withhold_now(due.amount, month.withheld, amount);
+    Ok(LineFigures::stored(amount, kept))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::legal::{Art383, LegalFigures, WithholdingRates};
+    use crate::withholding::Concept;
+    use chrono::NaiveDate;
     use proptest::prelude::*;
-    use rust_decimal_macros::dec;
 
     fn terms() -> PayoutTerms {
         PayoutTerms {
             now: 2_000_000_000,
             minimum: Cop::pesos(20_000),
-            withholding_rate: dec!(0.04),
+        }
+    }
+
+    fn figures() -> (Cop, WithholdingRates, Art383) {
+        let l = LegalFigures::default();
+        let on = NaiveDate::from_ymd_opt(2026, 11, 15).unwrap();
+        (
+            l.uvt(on).unwrap(),
+            l.withholding(on).unwrap(),
+            l.art383(on).unwrap(),
+        )
+    }
+
+    const FILER: Payee = Payee {
+        concept: Concept::Services,
+        declarante: true,
+        fewer_than_two_workers: false,
+    };
+
+    fn first_of_month(payee: Payee) -> MonthSoFar {
+        MonthSoFar {
+            payee,
+            paid: Cop::ZERO,
+            withheld: Cop::ZERO,
+            contributions: Cop::ZERO,
+            paid_earlier_in_year: Cop::ZERO,
+        }
+    }
+
+    fn owed(pesos: i64) -> Owed {
+        Owed {
+            balance: Cop::pesos(pesos),
+            method_changed_at: None,
         }
     }
 
     #[test]
     fn owed_the_minimum_and_not_held_is_paid_all_of_it() {
+        let (uvt, rates, art383) = figures();
+        let tables = Tables {
+            uvt,
+            rates: &rates,
+            art383: &art383,
+        };
         let t = terms();
-        let line = payout_line(
-            Owed {
-                balance: Cop::pesos(48_485),
-                method_changed_at: None,
-            },
-            &t,
-        )
-        .unwrap();
+        let month = first_of_month(FILER);
+        let line = payout_line(owed(148_485), &t, &month, &tables).unwrap();
+        // A filer for services, above 2 UVT (104,748): 4 %.
         assert_eq!(
             line,
             LineFigures {
-                amount: Cop::pesos(48_485),
-                withholding: Cop::pesos(1_939),
-                net: Cop::pesos(46_546),
+                amount: Cop::pesos(148_485),
+                withholding: Cop::pesos(5_939),
+                net: Cop::pesos(142_546),
             }
         );
+        // The worked example's 48,485 is under the base: nothing withheld.
+        let small = payout_line(owed(48_485), &t, &month, &tables).unwrap();
+        assert_eq!(small.withholding, Cop::ZERO);
         let exactly = Owed {
             balance: Cop::pesos(20_000),
             method_changed_at: Some(t.now - PAYOUT_HOLD_SECS),
         };
-        assert_eq!(payout_line(exactly, &t).unwrap().amount, Cop::pesos(20_000));
+        assert_eq!(
+            payout_line(exactly, &t, &month, &tables).unwrap().amount,
+            Cop::pesos(20_000)
+        );
+    }
+
+    #[test]
+    fn a_later_line_withholds_what_the_month_owes_less_what_was_withheld() {
+        let (uvt, rates, art383) = figures();
+        let tables = Tables {
+            uvt,
+            rates: &rates,
+            art383: &art383,
+        };
+        // 60,000 paid earlier (under the base, nothing withheld); 60,000 more crosses it:
+        // 4 % of 120,000 = 4,800, all on this line.
+        let month = MonthSoFar {
+            paid: Cop::pesos(60_000),
+            ..first_of_month(FILER)
+        };
+        let line = payout_line(owed(60_000), &terms(), &month, &tables).unwrap();
+        assert_eq!(line.withholding, Cop::pesos(4_800));
+        assert_eq!(line.net, Cop::pesos(55_200));
     }
 
     #[test]
     fn below_the_minimum_or_a_recent_change_waits() {
-        let t = terms();
-        let short = Owed {
-            balance: Cop::pesos(19_999),
-            method_changed_at: None,
+        let (uvt, rates, art383) = figures();
+        let tables = Tables {
+            uvt,
+            rates: &rates,
+            art383: &art383,
         };
+        let (t, month) = (terms(), first_of_month(FILER));
         assert_eq!(
-            payout_line(short, &t),
+            payout_line(owed(19_999), &t, &month, &tables),
             Err(NoPayout::BelowMinimum {
                 amount: Cop::pesos(19_999),
                 minimum: Cop::pesos(20_000)
@@ -150,7 +239,7 @@ mod tests {
             balance: Cop::pesos(500_000),
             method_changed_at: Some(t.now - 60),
         };
-        let e = payout_line(changed, &t).unwrap_err();
+        let e = payout_line(changed, &t, &month, &tables).unwrap_err();
         assert_eq!(
             e,
             NoPayout::Held {
@@ -158,6 +247,20 @@ mod tests {
             }
         );
         assert_eq!(e.code(), "payout_held");
+    }
+
+    fn payee() -> impl Strategy<Value = Payee> {
+        (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(honorarios, filer, statement)| {
+            Payee {
+                concept: if honorarios {
+                    Concept::Honorarios
+                } else {
+                    Concept::Services
+                },
+                declarante: filer,
+                fewer_than_two_workers: statement,
+            }
+        })
     }
 
     proptest! {
@@ -168,25 +271,28 @@ mod tests {
             centavos in -100_000_000i64..1_000_000_000,
             changed_ago in prop::option::of(0i64..3 * PAYOUT_HOLD_SECS),
             minimum in 0i64..100_000,
-            rate_bp in 0i64..2_000,
+            payee in payee(),
+            paid_before in 0i64..5_000_000,
         ) {
+            let (uvt, rates, art383) = figures();
+            let tables = Tables { uvt, rates: &rates, art383: &art383 };
             let t = PayoutTerms {
                 now: 2_000_000_000,
                 minimum: Cop::pesos(minimum),
-                withholding_rate: Decimal::new(rate_bp, 4),
             };
             let owed = Owed {
                 balance: Cop::from_centavos(centavos),
                 method_changed_at: changed_ago.map(|ago| t.now - ago),
             };
+            let month = MonthSoFar { paid: Cop::pesos(paid_before), ..first_of_month(payee) };
             let held = payout_held(owed.method_changed_at, t.now);
-            match payout_line(owed, &t) {
+            match payout_line(owed, &t, &month, &tables) {
                 Ok(l) => {
                     prop_assert!(!held);
                     prop_assert_eq!(l.amount, owed.balance.round_pesos());
                     prop_assert!(l.amount >= t.minimum);
                     prop_assert_eq!(l.withholding + l.net, l.amount);
-                    prop_assert!(l.withholding >= Cop::ZERO && l.withholding <= l.amount);
+                    prop_assert!(l.withholding <= l.amount);
                 }
                 Err(NoPayout::Held { until }) => {
                     prop_assert!(held);
@@ -196,6 +302,41 @@ mod tests {
                     prop_assert!(!held);
                     prop_assert!(amount < t.minimum);
                 }
+            }
+        }
+
+        /// A month paid in weekly lines withholds what one line of its total would, whatever
+        /// the split, once its last line is large enough to carry what is still owed; no line
+        /// withholds more than itself and the month never ends below zero.
+        #[test]
+        fn weekly_lines_withhold_what_one_monthly_line_would(
+            payee in payee(),
+            weeks in prop::collection::vec(20_000i64..3_000_000, 1..5),
+            contributions in 0i64..1_000_000,
+        ) {
+            let (uvt, rates, art383) = figures();
+            let tables = Tables { uvt, rates: &rates, art383: &art383 };
+            let t = PayoutTerms { now: 2_000_000_000, minimum: Cop::pesos(20_000) };
+            let mut month = MonthSoFar { contributions: Cop::pesos(contributions), ..first_of_month(payee) };
+            let mut last = None;
+            for w in &weeks {
+                let l = payout_line(owed(*w), &t, &month, &tables).unwrap();
+                prop_assert!(l.withholding <= l.amount);
+                month.paid = month.paid + l.amount;
+                month.withheld = month.withheld + l.withholding;
+                prop_assert!(month.withheld >= Cop::ZERO);
+                last = Some(l);
+            }
+            let once = payout_line(
+                owed(weeks.iter().sum()),
+                &t,
+                &MonthSoFar { contributions: Cop::pesos(contributions), ..first_of_month(payee) },
+                &tables,
+            )
+            .unwrap();
+            prop_assert!(month.withheld <= once.withholding);
+            if last.unwrap().amount >= once.withholding {
+                prop_assert_eq!(month.withheld, once.withholding);
             }
         }
     }

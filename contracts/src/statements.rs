@@ -227,8 +227,14 @@ pub struct Statement {
     /// Earnings of work approved in the month.
     #[serde(with = "cop_text")]
     pub gross: Cop,
+    /// Paid to her in the month before withholding: the month's payout lines (by the day
+    /// their batch was built) that had not failed at its close.
+    #[serde(with = "cop_text", default)]
+    pub paid_gross: Cop,
+    /// Withheld from those payments (negative when an excess was given back).
     #[serde(with = "cop_text")]
     pub withholding: Cop,
+    /// What those payments sent her: `paid_gross − withholding`.
     #[serde(with = "cop_text")]
     pub net: Cop,
     /// Payouts the bank confirmed during the month (net of withholding).
@@ -258,6 +264,9 @@ pub struct Inputs {
     pub month: Month,
     pub provisional: bool,
     pub work: Vec<WorkItem>,
+    /// The month's payout lines not failed at the cut-off: amounts and their withholding.
+    pub paid_gross: Cop,
+    pub withheld: Cop,
     pub paid_out: Cop,
     pub pending: Cop,
 }
@@ -268,7 +277,6 @@ pub struct Rules<'a> {
     pub legal: &'a LegalFigures,
     pub social_security: &'a [Dated<SocialSecurityRates>],
     pub rural_baseline: Cop,
-    pub withholding_rate: Decimal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -361,7 +369,6 @@ pub fn compute(inputs: Inputs, rules: Rules<'_>) -> Result<Statement, StatementE
     }
     let seconds: i64 = inputs.work.iter().map(|w| w.seconds).sum();
     let gross: Cop = inputs.work.iter().map(|w| w.work).sum();
-    let withholding = crate::money::withholding(gross, rules.withholding_rate);
     let effective_hourly = (seconds > 0).then(|| {
         Cop::new(gross.amount() * Decimal::from(3600) / Decimal::from(seconds)).round_pesos()
     });
@@ -373,8 +380,9 @@ pub fn compute(inputs: Inputs, rules: Rules<'_>) -> Result<Statement, StatementE
         hours: hours(seconds),
         assignments_approved: inputs.work.len() as i64,
         gross,
-        withholding,
-        net: gross - withholding,
+        paid_gross: inputs.paid_gross,
+        withholding: inputs.withheld,
+        net: inputs.paid_gross - inputs.withheld,
         paid_out: inputs.paid_out,
         pending: inputs.pending,
         by_company: companies.into_values().collect(),
@@ -543,7 +551,6 @@ mod tests {
             legal,
             social_security: ss,
             rural_baseline: Cop::pesos(800_000),
-            withholding_rate: Decimal::ZERO,
         }
     }
 
@@ -563,6 +570,8 @@ mod tests {
                 seconds: 9435,
                 work: Cop::pesos(48_485),
             }],
+            paid_gross: Cop::ZERO,
+            withheld: Cop::ZERO,
             paid_out: Cop::ZERO,
             pending: Cop::pesos(48_485),
         }
@@ -573,7 +582,12 @@ mod tests {
     fn the_worked_example() {
         let s = compute_default(worked_example_inputs()).unwrap();
         assert_eq!(s.gross, Cop::pesos(48_485));
-        assert_eq!(s.net, Cop::pesos(48_485));
+        // Earned, not yet paid: nothing withheld or sent, all of it pending.
+        assert_eq!(
+            (s.paid_gross, s.withholding, s.net),
+            (Cop::ZERO, Cop::ZERO, Cop::ZERO)
+        );
+        assert_eq!(s.pending, Cop::pesos(48_485));
         assert_eq!(s.hours, dec!(2.62));
         assert_eq!(s.assignments_approved, 1);
         assert_eq!(s.comparisons.smmlv, Cop::pesos(1_750_905));
@@ -695,7 +709,8 @@ mod tests {
         #[test]
         fn net_and_companies_add_up(
             works in proptest::collection::vec((0usize..3, 0i64..50_000, 0i64..2_000_000), 0..20),
-            rate_bp in 0i64..1000,
+            paid in 0i64..5_000_000,
+            withheld in -10_000i64..300_000,
         ) {
             let inputs = Inputs {
                 worker_id: "w".into(),
@@ -707,14 +722,14 @@ mod tests {
                     seconds: *s,
                     work: Cop::pesos(*w),
                 }).collect(),
+                paid_gross: Cop::pesos(paid),
+                withheld: Cop::pesos(withheld),
                 paid_out: Cop::ZERO,
                 pending: Cop::ZERO,
             };
             let (legal, ss) = (LegalFigures::default(), default_social_security());
-            let mut r = rules(&legal, &ss);
-            r.withholding_rate = Decimal::new(rate_bp, 4);
-            let s = compute(inputs, r).unwrap();
-            prop_assert_eq!(s.net + s.withholding, s.gross);
+            let s = compute(inputs, rules(&legal, &ss)).unwrap();
+            prop_assert_eq!(s.net + s.withholding, s.paid_gross);
             prop_assert_eq!(s.by_company.iter().map(|c| c.gross).sum::<Cop>(), s.gross);
             prop_assert_eq!(s.by_company.iter().map(|c| c.seconds).sum::<i64>(), s.seconds);
             prop_assert_eq!(s.by_company.iter().map(|c| c.assignments).sum::<i64>(), s.assignments_approved);

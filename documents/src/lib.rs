@@ -113,7 +113,7 @@ fn statement_heading(doc: &mut Document, issuer: &Issuer, s: &StoredStatement) {
     );
 }
 
-/// The month's income, gross to net, and what was paid.
+/// The month's income, and its payments gross to net (what the withholding was taken from).
 fn statement_income(doc: &mut Document, s: &StoredStatement) {
     let f = &s.figures;
     section(doc, "Ingresos del mes");
@@ -123,10 +123,20 @@ fn statement_income(doc: &mut Document, s: &StoredStatement) {
         "Trabajos aprobados",
         &f.assignments_approved.to_string(),
     );
-    doc.pair(BODY, "Ingreso bruto", &f.gross.to_es_co());
+    doc.pair(
+        BODY,
+        "Ingreso bruto (trabajo aprobado)",
+        &f.gross.to_es_co(),
+    );
+    section(doc, "Pagos del mes");
+    doc.pair(BODY, "Pagado antes de retención", &f.paid_gross.to_es_co());
     doc.pair(BODY, "Retención en la fuente", &f.withholding.to_es_co());
-    doc.pair(STRONG, "Ingreso neto", &f.net.to_es_co());
-    doc.pair(BODY, "Recibido en el mes", &f.paid_out.to_es_co());
+    doc.pair(STRONG, "Neto pagado", &f.net.to_es_co());
+    doc.pair(
+        BODY,
+        "Confirmado por el banco en el mes",
+        &f.paid_out.to_es_co(),
+    );
     doc.pair(BODY, "Pendiente de pago al cierre", &f.pending.to_es_co());
 }
 

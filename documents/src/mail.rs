@@ -129,14 +129,14 @@ pub fn statement(
             month.name_es()
         ),
         format!(
-            "Trabajó {} horas en {} trabajos aprobados. Ingreso bruto: {}; retención: {}; \
-             ingreso neto: {}. Recibió {} en el mes y queda pendiente de pago {}.",
+            "Trabajó {} horas en {} trabajos aprobados, por {} (ingreso bruto). En el mes se le \
+             pagaron {} con una retención en la fuente de {}: neto {}. Queda pendiente de pago {}.",
             decimal_es(s.hours),
             s.assignments_approved,
             s.gross.to_es_co(),
+            s.paid_gross.to_es_co(),
             s.withholding.to_es_co(),
             s.net.to_es_co(),
-            s.paid_out.to_es_co(),
             s.pending.to_es_co()
         ),
         format!(

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use crate::db::{Dialect, dialect_of};
@@ -86,8 +85,9 @@ pub struct CliArgs {
     /// Smallest payout line, in whole pesos.
     #[arg(long, env = "VEREDA_MIN_PAYOUT")]
     pub min_payout: Option<String>,
-    /// Withholding (retención) on payouts as a decimal share; default none.
-    #[arg(long, env = "VEREDA_WITHHOLDING_RATE")]
+    /// Retired: withholding follows each worker's fiscal profile and the legal tables; a value
+    /// set here stops the process saying so, rather than being silently ignored.
+    #[arg(long, env = "VEREDA_WITHHOLDING_RATE", hide = true)]
     pub withholding_rate: Option<String>,
     /// Sender of outgoing mail, e.g. `Vereda <no-responder@vereda.co>`.
     #[arg(long, env = "VEREDA_MAIL_FROM")]
@@ -178,8 +178,6 @@ pub struct Settings {
     pub entry_window_days: i64,
     /// Smallest payout line.
     pub min_payout: vereda_contracts::money::Cop,
-    /// Withholding on payouts, a share of each line (0 by default).
-    pub withholding_rate: Decimal,
     /// Sender of outgoing mail.
     pub mail_from: String,
     pub platform_name: String,
@@ -352,17 +350,14 @@ impl Settings {
             10_000,
             1..=100_000_000,
         )?;
-        let withholding_raw =
-            pick(&args.withholding_rate, file.withholding_rate).unwrap_or_else(|| "0".to_string());
-        let withholding_rate = Decimal::from_str(&withholding_raw)
-            .ok()
-            .filter(|m| *m >= Decimal::ZERO && *m < Decimal::ONE)
-            .ok_or_else(|| {
-                bad(
-                    "withholding_rate (VEREDA_WITHHOLDING_RATE)",
-                    format!("{withholding_raw:?} is not a share between 0 and 1, e.g. 0.04"),
-                )
-            })?;
+        if pick(&args.withholding_rate, file.withholding_rate).is_some() {
+            return Err(bad(
+                "withholding_rate (VEREDA_WITHHOLDING_RATE)",
+                "is no longer a setting: withholding follows each worker's fiscal profile and \
+                 the legal tables (see the README); remove it"
+                    .to_string(),
+            ));
+        }
 
         let mail_from = pick(&args.mail_from, file.mail_from)
             .unwrap_or_else(|| "Vereda <no-responder@vereda.co>".to_string());
@@ -473,7 +468,6 @@ impl Settings {
             daily_limit_hours: daily_limit_hours as i64,
             entry_window_days: entry_window_days as i64,
             min_payout: vereda_contracts::money::Cop::pesos(min_payout as i64),
-            withholding_rate,
             mail_from,
             platform_name,
             platform_nit: platform_nit.as_str().to_string(),
@@ -633,6 +627,15 @@ mod tests {
         let s = Settings::from_parts(file, &a).unwrap();
         assert_eq!(s.listen.port(), 9001);
         assert_eq!(s.margin.bp(), 1000);
+    }
+
+    #[test]
+    fn the_retired_flat_withholding_rate_is_refused_by_name() {
+        let mut a = args();
+        a.withholding_rate = Some("0.04".into());
+        let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+        assert!(e.to_string().contains("VEREDA_WITHHOLDING_RATE"), "{e}");
+        assert!(e.to_string().contains("fiscal profile"), "{e}");
     }
 
     #[test]

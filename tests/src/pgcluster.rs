@@ -183,7 +183,27 @@ fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
+/// A free port *below* the kernel's ephemeral range. A port from that range (what binding to
+/// port 0 hands out) can be taken while the cluster is down: the app's pool keeps dialling
+/// 127.0.0.1:<port>, and one dial may be given <port> itself as its local port and connect to
+/// itself (TCP simultaneous open), so `postgres` could not bind it again (seen in CI).
 fn free_port() -> std::io::Result<u16> {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let (from, span) = (10_000u16, low.saturating_sub(10_000).max(1));
+    let seed = std::process::id()
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+    for i in 0..u32::from(span) {
+        let port = from + ((seed.wrapping_add(i.wrapping_mul(7919))) % u32::from(span)) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(l.local_addr()?.port())
 }

@@ -57,7 +57,9 @@ async fn the_worked_example_month_statement() {
     let s = app.get(&path, Some(&a.worker)).await;
     let s = s.ok(200).clone();
     assert_eq!(s["gross"], "48485");
-    assert_eq!(s["net"], "48485");
+    // Earned but not paid yet: nothing paid, withheld or sent in the month.
+    assert_eq!(s["paid_gross"], "0");
+    assert_eq!(s["net"], "0");
     assert_eq!(s["withholding"], "0");
     assert_eq!(s["seconds"], 9435);
     assert_eq!(s["hours"], "2.62");
@@ -134,15 +136,15 @@ async fn the_worked_example_month_statement() {
         }
     }
 
-    // A bank checks the code: name, month, gross and net, which version and whether it is
-    // final, nothing else.
+    // A bank checks the code: name, month, gross and net (paid in the month: nothing yet),
+    // which version and whether it is final, nothing else.
     let v = app
         .get(&format!("/v1/statements/verify/{code}"), None)
         .await;
     let summary = v.ok(200)["summary"].as_str().unwrap().to_string();
     assert_eq!(
         v.body,
-        json!({"name": "Luz Teletrabajadora", "month": month, "gross": "48485", "net": "48485",
+        json!({"name": "Luz Teletrabajadora", "month": month, "gross": "48485", "net": "0",
                "version": 1, "status": "provisional", "superseded": false, "latest_version": 1,
                "summary": summary})
     );

@@ -43,3 +43,4 @@ mod web_finance;
 mod web_review;
 mod web_session;
 mod web_staff;
+mod withholding;

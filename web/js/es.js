@@ -6,7 +6,7 @@ export const T = {
     name: 'Nombre',
     month: 'Mes',
     gross: 'Ingreso bruto',
-    net: 'Ingreso neto',
+    net: 'Neto pagado en el mes',
     version: 'Versión',
     kind: 'Tipo',
     provisional: 'Provisional',
@@ -178,7 +178,7 @@ export const T = {
     code: (c) => `Código de verificación: ${c}`,
     provisional: 'Provisional',
     final: 'Definitivo',
-    net: (a) => `Neto: ${a}`,
+    net: (a) => `Neto pagado en el mes: ${a}`,
     needOnline: 'Para ver su dinero necesita conexión.',
   },
   account: {

@@ -3,17 +3,21 @@
 
 use std::collections::HashSet;
 
+use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::accounts::payout_hold_cutoff;
 use vereda_contracts::bank_matching::{
     self, BankRow, BatchLine, InvalidRow, LineStatus, Outcome, Verdict,
 };
+use vereda_contracts::fiscal::FiscalProfile;
 use vereda_contracts::ids::{CompanyId, PaymentId, PayoutLineId, WorkerId};
 use vereda_contracts::ledger;
 use vereda_contracts::money::Cop;
 use vereda_contracts::money_states::{InvoiceStatus, PayoutBatchStatus};
-use vereda_contracts::payout_rules::{LineFigures, Owed, PayoutTerms, payout_line};
+use vereda_contracts::payout_rules::{LineFigures, MonthSoFar, Owed, PayoutTerms, payout_line};
+use vereda_contracts::statements::Month;
+use vereda_contracts::withholding::Tables;
 use vereda_store::config::Settings;
 use vereda_store::db::Db;
 use vereda_store::{locks, on_db, on_tx};
@@ -175,7 +179,8 @@ async fn add_lines(
     Ok(())
 }
 
-/// Lock the workers' rows, read their standing again and ask `payout_rules` who gets a line.
+/// Lock the workers' rows, read their standing again and ask `payout_rules` who gets a line
+/// and what it withholds.
 async fn lines_for(
     tx: &mut vereda_store::db::Tx,
     settings: &Settings,
@@ -184,17 +189,56 @@ async fn lines_for(
 ) -> anyhow::Result<Vec<Line>> {
     let ids: Vec<&str> = workers.iter().map(String::as_str).collect();
     locks::workers(tx, &ids).await?;
+    let month = Month::of(vereda_contracts::time::from_unix(now));
+    let on = vereda_contracts::time::from_unix(now)
+        .with_timezone(&vereda_contracts::time::BOGOTA)
+        .date_naive();
+    let (uvt, rates, art383) = (
+        settings.legal.uvt(on),
+        settings.legal.withholding(on),
+        settings.legal.art383(on),
+    );
+    let (Some(uvt), Some(rates), Some(art383)) = (uvt, rates, art383) else {
+        anyhow::bail!("no UVT, withholding rates or art. 383 table is configured for {on}");
+    };
+    let tables = Tables {
+        uvt,
+        rates: &rates,
+        art383: &art383,
+    };
+    let year_start = on
+        .with_ordinal(1)
+        .map_or(month.start(), vereda_contracts::timesheet::day_start);
     // Read again under the workers' locks: a change of payout method made since the
-    // selection holds her too.
+    // selection holds her too. With it, what the withholding rule needs: her latest fiscal
+    // profile, the month's and the year's earlier lines that did not fail, and the health and
+    // pension she declared for the month.
     let read = format!(
-        "SELECT w.id, w.payout_method, w.payout_method_changed_at, \
+        "SELECT w.id AS worker_id, w.payout_method AS method, \
+         w.payout_method_changed_at AS method_changed_at, \
          CAST(COALESCE((SELECT SUM(p.credit - p.debit) FROM ledger_postings p \
          WHERE p.account_kind = 'worker_payable' AND p.account_owner = w.id), 0) AS BIGINT) \
-         FROM worker_profiles w WHERE w.id IN ({}) ORDER BY w.id",
-        in_list(workers.len(), 1)
+         AS balance, f.concept, f.declarante, f.statement_signed_on, \
+         CAST(COALESCE((SELECT SUM(l.amount) FROM payout_lines l WHERE l.worker_id = w.id \
+           AND l.status <> 'failed' AND l.created_at >= $1), 0) AS BIGINT) AS month_paid, \
+         CAST(COALESCE((SELECT SUM(l.withholding) FROM payout_lines l WHERE l.worker_id = w.id \
+           AND l.status <> 'failed' AND l.created_at >= $1), 0) AS BIGINT) AS month_withheld, \
+         CAST(COALESCE((SELECT SUM(l.amount) FROM payout_lines l WHERE l.worker_id = w.id \
+           AND l.status <> 'failed' AND l.created_at >= $2 AND l.created_at < $1), 0) AS BIGINT) \
+         AS year_paid, \
+         CAST(COALESCE((SELECT s.health + s.pension FROM social_security_payments s \
+           WHERE s.worker_id = w.id AND s.month = $3), 0) AS BIGINT) AS contributions \
+         FROM worker_profiles w \
+         LEFT JOIN fiscal_profiles f ON f.id = \
+           (SELECT MAX(x.id) FROM fiscal_profiles x WHERE x.worker_id = w.id) \
+         WHERE w.id IN ({}) ORDER BY w.id",
+        in_list(workers.len(), 4)
     );
-    let standing: Vec<(String, String, Option<i64>, i64)> = on_tx!(tx, |c| {
-        let mut q = sqlx::query_as(AssertSqlSafe(read.as_str()));
+    let standing: Vec<Standing> = on_tx!(tx, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(read.as_str()))
+            .bind(month.start())
+            .bind(year_start)
+            .bind(month.to_string());
         for w in workers {
             q = q.bind(w);
         }
@@ -203,26 +247,61 @@ async fn lines_for(
     let terms = PayoutTerms {
         now,
         minimum: settings.min_payout,
-        withholding_rate: settings.withholding_rate,
     };
-    Ok(standing
-        .into_iter()
-        .filter_map(|(worker_id, method, changed_at, balance)| {
-            let owed = Owed {
-                balance: Cop::from_centavos(balance),
-                method_changed_at: changed_at,
-            };
-            // Held or short: no line, her balance stays payable for a later batch.
-            let figures = payout_line(owed, &terms).ok()?;
-            Some(Line {
-                id: PayoutLineId::new(uuid::Uuid::now_v7().to_string()),
-                worker_id: WorkerId::new(worker_id),
-                figures,
-                method,
-                reference: new_reference(),
-            })
-        })
-        .collect())
+    let mut lines = Vec::with_capacity(standing.len());
+    for s in standing {
+        let owed = Owed {
+            balance: Cop::from_centavos(s.balance),
+            method_changed_at: s.method_changed_at,
+        };
+        let profile = match &s.concept {
+            // A stored profile that no longer parses is a defect to see, not a reason to
+            // withhold less: her line fails and she is reported (her balance stays payable).
+            Some(concept) => FiscalProfile::parse(
+                concept,
+                s.declarante.unwrap_or(false),
+                s.statement_signed_on.is_some(),
+                None,
+            )
+            .map_err(|e| anyhow::anyhow!("worker {}'s fiscal profile: {e}", s.worker_id))?,
+            None => FiscalProfile::default(),
+        };
+        let so_far = MonthSoFar {
+            payee: profile.payee(),
+            paid: Cop::from_centavos(s.month_paid),
+            withheld: Cop::from_centavos(s.month_withheld),
+            contributions: Cop::from_centavos(s.contributions),
+            paid_earlier_in_year: Cop::from_centavos(s.year_paid),
+        };
+        // Held or short: no line, her balance stays payable for a later batch.
+        let Ok(figures) = payout_line(owed, &terms, &so_far, &tables) else {
+            continue;
+        };
+        lines.push(Line {
+            id: PayoutLineId::new(uuid::Uuid::now_v7().to_string()),
+            worker_id: WorkerId::new(s.worker_id),
+            figures,
+            method: s.method,
+            reference: new_reference(),
+        });
+    }
+    Ok(lines)
+}
+
+/// A worker's standing as `lines_for` reads it.
+#[derive(sqlx::FromRow)]
+struct Standing {
+    worker_id: String,
+    method: String,
+    method_changed_at: Option<i64>,
+    balance: i64,
+    concept: Option<String>,
+    declarante: Option<bool>,
+    statement_signed_on: Option<String>,
+    month_paid: i64,
+    month_withheld: i64,
+    year_paid: i64,
+    contributions: i64,
 }
 
 /// Write the lines and their ledger entries. A worker already in this batch, or in another batch not yet settled, is skipped (the

@@ -201,7 +201,6 @@ async fn build_chunk_in(
         legal: &settings.legal,
         social_security: &settings.social_security,
         rural_baseline: settings.rural_baseline,
-        withholding_rate: settings.withholding_rate,
     };
     let mut built = vec![Built::default(); workers.len()];
     let mut all = Vec::with_capacity(workers.len());
@@ -254,14 +253,13 @@ async fn read_inputs_many(
     )
     .fetch_all(&mut *c)
     .await)?;
-    // Received in the month: lines the bank confirmed, net of withholding.
+    // The month's payments, read in one pass over each worker's lines: see `PAYMENTS`.
     let sql = format!(
-        "SELECT worker_id, CAST(SUM(amount - withholding) AS BIGINT) FROM payout_lines \
-         WHERE status = '{paid}' AND settled_at >= $1 AND settled_at < $2 \
-         AND worker_id IN ({ids}) GROUP BY worker_id",
-        paid = PayoutLineStatus::Paid,
+        "SELECT worker_id, {PAYMENTS} FROM payout_lines \
+         WHERE worker_id IN ({ids}) AND (created_at >= $1 OR settled_at >= $1) \
+         GROUP BY worker_id"
     );
-    let paid_out: HashMap<String, i64> = on_tx!(tx, |c| bind_all!(
+    let payments: HashMap<String, (i64, i64, i64)> = on_tx!(tx, |c| bind_all!(
         sqlx::query_as(AssertSqlSafe(sql.as_str()))
             .bind(month.start())
             .bind(cutoff),
@@ -270,6 +268,7 @@ async fn read_inputs_many(
     .fetch_all(&mut *c)
     .await)?
     .into_iter()
+    .map(|(w, paid, withheld, received): (String, i64, i64, i64)| (w, (paid, withheld, received)))
     .collect();
     // Owed at the cut-off: everything earned before it, less what had left in payout lines
     // (a line that failed later was still in transit then).
@@ -313,12 +312,15 @@ async fn read_inputs_many(
         .iter()
         .map(|w| {
             let pending = earned.get(w).copied().unwrap_or(0) - left.get(w).copied().unwrap_or(0);
+            let (paid, withheld, received) = payments.get(w).copied().unwrap_or_default();
             Inputs {
                 worker_id: w.clone(),
                 month,
                 provisional,
                 work: items.remove(w).unwrap_or_default(),
-                paid_out: Cop::from_centavos(paid_out.get(w).copied().unwrap_or(0)),
+                paid_gross: Cop::from_centavos(paid),
+                withheld: Cop::from_centavos(withheld),
+                paid_out: Cop::from_centavos(received),
                 pending: Cop::from_centavos(pending.max(0)),
             }
         })
@@ -466,7 +468,6 @@ async fn build_in(
             legal: &settings.legal,
             social_security: &settings.social_security,
             rural_baseline: settings.rural_baseline,
-            withholding_rate: settings.withholding_rate,
         },
     )?;
 
@@ -494,6 +495,18 @@ async fn build_in(
     Ok(built)
 }
 
+/// A month's payments from a worker's payout lines, with `$1` the month's start and `$2` the
+/// cut-off: paid (before withholding) and withheld on the lines batched in the month and not
+/// failed by the cut-off (the payments the withholding rule summed), and what the bank
+/// confirmed in the month, net.
+const PAYMENTS: &str = "\
+    CAST(SUM(CASE WHEN created_at >= $1 AND created_at < $2 \
+        AND (status <> 'failed' OR settled_at >= $2) THEN amount ELSE 0 END) AS BIGINT), \
+    CAST(SUM(CASE WHEN created_at >= $1 AND created_at < $2 \
+        AND (status <> 'failed' OR settled_at >= $2) THEN withholding ELSE 0 END) AS BIGINT), \
+    CAST(SUM(CASE WHEN status = 'paid' AND settled_at >= $1 AND settled_at < $2 \
+        THEN amount - withholding ELSE 0 END) AS BIGINT)";
+
 async fn read_inputs(
     tx: &mut Tx,
     worker_id: &str,
@@ -513,17 +526,18 @@ async fn read_inputs(
     .bind(month.end())
     .fetch_all(&mut *c)
     .await)?;
-    // Received in the month: lines the bank confirmed, net of withholding.
-    let paid_out: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(amount - withholding), 0) AS BIGINT) FROM payout_lines \
-         WHERE worker_id = $1 AND status = $4 AND settled_at >= $2 AND settled_at < $3"
-    )
-    .bind(worker_id)
-    .bind(month.start())
-    .bind(cutoff)
-    .bind(PayoutLineStatus::Paid.as_str())
-    .fetch_one(&mut *c)
-    .await)?;
+    // The month's payments: see `PAYMENTS`.
+    let sql = format!(
+        "SELECT {PAYMENTS} FROM payout_lines \
+         WHERE worker_id = $3 AND (created_at >= $1 OR settled_at >= $1)"
+    );
+    let (paid, withheld, received): (Option<i64>, Option<i64>, Option<i64>) =
+        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(month.start())
+            .bind(cutoff)
+            .bind(worker_id)
+            .fetch_one(&mut *c)
+            .await)?;
     // Owed at the cut-off: everything earned before it, less what had left in payout lines
     // (a line that failed later was still in transit then).
     let pending: i64 = on_tx!(tx, |c| sqlx::query_scalar(
@@ -550,7 +564,9 @@ async fn read_inputs(
                 work: Cop::from_centavos(work),
             })
             .collect(),
-        paid_out: Cop::from_centavos(paid_out),
+        paid_gross: Cop::from_centavos(paid.unwrap_or(0)),
+        withheld: Cop::from_centavos(withheld.unwrap_or(0)),
+        paid_out: Cop::from_centavos(received.unwrap_or(0)),
         pending: Cop::from_centavos(pending.max(0)),
     })
 }
