@@ -348,6 +348,22 @@ pub struct PayoutBatch {
     pub total: String,
     pub created_at: DateTime<Utc>,
     pub lines: Vec<PayoutLine>,
+    /// What the batch told finance and the workers: a line paid to a low-amount wallet past
+    /// the 4×1000 exemption (`gmf_taxed`), a worker held because her wallet would pass its
+    /// monthly limit (`gmf_held`), a month above one SMMLV with no PILA planilla on file
+    /// (`social_security_missing`, held only when the setting says so).
+    pub notices: Vec<PayoutNotice>,
+}
+
+#[derive(Debug, Object)]
+pub struct PayoutNotice {
+    pub worker_id: String,
+    pub worker_name: String,
+    pub code: String,
+    /// True when she got no line in this batch (her balance stays payable).
+    pub held: bool,
+    /// What she was told, in Spanish.
+    pub message: String,
 }
 
 #[derive(ApiResponse)]
@@ -1940,7 +1956,29 @@ async fn load_batch(state: &AppState, id: &str) -> Result<PayoutBatch, ApiError>
         .fetch_all(p)
         .await
     })?;
+    let notices: Vec<(String, String, String, bool, String)> = on_db!(&state.db, |p| {
+        sqlx::query_as(
+            "SELECT n.worker_id, COALESCE(u.name, ''), n.code, n.held, n.message \
+             FROM payout_notices n LEFT JOIN users u ON u.worker_id = n.worker_id \
+             WHERE n.batch_id = $1 ORDER BY n.held DESC, n.id",
+        )
+        .bind(&id)
+        .fetch_all(p)
+        .await
+    })?;
     Ok(PayoutBatch {
+        notices: notices
+            .into_iter()
+            .map(
+                |(worker_id, worker_name, code, held, message)| PayoutNotice {
+                    worker_id,
+                    worker_name,
+                    code,
+                    held,
+                    message,
+                },
+            )
+            .collect(),
         id,
         status,
         total: pesos(total),

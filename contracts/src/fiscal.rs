@@ -79,6 +79,14 @@ impl Concept {
             Concept::Honorarios => "honorarios",
         }
     }
+
+    /// As the certificate and the withholding report name it.
+    pub fn label_es(self) -> &'static str {
+        match self {
+            Concept::Services => "Servicios",
+            Concept::Honorarios => "Honorarios",
+        }
+    }
 }
 
 /// The ARL (occupational risk) class of her work, 1 (lowest) to 5.

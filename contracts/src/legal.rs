@@ -84,7 +84,7 @@ pub struct Art383 {
 
 /// Low-amount deposits (depósitos de bajo monto): the 4×1000 applies to what moves above
 /// `exempt_uvt` in a month, and the account cannot take more than `limit_uvt` in a month.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GmfLimits {
     pub exempt_uvt: Decimal,
     pub limit_uvt: Decimal,

@@ -7,8 +7,10 @@
 //! each balance again and asks here; only the lines this answers are written.
 
 use crate::accounts::{PAYOUT_HOLD_SECS, payout_held};
+use crate::legal::GmfLimits;
 use crate::money::Cop;
-use crate::withholding::{self, Payee, Tables};
+use crate::statements::Month;
+use crate::withholding::{self, Gmf, Method, Payee, Tables};
 
 /// A worker's standing when a batch is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +96,7 @@ pub fn payout_line(
     terms: &PayoutTerms,
     month: &MonthSoFar,
     tables: &Tables<'_>,
-) -> Result<LineFigures, NoPayout> {
+) -> Result<Payout, NoPayout> {
     if payout_held(owed.method_changed_at, terms.now) {
         let until = owed.method_changed_at.unwrap_or(terms.now) + PAYOUT_HOLD_SECS;
         return Err(NoPayout::Held { until });
@@ -116,7 +118,137 @@ pub fn payout_line(
         },
     );
     let kept = withholding::withhold_now(due.amount, month.withheld, amount);
-    Ok(LineFigures::stored(amount, kept))
+    Ok(Payout {
+        figures: LineFigures::stored(amount, kept),
+        rule: due.method,
+    })
+}
+
+/// A line to write: its figures and the rule its withholding followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payout {
+    pub figures: LineFigures,
+    pub rule: Method,
+}
+
+/// What else a batch must know about her before paying a line (issue 20 §4–5).
+#[derive(Debug, Clone, Copy)]
+pub struct Checks {
+    /// Her payout method is a low-amount wallet (Nequi, Daviplata).
+    pub wallet: bool,
+    /// Sent to her this month by earlier lines that did not fail, net.
+    pub sent_this_month: Cop,
+    pub gmf: GmfLimits,
+    pub uvt: Cop,
+    /// Last month: what her lines paid, the SMMLV then, and whether a PILA planilla is on
+    /// file for it. Independents pay PILA in the month after the income (mes vencido), so a
+    /// payout verifies the month before its own.
+    pub last_month: Month,
+    pub paid_last_month: Cop,
+    pub smmlv_last_month: Cop,
+    pub planilla_last_month: bool,
+    /// A missing planilla holds the line instead of only flagging it (a setting).
+    pub pila_blocks: bool,
+}
+
+/// What a batch tells finance and the worker about her line; a notice that holds it means no
+/// line (her balance stays payable for a later batch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// Paid to a low-amount wallet past the 4×1000 exemption this month.
+    GmfTaxed { exempt_until: Cop },
+    /// The line would take the wallet past its monthly limit: held.
+    GmfHeld { net: Cop, room: Cop, limit: Cop },
+    /// She earned at least one SMMLV last month and no planilla for it is on file.
+    SocialSecurityMissing {
+        month: Month,
+        paid: Cop,
+        blocked: bool,
+    },
+}
+
+impl Notice {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Notice::GmfTaxed { .. } => "gmf_taxed",
+            Notice::GmfHeld { .. } => "gmf_held",
+            Notice::SocialSecurityMissing { .. } => "social_security_missing",
+        }
+    }
+
+    pub fn holds(&self) -> bool {
+        match self {
+            Notice::GmfTaxed { .. } => false,
+            Notice::GmfHeld { .. } => true,
+            Notice::SocialSecurityMissing { blocked, .. } => *blocked,
+        }
+    }
+
+    /// Said to her (and shown to finance), in Spanish.
+    pub fn message_es(&self) -> String {
+        match self {
+            Notice::GmfTaxed { exempt_until } => format!(
+                "Este mes lo que recibe en su Nequi o Daviplata pasa de {} (65 UVT): sobre lo que \
+                 pase de esa cifra su banco cobra el 4×1000 (gravamen a los movimientos \
+                 financieros). Con una cuenta bancaria o una llave Bre-B en su perfil no tendría \
+                 ese límite.",
+                exempt_until.to_es_co()
+            ),
+            Notice::GmfHeld { net, room, limit } => format!(
+                "Retuvimos su pago de {}: con él, lo recibido este mes en su Nequi o Daviplata \
+                 pasaría de {} (210,5 UVT), el límite mensual de los depósitos de bajo monto, y \
+                 el banco lo rechazaría. Este mes caben {} más. El dinero sigue en su saldo: \
+                 agregue una cuenta bancaria o una llave Bre-B en su perfil y sale en el próximo \
+                 pago; si no, sale el mes que viene.",
+                net.to_es_co(),
+                limit.to_es_co(),
+                room.to_es_co()
+            ),
+            Notice::SocialSecurityMissing {
+                month,
+                paid,
+                blocked,
+            } => {
+                let mut m = format!(
+                    "No tenemos registrada su planilla PILA de {}: con ingresos de {} ese mes, \
+                     como independiente debía cotizar salud y pensión. Registre en su perfil el \
+                     número de la planilla y lo que pagó.",
+                    month.name_es(),
+                    paid.to_es_co()
+                );
+                if *blocked {
+                    m.push_str(
+                        " Mientras tanto su pago queda retenido; el dinero sigue en su saldo.",
+                    );
+                }
+                m
+            }
+        }
+    }
+}
+
+/// The notices for a line that sends her `net`.
+pub fn notices(net: Cop, c: &Checks) -> Vec<Notice> {
+    let mut out = Vec::new();
+    if c.paid_last_month >= c.smmlv_last_month && !c.planilla_last_month {
+        out.push(Notice::SocialSecurityMissing {
+            month: c.last_month,
+            paid: c.paid_last_month,
+            blocked: c.pila_blocks,
+        });
+    }
+    if c.wallet {
+        match withholding::gmf_check(&c.gmf, c.uvt, c.sent_this_month, net) {
+            Gmf::Exempt => {}
+            Gmf::Taxed { exempt_until } => out.push(Notice::GmfTaxed { exempt_until }),
+            Gmf::Held { room } => out.push(Notice::GmfHeld {
+                net,
+                room,
+                limit: Cop::new(c.gmf.limit_uvt * c.uvt.amount()).round_pesos(),
+            }),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -177,7 +309,9 @@ mod tests {
         };
         let t = terms();
         let month = first_of_month(FILER);
-        let line = payout_line(owed(148_485), &t, &month, &tables).unwrap();
+        let line = payout_line(owed(148_485), &t, &month, &tables)
+            .unwrap()
+            .figures;
         // A filer for services, above 2 UVT (104,748): 4 %.
         assert_eq!(
             line,
@@ -188,14 +322,19 @@ mod tests {
             }
         );
         // The worked example's 48,485 is under the base: nothing withheld.
-        let small = payout_line(owed(48_485), &t, &month, &tables).unwrap();
+        let small = payout_line(owed(48_485), &t, &month, &tables)
+            .unwrap()
+            .figures;
         assert_eq!(small.withholding, Cop::ZERO);
         let exactly = Owed {
             balance: Cop::pesos(20_000),
             method_changed_at: Some(t.now - PAYOUT_HOLD_SECS),
         };
         assert_eq!(
-            payout_line(exactly, &t, &month, &tables).unwrap().amount,
+            payout_line(exactly, &t, &month, &tables)
+                .unwrap()
+                .figures
+                .amount,
             Cop::pesos(20_000)
         );
     }
@@ -214,7 +353,9 @@ mod tests {
             paid: Cop::pesos(60_000),
             ..first_of_month(FILER)
         };
-        let line = payout_line(owed(60_000), &terms(), &month, &tables).unwrap();
+        let line = payout_line(owed(60_000), &terms(), &month, &tables)
+            .unwrap()
+            .figures;
         assert_eq!(line.withholding, Cop::pesos(4_800));
         assert_eq!(line.net, Cop::pesos(55_200));
     }
@@ -247,6 +388,87 @@ mod tests {
             }
         );
         assert_eq!(e.code(), "payout_held");
+    }
+
+    fn checks() -> Checks {
+        let l = LegalFigures::default();
+        let on = NaiveDate::from_ymd_opt(2026, 11, 15).unwrap();
+        Checks {
+            wallet: true,
+            sent_this_month: Cop::ZERO,
+            gmf: l.gmf(on).unwrap(),
+            uvt: l.uvt(on).unwrap(),
+            last_month: Month::parse("2026-10").unwrap(),
+            paid_last_month: Cop::ZERO,
+            smmlv_last_month: l.smmlv(on).unwrap(),
+            planilla_last_month: false,
+            pila_blocks: false,
+        }
+    }
+
+    #[test]
+    fn a_wallet_is_warned_past_65_uvt_and_held_past_210_and_a_half() {
+        // 2026: 65 UVT = 3,404,310; 210.5 UVT = 11,024,727.
+        let c = checks();
+        assert_eq!(notices(Cop::pesos(3_404_310), &c), vec![]);
+        let taxed = notices(Cop::pesos(3_404_311), &c);
+        assert_eq!(
+            taxed,
+            vec![Notice::GmfTaxed {
+                exempt_until: Cop::pesos(3_404_310)
+            }]
+        );
+        assert!(!taxed[0].holds());
+        let c = Checks {
+            sent_this_month: Cop::pesos(10_000_000),
+            ..checks()
+        };
+        let held = notices(Cop::pesos(1_100_000), &c);
+        assert_eq!(held[0].code(), "gmf_held");
+        assert!(held[0].holds());
+        let said = held[0].message_es();
+        assert!(
+            said.contains("$ 1.100.000") && said.contains("$ 11.024.727"),
+            "{said}"
+        );
+        assert!(
+            said.contains("$ 1.024.727") && said.contains("Bre-B"),
+            "{said}"
+        );
+        // A bank account has no such limit.
+        let bank = Checks { wallet: false, ..c };
+        assert_eq!(notices(Cop::pesos(1_100_000), &bank), vec![]);
+    }
+
+    #[test]
+    fn a_month_above_one_smmlv_without_its_planilla_is_flagged_or_held() {
+        let c = Checks {
+            wallet: false,
+            paid_last_month: Cop::pesos(1_750_905),
+            ..checks()
+        };
+        let n = notices(Cop::pesos(50_000), &c);
+        assert_eq!(n.len(), 1);
+        assert!(!n[0].holds());
+        assert!(
+            n[0].message_es()
+                .contains("planilla PILA de octubre de 2026")
+        );
+        let blocking = Checks {
+            pila_blocks: true,
+            ..c
+        };
+        assert!(notices(Cop::pesos(50_000), &blocking)[0].holds());
+        let on_file = Checks {
+            planilla_last_month: true,
+            ..c
+        };
+        assert_eq!(notices(Cop::pesos(50_000), &on_file), vec![]);
+        let under = Checks {
+            paid_last_month: Cop::pesos(1_750_904),
+            ..c
+        };
+        assert_eq!(notices(Cop::pesos(50_000), &under), vec![]);
     }
 
     fn payee() -> impl Strategy<Value = Payee> {
@@ -286,7 +508,7 @@ mod tests {
             };
             let month = MonthSoFar { paid: Cop::pesos(paid_before), ..first_of_month(payee) };
             let held = payout_held(owed.method_changed_at, t.now);
-            match payout_line(owed, &t, &month, &tables) {
+            match payout_line(owed, &t, &month, &tables).map(|p| p.figures) {
                 Ok(l) => {
                     prop_assert!(!held);
                     prop_assert_eq!(l.amount, owed.balance.round_pesos());
@@ -320,7 +542,7 @@ mod tests {
             let mut month = MonthSoFar { contributions: Cop::pesos(contributions), ..first_of_month(payee) };
             let mut last = None;
             for w in &weeks {
-                let l = payout_line(owed(*w), &t, &month, &tables).unwrap();
+                let l = payout_line(owed(*w), &t, &month, &tables).unwrap().figures;
                 prop_assert!(l.withholding <= l.amount);
                 month.paid = month.paid + l.amount;
                 month.withheld = month.withheld + l.withholding;
@@ -333,7 +555,8 @@ mod tests {
                 &MonthSoFar { contributions: Cop::pesos(contributions), ..first_of_month(payee) },
                 &tables,
             )
-            .unwrap();
+            .unwrap()
+            .figures;
             prop_assert!(month.withheld <= once.withholding);
             if last.unwrap().amount >= once.withholding {
                 prop_assert_eq!(month.withheld, once.withholding);

@@ -473,7 +473,7 @@ pub fn normalize_code(typed: &str) -> Option<String> {
 }
 
 /// Money as a decimal string of pesos, as everywhere in the API's JSON.
-mod cop_text {
+pub(crate) mod cop_text {
     use std::str::FromStr;
 
     use rust_decimal::Decimal;

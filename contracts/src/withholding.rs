@@ -72,6 +72,17 @@ pub enum Method {
     BelowBase { base: Cop },
 }
 
+impl Method {
+    /// As stored with a payout line (`withholding_rule`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Method::Art383 { .. } => "art383",
+            Method::Rate { .. } => "rate",
+            Method::BelowBase { .. } => "below_base",
+        }
+    }
+}
+
 /// The month's withholding so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Due {

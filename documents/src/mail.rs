@@ -275,12 +275,39 @@ pub fn payout_sent(
             amount.to_es_co(),
             withholding.to_es_co()
         ));
+    } else if withholding < Cop::ZERO {
+        paragraphs.push(format!(
+            "A sus {} se suman {} de retención en la fuente que se le había descontado de más \
+             este mes y que le devolvemos.",
+            amount.to_es_co(),
+            (Cop::ZERO - withholding).to_es_co()
+        ));
     }
     compose(
         issuer,
         format!("Le enviamos {}", net.to_es_co()),
         &hello(name),
         &paragraphs,
+        Need::Essential,
+    )
+}
+
+/// What a payout batch had to tell her: a payment held (the money stays on her balance) or
+/// paid with a warning, in the words `payout_rules::Notice` chose.
+pub fn payout_notice(issuer: &Issuer, name: &str, held: bool, message: &str) -> Content {
+    let subject = if held {
+        "Su pago quedó retenido"
+    } else {
+        "Un aviso sobre su pago"
+    };
+    compose(
+        issuer,
+        subject.to_string(),
+        &hello(name),
+        &[
+            message.to_string(),
+            "Si tiene dudas, respóndanos este correo.".to_string(),
+        ],
         Need::Essential,
     )
 }

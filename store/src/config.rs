@@ -114,6 +114,10 @@ pub struct CliArgs {
     /// address to `X-Forwarded-For`: sign-in limits then count the last hop, not the proxy.
     #[arg(long, env = "VEREDA_TRUSTED_PROXY")]
     pub trusted_proxy: Option<String>,
+    /// `true` to hold the payout of a worker who earned at least one SMMLV last month and has
+    /// no PILA planilla on file for it (by default the line is paid and flagged).
+    #[arg(long, env = "VEREDA_PILA_BLOCKS_PAYOUTS")]
+    pub pila_blocks_payouts: Option<String>,
     /// The address people reach Vereda at, e.g. `https://vereda.co` (links in e-mails, the
     /// sign-in cookie's `Secure`, the CSRF origin check); default `http://<listen address>`.
     #[arg(long, env = "VEREDA_PUBLIC_URL")]
@@ -148,6 +152,7 @@ struct FileSettings {
     support_doc_first: Option<u64>,
     support_doc_last: Option<u64>,
     trusted_proxy: Option<bool>,
+    pila_blocks_payouts: Option<bool>,
     public_url: Option<String>,
     /// Effective-dated contribution rates of independent workers; defaults built in.
     social_security: Option<Vec<Dated<SocialSecurityRates>>>,
@@ -190,6 +195,8 @@ pub struct Settings {
     pub support_doc_range: std::ops::RangeInclusive<i64>,
     /// Behind a trusted reverse proxy: the client is the last `X-Forwarded-For` hop.
     pub trusted_proxy: bool,
+    /// A missing PILA planilla holds the payout instead of flagging it.
+    pub pila_blocks_payouts: bool,
     /// Where people reach the product (`VEREDA_PUBLIC_URL`), without a trailing `/`: links in
     /// e-mails start with it. Default `http://<listen address>` (with the port actually bound).
     pub public_url: String,
@@ -205,6 +212,18 @@ pub struct Settings {
 pub struct ConfigError {
     pub setting: String,
     pub reason: String,
+}
+
+/// A yes/no setting, off unless said.
+fn flag(arg: &Option<String>, file: Option<bool>, setting: &str) -> Result<bool, ConfigError> {
+    match arg {
+        Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" | "" => Ok(false),
+            _ => Err(bad(setting, format!("{raw:?} is not true or false"))),
+        },
+        None => Ok(file.unwrap_or(false)),
+    }
 }
 
 fn bad(setting: &str, reason: impl Into<String>) -> ConfigError {
@@ -423,19 +442,16 @@ impl Settings {
                 format!("has no IVA rate in force on {today}"),
             ));
         }
-        let trusted_proxy = match &args.trusted_proxy {
-            Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" | "" => false,
-                _ => {
-                    return Err(bad(
-                        "trusted_proxy (VEREDA_TRUSTED_PROXY)",
-                        format!("{raw:?} is not true or false"),
-                    ));
-                }
-            },
-            None => file.trusted_proxy.unwrap_or(false),
-        };
+        let trusted_proxy = flag(
+            &args.trusted_proxy,
+            file.trusted_proxy,
+            "trusted_proxy (VEREDA_TRUSTED_PROXY)",
+        )?;
+        let pila_blocks_payouts = flag(
+            &args.pila_blocks_payouts,
+            file.pila_blocks_payouts,
+            "pila_blocks_payouts (VEREDA_PILA_BLOCKS_PAYOUTS)",
+        )?;
 
         let public_url_raw = pick(&args.public_url, file.public_url);
         let public_url = match &public_url_raw {
@@ -475,6 +491,7 @@ impl Settings {
             support_doc_prefix,
             support_doc_range: support_doc_first as i64..=support_doc_last as i64,
             trusted_proxy,
+            pila_blocks_payouts,
             public_url,
             public_url_configured: public_url_raw.is_some(),
             social_security: file.social_security.unwrap_or_else(default_social_security),

@@ -15,7 +15,9 @@ use vereda_contracts::ids::{CompanyId, PaymentId, PayoutLineId, WorkerId};
 use vereda_contracts::ledger;
 use vereda_contracts::money::Cop;
 use vereda_contracts::money_states::{InvoiceStatus, PayoutBatchStatus};
-use vereda_contracts::payout_rules::{LineFigures, MonthSoFar, Owed, PayoutTerms, payout_line};
+use vereda_contracts::payout_rules::{
+    self, Checks, LineFigures, MonthSoFar, Notice, Owed, PayoutTerms, payout_line,
+};
 use vereda_contracts::statements::Month;
 use vereda_contracts::withholding::Tables;
 use vereda_store::config::Settings;
@@ -149,8 +151,17 @@ struct Line {
     id: PayoutLineId,
     worker_id: WorkerId,
     figures: LineFigures,
+    /// `services` or `honorarios`, and the rule its withholding followed.
+    concept: &'static str,
+    rule: &'static str,
     method: String,
     reference: String,
+}
+
+/// What a batch says about a worker (a line flagged, or held with no line).
+struct NewNotice {
+    worker_id: String,
+    notice: Notice,
 }
 
 /// A line's reference: it travels through the bank and back in its confirmation file.
@@ -171,35 +182,47 @@ async fn add_lines(
     now: i64,
 ) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
-    let lines = lines_for(&mut tx, settings, workers, now).await?;
+    let (lines, notices) = lines_for(&mut tx, settings, workers, now).await?;
     if !lines.is_empty() {
         insert_lines(&mut tx, batch_id, &lines, now).await?;
+    }
+    if !notices.is_empty() {
+        insert_notices(&mut tx, batch_id, &notices, now).await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
-/// Lock the workers' rows, read their standing again and ask `payout_rules` who gets a line
-/// and what it withholds.
+/// Lock the workers' rows, read their standing again and ask `payout_rules` who gets a line,
+/// what it withholds and what the batch must tell her and finance (4×1000, PILA).
 async fn lines_for(
     tx: &mut vereda_store::db::Tx,
     settings: &Settings,
     workers: &[String],
     now: i64,
-) -> anyhow::Result<Vec<Line>> {
+) -> anyhow::Result<(Vec<Line>, Vec<NewNotice>)> {
     let ids: Vec<&str> = workers.iter().map(String::as_str).collect();
     locks::workers(tx, &ids).await?;
     let month = Month::of(vereda_contracts::time::from_unix(now));
     let on = vereda_contracts::time::from_unix(now)
         .with_timezone(&vereda_contracts::time::BOGOTA)
         .date_naive();
-    let (uvt, rates, art383) = (
-        settings.legal.uvt(on),
-        settings.legal.withholding(on),
-        settings.legal.art383(on),
+    let last_month = month.prev();
+    let legal = &settings.legal;
+    let (uvt, rates, art383, gmf, smmlv_last_month) = (
+        legal.uvt(on),
+        legal.withholding(on),
+        legal.art383(on),
+        legal.gmf(on),
+        legal.smmlv(last_month.first_day()),
     );
-    let (Some(uvt), Some(rates), Some(art383)) = (uvt, rates, art383) else {
-        anyhow::bail!("no UVT, withholding rates or art. 383 table is configured for {on}");
+    let (Some(uvt), Some(rates), Some(art383), Some(gmf), Some(smmlv_last_month)) =
+        (uvt, rates, art383, gmf, smmlv_last_month)
+    else {
+        anyhow::bail!(
+            "the UVT, withholding rates, art. 383 table or 4×1000 limits for {on}, or the SMMLV \
+             of {last_month}, are not configured"
+        );
     };
     let tables = Tables {
         uvt,
@@ -227,18 +250,26 @@ async fn lines_for(
            AND l.status <> 'failed' AND l.created_at >= $2 AND l.created_at < $1), 0) AS BIGINT) \
          AS year_paid, \
          CAST(COALESCE((SELECT s.health + s.pension FROM social_security_payments s \
-           WHERE s.worker_id = w.id AND s.month = $3), 0) AS BIGINT) AS contributions \
+           WHERE s.worker_id = w.id AND s.month = $3), 0) AS BIGINT) AS contributions, \
+         CAST(COALESCE((SELECT SUM(l.amount) FROM payout_lines l WHERE l.worker_id = w.id \
+           AND l.status <> 'failed' AND l.created_at >= $4 AND l.created_at < $1), 0) AS BIGINT) \
+         AS paid_last_month, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM social_security_payments s \
+           WHERE s.worker_id = w.id AND s.month = $5) THEN 1 ELSE 0 END AS BIGINT) \
+         AS planilla_last_month \
          FROM worker_profiles w \
          LEFT JOIN fiscal_profiles f ON f.id = \
            (SELECT MAX(x.id) FROM fiscal_profiles x WHERE x.worker_id = w.id) \
          WHERE w.id IN ({}) ORDER BY w.id",
-        in_list(workers.len(), 4)
+        in_list(workers.len(), 6)
     );
     let standing: Vec<Standing> = on_tx!(tx, |c| {
         let mut q = sqlx::query_as(AssertSqlSafe(read.as_str()))
             .bind(month.start())
             .bind(year_start)
-            .bind(month.to_string());
+            .bind(month.to_string())
+            .bind(last_month.start())
+            .bind(last_month.to_string());
         for w in workers {
             q = q.bind(w);
         }
@@ -248,7 +279,7 @@ async fn lines_for(
         now,
         minimum: settings.min_payout,
     };
-    let mut lines = Vec::with_capacity(standing.len());
+    let (mut lines, mut notices) = (Vec::with_capacity(standing.len()), Vec::new());
     for s in standing {
         let owed = Owed {
             balance: Cop::from_centavos(s.balance),
@@ -274,18 +305,74 @@ async fn lines_for(
             paid_earlier_in_year: Cop::from_centavos(s.year_paid),
         };
         // Held or short: no line, her balance stays payable for a later batch.
-        let Ok(figures) = payout_line(owed, &terms, &so_far, &tables) else {
+        let Ok(payout) = payout_line(owed, &terms, &so_far, &tables) else {
             continue;
         };
+        let kind: Option<String> = serde_json::from_str::<serde_json::Value>(&s.method)
+            .ok()
+            .and_then(|m| m["kind"].as_str().map(str::to_string));
+        let checks = Checks {
+            wallet: matches!(kind.as_deref(), Some("nequi" | "daviplata")),
+            // Conservative when she changed method within the month: all of it counts.
+            sent_this_month: so_far.paid - so_far.withheld,
+            gmf,
+            uvt,
+            last_month,
+            paid_last_month: Cop::from_centavos(s.paid_last_month),
+            smmlv_last_month,
+            planilla_last_month: s.planilla_last_month != 0,
+            pila_blocks: settings.pila_blocks_payouts,
+        };
+        let said = payout_rules::notices(payout.figures.net, &checks);
+        let held = said.iter().any(Notice::holds);
+        notices.extend(said.into_iter().map(|notice| NewNotice {
+            worker_id: s.worker_id.clone(),
+            notice,
+        }));
+        if held {
+            continue;
+        }
         lines.push(Line {
             id: PayoutLineId::new(uuid::Uuid::now_v7().to_string()),
             worker_id: WorkerId::new(s.worker_id),
-            figures,
+            figures: payout.figures,
+            concept: profile.concept.as_str(),
+            rule: payout.rule.code(),
             method: s.method,
             reference: new_reference(),
         });
     }
-    Ok(lines)
+    Ok((lines, notices))
+}
+
+/// Keep what the batch said about each worker, once per batch, worker and kind (a re-run
+/// adds nothing); the e-mail sweep tells her.
+async fn insert_notices(
+    tx: &mut vereda_store::db::Tx,
+    batch_id: &str,
+    notices: &[NewNotice],
+    now: i64,
+) -> anyhow::Result<()> {
+    let insert = format!(
+        "INSERT INTO payout_notices (id, batch_id, worker_id, code, held, message, created_at) \
+         VALUES {} ON CONFLICT DO NOTHING",
+        placeholders(notices.len(), 7, 1)
+    );
+    on_tx!(tx, |c| {
+        let mut q = sqlx::query(AssertSqlSafe(insert.as_str()));
+        for n in notices {
+            q = q
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(batch_id)
+                .bind(&n.worker_id)
+                .bind(n.notice.code())
+                .bind(n.notice.holds())
+                .bind(n.notice.message_es())
+                .bind(now);
+        }
+        q.execute(&mut *c).await.map(|r| r.rows_affected())
+    })?;
+    Ok(())
 }
 
 /// A worker's standing as `lines_for` reads it.
@@ -302,6 +389,8 @@ struct Standing {
     month_withheld: i64,
     year_paid: i64,
     contributions: i64,
+    paid_last_month: i64,
+    planilla_last_month: i64,
 }
 
 /// Write the lines and their ledger entries. A worker already in this batch, or in another batch not yet settled, is skipped (the
@@ -314,8 +403,8 @@ async fn insert_lines(
 ) -> anyhow::Result<()> {
     let insert = format!(
         "INSERT INTO payout_lines (id, batch_id, worker_id, amount, withholding, method, reference, \
-         status, created_at) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
-        placeholders(lines.len(), 9, 1)
+         status, created_at, concept, withholding_rule) VALUES {} ON CONFLICT DO NOTHING RETURNING id",
+        placeholders(lines.len(), 11, 1)
     );
     let inserted: Vec<String> = on_tx!(tx, |c| {
         let mut q = sqlx::query_scalar(AssertSqlSafe(insert.as_str()));
@@ -329,7 +418,9 @@ async fn insert_lines(
                 .bind(&l.method)
                 .bind(&l.reference)
                 .bind(LineStatus::Pending.as_str())
-                .bind(now);
+                .bind(now)
+                .bind(l.concept)
+                .bind(l.rule);
         }
         q.fetch_all(&mut *c).await
     })?;

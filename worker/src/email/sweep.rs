@@ -40,7 +40,8 @@ pub async fn sweep(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<Swe
     let invoices = invoices_to_messages(db, settings, now).await?;
     let notes = credit_notes_to_messages(db, settings, now).await?;
     let payouts = payouts_to_messages(db, settings, now).await?
-        + failed_payouts_to_messages(db, settings, now).await?;
+        + failed_payouts_to_messages(db, settings, now).await?
+        + payout_notices_to_messages(db, settings, now).await?;
     let sends_queued = outbox::requeue_due(db, now).await?;
     Ok(SweepReport {
         events,
@@ -425,6 +426,39 @@ async fn credit_notes_to_messages(db: &Db, settings: &Settings, now: i64) -> any
                 Cop::from_centavos(total),
             ),
             attachment: Some(Attachment::Document(id.clone())),
+        };
+        written += u64::from(outbox::enqueue(&mut tx, m, now).await?.is_some());
+        tx.commit().await?;
+    }
+    Ok(written)
+}
+
+/// What a payout batch said about a worker (a payment held, a 4×1000 or PILA warning): she is
+/// told once per notice.
+async fn payout_notices_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<u64> {
+    let rows: Vec<(String, bool, String, String, String, String)> = on_db!(db, |p| {
+        sqlx::query_as(
+            "SELECT n.id, n.held, n.message, u.id, u.name, u.email \
+             FROM payout_notices n JOIN users u ON u.worker_id = n.worker_id \
+             WHERE n.created_at >= $1 \
+             AND NOT EXISTS (SELECT 1 FROM outbox_messages o \
+                             WHERE o.dedupe_key = 'payout_notice:' || n.id) \
+             ORDER BY n.id",
+        )
+        .bind(now - LOOKBACK_SECS)
+        .fetch_all(p)
+        .await
+    })?;
+    let mut written = 0;
+    for (id, held, message, user_id, name, address) in rows {
+        let mut tx = db.begin().await?;
+        let m = NewMessage {
+            dedupe_key: format!("payout_notice:{id}"),
+            kind: "payout_notice",
+            recipient: &address,
+            user_id: Some(&user_id),
+            content: messages::payout_notice(&settings.issuer(), &name, held, &message),
+            attachment: None,
         };
         written += u64::from(outbox::enqueue(&mut tx, m, now).await?.is_some());
         tx.commit().await?;
