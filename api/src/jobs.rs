@@ -19,7 +19,7 @@ use crate::problem::ApiError;
 use crate::startup::AppState;
 
 /// The kinds of job people start (`job_requests.kind`).
-const KINDS: [&str; 7] = [
+const KINDS: [&str; 8] = [
     "billing_run",
     "payout_batch",
     "bank_confirmation",
@@ -27,6 +27,7 @@ const KINDS: [&str; 7] = [
     "payment_reversal",
     "credit_note",
     "statement_run",
+    "certificate_run",
 ];
 
 #[derive(Debug, Object)]
@@ -39,7 +40,7 @@ pub struct Progress {
 pub struct Job {
     pub id: String,
     /// `billing_run`, `payout_batch`, `bank_confirmation`, `payment`, `payment_reversal`,
-    /// `credit_note` or `statement_run`.
+    /// `credit_note`, `statement_run` or `certificate_run`.
     pub kind: String,
     /// `queued`, `running`, `succeeded` or `failed`.
     pub status: String,
@@ -108,7 +109,7 @@ impl JobsApi {
     ///
     /// Finance and admin see everyone's; anyone else the jobs they started. Filter by `kind`
     /// (`billing_run`, `payout_batch`, `bank_confirmation`, `payment`, `payment_reversal`,
-    /// `credit_note`, `statement_run`) and `status` (`queued`, `running`, `succeeded`,
+    /// `credit_note`, `statement_run`, `certificate_run`) and `status` (`queued`, `running`, `succeeded`,
     /// `failed`). Each shows its progress, its result or its last error. Scheduled runs that
     /// nobody started are not listed.
     #[oai(path = "/", method = "get")]

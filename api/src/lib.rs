@@ -26,6 +26,7 @@ pub mod task_board;
 pub mod tasks;
 pub mod time_entries;
 pub mod web;
+pub mod withholding;
 pub mod workers;
 
 /// Sections of the OpenAPI document.

@@ -61,7 +61,7 @@ type Apis = (
     MoneyApi,
     crate::jobs::JobsApi,
     crate::my_money::MyMoneyApi,
-    StatementsApi,
+    (StatementsApi, crate::withholding::WithholdingApi),
 );
 
 /// The OpenAPI service: every route of the API, documented.
@@ -86,7 +86,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             MoneyApi,
             crate::jobs::JobsApi,
             crate::my_money::MyMoneyApi,
-            StatementsApi,
+            (StatementsApi, crate::withholding::WithholdingApi),
         ),
         "Vereda",
         env!("CARGO_PKG_VERSION"),

@@ -222,11 +222,17 @@ pub struct StatementList {
 /// What the public verification answers: enough to match the paper, nothing more.
 #[derive(Debug, Object)]
 pub struct VerifiedStatement {
+    /// `statement` (a monthly income statement) or `certificate` (a yearly certificate of
+    /// income and withholdings: `month` is then the year, `gross` what was paid and `net` what
+    /// reached her after `withheld`).
+    pub kind: String,
     /// The worker's name as printed on this version.
     pub name: String,
     pub month: String,
     pub gross: String,
     pub net: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub withheld: Option<String>,
     /// Which version of the month's statement the code belongs to (1, 2, …).
     pub version: i64,
     /// `provisional` (made while the month was in course) or `final`.
@@ -538,6 +544,49 @@ fn statement_csv(s: &StoredStatement) -> String {
     )
 }
 
+/// A code that is no statement's may be a yearly certificate's.
+async fn verify_certificate(state: &AppState, code: &str) -> Result<VerifiedOk, ApiError> {
+    type Row = (String, i64, i64, i64, i64, i64);
+    let row: Option<Row> = on_db!(&state.db, |p| sqlx::query_as(
+        "SELECT c.worker_name, c.year, c.paid, c.withheld, c.version, \
+         (SELECT MAX(l.version) FROM withholding_certificates l \
+          WHERE l.worker_id = c.worker_id AND l.year = c.year) \
+         FROM withholding_certificates c WHERE c.verification_code = $1"
+    )
+    .bind(code)
+    .fetch_optional(p)
+    .await)?;
+    let (name, year, paid, withheld, version, latest_version) =
+        row.ok_or_else(|| ApiError::not_found("statement"))?;
+    let superseded = latest_version > version;
+    let mut summary = format!(
+        "Certificado de ingresos y retenciones de {name}, año {year}, versión {version}: \
+         pagos {}, retención en la fuente {}, neto recibido {}.",
+        Cop::from_centavos(paid).to_es_co(),
+        Cop::from_centavos(withheld).to_es_co(),
+        Cop::from_centavos(paid - withheld).to_es_co()
+    );
+    if superseded {
+        summary.push_str(&format!(
+            " Fue reemplazado por la versión {latest_version}: pida a la persona el certificado \
+             más reciente."
+        ));
+    }
+    Ok(VerifiedOk::Ok(Json(VerifiedStatement {
+        kind: "certificate".to_string(),
+        name,
+        month: year.to_string(),
+        gross: pesos(paid),
+        net: pesos(paid - withheld),
+        withheld: Some(pesos(withheld)),
+        version,
+        status: "final".to_string(),
+        superseded,
+        latest_version,
+        summary,
+    })))
+}
+
 /// Statement lookups per client address, in memory: a bank clerk checks a few codes, a
 /// guesser many. The counting rule is the sign-in throttle's (`contracts::throttle`), without
 /// a lock: over the limit, lookups are refused until the window ends.
@@ -768,7 +817,9 @@ impl StatementsApi {
         .fetch_optional(p)
         .await
         })?;
-        let r = row.ok_or_else(|| ApiError::not_found("statement"))?;
+        let Some(r) = row else {
+            return verify_certificate(&state, &code).await;
+        };
         let superseded = r.latest_version > r.version;
         let month_es = Month::parse(&r.month)
             .map(|m| m.name_es())
@@ -794,6 +845,8 @@ impl StatementsApi {
             ));
         }
         Ok(VerifiedOk::Ok(Json(VerifiedStatement {
+            kind: "statement".to_string(),
+            withheld: None,
             name: r.name,
             month: r.month,
             gross: pesos(r.gross),

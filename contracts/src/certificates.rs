@@ -48,6 +48,18 @@ pub struct Certificate {
     pub net: Cop,
 }
 
+/// A stored version of a certificate, with what it prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCertificate {
+    pub id: String,
+    pub version: i64,
+    pub figures: Certificate,
+    pub verification_code: String,
+    pub generated_at: i64,
+    pub worker_name: String,
+    pub document_id: Option<String>,
+}
+
 /// Totals by concept, services first; concepts with no line are left out.
 pub fn by_concept(lines: &[PaidLine]) -> Vec<ConceptTotals> {
     let mut totals: BTreeMap<&'static str, ConceptTotals> = BTreeMap::new();

@@ -108,6 +108,17 @@ impl BuildStatements {
     pub const QUEUE: &'static str = "vereda.statements";
 }
 
+/// Build every paid worker's certificate of income and withholdings for a year. Equal figures
+/// add no version, so running a year again changes nothing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BuildCertificates {
+    pub year: i32,
+}
+
+impl BuildCertificates {
+    pub const QUEUE: &'static str = "vereda.certificates";
+}
+
 /// Send one outbox message; the handler claims it first, so a second delivery sends nothing.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SendEmail {

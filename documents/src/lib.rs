@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use vereda_contracts::certificates::IssuedCertificate;
 use vereda_contracts::money::Cop;
 use vereda_contracts::statements::{
     Month, StoredStatement, date_es, decimal_es, hours, percent_es, social_security_note_es,
@@ -249,7 +250,18 @@ const QR_MODULE: f32 = 2.0;
 /// The verification code and how anyone checks it: the page's full address, and the same as
 /// a QR code a phone can open.
 fn statement_verification(doc: &mut Document, issuer: &Issuer, s: &StoredStatement) {
-    let url = issuer.verification_url(&s.verification_code);
+    verification(
+        doc,
+        issuer,
+        &s.verification_code,
+        "el nombre, el mes, el ingreso bruto y el neto, y si esta versión fue reemplazada por \
+         otra más reciente",
+    );
+}
+
+/// A code, the page that checks it and what that page shows, with the page as a QR code.
+fn verification(doc: &mut Document, issuer: &Issuer, code: &str, shows: &str) {
+    let url = issuer.verification_url(code);
     let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M).ok();
     // The section, its text and the code on one page (a QR code alone on a page is lost).
     let qr_height = qr
@@ -257,18 +269,13 @@ fn statement_verification(doc: &mut Document, issuer: &Issuer, s: &StoredStateme
         .map_or(0.0, |q| Document::squares_height(q.width(), QR_MODULE));
     doc.keep(&[90.0, qr_height]);
     section(doc, "Verificación");
-    doc.line(
-        LEFT,
-        STRONG,
-        &format!("Código de verificación: {}", s.verification_code),
-    );
+    doc.line(LEFT, STRONG, &format!("Código de verificación: {code}"));
     doc.paragraph(
         LEFT,
         SMALL,
         &format!(
             "Cualquier persona puede comprobar que este certificado es auténtico en {url} (o \
-             escaneando el código QR): la página muestra el nombre, el mes, el ingreso bruto y \
-             el neto, y si esta versión fue reemplazada por otra más reciente."
+             escaneando el código QR): la página muestra {shows}."
         ),
     );
     if let Some(qr) = qr {
@@ -280,6 +287,102 @@ fn statement_verification(doc: &mut Document, issuer: &Issuer, s: &StoredStateme
             .collect();
         doc.squares(LEFT, width, &dark, QR_MODULE);
     }
+}
+
+/// `certificado-retenciones-2026-v1.pdf`.
+pub fn certificate_filename(c: &IssuedCertificate) -> String {
+    format!(
+        "certificado-retenciones-{}-v{}.pdf",
+        c.figures.year, c.version
+    )
+}
+
+/// The yearly certificate of income and withholdings (issue 20 §6): what Vereda paid her in
+/// the year and withheld, by concept, for her own tax return, with the verification code.
+pub fn certificate_pdf(issuer: &Issuer, c: &IssuedCertificate) -> Vec<u8> {
+    let f = &c.figures;
+    let mut doc = Document::new(&format!("Certificado de ingresos y retenciones {}", f.year));
+    doc.line(LEFT, TITLE, "Certificado de ingresos y retenciones");
+    doc.line(
+        LEFT,
+        HEADING,
+        &format!("Año gravable {} · versión {}", f.year, c.version),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!(
+            "Expide (agente retenedor): {} · NIT {}",
+            issuer.name, issuer.nit
+        ),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!(
+            "Fecha de expedición: {}",
+            date_es(bogota_date(c.generated_at))
+        ),
+    );
+    doc.rule();
+    doc.line(LEFT, STRONG, &format!("Beneficiario(a): {}", c.worker_name));
+    doc.line(
+        LEFT,
+        BODY,
+        &format!(
+            "Cédula de ciudadanía: {}",
+            c.document_id.as_deref().unwrap_or("no registrada")
+        ),
+    );
+    section(&mut doc, "Pagos y retenciones del año, por concepto");
+    let cols = |a: &str, b: &str, c: &str, d: &str, style: Style, doc: &mut Document| {
+        doc.row(
+            style,
+            &[
+                (LEFT, a, false),
+                (300.0, b, true),
+                (420.0, c, true),
+                (RIGHT, d, true),
+            ],
+        );
+    };
+    cols(
+        "Concepto",
+        "Pagos",
+        "Valor pagado",
+        "Retenido",
+        STRONG,
+        &mut doc,
+    );
+    for t in &f.by_concept {
+        cols(
+            &t.label,
+            &t.payments.to_string(),
+            &t.paid.to_es_co(),
+            &t.withheld.to_es_co(),
+            BODY,
+            &mut doc,
+        );
+    }
+    doc.rule();
+    doc.pair(BODY, "Total pagado", &f.paid.to_es_co());
+    doc.pair(BODY, "Total retención en la fuente", &f.withheld.to_es_co());
+    doc.pair(STRONG, "Neto recibido", &f.net.to_es_co());
+    doc.paragraph(
+        LEFT,
+        SMALL,
+        "Valores en pesos colombianos. Se cuentan los pagos de los lotes hechos en el año que el \
+         banco no devolvió; la retención se practicó en cada pago sobre lo pagado en su mes. \
+         Use este certificado para su declaración de renta.",
+    );
+    verification(
+        &mut doc,
+        issuer,
+        &c.verification_code,
+        "el nombre, el año, lo pagado y lo retenido, y si esta versión fue reemplazada por otra \
+         más reciente",
+    );
+    doc.finish()
 }
 
 /// An invoice as issued: only what was fixed when it was issued (no status, payments or

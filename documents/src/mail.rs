@@ -292,6 +292,44 @@ pub fn payout_sent(
     )
 }
 
+/// Her certificate of income and withholdings for a year, with its PDF attached.
+pub fn certificate_issued(
+    issuer: &Issuer,
+    name: &str,
+    c: &vereda_contracts::certificates::Certificate,
+    code: &str,
+    version: i64,
+) -> Content {
+    let again = if version > 1 {
+        format!(" Esta es la versión {version}: reemplaza a las anteriores.")
+    } else {
+        String::new()
+    };
+    compose(
+        issuer,
+        format!("Su certificado de ingresos y retenciones de {}", c.year),
+        &hello(name),
+        &[
+            format!(
+                "Adjuntamos su certificado de ingresos y retenciones del año {}, para su \
+                 declaración de renta.{again}",
+                c.year
+            ),
+            format!(
+                "En el año le pagamos {} y le retuvimos {} de retención en la fuente: recibió {}.",
+                c.paid.to_es_co(),
+                c.withheld.to_es_co(),
+                c.net.to_es_co()
+            ),
+            format!(
+                "Quien necesite comprobarlo puede hacerlo en {} con el código {code}.",
+                issuer.verification_url(code)
+            ),
+        ],
+        Need::Essential,
+    )
+}
+
 /// What a payout batch had to tell her: a payment held (the money stays on her balance) or
 /// paid with a warning, in the words `payout_rules::Notice` chose.
 pub fn payout_notice(issuer: &Issuer, name: &str, held: bool, message: &str) -> Content {

@@ -33,6 +33,14 @@ CREATE TABLE withholding_certificates (
     withheld            BIGINT NOT NULL,
     verification_code   TEXT NOT NULL UNIQUE,
     generated_at        BIGINT NOT NULL,
+    -- The name and cédula printed on it, as they were then.
+    worker_name         TEXT NOT NULL,
+    worker_document     TEXT,
     UNIQUE (worker_id, year, version)
 );
 CREATE INDEX withholding_certificates_by_time ON withholding_certificates (generated_at);
+
+-- Certificates are fixed documents too: their PDF is stored when the version is made.
+ALTER TABLE document_files DROP CONSTRAINT document_files_kind_check;
+ALTER TABLE document_files ADD CONSTRAINT document_files_kind_check
+    CHECK (kind IN ('invoice', 'credit_note', 'withholding_certificate'));

@@ -33,6 +33,23 @@ CREATE TABLE withholding_certificates (
     withheld            INTEGER NOT NULL,
     verification_code   TEXT NOT NULL UNIQUE,
     generated_at        INTEGER NOT NULL,
+    -- The name and cédula printed on it, as they were then.
+    worker_name         TEXT NOT NULL,
+    worker_document     TEXT,
     UNIQUE (worker_id, year, version)
 );
 CREATE INDEX withholding_certificates_by_time ON withholding_certificates (generated_at);
+
+-- Certificates are fixed documents too: their PDF is stored when the version is made. SQLite
+-- cannot alter a CHECK: the table is made again with the wider one.
+CREATE TABLE document_files_new (
+    subject_id      TEXT PRIMARY KEY,
+    kind            TEXT NOT NULL CHECK (kind IN ('invoice', 'credit_note', 'withholding_certificate')),
+    filename        TEXT NOT NULL,
+    bytes           BLOB NOT NULL,
+    sha256          TEXT NOT NULL,
+    created_at      INTEGER NOT NULL
+);
+INSERT INTO document_files_new SELECT subject_id, kind, filename, bytes, sha256, created_at FROM document_files;
+DROP TABLE document_files;
+ALTER TABLE document_files_new RENAME TO document_files;

@@ -397,6 +397,38 @@ fn policies() -> Vec<Policy> {
             Value::Null,
             "nnnnnnnn",
         ),
+        // Certificates and the withholding report (issue 20 §6). `{year}` and `{month}` stay
+        // literal: 422 once the caller may see the worker (or the report).
+        p(
+            "POST",
+            "/v1/certificate-runs",
+            json!({"year": 2026}),
+            "ufffffoo",
+        ),
+        p(
+            "GET",
+            "/v1/workers/{worker}/certificates/{year}",
+            Value::Null,
+            "uonnnnoo",
+        ),
+        p(
+            "GET",
+            "/v1/workers/{worker}/certificates/{year}/pdf",
+            Value::Null,
+            "uonnnnoo",
+        ),
+        p(
+            "GET",
+            "/v1/withholding-reports/{month}",
+            Value::Null,
+            "ufffffoo",
+        ),
+        p(
+            "GET",
+            "/v1/withholding-reports/{month}/csv",
+            Value::Null,
+            "ufffffoo",
+        ),
         p("GET", "/v1/support-documents", Value::Null, "ufffffoo"),
         p("GET", "/v1/invoices/{invoice}/pdf", Value::Null, "uffoonoo"),
         p("GET", "/v1/admin/outbox", Value::Null, "ufffffoo"),

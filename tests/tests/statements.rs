@@ -144,7 +144,7 @@ async fn the_worked_example_month_statement() {
     let summary = v.ok(200)["summary"].as_str().unwrap().to_string();
     assert_eq!(
         v.body,
-        json!({"name": "Luz Teletrabajadora", "month": month, "gross": "48485", "net": "0",
+        json!({"kind": "statement", "name": "Luz Teletrabajadora", "month": month, "gross": "48485", "net": "0",
                "version": 1, "status": "provisional", "superseded": false, "latest_version": 1,
                "summary": summary})
     );

@@ -293,4 +293,203 @@ async fn a_month_paid_in_four_weekly_batches_withholds_what_one_monthly_payout_w
             csv.text
         );
     }
+
+    // Finance's report for the month: by concept and rule, the failed line in neither, and the
+    // withholding account's movement equal to it to the peso (4,000 credited on the failed
+    // line came back out when the bank failed it).
+    let r = app
+        .get(&format!("/v1/withholding-reports/{month}"), Some(&finance))
+        .await;
+    let r = r.ok(200).clone();
+    assert_eq!(
+        r["rows"],
+        json!([
+            {"concept": "services", "rule": "below_base", "payments": 1, "payees": 1,
+             "paid": "60000", "withheld": "0"},
+            {"concept": "services", "rule": "rate", "payments": 4, "payees": 3,
+             "paid": "930000", "withheld": "42600"},
+        ]),
+        "{r}"
+    );
+    assert_eq!(
+        (&r["paid"], &r["withheld"]),
+        (&json!("990000"), &json!("42600"))
+    );
+    assert_eq!(r["account_movement"], r["withheld"]);
+    let csv = app
+        .get(
+            &format!("/v1/withholding-reports/{month}/csv"),
+            Some(&finance),
+        )
+        .await;
+    assert!(
+        csv.content_type.starts_with("text/csv"),
+        "{}",
+        csv.content_type
+    );
+    for line in [
+        "concepto,regla,pagos,personas,base,retenido",
+        "Servicios,Tarifa del concepto,4,3,930000,42600",
+        "Total,,5,,990000,42600",
+    ] {
+        assert!(csv.text.contains(line), "{line} not in\n{}", csv.text);
+    }
+    app.get(&format!("/v1/withholding-reports/{month}"), Some(&weekly))
+        .await
+        .problem(403);
+
+    // The year's certificates: one per worker paid, e-mailed with its PDF, verifiable.
+    let year = &month[..4];
+    let job = app
+        .run_job(
+            &finance,
+            "/v1/certificate-runs",
+            json!({"year": year.parse::<i64>().unwrap()}),
+        )
+        .await;
+    assert_eq!(job["kind"], "certificate_run");
+    assert_eq!(job["result"]["workers"], 3, "{job}");
+    assert_eq!(job["result"]["new_versions"], 3, "{job}");
+    let path = format!("/v1/workers/{weekly_id}/certificates/{year}");
+    let c = app.get(&path, Some(&weekly)).await.ok(200).clone();
+    assert_eq!(
+        c["by_concept"],
+        json!([{"concept": "services", "label": "Servicios", "payments": 3,
+                "paid": "420000", "withheld": "16800"}]),
+        "{c}"
+    );
+    assert_eq!(
+        (&c["paid"], &c["withheld"], &c["net"]),
+        (&json!("420000"), &json!("16800"), &json!("403200"))
+    );
+    assert_eq!(c["version"], 1);
+    app.get(&path, Some(&monthly)).await.problem(404);
+    app.get(&path, Some(&finance)).await.ok(200);
+    let pdf = app
+        .client
+        .get(app.url(&format!("{path}/pdf")))
+        .bearer_auth(&weekly)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.unwrap().to_vec();
+    if let Some(text) = vereda_tests::pdf::pdf_text(&bytes) {
+        for want in [
+            "Certificado de ingresos y retenciones",
+            &format!("Año gravable {year}"),
+            "Servicios",
+            "$ 420.000",
+            "$ 16.800",
+            "$ 403.200",
+            c["verification_code"].as_str().unwrap(),
+        ] {
+            assert!(text.contains(want), "{want:?} not in the PDF:\n{text}");
+        }
+    }
+    let code = c["verification_code"].as_str().unwrap();
+    let v = app
+        .get(&format!("/v1/statements/verify/{code}"), None)
+        .await;
+    let v = v.ok(200);
+    assert_eq!(v["kind"], "certificate");
+    assert_eq!(
+        (&v["gross"], &v["withheld"], &v["net"]),
+        (&json!("420000"), &json!("16800"), &json!("403200"))
+    );
+    assert!(
+        v["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Certificado de ingresos y retenciones"),
+        "{v}"
+    );
+    // Each was e-mailed once, with its PDF; a second run changes nothing.
+    let mailed: i64 = vereda_store::on_db!(&app.db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox_messages WHERE kind = 'withholding_certificate' \
+         AND attachment_document IS NOT NULL"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    assert_eq!(mailed, 3);
+    let again = app
+        .run_job(
+            &finance,
+            "/v1/certificate-runs",
+            json!({"year": year.parse::<i64>().unwrap()}),
+        )
+        .await;
+    assert_eq!(again["result"]["new_versions"], 0, "{again}");
+    assert_ledger_invariants(&app.db).await;
+}
+
+/// A worker paid to Nequi: warned past 65 UVT in the month, and a payout that would take the
+/// wallet past 210.5 UVT held (no line, her balance kept, told why in Spanish).
+#[tokio::test]
+async fn a_low_amount_wallet_is_warned_then_held_at_its_monthly_limit() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let finance = app.finance_token(&admin).await;
+    let (_, owner) = app.company(&admin, "Soporte Andino").await;
+    let (worker_id, worker) = app.worker(&admin, &["data-entry"]).await;
+
+    // 3,700,000 less 6 % (no profile: a non-filer) sends 3,478,000: past 65 UVT (3,404,310).
+    earn(
+        &app, &owner, &finance, &worker_id, &worker, 3_700_000, 3_700_000,
+    )
+    .await;
+    let (b1, lines) = batch(&app, &finance).await;
+    assert_eq!(pesos(&line_of(&lines, &worker_id)["withholding"]), 222_000);
+    let b = app
+        .get(&format!("/v1/payout-batches/{b1}"), Some(&finance))
+        .await;
+    let notices = b.ok(200)["notices"].as_array().unwrap().clone();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(notices[0]["code"], "gmf_taxed");
+    assert_eq!(notices[0]["held"], false);
+    assert!(
+        notices[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("$ 3.404.310")
+    );
+
+    // 8,100,000 more would send 7,614,000: 11,092,000 in the month, past 210.5 UVT
+    // (11,024,727). Held: no line, and her balance stays payable.
+    earn(
+        &app, &owner, &finance, &worker_id, &worker, 8_100_000, 8_100_000,
+    )
+    .await;
+    let job = app.run_job(&finance, "/v1/payout-batches", json!({})).await;
+    let b2 = job["subject_id"].as_str().unwrap().to_string();
+    let b = app
+        .get(&format!("/v1/payout-batches/{b2}"), Some(&finance))
+        .await;
+    let b = b.ok(200).clone();
+    assert_eq!(b["lines"], json!([]), "{b}");
+    assert_eq!(b["notices"][0]["code"], "gmf_held", "{b}");
+    assert_eq!(b["notices"][0]["held"], true);
+    assert_eq!(b["notices"][0]["worker_name"], "Luz Teletrabajadora");
+    let said = b["notices"][0]["message"].as_str().unwrap();
+    assert!(
+        said.contains("$ 7.614.000") && said.contains("Bre-B"),
+        "{said}"
+    );
+    assert_eq!(app.payable(&finance, &worker_id).await, "-8100000");
+    // She is told by e-mail.
+    let told = eventually(Duration::from_secs(60), || async {
+        let n: i64 = vereda_store::on_db!(&app.db, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox_messages WHERE kind = 'payout_notice' \
+             AND subject = 'Su pago quedó retenido'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        (n == 1).then_some(())
+    })
+    .await;
+    assert!(told.is_some(), "the held payout's e-mail");
+    assert_ledger_invariants(&app.db).await;
 }

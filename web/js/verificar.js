@@ -1,7 +1,7 @@
-// The public page a bank clerk uses to check a statement's verification code (/verificar,
-// /verificar/CODE). No sign-in: it asks GET /v1/statements/verify/{code} and says in Spanish
-// what that version of the statement shows, whether it is provisional, and whether a later
-// version replaced it.
+// The public page a bank clerk uses to check a statement's or a yearly certificate's
+// verification code (/verificar, /verificar/CODE). No sign-in: it asks
+// GET /v1/statements/verify/{code} and says in Spanish what that version shows, whether it is
+// provisional, and whether a later version replaced it.
 import { T, money, month, refusalText, NETWORK_ERROR } from '/js/es.js';
 
 const V = T.verify;
@@ -23,6 +23,15 @@ function say(kind, ...nodes) {
 
 function facts(s) {
   const row = (label, value) => [el('dt', {}, label), el('dd', {}, value)];
+  if (s.kind === 'certificate') {
+    return el('dl', { class: 'facts' },
+      ...row(V.name, s.name),
+      ...row(V.year, s.month),
+      ...row(V.paid, money(s.gross)),
+      ...row(V.withheld, money(s.withheld)),
+      ...row(V.received, money(s.net)),
+      ...row(V.version, String(s.version)));
+  }
   return el('dl', { class: 'facts' },
     ...row(V.name, s.name),
     ...row(V.month, month(s.month)),
@@ -56,10 +65,13 @@ async function check(code) {
     say('error', el('p', {}, refusalText(body, resp.status)));
     return;
   }
-  const nodes = [el('p', {}, el('strong', {}, V.authentic)), facts(body)];
+  const certificate = body.kind === 'certificate';
+  const nodes = [el('p', {}, el('strong', {}, certificate ? V.authenticCertificate : V.authentic)), facts(body)];
   if (body.status === 'provisional') nodes.push(el('p', {}, V.provisionalNote));
   if (body.superseded) {
-    nodes.push(el('p', { class: 'notice error' }, V.superseded(body.latest_version, month(body.month))));
+    nodes.push(el('p', { class: 'notice error' }, certificate
+      ? V.supersededCertificate(body.latest_version, body.month)
+      : V.superseded(body.latest_version, month(body.month))));
   }
   say(body.superseded ? 'warn' : 'ok', ...nodes);
   if (location.pathname !== `/verificar/${typed}`) history.replaceState(null, '', `/verificar/${encodeURIComponent(typed)}`);

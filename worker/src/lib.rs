@@ -24,6 +24,7 @@ use vereda_contracts::time::BOGOTA;
 use vereda_store::config::Settings;
 use vereda_store::db::Db;
 
+pub mod certificate_run;
 pub mod email;
 pub mod housekeeping;
 pub mod invoicing;
@@ -191,7 +192,8 @@ pub async fn run(
     });
 
     // Last month's statements: an hourly Bogotá clock asks for them from the 1st at 06:00 on;
-    // the month is the job's key (see `statement_run::STATEMENTS_CRON`).
+    // the month is the job's key (see `statement_run::STATEMENTS_CRON`). In January it asks
+    // for last year's certificates too (`certificate_run::enqueue_due`).
     let clock_db = db.clone();
     let clock_instance = instance.clone();
     let monitor = monitor.register(move |restarts| {
@@ -322,7 +324,7 @@ fn register_statement_and_mail_workers(
     settings: &Arc<Settings>,
     instance: &str,
 ) -> Monitor {
-    use vereda_contracts::jobs::{BuildStatements, MailSweep, SendEmail};
+    use vereda_contracts::jobs::{BuildCertificates, BuildStatements, MailSweep, SendEmail};
     let instance = instance.to_string();
     let name = move |queue: &str, restarts: usize| format!("{queue}@{instance}#{restarts}");
     let m = queue_worker!(
@@ -332,6 +334,14 @@ fn register_statement_and_mail_workers(
         name,
         BuildStatements,
         statement_run::run
+    );
+    let m = queue_worker!(
+        m,
+        db,
+        settings,
+        name,
+        BuildCertificates,
+        certificate_run::run
     );
     let m = queue_worker!(m, db, settings, name, SendEmail, email::run_send);
     let m = queue_worker!(

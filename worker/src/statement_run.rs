@@ -85,8 +85,8 @@ pub async fn build_month(
 
     let workers: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
         "SELECT worker_id FROM accruals WHERE approved_at >= $1 AND approved_at < $2 \
-         UNION SELECT worker_id FROM payout_lines WHERE status = $4 AND settled_at >= $1 \
-             AND settled_at < $2 \
+         UNION SELECT worker_id FROM payout_lines WHERE (status = $4 AND settled_at >= $1 \
+             AND settled_at < $2) OR (created_at >= $1 AND created_at < $2) \
          UNION SELECT worker_id FROM statements WHERE month = $3 \
          ORDER BY 1"
     )
@@ -678,6 +678,7 @@ pub(crate) async fn on_statements_tick(tick: Tick<Tz>, db: Data<Db>) -> Result<(
     let at = time::from_unix(tick.get_timestamp() as i64);
     let id = enqueue_due(&db, at).await?;
     tracing::debug!(job = %id, "monthly statements queued");
+    crate::certificate_run::enqueue_due(&db, at).await?;
     Ok(())
 }
 

@@ -271,6 +271,12 @@ pub fn catalogue() -> Vec<Write> {
             Finance,
             j(json!({"month": "2026-01"})),
         ),
+        w(
+            "POST",
+            "/v1/certificate-runs",
+            Finance,
+            j(json!({"year": 2026})),
+        ),
         w("POST", "/v1/admin/outbox/{none}/retry", Finance, Body::None),
         w(
             "PUT",
