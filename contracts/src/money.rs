@@ -274,12 +274,6 @@ pub fn vat(total_fee: Cop, vat_rate: Decimal) -> Cop {
     Cop(total_fee.0 * vat_rate).round_pesos()
 }
 
-/// Withholding (retención en la fuente) on an amount paid to a worker: amount × rate, rounded
-/// once to whole pesos. The one rule for it: payout lines keep it and income statements show it.
-pub fn withholding(amount: Cop, rate: Decimal) -> Cop {
-    Cop(amount.0 * rate).round_pesos()
-}
-
 /// What one slot of a task costs the company in full: worker pay, platform fee, and the IVA
 /// on that fee (shown before publishing; the invoice rounds IVA once over all its lines).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -391,17 +385,6 @@ mod tests {
         assert_eq!(earnings + fee + iva, Cop::pesos(60_024));
         assert_eq!(earnings.to_string(), "48485");
         assert_eq!((earnings + fee + iva).to_es_co(), "$ 60.024");
-    }
-
-    #[test]
-    fn withholding_rounds_once_to_whole_pesos() {
-        assert_eq!(
-            withholding(Cop::pesos(48_485), dec!(0.04)),
-            Cop::pesos(1_939)
-        );
-        assert_eq!(withholding(Cop::pesos(100_000), Decimal::ZERO), Cop::ZERO);
-        // 12.5 rounds away from zero.
-        assert_eq!(withholding(Cop::pesos(125), dec!(0.1)), Cop::pesos(13));
     }
 
     #[test]

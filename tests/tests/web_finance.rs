@@ -289,6 +289,31 @@ async fn the_finance_clerk_closes_the_month_in_the_browser() {
     page.wait_for_text("certificados nuevos enviados").await;
     check_office_screen(&page, "finanzas-certificados", "h1").await;
 
+    // The month's withholding report ties to the ledger; this year's certificates, followed
+    // live (one person was paid: the other's payout came back).
+    go(&page, "#/retenciones").await;
+    page.wait_for_text("Sin retención (bajo la base)").await;
+    page.wait_for_text("Cuadra con la cuenta").await;
+    let (status, kind, csv) = fetch_link(&page, "#report-csv").await;
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    assert!(
+        String::from_utf8(csv)
+            .unwrap()
+            .contains("Total,,1,,60000,0"),
+        "the report's CSV"
+    );
+    let year = chrono::Utc::now()
+        .with_timezone(&vereda_contracts::time::BOGOTA)
+        .format("%Y")
+        .to_string();
+    page.eval(&format!("document.getElementById('year').value = '{year}'"))
+        .await;
+    page.click("#certificate-run button[type=submit]").await;
+    page.wait_for_text("1 persona revisada; 1 certificado nuevo enviado.")
+        .await;
+    check_office_screen(&page, "finanzas-retenciones", "h1").await;
+
     // Every job, filtered; the outbox (nothing failed).
     go(&page, "#/trabajos?tipo=bank_confirmation").await;
     page.wait_for_text("Confirmación del banco").await;

@@ -572,6 +572,7 @@ async function moneyScreen(gen) {
   let earnings;
   let payouts;
   let statements = { items: [] };
+  let certificates = [];
   try {
     earnings = (await cached('earnings', () => get('/v1/me/earnings'))).data;
     payouts = (await cached('payouts', () => get('/v1/me/payouts'))).data;
@@ -581,6 +582,13 @@ async function moneyScreen(gen) {
       } catch {
         statements = { items: [] };
       }
+      // Her yearly certificates of income and withholdings: last year's and this year's, when
+      // issued (404 otherwise).
+      const year = Number(new Date().toLocaleDateString('en-CA', { timeZone: 'America/Bogota' }).slice(0, 4));
+      const years = [year - 1, year];
+      certificates = (await Promise.all(years.map((y) => cached(`certificate-${y}`,
+        () => get(`/v1/workers/${me.worker_id}/certificates/${y}`)).then((r) => r.data).catch(() => null))))
+        .filter(Boolean).reverse();
     }
   } catch (err) {
     show(gen, T.money.title, notice(err instanceof Unreachable ? T.money.needOnline : err.message, 'error'));
@@ -601,6 +609,7 @@ async function moneyScreen(gen) {
       h('p', { class: 'big' }, money(p.amount)),
       h('p', {}, `${T.money.payoutStatus[p.status] || p.status} · ${when(p.paid_at || p.created_at)}`),
       h('p', { class: 'muted' }, `${T.money.method[p.method] || p.method || ''} ${p.destination_masked || ''}`.trim()),
+      p.withholding && p.withholding !== '0' ? h('p', { class: 'muted' }, T.money.withheld(money(p.withholding))) : null,
       p.status === 'failed' ? h('p', { class: 'reason' }, T.money.failed(p.failure_reason)) : null,
     ))),
     (earnings.assignments || []).length ? h('h2', {}, T.money.byTask) : null,
@@ -613,6 +622,13 @@ async function moneyScreen(gen) {
       h('p', { class: 'code' }, T.money.code(s.verification_code)),
       h('a', { class: 'button', href: `/v1/workers/${me.worker_id}/statements/${s.month}/pdf`, download: `certificado-${s.month}.pdf` }, T.money.pdf),
     ))),
+    certificates.length ? h('h2', {}, T.money.certificates) : null,
+    certificates.length ? h('ul', { class: 'cards' }, certificates.map((c) => h('li', { class: 'card certificate' },
+      h('p', { class: 'big' }, String(c.year)),
+      h('p', {}, T.money.certificateFigures(money(c.paid), money(c.withheld))),
+      h('p', { class: 'code' }, T.money.code(c.verification_code)),
+      h('a', { class: 'button', href: `/v1/workers/${me.worker_id}/certificates/${c.year}/pdf`, download: `certificado-retenciones-${c.year}.pdf` }, T.money.pdf),
+    ))) : null,
   );
 }
 

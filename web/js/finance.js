@@ -138,6 +138,8 @@ function jobLink(j) {
       return r.batch_id ? h('a', { href: `#/lote-pagos/${r.batch_id}` }, F.payouts.applied((r.matched || []).length)) : '';
     case 'statement_run':
       return j.subject_id ? month(j.subject_id) : '';
+    case 'certificate_run':
+      return j.subject_id || '';
     default:
       return '';
   }
@@ -489,6 +491,13 @@ async function batchScreen(gen, id) {
       [P.total, money(b.total), 'total'],
     ]),
     result ? confirmationResult(result) : null,
+    (b.notices || []).length ? section('notices-title', P.notices,
+      h('p', { class: 'muted' }, P.noticesHint),
+      table(P.notices, [P.worker, P.notice, P.message], b.notices.map((n) => [
+        n.worker_name || n.worker_id.slice(0, 8),
+        badge(n.held ? 'held' : 'flagged', P.noticeStates),
+        h('span', {}, `${P.codes[n.code] || n.code}: ${n.message}`),
+      ]), '', { quietCaption: true })) : null,
     b.lines.length ? h('div', { class: 'actions' },
       h('a', { class: 'button', id: 'bank-file', href: `/v1/payout-batches/${b.id}/export`, download: `pagos-${b.id}.csv` }, P.download)) : null,
     table(P.batch, [P.worker, P.method, P.reference, P.amount, P.withholding, P.status], b.lines.map((l) => [
@@ -538,6 +547,58 @@ async function statementsScreen(gen) {
         [S.number, S.worker, S.document, S.month, S.amount, S.issued],
         docs.items.map((d) => [d.number, d.worker_name, d.worker_document_id || '—', month(d.month), amount(d.amount), day(d.issued_on)]),
         '', { quietCaption: true })),
+    h('p', {}, h('a', { href: HOME }, F.back)));
+}
+
+// ----------------------------------------------------------------------------------------
+// Withholding: the monthly report for the platform's filing, and the yearly certificates
+// ----------------------------------------------------------------------------------------
+
+const W = F.withholding;
+
+async function withholdingScreen(gen, _arg, params) {
+  const now = todayBogota();
+  const chosen = params.get('mes') || now.slice(0, 7);
+  let r;
+  try {
+    r = await get(`/v1/withholding-reports/${chosen}`);
+  } catch (err) {
+    return failed(gen, W.title, err);
+  }
+  const ties = cents(r.withheld) === cents(r.account_movement);
+  const box = h('div', { 'aria-live': 'polite' });
+  const outcome = h('div', { id: 'certificate-result' });
+  return office(gen, W.title,
+    h('p', {}, W.hint),
+    form('report-month', [
+      field('mes', W.month, { type: 'month', value: chosen, max: now.slice(0, 7), required: true }),
+      h('button', { type: 'submit' }, W.show),
+    ], async (data) => go(`#/retenciones?mes=${data.get('mes')}`)),
+    r.rows.length === 0 ? h('p', {}, W.none(month(chosen))) : table(W.report(month(chosen)),
+      [W.concept, W.rule, W.payments, W.payees, W.base, W.withheld],
+      r.rows.map((x) => [W.concepts[x.concept] || x.concept, W.rules[x.rule] || x.rule, String(x.payments), String(x.payees), amount(x.paid), amount(x.withheld)])),
+    figures([
+      [W.base, money(r.paid)],
+      [W.withheld, money(r.withheld), 'total'],
+      [W.account, money(r.account_movement)],
+    ]),
+    notice(ties ? W.ties : W.differs, ties ? 'ok' : 'warn'),
+    h('div', { class: 'actions' },
+      h('a', { class: 'button', id: 'report-csv', href: `/v1/withholding-reports/${chosen}/csv`, download: `retenciones-${chosen}.csv` }, W.csv)),
+    section('certificates-title', W.certificates,
+      h('p', { class: 'muted' }, W.certificatesHint),
+      form('certificate-run', [
+        field('year', W.year, { type: 'number', value: String(Number(now.slice(0, 4)) - 1), min: '2000', max: now.slice(0, 4), required: true }),
+        h('button', { type: 'submit', class: 'primary' }, W.start),
+      ], async (data) => {
+        outcome.replaceChildren();
+        await runJob(gen, box, '/v1/certificate-runs', { year: Number(data.get('year')) }, (job) => {
+          if (job.status === 'failed') return outcome.replaceChildren(jobFailed(job));
+          const res = job.result || {};
+          return fill(outcome, notice(W.done(res.workers || 0, res.new_versions || 0), 'ok'), runProblems(res));
+        });
+      }),
+      box, outcome),
     h('p', {}, h('a', { href: HOME }, F.back)));
 }
 
@@ -656,6 +717,7 @@ export const finance = {
     ['#/facturas', F.nav.invoices],
     ['#/pagos', F.nav.payouts],
     ['#/certificados', F.nav.statements],
+    ['#/retenciones', F.nav.withholding],
     ['#/libro', F.nav.ledger],
     ['#/trabajos', F.nav.jobs],
     ['#/correos', F.nav.mail],
@@ -668,6 +730,7 @@ export const finance = {
     pagos: payoutsScreen,
     'lote-pagos': batchScreen,
     certificados: statementsScreen,
+    retenciones: withholdingScreen,
     libro: ledgerScreen,
     'cuenta-contable': accountScreen,
     trabajos: jobsScreen,

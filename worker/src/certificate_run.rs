@@ -125,9 +125,8 @@ async fn build_in(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let figures = certificates::certificate(worker_id, year, &lines);
 
-    let latest: Option<(i64, String)> =
-        on_tx!(tx, |c| {
-            sqlx::query_as(
+    let latest: Option<(i64, String)> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "SELECT version, figures FROM withholding_certificates WHERE worker_id = $1 AND year = $2 \
          ORDER BY version DESC LIMIT 1"
     )
@@ -135,7 +134,7 @@ async fn build_in(
     .bind(year)
     .fetch_optional(&mut *c)
     .await
-        })?;
+    })?;
     if latest
         .as_ref()
         .and_then(|(_, f)| serde_json::from_str::<Certificate>(f).ok())

@@ -346,32 +346,29 @@ async fn lines_for(
 }
 
 /// Keep what the batch said about each worker, once per batch, worker and kind (a re-run
-/// adds nothing); the e-mail sweep tells her.
+/// adds nothing); the e-mail sweep tells her. Notices are few: one statement each.
 async fn insert_notices(
     tx: &mut vereda_store::db::Tx,
     batch_id: &str,
     notices: &[NewNotice],
     now: i64,
 ) -> anyhow::Result<()> {
-    let insert = format!(
-        "INSERT INTO payout_notices (id, batch_id, worker_id, code, held, message, created_at) \
-         VALUES {} ON CONFLICT DO NOTHING",
-        placeholders(notices.len(), 7, 1)
-    );
-    on_tx!(tx, |c| {
-        let mut q = sqlx::query(AssertSqlSafe(insert.as_str()));
-        for n in notices {
-            q = q
-                .bind(uuid::Uuid::now_v7().to_string())
-                .bind(batch_id)
-                .bind(&n.worker_id)
-                .bind(n.notice.code())
-                .bind(n.notice.holds())
-                .bind(n.notice.message_es())
-                .bind(now);
-        }
-        q.execute(&mut *c).await.map(|r| r.rows_affected())
-    })?;
+    for n in notices {
+        on_tx!(tx, |c| sqlx::query(
+            "INSERT INTO payout_notices (id, batch_id, worker_id, code, held, message, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(batch_id)
+        .bind(&n.worker_id)
+        .bind(n.notice.code())
+        .bind(n.notice.holds())
+        .bind(n.notice.message_es())
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
     Ok(())
 }
 

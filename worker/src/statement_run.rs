@@ -227,8 +227,8 @@ async fn build_chunk_in(
     Ok(built)
 }
 
-/// [`read_inputs`] for a chunk of workers with four set-based queries (each an index range
-/// per worker); the inputs come back in the chunk's order.
+/// What a statement reads, for a chunk of workers (or one) with four set-based queries (each
+/// an index range per worker); the inputs come back in the chunk's order.
 async fn read_inputs_many(
     tx: &mut Tx,
     workers: &[String],
@@ -463,7 +463,10 @@ async fn build_in(
 
     let provisional = now < month.end();
     let figures = statements::compute(
-        read_inputs(tx, worker_id, month, provisional, now).await?,
+        read_inputs_many(tx, &[worker_id.to_string()], month, provisional, now)
+            .await?
+            .pop()
+            .ok_or_else(|| anyhow::anyhow!("no inputs read for worker {worker_id}"))?,
         Rules {
             legal: &settings.legal,
             social_security: &settings.social_security,
@@ -506,70 +509,6 @@ const PAYMENTS: &str = "\
         AND (status <> 'failed' OR settled_at >= $2) THEN withholding ELSE 0 END) AS BIGINT), \
     CAST(SUM(CASE WHEN status = 'paid' AND settled_at >= $1 AND settled_at < $2 \
         THEN amount - withholding ELSE 0 END) AS BIGINT)";
-
-async fn read_inputs(
-    tx: &mut Tx,
-    worker_id: &str,
-    month: Month,
-    provisional: bool,
-    now: i64,
-) -> anyhow::Result<Inputs> {
-    let cutoff = cutoff(month, now);
-    let work: Vec<(String, String, i64, i64)> = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT a.company_id, c.name, a.seconds, a.work FROM accruals a \
-         JOIN companies c ON c.id = a.company_id \
-         WHERE a.worker_id = $1 AND a.approved_at >= $2 AND a.approved_at < $3 \
-         ORDER BY a.approved_at, a.assignment_id"
-    )
-    .bind(worker_id)
-    .bind(month.start())
-    .bind(month.end())
-    .fetch_all(&mut *c)
-    .await)?;
-    // The month's payments: see `PAYMENTS`.
-    let sql = format!(
-        "SELECT {PAYMENTS} FROM payout_lines \
-         WHERE worker_id = $3 AND (created_at >= $1 OR settled_at >= $1)"
-    );
-    let (paid, withheld, received): (Option<i64>, Option<i64>, Option<i64>) =
-        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
-            .bind(month.start())
-            .bind(cutoff)
-            .bind(worker_id)
-            .fetch_one(&mut *c)
-            .await)?;
-    // Owed at the cut-off: everything earned before it, less what had left in payout lines
-    // (a line that failed later was still in transit then).
-    let pending: i64 = on_tx!(tx, |c| sqlx::query_scalar(
-        "SELECT CAST((SELECT COALESCE(SUM(work), 0) FROM accruals \
-                      WHERE worker_id = $1 AND approved_at < $2) \
-                   - (SELECT COALESCE(SUM(amount), 0) FROM payout_lines WHERE worker_id = $1 \
-                      AND created_at < $2 AND (status <> $3 OR settled_at >= $2)) AS BIGINT)"
-    )
-    .bind(worker_id)
-    .bind(cutoff)
-    .bind(PayoutLineStatus::Failed.as_str())
-    .fetch_one(&mut *c)
-    .await)?;
-    Ok(Inputs {
-        worker_id: worker_id.to_string(),
-        month,
-        provisional,
-        work: work
-            .into_iter()
-            .map(|(company_id, company_name, seconds, work)| WorkItem {
-                company_id,
-                company_name,
-                seconds,
-                work: Cop::from_centavos(work),
-            })
-            .collect(),
-        paid_gross: Cop::from_centavos(paid.unwrap_or(0)),
-        withheld: Cop::from_centavos(withheld.unwrap_or(0)),
-        paid_out: Cop::from_centavos(received.unwrap_or(0)),
-        pending: Cop::from_centavos(pending.max(0)),
-    })
-}
 
 /// Make the month's documentos soporte add up to its earnings: the first one in the authorised
 /// range, later differences as adjustments. Returns whether one was issued.
