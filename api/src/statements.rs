@@ -77,7 +77,14 @@ pub struct SocialSecurity {
     pub pension: String,
     pub arl: String,
     pub total: String,
-    /// The same, said plainly in Spanish.
+    /// The PILA planilla she declared for the month, with what it paid (issue 20 §4).
+    #[oai(skip_serializing_if_is_none)]
+    pub declared_planilla: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub declared_health: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub declared_pension: Option<String>,
+    /// The same, said plainly in Spanish, with the declaration compared.
     pub note: String,
 }
 
@@ -189,6 +196,9 @@ impl From<StoredStatement> for Statement {
                 pension: ss.pension.to_string(),
                 arl: ss.arl.to_string(),
                 total: ss.total.to_string(),
+                declared_planilla: ss.declared.as_ref().map(|d| d.planilla.clone()),
+                declared_health: ss.declared.as_ref().map(|d| d.health.to_string()),
+                declared_pension: ss.declared.as_ref().map(|d| d.pension.to_string()),
                 note,
             },
             support_documents: s.support_documents.into_iter().map(Into::into).collect(),

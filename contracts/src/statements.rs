@@ -211,6 +211,19 @@ pub struct SocialSecurity {
     pub arl: Cop,
     #[serde(with = "cop_text")]
     pub total: Cop,
+    /// What she declared paying through PILA for the month (issue 20 §4), to compare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared: Option<Declared>,
+}
+
+/// A month's PILA payment as she declared it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Declared {
+    pub planilla: String,
+    #[serde(with = "cop_text")]
+    pub health: Cop,
+    #[serde(with = "cop_text")]
+    pub pension: Cop,
 }
 
 /// The figures of one statement. Two builds with equal figures are the same version.
@@ -269,6 +282,8 @@ pub struct Inputs {
     pub withheld: Cop,
     pub paid_out: Cop,
     pub pending: Cop,
+    /// Her PILA declaration for the month, if any.
+    pub declared: Option<Declared>,
 }
 
 /// The configured figures a statement depends on.
@@ -335,6 +350,7 @@ pub fn social_security(income: Cop, smmlv: Cop, r: &SocialSecurityRates) -> Soci
         pension,
         arl,
         total: health + pension + arl,
+        declared: None,
     }
 }
 
@@ -394,12 +410,45 @@ pub fn compute(inputs: Inputs, rules: Rules<'_>) -> Result<Statement, StatementE
             rural_baseline: rules.rural_baseline,
             share_of_baseline: share(gross, rules.rural_baseline),
         },
-        social_security: social_security(gross, smmlv, rates),
+        social_security: SocialSecurity {
+            declared: inputs.declared,
+            ..social_security(gross, smmlv, rates)
+        },
     })
 }
 
-/// The social-security block said plainly, in Spanish.
+/// The social-security block said plainly, in Spanish, with what she declared compared.
 pub fn social_security_note_es(s: &Statement) -> String {
+    let ss = &s.social_security;
+    let mut note = estimate_note_es(s);
+    match &ss.declared {
+        Some(d) => {
+            note.push_str(&format!(
+                " Declaró la planilla PILA {}: salud {} y pensión {}",
+                d.planilla,
+                d.health.to_es_co(),
+                d.pension.to_es_co()
+            ));
+            let short = (ss.health + ss.pension) - (d.health + d.pension);
+            if ss.required && short > Cop::ZERO {
+                note.push_str(&format!(
+                    ", {} menos que lo estimado en salud y pensión: revise su planilla.",
+                    short.to_es_co()
+                ));
+            } else {
+                note.push('.');
+            }
+        }
+        None if ss.required => note.push_str(
+            " No ha registrado la planilla PILA de este mes: regístrela en su perfil con el \
+             número y lo que pagó.",
+        ),
+        None => {}
+    }
+    note
+}
+
+fn estimate_note_es(s: &Statement) -> String {
     let ss = &s.social_security;
     if ss.required {
         format!(
@@ -574,6 +623,7 @@ mod tests {
             withheld: Cop::ZERO,
             paid_out: Cop::ZERO,
             pending: Cop::pesos(48_485),
+            declared: None,
         }
     }
 
@@ -615,6 +665,38 @@ mod tests {
         let note = social_security_note_es(&s);
         assert!(note.contains("no está obligado(a)"), "{note}");
         assert!(note.contains("$ 508.300"), "{note}");
+    }
+
+    #[test]
+    fn the_declared_pila_is_compared_with_the_estimate() {
+        let mut inputs = worked_example_inputs();
+        inputs.work[0].work = Cop::pesos(5_000_000);
+        // Required: IBC 2,000,000; health 250,000, pension 320,000.
+        let s = compute_default(inputs.clone()).unwrap();
+        let note = social_security_note_es(&s);
+        assert!(note.contains("No ha registrado la planilla PILA"), "{note}");
+        inputs.declared = Some(Declared {
+            planilla: "8512345678".into(),
+            health: Cop::pesos(218_900),
+            pension: Cop::pesos(280_200),
+        });
+        let s = compute_default(inputs.clone()).unwrap();
+        let note = social_security_note_es(&s);
+        assert!(note.contains("planilla PILA 8512345678"), "{note}");
+        // 570,000 estimated less 499,100 declared.
+        assert!(note.contains("$ 70.900 menos que lo estimado"), "{note}");
+        inputs.declared = Some(Declared {
+            planilla: "8512345678".into(),
+            health: Cop::pesos(250_000),
+            pension: Cop::pesos(320_000),
+        });
+        let note = social_security_note_es(&compute_default(inputs).unwrap());
+        assert!(!note.contains("menos"), "{note}");
+        // An old stored statement (no declaration field) still reads, and equals a new one.
+        let old = compute_default(worked_example_inputs()).unwrap();
+        let json = serde_json::to_string(&old).unwrap();
+        assert!(!json.contains("declared"));
+        assert_eq!(serde_json::from_str::<Statement>(&json).unwrap(), old);
     }
 
     #[test]
@@ -726,6 +808,7 @@ mod tests {
                 withheld: Cop::pesos(withheld),
                 paid_out: Cop::ZERO,
                 pending: Cop::ZERO,
+                declared: None,
             };
             let (legal, ss) = (LegalFigures::default(), default_social_security());
             let s = compute(inputs, rules(&legal, &ss)).unwrap();

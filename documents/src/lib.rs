@@ -212,6 +212,13 @@ fn statement_social_security(doc: &mut Document, s: &StoredStatement) {
     doc.pair(BODY, "Pensión", &ss.pension.to_es_co());
     doc.pair(BODY, "ARL (riesgo I)", &ss.arl.to_es_co());
     doc.pair(STRONG, "Total", &ss.total.to_es_co());
+    if let Some(d) = &ss.declared {
+        doc.pair(
+            BODY,
+            &format!("Declarado en la planilla PILA {}", d.planilla),
+            &(d.health + d.pension).to_es_co(),
+        );
+    }
     doc.paragraph(LEFT, SMALL, &social_security_note_es(&s.figures));
 }
 

@@ -261,6 +261,14 @@ async fn a_month_paid_in_four_weekly_batches_withholds_what_one_monthly_payout_w
         .with_timezone(&vereda_contracts::time::BOGOTA)
         .format("%Y-%m")
         .to_string();
+    // She declared her PILA for the month: the statement compares it with its estimate.
+    app.put(
+        &format!("/v1/workers/{weekly_id}/social-security/{month}"),
+        Some(&weekly),
+        json!({"planilla": "8512345678", "health": "218900", "pension": "280200"}),
+    )
+    .await
+    .ok(200);
     let job = app
         .run_job(&finance, "/v1/statement-runs", json!({"month": month}))
         .await;
@@ -281,6 +289,18 @@ async fn a_month_paid_in_four_weekly_batches_withholds_what_one_monthly_payout_w
         assert_eq!(s["withholding"], withheld.to_string(), "{s}");
         assert_eq!(s["net"], (paid - withheld).to_string(), "{s}");
         assert_eq!(s["net"], s["paid_out"], "{s}");
+        if id == &weekly_id {
+            let ss = &s["social_security"];
+            assert_eq!(ss["declared_planilla"], "8512345678", "{ss}");
+            assert_eq!(ss["declared_health"], "218900", "{ss}");
+            let note = ss["note"].as_str().unwrap();
+            assert!(
+                note.contains("Declaró la planilla PILA 8512345678"),
+                "{note}"
+            );
+        } else {
+            assert!(s["social_security"].get("declared_planilla").is_none());
+        }
         let csv = app
             .get(
                 &format!("/v1/workers/{id}/statements/{month}/csv"),

@@ -21,7 +21,7 @@ use vereda_contracts::jobs::BuildStatements;
 use vereda_contracts::money::Cop;
 use vereda_contracts::money_states::PayoutLineStatus;
 use vereda_contracts::numbering::Series;
-use vereda_contracts::statements::{self, Inputs, Month, Rules, Statement, WorkItem};
+use vereda_contracts::statements::{self, Declared, Inputs, Month, Rules, Statement, WorkItem};
 use vereda_contracts::time::{self, BOGOTA};
 use vereda_store::config::Settings;
 use vereda_store::db::{Db, Tx};
@@ -299,6 +299,26 @@ async fn read_inputs_many(
     .into_iter()
     .collect();
 
+    // What each declared through PILA for the month (issue 20 §4): the month's declarations,
+    // one row per worker at most, kept for the chunk's workers.
+    let declared: Vec<(String, String, i64, i64)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT worker_id, planilla, health, pension FROM social_security_payments \
+         WHERE month = $1"
+    )
+    .bind(month.to_string())
+    .fetch_all(&mut *c)
+    .await)?;
+    let mut declared: HashMap<String, Declared> = declared
+        .into_iter()
+        .map(|(w, planilla, health, pension)| {
+            let d = Declared {
+                planilla,
+                health: Cop::from_centavos(health),
+                pension: Cop::from_centavos(pension),
+            };
+            (w, d)
+        })
+        .collect();
     let mut items: HashMap<String, Vec<WorkItem>> = HashMap::new();
     for (worker_id, company_id, company_name, seconds, work) in work {
         items.entry(worker_id).or_default().push(WorkItem {
@@ -322,6 +342,7 @@ async fn read_inputs_many(
                 withheld: Cop::from_centavos(withheld),
                 paid_out: Cop::from_centavos(received),
                 pending: Cop::from_centavos(pending.max(0)),
+                declared: declared.remove(w),
             }
         })
         .collect())
