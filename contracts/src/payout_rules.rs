@@ -168,7 +168,8 @@ pub enum Notice {
 }
 
 impl Notice {
-    pub fn code(&self) -> &'static str {
+    /// As stored with the notice (`payout_notices.code`); not a problem code of the API.
+    pub fn kind(&self) -> &'static str {
         match self {
             Notice::GmfTaxed { .. } => "gmf_taxed",
             Notice::GmfHeld { .. } => "gmf_held",
@@ -240,7 +241,11 @@ pub fn notices(net: Cop, c: &Checks) -> Vec<Notice> {
     if c.wallet {
         match withholding::gmf_check(&c.gmf, c.uvt, c.sent_this_month, net) {
             Gmf::Exempt => {}
-            Gmf::Taxed { exempt_until } => out.push(Notice::GmfTaxed { exempt_until }),
+            // Said once a month: by the line that crosses the exemption, not every later one.
+            Gmf::Taxed { exempt_until } if c.sent_this_month <= exempt_until => {
+                out.push(Notice::GmfTaxed { exempt_until })
+            }
+            Gmf::Taxed { .. } => {}
             Gmf::Held { room } => out.push(Notice::GmfHeld {
                 net,
                 room,
@@ -419,12 +424,18 @@ mod tests {
             }]
         );
         assert!(!taxed[0].holds());
+        // Once past it, later lines of the month say nothing more (until the limit).
+        let past = Checks {
+            sent_this_month: Cop::pesos(3_404_311),
+            ..checks()
+        };
+        assert_eq!(notices(Cop::pesos(100_000), &past), vec![]);
         let c = Checks {
             sent_this_month: Cop::pesos(10_000_000),
             ..checks()
         };
         let held = notices(Cop::pesos(1_100_000), &c);
-        assert_eq!(held[0].code(), "gmf_held");
+        assert_eq!(held[0].kind(), "gmf_held");
         assert!(held[0].holds());
         let said = held[0].message_es();
         assert!(

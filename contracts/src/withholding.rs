@@ -74,7 +74,7 @@ pub enum Method {
 
 impl Method {
     /// As stored with a payout line (`withholding_rule`).
-    pub fn code(&self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             Method::Art383 { .. } => "art383",
             Method::Rate { .. } => "rate",

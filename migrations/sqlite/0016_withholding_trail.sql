@@ -14,7 +14,7 @@ CREATE TABLE payout_notices (
     batch_id    TEXT NOT NULL REFERENCES payout_batches(id),
     worker_id   TEXT NOT NULL REFERENCES worker_profiles(id),
     code        TEXT NOT NULL,
-    held        BOOLEAN NOT NULL,
+    held        INTEGER NOT NULL,       -- 0 or 1
     message     TEXT NOT NULL,
     created_at  INTEGER NOT NULL,
     UNIQUE (batch_id, worker_id, code)

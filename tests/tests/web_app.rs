@@ -646,6 +646,60 @@ async fn a_device_timer_past_the_tasks_cap_is_cut_there_and_says_why() {
     browser.close().await;
 }
 
+/// Her tax data and PILA months on her phone (issue 20 §2, §4): she signs the art. 383
+/// statement, records last month's planilla with amounts as people type them, and the API has
+/// them; a bad planilla number is refused in Spanish.
+#[tokio::test]
+async fn she_keeps_her_tax_data_and_pila_planillas_from_the_account_screen() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (id, email, token) = worker(&app, &admin).await;
+    let Some((browser, page)) = open("she_keeps_her_tax_data", &app).await else {
+        return;
+    };
+    sign_in(&page, &email, PASSWORD).await;
+    page.wait_for("#nav a").await;
+    go(&page, "#/cuenta").await;
+    page.wait_for("#fiscal-profile").await;
+    page.click("#fewer").await;
+    page.click("#fiscal-profile button[type=submit]").await;
+    page.wait_for_text("Datos tributarios guardados.").await;
+    let p = app
+        .get(&format!("/v1/workers/{id}/fiscal-profile"), Some(&token))
+        .await;
+    let p = p.ok(200).clone();
+    assert_eq!(p["fewer_than_two_workers"], true, "{p}");
+    assert_eq!(p["concept"], "services", "{p}");
+
+    // A planilla number with letters is refused, in Spanish; then the right one is kept.
+    page.type_into("#pila-planilla", "ABC").await;
+    page.type_into("#pila-health", "218.900").await;
+    page.type_into("#pila-pension", "280.200").await;
+    page.click("#pila button[type=submit]").await;
+    page.wait_for("#pila .notice.error").await;
+    page.eval("document.getElementById('pila-planilla').value = ''")
+        .await;
+    page.type_into("#pila-planilla", "8512345678").await;
+    page.click("#pila button[type=submit]").await;
+    page.wait_for_text("Planilla registrada.").await;
+    page.wait_for_text("8512345678").await;
+    check_screen(&page, "impuestos").await;
+    let months = app
+        .get(&format!("/v1/workers/{id}/social-security"), Some(&token))
+        .await;
+    let months = months.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(months.len(), 1, "{months:?}");
+    assert_eq!(
+        (
+            &months[0]["planilla"],
+            &months[0]["health"],
+            &months[0]["pension"]
+        ),
+        (&json!("8512345678"), &json!("218900"), &json!("280200"))
+    );
+    browser.close().await;
+}
+
 /// No browser needed: how the app's files are served.
 #[tokio::test]
 async fn the_app_is_served_at_the_root_with_hashed_immutable_assets_compressed() {

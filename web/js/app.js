@@ -1,6 +1,6 @@
 // Vereda for workers: hash routes, one screen at a time, Spanish only (texts in /js/es.js).
-import { T, money, duration, clock, hours, when, day, time, month, bogotaInstant, bogotaParts } from '/js/es.js';
-import { get, post, patch, del, Refusal, Unreachable, whenSignedOut } from '/js/api.js';
+import { T, money, pesosTyped, duration, clock, hours, when, day, time, month, bogotaInstant, bogotaParts } from '/js/es.js';
+import { api, get, post, patch, del, Refusal, Unreachable, whenSignedOut } from '/js/api.js';
 import { kv, outbox, clearAll, newClientId } from '/js/store.js';
 import { syncNow, scheduleSync, onSyncChange } from '/js/sync.js';
 import { h, show, notice, field, form, button, go, setRouter, nextScreen } from '/js/ui.js';
@@ -632,6 +632,67 @@ async function moneyScreen(gen) {
   );
 }
 
+// Her fiscal profile and PILA months (issue 20 §2 and §4): what the withholding on her payouts
+// and the PILA check of each payout batch read. Online only, like every form of this screen.
+async function taxCard() {
+  const X = T.account.tax;
+  const base = `/v1/workers/${me.worker_id}`;
+  let profile;
+  let months;
+  try {
+    profile = await get(`${base}/fiscal-profile`);
+    months = await get(`${base}/social-security`);
+  } catch {
+    return null;
+  }
+  const check = (id, label, checked) => h('div', { class: 'check' },
+    h('input', { type: 'checkbox', id, name: id, checked }), h('label', { for: id }, label));
+  const select = (id, label, options, value) => h('div', { class: 'field' }, h('label', { for: id }, label),
+    h('select', { id, name: id }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
+  const now = bogotaParts(new Date().toISOString()).date;
+  const list = h('ul', { class: 'plain', id: 'pila-months' });
+  const drawMonths = (items) => list.replaceChildren(...(items.length ? items.map((m) => h('li', {},
+    `${month(m.month)} · ${X.planilla} ${m.planilla} · ${X.health} ${money(m.health)} · ${X.pension} ${money(m.pension)}`)) : [h('li', { class: 'muted' }, X.noMonths)]));
+  drawMonths(months.items || []);
+  return h('section', { class: 'card', id: 'tax' }, h('h2', {}, X.title),
+    h('p', { class: 'muted' }, X.hint),
+    form('fiscal-profile', [
+      select('concept', X.concept, [['services', X.services], ['honorarios', X.honorarios]], profile.concept),
+      check('declarante', X.declarante, profile.declarante),
+      check('fewer', X.fewer, profile.fewer_than_two_workers),
+      profile.statement_signed_on ? h('p', { class: 'muted' }, X.signedOn(day(`${profile.statement_signed_on}T12:00:00-05:00`))) : null,
+      select('arl', X.arl, [['', X.arlNone], ...[1, 2, 3, 4, 5].map((n) => [String(n), X.arlClass(n)])], profile.arl_class ? String(profile.arl_class) : ''),
+      h('button', { type: 'submit' }, X.save),
+    ], async (data) => {
+      const body = {
+        concept: data.get('concept'),
+        declarante: data.get('declarante') === 'on',
+        fewer_than_two_workers: data.get('fewer') === 'on',
+      };
+      if (data.get('arl')) body.arl_class = Number(data.get('arl'));
+      await api('PUT', `${base}/fiscal-profile`, body);
+      return X.saved;
+    }),
+    h('h3', {}, X.pila),
+    list,
+    form('pila', [
+      field('pila-month', X.month, { type: 'month', max: now.slice(0, 7), value: now.slice(0, 7), required: true }),
+      field('pila-planilla', X.planilla, { inputmode: 'numeric', autocomplete: 'off', required: true }),
+      field('pila-health', X.healthPaid, { inputmode: 'numeric', required: true }),
+      field('pila-pension', X.pensionPaid, { inputmode: 'numeric', required: true }),
+      h('button', { type: 'submit' }, X.record),
+    ], async (data, f) => {
+      await api('PUT', `${base}/social-security/${data.get('pila-month')}`, {
+        planilla: data.get('pila-planilla'),
+        health: pesosTyped(data.get('pila-health')),
+        pension: pesosTyped(data.get('pila-pension')),
+      });
+      drawMonths(((await get(`${base}/social-security`)).items) || []);
+      f.reset();
+      return X.recorded;
+    }));
+}
+
 async function accountScreen(gen) {
   let prefs = null;
   try {
@@ -639,8 +700,10 @@ async function accountScreen(gen) {
   } catch {
     prefs = null;
   }
+  const tax = me.worker_id ? await taxCard() : null;
   show(gen, T.account.title,
     h('p', {}, T.account.signedInAs(me.name, me.email)),
+    tax,
     prefs ? h('section', { class: 'card' }, h('h2', {}, T.account.prefs),
       form('prefs', [
         h('div', { class: 'check' },

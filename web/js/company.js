@@ -2,7 +2,7 @@
 // batches from a spreadsheet, their progress, and invoices. Texts in /js/es.js.
 // Each screen is `(gen, arg, params, me)`, routed from app.js by the hash's first part.
 // Owner only: a reviewer gets none of these links, and these screens send her to the review.
-import { T, money, when, day, duration, hours, bogotaInstant } from '/js/es.js';
+import { T, money, pesosTyped, when, day, duration, hours, bogotaInstant } from '/js/es.js';
 import { api, get, post, patch, del, Refusal } from '/js/api.js';
 import { newClientId } from '/js/store.js';
 import { h, notice, field, form, button, go, table, figures, badge, office, readCsv, readFile, setFlash, takeFlash } from '/js/ui.js';
@@ -39,11 +39,6 @@ const capital = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
 const SKILLS = ['data-entry', 'data-cleaning', 'labelling', 'transcription', 'translation', 'customer-support', 'web-testing', 'content-moderation'];
 
-/** Whole pesos as typed: `18.500` (thousands with dots, as people write them) is 18500. */
-function pesosText(v) {
-  const s = String(v || '').replace(/[$\s]/g, '');
-  return /^\d{1,3}(\.\d{3})+$/.test(s) ? s.replace(/\./g, '') : s;
-}
 
 /** Hours as typed: `2,5` (decimal comma) is 2.5. */
 const hoursText = (v) => String(v || '').trim().replace(',', '.');
@@ -108,8 +103,8 @@ function taskFields(p, { template = false } = {}) {
   };
   const kind = (root) => (root.querySelector(`input[name="${id('kind')}"]:checked`) || {}).value || 'hourly';
   const pricing = (root) => (kind(root) === 'hourly'
-    ? { kind: 'hourly', rate: pesosText(value(root, 'rate')), max_hours: hoursText(value(root, 'max-hours')) }
-    : { kind: 'fixed', price: pesosText(value(root, 'price')), estimated_hours: hoursText(value(root, 'estimated-hours')) });
+    ? { kind: 'hourly', rate: pesosTyped(value(root, 'rate')), max_hours: hoursText(value(root, 'max-hours')) }
+    : { kind: 'fixed', price: pesosTyped(value(root, 'price')), estimated_hours: hoursText(value(root, 'estimated-hours')) });
   const body = (root) => {
     const skills = [...root.querySelectorAll(`input[name="${id('skill')}"]:checked`)].map((e) => e.value);
     for (const s of value(root, 'other-skills').split(',')) {

@@ -202,6 +202,31 @@ export const T = {
     changePassword: 'Cambiar la contraseña',
     passwordChanged: 'Contraseña cambiada.',
     signedInAs: (name, email) => `Entró como ${name} (${email})`,
+    tax: {
+      title: 'Impuestos y seguridad social',
+      hint: 'Con estos datos se calcula la retención en la fuente de sus pagos y se revisa su planilla PILA. Si tiene dudas, pregunte al equipo de Vereda.',
+      concept: 'Por qué le pagan',
+      services: 'Servicios',
+      honorarios: 'Honorarios (trabajo profesional o intelectual)',
+      declarante: 'Declaro renta (soy declarante)',
+      fewer: 'Declaro que no he contratado ni vinculado a dos o más trabajadores (art. 383 del Estatuto Tributario): se me aplica la tabla de retención de los salarios',
+      signedOn: (d) => `Firmó esta declaración el ${d}.`,
+      arl: 'Clase de riesgo ARL',
+      arlNone: 'No sé / no aplica',
+      arlClass: (n) => `Clase ${n}`,
+      save: 'Guardar mis datos tributarios',
+      saved: 'Datos tributarios guardados.',
+      pila: 'Planillas PILA que pagó',
+      noMonths: 'Todavía no ha registrado ninguna planilla.',
+      month: 'Mes de los ingresos',
+      planilla: 'Planilla',
+      health: 'salud',
+      pension: 'pensión',
+      healthPaid: 'Pagó en salud (pesos)',
+      pensionPaid: 'Pagó en pensión (pesos)',
+      record: 'Registrar la planilla',
+      recorded: 'Planilla registrada.',
+    },
     unsentOnSignOut: (n) => `${n === 1 ? 'Tiene 1 registro sin enviar' : `Tiene ${n} registros sin enviar`}. Si sale ahora se borrarán de este equipo. ¿Salir de todos modos?`,
   },
   // The company's review queue (web/js/review.js).
@@ -904,6 +929,13 @@ export function refusalText(problem, status) {
 export const NETWORK_ERROR = 'No hay conexión con Vereda. Revise su señal e intente de nuevo.';
 
 /** `$ 48.485` (pesos; centavos only when there are some: `$ 1.234,50`). */
+/** Whole pesos as people type them: `$ 18.500` (thousands with dots) is `18500`; anything
+ * else is sent as typed, for the API to refuse in Spanish. */
+export function pesosTyped(v) {
+  const s = String(v || '').replace(/[$\s]/g, '');
+  return /^\d{1,3}(\.\d{3})+$/.test(s) ? s.replace(/\./g, '') : s;
+}
+
 export function money(value) {
   if (value === null || value === undefined || value === '') return '—';
   const s = String(value).trim();

@@ -3,7 +3,7 @@
 // soporte, the ledger with names, the jobs people started and the e-mails that failed.
 // Texts in /js/es.js (T.finance). Each screen is `(gen, arg, params, me)`, routed from app.js.
 // Long work runs as a job on the server; a screen follows it (`watchJob`) and shows its progress.
-import { T, money, when, day, month, duration, bogotaInstant, bogotaParts } from '/js/es.js';
+import { T, money, pesosTyped, when, day, month, duration, bogotaInstant, bogotaParts } from '/js/es.js';
 import { api, get, post, postFile } from '/js/api.js';
 import { newClientId } from '/js/store.js';
 import { h, notice, field, form, button, go, table, figures, badge, office, current, setFlash, takeFlash } from '/js/ui.js';
@@ -300,7 +300,7 @@ async function invoiceScreen(gen, id) {
     h('div', { class: 'check' }, h('input', { type: 'checkbox', id: 'allow_duplicate', name: 'allow_duplicate' }), h('label', { for: 'allow_duplicate' }, I.duplicate)),
     h('button', { type: 'submit', class: 'primary' }, I.submit),
   ], async (data) => {
-    const amount = String(data.get('amount') || '').replace(/[$\s]/g, '').replace(/^(\d{1,3})((\.\d{3})+)$/, (m) => m.replace(/\./g, ''));
+    const amount = pesosTyped(data.get('amount'));
     const reference = String(data.get('reference') || '').trim();
     const body = {
       amount,

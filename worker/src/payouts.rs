@@ -337,7 +337,7 @@ async fn lines_for(
             worker_id: WorkerId::new(s.worker_id),
             figures: payout.figures,
             concept: profile.concept.as_str(),
-            rule: payout.rule.code(),
+            rule: payout.rule.as_str(),
             method: s.method,
             reference: new_reference(),
         });
@@ -361,7 +361,7 @@ async fn insert_notices(
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(batch_id)
         .bind(&n.worker_id)
-        .bind(n.notice.code())
+        .bind(n.notice.kind())
         .bind(n.notice.holds())
         .bind(n.notice.message_es())
         .bind(now)
