@@ -526,8 +526,8 @@ fn finance(who: &Principal) -> Result<(), ApiError> {
 /// Queue a job that a person follows, with its `job_requests` row, in one transaction. With an
 /// `Idempotency-Key`, a retry answers the first start again and the key is stored in the same
 /// transaction, so the work is recorded once.
-#[allow(clippy::too_many_arguments)] // one private helper; a struct would only rename them
-async fn start_job<T: serde::Serialize>(
+#[allow(clippy::too_many_arguments)] // one crate helper; a struct would only rename them
+pub(crate) async fn start_job<T: serde::Serialize>(
     state: &AppState,
     who: &Principal,
     kind: &str,

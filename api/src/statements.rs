@@ -19,14 +19,14 @@ use vereda_contracts::money_states::OutboxStatus;
 use vereda_contracts::statements::{Month, normalize_code, social_security_note_es};
 use vereda_contracts::statements::{StoredStatement, SupportDocument};
 use vereda_contracts::{throttle, time};
+use vereda_store::document_files;
+use vereda_store::on_db;
 use vereda_store::stored_statements as statements;
-use vereda_store::{document_files, queue};
-use vereda_store::{on_db, on_tx};
 
 use crate::ApiTags;
 use crate::auth::{BearerAuth, NoContent, Principal};
 use crate::body::JsonBody;
-use crate::finance::{Accepted, CsvOk, DocumentOk, JobStarted};
+use crate::finance::{Accepted, CsvOk, DocumentOk};
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
 use crate::startup::AppState;
@@ -660,26 +660,19 @@ impl StatementsApi {
         let job = BuildStatements {
             month: month.to_string(),
         };
-        let mut tx = state.db.begin().await?;
-        let job_id = queue::push_in_tx(&mut tx, BuildStatements::QUEUE, &job, None, None)
-            .await
-            .map_err(ApiError::from_anyhow)?;
-        on_tx!(&mut tx, |c| sqlx::query(
-            "INSERT INTO job_requests (job_id, kind, requested_by, subject_id, created_at) \
-             VALUES ($1, 'statement_run', $2, $3, $4)"
+        let subject = month.to_string();
+        let started = crate::finance::start_job(
+            &state,
+            who,
+            "statement_run",
+            BuildStatements::QUEUE,
+            &job,
+            Some(&subject),
+            None,
+            async |_| Ok(()),
         )
-        .bind(&job_id)
-        .bind(&who.user_id)
-        .bind(month.to_string())
-        .bind(time::unix(time::now()))
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        tx.commit().await?;
-        Ok(Accepted::Started(Json(JobStarted {
-            job_id,
-            subject_id: Some(month.to_string()),
-        })))
+        .await?;
+        Ok(Accepted::Started(Json(started)))
     }
 
     /// A worker's statements, every version, newest first

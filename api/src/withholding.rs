@@ -17,12 +17,12 @@ use vereda_contracts::ledger::account;
 use vereda_contracts::money::Cop;
 use vereda_contracts::statements::Month;
 use vereda_contracts::time;
-use vereda_store::{document_files, on_db, on_tx, queue};
+use vereda_store::{document_files, on_db};
 
 use crate::ApiTags;
 use crate::auth::BearerAuth;
 use crate::body::JsonBody;
-use crate::finance::{Accepted, CsvOk, DocumentOk, JobStarted};
+use crate::finance::{Accepted, CsvOk, DocumentOk, start_job};
 use crate::problem::ApiError;
 use crate::startup::AppState;
 use crate::statements::visible_worker;
@@ -236,26 +236,19 @@ impl WithholdingApi {
             ));
         }
         let job = BuildCertificates { year: year as i32 };
-        let mut tx = state.db.begin().await?;
-        let job_id = queue::push_in_tx(&mut tx, BuildCertificates::QUEUE, &job, None, None)
-            .await
-            .map_err(ApiError::from_anyhow)?;
-        on_tx!(&mut tx, |c| sqlx::query(
-            "INSERT INTO job_requests (job_id, kind, requested_by, subject_id, created_at) \
-             VALUES ($1, 'certificate_run', $2, $3, $4)"
+        let subject = year.to_string();
+        let started = start_job(
+            &state,
+            who,
+            "certificate_run",
+            BuildCertificates::QUEUE,
+            &job,
+            Some(&subject),
+            None,
+            async |_| Ok(()),
         )
-        .bind(&job_id)
-        .bind(&who.user_id)
-        .bind(year.to_string())
-        .bind(time::unix(time::now()))
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        tx.commit().await?;
-        Ok(Accepted::Started(Json(JobStarted {
-            job_id,
-            subject_id: Some(year.to_string()),
-        })))
+        .await?;
+        Ok(Accepted::Started(Json(started)))
     }
 
     /// A worker's certificate of income and withholdings for a year (the newest version, or

@@ -413,6 +413,62 @@ impl TestApp {
         job
     }
 
+    /// A fixed-price task of `owner` at `price` pesos with one slot per worker token, each
+    /// claimed, submitted, verified and approved (so each worker earns `price`).
+    pub async fn approved_fixed_work(
+        &self,
+        owner: &str,
+        title: &str,
+        skill: &str,
+        price: i64,
+        workers: &[&str],
+    ) {
+        let task = self
+            .post(
+                "/v1/tasks",
+                Some(owner),
+                json!({
+                    "title": title, "instructions": "Según la guía.",
+                    "category": skill, "required_skills": [skill],
+                    "pricing": {"kind": "fixed", "price": price.to_string(), "estimated_hours": "4"},
+                    "slots": workers.len(), "claim_minutes": 600, "review_hours": 72
+                }),
+            )
+            .await;
+        let task = task.ok(201)["id"].as_str().unwrap().to_string();
+        self.post(&format!("/v1/tasks/{task}/publish"), Some(owner), json!({}))
+            .await
+            .ok(200);
+        for token in workers {
+            let claim = self
+                .post(&format!("/v1/tasks/{task}/claims"), Some(token), json!({}))
+                .await;
+            let assignment = claim.ok(201)["id"].as_str().unwrap().to_string();
+            self.post(
+                &format!("/v1/assignments/{assignment}/submission"),
+                Some(token),
+                json!({"deliverable_url": "https://docs.example/entrega"}),
+            )
+            .await
+            .ok(200);
+            eventually(Duration::from_secs(60), || async {
+                let r = self
+                    .get(&format!("/v1/assignments/{assignment}"), Some(owner))
+                    .await;
+                (r.body["status"] == "verified").then_some(())
+            })
+            .await
+            .expect("verified");
+            self.post(
+                &format!("/v1/assignments/{assignment}/review"),
+                Some(owner),
+                json!({"decision": "approve"}),
+            )
+            .await
+            .ok(200);
+        }
+    }
+
     /// Stop the server and worker, and return the database so another app can use it.
     pub async fn stop(mut self) -> Option<TestDb> {
         self.shutdown().await;

@@ -35,54 +35,6 @@ async fn worker(app: &TestApp, admin: &str, name: &str, phone: &str) -> (String,
     (id, app.login(&email, PASSWORD).await)
 }
 
-/// Each worker claims a slot of one fixed-price task, submits, and the owner approves.
-async fn approved_work(app: &TestApp, owner: &str, workers: &[&str]) {
-    let task = app
-        .post(
-            "/v1/tasks",
-            Some(owner),
-            json!({
-                "title": "Etiquetar fotos de productos", "instructions": "Según la guía.",
-                "category": "labelling", "required_skills": ["labelling"],
-                "pricing": {"kind": "fixed", "price": "60000", "estimated_hours": "4"},
-                "slots": workers.len(), "claim_minutes": 600, "review_hours": 72
-            }),
-        )
-        .await;
-    let task = task.ok(201)["id"].as_str().unwrap().to_string();
-    app.post(&format!("/v1/tasks/{task}/publish"), Some(owner), json!({}))
-        .await
-        .ok(200);
-    for token in workers {
-        let claim = app
-            .post(&format!("/v1/tasks/{task}/claims"), Some(token), json!({}))
-            .await;
-        let assignment = claim.ok(201)["id"].as_str().unwrap().to_string();
-        app.post(
-            &format!("/v1/assignments/{assignment}/submission"),
-            Some(token),
-            json!({"deliverable_url": "https://docs.example/fotos"}),
-        )
-        .await
-        .ok(200);
-        eventually(Duration::from_secs(60), || async {
-            let r = app
-                .get(&format!("/v1/assignments/{assignment}"), Some(owner))
-                .await;
-            (r.body["status"] == "verified").then_some(())
-        })
-        .await
-        .expect("verified");
-        app.post(
-            &format!("/v1/assignments/{assignment}/review"),
-            Some(owner),
-            json!({"decision": "approve"}),
-        )
-        .await
-        .ok(200);
-    }
-}
-
 async fn text(page: &Page) -> String {
     page.text().await
 }
@@ -103,7 +55,14 @@ async fn the_finance_clerk_closes_the_month_in_the_browser() {
     let (_, owner) = app.company(&admin, "Tienda Andina").await;
     let (paid_id, paid) = worker(&app, &admin, "Marta Rojas", "3105550001").await;
     let (back_id, back) = worker(&app, &admin, "Yuli Cardona", "3105550002").await;
-    approved_work(&app, &owner, &[&paid, &back]).await;
+    app.approved_fixed_work(
+        &owner,
+        "Etiquetar fotos de productos",
+        "labelling",
+        60_000,
+        &[&paid, &back],
+    )
+    .await;
     for id in [&paid_id, &back_id] {
         eventually(Duration::from_secs(60), || async {
             (app.payable(&finance, id).await == "-60000").then_some(())

@@ -6,82 +6,23 @@
 
 use std::time::Duration;
 
-use chrono::{Duration as Span, Utc};
+use chrono::Utc;
 use serde_json::{Value, json};
 use vereda_tests::invariants::assert_ledger_invariants;
 use vereda_tests::*;
 
-static TASKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// Post a fixed-price task for `worker`, log an hour on it, submit it and approve it; wait
-/// until her payable balance is `then_owed` pesos.
-#[allow(clippy::too_many_arguments)]
+/// A fixed-price task for `worker` at `price`, approved; wait until her payable balance is
+/// `then_owed` pesos.
 async fn earn(
     app: &TestApp,
-    owner: &str,
-    finance: &str,
-    worker_id: &str,
-    worker: &str,
+    (owner, finance): (&str, &str),
+    (worker_id, worker): (&str, &str),
     price: i64,
     then_owed: i64,
 ) {
-    let task = app
-        .post(
-            "/v1/tasks",
-            Some(owner),
-            json!({
-                "title": format!("Clasificar tiquetes {}", short_id()),
-                "instructions": "Según la guía de la empresa.",
-                "category": "data-entry", "required_skills": ["data-entry"],
-                "pricing": {"kind": "fixed", "price": price.to_string(), "estimated_hours": "4"},
-                "slots": 1, "claim_minutes": 2880, "review_hours": 72
-            }),
-        )
+    let title = format!("Clasificar tiquetes {}", short_id());
+    app.approved_fixed_work(owner, &title, "data-entry", price, &[worker])
         .await;
-    let task = task.ok(201)["id"].as_str().unwrap().to_string();
-    app.post(&format!("/v1/tasks/{task}/publish"), Some(owner), json!({}))
-        .await
-        .ok(200);
-    let claim = app
-        .send(
-            app.client
-                .post(app.url(&format!("/v1/tasks/{task}/claims")))
-                .bearer_auth(worker),
-        )
-        .await;
-    let assignment = claim.ok(201)["id"].as_str().unwrap().to_string();
-    // Each task's hour its own, so no two of her entries overlap.
-    let k = TASKS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) as i64;
-    let start = Utc::now() - Span::seconds(2 * 3600 + k * 3660);
-    app.post(
-        &format!("/v1/assignments/{assignment}/time-entries"),
-        Some(worker),
-        json!({"started_at": start.to_rfc3339(), "ended_at": (start + Span::seconds(3600)).to_rfc3339()}),
-    )
-    .await
-    .ok(201);
-    app.post(
-        &format!("/v1/assignments/{assignment}/submission"),
-        Some(worker),
-        json!({"deliverable_url": "https://docs.example/tiquetes"}),
-    )
-    .await
-    .ok(200);
-    eventually(Duration::from_secs(60), || async {
-        let r = app
-            .get(&format!("/v1/assignments/{assignment}"), Some(owner))
-            .await;
-        (r.body["status"] == "verified").then_some(())
-    })
-    .await
-    .expect("verified");
-    app.post(
-        &format!("/v1/assignments/{assignment}/review"),
-        Some(owner),
-        json!({"decision": "approve"}),
-    )
-    .await
-    .ok(200);
     let owed = format!("-{then_owed}");
     eventually(Duration::from_secs(60), || async {
         (app.payable(finance, worker_id).await == owed).then_some(())
@@ -166,7 +107,14 @@ async fn a_month_paid_in_four_weekly_batches_withholds_what_one_monthly_payout_w
     }
 
     // Week 1: 60,000, under the base: nothing withheld.
-    earn(&app, &owner, &finance, &weekly_id, &weekly, 60_000, 60_000).await;
+    earn(
+        &app,
+        (&owner, &finance),
+        (&weekly_id, &weekly),
+        60_000,
+        60_000,
+    )
+    .await;
     let (b1, lines) = batch(&app, &finance).await;
     assert_eq!(lines.len(), 1);
     let l = line_of(&lines, &weekly_id);
@@ -174,7 +122,14 @@ async fn a_month_paid_in_four_weekly_batches_withholds_what_one_monthly_payout_w
     confirm(&app, &finance, &b1, &lines, None).await;
 
     // Week 2: 60,000 more crosses the base: 4 % of the month's 120,000, all on this line.
-    earn(&app, &owner, &finance, &weekly_id, &weekly, 60_000, 60_000).await;
+    earn(
+        &app,
+        (&owner, &finance),
+        (&weekly_id, &weekly),
+        60_000,
+        60_000,
+    )
+    .await;
     let (b2, lines) = batch(&app, &finance).await;
     let l = line_of(&lines, &weekly_id);
     assert_eq!(
@@ -185,7 +140,11 @@ async fn a_month_paid_in_four_weekly_batches_withholds_what_one_monthly_payout_w
 
     // Week 3: 100,000 withholds 4,000 (the month owes 8,800)... and the bank fails it.
     earn(
-        &app, &owner, &finance, &weekly_id, &weekly, 100_000, 100_000,
+        &app,
+        (&owner, &finance),
+        (&weekly_id, &weekly),
+        100_000,
+        100_000,
     )
     .await;
     let (b3, lines) = batch(&app, &finance).await;
@@ -201,25 +160,25 @@ async fn a_month_paid_in_four_weekly_batches_withholds_what_one_monthly_payout_w
     // The other filer is paid the same 420,000 in one line: 16,800 too. The one without a
     // profile, 150,000: 6 %.
     earn(
-        &app, &owner, &finance, &weekly_id, &weekly, 200_000, 300_000,
+        &app,
+        (&owner, &finance),
+        (&weekly_id, &weekly),
+        200_000,
+        300_000,
     )
     .await;
     earn(
         &app,
-        &owner,
-        &finance,
-        &monthly_id,
-        &monthly,
+        (&owner, &finance),
+        (&monthly_id, &monthly),
         420_000,
         420_000,
     )
     .await;
     earn(
         &app,
-        &owner,
-        &finance,
-        &default_id,
-        &default,
+        (&owner, &finance),
+        (&default_id, &default),
         150_000,
         150_000,
     )
@@ -457,7 +416,11 @@ async fn a_low_amount_wallet_is_warned_then_held_at_its_monthly_limit() {
 
     // 3,700,000 less 6 % (no profile: a non-filer) sends 3,478,000: past 65 UVT (3,404,310).
     earn(
-        &app, &owner, &finance, &worker_id, &worker, 3_700_000, 3_700_000,
+        &app,
+        (&owner, &finance),
+        (&worker_id, &worker),
+        3_700_000,
+        3_700_000,
     )
     .await;
     let (b1, lines) = batch(&app, &finance).await;
@@ -479,7 +442,11 @@ async fn a_low_amount_wallet_is_warned_then_held_at_its_monthly_limit() {
     // 8,100,000 more would send 7,614,000: 11,092,000 in the month, past 210.5 UVT
     // (11,024,727). Held: no line, and her balance stays payable.
     earn(
-        &app, &owner, &finance, &worker_id, &worker, 8_100_000, 8_100_000,
+        &app,
+        (&owner, &finance),
+        (&worker_id, &worker),
+        8_100_000,
+        8_100_000,
     )
     .await;
     let job = app.run_job(&finance, "/v1/payout-batches", json!({})).await;
