@@ -6,6 +6,7 @@ pub mod assignments;
 pub mod auth;
 pub mod body;
 pub mod bootstrap;
+pub mod check;
 pub mod companies;
 pub mod finance;
 pub mod fiscal;

@@ -24,6 +24,9 @@ struct Cli {
 enum Command {
     /// Print the OpenAPI document (as committed in contracts/openapi.json) and exit.
     Openapi,
+    /// Before going live: print the configuration in force (secrets masked), the database's
+    /// migrations, the job queue and whether SMTP answers; exit 1 on a problem.
+    Check,
 }
 
 #[tokio::main]
@@ -41,6 +44,11 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(Command::Check) = cli.command {
+        let (report, ok) = vereda_api::check::run(&settings).await;
+        print!("{report}");
+        std::process::exit(if ok { 0 } else { 1 });
+    }
     let dialect = settings.dialect;
     let app = match Application::build(
         settings,

@@ -1,6 +1,7 @@
 //! The `vereda-api` binary as an operator meets it: bad configuration stops it with a message
-//! naming the setting, `openapi` prints the committed contract, and its logs, written to a
-//! pipe, are JSON lines without colour codes, each request's lines carrying its id.
+//! naming the setting, `openapi` prints the committed contract, `check` reports the database,
+//! queue and mail before going live, and its logs, written to a pipe, are JSON lines without
+//! colour codes, each request's lines carrying its id.
 
 use std::process::Command;
 
@@ -152,4 +153,71 @@ fn logs_to_a_pipe_are_json_lines_with_the_request_id() {
         seen.iter().filter(|l| l.starts_with('{')).count() >= 3,
         "{seen:#?}"
     );
+}
+
+#[test]
+fn check_reports_the_database_queue_and_mail_and_fails_on_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vereda.db");
+    let url = format!("sqlite:{}", db.display());
+    let known = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite"))
+        .unwrap()
+        .count();
+    let check = |smtp: Option<&str>| {
+        let mut cmd = api();
+        cmd.arg("check")
+            .env("VEREDA_DATA_DIR", dir.path())
+            .env("VEREDA_DATABASE_URL", &url)
+            .env("VEREDA_ADMIN_PASSWORD", "una-clave-muy-secreta");
+        if let Some(smtp) = smtp {
+            cmd.env("VEREDA_SMTP_URL", smtp);
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(!stdout.contains("una-clave-muy-secreta"), "{stdout}");
+        (out.status.code(), stdout)
+    };
+
+    // A database never started on: it answers, nothing applied yet, no problem.
+    let (code, out) = check(None);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!("0 applied of {known} known")),
+        "{out}"
+    );
+    assert!(
+        out.contains("not configured") && out.contains("result: ok"),
+        "{out}"
+    );
+
+    // Once the product has migrated it: all applied, the queue read.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let db = vereda_store::db::Db::connect(&url, &Default::default())
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+    });
+    let (code, out) = check(None);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!("{known} applied of {known} known")),
+        "{out}"
+    );
+    assert!(out.contains("0 waiting, 0 running, 0 given up"), "{out}");
+
+    // An SMTP server that does not answer is a problem; its password is never printed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let (code, out) = check(Some(&format!(
+        "smtp://vereda:hunter2-smtp@127.0.0.1:{port}"
+    )));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("PROBLEM") && out.contains("SMTP server does not answer"),
+        "{out}"
+    );
+    assert!(out.contains("smtp://vereda:***@127.0.0.1"), "{out}");
+    assert!(!out.contains("hunter2"), "{out}");
 }

@@ -364,6 +364,57 @@ async fn lock_sqlite_migrations(pool: &SqlitePool) -> Result<Option<std::fs::Fil
     Ok(Some(file))
 }
 
+/// Our migrations: those this build knows, and those the database has applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationState {
+    pub known: Vec<i64>,
+    pub applied: Vec<i64>,
+}
+
+impl MigrationState {
+    /// Applied by a newer Vereda: this build does not know them (it refuses to start).
+    pub fn unknown(&self) -> Vec<i64> {
+        self.applied
+            .iter()
+            .filter(|v| !self.known.contains(v))
+            .copied()
+            .collect()
+    }
+
+    /// Known but not applied yet (applied when the product starts).
+    pub fn pending(&self) -> Vec<i64> {
+        self.known
+            .iter()
+            .filter(|v| !self.applied.contains(v))
+            .copied()
+            .collect()
+    }
+}
+
+impl Db {
+    /// Which of our migrations the database has applied (none when it was never migrated).
+    pub async fn migration_state(&self) -> Result<MigrationState, sqlx::Error> {
+        let migrator = match self {
+            Db::Sqlite(_) => our_sqlite_migrator(),
+            Db::Postgres(_) => our_postgres_migrator(),
+        };
+        let known = migrator.iter().map(|m| m.version).collect();
+        let sql = "SELECT version FROM _vereda_migrations WHERE success ORDER BY version";
+        let applied = match on_db!(self, |p| sqlx::query_scalar::<_, i64>(sql)
+            .fetch_all(p)
+            .await)
+        {
+            Ok(v) => v,
+            // Never migrated: no history table yet.
+            Err(sqlx::Error::Database(e)) if e.message().contains("_vereda_migrations") => {
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(MigrationState { known, applied })
+    }
+}
+
 fn our_sqlite_migrator() -> sqlx::migrate::Migrator {
     let mut m = sqlx::migrate!("../migrations/sqlite");
     m.dangerous_set_table_name("_vereda_migrations");

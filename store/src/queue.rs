@@ -232,6 +232,54 @@ type JobRow = (
     Option<i64>,
 );
 
+/// The queue at a glance, for `vereda-api check`: jobs waiting their turn, running, and given up
+/// on (failed with no attempt left), with when the oldest waiting one was due.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Depth {
+    pub waiting: i64,
+    pub running: i64,
+    pub given_up: i64,
+    pub oldest_due: Option<i64>,
+}
+
+pub async fn depth(db: &Db) -> anyhow::Result<Depth> {
+    let row: (i64, i64, i64, Option<i64>) = match db {
+        Db::Sqlite(p) => {
+            sqlx::query_as(
+                "SELECT \
+                 COALESCE(SUM(CASE WHEN status IN ('Pending', 'Queued') \
+                   OR (status = 'Failed' AND attempts < max_attempts) THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN status = 'Running' THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN status = 'Killed' \
+                   OR (status = 'Failed' AND attempts >= max_attempts) THEN 1 ELSE 0 END), 0), \
+                 MIN(CASE WHEN status IN ('Pending', 'Queued') THEN run_at END) FROM Jobs",
+            )
+            .fetch_one(p)
+            .await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_as(
+                "SELECT \
+                 COUNT(*) FILTER (WHERE status IN ('Pending', 'Queued') \
+                   OR (status = 'Failed' AND attempts < max_attempts)), \
+                 COUNT(*) FILTER (WHERE status = 'Running'), \
+                 COUNT(*) FILTER (WHERE status = 'Killed' \
+                   OR (status = 'Failed' AND attempts >= max_attempts)), \
+                 extract(epoch FROM MIN(run_at) FILTER (WHERE status IN ('Pending', 'Queued')))::bigint \
+                 FROM apalis.jobs",
+            )
+            .fetch_one(p)
+            .await?
+        }
+    };
+    Ok(Depth {
+        waiting: row.0,
+        running: row.1,
+        given_up: row.2,
+        oldest_due: row.3,
+    })
+}
+
 /// Look a job up by id in apalis's table. `None` when there is no such job (or apalis has
 /// vacuumed it away).
 pub async fn job_status(db: &Db, task_id: &str) -> anyhow::Result<Option<JobStatus>> {

@@ -155,6 +155,24 @@ async fn render(
     }
 }
 
+/// Whether the configured SMTP server answers (connects and greets); `Ok(false)` when no SMTP
+/// is configured (mail is written to the outbox folder).
+pub async fn smtp_answers(settings: &Settings) -> Result<bool, String> {
+    let Some(url) = &settings.smtp_url else {
+        return Ok(false);
+    };
+    let transport: AsyncSmtpTransport<Tokio1Executor> =
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+            .map_err(|e| format!("VEREDA_SMTP_URL: {e}"))?
+            .timeout(Some(SMTP_TIMEOUT))
+            .build();
+    match transport.test_connection().await {
+        Ok(true) => Ok(true),
+        Ok(false) => Err("the server did not answer".to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Hand the message to the SMTP server, or write it to the outbox folder.
 async fn deliver(settings: &Settings, email: Message) -> Result<(), SendError> {
     match &settings.smtp_url {

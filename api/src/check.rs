@@ -1,0 +1,189 @@
+//! `vereda-api check` (issue 24 §4): what a technician runs before going live. Prints the
+//! configuration in force (secrets masked), whether the database answers and how far it is
+//! migrated, the job queue, and whether the SMTP server answers; exits non-zero on a problem.
+
+use std::fmt::Write as _;
+
+use vereda_store::config::Settings;
+use vereda_store::db::{Db, PoolSettings};
+
+/// A URL with its password (and any query, which may carry one) masked.
+pub fn masked(url: &str) -> String {
+    let url = url.split('?').next().unwrap_or(url);
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            let shown = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_string()
+            };
+            format!("{}{}{}", &url[..scheme + 3], shown, &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Run the checks; the report, and whether everything is fine.
+pub async fn run(settings: &Settings) -> (String, bool) {
+    let mut out = String::new();
+    let mut problems = Vec::new();
+    let line = |out: &mut String, key: &str, value: &str| {
+        let _ = writeln!(out, "  {key:<22}{value}");
+    };
+
+    out.push_str("configuration\n");
+    line(
+        &mut out,
+        "database",
+        &masked(settings.database_url.expose()),
+    );
+    line(&mut out, "listen", &settings.listen.to_string());
+    line(&mut out, "public url", &settings.public_url);
+    line(
+        &mut out,
+        "data folder",
+        &settings.data_dir.display().to_string(),
+    );
+    line(
+        &mut out,
+        "smtp",
+        &settings.smtp_url.as_ref().map_or_else(
+            || "not set: e-mails are written to the data folder's outbox".to_string(),
+            |u| masked(u.expose()),
+        ),
+    );
+    line(&mut out, "mail from", &settings.mail_from);
+    line(
+        &mut out,
+        "platform",
+        &format!("{} · NIT {}", settings.platform_name, settings.platform_nit),
+    );
+    line(&mut out, "margin", &settings.margin.to_string());
+    line(&mut out, "minimum payout", &settings.min_payout.to_es_co());
+    line(
+        &mut out,
+        "pila blocks payouts",
+        &settings.pila_blocks_payouts.to_string(),
+    );
+    line(
+        &mut out,
+        "first admin",
+        settings.admin_email.as_deref().unwrap_or("not set"),
+    );
+
+    out.push_str("database\n");
+    match Db::connect(settings.database_url.expose(), &PoolSettings::default()).await {
+        Err(e) => {
+            line(&mut out, "answers", &format!("PROBLEM: {e}"));
+            problems.push("the database does not answer");
+        }
+        Ok(db) => {
+            line(&mut out, "answers", "yes");
+            match db.migration_state().await {
+                Err(e) => {
+                    line(&mut out, "migrations", &format!("PROBLEM: {e}"));
+                    problems.push("the migrations cannot be read");
+                }
+                Ok(m) => {
+                    line(
+                        &mut out,
+                        "migrations",
+                        &format!("{} applied of {} known", m.applied.len(), m.known.len()),
+                    );
+                    if !m.unknown().is_empty() {
+                        line(
+                            &mut out,
+                            "",
+                            &format!(
+                                "PROBLEM: migrated by a newer Vereda ({:?}): this version \
+                                 will not start on it",
+                                m.unknown()
+                            ),
+                        );
+                        problems.push("the database was migrated by a newer Vereda");
+                    } else if !m.pending().is_empty() {
+                        line(
+                            &mut out,
+                            "",
+                            &format!("{:?} are applied when the product starts", m.pending()),
+                        );
+                    }
+                    if m.applied.is_empty() {
+                        line(
+                            &mut out,
+                            "queue",
+                            "not created yet (made at the first start)",
+                        );
+                    } else {
+                        match vereda_store::queue::depth(&db).await {
+                            Ok(d) => line(
+                                &mut out,
+                                "queue",
+                                &format!(
+                                    "{} waiting, {} running, {} given up{}",
+                                    d.waiting,
+                                    d.running,
+                                    d.given_up,
+                                    d.oldest_due.map_or(String::new(), |t| format!(
+                                        " (oldest waiting due {})",
+                                        vereda_contracts::time::from_unix(t)
+                                    ))
+                                ),
+                            ),
+                            Err(e) => {
+                                line(&mut out, "queue", &format!("PROBLEM: {e:#}"));
+                                problems.push("the job queue cannot be read");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    out.push_str("mail\n");
+    match vereda_worker::email::smtp_answers(settings).await {
+        Ok(true) => line(&mut out, "smtp answers", "yes"),
+        Ok(false) => line(&mut out, "smtp answers", "not configured"),
+        Err(e) => {
+            line(&mut out, "smtp answers", &format!("PROBLEM: {e}"));
+            problems.push("the SMTP server does not answer");
+        }
+    }
+
+    if problems.is_empty() {
+        out.push_str("result: ok\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "result: {} problem(s): {}",
+            problems.len(),
+            problems.join("; ")
+        );
+    }
+    (out, problems.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked;
+
+    #[test]
+    fn passwords_in_urls_are_masked() {
+        assert_eq!(
+            masked("postgres://vereda:s3cret@db.internal:5432/vereda?sslmode=require"),
+            "postgres://vereda:***@db.internal:5432/vereda"
+        );
+        assert_eq!(
+            masked("smtp://user:p%40ss@mail.example:587"),
+            "smtp://user:***@mail.example:587"
+        );
+        assert_eq!(
+            masked("sqlite:/var/lib/vereda/vereda.db"),
+            "sqlite:/var/lib/vereda/vereda.db"
+        );
+        assert_eq!(masked("smtp://mail.example:25"), "smtp://mail.example:25");
+    }
+}
