@@ -697,6 +697,26 @@ async fn she_keeps_her_tax_data_and_pila_planillas_from_the_account_screen() {
         ),
         (&json!("8512345678"), &json!("218900"), &json!("280200"))
     );
+
+    // Paid this year and certified: her money screen shows the certificate to download.
+    let (_, owner) = app.company(&admin, "Tienda Andina").await;
+    let finance = app.finance_token(&admin).await;
+    app.approved_fixed_work(&owner, "Limpiar base", "data-cleaning", 150_000, &[&token])
+        .await;
+    eventually(Duration::from_secs(60), || async {
+        (app.payable(&finance, &id).await == "-150000").then_some(())
+    })
+    .await
+    .expect("accrued");
+    app.run_job(&finance, "/v1/payout-batches", json!({})).await;
+    let year = today()[..4].parse::<i64>().unwrap();
+    app.run_job(&finance, "/v1/certificate-runs", json!({ "year": year }))
+        .await;
+    go(&page, "#/dinero").await;
+    page.wait_for_text("Certificado de ingresos y retenciones")
+        .await;
+    page.wait_for_text("Pagos del año: $ 150.000").await;
+    check_screen(&page, "dinero-certificado").await;
     browser.close().await;
 }
 
