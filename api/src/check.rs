@@ -69,6 +69,40 @@ pub async fn run(settings: &Settings) -> (String, bool) {
     );
     line(
         &mut out,
+        "job rows kept",
+        &format!("{} days", settings.job_keep.as_secs() / 86_400),
+    );
+    line(
+        &mut out,
+        "shutdown grace",
+        &format!("{} s", settings.shutdown_grace.as_secs()),
+    );
+    line(
+        &mut out,
+        "metrics",
+        if settings.metrics_token.is_some() {
+            "GET /metrics with the token (masked)"
+        } else {
+            "off (VEREDA_METRICS_TOKEN not set)"
+        },
+    );
+    line(
+        &mut out,
+        "backups",
+        &settings.backups.as_ref().map_or_else(
+            || "no scheduled backups (VEREDA_BACKUP_DIR not set)".to_string(),
+            |b| {
+                format!(
+                    "every {} h to {}, keeping {}",
+                    b.every.as_secs() / 3600,
+                    b.dir.display(),
+                    b.keep
+                )
+            },
+        ),
+    );
+    line(
+        &mut out,
         "first admin",
         settings.admin_email.as_deref().unwrap_or("not set"),
     );

@@ -177,10 +177,12 @@ impl JobsApi {
             progress_done: Option<i64>,
             progress_total: Option<i64>,
             created_at: i64,
+            final_state: Option<String>,
+            final_result: Option<String>,
         }
         let row: Option<Request> = on_db!(&state.db, |p| sqlx::query_as(
-            "SELECT kind, requested_by, subject_id, progress_done, progress_total, created_at \
-             FROM job_requests WHERE job_id = $1"
+            "SELECT kind, requested_by, subject_id, progress_done, progress_total, created_at, \
+             final_state, final_result FROM job_requests WHERE job_id = $1"
         )
         .bind(&id.0)
         .fetch_optional(p)
@@ -192,6 +194,8 @@ impl JobsApi {
             progress_done: done,
             progress_total: total,
             created_at,
+            final_state,
+            final_result,
         }) = row
         else {
             return Err(ApiError::not_found("job"));
@@ -204,6 +208,11 @@ impl JobsApi {
             .map_err(ApiError::from_anyhow)?;
         let (state_name, result, error) = match status {
             Some(s) => (s.state.as_str().to_string(), s.result, s.last_error),
+            // Housekeeping pruned the queue's row and kept how it ended.
+            None if final_state.is_some() => {
+                let (result, error) = queue::split_result(final_result.as_deref());
+                (final_state.unwrap_or_default(), result, error)
+            }
             None => ("queued".to_string(), None, None),
         };
         Ok(JobOk::Ok(Json(Job {

@@ -193,13 +193,14 @@ impl Application {
         });
 
         let app = routes(self.state.clone());
+        let grace = self.state.settings.shutdown_grace;
         let mut rx = stop_rx;
         let server = Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(
             app,
             async move {
                 let _ = rx.wait_for(|s| *s).await;
             },
-            Some(Duration::from_secs(10)),
+            Some(grace),
         );
         tokio::spawn(async move {
             shutdown.await;

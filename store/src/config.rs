@@ -122,6 +122,24 @@ pub struct CliArgs {
     /// sign-in cookie's `Secure`, the CSRF origin check); default `http://<listen address>`.
     #[arg(long, env = "VEREDA_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Days apalis's finished job rows are kept before housekeeping deletes them.
+    #[arg(long, env = "VEREDA_JOB_KEEP_DAYS")]
+    pub job_keep_days: Option<String>,
+    /// Seconds that in-flight requests and running jobs get to finish on SIGTERM.
+    #[arg(long, env = "VEREDA_SHUTDOWN_GRACE_SECONDS")]
+    pub shutdown_grace_seconds: Option<String>,
+    /// Bearer token that `GET /metrics` requires; without it there is no `/metrics`.
+    #[arg(long, env = "VEREDA_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Folder for scheduled backups of the SQLite database; without it none are made.
+    #[arg(long, env = "VEREDA_BACKUP_DIR")]
+    pub backup_dir: Option<String>,
+    /// Hours between scheduled backups.
+    #[arg(long, env = "VEREDA_BACKUP_EVERY_HOURS")]
+    pub backup_every_hours: Option<String>,
+    /// Scheduled backups kept (the oldest beyond this are deleted).
+    #[arg(long, env = "VEREDA_BACKUP_KEEP")]
+    pub backup_keep: Option<String>,
 }
 
 /// The TOML file's shape: the same names as the flags, all optional.
@@ -154,6 +172,12 @@ struct FileSettings {
     trusted_proxy: Option<bool>,
     pila_blocks_payouts: Option<bool>,
     public_url: Option<String>,
+    job_keep_days: Option<u64>,
+    shutdown_grace_seconds: Option<u64>,
+    metrics_token: Option<String>,
+    backup_dir: Option<String>,
+    backup_every_hours: Option<u64>,
+    backup_keep: Option<u64>,
     /// Effective-dated contribution rates of independent workers; defaults built in.
     social_security: Option<Vec<Dated<SocialSecurityRates>>>,
     /// Effective-dated legal figures (SMMLV, UVT, weekly hours, IVA); defaults built in.
@@ -204,6 +228,22 @@ pub struct Settings {
     pub public_url_configured: bool,
     pub social_security: Vec<Dated<SocialSecurityRates>>,
     pub legal: LegalFigures,
+    /// Finished job rows older than this are pruned by housekeeping.
+    pub job_keep: Duration,
+    /// What in-flight requests and running jobs get to finish once shutdown is asked for.
+    pub shutdown_grace: Duration,
+    /// `GET /metrics` answers only with this bearer token; `None`: no metrics endpoint.
+    pub metrics_token: Option<Secret>,
+    /// Scheduled SQLite backups, if a folder is set.
+    pub backups: Option<BackupSchedule>,
+}
+
+/// Where, how often and how many scheduled backups (SQLite only).
+#[derive(Debug, Clone)]
+pub struct BackupSchedule {
+    pub dir: PathBuf,
+    pub every: Duration,
+    pub keep: usize,
 }
 
 /// A setting that could not be used, with its name as the operator would write it.
@@ -467,6 +507,60 @@ impl Settings {
             None => format!("http://{listen}"),
         };
 
+        let job_keep_days = number(
+            "job_keep_days (VEREDA_JOB_KEEP_DAYS)",
+            &args.job_keep_days,
+            file.job_keep_days,
+            30,
+            1..=3650,
+        )?;
+        let shutdown_grace_seconds = number(
+            "shutdown_grace_seconds (VEREDA_SHUTDOWN_GRACE_SECONDS)",
+            &args.shutdown_grace_seconds,
+            file.shutdown_grace_seconds,
+            30,
+            1..=3600,
+        )?;
+        let metrics_token = match pick(&args.metrics_token, file.metrics_token) {
+            Some(t) if t.trim().len() < 16 => {
+                return Err(bad(
+                    "metrics_token (VEREDA_METRICS_TOKEN)",
+                    "must be at least 16 characters",
+                ));
+            }
+            other => other.map(|t| Secret::new(t.trim().to_string())),
+        };
+        let backup_every_hours = number(
+            "backup_every_hours (VEREDA_BACKUP_EVERY_HOURS)",
+            &args.backup_every_hours,
+            file.backup_every_hours,
+            24,
+            1..=24 * 31,
+        )?;
+        let backup_keep = number(
+            "backup_keep (VEREDA_BACKUP_KEEP)",
+            &args.backup_keep,
+            file.backup_keep,
+            14,
+            1..=1000,
+        )?;
+        let backups = match pick(&args.backup_dir, file.backup_dir) {
+            Some(dir) if dir.trim().is_empty() => None,
+            Some(_) if dialect == Dialect::Postgres => {
+                return Err(bad(
+                    "backup_dir (VEREDA_BACKUP_DIR)",
+                    "scheduled backups are for SQLite; back PostgreSQL up with pg_dump or \
+                     base backups (ARCHITECTURE.md)",
+                ));
+            }
+            Some(dir) => Some(BackupSchedule {
+                dir: PathBuf::from(dir.trim()),
+                every: Duration::from_secs(backup_every_hours * 3600),
+                keep: backup_keep as usize,
+            }),
+            None => None,
+        };
+
         Ok(Settings {
             database_url: Secret::new(database_url),
             dialect,
@@ -496,6 +590,10 @@ impl Settings {
             public_url_configured: public_url_raw.is_some(),
             social_security: file.social_security.unwrap_or_else(default_social_security),
             legal,
+            job_keep: Duration::from_secs(job_keep_days * 24 * 3600),
+            shutdown_grace: Duration::from_secs(shutdown_grace_seconds),
+            metrics_token,
+            backups,
         })
     }
 

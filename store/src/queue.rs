@@ -383,8 +383,8 @@ impl ListedJob {
 }
 
 /// Jobs people started, with their state from apalis's table, filtered in SQL (one query).
-/// A request whose job apalis has not written yet, or has vacuumed away, reads as queued, as
-/// `job_status` says.
+/// A request whose job apalis has not written yet reads as queued, as `job_status` says; one
+/// whose row housekeeping pruned reads as it ended (`job_requests.final_state`).
 pub async fn list_jobs(db: &Db, filter: &JobFilter<'_>) -> anyhow::Result<Vec<ListedJob>> {
     let state = filter.state.map(JobState::as_str);
     Ok(match db {
@@ -393,10 +393,12 @@ pub async fn list_jobs(db: &Db, filter: &JobFilter<'_>) -> anyhow::Result<Vec<Li
             sqlx::query_as(
                 "SELECT * FROM (SELECT r.job_id, r.kind, r.requested_by, \
                  u.name AS requested_by_name, r.subject_id, r.progress_done, r.progress_total, \
-                 r.created_at, CASE WHEN j.status = 'Running' THEN 'running' \
+                 r.created_at, CASE WHEN j.id IS NULL THEN COALESCE(r.final_state, 'queued') \
+                 WHEN j.status = 'Running' THEN 'running' \
                  WHEN j.status = 'Done' THEN 'succeeded' \
                  WHEN j.status = 'Killed' OR (j.status = 'Failed' AND j.attempts >= j.max_attempts) \
-                 THEN 'failed' ELSE 'queued' END AS state, j.last_result AS last_result \
+                 THEN 'failed' ELSE 'queued' END AS state, \
+                 COALESCE(j.last_result, r.final_result) AS last_result \
                  FROM job_requests r LEFT JOIN Jobs j ON j.id = r.job_id \
                  LEFT JOIN users u ON u.id = r.requested_by \
                  WHERE r.job_id < $1 AND ($2 IS NULL OR r.kind = $2) \
@@ -415,10 +417,12 @@ pub async fn list_jobs(db: &Db, filter: &JobFilter<'_>) -> anyhow::Result<Vec<Li
             sqlx::query_as(
                 "SELECT * FROM (SELECT r.job_id, r.kind, r.requested_by, \
                  u.name AS requested_by_name, r.subject_id, r.progress_done, r.progress_total, \
-                 r.created_at, CASE WHEN j.status = 'Running' THEN 'running' \
+                 r.created_at, CASE WHEN j.id IS NULL THEN COALESCE(r.final_state, 'queued') \
+                 WHEN j.status = 'Running' THEN 'running' \
                  WHEN j.status = 'Done' THEN 'succeeded' \
                  WHEN j.status = 'Killed' OR (j.status = 'Failed' AND j.attempts >= j.max_attempts) \
-                 THEN 'failed' ELSE 'queued' END AS state, j.last_result::text AS last_result \
+                 THEN 'failed' ELSE 'queued' END AS state, \
+                 COALESCE(j.last_result::text, r.final_result) AS last_result \
                  FROM job_requests r LEFT JOIN apalis.jobs j ON j.id = r.job_id \
                  LEFT JOIN users u ON u.id = r.requested_by \
                  WHERE r.job_id < $1 AND ($2 IS NULL OR r.kind = $2) \
@@ -438,7 +442,7 @@ pub async fn list_jobs(db: &Db, filter: &JobFilter<'_>) -> anyhow::Result<Vec<Li
 
 /// apalis stores a run's outcome as a serialised `Result`: `{"Ok": <output>}` or
 /// `{"Err": "<message>"}`. Anything else is kept as an error text, so nothing is hidden.
-fn split_result(raw: Option<&str>) -> (Option<serde_json::Value>, Option<String>) {
+pub fn split_result(raw: Option<&str>) -> (Option<serde_json::Value>, Option<String>) {
     let Some(raw) = raw else {
         return (None, None);
     };

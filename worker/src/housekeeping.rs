@@ -4,11 +4,17 @@
 //! rows whose counting window opened more than a day ago and that do not hold a lock. The
 //! grace day keeps recent history around for support questions. Also forgets `Idempotency-Key`
 //! answers older than a week: a retry comes within minutes or, from a phone that was offline,
-//! days — never weeks. Password links are deleted a day after they expire. Running it twice in a row deletes nothing the second time.
+//! days — never weeks. Password links are deleted a day after they expire. apalis's finished job
+//! rows (done, or failed for good) go after `Settings::job_keep` (30 days by default); a run a
+//! person started keeps how it ended in `job_requests` first. Running it twice in a row deletes
+//! nothing the second time.
 
 use apalis::prelude::{BoxDynError, Data};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use vereda_contracts::jobs::Housekeeping;
+
+use vereda_store::config::Settings;
 use vereda_store::db::Db;
 use vereda_store::on_db;
 
@@ -27,10 +33,23 @@ pub struct HousekeepingReport {
     /// Password links (reset, invitation) expired more than a day ago.
     #[serde(default)]
     pub password_links_deleted: u64,
+    /// Finished job rows older than the keep period.
+    #[serde(default)]
+    pub job_rows_deleted: u64,
 }
 
-/// The sweep itself, at the instant `now` (Unix seconds).
-pub async fn sweep(db: &Db, now: i64) -> Result<HousekeepingReport, sqlx::Error> {
+/// A run keyed by its month or year (`statements:2026-11`, `certificates:2026`) is pushed again
+/// by every clock tick of the month after (or of January): its row is what makes those pushes
+/// no-ops, so it stays this long whatever the keep period.
+pub const KEYED_RUN_KEEP_SECS: i64 = 400 * 24 * 3600;
+
+/// The sweep itself, at the instant `now` (Unix seconds), pruning job rows finished more than
+/// `job_keep_secs` ago.
+pub async fn sweep(
+    db: &Db,
+    now: i64,
+    job_keep_secs: i64,
+) -> Result<HousekeepingReport, sqlx::Error> {
     let cutoff = now - GRACE_SECS;
     let tokens = on_db!(db, |p| sqlx::query(
         "DELETE FROM auth_tokens \
@@ -63,26 +82,108 @@ pub async fn sweep(db: &Db, now: i64) -> Result<HousekeepingReport, sqlx::Error>
     .execute(p)
     .await?
     .rows_affected());
+    let job_rows = prune_jobs(db, now - job_keep_secs, now - KEYED_RUN_KEEP_SECS).await?;
     Ok(HousekeepingReport {
         tokens_deleted: tokens,
         throttle_rows_deleted: throttle,
         idempotency_keys_deleted: keys,
         password_links_deleted: links,
+        job_rows_deleted: job_rows,
     })
+}
+
+/// Delete apalis's rows of jobs finished before `cutoff` (keyed monthly and yearly runs: before
+/// `keyed_cutoff`), after copying the outcome of the ones people started into `job_requests`,
+/// in one transaction. apalis's own `vacuum_before` compares its integer `run_at` with a text
+/// date on SQLite (so it deletes every finished row) and runs `VACUUM`; this does neither.
+async fn prune_jobs(db: &Db, cutoff: i64, keyed_cutoff: i64) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let deleted = match &mut tx {
+        vereda_store::db::Tx::Sqlite(c, _) => {
+            sqlx::query(
+                "UPDATE job_requests SET \
+                 final_state = (SELECT CASE WHEN j.status = 'Done' THEN 'succeeded' ELSE 'failed' END \
+                   FROM Jobs j WHERE j.id = job_requests.job_id), \
+                 final_result = (SELECT j.last_result FROM Jobs j WHERE j.id = job_requests.job_id) \
+                 WHERE final_state IS NULL AND job_id IN (SELECT j.id FROM Jobs j WHERE \
+                 (j.status IN ('Done', 'Killed') \
+                  OR (j.status = 'Failed' AND j.attempts >= j.max_attempts)) \
+                 AND COALESCE(j.done_at, j.run_at) < $1 \
+                 AND (j.idempotency_key IS NULL OR COALESCE(j.done_at, j.run_at) < $2 \
+                   OR (j.idempotency_key NOT LIKE 'statements:%' \
+                     AND j.idempotency_key NOT LIKE 'certificates:%')))",
+            )
+            .bind(cutoff)
+            .bind(keyed_cutoff)
+            .execute(&mut **c)
+            .await?;
+            sqlx::query(
+                "DELETE FROM Jobs WHERE id IN (SELECT j.id FROM Jobs j WHERE \
+                 (j.status IN ('Done', 'Killed') \
+                  OR (j.status = 'Failed' AND j.attempts >= j.max_attempts)) \
+                 AND COALESCE(j.done_at, j.run_at) < $1 \
+                 AND (j.idempotency_key IS NULL OR COALESCE(j.done_at, j.run_at) < $2 \
+                   OR (j.idempotency_key NOT LIKE 'statements:%' \
+                     AND j.idempotency_key NOT LIKE 'certificates:%')))",
+            )
+            .bind(cutoff)
+            .bind(keyed_cutoff)
+            .execute(&mut **c)
+            .await?
+            .rows_affected()
+        }
+        vereda_store::db::Tx::Postgres(c, _) => {
+            sqlx::query(
+                "UPDATE job_requests SET \
+                 final_state = CASE WHEN j.status = 'Done' THEN 'succeeded' ELSE 'failed' END, \
+                 final_result = j.last_result::text \
+                 FROM apalis.jobs j WHERE j.id = job_requests.job_id \
+                 AND job_requests.final_state IS NULL \
+                 AND (j.status IN ('Done', 'Killed') \
+                  OR (j.status = 'Failed' AND j.attempts >= j.max_attempts)) \
+                 AND COALESCE(j.done_at, j.run_at) < to_timestamp($1) \
+                 AND (j.idempotency_key IS NULL OR COALESCE(j.done_at, j.run_at) < to_timestamp($2) \
+                   OR (j.idempotency_key NOT LIKE 'statements:%' \
+                     AND j.idempotency_key NOT LIKE 'certificates:%'))",
+            )
+            .bind(cutoff as f64)
+            .bind(keyed_cutoff as f64)
+            .execute(&mut **c)
+            .await?;
+            sqlx::query(
+                "DELETE FROM apalis.jobs j WHERE \
+                 (j.status IN ('Done', 'Killed') \
+                  OR (j.status = 'Failed' AND j.attempts >= j.max_attempts)) \
+                 AND COALESCE(j.done_at, j.run_at) < to_timestamp($1) \
+                 AND (j.idempotency_key IS NULL OR COALESCE(j.done_at, j.run_at) < to_timestamp($2) \
+                   OR (j.idempotency_key NOT LIKE 'statements:%' \
+                     AND j.idempotency_key NOT LIKE 'certificates:%'))",
+            )
+            .bind(cutoff as f64)
+            .bind(keyed_cutoff as f64)
+            .execute(&mut **c)
+            .await?
+            .rows_affected()
+        }
+    };
+    tx.commit().await?;
+    Ok(deleted)
 }
 
 /// The job handler.
 pub(crate) async fn run(
     _job: Housekeeping,
     db: Data<Db>,
+    settings: Data<Arc<Settings>>,
 ) -> Result<HousekeepingReport, BoxDynError> {
     let now = vereda_contracts::time::unix(vereda_contracts::time::now());
-    let report = sweep(&db, now).await?;
+    let report = sweep(&db, now, settings.job_keep.as_secs() as i64).await?;
     tracing::info!(
         tokens_deleted = report.tokens_deleted,
         throttle_rows_deleted = report.throttle_rows_deleted,
         idempotency_keys_deleted = report.idempotency_keys_deleted,
         password_links_deleted = report.password_links_deleted,
+        job_rows_deleted = report.job_rows_deleted,
         "housekeeping done"
     );
     Ok(report)

@@ -41,8 +41,6 @@ pub mod statement_run;
 pub const RETRIES: usize = vereda_store::queue::RETRIES;
 /// One run of a job longer than this is failed (and retried).
 pub const JOB_TIMEOUT: Duration = Duration::from_secs(120);
-/// After shutdown is asked for, running jobs get this long to finish.
-pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Jobs one worker runs at once.
 const CONCURRENCY: usize = 4;
 /// Idle workers look for new jobs every second at first, backing off to every 5 s. (apalis
@@ -126,7 +124,8 @@ macro_rules! queue_worker {
 }
 
 /// Run all job workers on `db` until `shutdown` resolves, then stop them, giving running jobs
-/// up to [`SHUTDOWN_TIMEOUT`] to finish. Does not migrate: call `db.migrate()` first.
+/// up to `Settings::shutdown_grace` to finish (a job still running then is left for the queue
+/// to hand out again: its lock lapses with this process's heartbeat). Does not migrate: call `db.migrate()` first.
 ///
 /// On SQLite the queue uses the pool in `db` itself, so it runs with our pragmas (WAL,
 /// `synchronous=FULL`, busy timeout, foreign keys). apalis's `SqliteStorage::setup` is never
@@ -144,7 +143,7 @@ pub async fn run(
     tracing::info!(dialect = ?settings.dialect, %instance, "job workers starting");
 
     let monitor = Monitor::new()
-        .shutdown_timeout(SHUTDOWN_TIMEOUT)
+        .shutdown_timeout(settings.shutdown_grace)
         // A worker stops for good when its backend fails (say the database went away for a
         // moment). Start it again, after a pause that grows with the restarts.
         .should_restart(|worker, error| {

@@ -15,7 +15,7 @@ use vereda_store::db::{Db, PoolSettings};
 use vereda_store::on_db;
 use vereda_store::queue::{self, JobState, JobStatus};
 use vereda_store::scratch::{ScratchDb, test_postgres_url};
-use vereda_worker::schedule;
+use vereda_worker::{housekeeping, schedule};
 
 const DAY: i64 = 24 * 3600;
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -140,7 +140,7 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
     assert_eq!(
         done.result,
         Some(
-            serde_json::json!({"tokens_deleted": 3, "throttle_rows_deleted": 2, "idempotency_keys_deleted": 1, "password_links_deleted": 1})
+            serde_json::json!({"tokens_deleted": 3, "throttle_rows_deleted": 2, "idempotency_keys_deleted": 1, "password_links_deleted": 1, "job_rows_deleted": 0})
         ),
         "{done:?}"
     );
@@ -205,7 +205,7 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
         assert_eq!(
             done.result,
             Some(
-                serde_json::json!({"tokens_deleted": 0, "throttle_rows_deleted": 0, "idempotency_keys_deleted": 0, "password_links_deleted": 0})
+                serde_json::json!({"tokens_deleted": 0, "throttle_rows_deleted": 0, "idempotency_keys_deleted": 0, "password_links_deleted": 0, "job_rows_deleted": 0})
             )
         );
     }
@@ -238,6 +238,8 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
         None
     );
 
+    prunes_finished_job_rows(&db, t, &first, &again).await;
+
     // Shutdown is prompt and clean.
     stop.send(()).unwrap();
     let ran = tokio::time::timeout(PATIENCE, monitor)
@@ -245,6 +247,104 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
         .expect("the monitor stops within its shutdown timeout")
         .unwrap();
     ran.unwrap();
+}
+
+/// Housekeeping a month and more later: finished rows go, a run a person started still says
+/// how it ended, a waiting job and a monthly run's key stay.
+async fn prunes_finished_job_rows(db: &Db, t: i64, followed: &str, unfollowed: &str) {
+    on_db!(db, |p| sqlx::query(
+        "INSERT INTO job_requests (job_id, kind, requested_by, created_at) \
+         VALUES ($1, 'housekeeping', 'u1', $2)"
+    )
+    .bind(followed)
+    .bind(t)
+    .execute(p)
+    .await
+    .unwrap()
+    .rows_affected());
+    let monthly = queue::push(
+        db,
+        Housekeeping::QUEUE,
+        &Housekeeping::default(),
+        None,
+        Some("statements:2026-11"),
+    )
+    .await
+    .unwrap();
+    wait_until_finished(db, &monthly).await;
+    let before = finished_rows(db).await;
+    assert!(before >= 4, "{before} finished rows");
+
+    let keep = 30 * DAY;
+    // Within the keep period nothing goes.
+    let report = housekeeping::sweep(db, t + keep - 3600, keep)
+        .await
+        .unwrap();
+    assert_eq!(report.job_rows_deleted, 0);
+    let report = housekeeping::sweep(db, t + keep + 3600, keep)
+        .await
+        .unwrap();
+    // (The worker's clocks may finish more sweep jobs meanwhile: at least these went.)
+    assert!(
+        report.job_rows_deleted >= before as u64 - 1,
+        "all but the monthly run's"
+    );
+    assert_eq!(queue::job_status(db, unfollowed).await.unwrap(), None);
+    assert_eq!(queue::job_status(db, followed).await.unwrap(), None);
+    assert!(queue::job_status(db, &monthly).await.unwrap().is_some());
+    // The month's key still dedupes: pushing it again answers the kept job.
+    let again = queue::push(
+        db,
+        Housekeeping::QUEUE,
+        &Housekeeping::default(),
+        None,
+        Some("statements:2026-11"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again, monthly);
+
+    let listed = queue::list_jobs(
+        db,
+        &queue::JobFilter {
+            before: "~",
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].job_id, followed);
+    assert_eq!(listed[0].state, "succeeded");
+    let (result, error) = listed[0].outcome();
+    assert_eq!(error, None);
+    assert_eq!(result.unwrap()["tokens_deleted"], 3);
+
+    // After a year the monthly run's row goes too; the delayed job, not finished, never does.
+    housekeeping::sweep(db, t + 500 * DAY, keep).await.unwrap();
+    assert_eq!(queue::job_status(db, &monthly).await.unwrap(), None);
+    assert_eq!(finished_rows(db).await, 0);
+    let waiting: i64 = on_db!(db, |p| sqlx::query_scalar(match db {
+        Db::Sqlite(_) => "SELECT COUNT(*) FROM Jobs WHERE status = 'Pending'",
+        Db::Postgres(_) => "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Pending'",
+    })
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert!(waiting >= 1);
+}
+
+async fn finished_rows(db: &Db) -> i64 {
+    on_db!(db, |p| sqlx::query_scalar(match db {
+        Db::Sqlite(_) => "SELECT COUNT(*) FROM Jobs WHERE status IN ('Done', 'Killed', 'Failed')",
+        Db::Postgres(_) => {
+            "SELECT COUNT(*) FROM apalis.jobs WHERE status IN ('Done', 'Killed', 'Failed')"
+        }
+    })
+    .fetch_one(p)
+    .await
+    .unwrap())
 }
 
 /// A user with tokens and throttle rows of every kind, relative to `t`.
