@@ -1,4 +1,4 @@
-//! Liveness and readiness.
+//! Liveness, readiness, and the operator's numbers (`GET /metrics`).
 
 use std::time::Duration;
 
@@ -48,4 +48,34 @@ impl HealthApi {
             Err(_) => Err(ApiError::unavailable()),
         }
     }
+}
+
+/// `GET /metrics`: the Prometheus text exposition (`vereda_store::metrics`), for the bearer
+/// token `VEREDA_METRICS_TOKEN`. Without that setting there is no such route (404); a wrong or
+/// missing token is a 401. Outside the OpenAPI document: it is for Prometheus, not for people.
+#[poem::handler]
+pub async fn metrics(
+    req: &poem::Request,
+    state: Data<&AppState>,
+) -> Result<poem::Response, ApiError> {
+    let Some(expected) = &state.settings.metrics_token else {
+        return Err(ApiError::not_found("route"));
+    };
+    let given = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Compared as hashes, so the time taken says nothing about how much of the token matched.
+    if crate::auth::sha256_hex(given.trim()) != crate::auth::sha256_hex(expected.expose()) {
+        return Err(ApiError::unauthenticated(
+            "Send the metrics token (VEREDA_METRICS_TOKEN) as Authorization: Bearer.",
+        ));
+    }
+    let now = vereda_contracts::time::unix(vereda_contracts::time::now());
+    let body = vereda_store::metrics::scrape(&state.db, now).await;
+    Ok(poem::Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body))
 }

@@ -133,6 +133,10 @@ impl Application {
             ..PoolSettings::default()
         };
         let db = connect_and_migrate(settings.database_url.expose(), &pool).await?;
+        if settings.metrics_token.is_some() {
+            // Counting starts with the process; without a token nothing is recorded.
+            vereda_store::metrics::install();
+        }
         let first_admin = ensure_first_admin(&db, &settings).await?;
 
         let acceptor = TcpListener::bind(settings.listen).into_acceptor().await?;
@@ -264,8 +268,17 @@ pub fn routes(state: AppState) -> impl Endpoint {
     Route::new()
         .nest("/", service)
         .at("/openapi.json", spec)
+        .at("/metrics", poem::get(crate::health::metrics))
         .nest("/docs", docs)
-        .catch_all_error(|err| async move { render_any(err) })
+        .catch_all_error(|err| async move {
+            // Keep the matched route on the error's answer, for the request metrics.
+            let pattern = err.data::<poem::PathPattern>().cloned();
+            let mut resp = render_any(err);
+            if let Some(p) = pattern {
+                resp.set_data(p);
+            }
+            resp
+        })
         .around(crate::web::serve)
         .around(refuse_nul)
         .around(crate::auth::session_cookie)
@@ -420,7 +433,16 @@ async fn log_request<E: Endpoint>(next: std::sync::Arc<E>, req: Request) -> poem
         resp.headers_mut().insert(REQUEST_ID, value);
     }
     let status = resp.status();
-    tracing::info!(%method, %path, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    let took = started.elapsed();
+    tracing::info!(%method, %path, status = status.as_u16(), ms = took.as_millis() as u64, "request");
+    // Labelled by the matched pattern, never the path, so ids do not become label values; what
+    // no API route matched is the web app's files, or nothing.
+    let route = match resp.data::<poem::PathPattern>() {
+        Some(p) => p.0.to_string(),
+        None if path == "/v1" || path.starts_with("/v1/") => "unmatched".to_string(),
+        None => "web".to_string(),
+    };
+    vereda_store::metrics::record_request(method.as_str(), &route, status.as_u16(), took);
     Ok(resp)
 }
 

@@ -406,3 +406,13 @@ mod tests {
         assert!(gaps("d", &[500, 501], 500, 501).is_empty());
     }
 }
+
+/// When the last recorded ledger audit ran and whether all its checks held.
+pub async fn last_result(db: &Db) -> anyhow::Result<Option<(i64, bool)>> {
+    let row: Option<(i64, bool)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT ran_at, ok FROM ledger_audits ORDER BY ran_at DESC, id DESC LIMIT 1"
+    )
+    .fetch_optional(p)
+    .await)?;
+    Ok(row)
+}

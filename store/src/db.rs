@@ -306,6 +306,21 @@ impl Db {
     pub async fn close(&self) {
         on_db!(self, |p| p.close().await)
     }
+
+    /// Connections open, of which idle, and the most the pool opens (for `/metrics`).
+    pub fn pool_use(&self) -> (u32, u32, u32) {
+        on_db!(self, |p| (
+            p.size(),
+            p.num_idle() as u32,
+            p.options().get_max_connections()
+        ))
+    }
+
+    /// Take a connection from the pool and give it back: how long that takes is how long a
+    /// request would wait for one now.
+    pub async fn acquire_probe(&self) -> Result<(), sqlx::Error> {
+        on_db!(self, |p| p.acquire().await.map(drop))
+    }
 }
 
 impl Tx {

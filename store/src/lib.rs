@@ -19,6 +19,7 @@ pub mod journal;
 pub mod locks;
 pub mod logbook;
 pub mod logs;
+pub mod metrics;
 pub mod outbox;
 pub mod queue;
 pub mod scratch;

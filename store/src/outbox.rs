@@ -388,3 +388,23 @@ mod tests {
         assert_eq!(waits[6], 6 * 3600);
     }
 }
+
+/// E-mails still to send (pending, or being sent) and those given up on, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub pending: i64,
+    pub failed: i64,
+}
+
+pub async fn counts(db: &Db) -> anyhow::Result<Counts> {
+    let (pending, failed): (i64, i64) =
+        on_db!(db, |p| {
+            sqlx::query_as(
+        "SELECT COALESCE(SUM(CASE WHEN status IN ('pending', 'sending') THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) FROM outbox_messages"
+    )
+    .fetch_one(p)
+    .await
+        })?;
+    Ok(Counts { pending, failed })
+}

@@ -18,6 +18,7 @@ mod fiscal_profile;
 mod idempotency;
 mod marketplace;
 mod mass_assignment;
+mod metrics;
 mod money;
 mod money_corrections;
 mod month_end;

@@ -28,6 +28,7 @@ pub mod certificate_run;
 pub mod email;
 pub mod housekeeping;
 pub mod invoicing;
+pub mod job_metrics;
 pub mod ledger_audit;
 pub mod marketplace_sweep;
 pub mod money_jobs;
@@ -55,16 +56,18 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
 const MISSED_HEARTBEATS: usize = 6;
 
 /// The same chain of layers for every job worker, outermost first: data, concurrency
-/// limit, retries, then per-run timeout, tracing, and panics turned into errors
+/// limit, retries, metrics, then per-run timeout, tracing, and panics turned into errors
 /// (the order apalis checks for at start-up).
 macro_rules! job_worker {
-    ($name:expr, $backend:expr, $db:expr, $settings:expr, $handler:expr) => {
+    ($name:expr, $kind:expr, $backend:expr, $db:expr, $settings:expr, $handler:expr) => {
         WorkerBuilder::new($name)
             .backend($backend)
             .data($db)
             .data($settings)
             .concurrency(CONCURRENCY)
             .retry(retry_policy())
+            // Inside the retries, so every attempt counts, timed-out and panicked ones too.
+            .layer(job_metrics::JobMetricsLayer::new($kind))
             .timeout(JOB_TIMEOUT)
             .enable_tracing()
             .catch_panic()
@@ -92,6 +95,7 @@ macro_rules! queue_worker {
                         .poll_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY));
                     job_worker!(
                         name(<$job>::QUEUE, restarts),
+                        <$job>::QUEUE,
                         paused(storage, restarts),
                         db.clone(),
                         settings.clone(),
@@ -112,6 +116,7 @@ macro_rules! queue_worker {
                         .poll_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY));
                     job_worker!(
                         name(<$job>::QUEUE, restarts),
+                        <$job>::QUEUE,
                         paused(storage, restarts),
                         db.clone(),
                         settings.clone(),

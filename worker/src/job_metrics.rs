@@ -1,0 +1,75 @@
+//! Counts every job run for `/metrics`: runs and their time by kind and outcome, and how late
+//! a job's first attempt started after it was due (`vereda_store::metrics`).
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use apalis_core::task::Task;
+use tower::{Layer, Service};
+
+/// Records the runs of one queue's jobs; `kind` is the queue's name.
+#[derive(Debug, Clone, Copy)]
+pub struct JobMetricsLayer {
+    kind: &'static str,
+}
+
+impl JobMetricsLayer {
+    pub fn new(kind: &'static str) -> Self {
+        Self { kind }
+    }
+}
+
+impl<S> Layer<S> for JobMetricsLayer {
+    type Service = JobMetrics<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        JobMetrics {
+            inner,
+            kind: self.kind,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JobMetrics<S> {
+    inner: S,
+    kind: &'static str,
+}
+
+impl<S, Args> Service<Task<Args>> for JobMetrics<S>
+where
+    S: Service<Task<Args>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, task: Task<Args>) -> Self::Future {
+        let ctx = task.ctx();
+        // The first attempt only: a retry's delay is the backoff, not the queue's.
+        let pickup = (ctx.attempt() <= 1)
+            .then(|| ctx.run_at())
+            .flatten()
+            .map(|due| {
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs();
+                Duration::from_secs(now.saturating_sub(due))
+            });
+        let kind = self.kind;
+        let started = Instant::now();
+        let run = self.inner.call(task);
+        Box::pin(async move {
+            let outcome = run.await;
+            vereda_store::metrics::record_job(kind, outcome.is_ok(), started.elapsed(), pickup);
+            outcome
+        })
+    }
+}
