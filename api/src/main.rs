@@ -27,6 +27,23 @@ enum Command {
     /// Before going live: print the configuration in force (secrets masked), the database's
     /// migrations, the job queue and whether SMTP answers; exit 1 on a problem.
     Check,
+    /// Copy the SQLite database (while the product runs and writes) and the e-mail outbox into
+    /// one archive.
+    Backup {
+        /// The archive to write, e.g. `/backups/vereda-2026-12-06.tar`.
+        #[arg(long, value_name = "FILE")]
+        to: std::path::PathBuf,
+    },
+    /// Put a backup in place as the data folder's database and outbox. Refuses when a
+    /// database is already there, unless `--force` (which keeps it aside). Stop the product first.
+    Restore {
+        /// The archive `backup` wrote.
+        #[arg(long, value_name = "FILE")]
+        from: std::path::PathBuf,
+        /// Replace the database that is there (it is moved aside, not deleted).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[tokio::main]
@@ -44,10 +61,19 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    if let Some(Command::Check) = cli.command {
-        let (report, ok) = vereda_api::check::run(&settings).await;
-        print!("{report}");
-        std::process::exit(if ok { 0 } else { 1 });
+    match &cli.command {
+        Some(Command::Check) => {
+            let (report, ok) = vereda_api::operations::run(&settings).await;
+            print!("{report}");
+            std::process::exit(if ok { 0 } else { 1 });
+        }
+        Some(Command::Backup { to }) => {
+            exit_with(vereda_api::operations::backup(&settings, to).await)
+        }
+        Some(Command::Restore { from, force }) => {
+            exit_with(vereda_api::operations::restore(&settings, from, *force).await)
+        }
+        _ => {}
     }
     let dialect = settings.dialect;
     let app = match Application::build(
@@ -68,6 +94,20 @@ async fn main() {
     if let Err(e) = app.run_until(shutdown_signal()).await {
         eprintln!("vereda-api: {e}");
         std::process::exit(1);
+    }
+}
+
+/// Print what an operations command did, or why it could not, and exit (1 on failure).
+fn exit_with(outcome: anyhow::Result<String>) -> ! {
+    match outcome {
+        Ok(done) => {
+            println!("{done}");
+            std::process::exit(0)
+        }
+        Err(e) => {
+            eprintln!("vereda-api: {e:#}");
+            std::process::exit(1)
+        }
     }
 }
 

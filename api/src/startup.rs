@@ -196,6 +196,20 @@ impl Application {
             })
         });
 
+        if let (Some(schedule), Db::Sqlite(_)) =
+            (self.state.settings.backups.clone(), &self.state.db)
+        {
+            let (db, data_dir) = (self.state.db.clone(), self.state.settings.data_dir.clone());
+            let mut rx = stop_rx.clone();
+            tokio::spawn(vereda_store::backup::run_schedule(
+                db,
+                data_dir,
+                schedule,
+                async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                },
+            ));
+        }
         let app = routes(self.state.clone());
         let grace = self.state.settings.shutdown_grace;
         let mut rx = stop_rx;
@@ -226,11 +240,22 @@ async fn connect_and_migrate(url: &str, pool: &PoolSettings) -> anyhow::Result<D
     loop {
         let attempt = async {
             let db = Db::connect(url, pool).await?;
+            let state = db.migration_state().await?;
+            if !state.unknown().is_empty() {
+                return Ok(Err(state.unknown()));
+            }
             db.migrate().await?;
-            Ok::<_, sqlx::Error>(db)
+            Ok::<_, sqlx::Error>(Ok(db))
         };
         match attempt.await {
-            Ok(db) => return Ok(db),
+            Ok(Ok(db)) => return Ok(db),
+            Ok(Err(unknown)) => {
+                anyhow::bail!(
+                    "this database was migrated by a newer Vereda (migrations {unknown:?} are \
+                     unknown to this version), which may store things this version would \
+                     misread: run that version, or restore a backup this version made"
+                )
+            }
             Err(e) if transient(&e) && Instant::now() < deadline => {
                 tracing::warn!(error = %e, "database not ready yet; retrying");
                 tokio::time::sleep(Duration::from_millis(500)).await;

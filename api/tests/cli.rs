@@ -221,3 +221,131 @@ fn check_reports_the_database_queue_and_mail_and_fails_on_a_problem() {
     assert!(out.contains("smtp://vereda:***@127.0.0.1"), "{out}");
     assert!(!out.contains("hunter2"), "{out}");
 }
+
+#[test]
+fn backup_and_restore_from_the_command_line() {
+    let live = tempfile::tempdir().unwrap();
+    let live_db = live.path().join("vereda.db");
+    let url = format!("sqlite:{}", live_db.display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // A migrated database with a person in it, and a mail in the outbox.
+    rt.block_on(async {
+        let db = vereda_store::db::Db::connect(&url, &Default::default())
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        vereda_store::on_db!(&db, |p| sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at) \
+             VALUES ('u1', 'respaldo@vereda.test', 'Ana Respaldo', 'x', 'admin', 1, 1)"
+        )
+        .execute(p)
+        .await
+        .unwrap()
+        .rows_affected());
+        db.close().await;
+    });
+    std::fs::create_dir_all(live.path().join("outbox")).unwrap();
+    std::fs::write(live.path().join("outbox/uno.eml"), "hola").unwrap();
+    let run = |dir: &std::path::Path, args: &[&str]| {
+        let out = api()
+            .env("VEREDA_DATA_DIR", dir)
+            .env("VEREDA_ADMIN_PASSWORD", "una-clave-muy-secreta")
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+
+    let archive = tempfile::tempdir().unwrap();
+    let tar = archive.path().join("copia.tar");
+    let tar_arg = tar.to_str().unwrap();
+    let (code, out) = run(live.path(), &["backup", "--to", tar_arg]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("backup written") && out.contains("1 outbox files"),
+        "{out}"
+    );
+
+    // Nothing to back up in an empty folder; not a backup; onto a database that is there.
+    let empty = tempfile::tempdir().unwrap();
+    let (code, out) = run(empty.path(), &["backup", "--to", tar_arg]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("no database"), "{out}");
+    assert!(
+        !empty.path().join("vereda.db").exists(),
+        "backup creates no database"
+    );
+    let junk = archive.path().join("junk.tar");
+    std::fs::write(&junk, "not a tar file at all").unwrap();
+    let (code, out) = run(empty.path(), &["restore", "--from", junk.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("not a Vereda backup"), "{out}");
+    assert!(!empty.path().join("vereda.db").exists());
+    let (code, out) = run(live.path(), &["restore", "--from", tar_arg]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("--force"), "{out}");
+
+    // Into a new folder: the person and the mail are there.
+    let fresh = tempfile::tempdir().unwrap();
+    let (code, out) = run(fresh.path(), &["restore", "--from", tar_arg]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(fresh.path().join("outbox/uno.eml")).unwrap(),
+        "hola"
+    );
+    let fresh_url = format!("sqlite:{}", fresh.path().join("vereda.db").display());
+    let name: String = rt.block_on(async {
+        let db = vereda_store::db::Db::connect(&fresh_url, &Default::default())
+            .await
+            .unwrap();
+        let name = vereda_store::on_db!(&db, |p| sqlx::query_scalar(
+            "SELECT name FROM users WHERE id = 'u1'"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap());
+        // As if a newer Vereda had migrated it further.
+        vereda_store::on_db!(&db, |p| sqlx::query(
+            "INSERT INTO _vereda_migrations \
+             (version, description, success, checksum, execution_time) \
+             VALUES (99990101, 'from the future', 1, x'00', 0)"
+        )
+        .execute(p)
+        .await
+        .unwrap()
+        .rows_affected());
+        db.close().await;
+        name
+    });
+    assert_eq!(name, "Ana Respaldo");
+
+    // This version will not start on a database a newer one migrated; check says so too.
+    let (code, out) = run(fresh.path(), &["--listen", "127.0.0.1:0"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("newer Vereda") && out.contains("99990101"),
+        "{out}"
+    );
+    let (code, out) = run(fresh.path(), &["check"]);
+    assert_eq!(code, Some(1), "{out}");
+
+    // Forced over a database: it is kept aside, not lost.
+    let (code, out) = run(fresh.path(), &["restore", "--from", tar_arg, "--force"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("kept as"), "{out}");
+    let aside: Vec<String> = std::fs::read_dir(fresh.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| {
+            n.starts_with("vereda.db.before-restore-")
+                && !n.ends_with("-wal")
+                && !n.ends_with("-shm")
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+}

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod backfill;
+pub mod backup;
 pub mod company_account;
 pub mod config;
 pub mod counters;

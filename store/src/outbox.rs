@@ -397,14 +397,13 @@ pub struct Counts {
 }
 
 pub async fn counts(db: &Db) -> anyhow::Result<Counts> {
-    let (pending, failed): (i64, i64) =
-        on_db!(db, |p| {
-            sqlx::query_as(
+    let (pending, failed): (i64, i64) = on_db!(db, |p| {
+        sqlx::query_as(
         "SELECT COALESCE(SUM(CASE WHEN status IN ('pending', 'sending') THEN 1 ELSE 0 END), 0), \
          COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) FROM outbox_messages"
     )
     .fetch_one(p)
     .await
-        })?;
+    })?;
     Ok(Counts { pending, failed })
 }

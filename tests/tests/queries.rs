@@ -35,7 +35,7 @@ enum For {
 
 fn dialect_of(sql: &str) -> For {
     let pg = ["apalis.", "pg_advisory", "::bigint", "::text", "::int"];
-    let sqlite = ["FROM Jobs", "JOIN Jobs", "sqlite_", "PRAGMA"];
+    let sqlite = ["FROM Jobs", "JOIN Jobs", "sqlite_", "PRAGMA", "VACUUM INTO"];
     if pg.iter().any(|m| sql.contains(m)) {
         For::Postgres
     } else if sqlite.iter().any(|m| sql.contains(m)) {

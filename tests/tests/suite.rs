@@ -8,6 +8,7 @@ mod account_security;
 mod accounts;
 mod auth;
 mod authorization;
+mod backup;
 mod bad_input;
 mod bank_files;
 mod cohorts;

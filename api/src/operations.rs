@@ -1,6 +1,8 @@
-//! `vereda-api check` (issue 24 §4): what a technician runs before going live. Prints the
-//! configuration in force (secrets masked), whether the database answers and how far it is
-//! migrated, the job queue, and whether the SMTP server answers; exits non-zero on a problem.
+//! The operator's subcommands of `vereda-api` (issue 24). `check`: what a technician runs
+//! before going live; prints the configuration in force (secrets masked), whether the database
+//! answers and how far it is migrated, the job queue, and whether the SMTP server answers;
+//! exits non-zero on a problem. `backup` and `restore`: the embedded database and outbox
+//! (`vereda_store::backup`).
 
 use std::fmt::Write as _;
 
@@ -198,6 +200,51 @@ pub async fn run(settings: &Settings) -> (String, bool) {
         );
     }
     (out, problems.is_empty())
+}
+
+/// `vereda-api backup --to FILE`: copy the database the settings name (it must exist) and the
+/// outbox into `to`, while the product may be running.
+pub async fn backup(settings: &Settings, to: &std::path::Path) -> anyhow::Result<String> {
+    use vereda_store::backup;
+    let file = backup::sqlite_file(settings)?;
+    if !file.is_file() {
+        anyhow::bail!("there is no database at {} to back up", file.display());
+    }
+    let db = Db::connect(settings.database_url.expose(), &PoolSettings::default()).await?;
+    let report = backup::backup(&db, &settings.data_dir, to).await;
+    db.close().await;
+    let report = report?;
+    Ok(format!(
+        "backup written: {} ({} bytes; the database and {} outbox files)",
+        report.path.display(),
+        report.bytes,
+        report.outbox_files
+    ))
+}
+
+/// `vereda-api restore --from FILE [--force]`.
+pub async fn restore(
+    settings: &Settings,
+    from: &std::path::Path,
+    force: bool,
+) -> anyhow::Result<String> {
+    use vereda_store::backup;
+    let file = backup::sqlite_file(settings)?;
+    let report = backup::restore(from, &file, &settings.data_dir, force).await?;
+    let mut out = format!(
+        "restored {} into {} ({} outbox files)",
+        from.display(),
+        report.database.display(),
+        report.outbox_files
+    );
+    if let Some(aside) = report.moved_aside {
+        out.push_str(&format!(
+            "\nthe database that was there is kept as {}",
+            aside.display()
+        ));
+    }
+    out.push_str("\nstart the product as usual: it applies any newer migrations");
+    Ok(out)
 }
 
 #[cfg(test)]
