@@ -5,3 +5,4 @@ mod common;
 mod faults;
 mod marketplace;
 mod queue;
+mod shutdown;
