@@ -11,6 +11,7 @@ pub mod certificates;
 pub mod claims;
 pub mod cohorts;
 pub mod csvfile;
+pub mod cufe;
 pub mod earnings;
 pub mod fiscal;
 pub mod identity;

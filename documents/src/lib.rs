@@ -18,6 +18,7 @@ use vereda_contracts::time::{self, BOGOTA};
 pub mod account;
 pub mod mail;
 mod pdf;
+pub mod ubl;
 
 use pdf::{BODY, Document, HEADING, LEFT, RIGHT, SMALL, STRONG, Style, TITLE};
 

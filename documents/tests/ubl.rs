@@ -1,0 +1,248 @@
+//! The factura electrónica as DIAN receives it: valid against the OASIS UBL 2.1 schemas (with
+//! `xmllint`, as `.ci/run` installs it), its CUFE recomputed from the document's own fields,
+//! and its totals re-added from its lines.
+
+use std::path::Path;
+use std::process::Command;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use rust_decimal_macros::dec;
+use vereda_contracts::cufe::{self, Environment, SaleCodeInput, Taxes};
+use vereda_contracts::money::Cop;
+use vereda_documents::ubl::{
+    ElectronicInvoice, IdKind, MandateLine, Party, Resolution, Software, invoice_xml,
+};
+
+fn schema(doc: &str) -> String {
+    format!(
+        "{}/../schemas/ubl-2.1/maindoc/UBL-{doc}-2.1.xsd",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// `xmllint --schema` on `xml`: Ok, or its complaint.
+fn validate(xml: &str, doc: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.xml");
+    std::fs::write(&file, xml).unwrap();
+    let out = Command::new("xmllint")
+        .args(["--noout", "--nonet", "--schema", &schema(doc)])
+        .arg(&file)
+        .output()
+        .expect("xmllint runs (Debian: apt-get install libxml2-utils; .ci/run installs it)");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).to_string())
+    }
+}
+
+fn worker(name: &str, cedula: &str) -> Party {
+    Party {
+        name: name.into(),
+        id_kind: IdKind::Cedula,
+        id: cedula.into(),
+        check_digit: None,
+        email: None,
+    }
+}
+
+/// The worked example's invoice (DESIGN §4): Luz's 48,485 and another worker's fixed task,
+/// the 20 % fee and its IVA.
+fn sample() -> ElectronicInvoice {
+    ElectronicInvoice {
+        number: "VRD1".into(),
+        issued_at: Utc.with_ymd_and_hms(2026, 12, 7, 14, 5, 9).unwrap(),
+        due_date: NaiveDate::from_ymd_opt(2027, 1, 6).unwrap(),
+        supplier: Party {
+            name: "Vereda S.A.S.".into(),
+            id_kind: IdKind::Nit,
+            id: "901234567".into(),
+            check_digit: Some("7".into()),
+            email: Some("facturas@vereda.co".into()),
+        },
+        customer: Party {
+            name: "Soporte Andino & Cía <SAS>".into(),
+            id_kind: IdKind::Nit,
+            id: "800199436".into(),
+            check_digit: Some("5".into()),
+            email: Some("contabilidad@andino.co".into()),
+        },
+        lines: vec![
+            MandateLine {
+                description: "Revisar tickets de soporte (3,5 h)".into(),
+                amount: Cop::new(dec!(48485)),
+                mandante: worker("Luz Torres", "1061234567"),
+            },
+            MandateLine {
+                description: "Digitar planillas".into(),
+                amount: Cop::new(dec!(52000)),
+                mandante: worker("Ana María Ríos", "1002003004"),
+            },
+        ],
+        fee: Cop::new(dec!(20097)),
+        vat_rate: dec!(0.19),
+        vat: Cop::new(dec!(3818)),
+        resolution: Resolution {
+            number: "18760000001".into(),
+            prefix: "VRD".into(),
+            from: 1,
+            to: 5000000,
+            valid_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            valid_until: NaiveDate::from_ymd_opt(2027, 12, 31).unwrap(),
+            technical_key: "fc8eac422eba16e22ffd8c6f94b3f40a6e38162c".into(),
+        },
+        software: Software {
+            id: "56f2ae4e-9812-4fad-9255-08fcfcd5ccb0".into(),
+            pin: "12345".into(),
+            provider_nit: "901234567".into(),
+        },
+        environment: Environment::Test,
+    }
+}
+
+fn text<'a>(doc: &'a roxmltree::Document, path: &[&str]) -> &'a str {
+    let mut node = doc.root_element();
+    for name in path {
+        node = node
+            .children()
+            .find(|n| n.tag_name().name() == *name)
+            .unwrap_or_else(|| panic!("no {name} in {path:?}"));
+    }
+    node.text().unwrap_or_default()
+}
+
+fn cop(s: &str) -> Cop {
+    Cop::new(s.parse().unwrap())
+}
+
+#[test]
+fn the_invoice_is_valid_ubl_and_its_cufe_recomputes_from_its_own_fields() {
+    let inv = sample();
+    let xml = invoice_xml(&inv);
+    validate(&xml, "Invoice").unwrap_or_else(|e| panic!("not valid UBL 2.1: {e}\n{xml}"));
+
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let number = text(&doc, &["ID"]);
+    let issued = format!(
+        "{}T{}",
+        text(&doc, &["IssueDate"]),
+        text(&doc, &["IssueTime"])
+    );
+    let issued_at = chrono::DateTime::parse_from_rfc3339(&issued)
+        .unwrap()
+        .with_timezone(&Utc);
+    let subtotal = cop(text(&doc, &["LegalMonetaryTotal", "LineExtensionAmount"]));
+    let vat = cop(text(&doc, &["TaxTotal", "TaxAmount"]));
+    let total = cop(text(&doc, &["LegalMonetaryTotal", "PayableAmount"]));
+    let supplier = text(
+        &doc,
+        &[
+            "AccountingSupplierParty",
+            "Party",
+            "PartyTaxScheme",
+            "CompanyID",
+        ],
+    );
+    let customer = text(
+        &doc,
+        &[
+            "AccountingCustomerParty",
+            "Party",
+            "PartyTaxScheme",
+            "CompanyID",
+        ],
+    );
+    let environment = match text(&doc, &["ProfileExecutionID"]) {
+        "1" => Environment::Production,
+        _ => Environment::Test,
+    };
+    let recomputed = cufe::cufe(&SaleCodeInput {
+        number,
+        issued_at,
+        subtotal,
+        taxes: Taxes {
+            iva: vat,
+            ..Taxes::default()
+        },
+        total,
+        issuer_nit: supplier,
+        buyer_id: customer,
+        key: &inv.resolution.technical_key,
+        environment,
+    });
+    assert_eq!(text(&doc, &["UUID"]), recomputed);
+    assert_eq!(recomputed, inv.cufe());
+    assert_eq!(issued, "2026-12-07T09:05:09-05:00", "Bogotá time");
+
+    // Totals re-added from the lines: the workers' pay without IVA, the fee with it.
+    let lines: Vec<_> = doc
+        .root_element()
+        .children()
+        .filter(|n| n.tag_name().name() == "InvoiceLine")
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(text(&doc, &["LineCountNumeric"]), "3");
+    let amount_of = |n: &roxmltree::Node| -> rust_decimal::Decimal {
+        n.children()
+            .find(|c| c.tag_name().name() == "LineExtensionAmount")
+            .unwrap()
+            .text()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let sum: rust_decimal::Decimal = lines.iter().map(amount_of).sum();
+    assert_eq!(sum, subtotal.amount());
+    assert_eq!(subtotal.amount(), dec!(120582));
+    let taxed: Vec<_> = lines
+        .iter()
+        .filter(|l| l.children().any(|c| c.tag_name().name() == "TaxTotal"))
+        .collect();
+    assert_eq!(taxed.len(), 1, "only the fee carries IVA");
+    assert_eq!(amount_of(taxed[0]), dec!(20097));
+    assert_eq!(total.amount(), subtotal.amount() + vat.amount());
+    assert_eq!(
+        text(&doc, &["LegalMonetaryTotal", "TaxExclusiveAmount"]),
+        "20097.00"
+    );
+    // Each worker's line names her as the mandante, by cédula (scheme 13).
+    let mandantes: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "InformationContentProviderParty")
+        .map(|n| {
+            n.descendants()
+                .find(|c| c.tag_name().name() == "ID")
+                .unwrap()
+                .text()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(mandantes, ["1061234567", "1002003004"]);
+    assert_eq!(
+        text(&doc, &["CustomizationID"]),
+        "11",
+        "operation type: mandates"
+    );
+    // Escaped, and read back as written.
+    assert_eq!(
+        text(
+            &doc,
+            &["AccountingCustomerParty", "Party", "PartyName", "Name"]
+        ),
+        "Soporte Andino & Cía <SAS>"
+    );
+}
+
+#[test]
+fn a_document_that_breaks_the_schema_is_caught() {
+    // The validation is real: an element out of order is refused.
+    let xml = invoice_xml(&sample()).replace("<cbc:UBLVersionID>UBL 2.1</cbc:UBLVersionID>", "");
+    let xml = xml.replace(
+        "<cbc:CustomizationID>11</cbc:CustomizationID>",
+        "<cbc:CustomizationID>11</cbc:CustomizationID><cbc:UBLVersionID>UBL 2.1</cbc:UBLVersionID>",
+    );
+    let why = validate(&xml, "Invoice").unwrap_err();
+    assert!(why.contains("UBLVersionID"), "{why}");
+    assert!(Path::new(&schema("CreditNote")).exists());
+}
