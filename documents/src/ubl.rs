@@ -212,6 +212,134 @@ fn party(out: &mut String, wrapper: &str, p: &Party) {
     let _ = write!(out, "</cac:Party></cac:{wrapper}>");
 }
 
+/// DIAN's extension: the numbering resolution (invoices only), the software, its security
+/// code, the authorisation provider (DIAN itself, NIT 800197268) and the QR code's text.
+fn dian_extensions(
+    out: &mut String,
+    control: Option<&Resolution>,
+    software: &Software,
+    security: &str,
+    qr: &str,
+) {
+    out.push_str("<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent><sts:DianExtensions>");
+    if let Some(r) = control {
+        let _ = write!(
+            out,
+            "<sts:InvoiceControl><sts:InvoiceAuthorization>{}</sts:InvoiceAuthorization>\
+             <sts:AuthorizationPeriod><cbc:StartDate>{}</cbc:StartDate><cbc:EndDate>{}</cbc:EndDate>\
+             </sts:AuthorizationPeriod><sts:AuthorizedInvoices><sts:Prefix>{}</sts:Prefix>\
+             <sts:From>{}</sts:From><sts:To>{}</sts:To></sts:AuthorizedInvoices></sts:InvoiceControl>",
+            escape(&r.number),
+            r.valid_from,
+            r.valid_until,
+            escape(&r.prefix),
+            r.from,
+            r.to,
+        );
+    }
+    let _ = write!(
+        out,
+        "<sts:InvoiceSource><cbc:IdentificationCode listAgencyID=\"6\" \
+         listAgencyName=\"United Nations Economic Commission for Europe\" \
+         listSchemeURI=\"urn:oasis:names:specification:ubl:codelist:gc:CountryIdentificationCode-2.1\">CO</cbc:IdentificationCode></sts:InvoiceSource>\
+         <sts:SoftwareProvider><sts:ProviderID {DIAN} schemeName=\"31\">{}</sts:ProviderID>\
+         <sts:SoftwareID {DIAN}>{}</sts:SoftwareID></sts:SoftwareProvider>\
+         <sts:SoftwareSecurityCode {DIAN}>{security}</sts:SoftwareSecurityCode>\
+         <sts:AuthorizationProvider><sts:AuthorizationProviderID {DIAN} schemeID=\"4\" \
+         schemeName=\"31\">800197268</sts:AuthorizationProviderID></sts:AuthorizationProvider>\
+         <sts:QRCode>{}</sts:QRCode></sts:DianExtensions></ext:ExtensionContent></ext:UBLExtension>\
+         </ext:UBLExtensions>",
+        escape(&software.provider_nit),
+        escape(&software.id),
+        escape(qr),
+    );
+}
+
+/// `LegalMonetaryTotal`: the lines, the taxed base (the fee), with taxes, payable.
+fn totals(out: &mut String, lines: Cop, taxed: Cop, total: Cop) {
+    out.push_str("<cac:LegalMonetaryTotal>");
+    money(out, "LineExtensionAmount", lines);
+    money(out, "TaxExclusiveAmount", taxed);
+    money(out, "TaxInclusiveAmount", total);
+    money(out, "PayableAmount", total);
+    out.push_str("</cac:LegalMonetaryTotal>");
+}
+
+/// The line elements of an invoice or a credit note.
+#[derive(Debug, Clone, Copy)]
+enum LineKind {
+    Invoice,
+    CreditNote,
+}
+
+impl LineKind {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            LineKind::Invoice => ("InvoiceLine", "InvoicedQuantity"),
+            LineKind::CreditNote => ("CreditNoteLine", "CreditedQuantity"),
+        }
+    }
+}
+
+fn line_start(out: &mut String, kind: LineKind, n: usize, amount: Cop) {
+    let (line, quantity) = kind.names();
+    let _ = write!(
+        out,
+        "<cac:{line}><cbc:ID>{n}</cbc:ID><cbc:{quantity} unitCode=\"94\">1</cbc:{quantity}>"
+    );
+    money(out, "LineExtensionAmount", amount);
+}
+
+fn line_end(out: &mut String, kind: LineKind, amount: Cop) {
+    out.push_str("<cac:Price>");
+    money(out, "PriceAmount", amount);
+    let _ = write!(
+        out,
+        r#"<cbc:BaseQuantity unitCode="94">1</cbc:BaseQuantity></cac:Price></cac:{}>"#,
+        kind.names().0
+    );
+}
+
+/// Third-party income (the workers' pay) without IVA, naming its mandante when known.
+fn mandate_line(
+    out: &mut String,
+    kind: LineKind,
+    n: usize,
+    description: &str,
+    amount: Cop,
+    mandante: Option<&Party>,
+) {
+    line_start(out, kind, n, amount);
+    let _ = write!(
+        out,
+        "<cac:Item><cbc:Description>{}</cbc:Description>",
+        escape(description)
+    );
+    if let Some(m) = mandante {
+        out.push_str("<cac:InformationContentProviderParty><cac:PartyIdentification>");
+        party_id(out, "ID", m);
+        let _ = write!(
+            out,
+            "</cac:PartyIdentification><cac:PartyName><cbc:Name>{}</cbc:Name></cac:PartyName>\
+             </cac:InformationContentProviderParty>",
+            escape(&m.name)
+        );
+    }
+    out.push_str("</cac:Item>");
+    line_end(out, kind, amount);
+}
+
+/// The platform's own income, its fee, with IVA.
+fn fee_line(out: &mut String, kind: LineKind, n: usize, fee: Cop, rate: Decimal, vat: Cop) {
+    line_start(out, kind, n, fee);
+    tax_total(out, fee, rate, vat);
+    out.push_str(
+        "<cac:Item><cbc:Description>Comisión de la plataforma por la intermediación del trabajo \
+         remoto</cbc:Description></cac:Item>",
+    );
+    line_end(out, kind, fee);
+}
+
 fn tax_total(out: &mut String, base: Cop, rate: Decimal, tax: Cop) {
     out.push_str("<cac:TaxTotal>");
     money(out, "TaxAmount", tax);
@@ -240,32 +368,12 @@ pub fn invoice_xml(inv: &ElectronicInvoice) -> String {
         out,
         r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?><Invoice {NAMESPACES}>"#
     );
-    let _ = write!(
-        out,
-        "<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent><sts:DianExtensions>\
-         <sts:InvoiceControl><sts:InvoiceAuthorization>{}</sts:InvoiceAuthorization>\
-         <sts:AuthorizationPeriod><cbc:StartDate>{}</cbc:StartDate><cbc:EndDate>{}</cbc:EndDate>\
-         </sts:AuthorizationPeriod><sts:AuthorizedInvoices><sts:Prefix>{}</sts:Prefix>\
-         <sts:From>{}</sts:From><sts:To>{}</sts:To></sts:AuthorizedInvoices></sts:InvoiceControl>\
-         <sts:InvoiceSource><cbc:IdentificationCode listAgencyID=\"6\" \
-         listAgencyName=\"United Nations Economic Commission for Europe\" \
-         listSchemeURI=\"urn:oasis:names:specification:ubl:codelist:gc:CountryIdentificationCode-2.1\">CO</cbc:IdentificationCode></sts:InvoiceSource>\
-         <sts:SoftwareProvider><sts:ProviderID {DIAN} schemeName=\"31\">{}</sts:ProviderID>\
-         <sts:SoftwareID {DIAN}>{}</sts:SoftwareID></sts:SoftwareProvider>\
-         <sts:SoftwareSecurityCode {DIAN}>{security}</sts:SoftwareSecurityCode>\
-         <sts:AuthorizationProvider><sts:AuthorizationProviderID {DIAN} schemeID=\"4\" \
-         schemeName=\"31\">800197268</sts:AuthorizationProviderID></sts:AuthorizationProvider>\
-         <sts:QRCode>{}</sts:QRCode></sts:DianExtensions></ext:ExtensionContent></ext:UBLExtension>\
-         </ext:UBLExtensions>",
-        escape(&r.number),
-        r.valid_from,
-        r.valid_until,
-        escape(&r.prefix),
-        r.from,
-        r.to,
-        escape(&inv.software.provider_nit),
-        escape(&inv.software.id),
-        escape(&inv.environment.lookup_url(&cufe)),
+    dian_extensions(
+        &mut out,
+        Some(r),
+        &inv.software,
+        &security,
+        &inv.environment.lookup_url(&cufe),
     );
     let _ = write!(
         out,
@@ -291,52 +399,177 @@ pub fn invoice_xml(inv: &ElectronicInvoice) -> String {
         inv.due_date
     );
     tax_total(&mut out, inv.fee, inv.vat_rate, inv.vat);
-    out.push_str("<cac:LegalMonetaryTotal>");
-    money(&mut out, "LineExtensionAmount", inv.line_extension());
-    money(&mut out, "TaxExclusiveAmount", inv.fee);
-    money(&mut out, "TaxInclusiveAmount", inv.total());
-    money(&mut out, "PayableAmount", inv.total());
-    out.push_str("</cac:LegalMonetaryTotal>");
-
-    let line = |out: &mut String, n: usize, amount: Cop| {
-        let _ = write!(
-            out,
-            "<cac:InvoiceLine><cbc:ID>{n}</cbc:ID>\
-             <cbc:InvoicedQuantity unitCode=\"94\">1</cbc:InvoicedQuantity>"
-        );
-        money(out, "LineExtensionAmount", amount);
-    };
+    totals(&mut out, inv.line_extension(), inv.fee, inv.total());
+    let kind = LineKind::Invoice;
     for (i, l) in inv.lines.iter().enumerate() {
-        line(&mut out, i + 1, l.amount);
-        let _ = write!(
-            out,
-            "<cac:Item><cbc:Description>{}</cbc:Description>\
-             <cac:InformationContentProviderParty><cac:PartyIdentification>",
-            escape(&l.description)
-        );
-        party_id(&mut out, "ID", &l.mandante);
-        let _ = write!(
-            out,
-            "</cac:PartyIdentification><cac:PartyName><cbc:Name>{}</cbc:Name></cac:PartyName>\
-             </cac:InformationContentProviderParty></cac:Item><cac:Price>",
-            escape(&l.mandante.name)
-        );
-        money(&mut out, "PriceAmount", l.amount);
-        out.push_str(
-            r#"<cbc:BaseQuantity unitCode="94">1</cbc:BaseQuantity></cac:Price></cac:InvoiceLine>"#,
+        mandate_line(
+            &mut out,
+            kind,
+            i + 1,
+            &l.description,
+            l.amount,
+            Some(&l.mandante),
         );
     }
-    let n = inv.lines.len() + 1;
-    line(&mut out, n, inv.fee);
-    tax_total(&mut out, inv.fee, inv.vat_rate, inv.vat);
-    out.push_str(
-        "<cac:Item><cbc:Description>Comisión de la plataforma por la intermediación del trabajo \
-         remoto</cbc:Description></cac:Item><cac:Price>",
-    );
-    money(&mut out, "PriceAmount", inv.fee);
-    out.push_str(
-        r#"<cbc:BaseQuantity unitCode="94">1</cbc:BaseQuantity></cac:Price></cac:InvoiceLine>"#,
+    fee_line(
+        &mut out,
+        kind,
+        inv.lines.len() + 1,
+        inv.fee,
+        inv.vat_rate,
+        inv.vat,
     );
     out.push_str("</Invoice>");
+    out
+}
+
+/// Why a credit note corrects an invoice (the annex's table of credit-note concepts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discrepancy {
+    /// 1: part of the service was not accepted (work rejected or cut after it was billed).
+    PartialNonAcceptance,
+    /// 2: the whole invoice is annulled.
+    Annulment,
+    /// 4: a price adjustment.
+    PriceAdjustment,
+}
+
+impl Discrepancy {
+    pub fn code(self) -> &'static str {
+        match self {
+            Discrepancy::PartialNonAcceptance => "1",
+            Discrepancy::Annulment => "2",
+            Discrepancy::PriceAdjustment => "4",
+        }
+    }
+}
+
+/// The invoice a note corrects, as it was issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceReference {
+    pub number: String,
+    pub cufe: String,
+    pub issued_on: NaiveDate,
+}
+
+/// A nota crédito of a factura electrónica de venta.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElectronicCreditNote {
+    pub number: String,
+    pub issued_at: DateTime<Utc>,
+    pub invoice: InvoiceReference,
+    pub discrepancy: Discrepancy,
+    pub reason: String,
+    pub supplier: Party,
+    pub customer: Party,
+    /// The workers' pay credited (third-party income, without IVA).
+    pub work: Cop,
+    pub fee: Cop,
+    pub vat_rate: Decimal,
+    pub vat: Cop,
+    pub software: Software,
+    pub environment: Environment,
+}
+
+impl ElectronicCreditNote {
+    pub fn line_extension(&self) -> Cop {
+        Cop::new(self.work.amount() + self.fee.amount())
+    }
+
+    pub fn total(&self) -> Cop {
+        Cop::new(self.line_extension().amount() + self.vat.amount())
+    }
+
+    /// The fields the CUDE is computed from (with the software's PIN).
+    pub fn code_input(&self) -> SaleCodeInput<'_> {
+        SaleCodeInput {
+            number: &self.number,
+            issued_at: self.issued_at,
+            subtotal: self.line_extension(),
+            taxes: Taxes {
+                iva: self.vat,
+                ..Taxes::default()
+            },
+            total: self.total(),
+            issuer_nit: &self.supplier.id,
+            buyer_id: &self.customer.id,
+            key: &self.software.pin,
+            environment: self.environment,
+        }
+    }
+
+    pub fn cude(&self) -> String {
+        cufe::cude(&self.code_input())
+    }
+}
+
+/// The credit note as UBL 2.1 XML (operation type 20: a note that references an electronic
+/// invoice), unsigned.
+pub fn credit_note_xml(note: &ElectronicCreditNote) -> String {
+    let (date, time) = cufe::date_and_time(note.issued_at);
+    let cude = note.cude();
+    let security =
+        cufe::software_security_code(&note.software.id, &note.software.pin, &note.number);
+    let mut out = String::with_capacity(6 * 1024);
+    let _ = write!(
+        out,
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?><CreditNote {}>"#,
+        NAMESPACES.replace("xsd:Invoice-2", "xsd:CreditNote-2")
+    );
+    dian_extensions(
+        &mut out,
+        None,
+        &note.software,
+        &security,
+        &note.environment.lookup_url(&cude),
+    );
+    let lines =
+        usize::from(!note.work.amount().is_zero()) + usize::from(!note.fee.amount().is_zero());
+    let _ = write!(
+        out,
+        "<cbc:UBLVersionID>UBL 2.1</cbc:UBLVersionID><cbc:CustomizationID>20</cbc:CustomizationID>\
+         <cbc:ProfileID>DIAN 2.1: Nota Crédito de Factura Electrónica de Venta</cbc:ProfileID>\
+         <cbc:ProfileExecutionID>{env}</cbc:ProfileExecutionID><cbc:ID>{number}</cbc:ID>\
+         <cbc:UUID schemeID=\"{env}\" schemeName=\"CUDE-SHA384\">{cude}</cbc:UUID>\
+         <cbc:IssueDate>{date}</cbc:IssueDate><cbc:IssueTime>{time}</cbc:IssueTime>\
+         <cbc:CreditNoteTypeCode>91</cbc:CreditNoteTypeCode><cbc:Note>{reason}</cbc:Note>\
+         <cbc:DocumentCurrencyCode>COP</cbc:DocumentCurrencyCode>\
+         <cbc:LineCountNumeric>{lines}</cbc:LineCountNumeric>\
+         <cac:DiscrepancyResponse><cbc:ReferenceID>{invoice}</cbc:ReferenceID>\
+         <cbc:ResponseCode>{code}</cbc:ResponseCode><cbc:Description>{reason}</cbc:Description>\
+         </cac:DiscrepancyResponse><cac:BillingReference><cac:InvoiceDocumentReference>\
+         <cbc:ID>{invoice}</cbc:ID><cbc:UUID schemeName=\"CUFE-SHA384\">{cufe}</cbc:UUID>\
+         <cbc:IssueDate>{invoice_date}</cbc:IssueDate></cac:InvoiceDocumentReference>\
+         </cac:BillingReference>",
+        env = note.environment.code(),
+        number = escape(&note.number),
+        reason = escape(&note.reason),
+        invoice = escape(&note.invoice.number),
+        code = note.discrepancy.code(),
+        cufe = escape(&note.invoice.cufe),
+        invoice_date = note.invoice.issued_on,
+    );
+    party(&mut out, "AccountingSupplierParty", &note.supplier);
+    party(&mut out, "AccountingCustomerParty", &note.customer);
+    tax_total(&mut out, note.fee, note.vat_rate, note.vat);
+    totals(&mut out, note.line_extension(), note.fee, note.total());
+    let kind = LineKind::CreditNote;
+    let mut n = 0;
+    if !note.work.amount().is_zero() {
+        n += 1;
+        mandate_line(
+            &mut out,
+            kind,
+            n,
+            "Trabajo de los teletrabajadores acreditado",
+            note.work,
+            None,
+        );
+    }
+    if !note.fee.amount().is_zero() {
+        n += 1;
+        fee_line(&mut out, kind, n, note.fee, note.vat_rate, note.vat);
+    }
+    out.push_str("</CreditNote>");
     out
 }

@@ -246,3 +246,68 @@ fn a_document_that_breaks_the_schema_is_caught() {
     assert!(why.contains("UBLVersionID"), "{why}");
     assert!(Path::new(&schema("CreditNote")).exists());
 }
+
+#[test]
+fn the_credit_note_is_valid_ubl_references_the_invoice_and_its_cude_recomputes() {
+    use vereda_documents::ubl::{
+        Discrepancy, ElectronicCreditNote, InvoiceReference, credit_note_xml,
+    };
+    let inv = sample();
+    let note = ElectronicCreditNote {
+        number: "NC1".into(),
+        issued_at: Utc.with_ymd_and_hms(2026, 12, 10, 21, 30, 0).unwrap(),
+        invoice: InvoiceReference {
+            number: inv.number.clone(),
+            cufe: inv.cufe(),
+            issued_on: NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+        },
+        discrepancy: Discrepancy::PartialNonAcceptance,
+        reason: "La tarea «Digitar planillas» no se aceptó".into(),
+        supplier: inv.supplier.clone(),
+        customer: inv.customer.clone(),
+        work: Cop::new(dec!(52000)),
+        fee: Cop::new(dec!(10400)),
+        vat_rate: dec!(0.19),
+        vat: Cop::new(dec!(1976)),
+        software: inv.software.clone(),
+        environment: Environment::Test,
+    };
+    let xml = credit_note_xml(&note);
+    validate(&xml, "CreditNote").unwrap_or_else(|e| panic!("not valid UBL 2.1: {e}\n{xml}"));
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(
+        text(
+            &doc,
+            &["BillingReference", "InvoiceDocumentReference", "UUID"]
+        ),
+        inv.cufe()
+    );
+    assert_eq!(text(&doc, &["DiscrepancyResponse", "ResponseCode"]), "1");
+    let issued = format!(
+        "{}T{}",
+        text(&doc, &["IssueDate"]),
+        text(&doc, &["IssueTime"])
+    );
+    assert_eq!(issued, "2026-12-10T16:30:00-05:00");
+    let recomputed = cufe::cude(&SaleCodeInput {
+        number: text(&doc, &["ID"]),
+        issued_at: chrono::DateTime::parse_from_rfc3339(&issued)
+            .unwrap()
+            .with_timezone(&Utc),
+        subtotal: cop(text(&doc, &["LegalMonetaryTotal", "LineExtensionAmount"])),
+        taxes: Taxes {
+            iva: cop(text(&doc, &["TaxTotal", "TaxAmount"])),
+            ..Taxes::default()
+        },
+        total: cop(text(&doc, &["LegalMonetaryTotal", "PayableAmount"])),
+        issuer_nit: "901234567",
+        buyer_id: "800199436",
+        key: &inv.software.pin,
+        environment: Environment::Test,
+    });
+    assert_eq!(text(&doc, &["UUID"]), recomputed);
+    assert_eq!(
+        text(&doc, &["LegalMonetaryTotal", "PayableAmount"]),
+        "64376.00"
+    );
+}
