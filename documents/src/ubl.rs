@@ -573,3 +573,143 @@ pub fn credit_note_xml(note: &ElectronicCreditNote) -> String {
     out.push_str("</CreditNote>");
     out
 }
+
+/// One week's purchases from one worker: her approved work in the week, as one accumulated
+/// line per task (Resolución 000167 de 2021: weekly accumulation per supplier).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupportLine {
+    pub description: String,
+    pub amount: Cop,
+    /// The day the first operation of the line happened.
+    pub first_day: NaiveDate,
+}
+
+/// An electronic documento soporte: what the platform bought in one ISO week (Monday to
+/// Sunday, Bogotá) from one worker who is not obliged to invoice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElectronicSupportDocument {
+    pub number: String,
+    pub issued_at: DateTime<Utc>,
+    pub week_start: NaiveDate,
+    pub week_end: NaiveDate,
+    /// The worker (seller), by cédula.
+    pub seller: Party,
+    /// The platform (buyer).
+    pub buyer: Party,
+    pub lines: Vec<SupportLine>,
+    /// Income tax withheld on the week's purchases (code 06, ReteRenta), with its rate.
+    pub withholding: Option<(Decimal, Cop)>,
+    pub resolution: Resolution,
+    pub software: Software,
+    pub environment: Environment,
+}
+
+impl ElectronicSupportDocument {
+    pub fn subtotal(&self) -> Cop {
+        self.lines.iter().fold(Cop::ZERO, |sum, l| {
+            Cop::new(sum.amount() + l.amount.amount())
+        })
+    }
+
+    /// The fields the CUDS is computed from. A worker is not responsible for IVA: none.
+    pub fn code_input(&self) -> cufe::SupportCodeInput<'_> {
+        cufe::SupportCodeInput {
+            number: &self.number,
+            issued_at: self.issued_at,
+            subtotal: self.subtotal(),
+            iva: Cop::ZERO,
+            total: self.subtotal(),
+            seller_id: &self.seller.id,
+            buyer_nit: &self.buyer.id,
+            software_pin: &self.software.pin,
+            environment: self.environment,
+        }
+    }
+
+    pub fn cuds(&self) -> String {
+        cufe::cuds(&self.code_input())
+    }
+}
+
+/// The documento soporte as UBL 2.1 XML (an `Invoice` of type 05, resident seller), unsigned.
+/// Each line is marked as a weekly accumulation (`InvoicePeriod/DescriptionCode` 2).
+pub fn support_document_xml(ds: &ElectronicSupportDocument) -> String {
+    let (date, time) = cufe::date_and_time(ds.issued_at);
+    let cuds = ds.cuds();
+    let security = cufe::software_security_code(&ds.software.id, &ds.software.pin, &ds.number);
+    let mut out = String::with_capacity(6 * 1024);
+    let _ = write!(
+        out,
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?><Invoice {NAMESPACES}>"#
+    );
+    dian_extensions(
+        &mut out,
+        Some(&ds.resolution),
+        &ds.software,
+        &security,
+        &ds.environment.lookup_url(&cuds),
+    );
+    let _ = write!(
+        out,
+        "<cbc:UBLVersionID>UBL 2.1</cbc:UBLVersionID><cbc:CustomizationID>10</cbc:CustomizationID>\
+         <cbc:ProfileID>DIAN 2.1: documento soporte en adquisiciones efectuadas a no obligados \
+         a facturar.</cbc:ProfileID>\
+         <cbc:ProfileExecutionID>{env}</cbc:ProfileExecutionID><cbc:ID>{number}</cbc:ID>\
+         <cbc:UUID schemeID=\"{env}\" schemeName=\"CUDS-SHA384\">{cuds}</cbc:UUID>\
+         <cbc:IssueDate>{date}</cbc:IssueDate><cbc:IssueTime>{time}</cbc:IssueTime>\
+         <cbc:InvoiceTypeCode>05</cbc:InvoiceTypeCode>\
+         <cbc:DocumentCurrencyCode>COP</cbc:DocumentCurrencyCode>\
+         <cbc:LineCountNumeric>{count}</cbc:LineCountNumeric>\
+         <cac:InvoicePeriod><cbc:StartDate>{start}</cbc:StartDate><cbc:EndDate>{end}</cbc:EndDate>\
+         </cac:InvoicePeriod>",
+        env = ds.environment.code(),
+        number = escape(&ds.number),
+        count = ds.lines.len(),
+        start = ds.week_start,
+        end = ds.week_end,
+    );
+    party(&mut out, "AccountingSupplierParty", &ds.seller);
+    party(&mut out, "AccountingCustomerParty", &ds.buyer);
+    let _ = write!(
+        out,
+        "<cac:PaymentMeans><cbc:ID>1</cbc:ID><cbc:PaymentMeansCode>42</cbc:PaymentMeansCode>\
+         </cac:PaymentMeans>"
+    );
+    if let Some((rate, withheld)) = ds.withholding {
+        out.push_str("<cac:WithholdingTaxTotal>");
+        money(&mut out, "TaxAmount", withheld);
+        out.push_str("<cac:TaxSubtotal>");
+        money(&mut out, "TaxableAmount", ds.subtotal());
+        money(&mut out, "TaxAmount", withheld);
+        let mut percent = (rate * Decimal::ONE_HUNDRED).round_dp(2);
+        percent.rescale(2);
+        let _ = write!(
+            out,
+            "<cac:TaxCategory><cbc:Percent>{percent}</cbc:Percent><cac:TaxScheme>\
+             <cbc:ID>06</cbc:ID><cbc:Name>ReteRenta</cbc:Name></cac:TaxScheme></cac:TaxCategory>\
+             </cac:TaxSubtotal></cac:WithholdingTaxTotal>"
+        );
+    }
+    totals(&mut out, ds.subtotal(), Cop::ZERO, ds.subtotal());
+    for (i, l) in ds.lines.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<cac:InvoiceLine><cbc:ID>{}</cbc:ID>\
+             <cbc:InvoicedQuantity unitCode=\"94\">1</cbc:InvoicedQuantity>",
+            i + 1
+        );
+        money(&mut out, "LineExtensionAmount", l.amount);
+        let _ = write!(
+            out,
+            "<cac:InvoicePeriod><cbc:StartDate>{}</cbc:StartDate>\
+             <cbc:DescriptionCode>2</cbc:DescriptionCode>\
+             <cbc:Description>Acumulado semanal</cbc:Description></cac:InvoicePeriod>\
+             <cac:Item><cbc:Description>{}</cbc:Description></cac:Item>",
+            l.first_day,
+            escape(&l.description)
+        );
+        line_end(&mut out, LineKind::Invoice, l.amount);
+    }
+    out.push_str("</Invoice>");
+    out
+}

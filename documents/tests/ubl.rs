@@ -311,3 +311,90 @@ fn the_credit_note_is_valid_ubl_references_the_invoice_and_its_cude_recomputes()
         "64376.00"
     );
 }
+
+#[test]
+fn the_weekly_support_document_is_valid_ubl_and_its_cuds_recomputes() {
+    use vereda_documents::ubl::{ElectronicSupportDocument, SupportLine, support_document_xml};
+    let inv = sample();
+    let monday = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let ds = ElectronicSupportDocument {
+        number: "DS15".into(),
+        issued_at: Utc.with_ymd_and_hms(2026, 12, 7, 11, 0, 0).unwrap(),
+        week_start: monday,
+        week_end: NaiveDate::from_ymd_opt(2026, 12, 6).unwrap(),
+        seller: worker("Luz Torres", "1061234567"),
+        buyer: inv.supplier.clone(),
+        lines: vec![
+            SupportLine {
+                description: "Revisar tickets de soporte".into(),
+                amount: Cop::new(dec!(48485)),
+                first_day: monday,
+            },
+            SupportLine {
+                description: "Digitar planillas".into(),
+                amount: Cop::new(dec!(52000)),
+                first_day: NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+            },
+        ],
+        withholding: Some((dec!(0.04), Cop::new(dec!(4019)))),
+        resolution: Resolution {
+            prefix: "DS".into(),
+            ..inv.resolution.clone()
+        },
+        software: inv.software.clone(),
+        environment: Environment::Test,
+    };
+    let xml = support_document_xml(&ds);
+    validate(&xml, "Invoice").unwrap_or_else(|e| panic!("not valid UBL 2.1: {e}\n{xml}"));
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(text(&doc, &["InvoiceTypeCode"]), "05");
+    assert_eq!(text(&doc, &["InvoicePeriod", "StartDate"]), "2026-11-30");
+    assert_eq!(text(&doc, &["InvoicePeriod", "EndDate"]), "2026-12-06");
+    let issued = format!(
+        "{}T{}",
+        text(&doc, &["IssueDate"]),
+        text(&doc, &["IssueTime"])
+    );
+    assert_eq!(
+        issued, "2026-12-07T06:00:00-05:00",
+        "issued the Monday after"
+    );
+    let total = cop(text(&doc, &["LegalMonetaryTotal", "PayableAmount"]));
+    let recomputed = cufe::cuds(&cufe::SupportCodeInput {
+        number: text(&doc, &["ID"]),
+        issued_at: chrono::DateTime::parse_from_rfc3339(&issued)
+            .unwrap()
+            .with_timezone(&Utc),
+        subtotal: cop(text(&doc, &["LegalMonetaryTotal", "LineExtensionAmount"])),
+        iva: Cop::ZERO,
+        total,
+        seller_id: text(
+            &doc,
+            &[
+                "AccountingSupplierParty",
+                "Party",
+                "PartyTaxScheme",
+                "CompanyID",
+            ],
+        ),
+        buyer_nit: text(
+            &doc,
+            &[
+                "AccountingCustomerParty",
+                "Party",
+                "PartyTaxScheme",
+                "CompanyID",
+            ],
+        ),
+        software_pin: &inv.software.pin,
+        environment: Environment::Test,
+    });
+    assert_eq!(text(&doc, &["UUID"]), recomputed);
+    assert_eq!(total.amount(), dec!(100485));
+    assert_eq!(text(&doc, &["WithholdingTaxTotal", "TaxAmount"]), "4019.00");
+    let weekly = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "DescriptionCode")
+        .count();
+    assert_eq!(weekly, 2, "each line is a weekly accumulation");
+}
