@@ -209,6 +209,21 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
         "entry_in_future" => "El registro no puede terminar en el futuro; revise la hora de su \
                               teléfono."
             .into(),
+        // Numbering resolutions (DIAN)
+        "invalid_resolution" => match &f {
+            Some(f) => format!("Revise {f} de la resolución de numeración."),
+            None => "Revise la resolución de numeración: algún dato no es válido.".into(),
+        },
+        "resolution_not_in_force" => {
+            "La resolución de numeración aún no está vigente; no se emitió nada.".into()
+        }
+        "resolution_expired" => {
+            "La resolución de numeración venció; registre la nueva que autorice la DIAN.".into()
+        }
+        "range_exhausted" => {
+            "Se acabó el rango de numeración autorizado; registre el nuevo rango que autorice la DIAN."
+                .into()
+        }
         "entry_too_old" => "El registro empieza hace demasiado tiempo para registrarlo ya.".into(),
         "entry_overlaps" => "Este registro se cruza con otro tiempo suyo ya registrado.".into(),
         "over_task_cap" => "Con este registro la tarea pasaría su máximo de horas.".into(),

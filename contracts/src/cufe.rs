@@ -23,7 +23,8 @@ pub enum Environment {
 }
 
 impl Environment {
-    pub fn code(self) -> &'static str {
+    /// `ProfileExecutionID`, the last field of every code.
+    pub fn profile_execution_id(self) -> &'static str {
         match self {
             Environment::Production => "1",
             Environment::Test => "2",
@@ -105,7 +106,7 @@ impl SaleCodeInput<'_> {
             self.issuer_nit.to_string(),
             self.buyer_id.to_string(),
             self.key.to_string(),
-            self.environment.code().to_string(),
+            self.environment.profile_execution_id().to_string(),
         ]
         .concat()
     }
@@ -156,7 +157,7 @@ impl SupportCodeInput<'_> {
             self.seller_id.to_string(),
             self.buyer_nit.to_string(),
             self.software_pin.to_string(),
-            self.environment.code().to_string(),
+            self.environment.profile_execution_id().to_string(),
         ]
         .concat()
     }

@@ -29,6 +29,7 @@ pub mod places;
 pub mod posting;
 pub mod profiles;
 pub mod receivable;
+pub mod resolutions;
 pub mod review;
 pub mod skills;
 pub mod statements;

@@ -385,7 +385,7 @@ pub fn invoice_xml(inv: &ElectronicInvoice) -> String {
          <cbc:DueDate>{due}</cbc:DueDate><cbc:InvoiceTypeCode>01</cbc:InvoiceTypeCode>\
          <cbc:DocumentCurrencyCode>COP</cbc:DocumentCurrencyCode>\
          <cbc:LineCountNumeric>{count}</cbc:LineCountNumeric>",
-        env = inv.environment.code(),
+        env = inv.environment.profile_execution_id(),
         number = escape(&inv.number),
         due = inv.due_date,
         count = inv.lines.len() + 1,
@@ -541,7 +541,7 @@ pub fn credit_note_xml(note: &ElectronicCreditNote) -> String {
          <cbc:ID>{invoice}</cbc:ID><cbc:UUID schemeName=\"CUFE-SHA384\">{cufe}</cbc:UUID>\
          <cbc:IssueDate>{invoice_date}</cbc:IssueDate></cac:InvoiceDocumentReference>\
          </cac:BillingReference>",
-        env = note.environment.code(),
+        env = note.environment.profile_execution_id(),
         number = escape(&note.number),
         reason = escape(&note.reason),
         invoice = escape(&note.invoice.number),
@@ -662,7 +662,7 @@ pub fn support_document_xml(ds: &ElectronicSupportDocument) -> String {
          <cbc:LineCountNumeric>{count}</cbc:LineCountNumeric>\
          <cac:InvoicePeriod><cbc:StartDate>{start}</cbc:StartDate><cbc:EndDate>{end}</cbc:EndDate>\
          </cac:InvoicePeriod>",
-        env = ds.environment.code(),
+        env = ds.environment.profile_execution_id(),
         number = escape(&ds.number),
         count = ds.lines.len(),
         start = ds.week_start,
