@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod bank_matching;
 pub mod batches;
+pub mod business_days;
 pub mod certificates;
 pub mod claims;
 pub mod cohorts;
