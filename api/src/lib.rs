@@ -18,6 +18,7 @@ pub mod pagination;
 pub mod password_links;
 pub mod problem;
 pub mod problem_es;
+pub mod resolutions;
 pub mod review_queue;
 pub mod skills;
 pub mod startup;

@@ -61,7 +61,11 @@ type Apis = (
     MoneyApi,
     crate::jobs::JobsApi,
     crate::my_money::MyMoneyApi,
-    (StatementsApi, crate::withholding::WithholdingApi),
+    (
+        StatementsApi,
+        crate::withholding::WithholdingApi,
+        crate::resolutions::ResolutionsApi,
+    ),
 );
 
 /// The OpenAPI service: every route of the API, documented.
@@ -86,7 +90,11 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             MoneyApi,
             crate::jobs::JobsApi,
             crate::my_money::MyMoneyApi,
-            (StatementsApi, crate::withholding::WithholdingApi),
+            (
+                StatementsApi,
+                crate::withholding::WithholdingApi,
+                crate::resolutions::ResolutionsApi,
+            ),
         ),
         "Vereda",
         env!("CARGO_PKG_VERSION"),

@@ -96,6 +96,25 @@ impl ResolutionRefusal {
         }
     }
 
+    /// What a finance clerk or an admin is told, in Spanish.
+    pub fn message_es(&self) -> String {
+        match self {
+            ResolutionRefusal::NotYetValid(d) => format!(
+                "La resolución de numeración en uso solo rige desde el {}.",
+                d.format("%d/%m/%Y")
+            ),
+            ResolutionRefusal::Expired(d) => format!(
+                "La resolución de numeración venció el {}: registre la nueva que autorice la DIAN.",
+                d.format("%d/%m/%Y")
+            ),
+            ResolutionRefusal::RangeExhausted(end) => format!(
+                "Se acabó el rango de numeración autorizado (terminaba en {end}): registre el \
+                 nuevo rango que autorice la DIAN."
+            ),
+            _ => "Revise los datos de la resolución de numeración.".to_string(),
+        }
+    }
+
     /// The field at fault, for a resolution being recorded.
     pub fn field(&self) -> Option<&'static str> {
         match self {
@@ -185,6 +204,23 @@ pub enum Warning {
 }
 
 impl Warning {
+    /// What to tell the admins, in Spanish, about the resolution of `kind`.
+    pub fn message_es(&self, kind: DocumentKind) -> String {
+        match self {
+            Warning::RangeMostlyUsed { used, size, left } => format!(
+                "Se han usado {used} de {size} números autorizados para {}; quedan {left}. \
+                 Solicite a la DIAN un nuevo rango.",
+                kind.label_es()
+            ),
+            Warning::ExpiresSoon { on, days_left } => format!(
+                "La resolución de {} vence el {} (faltan {days_left} días). Solicite a la DIAN \
+                 una nueva.",
+                kind.label_es(),
+                on.format("%d/%m/%Y")
+            ),
+        }
+    }
+
     /// The warning's kind, kept so each is sent once per resolution.
     pub fn kind(&self) -> &'static str {
         match self {

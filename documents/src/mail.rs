@@ -723,6 +723,23 @@ pub fn audit_failed(
     )
 }
 
+/// To an admin: a DIAN numbering resolution needs renewing before numbering stops.
+pub fn resolution_warning(issuer: &Issuer, name: &str, warning_es: &str) -> Content {
+    compose(
+        issuer,
+        "Vereda: pida a la DIAN una nueva resolución de numeración".to_string(),
+        &format!("Hola, {name}:"),
+        &[
+            warning_es.to_string(),
+            "Cuando la DIAN la expida, regístrela en Vereda (POST /v1/numbering-resolutions): \
+             los documentos se numeran con ella desde ese momento. Si el rango se acaba o la \
+             resolución vence antes, Vereda no emite documentos de ese tipo."
+                .to_string(),
+        ],
+        Need::Essential,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

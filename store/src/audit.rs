@@ -60,11 +60,25 @@ async fn strings(db: &Db, sql: &str) -> anyhow::Result<Vec<String>> {
 
 /// Numbers `seqs` (sorted) must be `from, from + 1, …` with no repeat, ending at the counter.
 fn gaps(label: &str, seqs: &[i64], from: i64, counter: i64) -> Vec<String> {
+    gaps_with_restarts(label, seqs, from, &[], counter)
+}
+
+/// As [`gaps`], except that the series may jump forward to the first number of a numbering
+/// resolution (`restarts`): a new DIAN range starts where DIAN says.
+fn gaps_with_restarts(
+    label: &str,
+    seqs: &[i64],
+    from: i64,
+    restarts: &[i64],
+    counter: i64,
+) -> Vec<String> {
     let mut out = Vec::new();
     let mut expected = from;
     for &s in seqs {
         if s != expected {
-            out.push(format!("{label}: se esperaba {expected} y sigue {s}"));
+            if !(s > expected && restarts.contains(&s)) {
+                out.push(format!("{label}: se esperaba {expected} y sigue {s}"));
+            }
             expected = s;
         }
         expected += 1;
@@ -276,7 +290,20 @@ async fn gapless_numbers(db: &Db, settings: &Settings) -> anyhow::Result<Check> 
         .filter(|s| *s >= *settings.support_doc_range.start())
         .collect();
     let first_doc = docs.first().copied().unwrap_or(1);
-    let mut numbering = gaps("facturas", &invoice_seqs, 1, counter("invoice"));
+    let invoice_starts =
+        crate::resolutions::starts(db, vereda_contracts::resolutions::DocumentKind::Invoice)
+            .await?;
+    let first_invoice = match invoice_seqs.first() {
+        Some(s) if invoice_starts.contains(s) => *s,
+        _ => 1,
+    };
+    let mut numbering = gaps_with_restarts(
+        "facturas",
+        &invoice_seqs,
+        first_invoice,
+        &invoice_starts,
+        counter("invoice"),
+    );
     numbering.extend(gaps("notas crédito", &note_seqs, 1, counter("credit_note")));
     numbering.extend(gaps(
         "documentos soporte",
@@ -394,7 +421,7 @@ async fn payouts_in_transit(db: &Db) -> anyhow::Result<Check> {
 
 #[cfg(test)]
 mod tests {
-    use super::gaps;
+    use super::{gaps, gaps_with_restarts};
 
     #[test]
     fn numbering_gaps_repeats_and_a_counter_ahead_are_named() {
@@ -404,6 +431,16 @@ mod tests {
         assert_eq!(gaps("f", &[1, 2, 2], 1, 2).len(), 1);
         assert_eq!(gaps("f", &[1, 2], 1, 3).len(), 1);
         assert!(gaps("d", &[500, 501], 500, 501).is_empty());
+        // A new resolution's range starts anew, and only there.
+        assert!(gaps_with_restarts("f", &[1, 2, 990, 991], 1, &[990], 991).is_empty());
+        assert_eq!(
+            gaps_with_restarts("f", &[1, 2, 989], 1, &[990], 989).len(),
+            1
+        );
+        assert_eq!(
+            gaps_with_restarts("f", &[1, 990, 992], 1, &[990], 992).len(),
+            1
+        );
     }
 }
 

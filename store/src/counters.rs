@@ -4,6 +4,7 @@
 //! also makes concurrent issuers wait their turn.
 
 use vereda_contracts::numbering::Series;
+use vereda_contracts::resolutions::DocumentKind;
 
 use crate::db::Tx;
 use crate::on_tx;
@@ -11,15 +12,39 @@ use crate::on_tx;
 /// The next number of `series`: its value and how it prints. Fails (and the caller's
 /// transaction must roll back) when a documento soporte range is used up.
 pub async fn next_number(tx: &mut Tx, series: Series<'_>) -> anyhow::Result<(i64, String)> {
-    // `Series::next` in SQL: one past the last value, but never below the series' first.
-    let seq: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+    let seq = bump(tx, series.counter(), series.first()).await?;
+    Ok((seq, series.number(seq)?))
+}
+
+/// The next invoice number, issued on the Bogotá `day`: under the invoice resolution in use
+/// (its prefix and consecutive, refused outside its range or dates), or `VRD-000001` while
+/// none is recorded. Returns the value, the number and the resolution's id.
+pub async fn next_invoice_number(
+    tx: &mut Tx,
+    day: chrono::NaiveDate,
+) -> anyhow::Result<(i64, String, Option<String>)> {
+    match crate::resolutions::current(tx, DocumentKind::Invoice).await? {
+        None => {
+            let (seq, number) = next_number(tx, Series::Invoice).await?;
+            Ok((seq, number, None))
+        }
+        Some(r) => {
+            let seq = bump(tx, Series::Invoice.counter(), r.resolution.from).await?;
+            let number = r.resolution.issue(seq, day)?;
+            Ok((seq, number, Some(r.id)))
+        }
+    }
+}
+
+/// `Series::next` in SQL: one past the last value, but never below `first`.
+async fn bump(tx: &mut Tx, counter: &str, first: i64) -> anyhow::Result<i64> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
         "UPDATE document_counters SET last_value = \
          CASE WHEN last_value < $1 THEN $1 ELSE last_value + 1 END \
          WHERE name = $2 RETURNING last_value"
     )
-    .bind(series.first())
-    .bind(series.counter())
+    .bind(first)
+    .bind(counter)
     .fetch_one(&mut *c)
-    .await)?;
-    Ok((seq, series.number(seq)?))
+    .await)?)
 }

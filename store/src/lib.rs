@@ -23,6 +23,7 @@ pub mod logs;
 pub mod metrics;
 pub mod outbox;
 pub mod queue;
+pub mod resolutions;
 pub mod scratch;
 pub mod stored_statements;
 pub mod transitions;

@@ -429,6 +429,15 @@ fn policies() -> Vec<Policy> {
             Value::Null,
             "ufffffoo",
         ),
+        // DIAN numbering resolutions (issue 19 §3): admin records, admin and finance read.
+        p(
+            "POST",
+            "/v1/numbering-resolutions",
+            json!({"kind": "support_adjustment", "number": "18760000009", "prefix": "NA",
+                   "from": 1, "to": 1000, "valid_from": "2026-01-01", "valid_until": "2030-12-31"}),
+            "uffffffo",
+        ),
+        p("GET", "/v1/numbering-resolutions", Value::Null, "ufffffoo"),
         p("GET", "/v1/support-documents", Value::Null, "ufffffoo"),
         p("GET", "/v1/invoices/{invoice}/pdf", Value::Null, "uffoonoo"),
         p("GET", "/v1/admin/outbox", Value::Null, "ufffffoo"),

@@ -29,6 +29,7 @@ mod outage;
 mod password_reset;
 mod problems_es;
 mod queries;
+mod resolutions;
 mod review_queue;
 mod security_headers;
 mod sign_in_throttle;

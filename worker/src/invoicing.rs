@@ -559,11 +559,12 @@ async fn invoice_company(
         .map(|r| r.rows_affected()))?;
         return Ok(Invoiced::Nothing);
     }
-    let (seq, number) = counters::next_number(tx, Series::Invoice).await?;
+    let today = vereda_contracts::timesheet::bogota_day(now);
+    let (seq, number, resolution) = counters::next_invoice_number(tx, today).await?;
     let inserted = on_tx!(tx, |c| sqlx::query(
         "INSERT INTO invoices (id, number, seq, company_id, period_end, work, fee, vat, total, \
-         vat_rate, status, issued_at, due_at, customer_name, customer_nit) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $13, $11, $12, c.name, c.nit \
+         vat_rate, status, issued_at, due_at, customer_name, customer_nit, resolution_id) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $13, $11, $12, c.name, c.nit, $14 \
          FROM companies c WHERE c.id = $4"
     )
     .bind(&invoice_id)
@@ -579,6 +580,7 @@ async fn invoice_company(
     .bind(now)
     .bind(now + PAYMENT_TERM_DAYS * 86_400)
     .bind(InvoiceStatus::Issued.as_str())
+    .bind(&resolution)
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()));

@@ -34,14 +34,15 @@ pub async fn record(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<Au
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()))?;
+    let admins: Vec<(String, String, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
+        "SELECT id, email, name FROM users WHERE role = 'admin' AND deactivated_at IS NULL \
+         ORDER BY id"
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    warn_about_resolutions(&mut tx, settings, &admins, now, day).await?;
     if !audit.ok {
         tracing::error!(failures = %audit.failures(), "the ledger audit failed");
-        let admins: Vec<(String, String, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
-            "SELECT id, email, name FROM users WHERE role = 'admin' AND deactivated_at IS NULL \
-             ORDER BY id"
-        )
-        .fetch_all(&mut *c)
-        .await)?;
         let failed: Vec<&Check> = audit.checks.iter().filter(|c| !c.ok).collect();
         for (id, email, name) in &admins {
             let content = mail::audit_failed(&settings.issuer(), name, day, &failed);
@@ -62,6 +63,70 @@ pub async fn record(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<Au
     }
     tx.commit().await?;
     Ok(audit)
+}
+
+/// Tell the admins, once per resolution and warning, when a numbering resolution in use is
+/// 80 % used or has 30 days or fewer left (issue 19 §3).
+async fn warn_about_resolutions(
+    tx: &mut vereda_store::db::Tx,
+    settings: &Settings,
+    admins: &[(String, String, String)],
+    now: i64,
+    day: chrono::NaiveDate,
+) -> anyhow::Result<()> {
+    use vereda_contracts::resolutions::DocumentKind;
+    for kind in DocumentKind::ALL {
+        let Some(r) = vereda_store::resolutions::current(tx, kind).await? else {
+            continue;
+        };
+        let res = &r.resolution;
+        let last: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar(
+            "SELECT last_value FROM document_counters WHERE name = $1"
+        )
+        .bind(kind.as_str())
+        .fetch_optional(&mut *c)
+        .await)?;
+        let last = last
+            .filter(|v| (res.from..=res.to).contains(v))
+            .unwrap_or(res.from - 1);
+        for warning in res.warnings(last, day) {
+            let first_time = on_tx!(tx, |c| sqlx::query(
+                "INSERT INTO resolution_warnings (resolution_id, kind, sent_at) \
+                 VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+            )
+            .bind(&r.id)
+            .bind(warning.kind())
+            .bind(now)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            if first_time == 0 {
+                continue;
+            }
+            let text = warning.message_es(kind);
+            tracing::warn!(
+                kind = kind.as_str(),
+                warning = warning.kind(),
+                "numbering resolution needs renewing"
+            );
+            for (id, email, name) in admins {
+                outbox::enqueue(
+                    tx,
+                    NewMessage {
+                        dedupe_key: format!("resolution:{}:{}:{id}", r.id, warning.kind()),
+                        kind: "resolution_warning",
+                        recipient: email,
+                        user_id: Some(id),
+                        content: mail::resolution_warning(&settings.issuer(), name, &text),
+                        attachment: None,
+                    },
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every day at 05:00 Bogotá (seconds, minutes, hours, day, month, weekday).

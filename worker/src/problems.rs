@@ -18,10 +18,21 @@ pub struct RunProblem {
 impl RunProblem {
     pub fn new(kind: &str, id: &str, error: &anyhow::Error, action: &str) -> RunProblem {
         tracing::error!(subject = %format!("{kind}:{id}"), error = %format!("{error:#}"), "left out of the run");
+        // A numbering resolution that stops the document says what to do about it instead.
+        let action = match error
+            .chain()
+            .find_map(|c| c.downcast_ref::<vereda_contracts::resolutions::ResolutionRefusal>())
+        {
+            Some(refusal) => format!(
+                "{} Después vuelva a ejecutar la misma corrida: no se duplicará nada.",
+                refusal.message_es()
+            ),
+            None => action.to_string(),
+        };
         RunProblem {
             subject: format!("{kind}:{id}"),
             error: format!("{error:#}"),
-            action: action.to_string(),
+            action,
         }
     }
 }

@@ -277,6 +277,16 @@ pub fn catalogue() -> Vec<Write> {
             Finance,
             j(json!({"year": 2026})),
         ),
+        w(
+            "POST",
+            "/v1/numbering-resolutions",
+            Admin,
+            j(
+                json!({"kind": "support_adjustment", "number": "18760000009", "prefix": "NA",
+                     "from": 1, "to": 1000, "valid_from": "2026-01-01",
+                     "valid_until": "2030-12-31"}),
+            ),
+        ),
         w("POST", "/v1/admin/outbox/{none}/retry", Finance, Body::None),
         w(
             "PUT",
