@@ -5,6 +5,10 @@
 
 use chrono::NaiveDate;
 
+/// The largest number a range may reach (DIAN's consecutives have at most ten digits; this
+/// leaves room and keeps every sum about a range far from overflowing).
+pub const MAX_NUMBER: i64 = 999_999_999_999;
+
 /// The kinds of document DIAN numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,7 +76,7 @@ pub enum ResolutionRefusal {
     BadRange,
     #[error("the resolution must end on or after the day it starts")]
     BadDates,
-    #[error("an invoice resolution needs DIAN's technical key")]
+    #[error("an invoice resolution needs DIAN's technical key (letters and digits, up to 100)")]
     MissingTechnicalKey,
     #[error("the resolution is not in force until {0}")]
     NotYetValid(NaiveDate),
@@ -134,17 +138,17 @@ impl Resolution {
         if p.is_empty() || p.chars().count() > 4 || !p.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(ResolutionRefusal::BadPrefix);
         }
-        if self.from < 1 || self.to < self.from {
+        if self.from < 1 || self.to < self.from || self.to > MAX_NUMBER {
             return Err(ResolutionRefusal::BadRange);
         }
         if self.valid_until < self.valid_from {
             return Err(ResolutionRefusal::BadDates);
         }
-        if self.kind == DocumentKind::Invoice
-            && self
-                .technical_key
-                .as_deref()
-                .is_none_or(|k| k.trim().is_empty())
+        let key_ok = |k: &str| {
+            !k.is_empty() && k.len() <= 100 && k.chars().all(|c| c.is_ascii_alphanumeric())
+        };
+        if (self.kind == DocumentKind::Invoice && self.technical_key.is_none())
+            || self.technical_key.as_deref().is_some_and(|k| !key_ok(k))
         {
             return Err(ResolutionRefusal::MissingTechnicalKey);
         }
@@ -291,6 +295,11 @@ mod tests {
             Some("valid_until")
         );
         assert_eq!(bad(|r| r.technical_key = None), Some("technical_key"));
+        assert_eq!(
+            bad(|r| r.technical_key = Some("ab cd".into())),
+            Some("technical_key")
+        );
+        assert_eq!(bad(|r| r.to = MAX_NUMBER + 1), Some("to"));
         let mut support = invoices();
         support.kind = DocumentKind::SupportDocument;
         support.technical_key = None;
