@@ -419,6 +419,16 @@ async fn payouts_in_transit(db: &Db) -> anyhow::Result<Check> {
     ))
 }
 
+/// When the last recorded ledger audit ran and whether all its checks held.
+pub async fn last_result(db: &Db) -> anyhow::Result<Option<(i64, bool)>> {
+    let row: Option<(i64, bool)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT ran_at, ok FROM ledger_audits ORDER BY ran_at DESC, id DESC LIMIT 1"
+    )
+    .fetch_optional(p)
+    .await)?;
+    Ok(row)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{gaps, gaps_with_restarts};
@@ -442,14 +452,4 @@ mod tests {
             1
         );
     }
-}
-
-/// When the last recorded ledger audit ran and whether all its checks held.
-pub async fn last_result(db: &Db) -> anyhow::Result<Option<(i64, bool)>> {
-    let row: Option<(i64, bool)> = on_db!(db, |p| sqlx::query_as(
-        "SELECT ran_at, ok FROM ledger_audits ORDER BY ran_at DESC, id DESC LIMIT 1"
-    )
-    .fetch_optional(p)
-    .await)?;
-    Ok(row)
 }

@@ -376,19 +376,6 @@ pub async fn retry(db: &Db, id: &str, now: i64) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_stops_growing() {
-        let waits: Vec<i64> = (1..=7).map(backoff_secs).collect();
-        assert!(waits.windows(2).all(|w| w[0] <= w[1]), "{waits:?}");
-        assert_eq!(waits[0], 60);
-        assert_eq!(waits[6], 6 * 3600);
-    }
-}
-
 /// E-mails still to send (pending, or being sent) and those given up on, for `/metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
@@ -406,4 +393,17 @@ pub async fn counts(db: &Db) -> anyhow::Result<Counts> {
     .await
     })?;
     Ok(Counts { pending, failed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_stops_growing() {
+        let waits: Vec<i64> = (1..=7).map(backoff_secs).collect();
+        assert!(waits.windows(2).all(|w| w[0] <= w[1]), "{waits:?}");
+        assert_eq!(waits[0], 60);
+        assert_eq!(waits[6], 6 * 3600);
+    }
 }
