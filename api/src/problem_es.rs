@@ -209,6 +209,9 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
         "entry_in_future" => "El registro no puede terminar en el futuro; revise la hora de su \
                               teléfono."
             .into(),
+        "rework_first" => "La primera decisión sobre esta entrega debe ser pedir cambios: \
+             quien la hizo tiene una ronda para corregirla antes de cualquier rechazo."
+            .into(),
         // Numbering resolutions (DIAN)
         "invalid_resolution" => match &f {
             Some(f) => format!("Revise {f} de la resolución de numeración."),

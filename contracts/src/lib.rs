@@ -14,6 +14,7 @@ pub mod cohorts;
 pub mod csvfile;
 pub mod cufe;
 pub mod earnings;
+pub mod fair_work;
 pub mod fiscal;
 pub mod identity;
 pub mod ids;
