@@ -24,8 +24,10 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
   if (url.pathname.startsWith('/v1/') || url.pathname.startsWith('/docs') || url.pathname === '/openapi.json') return;
-  // The public verification page is its own page, never the app's shell.
+  // The public verification page and the privacy notice are pages of their own, never the
+  // app's shell (caching them as '/' would replace the app offline).
   if (url.pathname === '/verificar' || url.pathname.startsWith('/verificar/')) return;
+  if (url.pathname === '/privacidad') return;
   if (req.mode === 'navigate' || url.pathname === '/') {
     event.respondWith(
       fetch(req)

@@ -16,6 +16,7 @@ pub mod my_money;
 pub mod operations;
 pub mod pagination;
 pub mod password_links;
+pub mod privacy;
 pub mod problem;
 pub mod problem_es;
 pub mod resolutions;

@@ -302,6 +302,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .nest("/", service)
         .at("/openapi.json", spec)
         .at("/metrics", poem::get(crate::health::metrics))
+        .at("/privacidad", poem::get(crate::privacy::notice))
         .nest("/docs", docs)
         .catch_all_error(|err| async move {
             // Keep the matched route on the error's answer, for the request metrics.

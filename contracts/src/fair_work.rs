@@ -138,8 +138,8 @@ pub enum Decided {
     Held,
 }
 
-/// The most decided submissions a company's batch or day may have before rejections on it are
-/// watched, and the share of rejections above which they are held.
+/// The fewest decided submissions (the new rejection included) at which a company's batch or
+/// day is watched for mass rejections.
 pub const MASS_MIN_DECIDED: usize = 5;
 
 /// Whether one more rejection from a company, on a batch or a day whose decisions so far are

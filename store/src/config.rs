@@ -140,6 +140,9 @@ pub struct CliArgs {
     /// Scheduled backups kept (the oldest beyond this are deleted).
     #[arg(long, env = "VEREDA_BACKUP_KEEP")]
     pub backup_keep: Option<String>,
+    /// Where people send requests about their personal data (the privacy notice names it).
+    #[arg(long, env = "VEREDA_PRIVACY_EMAIL")]
+    pub privacy_email: Option<String>,
 }
 
 /// The TOML file's shape: the same names as the flags, all optional.
@@ -178,6 +181,7 @@ struct FileSettings {
     backup_dir: Option<String>,
     backup_every_hours: Option<u64>,
     backup_keep: Option<u64>,
+    privacy_email: Option<String>,
     /// Effective-dated contribution rates of independent workers; defaults built in.
     social_security: Option<Vec<Dated<SocialSecurityRates>>>,
     /// Effective-dated legal figures (SMMLV, UVT, weekly hours, IVA); defaults built in.
@@ -236,6 +240,8 @@ pub struct Settings {
     pub metrics_token: Option<Secret>,
     /// Scheduled SQLite backups, if a folder is set.
     pub backups: Option<BackupSchedule>,
+    /// Where people send requests about their personal data (Ley 1581).
+    pub privacy_email: String,
 }
 
 /// Where, how often and how many scheduled backups (SQLite only).
@@ -561,6 +567,13 @@ impl Settings {
             None => None,
         };
 
+        let privacy_raw = pick(&args.privacy_email, file.privacy_email)
+            .unwrap_or_else(|| "privacidad@vereda.co".to_string());
+        let privacy_email = vereda_contracts::identity::Email::parse(&privacy_raw)
+            .map_err(|e| bad("privacy_email (VEREDA_PRIVACY_EMAIL)", e.to_string()))?
+            .as_str()
+            .to_string();
+
         Ok(Settings {
             database_url: Secret::new(database_url),
             dialect,
@@ -594,6 +607,7 @@ impl Settings {
             shutdown_grace: Duration::from_secs(shutdown_grace_seconds),
             metrics_token,
             backups,
+            privacy_email,
         })
     }
 

@@ -27,6 +27,7 @@ mod my_money;
 mod nul_parameters;
 mod outage;
 mod password_reset;
+mod privacy;
 mod problems_es;
 mod queries;
 mod resolutions;

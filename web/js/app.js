@@ -124,6 +124,7 @@ async function signIn(gen) {
       go(home());
     }),
     h('p', {}, h('a', { href: '#/olvido' }, T.signIn.forgot)),
+    h('p', {}, h('a', { href: '/privacidad' }, T.signIn.privacy)),
   );
 }
 

@@ -44,6 +44,7 @@ export const T = {
     password: 'Contraseña',
     submit: 'Entrar',
     forgot: '¿Olvidó su contraseña?',
+    privacy: 'Aviso de privacidad: cómo tratamos sus datos',
     needOnline: 'Para entrar necesita conexión a internet.',
   },
   signOut: 'Salir',
