@@ -36,6 +36,20 @@ async fn heading(page: &Page) -> String {
     eval_str(page, "document.querySelector('h1').innerText").await
 }
 
+/// Wait until the screen's heading is `title` (after a decision the next item's screen
+/// replaces the queue's a moment after the address changes), then return it.
+async fn heading_becomes(page: &Page, title: &str) -> String {
+    page.wait_until(
+        &format!(
+            "(document.querySelector('h1') || {{}}).innerText === {}",
+            js_str(title)
+        ),
+        Duration::from_secs(30),
+    )
+    .await;
+    heading(page).await
+}
+
 async fn form_says(page: &Page) -> String {
     page.wait_for("#review-form .form-msg .notice.error").await;
     eval_str(
@@ -141,7 +155,10 @@ async fn a_reviewer_works_through_the_queue_oldest_first() {
     page.click(&format!("#review-queue a[href='#/revision/{}']", want[0]))
         .await;
     opened(&page, &want[0]).await;
-    assert_eq!(heading(&page).await, s.work[0].title);
+    assert_eq!(
+        heading_becomes(&page, &s.work[0].title).await,
+        s.work[0].title
+    );
     let link = page
         .eval("(() => { const a = document.querySelector('#rq-link'); return [a.href, a.target, a.rel]; })()")
         .await;
@@ -200,7 +217,10 @@ async fn a_reviewer_works_through_the_queue_oldest_first() {
     page.click("#d-approve").await;
     save(&page).await;
     opened(&page, &want[1]).await;
-    assert_eq!(heading(&page).await, s.work[1].title);
+    assert_eq!(
+        heading_becomes(&page, &s.work[1].title).await,
+        s.work[1].title
+    );
     page.wait_for_text("Entrega aprobada. Esta es la siguiente entrega.")
         .await;
 
