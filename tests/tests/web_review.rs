@@ -156,7 +156,7 @@ async fn a_reviewer_works_through_the_queue_oldest_first() {
         .await;
     opened(&page, &want[0]).await;
     assert_eq!(
-        heading_becomes(&page, &s.work[0].title).await,
+        heading_becomes(&page, s.work[0].title).await,
         s.work[0].title
     );
     let link = page
@@ -218,7 +218,7 @@ async fn a_reviewer_works_through_the_queue_oldest_first() {
     save(&page).await;
     opened(&page, &want[1]).await;
     assert_eq!(
-        heading_becomes(&page, &s.work[1].title).await,
+        heading_becomes(&page, s.work[1].title).await,
         s.work[1].title
     );
     page.wait_for_text("Entrega aprobada. Esta es la siguiente entrega.")
