@@ -55,7 +55,7 @@ pub struct ResolutionEntry {
     pub valid_until: NaiveDate,
     /// Whether a technical key is on file (the key itself is never shown again).
     pub has_technical_key: bool,
-    /// The newest of its kind: the one documents are numbered under now.
+    /// The newest invoice resolution: the one invoices are numbered under now.
     pub in_use: bool,
     /// The last consecutive issued in its range, if any.
     pub last_issued: Option<i64>,
@@ -141,8 +141,11 @@ pub struct ResolutionsApi;
 impl ResolutionsApi {
     /// Record a DIAN numbering resolution (admin)
     ///
-    /// From now on documents of its kind are numbered under it: its prefix and consecutive,
-    /// from its first number, refused outside its range or dates.
+    /// From now on invoices are numbered under an `invoice` resolution: its prefix and
+    /// consecutive, from its first number, refused outside its range or dates. Resolutions of
+    /// the other kinds are recorded and listed, but credit notes and documentos soporte are
+    /// still numbered as before (the documento soporte's range is a setting) until issue 19
+    /// moves them.
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
@@ -196,7 +199,7 @@ impl ResolutionsApi {
                 recorded_by: auth.0.user_id.clone(),
                 recorded_at: now,
             },
-            true,
+            kind == DocumentKind::Invoice,
             &counters,
             today,
         ))))
@@ -222,8 +225,10 @@ impl ResolutionsApi {
         let items = all
             .into_iter()
             .map(|r| {
-                // Newest first: the first of each kind is the one in use.
-                let in_use = seen.insert(r.resolution.kind);
+                // Newest first: the first of each kind is the one in use (only invoices are
+                // numbered under a recorded resolution so far).
+                let in_use =
+                    seen.insert(r.resolution.kind) && r.resolution.kind == DocumentKind::Invoice;
                 entry(r, in_use, &counters, today)
             })
             .collect();

@@ -840,4 +840,23 @@ mod tests {
         // 2026-11-28 20:15 UTC is 15:15 in Bogotá.
         assert_eq!(when_es(1_795_896_900), "28 de noviembre de 2026, 15:15");
     }
+
+    #[test]
+    fn a_resolution_warning_says_what_to_ask_dian_for_and_where_to_record_it() {
+        use vereda_contracts::resolutions::{DocumentKind, Warning};
+        let w = Warning::RangeMostlyUsed {
+            used: 80,
+            size: 100,
+            left: 20,
+        };
+        let m = resolution_warning(&settings(), "Marta", &w.message_es(DocumentKind::Invoice));
+        println!("{}\n\n{}", m.subject, m.text);
+        assert!(m.subject.contains("nueva resolución de numeración"));
+        assert!(m.text.starts_with("Hola, Marta:"));
+        assert!(m.text.contains(
+            "Se han usado 80 de 100 números autorizados para factura electrónica de venta; quedan 20."
+        ));
+        assert!(m.text.contains("POST /v1/numbering-resolutions"));
+        assert!(m.html.contains("quedan 20"));
+    }
 }

@@ -75,7 +75,9 @@ async fn warn_about_resolutions(
     day: chrono::NaiveDate,
 ) -> anyhow::Result<()> {
     use vereda_contracts::resolutions::DocumentKind;
-    for kind in DocumentKind::ALL {
+    // Only invoices are numbered under a recorded resolution so far (issue 19): a warning about
+    // another kind would be about a range nothing draws from.
+    for kind in [DocumentKind::Invoice] {
         let Some(r) = vereda_store::resolutions::current(tx, kind).await? else {
             continue;
         };
