@@ -128,14 +128,16 @@ async fn scenario(url: &str, dir: &Path) {
 
     // A long grace: the run in progress finishes, then the process exits cleanly.
     let mut finished_within_grace = false;
-    for _ in 0..5 {
+    for round in 0..8 {
         let worker = spawn_graceful(url, dir, 60);
         let id = push_billing(&db).await;
         let mid = wait_mid_run(&db, &book, &id).await;
         let (took, clean) = terminate(worker);
         if !mid {
-            // The run was over before the signal: more work, and again.
-            book.extend(&db, 20, 40, 2).await;
+            // The run was over before the signal: more work (doubling, as a busy machine
+            // may poll late), and again.
+            println!("long grace, round {round}: the run was over before SIGTERM");
+            book.extend(&db, 20 << round, 40 << round, 2).await;
             continue;
         }
         assert!(clean, "exits with success after the grace it needed");
@@ -159,7 +161,7 @@ async fn scenario(url: &str, dir: &Path) {
     let mut cut_short = None;
     // Doubling the fresh work each round: PostgreSQL bills a few hundred companies in well
     // under a second.
-    for round in 0..4 {
+    for round in 0..6 {
         let seeding = Instant::now();
         book.extend(&db, 150 << round, 300 << round, 2).await;
         println!("round {round}: work seeded in {:?}", seeding.elapsed());
