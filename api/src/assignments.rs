@@ -14,12 +14,13 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::claims::{self, ClaimFacts, ClaimRefusal, SubmitRefusal};
+use vereda_contracts::fair_work::{self, AppealFacts, ReasonCode};
 use vereda_contracts::identity::{MemberRole, Role};
 use vereda_contracts::marketplace::{
     AssignmentStatus, PricingKind, TaskStatus, Verdict, check_submission, deliverable_link,
     free_text,
 };
-use vereda_contracts::review::{self, Outcome, ReviewAsk, ReviewRefusal};
+use vereda_contracts::review::{self, Outcome, ReviewAsk, ReviewRefusal, Terms};
 use vereda_contracts::time;
 use vereda_store::db::{Dialect, Tx};
 use vereda_store::transitions::{
@@ -97,6 +98,12 @@ pub struct Assignment {
     /// The reason of the last decision (rejection, changes, fewer hours), for the worker.
     #[oai(skip_serializing_if_is_none)]
     pub reason: Option<String>,
+    /// The code of the last send-back (`incomplete`, `not_original`…).
+    #[oai(skip_serializing_if_is_none)]
+    pub reason_code: Option<String>,
+    /// The rubric's criteria the last send-back named as not met.
+    #[oai(skip_serializing_if_is_none)]
+    pub criteria_not_met: Option<Vec<String>>,
     /// Seconds logged when submitted.
     #[oai(skip_serializing_if_is_none)]
     pub logged_seconds: Option<i64>,
@@ -105,6 +112,13 @@ pub struct Assignment {
     #[oai(skip_serializing_if_is_none)]
     pub approved_at: Option<DateTime<Utc>>,
     pub auto_approved: bool,
+    /// Until when the worker may appeal the decision to the platform (a rejection, or fewer
+    /// hours approved than logged; 15 business days); absent when she cannot (any more).
+    #[oai(skip_serializing_if_is_none)]
+    pub appealable_until: Option<DateTime<Utc>>,
+    /// The platform's review of this assignment: the worker's appeal, or a held rejection.
+    #[oai(skip_serializing_if_is_none)]
+    pub appeal: Option<crate::appeals::Appeal>,
     /// Every change, oldest first (on single reads; empty in lists).
     pub history: Vec<HistoryEntry>,
 }
@@ -153,6 +167,15 @@ pub struct Review {
     /// (`fixed_price_seconds`), which pay their price and count the logged hours.
     #[serde(default)]
     pub approved_seconds: Option<i64>,
+    /// Required to reject or request changes: `instructions_not_followed`, `incomplete`,
+    /// `wrong_output`, `not_original`, `deliverable_unreachable` or `other`. On a task that
+    /// allows changes, the first send-back must request changes (`rework_first`) unless the
+    /// work is `not_original`.
+    #[serde(default)]
+    pub reason_code: Option<String>,
+    /// The task's rubric criteria not met, as indexes (0-based) into its `rubric`.
+    #[serde(default)]
+    pub criteria_not_met: Option<Vec<i64>>,
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -182,37 +205,43 @@ pub enum AssignmentListOk {
 }
 
 #[derive(sqlx::FromRow)]
-struct Row {
-    id: String,
-    task_id: String,
-    task_title: String,
-    worker_id: String,
-    company_id: String,
-    status: String,
-    claimed_at: i64,
-    expires_at: i64,
-    submitted_at: Option<i64>,
-    deliverable_url: Option<String>,
-    notes: Option<String>,
-    verified_at: Option<i64>,
-    findings: Option<String>,
-    review_due_at: Option<i64>,
-    reviewed_at: Option<i64>,
-    reason: Option<String>,
-    logged_seconds: Option<i64>,
-    approved_seconds: Option<i64>,
-    approved_at: Option<i64>,
-    auto_approved: bool,
+pub(crate) struct Row {
+    pub(crate) id: String,
+    pub(crate) task_id: String,
+    pub(crate) task_title: String,
+    pub(crate) worker_id: String,
+    pub(crate) company_id: String,
+    pub(crate) status: String,
+    pub(crate) claimed_at: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) submitted_at: Option<i64>,
+    pub(crate) deliverable_url: Option<String>,
+    pub(crate) notes: Option<String>,
+    pub(crate) verified_at: Option<i64>,
+    pub(crate) findings: Option<String>,
+    pub(crate) review_due_at: Option<i64>,
+    pub(crate) reviewed_at: Option<i64>,
+    pub(crate) reason: Option<String>,
+    pub(crate) logged_seconds: Option<i64>,
+    pub(crate) approved_seconds: Option<i64>,
+    pub(crate) approved_at: Option<i64>,
+    pub(crate) auto_approved: bool,
+    pub(crate) reason_code: Option<String>,
+    pub(crate) criteria_not_met: Option<String>,
+    pub(crate) pricing_kind: String,
+    pub(crate) appealed: bool,
 }
 
 const SELECT: &str = "SELECT a.id, a.task_id, t.title AS task_title, a.worker_id, a.company_id, \
      a.status, a.claimed_at, a.expires_at, a.submitted_at, a.deliverable_url, a.notes, \
      a.verified_at, a.findings, a.review_due_at, a.reviewed_at, a.reason, a.logged_seconds, \
-     a.approved_seconds, a.approved_at, a.auto_approved \
+     a.approved_seconds, a.approved_at, a.auto_approved, a.reason_code, a.criteria_not_met, \
+     t.pricing_kind, EXISTS (SELECT 1 FROM appeals ap WHERE ap.assignment_id = a.id) AS appealed \
      FROM assignments a JOIN tasks t ON t.id = a.task_id";
 
 impl Row {
     fn view(self, history: Vec<HistoryEntry>) -> Assignment {
+        let appealable_until = self.appealable_until();
         let findings = self
             .findings
             .as_deref()
@@ -257,11 +286,40 @@ impl Row {
             approved_seconds: self.approved_seconds,
             approved_at: self.approved_at.map(t),
             auto_approved: self.auto_approved,
+            appealable_until: appealable_until.map(t),
+            appeal: None,
+            reason_code: self.reason_code,
+            criteria_not_met: self
+                .criteria_not_met
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok()),
             history,
         }
     }
 
-    fn status(&self) -> AssignmentStatus {
+    /// What an appeal of this assignment is judged on.
+    pub(crate) fn appeal_facts(&self) -> AppealFacts {
+        AppealFacts {
+            status: self.status(),
+            pricing: PricingKind::parse(&self.pricing_kind),
+            logged_seconds: self.logged_seconds.unwrap_or(0),
+            approved_seconds: self.approved_seconds,
+            decided_at: self.reviewed_at,
+            appealed: self.appealed,
+        }
+    }
+
+    /// Until when the worker may still appeal, if she may at all.
+    fn appealable_until(&self) -> Option<i64> {
+        let f = self.appeal_facts();
+        if f.appealed {
+            return None;
+        }
+        let (_, until) = fair_work::appealable_until(&f)?;
+        (time::unix(time::now()) <= until).then_some(until)
+    }
+
+    pub(crate) fn status(&self) -> AssignmentStatus {
         AssignmentStatus::parse(&self.status).unwrap_or(AssignmentStatus::Expired)
     }
 }
@@ -308,7 +366,7 @@ async fn history(state: &AppState, id: &str) -> Result<Vec<HistoryEntry>, ApiErr
 }
 
 /// The assignment if the caller may see it (its worker, its task's company, staff); else 404.
-async fn visible(state: &AppState, who: &Principal, id: &str) -> Result<Row, ApiError> {
+pub(crate) async fn visible(state: &AppState, who: &Principal, id: &str) -> Result<Row, ApiError> {
     let row = fetch(state, id)
         .await?
         .ok_or_else(|| ApiError::not_found("assignment"))?;
@@ -330,12 +388,14 @@ async fn own(state: &AppState, who: &Principal, id: &str) -> Result<Row, ApiErro
     visible(state, who, id).await
 }
 
-async fn respond(state: &AppState, id: &str) -> Result<Assignment, ApiError> {
+pub(crate) async fn respond(state: &AppState, id: &str) -> Result<Assignment, ApiError> {
     let row = fetch(state, id)
         .await?
         .ok_or_else(|| ApiError::not_found("assignment"))?;
     let h = history(state, id).await?;
-    Ok(row.view(h))
+    let mut view = row.view(h);
+    view.appeal = crate::appeals::of_assignment(state, None, id).await?;
+    Ok(view)
 }
 
 fn moved_meanwhile() -> ApiError {
@@ -412,6 +472,16 @@ impl AssignmentsApi {
             .await?
             .ok_or_else(|| ApiError::not_found("task"))?;
         claims::open_for_claims(task.status).map_err(claim_refused)?;
+        if let Some(min) = task.min_record_percent {
+            let record = vereda_store::fair_work::worker_record(&mut tx, &worker_id).await?;
+            let min = u32::try_from(min).unwrap_or(100);
+            if !record.meets(min) {
+                return Err(claim_refused(ClaimRefusal::RecordBelowMinimum {
+                    min,
+                    has: record.approved_percent(),
+                }));
+            }
+        }
         let claim = NewClaim {
             id: new_id(),
             task_id: &id.0,
@@ -475,8 +545,20 @@ impl AssignmentsApi {
             .fetch_all(p)
             .await)?;
         let (rows, next_cursor) = page.finish(rows, |r| &r.id);
+        let mut items = Vec::with_capacity(rows.len());
+        for r in rows {
+            // Few assignments are ever appealed: their appeal is read one by one.
+            let appeal = if r.appealed {
+                crate::appeals::of_assignment(&state, None, &r.id).await?
+            } else {
+                None
+            };
+            let mut view = r.view(Vec::new());
+            view.appeal = appeal;
+            items.push(view);
+        }
         Ok(AssignmentListOk::Ok(Json(AssignmentList {
-            items: rows.into_iter().map(|r| r.view(Vec::new())).collect(),
+            items,
             next_cursor,
         })))
     }
@@ -490,8 +572,7 @@ impl AssignmentsApi {
         id: Path<String>,
     ) -> Result<AssignmentOk, ApiError> {
         let row = visible(&state, &auth.0, &id.0).await?;
-        let h = history(&state, &row.id).await?;
-        Ok(AssignmentOk::Ok(Json(row.view(h))))
+        Ok(AssignmentOk::Ok(Json(respond(&state, &row.id).await?)))
     }
 
     /// Give the slot back (worker)
@@ -612,6 +693,16 @@ impl AssignmentsApi {
         }
         let req = body.0;
         review::reviewable(row.status()).map_err(review_refused)?;
+        let reason_code = match req.reason_code.as_deref() {
+            None => None,
+            Some(c) => Some(ReasonCode::parse(c).ok_or_else(|| {
+                ApiError::invalid(
+                    "reason_code",
+                    "must be one of instructions_not_followed, incomplete, wrong_output, \
+                     not_original, deliverable_unreachable, other",
+                )
+            })?),
+        };
         let ask = ReviewAsk {
             decision: match req.decision {
                 Decision::Approve => review::Decision::Approve,
@@ -620,13 +711,38 @@ impl AssignmentsApi {
             },
             reason: req.reason.as_deref(),
             approved_seconds: req.approved_seconds,
+            reason_code,
+            criteria_not_met: req.criteria_not_met.as_deref().unwrap_or(&[]),
         };
         let now = time::unix(time::now());
         let mut tx = state.db.begin().await?;
-        let (pricing, claim_minutes) = task_terms(&mut tx, &row.task_id).await?;
-        let logged = row.logged_seconds.unwrap_or(0);
-        let outcome = review::decide(pricing, logged, &ask).map_err(review_refused)?;
-        store_review(&mut tx, &row, &who.user_id, &outcome, claim_minutes, now).await?;
+        // One company's rejections are weighed one at a time (mass rejections, issue 21 §3).
+        vereda_store::locks::company(&mut tx, &row.company_id).await?;
+        let task = task_terms(&mut tx, &row.task_id).await?;
+        let rubric = crate::tasks::rubric_list(task.rubric.as_deref());
+        let terms = Terms {
+            pricing: task.pricing,
+            logged: row.logged_seconds.unwrap_or(0),
+            allows_changes: task.allows_changes,
+            rework_rounds: vereda_store::fair_work::rework_rounds(&mut tx, &row.id).await?,
+            rubric: &rubric,
+        };
+        let mut outcome = review::decide(&terms, &ask).map_err(review_refused)?;
+        if let Outcome::SendBack(back) = &outcome
+            && back.ends()
+            && mass_rejection(&mut tx, &row, task.batch_id.as_deref(), now).await?
+        {
+            outcome = Outcome::SendBack(back.clone().held());
+        }
+        store_review(
+            &mut tx,
+            &row,
+            &who.user_id,
+            &outcome,
+            task.claim_minutes,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(AssignmentOk::Ok(Json(respond(&state, &row.id).await?)))
     }
@@ -748,6 +864,7 @@ async fn claim_facts(
 /// The task a claim is for, as read under its lock.
 struct ClaimedTask {
     status: TaskStatus,
+    min_record_percent: Option<i64>,
     slots: i64,
     claim_minutes: i64,
     deadline: Option<i64>,
@@ -768,28 +885,32 @@ async fn lock_task(
 ) -> Result<Option<ClaimedTask>, ApiError> {
     let lock = match d {
         Dialect::Postgres => {
-            "SELECT t.status, t.slots, t.claim_minutes, t.deadline, t.company_id, t.title \
-             FROM tasks t, worker_profiles w WHERE t.id = $1 AND w.id = $2 FOR NO KEY UPDATE"
+            "SELECT t.status, t.slots, t.claim_minutes, t.deadline, t.company_id, t.title, \
+             t.min_record_percent FROM tasks t, worker_profiles w WHERE t.id = $1 AND w.id = $2 \
+             FOR NO KEY UPDATE"
         }
         Dialect::Sqlite => {
-            "SELECT t.status, t.slots, t.claim_minutes, t.deadline, t.company_id, t.title \
-             FROM tasks t WHERE t.id = $1 AND $2 IS NOT NULL"
+            "SELECT t.status, t.slots, t.claim_minutes, t.deadline, t.company_id, t.title, \
+             t.min_record_percent FROM tasks t WHERE t.id = $1 AND $2 IS NOT NULL"
         }
     };
-    let task: Option<(String, i64, i64, Option<i64>, String, String)> =
-        on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(lock))
-            .bind(task_id)
-            .bind(worker_id)
-            .fetch_optional(&mut *c)
-            .await)?;
+    type TaskRow = (String, i64, i64, Option<i64>, String, String, Option<i64>);
+    let task: Option<TaskRow> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(lock))
+        .bind(task_id)
+        .bind(worker_id)
+        .fetch_optional(&mut *c)
+        .await)?;
     Ok(task.map(
-        |(status, slots, claim_minutes, deadline, company_id, title)| ClaimedTask {
-            status: TaskStatus::parse(&status).unwrap_or(TaskStatus::Closed),
-            slots,
-            claim_minutes,
-            deadline,
-            company_id,
-            title,
+        |(status, slots, claim_minutes, deadline, company_id, title, min_record_percent)| {
+            ClaimedTask {
+                status: TaskStatus::parse(&status).unwrap_or(TaskStatus::Closed),
+                min_record_percent,
+                slots,
+                claim_minutes,
+                deadline,
+                company_id,
+                title,
+            }
         },
     ))
 }
@@ -830,6 +951,10 @@ impl NewClaim<'_> {
             approved_seconds: None,
             approved_at: None,
             auto_approved: false,
+            reason_code: None,
+            criteria_not_met: None,
+            pricing_kind: String::new(),
+            appealed: false,
         };
         row.view(vec![HistoryEntry {
             at: time::from_unix(self.now),
@@ -963,15 +1088,50 @@ async fn store_submission(
     Ok(())
 }
 
-/// How the task pays and how long a claim on it runs.
-async fn task_terms(tx: &mut Tx, task_id: &str) -> Result<(PricingKind, i64), ApiError> {
-    let (pricing, claim_minutes): (String, i64) = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT pricing_kind, claim_minutes FROM tasks WHERE id = $1"
+/// The task's terms a review is judged on.
+struct ReviewedTask {
+    pricing: PricingKind,
+    claim_minutes: i64,
+    allows_changes: bool,
+    rubric: Option<String>,
+    batch_id: Option<String>,
+}
+
+async fn task_terms(tx: &mut Tx, task_id: &str) -> Result<ReviewedTask, ApiError> {
+    type TermsRow = (String, i64, bool, Option<String>, Option<String>);
+    let (pricing, claim_minutes, allows_changes, rubric, batch_id): TermsRow =
+        on_tx!(tx, |c| sqlx::query_as(
+            "SELECT pricing_kind, claim_minutes, allows_changes, rubric, batch_id FROM tasks \
+             WHERE id = $1"
+        )
+        .bind(task_id)
+        .fetch_one(&mut *c)
+        .await)?;
+    Ok(ReviewedTask {
+        pricing: PricingKind::parse(&pricing),
+        claim_minutes,
+        allows_changes,
+        rubric,
+        batch_id,
+    })
+}
+
+/// Whether a rejection of `row` now would be one of a mass rejection by its company: more
+/// than 30 % of at least five decided submissions today (Bogotá) or on the task's batch.
+async fn mass_rejection(
+    tx: &mut Tx,
+    row: &Row,
+    batch_id: Option<&str>,
+    now: i64,
+) -> Result<bool, ApiError> {
+    let today =
+        vereda_contracts::timesheet::day_start(vereda_contracts::timesheet::bogota_day(now));
+    let (day, batch) =
+        vereda_store::fair_work::company_decisions(tx, &row.company_id, today, batch_id).await?;
+    Ok(
+        fair_work::hold_rejection(&day)
+            || (batch_id.is_some() && fair_work::hold_rejection(&batch)),
     )
-    .bind(task_id)
-    .fetch_one(&mut *c)
-    .await)?;
-    Ok((PricingKind::parse(&pricing), claim_minutes))
 }
 
 /// Record a review's outcome: an approval through the accrual's path (`approve`), a
@@ -1004,6 +1164,10 @@ async fn store_review(
         }
         Outcome::SendBack(back) => back,
     };
+    let criteria = (!back.criteria.is_empty())
+        .then(|| serde_json::to_string(&back.criteria))
+        .transpose()
+        .map_err(ApiError::internal)?;
     let m = Move {
         assignment_id: &row.id,
         from: AssignmentStatus::Verified,
@@ -1011,27 +1175,41 @@ async fn store_review(
         actor: Some(reviewer),
         action: back.action,
         reason: Some(&back.reason),
-        details: None,
+        details: Some(serde_json::json!({
+            "reason_code": back.code.as_str(),
+            "criteria_not_met": back.criteria,
+        })),
         at: now,
     };
-    let set = "reviewed_at = $5, reviewed_by = $6, reason = $7, expires_at = $8, ended_at = $9";
+    let set = "reviewed_at = $5, reviewed_by = $6, reason = $7, expires_at = $8, ended_at = $9, \
+               reason_code = $10, criteria_not_met = $11";
     let binds = [
         Bind::Int(Some(now)),
         Bind::Text(Some(reviewer)),
         Bind::Text(Some(&back.reason)),
         Bind::Int(Some(back.expires_at(row.expires_at, now, claim_minutes))),
         Bind::Int(back.ends().then_some(now)),
+        Bind::Text(Some(back.code.as_str())),
+        Bind::Text(criteria.as_deref()),
     ];
     if !transition(tx, &m, set, &binds).await? {
         return Err(moved_meanwhile());
     }
     let action = back.action;
+    if action == "rejection_held" {
+        crate::appeals::hold(tx, row, now).await?;
+    }
     notify(
         tx,
         "review_outcome",
         &row.id,
         &format!("review_outcome:{}:{action}:{now}", row.id),
-        &serde_json::json!({ "decision": action, "reason": back.reason }),
+        &serde_json::json!({
+            "decision": action,
+            "reason": back.reason,
+            "reason_code": back.code.as_str(),
+            "criteria_not_met": back.criteria,
+        }),
         now,
     )
     .await?;

@@ -619,7 +619,7 @@ struct LineRow {
 async fn invoice_lines(state: &AppState, invoice_id: &str) -> Result<Vec<LineRow>, ApiError> {
     Ok(on_db!(&state.db, |p| sqlx::query_as(
         "SELECT assignment_id, task_title, worker_id, seconds, rate, work, fee FROM invoice_lines \
-         WHERE invoice_id = $1 ORDER BY assignment_id"
+         WHERE invoice_id = $1 ORDER BY assignment_id, part"
     )
     .bind(invoice_id)
     .fetch_all(p)

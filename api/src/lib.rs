@@ -2,6 +2,7 @@
 //! needs sits next to it. See ARCHITECTURE.md.
 
 pub mod accounts;
+pub mod appeals;
 pub mod assignments;
 pub mod auth;
 pub mod body;

@@ -176,10 +176,10 @@ async fn assignment_rows(state: &AppState, worker: &str) -> Result<Vec<Assignmen
     Ok(on_db!(&state.db, |p| sqlx::query_as(
         "SELECT a.id, t.title, c.name AS company_name, a.status, t.pricing_kind, \
          t.rate_centavos, t.price_centavos, a.logged_seconds, a.approved_seconds, \
-         ac.work AS accrued_work \
+         (SELECT CAST(SUM(ac.work) AS BIGINT) FROM accruals ac WHERE ac.assignment_id = a.id) \
+         AS accrued_work \
          FROM assignments a JOIN tasks t ON t.id = a.task_id \
          JOIN companies c ON c.id = a.company_id \
-         LEFT JOIN accruals ac ON ac.assignment_id = a.id \
          WHERE a.worker_id = $1 ORDER BY a.id DESC"
     )
     .bind(worker)

@@ -46,7 +46,16 @@ pub fn field_es(field: &str) -> String {
         "template" => "la plantilla",
         "claim_minutes" => "el tiempo para entregar",
         "deadline" => "la fecha límite",
-        "review_hours" => "el plazo de revisión",
+        "review_hours" | "review_business_days" => "el plazo de revisión",
+        "reason_code" => "el tipo de motivo",
+        "criteria_not_met" => "los criterios no cumplidos",
+        "rubric" => "los criterios de la tarea",
+        "min_record_percent" => "el historial mínimo",
+        "qualification_skill" => "la habilidad que otorga la tarea",
+        "allows_changes" => "la ronda de cambios",
+        "paid_seconds" => "el tiempo a pagar",
+        "decision" => "la decisión",
+        "outcome" => "el resultado",
         "started_at" => "la hora de inicio",
         "ended_at" => "la hora de fin",
         "note" | "notes" => "la nota",
@@ -168,6 +177,19 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
                         disponibles."
             .into(),
         "already_claimed" => "Usted ya tiene un cupo en esta tarea.".into(),
+        "record_below_minimum" => "Esta tarea pide un historial con más trabajos aprobados \
+                                   entre sus últimas 25 entregas decididas que el suyo."
+            .into(),
+        // Fair work: rework rounds and appeals
+        "not_appealable" => "Solo se puede apelar un rechazo o una aprobación con menos horas \
+                             de las registradas."
+            .into(),
+        "already_appealed" => "Esta decisión ya fue apelada; la decisión de la plataforma es \
+                               final."
+            .into(),
+        "appeal_too_late" => "Ya pasó el plazo para apelar (15 días hábiles desde la decisión)."
+            .into(),
+        "already_decided" => "Esta apelación ya fue decidida.".into(),
         "missing_skill" => {
             "Esta tarea pide habilidades que usted todavía no tiene registradas.".into()
         }

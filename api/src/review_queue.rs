@@ -80,6 +80,24 @@ pub struct QueueItem {
     pub findings: Findings,
     /// The time entries, oldest first.
     pub time_entries: Vec<QueueTimeEntry>,
+    /// The task's criteria; a send-back names those not met by index.
+    pub rubric: Vec<String>,
+    /// The task gives a rework round: until one was asked for (`rework_rounds` 0), the work
+    /// can only be sent back for changes, unless it is not original.
+    pub allows_changes: bool,
+    /// Rework rounds already asked for on this assignment.
+    pub rework_rounds: i64,
+    /// The worker's record: her last 25 decided submissions (overturned and held rejections
+    /// never count).
+    pub worker_record: WorkerRecord,
+}
+
+/// What companies see of a worker's past: her last 25 decided submissions.
+#[derive(Debug, Clone, Copy, Object, Default)]
+pub struct WorkerRecord {
+    pub approved: u32,
+    pub changes_requested: u32,
+    pub rejected: u32,
 }
 
 #[derive(Debug, Object)]
@@ -113,6 +131,10 @@ struct ItemRow {
     notes: Option<String>,
     logged_seconds: Option<i64>,
     findings: Option<String>,
+    worker_id: String,
+    rubric: Option<String>,
+    allows_changes: bool,
+    rework_rounds: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -129,7 +151,10 @@ struct EntryRow {
 /// (submitted_at, id) of the last item seen, `$4` how many.
 const PAGE: &str = "SELECT a.id, a.task_id, t.title AS task_title, t.pricing_kind, \
      a.company_id, u.name AS worker_name, a.status, a.submitted_at, a.verified_at, \
-     a.review_due_at, a.deliverable_url, a.notes, a.logged_seconds, a.findings \
+     a.review_due_at, a.deliverable_url, a.notes, a.logged_seconds, a.findings, a.worker_id, \
+     t.rubric, t.allows_changes, (SELECT COUNT(*) FROM assignment_events e \
+       WHERE e.assignment_id = a.id AND e.action = 'changes_requested' \
+       AND e.actor_id IS NOT NULL) AS rework_rounds \
      FROM assignments a JOIN tasks t ON t.id = a.task_id \
      JOIN users u ON u.worker_id = a.worker_id \
      WHERE a.status IN ('submitted', 'verified') AND ($1 IS NULL OR a.company_id = $1) \
@@ -200,7 +225,7 @@ fn findings(raw: Option<&str>) -> Findings {
 }
 
 impl ItemRow {
-    fn view(self, time_entries: Vec<QueueTimeEntry>) -> QueueItem {
+    fn view(self, time_entries: Vec<QueueTimeEntry>, record: WorkerRecord) -> QueueItem {
         let t = time::from_unix;
         QueueItem {
             assignment_id: self.id,
@@ -218,6 +243,10 @@ impl ItemRow {
             logged_seconds: self.logged_seconds.unwrap_or(0),
             findings: findings(self.findings.as_deref()),
             time_entries,
+            rubric: crate::tasks::rubric_list(self.rubric.as_deref()),
+            allows_changes: self.allows_changes,
+            rework_rounds: self.rework_rounds,
+            worker_record: record,
         }
     }
 }
@@ -329,11 +358,21 @@ impl ReviewQueueApi {
             None
         };
         let mut entries = entries_by_item(entry_rows);
+        let workers: Vec<&str> = rows.iter().map(|r| r.worker_id.as_str()).collect();
+        let records = vereda_store::fair_work::worker_records(&state.db, &workers).await?;
         let items = rows
             .into_iter()
             .filter_map(|r| {
                 let e = entries.remove(&r.id)?;
-                Some(r.view(e))
+                let record = records
+                    .get(&r.worker_id)
+                    .map(|r| WorkerRecord {
+                        approved: r.approved,
+                        changes_requested: r.changes_requested,
+                        rejected: r.rejected,
+                    })
+                    .unwrap_or_default();
+                Some(r.view(e, record))
             })
             .collect();
         Ok(ReviewQueueOk::Ok(Json(ReviewQueue {

@@ -654,18 +654,20 @@ impl TaskBatchesApi {
         let head = visible_batch(&state, &auth.0, &id.0).await?;
         let columns: Vec<String> =
             serde_json::from_str(&head.columns).map_err(ApiError::internal)?;
-        let rows: Vec<ResultRow> = on_db!(&state.db, |p| sqlx::query_as(
+        let rows: Vec<ResultRow> = on_db!(&state.db, |p| {
+            sqlx::query_as(
             "SELECT t.id AS task_id, t.batch_inputs, a.id AS assignment_id, a.status, \
              a.deliverable_url, a.notes, a.approved_seconds, a.reason, \
              (SELECT CAST(COALESCE(SUM(e.seconds), 0) AS BIGINT) FROM time_entries e \
               WHERE e.assignment_id = a.id AND e.deleted_at IS NULL) AS worked_seconds, \
-             (SELECT r.work FROM accruals r WHERE r.assignment_id = a.id) AS work \
+             (SELECT CAST(SUM(r.work) AS BIGINT) FROM accruals r WHERE r.assignment_id = a.id) AS work \
              FROM tasks t LEFT JOIN assignments a ON a.task_id = t.id \
              WHERE t.batch_id = $1 ORDER BY t.batch_line, a.claimed_at, a.id"
         )
         .bind(&head.id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let mut header: Vec<String> = columns.iter().map(|c| format!("Input.{c}")).collect();
         header.extend(RESULT_COLUMNS.iter().map(|c| c.to_string()));
         let header: Vec<&str> = header.iter().map(String::as_str).collect();

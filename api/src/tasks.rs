@@ -111,13 +111,51 @@ pub struct CreateTask {
     pub slots: i64,
     /// Minutes a worker has from claim to submission (10–43200).
     pub claim_minutes: i64,
-    /// Hours the company has to review a submission before it is approved automatically
-    /// (1–720).
-    pub review_hours: i64,
+    /// Colombian business days the company has to review a submission (1–30, default 3):
+    /// unreviewed at the end of the last one, in Bogotá, the work is approved automatically.
+    #[serde(default)]
+    pub review_business_days: Option<i64>,
+    /// Deprecated: hours to review (1–720), still accepted and rounded up to whole business
+    /// days when `review_business_days` is left out.
+    #[serde(default)]
+    pub review_hours: Option<i64>,
     #[serde(default)]
     pub deadline: Option<DateTime<Utc>>,
     #[serde(default)]
     pub acceptance: Option<Acceptance>,
+    /// Whether a submission gets a rework round before it can be rejected (default true).
+    #[serde(default)]
+    pub allows_changes: Option<bool>,
+    /// Criteria the work is judged on (at most 12, each at most 300 characters); a decision
+    /// sending work back names those not met.
+    #[serde(default)]
+    pub rubric: Option<Vec<String>>,
+    /// Only workers whose last 25 decided submissions are at least this share approved
+    /// (0–100) may claim; workers with no record yet always may.
+    #[serde(default)]
+    pub min_record_percent: Option<i64>,
+    /// A paid qualification: approving the work grants the worker this skill.
+    #[serde(default)]
+    pub qualification_skill: Option<String>,
+}
+
+/// The fair-work terms of a task (issue 21) as asked, in creation or edit.
+pub(crate) struct FairTermsInput<'a> {
+    pub allows_changes: Option<bool>,
+    pub rubric: Option<&'a [String]>,
+    pub min_record_percent: Option<i64>,
+    pub qualification_skill: Option<&'a str>,
+}
+
+macro_rules! fair_input {
+    ($req:expr) => {
+        FairTermsInput {
+            allows_changes: $req.allows_changes,
+            rubric: $req.rubric.as_deref(),
+            min_record_percent: $req.min_record_percent,
+            qualification_skill: $req.qualification_skill.as_deref(),
+        }
+    };
 }
 
 /// Changes to a task. A draft may change anything; an open task only in ways that cannot hurt
@@ -141,11 +179,28 @@ pub struct UpdateTask {
     #[serde(default)]
     pub claim_minutes: Option<i64>,
     #[serde(default)]
+    pub review_business_days: Option<i64>,
+    /// Deprecated: use `review_business_days`.
+    #[serde(default)]
     pub review_hours: Option<i64>,
     #[serde(default)]
     pub deadline: Option<DateTime<Utc>>,
     #[serde(default)]
     pub acceptance: Option<Acceptance>,
+    /// Whether a submission gets a rework round before it can be rejected (default true).
+    #[serde(default)]
+    pub allows_changes: Option<bool>,
+    /// Criteria the work is judged on (at most 12, each at most 300 characters); a decision
+    /// sending work back names those not met.
+    #[serde(default)]
+    pub rubric: Option<Vec<String>>,
+    /// Only workers whose last 25 decided submissions are at least this share approved
+    /// (0–100) may claim; workers with no record yet always may.
+    #[serde(default)]
+    pub min_record_percent: Option<i64>,
+    /// A paid qualification: approving the work grants the worker this skill.
+    #[serde(default)]
+    pub qualification_skill: Option<String>,
 }
 
 /// Pricing as shown back: money as decimal strings of pesos.
@@ -208,10 +263,20 @@ pub struct Task {
     /// Slots not held by anyone now.
     pub slots_free: i64,
     pub claim_minutes: i64,
-    pub review_hours: i64,
+    /// Business days the company has to review a submission.
+    pub review_business_days: i64,
     #[oai(skip_serializing_if_is_none)]
     pub deadline: Option<DateTime<Utc>>,
     pub acceptance: Acceptance,
+    /// A submission gets a rework round before it can be rejected.
+    pub allows_changes: bool,
+    /// The criteria the work is judged on.
+    pub rubric: Vec<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub min_record_percent: Option<i64>,
+    /// Approving the work grants this skill (a paid qualification).
+    #[oai(skip_serializing_if_is_none)]
+    pub qualification_skill: Option<String>,
     /// `draft`, `open`, `closed` or `cancelled`.
     pub status: String,
     #[oai(skip_serializing_if_is_none)]
@@ -428,9 +493,13 @@ pub(crate) struct TaskRow {
     pub estimated_seconds: Option<i64>,
     pub slots: i64,
     pub claim_minutes: i64,
-    pub review_hours: i64,
+    pub review_business_days: i64,
     pub deadline: Option<i64>,
     pub deliverable_url_required: bool,
+    pub allows_changes: bool,
+    pub rubric: Option<String>,
+    pub min_record_percent: Option<i64>,
+    pub qualification_skill: Option<String>,
     pub min_minutes: i64,
     pub status: String,
     pub created_at: i64,
@@ -483,7 +552,8 @@ pub(crate) fn task_select(d: Dialect) -> String {
     format!(
         "SELECT t.id, t.company_id, t.title, t.instructions, t.category, t.pricing_kind, \
          t.rate_centavos, t.max_seconds, t.price_centavos, t.estimated_seconds, t.slots, \
-         t.claim_minutes, t.review_hours, t.deadline, t.deliverable_url_required, t.min_minutes, \
+         t.claim_minutes, t.review_business_days, t.deadline, t.deliverable_url_required, \
+         t.min_minutes, t.allows_changes, t.rubric, t.min_record_percent, t.qualification_skill, \
          t.status, t.created_at, t.updated_at, t.published_at, t.batch_id, {taken} AS taken, \
          (SELECT c.margin_bp FROM companies c WHERE c.id = t.company_id) AS margin_bp, \
          {} AS skills \
@@ -590,7 +660,11 @@ impl TaskRow {
             category: self.category,
             slots: self.slots,
             claim_minutes: self.claim_minutes,
-            review_hours: self.review_hours,
+            review_business_days: self.review_business_days,
+            allows_changes: self.allows_changes,
+            rubric: rubric_list(self.rubric.as_deref()),
+            min_record_percent: self.min_record_percent,
+            qualification_skill: self.qualification_skill,
             status: self.status,
         }
     }
@@ -752,9 +826,75 @@ pub(crate) struct NewTask {
     pub pay: TaskPay,
     pub slots: i64,
     pub claim_minutes: i64,
-    pub review_hours: i64,
+    pub review_business_days: i64,
     pub deadline: Option<i64>,
     pub acceptance: Acceptance,
+    pub fair: FairTerms,
+}
+
+/// The fair-work terms, parsed.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FairTerms {
+    pub allows_changes: Option<bool>,
+    /// As stored: a JSON array.
+    pub rubric: Option<String>,
+    pub min_record_percent: Option<i64>,
+    pub qualification_skill: Option<Skill>,
+}
+
+impl FairTerms {
+    fn parse(req: &FairTermsInput<'_>) -> Result<FairTerms, ApiError> {
+        use vereda_contracts::fair_work::{MAX_CRITERION_CHARS, MAX_RUBRIC_CRITERIA};
+        let rubric = match req.rubric {
+            None => None,
+            Some(list) => {
+                if list.len() > MAX_RUBRIC_CRITERIA {
+                    return Err(ApiError::invalid(
+                        "rubric",
+                        format!("must hold at most {MAX_RUBRIC_CRITERIA} criteria"),
+                    ));
+                }
+                let mut out = Vec::new();
+                for (i, c) in list.iter().enumerate() {
+                    out.push(parse_text(&format!("rubric[{i}]"), c, MAX_CRITERION_CHARS)?);
+                }
+                Some(serde_json::to_string(&out).map_err(ApiError::internal)?)
+            }
+        };
+        let min_record_percent = req
+            .min_record_percent
+            .map(|v| check_range("min_record_percent", v, 0, 100))
+            .transpose()?;
+        let qualification_skill = req
+            .qualification_skill
+            .map(|s| Skill::parse(s).map_err(|e| ApiError::invalid("qualification_skill", e)))
+            .transpose()?;
+        Ok(FairTerms {
+            allows_changes: req.allows_changes,
+            rubric,
+            min_record_percent,
+            qualification_skill,
+        })
+    }
+}
+
+/// A task's rubric as stored (a JSON array; none is an empty list).
+pub(crate) fn rubric_list(stored: Option<&str>) -> Vec<String> {
+    stored
+        .and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or_default()
+}
+
+/// Business days to review, from the field or the deprecated hours (rounded up to days).
+fn review_days(days: Option<i64>, hours: Option<i64>) -> Result<Option<i64>, ApiError> {
+    match (days, hours) {
+        (Some(d), _) => Ok(Some(check_range("review_business_days", d, 1, 30)?)),
+        (None, Some(h)) => {
+            let h = check_range("review_hours", h, 1, 720)?;
+            Ok(Some(((h + 23) / 24).clamp(1, 30)))
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 impl NewTask {
@@ -775,9 +915,11 @@ impl NewTask {
             pay,
             slots: check_range("slots", req.slots, 1, 1000)?,
             claim_minutes: check_range("claim_minutes", req.claim_minutes, 10, 43_200)?,
-            review_hours: check_range("review_hours", req.review_hours, 1, 720)?,
+            review_business_days: review_days(req.review_business_days, req.review_hours)?
+                .unwrap_or(3),
             deadline: parse_deadline(req.deadline)?,
             acceptance: parse_acceptance(req.acceptance.as_ref())?,
+            fair: FairTerms::parse(&fair_input!(req))?,
         })
     }
 }
@@ -820,9 +962,10 @@ pub(crate) async fn insert_task(
             "INSERT INTO tasks (id, company_id, created_by, title, instructions, category, \
              pricing_kind, rate_centavos, max_seconds, price_centavos, estimated_seconds, slots, \
              claim_minutes, review_hours, deadline, deliverable_url_required, min_minutes, status, \
-             created_at, updated_at, batch_id, batch_line, batch_inputs) VALUES ($1, $2, $3, $4, \
-             $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'draft', $18, $18, $19, \
-             $20, $21)"
+             created_at, updated_at, batch_id, batch_line, batch_inputs, review_business_days, \
+             allows_changes, rubric, min_record_percent, qualification_skill) VALUES ($1, $2, $3, \
+             $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'draft', $18, $18, \
+             $19, $20, $21, $22, COALESCE($23, TRUE), $24, $25, $26)"
         )
         .bind(id)
         .bind(company_id)
@@ -837,7 +980,8 @@ pub(crate) async fn insert_task(
         .bind(cols.estimated_seconds)
         .bind(task.slots)
         .bind(task.claim_minutes)
-        .bind(task.review_hours)
+        // The old column stays filled for readers of the old field.
+        .bind(task.review_business_days * 24)
         .bind(task.deadline)
         .bind(task.acceptance.deliverable_url_required)
         .bind(task.acceptance.min_minutes)
@@ -845,6 +989,11 @@ pub(crate) async fn insert_task(
         .bind(batch.map(|b| b.batch_id))
         .bind(batch.map(|b| b.line))
         .bind(batch.map(|b| b.inputs))
+        .bind(task.review_business_days)
+        .bind(task.fair.allows_changes)
+        .bind(task.fair.rubric.as_deref())
+        .bind(task.fair.min_record_percent)
+        .bind(task.fair.qualification_skill.as_ref().map(Skill::as_str))
     )?;
     let field = match batch {
         Some(_) => "template.required_skills",
@@ -1090,8 +1239,13 @@ impl UpdateTask {
             ("slots", self.slots.is_some()),
             ("claim_minutes", self.claim_minutes.is_some()),
             ("review_hours", self.review_hours.is_some()),
+            ("review_business_days", self.review_business_days.is_some()),
             ("deadline", self.deadline.is_some()),
             ("acceptance", self.acceptance.is_some()),
+            ("allows_changes", self.allows_changes.is_some()),
+            ("rubric", self.rubric.is_some()),
+            ("min_record_percent", self.min_record_percent.is_some()),
+            ("qualification_skill", self.qualification_skill.is_some()),
         ]
         .into_iter()
         .filter_map(|(field, present)| present.then_some(field))
@@ -1108,9 +1262,10 @@ struct TaskEdit {
     pay: Option<TaskPay>,
     slots: Option<i64>,
     claim_minutes: Option<i64>,
-    review_hours: Option<i64>,
+    review_business_days: Option<i64>,
     deadline: Option<i64>,
     acceptance: Option<Acceptance>,
+    fair: FairTerms,
 }
 
 impl TaskEdit {
@@ -1139,13 +1294,14 @@ impl TaskEdit {
             pay,
             slots: range("slots", req.slots, 1, 1000)?,
             claim_minutes: range("claim_minutes", req.claim_minutes, 10, 43_200)?,
-            review_hours: range("review_hours", req.review_hours, 1, 720)?,
+            review_business_days: review_days(req.review_business_days, req.review_hours)?,
             deadline: parse_deadline(req.deadline)?,
             acceptance: req
                 .acceptance
                 .as_ref()
                 .map(|a| parse_acceptance(Some(a)))
                 .transpose()?,
+            fair: FairTerms::parse(&fair_input!(req))?,
         })
     }
 
@@ -1179,14 +1335,18 @@ async fn store_edit(state: &AppState, row: &TaskRow, edit: &TaskEdit) -> Result<
          max_seconds = CASE WHEN $10 IS NULL THEN max_seconds ELSE $12 END, \
          price_centavos = CASE WHEN $10 IS NULL THEN price_centavos ELSE $13 END, \
          estimated_seconds = CASE WHEN $10 IS NULL THEN estimated_seconds ELSE $14 END, \
-         updated_at = $15 WHERE id = $16 AND status = $17"
+         updated_at = $15, review_business_days = COALESCE($18, review_business_days), \
+         allows_changes = COALESCE($19, allows_changes), rubric = COALESCE($20, rubric), \
+         min_record_percent = COALESCE($21, min_record_percent), \
+         qualification_skill = COALESCE($22, qualification_skill) \
+         WHERE id = $16 AND status = $17"
     )
     .bind(edit.title.as_ref().map(Name::as_str))
     .bind(edit.instructions.as_deref())
     .bind(edit.category)
     .bind(edit.slots)
     .bind(edit.claim_minutes)
-    .bind(edit.review_hours)
+    .bind(edit.review_business_days.map(|d| d * 24))
     .bind(edit.deadline)
     .bind(acceptance.map(|a| a.deliverable_url_required))
     .bind(acceptance.map(|a| a.min_minutes))
@@ -1198,6 +1358,11 @@ async fn store_edit(state: &AppState, row: &TaskRow, edit: &TaskEdit) -> Result<
     .bind(now)
     .bind(&row.id)
     .bind(&row.status)
+    .bind(edit.review_business_days)
+    .bind(edit.fair.allows_changes)
+    .bind(edit.fair.rubric.as_deref())
+    .bind(edit.fair.min_record_percent)
+    .bind(edit.fair.qualification_skill.as_ref().map(Skill::as_str))
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected())

@@ -599,19 +599,32 @@ async fn replace_skills(
     worker_id: &str,
     skills: &BTreeSet<Skill>,
 ) -> Result<(), ApiError> {
+    // Skills kept keep their source (training, or the paid qualification that granted it).
     on_tx!(tx, |c| {
-        sqlx::query("DELETE FROM worker_skills WHERE worker_id = $1")
-            .bind(worker_id)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected())?;
-        for s in skills {
-            sqlx::query("INSERT INTO worker_skills (worker_id, skill) VALUES ($1, $2)")
+        let held: Vec<String> =
+            sqlx::query_scalar("SELECT skill FROM worker_skills WHERE worker_id = $1")
                 .bind(worker_id)
-                .bind(s.as_str())
+                .fetch_all(&mut *c)
+                .await?;
+        for gone in held
+            .iter()
+            .filter(|h| !skills.iter().any(|s| s.as_str() == *h))
+        {
+            sqlx::query("DELETE FROM worker_skills WHERE worker_id = $1 AND skill = $2")
+                .bind(worker_id)
+                .bind(gone)
                 .execute(&mut *c)
-                .await
-                .map(|r| r.rows_affected())?;
+                .await?;
+        }
+        for s in skills {
+            sqlx::query(
+                "INSERT INTO worker_skills (worker_id, skill) VALUES ($1, $2) \
+                 ON CONFLICT (worker_id, skill) DO NOTHING",
+            )
+            .bind(worker_id)
+            .bind(s.as_str())
+            .execute(&mut *c)
+            .await?;
         }
         Ok::<_, sqlx::Error>(())
     })?;

@@ -38,6 +38,11 @@ pub enum ClaimRefusal {
     /// One live assignment per worker and task.
     #[error("You already hold a slot of this task.")]
     AlreadyClaimed,
+    /// The task asks for a share of approvals among the last 25 decided submissions.
+    #[error(
+        "This task asks for at least {min} % approved among your last 25 decided submissions; yours is {has} %."
+    )]
+    RecordBelowMinimum { min: u32, has: u32 },
 }
 
 impl ClaimRefusal {
@@ -48,12 +53,14 @@ impl ClaimRefusal {
             ClaimRefusal::Full => "task_full",
             ClaimRefusal::TooManyActive { .. } => "too_many_active",
             ClaimRefusal::AlreadyClaimed => "already_claimed",
+            ClaimRefusal::RecordBelowMinimum { .. } => "record_below_minimum",
         }
     }
 
     pub fn field(&self) -> Option<&'static str> {
         match self {
             ClaimRefusal::MissingSkills(_) => Some("required_skills"),
+            ClaimRefusal::RecordBelowMinimum { .. } => Some("min_record_percent"),
             _ => None,
         }
     }
@@ -61,7 +68,10 @@ impl ClaimRefusal {
     /// A clash with the task's or the worker's state (409); lacking a skill is the worker's
     /// profile (422).
     pub fn is_conflict(&self) -> bool {
-        !matches!(self, ClaimRefusal::MissingSkills(_))
+        !matches!(
+            self,
+            ClaimRefusal::MissingSkills(_) | ClaimRefusal::RecordBelowMinimum { .. }
+        )
     }
 }
 

@@ -264,14 +264,34 @@ pub fn accrual(
     work: Cop,
     fee: Cop,
 ) -> Entry {
-    Entry::new(
-        format!("accrue:{assignment_id}"),
-        "accrual",
-        format!("Trabajo aprobado {assignment_id}"),
-    )
-    .debit(account::company_receivable(company_id), work + fee)
-    .credit(account::worker_payable(worker_id), work)
-    .credit(account::FEES, fee)
+    accrual_part(assignment_id, 0, company_id, worker_id, work, fee)
+}
+
+/// The accrual of one part of an assignment's pay: part 0 is the approval's, part 1 the hours
+/// a platform overturn restored (issue 21). Each has its own effect key.
+pub fn accrual_part(
+    assignment_id: &AssignmentId,
+    part: i64,
+    company_id: &CompanyId,
+    worker_id: &WorkerId,
+    work: Cop,
+    fee: Cop,
+) -> Entry {
+    let (key, memo) = if part == 0 {
+        (
+            format!("accrue:{assignment_id}"),
+            format!("Trabajo aprobado {assignment_id}"),
+        )
+    } else {
+        (
+            format!("accrue:{assignment_id}:{part}"),
+            format!("Horas restituidas por apelación {assignment_id}"),
+        )
+    };
+    Entry::new(key, "accrual", memo)
+        .debit(account::company_receivable(company_id), work + fee)
+        .credit(account::worker_payable(worker_id), work)
+        .credit(account::FEES, fee)
 }
 
 /// On invoice issue: Dr company receivable / Cr VAT payable.

@@ -100,6 +100,9 @@ impl AssignmentStatus {
                 | (ChangesRequested, Submitted)
                 | (ChangesRequested, Released)
                 | (ChangesRequested, Expired)
+                // Fair work (issue 21): the platform may overturn a rejection, appealed or
+                // held as part of a mass rejection.
+                | (Rejected, Approved)
         )
     }
 

@@ -259,13 +259,18 @@ pub fn cost_preview(pay: TaskPay, slots: i64, margin: Margin, vat_rate: Decimal)
 
 /// Fields that may only change while the task is a draft: a worker holding a claim took the
 /// task as they were.
-pub const DRAFT_ONLY_FIELDS: [&str; 6] = [
+pub const DRAFT_ONLY_FIELDS: [&str; 11] = [
     "title",
     "instructions",
     "category",
     "required_skills",
     "acceptance",
     "review_hours",
+    "review_business_days",
+    "allows_changes",
+    "rubric",
+    "min_record_percent",
+    "qualification_skill",
 ];
 
 /// Why a task may not be edited, published or cancelled as asked.

@@ -5,6 +5,7 @@
 //! The refusals' `Display` is the API's English `detail`, except the approval's own
 //! ([`ApprovalRefusal`]), whose Spanish the API has always answered with.
 
+use crate::fair_work::{self, FairRefusal, ReasonCode, SendBackKind};
 use crate::marketplace::{
     ApprovalRefusal, AssignmentStatus, PricingKind, TextRefusal, approved_seconds, free_text,
 };
@@ -26,6 +27,23 @@ pub struct ReviewAsk<'a> {
     pub decision: Decision,
     pub reason: Option<&'a str>,
     pub approved_seconds: Option<i64>,
+    /// Why work is sent back: required to reject or request changes.
+    pub reason_code: Option<ReasonCode>,
+    /// The rubric's criteria not met, as indexes into the task's rubric.
+    pub criteria_not_met: &'a [i64],
+}
+
+/// What a review is judged against: the task's terms and the assignment so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terms<'a> {
+    pub pricing: PricingKind,
+    /// Seconds logged when submitted.
+    pub logged: i64,
+    /// The task allows a rework round (most do): the first send-back is one.
+    pub allows_changes: bool,
+    /// Rework rounds a reviewer already asked for on this assignment.
+    pub rework_rounds: u32,
+    pub rubric: &'a [String],
 }
 
 /// What a valid review records.
@@ -47,16 +65,35 @@ pub struct SendBack {
     /// The history's action and the notification's decision.
     pub action: &'static str,
     pub reason: String,
+    pub code: ReasonCode,
+    /// The texts of the rubric's criteria not met, in the rubric's order.
+    pub criteria: Vec<String>,
 }
 
 impl SendBack {
-    fn new(reject: bool, reason: String) -> SendBack {
+    fn new(reject: bool, reason: String, code: ReasonCode, criteria: Vec<String>) -> SendBack {
         let (to, action) = if reject {
             (AssignmentStatus::Rejected, "rejected")
         } else {
             (AssignmentStatus::ChangesRequested, "changes_requested")
         };
-        SendBack { to, action, reason }
+        SendBack {
+            to,
+            action,
+            reason,
+            code,
+            criteria,
+        }
+    }
+
+    /// The same rejection held for the platform's review (a mass rejection, issue 21 §3):
+    /// the assignment ends as rejected, but the rejection counts against the worker only if
+    /// the platform upholds it, and it may overturn it.
+    pub fn held(self) -> SendBack {
+        SendBack {
+            action: "rejection_held",
+            ..self
+        }
     }
 
     /// When the claim lapses after the decision: changes get a fresh claim period to make
@@ -69,7 +106,7 @@ impl SendBack {
         }
     }
 
-    /// A rejection ends the assignment.
+    /// A rejection ends the assignment (a held one too, unless the platform overturns it).
     pub fn ends(&self) -> bool {
         self.to == AssignmentStatus::Rejected
     }
@@ -91,6 +128,13 @@ pub enum ReviewRefusal {
     ReasonRequired(&'static str),
     #[error("is only for approvals")]
     SecondsOnlyForApprovals,
+    #[error("is only for rejecting work or requesting changes")]
+    OnlyForSendBacks(&'static str),
+    #[error("{0}")]
+    Fair(FairRefusal),
+    /// The `n`-th criterion named is not one of the rubric's (or is named twice).
+    #[error("must be indexes of the task's rubric criteria, each once (item {0} is not)")]
+    Criterion(usize),
 }
 
 impl ReviewRefusal {
@@ -99,9 +143,12 @@ impl ReviewRefusal {
             ReviewRefusal::VerificationPending => "verification_pending",
             ReviewRefusal::NotReviewable(_) => "not_reviewable",
             ReviewRefusal::Seconds(r) => r.code(),
+            ReviewRefusal::Fair(f) => f.code(),
             ReviewRefusal::Reason(_)
             | ReviewRefusal::ReasonRequired(_)
-            | ReviewRefusal::SecondsOnlyForApprovals => "validation_failed",
+            | ReviewRefusal::SecondsOnlyForApprovals
+            | ReviewRefusal::OnlyForSendBacks(_)
+            | ReviewRefusal::Criterion(_) => "validation_failed",
         }
     }
 
@@ -112,6 +159,9 @@ impl ReviewRefusal {
                 Some("approved_seconds")
             }
             ReviewRefusal::Reason(_) | ReviewRefusal::ReasonRequired(_) => Some("reason"),
+            ReviewRefusal::OnlyForSendBacks(field) => Some(field),
+            ReviewRefusal::Fair(f) => Some(f.field()),
+            ReviewRefusal::Criterion(_) => Some("criteria_not_met"),
         }
     }
 
@@ -141,19 +191,22 @@ fn required_reason(reason: Option<&str>, why: &'static str) -> Result<String, Re
     optional_reason(reason)?.ok_or(ReviewRefusal::ReasonRequired(why))
 }
 
-/// What a review of work with `logged` seconds on a task paid by `pricing` records. A reason
-/// is required to reject, to ask for changes and to approve fewer seconds than logged: the
-/// worker reads it.
-pub fn decide(
-    pricing: PricingKind,
-    logged: i64,
-    ask: &ReviewAsk<'_>,
-) -> Result<Outcome, ReviewRefusal> {
+/// What a review records, judged against the task's `terms`. A reason is required to reject,
+/// to ask for changes and to approve fewer seconds than logged: the worker reads it. Sending
+/// work back also takes a reason code, may name the rubric's criteria not met, and on a task
+/// that allows changes the first send-back is a rework round (issue 21 §1).
+pub fn decide(terms: &Terms<'_>, ask: &ReviewAsk<'_>) -> Result<Outcome, ReviewRefusal> {
     match ask.decision {
         Decision::Approve => {
-            let seconds = approved_seconds(pricing, logged, ask.approved_seconds)
+            if ask.reason_code.is_some() {
+                return Err(ReviewRefusal::OnlyForSendBacks("reason_code"));
+            }
+            if !ask.criteria_not_met.is_empty() {
+                return Err(ReviewRefusal::OnlyForSendBacks("criteria_not_met"));
+            }
+            let seconds = approved_seconds(terms.pricing, terms.logged, ask.approved_seconds)
                 .map_err(ReviewRefusal::Seconds)?;
-            let reason = if seconds < logged {
+            let reason = if seconds < terms.logged {
                 Some(required_reason(
                     ask.reason,
                     "to approve fewer seconds than logged",
@@ -165,16 +218,31 @@ pub fn decide(
         }
         Decision::Reject | Decision::RequestChanges => {
             let reject = ask.decision == Decision::Reject;
-            let why = if reject {
-                "to reject work"
+            let (why, kind) = if reject {
+                ("to reject work", SendBackKind::Reject)
             } else {
-                "to request changes"
+                ("to request changes", SendBackKind::RequestChanges)
             };
             let reason = required_reason(ask.reason, why)?;
+            let code = ask
+                .reason_code
+                .ok_or(ReviewRefusal::Fair(FairRefusal::ReasonCodeRequired))?;
             if ask.approved_seconds.is_some() {
                 return Err(ReviewRefusal::SecondsOnlyForApprovals);
             }
-            Ok(Outcome::SendBack(SendBack::new(reject, reason)))
+            let code = fair_work::check_send_back(
+                kind,
+                Some(code),
+                Some(&reason),
+                terms.allows_changes,
+                terms.rework_rounds,
+            )
+            .map_err(ReviewRefusal::Fair)?;
+            let criteria = fair_work::criteria_not_met(terms.rubric, ask.criteria_not_met)
+                .map_err(ReviewRefusal::Criterion)?;
+            Ok(Outcome::SendBack(SendBack::new(
+                reject, reason, code, criteria,
+            )))
         }
     }
 }
@@ -205,7 +273,83 @@ mod tests {
             decision,
             reason,
             approved_seconds: seconds,
+            reason_code: (decision != Decision::Approve).then_some(ReasonCode::Incomplete),
+            criteria_not_met: &[],
         }
+    }
+
+    /// A task without a rework round or rubric, as every review was before issue 21.
+    fn d(pricing: PricingKind, logged: i64, a: &ReviewAsk<'_>) -> Result<Outcome, ReviewRefusal> {
+        let terms = Terms {
+            pricing,
+            logged,
+            allows_changes: false,
+            rework_rounds: 0,
+            rubric: &[],
+        };
+        decide(&terms, a)
+    }
+
+    #[test]
+    fn sending_back_takes_a_code_a_round_first_and_criteria_of_the_rubric() {
+        let rubric = vec![
+            "Fechas en AAAA-MM-DD".to_string(),
+            "Sin filas vacías".to_string(),
+        ];
+        let terms = Terms {
+            pricing: PricingKind::Hourly,
+            logged: 600,
+            allows_changes: true,
+            rework_rounds: 0,
+            rubric: &rubric,
+        };
+        let mut a = ask(Decision::Reject, Some("Faltan fechas"), None);
+        a.reason_code = None;
+        let e = decide(&terms, &a).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            ("validation_failed", Some("reason_code"))
+        );
+        a.reason_code = Some(ReasonCode::Incomplete);
+        let e = decide(&terms, &a).unwrap_err();
+        assert_eq!((e.code(), e.field()), ("rework_first", Some("decision")));
+        a.reason_code = Some(ReasonCode::NotOriginal);
+        assert!(
+            decide(&terms, &a).is_ok(),
+            "copied work may be rejected at once"
+        );
+        let mut changes = ask(Decision::RequestChanges, Some("Faltan fechas"), None);
+        changes.criteria_not_met = &[1, 0];
+        let Ok(Outcome::SendBack(back)) = decide(&terms, &changes) else {
+            panic!("a rework round");
+        };
+        assert_eq!(back.criteria, rubric);
+        assert_eq!(back.code, ReasonCode::Incomplete);
+        changes.criteria_not_met = &[2];
+        assert_eq!(
+            decide(&terms, &changes).unwrap_err().field(),
+            Some("criteria_not_met")
+        );
+        let after = Terms {
+            rework_rounds: 1,
+            ..terms
+        };
+        a.reason_code = Some(ReasonCode::Incomplete);
+        let Ok(Outcome::SendBack(no)) = decide(&after, &a) else {
+            panic!("after a round, a rejection");
+        };
+        assert!(no.ends());
+        let held = no.held();
+        assert_eq!(
+            (held.to, held.action, held.ends()),
+            (AssignmentStatus::Rejected, "rejection_held", true)
+        );
+        let mut approve = ask(Decision::Approve, None, None);
+        approve.reason_code = Some(ReasonCode::Other);
+        assert_eq!(
+            decide(&terms, &approve).unwrap_err().field(),
+            Some("reason_code")
+        );
     }
 
     #[test]
@@ -229,13 +373,13 @@ mod tests {
         use Decision::*;
         use PricingKind::*;
         assert_eq!(
-            decide(Hourly, 7200, &ask(Approve, None, None)),
+            d(Hourly, 7200, &ask(Approve, None, None)),
             Ok(Outcome::Approve {
                 seconds: 7200,
                 reason: None
             })
         );
-        let e = decide(Hourly, 7200, &ask(Approve, None, Some(3600))).unwrap_err();
+        let e = d(Hourly, 7200, &ask(Approve, None, Some(3600))).unwrap_err();
         assert_eq!(
             (e.code(), e.field(), e.to_string()),
             (
@@ -245,20 +389,20 @@ mod tests {
             )
         );
         assert_eq!(
-            decide(Hourly, 7200, &ask(Approve, Some(" Menos "), Some(3600))),
+            d(Hourly, 7200, &ask(Approve, Some(" Menos "), Some(3600))),
             Ok(Outcome::Approve {
                 seconds: 3600,
                 reason: Some("Menos".into())
             })
         );
-        let e = decide(Hourly, 7200, &ask(Approve, None, Some(0))).unwrap_err();
+        let e = d(Hourly, 7200, &ask(Approve, None, Some(0))).unwrap_err();
         assert_eq!(
             (e.code(), e.field(), e.is_conflict()),
             ("zero_approval", Some("approved_seconds"), false)
         );
-        let e = decide(Fixed, 5400, &ask(Approve, None, Some(60))).unwrap_err();
+        let e = d(Fixed, 5400, &ask(Approve, None, Some(60))).unwrap_err();
         assert_eq!(e.code(), "fixed_price_seconds");
-        let e = decide(Hourly, 7200, &ask(Approve, Some("a\u{0}"), None)).unwrap_err();
+        let e = d(Hourly, 7200, &ask(Approve, Some("a\u{0}"), None)).unwrap_err();
         assert_eq!((e.code(), e.field()), ("validation_failed", Some("reason")));
     }
 
@@ -266,9 +410,9 @@ mod tests {
     fn sending_work_back_needs_a_reason_and_no_seconds() {
         use Decision::*;
         use PricingKind::*;
-        let e = decide(Hourly, 60, &ask(Reject, Some("  "), Some(60))).unwrap_err();
+        let e = d(Hourly, 60, &ask(Reject, Some("  "), Some(60))).unwrap_err();
         assert_eq!(e, ReviewRefusal::ReasonRequired("to reject work"));
-        let e = decide(Fixed, 60, &ask(RequestChanges, Some("x"), Some(60))).unwrap_err();
+        let e = d(Fixed, 60, &ask(RequestChanges, Some("x"), Some(60))).unwrap_err();
         assert_eq!(
             (e.code(), e.field(), e.to_string()),
             (
@@ -277,8 +421,7 @@ mod tests {
                 "is only for approvals".into()
             )
         );
-        let Ok(Outcome::SendBack(back)) =
-            decide(Hourly, 60, &ask(RequestChanges, Some("Falta"), None))
+        let Ok(Outcome::SendBack(back)) = d(Hourly, 60, &ask(RequestChanges, Some("Falta"), None))
         else {
             panic!("changes are a send-back");
         };
@@ -292,7 +435,7 @@ mod tests {
         );
         assert_eq!(back.expires_at(500, 1_000, 10), 1_600);
         assert!(!back.ends());
-        let Ok(Outcome::SendBack(no)) = decide(Hourly, 60, &ask(Reject, Some("No"), None)) else {
+        let Ok(Outcome::SendBack(no)) = d(Hourly, 60, &ask(Reject, Some("No"), None)) else {
             panic!("a rejection is a send-back");
         };
         assert_eq!((no.to, no.action), (AssignmentStatus::Rejected, "rejected"));
@@ -327,7 +470,7 @@ mod tests {
             let pricing = if hourly { PricingKind::Hourly } else { PricingKind::Fixed };
             let a = ask(decision, reason.as_deref(), asked);
             let has_reason = reason.as_deref().is_some_and(|r| !r.trim().is_empty());
-            match decide(pricing, logged, &a) {
+            match d(pricing, logged, &a) {
                 Ok(Outcome::Approve { seconds, reason }) => {
                     prop_assert_eq!(decision, Decision::Approve);
                     prop_assert!(seconds <= logged.max(0));

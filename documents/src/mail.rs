@@ -40,6 +40,20 @@ fn escape(s: &str) -> String {
     out
 }
 
+/// A deadline as a person reads it: one falling at a Bogotá midnight (the end of a business
+/// day) is that day, "hasta el final del 13 de enero de 2026"; any other, its date and time.
+pub fn deadline_es(unix: i64) -> String {
+    let t = time::from_unix(unix).with_timezone(&BOGOTA);
+    if t.format("%H:%M:%S").to_string() == "00:00:00" {
+        let day = time::from_unix(unix - 1)
+            .with_timezone(&BOGOTA)
+            .date_naive();
+        format!("hasta el final del {}", date_es(day))
+    } else {
+        format!("hasta el {}", when_es(unix))
+    }
+}
+
 /// `28 de noviembre de 2026, 15:15` (Bogotá).
 pub fn when_es(unix: i64) -> String {
     let t = time::from_unix(unix).with_timezone(&BOGOTA);
@@ -500,7 +514,7 @@ pub struct ReadySubmission<'a> {
 impl ReadySubmission<'_> {
     fn due(&self) -> String {
         match self.review_due_at {
-            Some(t) => format!("revísela antes del {} (hora de Colombia)", when_es(t)),
+            Some(t) => format!("revísela {} (hora de Colombia)", deadline_es(t)),
             None => "revísela pronto".to_string(),
         }
     }
@@ -585,8 +599,39 @@ pub struct Approval<'a> {
 /// A review decision as the worker reads it.
 pub enum Outcome<'a> {
     Approved(Approval<'a>),
-    Rejected { reason: &'a str },
-    ChangesRequested { reason: &'a str, by_checks: bool },
+    Rejected(SentBack<'a>),
+    ChangesRequested { sent: SentBack<'a>, by_checks: bool },
+}
+
+/// Why work was sent back, as the worker reads it.
+#[derive(Default)]
+pub struct SentBack<'a> {
+    pub reason: &'a str,
+    /// The reason code's Spanish label.
+    pub code_es: Option<&'a str>,
+    /// The rubric's criteria not met.
+    pub criteria: Vec<String>,
+    /// A rejection held for the platform's review, decided by then.
+    pub held_until: Option<i64>,
+    /// Until when a rejection can be appealed to the platform.
+    pub appeal_until: Option<i64>,
+}
+
+impl SentBack<'_> {
+    fn why(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match self.code_es {
+            Some(code) => out.push(format!("Motivo: {code}. {}", self.reason)),
+            None => out.push(format!("Motivo: {}", self.reason)),
+        }
+        if !self.criteria.is_empty() {
+            out.push(format!(
+                "Criterios de la tarea que no se cumplieron: {}.",
+                self.criteria.join("; ")
+            ));
+        }
+        out
+    }
 }
 
 fn approved_paragraphs(task_title: &str, a: &Approval<'_>) -> Vec<String> {
@@ -636,27 +681,37 @@ pub fn review_outcome(issuer: &Issuer, name: &str, task_title: &str, o: Outcome<
             format!("Trabajo aprobado: «{task_title}»"),
             approved_paragraphs(task_title, &a),
         ),
-        Outcome::Rejected { reason } => (
-            format!("Trabajo rechazado: «{task_title}»"),
-            vec![
-                format!("La empresa rechazó su trabajo en «{task_title}»."),
-                format!("Motivo: {reason}"),
-            ],
-        ),
-        Outcome::ChangesRequested { reason, by_checks } => (
-            format!("Se pidieron cambios: «{task_title}»"),
-            vec![
-                if by_checks {
-                    format!(
-                        "Las revisiones automáticas encontraron algo por corregir en «{task_title}»."
-                    )
-                } else {
-                    format!("La empresa pidió cambios en su trabajo en «{task_title}».")
-                },
-                format!("Motivo: {reason}"),
-                "Corríjalo y vuelva a entregarlo antes de que venza su reserva.".to_string(),
-            ],
-        ),
+        Outcome::Rejected(sent) => {
+            let mut p = vec![format!("La empresa rechazó su trabajo en «{task_title}».")];
+            p.extend(sent.why());
+            if let Some(due) = sent.held_until {
+                p.push(format!(
+                    "Esta empresa rechazó muchas entregas a la vez, así que la plataforma revisará \
+                     este rechazo antes de que cuente en su historial. Le escribiremos con la \
+                     decisión {}.",
+                    deadline_es(due)
+                ));
+            } else if let Some(until) = sent.appeal_until {
+                p.push(format!(
+                    "Si cree que el rechazo no es justo, puede apelar ante la plataforma (no ante \
+                     la empresa) desde la tarea en la aplicación, {}.",
+                    deadline_es(until)
+                ));
+            }
+            (format!("Trabajo rechazado: «{task_title}»"), p)
+        }
+        Outcome::ChangesRequested { sent, by_checks } => {
+            let mut p = vec![if by_checks {
+                format!(
+                    "Las revisiones automáticas encontraron algo por corregir en «{task_title}»."
+                )
+            } else {
+                format!("La empresa pidió cambios en su trabajo en «{task_title}».")
+            }];
+            p.extend(sent.why());
+            p.push("Corríjalo y vuelva a entregarlo antes de que venza su reserva.".to_string());
+            (format!("Se pidieron cambios: «{task_title}»"), p)
+        }
     };
     compose(issuer, subject, &hello(name), &paragraphs, Need::Essential)
 }
@@ -688,6 +743,111 @@ pub fn claim_cancelled(issuer: &Issuer, name: &str, task_title: &str) -> Content
         )],
         Need::Optional,
     )
+}
+
+/// To the company's people: a worker appealed one of their decisions to the platform.
+pub fn appeal_filed(
+    issuer: &Issuer,
+    name: &str,
+    task_title: &str,
+    worker_name: &str,
+    kind_es: &str,
+    reason: &str,
+    due_at: i64,
+) -> Content {
+    compose(
+        issuer,
+        format!("Apelación ante la plataforma: «{task_title}»"),
+        &hello(name),
+        &[
+            format!("{worker_name} presentó una {kind_es} en «{task_title}»."),
+            format!("Lo que dice: {reason}"),
+            format!(
+                "Decide el equipo de la plataforma, {}. Le escribiremos con la decisión y sus \
+                 razones.",
+                deadline_es(due_at)
+            ),
+        ],
+        Need::Essential,
+    )
+}
+
+/// To the company's people: a rejection was held as part of a mass rejection.
+pub fn rejection_held(
+    issuer: &Issuer,
+    name: &str,
+    task_title: &str,
+    worker_name: &str,
+    due_at: i64,
+) -> Content {
+    compose(
+        issuer,
+        format!("Rechazo en revisión de la plataforma: «{task_title}»"),
+        &hello(name),
+        &[
+            format!(
+                "Su rechazo del trabajo de {worker_name} en «{task_title}» quedó retenido para \
+                 revisión de la plataforma."
+            ),
+            "Su empresa rechazó más del 30 % de las entregas que decidió hoy o en este lote \
+             (al menos cinco). Cuando eso pasa, los rechazos siguientes los revisa la \
+             plataforma antes de que cuenten contra las trabajadoras: puede ser un error en la \
+             tarea o en las instrucciones."
+                .to_string(),
+            format!(
+                "La plataforma decidirá {}. Si anula el rechazo, el trabajo se aprueba y se \
+                 factura como cualquier aprobación.",
+                deadline_es(due_at)
+            ),
+        ],
+        Need::Essential,
+    )
+}
+
+/// The platform's decision on an appeal or a held rejection, to the worker or the company.
+pub struct AppealDecision<'a> {
+    pub task_title: &'a str,
+    pub kind_es: &'a str,
+    pub overturned: bool,
+    pub decision: &'a str,
+    /// What the overturn pays the worker, when it does.
+    pub paid: Option<Cop>,
+    pub to_worker: bool,
+}
+
+pub fn appeal_decided(issuer: &Issuer, name: &str, d: &AppealDecision<'_>) -> Content {
+    let title = d.task_title;
+    let mut p = vec![if d.overturned {
+        format!(
+            "La plataforma revisó la {} en «{title}» y anuló la decisión de la empresa.",
+            d.kind_es
+        )
+    } else {
+        format!(
+            "La plataforma revisó la {} en «{title}» y mantuvo la decisión de la empresa.",
+            d.kind_es
+        )
+    }];
+    p.push(format!("Razones de la plataforma: {}", d.decision));
+    match (d.overturned, d.paid, d.to_worker) {
+        (true, Some(paid), true) => p.push(format!(
+            "El trabajo queda aprobado: ganó {}, que sale en el próximo lote de pagos.",
+            paid.to_es_co()
+        )),
+        (true, Some(paid), false) => p.push(format!(
+            "El trabajo queda aprobado por {} de pago a la trabajadora, que se factura con su \
+             próxima factura como cualquier aprobación.",
+            paid.to_es_co()
+        )),
+        _ => {}
+    }
+    p.push("Esta decisión es final.".to_string());
+    let subject = if d.overturned {
+        format!("Decisión de la plataforma: anulada — «{title}»")
+    } else {
+        format!("Decisión de la plataforma: se mantiene — «{title}»")
+    };
+    compose(issuer, subject, &hello(name), &p, Need::Essential)
 }
 
 /// To an admin: this morning's ledger audit found checks that do not hold.
@@ -839,6 +999,15 @@ mod tests {
     fn bogota_times() {
         // 2026-11-28 20:15 UTC is 15:15 in Bogotá.
         assert_eq!(when_es(1_795_896_900), "28 de noviembre de 2026, 15:15");
+        // The end of Tuesday 13 January 2026 in Bogotá is the 14th at midnight.
+        assert_eq!(
+            deadline_es(1_768_366_800),
+            "hasta el final del 13 de enero de 2026"
+        );
+        assert_eq!(
+            deadline_es(1_795_896_900),
+            "hasta el 28 de noviembre de 2026, 15:15"
+        );
     }
 
     #[test]

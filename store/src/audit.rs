@@ -224,12 +224,15 @@ async fn one_accrual_per_assignment(db: &Db) -> anyhow::Result<Check> {
         db,
         "SELECT 'asiento ' || e.effect_key || ' sin causación' FROM ledger_entries e \
          WHERE e.kind = 'accrual' AND NOT EXISTS \
-           (SELECT 1 FROM accruals a WHERE 'accrue:' || a.assignment_id = e.effect_key) \
+           (SELECT 1 FROM accruals a WHERE e.effect_key = 'accrue:' || a.assignment_id || \
+            CASE WHEN a.part = 0 THEN '' ELSE ':' || CAST(a.part AS TEXT) END) \
          UNION ALL SELECT 'asignación ' || a.assignment_id || ' causada sin asiento' FROM accruals a \
          WHERE a.work + a.fee > 0 AND NOT EXISTS \
-           (SELECT 1 FROM ledger_entries e WHERE e.effect_key = 'accrue:' || a.assignment_id) \
+           (SELECT 1 FROM ledger_entries e WHERE e.effect_key = 'accrue:' || a.assignment_id || \
+            CASE WHEN a.part = 0 THEN '' ELSE ':' || CAST(a.part AS TEXT) END) \
          UNION ALL SELECT 'asignación ' || a.assignment_id || ' con asiento por otro valor' \
-         FROM accruals a JOIN ledger_entries e ON e.effect_key = 'accrue:' || a.assignment_id \
+         FROM accruals a JOIN ledger_entries e ON e.effect_key = 'accrue:' || a.assignment_id || \
+            CASE WHEN a.part = 0 THEN '' ELSE ':' || CAST(a.part AS TEXT) END \
          WHERE (SELECT COALESCE(SUM(p.debit), 0) FROM ledger_postings p WHERE p.entry_id = e.id) \
                <> a.work + a.fee",
     )
@@ -237,7 +240,7 @@ async fn one_accrual_per_assignment(db: &Db) -> anyhow::Result<Check> {
     Ok(check(
         "one_accrual_per_assignment",
         accruals,
-        "Cada trabajo aprobado se causó una sola vez, con su asiento por el mismo valor (ninguno si vale $ 0).",
+        "Cada trabajo aprobado (y cada parte restituida por una apelación) se causó una sola vez, con su asiento por el mismo valor (ninguno si vale $ 0).",
         "Causaciones que no cuadran con el diario",
     ))
 }
@@ -336,7 +339,7 @@ async fn document_totals(db: &Db) -> anyhow::Result<Check> {
             i.work <> (SELECT COALESCE(SUM(work), 0) FROM invoice_lines WHERE invoice_id = i.id) \
          OR i.fee <> (SELECT COALESCE(SUM(fee), 0) FROM invoice_lines WHERE invoice_id = i.id) \
          OR i.total <> i.work + i.fee + i.vat \
-         OR EXISTS (SELECT 1 FROM invoice_lines l JOIN accruals a ON a.assignment_id = l.assignment_id \
+         OR EXISTS (SELECT 1 FROM invoice_lines l JOIN accruals a ON a.assignment_id = l.assignment_id AND a.part = l.part \
                     WHERE l.invoice_id = i.id AND (a.invoice_id IS NULL OR a.invoice_id <> i.id \
                     OR a.work <> l.work OR a.fee <> l.fee)) \
          OR (i.vat > 0 AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.effect_key = 'invoice:' || i.id)) \

@@ -16,6 +16,7 @@ pub mod config;
 pub mod counters;
 pub mod db;
 pub mod document_files;
+pub mod fair_work;
 pub mod journal;
 pub mod locks;
 pub mod logbook;

@@ -148,39 +148,81 @@ pub async fn approve(
     reason: Option<&str>,
     at: i64,
 ) -> anyhow::Result<bool> {
-    let auto = actor.is_none();
-    let m = Move {
+    let a = Approval {
         assignment_id,
         from: AssignmentStatus::Verified,
-        to: AssignmentStatus::Approved,
         actor,
-        action: if auto { "auto_approved" } else { "approved" },
+        action: if actor.is_none() {
+            "auto_approved"
+        } else {
+            "approved"
+        },
+        seconds: approved_seconds,
         reason,
-        details: Some(serde_json::json!({ "approved_seconds": approved_seconds })),
         at,
     };
-    let set = "approved_seconds = $5, approved_at = $6, reviewed_at = $7, reviewed_by = $8, \
-               reason = $9, auto_approved = $10";
+    approve_as(tx, &a).await
+}
+
+/// An approval: a reviewer's, the sweep's (no actor), or the platform overturning a
+/// rejection (`from` rejected, action `appeal_overturned`).
+pub struct Approval<'a> {
+    pub assignment_id: &'a str,
+    pub from: AssignmentStatus,
+    pub actor: Option<&'a str>,
+    pub action: &'a str,
+    pub seconds: i64,
+    pub reason: Option<&'a str>,
+    pub at: i64,
+}
+
+/// Record an approval and queue its accrual; a paid qualification grants its skill. False
+/// when the assignment was no longer in `a.from`.
+pub async fn approve_as(tx: &mut Tx, a: &Approval<'_>) -> anyhow::Result<bool> {
+    let auto = a.actor.is_none();
+    let assignment_id = a.assignment_id;
+    let m = Move {
+        assignment_id,
+        from: a.from,
+        to: AssignmentStatus::Approved,
+        actor: a.actor,
+        action: a.action,
+        reason: a.reason,
+        details: Some(serde_json::json!({ "approved_seconds": a.seconds })),
+        at: a.at,
+    };
+    // An overturn keeps the company's reason beside the platform's decision (in the history
+    // and the appeal); any other approval's reason replaces the last decision's.
+    let set = if a.from == AssignmentStatus::Verified {
+        "approved_seconds = $5, approved_at = $6, reviewed_at = $7, reviewed_by = $8, \
+         reason = $9, auto_approved = $10, ended_at = NULL"
+    } else {
+        "approved_seconds = $5, approved_at = $6, reviewed_at = $7, reviewed_by = $8, \
+         reason = COALESCE(reason, $9), auto_approved = $10, ended_at = NULL"
+    };
     let binds = [
-        Bind::Int(Some(approved_seconds)),
-        Bind::Int(Some(at)),
-        Bind::Int(Some(at)),
-        Bind::Text(actor),
-        Bind::Text(reason),
+        Bind::Int(Some(a.seconds)),
+        Bind::Int(Some(a.at)),
+        Bind::Int(Some(a.at)),
+        Bind::Text(a.actor),
+        Bind::Text(a.reason),
         Bind::Bool(auto),
     ];
     if !transition(tx, &m, set, &binds).await? {
         return Ok(false);
     }
-    notify(
-        tx,
-        "review_outcome",
-        assignment_id,
-        &format!("review_outcome:{assignment_id}:approved"),
-        &serde_json::json!({ "decision": "approve", "approved_seconds": approved_seconds, "reason": reason, "auto": auto }),
-        at,
-    )
-    .await?;
+    // An overturn is told of by the appeal's own message.
+    if a.from == AssignmentStatus::Verified {
+        notify(
+            tx,
+            "review_outcome",
+            assignment_id,
+            &format!("review_outcome:{assignment_id}:approved"),
+            &serde_json::json!({ "decision": "approve", "approved_seconds": a.seconds, "reason": a.reason, "auto": auto }),
+            a.at,
+        )
+        .await?;
+    }
     let job = AccrueAssignment {
         assignment_id: assignment_id.to_string(),
     };
@@ -192,7 +234,8 @@ pub async fn approve(
         Some(&format!("accrue:{assignment_id}")),
     )
     .await?;
-    close_task_if_done(tx, assignment_id, at).await?;
+    crate::fair_work::grant_qualification(tx, assignment_id, a.at).await?;
+    close_task_if_done(tx, assignment_id, a.at).await?;
     Ok(true)
 }
 

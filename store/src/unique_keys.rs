@@ -27,6 +27,8 @@ pub enum UniqueKey {
     SupportDocumentPerWorkerMonth,
     /// The job queue's idempotency key (apalis's table, per job type).
     QueueIdempotency,
+    /// One platform review (appeal or held rejection) per assignment.
+    OneAppealPerAssignment,
 }
 
 /// Where each key lives: its PostgreSQL constraint or index name, and the `table.column`
@@ -53,6 +55,11 @@ pub const KEYS: &[(UniqueKey, &str, &str)] = &[
         UniqueKey::SupportDocumentPerWorkerMonth,
         "support_documents_one_per_worker_month",
         "support_documents.worker_id, support_documents.month",
+    ),
+    (
+        UniqueKey::OneAppealPerAssignment,
+        "appeals_assignment_id_key",
+        "appeals.assignment_id",
     ),
     // apalis's own migrations name it; on SQLite apalis inserts with ON CONFLICT DO NOTHING,
     // so only PostgreSQL ever reports it.

@@ -266,6 +266,20 @@ fn policies() -> Vec<Policy> {
         p("GET", "/v1/review-queue", Value::Null, "uffooooo"),
         p(
             "POST",
+            "/v1/assignments/{assignment}/appeal",
+            json!({"reason": "No es justo."}),
+            "uonfffff",
+        ),
+        p("GET", "/v1/appeals", Value::Null, "uooooooo"),
+        p("GET", "/v1/appeals/{appeal}", Value::Null, "unooonoo"),
+        p(
+            "POST",
+            "/v1/appeals/{appeal}/decision",
+            json!({"outcome": "uphold", "decision": "Se mantiene."}),
+            "uffffffo",
+        ),
+        p(
+            "POST",
             "/v1/assignments/{assignment}/review",
             json!({"decision": "approve"}),
             "uffoonff",
@@ -600,6 +614,65 @@ async fn every_route_checks_role_and_ownership() {
     )
     .await
     .ok(200);
+    // An appeal: the other worker's work on a third task, rejected and appealed.
+    let mut strict = fixed_task();
+    strict["allows_changes"] = json!(false);
+    let appealed_task = app.post("/v1/tasks", Some(&owner), strict).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &format!("/v1/tasks/{appealed_task}/publish"),
+        Some(&owner),
+        json!({}),
+    )
+    .await
+    .ok(200);
+    let appealed = app
+        .post(
+            &format!("/v1/tasks/{appealed_task}/claims"),
+            Some(&other_worker),
+            json!({}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &format!("/v1/assignments/{appealed}/submission"),
+        Some(&other_worker),
+        json!({"deliverable_url": "https://x.example/appealed"}),
+    )
+    .await
+    .ok(200);
+    eventually(std::time::Duration::from_secs(60), || async {
+        (app.get(&format!("/v1/assignments/{appealed}"), Some(&owner))
+            .await
+            .body["status"]
+            == "verified")
+            .then_some(())
+    })
+    .await
+    .expect("verified");
+    app.post(
+        &format!("/v1/assignments/{appealed}/review"),
+        Some(&owner),
+        json!({"decision": "reject", "reason": "No sirve.", "reason_code": "other"}),
+    )
+    .await
+    .ok(200);
+    let appeal = app
+        .post(
+            &format!("/v1/assignments/{appealed}/appeal"),
+            Some(&other_worker),
+            json!({"reason": "Sí sirve."}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let today = chrono::Utc::now()
         .with_timezone(&vereda_contracts::time::BOGOTA)
         .date_naive()
@@ -688,6 +761,7 @@ async fn every_route_checks_role_and_ownership() {
                 "{member}",
                 "{skill}",
                 "{message}",
+                "{appeal}",
             ]
             .iter()
             .fold(p.path.to_string(), |s, k| s.replace(k, "{*}"));
@@ -729,6 +803,7 @@ async fn every_route_checks_role_and_ownership() {
                 .replace("{member}", &member)
                 .replace("{skill}", "content-moderation")
                 .replace("{message}", &message)
+                .replace("{appeal}", &appeal)
                 .replace("{account}", "platform:fees");
             let body = policy
                 .body

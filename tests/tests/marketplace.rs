@@ -525,7 +525,7 @@ async fn verification_sends_bad_work_back_and_review_decides_with_reasons() {
         .post(
             &path("review"),
             Some(&reviewer),
-            json!({"decision": "request_changes", "reason": "Faltan 20 imágenes."}),
+            json!({"decision": "request_changes", "reason": "Faltan 20 imágenes.", "reason_code": "incomplete"}),
         )
         .await;
     assert_eq!(r.ok(200)["status"], "changes_requested");
@@ -637,7 +637,8 @@ async fn rejection_needs_a_reason_and_frees_the_slot() {
         .post(
             &format!("/v1/assignments/{a}/review"),
             Some(&owner),
-            json!({"decision": "reject", "reason": "No corresponde a la guía."}),
+            json!({"decision": "reject", "reason": "No corresponde a la guía.",
+                   "reason_code": "not_original"}),
         )
         .await;
     assert_eq!(r.ok(200)["status"], "rejected");
@@ -1085,7 +1086,8 @@ async fn zero_seconds_are_never_approved() {
         .post(
             &review,
             Some(&owner),
-            json!({"decision": "reject", "reason": "No corresponde a la guía."}),
+            json!({"decision": "reject", "reason": "No corresponde a la guía.",
+                   "reason_code": "not_original"}),
         )
         .await;
     assert_eq!(r.ok(200)["status"], "rejected");
@@ -1255,7 +1257,8 @@ async fn links_are_https_and_text_has_no_control_characters() {
         .post(
             &review,
             Some(&owner),
-            json!({"decision": "request_changes", "reason": "Faltan 20:\n- la 3\n- la 9"}),
+            json!({"decision": "request_changes", "reason": "Faltan 20:\n- la 3\n- la 9",
+                   "reason_code": "incomplete"}),
         )
         .await;
     assert_eq!(r.ok(200)["reason"], "Faltan 20:\n- la 3\n- la 9");

@@ -98,6 +98,13 @@ fn cases(dialect: Dialect) -> Vec<(UniqueKey, &'static str, &'static str)> {
              issued_on, issued_at) VALUES ('d2', 'document', 'DS-2', 2, 'w1', '2025-01', 100, \
              '2025-02-01', 0)",
         ),
+        (
+            UniqueKey::OneAppealPerAssignment,
+            "INSERT INTO appeals (id, assignment_id, worker_id, company_id, kind, filed_at, \
+             due_at, status) VALUES ('ap1', 'a1', 'w1', 'c1', 'held', 0, 0, 'open')",
+            "INSERT INTO appeals (id, assignment_id, worker_id, company_id, kind, filed_at, \
+             due_at, status) VALUES ('ap2', 'a1', 'w1', 'c1', 'held', 0, 0, 'open')",
+        ),
         (UniqueKey::QueueIdempotency, jobs.0, jobs.1),
     ]
 }

@@ -1,9 +1,11 @@
 //! The reviewer's queue in a real browser (issue 17 §3 and §5): a company's reviewer signs in,
 //! sees three submissions oldest first with the time left before each is approved on its own,
 //! opens one (link, notes, findings, the time drawn day by day), approves it, approves the next
-//! for fewer hours with a reason, asks for changes on the third; each time the next submission
-//! opens by itself. A decision a colleague made meanwhile is refused in Spanish, from the
-//! problem's `detail_es`. Then the workers read each outcome over the API.
+//! for fewer hours with a reason, asks for changes on the third with a reason from the list
+//! (issue 21: the task allows changes, so a rejection must wait for a rework round, and the form
+//! says so); each time the next submission opens by itself. Each worker's record is shown. A
+//! decision a colleague made meanwhile is refused in Spanish, from the problem's `detail_es`.
+//! Then the workers read each outcome over the API.
 //!
 //! Screenshots of the queue and of a submission, at phone (360×740) and desktop (1280×900)
 //! size, go where web_app.rs puts its own; axe-core must find nothing serious on any.
@@ -134,9 +136,12 @@ async fn a_reviewer_works_through_the_queue_oldest_first() {
     assert_eq!(order, want);
     let text = page.text().await;
     assert!(text.contains("3 entregas esperan su decisión."), "{text}");
-    // 72 review hours from a moment ago: two days and 23 hours left.
+    // Three business days to review (their end depends on today's weekday and holidays).
+    assert_eq!(text.matches("Se aprueba sola en ").count(), 3, "{text}");
+    // Each worker's record: nobody has a decided submission yet.
     assert_eq!(
-        text.matches("Se aprueba sola en 2 días 23 h").count(),
+        text.matches("Historial: todavía no tiene entregas decididas.")
+            .count(),
         3,
         "{text}"
     );
@@ -257,12 +262,45 @@ async fn a_reviewer_works_through_the_queue_oldest_first() {
     opened(&page, &want[2]).await;
     page.wait_for_text("Entrega aprobada por 1 h 15 min.").await;
 
-    // The third is fixed-price: no fewer hours. Changes need a reason.
+    // The third is fixed-price: no fewer hours. The task allows changes and this is the first
+    // decision against the work: a rejection must wait for a rework round, and the form says so.
     assert_eq!(
         page.eval("!!document.querySelector('#d-fewer')").await,
         json!(false)
     );
+    assert_eq!(
+        eval_str(
+            &page,
+            "document.querySelector('label[for=d-reject]').innerText"
+        )
+        .await,
+        "Rechazar (solo si el trabajo no es original)"
+    );
+    assert_eq!(
+        page.eval("!document.querySelector('#rq-rework-hint').hidden")
+            .await,
+        json!(true)
+    );
+    // Rejecting now leaves only «not original» to choose (never chosen for the reviewer).
+    page.click("#d-reject").await;
+    assert_eq!(
+        eval_str(&page, "document.querySelector('#reason-code').value").await,
+        ""
+    );
+    assert_eq!(
+        page.eval("[...document.querySelectorAll('#reason-code option:not([disabled])')].map(o => o.value)")
+            .await,
+        json!(["", "not_original"])
+    );
+    // Changes need a reason from the list and the reviewer's own words.
     page.click("#d-changes").await;
+    assert_eq!(
+        eval_str(&page, "document.querySelector('#reason-code').value").await,
+        ""
+    );
+    save(&page).await;
+    assert_eq!(form_says(&page).await, "Elija el motivo de la lista.");
+    page.set_value("#reason-code", "incomplete").await;
     save(&page).await;
     assert_eq!(
         form_says(&page).await,
@@ -277,10 +315,12 @@ async fn a_reviewer_works_through_the_queue_oldest_first() {
     page.wait_for_text("Se pidieron cambios.").await;
 
     // A colleague decides the fourth first: the refusal is the API's own Spanish sentence.
+    // (Rejected at once: work that is not original needs no rework round.)
     app.post(
         &format!("/v1/assignments/{fourth}/review"),
         Some(&s.owner),
-        json!({"decision": "reject", "reason": "Las fichas no son de este mes."}),
+        json!({"decision": "reject", "reason_code": "not_original",
+               "reason": "Las fichas son copia de las del mes pasado."}),
     )
     .await
     .ok(200);
@@ -318,8 +358,10 @@ async fn a_reviewer_works_through_the_queue_oldest_first() {
     let third = assignment(app, worker(2), &want[2]).await;
     assert_eq!(third["status"], "changes_requested");
     assert_eq!(third["reason"], "Faltan las etiquetas de prioridad.");
+    assert_eq!(third["reason_code"], "incomplete");
     assert!(third.get("approved_seconds").is_none());
     let fourth = assignment(app, &s.people[0].token, &fourth).await;
     assert_eq!(fourth["status"], "rejected");
+    assert_eq!(fourth["reason_code"], "not_original");
     browser.close().await;
 }

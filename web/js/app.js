@@ -1,5 +1,5 @@
 // Vereda for workers: hash routes, one screen at a time, Spanish only (texts in /js/es.js).
-import { T, money, pesosTyped, duration, clock, hours, when, day, time, month, bogotaInstant, bogotaParts } from '/js/es.js';
+import { T, money, pesosTyped, duration, clock, hours, when, deadline, day, time, month, bogotaInstant, bogotaParts } from '/js/es.js';
 import { api, get, post, patch, del, Refusal, Unreachable, whenSignedOut } from '/js/api.js';
 import { kv, outbox, clearAll, newClientId } from '/js/store.js';
 import { syncNow, scheduleSync, onSyncChange } from '/js/sync.js';
@@ -249,6 +249,12 @@ async function taskDetail(gen, id) {
     h('p', { class: 'muted' }, `${T.tasks.skills}: ${(task.required_skills || []).map(T.tasks.skill).join(', ')}`),
     h('h2', {}, T.task.instructions),
     h('p', { class: 'instructions' }, task.instructions || ''),
+    task.qualification_skill ? h('p', {}, T.task.qualification(T.tasks.skill(task.qualification_skill))) : null,
+    Array.isArray(task.rubric) && task.rubric.length ? h('section', { class: 'rubric', 'aria-labelledby': 'rubric-title' },
+      h('h2', { id: 'rubric-title' }, T.task.rubric),
+      h('p', { class: 'muted' }, T.task.rubricHint),
+      h('ul', {}, task.rubric.map((c) => h('li', {}, c)))) : null,
+    task.allows_changes ? h('p', { class: 'muted' }, T.task.allowsChanges) : null,
     claim,
     result,
     h('p', {}, h('a', { href: '#/tareas' }, T.task.back)),
@@ -293,8 +299,121 @@ async function myTasks(gen) {
       a.status === 'claimed' || a.status === 'changes_requested' ? h('p', {}, T.mine.expires(when(a.expires_at))) : null,
       h('p', {}, T.mine.logged(duration(a.logged_seconds || 0))),
       a.status === 'approved' ? h('p', { class: 'ok-text' }, T.mine.approved(duration(a.approved_seconds || 0), amounts.get(a.id) ? money(amounts.get(a.id)) : '')) : null,
-      a.reason && (a.status === 'changes_requested' || a.status === 'rejected' || a.status === 'approved') ? h('p', { class: 'reason' }, T.mine.reason(a.reason)) : null,
+      DECIDED.has(a.status) ? companySaid(a) : null,
+      a.appeal ? h('p', { class: 'muted' }, T.mine.appealState(T.fair.appealStatus[a.appeal.status] || a.appeal.status)) : null,
+      appealable(a) ? h('p', { class: 'muted' }, T.mine.appealUntil(deadline(a.appealable_until))) : null,
     ))),
+  );
+}
+
+// ----------------------------------------------------------------------------------------
+// Fair work (issue 21): what the company said, and appeals to the platform
+// ----------------------------------------------------------------------------------------
+
+/** Decided by the company: what it said is shown with the work. */
+const DECIDED = new Set(['changes_requested', 'rejected', 'approved', 'rejection_held']);
+
+/** What the company said: the reason from its list, the criteria not met, its own words. */
+function companySaid(a) {
+  const label = a.reason_code ? T.fair.reasonCodes[a.reason_code] || a.reason_code : '';
+  const criteria = Array.isArray(a.criteria_not_met) ? a.criteria_not_met : [];
+  // Once the platform decides, the decision is shown with the appeal, not as the company's.
+  const reason = a.appeal && a.appeal.decision && a.reason === a.appeal.decision ? '' : a.reason;
+  if (!label && criteria.length === 0) return reason ? h('p', { class: 'reason' }, T.mine.reason(reason)) : null;
+  return h('div', { class: 'reason said' },
+    label ? h('p', {}, h('strong', {}, T.mine.codeReason(label))) : null,
+    criteria.length ? [h('p', {}, T.mine.criteria), h('ul', {}, criteria.map((c) => h('li', {}, c)))] : null,
+    reason ? h('p', {}, T.mine.comment(reason)) : null,
+  );
+}
+
+/** A rejection held for the platform's review, not decided yet: the status says so, or the
+ * platform's review attached to it. */
+const heldNow = (a) => a.status === 'rejection_held' || (!!a.appeal && a.appeal.kind === 'held' && a.appeal.status === 'open');
+
+/** The server says until when she may appeal (only while she may); a copy kept on the
+ * device may be out of date. */
+const appealable = (a) => !a.appeal && !!a.appealable_until && Date.parse(a.appealable_until) > Date.now();
+
+/** Her appeal (or the platform's review of a held rejection): where it stands, and once
+ * decided, the platform's written decision. */
+function appealState(p) {
+  const held = p.kind === 'held';
+  const decided = p.status === 'upheld' || p.status === 'overturned';
+  return h('section', { class: `card appeal ap-${p.status}`, id: 'appeal-state', 'aria-labelledby': 'appeal-state-title' },
+    h('h2', { id: 'appeal-state-title' }, held ? T.appeal.heldTitle : T.appeal.yours),
+    h('p', { class: `badge ap-${p.status}` }, T.fair.appealStatus[p.status] || p.status),
+    !held && p.filed_at ? h('p', { class: 'muted' }, T.appeal.filed(when(p.filed_at))) : null,
+    !held && p.reason ? h('p', { class: 'appeal-reason' }, T.appeal.wrote(p.reason)) : null,
+    decided ? null : h('p', {}, (held ? T.appeal.heldReview : T.appeal.review)(deadline(p.due_at))),
+    decided ? h('div', { class: 'appeal-decision', id: 'appeal-decision' },
+      h('h3', {}, T.appeal.decisionTitle),
+      h('p', { class: p.status === 'overturned' ? 'ok-text' : '' }, p.status === 'overturned' ? T.appeal.overturned : T.appeal.upheld),
+      p.decision ? h('p', { class: 'instructions' }, p.decision) : null,
+      p.status === 'overturned' && p.paid_seconds ? h('p', {}, T.appeal.paid(duration(p.paid_seconds))) : null,
+      p.decided_at ? h('p', { class: 'muted' }, T.appeal.decidedAt(when(p.decided_at))) : null) : null,
+  );
+}
+
+/** The appeal: a button that opens a short form. It needs a connection (like a claim or a
+ * submission: what the platform decides cannot wait in a queue on the phone); what she wrote is
+ * kept on the device meanwhile, so a dropped signal or a closed app loses nothing. */
+async function appealBox(a, rerender) {
+  if (a.appeal) return appealState(a.appeal);
+  if (!appealable(a)) return null;
+  const draftKey = `appeal-draft:${a.id}`;
+  const draft = (await kv.get(draftKey)) || '';
+  const text = h('textarea', {
+    id: 'appeal-reason', name: 'appeal-reason', rows: '4', maxlength: '2000', 'aria-required': 'true', 'aria-describedby': 'appeal-hint',
+    oninput: () => kv.set(draftKey, text.value).catch(() => {}),
+  }, draft);
+  let opener = null;
+  const f = form('appeal-form', [
+    h('div', { class: 'field' },
+      h('label', { for: 'appeal-reason' }, T.appeal.reason),
+      h('p', { class: 'muted hint', id: 'appeal-hint' }, T.appeal.reasonHint),
+      text),
+    h('button', { type: 'submit', class: 'primary' }, T.appeal.send),
+    button(T.appeal.cancel, () => {
+      f.hidden = true;
+      opener.hidden = false;
+      opener.focus();
+    }, 'appeal-cancel'),
+  ], async (data) => {
+    const why = String(data.get('appeal-reason') || '').trim();
+    if (!why) throw new Error(T.appeal.needReason);
+    await kv.set(draftKey, why);
+    if (!navigator.onLine) throw new Error(T.appeal.needOnline);
+    let appeal;
+    try {
+      appeal = await post(`/v1/assignments/${a.id}/appeal`, { reason: why });
+    } catch (err) {
+      if (err instanceof Unreachable) throw new Error(T.appeal.needOnline);
+      // Sent before with the answer lost on the way back: the assignment has it already.
+      const fresh = await get(`/v1/assignments/${a.id}`).catch(() => null);
+      if (!(fresh && fresh.appeal)) throw err;
+      appeal = fresh.appeal;
+    }
+    await kv.remove(draftKey);
+    await kv.set(`assignment:${a.id}`, { ...a, appeal, appealable_until: undefined });
+    await kv.set(`flash:${a.id}`, T.appeal.sent(deadline(appeal.due_at)));
+    rerender();
+    return null;
+  });
+  opener = button(T.appeal.open, () => {
+    f.hidden = false;
+    opener.hidden = true;
+    text.focus();
+  }, 'primary appeal-open');
+  // A draft left on the device: the form stays open with it.
+  f.hidden = !draft;
+  opener.hidden = !!draft;
+  return h('section', { class: 'card appeal', id: 'appeal', 'aria-labelledby': 'appeal-title' },
+    h('h2', { id: 'appeal-title' }, T.appeal.title),
+    h('p', {}, T.appeal.intro),
+    h('p', { class: 'appeal-until' }, T.appeal.until(deadline(a.appealable_until))),
+    opener,
+    f,
   );
 }
 
@@ -555,7 +674,9 @@ async function assignmentScreen(gen, id) {
     h('p', { class: `badge st-${assignment.status}` }, T.status[assignment.status] || assignment.status),
     open ? h('p', {}, T.mine.expires(when(assignment.expires_at))) : null,
     assignment.status === 'approved' ? h('p', { class: 'ok-text' }, T.mine.approved(duration(assignment.approved_seconds || 0), '')) : null,
-    assignment.reason ? h('p', { class: 'reason' }, T.mine.reason(assignment.reason)) : null,
+    companySaid(assignment),
+    heldNow(assignment) ? notice(T.mine.held, 'warn') : null,
+    await appealBox(assignment, rerender),
     task ? h('p', { class: 'pay' }, pay(task)) : null,
     open || (timer && timer.assignment_id === id) ? timerBox : null,
     entriesBox,

@@ -2,7 +2,7 @@
 // batches from a spreadsheet, their progress, and invoices. Texts in /js/es.js.
 // Each screen is `(gen, arg, params, me)`, routed from app.js by the hash's first part.
 // Owner only: a reviewer gets none of these links, and these screens send her to the review.
-import { T, money, pesosTyped, when, day, duration, hours, bogotaInstant } from '/js/es.js';
+import { T, money, pesosTyped, when, deadline, day, duration, hours, bogotaInstant } from '/js/es.js';
 import { api, get, post, patch, del, Refusal } from '/js/api.js';
 import { newClientId } from '/js/store.js';
 import { h, notice, field, form, button, go, table, figures, badge, office, readCsv, readFile, setFlash, takeFlash } from '/js/ui.js';
@@ -92,10 +92,20 @@ function taskFields(p, { template = false } = {}) {
     h('div', { class: 'row' },
       field(id('slots'), C.form.slots, { type: 'number', min: '1', max: '1000', step: '1', value: '1', inputmode: 'numeric' }),
       field(id('claim-hours'), C.form.claimHours, { type: 'number', min: '1', step: 'any', value: '48', inputmode: 'decimal' }),
-      field(id('review-hours'), C.form.reviewHours, { type: 'number', min: '1', max: '720', step: '1', value: '72', inputmode: 'numeric' })),
+      field(id('review-days'), C.form.reviewDays, { type: 'number', min: '1', max: '30', step: '1', value: '3', inputmode: 'numeric' })),
     h('div', { class: 'row' },
       field(id('deadline-date'), C.form.deadlineDate, { type: 'date' }),
       field(id('deadline-time'), C.form.deadlineTime, { type: 'time', value: '23:59' })),
+    h('fieldset', { class: 'fair' },
+      h('legend', {}, C.form.fair),
+      h('div', { class: 'field' },
+        h('label', { for: id('rubric') }, C.form.rubric),
+        hint(id('rubric-hint'), C.form.rubricHint),
+        h('textarea', { id: id('rubric'), name: id('rubric'), rows: '4', 'aria-describedby': id('rubric-hint') })),
+      h('div', { class: 'check' },
+        h('input', { type: 'checkbox', id: id('allows-changes'), name: id('allows-changes'), checked: true, 'aria-describedby': id('changes-hint') }),
+        h('label', { for: id('allows-changes') }, C.form.allowsChanges)),
+      hint(id('changes-hint'), C.form.allowsChangesHint)),
   ];
   const value = (root, name) => {
     const el = root.querySelector(`#${id(name)}`);
@@ -121,8 +131,12 @@ function taskFields(p, { template = false } = {}) {
       pricing: pricing(root),
       slots: wholeNumber(value(root, 'slots')),
       claim_minutes: Number.isFinite(claimHours) ? Math.round(claimHours * 60) : null,
-      review_hours: wholeNumber(value(root, 'review-hours')),
+      review_business_days: wholeNumber(value(root, 'review-days')),
+      allows_changes: !!(root.querySelector(`#${id('allows-changes')}`) || {}).checked,
     };
+    // One criterion a line; none is no rubric.
+    const rubric = value(root, 'rubric').split(/\r?\n/).map((c) => c.trim()).filter(Boolean);
+    if (rubric.length) out.rubric = rubric;
     if (date) out.deadline = bogotaInstant(date, value(root, 'deadline-time') || '23:59').toISOString();
     return out;
   };
@@ -318,10 +332,15 @@ function assignmentCard(a) {
     h('p', {}, C.task.claimedAt(when(a.claimed_at))),
     open ? h('p', {}, C.task.expiresAt(when(a.expires_at))) : null,
     a.submitted_at ? h('p', {}, C.task.submittedAt(when(a.submitted_at))) : null,
-    a.status === 'verified' && a.review_due_at ? h('p', { class: 'muted' }, C.task.reviewDue(when(a.review_due_at))) : null,
+    a.status === 'verified' && a.review_due_at ? h('p', { class: 'muted' }, C.task.reviewDue(deadline(a.review_due_at))) : null,
     typeof a.logged_seconds === 'number' ? h('p', {}, C.task.logged(duration(a.logged_seconds))) : null,
     typeof a.approved_seconds === 'number' && a.status === 'approved' ? h('p', { class: 'ok-text' }, C.task.approved(duration(a.approved_seconds))) : null,
-    a.reason ? h('p', { class: 'reason' }, C.task.reason(a.reason)) : null,
+    a.reason_code ? h('p', {}, C.task.reason(T.fair.reasonCodes[a.reason_code] || a.reason_code)) : null,
+    Array.isArray(a.criteria_not_met) && a.criteria_not_met.length ? h('ul', { class: 'criteria' }, a.criteria_not_met.map((c) => h('li', {}, c))) : null,
+    // (Once the platform decides an appeal, its decision is shown as such, below.)
+    a.reason && !(a.appeal && a.appeal.decision === a.reason) ? h('p', { class: 'reason' }, a.reason_code ? a.reason : C.task.reason(a.reason)) : null,
+    a.appeal ? h('p', { class: 'muted' }, C.appeal(T.fair.appealKinds[a.appeal.kind] || a.appeal.kind, T.fair.appealStatus[a.appeal.status] || a.appeal.status)) : null,
+    a.appeal && a.appeal.decision ? h('p', { class: 'instructions' }, C.appealDecision(a.appeal.decision)) : null,
     a.deliverable_url ? h('p', {}, h('a', { href: a.deliverable_url, rel: 'noopener noreferrer', target: '_blank' }, C.task.deliverable)) : null,
     open ? h('details', { class: 'extend' }, h('summary', {}, C.task.extend), extend) : null,
   );
@@ -355,12 +374,14 @@ async function taskScreen(gen, id, _params, me) {
         h('dt', {}, C.task.skills), h('dd', {}, (task.required_skills || []).length ? task.required_skills.map(T.tasks.skill).join(', ') : C.task.noSkills),
         h('dt', {}, C.task.slots), h('dd', {}, String(task.slots)),
         h('dt', {}, C.task.claimTime), h('dd', {}, duration(task.claim_minutes * 60)),
-        h('dt', {}, C.task.reviewTime), h('dd', {}, duration(task.review_hours * 3600)),
+        h('dt', {}, C.task.reviewTime), h('dd', {}, task.review_business_days ? C.task.businessDays(task.review_business_days) : duration(task.review_hours * 3600)),
         h('dt', {}, C.task.deadline), h('dd', {}, task.deadline ? when(task.deadline) : C.task.noDeadline),
         task.batch_id ? [h('dt', {}, C.task.batch), h('dd', {}, h('a', { href: `#/lote/${task.batch_id}` }, C.batch.see))] : null)),
     h('section', { class: 'card', 'aria-labelledby': 'instr-title' },
       h('h2', { id: 'instr-title' }, C.task.instructions),
-      h('p', { class: 'instructions' }, task.instructions || '')),
+      h('p', { class: 'instructions' }, task.instructions || ''),
+      Array.isArray(task.rubric) && task.rubric.length ? [h('h3', {}, C.task.rubric), h('ul', { class: 'rubric' }, task.rubric.map((c) => h('li', {}, c)))] : null,
+      task.allows_changes ? h('p', { class: 'muted' }, C.task.allowsChanges) : null),
     h('section', { 'aria-labelledby': 'assign-title' },
       h('h2', { id: 'assign-title' }, C.task.assignments),
       items.length === 0 ? h('p', { class: 'muted' }, C.task.noAssignments) : h('ul', { class: 'cards grid', id: 'assignment-list' }, items.map(assignmentCard))),

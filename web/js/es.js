@@ -98,6 +98,10 @@ export const T = {
     estimated: (h) => `Tiempo estimado: ${h}`,
     needOnline: 'Para tomar una tarea necesita conexión.',
     back: 'Volver a la lista',
+    rubric: 'Lo que la empresa revisará',
+    rubricHint: 'Si su trabajo no cumple alguno de estos puntos, la empresa debe decir cuál.',
+    allowsChanges: 'Si algo falta, primero le pedirán cambios: tendrá una oportunidad para corregir antes de cualquier rechazo.',
+    qualification: (skill) => `Tarea de calificación pagada: si se la aprueban, gana la habilidad «${skill}».`,
   },
   mine: {
     title: 'Mis tareas',
@@ -107,7 +111,39 @@ export const T = {
     logged: (d) => `Tiempo registrado: ${d}`,
     approved: (d, amount) => `Aprobada: ${d}${amount ? ` · ${amount}` : ''}`,
     reason: (r) => `Motivo: ${r}`,
+    // What the company said when it sent the work back or rejected it.
+    codeReason: (label) => `Motivo: ${label}`,
+    comment: (r) => `Lo que escribió la empresa: «${r}»`,
+    criteria: 'Puntos que no cumplió, según la empresa:',
+    held: 'La empresa rechazó esta entrega, pero el rechazo está en revisión del equipo de Vereda (la empresa rechazó muchas entregas a la vez). Mientras tanto no cuenta en su historial. Le avisaremos lo que decidan.',
+    appealUntil: (when) => `Puede apelar hasta: ${when}`,
+    appealState: (status) => `Apelación: ${status}`,
     offlineCached: 'Sin conexión: estas son sus tareas guardadas en este equipo.',
+  },
+  // Appeals to the platform, from the worker's side (app.js).
+  appeal: {
+    title: 'Apelar ante Vereda',
+    intro: '¿No está de acuerdo con esta decisión? Pida al equipo de Vereda (no a la empresa) que la revise: le responderán en máximo 5 días hábiles.',
+    until: (when) => `Puede apelar hasta: ${when}`,
+    open: 'Apelar',
+    reason: '¿Por qué no está de acuerdo? (obligatorio)',
+    reasonHint: 'Cuente qué hizo y por qué cree que cumple lo pedido. Puede nombrar las instrucciones o los puntos que la empresa marcó.',
+    send: 'Enviar la apelación',
+    cancel: 'Cancelar',
+    needReason: 'Escriba por qué no está de acuerdo: el equipo de Vereda lo leerá.',
+    needOnline: 'Para apelar necesita conexión. Lo que escribió queda guardado en este equipo: envíelo cuando vuelva la señal.',
+    sent: (due) => `Apelación enviada. El equipo de Vereda responderá a más tardar: ${due}`,
+    yours: 'Su apelación',
+    heldTitle: 'Revisión del rechazo por Vereda',
+    filed: (when) => `La envió: ${when}`,
+    review: (due) => `El equipo de Vereda la está revisando. Responderá a más tardar: ${due}`,
+    heldReview: (due) => `El equipo de Vereda está revisando este rechazo. Decidirá a más tardar: ${due}`,
+    wrote: (r) => `Lo que usted escribió: «${r}»`,
+    decisionTitle: 'Decisión de Vereda',
+    decidedAt: (when) => `Decidida: ${when}`,
+    upheld: 'Vereda mantuvo la decisión de la empresa.',
+    overturned: 'Vereda le dio la razón: la decisión de la empresa quedó anulada y este trabajo se le paga.',
+    paid: (d) => `Tiempo que se le paga: ${d}`,
   },
   status: {
     claimed: 'En curso',
@@ -116,8 +152,22 @@ export const T = {
     changes_requested: 'Piden cambios',
     approved: 'Aprobada',
     rejected: 'Rechazada',
+    rejection_held: 'Rechazo en revisión de Vereda',
     released: 'Devuelta',
     expired: 'Vencida',
+  },
+  // Fair work (issue 21): the reasons a company gives, and appeals, in every screen.
+  fair: {
+    reasonCodes: {
+      instructions_not_followed: 'No siguió las instrucciones',
+      incomplete: 'El trabajo está incompleto',
+      wrong_output: 'El resultado no es el pedido',
+      not_original: 'El trabajo no es original',
+      deliverable_unreachable: 'No se pudo abrir la entrega',
+      other: 'Otro motivo',
+    },
+    appealKinds: { rejection: 'Rechazo', cut: 'Menos tiempo aprobado', held: 'Rechazo retenido' },
+    appealStatus: { open: 'En revisión', upheld: 'Decisión mantenida', overturned: 'Decisión anulada' },
   },
   timer: {
     title: 'Cronómetro',
@@ -446,6 +496,21 @@ export const T = {
     minutes: 'Minutos',
     reasonRequired: 'Motivo (obligatorio: la persona lo leerá)',
     reasonOptional: 'Comentario para la persona (opcional)',
+    explainRequired: 'Explíquele con sus palabras qué está mal (obligatorio: la persona lo leerá)',
+    code: 'Motivo',
+    codePick: 'Elija el motivo',
+    needCode: 'Elija el motivo de la lista.',
+    criteria: 'Puntos de la tarea que no cumple (marque los que apliquen)',
+    record: (r) => {
+      const n = r.approved + r.changes_requested + r.rejected;
+      if (n === 0) return 'Historial: todavía no tiene entregas decididas.';
+      const parts = `${r.approved} ${r.approved === 1 ? 'aprobada' : 'aprobadas'}, ${r.changes_requested} con cambios, ${r.rejected} ${r.rejected === 1 ? 'rechazada' : 'rechazadas'}`;
+      return n >= 25 ? `Historial: ${parts} de las últimas 25` : `Historial: ${parts} de ${n === 1 ? 'su única entrega decidida' : `sus ${n} entregas decididas`}`;
+    },
+    rejectFirstChanges: 'Rechazar (solo si el trabajo no es original)',
+    reworkHint: 'Esta tarea permite cambios: la primera decisión en contra de este trabajo es pedir cambios, para que la persona lo corrija. Solo puede rechazarlo de una vez si el trabajo no es original.',
+    reworkDone: (n) => (n === 1 ? 'Ya se pidieron cambios una vez en este trabajo.' : `Ya se pidieron cambios ${n} veces en este trabajo.`),
+    reworkFirst: 'Primero debe pedir cambios: en esta tarea la persona tiene una ronda para corregir su trabajo. Solo puede rechazarlo de una vez si el trabajo no es original.',
     save: 'Guardar la decisión',
     pickOne: 'Elija una decisión.',
     needReason: 'Escriba el motivo: la persona lo leerá.',
@@ -455,6 +520,7 @@ export const T = {
       fewer: (d) => `Entrega aprobada por ${d}.`,
       changes: 'Se pidieron cambios. La persona verá su motivo.',
       reject: 'Entrega rechazada. La persona verá su motivo.',
+      held: 'El rechazo quedó en revisión de la plataforma: esta empresa ya rechazó más del 30 % de las entregas decididas del lote o del día, y el equipo de Vereda revisa esos rechazos antes de que tengan efecto. Le avisaremos lo que decida; mientras tanto la entrega no se paga ni cuenta en contra de la persona.',
     },
     next: 'Esta es la siguiente entrega.',
     allDone: 'No quedan entregas por revisar.',
@@ -536,6 +602,9 @@ export const T = {
       expiresAt: (w) => `Debe entregar antes de: ${w}`,
       submittedAt: (w) => `Entregada: ${w}`,
       reviewDue: (w) => `Se aprueba sola si nadie la revisa antes de: ${w}`,
+      businessDays: (n) => (n === 1 ? '1 día hábil' : `${n} días hábiles`),
+      rubric: 'Puntos que se revisan',
+      allowsChanges: 'Permite cambios: la primera decisión en contra de una entrega es pedir cambios (salvo si el trabajo no es original).',
       logged: (d) => `Tiempo registrado: ${d}`,
       approved: (d) => `Tiempo aprobado: ${d}`,
       reason: (r) => `Motivo: ${r}`,
@@ -553,9 +622,12 @@ export const T = {
       changes_requested: 'Se pidieron cambios',
       approved: 'Aprobada',
       rejected: 'Rechazada',
+      rejection_held: 'Rechazo en revisión de Vereda',
       released: 'Devuelta',
       expired: 'Vencida',
     },
+    appeal: (kind, status) => `Apelación ante Vereda (${kind}): ${status}`,
+    appealDecision: (text) => `Decisión de Vereda: «${text}»`,
     // The task form (one task, or a batch's template)
     form: {
       newTitle: 'Publicar una tarea',
@@ -575,7 +647,12 @@ export const T = {
       estimatedHours: 'Horas estimadas de trabajo',
       slots: 'Cupos (personas que pueden hacerla, 1 a 1000)',
       claimHours: 'Horas para entregar después de tomarla',
-      reviewHours: 'Horas para revisar cada entrega (después se aprueba sola)',
+      reviewDays: 'Días hábiles para revisar cada entrega (después se aprueba sola)',
+      fair: 'Revisión justa',
+      rubric: 'Puntos que se revisan (opcional, uno por línea)',
+      rubricHint: 'Quien tome la tarea los ve antes de empezar; al pedir cambios o rechazar, usted marca los que no se cumplen. Máximo 12.',
+      allowsChanges: 'Dar una oportunidad de corregir: la primera decisión en contra de una entrega es pedir cambios',
+      allowsChangesHint: 'Solo se puede rechazar de una vez un trabajo que no es original.',
       deadlineDate: 'Fecha límite para tomarla (opcional, hora de Bogotá)',
       deadlineTime: 'Hora límite (hora de Bogotá)',
       save: 'Guardar como borrador',
@@ -700,7 +777,7 @@ export const T = {
   },
   // Programme staff's screens (staff.js).
   staff: {
-    nav: { people: 'Personas', cohort: 'Importar cohorte', skills: 'Habilidades' },
+    nav: { people: 'Personas', cohort: 'Importar cohorte', skills: 'Habilidades', appeals: 'Apelaciones' },
     title: 'Personas',
     back: 'Volver a personas',
     more: 'Ver más',
@@ -852,6 +929,52 @@ export const T = {
       submit: 'Agregar',
       added: (label) => `«${label}» se agregó al catálogo.`,
     },
+    // Appeals to the platform: staff decide, not the company
+    appeals: {
+      title: 'Apelaciones',
+      intro: 'Las personas apelan un rechazo o un recorte de tiempo; aquí llegan también los rechazos retenidos por ser muchos de una empresa a la vez. Decide el equipo de Vereda, no la empresa, en máximo 5 días hábiles: la persona y la empresa leen la decisión escrita. Las vencidas van primero.',
+      filter: 'Mostrar',
+      apply: 'Mostrar',
+      states: { open: 'Abiertas', upheld: 'Mantenidas', overturned: 'Anuladas' },
+      none: { open: 'No hay apelaciones abiertas.', upheld: 'No hay apelaciones mantenidas.', overturned: 'No hay apelaciones anuladas.' },
+      shown: (n, overdue) => `${n === 1 ? 'Se muestra 1 apelación' : `Se muestran ${n} apelaciones`}${overdue ? ` (${overdue === 1 ? '1 vencida' : `${overdue} vencidas`})` : ''}.`,
+      overdue: 'Vencida',
+      filedLabel: 'Presentada',
+      dueLabel: 'Decidir antes de',
+      decidedLabel: 'Decidida',
+      worker: 'Persona',
+      kind: 'Tipo',
+      why: 'Lo que dice la persona',
+      noWhy: 'La persona no escribió nada: el rechazo se retuvo solo, por ser uno de muchos de la misma empresa.',
+      company: 'Lo que decidió la empresa',
+      companyStatus: { rejected: 'Rechazó la entrega', rejection_held: 'Rechazó la entrega (rechazo retenido)', approved: 'Aprobó menos tiempo del registrado' },
+      code: (label) => `Motivo: ${label}`,
+      criteria: 'Puntos que no cumple, según la empresa:',
+      comment: (r) => `Comentario de la empresa: «${r}»`,
+      deliverable: 'Abrir el trabajo entregado',
+      newTab: '(se abre en otra pestaña)',
+      logged: (d) => `Tiempo registrado: ${d}`,
+      approved: (d) => `Tiempo aprobado por la empresa: ${d}`,
+      pricing: { hourly: 'Pago por horas', fixed: 'Precio fijo' },
+      decide: 'Decidir',
+      uphold: 'Mantener la decisión de la empresa',
+      overturn: 'Darle la razón a la persona: anular la decisión y pagar el trabajo',
+      text: 'Decisión escrita (la leerán la persona y la empresa)',
+      paidTime: 'Tiempo que se le paga',
+      paidHelp: (d) => `Registró ${d}. Si lo deja así, se le paga todo lo registrado.`,
+      hours: 'Horas',
+      minutes: 'Minutos',
+      submit: 'Guardar la decisión',
+      pickOne: 'Elija mantener o anular la decisión.',
+      needText: 'Escriba la decisión: la persona y la empresa la leerán.',
+      needSeconds: (d) => `Escriba un tiempo mayor que cero y no mayor que lo registrado (${d}).`,
+      upheld: (task) => `Decisión guardada: se mantuvo la decisión de la empresa en «${task}».`,
+      overturned: (task) => `Decisión guardada: se anuló la decisión en «${task}» y el trabajo se pagará.`,
+      decision: (t) => `Decisión: «${t}»`,
+      paid: (d) => `Tiempo pagado: ${d}`,
+      more: 'Ver más apelaciones',
+      detailsFailed: 'No se pudo cargar la entrega: abra la apelación de nuevo.',
+    },
   },
   notFound: 'Esta pantalla no existe.',
   sessionEnded: 'Su sesión terminó. Entre de nuevo.',
@@ -894,6 +1017,11 @@ const CODES = {
   not_reviewable: 'Esta entrega ya no se puede revisar: alguien la decidió o se aprobó sola.',
   zero_approval: 'Aprobar cero horas es rechazar: use «Rechazar» y escriba el motivo.',
   fixed_price_seconds: 'Una tarea de precio fijo se aprueba completa: no se aprueban menos horas.',
+  rework_first: 'Primero debe pedir cambios: en esta tarea la persona tiene una ronda para corregir su trabajo. Solo puede rechazarlo de una vez si el trabajo no es original.',
+  not_appealable: 'Esta decisión no se puede apelar.',
+  appeal_too_late: 'Ya pasó el plazo para apelar esta decisión.',
+  already_appealed: 'Ya apeló esta decisión. Espere la respuesta del equipo de Vereda.',
+  already_decided: 'Esta apelación ya fue decidida.',
   unauthorized: 'Su sesión terminó. Entre de nuevo.',
   forbidden: 'No tiene permiso para hacer esto.',
 };
@@ -911,6 +1039,10 @@ const FIELDS = {
   token: 'El enlace no es válido. Pida uno nuevo.',
   reason: 'Escriba el motivo (máximo 2000 caracteres).',
   approved_seconds: 'El tiempo aprobado debe ser mayor que cero y no más que el registrado.',
+  reason_code: 'Elija el motivo de la lista.',
+  criteria_not_met: 'Los puntos marcados no son de esta tarea.',
+  paid_seconds: 'El tiempo a pagar debe ser mayor que cero y no más que el registrado.',
+  outcome: 'Elija mantener o anular la decisión.',
 };
 
 /** The Spanish sentence for a refusal: the server's own, else the catalogue's. */
@@ -982,6 +1114,14 @@ const monthFmt = new Intl.DateTimeFormat('es-CO', { timeZone: 'UTC', month: 'lon
 /** In Bogotá time: `vie, 5 dic, 3:40 p. m.` */
 export function when(iso) {
   return iso ? dateTimeFmt.format(new Date(iso)) : '—';
+}
+/** A deadline: one at a Bogotá midnight (the end of a business day) is written as that day's
+ * last minute, `mar, 29 dic, 11:59 p. m.`, not as the next day's `12:00 a. m.` */
+export function deadline(iso) {
+  if (!iso) return '—';
+  const ms = Date.parse(iso);
+  const midnight = (ms - 5 * 3600 * 1000) % (24 * 3600 * 1000) === 0;
+  return when(new Date(midnight ? ms - 60 * 1000 : ms).toISOString());
 }
 export function day(iso) {
   return iso ? dateFmt.format(new Date(iso)) : '—';

@@ -5,9 +5,15 @@
 // submission: the deliverable, the notes, the automatic checks' findings, the time entries
 // drawn day by day, and the decision (POST /v1/assignments/{id}/review). After a decision the
 // next submission waiting opens. The worker is only ever named as the API names them (first
-// name and initial).
-import { T, duration, when, time } from '/js/es.js';
-import { get, post } from '/js/api.js';
+// name and initial), with her record (her last 25 decided submissions) and nothing else.
+//
+// Fair work (issue 21): sending work back or rejecting it takes a reason from a short list,
+// the reviewer's own words and, when the task has a rubric, the criteria not met. On a task
+// that allows changes the first decision against the work is a request for changes (the
+// server refuses a rejection with `rework_first`, unless the work is not original). A
+// rejection may be held for the platform's review (`rejection_held`): the company is told why.
+import { T, duration, when, deadline, time } from '/js/es.js';
+import { get, post, Refusal } from '/js/api.js';
 import { h, show, notice, form, button, go } from '/js/ui.js';
 
 // The queue's own styles, loaded once with this module (no edit to the shared page needed).
@@ -21,8 +27,9 @@ const BOGOTA_MS = 5 * 3600 * 1000;
 
 // What the last answers said: the items in queue order, the next page, the count waiting.
 let queue = { items: [], next: null, waiting: 0 };
-// A sentence for the next screen (the decision just saved).
+// A sentence for the next screen (the decision just saved), and how it is shown.
 let flash = '';
+let flashKind = 'ok';
 
 async function loadFirst() {
   const page = await get(`/v1/review-queue?limit=${PAGE}`);
@@ -51,15 +58,29 @@ async function find(id) {
 
 function takeFlash() {
   const said = flash;
+  const kind = flashKind;
   flash = '';
-  return said ? notice(said, 'ok') : null;
+  flashKind = 'ok';
+  return said ? notice(said, kind) : null;
 }
+
+/** "Historial: 12 aprobadas, 1 con cambios, 0 rechazadas de las últimas 25". */
+function record(item) {
+  const r = item.worker_record;
+  if (!r) return null;
+  return h('p', { class: 'muted rq-record' }, T.review.record({
+    approved: r.approved || 0, changes_requested: r.changes_requested || 0, rejected: r.rejected || 0,
+  }));
+}
+
+/** Whether the first decision against this work must be a request for changes. */
+const reworkFirst = (item) => !!item.allows_changes && (item.rework_rounds || 0) === 0;
 
 /** "Se aprueba sola en 2 días 3 h (lun, 8 dic, 3:40 p. m.)", or that it is being checked. */
 function due(item) {
   if (item.status !== 'verified' || !item.review_due_at) return h('p', { class: 'rq-checking' }, T.review.checking);
   const left = (Date.parse(item.review_due_at) - Date.now()) / 1000;
-  return h('p', { class: 'rq-due' }, left > 0 ? T.review.autoIn(T.review.left(left), when(item.review_due_at)) : T.review.autoSoon);
+  return h('p', { class: 'rq-due' }, left > 0 ? T.review.autoIn(T.review.left(left), deadline(item.review_due_at)) : T.review.autoSoon);
 }
 
 function findingsCount(item) {
@@ -77,6 +98,7 @@ function card(item) {
     h('h2', {}, h('a', { href: `${HOME}/${item.assignment_id}` }, item.task_title)),
     h('p', {}, T.review.by(item.worker_name, when(item.submitted_at))),
     h('p', { class: 'muted' }, `${T.review.pricing[item.pricing_kind] || item.pricing_kind} · ${T.review.logged(duration(item.logged_seconds))}`),
+    record(item),
     due(item),
     n ? h('p', { class: 'muted' }, T.review.findingsCount(n)) : null,
   );
@@ -227,11 +249,15 @@ function seconds(hoursText, minutesText) {
 function decisionForm(item) {
   const logged = item.logged_seconds || 0;
   const hourly = item.pricing_kind === 'hourly';
+  const rubric = Array.isArray(item.rubric) ? item.rubric : [];
+  // Whether a rejection must wait for a rework round: what the queue said, or what the server
+  // answered (`rework_first`) when the queue was out of date.
+  let firstChanges = reworkFirst(item);
   const choices = [
     ['approve', hourly ? T.review.approveAll(duration(logged)) : T.review.approve],
     hourly && logged > 60 ? ['fewer', T.review.fewer] : null,
     ['changes', T.review.changes],
-    ['reject', T.review.reject],
+    ['reject', firstChanges ? T.review.rejectFirstChanges : T.review.reject],
   ].filter(Boolean);
   const fewerBox = h('div', { id: 'rq-fewer', hidden: true },
     h('p', { class: 'muted', id: 'rq-fewer-help' }, T.review.fewerHelp(duration(logged))),
@@ -241,12 +267,45 @@ function decisionForm(item) {
       h('div', { class: 'field' }, h('label', { for: 'fewer-minutes' }, T.review.minutes),
         h('input', { id: 'fewer-minutes', name: 'fewer-minutes', type: 'number', min: '0', max: '59', step: '1', inputmode: 'numeric', 'aria-describedby': 'rq-fewer-help' }))),
   );
+  // Sending back or rejecting: a reason from the list, and the criteria of the rubric not met.
+  const codeSelect = h('select', { id: 'reason-code', name: 'reason_code', 'aria-required': 'true' },
+    h('option', { value: '' }, T.review.codePick),
+    Object.entries(T.fair.reasonCodes).map(([value, label]) => h('option', { value }, label)));
+  const codeBox = h('div', { class: 'field', id: 'rq-code', hidden: true },
+    h('label', { for: 'reason-code' }, T.review.code), codeSelect);
+  const criteriaBox = rubric.length ? h('fieldset', { class: 'rq-criteria', id: 'rq-criteria', hidden: true },
+    h('legend', {}, T.review.criteria),
+    rubric.map((text, i) => h('div', { class: 'check' },
+      h('input', { type: 'checkbox', name: 'criteria', id: `crit-${i}`, value: String(i) }),
+      h('label', { for: `crit-${i}` }, text)))) : null;
+  const reworkHint = h('p', { class: 'notice info rq-rework', id: 'rq-rework-hint', hidden: !firstChanges }, T.review.reworkHint);
+  const reworkDone = item.allows_changes && item.rework_rounds > 0 ? h('p', { class: 'muted' }, T.review.reworkDone(item.rework_rounds)) : null;
   const reasonLabel = h('label', { for: 'reason', id: 'reason-label' }, T.review.reasonOptional);
   const reason = h('textarea', { id: 'reason', name: 'reason', rows: '3', maxlength: '2000' });
+  let chosen = null;
+  // The reason chosen before a first rejection limited the list to «not original» (null when
+  // not limited).
+  let locked = null;
   const setChoice = (value) => {
+    chosen = value;
     fewerBox.hidden = value !== 'fewer';
-    const required = value === 'fewer' || value === 'changes' || value === 'reject';
-    reasonLabel.textContent = required ? T.review.reasonRequired : T.review.reasonOptional;
+    const back = value === 'changes' || value === 'reject';
+    codeBox.hidden = !back;
+    if (criteriaBox) criteriaBox.hidden = !back;
+    // A first rejection on a task that allows changes can only be for work that is not original.
+    const onlyNotOriginal = value === 'reject' && firstChanges;
+    for (const o of codeSelect.options) o.disabled = onlyNotOriginal && o.value !== '' && o.value !== 'not_original';
+    // Never chosen for the reviewer: calling work not original is hers to say.
+    if (onlyNotOriginal && locked === null) {
+      locked = codeSelect.value;
+      if (codeSelect.value !== 'not_original') codeSelect.value = '';
+    } else if (!onlyNotOriginal && locked !== null) {
+      // Back from that rejection: the reason chosen before.
+      codeSelect.value = locked;
+      locked = null;
+    }
+    const required = value === 'fewer' || back;
+    reasonLabel.textContent = back ? T.review.explainRequired : required ? T.review.reasonRequired : T.review.reasonOptional;
     if (required) reason.setAttribute('aria-required', 'true');
     else reason.removeAttribute('aria-required');
   };
@@ -259,8 +318,12 @@ function decisionForm(item) {
   return h('section', { class: 'card rq-decide', 'aria-labelledby': 'rq-decide-title' },
     h('h2', { id: 'rq-decide-title' }, T.review.decision),
     form('review-form', [
+      reworkHint,
+      reworkDone,
       radios,
       fewerBox,
+      codeBox,
+      criteriaBox,
       h('div', { class: 'field' }, reasonLabel, reason),
       h('button', { type: 'submit', class: 'primary' }, T.review.save),
     ], async (data) => {
@@ -275,16 +338,44 @@ function decisionForm(item) {
         body.approved_seconds = secs;
         done = T.review.done.fewer(duration(secs));
       }
+      if (choice === 'changes' || choice === 'reject') {
+        const code = data.get('reason_code');
+        if (!code) throw new Error(T.review.needCode);
+        if (choice === 'reject' && firstChanges && code !== 'not_original') throw new Error(T.review.reworkFirst);
+        body.reason_code = code;
+        const criteria = data.getAll('criteria').map(Number).filter((i) => Number.isInteger(i));
+        if (criteria.length) body.criteria_not_met = criteria;
+      }
       if (choice !== 'approve' && !why) throw new Error(T.review.needReason);
       if (why) body.reason = why;
-      await post(`/v1/assignments/${item.assignment_id}/review`, body);
+      let answer;
+      try {
+        answer = await post(`/v1/assignments/${item.assignment_id}/review`, body);
+      } catch (err) {
+        if (err instanceof Refusal && err.code === 'rework_first') {
+          // The queue was out of date: from now on this form says so too.
+          firstChanges = true;
+          reworkHint.hidden = false;
+          if (reworkDone) reworkDone.hidden = true;
+          const label = radios.querySelector('label[for="d-reject"]');
+          if (label) label.textContent = T.review.rejectFirstChanges;
+          if (chosen) setChoice(chosen);
+        }
+        throw err;
+      }
+      // Held for the platform's review: the status says so, or the review that came with it.
+      const held = answer && (answer.status === 'rejection_held' || (answer.appeal && answer.appeal.kind === 'held' && answer.appeal.status === 'open'));
+      if (held) {
+        await afterDecision(item.assignment_id, T.review.done.held, 'warn');
+        return;
+      }
       await afterDecision(item.assignment_id, done);
     }),
   );
 }
 
 /** Open the next submission waiting (the oldest), or the list when none is left. */
-async function afterDecision(decided, done) {
+async function afterDecision(decided, done, kind = 'ok') {
   let next = null;
   try {
     await loadFirst();
@@ -293,6 +384,7 @@ async function afterDecision(decided, done) {
     next = null;
   }
   flash = next ? `${done} ${T.review.next}` : `${done} ${T.review.allDone}`;
+  flashKind = kind;
   go(next ? `${HOME}/${next.assignment_id}` : HOME);
 }
 
@@ -317,6 +409,7 @@ async function itemScreen(gen, id) {
       h('div', { class: 'rq-main' },
         h('p', {}, T.review.by(item.worker_name, when(item.submitted_at))),
         h('p', { class: 'muted' }, `${T.review.pricing[item.pricing_kind] || item.pricing_kind} · ${T.review.logged(duration(item.logged_seconds))}`),
+        record(item),
         due(item),
         delivered(item),
         findings(item),

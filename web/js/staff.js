@@ -8,7 +8,10 @@
 // /reactivate) after the consequences are spelled out. `#/cohorte` imports a cohort
 // (POST /v1/workers/import, the file as it was chosen, with an Idempotency-Key); a refused
 // file shows every bad row and column. `#/habilidades` is the skills catalogue (/v1/skills).
-import { T, day } from '/js/es.js';
+// `#/apelaciones` lists the appeals to the platform (GET /v1/appeals; issue 21), the open ones
+// overdue first, each with what the worker says and what the company decided, and a form to
+// uphold or overturn it with a written decision (POST /v1/appeals/{id}/decision).
+import { T, day, when, deadline, duration } from '/js/es.js';
 import { get, post, patch, del, postFile, Refusal } from '/js/api.js';
 import { newClientId } from '/js/store.js';
 import { h, notice, field, form, button, go, table, badge, office, readCsv, readFile, setFlash, takeFlash } from '/js/ui.js';
@@ -387,15 +390,215 @@ async function skillsScreen(gen) {
   );
 }
 
+// ----------------------------------------------------------------------------------------
+// Appeals to the platform (issue 21): staff decide, not the company
+// ----------------------------------------------------------------------------------------
+
+const APPEAL_STATES = ['open', 'upheld', 'overturned'];
+
+/** Overdue first, then the one due soonest. */
+const byUrgency = (a, b) => (b.overdue === true) - (a.overdue === true) || Date.parse(a.due_at) - Date.parse(b.due_at);
+
+/** Whole hours and minutes from two fields: seconds, or NaN when they are not whole numbers. */
+function typedSeconds(hoursText, minutesText) {
+  const whole = (t) => (/^\d{1,4}$/.test(t) ? Number(t) : t === '' ? 0 : NaN);
+  const hrs = whole(String(hoursText || '').trim());
+  const mins = whole(String(minutesText || '').trim());
+  if (Number.isNaN(hrs) || Number.isNaN(mins) || mins > 59) return NaN;
+  return hrs * 3600 + mins * 60;
+}
+
+/** The assignment appealed and its task (for the company's reasons, the deliverable, the
+ * time logged and whether the task pays by the hour); `null` parts when they cannot be read. */
+async function appealContext(p, tasks) {
+  const assignment = await get(`/v1/assignments/${enc(p.assignment_id)}`).catch(() => null);
+  if (!assignment) return { assignment: null, task: null };
+  if (!tasks.has(assignment.task_id)) tasks.set(assignment.task_id, get(`/v1/tasks/${enc(assignment.task_id)}`).catch(() => null));
+  return { assignment, task: await tasks.get(assignment.task_id) };
+}
+
+/** What the company decided, as the worker reads it. */
+function companyDecision(a, task) {
+  const A = S.appeals;
+  if (!a) return notice(A.detailsFailed, 'error');
+  const criteria = Array.isArray(a.criteria_not_met) ? a.criteria_not_met : [];
+  const url = a.deliverable_url || '';
+  const hourly = task && task.pricing && task.pricing.kind === 'hourly';
+  return h('div', { class: 'company-decision' },
+    h('p', {}, h('strong', {}, A.companyStatus[a.status] || T.status[a.status] || a.status)),
+    a.reason_code ? h('p', {}, A.code(T.fair.reasonCodes[a.reason_code] || a.reason_code)) : null,
+    criteria.length ? [h('p', {}, A.criteria), h('ul', {}, criteria.map((c) => h('li', {}, c)))] : null,
+    a.reason ? h('p', { class: 'instructions' }, A.comment(a.reason)) : null,
+    h('p', { class: 'muted' }, [
+      task && task.pricing ? A.pricing[task.pricing.kind] || task.pricing.kind : null,
+      A.logged(duration(a.logged_seconds || 0)),
+      hourly && a.approved_seconds !== undefined && a.approved_seconds !== null ? A.approved(duration(a.approved_seconds)) : null,
+    ].filter(Boolean).join(' · ')),
+    url.startsWith('https://')
+      ? h('p', {}, h('a', { href: url, target: '_blank', rel: 'noopener noreferrer', class: 'deliverable' }, A.deliverable, ' ', h('span', { class: 'muted-inline' }, A.newTab)))
+      : null,
+  );
+}
+
+function decisionForm(p, ctx) {
+  const A = S.appeals;
+  const a = ctx.assignment;
+  const hourly = !!(ctx.task && ctx.task.pricing && ctx.task.pricing.kind === 'hourly');
+  const logged = (a && a.logged_seconds) || 0;
+  const key = `ap-${p.id}`;
+  const startH = String(Math.floor(logged / 3600));
+  const startM = String(Math.floor((logged % 3600) / 60));
+  const paidBox = hourly && logged > 0 ? h('div', { class: 'paid', hidden: true },
+    h('p', { class: 'muted', id: `${key}-paid-help` }, A.paidHelp(duration(logged))),
+    h('div', { class: 'row' },
+      h('div', { class: 'field' }, h('label', { for: `${key}-hours` }, `${A.paidTime}: ${A.hours}`),
+        h('input', { id: `${key}-hours`, name: 'paid-hours', type: 'number', min: '0', step: '1', inputmode: 'numeric', value: startH, 'aria-describedby': `${key}-paid-help` })),
+      h('div', { class: 'field' }, h('label', { for: `${key}-minutes` }, `${A.paidTime}: ${A.minutes}`),
+        h('input', { id: `${key}-minutes`, name: 'paid-minutes', type: 'number', min: '0', max: '59', step: '1', inputmode: 'numeric', value: startM, 'aria-describedby': `${key}-paid-help` })))) : null;
+  const choice = (value, label) => h('div', { class: 'check' },
+    h('input', { type: 'radio', name: 'outcome', id: `${key}-${value}`, value, onchange: () => { if (paidBox) paidBox.hidden = value !== 'overturn'; } }),
+    h('label', { for: `${key}-${value}` }, label));
+  return form(`decide-${p.id}`, [
+    h('fieldset', {}, h('legend', {}, A.decide), choice('uphold', A.uphold), choice('overturn', A.overturn)),
+    paidBox,
+    h('div', { class: 'field' },
+      h('label', { for: `${key}-text` }, A.text),
+      h('textarea', { id: `${key}-text`, name: 'decision', rows: '3', maxlength: '2000', 'aria-required': 'true' })),
+    h('button', { type: 'submit', class: 'primary' }, A.submit),
+  ], async (data) => {
+    const outcome = data.get('outcome');
+    if (!outcome) throw new Error(A.pickOne);
+    const text = String(data.get('decision') || '').trim();
+    if (!text) throw new Error(A.needText);
+    const body = { outcome, decision: text };
+    if (outcome === 'overturn' && paidBox) {
+      const hoursText = String(data.get('paid-hours') || '').trim();
+      const minutesText = String(data.get('paid-minutes') || '').trim();
+      // Left as offered: everything logged, to the second (the server's default).
+      if (hoursText !== startH || minutesText !== startM) {
+        const secs = typedSeconds(hoursText, minutesText);
+        if (!(secs > 0 && secs <= logged)) throw new Error(A.needSeconds(duration(logged)));
+        body.paid_seconds = secs;
+      }
+    }
+    await post(`/v1/appeals/${enc(p.id)}/decision`, body);
+    setFlash(outcome === 'overturn' ? A.overturned(p.task_title) : A.upheld(p.task_title));
+    go(location.hash);
+    return null;
+  });
+}
+
+function appealCard(p, ctx) {
+  const A = S.appeals;
+  const open = p.status === 'open';
+  return h('li', { class: `card appeal-card${p.overdue && open ? ' overdue' : ''}`, 'data-appeal': p.id },
+    h('h2', {}, p.task_title),
+    h('p', {},
+      open && p.overdue ? [h('span', { class: 'badge st-overdue' }, A.overdue), ' '] : null,
+      h('span', { class: `badge ap-${p.status}` }, T.fair.appealStatus[p.status] || p.status)),
+    h('dl', { class: 'terms' },
+      // Her profile, for staff: the appeal names her only as companies see her.
+      h('dt', {}, A.worker), h('dd', {}, ctx.assignment && ctx.assignment.worker_id
+        ? h('a', { href: `#/persona/${enc(ctx.assignment.worker_id)}` }, p.worker_name) : p.worker_name),
+      h('dt', {}, A.kind), h('dd', {}, T.fair.appealKinds[p.kind] || p.kind),
+      h('dt', {}, A.filedLabel), h('dd', {}, when(p.filed_at)),
+      open ? [h('dt', {}, A.dueLabel), h('dd', {}, deadline(p.due_at))] : null,
+      !open && p.decided_at ? [h('dt', {}, A.decidedLabel), h('dd', {}, when(p.decided_at))] : null),
+    h('h3', {}, A.why),
+    p.reason ? h('p', { class: 'instructions worker-says' }, p.reason) : h('p', { class: 'muted' }, A.noWhy),
+    open ? [h('h3', {}, A.company), companyDecision(ctx.assignment, ctx.task), decisionForm(p, ctx)] : [
+      p.decision ? h('p', { class: 'instructions' }, A.decision(p.decision)) : null,
+      p.status === 'overturned' && p.paid_seconds ? h('p', {}, A.paid(duration(p.paid_seconds))) : null,
+    ],
+  );
+}
+
+async function appealsScreen(gen, _arg, params) {
+  const A = S.appeals;
+  const status = APPEAL_STATES.includes(params.get('estado')) ? params.get('estado') : 'open';
+  office(gen, A.title, notice(T.loading));
+  const query = (cursor) => `/v1/appeals?status=${status}&limit=${PAGE}${cursor ? `&cursor=${enc(cursor)}` : ''}`;
+  let page;
+  let late = [];
+  try {
+    // The list is newest first: the overdue ones (the oldest) are asked for first, so they
+    // show however many newer ones there are.
+    if (status === 'open') late = (await get(`/v1/appeals?status=open&overdue=true&limit=${PAGE}`)).items || [];
+    page = await get(query(null));
+  } catch (err) {
+    failed(gen, A.title, err);
+    return;
+  }
+  const items = [...late];
+  const add = (list) => items.push(...list.filter((p) => !items.some((q) => q.id === p.id)));
+  add(page.items || []);
+  let cursor = page.next_cursor || null;
+  // The open ones come with what deciding needs: the assignment and its task.
+  const tasks = new Map();
+  const contexts = new Map();
+  const load = async (list) => {
+    if (status !== 'open') return;
+    const found = await Promise.all(list.map((p) => appealContext(p, tasks)));
+    list.forEach((p, i) => contexts.set(p.id, found[i]));
+  };
+  await load(items);
+  const listBox = h('ol', { class: 'cards appeals', id: 'appeals' });
+  const shown = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const draw = () => {
+    const sorted = status === 'open' ? [...items].sort(byUrgency) : items;
+    listBox.replaceChildren(...sorted.map((p) => appealCard(p, contexts.get(p.id) || { assignment: null, task: null })));
+    shown.textContent = A.shown(items.length, status === 'open' ? items.filter((p) => p.overdue).length : 0);
+  };
+  const moreMsg = h('div', { 'aria-live': 'polite' });
+  const more = button(A.more, async () => {
+    more.disabled = true;
+    moreMsg.replaceChildren();
+    try {
+      const next = await get(query(cursor));
+      const fresh = (next.items || []).filter((p) => !items.some((q) => q.id === p.id));
+      await load(fresh);
+      add(fresh);
+      cursor = next.next_cursor || null;
+      draw();
+      if (!cursor) more.remove();
+    } catch (err) {
+      moreMsg.replaceChildren(notice(err.message, 'error'));
+    } finally {
+      more.disabled = false;
+    }
+  }, 'more');
+  const filter = form('appeals-filter', [
+    h('div', { class: 'row' },
+      h('div', { class: 'field' },
+        h('label', { for: 'estado' }, A.filter),
+        h('select', { id: 'estado', name: 'estado' },
+          APPEAL_STATES.map((st) => h('option', { value: st, selected: st === status }, A.states[st])))),
+      h('button', { type: 'submit' }, A.apply)),
+  ], async (data) => {
+    const st = data.get('estado');
+    go(st && st !== 'open' ? `#/apelaciones?estado=${enc(st)}` : '#/apelaciones');
+  });
+  if (items.length) draw();
+  office(gen, A.title,
+    takeFlash(),
+    h('p', { class: 'lead' }, A.intro),
+    filter,
+    items.length === 0 ? h('p', { class: 'muted', id: 'appeals-none' }, A.none[status]) : [shown, listBox],
+    cursor ? more : null,
+    moreMsg,
+  );
+}
+
 export const staff = {
   home: HOME,
   for: (me) => me.role === 'admin',
   /** Navigation links: `[hash, label]`. */
-  links: () => [[HOME, S.nav.people], ['#/cohorte', S.nav.cohort], ['#/habilidades', S.nav.skills]],
+  links: () => [[HOME, S.nav.people], ['#/cohorte', S.nav.cohort], ['#/habilidades', S.nav.skills], ['#/apelaciones', S.nav.appeals]],
   screens: {
     personas: peopleScreen,
     persona: personScreen,
     cohorte: cohortScreen,
     habilidades: skillsScreen,
+    apelaciones: appealsScreen,
   },
 };

@@ -103,9 +103,11 @@ async fn accrue_in(
 }
 
 /// Accrue approved `rows` in `tx` with multi-row statements: the accruals that do not exist
-/// yet (the primary key on `assignment_id` decides, so a duplicate or concurrent delivery
-/// adds nothing), their ledger entries, and the assignments' `accrued_at` mark that takes
-/// them out of the pending index. Returns how many were accrued now.
+/// yet (the primary key on `assignment_id` and `part` decides, so a duplicate or concurrent
+/// delivery adds nothing), their ledger entries, and the assignments' `accrued_at` mark that
+/// takes them out of the pending index. An assignment already accrued for fewer seconds than
+/// it is now approved for (a cut the platform overturned) gets part 1: the difference. Returns
+/// how many were accrued now.
 async fn accrue_rows(
     tx: &mut Tx,
     settings: &Settings,
@@ -146,7 +148,7 @@ async fn accrue_rows(
     let sql = format!(
         "INSERT INTO accruals (assignment_id, company_id, worker_id, task_title, pricing_kind, \
          seconds, rate, work, fee, margin_bp, approved_at, accrued_at) VALUES {} \
-         ON CONFLICT (assignment_id) DO NOTHING RETURNING assignment_id",
+         ON CONFLICT (assignment_id, part) DO NOTHING RETURNING assignment_id",
         placeholders(figures.len(), 12, 1)
     );
     let inserted: Vec<String> = on_tx!(tx, |c| {
@@ -189,6 +191,13 @@ async fn accrue_rows(
     if posted.iter().any(|p| !p.is_new()) {
         anyhow::bail!("an accrual had no row but already had a ledger entry");
     }
+    let mut supplements = 0;
+    for f in figures
+        .iter()
+        .filter(|f| !inserted.contains(f.row.id.as_str()))
+    {
+        supplements += supplement(tx, f.row, f.seconds, f.work, f.fee, f.rate, f.bp, now).await?;
+    }
     let sql = format!(
         "UPDATE assignments SET accrued_at = $1 WHERE accrued_at IS NULL AND id IN ({})",
         in_list(rows.len(), 2)
@@ -200,7 +209,74 @@ async fn accrue_rows(
         }
         q.execute(&mut *c).await.map(|r| r.rows_affected())
     })?;
-    Ok(inserted.len() as u64)
+    Ok(inserted.len() as u64 + supplements)
+}
+
+/// Part 1 of an assignment already accrued (part 0) for fewer seconds than it is now
+/// approved for: the work and fee still owed, so both parts add up to what approving the
+/// seconds at once would have accrued. Nothing when nothing is owed or part 1 exists.
+#[allow(clippy::too_many_arguments)]
+async fn supplement(
+    tx: &mut Tx,
+    row: &ApprovedRow,
+    seconds: i64,
+    work: Cop,
+    fee: Cop,
+    rate: Option<Cop>,
+    bp: i64,
+    now: i64,
+) -> anyhow::Result<u64> {
+    let (had_seconds, had_work, had_fee): (i64, i64, i64) = on_tx!(tx, |c| {
+        sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(seconds), 0) AS BIGINT), CAST(COALESCE(SUM(work), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(fee), 0) AS BIGINT) FROM accruals WHERE assignment_id = $1"
+    )
+    .bind(&row.id)
+    .fetch_one(&mut *c)
+    .await
+    })?;
+    if seconds <= had_seconds {
+        return Ok(0);
+    }
+    let (more_work, more_fee) = (
+        work - Cop::from_centavos(had_work),
+        fee - Cop::from_centavos(had_fee),
+    );
+    let inserted = on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO accruals (assignment_id, part, company_id, worker_id, task_title, \
+         pricing_kind, seconds, rate, work, fee, margin_bp, approved_at, accrued_at) \
+         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+         ON CONFLICT (assignment_id, part) DO NOTHING"
+    )
+    .bind(&row.id)
+    .bind(&row.company_id)
+    .bind(&row.worker_id)
+    .bind(format!("{} (horas restituidas por apelación)", row.title))
+    .bind(&row.pricing_kind)
+    .bind(seconds - had_seconds)
+    .bind(rate.map(Cop::centavos))
+    .bind(more_work.centavos())
+    .bind(more_fee.centavos())
+    .bind(bp)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if inserted == 0 {
+        return Ok(0);
+    }
+    let entry = ledger::accrual_part(
+        &row.id,
+        1,
+        &row.company_id,
+        &row.worker_id,
+        more_work,
+        more_fee,
+    );
+    if !entry.is_empty() && !post(tx, entry, now).await?.is_new() {
+        anyhow::bail!("a restored accrual had no row but already had a ledger entry");
+    }
+    Ok(1)
 }
 
 /// What accruing the backlog did.
@@ -596,8 +672,8 @@ async fn invoice_company(
     }
     // By company and invoice: the prefix of `accruals_uninvoiced`. By invoice alone no index
     // applies, and at full scale (50,000 accruals) every invoice scanned them all.
-    let lines_sql = "INSERT INTO invoice_lines (invoice_id, assignment_id, task_title, worker_id, seconds, rate, work, fee) \
-         SELECT invoice_id, assignment_id, task_title, worker_id, seconds, rate, work, fee \
+    let lines_sql = "INSERT INTO invoice_lines (invoice_id, assignment_id, part, task_title, worker_id, seconds, rate, work, fee) \
+         SELECT invoice_id, assignment_id, part, task_title, worker_id, seconds, rate, work, fee \
          FROM accruals WHERE company_id = $2 AND invoice_id = $1";
     on_tx!(tx, |c| sqlx::query(AssertSqlSafe(lines_sql))
         .bind(&invoice_id)

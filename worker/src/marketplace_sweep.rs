@@ -68,7 +68,7 @@ struct Submission {
     deliverable_url_required: bool,
     min_minutes: i64,
     max_seconds: Option<i64>,
-    review_hours: i64,
+    review_business_days: i64,
     claim_minutes: i64,
 }
 
@@ -123,7 +123,7 @@ async fn read_submission(tx: &mut Tx, id: &str) -> anyhow::Result<Option<Submiss
     };
     let sql = format!(
         "SELECT a.status, a.claimed_at, a.submitted_at, a.deliverable_url, t.pricing_kind, \
-         t.deliverable_url_required, t.min_minutes, t.max_seconds, t.review_hours, \
+         t.deliverable_url_required, t.min_minutes, t.max_seconds, t.review_business_days, \
          t.claim_minutes \
          FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE a.id = $1{lock}"
     );
@@ -235,7 +235,9 @@ async fn pass(
         details: Some(verdict_json),
         at: now,
     };
-    let review_due_at = now + sub.review_hours * 3600;
+    // The end, in Bogotá, of the last of the task's business days (issue 21 §5).
+    let days = u32::try_from(sub.review_business_days.clamp(1, 30)).unwrap_or(3);
+    let review_due_at = vereda_contracts::business_days::deadline(now, days);
     let set = "verified_at = $5, findings = $6, review_due_at = $7";
     let binds = [
         Bind::Int(Some(now)),

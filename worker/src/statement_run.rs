@@ -243,7 +243,7 @@ async fn read_inputs_many(
         "SELECT a.worker_id, a.company_id, c.name, a.seconds, a.work FROM accruals a \
          JOIN companies c ON c.id = a.company_id \
          WHERE a.approved_at >= $1 AND a.approved_at < $2 AND a.worker_id IN ({ids}) \
-         ORDER BY a.worker_id, a.approved_at, a.assignment_id"
+         ORDER BY a.worker_id, a.approved_at, a.assignment_id, a.part"
     );
     let work: Vec<(String, String, String, i64, i64)> = on_tx!(tx, |c| bind_all!(
         sqlx::query_as(AssertSqlSafe(sql.as_str()))

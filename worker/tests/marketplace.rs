@@ -125,7 +125,11 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
     assert_eq!(a.status, "verified");
     let verified_at = a.verified_at.unwrap();
     assert!(verified_at >= t);
-    assert_eq!(a.review_due_at, Some(verified_at + 72 * HOUR));
+    // Three business days (the default), to the end of the last one in Bogotá.
+    assert_eq!(
+        a.review_due_at,
+        Some(vereda_contracts::business_days::deadline(verified_at, 3))
+    );
     let findings: Value = serde_json::from_str(a.findings.as_deref().unwrap()).unwrap();
     assert_eq!(findings["hard"], json!([]));
     assert_eq!(findings["soft"][0]["code"], "manual_entries", "{findings}");

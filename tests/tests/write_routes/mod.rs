@@ -192,13 +192,25 @@ pub fn catalogue() -> Vec<Write> {
             "POST",
             "/v1/assignments/{assignment}/review",
             Owner,
-            j(json!({"decision": "reject", "reason": "incompleto"})),
+            j(json!({"decision": "reject", "reason": "incompleto", "reason_code": "not_original"})),
         ),
         w(
             "POST",
             "/v1/assignments/{assignment}/extend",
             Owner,
             j(json!({"minutes": 30})),
+        ),
+        w(
+            "POST",
+            "/v1/assignments/{assignment}/appeal",
+            Worker,
+            j(json!({"reason": "Seguí la guía."})),
+        ),
+        w(
+            "POST",
+            "/v1/appeals/{none}/decision",
+            Admin,
+            j(json!({"outcome": "uphold", "decision": "Se mantiene."})),
         ),
         w(
             "POST",

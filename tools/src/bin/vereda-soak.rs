@@ -392,7 +392,7 @@ async fn worker_loop(
         {
             let id = a["id"].as_str().unwrap();
             let body = if (n + k).is_multiple_of(5) {
-                json!({"decision": "request_changes", "reason": "Falta una columna."})
+                json!({"decision": "request_changes", "reason": "Falta una columna.", "reason_code": "incomplete"})
             } else {
                 json!({"decision": "approve"})
             };

@@ -12,9 +12,12 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use vereda_contracts::business_days;
+use vereda_contracts::fair_work::{self, AppealKind, ReasonCode};
 use vereda_contracts::marketplace::PricingKind;
 use vereda_contracts::money::{Cop, hourly_earnings};
 use vereda_contracts::money_states::{InvoiceStatus, PayoutBatchStatus, PayoutLineStatus};
+use vereda_contracts::review::display_name;
 use vereda_store::config::Settings;
 use vereda_store::db::{Db, Tx};
 use vereda_store::{on_db, on_tx};
@@ -206,9 +209,23 @@ async fn event_messages(
                         reason: payload["reason"].as_str(),
                     })
                 }
-                "reject" | "rejected" => Outcome::Rejected { reason },
+                "reject" | "rejected" | "rejection_held" => {
+                    let held = payload["decision"] == "rejection_held";
+                    Outcome::Rejected(messages::SentBack {
+                        held_until: held.then(|| {
+                            business_days::deadline(e.created_at, fair_work::DECISION_BUSINESS_DAYS)
+                        }),
+                        appeal_until: (!held).then(|| {
+                            business_days::deadline(
+                                e.created_at,
+                                fair_work::APPEAL_WINDOW_BUSINESS_DAYS,
+                            )
+                        }),
+                        ..sent_back(&payload, reason)
+                    })
+                }
                 _ => Outcome::ChangesRequested {
-                    reason,
+                    sent: sent_back(&payload, reason),
                     by_checks: payload["by"] == "verification",
                 },
             };
@@ -218,6 +235,65 @@ async fn event_messages(
                 &info.title,
                 outcome,
             ))]
+        }
+        "appeal_filed" | "rejection_held" => {
+            let due_at = payload["due_at"].as_i64().unwrap_or(e.created_at);
+            let worker = display_name(&info.name);
+            let kind_es = AppealKind::parse(payload["kind"].as_str().unwrap_or(""))
+                .unwrap_or(AppealKind::Rejection)
+                .label_es();
+            let reason = payload["reason"].as_str().unwrap_or("");
+            let mut out = Vec::new();
+            for (id, name, email) in company_people(tx, &info.company_id).await? {
+                let content = if e.kind == "rejection_held" {
+                    messages::rejection_held(
+                        &settings.issuer(),
+                        &name,
+                        &info.title,
+                        &worker,
+                        due_at,
+                    )
+                } else {
+                    messages::appeal_filed(
+                        &settings.issuer(),
+                        &name,
+                        &info.title,
+                        &worker,
+                        kind_es,
+                        reason,
+                        due_at,
+                    )
+                };
+                out.push((id, email, content));
+            }
+            out
+        }
+        "appeal_decided" => {
+            let kind_es = AppealKind::parse(payload["kind"].as_str().unwrap_or(""))
+                .unwrap_or(AppealKind::Rejection)
+                .label_es();
+            let decision = messages::AppealDecision {
+                task_title: &info.title,
+                kind_es,
+                overturned: payload["overturned"] == true,
+                decision: payload["decision"].as_str().unwrap_or(""),
+                paid: payload["paid_centavos"].as_i64().map(Cop::from_centavos),
+                to_worker: true,
+            };
+            let mut out = vec![to_worker(messages::appeal_decided(
+                &settings.issuer(),
+                &info.name,
+                &decision,
+            ))];
+            let to_company = messages::AppealDecision {
+                to_worker: false,
+                ..decision
+            };
+            for (id, name, email) in company_people(tx, &info.company_id).await? {
+                let content = messages::appeal_decided(&settings.issuer(), &name, &to_company);
+                out.push((id, email, content));
+            }
+            out
         }
         "claim_expiring_soon" => {
             let expires_at = payload["expires_at"].as_i64().unwrap_or(0);
@@ -258,6 +334,41 @@ async fn event_messages(
         written += u64::from(outbox::enqueue(tx, m, now).await?.is_some());
     }
     Ok(written)
+}
+
+/// Why work was sent back, from a review event's payload.
+fn sent_back<'a>(payload: &'a Value, reason: &'a str) -> messages::SentBack<'a> {
+    messages::SentBack {
+        reason,
+        code_es: payload["reason_code"]
+            .as_str()
+            .and_then(ReasonCode::parse)
+            .map(ReasonCode::label_es),
+        criteria: payload["criteria_not_met"]
+            .as_array()
+            .map(|c| {
+                c.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
+/// The company's active owners and reviewers (id, name, e-mail): who decides its work.
+async fn company_people(
+    tx: &mut Tx,
+    company_id: &str,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query_as(
+        "SELECT id, name, email FROM users WHERE role = 'company' AND company_id = $1 \
+         AND member_role IN ('owner', 'reviewer') AND deactivated_at IS NULL \
+         AND removed_at IS NULL ORDER BY id"
+    )
+    .bind(company_id)
+    .fetch_all(&mut *c)
+    .await)
 }
 
 /// The start of the clock hour `now` falls in (Bogotá is a whole number of hours from UTC).
