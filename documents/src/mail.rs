@@ -41,16 +41,16 @@ fn escape(s: &str) -> String {
 }
 
 /// A deadline as a person reads it: one falling at a Bogotá midnight (the end of a business
-/// day) is that day, "hasta el final del 13 de enero de 2026"; any other, its date and time.
+/// day) is that day, "a más tardar el 13 de enero de 2026"; any other, its date and time.
 pub fn deadline_es(unix: i64) -> String {
     let t = time::from_unix(unix).with_timezone(&BOGOTA);
     if t.format("%H:%M:%S").to_string() == "00:00:00" {
         let day = time::from_unix(unix - 1)
             .with_timezone(&BOGOTA)
             .date_naive();
-        format!("hasta el final del {}", date_es(day))
+        format!("a más tardar el {}", date_es(day))
     } else {
-        format!("hasta el {}", when_es(unix))
+        format!("a más tardar el {}", when_es(unix))
     }
 }
 
@@ -812,6 +812,8 @@ pub struct AppealDecision<'a> {
     pub decision: &'a str,
     /// What the overturn pays the worker, when it does.
     pub paid: Option<Cop>,
+    /// The overturn restores hours a company cut (the work was already approved).
+    pub restores_hours: bool,
     pub to_worker: bool,
 }
 
@@ -830,6 +832,16 @@ pub fn appeal_decided(issuer: &Issuer, name: &str, d: &AppealDecision<'_>) -> Co
     }];
     p.push(format!("Razones de la plataforma: {}", d.decision));
     match (d.overturned, d.paid, d.to_worker) {
+        (true, Some(paid), true) if d.restores_hours => p.push(format!(
+            "Se le pagan las horas que la empresa había recortado: {} más, que salen en el \
+             próximo lote de pagos.",
+            paid.to_es_co()
+        )),
+        (true, Some(paid), false) if d.restores_hours => p.push(format!(
+            "Las horas recortadas se aprueban: {} más de pago a la trabajadora, que se \
+             facturan con su próxima factura.",
+            paid.to_es_co()
+        )),
         (true, Some(paid), true) => p.push(format!(
             "El trabajo queda aprobado: ganó {}, que sale en el próximo lote de pagos.",
             paid.to_es_co()
@@ -1002,11 +1014,11 @@ mod tests {
         // The end of Tuesday 13 January 2026 in Bogotá is the 14th at midnight.
         assert_eq!(
             deadline_es(1_768_366_800),
-            "hasta el final del 13 de enero de 2026"
+            "a más tardar el 13 de enero de 2026"
         );
         assert_eq!(
             deadline_es(1_795_896_900),
-            "hasta el 28 de noviembre de 2026, 15:15"
+            "a más tardar el 28 de noviembre de 2026, 15:15"
         );
     }
 
@@ -1027,5 +1039,83 @@ mod tests {
         ));
         assert!(m.text.contains("POST /v1/numbering-resolutions"));
         assert!(m.html.contains("quedan 20"));
+    }
+
+    #[test]
+    fn fair_work_messages_say_what_happened_why_and_until_when() {
+        // The end of Tuesday 13 January 2026 in Bogotá.
+        let due = 1_768_366_800;
+        let sent = SentBack {
+            reason: "Faltan las fechas.",
+            code_es: Some("El trabajo está incompleto"),
+            criteria: vec!["Fechas en AAAA-MM-DD".into()],
+            appeal_until: Some(due),
+            ..Default::default()
+        };
+        let m = review_outcome(&settings(), "Luz", "Fichas", Outcome::Rejected(sent));
+        println!("{}\n\n{}", m.subject, m.text);
+        assert!(
+            m.text
+                .contains("Motivo: El trabajo está incompleto. Faltan las fechas.")
+        );
+        assert!(m.text.contains("no se cumplieron: Fechas en AAAA-MM-DD."));
+        assert!(m.text.contains("apelar ante la plataforma"));
+        assert!(
+            m.text
+                .contains("aplicación, a más tardar el 13 de enero de 2026.")
+        );
+        let held = SentBack {
+            reason: "No sirve.",
+            held_until: Some(due),
+            ..Default::default()
+        };
+        let m = review_outcome(&settings(), "Luz", "Fichas", Outcome::Rejected(held));
+        assert!(
+            m.text.contains("la plataforma revisará este rechazo"),
+            "{}",
+            m.text
+        );
+        assert!(!m.text.contains("apelar"));
+        let m = rejection_held(&settings(), "Marta", "Fichas", "Luz T.", due);
+        println!("{}\n\n{}", m.subject, m.text);
+        assert!(m.text.contains("más del 30 %") && m.text.contains("Luz T."));
+        let m = appeal_filed(
+            &settings(),
+            "Marta",
+            "Fichas",
+            "Luz T.",
+            "apelación de un rechazo",
+            "Seguí la guía.",
+            due,
+        );
+        println!("{}\n\n{}", m.subject, m.text);
+        assert!(
+            m.text
+                .contains("Luz T. presentó una apelación de un rechazo en «Fichas».")
+        );
+        let d = AppealDecision {
+            task_title: "Fichas",
+            kind_es: "apelación de horas recortadas",
+            overturned: true,
+            decision: "Leer la guía es trabajo.",
+            paid: Some(Cop::from_centavos(925_000)),
+            restores_hours: true,
+            to_worker: true,
+        };
+        let m = appeal_decided(&settings(), "Luz", &d);
+        println!("{}\n\n{}", m.subject, m.text);
+        assert!(m.subject.contains("anulada"));
+        assert!(m.text.contains("recortado: $ 9.250 más"), "{}", m.text);
+        let m = appeal_decided(
+            &settings(),
+            "Marta",
+            &AppealDecision {
+                to_worker: false,
+                overturned: false,
+                paid: None,
+                ..d
+            },
+        );
+        assert!(m.subject.contains("se mantiene") && m.text.contains("mantuvo la decisión"));
     }
 }

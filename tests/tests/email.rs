@@ -685,7 +685,7 @@ async fn submission_news_is_one_email_each_or_an_hourly_digest() {
     let text = m.parsed().body_text(0).unwrap().to_string();
     assert!(
         text.contains("Luz Teletrabajadora entregó su trabajo en la tarea «Digitar formularios»")
-            && text.contains("revísela hasta el")
+            && text.contains("revísela a más tardar el")
             && text.contains("hora de Colombia"),
         "{text}"
     );
@@ -723,7 +723,7 @@ async fn submission_news_is_one_email_each_or_an_hourly_digest() {
         "Hola, Marta Revisora:",
         "• «Digitar formularios», de Luz Teletrabajadora, entregada el",
         "• «Digitar formularios», de Pedro Digitador, entregada el",
-        "revísela hasta el",
+        "revísela a más tardar el",
         "un correo por cada entrega",
     ] {
         assert!(text.contains(want), "{want:?} not in:\n{text}");

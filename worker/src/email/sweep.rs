@@ -269,12 +269,12 @@ async fn event_messages(
             out
         }
         "appeal_decided" => {
-            let kind_es = AppealKind::parse(payload["kind"].as_str().unwrap_or(""))
-                .unwrap_or(AppealKind::Rejection)
-                .label_es();
+            let kind = AppealKind::parse(payload["kind"].as_str().unwrap_or(""))
+                .unwrap_or(AppealKind::Rejection);
             let decision = messages::AppealDecision {
                 task_title: &info.title,
-                kind_es,
+                kind_es: kind.label_es(),
+                restores_hours: kind == AppealKind::Cut,
                 overturned: payload["overturned"] == true,
                 decision: payload["decision"].as_str().unwrap_or(""),
                 paid: payload["paid_centavos"].as_i64().map(Cop::from_centavos),
