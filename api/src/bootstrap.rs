@@ -71,7 +71,7 @@ pub async fn ensure_first_admin(
     )
     .bind(new_id())
     .bind(&email)
-    .bind("Administrator")
+    .bind("Administración Vereda")
     .bind(&hash)
     .bind(Role::Admin.as_str())
     .bind(now)

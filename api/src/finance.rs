@@ -39,6 +39,7 @@ use crate::idempotency::IdempotencyKey;
 use crate::pagination::PageRequest;
 use crate::problem::{ApiError, ProblemItem};
 use crate::startup::AppState;
+use vereda_contracts::personal_data::Read;
 
 fn pesos(centavos: i64) -> String {
     Cop::from_centavos(centavos).to_string()
@@ -1625,7 +1626,13 @@ impl MoneyApi {
         id: Path<String>,
     ) -> Result<PayoutBatchOk, ApiError> {
         finance(&auth.0)?;
-        Ok(PayoutBatchOk::Ok(Json(load_batch(&state, &id.0).await?)))
+        let batch = load_batch(&state, &id.0).await?;
+        let mut workers: Vec<&str> = batch.lines.iter().map(|l| l.worker_id.as_str()).collect();
+        workers.sort_unstable();
+        workers.dedup();
+        let route = "GET /v1/payout-batches/{id}";
+        crate::data_access::record(&state, &auth.0, Read::PayoutBatch, route, &workers).await?;
+        Ok(PayoutBatchOk::Ok(Json(batch)))
     }
 
     /// The bank and wallet file of a batch, as CSV (finance)
@@ -1653,6 +1660,15 @@ impl MoneyApi {
         .await
             }
         )?;
+        let workers: Vec<String> = on_db!(&state.db, |p| sqlx::query_scalar(
+            "SELECT DISTINCT worker_id FROM payout_lines WHERE batch_id = $1"
+        )
+        .bind(&id.0)
+        .fetch_all(p)
+        .await)?;
+        let workers: Vec<&str> = workers.iter().map(String::as_str).collect();
+        let route = "GET /v1/payout-batches/{id}/export";
+        crate::data_access::record(&state, &auth.0, Read::BankFile, route, &workers).await?;
         // Workers type their own name and payout details: every text cell is defused.
         let rows =
             rows.into_iter()

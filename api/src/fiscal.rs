@@ -22,6 +22,7 @@ use crate::body::JsonBody;
 use crate::problem::ApiError;
 use crate::startup::AppState;
 use crate::statements::visible_worker;
+use vereda_contracts::personal_data::Read;
 
 /// 422 naming the field, with the rule's Spanish sentence.
 fn refused(e: FiscalRefusal) -> ApiError {
@@ -228,6 +229,8 @@ impl FiscalApi {
         id: Path<String>,
     ) -> Result<FiscalProfileOk, ApiError> {
         visible_worker(&state, &auth.0, &id.0).await?;
+        let route = "GET /v1/workers/{id}/fiscal-profile";
+        crate::data_access::record(&state, &auth.0, Read::Fiscal, route, &[&id.0]).await?;
         let rows: Vec<VersionRow> = on_db!(&state.db, |p| sqlx::query_as(HISTORY)
             .bind(&id.0)
             .fetch_all(p)
@@ -310,6 +313,8 @@ impl FiscalApi {
         id: Path<String>,
     ) -> Result<SocialSecurityListOk, ApiError> {
         visible_worker(&state, &auth.0, &id.0).await?;
+        let route = "GET /v1/workers/{id}/social-security";
+        crate::data_access::record(&state, &auth.0, Read::Fiscal, route, &[&id.0]).await?;
         let rows: Vec<MonthRow> = on_db!(&state.db, |p| sqlx::query_as(MONTHS)
             .bind(&id.0)
             .fetch_all(p)

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod body;
 pub mod bootstrap;
 pub mod companies;
+pub mod data_access;
 pub mod finance;
 pub mod fiscal;
 pub mod health;

@@ -80,7 +80,9 @@ cambia su acceso al trabajo, y puede retirar la autorización cuando quiera.</p>
 <ul>
 <li>Conocer, actualizar y rectificar sus datos.</li>
 <li>Pedir prueba de la autorización que dio, y revocarla.</li>
-<li>Saber qué uso se ha dado a sus datos.</li>
+<li>Saber qué uso se ha dado a sus datos. Cada vez que alguien de Vereda ve sus datos personales
+(su perfil, un extracto, un certificado o un archivo de pagos) queda registrado quién, cuándo y
+qué datos vio; usted lo consulta en la aplicación, en «Quién consultó mis datos».</li>
 <li>Pedir que se supriman sus datos cuando no exista un deber legal de conservarlos.</li>
 <li>Presentar quejas ante la Superintendencia de Industria y Comercio, después de haber hecho su
 consulta o reclamo con nosotros.</li>

@@ -30,6 +30,7 @@ use crate::finance::{Accepted, CsvOk, DocumentOk};
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
 use crate::startup::AppState;
+use vereda_contracts::personal_data::Read;
 
 fn pesos(centavos: i64) -> String {
     Cop::from_centavos(centavos).to_string()
@@ -688,6 +689,14 @@ impl StatementsApi {
     ) -> Result<StatementListOk, ApiError> {
         visible_worker(&state, &auth.0, &id.0).await?;
         let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        crate::data_access::record(
+            &state,
+            &auth.0,
+            Read::Statement,
+            "GET /v1/workers/{id}/statements",
+            &[&id.0],
+        )
+        .await?;
         let month = month
             .0
             .as_deref()
@@ -740,6 +749,8 @@ impl StatementsApi {
         version: Query<Option<i64>>,
     ) -> Result<StatementOk, ApiError> {
         let s = visible_statement(&state, &auth.0, &id.0, &month.0, version.0).await?;
+        let route = "GET /v1/workers/{id}/statements/{month}";
+        crate::data_access::record(&state, &auth.0, Read::Statement, route, &[&id.0]).await?;
         Ok(StatementOk::Ok(Json(s.into())))
     }
 
@@ -754,6 +765,8 @@ impl StatementsApi {
         version: Query<Option<i64>>,
     ) -> Result<CsvOk, ApiError> {
         let s = visible_statement(&state, &auth.0, &id.0, &month.0, version.0).await?;
+        let route = "GET /v1/workers/{id}/statements/{month}/csv";
+        crate::data_access::record(&state, &auth.0, Read::Statement, route, &[&id.0]).await?;
         let filename = format!(
             "attachment; filename=\"certificado-ingresos-{}-v{}.csv\"",
             s.figures.month, s.version
@@ -772,6 +785,8 @@ impl StatementsApi {
         version: Query<Option<i64>>,
     ) -> Result<PdfOk, ApiError> {
         let s = visible_statement(&state, &auth.0, &id.0, &month.0, version.0).await?;
+        let route = "GET /v1/workers/{id}/statements/{month}/pdf";
+        crate::data_access::record(&state, &auth.0, Read::Statement, route, &[&id.0]).await?;
         let filename = format!(
             "attachment; filename=\"{}\"",
             vereda_documents::statement_filename(&s)

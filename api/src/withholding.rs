@@ -26,6 +26,7 @@ use crate::finance::{Accepted, CsvOk, DocumentOk, start_job};
 use crate::problem::ApiError;
 use crate::startup::AppState;
 use crate::statements::visible_worker;
+use vereda_contracts::personal_data::Read;
 
 #[derive(Debug, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -263,6 +264,8 @@ impl WithholdingApi {
         version: Query<Option<i64>>,
     ) -> Result<CertificateOk, ApiError> {
         let row = visible_certificate(&state, &auth, &id.0, &year.0, version.0).await?;
+        let route = "GET /v1/workers/{id}/certificates/{year}";
+        crate::data_access::record(&state, &auth.0, Read::Certificate, route, &[&id.0]).await?;
         let f: Certificate = serde_json::from_str(&row.figures)
             .map_err(|e| ApiError::from_anyhow(anyhow::anyhow!("stored certificate: {e}")))?;
         Ok(CertificateOk::Ok(Json(CertificateView {
@@ -300,6 +303,8 @@ impl WithholdingApi {
         version: Query<Option<i64>>,
     ) -> Result<DocumentOk, ApiError> {
         let row = visible_certificate(&state, &auth, &id.0, &year.0, version.0).await?;
+        let route = "GET /v1/workers/{id}/certificates/{year}/pdf";
+        crate::data_access::record(&state, &auth.0, Read::Certificate, route, &[&id.0]).await?;
         let document = document_files::stored(&state.db, &row.id)
             .await
             .map_err(ApiError::from_anyhow)?

@@ -29,6 +29,7 @@ use crate::problem::{ApiError, ProblemItem};
 use crate::skills::{active_names, check_listed, sentence};
 use crate::startup::AppState;
 use crate::tasks::{skills_column, split_skills};
+use vereda_contracts::personal_data::Read;
 
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -789,6 +790,8 @@ impl WorkersApi {
                 .fetch_all(p)
                 .await)?;
         let (rows, next_cursor) = page.finish(rows, |r| &r.id);
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        crate::data_access::record(&state, &auth.0, Read::Profile, "GET /v1/workers", &ids).await?;
         Ok(WorkerListOk::Ok(Json(WorkerList {
             items: load_workers(rows)?,
             next_cursor,
@@ -803,9 +806,10 @@ impl WorkersApi {
         auth: BearerAuth,
         id: Path<String>,
     ) -> Result<WorkerOk, ApiError> {
-        Ok(WorkerOk::Ok(Json(
-            visible_worker(&state, &auth.0, &id.0).await?,
-        )))
+        let worker = visible_worker(&state, &auth.0, &id.0).await?;
+        let route = "GET /v1/workers/{id}";
+        crate::data_access::record(&state, &auth.0, Read::Profile, route, &[&worker.id]).await?;
+        Ok(WorkerOk::Ok(Json(worker)))
     }
 
     /// Update a worker's profile
@@ -862,9 +866,10 @@ impl WorkersApi {
         tx.commit().await?;
         // Signed-in principals carry the name and skills.
         state.tokens.forget_all();
-        Ok(WorkerOk::Ok(Json(
-            visible_worker(&state, who, &current.id).await?,
-        )))
+        let worker = visible_worker(&state, who, &current.id).await?;
+        let route = "PATCH /v1/workers/{id}";
+        crate::data_access::record(&state, who, Read::Profile, route, &[&worker.id]).await?;
+        Ok(WorkerOk::Ok(Json(worker)))
     }
 }
 

@@ -27,6 +27,7 @@ pub mod money_states;
 pub mod numbering;
 pub mod offline;
 pub mod payout_rules;
+pub mod personal_data;
 pub mod places;
 pub mod posting;
 pub mod profiles;

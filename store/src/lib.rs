@@ -14,6 +14,7 @@ pub mod backup;
 pub mod company_account;
 pub mod config;
 pub mod counters;
+pub mod data_access;
 pub mod db;
 pub mod document_files;
 pub mod fair_work;

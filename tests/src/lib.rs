@@ -369,6 +369,14 @@ impl TestApp {
         self.login(&email, PASSWORD).await
     }
 
+    /// The e-mail address of the account signed in with `token`.
+    pub async fn email_of(&self, token: &str) -> String {
+        self.get("/v1/me", Some(token)).await.ok(200)["email"]
+            .as_str()
+            .expect("an e-mail")
+            .to_string()
+    }
+
     /// Create a worker with these skills; returns (worker id, token).
     pub async fn worker(&self, admin: &str, skills: &[&str]) -> (String, String) {
         let email = format!("worker-{}@correo.test", short_id());

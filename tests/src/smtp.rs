@@ -25,6 +25,18 @@ impl Received {
             .parse(&self.data)
             .expect("a parseable message")
     }
+
+    pub fn subject(&self) -> String {
+        self.parsed().subject().unwrap_or_default().to_string()
+    }
+
+    /// The plain-text part.
+    pub fn text(&self) -> String {
+        self.parsed()
+            .body_text(0)
+            .map(|b| b.to_string())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Default)]
@@ -68,6 +80,21 @@ impl SmtpServer {
 
     pub fn messages(&self) -> Vec<Received> {
         self.shared.received.lock().unwrap().clone()
+    }
+
+    /// The first message to `to` whose subject starts with `prefix`, once it has arrived
+    /// (panics, listing the subjects received, after 90 s).
+    pub async fn arrives(&self, to: &str, prefix: &str) -> Received {
+        let found = crate::eventually(std::time::Duration::from_secs(90), || async {
+            self.messages()
+                .into_iter()
+                .find(|m| m.to.iter().any(|t| t == to) && m.subject().starts_with(prefix))
+        })
+        .await;
+        found.unwrap_or_else(|| {
+            let subjects: Vec<String> = self.messages().iter().map(Received::subject).collect();
+            panic!("no message {prefix:?} to {to}; got {subjects:?}")
+        })
     }
 
     /// From now on, answer 550 to this recipient.

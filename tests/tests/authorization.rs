@@ -271,6 +271,12 @@ fn policies() -> Vec<Policy> {
             "uonfffff",
         ),
         p("GET", "/v1/appeals", Value::Null, "uooooooo"),
+        p(
+            "GET",
+            "/v1/workers/{worker}/data-access",
+            Value::Null,
+            "uonffffo",
+        ),
         p("GET", "/v1/appeals/{appeal}", Value::Null, "unooonoo"),
         p(
             "POST",

@@ -9,7 +9,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use vereda_tests::invariants::assert_ledger_invariants;
-use vereda_tests::smtp::{Received, SmtpServer};
 use vereda_tests::*;
 
 fn today() -> String {
@@ -84,39 +83,6 @@ fn actions(assignment: &Value) -> Vec<String> {
         .iter()
         .map(|h| h["action"].as_str().unwrap().to_string())
         .collect()
-}
-
-fn subject(m: &Received) -> String {
-    m.parsed().subject().unwrap_or_default().to_string()
-}
-
-fn body_text(m: &Received) -> String {
-    m.parsed()
-        .body_text(0)
-        .map(|b| b.to_string())
-        .unwrap_or_default()
-}
-
-async fn arrives(smtp: &SmtpServer, to: &str, prefix: &str) -> Received {
-    eventually(Duration::from_secs(90), || async {
-        smtp.messages()
-            .into_iter()
-            .find(|m| m.to.iter().any(|t| t == to) && subject(m).starts_with(prefix))
-    })
-    .await
-    .unwrap_or_else(|| {
-        panic!(
-            "no message {prefix:?} to {to}; got {:?}",
-            smtp.messages().iter().map(subject).collect::<Vec<_>>()
-        )
-    })
-}
-
-async fn email_of(app: &TestApp, token: &str) -> String {
-    app.get("/v1/me", Some(token)).await.ok(200)["email"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 #[tokio::test]
@@ -282,10 +248,10 @@ async fn an_appeal_overturned_by_staff_pays_the_worker_and_invoices_the_company(
     )
     .await
     .ok(200);
-    let worker_email = email_of(&app, &worker).await;
-    let owner_email = email_of(&app, &owner).await;
-    let rejected = arrives(&smtp, &worker_email, "Trabajo rechazado").await;
-    let text = body_text(&rejected);
+    let worker_email = app.email_of(&worker).await;
+    let owner_email = app.email_of(&owner).await;
+    let rejected = smtp.arrives(&worker_email, "Trabajo rechazado").await;
+    let text = rejected.text();
     assert!(
         text.contains("El resultado no es el pedido") && text.contains("puede apelar"),
         "{text}"
@@ -313,9 +279,11 @@ async fn an_appeal_overturned_by_staff_pays_the_worker_and_invoices_the_company(
     let id = filed["id"].as_str().unwrap().to_string();
     let r = app.post(&appeal, Some(&worker), why.clone()).await;
     assert_eq!(r.problem(409).code(), "already_appealed");
-    let filed_mail = arrives(&smtp, &owner_email, "Apelación ante la plataforma").await;
+    let filed_mail = smtp
+        .arrives(&owner_email, "Apelación ante la plataforma")
+        .await;
     assert!(
-        body_text(&filed_mail).contains("Luz T."),
+        filed_mail.text().contains("Luz T."),
         "the company sees a first name"
     );
 
@@ -393,11 +361,13 @@ async fn an_appeal_overturned_by_staff_pays_the_worker_and_invoices_the_company(
     assert_eq!(inv["work"], "120000");
     assert_eq!(inv["lines"][0]["assignment_id"], a.as_str());
     for to in [&worker_email, &owner_email] {
-        let m = arrives(&smtp, to, "Decisión de la plataforma: anulada").await;
-        assert!(body_text(&m).contains("las fechas están bien"));
+        let m = smtp.arrives(to, "Decisión de la plataforma: anulada").await;
+        assert!(m.text().contains("las fechas están bien"));
     }
     assert!(
-        body_text(&arrives(&smtp, &worker_email, "Decisión de la plataforma").await)
+        smtp.arrives(&worker_email, "Decisión de la plataforma")
+            .await
+            .text()
             .contains("$ 120.000")
     );
     assert_ledger_invariants(&app.db).await;

@@ -125,6 +125,17 @@ async fn the_worked_example_from_approval_to_bank_confirmation() {
         "{}",
         export.text
     );
+    // The file showed her cédula and account to finance: it is in her log (issue 22 §4).
+    let log = app
+        .get(
+            &format!("/v1/workers/{}/data-access", a.worker_id),
+            Some(&a.worker),
+        )
+        .await;
+    assert_eq!(
+        log.ok(200)["items"][0]["route"],
+        "GET /v1/payout-batches/{id}/export"
+    );
     assert_ledger_invariants(&app.db).await;
 
     // The bank confirms it: in transit → bank.

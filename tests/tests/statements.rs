@@ -88,6 +88,28 @@ async fn the_worked_example_month_statement() {
     // The worker, finance and admin read it; anyone else is told it does not exist.
     app.get(&path, Some(&a.finance)).await.ok(200);
     app.get(&path, Some(&a.admin)).await.ok(200);
+    // Both reads are in her log of who read her data, with what they saw (issue 22 §4).
+    let log = app
+        .get(
+            &format!("/v1/workers/{}/data-access", a.worker_id),
+            Some(&a.worker),
+        )
+        .await;
+    let log = log.ok(200)["items"].clone();
+    assert_eq!(
+        (
+            &log[0]["reader_role"],
+            &log[1]["reader_role"],
+            &log[0]["route"],
+            &log[0]["fields_es"]
+        ),
+        (
+            &json!("admin"),
+            &json!("finance"),
+            &json!("GET /v1/workers/{id}/statements/{month}"),
+            &json!("su nombre, su cédula y sus ingresos")
+        )
+    );
     app.get(&path, Some(&other_worker)).await.problem(404);
     app.get(&path, Some(&a.owner)).await.problem(404);
     app.get(&path, None).await.problem(401);

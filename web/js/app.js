@@ -825,6 +825,9 @@ async function accountScreen(gen) {
   const tax = me.worker_id ? await taxCard() : null;
   show(gen, T.account.title,
     h('p', {}, T.account.signedInAs(me.name, me.email)),
+    me.worker_id ? h('section', { class: 'card', id: 'my-data' }, h('h2', {}, T.dataAccess.card),
+      h('p', { class: 'muted' }, T.dataAccess.cardHint),
+      h('p', {}, h('a', { class: 'button', href: '#/cuenta/consultas' }, T.dataAccess.open))) : null,
     tax,
     prefs ? h('section', { class: 'card' }, h('h2', {}, T.account.prefs),
       form('prefs', [
@@ -861,6 +864,63 @@ async function accountScreen(gen) {
       refreshTimerBar();
       go('#/entrar');
     }, 'danger signout'),
+  );
+}
+
+// Who of Vereda was shown her personal data (issue 22 §4), newest first, a page at a time.
+// Online only: the log is not kept on the device.
+const READS_PAGE = 20;
+
+async function dataAccessScreen(gen) {
+  const D = T.dataAccess;
+  if (!me.worker_id) return go('#/cuenta');
+  const back = h('p', {}, h('a', { href: '#/cuenta' }, D.back));
+  const offline = () => show(gen, D.title, notice(D.needOnline), back);
+  if (!navigator.onLine) return offline();
+  show(gen, D.title, notice(T.loading));
+  const path = `/v1/workers/${me.worker_id}/data-access?limit=${READS_PAGE}`;
+  let page;
+  try {
+    page = await get(path);
+  } catch (err) {
+    if (err instanceof Unreachable) return offline();
+    show(gen, D.title, notice(err.message, 'error'), back);
+    return;
+  }
+  const card = (r) => h('li', { class: 'card data-read' },
+    h('p', {}, h('strong', {}, h('time', { datetime: r.at }, D.at(day(r.at), time(r.at))))),
+    h('p', { class: 'reader' }, D.who(r.reader_name, r.reader_role)),
+    h('p', { class: 'fields' }, D.saw(r.fields_es || (r.fields || []).join(', '))),
+    h('p', { class: 'place muted' }, D.where(D.place(r.route))));
+  const list = h('ul', { class: 'cards', id: 'data-reads' });
+  const moreBox = h('div', { class: 'more' });
+  const moreMsg = h('div', { 'aria-live': 'polite' });
+  let cursor = null;
+  const add = (p) => {
+    list.append(...(p.items || []).map(card));
+    cursor = p.next_cursor || null;
+    moreBox.replaceChildren(...(cursor ? [more] : []));
+  };
+  const more = button(D.more, async () => {
+    more.disabled = true;
+    moreMsg.replaceChildren();
+    try {
+      if (!navigator.onLine) throw new Unreachable();
+      add(await get(`${path}&cursor=${encodeURIComponent(cursor)}`));
+    } catch (err) {
+      moreMsg.replaceChildren(err instanceof Unreachable ? notice(D.moreNeedOnline) : notice(err.message, 'error'));
+    } finally {
+      more.disabled = false;
+    }
+  }, 'more-reads');
+  add(page);
+  show(gen, D.title,
+    h('p', { class: 'lead' }, D.intro),
+    h('p', { class: 'lead' }, D.companies),
+    (page.items || []).length === 0 ? h('p', { id: 'data-reads-none' }, D.none) : list,
+    moreBox,
+    moreMsg,
+    back,
   );
 }
 
@@ -908,6 +968,7 @@ async function route() {
     case 'dinero':
       return moneyScreen(gen);
     case 'cuenta':
+      if (arg === 'consultas') return dataAccessScreen(gen);
       return accountScreen(gen);
     default:
       return show(gen, T.notFound, h('p', {}, h('a', { href: '#/tareas' }, T.nav.tasks)));

@@ -280,6 +280,41 @@ export const T = {
     },
     unsentOnSignOut: (n) => `${n === 1 ? 'Tiene 1 registro sin enviar' : `Tiene ${n} registros sin enviar`}. Si sale ahora se borrarán de este equipo. ¿Salir de todos modos?`,
   },
+  // "Quién consultó mis datos" (issue 22 §4): every time someone of Vereda was shown her
+  // personal data (app.js, from «Mi cuenta»).
+  dataAccess: {
+    title: 'Quién consultó mis datos',
+    card: 'Sus datos personales',
+    cardHint: 'Vea quién del equipo de Vereda ha consultado sus datos personales, cuándo y qué vio.',
+    open: 'Quién consultó mis datos',
+    intro: 'Cada vez que alguien del equipo de Vereda ve sus datos personales, queda registrado aquí: quién fue, cuándo, qué vio y dónde.',
+    companies: 'Las empresas nunca ven su cédula, su celular, su correo ni su municipio: solo su nombre corto.',
+    none: 'Nadie del equipo de Vereda ha consultado sus datos personales.',
+    at: (d, t) => `${d}, ${t}`,
+    who: (name, role) => `${name}, ${{
+      admin: 'de la administración de Vereda',
+      finance: 'del equipo de finanzas de Vereda',
+    }[role] || 'del equipo de Vereda'}`,
+    saw: (fields) => `Vio: ${fields}`,
+    where: (place) => `Dónde: ${place}`,
+    // The API names the place by its route; the ones it logs, in plain words (else the route).
+    place: (route) => ({
+      'GET /v1/workers/{id}': 'su perfil',
+      'PATCH /v1/workers/{id}': 'su perfil, al hacerle un cambio',
+      'GET /v1/workers': 'su perfil, en la lista de personas de Vereda',
+      'GET /v1/workers/{id}/statements': 'la lista de sus extractos de ingresos',
+      'GET /v1/workers/{id}/statements/{month}': 'su extracto de ingresos',
+      'GET /v1/workers/{id}/statements/{month}/csv': 'su extracto de ingresos, descargado como hoja de cálculo',
+      'GET /v1/workers/{id}/statements/{month}/pdf': 'su extracto de ingresos, descargado en PDF',
+      'GET /v1/workers/{id}/certificates/{year}': 'su certificado de ingresos y retenciones',
+      'GET /v1/workers/{id}/certificates/{year}/pdf': 'su certificado de ingresos y retenciones, descargado en PDF',
+      'GET /v1/payout-batches/{id}/export': 'el archivo de pagos al banco',
+    }[route] || route),
+    more: 'Ver más',
+    needOnline: 'Para ver quién consultó sus datos necesita conexión. Vuelva a abrir esta pantalla cuando tenga señal.',
+    moreNeedOnline: 'Para ver más necesita conexión. Toque «Ver más» otra vez cuando tenga señal.',
+    back: 'Volver a Mi cuenta',
+  },
   // The company's review queue (web/js/review.js).
   // Finance's screens (finance.js).
   finance: {

@@ -1,0 +1,121 @@
+//! "Quién consultó mis datos" (issue 22 §4): every answer that shows a worker's personal
+//! fields to someone other than her is logged (`record`), and she and the admins can read the
+//! log. Companies never see personal fields at all (a display name only), so they never appear.
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use vereda_contracts::identity::Role;
+use vereda_contracts::personal_data::{self, Read};
+use vereda_contracts::time;
+use vereda_store::data_access::{self, Reader};
+
+use crate::ApiTags;
+use crate::auth::{BearerAuth, Principal};
+use crate::pagination::PageRequest;
+use crate::problem::ApiError;
+use crate::startup::AppState;
+
+/// Log that `who` was shown `read`'s fields of `worker_ids` through `route` (the route's
+/// pattern, e.g. `GET /v1/workers/{id}`). Her own reads are not logged.
+pub(crate) async fn record(
+    state: &AppState,
+    who: &Principal,
+    read: Read,
+    route: &str,
+    worker_ids: &[&str],
+) -> Result<(), ApiError> {
+    let others: Vec<&str> = worker_ids
+        .iter()
+        .copied()
+        .filter(|w| who.worker_id.as_deref() != Some(*w))
+        .collect();
+    let reader = Reader {
+        user_id: &who.user_id,
+        role: who.role.as_str(),
+    };
+    let now = time::unix(time::now());
+    data_access::record(&state.db, &reader, read, route, &others, now).await?;
+    Ok(())
+}
+
+/// One read of her personal data.
+#[derive(Debug, Object)]
+pub struct DataRead {
+    pub at: DateTime<Utc>,
+    /// Who read: the person's name and role (`admin`, `finance`).
+    pub reader_name: String,
+    pub reader_role: String,
+    /// Through which endpoint, as a pattern (`GET /v1/workers/{id}`).
+    pub route: String,
+    /// The personal fields it showed: name, email, phone, document_id, place, payout_method,
+    /// income.
+    pub fields: Vec<String>,
+    /// The same, as she reads it ("su nombre, su cédula y sus ingresos").
+    pub fields_es: String,
+}
+
+#[derive(Debug, Object)]
+pub struct DataReadList {
+    pub items: Vec<DataRead>,
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum DataReadListOk {
+    #[oai(status = 200)]
+    Ok(Json<DataReadList>),
+}
+
+pub struct DataAccessApi;
+
+#[OpenApi(prefix_path = "/v1/workers", tag = "ApiTags::Workers")]
+impl DataAccessApi {
+    /// Who read this worker's personal data (the worker, admin)
+    ///
+    /// Every time someone other than her was shown her personal fields (her profile, a
+    /// statement, a certificate, a bank file), newest first: when, who, through which
+    /// endpoint and which fields.
+    #[oai(path = "/:id/data-access", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<DataReadListOk, ApiError> {
+        let who = &auth.0;
+        let herself = who.worker_id.as_deref() == Some(id.0.as_str());
+        match who.role {
+            Role::Admin => {}
+            Role::Worker if herself => {}
+            Role::Worker => return Err(ApiError::not_found("worker")),
+            Role::Finance | Role::Company => {
+                return Err(ApiError::forbidden(
+                    "Only the worker herself and admins read who read her data.",
+                ));
+            }
+        }
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let rows = data_access::list(&state.db, &id.0, page.before(), page.fetch()).await?;
+        let (rows, next_cursor) = page.finish(rows, |r| &r.id);
+        Ok(DataReadListOk::Ok(Json(DataReadList {
+            items: rows
+                .into_iter()
+                .map(|r| DataRead {
+                    at: time::from_unix(r.at),
+                    fields_es: personal_data::fields_es(&r.fields),
+                    fields: r.fields.split(',').map(str::to_string).collect(),
+                    reader_name: r.reader_name,
+                    reader_role: r.reader_role,
+                    route: r.route,
+                })
+                .collect(),
+            next_cursor,
+        })))
+    }
+}
