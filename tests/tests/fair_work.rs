@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use vereda_tests::invariants::assert_ledger_invariants;
 use vereda_tests::*;
+use vereda_worker::invoicing::{self, AccrueOutcome};
 
 fn today() -> String {
     Utc::now()
@@ -681,6 +682,16 @@ async fn an_overturned_cut_pays_the_restored_hours_as_a_second_line() {
     })
     .await
     .expect("the restored hours accrued");
+    // Delivered again, late and twice at once, and swept: nothing more is accrued.
+    let settings = app.test_db.as_ref().unwrap().settings();
+    let now = Utc::now().timestamp();
+    let again = (0..2).map(|_| invoicing::accrue(&app.db, &settings, &a, now));
+    for outcome in futures::future::join_all(again).await {
+        assert_eq!(outcome.unwrap(), AccrueOutcome::AlreadyAccrued);
+    }
+    let swept = invoicing::accrue_pending(&app.db, &settings, now + 1, now).await;
+    assert_eq!(swept.unwrap().accrued, 0);
+    assert_eq!(app.payable(&finance, &worker_id).await, "-37000");
     let seen = app.get(&format!("/v1/assignments/{a}"), Some(&owner)).await;
     let seen = seen.ok(200);
     assert_eq!(seen["approved_seconds"], 7200);
@@ -705,4 +716,38 @@ async fn an_overturned_cut_pays_the_restored_hours_as_a_second_line() {
             .ends_with("(horas restituidas por apelación)")
     );
     assert_ledger_invariants(&app.db).await;
+}
+
+/// The same six rejections sent at once: the company's decisions are weighed one at a time,
+/// so exactly the two that pass 30 % of five are held, whichever order they arrive in.
+#[tokio::test]
+async fn six_rejections_at_once_hold_exactly_two() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (_, owner) = app.company(&admin, "Lácteos Rovira").await;
+    let t = published(&app, &owner, task(6, json!({"allows_changes": false}))).await;
+    let mut assignments = Vec::new();
+    for _ in 0..6 {
+        let (_, token) = app.worker(&admin, &["data-cleaning"]).await;
+        assignments.push(verified_submission(&app, &owner, &token, &t).await);
+    }
+    let paths: Vec<String> = assignments
+        .iter()
+        .map(|a| format!("/v1/assignments/{a}/review"))
+        .collect();
+    let rejections = paths.iter().map(|path| {
+        app.post(
+            path,
+            Some(&owner),
+            json!({"decision": "reject", "reason": "No sirve.", "reason_code": "other"}),
+        )
+    });
+    let answers = futures::future::join_all(rejections).await;
+    let held = answers
+        .iter()
+        .filter(|r| r.ok(200)["appeal"]["kind"] == "held")
+        .count();
+    assert_eq!(held, 2);
+    let open = app.get("/v1/appeals?status=open", Some(&owner)).await;
+    assert_eq!(open.ok(200)["items"].as_array().unwrap().len(), 2);
 }
