@@ -70,6 +70,27 @@ pub enum DataReadListOk {
     Ok(Json<DataReadList>),
 }
 
+#[derive(ApiResponse)]
+pub enum DataExportOk {
+    /// `{generated_at, worker_id, sections: {profile: [...], assignments: [...], ...}}`:
+    /// every row about her, as stored.
+    #[oai(status = 200)]
+    Ok(Json<serde_json::Value>),
+}
+
+/// Only the worker herself and admins: 404 for another worker, 403 for everyone else.
+fn herself_or_admin(who: &Principal, worker_id: &str, what: &str) -> Result<(), ApiError> {
+    let herself = who.worker_id.as_deref() == Some(worker_id);
+    match who.role {
+        Role::Admin => Ok(()),
+        Role::Worker if herself => Ok(()),
+        Role::Worker => Err(ApiError::not_found("worker")),
+        Role::Finance | Role::Company => Err(ApiError::forbidden(format!(
+            "Only the worker herself and admins read {what}."
+        ))),
+    }
+}
+
 pub struct DataAccessApi;
 
 #[OpenApi(prefix_path = "/v1/workers", tag = "ApiTags::Workers")]
@@ -89,17 +110,7 @@ impl DataAccessApi {
         cursor: Query<Option<String>>,
     ) -> Result<DataReadListOk, ApiError> {
         let who = &auth.0;
-        let herself = who.worker_id.as_deref() == Some(id.0.as_str());
-        match who.role {
-            Role::Admin => {}
-            Role::Worker if herself => {}
-            Role::Worker => return Err(ApiError::not_found("worker")),
-            Role::Finance | Role::Company => {
-                return Err(ApiError::forbidden(
-                    "Only the worker herself and admins read who read her data.",
-                ));
-            }
-        }
+        herself_or_admin(who, &id.0, "who read her data")?;
         let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
         let rows = data_access::list(&state.db, &id.0, page.before(), page.fetch()).await?;
         let (rows, next_cursor) = page.finish(rows, |r| &r.id);
@@ -117,5 +128,33 @@ impl DataAccessApi {
                 .collect(),
             next_cursor,
         })))
+    }
+
+    /// A copy of everything held about a worker (the worker, admin)
+    ///
+    /// Her profile, account, skills, fiscal profile and social security, every assignment
+    /// with its history, time entries, earnings, payouts, statements, documentos soporte,
+    /// certificates, appeals, who read her data, account events, e-mail preferences and the
+    /// e-mails sent to her: each row as stored. Never a password or token hash.
+    #[oai(path = "/:id/data-export", method = "get")]
+    async fn export(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<DataExportOk, ApiError> {
+        let who = &auth.0;
+        herself_or_admin(who, &id.0, "a copy of her data")?;
+        let sections = vereda_store::data_export::export(&state.db, &id.0).await?;
+        if sections["profile"].as_array().is_none_or(Vec::is_empty) {
+            return Err(ApiError::not_found("worker"));
+        }
+        let route = "GET /v1/workers/{id}/data-export";
+        record(&state, who, Read::Export, route, &[&id.0]).await?;
+        Ok(DataExportOk::Ok(Json(serde_json::json!({
+            "generated_at": time::now(),
+            "worker_id": id.0,
+            "sections": sections,
+        }))))
     }
 }

@@ -75,6 +75,8 @@ pub enum Read {
     PayoutBatch,
     /// Her fiscal profile or her social-security payments.
     Fiscal,
+    /// A copy of everything held about her.
+    Export,
 }
 
 impl Read {
@@ -86,6 +88,7 @@ impl Read {
             Read::BankFile => &[Name, DocumentId, PayoutMethod, Income],
             Read::PayoutBatch => &[Name, PayoutMethod, Income],
             Read::Fiscal => &[Fiscal],
+            Read::Export => &Field::ALL,
         }
     }
 

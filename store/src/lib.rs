@@ -15,6 +15,7 @@ pub mod company_account;
 pub mod config;
 pub mod counters;
 pub mod data_access;
+pub mod data_export;
 pub mod db;
 pub mod document_files;
 pub mod fair_work;

@@ -277,6 +277,12 @@ fn policies() -> Vec<Policy> {
             Value::Null,
             "uonffffo",
         ),
+        p(
+            "GET",
+            "/v1/workers/{worker}/data-export",
+            Value::Null,
+            "uonffffo",
+        ),
         p("GET", "/v1/appeals/{appeal}", Value::Null, "unooonoo"),
         p(
             "POST",

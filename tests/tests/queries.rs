@@ -18,8 +18,9 @@ use vereda_store::db::Db;
 use vereda_tests::*;
 
 /// Statements built at run time, which this test cannot prepare. Lower it when one becomes a
-/// literal; raising it needs a reason in the commit.
-const DYNAMIC_AT_MOST: usize = 61;
+/// literal; raising it needs a reason in the commit (62: the data export reads its sections
+/// from a table of statements, each run on both databases by `data_export.rs`).
+const DYNAMIC_AT_MOST: usize = 62;
 
 /// The crates whose sources hold SQL the product runs.
 const SOURCES: [&str; 3] = ["api/src", "worker/src", "store/src"];

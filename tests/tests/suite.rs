@@ -14,6 +14,7 @@ mod bank_files;
 mod cohorts;
 mod concurrency;
 mod data_access;
+mod data_export;
 mod email;
 mod errors;
 mod fair_work;
