@@ -79,7 +79,11 @@ pub enum DataExportOk {
 }
 
 /// Only the worker herself and admins: 404 for another worker, 403 for everyone else.
-fn herself_or_admin(who: &Principal, worker_id: &str, what: &str) -> Result<(), ApiError> {
+pub(crate) fn herself_or_admin(
+    who: &Principal,
+    worker_id: &str,
+    what: &str,
+) -> Result<(), ApiError> {
     let herself = who.worker_id.as_deref() == Some(worker_id);
     match who.role {
         Role::Admin => Ok(()),

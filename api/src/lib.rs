@@ -9,6 +9,7 @@ pub mod body;
 pub mod bootstrap;
 pub mod companies;
 pub mod data_access;
+pub mod data_requests;
 pub mod finance;
 pub mod fiscal;
 pub mod health;

@@ -55,6 +55,9 @@ pub fn field_es(field: &str) -> String {
         "allows_changes" => "la ronda de cambios",
         "paid_seconds" => "el tiempo a pagar",
         "decision" => "la decisión",
+        "request" => "el tipo de solicitud",
+        "detail" => "el detalle de la solicitud",
+        "answer" => "la respuesta",
         "outcome" => "el resultado",
         "started_at" => "la hora de inicio",
         "ended_at" => "la hora de fin",
@@ -190,6 +193,11 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
         "appeal_too_late" => "Ya pasó el plazo para apelar (15 días hábiles desde la decisión)."
             .into(),
         "already_decided" => "Esta apelación ya fue decidida.".into(),
+        // Requests about personal data (Ley 1581)
+        "request_answered" => "Esta solicitud ya fue respondida.".into(),
+        "request_extended" => "El plazo de esta solicitud ya se prorrogó una vez; la ley permite \
+                               una sola prórroga."
+            .into(),
         "missing_skill" => {
             "Esta tarea pide habilidades que usted todavía no tiene registradas.".into()
         }

@@ -862,6 +862,41 @@ pub fn appeal_decided(issuer: &Issuer, name: &str, d: &AppealDecision<'_>) -> Co
     compose(issuer, subject, &hello(name), &p, Need::Essential)
 }
 
+/// To the worker: the platform's answer to a request about her data, or its extension.
+pub fn data_request_update(
+    issuer: &Issuer,
+    name: &str,
+    kind_es: &str,
+    answer: Option<&str>,
+    extended_to: Option<(i64, &str)>,
+) -> Content {
+    let (subject, paragraphs) = match (answer, extended_to) {
+        (Some(answer), _) => (
+            "Respuesta a su solicitud sobre sus datos".to_string(),
+            vec![
+                format!("Vereda respondió su {kind_es}."),
+                format!("Respuesta: {answer}"),
+                "Si no está de acuerdo, puede presentar un reclamo ante la Superintendencia de \
+                 Industria y Comercio."
+                    .to_string(),
+            ],
+        ),
+        (None, Some((due, reason))) => (
+            "Su solicitud sobre sus datos tomará unos días más".to_string(),
+            vec![
+                format!("Necesitamos más tiempo para responder su {kind_es}."),
+                format!("Motivo: {reason}"),
+                format!("Le responderemos {}.", deadline_es(due)),
+            ],
+        ),
+        (None, None) => (
+            "Su solicitud sobre sus datos".to_string(),
+            vec![format!("Recibimos su {kind_es}.")],
+        ),
+    };
+    compose(issuer, subject, &hello(name), &paragraphs, Need::Essential)
+}
+
 /// To an admin: this morning's ledger audit found checks that do not hold.
 pub fn audit_failed(
     issuer: &Issuer,

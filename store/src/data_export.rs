@@ -74,6 +74,10 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ),
     ("appeals", "SELECT * FROM appeals WHERE worker_id = $1"),
     (
+        "data_requests",
+        "SELECT * FROM data_requests WHERE worker_id = $1 ORDER BY id",
+    ),
+    (
         "data_reads",
         "SELECT * FROM personal_data_reads WHERE worker_id = $1 ORDER BY id",
     ),

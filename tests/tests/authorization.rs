@@ -283,6 +283,25 @@ fn policies() -> Vec<Policy> {
             Value::Null,
             "uonffffo",
         ),
+        p(
+            "POST",
+            "/v1/workers/{worker}/data-requests",
+            json!({"request": "copy"}),
+            "uonffffo",
+        ),
+        p("GET", "/v1/data-requests", Value::Null, "uooffffo"),
+        p(
+            "POST",
+            "/v1/data-requests/{data_request}/extension",
+            json!({"reason": "Falta un extracto."}),
+            "uffffffo",
+        ),
+        p(
+            "POST",
+            "/v1/data-requests/{data_request}/answer",
+            json!({"answer": "Aquí está."}),
+            "uffffffo",
+        ),
         p("GET", "/v1/appeals/{appeal}", Value::Null, "unooonoo"),
         p(
             "POST",
@@ -540,7 +559,7 @@ async fn every_route_checks_role_and_ownership() {
         .to_string();
     let (_, other_owner) = app.company(&admin, "Otra").await;
     let (worker_id, worker) = app.worker(&admin, &["labelling"]).await;
-    let (_, other_worker) = app.worker(&admin, &["labelling"]).await;
+    let (other_worker_id, other_worker) = app.worker(&admin, &["labelling"]).await;
 
     let task = app
         .post("/v1/tasks", Some(&owner), fixed_task())
@@ -685,6 +704,18 @@ async fn every_route_checks_role_and_ownership() {
         .as_str()
         .unwrap()
         .to_string();
+    // A request about the other worker's data.
+    let data_request = app
+        .post(
+            &format!("/v1/workers/{other_worker_id}/data-requests"),
+            Some(&other_worker),
+            json!({"request": "copy"}),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let today = chrono::Utc::now()
         .with_timezone(&vereda_contracts::time::BOGOTA)
         .date_naive()
@@ -774,6 +805,7 @@ async fn every_route_checks_role_and_ownership() {
                 "{skill}",
                 "{message}",
                 "{appeal}",
+                "{data_request}",
             ]
             .iter()
             .fold(p.path.to_string(), |s, k| s.replace(k, "{*}"));
@@ -816,6 +848,7 @@ async fn every_route_checks_role_and_ownership() {
                 .replace("{skill}", "content-moderation")
                 .replace("{message}", &message)
                 .replace("{appeal}", &appeal)
+                .replace("{data_request}", &data_request)
                 .replace("{account}", "platform:fees");
             let body = policy
                 .body

@@ -15,6 +15,7 @@ mod cohorts;
 mod concurrency;
 mod data_access;
 mod data_export;
+mod data_requests;
 mod email;
 mod errors;
 mod fair_work;

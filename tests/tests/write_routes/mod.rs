@@ -131,6 +131,24 @@ pub fn catalogue() -> Vec<Write> {
         ),
         w(
             "POST",
+            "/v1/workers/{worker}/data-requests",
+            Worker,
+            j(json!({"request": "correction", "detail": "Mi municipio es Ataco."})),
+        ),
+        w(
+            "POST",
+            "/v1/data-requests/{none}/extension",
+            Admin,
+            j(json!({"reason": "Falta un extracto."})),
+        ),
+        w(
+            "POST",
+            "/v1/data-requests/{none}/answer",
+            Admin,
+            j(json!({"answer": "Corregido."})),
+        ),
+        w(
+            "POST",
             "/v1/workers/import",
             Admin,
             Body::Csv(
