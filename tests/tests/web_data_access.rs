@@ -8,6 +8,12 @@
 //!    más» brings the rest; without a signal «Ver más» says it needs a connection.
 //! 4. Without a signal the screen says it needs a connection, not an error.
 //!
+//! And her copy of everything Vereda holds about her (Ley 1581 de 2012), from the same card of
+//! «Mi cuenta»: the button says it is working and a second press does nothing, the browser
+//! saves one file `mis-datos-vereda-YYYY-MM-DD.json` (Bogotá date) holding her cédula; her own
+//! copy is not in her log, an admin's is («una copia de todos sus datos»); without a signal
+//! the button says it needs a connection and nothing is saved.
+//!
 //! Screenshots `datos-*` (target/screens/, or VEREDA_SCREENS_DIR), each checked with axe-core;
 //! no screen scrolls sideways. Without Chromium the test prints a notice and passes, unless
 //! VEREDA_REQUIRE_BROWSER=1.
@@ -19,6 +25,13 @@ use vereda_tests::{PASSWORD, TestApp, short_id, spawn_app};
 
 const NEED_ONLINE: &str = "Para ver quién consultó sus datos necesita conexión.";
 const MORE_NEEDS_ONLINE: &str = "Para ver más necesita conexión.";
+const COPY: &str = "Descargar una copia de mis datos";
+const COPY_HINT: &str = "Un archivo con todo lo que Vereda guarda sobre usted: perfil, tareas, \
+                         tiempo, pagos, extractos y correos.";
+const COPYING: &str = "Preparando su copia…";
+const COPY_NEEDS_ONLINE: &str = "Para descargar una copia de sus datos necesita conexión.";
+/// The cédula the test worker is created with.
+const CEDULA: &str = "1012345678";
 
 async fn sign_in(page: &Page, email: &str, password: &str) {
     page.wait_for("#signin").await;
@@ -46,6 +59,26 @@ async fn phone(page: &Page) {
     )
     .await
     .expect("touch");
+}
+
+/// A new worker (created by the admin, cédula [`CEDULA`]): her id and e-mail.
+async fn new_worker(app: &TestApp, admin: &str) -> (String, String) {
+    let email = format!("luz-{}@correo.test", short_id());
+    let r = app
+        .post(
+            "/v1/workers",
+            Some(admin),
+            json!({
+                "name": "Luz Teletrabajadora", "email": email, "password": PASSWORD,
+                "municipality": "Chaparral", "department": "Tolima",
+                "skills": ["data-cleaning"],
+                "payout_method": {"kind": "nequi", "phone": "3105551234"},
+                "document_id": CEDULA,
+            }),
+        )
+        .await;
+    let worker_id = r.ok(201)["id"].as_str().expect("id").to_string();
+    (worker_id, email)
 }
 
 async fn not_wider_than_the_phone(page: &Page, name: &str) {
@@ -162,21 +195,7 @@ async fn she_sees_who_of_vereda_read_her_personal_data_on_her_phone() {
         .as_str()
         .expect("the admin's name")
         .to_string();
-    let email = format!("luz-{}@correo.test", short_id());
-    let r = app
-        .post(
-            "/v1/workers",
-            Some(&admin),
-            json!({
-                "name": "Luz Teletrabajadora", "email": email, "password": PASSWORD,
-                "municipality": "Chaparral", "department": "Tolima",
-                "skills": ["data-cleaning"],
-                "payout_method": {"kind": "nequi", "phone": "3105551234"},
-                "document_id": "1012345678",
-            }),
-        )
-        .await;
-    let worker_id = r.ok(201)["id"].as_str().expect("id").to_string();
+    let (worker_id, email) = new_worker(&app, &admin).await;
     let worker = app.login(&email, PASSWORD).await;
     let profile = format!("/v1/workers/{worker_id}");
 
@@ -371,6 +390,200 @@ async fn she_sees_who_of_vereda_read_her_personal_data_on_her_phone() {
     check_screen(&page, "datos-consultas-sin-conexion").await;
     not_wider_than_the_phone(&page, "datos-consultas-sin-conexion").await;
     page.set_offline(false).await;
+
+    browser.close().await;
+}
+
+/// The files in the download folder (a download under way ends in `.crdownload`).
+fn downloads(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("the download folder")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Wait for one finished download and return its name and text.
+async fn the_download(dir: &std::path::Path) -> (String, String) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let names = downloads(dir);
+        if !names.is_empty() && names.iter().all(|n| !n.ends_with(".crdownload")) {
+            assert_eq!(names.len(), 1, "one file saved: {names:?}");
+            let text = std::fs::read_to_string(dir.join(&names[0])).expect("the saved file");
+            return (names[0].clone(), text);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no download in 30 s: {names:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The copy's button as shown: its text and whether it says it is busy.
+async fn copy_button(page: &Page) -> Value {
+    page.eval(
+        "(() => { const b = document.querySelector('#data-copy'); \
+         return [b.innerText, b.getAttribute('aria-disabled')]; })()",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn she_downloads_a_copy_of_her_data_on_her_phone() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (worker_id, email) = new_worker(&app, &admin).await;
+    let worker = app.login(&email, PASSWORD).await;
+
+    let Some(browser) = Browser::launch("she_downloads_a_copy_of_her_data_on_her_phone").await
+    else {
+        return;
+    };
+    let page = browser.new_page().await;
+    phone(&page).await;
+    // Downloads land in a folder of the test's own, under the names the page gives them.
+    let folder = tempfile::Builder::new()
+        .prefix("vereda-descargas-")
+        .tempdir()
+        .expect("a download folder");
+    page.cmd(
+        "Browser.setDownloadBehavior",
+        json!({"behavior": "allow", "downloadPath": folder.path().display().to_string()}),
+    )
+    .await
+    .expect("allow downloads");
+    page.goto(&format!("{}/", app.base)).await;
+    sign_in(&page, &email, PASSWORD).await;
+    page.wait_until(
+        "location.hash === '#/tareas'",
+        std::time::Duration::from_secs(30),
+    )
+    .await;
+
+    // The card «Sus datos personales» in «Mi cuenta» offers the copy and says what it holds.
+    go(&page, "#/cuenta").await;
+    page.wait_for("#my-data #data-copy").await;
+    let card = page
+        .eval("document.querySelector('#my-data').innerText")
+        .await;
+    let card = card.as_str().expect("the card's text");
+    for text in [COPY, COPY_HINT] {
+        assert!(card.contains(text), "{text:?} in:\n{card}");
+    }
+    assert_eq!(copy_button(&page).await, json!([COPY, null]));
+    page.eval("document.querySelector('#my-data').scrollIntoView({block: 'start'}); true")
+        .await;
+    check_screen(&page, "datos-copia").await;
+    not_wider_than_the_phone(&page, "datos-copia").await;
+
+    // While the copy is on its way (held here until released), the button says it is working
+    // and a second press asks for nothing more.
+    page.eval(
+        "(() => { window.__exports = 0; const f = window.fetch; \
+         window.fetch = (...a) => { if (!String(a[0]).includes('/data-export')) return f(...a); \
+         window.__exports++; return new Promise(r => { window.__release = r; }).then(() => f(...a)); }; \
+         return true; })()",
+    )
+    .await;
+    page.click("#data-copy").await;
+    page.wait_until("window.__release", std::time::Duration::from_secs(10))
+        .await;
+    assert_eq!(copy_button(&page).await, json!([COPYING, "true"]));
+    page.click("#data-copy").await;
+    page.click("#data-copy").await;
+    assert_eq!(page.eval("window.__exports").await, json!(1), "one request");
+    check_screen(&page, "datos-copia-preparando").await;
+    page.eval("window.__release(); true").await;
+
+    // The browser saves one file, named for the day in Bogotá, holding everything about her.
+    let (name, text) = the_download(folder.path()).await;
+    let copy: Value = serde_json::from_str(&text).expect("the file is JSON");
+    assert_eq!(copy["worker_id"], json!(worker_id));
+    assert_eq!(
+        copy["sections"]["profile"][0]["document_id"],
+        json!(CEDULA),
+        "{copy:#}"
+    );
+    for section in [
+        "profile",
+        "account",
+        "assignments",
+        "time_entries",
+        "earnings",
+        "payouts",
+        "statements",
+        "emails",
+    ] {
+        assert!(
+            copy["sections"][section].is_array(),
+            "{section} in the copy: {copy:#}"
+        );
+    }
+    let generated_at = DateTime::parse_from_rfc3339(copy["generated_at"].as_str().expect("date"))
+        .expect("generated_at")
+        .with_timezone(&Utc)
+        - ChronoDuration::hours(5);
+    let expected = format!("mis-datos-vereda-{}.json", generated_at.format("%Y-%m-%d"));
+    assert_eq!(name, expected);
+    page.wait_for_text(&format!(
+        "Listo: el archivo «{expected}» quedó en las descargas"
+    ))
+    .await;
+    assert_eq!(copy_button(&page).await, json!([COPY, null]));
+    assert_eq!(page.eval("window.__exports").await, json!(1), "one request");
+    check_screen(&page, "datos-copia-lista").await;
+    not_wider_than_the_phone(&page, "datos-copia-lista").await;
+    // Her own copy is not a read by someone else.
+    assert!(log_of(&app, &worker, &worker_id).await.is_empty());
+    std::fs::remove_file(folder.path().join(&name)).expect("remove the copy");
+
+    // Without a signal the button says it needs a connection (not an error); nothing is saved.
+    page.set_offline(true).await;
+    page.wait_until("!navigator.onLine", std::time::Duration::from_secs(10))
+        .await;
+    page.click("#data-copy").await;
+    page.wait_for_text(COPY_NEEDS_ONLINE).await;
+    assert_eq!(
+        page.eval("document.querySelectorAll('main .notice.error').length")
+            .await,
+        json!(0),
+        "no error while offline"
+    );
+    assert!(!page.text().await.contains("Listo: el archivo"));
+    assert_eq!(copy_button(&page).await, json!([COPY, null]));
+    assert_eq!(page.eval("window.__exports").await, json!(1), "no request");
+    page.eval("document.querySelector('#my-data .copy-msg').scrollIntoView({block: 'end'}); true")
+        .await;
+    check_screen(&page, "datos-copia-sin-conexion").await;
+    not_wider_than_the_phone(&page, "datos-copia-sin-conexion").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(downloads(folder.path()).is_empty(), "nothing saved offline");
+    page.set_offline(false).await;
+    page.wait_until("navigator.onLine", std::time::Duration::from_secs(10))
+        .await;
+
+    // An admin's copy of her data is a read she sees, in plain words.
+    app.get(
+        &format!("/v1/workers/{worker_id}/data-export"),
+        Some(&admin),
+    )
+    .await
+    .ok(200);
+    open_from_account(&page).await;
+    page.wait_for("#data-reads li.data-read").await;
+    let shown = reads_shown(&page).await;
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert!(
+        shown[0].0.contains("Dónde: una copia de todos sus datos")
+            && shown[0].0.contains("de la administración de Vereda"),
+        "{:?}",
+        shown[0]
+    );
+    says_when(&shown[0], &log_of(&app, &worker, &worker_id).await[0]);
 
     browser.close().await;
 }

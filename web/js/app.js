@@ -815,6 +815,43 @@ async function taxCard() {
     }));
 }
 
+// Her copy of everything Vereda holds about her (Ley 1581 de 2012: the right to know her
+// data): the export fetched with her sign-in and saved as a JSON file. Online only. While it
+// is on its way the button says so and a second press does nothing (it stays focusable).
+function dataCopy() {
+  const D = T.dataAccess;
+  const msg = h('div', { class: 'copy-msg', 'aria-live': 'polite' });
+  let busy = false;
+  const b = button(D.copy, async () => {
+    if (busy) return;
+    busy = true;
+    b.setAttribute('aria-disabled', 'true');
+    b.textContent = D.copying;
+    msg.replaceChildren();
+    try {
+      if (!navigator.onLine) throw new Unreachable();
+      const copy = await get(`/v1/workers/${me.worker_id}/data-export`);
+      const file = D.copyFile(bogotaParts(copy.generated_at || new Date().toISOString()).date);
+      const url = URL.createObjectURL(new Blob([JSON.stringify(copy, null, 2)], { type: 'application/json' }));
+      const a = h('a', { href: url, download: file, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      // Some browsers read the blob after the click returns.
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      msg.replaceChildren(notice(D.copyDone(file), 'ok'));
+    } catch (err) {
+      msg.replaceChildren(err instanceof Unreachable ? notice(D.copyNeedOnline) : notice(err.message, 'error'));
+    } finally {
+      busy = false;
+      b.removeAttribute('aria-disabled');
+      b.textContent = D.copy;
+    }
+  }, 'data-copy');
+  b.id = 'data-copy';
+  return h('div', { class: 'data-copy' }, h('p', { class: 'muted' }, D.copyHint), b, msg);
+}
+
 async function accountScreen(gen) {
   let prefs = null;
   try {
@@ -827,7 +864,8 @@ async function accountScreen(gen) {
     h('p', {}, T.account.signedInAs(me.name, me.email)),
     me.worker_id ? h('section', { class: 'card', id: 'my-data' }, h('h2', {}, T.dataAccess.card),
       h('p', { class: 'muted' }, T.dataAccess.cardHint),
-      h('p', {}, h('a', { class: 'button', href: '#/cuenta/consultas' }, T.dataAccess.open))) : null,
+      h('p', {}, h('a', { class: 'button', href: '#/cuenta/consultas' }, T.dataAccess.open)),
+      dataCopy()) : null,
     tax,
     prefs ? h('section', { class: 'card' }, h('h2', {}, T.account.prefs),
       form('prefs', [

@@ -309,11 +309,19 @@ export const T = {
       'GET /v1/workers/{id}/certificates/{year}': 'su certificado de ingresos y retenciones',
       'GET /v1/workers/{id}/certificates/{year}/pdf': 'su certificado de ingresos y retenciones, descargado en PDF',
       'GET /v1/payout-batches/{id}/export': 'el archivo de pagos al banco',
+      'GET /v1/workers/{id}/data-export': 'una copia de todos sus datos',
     }[route] || route),
     more: 'Ver más',
     needOnline: 'Para ver quién consultó sus datos necesita conexión. Vuelva a abrir esta pantalla cuando tenga señal.',
     moreNeedOnline: 'Para ver más necesita conexión. Toque «Ver más» otra vez cuando tenga señal.',
     back: 'Volver a Mi cuenta',
+    // Her copy of everything Vereda holds about her (Ley 1581 de 2012: conocer sus datos).
+    copy: 'Descargar una copia de mis datos',
+    copyHint: 'Un archivo con todo lo que Vereda guarda sobre usted: perfil, tareas, tiempo, pagos, extractos y correos.',
+    copying: 'Preparando su copia…',
+    copyFile: (date) => `mis-datos-vereda-${date}.json`,
+    copyDone: (file) => `Listo: el archivo «${file}» quedó en las descargas de este equipo.`,
+    copyNeedOnline: 'Para descargar una copia de sus datos necesita conexión. Toque el botón otra vez cuando tenga señal.',
   },
   // The company's review queue (web/js/review.js).
   // Finance's screens (finance.js).
