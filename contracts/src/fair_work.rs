@@ -272,6 +272,15 @@ impl AppealKind {
             AppealKind::Held => "rechazo retenido por rechazo masivo",
         }
     }
+
+    /// With its article, to start a sentence's object: "la apelación de un rechazo".
+    pub fn the_es(self) -> &'static str {
+        match self {
+            AppealKind::Rejection => "la apelación de un rechazo",
+            AppealKind::Cut => "la apelación de horas recortadas",
+            AppealKind::Held => "el rechazo retenido por rechazo masivo",
+        }
+    }
 }
 
 /// What an appeal came to.

@@ -807,6 +807,7 @@ pub fn rejection_held(
 /// The platform's decision on an appeal or a held rejection, to the worker or the company.
 pub struct AppealDecision<'a> {
     pub task_title: &'a str,
+    /// The kind with its article ("la apelación de un rechazo").
     pub kind_es: &'a str,
     pub overturned: bool,
     pub decision: &'a str,
@@ -821,12 +822,12 @@ pub fn appeal_decided(issuer: &Issuer, name: &str, d: &AppealDecision<'_>) -> Co
     let title = d.task_title;
     let mut p = vec![if d.overturned {
         format!(
-            "La plataforma revisó la {} en «{title}» y anuló la decisión de la empresa.",
+            "La plataforma revisó {} en «{title}» y anuló la decisión de la empresa.",
             d.kind_es
         )
     } else {
         format!(
-            "La plataforma revisó la {} en «{title}» y mantuvo la decisión de la empresa.",
+            "La plataforma revisó {} en «{title}» y mantuvo la decisión de la empresa.",
             d.kind_es
         )
     }];
@@ -1130,7 +1131,7 @@ mod tests {
         );
         let d = AppealDecision {
             task_title: "Fichas",
-            kind_es: "apelación de horas recortadas",
+            kind_es: "la apelación de horas recortadas",
             overturned: true,
             decision: "Leer la guía es trabajo.",
             paid: Some(Cop::from_centavos(925_000)),

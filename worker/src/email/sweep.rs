@@ -273,7 +273,7 @@ async fn event_messages(
                 .unwrap_or(AppealKind::Rejection);
             let decision = messages::AppealDecision {
                 task_title: &info.title,
-                kind_es: kind.label_es(),
+                kind_es: kind.the_es(),
                 restores_hours: kind == AppealKind::Cut,
                 overturned: payload["overturned"] == true,
                 decision: payload["decision"].as_str().unwrap_or(""),
