@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use poem::web::Data;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
@@ -23,13 +23,14 @@ use crate::ApiTags;
 use crate::accounts::new_id;
 use crate::auth::BearerAuth;
 use crate::body::JsonBody;
+use crate::idempotency::IdempotencyKey;
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
 use crate::startup::AppState;
 use crate::tasks::refused;
 
 /// A request about a worker's data.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
 pub struct DataRequest {
     pub id: String,
     pub worker_id: String,
@@ -131,13 +132,14 @@ const BY_ID: &str = "SELECT r.id, r.worker_id, u.name AS worker_name, u.email AS
      WHERE r.id = $1";
 
 /// `$1` the cursor, `$2` a worker (NULL: all), `$3` 1 for open ones only, `$4` now for overdue
-/// ones only (NULL: no filter), `$5` rows to fetch.
+/// ones only, `$6` 1 for answered ones only (each NULL: no filter), `$5` rows to fetch.
 const PAGE: &str = "SELECT r.id, r.worker_id, u.name AS worker_name, u.email AS worker_email, \
      u.id AS user_id, r.kind, r.detail, r.filed_at, r.due_at, r.extended_at, r.extension_reason, \
      r.answered_at, r.answer FROM data_requests r JOIN users u ON u.worker_id = r.worker_id \
      WHERE r.id < $1 AND ($2 IS NULL OR r.worker_id = $2) \
      AND ($3 IS NULL OR r.answered_at IS NULL) \
      AND ($4 IS NULL OR (r.answered_at IS NULL AND r.due_at < $4)) \
+     AND ($6 IS NULL OR r.answered_at IS NOT NULL) \
      ORDER BY r.id DESC LIMIT $5";
 
 impl Row {
@@ -170,11 +172,22 @@ fn now() -> i64 {
 
 fn request_refused(e: RequestRefusal) -> ApiError {
     let conflict = e.field().is_none();
-    refused(e.code(), e.field(), conflict, e.to_string())
+    let mut problem = refused(e.code(), e.field(), conflict, e.to_string());
+    problem.detail_es = e.es().map(Into::into);
+    problem
 }
 
 fn text(field: &'static str, raw: Option<&str>) -> Result<Option<String>, ApiError> {
     free_text(raw, MAX_REQUEST_CHARS).map_err(|e| ApiError::invalid(field, e.to_string()))
+}
+
+/// The request as written in `tx` (the answer stored with an idempotency key).
+async fn fetch_in(tx: &mut Tx, id: &str) -> Result<Row, ApiError> {
+    let row: Option<Row> = on_tx!(tx, |c| sqlx::query_as(BY_ID)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?;
+    row.ok_or_else(|| ApiError::internal("data request vanished"))
 }
 
 async fn fetch(state: &AppState, id: &str) -> Result<Row, ApiError> {
@@ -221,6 +234,9 @@ impl DataRequestsApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<String>,
+        /// Makes retries safe: the same key answers the first response again.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
         body: JsonBody<NewDataRequest>,
     ) -> Result<DataRequestCreated, ApiError> {
         let who = &auth.0;
@@ -230,6 +246,18 @@ impl DataRequestsApi {
         let detail = text("detail", req.detail.as_deref())?;
         personal_data::check_request(kind, detail.as_deref()).map_err(request_refused)?;
         crate::data_access::herself_or_admin(who, &id.0, "requests about her data")?;
+        let fingerprint = format!("{}\n{}", kind.as_str(), detail.as_deref().unwrap_or(""));
+        let key = IdempotencyKey::from_header(
+            idempotency_key.0.as_deref(),
+            &format!("data-request:{}", id.0),
+            fingerprint.as_bytes(),
+        )?;
+        if let Some(k) = &key
+            && let Some((_, body)) = k.replay(&state, &who.user_id).await?
+        {
+            let r: DataRequest = serde_json::from_str(&body).map_err(ApiError::internal)?;
+            return Ok(DataRequestCreated::Created(Json(r)));
+        }
         let now = now();
         let request_id = new_id();
         let mut tx = state.db.begin().await?;
@@ -250,17 +278,22 @@ impl DataRequestsApi {
         if inserted == 0 {
             return Err(ApiError::not_found("worker"));
         }
+        let answer = fetch_in(&mut tx, &request_id).await?.view(now);
+        if let Some(k) = &key {
+            let body = serde_json::to_string(&answer).map_err(ApiError::internal)?;
+            k.store(&mut tx, &who.user_id, 201, &body).await?;
+        }
         tx.commit().await?;
         tracing::info!(request_id = %request_id, kind = kind.as_str(), "data request filed");
-        Ok(DataRequestCreated::Created(Json(
-            fetch(&state, &request_id).await?.view(now),
-        )))
+        Ok(DataRequestCreated::Created(Json(answer)))
     }
 
     /// List requests about workers' data (admin: all; a worker: her own)
     ///
-    /// Newest first. `open=true`: not answered yet; `overdue=true`: open past the deadline.
+    /// Newest first. `open=true`: not answered yet; `overdue=true`: open past the deadline;
+    /// `answered=true`: answered ones.
     #[oai(path = "/data-requests", method = "get")]
+    #[allow(clippy::too_many_arguments)] // the request's extractors, one per query parameter
     async fn list(
         &self,
         state: Data<&AppState>,
@@ -269,11 +302,17 @@ impl DataRequestsApi {
         cursor: Query<Option<String>>,
         open: Query<Option<bool>>,
         overdue: Query<Option<bool>>,
+        answered: Query<Option<bool>>,
     ) -> Result<DataRequestListOk, ApiError> {
         let who = &auth.0;
         let worker = match who.role {
             Role::Admin => None,
-            Role::Worker => who.worker_id.clone(),
+            // A worker account always has its profile; never read all for want of one.
+            Role::Worker => Some(
+                who.worker_id
+                    .clone()
+                    .ok_or_else(|| ApiError::internal("worker without profile"))?,
+            ),
             Role::Finance | Role::Company => {
                 return Err(ApiError::forbidden(
                     "Requests about a worker's data are for her and the admins.",
@@ -288,6 +327,7 @@ impl DataRequestsApi {
             .bind(open.0.unwrap_or(false).then_some(1_i64))
             .bind(overdue.0.unwrap_or(false).then_some(now))
             .bind(page.fetch())
+            .bind(answered.0.unwrap_or(false).then_some(1_i64))
             .fetch_all(p)
             .await)?;
         let (rows, next_cursor) = page.finish(rows, |r| &r.id);
@@ -337,7 +377,13 @@ impl DataRequestsApi {
         .await
         .map(|r| r.rows_affected()))?;
         if changed == 0 {
-            return Err(request_refused(RequestRefusal::AlreadyExtended));
+            // Answered or extended meanwhile: say which.
+            let now_row = fetch_in(&mut tx, &row.id).await?;
+            return Err(request_refused(if now_row.answered_at.is_some() {
+                RequestRefusal::AlreadyAnswered
+            } else {
+                RequestRefusal::AlreadyExtended
+            }));
         }
         let content = vereda_documents::mail::data_request_update(
             &state.settings.issuer(),

@@ -185,6 +185,20 @@ pub enum RequestRefusal {
 }
 
 impl RequestRefusal {
+    /// What she reads, when the catalogue's sentence for the field would say too little.
+    pub fn es(&self) -> Option<&'static str> {
+        match self {
+            RequestRefusal::DetailRequired => Some("Diga qué dato está mal y cómo debe quedar."),
+            RequestRefusal::TextRequired("reason") => {
+                Some("Escriba el motivo de la prórroga: la persona lo leerá.")
+            }
+            RequestRefusal::TextRequired("answer") => {
+                Some("Escriba la respuesta: la persona la leerá.")
+            }
+            _ => None,
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             RequestRefusal::AlreadyAnswered => "request_answered",

@@ -22,6 +22,10 @@ async fn a_request_is_due_in_business_days_extended_once_and_answered() {
         .post(&path, Some(&worker), json!({"request": "correction"}))
         .await;
     assert_eq!(r.problem(422).field(), "detail");
+    assert_eq!(
+        r.body["detail_es"],
+        "Diga qué dato está mal y cómo debe quedar."
+    );
     let r = app
         .post(&path, Some(&worker), json!({"request": "deletion"}))
         .await;
@@ -36,8 +40,18 @@ async fn a_request_is_due_in_business_days_extended_once_and_answered() {
     app.post(&path, Some(&owner), copy.clone())
         .await
         .problem(403);
-    let filed = app.post(&path, Some(&worker), copy.clone()).await;
-    let filed = filed.ok(201).clone();
+    // Sent twice with the same key (a lost answer), it is filed once.
+    let send = || {
+        app.send(
+            app.client
+                .post(app.url(&path))
+                .bearer_auth(&worker)
+                .header("Idempotency-Key", "copia-1")
+                .json(&copy),
+        )
+    };
+    let filed = send().await.ok(201).clone();
+    assert_eq!(send().await.ok(201)["id"], filed["id"]);
     let filed_at: DateTime<Utc> = filed["filed_at"].as_str().unwrap().parse().unwrap();
     let due: DateTime<Utc> = filed["due_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(
@@ -111,6 +125,10 @@ async fn a_request_is_due_in_business_days_extended_once_and_answered() {
     );
     let m = smtp.arrives(&email, "Respuesta a su solicitud").await;
     assert!(m.text().contains("Descargar una copia de mis datos"));
+    let answered = app
+        .get("/v1/data-requests?answered=true", Some(&admin))
+        .await;
+    assert_eq!(answered.ok(200)["items"][0]["id"], id.as_str());
     let open = app.get("/v1/data-requests?open=true", Some(&admin)).await;
     assert!(
         !open.ok(200)["items"]

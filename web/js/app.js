@@ -865,6 +865,9 @@ async function accountScreen(gen) {
     me.worker_id ? h('section', { class: 'card', id: 'my-data' }, h('h2', {}, T.dataAccess.card),
       h('p', { class: 'muted' }, T.dataAccess.cardHint),
       h('p', {}, h('a', { class: 'button', href: '#/cuenta/consultas' }, T.dataAccess.open)),
+      h('div', { class: 'data-requests-link' },
+        h('p', { class: 'muted' }, T.dataRequests.openHint),
+        h('p', {}, h('a', { class: 'button', href: '#/cuenta/solicitudes' }, T.dataRequests.open))),
       dataCopy()) : null,
     tax,
     prefs ? h('section', { class: 'card' }, h('h2', {}, T.account.prefs),
@@ -962,6 +965,175 @@ async function dataAccessScreen(gen) {
   );
 }
 
+// Her requests about her data (issue 22 §3; Ley 1581 de 2012, arts. 14 y 15): a copy (a
+// consulta, answered within 10 business days) or a correction (a reclamo, within 15), each
+// extendable once with a reason, answered in writing (here and by e-mail). Sending needs a
+// connection; what she typed is kept on the device meanwhile (like an appeal), and one press
+// sends one request. Her list, as last seen, is kept for when there is no signal.
+async function dataRequestsScreen(gen) {
+  const D = T.dataRequests;
+  if (!me.worker_id) return go('#/cuenta');
+  const back = h('p', {}, h('a', { href: '#/cuenta' }, D.back));
+  show(gen, D.title, notice(T.loading));
+  let items = null;
+  let stale = false;
+  try {
+    const r = await cached('data-requests', () => get('/v1/data-requests?limit=100'));
+    items = r.data.items || [];
+    stale = r.stale;
+  } catch (err) {
+    if (!(err instanceof Unreachable)) {
+      show(gen, D.title, notice(err.message, 'error'), back);
+      return;
+    }
+  }
+
+  // Her requests, newest first.
+  const list = h('div', { id: 'data-requests' });
+  const card = (r) => {
+    const answered = !!r.answered_at;
+    const state = answered ? 'answered' : r.overdue ? 'overdue' : r.extended_at ? 'extended' : 'pending';
+    return h('li', { class: `card data-request dr-${state}`, 'data-id': r.id },
+      h('h3', {}, D.kind[r.kind] || r.kind),
+      h('p', {}, h('span', { class: `badge dr-${state}` }, D.state[state])),
+      h('p', { class: 'muted' }, D.filed(day(r.filed_at))),
+      r.detail ? h('p', { class: 'wrote' }, D.wrote(r.detail)) : null,
+      r.extended_at ? h('div', { class: 'dr-extension' },
+        h('p', {}, D.extended(day(r.extended_at))),
+        h('p', { class: 'instructions' }, r.extension_reason || ''),
+        answered || r.overdue ? null : h('p', { class: 'dr-due' }, D.newDue(D.day(r.due_at)))) : null,
+      !answered && !r.extended_at && !r.overdue ? h('p', { class: 'dr-due' }, D.due(D.day(r.due_at))) : null,
+      !answered && r.overdue ? h('p', { class: 'dr-due reason' }, D.overdue(D.day(r.due_at))) : null,
+      answered ? h('div', { class: 'dr-answer' },
+        h('p', {}, h('strong', {}, D.answer(day(r.answered_at)))),
+        h('p', { class: 'instructions' }, r.answer || ''),
+        h('p', { class: 'muted' }, D.answerByEmail)) : null,
+    );
+  };
+  const drawList = () => list.replaceChildren(
+    items === null ? notice(D.needOnlineList)
+      : items.length === 0 ? h('p', { id: 'data-requests-none' }, D.none)
+        : h('ul', { class: 'cards' }, items.map(card)));
+  drawList();
+
+  // The form. Her draft (what she chose and typed) stays on the device until it is sent.
+  const draftKey = `data-request-draft:${me.worker_id}`;
+  const draft = (await kv.get(draftKey)) || {};
+  const saveDraft = () => kv.set(draftKey, { request: chosen(), detail: text.value }).catch(() => {});
+  const radio = (value, label) => h('div', { class: 'check' },
+    h('input', { type: 'radio', id: `dr-${value}`, name: 'request', value, checked: draft.request === value, onchange: () => { toggle(); saveDraft(); } }),
+    h('label', { for: `dr-${value}` }, label));
+  const text = h('textarea', {
+    id: 'dr-detail', name: 'detail', rows: '4', maxlength: '4000', 'aria-required': 'true', 'aria-describedby': 'dr-detail-hint',
+    oninput: saveDraft,
+  }, draft.detail || '');
+  const detailBox = h('div', { class: 'field', id: 'dr-detail-box' },
+    h('label', { for: 'dr-detail' }, D.detail),
+    h('p', { class: 'muted hint', id: 'dr-detail-hint' }, D.detailHint),
+    text);
+  const submit = h('button', { type: 'submit', class: 'primary' }, D.send);
+  const netHint = h('div', { class: 'dr-net', 'aria-live': 'polite' });
+  const msg = h('div', { class: 'form-msg', 'aria-live': 'polite' });
+  const f = h('form', { id: 'data-request-form', novalidate: true },
+    h('fieldset', {}, h('legend', {}, D.what), radio('copy', D.copy), radio('correction', D.correction)),
+    detailBox, netHint, submit, msg);
+  function chosen() {
+    const c = f.querySelector('input[name=request]:checked');
+    return c ? c.value : '';
+  }
+  function toggle() {
+    detailBox.hidden = chosen() !== 'correction';
+  }
+  toggle();
+  // Offline, the form says so before she presses; once she has left the screen it stops listening.
+  let drawn = false;
+  const drawNet = () => {
+    if (drawn && !f.isConnected) {
+      window.removeEventListener('online', drawNet);
+      window.removeEventListener('offline', drawNet);
+      return;
+    }
+    drawn = true;
+    netHint.replaceChildren(...(navigator.onLine ? [] : [notice(D.offlineNow, 'warn')]));
+  };
+  drawNet();
+  window.addEventListener('online', drawNet);
+  window.addEventListener('offline', drawNet);
+
+  let busy = false;
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (busy) return;
+    msg.replaceChildren();
+    const request = chosen();
+    const detail = text.value.trim();
+    if (!request) {
+      msg.replaceChildren(notice(D.needKind, 'error'));
+      return;
+    }
+    if (request === 'correction' && !detail) {
+      msg.replaceChildren(notice(D.needDetail, 'error'));
+      text.focus();
+      return;
+    }
+    await saveDraft();
+    if (!navigator.onLine) {
+      netHint.replaceChildren();
+      msg.replaceChildren(notice(D.needOnline, 'warn'));
+      return;
+    }
+    busy = true;
+    submit.disabled = true;
+    submit.textContent = D.sending;
+    const body = request === 'correction' ? { request, detail } : { request };
+    const startedMs = Date.now();
+    try {
+      let filed;
+      try {
+        filed = await post(`/v1/workers/${me.worker_id}/data-requests`, body);
+      } catch (err) {
+        if (!(err instanceof Unreachable)) throw err;
+        // The answer may have been lost on the way back: a request just like this one, filed
+        // since she pressed, is hers already.
+        const fresh = await get('/v1/data-requests?limit=20').catch(() => null);
+        filed = fresh && (fresh.items || []).find((r) => r.kind === request && (r.detail || '') === (body.detail || '')
+          && Date.parse(r.filed_at) >= startedMs - 60 * 1000);
+        if (!filed) throw err;
+      }
+      await kv.remove(draftKey);
+      items = [filed, ...(items || []).filter((r) => r.id !== filed.id)];
+      await kv.set('data-requests', { items });
+      drawList();
+      // Cleared by hand: a reset would bring back the draft the form was drawn with.
+      text.value = '';
+      for (const r of f.querySelectorAll('input[name=request]')) r.checked = false;
+      toggle();
+      msg.replaceChildren(notice(D.sent(D.day(filed.due_at)), 'ok'));
+    } catch (err) {
+      msg.replaceChildren(err instanceof Unreachable ? notice(D.needOnline, 'warn') : notice(err.message, 'error'));
+    } finally {
+      busy = false;
+      submit.disabled = false;
+      submit.textContent = D.send;
+    }
+  });
+
+  show(gen, D.title,
+    h('section', { class: 'dr-rights' },
+      h('p', { class: 'lead' }, D.rights),
+      h('p', { class: 'lead' }, D.times),
+      h('p', { class: 'lead' }, D.byEmail),
+      h('p', {}, h('a', { href: '/privacidad' }, D.privacy))),
+    h('section', { class: 'card', id: 'data-request-ask', 'aria-labelledby': 'dr-ask-title' },
+      h('h2', { id: 'dr-ask-title' }, D.ask), f),
+    h('section', { 'aria-labelledby': 'dr-yours-title' },
+      h('h2', { id: 'dr-yours-title' }, D.yours),
+      stale ? notice(D.offlineCached) : null,
+      list),
+    back,
+  );
+}
+
 // ----------------------------------------------------------------------------------------
 // Router
 // ----------------------------------------------------------------------------------------
@@ -1007,6 +1179,7 @@ async function route() {
       return moneyScreen(gen);
     case 'cuenta':
       if (arg === 'consultas') return dataAccessScreen(gen);
+      if (arg === 'solicitudes') return dataRequestsScreen(gen);
       return accountScreen(gen);
     default:
       return show(gen, T.notFound, h('p', {}, h('a', { href: '#/tareas' }, T.nav.tasks)));

@@ -323,6 +323,58 @@ export const T = {
     copyDone: (file) => `Listo: el archivo «${file}» quedó en las descargas de este equipo.`,
     copyNeedOnline: 'Para descargar una copia de sus datos necesita conexión. Toque el botón otra vez cuando tenga señal.',
   },
+  // «Mis solicitudes sobre mis datos» (issue 22 §3; Ley 1581 de 2012, arts. 14 y 15): she asks
+  // for a copy of her data or for a correction, and reads the answer (app.js, from «Mi cuenta»).
+  dataRequests: {
+    title: 'Mis solicitudes sobre mis datos',
+    open: 'Mis solicitudes sobre mis datos',
+    openHint: 'Pida a Vereda una copia de sus datos o que corrija un dato que esté mal, y vea la respuesta.',
+    rights: 'La ley (Ley 1581 de 2012) le da derecho a saber qué datos personales guarda Vereda sobre usted y a pedir que corrija los que estén mal.',
+    times: 'Si pide una copia, Vereda debe responderle en máximo 10 días hábiles. Si pide corregir un dato, en máximo 15 días hábiles. Si necesita más tiempo, debe decirle por qué, una sola vez (5 u 8 días hábiles más).',
+    byEmail: 'La respuesta le llega por escrito aquí y a su correo.',
+    privacy: 'Lea el aviso de privacidad',
+    ask: 'Hacer una solicitud',
+    what: '¿Qué quiere pedir?',
+    copy: 'Una copia de mis datos',
+    correction: 'Corregir un dato',
+    detail: '¿Qué dato está mal y cómo debe quedar?',
+    detailHint: 'Por ejemplo: «Mi municipio dice Ibagué y debe decir Chaparral».',
+    needDetail: 'Escriba qué dato está mal y cómo debe quedar: es obligatorio para pedir una corrección.',
+    needKind: 'Elija qué quiere pedir: una copia de sus datos o corregir un dato.',
+    send: 'Enviar la solicitud',
+    sending: 'Enviando…',
+    needOnline: 'Para enviar su solicitud necesita conexión. Lo que escribió queda guardado en este equipo: envíela cuando vuelva la señal.',
+    offlineNow: 'Está sin conexión: puede escribir su solicitud, y enviarla cuando vuelva la señal.',
+    sent: (due) => `Solicitud enviada. Vereda debe responderle a más tardar el ${due}.`,
+    yours: 'Sus solicitudes',
+    none: 'Todavía no ha hecho ninguna solicitud.',
+    offlineCached: 'Sin conexión: estas son sus solicitudes como se vieron la última vez.',
+    needOnlineList: 'Para ver sus solicitudes necesita conexión.',
+    kind: { copy: 'Copia de mis datos', correction: 'Corrección de un dato' },
+    state: { pending: 'En trámite', extended: 'Plazo ampliado', answered: 'Respondida', overdue: 'Plazo vencido' },
+    filed: (d) => `La pidió el ${d}.`,
+    wrote: (t) => `Lo que usted escribió: «${t}»`,
+    due: (d) => `Vereda debe responderle a más tardar el ${d}.`,
+    extended: (d) => `Vereda amplió el plazo el ${d} y le explicó por qué:`,
+    newDue: (d) => `Nueva fecha: a más tardar el ${d}.`,
+    overdue: (d) => `El plazo venció el ${d} y Vereda aún no le responde. Si no recibe respuesta, puede quejarse ante la Superintendencia de Industria y Comercio (SIC).`,
+    answer: (d) => `Respuesta de Vereda (${d}):`,
+    answerByEmail: 'También le llegó a su correo.',
+    back: 'Volver a Mi cuenta',
+    /** A deadline as the day it ends on: `lunes 26 de enero` (the year when not this one). A
+     * Bogotá midnight is the end of the day before (like `deadline()`), never the next day. */
+    day: (iso) => {
+      if (!iso) return '—';
+      const ms = Date.parse(iso);
+      const midnight = (ms - 5 * 3600 * 1000) % (24 * 3600 * 1000) === 0;
+      const at = new Date(midnight ? ms - 60 * 1000 : ms);
+      const parts = Object.fromEntries(new Intl.DateTimeFormat('es-CO', {
+        timeZone: 'America/Bogota', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric',
+      }).formatToParts(at).map((p) => [p.type, p.value]));
+      const thisYear = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Bogota', year: 'numeric' }).format(new Date());
+      return `${parts.weekday} ${parts.day} de ${parts.month}${parts.year === thisYear ? '' : ` de ${parts.year}`}`;
+    },
+  },
   // The company's review queue (web/js/review.js).
   // Finance's screens (finance.js).
   finance: {
@@ -1017,6 +1069,43 @@ export const T = {
       paid: (d) => `Tiempo pagado: ${d}`,
       more: 'Ver más apelaciones',
       detailsFailed: 'No se pudo cargar la entrega: abra la apelación de nuevo.',
+    },
+    // Requests about a worker's data (Ley 1581 arts. 14–15): #/solicitudes in staff.js
+    dataRequests: {
+      nav: 'Solicitudes de datos',
+      title: 'Solicitudes de datos',
+      intro: 'Las personas piden una copia de sus datos (consulta) o que se corrijan (reclamo). La ley da 10 días hábiles para responder una consulta y 15 para un reclamo, prorrogables una sola vez (5 y 8 días más) explicándole el motivo. La respuesta es escrita: la persona la lee en Vereda y por correo. Las vencidas van primero.',
+      filter: 'Mostrar',
+      apply: 'Mostrar',
+      states: { open: 'Abiertas', answered: 'Respondidas' },
+      none: { open: 'No hay solicitudes abiertas.', answered: 'Todavía no hay solicitudes respondidas.' },
+      shown: (n, overdue) => `${n === 1 ? 'Se muestra 1 solicitud' : `Se muestran ${n} solicitudes`}${overdue ? ` (${overdue === 1 ? '1 vencida' : `${overdue} vencidas`})` : ''}.`,
+      more: 'Ver más solicitudes',
+      overdue: 'Vencida',
+      status: { open: 'Abierta', answered: 'Respondida' },
+      extendedBadge: 'Prorrogada',
+      kinds: { copy: 'Copia de sus datos (consulta)', correction: 'Corrección de sus datos (reclamo)' },
+      kind: 'Solicitud',
+      filedLabel: 'Presentada',
+      dueLabel: 'Responder a más tardar el',
+      wasDueLabel: 'Plazo',
+      extensionLabel: 'Prórroga',
+      notExtended: 'Sin prórroga',
+      extendedOn: (d, reason) => `Prorrogada el ${d}. Motivo: «${reason}»`,
+      answeredLabel: 'Respondida',
+      asks: 'Lo que pide la persona',
+      noDetail: 'No escribió nada más: pide una copia de todos sus datos.',
+      reason: 'Motivo de la prórroga (lo lee la persona)',
+      extendHelp: (kind) => (kind === 'correction' ? 'Solo una vez: 8 días hábiles más.' : 'Solo una vez: 5 días hábiles más.'),
+      extend: 'Prorrogar el plazo',
+      needReason: 'Escriba el motivo de la prórroga: la persona lo leerá.',
+      extended: (name, due) => `Plazo prorrogado: la solicitud de ${name} vence ahora el ${due}. Le avisamos por correo.`,
+      answer: 'Respuesta escrita (la lee la persona en Vereda y por correo)',
+      answerHelp: 'Diga qué se hizo: dónde está su copia, o qué se corrigió y cómo quedó; si algo no se corrige, explique por qué.',
+      send: 'Enviar la respuesta',
+      needAnswer: 'Escriba la respuesta: la persona la leerá.',
+      answered: (name) => `Respuesta enviada: ${name} la lee en Vereda y por correo.`,
+      answerTitle: 'Respuesta',
     },
   },
   notFound: 'Esta pantalla no existe.',

@@ -11,6 +11,10 @@
 // `#/apelaciones` lists the appeals to the platform (GET /v1/appeals; issue 21), the open ones
 // overdue first, each with what the worker says and what the company decided, and a form to
 // uphold or overturn it with a written decision (POST /v1/appeals/{id}/decision).
+// `#/solicitudes` lists the workers' requests about their data (GET /v1/data-requests; issue
+// 22 §3, Ley 1581 arts. 14–15), the open ones overdue first, each with its legal deadline, a
+// form to extend it once with a reason (POST /v1/data-requests/{id}/extension) and one to
+// answer it in writing (POST /v1/data-requests/{id}/answer); the answered ones under a filter.
 import { T, day, when, deadline, duration } from '/js/es.js';
 import { get, post, patch, del, postFile, Refusal } from '/js/api.js';
 import { newClientId } from '/js/store.js';
@@ -589,16 +593,178 @@ async function appealsScreen(gen, _arg, params) {
   );
 }
 
+// ----------------------------------------------------------------------------------------
+// Requests about a worker's data (issue 22 §3; Ley 1581 arts. 14–15): a copy (consulta) or a
+// correction (reclamo), due in Colombian business days, extendable once, answered in writing
+// ----------------------------------------------------------------------------------------
+
+const REQUEST_STATES = ['open', 'answered'];
+/** How many pages «Respondidas» reads at most to fill one screen (the API filters open ones
+ * only: the answered are picked from every request, newest first). */
+const ANSWERED_PAGES = 10;
+
+const dayLongFmt = new Intl.DateTimeFormat('es-CO', { timeZone: 'America/Bogota', weekday: 'long', day: 'numeric', month: 'long' });
+const dayYearFmt = new Intl.DateTimeFormat('es-CO', { timeZone: 'America/Bogota', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+const yearFmt = new Intl.DateTimeFormat('es-CO', { timeZone: 'America/Bogota', year: 'numeric' });
+
+/** A legal deadline as the day it ends on: `due_at` is a Bogotá midnight, the end of the day
+ * before (as `deadline` in es.js writes it at 11:59 p. m.), so the instant just before it names
+ * the day: `lunes 26 de enero` (the year too when it is not this one). */
+function dueDay(iso) {
+  if (!iso) return '—';
+  const last = new Date(Date.parse(iso) - 1);
+  const fmt = yearFmt.format(last) === yearFmt.format(new Date()) ? dayLongFmt : dayYearFmt;
+  return fmt.format(last).replace(',', '');
+}
+
+const requestKind = (r) => S.dataRequests.kinds[r.kind] || r.kind;
+
+function extensionForm(r) {
+  const D = S.dataRequests;
+  const key = `dr-${r.id}`;
+  return form(`extend-${r.id}`, [
+    h('div', { class: 'field' },
+      h('label', { for: `${key}-reason` }, D.reason),
+      h('p', { class: 'muted hint', id: `${key}-reason-help` }, D.extendHelp(r.kind)),
+      h('textarea', { id: `${key}-reason`, name: 'reason', rows: '2', maxlength: '4000', 'aria-required': 'true', 'aria-describedby': `${key}-reason-help` })),
+    h('button', { type: 'submit' }, D.extend),
+  ], async (data) => {
+    const reason = String(data.get('reason') || '').trim();
+    if (!reason) throw new Error(D.needReason);
+    const done = await post(`/v1/data-requests/${enc(r.id)}/extension`, { reason });
+    setFlash(D.extended(r.worker_name, dueDay(done.due_at)));
+    go(location.hash);
+    return null;
+  });
+}
+
+function answerForm(r) {
+  const D = S.dataRequests;
+  const key = `dr-${r.id}`;
+  return form(`answer-${r.id}`, [
+    h('div', { class: 'field' },
+      h('label', { for: `${key}-answer` }, D.answer),
+      h('p', { class: 'muted hint', id: `${key}-answer-help` }, D.answerHelp),
+      h('textarea', { id: `${key}-answer`, name: 'answer', rows: '4', maxlength: '4000', 'aria-required': 'true', 'aria-describedby': `${key}-answer-help` })),
+    h('button', { type: 'submit', class: 'primary' }, D.send),
+  ], async (data) => {
+    const answer = String(data.get('answer') || '').trim();
+    if (!answer) throw new Error(D.needAnswer);
+    await post(`/v1/data-requests/${enc(r.id)}/answer`, { answer });
+    setFlash(D.answered(r.worker_name));
+    go(location.hash);
+    return null;
+  });
+}
+
+function requestCard(r) {
+  const D = S.dataRequests;
+  const open = !r.answered_at;
+  const late = open && r.overdue === true;
+  return h('li', { class: `card request-card${late ? ' overdue' : ''}`, 'data-request': r.id },
+    h('h2', {}, h('a', { href: `#/persona/${enc(r.worker_id)}` }, r.worker_name)),
+    h('p', { class: 'badges' },
+      late ? [h('span', { class: 'badge st-overdue' }, D.overdue), ' '] : null,
+      h('span', { class: `badge dr-${open ? 'open' : 'answered'}` }, D.status[open ? 'open' : 'answered']),
+      r.extended_at ? [' ', h('span', { class: 'badge dr-extended' }, D.extendedBadge)] : null),
+    h('dl', { class: 'terms' },
+      h('dt', {}, D.kind), h('dd', { class: 'dr-kind' }, requestKind(r)),
+      h('dt', {}, D.filedLabel), h('dd', {}, when(r.filed_at)),
+      h('dt', {}, open ? D.dueLabel : D.wasDueLabel), h('dd', { class: 'dr-due' }, h('time', { datetime: r.due_at }, dueDay(r.due_at))),
+      h('dt', {}, D.extensionLabel), h('dd', { class: 'dr-extension' }, r.extended_at
+        ? D.extendedOn(day(r.extended_at), r.extension_reason || '')
+        : D.notExtended),
+      !open ? [h('dt', {}, D.answeredLabel), h('dd', {}, when(r.answered_at))] : null),
+    h('h3', {}, D.asks),
+    r.detail ? h('p', { class: 'instructions worker-says' }, r.detail) : h('p', { class: 'muted' }, D.noDetail),
+    open
+      ? [r.extended_at ? null : extensionForm(r), answerForm(r)]
+      : [h('h3', {}, D.answerTitle), h('p', { class: 'instructions dr-answer' }, r.answer || '')],
+  );
+}
+
+async function dataRequestsScreen(gen, _arg, params) {
+  const D = S.dataRequests;
+  const status = REQUEST_STATES.includes(params.get('estado')) ? params.get('estado') : 'open';
+  office(gen, D.title, notice(T.loading));
+  const query = (cursor) => `/v1/data-requests?${status === 'open' ? 'open=true&' : ''}limit=${PAGE}${cursor ? `&cursor=${enc(cursor)}` : ''}`;
+  const items = [];
+  const add = (list) => items.push(...list.filter((r) => (status === 'open' ? !r.answered_at : !!r.answered_at) && !items.some((q) => q.id === r.id)));
+  let cursor = null;
+  /** Read the next page; «Respondidas» reads on until it finds some (or the list ends). */
+  const readMore = async () => {
+    let pages = 0;
+    const before = items.length;
+    do {
+      const page = await get(query(cursor));
+      add(page.items || []);
+      cursor = page.next_cursor || null;
+      pages += 1;
+    } while (status === 'answered' && cursor && items.length === before && pages < ANSWERED_PAGES);
+  };
+  try {
+    // The list is newest first: the overdue ones (the oldest) are asked for first, so they
+    // show however many newer ones there are.
+    if (status === 'open') add((await get(`/v1/data-requests?open=true&overdue=true&limit=${PAGE}`)).items || []);
+    await readMore();
+  } catch (err) {
+    failed(gen, D.title, err);
+    return;
+  }
+  const listBox = h('ol', { class: 'cards data-requests', id: 'data-requests' });
+  const shown = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const draw = () => {
+    const sorted = status === 'open' ? [...items].sort(byUrgency) : items;
+    listBox.replaceChildren(...sorted.map(requestCard));
+    shown.textContent = D.shown(items.length, status === 'open' ? items.filter((r) => r.overdue).length : 0);
+  };
+  const moreMsg = h('div', { 'aria-live': 'polite' });
+  const more = button(D.more, async () => {
+    more.disabled = true;
+    moreMsg.replaceChildren();
+    try {
+      await readMore();
+      draw();
+      if (!cursor) more.remove();
+    } catch (err) {
+      moreMsg.replaceChildren(notice(err.message, 'error'));
+    } finally {
+      more.disabled = false;
+    }
+  }, 'more');
+  const filter = form('data-requests-filter', [
+    h('div', { class: 'row' },
+      h('div', { class: 'field' },
+        h('label', { for: 'estado' }, D.filter),
+        h('select', { id: 'estado', name: 'estado' },
+          REQUEST_STATES.map((st) => h('option', { value: st, selected: st === status }, D.states[st])))),
+      h('button', { type: 'submit' }, D.apply)),
+  ], async (data) => {
+    const st = data.get('estado');
+    go(st && st !== 'open' ? `#/solicitudes?estado=${enc(st)}` : '#/solicitudes');
+  });
+  if (items.length) draw();
+  office(gen, D.title,
+    takeFlash(),
+    h('p', { class: 'lead' }, D.intro),
+    filter,
+    items.length === 0 ? h('p', { class: 'muted', id: 'data-requests-none' }, D.none[status]) : [shown, listBox],
+    cursor ? more : null,
+    moreMsg,
+  );
+}
+
 export const staff = {
   home: HOME,
   for: (me) => me.role === 'admin',
   /** Navigation links: `[hash, label]`. */
-  links: () => [[HOME, S.nav.people], ['#/cohorte', S.nav.cohort], ['#/habilidades', S.nav.skills], ['#/apelaciones', S.nav.appeals]],
+  links: () => [[HOME, S.nav.people], ['#/cohorte', S.nav.cohort], ['#/habilidades', S.nav.skills], ['#/apelaciones', S.nav.appeals], ['#/solicitudes', S.dataRequests.nav]],
   screens: {
     personas: peopleScreen,
     persona: personScreen,
     cohorte: cohortScreen,
     habilidades: skillsScreen,
     apelaciones: appealsScreen,
+    solicitudes: dataRequestsScreen,
   },
 };
