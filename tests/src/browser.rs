@@ -537,6 +537,22 @@ impl Page {
         .expect("touch");
     }
 
+    /// A common cheap Android phone: 390×844 CSS pixels, touch.
+    pub async fn emulate_android(&self) {
+        self.cmd(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
+        )
+        .await
+        .expect("device metrics");
+        self.cmd(
+            "Emulation.setTouchEmulationEnabled",
+            json!({"enabled": true}),
+        )
+        .await
+        .expect("touch");
+    }
+
     /// Cut the network (or bring it back) for this tab and every service worker.
     pub async fn set_offline(&self, offline: bool) {
         let conditions = json!({

@@ -20,7 +20,7 @@
 
 use chrono::{DateTime, Datelike, Duration as ChronoDuration, Timelike, Utc};
 use serde_json::{Value, json};
-use vereda_tests::browser::{Browser, Page, check_screen, js_str};
+use vereda_tests::browser::{Browser, Page, check_screen, go, sign_in};
 use vereda_tests::{PASSWORD, TestApp, short_id, spawn_app};
 
 const NEED_ONLINE: &str = "Para ver quién consultó sus datos necesita conexión.";
@@ -32,34 +32,6 @@ const COPYING: &str = "Preparando su copia…";
 const COPY_NEEDS_ONLINE: &str = "Para descargar una copia de sus datos necesita conexión.";
 /// The cédula the test worker is created with.
 const CEDULA: &str = "1012345678";
-
-async fn sign_in(page: &Page, email: &str, password: &str) {
-    page.wait_for("#signin").await;
-    page.type_into("#email", email).await;
-    page.type_into("#password", password).await;
-    page.click("#signin button[type=submit]").await;
-}
-
-async fn go(page: &Page, hash: &str) {
-    page.eval(&format!("location.hash = {}", js_str(hash)))
-        .await;
-}
-
-/// A cheap Android phone: 390×844 CSS pixels, touch.
-async fn phone(page: &Page) {
-    page.cmd(
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
-    )
-    .await
-    .expect("device metrics");
-    page.cmd(
-        "Emulation.setTouchEmulationEnabled",
-        json!({"enabled": true}),
-    )
-    .await
-    .expect("touch");
-}
 
 /// A new worker (created by the admin, cédula [`CEDULA`]): her id and e-mail.
 async fn new_worker(app: &TestApp, admin: &str) -> (String, String) {
@@ -205,7 +177,7 @@ async fn she_sees_who_of_vereda_read_her_personal_data_on_her_phone() {
         return;
     };
     let page = browser.new_page().await;
-    phone(&page).await;
+    page.emulate_android().await;
     page.goto(&format!("{}/", app.base)).await;
     sign_in(&page, &email, PASSWORD).await;
     page.wait_until(
@@ -444,7 +416,7 @@ async fn she_downloads_a_copy_of_her_data_on_her_phone() {
         return;
     };
     let page = browser.new_page().await;
-    phone(&page).await;
+    page.emulate_android().await;
     // Downloads land in a folder of the test's own, under the names the page gives them.
     let folder = tempfile::Builder::new()
         .prefix("vereda-descargas-")

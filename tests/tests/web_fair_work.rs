@@ -21,7 +21,9 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vereda_tests::browser::{Browser, Page, check_office_screen, check_screen, desktop, js_str};
+use vereda_tests::browser::{
+    Browser, Page, check_office_screen, check_screen, desktop, go, js_str, sign_in,
+};
 use vereda_tests::{
     ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestApp, eventually, short_id, spawn_app,
 };
@@ -35,18 +37,6 @@ const RUBRIC: [&str; 3] = [
 
 fn rfc(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-async fn sign_in(page: &Page, email: &str, password: &str) {
-    page.wait_for("#signin").await;
-    page.type_into("#email", email).await;
-    page.type_into("#password", password).await;
-    page.click("#signin button[type=submit]").await;
-}
-
-async fn go(page: &Page, hash: &str) {
-    page.eval(&format!("location.hash = {}", js_str(hash)))
-        .await;
 }
 
 async fn eval_str(page: &Page, js: &str) -> String {
@@ -65,22 +55,6 @@ async fn form_says(page: &Page, form: &str, kind: &str) -> String {
         ),
     )
     .await
-}
-
-/// A cheap Android phone: 390×844 CSS pixels, touch.
-async fn phone(page: &Page) {
-    page.cmd(
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
-    )
-    .await
-    .expect("device metrics");
-    page.cmd(
-        "Emulation.setTouchEmulationEnabled",
-        json!({"enabled": true}),
-    )
-    .await
-    .expect("touch");
 }
 
 async fn not_wider_than_the_phone(page: &Page, name: &str) {
@@ -382,7 +356,7 @@ async fn work_sent_back_with_reasons_is_appealed_and_overturned_by_the_platform(
         return;
     };
     let her = phone_browser.new_page().await;
-    phone(&her).await;
+    her.emulate_android().await;
     her.goto(&format!("{}/", app.base)).await;
     sign_in(&her, &worker_email, PASSWORD).await;
     her.wait_for("nav a[href='#/mis-tareas']").await;
@@ -774,7 +748,7 @@ async fn a_mass_rejection_is_held_and_the_company_and_the_worker_are_told_why() 
         return;
     };
     let her = phone_browser.new_page().await;
-    phone(&her).await;
+    her.emulate_android().await;
     her.goto(&format!("{}/", app.base)).await;
     sign_in(&her, email, PASSWORD).await;
     her.wait_for("nav a[href='#/mis-tareas']").await;

@@ -21,7 +21,7 @@
 use chrono::{DateTime, Datelike, Duration as ChronoDuration, Utc};
 use serde_json::{Value, json};
 use std::time::Duration;
-use vereda_tests::browser::{Browser, Page, check_screen, js_str};
+use vereda_tests::browser::{Browser, Page, check_screen, go, js_str, sign_in};
 use vereda_tests::{PASSWORD, TestApp, short_id, spawn_app};
 
 const TITLE: &str = "Mis solicitudes sobre mis datos";
@@ -34,34 +34,6 @@ const REASON: &str = "Estamos confirmando su municipio con la Registraduría.";
 const ANSWER: &str =
     "Corregimos su municipio: ahora dice Chaparral, Tolima. Gracias por avisarnos.";
 const OFFLINE_TEXT: &str = "Mi celular terminaba en 34 y cambió: ahora es 3105559876.";
-
-async fn sign_in(page: &Page, email: &str, password: &str) {
-    page.wait_for("#signin").await;
-    page.type_into("#email", email).await;
-    page.type_into("#password", password).await;
-    page.click("#signin button[type=submit]").await;
-}
-
-async fn go(page: &Page, hash: &str) {
-    page.eval(&format!("location.hash = {}", js_str(hash)))
-        .await;
-}
-
-/// A cheap Android phone: 390×844 CSS pixels, touch.
-async fn phone(page: &Page) {
-    page.cmd(
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
-    )
-    .await
-    .expect("device metrics");
-    page.cmd(
-        "Emulation.setTouchEmulationEnabled",
-        json!({"enabled": true}),
-    )
-    .await
-    .expect("touch");
-}
 
 /// A new worker (created by the admin): her id and e-mail.
 async fn new_worker(app: &TestApp, admin: &str) -> (String, String) {
@@ -223,7 +195,7 @@ async fn she_asks_vereda_to_correct_her_data_and_reads_the_answer_on_her_phone()
         return;
     };
     let page = browser.new_page().await;
-    phone(&page).await;
+    page.emulate_android().await;
     page.goto(&format!("{}/", app.base)).await;
     sign_in(&page, &email, PASSWORD).await;
     page.wait_until("location.hash === '#/tareas'", Duration::from_secs(30))
