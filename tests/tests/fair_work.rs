@@ -713,8 +713,26 @@ async fn an_overturned_cut_pays_the_restored_hours_as_a_second_line() {
         lines[1]["task_title"]
             .as_str()
             .unwrap()
-            .ends_with("(horas restituidas por apelación)")
+            .starts_with("Horas restituidas por apelación: ")
     );
+    // The company's accountant reads both lines on the invoice's PDF.
+    let pdf = app
+        .client
+        .get(app.url(&format!("/v1/invoices/{}/pdf", inv["id"].as_str().unwrap())))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    if let Ok(dir) = std::env::var("VEREDA_KEEP_PDF") {
+        std::fs::write(format!("{dir}/factura-horas-restituidas.pdf"), &pdf).unwrap();
+    }
+    if let Some(text) = vereda_tests::pdf::pdf_text(&pdf) {
+        assert!(text.contains("Horas restituidas por apelación"), "{text}");
+        assert!(text.contains("37.000"), "{text}");
+    }
     assert_ledger_invariants(&app.db).await;
 }
 

@@ -251,7 +251,8 @@ async fn supplement(
     .bind(&row.id)
     .bind(&row.company_id)
     .bind(&row.worker_id)
-    .bind(format!("{} (horas restituidas por apelación)", row.title))
+    // What the line is comes first: the invoice's PDF cuts long titles short.
+    .bind(format!("Horas restituidas por apelación: {}", row.title))
     .bind(&row.pricing_kind)
     .bind(seconds - had_seconds)
     .bind(rate.map(Cop::centavos))
