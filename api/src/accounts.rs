@@ -180,6 +180,8 @@ pub async fn load_me(state: &AppState, user_id: &str) -> Result<Me, ApiError> {
 pub enum StaffRole {
     Admin,
     Finance,
+    /// Read-only: the impact report and nothing else.
+    Funder,
 }
 
 #[derive(Debug, Object, Deserialize)]
@@ -230,6 +232,7 @@ impl AccountsApi {
         let role = match req.role {
             StaffRole::Admin => Role::Admin,
             StaffRole::Finance => Role::Finance,
+            StaffRole::Funder => Role::Funder,
         };
         let hash = login.password_hash().await?;
         let mut tx = state.db.begin().await?;
@@ -423,6 +426,13 @@ pub(crate) async fn act_on_account(
     let (target, keepers) = lock_target(&mut tx, &target).await?;
     let active = target.deactivated_at.is_none();
     leaves_keepers(&target.person()?, active, action, keepers).map_err(|r| refused(r, action))?;
+    // A worker account is closed (removed) only when her personal data is deleted.
+    if action == AccountAction::Reactivate
+        && target.worker_id.is_some()
+        && target.removed_at.is_some()
+    {
+        return Err(crate::data_requests::anonymised());
+    }
     reactivable(action, target.removed_at.is_some()).map_err(|r| refused(r, action))?;
     let effect = action.effect(target.deactivated_at.is_some(), target.removed_at.is_some());
     apply_effect(&mut tx, target_id, action, effect, &actor.user_id, now).await?;

@@ -239,6 +239,7 @@ async fn visible_appeal(
         Role::Admin | Role::Finance => true,
         Role::Company => who.company_id.as_deref() == Some(row.company_id.as_str()),
         Role::Worker => who.worker_id.as_deref() == Some(row.worker_id.as_str()),
+        Role::Funder => false,
     };
     if ok {
         Ok(row)
@@ -401,6 +402,11 @@ impl AppealsApi {
             Role::Worker => (who.worker_id.clone(), None),
             Role::Company => (None, who.company_id.clone()),
             Role::Admin | Role::Finance => (None, None),
+            Role::Funder => {
+                return Err(ApiError::forbidden(
+                    "A funder account reads the impact report only.",
+                ));
+            }
         };
         let now = now();
         // Overdue: open, and its due time passed (`$5` is now, or NULL for no filter).

@@ -374,6 +374,7 @@ pub(crate) async fn visible(state: &AppState, who: &Principal, id: &str) -> Resu
         Role::Admin | Role::Finance => true,
         Role::Company => who.company_id.as_deref() == Some(row.company_id.as_str()),
         Role::Worker => who.worker_id.as_deref() == Some(row.worker_id.as_str()),
+        Role::Funder => false,
     };
     if ok {
         Ok(row)
@@ -529,6 +530,11 @@ impl AssignmentsApi {
             Role::Worker => (who.worker_id.clone(), None),
             Role::Company => (None, who.company_id.clone()),
             Role::Admin | Role::Finance => (None, None),
+            Role::Funder => {
+                return Err(ApiError::forbidden(
+                    "A funder account reads the impact report only.",
+                ));
+            }
         };
         let sql = format!(
             "{SELECT} WHERE a.id < $1 AND ($2 IS NULL OR a.worker_id = $2) \

@@ -671,7 +671,7 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     let token_hash = sha256_hex(&bearer.token);
     let now = time::unix(time::now());
     if let Some(principal) = state.tokens.get(&token_hash, now) {
-        return Ok(principal);
+        return funder_fenced(req, principal);
     }
     // Taken before the query: a token forgotten while it runs is not remembered stale.
     let (checked, forgets) = (std::time::Instant::now(), state.tokens.forgets());
@@ -712,6 +712,23 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
         token_hash,
     };
     state.tokens.put(&principal, expires_at, checked, forgets);
+    funder_fenced(req, principal)
+}
+
+/// What a funder account may reach: the impact report and its own account. Every handler
+/// also refuses roles it does not name; this fence keeps a handler that forgets from
+/// showing a funder anything else.
+const FUNDER_PATHS: &[&str] = &[
+    "/v1/reports/impact",
+    "/v1/me",
+    "/v1/me/password",
+    "/v1/auth/logout",
+];
+
+fn funder_fenced(req: &Request, principal: Principal) -> poem::Result<Principal> {
+    if principal.role == Role::Funder && !FUNDER_PATHS.contains(&req.uri().path()) {
+        return Err(ApiError::forbidden("A funder account reads the impact report only.").into());
+    }
     Ok(principal)
 }
 

@@ -89,7 +89,7 @@ pub(crate) fn herself_or_admin(
         Role::Admin => Ok(()),
         Role::Worker if herself => Ok(()),
         Role::Worker => Err(ApiError::not_found("worker")),
-        Role::Finance | Role::Company => Err(ApiError::forbidden(format!(
+        Role::Finance | Role::Company | Role::Funder => Err(ApiError::forbidden(format!(
             "Only the worker herself and admins read {what}."
         ))),
     }
@@ -139,7 +139,10 @@ impl DataAccessApi {
     /// Her profile, account, skills, fiscal profile and social security, every assignment
     /// with its history, time entries, earnings, payouts, statements, documentos soporte,
     /// certificates, appeals, who read her data, account events, e-mail preferences and the
-    /// e-mails sent to her: each row as stored. Never a password or token hash.
+    /// e-mails sent to her: each row as stored. Never a password or token hash. Once her
+    /// personal data is deleted, the values kept by law that still identify her (the name and
+    /// cédula printed on her documents, her payout details, her e-mails' address and text)
+    /// read `(conservado con acceso restringido)`.
     #[oai(path = "/:id/data-export", method = "get")]
     async fn export(
         &self,

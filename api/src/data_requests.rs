@@ -2,6 +2,12 @@
 //! her behalf) files a consulta (a copy) or a reclamo (a correction); admins see each with its
 //! legal deadline in Colombian business days, may extend it once with a reason, and answer in
 //! writing. She is told of each step by e-mail. The rules are `contracts::personal_data`.
+//!
+//! A reclamo for deletion (supresión) is answered when it is filed: in one transaction that
+//! holds her row, either something still ties her to the platform (open work, money owed or
+//! on its way, an open appeal, a documento soporte to issue) and nothing is written, or the
+//! request is recorded as answered, her confirmation is queued to her address, and her
+//! personal data is anonymised (`vereda_store::erasure`).
 
 use chrono::{DateTime, Utc};
 use poem::web::Data;
@@ -12,7 +18,7 @@ use serde::Deserialize;
 use vereda_contracts::identity::Role;
 use vereda_contracts::marketplace::free_text;
 use vereda_contracts::personal_data::{
-    self, MAX_REQUEST_CHARS, RequestKind, RequestRefusal, request_due,
+    self, DeletionBlocked, MAX_REQUEST_CHARS, RequestKind, RequestRefusal, request_due,
 };
 use vereda_contracts::time;
 use vereda_store::db::Tx;
@@ -36,8 +42,8 @@ pub struct DataRequest {
     pub worker_id: String,
     /// The worker's name (staff answer her by name).
     pub worker_name: String,
-    /// `copy` (a consulta: 10 business days, extendable by 5) or `correction` (a reclamo: 15,
-    /// extendable by 8).
+    /// `copy` (a consulta: 10 business days, extendable by 5), `correction` (a reclamo: 15,
+    /// extendable by 8) or `deletion` (a reclamo, answered when filed).
     pub kind: String,
     #[oai(skip_serializing_if_is_none)]
     pub detail: Option<String>,
@@ -67,7 +73,7 @@ pub struct DataRequestList {
 #[serde(deny_unknown_fields)]
 #[oai(deny_unknown_fields)]
 pub struct NewDataRequest {
-    /// What she asks for: `copy` or `correction`.
+    /// What she asks for: `copy`, `correction` or `deletion`.
     pub request: String,
     /// What to correct and what it should say (required for a correction; at most 4000
     /// characters).
@@ -198,14 +204,31 @@ async fn fetch(state: &AppState, id: &str) -> Result<Row, ApiError> {
     row.ok_or_else(|| ApiError::not_found("data request"))
 }
 
-/// Tell the worker of a step, in the step's transaction.
+/// A deletion refused: 409 on `request`, every reason in Spanish.
+fn deletion_refused(e: DeletionBlocked) -> ApiError {
+    let mut problem = ApiError::conflict("deletion_blocked", e.to_string());
+    problem.field = Some(e.field().into());
+    problem.detail_es = Some(e.es().into());
+    problem
+}
+
+/// 409 for a change to a worker whose personal data was deleted (the catalogue's sentence).
+pub(crate) fn anonymised() -> ApiError {
+    ApiError::conflict(
+        "worker_anonymised",
+        "This worker's personal data was deleted: her profile and account stay as they are.",
+    )
+}
+
+/// Tell the worker of a step, in the step's transaction: the message's id (none when it was
+/// written before).
 async fn tell(
     tx: &mut Tx,
     row: &Row,
     step: &str,
     content: vereda_documents::mail::Content,
     at: i64,
-) -> Result<(), ApiError> {
+) -> Result<Option<String>, ApiError> {
     let m = NewMessage {
         dedupe_key: format!("data_request:{}:{step}", row.id),
         kind: "data_request",
@@ -216,7 +239,43 @@ async fn tell(
     };
     outbox::enqueue(tx, m, at)
         .await
-        .map_err(ApiError::from_anyhow)?;
+        .map_err(ApiError::from_anyhow)
+}
+
+/// Delete her personal data, in the filing's transaction after nothing tied her: her
+/// confirmation (the answer, to her address and name) is queued first, then she is
+/// anonymised and, with her, her sessions; her consent to sensitive data ends, withdrawn by
+/// her or by the admin who filed for her (`who`).
+async fn delete_personal_data(
+    state: &AppState,
+    who: &crate::auth::Principal,
+    tx: &mut Tx,
+    request_id: &str,
+    answer: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let row = fetch_in(tx, request_id).await?;
+    let content = vereda_documents::mail::data_request_update(
+        &state.settings.issuer(),
+        &row.worker_name,
+        RequestKind::Deletion.label_es(),
+        Some(answer),
+        None,
+    );
+    let confirmation = tell(tx, &row, "answered", content, now).await?;
+    let helped_by =
+        (who.worker_id.as_deref() != Some(row.worker_id.as_str())).then_some(who.user_id.as_str());
+    let erased = vereda_store::erasure::anonymise(
+        tx,
+        &row.worker_id,
+        confirmation.as_deref(),
+        helped_by,
+        now,
+    )
+    .await?;
+    if !erased {
+        return Err(anonymised());
+    }
     Ok(())
 }
 
@@ -226,8 +285,18 @@ pub struct DataRequestsApi;
 impl DataRequestsApi {
     /// File a request about a worker's data (the worker, or an admin on her behalf)
     ///
-    /// A copy of her data (`copy`, a consulta: answered within 10 Colombian business days) or
-    /// a correction (`correction`, a reclamo: within 15; say what to correct in `detail`).
+    /// A copy of her data (`copy`, a consulta: answered within 10 Colombian business days), a
+    /// correction (`correction`, a reclamo: within 15; say what to correct in `detail`), or the
+    /// deletion of her personal data (`deletion`, a reclamo answered at once).
+    ///
+    /// A deletion is refused, with nothing written, while something still ties her to the
+    /// platform: 409 `deletion_blocked` on `request`, each reason in `detail_es` (a task in
+    /// course, money owed or on its way to her, an open appeal, a documento soporte still to
+    /// issue). Otherwise the request comes back answered: her name, cédula, phone, e-mail,
+    /// place, payout method, skills, password and sessions are deleted (her account is closed;
+    /// her profile then reads `anonymised_at`), a confirmation goes to her address, and the
+    /// accounting records the law keeps ten years stay, readable by admins only. 409
+    /// `worker_anonymised` once her data was deleted.
     #[oai(path = "/workers/:id/data-requests", method = "post")]
     async fn file(
         &self,
@@ -242,7 +311,7 @@ impl DataRequestsApi {
         let who = &auth.0;
         let req = body.0;
         let kind = RequestKind::parse(&req.request)
-            .ok_or_else(|| ApiError::invalid("request", "must be copy or correction"))?;
+            .ok_or_else(|| ApiError::invalid("request", "must be copy, correction or deletion"))?;
         let detail = text("detail", req.detail.as_deref())?;
         personal_data::check_request(kind, detail.as_deref()).map_err(request_refused)?;
         crate::data_access::herself_or_admin(who, &id.0, "requests about her data")?;
@@ -261,22 +330,50 @@ impl DataRequestsApi {
         let now = now();
         let request_id = new_id();
         let mut tx = state.db.begin().await?;
-        let inserted = vereda_store::exec!(
+        // Her row first: what ties her is read, and her data deleted, with it held.
+        if !vereda_store::locks::worker(&mut tx, &id.0).await? {
+            return Err(ApiError::not_found("worker"));
+        }
+        let anonymised_at: Option<i64> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+            "SELECT anonymised_at FROM worker_profiles WHERE id = $1"
+        )
+        .bind(&id.0)
+        .fetch_one(&mut *c)
+        .await)?;
+        if anonymised_at.is_some() {
+            return Err(anonymised());
+        }
+        let deletion = kind == RequestKind::Deletion;
+        if deletion {
+            let ties =
+                vereda_store::erasure::ties(&mut tx, &id.0, state.settings.min_payout).await?;
+            personal_data::check_deletion(ties).map_err(deletion_refused)?;
+        }
+        // A deletion is answered at once: the answer says what went and what the law keeps.
+        let answer = deletion.then(|| {
+            let today = time::from_unix(now)
+                .with_timezone(&time::BOGOTA)
+                .date_naive();
+            personal_data::deletion_answer_es(today)
+        });
+        vereda_store::exec_one!(
             &mut tx,
             sqlx::query(
                 "INSERT INTO data_requests (id, worker_id, kind, detail, filed_by, filed_at, \
-                 due_at) SELECT $1, id, $2, $3, $4, $5, $6 FROM worker_profiles WHERE id = $7"
+                 due_at, answered_at, answer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
             )
             .bind(&request_id)
+            .bind(&id.0)
             .bind(kind.as_str())
             .bind(detail.as_deref())
             .bind(&who.user_id)
             .bind(now)
             .bind(request_due(kind, now))
-            .bind(&id.0)
+            .bind(deletion.then_some(now))
+            .bind(answer.as_deref())
         )?;
-        if inserted == 0 {
-            return Err(ApiError::not_found("worker"));
+        if let Some(answer) = &answer {
+            delete_personal_data(&state, who, &mut tx, &request_id, answer, now).await?;
         }
         let answer = fetch_in(&mut tx, &request_id).await?.view(now);
         if let Some(k) = &key {
@@ -284,6 +381,11 @@ impl DataRequestsApi {
             k.store(&mut tx, &who.user_id, 201, &body).await?;
         }
         tx.commit().await?;
+        if deletion {
+            // Her sessions are gone: no process may keep believing a token of hers.
+            state.tokens.forget_all();
+            tracing::info!(worker_id = %id.0, "personal data deleted");
+        }
         tracing::info!(request_id = %request_id, kind = kind.as_str(), "data request filed");
         Ok(DataRequestCreated::Created(Json(answer)))
     }
@@ -313,7 +415,7 @@ impl DataRequestsApi {
                     .clone()
                     .ok_or_else(|| ApiError::internal("worker without profile"))?,
             ),
-            Role::Finance | Role::Company => {
+            Role::Finance | Role::Company | Role::Funder => {
                 return Err(ApiError::forbidden(
                     "Requests about a worker's data are for her and the admins.",
                 ));

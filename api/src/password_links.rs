@@ -136,6 +136,7 @@ pub async fn invite(
         Role::Finance => "en el equipo de finanzas",
         Role::Company => "para su empresa",
         Role::Worker => "para que tome tareas pagadas y trabaje desde donde vive",
+        Role::Funder => "para que consulte el reporte de impacto del programa",
     };
     let content = vereda_documents::mail::invitation(
         &state.settings.issuer(),

@@ -75,6 +75,14 @@ pub fn field_es(field: &str) -> String {
         "entries" => "los registros",
         "role" | "member_role" => "el rol",
         "label" => "el nombre para mostrar",
+        "groups" => "los grupos del programa",
+        "baseline_monthly_income" => "el ingreso mensual de su hogar antes de Vereda",
+        "policy_version" | "text_hash" => "el texto de la autorización",
+        "code" => "el código",
+        "by" => "el desglose",
+        "format" => "el formato",
+        "from" => "el mes inicial",
+        "to" => "el mes final",
         "id" => "el identificador",
         _ => return format!("el campo «{field}»"),
     };
@@ -183,6 +191,16 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
         "record_below_minimum" => "Esta tarea pide un historial con más trabajos aprobados \
                                    entre sus últimas 25 entregas decididas que el suyo."
             .into(),
+        // Consent to sensitive data
+        "policy_changed" | "policy_text_mismatch" => "El texto de la autorización cambió; \
+                                                     léalo de nuevo y vuelva a responder."
+            .into(),
+        "baseline_out_of_range" => "El ingreso mensual debe ser una cifra en pesos, sin \
+                                    centavos, de 0 a $ 50.000.000."
+            .into(),
+        "unknown_group" => "Ese grupo no es un grupo del programa vigente.".into(),
+        "nothing_given" => "Indique su ingreso antes de Vereda, al menos un grupo, o ambos.".into(),
+        "no_consent" => "No hay una autorización que retirar.".into(),
         // Fair work: rework rounds and appeals
         "not_appealable" => "Solo se puede apelar un rechazo o una aprobación con menos horas \
                              de las registradas."
@@ -197,6 +215,12 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
         "request_answered" => "Esta solicitud ya fue respondida.".into(),
         "request_extended" => "El plazo de esta solicitud ya se prorrogó una vez; la ley permite \
                                una sola prórroga."
+            .into(),
+        "deletion_blocked" => "Todavía no podemos suprimir sus datos: tiene trabajo o dinero \
+                               pendiente con Vereda; no se cambió nada."
+            .into(),
+        "worker_anonymised" => "Los datos personales de esta persona ya se suprimieron: su \
+                                perfil y su cuenta no se pueden cambiar ni reactivar."
             .into(),
         "missing_skill" => {
             "Esta tarea pide habilidades que usted todavía no tiene registradas.".into()

@@ -30,7 +30,7 @@ use crate::finance::{Accepted, CsvOk, DocumentOk};
 use crate::pagination::PageRequest;
 use crate::problem::ApiError;
 use crate::startup::AppState;
-use vereda_contracts::personal_data::Read;
+use vereda_contracts::personal_data::{self, Read};
 
 fn pesos(centavos: i64) -> String {
     Cop::from_centavos(centavos).to_string()
@@ -416,7 +416,8 @@ pub enum PdfOk {
     ),
 }
 
-/// 404 unless the caller is the worker, finance or admin (and the worker exists).
+/// 404 unless the caller is the worker, finance or admin (and the worker exists); 403 for all
+/// but admins once her personal data was deleted (her records are kept under restricted access).
 pub(crate) async fn visible_worker(
     state: &AppState,
     who: &Principal,
@@ -425,15 +426,30 @@ pub(crate) async fn visible_worker(
     if !(who.is_staff() || who.worker_id.as_deref() == Some(worker_id)) {
         return Err(ApiError::not_found("worker"));
     }
-    let exists: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
-        "SELECT id FROM worker_profiles WHERE id = $1"
+    let found: Option<(String, Option<i64>)> = on_db!(&state.db, |p| sqlx::query_as(
+        "SELECT id, anonymised_at FROM worker_profiles WHERE id = $1"
     )
     .bind(worker_id)
     .fetch_optional(p)
     .await)?;
-    exists
-        .map(|_| ())
-        .ok_or_else(|| ApiError::not_found("worker"))
+    match found {
+        None => Err(ApiError::not_found("worker")),
+        Some((_, Some(_))) if who.role != Role::Admin => Err(restricted()),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Her records once her personal data was deleted: kept by law, for admins only.
+pub(crate) fn restricted() -> ApiError {
+    let mut e = ApiError::forbidden(
+        "This worker's personal data was deleted: her records are kept by law for admins only.",
+    );
+    e.detail_es = Some(
+        "Los datos personales de esta persona se suprimieron: sus documentos se conservan por \
+         ley con acceso restringido, y solo un administrador puede consultarlos."
+            .into(),
+    );
+    e
 }
 
 fn parse_month(field: &str, raw: &str) -> Result<Month, ApiError> {
@@ -910,27 +926,36 @@ impl StatementsApi {
             String,
             String,
             Option<String>,
+            Option<i64>,
         );
         let rows: Vec<Row> = on_db!(&state.db, |p| {
             sqlx::query_as(
-            "SELECT d.id, d.number, d.kind, d.worker_id, d.month, d.amount, d.issued_on, u.name, \
-             w.document_id FROM support_documents d JOIN worker_profiles w ON w.id = d.worker_id \
+                "SELECT d.id, d.number, d.kind, d.worker_id, d.month, d.amount, d.issued_on, \
+             COALESCE(d.worker_name, u.name), COALESCE(d.worker_document, w.document_id), \
+             w.anonymised_at FROM support_documents d JOIN worker_profiles w ON w.id = d.worker_id \
              JOIN users u ON u.worker_id = d.worker_id \
              WHERE d.id < $1 AND ($2 IS NULL OR d.month = $2) AND ($3 IS NULL OR d.worker_id = $3) \
-             ORDER BY d.id DESC LIMIT $4"
-        )
-        .bind(page.before())
-        .bind(month.as_deref())
-        .bind(worker_id.0.as_deref())
-        .bind(page.fetch())
-        .fetch_all(p)
-        .await
+             ORDER BY d.id DESC LIMIT $4",
+            )
+            .bind(page.before())
+            .bind(month.as_deref())
+            .bind(worker_id.0.as_deref())
+            .bind(page.fetch())
+            .fetch_all(p)
+            .await
         })?;
         let (rows, next_cursor) = page.finish(rows, |r| &r.0);
         let items = rows
             .into_iter()
             .map(
-                |(id, number, kind, worker_id, month, amount, issued_on, name, cedula)| {
+                |(id, number, kind, worker_id, month, amount, issued_on, name, cedula, erased)| {
+                    // Her supplier data, kept by law once her data was deleted: admins only.
+                    let (name, cedula) = match erased {
+                        Some(_) if auth.0.role != Role::Admin => {
+                            (personal_data::ERASED_NAME.to_string(), None)
+                        }
+                        _ => (name, cedula),
+                    };
                     SupportDocumentRow {
                         document: SupportDocumentView {
                             id,

@@ -743,6 +743,7 @@ async fn visible_task(state: &AppState, who: &Principal, id: &str) -> Result<Tas
         .ok_or_else(|| ApiError::not_found("task"))?;
     let visible = match who.role {
         Role::Admin | Role::Finance => true,
+        Role::Funder => false,
         Role::Company => who.company_id.as_deref() == Some(row.company_id.as_str()),
         Role::Worker => {
             row.status == "open" || {

@@ -588,6 +588,7 @@ async fn visible_target(state: &AppState, who: &Principal, id: &str) -> Result<T
             Role::Admin | Role::Finance => true,
             Role::Company => who.company_id.as_deref() == Some(t.company_id.as_str()),
             Role::Worker => who.worker_id.as_deref() == Some(t.worker_id.as_str()),
+            Role::Funder => false,
         })
         .ok_or_else(|| ApiError::not_found("assignment"))
 }

@@ -23,6 +23,7 @@ use crate::ApiTags;
 use crate::accounts::{Membership, NewLogin, insert_user, invite_if_needed, new_id};
 use crate::auth::{BearerAuth, Principal, check_current_password};
 use crate::body::{CsvBody, JsonBody};
+use crate::consents::given_at_enrolment;
 use crate::idempotency::IdempotencyKey;
 use crate::pagination::PageRequest;
 use crate::problem::{ApiError, ProblemItem};
@@ -75,6 +76,13 @@ pub struct BreBKey {
     pub key: String,
 }
 
+/// The payout method of a worker whose personal data was deleted: nothing is left of it.
+/// Shown, never accepted.
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct ErasedPayout {}
+
 /// How the worker is paid.
 #[derive(Debug, Clone, Union, Serialize, Deserialize)]
 #[oai(discriminator_name = "kind")]
@@ -92,6 +100,10 @@ pub enum PayoutMethod {
     #[oai(mapping = "bre-b")]
     #[serde(rename = "bre-b")]
     BreB(BreBKey),
+    /// Her personal data was deleted (read only: refused as input).
+    #[oai(mapping = "erased")]
+    #[serde(rename = "erased")]
+    Erased(ErasedPayout),
 }
 
 impl PayoutMethod {
@@ -124,12 +136,13 @@ impl PayoutMethod {
             PayoutMethod::BreB(k) => PayoutMethod::BreB(BreBKey {
                 key: profiles::breb_key(&k.key).map_err(|e| ApiError::invalid(at("key"), e))?,
             }),
+            PayoutMethod::Erased(_) => return Err(erased_refused(field)),
         })
     }
 
-    /// Where the money goes, as the pure rules see it.
-    fn destination(&self) -> Payout {
-        match self {
+    /// Where the money goes, as the pure rules see it (nowhere, once erased).
+    fn destination(&self) -> Option<Payout> {
+        Some(match self {
             PayoutMethod::Nequi(w) => Payout::Nequi {
                 phone: w.phone.clone(),
             },
@@ -145,7 +158,8 @@ impl PayoutMethod {
                 account_number: b.account_number.clone(),
             },
             PayoutMethod::BreB(k) => Payout::BreB { key: k.key.clone() },
-        }
+            PayoutMethod::Erased(_) => return None,
+        })
     }
 
     /// A method checked by the pure rules (an imported row's).
@@ -174,6 +188,21 @@ impl PayoutMethod {
     }
 }
 
+/// `erased` is what an anonymised profile reads back, never a method to pay to: 422 naming
+/// the field, in words she understands.
+fn erased_refused(field: &str) -> ApiError {
+    let mut e = ApiError::invalid(
+        field,
+        "\"erased\" is shown for a worker whose data was deleted; it is not a payout method",
+    );
+    e.detail_es = Some(
+        "Ese medio de pago no existe: «erased» solo aparece en el perfil de una persona cuyos \
+         datos se suprimieron. Elija Nequi, Daviplata, una cuenta bancaria o una llave Bre-B."
+            .into(),
+    );
+    e
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
 #[oai(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -184,7 +213,7 @@ pub enum ProgrammeGroup {
 }
 
 impl ProgrammeGroup {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ProgrammeGroup::Youth => "youth",
             ProgrammeGroup::WomanHeadOfHousehold => "woman_head_of_household",
@@ -213,7 +242,10 @@ pub struct CreateWorker {
     pub document_id: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
-    /// Self-declared, used only in aggregate reports.
+    /// The programme group she told the admin enrolling her, having been read the consent
+    /// text (`GET /v1/consent-policy`): recorded as her assisted consent, naming the admin.
+    /// Leave it out unless she said yes; she can change or withdraw it herself
+    /// (`/v1/workers/{id}/consent`).
     #[serde(default)]
     pub programme_group: Option<ProgrammeGroup>,
 }
@@ -232,8 +264,6 @@ pub struct UpdateWorker {
     pub phone: Option<String>,
     #[serde(default)]
     pub payout_method: Option<PayoutMethod>,
-    #[serde(default)]
-    pub programme_group: Option<ProgrammeGroup>,
     /// Admin only (skills are earned in training).
     #[serde(default)]
     pub skills: Option<Vec<String>>,
@@ -269,8 +299,6 @@ pub struct Worker {
     pub document_id: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub phone: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
-    pub programme_group: Option<String>,
     /// Staff only (on one worker): the other workers paid to the same phone or account, a
     /// mistake or one person behind two accounts, worth a look before the next payout.
     #[oai(skip_serializing_if_is_none)]
@@ -281,6 +309,11 @@ pub struct Worker {
     /// When her account was deactivated (absent while active).
     #[oai(skip_serializing_if_is_none)]
     pub deactivated_at: Option<DateTime<Utc>>,
+    /// When her personal data was deleted at her request (Ley 1581): the profile then shows
+    /// what is left, a name that says so, places `(suprimido)` and payout method `erased`,
+    /// and can no longer be changed. Absent otherwise.
+    #[oai(skip_serializing_if_is_none)]
+    pub anonymised_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -455,13 +488,13 @@ struct WorkerRow {
     payout_key: Option<String>,
     document_id: Option<String>,
     phone: Option<String>,
-    programme_group: Option<String>,
     created_at: i64,
     updated_at: i64,
     /// Sorted, comma-joined skills (see `tasks::skills_column`).
     skills: Option<String>,
     /// Her account's (`users.deactivated_at`).
     deactivated_at: Option<i64>,
+    anonymised_at: Option<i64>,
 }
 
 /// The workers query, skills included, so a page is one query rather than one per worker.
@@ -469,8 +502,8 @@ fn worker_select(d: Dialect) -> String {
     format!(
         "SELECT w.id, u.id AS user_id, u.name, u.email, w.municipality, \
          w.department, w.municipality_code, w.department_code, w.payout_method, w.payout_key, \
-         w.document_id, w.phone, w.programme_group, w.created_at, \
-         w.updated_at, {} AS skills, u.deactivated_at FROM worker_profiles w \
+         w.document_id, w.phone, w.created_at, \
+         w.updated_at, {} AS skills, u.deactivated_at, w.anonymised_at FROM worker_profiles w \
          JOIN users u ON u.worker_id = w.id",
         skills_column(d, "worker_skills", "worker_id", "w.id")
     )
@@ -504,10 +537,10 @@ fn load_workers(rows: Vec<WorkerRow>) -> Result<Vec<Worker>, ApiError> {
             skills,
             document_id: r.document_id,
             phone: r.phone,
-            programme_group: r.programme_group,
             duplicate_payout: None,
             active: r.deactivated_at.is_none(),
             deactivated_at: r.deactivated_at.map(time::from_unix),
+            anonymised_at: r.anonymised_at.map(time::from_unix),
             created_at: time::from_unix(r.created_at),
             updated_at: time::from_unix(r.updated_at),
         });
@@ -565,20 +598,19 @@ struct NewProfile<'a> {
     place: Place<'static>,
     phone: Option<&'a str>,
     payout: &'a PayoutMethod,
-    programme_group: Option<&'a str>,
     now: i64,
 }
 
 async fn insert_profile(tx: &mut Tx, p: &NewProfile<'_>) -> Result<(), ApiError> {
     let payout_json = serde_json::to_string(p.payout).map_err(ApiError::internal)?;
-    let payout_key = p.payout.destination().duplicate_key();
+    let payout_key = p.payout.destination().map(|d| d.duplicate_key());
     vereda_store::exec_one!(
         tx,
         sqlx::query(
             "INSERT INTO worker_profiles (id, document_id, municipality, department, \
              municipality_code, department_code, phone, payout_method, payout_key, \
-             programme_group, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)"
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"
         )
         .bind(p.id)
         .bind(p.document_id)
@@ -589,7 +621,6 @@ async fn insert_profile(tx: &mut Tx, p: &NewProfile<'_>) -> Result<(), ApiError>
         .bind(p.phone)
         .bind(&payout_json)
         .bind(&payout_key)
-        .bind(p.programme_group)
         .bind(p.now)
     )?;
     Ok(())
@@ -674,7 +705,6 @@ impl WorkersApi {
             place,
             phone: phone.as_ref().map(MobilePhone::as_str),
             payout: &payout,
-            programme_group: req.programme_group.map(ProgrammeGroup::as_str),
             now,
         };
         insert_profile(&mut tx, &profile).await?;
@@ -690,6 +720,9 @@ impl WorkersApi {
         )
         .await?;
         invite_if_needed(&state, &mut tx, &login, &user_id, Role::Worker, &auth.0).await?;
+        if let Some(group) = req.programme_group {
+            given_at_enrolment(&mut tx, &worker_id, group.as_str(), &auth.0.user_id, now).await?;
+        }
         tx.commit().await?;
         tracing::info!(worker_id = %worker_id, by = %auth.0.user_id, "worker created");
         Ok(WorkerCreated::Created(Json(
@@ -826,6 +859,9 @@ impl WorkersApi {
     ) -> Result<WorkerOk, ApiError> {
         let who = &auth.0;
         let current = visible_worker(&state, who, &id.0).await?;
+        if current.anonymised_at.is_some() {
+            return Err(crate::data_requests::anonymised());
+        }
         let editor = Editor::of(
             who.role,
             who.worker_id.as_deref() == Some(current.id.as_str()),
@@ -924,10 +960,12 @@ async fn create_graduate(
         place,
         phone: g.phone.as_ref().map(MobilePhone::as_str),
         payout: &payout,
-        programme_group: g.programme_group,
         now,
     };
     insert_profile(tx, &profile).await?;
+    if let Some(group) = g.programme_group {
+        given_at_enrolment(tx, &worker_id, group, &by.user_id, now).await?;
+    }
     replace_skills(tx, &worker_id, &g.skills).await?;
     let login = NewLogin {
         name: g.name.clone(),
@@ -1032,7 +1070,6 @@ struct ProfileChange {
     payout_json: Option<String>,
     /// Where its money lands (`Payout::duplicate_key`).
     payout_key: Option<String>,
-    programme_group: Option<ProgrammeGroup>,
     skills: Option<BTreeSet<Skill>>,
     /// The skills as sent, to name the one the catalogue lacks by its place.
     skills_raw: Option<Vec<String>>,
@@ -1076,7 +1113,10 @@ impl ProfileChange {
             .map(serde_json::to_string)
             .transpose()
             .map_err(ApiError::internal)?;
-        let payout_key = payout.as_ref().map(|p| p.destination().duplicate_key());
+        let payout_key = payout
+            .as_ref()
+            .and_then(PayoutMethod::destination)
+            .map(|d| d.duplicate_key());
         let skills = req
             .skills
             .as_deref()
@@ -1090,7 +1130,6 @@ impl ProfileChange {
             payout,
             payout_json,
             payout_key,
-            programme_group: req.programme_group,
             skills,
             skills_raw: req.skills,
             current_password: req.current_password,
@@ -1110,17 +1149,15 @@ async fn store_change(
             "UPDATE worker_profiles SET municipality = COALESCE($1, municipality), \
              department = COALESCE($2, department), phone = COALESCE($3, phone), \
              payout_method = COALESCE($4, payout_method), \
-             programme_group = COALESCE($5, programme_group), \
-             document_id = COALESCE($6, document_id), updated_at = $7, \
-             municipality_code = COALESCE($9, municipality_code), \
-             department_code = COALESCE($10, department_code), \
-             payout_key = COALESCE($11, payout_key) WHERE id = $8",
+             document_id = COALESCE($5, document_id), updated_at = $6, \
+             municipality_code = COALESCE($8, municipality_code), \
+             department_code = COALESCE($9, department_code), \
+             payout_key = COALESCE($10, payout_key) WHERE id = $7",
         )
         .bind(change.place.map(|p| p.municipality.name.as_str()))
         .bind(change.place.map(|p| p.department.name.as_str()))
         .bind(change.phone.as_ref().map(MobilePhone::as_str))
         .bind(change.payout_json.as_deref())
-        .bind(change.programme_group.map(ProgrammeGroup::as_str))
         .bind(change.document_id.as_ref().map(DocumentId::as_str))
         .bind(now)
         .bind(worker_id)
@@ -1198,4 +1235,24 @@ async fn payout_method_changed(
         .map_err(ApiError::from_anyhow)?;
     tracing::info!(worker_id = %worker.id, by = %by.user_id, "payout method changed");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_erased_payout_method_reads_back_and_is_never_accepted() {
+        let stored = vereda_store::erasure::ERASED_PAYOUT;
+        let method: PayoutMethod = serde_json::from_str(stored).unwrap();
+        assert!(matches!(method, PayoutMethod::Erased(_)));
+        assert_eq!(serde_json::to_string(&method).unwrap(), stored);
+        assert!(method.destination().is_none());
+        let refused = method.parse("payout_method").unwrap_err();
+        assert_eq!(
+            (refused.code, refused.field.as_deref()),
+            ("validation_failed", Some("payout_method"))
+        );
+        assert!(refused.detail_es.unwrap().contains("Elija Nequi"));
+    }
 }

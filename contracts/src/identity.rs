@@ -11,6 +11,8 @@ pub enum Role {
     Finance,
     Company,
     Worker,
+    /// Read-only: the impact report and nothing else (issue 22 §2).
+    Funder,
 }
 
 impl Role {
@@ -20,6 +22,7 @@ impl Role {
             Role::Finance => "finance",
             Role::Company => "company",
             Role::Worker => "worker",
+            Role::Funder => "funder",
         }
     }
     pub fn parse(s: &str) -> Option<Role> {
@@ -28,6 +31,7 @@ impl Role {
             "finance" => Role::Finance,
             "company" => Role::Company,
             "worker" => Role::Worker,
+            "funder" => Role::Funder,
             _ => return None,
         })
     }

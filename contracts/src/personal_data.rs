@@ -1,6 +1,9 @@
 //! Personal data under Ley 1581 (issue 22): which of a worker's personal fields each kind of
 //! read exposes, so every read by someone other than her is logged with what it showed, and she
-//! can see it in Spanish ("quién consultó mis datos").
+//! can see it in Spanish ("quién consultó mis datos"); her requests about it, deletion included.
+
+use crate::money::Cop;
+use crate::statements::Month;
 
 /// A personal field of a worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,10 +17,13 @@ pub enum Field {
     Income,
     /// Tax status and social-security (PILA) payments.
     Fiscal,
+    /// Sensitive, held under her consent: programme groups and household income before
+    /// joining.
+    Programme,
 }
 
 impl Field {
-    pub const ALL: [Field; 8] = [
+    pub const ALL: [Field; 9] = [
         Field::Name,
         Field::Email,
         Field::Phone,
@@ -26,6 +32,7 @@ impl Field {
         Field::PayoutMethod,
         Field::Income,
         Field::Fiscal,
+        Field::Programme,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +45,7 @@ impl Field {
             Field::PayoutMethod => "payout_method",
             Field::Income => "income",
             Field::Fiscal => "fiscal",
+            Field::Programme => "programme",
         }
     }
 
@@ -56,6 +64,7 @@ impl Field {
             Field::PayoutMethod => "su medio de pago",
             Field::Income => "sus ingresos",
             Field::Fiscal => "sus datos tributarios y de seguridad social",
+            Field::Programme => "sus grupos del programa y el ingreso de su hogar antes de Vereda",
         }
     }
 }
@@ -77,6 +86,8 @@ pub enum Read {
     Fiscal,
     /// A copy of everything held about her.
     Export,
+    /// Her consent and what she gave under it.
+    Consent,
 }
 
 impl Read {
@@ -89,6 +100,7 @@ impl Read {
             Read::PayoutBatch => &[Name, PayoutMethod, Income],
             Read::Fiscal => &[Fiscal],
             Read::Export => &Field::ALL,
+            Read::Consent => &[Programme],
         }
     }
 
@@ -117,40 +129,49 @@ pub fn fields_es(stored: &str) -> String {
     }
 }
 
-/// What a worker asks of her data (Ley 1581 arts. 14–15): a consulta (a copy of it) or a
-/// reclamo (a correction). Deletion comes with anonymisation (issue 22 §3, not yet built).
+/// What a worker asks of her data (Ley 1581 arts. 14–15): a consulta (a copy of it), a
+/// reclamo for a correction, or a reclamo for deletion (supresión: her personal data is
+/// anonymised at once, issue 22 §3, unless work or money still ties her to the platform).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestKind {
     Copy,
     Correction,
+    Deletion,
 }
 
 impl RequestKind {
+    pub const ALL: [RequestKind; 3] = [
+        RequestKind::Copy,
+        RequestKind::Correction,
+        RequestKind::Deletion,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RequestKind::Copy => "copy",
             RequestKind::Correction => "correction",
+            RequestKind::Deletion => "deletion",
         }
     }
 
     pub fn parse(s: &str) -> Option<RequestKind> {
-        [RequestKind::Copy, RequestKind::Correction]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     pub fn label_es(self) -> &'static str {
         match self {
             RequestKind::Copy => "consulta (copia de sus datos)",
             RequestKind::Correction => "reclamo (corrección de sus datos)",
+            RequestKind::Deletion => "reclamo (supresión de sus datos)",
         }
     }
 
-    /// Business days to answer: consultas 10, reclamos 15 (arts. 14 and 15).
+    /// Business days to answer: consultas 10, reclamos 15 (arts. 14 and 15). A deletion is a
+    /// reclamo, though it is answered the moment it is filed.
     pub fn answer_days(self) -> u32 {
         match self {
             RequestKind::Copy => 10,
-            RequestKind::Correction => 15,
+            RequestKind::Correction | RequestKind::Deletion => 15,
         }
     }
 
@@ -158,7 +179,7 @@ impl RequestKind {
     pub fn extension_days(self) -> u32 {
         match self {
             RequestKind::Copy => 5,
-            RequestKind::Correction => 8,
+            RequestKind::Correction | RequestKind::Deletion => 8,
         }
     }
 }
@@ -248,6 +269,145 @@ pub fn extend(
     ))
 }
 
+/// The name an anonymised worker's account keeps (people and documents made later read it).
+pub const ERASED_NAME: &str = "Persona retirada";
+
+/// Her municipality and department once anonymised.
+pub const ERASED_PLACE: &str = "(suprimido)";
+
+/// Accounting records are kept this long (Ley 962 de 2005, art. 28), then removed.
+pub const RETENTION_YEARS: u32 = 10;
+
+/// Records of an anonymised worker dated before this instant are past their retention: ten
+/// calendar years (Bogotá) before `now`.
+pub fn retention_cutoff(now: i64) -> i64 {
+    let local = crate::time::from_unix(now).with_timezone(&crate::time::BOGOTA);
+    local
+        .checked_sub_months(chrono::Months::new(12 * RETENTION_YEARS))
+        .map_or(i64::MIN, |t| t.timestamp())
+}
+
+/// What still ties a worker to the platform, so her data cannot be deleted yet: each is work
+/// or money that would be lost or could not be documented without her.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tie {
+    /// Assignments not in a final state (claimed, submitted, verified, changes requested).
+    OpenAssignments(i64),
+    /// Approved work the accrual job has not added to her earnings yet (minutes at most).
+    NotYetAccrued(i64),
+    /// Earned and not yet in a payout batch, and the batch's minimum.
+    Owed { amount: Cop, minimum: Cop },
+    /// In payout lines the bank has not confirmed (what reaches her, net of withholding).
+    InFlight(Cop),
+    /// Her appeals the platform has not decided.
+    OpenAppeals(i64),
+    /// A month with earnings whose documento soporte is not issued yet (it names her).
+    SupportDocumentDue(Month),
+}
+
+fn count_es(n: i64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+impl Tie {
+    /// What she reads, in plain words, with what happens next.
+    pub fn es(&self) -> String {
+        match self {
+            Tie::OpenAssignments(n) => format!(
+                "Tiene {} en curso; cuando termine{} (aprobada, rechazada o devuelta) podrá \
+                 pedir la supresión.",
+                count_es(*n, "tarea", "tareas"),
+                if *n == 1 { "" } else { "n" }
+            ),
+            Tie::NotYetAccrued(n) => format!(
+                "Tiene {} que aún estamos sumando a sus ganancias; intente de nuevo en unos \
+                 minutos.",
+                count_es(*n, "tarea aprobada", "tareas aprobadas")
+            ),
+            Tie::Owed { amount, minimum } if amount < minimum => format!(
+                "Tiene {} por cobrar, menos que el pago mínimo de {}; escríbanos para acordar \
+                 cómo pagárselo y luego podrá pedir la supresión.",
+                amount.to_es_co(),
+                minimum.to_es_co()
+            ),
+            Tie::Owed { amount, .. } => format!(
+                "Tiene {} por cobrar; se lo pagamos en el próximo lote y luego podrá pedir la \
+                 supresión.",
+                amount.to_es_co()
+            ),
+            Tie::InFlight(net) => format!(
+                "Tiene un pago de {} en camino; cuando el banco lo confirme podrá pedir la \
+                 supresión.",
+                net.to_es_co()
+            ),
+            Tie::OpenAppeals(n) => format!(
+                "Tiene {} sin decidir; cuando la plataforma {} podrá pedir la supresión.",
+                count_es(*n, "apelación", "apelaciones"),
+                if *n == 1 { "la decida" } else { "las decida" }
+            ),
+            Tie::SupportDocumentDue(month) => format!(
+                "Aún no hemos expedido su documento soporte de {} (se expide al cerrar el mes); \
+                 después podrá pedir la supresión.",
+                month.name_es()
+            ),
+        }
+    }
+}
+
+/// A deletion refused while something still ties her to the platform.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Her data cannot be deleted yet: work or money is still open ({} reasons).", .0.len())]
+pub struct DeletionBlocked(pub Vec<Tie>);
+
+impl DeletionBlocked {
+    pub fn code(&self) -> &'static str {
+        "deletion_blocked"
+    }
+
+    pub fn field(&self) -> &'static str {
+        "request"
+    }
+
+    /// Every reason, one sentence each, after one that says nothing was done.
+    pub fn es(&self) -> String {
+        let mut s = String::from("Todavía no podemos suprimir sus datos; no se cambió nada.");
+        for t in &self.0 {
+            s.push(' ');
+            s.push_str(&t.es());
+        }
+        s
+    }
+}
+
+/// Deletion goes ahead only when nothing ties her to the platform.
+pub fn check_deletion(ties: Vec<Tie>) -> Result<(), DeletionBlocked> {
+    if ties.is_empty() {
+        Ok(())
+    } else {
+        Err(DeletionBlocked(ties))
+    }
+}
+
+/// The written answer to a deletion, recorded with the request and e-mailed to her: what was
+/// removed, and what the law makes us keep, for how long and for whom.
+pub fn deletion_answer_es(day: chrono::NaiveDate) -> String {
+    format!(
+        "El {} suprimimos sus datos personales: su nombre, cédula, celular, correo, municipio, \
+         medio de pago y habilidades, y su contraseña y sesiones; su cuenta quedó cerrada y ya \
+         no se puede ingresar con ella. Por ley (Ley 962 de 2005, artículo 28) conservamos \
+         durante {RETENTION_YEARS} años, con acceso restringido a los administradores de \
+         Vereda, los registros contables de su trabajo: los asientos del libro contable, las \
+         facturas, los documentos soporte, los pagos que le hicimos y sus extractos y \
+         certificados de ingresos. Los documentos ya expedidos no cambian. Pasados los \
+         {RETENTION_YEARS} años, esos documentos y los datos de sus pagos se eliminan.",
+        crate::statements::date_es(day)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,5 +476,65 @@ mod tests {
             Err(RequestRefusal::DetailRequired)
         );
         assert_eq!(check_request(RequestKind::Copy, None), Ok(()));
+    }
+
+    #[test]
+    fn a_deletion_is_a_reclamo_refused_with_each_reason_in_spanish() {
+        assert_eq!(RequestKind::parse("deletion"), Some(RequestKind::Deletion));
+        assert_eq!(RequestKind::Deletion.answer_days(), 15);
+        assert_eq!(check_request(RequestKind::Deletion, None), Ok(()));
+        assert_eq!(check_deletion(Vec::new()), Ok(()));
+        let refused = check_deletion(vec![
+            Tie::OpenAssignments(1),
+            Tie::Owed {
+                amount: Cop::from_centavos(4_848_500),
+                minimum: Cop::from_centavos(1_000_000),
+            },
+            Tie::Owed {
+                amount: Cop::from_centavos(50_000),
+                minimum: Cop::from_centavos(1_000_000),
+            },
+            Tie::InFlight(Cop::from_centavos(4_848_500)),
+            Tie::OpenAppeals(2),
+            Tie::SupportDocumentDue(Month::parse("2026-06").unwrap()),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            (refused.code(), refused.field()),
+            ("deletion_blocked", "request")
+        );
+        let es = refused.es();
+        for said in [
+            "Todavía no podemos suprimir sus datos; no se cambió nada.",
+            "Tiene 1 tarea en curso; cuando termine",
+            "Tiene $ 48.485 por cobrar; se lo pagamos en el próximo lote y luego podrá pedir \
+             la supresión.",
+            "Tiene $ 500 por cobrar, menos que el pago mínimo de $ 10.000",
+            "Tiene un pago de $ 48.485 en camino",
+            "Tiene 2 apelaciones sin decidir; cuando la plataforma las decida",
+            "documento soporte de junio de 2026",
+        ] {
+            assert!(es.contains(said), "{said:?} in {es:?}");
+        }
+        let answer = deletion_answer_es(chrono::NaiveDate::from_ymd_opt(2026, 6, 5).unwrap());
+        assert!(
+            answer.starts_with("El 5 de junio de 2026 suprimimos"),
+            "{answer}"
+        );
+        assert!(answer.contains("Ley 962 de 2005, artículo 28"), "{answer}");
+    }
+
+    #[test]
+    fn retention_is_ten_calendar_years() {
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp();
+        assert_eq!(
+            retention_cutoff(at("2036-03-01T10:00:00-05:00")),
+            at("2026-03-01T10:00:00-05:00")
+        );
+        // 29 February has no twin ten years before: the cut-off is the last day of February.
+        assert_eq!(
+            retention_cutoff(at("2028-02-29T08:00:00-05:00")),
+            at("2018-02-28T08:00:00-05:00")
+        );
     }
 }

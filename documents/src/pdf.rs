@@ -44,6 +44,10 @@ pub const HEADING: Style = Style {
     bold: true,
 };
 
+/// A colour: red, green and blue from 0 to 1.
+#[derive(Debug, Clone, Copy)]
+pub struct Rgb(pub f32, pub f32, pub f32);
+
 /// A document being written from the top of the first page down.
 pub struct Document {
     title: String,
@@ -167,6 +171,57 @@ impl Document {
         }
         page.fill_nonzero();
         self.y = top - side - quiet;
+    }
+
+    /// The points left above the bottom margin of the current page.
+    pub fn left(&self) -> f32 {
+        self.y - BOTTOM
+    }
+
+    /// Take `height` points for a drawing, on a new page when this one lacks them; returns
+    /// the block's top. Draw in it with [`Document::text_at`], [`Document::polyline`] and
+    /// [`Document::fill_rect`], which take page coordinates (origin bottom-left).
+    pub fn block(&mut self, height: f32) -> f32 {
+        self.room(height);
+        let top = self.y;
+        self.y -= height;
+        top
+    }
+
+    /// Text with its baseline starting at (`x`, `y`) on the current page.
+    pub fn text_at(&mut self, x: f32, y: f32, style: Style, text: &str) {
+        self.put(x, y, style, text);
+    }
+
+    /// Straight segments through `points`, `width` points thick, dashed in `dash`-point
+    /// strokes when given.
+    pub fn polyline(&mut self, points: &[(f32, f32)], width: f32, colour: Rgb, dash: Option<f32>) {
+        let Some(((x0, y0), rest)) = points.split_first() else {
+            return;
+        };
+        let page = self.page();
+        page.save_state();
+        page.set_line_width(width);
+        page.set_stroke_rgb(colour.0, colour.1, colour.2);
+        if let Some(d) = dash {
+            page.set_dash_pattern([d, d], 0.0);
+        }
+        page.move_to(*x0, *y0);
+        for (x, y) in rest {
+            page.line_to(*x, *y);
+        }
+        page.stroke();
+        page.restore_state();
+    }
+
+    /// A filled rectangle with its lower-left corner at (`x`, `y`).
+    pub fn fill_rect(&mut self, x: f32, y: f32, width: f32, height: f32, colour: Rgb) {
+        let page = self.page();
+        page.save_state();
+        page.set_fill_rgb(colour.0, colour.1, colour.2);
+        page.rect(x, y, width, height);
+        page.fill_nonzero();
+        page.restore_state();
     }
 
     pub fn space(&mut self, points: f32) {

@@ -3,7 +3,9 @@
 //! rows are read as they are, column by column, so a column added later is in the copy without
 //! anyone remembering to add it here; a table added later needs a line in [`SECTIONS`]
 //! (`tests/tests/data_export.rs` checks every table with a `worker_id` column is covered).
-//! Secrets are never in it: password hashes, token hashes and password links stay out.
+//! Secrets are never in it: password hashes, token hashes and password links stay out. Once
+//! her data is deleted, the values kept by law that still identify her are not repeated in it
+//! ([`RESTRICTED`]).
 
 use serde_json::{Map, Value};
 use sqlx::{Column, Decode, Row, Type};
@@ -20,6 +22,18 @@ pub const SECTIONS: &[(&str, &str)] = &[
          FROM users WHERE worker_id = $1",
     ),
     ("skills", "SELECT * FROM worker_skills WHERE worker_id = $1"),
+    (
+        "consents",
+        "SELECT * FROM consents WHERE worker_id = $1 ORDER BY at, id",
+    ),
+    (
+        "programme_groups",
+        "SELECT * FROM worker_groups WHERE worker_id = $1",
+    ),
+    (
+        "baseline_income",
+        "SELECT * FROM worker_baselines WHERE worker_id = $1",
+    ),
     (
         "fiscal_profiles",
         "SELECT * FROM fiscal_profiles WHERE worker_id = $1",
@@ -98,6 +112,47 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// After her data was deleted (`worker_profiles.anonymised_at`), what is kept for the law's
+/// ten years still names or reaches her in these columns: admins read it only through the
+/// documents themselves, so the copy says the value is kept, not what it is.
+pub const RESTRICTED: &[(&str, &[&str])] = &[
+    ("statements", &["worker_name", "worker_document"]),
+    ("support_documents", &["worker_name", "worker_document"]),
+    ("certificates", &["worker_name", "worker_document"]),
+    ("payouts", &["method"]),
+    ("emails", &["recipient", "body_text"]),
+];
+
+/// What the copy shows instead of a restricted value.
+pub const RESTRICTED_ES: &str = "(conservado con acceso restringido)";
+
+/// Replace the restricted values when her profile is anonymised.
+fn restrict(out: &mut Map<String, Value>) {
+    let anonymised = out
+        .get("profile")
+        .and_then(|p| p.get(0))
+        .and_then(|r| r.get("anonymised_at"))
+        .is_some_and(|v| !v.is_null());
+    if !anonymised {
+        return;
+    }
+    for (section, columns) in RESTRICTED {
+        let Some(Value::Array(rows)) = out.get_mut(*section) else {
+            continue;
+        };
+        for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+            for column in *columns {
+                if let Some(v) = row.get_mut(*column)
+                    && !v.is_null()
+                    && v.as_str() != Some("")
+                {
+                    *v = Value::from(RESTRICTED_ES);
+                }
+            }
+        }
+    }
+}
+
 /// One row as a JSON object, each column as the first of integer, text, boolean or real it
 /// reads as (NULL as null).
 fn row_json<R>(row: &R) -> Map<String, Value>
@@ -142,5 +197,6 @@ pub async fn export(db: &Db, worker_id: &str) -> Result<Map<String, Value>, sqlx
         });
         out.insert((*name).to_string(), Value::Array(rows));
     }
+    restrict(&mut out);
     Ok(out)
 }

@@ -4,7 +4,8 @@
 //! [`on_tx!`]) and the migrations; [`queue`] puts jobs on apalis's tables inside our
 //! transactions; [`journal`] writes the ledger, once per effect key; [`transitions`] moves an
 //! assignment between states; [`outbox`] keeps the e-mail to send; [`document_files`] keeps
-//! the fixed documents; [`unique_keys`] tells which unique key an error violated. The read
+//! the fixed documents; [`erasure`] deletes a worker's personal data and keeps what the law
+//! keeps for its ten years; [`unique_keys`] tells which unique key an error violated. The read
 //! models both processes need ([`stored_statements`], [`company_account`], [`logbook`],
 //! [`audit`]) live here too, so the HTTP handlers never reach into the job runner.
 
@@ -18,6 +19,7 @@ pub mod data_access;
 pub mod data_export;
 pub mod db;
 pub mod document_files;
+pub mod erasure;
 pub mod fair_work;
 pub mod journal;
 pub mod locks;

@@ -61,9 +61,18 @@ pub struct NewMessage<'a> {
     pub attachment: Option<Attachment>,
 }
 
+/// Whether mail to `address` can arrive: an anonymised account's address is in the reserved
+/// `.invalid` domain (RFC 2606), and nothing is written for it.
+pub fn deliverable(address: &str) -> bool {
+    !address.to_ascii_lowercase().ends_with(".invalid")
+}
+
 /// Write a message and queue its send, in the caller's transaction. Returns its id, or `None`
-/// when a message with the same key was written before.
+/// when a message with the same key was written before (or the address cannot arrive).
 pub async fn enqueue(tx: &mut Tx, m: NewMessage<'_>, now: i64) -> anyhow::Result<Option<String>> {
+    if !deliverable(m.recipient) {
+        return Ok(None);
+    }
     let id = uuid::Uuid::now_v7().to_string();
     let (attachment_kind, attachment_id, attachment_document) = m
         .attachment
@@ -101,12 +110,13 @@ pub async fn enqueue(tx: &mut Tx, m: NewMessage<'_>, now: i64) -> anyhow::Result
 
 /// Write many messages and queue their sends with a few multi-row statements, in the
 /// caller's transaction. Returns the ids of those written (a message whose key was written
-/// before is dropped, as in [`enqueue`]).
+/// before, or to an address that cannot arrive, is dropped, as in [`enqueue`]).
 pub async fn enqueue_many(
     tx: &mut Tx,
     ms: &[NewMessage<'_>],
     now: i64,
 ) -> anyhow::Result<Vec<String>> {
+    let ms: Vec<&NewMessage<'_>> = ms.iter().filter(|m| deliverable(m.recipient)).collect();
     if ms.is_empty() {
         return Ok(Vec::new());
     }

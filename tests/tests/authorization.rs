@@ -290,6 +290,39 @@ fn policies() -> Vec<Policy> {
             "uonffffo",
         ),
         p("GET", "/v1/data-requests", Value::Null, "uooffffo"),
+        p("GET", "/v1/consent-policy", Value::Null, "oooooooo"),
+        p(
+            "GET",
+            "/v1/workers/{worker}/consent",
+            Value::Null,
+            "uonffffo",
+        ),
+        p(
+            "POST",
+            "/v1/workers/{worker}/consent",
+            json!({"policy_version": "2020-01-01", "text_hash": "00", "groups": ["youth"]}),
+            "uonffffo",
+        ),
+        p(
+            "POST",
+            "/v1/workers/{worker}/consent/withdrawal",
+            json!({}),
+            "uonffffo",
+        ),
+        p("GET", "/v1/programme-groups", Value::Null, "uffffffo"),
+        p(
+            "POST",
+            "/v1/programme-groups",
+            json!({"code": "grupo_prueba", "label": "Grupo de prueba"}),
+            "uffffffo",
+        ),
+        p(
+            "DELETE",
+            "/v1/programme-groups/{code}",
+            Value::Null,
+            "uffffffo",
+        ),
+        p("GET", "/v1/reports/impact", Value::Null, "ufffffoo"),
         p(
             "POST",
             "/v1/data-requests/{data_request}/extension",
@@ -849,6 +882,7 @@ async fn every_route_checks_role_and_ownership() {
                 .replace("{message}", &message)
                 .replace("{appeal}", &appeal)
                 .replace("{data_request}", &data_request)
+                .replace("{code}", "grupo_prueba")
                 .replace("{account}", "platform:fees");
             let body = policy
                 .body

@@ -165,8 +165,18 @@ async fn a_cohort_with_one_bad_municipality_creates_nothing_and_the_fixed_file_i
     assert_eq!(seen["duplicate_payout"][0]["name"], "Graduada 5 Pérez");
     assert_eq!(seen["payout_method"]["phone"], "3100000004");
     assert_eq!(seen["document_id"], "52000004");
-    assert_eq!(seen["programme_group"], "woman_head_of_household");
     assert_eq!(seen["skills"], json!(["data-entry", "labelling"]));
+    // Her group is sensitive: not on the profile finance reads, but under her consent, given
+    // through the admin who imported the file (who is named).
+    assert!(seen.get("programme_group").is_none(), "{seen}");
+    let consent = app
+        .get(&format!("/v1/workers/{first}/consent"), Some(&admin))
+        .await;
+    let consent = consent.ok(200);
+    assert_eq!(consent["groups"], json!(["woman_head_of_household"]));
+    assert_eq!(consent["consenting"], true);
+    assert_eq!(consent["history"][0]["channel"], "assisted");
+    assert!(consent["history"][0]["helped_by"].is_string(), "{consent}");
     let lone = workers[0]["id"].as_str().unwrap();
     let seen = app.get(&format!("/v1/workers/{lone}"), Some(&admin)).await;
     assert_eq!(seen.ok(200)["duplicate_payout"], json!([]));

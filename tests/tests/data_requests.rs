@@ -27,7 +27,7 @@ async fn a_request_is_due_in_business_days_extended_once_and_answered() {
         "Diga qué dato está mal y cómo debe quedar."
     );
     let r = app
-        .post(&path, Some(&worker), json!({"request": "deletion"}))
+        .post(&path, Some(&worker), json!({"request": "borrar"}))
         .await;
     assert_eq!(r.problem(422).field(), "request");
     let copy = json!({"request": "copy"});

@@ -484,3 +484,200 @@ async fn she_asks_vereda_to_correct_her_data_and_reads_the_answer_on_her_phone()
 
     browser.close().await;
 }
+
+const DELETED: &str = "Suprimimos sus datos personales y cerramos su cuenta. Le enviamos la \
+                       confirmación a su correo, con lo que Vereda guarda por ley.";
+
+/// «Suprimir mis datos» on the same screen, on a 390 px phone:
+///
+/// 1. The card says, before anything, what is deleted, what the law keeps (ten years, admins
+///    only, documents unchanged) and when it can be done.
+/// 2. Pressing it asks again; without ticking «Entiendo…» nothing is sent; «No, volver» puts
+///    the card back as it was.
+/// 3. While she has a task in course, the refusal lists the reasons in Spanish and nothing is
+///    filed; she is still signed in.
+/// 4. With the task given back, the deletion is done: the device forgets her, the sign-in
+///    screen says what happened, and her e-mail and password no longer open Vereda.
+#[tokio::test]
+async fn she_deletes_her_data_after_a_warning_and_a_second_yes() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (worker_id, email) = new_worker(&app, &admin).await;
+    let worker = app.login(&email, PASSWORD).await;
+    // A task she has claimed and not delivered: it ties her to the platform.
+    let (_, owner) = app.company(&admin, "Granja La Esperanza").await;
+    let task = app
+        .post(
+            "/v1/tasks",
+            Some(&owner),
+            json!({
+                "title": "Revisar direcciones", "instructions": "Según la guía.",
+                "category": "data-cleaning", "required_skills": ["data-cleaning"],
+                "pricing": {"kind": "fixed", "price": "30000", "estimated_hours": "2"},
+                "slots": 1, "claim_minutes": 600, "review_hours": 72
+            }),
+        )
+        .await;
+    let task = task.ok(201)["id"].as_str().expect("id").to_string();
+    app.post(
+        &format!("/v1/tasks/{task}/publish"),
+        Some(&owner),
+        json!({}),
+    )
+    .await
+    .ok(200);
+    let claim = app
+        .post(
+            &format!("/v1/tasks/{task}/claims"),
+            Some(&worker),
+            json!({}),
+        )
+        .await;
+    let assignment = claim.ok(201)["id"].as_str().expect("id").to_string();
+
+    let Some(browser) =
+        Browser::launch("she_deletes_her_data_after_a_warning_and_a_second_yes").await
+    else {
+        return;
+    };
+    let page = browser.new_page().await;
+    page.emulate_android().await;
+    page.goto(&format!("{}/", app.base)).await;
+    sign_in(&page, &email, PASSWORD).await;
+    page.wait_until("location.hash === '#/tareas'", Duration::from_secs(30))
+        .await;
+    open_from_account(&page).await;
+
+    // 1. The warning, before anything.
+    page.wait_for("#data-delete #data-delete-start").await;
+    let card = page
+        .eval("document.querySelector('#data-delete').innerText")
+        .await;
+    let card = card.as_str().unwrap_or_default().to_string();
+    for text in [
+        "Suprimir mis datos",
+        "no se puede deshacer: su cuenta se cierra y ya no podrá entrar ni tomar tareas",
+        "Se borran: su nombre, cédula, celular, correo, municipio, medio de pago y habilidades, \
+         su contraseña y sus sesiones.",
+        "Se guardan 10 años, porque la ley lo exige (Ley 962 de 2005, artículo 28), y solo los \
+         pueden ver los administradores de Vereda",
+        "pagos, facturas, documentos soporte, extractos y certificados",
+        "Los documentos que ya recibió no cambian.",
+        "Solo se puede cuando no tenga tareas en curso ni dinero por cobrar o en camino.",
+    ] {
+        assert!(card.contains(text), "{text:?} in:\n{card}");
+    }
+    assert_eq!(
+        page.eval("document.querySelector('#data-delete-box').hidden")
+            .await,
+        json!(true),
+        "the second question waits for the first press"
+    );
+    page.eval("document.querySelector('#data-delete').scrollIntoView({block: 'start'}); true")
+        .await;
+    check_screen(&page, "suprimir-mis-datos-aviso").await;
+    not_wider_than_the_phone(&page, "suprimir-mis-datos-aviso").await;
+
+    // 2. A second question; without «Entiendo…» nothing is sent; «No, volver» undoes it.
+    page.click("#data-delete-start").await;
+    page.wait_until(
+        "!document.querySelector('#data-delete-box').hidden",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        page.text()
+            .await
+            .contains("¿Seguro que quiere suprimir sus datos?")
+    );
+    page.eval(
+        "(() => { window.__deletions = 0; const f = window.fetch; \
+         window.fetch = (...a) => { if (String(a[0]).includes('/data-requests') && a[1] \
+           && a[1].method === 'POST') window.__deletions++; return f(...a); }; return true; })()",
+    )
+    .await;
+    page.click("#data-delete-confirm").await;
+    page.wait_for_text("Marque la casilla para confirmar que entiende lo que pasa.")
+        .await;
+    assert_eq!(page.eval("window.__deletions").await, json!(0));
+    page.eval("document.querySelector('#data-delete').scrollIntoView({block: 'start'}); true")
+        .await;
+    check_screen(&page, "suprimir-mis-datos-confirmar").await;
+    not_wider_than_the_phone(&page, "suprimir-mis-datos-confirmar").await;
+    page.click("#data-delete-cancel").await;
+    assert_eq!(
+        page.eval("[document.querySelector('#data-delete-box').hidden, document.querySelector('#data-delete-start').hidden]")
+            .await,
+        json!([true, false])
+    );
+
+    // 3. A task in course: refused, the reasons in Spanish, nothing filed.
+    page.click("#data-delete-start").await;
+    page.click("#dd-understand").await;
+    page.click("#data-delete-confirm").await;
+    page.wait_for("#data-delete-refused").await;
+    let refused = page
+        .eval("document.querySelector('#data-delete-refused').innerText")
+        .await;
+    let refused = refused.as_str().unwrap_or_default().to_string();
+    assert!(
+        refused.contains("Todavía no podemos suprimir sus datos; no se cambió nada."),
+        "{refused}"
+    );
+    let reasons = page
+        .eval("[...document.querySelectorAll('#data-delete-refused li')].map(li => li.innerText)")
+        .await;
+    assert_eq!(
+        reasons,
+        json!([
+            "Tiene 1 tarea en curso; cuando termine (aprobada, rechazada o devuelta) podrá pedir \
+             la supresión."
+        ])
+    );
+    assert_eq!(
+        page.eval("document.querySelector('#data-delete-refused').getAttribute('role')")
+            .await,
+        json!("alert")
+    );
+    assert!(mine(&app, &worker).await.is_empty(), "nothing filed");
+    app.get("/v1/me", Some(&worker)).await.ok(200);
+    page.eval("document.querySelector('#data-delete').scrollIntoView({block: 'start'}); true")
+        .await;
+    check_screen(&page, "suprimir-mis-datos-rechazada").await;
+    not_wider_than_the_phone(&page, "suprimir-mis-datos-rechazada").await;
+
+    // 4. The task given back: the deletion goes through, and the device forgets her.
+    app.send(
+        app.client
+            .post(app.url(&format!("/v1/assignments/{assignment}/release")))
+            .bearer_auth(&worker),
+    )
+    .await
+    .ok(200);
+    page.click("#data-delete-start").await;
+    page.click("#dd-understand").await;
+    page.click("#data-delete-confirm").await;
+    page.wait_until("location.hash === '#/entrar'", Duration::from_secs(30))
+        .await;
+    page.wait_for_text(DELETED).await;
+    no_error_shown(&page, "after the deletion").await;
+    check_screen(&page, "suprimir-mis-datos-hecho").await;
+    not_wider_than_the_phone(&page, "suprimir-mis-datos-hecho").await;
+    let profile = app
+        .get(&format!("/v1/workers/{worker_id}"), Some(&admin))
+        .await;
+    let profile = profile.ok(200);
+    assert!(profile["anonymised_at"].is_string(), "{profile}");
+    assert_eq!(profile["name"], "Persona retirada");
+    // Her e-mail and password open nothing any more, and the app says so in Spanish.
+    sign_in(&page, &email, PASSWORD).await;
+    page.wait_for_text("El correo o la contraseña no son correctos.")
+        .await;
+    assert_eq!(
+        page.eval("location.hash").await,
+        json!("#/entrar"),
+        "still outside"
+    );
+
+    browser.close().await;
+}

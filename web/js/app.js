@@ -8,11 +8,14 @@ import { company } from '/js/company.js';
 import { review } from '/js/review.js';
 import { staff } from '/js/staff.js';
 import { finance } from '/js/finance.js';
+import { impact } from '/js/impact.js';
+import { consentScreen } from '/js/consent.js';
 
 // The office screens, each for the people its `for(me)` names: a company's owner (company.js)
 // and reviewers (review.js), programme staff (staff.js), finance (finance.js). Workers have
 // the screens below.
-const SECTIONS = [review, company, staff, finance];
+// The impact report (impact.js) is the funder's only screen, and one more for admin and finance.
+const SECTIONS = [review, company, staff, finance, impact];
 const sectionsOf = (person) => (person && person.role !== 'worker' ? SECTIONS.filter((s) => s.for(person)) : []);
 
 /** Where a person lands after signing in. */
@@ -868,6 +871,9 @@ async function accountScreen(gen) {
       h('div', { class: 'data-requests-link' },
         h('p', { class: 'muted' }, T.dataRequests.openHint),
         h('p', {}, h('a', { class: 'button', href: '#/cuenta/solicitudes' }, T.dataRequests.open))),
+      h('div', { class: 'impact-consent-link' },
+        h('p', { class: 'muted' }, T.consent.openHint),
+        h('p', {}, h('a', { class: 'button', href: '#/cuenta/impacto' }, T.consent.open))),
       dataCopy()) : null,
     tax,
     prefs ? h('section', { class: 'card' }, h('h2', {}, T.account.prefs),
@@ -1130,8 +1136,90 @@ async function dataRequestsScreen(gen) {
       h('h2', { id: 'dr-yours-title' }, D.yours),
       stale ? notice(D.offlineCached) : null,
       list),
+    deletionCard(),
     back,
   );
+}
+
+// Deleting her personal data (issue 22 §3; Ley 1581 de 2012, art. 15: supresión). What goes and
+// what the law keeps are said first; then a second, explicit yes. While work or money still
+// ties her it is refused, nothing done, and each reason shows as said by the API. Once done her
+// account is closed: the device forgets her and the sign-in screen says what happened.
+function deletionCard() {
+  const X = T.dataRequests.deletion;
+  const msg = h('div', { class: 'form-msg', 'aria-live': 'polite' });
+  const understand = h('input', { type: 'checkbox', id: 'dd-understand', name: 'understand' });
+  let busy = false;
+  const start = button(X.start, () => {
+    msg.replaceChildren();
+    start.hidden = true;
+    confirmBox.hidden = false;
+    understand.focus();
+  }, 'danger');
+  start.id = 'data-delete-start';
+  const close = () => {
+    confirmBox.hidden = true;
+    start.hidden = false;
+    understand.checked = false;
+  };
+  const cancel = button(X.cancel, () => {
+    close();
+    start.focus();
+  });
+  cancel.id = 'data-delete-cancel';
+  const confirm = button(X.confirm, async () => {
+    if (busy) return;
+    msg.replaceChildren();
+    if (!understand.checked) {
+      msg.replaceChildren(notice(X.needUnderstand, 'error'));
+      understand.focus();
+      return;
+    }
+    if (!navigator.onLine) {
+      msg.replaceChildren(notice(X.needOnline, 'warn'));
+      return;
+    }
+    busy = true;
+    confirm.disabled = true;
+    confirm.textContent = X.sending;
+    try {
+      await post(`/v1/workers/${me.worker_id}/data-requests`, { request: 'deletion' });
+      me = null;
+      await clearAll();
+      refreshStatus();
+      refreshTimerBar();
+      sessionMessage = X.done;
+      go('#/entrar');
+    } catch (err) {
+      if (err instanceof Refusal && err.code === 'deletion_blocked') {
+        // «No se pudo…; no se cambió nada.» then one sentence a reason.
+        const [first, ...reasons] = err.message.split(/(?<=\.)\s+(?=[A-ZÁÉÍÓÚÑ])/);
+        close();
+        msg.replaceChildren(h('div', { class: 'notice error', role: 'alert', id: 'data-delete-refused' },
+          h('p', {}, h('strong', {}, first)),
+          reasons.length ? h('ul', {}, reasons.map((r) => h('li', {}, r))) : null));
+      } else {
+        msg.replaceChildren(err instanceof Unreachable ? notice(X.needOnline, 'warn') : notice(err.message, 'error'));
+      }
+    } finally {
+      busy = false;
+      confirm.disabled = false;
+      confirm.textContent = X.confirm;
+    }
+  }, 'danger');
+  confirm.id = 'data-delete-confirm';
+  const confirmBox = h('div', { class: 'dd-confirm', id: 'data-delete-box', hidden: true },
+    h('h3', {}, X.confirmTitle),
+    h('p', {}, X.confirmText),
+    h('div', { class: 'check' }, understand, h('label', { for: 'dd-understand' }, X.understand)),
+    h('p', { class: 'dd-actions' }, confirm, ' ', cancel));
+  return h('section', { class: 'card', id: 'data-delete', 'aria-labelledby': 'dd-title' },
+    h('h2', { id: 'dd-title' }, X.title),
+    h('p', {}, X.intro),
+    h('p', {}, X.erased),
+    h('p', {}, X.kept),
+    h('p', { class: 'muted' }, X.when),
+    start, confirmBox, msg);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -1157,6 +1245,8 @@ async function route() {
   refreshTimerBar();
   const section = sectionsOf(me).find((s) => s.screens[screen]);
   if (section) return section.screens[screen](gen, arg, params, me);
+  // A funder reads the impact report and her own account, nothing else.
+  if (me && me.role === 'funder' && screen !== 'cuenta') return go(home());
   switch (screen) {
     case 'entrar':
       if (me) return go(home());
@@ -1179,6 +1269,7 @@ async function route() {
       return moneyScreen(gen);
     case 'cuenta':
       if (arg === 'consultas') return dataAccessScreen(gen);
+      if (arg === 'impacto') return consentScreen(gen, me);
       if (arg === 'solicitudes') return dataRequestsScreen(gen);
       return accountScreen(gen);
     default:

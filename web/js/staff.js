@@ -15,7 +15,7 @@
 // 22 §3, Ley 1581 arts. 14–15), the open ones overdue first, each with its legal deadline, a
 // form to extend it once with a reason (POST /v1/data-requests/{id}/extension) and one to
 // answer it in writing (POST /v1/data-requests/{id}/answer); the answered ones under a filter.
-import { T, day, when, deadline, duration } from '/js/es.js';
+import { T, money, day, when, deadline, duration } from '/js/es.js';
 import { get, post, patch, del, postFile, Refusal } from '/js/api.js';
 import { newClientId } from '/js/store.js';
 import { h, notice, field, form, button, go, table, badge, office, readCsv, readFile, setFlash, takeFlash } from '/js/ui.js';
@@ -144,7 +144,6 @@ async function personScreen(gen, id) {
     [P.department, P.code(w.department, w.department_code)],
     [P.skills, skillNames(w.skills, catalogue.label) || P.noSkills],
     [P.payout, payoutText(w.payout_method)],
-    [P.group, w.programme_group ? S.groups[w.programme_group] || w.programme_group : P.noGroup],
     [P.created, day(w.created_at)],
   ];
   const msg = h('div', { 'aria-live': 'polite' });
@@ -188,6 +187,7 @@ async function personScreen(gen, id) {
       h('dl', { class: 'terms' }, terms.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))),
     h('section', { class: 'card', 'aria-labelledby': 'skills-title' },
       h('h2', { id: 'skills-title' }, P.skills), skillsForm),
+    consentCard(id),
     h('section', { class: 'card account', 'aria-labelledby': 'account-title' },
       h('h2', { id: 'account-title' }, P.account),
       h('p', {}, active ? P.activeSince : P.deactivatedSince(day(w.deactivated_at))),
@@ -196,6 +196,42 @@ async function personScreen(gen, id) {
       msg),
     h('p', {}, h('a', { href: HOME }, S.back)),
   );
+}
+
+/** Her consent to impact reports (issue 22 §1), admin only: read when asked, since the read
+ * is logged in her «Quién consultó mis datos» (GET /v1/workers/{id}/consent). */
+function consentCard(id) {
+  const P = S.person;
+  const box = h('div', { id: 'worker-consent', 'aria-live': 'polite' });
+  const open = button(P.consentOpen, async () => {
+    open.disabled = true;
+    box.replaceChildren(notice(T.loading));
+    try {
+      const [c, groups] = await Promise.all([
+        get(`/v1/workers/${enc(id)}/consent`),
+        get('/v1/programme-groups?include_retired=true').catch(() => ({ items: [] })),
+      ]);
+      const names = new Map((groups.items || []).map((g) => [g.code, g.label]));
+      const history = [...(c.history || [])].reverse();
+      open.hidden = true;
+      box.replaceChildren(h('div', {},
+        h('p', { class: c.consenting ? 'ok-text' : '' }, c.consenting ? P.consentYes : P.consentNo),
+        c.asked_again ? notice(P.consentAskAgain, 'warn') : null,
+        c.consenting ? h('dl', { class: 'terms' },
+          h('dt', {}, P.consentIncome), h('dd', {}, c.baseline_monthly_income ? money(c.baseline_monthly_income) : P.consentNotGiven),
+          h('dt', {}, P.consentGroups), h('dd', {}, (c.groups || []).map((g) => names.get(g) || g).join(', ') || P.consentNoGroups)) : null,
+        history.length ? [h('h3', {}, P.consentHistory),
+          h('ul', { class: 'consent-events' }, history.map((e) => h('li', { class: 'consent-event' }, P.consentEvent(e.action, day(e.at), e.channel, e.helped_by))))] : null));
+    } catch (err) {
+      box.replaceChildren(notice(err.message, 'error'));
+      open.disabled = false;
+    }
+  });
+  open.id = 'worker-consent-open';
+  return h('section', { class: 'card', 'aria-labelledby': 'consent-title' },
+    h('h2', { id: 'consent-title' }, P.consentTitle),
+    h('p', { class: 'muted' }, P.consentHint),
+    open, box);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -676,7 +712,7 @@ function requestCard(r) {
         : D.notExtended),
       !open ? [h('dt', {}, D.answeredLabel), h('dd', {}, when(r.answered_at))] : null),
     h('h3', {}, D.asks),
-    r.detail ? h('p', { class: 'instructions worker-says' }, r.detail) : h('p', { class: 'muted' }, D.noDetail),
+    r.detail ? h('p', { class: 'instructions worker-says' }, r.detail) : h('p', { class: 'muted' }, r.kind === 'deletion' ? D.noDetailDeletion : D.noDetail),
     open
       ? [r.extended_at ? null : extensionForm(r), answerForm(r)]
       : [h('h3', {}, D.answerTitle), h('p', { class: 'instructions dr-answer' }, r.answer || '')],

@@ -6,8 +6,11 @@
 //! answers older than a week: a retry comes within minutes or, from a phone that was offline,
 //! days — never weeks. Password links are deleted a day after they expire. apalis's finished job
 //! rows (done, or failed for good) go after `Settings::job_keep` (30 days by default); a run a
-//! person started keeps how it ended in `job_requests` first. Running it twice in a row deletes
-//! nothing the second time.
+//! person started keeps how it ended in `job_requests` first. For workers whose personal data
+//! was deleted, it removes the documents and payout details kept for the law's ten years once
+//! they are older (`vereda_store::erasure::retention`, decided from `now` like the rest), and
+//! wipes the address of e-mails sent to them since. Running it twice in a row deletes nothing
+//! the second time.
 
 use apalis::prelude::{BoxDynError, Data};
 use serde::{Deserialize, Serialize};
@@ -36,6 +39,16 @@ pub struct HousekeepingReport {
     /// Finished job rows older than the keep period.
     #[serde(default)]
     pub job_rows_deleted: u64,
+    /// Anonymised workers' statements, certificates and fiscal records past ten years.
+    #[serde(default)]
+    pub retained_documents_removed: u64,
+    /// Anonymised workers' payout details (and documentos soporte's printed name and cédula)
+    /// past ten years.
+    #[serde(default)]
+    pub payout_details_removed: u64,
+    /// Anonymised workers' sent e-mails whose address and text were wiped.
+    #[serde(default)]
+    pub mail_blanked: u64,
 }
 
 /// A run keyed by its month or year (`statements:2026-11`, `certificates:2026`) is pushed again
@@ -83,12 +96,16 @@ pub async fn sweep(
     .await?
     .rows_affected());
     let job_rows = prune_jobs(db, now - job_keep_secs, now - KEYED_RUN_KEEP_SECS).await?;
+    let retained = vereda_store::erasure::retention(db, now).await?;
     Ok(HousekeepingReport {
         tokens_deleted: tokens,
         throttle_rows_deleted: throttle,
         idempotency_keys_deleted: keys,
         password_links_deleted: links,
         job_rows_deleted: job_rows,
+        retained_documents_removed: retained.documents_removed,
+        payout_details_removed: retained.payout_details_removed,
+        mail_blanked: retained.mail_blanked,
     })
 }
 
@@ -184,6 +201,9 @@ pub(crate) async fn run(
         idempotency_keys_deleted = report.idempotency_keys_deleted,
         password_links_deleted = report.password_links_deleted,
         job_rows_deleted = report.job_rows_deleted,
+        retained_documents_removed = report.retained_documents_removed,
+        payout_details_removed = report.payout_details_removed,
+        mail_blanked = report.mail_blanked,
         "housekeeping done"
     );
     Ok(report)
