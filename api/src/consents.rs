@@ -443,7 +443,8 @@ impl ConsentsApi {
     /// Each item is optional (but not both): `baseline_monthly_income`, `groups`. The answer
     /// replaces an earlier one. By an admin, the row is `assisted` and names the admin.
     /// 409 `policy_changed` / `policy_text_mismatch` when she answered another text than the
-    /// one in force. Her answer never changes which tasks she may take.
+    /// one in force; 409 `worker_anonymised` once her personal data was deleted. Her answer
+    /// never changes which tasks she may take.
     #[oai(path = "/workers/:id/consent", method = "post")]
     async fn give(
         &self,
@@ -467,6 +468,9 @@ impl ConsentsApi {
         let now = time::unix(time::now());
         let mut tx = state.db.begin().await?;
         worker_exists(&mut tx, &id.0).await?;
+        if vereda_store::erasure::anonymised(&mut tx, &id.0).await? {
+            return Err(crate::data_requests::anonymised());
+        }
         let catalogue: Vec<Group> = groups_tx(&mut tx)
             .await?
             .into_iter()

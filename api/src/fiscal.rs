@@ -266,6 +266,9 @@ impl FiscalApi {
         let mut tx = state.db.begin().await?;
         // One change at a time per worker: the newest version is read and written under her row.
         vereda_store::locks::worker(&mut tx, &id.0).await?;
+        if vereda_store::erasure::anonymised(&mut tx, &id.0).await? {
+            return Err(crate::data_requests::anonymised());
+        }
         let rows = history(&mut tx, &id.0).await?;
         let current = rows.first();
         let signed_on = match (profile.fewer_than_two_workers, current) {
@@ -349,6 +352,10 @@ impl FiscalApi {
         let paid =
             Contribution::parse(&req.planilla, &req.health, &req.pension).map_err(refused)?;
         let mut tx = state.db.begin().await?;
+        vereda_store::locks::worker(&mut tx, &id.0).await?;
+        if vereda_store::erasure::anonymised(&mut tx, &id.0).await? {
+            return Err(crate::data_requests::anonymised());
+        }
         on_tx!(&mut tx, |c| sqlx::query(
             "INSERT INTO social_security_payments (worker_id, month, planilla, health, pension, \
              recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \

@@ -30,6 +30,18 @@ pub const ERASED_PAYOUT: &str = r#"{"kind":"erased"}"#;
 /// Why a pending e-mail of hers was not sent.
 const CANCELLED: &str = "No se envió: los datos de la persona se suprimieron.";
 
+/// Whether her personal data was deleted (read in the caller's transaction, which should hold
+/// her row), so nothing personal is written for her again.
+pub async fn anonymised(tx: &mut Tx, worker_id: &str) -> Result<bool, sqlx::Error> {
+    let at: Option<Option<i64>> = on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT anonymised_at FROM worker_profiles WHERE id = $1"
+    )
+    .bind(worker_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    Ok(matches!(at, Some(Some(_))))
+}
+
 /// What still ties the worker to the platform, read in the caller's transaction (which holds
 /// her row: `locks::worker`). `minimum` is the payout batch's minimum.
 pub async fn ties(tx: &mut Tx, worker_id: &str, minimum: Cop) -> Result<Vec<Tie>, sqlx::Error> {

@@ -368,6 +368,34 @@ async fn deletion_removes_her_personal_data_and_keeps_the_books_and_documents() 
         .await;
     assert_eq!(r.problem(409).code(), "worker_anonymised");
     assert!(!r.body["detail_es"].as_str().unwrap().is_empty());
+    // Nor is anything personal written for her again: sensitive data under a consent, her
+    // fiscal profile, a month of social security.
+    let p = app.get("/v1/consent-policy", None).await.ok(200).clone();
+    let r = app
+        .post(
+            &format!("/v1/workers/{}/consent", a.worker_id),
+            Some(&a.admin),
+            json!({"policy_version": p["version"], "text_hash": p["text_hash"], "groups": ["youth"]}),
+        )
+        .await;
+    assert_eq!(r.problem(409).code(), "worker_anonymised");
+    let r = app
+        .put(
+            &fiscal,
+            Some(&a.admin),
+            json!({"concept": "honorarios", "declarante": false, "fewer_than_two_workers": false}),
+        )
+        .await;
+    assert_eq!(r.problem(409).code(), "worker_anonymised", "{}", r.text);
+    let month = vereda_contracts::statements::Month::of(chrono::Utc::now()).prev();
+    let r = app
+        .put(
+            &format!("/v1/workers/{}/social-security/{month}", a.worker_id),
+            Some(&a.admin),
+            json!({"planilla": "8512345678", "health": "218900", "pension": "280200"}),
+        )
+        .await;
+    assert_eq!(r.problem(409).code(), "worker_anonymised", "{}", r.text);
     // «erased» reads back but is never a method to pay to.
     let r = app
         .post(
