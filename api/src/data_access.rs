@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
+use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use vereda_contracts::identity::Role;
 use vereda_contracts::personal_data::{self, Read};
@@ -76,6 +76,12 @@ pub enum DataExportOk {
     /// every row about her, as stored.
     #[oai(status = 200)]
     Ok(Json<serde_json::Value>),
+    /// The same, as a PDF she can read (`format=pdf`).
+    #[oai(status = 200, content_type = "application/pdf")]
+    Pdf(
+        Binary<Vec<u8>>,
+        #[oai(header = "Content-Disposition")] String,
+    ),
 }
 
 /// Only the worker herself and admins: 404 for another worker, 403 for everyone else.
@@ -142,22 +148,52 @@ impl DataAccessApi {
     /// e-mails sent to her: each row as stored. Never a password or token hash. Once her
     /// personal data is deleted, the values kept by law that still identify her (the name and
     /// cédula printed on her documents, her payout details, her e-mails' address and text)
-    /// read `(conservado con acceso restringido)`.
+    /// read `(conservado con acceso restringido)`. `format=pdf` gives the same as a PDF in
+    /// Spanish, a section a table, for her to read and keep.
     #[oai(path = "/:id/data-export", method = "get")]
     async fn export(
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<String>,
+        /// `json` (default) or `pdf`.
+        format: Query<Option<String>>,
     ) -> Result<DataExportOk, ApiError> {
         let who = &auth.0;
         herself_or_admin(who, &id.0, "a copy of her data")?;
+        let pdf = match format.0.as_deref() {
+            None | Some("json") => false,
+            Some("pdf") => true,
+            Some(_) => {
+                let mut e = ApiError::invalid("format", "must be json or pdf");
+                e.detail_es = Some("El formato debe ser json o pdf.".into());
+                return Err(e);
+            }
+        };
         let sections = vereda_store::data_export::export(&state.db, &id.0).await?;
         if sections["profile"].as_array().is_none_or(Vec::is_empty) {
             return Err(ApiError::not_found("worker"));
         }
         let route = "GET /v1/workers/{id}/data-export";
         record(&state, who, Read::Export, route, &[&id.0]).await?;
+        if pdf {
+            let name = sections["account"][0]["name"].as_str().unwrap_or_default();
+            let today = time::now().with_timezone(&time::BOGOTA).date_naive();
+            let ordered: Vec<(&str, &serde_json::Value)> = vereda_store::data_export::SECTIONS
+                .iter()
+                .filter_map(|(section, _)| Some((*section, sections.get(*section)?)))
+                .collect();
+            let bytes = vereda_documents::data_copy::data_copy_pdf(
+                &state.settings.issuer(),
+                name,
+                &vereda_contracts::statements::date_es(today),
+                &ordered,
+            );
+            return Ok(DataExportOk::Pdf(
+                Binary(bytes),
+                "attachment; filename=\"copia-de-mis-datos.pdf\"".into(),
+            ));
+        }
         Ok(DataExportOk::Ok(Json(serde_json::json!({
             "generated_at": time::now(),
             "worker_id": id.0,

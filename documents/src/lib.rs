@@ -16,6 +16,7 @@ use vereda_contracts::statements::{
 use vereda_contracts::time::{self, BOGOTA};
 
 pub mod account;
+pub mod data_copy;
 pub mod impact;
 pub mod mail;
 mod pdf;

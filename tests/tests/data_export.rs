@@ -109,4 +109,38 @@ async fn the_copy_holds_everything_about_her_and_nothing_secret() {
     app.get("/v1/workers/no-such-worker/data-export", Some(&a.admin))
         .await
         .problem(404);
+
+    // The same copy as a PDF she can read: every section titled in Spanish, her records.
+    let r = app
+        .client
+        .get(app.url(&format!("{path}?format=pdf")))
+        .bearer_auth(&a.worker)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    if let Some(text) = vereda_tests::pdf::pdf_text(&pdf) {
+        for expected in [
+            "Copia de sus datos personales",
+            "Perfil (1)",
+            "Tareas tomadas",
+            "Registros de tiempo",
+            "Ganancias causadas",
+            "Autorizaciones para datos sensibles",
+            "Chaparral",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{expected} not in the PDF:\n{text}"
+            );
+        }
+    }
+    let r = app
+        .get(&format!("{path}?format=xml"), Some(&a.worker))
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "format");
 }
