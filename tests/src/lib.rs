@@ -15,6 +15,7 @@ pub mod browser;
 pub mod invariants;
 pub mod pdf;
 pub mod pgcluster;
+pub mod programme;
 pub mod proxy;
 pub mod smtp;
 pub mod worked_example;

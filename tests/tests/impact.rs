@@ -9,74 +9,8 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use vereda_contracts::statements::Month;
 use vereda_tests::invariants::assert_ledger_invariants;
-use vereda_tests::{PASSWORD, TestApp, eventually, short_id, spawn_app};
-
-async fn worker_in(
-    app: &TestApp,
-    admin: &str,
-    municipality: &str,
-    department: &str,
-) -> (String, String) {
-    let email = format!("w-{}@correo.test", short_id());
-    let r = app
-        .post(
-            "/v1/workers",
-            Some(admin),
-            json!({
-                "name": "Persona del Programa", "email": email, "password": PASSWORD,
-                "municipality": municipality, "department": department,
-                "skills": ["data-entry"],
-                "payout_method": {"kind": "nequi", "phone": "3105551234"},
-            }),
-        )
-        .await;
-    let id = r.ok(201)["id"].as_str().unwrap().to_string();
-    (id, app.login(&email, PASSWORD).await)
-}
-
-async fn consent(
-    app: &TestApp,
-    worker: &str,
-    token: &str,
-    baseline: Option<&str>,
-    groups: &[&str],
-) {
-    let p = app.get("/v1/consent-policy", None).await.ok(200).clone();
-    let mut body = json!({
-        "policy_version": p["version"], "text_hash": p["text_hash"], "groups": groups
-    });
-    if let Some(b) = baseline {
-        body["baseline_monthly_income"] = json!(b);
-    }
-    app.post(&format!("/v1/workers/{worker}/consent"), Some(token), body)
-        .await
-        .ok(200);
-}
-
-/// Move a task's accruals (the approval time is what the report counts by) into a month.
-async fn approved_in(app: &TestApp, title: &str, month: Month, expected: i64) {
-    eventually(std::time::Duration::from_secs(60), || async {
-        let n: i64 = vereda_store::on_db!(&app.db, |p| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM accruals WHERE task_title = $1"
-        )
-        .bind(title)
-        .fetch_one(p)
-        .await
-        .unwrap());
-        (n == expected).then_some(())
-    })
-    .await
-    .expect("accrued");
-    vereda_store::on_db!(&app.db, |p| sqlx::query(
-        "UPDATE accruals SET approved_at = $1 WHERE task_title = $2"
-    )
-    .bind(month.start() + 10 * 86_400)
-    .bind(title)
-    .execute(p)
-    .await
-    .map(|r| r.rows_affected())
-    .unwrap());
-}
+use vereda_tests::programme::{approved_in, consent, worker_in};
+use vereda_tests::{PASSWORD, short_id, spawn_app};
 
 fn cells(month: &Value) -> HashMap<String, Value> {
     month["cells"]

@@ -119,6 +119,32 @@ async fn open_screen(page: &Page) {
     page.wait_for("#consent-form").await;
 }
 
+/// Replace `window.fetch` so that answers from paths containing `path` go through `change`
+/// (a JS function body over `body`): what the page would draw for data a test cannot make.
+async fn alter_answers(page: &Page, path: &str, change: &str) {
+    page.eval(&format!(
+        "(() => {{ const real = window.__realFetch || window.fetch.bind(window); \
+         window.__realFetch = real; \
+         window.fetch = async (input, init) => {{ \
+           const resp = await real(input, init); \
+           const url = typeof input === 'string' ? input : input.url; \
+           if (!url.includes({}) || !resp.ok) return resp; \
+           const body = await resp.clone().json(); \
+           ((body) => {{ {change} }})(body); \
+           return new Response(JSON.stringify(body), {{ status: resp.status, headers: {{ 'Content-Type': 'application/json' }} }}); \
+         }}; return true; }})()",
+        js_str(path)
+    ))
+    .await;
+}
+
+async fn real_answers(page: &Page) {
+    page.eval(
+        "(() => { if (window.__realFetch) window.fetch = window.__realFetch; return true; })()",
+    )
+    .await;
+}
+
 async fn scroll_to(page: &Page, selector: &str) {
     page.eval(&format!(
         "document.querySelector({}).scrollIntoView({{block: 'start'}}); true",
@@ -280,6 +306,50 @@ async fn she_gives_and_withdraws_her_consent_to_impact_reports_on_her_phone() {
     page.wait_for("#consent-form").await;
     check_given(&page).await;
 
+    // A new text in force (the answers altered in the page: the text cannot change in a test):
+    // she is asked again, her rows say they answered an older text, and saving against a text
+    // that is not the one in force is refused and the current one shown, her answer kept.
+    alter_answers(
+        &page,
+        "/consent",
+        "if ('asked_again' in body) body.asked_again = true; \
+         if ('purpose_es' in body) body.version = '2027-01-15';",
+    )
+    .await;
+    open_screen(&page).await;
+    let again = inner_text(&page, "#consent-state").await;
+    assert!(
+        again.contains("El texto de la autorización cambió desde que usted respondió."),
+        "{again}"
+    );
+    let history = inner_text(&page, "#consent-history").await;
+    assert!(
+        history.contains("Respondió a un texto anterior, del 6 de diciembre de 2026."),
+        "{history}"
+    );
+    page.eval("window.scrollTo(0, 0); true").await;
+    check_screen(&page, "impacto-datos-texto-nuevo").await;
+    real_answers(&page).await;
+    page.click("#consent-form button[type=submit]").await;
+    page.wait_for("#consent-refused").await;
+    assert_eq!(
+        inner_text(&page, "#consent-refused").await,
+        "El texto de la autorización cambió; léalo de nuevo y vuelva a responder."
+    );
+    assert!(
+        !inner_text(&page, "#consent-state")
+            .await
+            .contains("El texto de la autorización cambió desde")
+    );
+    assert_eq!(
+        page.eval("document.querySelector('#consent-income').value")
+            .await,
+        json!("650.000")
+    );
+    page.click("#consent-form button[type=submit]").await;
+    page.wait_for("#consent-form .form-msg .notice.ok").await;
+    check_given(&page).await;
+
     // ---- 4. Without a signal: her answer as last seen, the draft kept ----
     page.set_offline(true).await;
     open_screen(&page).await;
@@ -395,7 +465,11 @@ async fn she_gives_and_withdraws_her_consent_to_impact_reports_on_her_phone() {
     assert_eq!(gone["consenting"], false, "{gone}");
     assert!(gone.get("baseline_monthly_income").is_none(), "{gone}");
     assert_eq!(gone["groups"], json!([]), "{gone}");
-    assert_eq!(gone["history"][2]["action"], "withdrawn", "{gone}");
+    assert_eq!(
+        gone["history"].as_array().unwrap().last().unwrap()["action"],
+        "withdrawn",
+        "{gone}"
+    );
     page.reload().await;
     page.wait_for("#consent-form").await;
     check_withdrawn(&page).await;

@@ -26,8 +26,9 @@ use vereda_tests::{PASSWORD, TestApp, short_id, spawn_app};
 const NEED_ONLINE: &str = "Para ver quién consultó sus datos necesita conexión.";
 const MORE_NEEDS_ONLINE: &str = "Para ver más necesita conexión.";
 const COPY: &str = "Descargar una copia de mis datos";
-const COPY_HINT: &str = "Un archivo con todo lo que Vereda guarda sobre usted: perfil, tareas, \
-                         tiempo, pagos, extractos y correos.";
+const COPY_HINT: &str = "Un archivo con todo lo que Vereda guarda sobre usted: perfil, \
+                         autorizaciones, tareas, tiempo, pagos, extractos y correos. El JSON \
+                         sirve para llevarlo a otro sistema; el PDF, para leerlo.";
 const COPYING: &str = "Preparando su copia…";
 const COPY_NEEDS_ONLINE: &str = "Para descargar una copia de sus datos necesita conexión.";
 /// The cédula the test worker is created with.
@@ -537,6 +538,28 @@ async fn she_downloads_a_copy_of_her_data_on_her_phone() {
     page.set_offline(false).await;
     page.wait_until("navigator.onLine", std::time::Duration::from_secs(10))
         .await;
+
+    // The same copy as a PDF to read: the link saves it with her sign-in.
+    page.click("#data-copy-pdf").await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let pdf = loop {
+        let names = downloads(folder.path());
+        if names.iter().any(|n| n == "copia-de-mis-datos.pdf") {
+            break std::fs::read(folder.path().join("copia-de-mis-datos.pdf")).expect("the PDF");
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no PDF in 30 s: {names:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    if let Some(text) = vereda_tests::pdf::pdf_text(&pdf) {
+        assert!(text.contains("Copia de sus datos personales"), "{text}");
+        assert!(text.contains(CEDULA), "her cédula in her own copy");
+    }
+    std::fs::remove_file(folder.path().join("copia-de-mis-datos.pdf")).expect("remove the PDF");
+    assert!(log_of(&app, &worker, &worker_id).await.is_empty());
 
     // An admin's copy of her data is a read she sees, in plain words.
     app.get(

@@ -43,7 +43,10 @@ const dayOf = (iso) => day(/^\d{4}-\d{2}-\d{2}$/.test(iso) ? `${iso}T12:00:00-05
 export async function consentScreen(gen, me) {
   if (!me.worker_id) return go('#/cuenta');
   const back = h('p', {}, h('a', { href: '#/cuenta' }, C.back));
+  // Refused because the text changed while she read it: said above the current one.
   const flash = takeFlash();
+  const refused = flash ? notice(flash.textContent, 'error') : null;
+  if (refused) refused.id = 'consent-refused';
   show(gen, C.title, notice(T.loading));
   const stateKey = `consent:${me.worker_id}`;
   const draftKey = `consent-draft:${me.worker_id}`;
@@ -311,7 +314,7 @@ export async function consentScreen(gen, me) {
   };
 
   show(gen, C.title,
-    flash ? h('div', { role: 'alert' }, notice(flash.textContent, 'error')) : null,
+    refused,
     staleNote,
     stateBox,
     doneMsg,

@@ -318,7 +318,8 @@ export const T = {
     back: 'Volver a Mi cuenta',
     // Her copy of everything Vereda holds about her (Ley 1581 de 2012: conocer sus datos).
     copy: 'Descargar una copia de mis datos',
-    copyHint: 'Un archivo con todo lo que Vereda guarda sobre usted: perfil, tareas, tiempo, pagos, extractos y correos.',
+    copyPdf: 'Ver la copia en PDF',
+    copyHint: 'Un archivo con todo lo que Vereda guarda sobre usted: perfil, autorizaciones, tareas, tiempo, pagos, extractos y correos. El JSON sirve para llevarlo a otro sistema; el PDF, para leerlo.',
     copying: 'Preparando su copia…',
     copyFile: (date) => `mis-datos-vereda-${date}.json`,
     copyDone: (file) => `Listo: el archivo «${file}» quedó en las descargas de este equipo.`,
