@@ -593,6 +593,15 @@ async fn every_route_checks_role_and_ownership() {
     let (_, other_owner) = app.company(&admin, "Otra").await;
     let (worker_id, worker) = app.worker(&admin, &["labelling"]).await;
     let (other_worker_id, other_worker) = app.worker(&admin, &["labelling"]).await;
+    let funder_email = format!("fondo-{}@matrix.test", short_id());
+    app.post(
+        "/v1/staff",
+        Some(&admin),
+        json!({"name": "Fundación", "email": funder_email, "password": PASSWORD, "role": "funder"}),
+    )
+    .await
+    .ok(201);
+    let funder = app.login(&funder_email, PASSWORD).await;
 
     let task = app
         .post("/v1/tasks", Some(&owner), fixed_task())
@@ -862,28 +871,28 @@ async fn every_route_checks_role_and_ownership() {
         // Denied callers first, so an allowed call's effects cannot change their answer.
         let mut order: Vec<usize> = (0..ACTORS.len()).collect();
         order.sort_by_key(|i| policy.expect.as_bytes()[*i] == b'o');
+        let path = policy
+            .path
+            .replace("{company}", &company)
+            .replace("{worker}", &worker_id)
+            .replace("{task}", &task)
+            .replace("{draft}", &draft)
+            .replace("{assignment}", &assignment)
+            .replace("{invoice}", &invoice)
+            .replace("{task_batch}", &task_batch)
+            .replace("{batch}", &batch)
+            .replace("{job}", &job_id)
+            .replace("{payment}", &payment)
+            .replace("{credit_note}", &credit_note)
+            .replace("{member_id}", &member)
+            .replace("{member}", &member)
+            .replace("{skill}", "content-moderation")
+            .replace("{message}", &message)
+            .replace("{appeal}", &appeal)
+            .replace("{data_request}", &data_request)
+            .replace("{code}", "grupo_prueba")
+            .replace("{account}", "platform:fees");
         for i in order {
-            let path = policy
-                .path
-                .replace("{company}", &company)
-                .replace("{worker}", &worker_id)
-                .replace("{task}", &task)
-                .replace("{draft}", &draft)
-                .replace("{assignment}", &assignment)
-                .replace("{invoice}", &invoice)
-                .replace("{task_batch}", &task_batch)
-                .replace("{batch}", &batch)
-                .replace("{job}", &job_id)
-                .replace("{payment}", &payment)
-                .replace("{credit_note}", &credit_note)
-                .replace("{member_id}", &member)
-                .replace("{member}", &member)
-                .replace("{skill}", "content-moderation")
-                .replace("{message}", &message)
-                .replace("{appeal}", &appeal)
-                .replace("{data_request}", &data_request)
-                .replace("{code}", "grupo_prueba")
-                .replace("{account}", "platform:fees");
             let body = policy
                 .body
                 .to_string()
@@ -925,6 +934,37 @@ async fn every_route_checks_role_and_ownership() {
                     path,
                     r.text
                 );
+            }
+        }
+        // A funder reaches the impact report and her own account, nothing else signed-in.
+        let funder_may = [
+            "/v1/reports/impact",
+            "/v1/me",
+            "/v1/me/password",
+            "/v1/auth/logout",
+        ];
+        if policy.expect.starts_with('u') && !funder_may.contains(&policy.path) {
+            let mut req = app
+                .client
+                .request(policy.method.parse().unwrap(), app.url(&path))
+                .bearer_auth(&funder);
+            if let Value::String(csv) = &policy.body {
+                req = req.header("content-type", "text/csv").body(csv.clone());
+            } else if !policy.body.is_null() {
+                let body = policy
+                    .body
+                    .to_string()
+                    .replace("{email}", &format!("f-{}@matrix.test", short_id()))
+                    .replace("{nit}", &random_nit())
+                    .replace("{today}", &today);
+                req = req.header("content-type", "application/json").body(body);
+            }
+            let r = app.send(req).await;
+            if r.status != 403 {
+                failures.push(format!(
+                    "{} {} as a funder: expected f, got {} {}",
+                    policy.method, policy.path, r.status, r.text
+                ));
             }
         }
     }
