@@ -286,3 +286,71 @@ async fn new_skills_show_on_the_next_listing() {
     .ok(200);
     assert_eq!(ids(&app.get("/v1/tasks", Some(&worker)).await), vec![task]);
 }
+
+/// Two `vereda-api` processes on one database, as behind a load balancer (each with its own
+/// token cache): a sign-out through one, and an account deactivated through it, are honoured
+/// by the other within the cache's age (`TOKEN_CACHE_AGE`), and at once by the one that made
+/// them.
+#[tokio::test]
+async fn a_sign_out_through_one_process_is_honoured_by_another_within_the_cache_age() {
+    let test_db = TestDb::new().await;
+    let settings = test_db.settings();
+    let mut one = spawn_with(settings.clone()).await;
+    one.test_db = Some(test_db);
+    let other = spawn_with_options(
+        settings,
+        vereda_api::startup::RunOptions { with_worker: false },
+    )
+    .await;
+    let bound = vereda_api::auth::TOKEN_CACHE_AGE + std::time::Duration::from_secs(1);
+
+    let admin = one.admin_token().await;
+    let (_, worker) = one.worker(&admin, &["data-entry"]).await;
+    let (_, luz) = one.worker(&admin, &["data-entry"]).await;
+    // Both processes have checked (and remember) both tokens.
+    for app in [&one, &other] {
+        app.get("/v1/me", Some(&worker)).await.ok(200);
+        app.get("/v1/me", Some(&luz)).await.ok(200);
+    }
+
+    // Signed out through the other process: refused there at once, here within the bound.
+    other
+        .send(
+            other
+                .client
+                .post(other.url("/v1/auth/logout"))
+                .bearer_auth(&worker),
+        )
+        .await;
+    other.get("/v1/me", Some(&worker)).await.problem(401);
+    let refused = eventually(bound, || async {
+        (one.get("/v1/me", Some(&worker)).await.status == 401).then_some(())
+    })
+    .await;
+    assert!(
+        refused.is_some(),
+        "the other process's sign-out was not honoured in time"
+    );
+
+    // Deactivated through this process: the other refuses her within the bound too.
+    let user_id = one.get("/v1/me", Some(&luz)).await.ok(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    one.send(
+        one.client
+            .post(one.url(&format!("/v1/users/{user_id}/deactivate")))
+            .bearer_auth(&admin),
+    )
+    .await;
+    one.get("/v1/me", Some(&luz)).await.problem(401);
+    let refused = eventually(bound, || async {
+        (other.get("/v1/me", Some(&luz)).await.status == 401).then_some(())
+    })
+    .await;
+    assert!(
+        refused.is_some(),
+        "the deactivation was not honoured in time"
+    );
+    other.get("/v1/me", Some(&admin)).await.ok(200);
+}
