@@ -40,10 +40,13 @@ pub enum Tx {
     Postgres(Transaction<'static, Postgres>, Changed),
 }
 
-/// What a transaction changed that in-process caches depend on; its commit announces it.
-#[derive(Debug, Clone, Copy, Default)]
+/// What a transaction changed that in-process caches and workers depend on; its commit
+/// announces it.
+#[derive(Debug, Clone, Default)]
 pub struct Changed {
     marketplace: bool,
+    /// Queues it pushed jobs onto: their workers in this process are woken on commit.
+    queues: Vec<String>,
 }
 
 /// Advanced after every committed change to what workers see on the task board (tasks, their
@@ -339,6 +342,15 @@ impl Tx {
         }
     }
 
+    /// This transaction pushed a job onto `queue`; its commit wakes that queue's workers in
+    /// this process.
+    pub fn job_pushed(&mut self, queue: &str) {
+        let (Tx::Sqlite(_, c) | Tx::Postgres(_, c)) = self;
+        if !c.queues.iter().any(|q| q == queue) {
+            c.queues.push(queue.to_string());
+        }
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         let changed = match self {
             Tx::Sqlite(t, c) => t.commit().await.map(|_| c),
@@ -348,6 +360,10 @@ impl Tx {
         // must not cache rows older than an epoch it already saw.
         if changed.marketplace {
             marketplace_changed();
+        }
+        // Likewise a job is visible only once committed: wake its workers now, not before.
+        for queue in &changed.queues {
+            crate::queue::wake(queue);
         }
         Ok(())
     }

@@ -25,6 +25,47 @@ pub const MAX_ATTEMPTS: usize = RETRIES + 1;
 /// In-process retries after a failed run (the worker's retry layer uses it).
 pub const RETRIES: usize = 4;
 
+/// The workers of each queue in this process, waiting to be told a job was committed onto it.
+static WAKEUPS: std::sync::Mutex<Vec<(String, tokio::sync::mpsc::Sender<()>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// A queue's wake-ups, as a stream a worker polls on (with its interval as the fallback for
+/// jobs other processes push). Wake-ups that come while one is pending are merged into it.
+pub struct Wakeups(tokio::sync::mpsc::Receiver<()>);
+
+impl futures::Stream for Wakeups {
+    type Item = ();
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<()>> {
+        self.get_mut().0.poll_recv(cx)
+    }
+}
+
+/// Subscribe to `queue`'s wake-ups (one per worker; dropped with it).
+pub fn wakeups(queue: &str) -> Wakeups {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    if let Ok(mut subscribers) = WAKEUPS.lock() {
+        subscribers.push((queue.to_string(), tx));
+    }
+    Wakeups(rx)
+}
+
+/// Tell `queue`'s workers in this process that a job on it was committed.
+pub(crate) fn wake(queue: &str) {
+    if let Ok(mut subscribers) = WAKEUPS.lock() {
+        subscribers.retain(|(_, tx)| !tx.is_closed());
+        for (q, tx) in subscribers.iter() {
+            if q == queue {
+                // Full means a wake-up is already pending: the worker will poll anyway.
+                let _ = tx.try_send(());
+            }
+        }
+    }
+}
+
 /// Push one job onto `queue` inside the caller's transaction; it becomes visible to workers
 /// when (and only if) the transaction commits. Returns the job's id, or, when
 /// `idempotency_key` is already taken on this queue, the id of the job that holds it.
@@ -47,6 +88,7 @@ pub async fn push_in_tx<T: Serialize>(
         task = task.idempotency_key(key);
     }
     let task = task.build();
+    tx.job_pushed(queue);
 
     match tx {
         Tx::Sqlite(t, _) => {
@@ -121,6 +163,7 @@ pub async fn push_new_in_tx<T: Serialize>(
                 .build(),
         );
     }
+    tx.job_pushed(queue);
     match tx {
         Tx::Sqlite(t, _) => apalis_sqlite::queries::push_tasks(&mut **t, queue, &tasks)
             .await

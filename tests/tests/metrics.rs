@@ -111,12 +111,16 @@ async fn metrics_are_behind_a_token_and_move_with_the_work() {
     let after = eventually(Duration::from_secs(60), || async {
         let text = scrape(&app).await;
         (sample(&text, "vereda_job_runs_total", &verify)
-            > sample(&before, "vereda_job_runs_total", &verify)
-            && sample(&text, "vereda_emails", &[]) >= 1.0)
-            .then_some(text)
+            > sample(&before, "vereda_job_runs_total", &verify))
+        .then_some(text)
     })
     .await
-    .expect("a verification run is counted and mail is waiting or sent");
+    .expect("a verification run is counted");
+    // The outbox's gauge is there whether its mail already went (jobs start at once) or not.
+    assert!(
+        after.contains("vereda_emails{state=\"pending\"}"),
+        "{after}"
+    );
 
     for (labels, what) in [
         (&posted[..], "the task posted"),

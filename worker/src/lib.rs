@@ -48,6 +48,15 @@ const CONCURRENCY: usize = 4;
 /// would otherwise look only on its 30 s heartbeat.)
 const POLL_EVERY: Duration = Duration::from_secs(1);
 const POLL_AT_MOST_EVERY: Duration = Duration::from_secs(5);
+/// When a worker looks for jobs: at once when a transaction of this process commits one onto
+/// its queue (`store::queue::wakeups`), and otherwise on the interval, which finds what other
+/// processes pushed.
+fn polling(queue: &str) -> apalis_core::backend::ext::poll_strategy::Strategy {
+    apalis_core::backend::ext::poll_strategy::Strategy::new()
+        .stream(vereda_store::queue::wakeups(queue))
+        .interval_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY))
+}
+
 /// Each worker says it is alive every 10 s; a worker silent for 6 of them (a minute) is taken
 /// for dead and its running jobs go back to the queue for another process. apalis's defaults
 /// (30 s × 10 on PostgreSQL) left a killed worker's jobs stranded for five minutes. A live but
@@ -92,7 +101,7 @@ macro_rules! queue_worker {
                         .missed_heartbeats(MISSED_HEARTBEATS);
                     let storage = apalis_sqlite::SqliteStorage::<$job>::new(&pool)
                         .with_config(config)
-                        .poll_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY));
+                        .poll_with_strategy(polling(<$job>::QUEUE));
                     job_worker!(
                         name(<$job>::QUEUE, restarts),
                         <$job>::QUEUE,
@@ -113,7 +122,7 @@ macro_rules! queue_worker {
                         .missed_heartbeats(MISSED_HEARTBEATS);
                     let storage = apalis_postgres::PostgresStorage::<$job>::new(&pool)
                         .with_config(config)
-                        .poll_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY));
+                        .poll_with_strategy(polling(<$job>::QUEUE));
                     job_worker!(
                         name(<$job>::QUEUE, restarts),
                         <$job>::QUEUE,

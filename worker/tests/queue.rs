@@ -474,3 +474,56 @@ async fn wait_until_finished(db: &Db, id: &str) -> JobStatus {
 async fn within<T>(limit: Duration, f: impl Future<Output = T>) -> Option<T> {
     tokio::time::timeout(limit, f).await.ok()
 }
+
+/// A push wakes its queue's workers in this process when, and only when, its transaction
+/// commits (a job is invisible before): no waiting for the next poll. Other queues are not
+/// woken; a rolled-back push wakes nobody.
+#[tokio::test]
+async fn a_committed_push_wakes_its_queue_at_once() {
+    use futures::{FutureExt, StreamExt};
+    let dir = tempfile::tempdir().unwrap();
+    let pg = ScratchDb::for_postgres_tests("vereda_wk").await;
+    let url = match &pg {
+        Some(pg) => pg.url.clone(),
+        None => format!("sqlite:{}", dir.path().join("vereda.db").display()),
+    };
+    let db = Db::connect(&url, &PoolSettings::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    let (mine, other) = ("vereda.test-wake", "vereda.test-other");
+    let mut woken = queue::wakeups(mine);
+    let job = Housekeeping {};
+
+    let mut tx = db.begin().await.unwrap();
+    queue::push_in_tx(&mut tx, mine, &job, None, None)
+        .await
+        .unwrap();
+    assert!(
+        woken.next().now_or_never().is_none(),
+        "woken before the commit"
+    );
+    tx.rollback().await.unwrap();
+    assert!(woken.next().now_or_never().is_none(), "woken by a rollback");
+
+    queue::push(&db, other, &job, None, None).await.unwrap();
+    assert!(
+        woken.next().now_or_never().is_none(),
+        "woken by another queue"
+    );
+
+    let mut tx = db.begin().await.unwrap();
+    queue::push_in_tx(&mut tx, mine, &job, None, None)
+        .await
+        .unwrap();
+    queue::push_in_tx(&mut tx, mine, &job, None, None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        woken.next().now_or_never(),
+        Some(Some(())),
+        "not woken by the commit"
+    );
+    // Two pushes in one commit are one wake-up: the worker's one poll takes both.
+    assert!(woken.next().now_or_never().is_none());
+    db.close().await;
+}
