@@ -720,6 +720,8 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
 /// showing a funder anything else.
 const FUNDER_PATHS: &[&str] = &[
     "/v1/reports/impact",
+    "/v1/reports/impact/csv",
+    "/v1/reports/impact/pdf",
     "/v1/me",
     "/v1/me/password",
     "/v1/auth/logout",

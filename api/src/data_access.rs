@@ -76,7 +76,10 @@ pub enum DataExportOk {
     /// every row about her, as stored.
     #[oai(status = 200)]
     Ok(Json<serde_json::Value>),
-    /// The same, as a PDF she can read (`format=pdf`).
+}
+
+#[derive(ApiResponse)]
+pub enum DataExportPdfOk {
     #[oai(status = 200, content_type = "application/pdf")]
     Pdf(
         Binary<Vec<u8>>,
@@ -99,6 +102,22 @@ pub(crate) fn herself_or_admin(
             "Only the worker herself and admins read {what}."
         ))),
     }
+}
+
+/// Her copy, for her or an admin (an admin's read is logged for her).
+async fn copy_of(
+    state: &AppState,
+    who: &Principal,
+    worker_id: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    herself_or_admin(who, worker_id, "a copy of her data")?;
+    let sections = vereda_store::data_export::export(&state.db, worker_id).await?;
+    if sections["profile"].as_array().is_none_or(Vec::is_empty) {
+        return Err(ApiError::not_found("worker"));
+    }
+    let route = "GET /v1/workers/{id}/data-export";
+    record(state, who, Read::Export, route, &[worker_id]).await?;
+    Ok(sections)
 }
 
 pub struct DataAccessApi;
@@ -148,56 +167,51 @@ impl DataAccessApi {
     /// e-mails sent to her: each row as stored. Never a password or token hash. Once her
     /// personal data is deleted, the values kept by law that still identify her (the name and
     /// cédula printed on her documents, her payout details, her e-mails' address and text)
-    /// read `(conservado con acceso restringido)`. `format=pdf` gives the same as a PDF in
-    /// Spanish, a section a table, for her to read and keep.
+    /// read `(conservado con acceso restringido)`. The same as a PDF she can read:
+    /// `/v1/workers/{id}/data-export/pdf`.
     #[oai(path = "/:id/data-export", method = "get")]
     async fn export(
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
         id: Path<String>,
-        /// `json` (default) or `pdf`.
-        format: Query<Option<String>>,
     ) -> Result<DataExportOk, ApiError> {
-        let who = &auth.0;
-        herself_or_admin(who, &id.0, "a copy of her data")?;
-        let pdf = match format.0.as_deref() {
-            None | Some("json") => false,
-            Some("pdf") => true,
-            Some(_) => {
-                let mut e = ApiError::invalid("format", "must be json or pdf");
-                e.detail_es = Some("El formato debe ser json o pdf.".into());
-                return Err(e);
-            }
-        };
-        let sections = vereda_store::data_export::export(&state.db, &id.0).await?;
-        if sections["profile"].as_array().is_none_or(Vec::is_empty) {
-            return Err(ApiError::not_found("worker"));
-        }
-        let route = "GET /v1/workers/{id}/data-export";
-        record(&state, who, Read::Export, route, &[&id.0]).await?;
-        if pdf {
-            let name = sections["account"][0]["name"].as_str().unwrap_or_default();
-            let today = time::now().with_timezone(&time::BOGOTA).date_naive();
-            let ordered: Vec<(&str, &serde_json::Value)> = vereda_store::data_export::SECTIONS
-                .iter()
-                .filter_map(|(section, _)| Some((*section, sections.get(*section)?)))
-                .collect();
-            let bytes = vereda_documents::data_copy::data_copy_pdf(
-                &state.settings.issuer(),
-                name,
-                &vereda_contracts::statements::date_es(today),
-                &ordered,
-            );
-            return Ok(DataExportOk::Pdf(
-                Binary(bytes),
-                "attachment; filename=\"copia-de-mis-datos.pdf\"".into(),
-            ));
-        }
+        let sections = copy_of(&state, &auth.0, &id.0).await?;
         Ok(DataExportOk::Ok(Json(serde_json::json!({
             "generated_at": time::now(),
             "worker_id": id.0,
             "sections": sections,
         }))))
+    }
+
+    /// A copy of everything held about a worker, as a PDF in Spanish (the worker, admin)
+    ///
+    /// The sections of the JSON copy in the same order, titled for people, each record as
+    /// field and value, instants as Bogotá dates; long values are cut (the JSON copy has them
+    /// whole).
+    #[oai(path = "/:id/data-export/pdf", method = "get")]
+    async fn export_pdf(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<DataExportPdfOk, ApiError> {
+        let sections = copy_of(&state, &auth.0, &id.0).await?;
+        let name = sections["account"][0]["name"].as_str().unwrap_or_default();
+        let today = time::now().with_timezone(&time::BOGOTA).date_naive();
+        let ordered: Vec<(&str, &serde_json::Value)> = vereda_store::data_export::SECTIONS
+            .iter()
+            .filter_map(|(section, _)| Some((*section, sections.get(*section)?)))
+            .collect();
+        let bytes = vereda_documents::data_copy::data_copy_pdf(
+            &state.settings.issuer(),
+            name,
+            &vereda_contracts::statements::date_es(today),
+            &ordered,
+        );
+        Ok(DataExportPdfOk::Pdf(
+            Binary(bytes),
+            "attachment; filename=\"copia-de-mis-datos.pdf\"".into(),
+        ))
     }
 }

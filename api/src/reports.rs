@@ -1,5 +1,5 @@
-//! The impact report (issue 22 §2): `GET /v1/reports/impact`, for staff and the read-only
-//! `funder` role, as JSON, CSV or a Spanish PDF. Only workers consenting now are counted; what
+//! The impact report (issue 22 §2): `GET /v1/reports/impact` (and `/csv`, `/pdf`), for staff
+//! and the read-only `funder` role. Only workers consenting now are counted; what
 //! they earned is what accrued for their approved work, by the Bogotá month it was approved.
 //! Suppression and figures are `contracts::impact`; this gathers the people and names cells.
 
@@ -124,12 +124,20 @@ pub struct ImpactReport {
 #[derive(ApiResponse)]
 pub enum ImpactOk {
     #[oai(status = 200)]
-    Json(Json<ImpactReport>),
+    Ok(Json<ImpactReport>),
+}
+
+#[derive(ApiResponse)]
+pub enum ImpactCsvOk {
     #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
     Csv(
         PlainText<String>,
         #[oai(header = "Content-Disposition")] String,
     ),
+}
+
+#[derive(ApiResponse)]
+pub enum ImpactPdfOk {
     #[oai(status = 200, content_type = "application/pdf")]
     Pdf(
         Binary<Vec<u8>>,
@@ -369,20 +377,73 @@ fn csv_of(r: &Report) -> String {
 
 pub struct ReportsApi;
 
+/// The period and breakdown asked for, checked; defaults: the last twelve months, by
+/// department.
+fn period(
+    from: Option<&str>,
+    to: Option<&str>,
+    by: Option<&str>,
+) -> Result<(Month, Month, By), ApiError> {
+    let to = match to {
+        Some(raw) => month_param("to", raw)?,
+        None => Month::of(time::now()),
+    };
+    let from = match from {
+        Some(raw) => month_param("from", raw)?,
+        None => (0..MAX_MONTHS / 3 - 1).fold(to, |m, _| m.prev()),
+    };
+    let by = match by {
+        None => By::Department,
+        Some(raw) => By::parse(raw).ok_or_else(|| {
+            let mut e =
+                ApiError::invalid("by", "must be department, municipality, group or cohort");
+            e.detail_es =
+                Some("El desglose debe ser por departamento, municipio, grupo o cohorte.".into());
+            e
+        })?,
+    };
+    let span = std::iter::successors(Some(from), |m| (*m < to).then(|| m.next()))
+        .take(MAX_MONTHS + 1)
+        .count();
+    if to < from || span > MAX_MONTHS {
+        let mut e = ApiError::invalid(
+            "to",
+            format!("must be from `from` to at most {MAX_MONTHS} months after it"),
+        );
+        e.detail_es = Some(
+            format!(
+                "El mes final debe ser igual o posterior al inicial, y el periodo de máximo \
+                 {MAX_MONTHS} meses."
+            )
+            .into(),
+        );
+        return Err(e);
+    }
+    Ok((from, to, by))
+}
+
+/// Who reads the report: staff and funders.
+const READERS: &[Role] = &[Role::Admin, Role::Finance, Role::Funder];
+
+/// `reporte-impacto-2026-01-2026-12-department`.
+fn file_name(r: &Report) -> String {
+    format!("reporte-impacto-{}-{}-{}", r.from, r.to, r.by.as_str())
+}
+
 #[OpenApi(prefix_path = "/v1/reports", tag = "ApiTags::Invoicing")]
 impl ReportsApi {
     /// The impact report (admin, finance, funder)
     ///
     /// Month by month from `from` to `to` (`YYYY-MM`, at most 36 months; by default the last
-    /// twelve), broken down `by`
-    /// `department`, `municipality`, `group` (programme groups; a person may be in several) or
-    /// `cohort` (the month she joined): people active (earning that month), approved hours,
-    /// income per person (median and mean), the share at or above one SMMLV, the mean over
-    /// the rural reference, and, over those who gave it, their household's income before
-    /// joining and the share whose income reached twice it. Only workers who consent now to
-    /// impact reports are counted. A figure never describes fewer than 5 people: such a cell
-    /// is suppressed, and others with it, so that no combination of cells of any breakdown
-    /// recovers anyone. `format`: `json` (default), `csv`, or `pdf` (in Spanish, with charts).
+    /// twelve), broken down `by` `department`, `municipality`, `group` (programme groups; a
+    /// person may be in several) or `cohort` (the month she joined): people active (earning
+    /// that month), approved hours, income per person (median and mean), the share at or above
+    /// one SMMLV, the mean over the rural reference, and, over those who gave it, their
+    /// household's income before joining and the share whose income reached twice it. Only
+    /// workers who consent now to impact reports are counted. A figure never describes fewer
+    /// than 5 people: such a cell is suppressed, and others with it, so that no combination of
+    /// cells of any breakdown recovers anyone. The same as CSV at `/v1/reports/impact/csv` and
+    /// as a Spanish PDF with charts at `/v1/reports/impact/pdf`.
     #[oai(path = "/impact", method = "get")]
     async fn impact(
         &self,
@@ -393,65 +454,49 @@ impl ReportsApi {
         /// Last month, `YYYY-MM` (default: this month).
         to: Query<Option<String>>,
         by: Query<Option<String>>,
-        format: Query<Option<String>>,
     ) -> Result<ImpactOk, ApiError> {
-        auth.0
-            .require(&[Role::Admin, Role::Finance, Role::Funder])?;
-        let to = match to.0.as_deref() {
-            Some(raw) => month_param("to", raw)?,
-            None => Month::of(time::now()),
-        };
-        let from = match from.0.as_deref() {
-            Some(raw) => month_param("from", raw)?,
-            None => (0..MAX_MONTHS / 3 - 1).fold(to, |m, _| m.prev()),
-        };
-        let by = match by.0.as_deref() {
-            None => By::Department,
-            Some(raw) => By::parse(raw).ok_or_else(|| {
-                let mut e =
-                    ApiError::invalid("by", "must be department, municipality, group or cohort");
-                e.detail_es = Some(
-                    "El desglose debe ser por departamento, municipio, grupo o cohorte.".into(),
-                );
-                e
-            })?,
-        };
-        let span = std::iter::successors(Some(from), |m| (*m < to).then(|| m.next()))
-            .take(MAX_MONTHS + 1)
-            .count();
-        if to < from || span > MAX_MONTHS {
-            let mut e = ApiError::invalid(
-                "to",
-                format!("must be from `from` to at most {MAX_MONTHS} months after it"),
-            );
-            e.detail_es = Some(
-                format!(
-                    "El mes final debe ser igual o posterior al inicial, y el periodo de máximo \
-                     {MAX_MONTHS} meses."
-                )
-                .into(),
-            );
-            return Err(e);
-        }
-        let format = format.0.unwrap_or_else(|| "json".into());
-        if !["json", "csv", "pdf"].contains(&format.as_str()) {
-            let mut e = ApiError::invalid("format", "must be json, csv or pdf");
-            e.detail_es = Some("El formato debe ser json, csv o pdf.".into());
-            return Err(e);
-        }
+        auth.0.require(READERS)?;
+        let (from, to, by) = period(from.0.as_deref(), to.0.as_deref(), by.0.as_deref())?;
         let report = build(&state, from, to, by).await?;
-        let name = format!("reporte-impacto-{}-{}-{}", from, to, by.as_str());
-        Ok(match format.as_str() {
-            "csv" => ImpactOk::Csv(
-                PlainText(csv_of(&report)),
-                format!("attachment; filename=\"{name}.csv\""),
-            ),
-            "pdf" => ImpactOk::Pdf(
-                Binary(pdf_of(&state, &report)),
-                format!("attachment; filename=\"{name}.pdf\""),
-            ),
-            _ => ImpactOk::Json(Json(json_of(&report))),
-        })
+        Ok(ImpactOk::Ok(Json(json_of(&report))))
+    }
+
+    /// The impact report as CSV, a row a month and cell (admin, finance, funder)
+    #[oai(path = "/impact/csv", method = "get")]
+    async fn impact_csv(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        from: Query<Option<String>>,
+        to: Query<Option<String>>,
+        by: Query<Option<String>>,
+    ) -> Result<ImpactCsvOk, ApiError> {
+        auth.0.require(READERS)?;
+        let (from, to, by) = period(from.0.as_deref(), to.0.as_deref(), by.0.as_deref())?;
+        let report = build(&state, from, to, by).await?;
+        Ok(ImpactCsvOk::Csv(
+            PlainText(csv_of(&report)),
+            format!("attachment; filename=\"{}.csv\"", file_name(&report)),
+        ))
+    }
+
+    /// The impact report as a PDF in Spanish, with charts (admin, finance, funder)
+    #[oai(path = "/impact/pdf", method = "get")]
+    async fn impact_pdf(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        from: Query<Option<String>>,
+        to: Query<Option<String>>,
+        by: Query<Option<String>>,
+    ) -> Result<ImpactPdfOk, ApiError> {
+        auth.0.require(READERS)?;
+        let (from, to, by) = period(from.0.as_deref(), to.0.as_deref(), by.0.as_deref())?;
+        let report = build(&state, from, to, by).await?;
+        Ok(ImpactPdfOk::Pdf(
+            Binary(pdf_of(&state, &report)),
+            format!("attachment; filename=\"{}.pdf\"", file_name(&report)),
+        ))
     }
 }
 

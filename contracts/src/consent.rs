@@ -22,7 +22,7 @@ pub const POLICY_TEXT: &str = "Autorizo a Vereda a guardar el ingreso mensual qu
 hogar antes de entrar al programa y los grupos del programa a los que pertenezco, que son datos \
 sensibles, con un solo fin: reportes de impacto agregados para el programa y sus financiadores, \
 en los que ninguna persona puede ser identificada (ninguna cifra describe a menos de 5 \
-personas). Entiendo que no estoy obligada a darlos, que cada dato es opcional, que darlos o no \
+personas). Entiendo que darlos no es obligatorio, que cada dato es opcional, que darlos o no \
 darlos nunca cambia mi acceso al trabajo, y que puedo retirar esta autorización cuando quiera: \
 al retirarla, Vereda borra esos datos y no aparezco en los reportes siguientes. Aviso de \
 privacidad en /privacidad.";

@@ -284,6 +284,12 @@ fn policies() -> Vec<Policy> {
             "uonffffo",
         ),
         p(
+            "GET",
+            "/v1/workers/{worker}/data-export/pdf",
+            Value::Null,
+            "uonffffo",
+        ),
+        p(
             "POST",
             "/v1/workers/{worker}/data-requests",
             json!({"request": "copy"}),
@@ -323,6 +329,8 @@ fn policies() -> Vec<Policy> {
             "uffffffo",
         ),
         p("GET", "/v1/reports/impact", Value::Null, "ufffffoo"),
+        p("GET", "/v1/reports/impact/csv", Value::Null, "ufffffoo"),
+        p("GET", "/v1/reports/impact/pdf", Value::Null, "ufffffoo"),
         p(
             "POST",
             "/v1/data-requests/{data_request}/extension",
@@ -939,6 +947,8 @@ async fn every_route_checks_role_and_ownership() {
         // A funder reaches the impact report and her own account, nothing else signed-in.
         let funder_may = [
             "/v1/reports/impact",
+            "/v1/reports/impact/csv",
+            "/v1/reports/impact/pdf",
             "/v1/me",
             "/v1/me/password",
             "/v1/auth/logout",

@@ -853,7 +853,7 @@ function dataCopy() {
   }, 'data-copy');
   b.id = 'data-copy';
   // The same copy as a PDF to read and keep (a plain link: the sign-in cookie goes with it).
-  const pdf = h('a', { class: 'button', id: 'data-copy-pdf', href: `/v1/workers/${me.worker_id}/data-export?format=pdf`, download: 'copia-de-mis-datos.pdf' }, D.copyPdf);
+  const pdf = h('a', { class: 'button', id: 'data-copy-pdf', href: `/v1/workers/${me.worker_id}/data-export/pdf`, download: 'copia-de-mis-datos.pdf' }, D.copyPdf);
   return h('div', { class: 'data-copy' }, h('p', { class: 'muted' }, D.copyHint), b, ' ', pdf, msg);
 }
 

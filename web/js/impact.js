@@ -135,8 +135,8 @@ async function impactScreen(gen, _arg, params) {
     || months[months.length - 1];
 
   const downloads = h('p', { class: 'actions impact-downloads' },
-    h('a', { class: 'button', id: 'impact-csv', href: `/v1/reports/impact?${query}&format=csv`, download: `reporte-impacto-${from}-${to}-${by}.csv` }, I.csv),
-    h('a', { class: 'button', id: 'impact-pdf', href: `/v1/reports/impact?${query}&format=pdf`, download: `reporte-impacto-${from}-${to}-${by}.pdf` }, I.pdf));
+    h('a', { class: 'button', id: 'impact-csv', href: `/v1/reports/impact/csv?${query}`, download: `reporte-impacto-${from}-${to}-${by}.csv` }, I.csv),
+    h('a', { class: 'button', id: 'impact-pdf', href: `/v1/reports/impact/pdf?${query}`, download: `reporte-impacto-${from}-${to}-${by}.pdf` }, I.pdf));
 
   // Every month's total, newest first: the month's name opens its detail.
   const summaryRows = [...months].reverse().map((m) => ({
