@@ -66,6 +66,61 @@ pub(crate) fn wake(queue: &str) {
     }
 }
 
+/// Wake this process's workers when another process commits a job, on PostgreSQL: apalis's
+/// own trigger on `apalis.jobs` sends `NOTIFY "apalis::job::insert"` with the job's queue for
+/// every job due now (a job due later is found by the interval). One connection per process
+/// listens, outside the pool (it is held for good), and reconnects after a pause when it is
+/// lost; what was committed meanwhile is found by the interval. On SQLite there is no other
+/// process to hear: `None`.
+pub fn listen_for_other_processes(db: &Db) -> Option<tokio::task::JoinHandle<()>> {
+    let Db::Postgres(pool) = db else {
+        return None;
+    };
+    let options = pool.connect_options().as_ref().clone();
+    Some(tokio::spawn(async move {
+        let mut pause = Duration::from_millis(250);
+        loop {
+            let started = std::time::Instant::now();
+            if let Err(error) = listen(&options).await {
+                tracing::warn!(%error, "listening for other processes' jobs failed; retrying");
+            }
+            // A listener that ran a while failed anew: start again from the shortest pause.
+            if started.elapsed() > Duration::from_secs(30) {
+                pause = Duration::from_millis(250);
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(5));
+        }
+    }))
+}
+
+/// Listen until reconnecting fails: wake the queue each notification names.
+async fn listen(options: &sqlx::postgres::PgConnectOptions) -> anyhow::Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Inserted {
+        job_type: String,
+    }
+    // A pool of one, only for its reconnecting (as `PgListener::connect` builds), with our
+    // connection options (TLS, `TCP_NODELAY`) rather than a URL.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_with(options.clone())
+        .await?;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+    listener.listen("apalis::job::insert").await?;
+    loop {
+        // `None`: the connection was lost and made again; what came meanwhile is the
+        // interval's to find.
+        if let Some(n) = listener.try_recv().await?
+            && let Ok(job) = serde_json::from_str::<Inserted>(n.payload())
+        {
+            wake(&job.job_type);
+        }
+    }
+}
+
 /// Push one job onto `queue` inside the caller's transaction; it becomes visible to workers
 /// when (and only if) the transaction commits. Returns the job's id, or, when
 /// `idempotency_key` is already taken on this queue, the id of the job that holds it.

@@ -514,9 +514,10 @@ async fn her_state(app: &TestApp, admin: &str, worker_id: &str) -> Value {
         worker_id,
     )
     .await;
+    // Only the mail a data request writes: the sweep may write her submission news at any time.
     let mail = scalar(
         app,
-        "SELECT COUNT(*) FROM outbox_messages WHERE user_id = \
+        "SELECT COUNT(*) FROM outbox_messages WHERE kind = 'data_request' AND user_id = \
          (SELECT id FROM users WHERE worker_id = $1)",
         worker_id,
     )

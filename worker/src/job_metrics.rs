@@ -52,16 +52,26 @@ where
 
     fn call(&mut self, task: Task<Args>) -> Self::Future {
         let ctx = task.ctx();
-        // The first attempt only: a retry's delay is the backoff, not the queue's.
+        // The first attempt only: a retry's delay is the backoff, not the queue's. Due when it
+        // was pushed (the ULID id's milliseconds) or at its `run_at` (whole seconds) if later.
         let pickup = (ctx.attempt() <= 1)
-            .then(|| ctx.run_at())
+            .then(|| {
+                let pushed = ctx
+                    .task_id()
+                    .and_then(|id| id.as_ulid().or_else(|| id.as_string()?.parse().ok()))
+                    .map(|id: ulid::Ulid| id.timestamp_ms());
+                let run_at = ctx.run_at().map(|s| s.saturating_mul(1000));
+                pushed.max(run_at)
+            })
             .flatten()
             .map(|due| {
                 let now = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .unwrap_or_default()
-                    .as_secs();
-                Duration::from_secs(now.saturating_sub(due))
+                    .as_millis();
+                Duration::from_millis(
+                    u64::try_from(now.saturating_sub(u128::from(due))).unwrap_or(u64::MAX),
+                )
             });
         let kind = self.kind;
         let started = Instant::now();

@@ -49,8 +49,9 @@ const CONCURRENCY: usize = 4;
 const POLL_EVERY: Duration = Duration::from_secs(1);
 const POLL_AT_MOST_EVERY: Duration = Duration::from_secs(5);
 /// When a worker looks for jobs: at once when a transaction of this process commits one onto
-/// its queue (`store::queue::wakeups`), and otherwise on the interval, which finds what other
-/// processes pushed.
+/// its queue (`store::queue::wakeups`) or, on PostgreSQL, when another process's does (its
+/// `NOTIFY`, `store::queue::listen_for_other_processes`), and otherwise on the interval, which
+/// finds jobs that were due later and what a lost listening connection missed.
 fn polling(queue: &str) -> apalis_core::backend::ext::poll_strategy::Strategy {
     apalis_core::backend::ext::poll_strategy::Strategy::new()
         .stream(vereda_store::queue::wakeups(queue))
@@ -250,6 +251,18 @@ pub async fn run(
             .catch_panic()
             .build(email::on_mail_tick)
     });
+
+    // Jobs other processes commit wake these workers at once (PostgreSQL); the listener
+    // stops with them, however `run` ends.
+    struct StopOnDrop(Option<tokio::task::JoinHandle<()>>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            if let Some(listener) = &self.0 {
+                listener.abort();
+            }
+        }
+    }
+    let _listener = StopOnDrop(vereda_store::queue::listen_for_other_processes(&db));
 
     let asked = Arc::new(AtomicBool::new(false));
     let asked_in_signal = asked.clone();

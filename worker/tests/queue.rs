@@ -527,3 +527,88 @@ async fn a_committed_push_wakes_its_queue_at_once() {
     assert!(woken.next().now_or_never().is_none());
     db.close().await;
 }
+
+/// On PostgreSQL a job another process commits wakes this process's workers too: apalis's
+/// trigger sends `NOTIFY` and one listener per process turns it into the queue's wake-up. The
+/// "other process" here is a plain connection that pushes with apalis's own query (no
+/// `Tx::job_pushed`). Only jobs due now, and only their own queue, wake; a listening connection
+/// that is killed is made again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_another_process_commits_wakes_this_ones_workers() {
+    use futures::{FutureExt, StreamExt};
+    let Some(pg) = ScratchDb::for_postgres_tests("vereda_wl").await else {
+        println!("skipped: PostgreSQL only (SQLite has no other process to hear)");
+        return;
+    };
+    let db = Db::connect(&pg.url, &PoolSettings::default())
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let Db::Postgres(pool) = &db else {
+        unreachable!()
+    };
+    let (mine, other) = ("vereda.test-listen", "vereda.test-listen-other");
+    let mut woken = queue::wakeups(mine);
+    let listener = queue::listen_for_other_processes(&db).expect("a listener on PostgreSQL");
+    assert!(
+        heard(pool, mine, &mut woken).await,
+        "another process's job never woke us"
+    );
+
+    // Let what the unheard pushes before may still bring arrive, then: another queue's job,
+    // and one due in an hour, wake nobody.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while woken.next().now_or_never().is_some() {}
+    push_elsewhere(pool, other, false).await;
+    push_elsewhere(pool, mine, true).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        woken.next().now_or_never().is_none(),
+        "woken by another queue's job or by one not due"
+    );
+
+    // The listening connection is killed: the listener connects again and hears again.
+    let killed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(killed, 1, "one listening connection");
+    assert!(
+        heard(pool, mine, &mut woken).await,
+        "not heard after its connection was lost"
+    );
+
+    listener.abort();
+    db.close().await;
+}
+
+/// Push a job as another process would: apalis's own query on a plain connection.
+async fn push_elsewhere(pool: &sqlx::PgPool, queue: &str, later: bool) {
+    use apalis_core::task::builder::TaskBuilder;
+    let mut task = TaskBuilder::new(serde_json::to_vec(&Housekeeping {}).unwrap());
+    if later {
+        task = task.run_at_timestamp(u64::try_from(unix(now())).unwrap() + 3600);
+    }
+    let mut conn = pool.acquire().await.unwrap();
+    apalis_postgres::queries::push_tasks(&mut *conn, queue, vec![task.build()])
+        .await
+        .unwrap();
+}
+
+/// Until the listener has said `LISTEN` a push goes unheard: push until one is heard.
+async fn heard(pool: &sqlx::PgPool, queue: &str, woken: &mut queue::Wakeups) -> bool {
+    use futures::StreamExt;
+    within(PATIENCE, async {
+        loop {
+            push_elsewhere(pool, queue, false).await;
+            if within(Duration::from_secs(1), woken.next()).await.is_some() {
+                return;
+            }
+        }
+    })
+    .await
+    .is_some()
+}
