@@ -89,14 +89,16 @@ consulta o reclamo con nosotros.</li>
 </ul>
 
 <h2>Cómo ejercerlos y en cuánto tiempo respondemos</h2>
-<p>Escriba a <a href="mailto:{email}">{email}</a> desde el correo que tiene registrado, diciendo
-qué necesita. Las consultas se responden en máximo 10 días hábiles (prorrogables 5 días hábiles
+<p>En la aplicación, en «Mi cuenta» → «Mis solicitudes sobre mis datos», o escribiendo a
+<a href="mailto:{email}">{email}</a> desde el correo que tiene registrado, diciendo qué
+necesita. Las consultas se responden en máximo 10 días hábiles (prorrogables 5 días hábiles
 más, avisándole antes); los reclamos, en máximo 15 días hábiles (prorrogables 8 días hábiles
 más). Los días hábiles son de lunes a viernes, sin festivos de Colombia.</p>
 
 <h2>Cuánto tiempo guardamos sus datos</h2>
 <p>Mientras tenga su cuenta. Si pide que la eliminemos, borramos de inmediato sus datos de
-perfil y de contacto; los registros contables (pagos, facturas, documentos soporte, extractos)
+perfil y de contacto, salvo mientras tenga una tarea en curso o dinero por cobrar o en camino:
+entonces le decimos qué falta, no cambiamos nada, y puede pedirlo de nuevo cuando termine; los registros contables (pagos, facturas, documentos soporte, extractos)
 se conservan con acceso restringido durante los 10 años que exige la ley (Ley 962 de 2005,
 artículo 28) y después se eliminan.</p>
 <p><a href="/">Volver a Vereda</a></p>

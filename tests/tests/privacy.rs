@@ -38,6 +38,9 @@ async fn the_privacy_notice_names_who_answers_and_how() {
         "Superintendencia de Industria y Comercio",
         "nunca su cédula",
         "10 años",
+        // Deletion waits while work or money ties her, and is asked for in the app.
+        "dinero por cobrar o en camino",
+        "«Mis solicitudes sobre mis datos»",
     ] {
         assert!(html.contains(expected), "missing {expected:?}");
     }
@@ -76,6 +79,13 @@ async fn the_privacy_notice_names_who_answers_and_how() {
         .find(|a| a.path.starts_with("/js/app.") && a.path.ends_with(".js"))
         .unwrap();
     assert!(String::from_utf8_lossy(app_js.body).contains("'/privacidad'"));
+    // The screen the notice names is called so in the app.
+    let es_js = vereda_api::web::assets()
+        .find(|a| a.path.starts_with("/js/es.") && a.path.ends_with(".js"))
+        .unwrap();
+    let es = String::from_utf8_lossy(es_js.body);
+    assert!(es.contains("open: 'Mis solicitudes sobre mis datos'"));
+    assert!(es.contains("'Mi cuenta'"));
     let sw = vereda_api::web::assets()
         .find(|a| a.path == "/sw.js")
         .unwrap();
