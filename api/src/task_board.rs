@@ -53,11 +53,20 @@ impl TaskBoard {
     /// The page for `key` if it is still current.
     pub fn get(&self, key: &PageKey) -> Option<Bytes> {
         let epoch = marketplace_epoch();
-        let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        pages
-            .get(key)
-            .filter(|p| p.epoch == epoch && p.made.elapsed() < MAX_AGE)
-            .map(|p| p.body.clone())
+        let page = {
+            let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+            pages
+                .get(key)
+                .filter(|p| p.epoch == epoch && p.made.elapsed() < MAX_AGE)
+                .map(|p| p.body.clone())
+        };
+        // Without a recorder (no metrics token) these do nothing.
+        if page.is_some() {
+            metrics::counter!(vereda_store::metrics::TASK_BOARD_HITS).increment(1);
+        } else {
+            metrics::counter!(vereda_store::metrics::TASK_BOARD_MISSES).increment(1);
+        }
+        page
     }
 
     /// Keep `body`, built from a query that started after `epoch` was read.

@@ -21,6 +21,9 @@ pub const HTTP_DURATION: &str = "vereda_http_request_duration_seconds";
 pub const JOB_RUNS: &str = "vereda_job_runs_total";
 pub const JOB_RUN_DURATION: &str = "vereda_job_run_duration_seconds";
 pub const JOB_PICKUP: &str = "vereda_job_pickup_delay_seconds";
+/// Listings the task board answered from a kept page, and those that built theirs.
+pub const TASK_BOARD_HITS: &str = "vereda_task_board_hits_total";
+pub const TASK_BOARD_MISSES: &str = "vereda_task_board_misses_total";
 
 /// Latency buckets, 5 ms to 2 minutes (a job's timeout).
 const BUCKETS: &[f64] = &[
@@ -63,6 +66,11 @@ fn describe() {
         JOB_PICKUP,
         metrics::Unit::Seconds,
         "From when a job was due to when a worker started it (first attempt), by kind"
+    );
+    metrics::describe_counter!(TASK_BOARD_HITS, "Task listings answered from a kept page");
+    metrics::describe_counter!(
+        TASK_BOARD_MISSES,
+        "Task listings that built their page (none kept, or the kept one stale)"
     );
 }
 

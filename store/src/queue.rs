@@ -30,8 +30,20 @@ static WAKEUPS: std::sync::Mutex<Vec<(String, tokio::sync::mpsc::Sender<()>)>> =
     std::sync::Mutex::new(Vec::new());
 
 /// A queue's wake-ups, as a stream a worker polls on (with its interval as the fallback for
-/// jobs other processes push). Wake-ups that come while one is pending are merged into it.
-pub struct Wakeups(tokio::sync::mpsc::Receiver<()>);
+/// jobs due later). Wake-ups that come while one is pending are merged into it.
+///
+/// Each wake-up comes again [`AGAIN_AFTER`] later: apalis's worker takes a wake-up that
+/// arrives while it is already fetching as that fetch's, and that fetch may have started
+/// before the job (or the run's outcome, see `vereda_worker::job_metrics`) was there to see;
+/// it would then wait for the interval. The repeats find it.
+pub struct Wakeups {
+    rx: tokio::sync::mpsc::Receiver<()>,
+    /// The next repeat and which of [`AGAIN_AFTER`] it is.
+    again: Option<(std::pin::Pin<Box<tokio::time::Sleep>>, usize)>,
+}
+
+/// When a wake-up comes again, after the one before it.
+const AGAIN_AFTER: [Duration; 2] = [Duration::from_millis(25), Duration::from_millis(225)];
 
 impl futures::Stream for Wakeups {
     type Item = ();
@@ -40,7 +52,31 @@ impl futures::Stream for Wakeups {
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<()>> {
-        self.get_mut().0.poll_recv(cx)
+        use std::task::Poll;
+        let this = self.get_mut();
+        match this.rx.poll_recv(cx) {
+            Poll::Ready(Some(())) => {
+                this.again = Some((Box::pin(tokio::time::sleep(AGAIN_AFTER[0])), 0));
+                return Poll::Ready(Some(()));
+            }
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Pending => {}
+        }
+        let Some((timer, i)) = &mut this.again else {
+            return Poll::Pending;
+        };
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        match AGAIN_AFTER.get(*i + 1) {
+            Some(next) => {
+                let at = timer.deadline() + *next;
+                timer.as_mut().reset(at);
+                *i += 1;
+            }
+            None => this.again = None,
+        }
+        Poll::Ready(Some(()))
     }
 }
 
@@ -50,11 +86,11 @@ pub fn wakeups(queue: &str) -> Wakeups {
     if let Ok(mut subscribers) = WAKEUPS.lock() {
         subscribers.push((queue.to_string(), tx));
     }
-    Wakeups(rx)
+    Wakeups { rx, again: None }
 }
 
-/// Tell `queue`'s workers in this process that a job on it was committed.
-pub(crate) fn wake(queue: &str) {
+/// Tell `queue`'s workers in this process to look at their queue now.
+pub fn wake(queue: &str) {
     if let Ok(mut subscribers) = WAKEUPS.lock() {
         subscribers.retain(|(_, tx)| !tx.is_closed());
         for (q, tx) in subscribers.iter() {

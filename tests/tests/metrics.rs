@@ -155,6 +155,17 @@ async fn metrics_are_behind_a_token_and_move_with_the_work() {
     );
     assert!(after.contains("# TYPE vereda_http_request_duration_seconds histogram"));
 
+    // Every listing is the task board's hit or miss (other tests in this process list too,
+    // so only "at least one more").
+    let board = |text: &str| {
+        sample(text, "vereda_task_board_hits_total", &[])
+            + sample(text, "vereda_task_board_misses_total", &[])
+    };
+    app.get("/v1/tasks", Some(&worker)).await.ok(200);
+    let listed = scrape(&app).await;
+    assert!(board(&listed) > board(&after), "{listed}");
+    assert!(listed.contains("# HELP vereda_task_board_misses_total"));
+
     // The last ledger audit: absent until one ran, then its result and time.
     assert!(!after.contains("vereda_ledger_audit_ok"));
     let settings = app.test_db.as_ref().unwrap().settings();

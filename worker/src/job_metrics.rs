@@ -79,6 +79,10 @@ where
         Box::pin(async move {
             let outcome = run.await;
             vereda_store::metrics::record_job(kind, outcome.is_ok(), started.elapsed(), pickup);
+            // apalis records the outcome when the worker next gets ready for a job, which
+            // may be its next poll, seconds away: make it now (the wake-up's repeats cover a
+            // worker already fetching).
+            vereda_store::queue::wake(kind);
             outcome
         })
     }

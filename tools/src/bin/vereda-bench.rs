@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use chrono::TimeZone;
+use chrono::{Datelike, TimeZone};
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
@@ -110,7 +110,62 @@ impl Scale {
     }
 }
 
-const SKILL: &str = "data-entry";
+/// The task category of every bench task (categories are not skills; the listing does not
+/// filter by them).
+const CATEGORY: &str = "data-entry";
+/// The skills catalogue the bench seeds from: the product's own eight (migration 0014) and
+/// twelve more, inserted into `skills` like staff would add them. Each worker holds 1–4 of
+/// them and each open task requires 1–2, drawn with [`Rng`] from a fixed seed.
+const SKILLS: [&str; 20] = [
+    "content-moderation",
+    "customer-support",
+    "data-cleaning",
+    "data-entry",
+    "labelling",
+    "qa-testing",
+    "sql",
+    "support",
+    "transcription",
+    "translation",
+    "spreadsheets",
+    "web-research",
+    "image-tagging",
+    "audio-review",
+    "survey-coding",
+    "bookkeeping",
+    "geotagging",
+    "product-catalogue",
+    "document-scanning",
+    "sentiment-review",
+];
+/// The catalogue's own (migration 0014); the rest of [`SKILLS`] is added by the seed.
+const CATALOGUE_SKILLS: usize = 8;
+const NEW_SKILL_LABELS: [&str; 12] = [
+    "Transcripción",
+    "Traducción",
+    "Hojas de cálculo",
+    "Búsqueda en la web",
+    "Etiquetado de imágenes",
+    "Revisión de audio",
+    "Codificación de encuestas",
+    "Contabilidad básica",
+    "Georreferenciación",
+    "Catálogo de productos",
+    "Digitalización de documentos",
+    "Análisis de sentimiento",
+];
+/// The seed of every random choice in the bench (skills): runs are comparable.
+const SEED: u64 = 0x5645_5245_4441; // "VEREDA"
+/// Pages a listing client follows (`next_cursor`) before starting over as the next worker.
+const LISTING_PAGES: usize = 3;
+/// Small jobs of each kind in the job-latency phase (one after another).
+const JOB_RUNS: usize = 30;
+/// A kind stops early (with the runs it has) once its runs took this long in all.
+const JOB_KIND_BUDGET: Duration = Duration::from_secs(90);
+/// How often the job-latency phase polls `GET /v1/jobs/{id}`.
+const JOB_POLL: Duration = Duration::from_millis(2);
+/// The bearer token of `GET /metrics` in the bench's server (`VEREDA_METRICS_TOKEN`).
+const METRICS_TOKEN: &str = "vereda-bench-metrics-token";
 /// 18,500 COP per hour, in centavos.
 const RATE: i64 = 1_850_000;
 const SYNC_BATCH: usize = 100;
@@ -274,30 +329,41 @@ async fn run(
         ("/healthz".to_string(), None)
     })
     .await?;
-    let tokens = seed.worker_tokens.clone();
-    let listing = timed_http(
-        &app,
-        clients,
-        scale.seconds,
-        "GET /v1/tasks?limit=50 (worker)",
-        move |c, i| {
-            let t = &tokens[(clients + c + i * clients) % tokens.len()];
-            ("/v1/tasks?limit=50".to_string(), Some(t.clone()))
-        },
-    )
-    .await?;
+    let before = scrape_metrics(&app).await?;
+    let (listing, pages) = listing(&app, &seed, clients, scale.seconds).await?;
+    let after = scrape_metrics(&app).await?;
+    let hits = after.value(vereda_store::metrics::TASK_BOARD_HITS, &[])
+        - before.value(vereda_store::metrics::TASK_BOARD_HITS, &[]);
+    let misses = after.value(vereda_store::metrics::TASK_BOARD_MISSES, &[])
+        - before.value(vereda_store::metrics::TASK_BOARD_MISSES, &[]);
     rows.push(row(
         "GET /healthz",
         format!("{:.0} req/s", health.rate),
         health.latency(),
     ));
     rows.push(row(
-        "task listing, page of 50 (worker)",
+        &format!("task listing, up to {LISTING_PAGES} pages of 50 (worker)"),
         format!("{:.0} req/s", listing.rate),
         format!(
-            "{}; ratio to /healthz {:.3} (target >= 0.25)",
+            "{}; ratio to /healthz {:.3} (target >= 0.25); requests for page 1, 2, …: {}",
             listing.latency(),
-            listing.rate / health.rate
+            listing.rate / health.rate,
+            pages.map(|n| n.to_string()).join("/")
+        ),
+    ));
+    rows.push(row(
+        "task board hit rate (listing phase)",
+        if hits + misses > 0.0 {
+            format!("{:.1} %", 100.0 * hits / (hits + misses))
+        } else {
+            "n/a".to_string()
+        },
+        format!(
+            "{hits:.0} hits, {misses:.0} misses (/metrics deltas of {} and {}); {} distinct skill sets among {} workers",
+            vereda_store::metrics::TASK_BOARD_HITS,
+            vereda_store::metrics::TASK_BOARD_MISSES,
+            seed.skill_sets,
+            seed.worker_ids.len()
         ),
     ));
     if listing.errors > 0 || health.errors > 0 {
@@ -355,7 +421,18 @@ async fn run(
         .work_done
         .map(|d| d - billing.queued)
         .unwrap_or(billing.elapsed);
-    let accrual_note = match billing.first_progress {
+    // Progress first seen at the end (within a poll of it): accrual and invoicing were not
+    // seen apart.
+    let apart = billing
+        .first_progress
+        .filter(|t| billing.queued + work > *t + Duration::from_millis(40));
+    let accrual_note = match apart {
+        None if billing.first_progress.is_some() => format!(
+            "work {:.2} s = {lines} lines at {:.0}/s ({accrued} accrued; accrual and invoicing not seen apart: the first progress seen already read done); then {:.2} s until the queue marked it succeeded",
+            work.as_secs_f64(),
+            lines as f64 / work.as_secs_f64().max(1e-6),
+            (billing.elapsed - billing.queued - work).as_secs_f64()
+        ),
         Some(t) => format!(
             "work {:.2} s = {lines} lines at {:.0}/s: accruing {accrued} (batches of 500) {:.2} s ({:.0}/s), invoicing {:.2} s ({:.0} lines/s); then {:.2} s until the queue marked it succeeded",
             work.as_secs_f64(),
@@ -433,6 +510,12 @@ async fn run(
         Err(e) => rows.push(row("statement run", "n/a".into(), format!("{e:#}"))),
     }
 
+    // 6. Job latency: many small jobs of every kind a person starts, one after another.
+    job_latency(&app, &db, &seed, &mut rows).await?;
+
+    // 7. Bytes on the wire, as sent with and without compression.
+    wire_bytes(&app, &seed, clients, &mut rows).await?;
+
     // The books after all that: the product's own audit, timed (it reads the whole ledger).
     let started = Instant::now();
     let audit = app.get("/v1/ledger/audit", Some(&seed.finance_token)).await;
@@ -505,6 +588,9 @@ fn bench_settings(url: &str, dir: &std::path::Path) -> Result<Settings> {
     let mut settings = Settings::for_database(url, dir)?;
     settings.admin_email = Some("admin@bench.test".into());
     settings.admin_password = Some(Secret::new("admin-password-for-bench"));
+    // As an operator runs it: `GET /metrics` on, so the bench reads the server's own counters
+    // (the task board's hits, the job pick-up histogram). Every request is counted as well.
+    settings.metrics_token = Some(Secret::new(METRICS_TOKEN));
     Ok(settings)
 }
 
@@ -580,6 +666,10 @@ struct Seed {
     /// Bearer tokens of all workers, indexed like `worker_ids`.
     worker_tokens: Vec<String>,
     worker_ids: Vec<String>,
+    /// How many skills each worker holds, indexed like `worker_ids`.
+    worker_skills: Vec<usize>,
+    /// Distinct skill sets among the workers (a board page is kept per skill set).
+    skill_sets: usize,
     open_tasks: Vec<String>,
     /// One claimed assignment per client, for offline sync: (worker index, assignment id).
     sync_assignments: Vec<(usize, String)>,
@@ -666,17 +756,109 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     pb
 }
 
+/// A small deterministic generator (SplitMix64): the same seed gives the same skills on every
+/// run, so runs stay comparable.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// `k` distinct items of `from` (all of them if it has fewer).
+    fn choose(&mut self, from: &[usize], k: usize) -> Vec<usize> {
+        let mut pool = from.to_vec();
+        let k = k.min(pool.len());
+        for i in 0..k {
+            let j = i + self.below(pool.len() - i);
+            pool.swap(i, j);
+        }
+        pool.truncate(k);
+        pool
+    }
+}
+
+/// The worker who makes claim `j` (the claims phase and the seed agree on it): never one of
+/// the first `clients` (the sync workers), round robin over the rest.
+fn claimant(j: usize, clients: usize, workers: usize) -> usize {
+    clients + j % (workers - clients)
+}
+
 async fn seed(db: &Db, s: Scale, clients: usize) -> Result<Seed> {
     let now = vereda_contracts::time::unix(vereda_contracts::time::now());
-    let total = s.companies * 2
-        + s.workers * 4
+
+    // Skills, as indices into SKILLS: 1–4 per worker; 1–2 per task. A task someone claims
+    // (claims phase) or works on (sync, money runs) requires only skills its worker holds;
+    // the other open tasks draw theirs from the whole catalogue.
+    let mut rng = Rng(SEED);
+    let all: Vec<usize> = (0..SKILLS.len()).collect();
+    let worker_skills: Vec<Vec<usize>> = (0..s.workers)
+        .map(|_| {
+            let k = 1 + rng.below(4);
+            rng.choose(&all, k)
+        })
+        .collect();
+    let skills_of_worker = |rng: &mut Rng, w: usize| {
+        let k = 1 + rng.below(2);
+        rng.choose(&worker_skills[w], k)
+    };
+    let money_skills: Vec<Vec<usize>> = (0..s.approved)
+        .map(|i| skills_of_worker(&mut rng, i % s.workers))
+        .collect();
+    let sync_skills: Vec<Vec<usize>> = (0..clients)
+        .map(|c| skills_of_worker(&mut rng, c))
+        .collect();
+    let open_skills: Vec<Vec<usize>> = (0..s.open_tasks)
+        .map(|j| {
+            if j < s.claims {
+                skills_of_worker(&mut rng, claimant(j, clients, s.workers))
+            } else {
+                let k = 1 + rng.below(2);
+                rng.choose(&all, k)
+            }
+        })
+        .collect();
+    let worker_skill_rows: usize = worker_skills.iter().map(Vec::len).sum();
+    let task_skill_rows: usize = money_skills
+        .iter()
+        .chain(&sync_skills)
+        .chain(&open_skills)
+        .map(Vec::len)
+        .sum();
+
+    let total = (SKILLS.len() - CATALOGUE_SKILLS)
+        + s.companies * 2
+        + s.workers * 3
+        + worker_skill_rows
         + 2
-        + (s.open_tasks + clients + s.approved) * 2
+        + (s.open_tasks + clients + s.approved)
+        + task_skill_rows
         + s.approved
         + clients
         + s.entries;
     let pb = bar(total as u64, "seeding (SQL)");
     let payout = r#"{"kind":"nequi","phone":"3105551234"}"#;
+
+    insert(
+        db,
+        &pb,
+        "skills",
+        &["name", "label", "active", "created_at", "updated_at"],
+        SKILLS[CATALOGUE_SKILLS..]
+            .iter()
+            .zip(NEW_SKILL_LABELS)
+            .map(|(name, label)| vec![t(*name), t(label), V::B(true), V::I(now), V::I(now)])
+            .collect(),
+    )
+    .await?;
 
     let company_ids: Vec<String> = (0..s.companies).map(|_| id()).collect();
     let owner_ids: Vec<String> = (0..s.companies).map(|_| id()).collect();
@@ -780,7 +962,11 @@ async fn seed(db: &Db, s: Scale, clients: usize) -> Result<Seed> {
         &pb,
         "worker_skills",
         &["worker_id", "skill"],
-        worker_ids.iter().map(|w| vec![t(w), t(SKILL)]).collect(),
+        worker_ids
+            .iter()
+            .zip(&worker_skills)
+            .flat_map(|(w, skills)| skills.iter().map(move |&k| vec![t(w), t(SKILLS[k])]))
+            .collect(),
     )
     .await?;
     insert(
@@ -896,7 +1082,7 @@ async fn seed(db: &Db, s: Scale, clients: usize) -> Result<Seed> {
             t(&owner_ids[c]),
             t(format!("Digitar formularios lote {i}")),
             t("Digitar los formularios escaneados en la hoja compartida."),
-            t(SKILL),
+            t(CATEGORY),
             t("hourly"),
             V::I(RATE),
             V::I(10_000 * 3600),
@@ -927,9 +1113,10 @@ async fn seed(db: &Db, s: Scale, clients: usize) -> Result<Seed> {
     insert(db, &pb, "tasks", &task_cols, rows).await?;
     let skill_rows = money_tasks
         .iter()
-        .chain(&sync_tasks)
-        .chain(&open_tasks)
-        .map(|x| vec![t(x), t(SKILL)])
+        .zip(&money_skills)
+        .chain(sync_tasks.iter().zip(&sync_skills))
+        .chain(open_tasks.iter().zip(&open_skills))
+        .flat_map(|(x, skills)| skills.iter().map(move |&k| vec![t(x), t(SKILLS[k])]))
         .collect();
     insert(db, &pb, "task_skills", &["task_id", "skill"], skill_rows).await?;
 
@@ -1037,6 +1224,16 @@ async fn seed(db: &Db, s: Scale, clients: usize) -> Result<Seed> {
     Ok(Seed {
         worker_tokens: worker_users.iter().map(|u| token_of(u)).collect(),
         worker_ids,
+        worker_skills: worker_skills.iter().map(Vec::len).collect(),
+        skill_sets: worker_skills
+            .iter()
+            .map(|k| {
+                let mut k = k.clone();
+                k.sort_unstable();
+                k
+            })
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
         open_tasks,
         sync_assignments,
         finance_token: token_of(&finance_user),
@@ -1231,13 +1428,14 @@ where
     Ok(m)
 }
 
-/// `scale.claims` claims on distinct open tasks, by workers other than the sync ones.
+/// `scale.claims` claims on distinct open tasks, by workers other than the sync ones, each by
+/// the worker the seed chose the task's skills for ([`claimant`]).
 async fn claims(app: &TestApp, seed: &Seed, scale: Scale, clients: usize) -> Result<Measured> {
     let n = scale.claims.min(seed.open_tasks.len());
     let pb = bar(n as u64, "claims");
     let tasks = Arc::new(seed.open_tasks.clone());
     let tokens = Arc::new(seed.worker_tokens.clone());
-    let pool = seed.worker_tokens.len() - clients;
+    let workers = seed.worker_tokens.len();
     let started = Instant::now();
     let mut handles = Vec::new();
     for c in 0..clients {
@@ -1252,7 +1450,8 @@ async fn claims(app: &TestApp, seed: &Seed, scale: Scale, clients: usize) -> Res
             let (mut ok, mut errors, mut lat) = (0u64, 0u64, Vec::new());
             let mut first_error = None;
             for j in (c..n).step_by(clients) {
-                let token = &tokens[clients + j % pool];
+                // The seed gave task j only skills this worker holds.
+                let token = &tokens[claimant(j, clients, workers)];
                 let t0 = Instant::now();
                 let r = client
                     .post(format!("{base}/v1/tasks/{}/claims", tasks[j]))
@@ -1477,6 +1676,818 @@ async fn run_job(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing as people list
+
+/// `clients` loops for `seconds`, each as one worker after another (the next of all the
+/// workers' tokens each time): the first page of `GET /v1/tasks?limit=50`, then up to
+/// [`LISTING_PAGES`] in all by following `next_cursor`. Every page is one request in the
+/// rate and the latencies. Also returns how many first, second and third pages were read.
+async fn listing(
+    app: &TestApp,
+    seed: &Seed,
+    clients: usize,
+    seconds: u64,
+) -> Result<(Measured, [u64; LISTING_PAGES])> {
+    let tokens = Arc::new(seed.worker_tokens.clone());
+    let pb = timed_bar(seconds, "GET /v1/tasks, 3 pages (workers)");
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for c in 0..clients {
+        let (client, base, tokens) = (app.client.clone(), app.base.clone(), tokens.clone());
+        handles.push(tokio::spawn(async move {
+            let (mut ok, mut errors, mut lat) = (0u64, 0u64, Vec::new());
+            let mut pages = [0u64; LISTING_PAGES];
+            let mut round = 0;
+            'workers: while Instant::now() < deadline {
+                let token = &tokens[(clients + c + round * clients) % tokens.len()];
+                round += 1;
+                let mut cursor: Option<String> = None;
+                for page in pages.iter_mut() {
+                    if Instant::now() >= deadline {
+                        break 'workers;
+                    }
+                    let url = match &cursor {
+                        None => format!("{base}/v1/tasks?limit=50"),
+                        Some(k) => format!("{base}/v1/tasks?limit=50&cursor={k}"),
+                    };
+                    let t0 = Instant::now();
+                    match client.get(url).bearer_auth(token).send().await {
+                        Ok(r) if r.status().is_success() => match r.bytes().await {
+                            Ok(body) => {
+                                ok += 1;
+                                lat.push(t0.elapsed());
+                                *page += 1;
+                                cursor = next_cursor(&body);
+                                if cursor.is_none() {
+                                    break;
+                                }
+                            }
+                            Err(_) => {
+                                errors += 1;
+                                break;
+                            }
+                        },
+                        _ => {
+                            errors += 1;
+                            break;
+                        }
+                    }
+                }
+            }
+            (ok, errors, lat, pages)
+        }));
+    }
+    tick(&pb, deadline).await;
+    let mut m = Measured {
+        rate: 0.0,
+        ok: 0,
+        errors: 0,
+        latencies: Vec::new(),
+    };
+    let mut pages = [0u64; LISTING_PAGES];
+    for h in handles {
+        let (ok, errors, lat, p) = h.await?;
+        m.ok += ok;
+        m.errors += errors;
+        m.latencies.extend(lat);
+        for (sum, n) in pages.iter_mut().zip(p) {
+            *sum += n;
+        }
+    }
+    m.rate = m.ok as f64 / started.elapsed().as_secs_f64();
+    pb.finish_with_message(format!("listing: {:.0}/s", m.rate));
+    Ok((m, pages))
+}
+
+/// A task page's `next_cursor`, read off the end of the body (the field comes last) without
+/// parsing the 40 kB page; the whole page is parsed only if the tail does not say.
+fn next_cursor(body: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"\"next_cursor\":\"";
+    let tail = &body[body.len().saturating_sub(256)..];
+    if let Some(at) = tail.windows(KEY.len()).rposition(|w| w == KEY) {
+        let rest = &tail[at + KEY.len()..];
+        let end = rest.iter().position(|&b| b == b'"')?;
+        return std::str::from_utf8(&rest[..end]).ok().map(str::to_string);
+    }
+    let v: Value = serde_json::from_slice(body).ok()?;
+    v["next_cursor"].as_str().map(str::to_string)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server's own numbers (`GET /metrics`)
+
+/// One sample of a scrape: name, labels, value.
+type Sample = (String, Vec<(String, String)>, f64);
+
+/// One scrape of `GET /metrics`: every sample.
+struct Metrics(Vec<Sample>);
+
+impl Metrics {
+    /// The sample `name` whose labels include all of `labels`, or 0 when there is none (a
+    /// counter appears at its first increment).
+    fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.get(name, labels).unwrap_or(0.0)
+    }
+
+    /// The sum of the samples `name` whose labels include all of `labels` (a counter over its
+    /// other labels).
+    fn sum(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.0
+            .iter()
+            .filter(|(n, l, _)| {
+                n == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| l.iter().any(|(lk, lv)| lk == k && lv == v))
+            })
+            .map(|s| s.2)
+            .sum()
+    }
+
+    /// The sample `name` whose labels include all of `labels`, if the scrape has it.
+    fn get(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        self.0
+            .iter()
+            .find(|(n, l, _)| {
+                n == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| l.iter().any(|(lk, lv)| lk == k && lv == v))
+            })
+            .map(|s| s.2)
+    }
+
+    /// The values of label `label` on the samples named `name`, each once, in order.
+    fn label_values(&self, name: &str, label: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(n, _, _)| n == name)
+            .filter_map(|(_, l, _)| l.iter().find(|(k, _)| k == label).map(|(_, v)| v.clone()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The cumulative buckets `(le, count)` of histogram `name` whose labels include all of
+    /// `labels`, by `le`.
+    fn buckets(&self, name: &str, labels: &[(&str, &str)]) -> Vec<(f64, f64)> {
+        let bucket = format!("{name}_bucket");
+        let mut out: Vec<(f64, f64)> = self
+            .0
+            .iter()
+            .filter(|(n, l, _)| {
+                *n == bucket
+                    && labels
+                        .iter()
+                        .all(|(k, v)| l.iter().any(|(lk, lv)| lk == k && lv == v))
+            })
+            .filter_map(|(_, l, v)| {
+                let le = &l.iter().find(|(k, _)| k == "le")?.1;
+                let le = if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().ok()?
+                };
+                Some((le, *v))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out
+    }
+}
+
+async fn scrape_metrics(app: &TestApp) -> Result<Metrics> {
+    let r = app.get("/metrics", Some(METRICS_TOKEN)).await;
+    if r.status != 200 {
+        bail!(
+            "GET /metrics answered {}: {}",
+            r.status,
+            truncate(&r.text, 300)
+        );
+    }
+    Ok(parse_prometheus(&r.text))
+}
+
+/// The Prometheus text format's samples (`name{k="v",…} value`), comments skipped.
+fn parse_prometheus(text: &str) -> Metrics {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, labels, rest) = match line.find('{') {
+            Some(open) => {
+                let mut labels = Vec::new();
+                let mut chars = line[open + 1..].char_indices();
+                let mut end = None;
+                let (mut key, mut value, mut in_value) = (String::new(), String::new(), false);
+                while let Some((i, ch)) = chars.next() {
+                    match (in_value, ch) {
+                        (false, '}') => {
+                            end = Some(open + 1 + i + 1);
+                            break;
+                        }
+                        (false, '=') => {}
+                        (false, ',') => {}
+                        (false, '"') => in_value = true,
+                        (false, ch) => key.push(ch),
+                        (true, '\\') => match chars.next() {
+                            Some((_, 'n')) => value.push('\n'),
+                            Some((_, other)) => value.push(other),
+                            None => {}
+                        },
+                        (true, '"') => {
+                            labels.push((
+                                std::mem::take(&mut key).trim().to_string(),
+                                std::mem::take(&mut value),
+                            ));
+                            in_value = false;
+                        }
+                        (true, ch) => value.push(ch),
+                    }
+                }
+                let Some(end) = end else { continue };
+                (&line[..open], labels, &line[end..])
+            }
+            None => match line.split_once(' ') {
+                Some((name, rest)) => (name, Vec::new(), rest),
+                None => continue,
+            },
+        };
+        let Some(value) = rest
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<f64>().ok())
+        else {
+            continue;
+        };
+        out.push((name.trim().to_string(), labels, value));
+    }
+    Metrics(out)
+}
+
+/// The upper bound of the bucket holding quantile `q` of the observations between two scrapes
+/// (cumulative bucket counts, `after - before`), or `None` with no observations.
+fn bucket_quantile(before: &[(f64, f64)], after: &[(f64, f64)], q: f64) -> Option<f64> {
+    let delta: Vec<(f64, f64)> = after
+        .iter()
+        .map(|&(le, n)| {
+            let was = before
+                .iter()
+                .find(|(b, _)| *b == le)
+                .map_or(0.0, |&(_, n)| n);
+            (le, n - was)
+        })
+        .collect();
+    let total = delta.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    let rank = (q * total).ceil().max(1.0);
+    delta.iter().find(|(_, n)| *n >= rank).map(|&(le, _)| le)
+}
+
+/// A bucket bound for people: `≤ 10 ms`, `≤ 2.5 s`, `> 120 s`.
+fn bound(le: f64, last_finite: f64) -> String {
+    if le.is_infinite() {
+        format!("> {}", seconds_text(last_finite))
+    } else {
+        format!("≤ {}", seconds_text(le))
+    }
+}
+
+fn seconds_text(s: f64) -> String {
+    let (v, unit) = if s < 1.0 {
+        (s * 1000.0, "ms")
+    } else {
+        (s, "s")
+    };
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text} {unit}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Job latency: many small jobs
+
+/// One kind of job a person starts: its name in the rows and, for run `i`, where to POST and
+/// what.
+struct JobKind {
+    name: &'static str,
+    start: Box<dyn Fn(usize) -> (String, Value) + Send + Sync>,
+    note: String,
+}
+
+/// Where one small job's time went, from just before its POST.
+struct JobSample {
+    /// First seen in any state past `queued` (running, succeeded), and whether that state was
+    /// `running`.
+    picked: Duration,
+    seen_running: bool,
+    /// First seen `succeeded`.
+    done: Duration,
+}
+
+/// [`JOB_RUNS`] small jobs of each kind, one after another, each followed every
+/// [`JOB_POLL`]; the server's own pick-up histogram read before and after.
+async fn job_latency(app: &TestApp, db: &Db, seed: &Seed, rows: &mut Results) -> Result<()> {
+    let today = chrono::Utc::now()
+        .with_timezone(&vereda_contracts::time::BOGOTA)
+        .date_naive();
+    let period_end = today.to_string();
+    let first_of_month = today.with_day(1).context("first of the month")?;
+    let last_month = (first_of_month - chrono::Days::new(1))
+        .format("%Y-%m")
+        .to_string();
+    let last_year = today.year() - 1;
+    let invoices: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT id FROM invoices ORDER BY id"
+    )
+    .fetch_all(p)
+    .await)?;
+    let mut kinds = vec![
+        JobKind {
+            name: "billing run",
+            start: Box::new(move |_| {
+                (
+                    "/v1/billing-runs".to_string(),
+                    json!({"period_end": period_end}),
+                )
+            }),
+            note: "the period of the first run again: nothing left to accrue or invoice".into(),
+        },
+        JobKind {
+            name: "payout batch",
+            start: Box::new(|_| ("/v1/payout-batches".to_string(), json!({}))),
+            note: "nobody owed any more: an empty batch (the owed-workers query still runs)"
+                .into(),
+        },
+        JobKind {
+            name: "statement run",
+            start: Box::new(move |_| {
+                (
+                    "/v1/statement-runs".to_string(),
+                    json!({"month": last_month}),
+                )
+            }),
+            note: "last month, which has no work or payouts: no worker to build (a repeat of this month's run would rebuild every worker's figures)".into(),
+        },
+        JobKind {
+            name: "certificate run",
+            start: Box::new(move |_| {
+                (
+                    "/v1/certificate-runs".to_string(),
+                    json!({"year": last_year}),
+                )
+            }),
+            note: format!(
+                "{last_year}, which has no payout lines: no worker to build (this year's run would take every worker with a payout line, one transaction each)"
+            ),
+        },
+    ];
+    if !invoices.is_empty() {
+        let n = invoices.len();
+        kinds.push(JobKind {
+            name: "payment",
+            start: Box::new(move |i| {
+                (
+                    format!("/v1/invoices/{}/payments", invoices[i % n]),
+                    json!({
+                        "amount": "1",
+                        "paid_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        "reference": format!("BENCH-{i:05}"),
+                    }),
+                )
+            }),
+            note: format!("1 peso on one of the {n} invoices each, posted to the ledger"),
+        });
+    }
+    let pb = bar(
+        (kinds.len() * JOB_RUNS) as u64,
+        &format!("job latency ({JOB_RUNS} of each kind)"),
+    );
+    // The earlier phases leave work behind: statement e-mails in the outbox, and invoices and
+    // payouts that the e-mail sweep (every 60 s) turns into ~one e-mail per worker. Each small
+    // job would queue behind them, so wait (up to 10 min) for a sweep to have run since (two
+    // if a job was running at the start: that sweep may have begun before the money runs
+    // ended) and then for the queue to have nothing waiting or running and the outbox nothing
+    // pending.
+    let quiet = Instant::now();
+    let mut quiet_note = String::new();
+    let sweep = [("kind", "vereda.mail-sweep")];
+    let runs = vereda_store::metrics::JOB_RUNS;
+    let first = scrape_metrics(app).await?;
+    let sweeps_needed = first.sum(runs, &sweep)
+        + if first.value("vereda_jobs", &[("state", "running")]) > 0.0 {
+            2.0
+        } else {
+            1.0
+        };
+    loop {
+        let m = scrape_metrics(app).await?;
+        let swept = m.sum(runs, &sweep) >= sweeps_needed;
+        let [waiting, running, pending] = [
+            m.get("vereda_jobs", &[("state", "waiting")]),
+            m.get("vereda_jobs", &[("state", "running")]),
+            m.get("vereda_emails", &[("state", "pending")]),
+        ];
+        // A gauge the scrape could not read (`vereda_scrape_error`) is absent: not quiet.
+        let quiet_now = swept && [waiting, running, pending].iter().all(|v| *v == Some(0.0));
+        if quiet_now || quiet.elapsed() > Duration::from_secs(600) {
+            pb.suspend(|| {
+                eprintln!(
+                    "job latency: started after {:.1} s waiting for an e-mail sweep and an empty queue (swept: {swept}; jobs waiting {waiting:?}, running {running:?}; e-mails pending {pending:?})",
+                    quiet.elapsed().as_secs_f64()
+                )
+            });
+            if !quiet_now {
+                quiet_note = format!(
+                    "; NOT QUIET after 10 min (swept: {swept}, jobs waiting {waiting:?}, running {running:?}, e-mails pending {pending:?})"
+                );
+            }
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let waited = quiet.elapsed();
+    let before = scrape_metrics(app).await?;
+    for kind in &kinds {
+        let started = Instant::now();
+        let mut samples = Vec::new();
+        let mut failure = None;
+        for i in 0..JOB_RUNS {
+            if started.elapsed() > JOB_KIND_BUDGET {
+                break;
+            }
+            let (path, body) = (kind.start)(i);
+            match small_job(app, &seed.finance_token, &path, body).await {
+                Ok(s) => samples.push(s),
+                Err(e) => {
+                    failure = Some(format!("{e:#}"));
+                    break;
+                }
+            }
+            pb.inc(1);
+        }
+        if samples.is_empty() {
+            rows.push(row(
+                &format!("job latency: {}", kind.name),
+                "n/a".into(),
+                failure.unwrap_or_default(),
+            ));
+            continue;
+        }
+        let n = samples.len();
+        let done = percentiles(samples.iter().map(|s| s.done).collect());
+        let picked = percentiles(samples.iter().map(|s| s.picked).collect());
+        let running = samples.iter().filter(|s| s.seen_running).count();
+        let pickup = if running == 0 {
+            format!(
+                "pick-up not observable: never seen running in {n} runs (queued until succeeded)"
+            )
+        } else {
+            format!(
+                "pick-up (to first seen running or later) p50 {:.1} ms, p99 {:.1} ms, seen running in {running} of {n}",
+                picked.0, picked.1
+            )
+        };
+        rows.push(row(
+            &format!("job latency: {}", kind.name),
+            format!("p50 {:.1} ms", done.0),
+            format!(
+                "request to succeeded visible p50 {:.1} ms, p99 {:.1} ms; {pickup}; {n} runs one after another, polled every {} ms, after {:.0} s waiting for an e-mail sweep and an empty queue{quiet_note}; {}{}",
+                done.0,
+                done.1,
+                JOB_POLL.as_millis(),
+                waited.as_secs_f64(),
+                kind.note,
+                failure
+                    .map(|e| format!("; STOPPED: {}", truncate(&e, 200)))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    pb.finish_with_message("job latency");
+    let after = scrape_metrics(app).await?;
+    let pickup = vereda_store::metrics::JOB_PICKUP;
+    let job_kinds = after.label_values(&format!("{pickup}_bucket"), "kind");
+    if job_kinds.is_empty() {
+        rows.push(row(
+            "job pick-up (server histogram)",
+            "n/a".into(),
+            format!("no {pickup} on /metrics"),
+        ));
+    }
+    let run = vereda_store::metrics::JOB_RUN_DURATION;
+    for kind in job_kinds {
+        let by_kind = [("kind", kind.as_str())];
+        let (b, a) = (
+            before.buckets(pickup, &by_kind),
+            after.buckets(pickup, &by_kind),
+        );
+        // How long its runs took (the work, as the worker timed it), to tell the work from
+        // the queue in "request to succeeded visible".
+        let ok_runs = [("kind", kind.as_str()), ("outcome", "ok")];
+        let (rb, ra) = (before.buckets(run, &ok_runs), after.buckets(run, &ok_runs));
+        let runs = match (
+            bucket_quantile(&rb, &ra, 0.5),
+            bucket_quantile(&rb, &ra, 0.99),
+        ) {
+            (Some(p50), Some(p99)) => {
+                let last = ra
+                    .iter()
+                    .rev()
+                    .find(|(le, _)| le.is_finite())
+                    .map_or(0.0, |x| x.0);
+                format!(
+                    "; its runs took p50 {}, p99 {} ({run})",
+                    bound(p50, last),
+                    bound(p99, last)
+                )
+            }
+            _ => String::new(),
+        };
+        let last_finite = a
+            .iter()
+            .rev()
+            .find(|(le, _)| le.is_finite())
+            .map_or(0.0, |x| x.0);
+        let count = a.last().map_or(0.0, |x| x.1) - b.last().map_or(0.0, |x| x.1);
+        let name = format!("job pick-up (server histogram): {kind}");
+        match (
+            bucket_quantile(&b, &a, 0.5),
+            bucket_quantile(&b, &a, 0.99),
+        ) {
+            (Some(p50), Some(p99)) => rows.push(row(
+                &name,
+                format!("p50 {}", bound(p50, last_finite)),
+                format!(
+                    "p99 {}; {count:.0} pick-ups during the job-latency phase ({pickup} bucket deltas, {} buckets, finest ≤ {}){runs}",
+                    bound(p99, last_finite),
+                    a.len(),
+                    a.first().map_or("?".into(), |x| seconds_text(x.0))
+                ),
+            )),
+            _ => rows.push(row(
+                &name,
+                "no pick-ups".into(),
+                format!(
+                    "none during the job-latency phase ({:.0} since the server started)",
+                    a.last().map_or(0.0, |x| x.1)
+                ),
+            )),
+        }
+    }
+    Ok(())
+}
+
+/// p50 and p99 in milliseconds (the same rank rule as [`Measured::latency`]).
+fn percentiles(mut l: Vec<Duration>) -> (f64, f64) {
+    l.sort();
+    let p = |q: f64| l[((l.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
+    (p(0.5), p(0.99))
+}
+
+/// Start one job and follow it every [`JOB_POLL`] until it succeeds.
+async fn small_job(app: &TestApp, token: &str, path: &str, body: Value) -> Result<JobSample> {
+    let started = Instant::now();
+    let r = app.post(path, Some(token), body).await;
+    if r.status != 202 {
+        bail!("{path} answered {}: {}", r.status, truncate(&r.text, 300));
+    }
+    let job_id = r.body["job_id"].as_str().context("job_id")?.to_string();
+    let (mut picked, mut seen_running) = (None, false);
+    loop {
+        let j = app.get(&format!("/v1/jobs/{job_id}"), Some(token)).await;
+        let seen = started.elapsed();
+        match j.body["status"].as_str() {
+            Some("queued") => {}
+            Some("running") => {
+                picked.get_or_insert(seen);
+                seen_running = true;
+            }
+            Some("succeeded") => {
+                return Ok(JobSample {
+                    picked: picked.unwrap_or(seen),
+                    seen_running,
+                    done: seen,
+                });
+            }
+            Some("failed") => bail!("{path}: job failed: {}", truncate(&j.text, 300)),
+            _ => bail!(
+                "GET /v1/jobs/{job_id} answered {}: {}",
+                j.status,
+                truncate(&j.text, 300)
+            ),
+        }
+        if seen > Duration::from_secs(120) {
+            bail!("{path}: job {job_id} not done after 120 s");
+        }
+        tokio::time::sleep(JOB_POLL).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bytes on the wire
+
+/// Body bytes of each answer as sent (`Accept-Encoding` absent, `gzip`, `br`), read raw.
+async fn wire_bytes(app: &TestApp, seed: &Seed, clients: usize, rows: &mut Results) -> Result<()> {
+    // No automatic decompression, whatever features reqwest has elsewhere in the build.
+    let raw = reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .no_zstd()
+        .build()?;
+    let worker = clients;
+    let token = seed.worker_tokens[worker].clone();
+
+    let listing = sizes(&raw, &app.base, "/v1/tasks?limit=50", Some(&token)).await?;
+    rows.push(bytes_row(
+        "bytes: GET /v1/tasks?limit=50 (worker)",
+        &listing,
+        &format!(
+            "a worker holding {} skill(s), first page",
+            seed.worker_skills[worker]
+        ),
+    ));
+    let spec = sizes(&raw, &app.base, "/openapi.json", None).await?;
+    rows.push(bytes_row("bytes: GET /openapi.json", &spec, ""));
+    let docs = sizes(&raw, &app.base, "/docs", None).await?;
+    rows.push(bytes_row("bytes: GET /docs (Swagger UI)", &docs, ""));
+
+    // The web app's first screen: `/`, then every script and style it names, and the ones
+    // those name (modules import modules; two modules add a style sheet), each once.
+    let index = raw
+        .get(format!("{}/", app.base))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let mut queue = asset_refs(&index);
+    let mut seen: Vec<String> = Vec::new();
+    let mut total = sizes(&raw, &app.base, "/", None).await?;
+    while let Some(path) = queue.pop() {
+        // The service worker is registered once the screen is up, and what it fetches then
+        // (its precache of the whole shell) is not the first screen's.
+        if seen.contains(&path) || path == "/sw.js" {
+            continue;
+        }
+        let text = raw
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await?
+            .text()
+            .await?;
+        queue.extend(asset_refs(&text));
+        let s = sizes(&raw, &app.base, &path, None).await?;
+        total.add(&s);
+        seen.push(path);
+    }
+    let js = seen.iter().filter(|p| p.ends_with(".js")).count();
+    let css = seen.iter().filter(|p| p.ends_with(".css")).count();
+    rows.push(bytes_row(
+        "bytes: web app first screen",
+        &total,
+        &format!(
+            "GET / + {js} scripts + {css} style sheets, as a cold browser fetches them (not /sw.js and its precache)"
+        ),
+    ));
+    Ok(())
+}
+
+/// Body bytes of one answer per encoding asked, and the encodings answered.
+struct Sizes {
+    identity: u64,
+    gzip: u64,
+    br: u64,
+    /// What the server said it used (`Content-Encoding`) when asked for gzip, then br.
+    answered: Vec<String>,
+    files: usize,
+}
+
+impl Sizes {
+    fn add(&mut self, o: &Sizes) {
+        self.identity += o.identity;
+        self.gzip += o.gzip;
+        self.br += o.br;
+        self.files += o.files;
+        for a in &o.answered {
+            if !self.answered.contains(a) {
+                self.answered.push(a.clone());
+            }
+        }
+    }
+}
+
+async fn sizes(
+    raw: &reqwest::Client,
+    base: &str,
+    path: &str,
+    token: Option<&str>,
+) -> Result<Sizes> {
+    let mut out = Sizes {
+        identity: 0,
+        gzip: 0,
+        br: 0,
+        answered: Vec::new(),
+        files: 1,
+    };
+    for enc in [None, Some("gzip"), Some("br")] {
+        let mut req = raw.get(format!("{base}{path}"));
+        if let Some(e) = enc {
+            req = req.header("accept-encoding", e);
+        }
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await?;
+        if !r.status().is_success() {
+            bail!("GET {path} answered {}", r.status());
+        }
+        let used = r
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("identity")
+            .to_string();
+        let n = r.bytes().await?.len() as u64;
+        match enc {
+            None => out.identity = n,
+            Some("gzip") => out.gzip = n,
+            Some(_) => out.br = n,
+        }
+        if let Some(e) = enc
+            && used != e
+        {
+            out.answered.push(format!("asked {e}, got {used}"));
+        }
+    }
+    Ok(out)
+}
+
+fn bytes_row(name: &str, s: &Sizes, what: &str) -> Row {
+    let pct = |n: u64| 100.0 * n as f64 / s.identity.max(1) as f64;
+    let mut note = format!(
+        "gzip {} B ({:.1} %), br {} B ({:.1} %); bodies only, headers not counted",
+        thousands(s.gzip),
+        pct(s.gzip),
+        thousands(s.br),
+        pct(s.br)
+    );
+    if !s.answered.is_empty() {
+        note.push_str(&format!(" ({})", s.answered.join(", ")));
+    }
+    if !what.is_empty() {
+        note = format!("{what}; {note}");
+    }
+    row(
+        name,
+        format!("{} B uncompressed", thousands(s.identity)),
+        note,
+    )
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The scripts and style sheets a page or module names: every quoted `"/….js"` or
+/// `'/….css'` (a quote, a slash, no space, the same quote).
+fn asset_refs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    for (i, &q) in bytes.iter().enumerate() {
+        if (q != b'"' && q != b'\'') || bytes.get(i + 1) != Some(&b'/') {
+            continue;
+        }
+        let Some(len) = bytes[i + 1..].iter().position(|&b| b == q) else {
+            continue;
+        };
+        let piece = &text[i + 1..i + 1 + len];
+        if !piece.starts_with("//")
+            && (piece.ends_with(".js") || piece.ends_with(".css"))
+            && !piece.contains(char::is_whitespace)
+        {
+            out.push(piece.to_string());
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
