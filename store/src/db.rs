@@ -44,6 +44,8 @@ pub enum Tx {
 /// announces it.
 #[derive(Debug, Clone, Default)]
 pub struct Changed {
+    /// The database's [`Db::wake_key`].
+    db: usize,
     marketplace: bool,
     /// Queues it pushed jobs onto: their workers in this process are woken on commit.
     queues: Vec<String>,
@@ -246,10 +248,26 @@ impl Db {
     /// Begin a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so the write lock is
     /// taken up front and waits on the busy timeout instead of failing mid-transaction with
     /// "database is locked" when two deferred transactions both try to upgrade.
+    /// Which database this is within this process (its pool's), so a job's wake-up reaches
+    /// only the workers on the database that holds the job: a test process runs many apps.
+    pub fn wake_key(&self) -> usize {
+        match self {
+            Db::Sqlite(p) => std::sync::Arc::as_ptr(&p.connect_options()).addr(),
+            Db::Postgres(p) => std::sync::Arc::as_ptr(&p.connect_options()).addr(),
+        }
+    }
+
+    fn changed(&self) -> Changed {
+        Changed {
+            db: self.wake_key(),
+            ..Changed::default()
+        }
+    }
+
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, Changed::default()),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?, Changed::default()),
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, self.changed()),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?, self.changed()),
         })
     }
 
@@ -363,7 +381,7 @@ impl Tx {
         }
         // Likewise a job is visible only once committed: wake its workers now, not before.
         for queue in &changed.queues {
-            crate::queue::wake(queue);
+            crate::queue::wake_on(changed.db, queue);
         }
         Ok(())
     }

@@ -25,9 +25,10 @@ pub const MAX_ATTEMPTS: usize = RETRIES + 1;
 /// In-process retries after a failed run (the worker's retry layer uses it).
 pub const RETRIES: usize = 4;
 
-/// The workers of each queue in this process, waiting to be told a job was committed onto it.
-static WAKEUPS: std::sync::Mutex<Vec<(String, tokio::sync::mpsc::Sender<()>)>> =
-    std::sync::Mutex::new(Vec::new());
+/// The workers of each queue in this process, by database ([`Db::wake_key`]) and queue,
+/// waiting to be told a job was committed onto it.
+type Subscriber = (usize, String, tokio::sync::mpsc::Sender<()>);
+static WAKEUPS: std::sync::Mutex<Vec<Subscriber>> = std::sync::Mutex::new(Vec::new());
 
 /// A queue's wake-ups, as a stream a worker polls on (with its interval as the fallback for
 /// jobs due later). Wake-ups that come while one is pending are merged into it.
@@ -80,21 +81,26 @@ impl futures::Stream for Wakeups {
     }
 }
 
-/// Subscribe to `queue`'s wake-ups (one per worker; dropped with it).
-pub fn wakeups(queue: &str) -> Wakeups {
+/// Subscribe to the wake-ups of `queue` on `db` (one per worker; dropped with it).
+pub fn wakeups(db: &Db, queue: &str) -> Wakeups {
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     if let Ok(mut subscribers) = WAKEUPS.lock() {
-        subscribers.push((queue.to_string(), tx));
+        subscribers.push((db.wake_key(), queue.to_string(), tx));
     }
     Wakeups { rx, again: None }
 }
 
-/// Tell `queue`'s workers in this process to look at their queue now.
-pub fn wake(queue: &str) {
+/// Tell the workers of `queue` on `db` in this process to look at their queue now.
+pub fn wake(db: &Db, queue: &str) {
+    wake_on(db.wake_key(), queue);
+}
+
+/// [`wake`] by the database's [`Db::wake_key`].
+pub fn wake_on(db: usize, queue: &str) {
     if let Ok(mut subscribers) = WAKEUPS.lock() {
-        subscribers.retain(|(_, tx)| !tx.is_closed());
-        for (q, tx) in subscribers.iter() {
-            if q == queue {
+        subscribers.retain(|(_, _, tx)| !tx.is_closed());
+        for (d, q, tx) in subscribers.iter() {
+            if *d == db && q == queue {
                 // Full means a wake-up is already pending: the worker will poll anyway.
                 let _ = tx.try_send(());
             }
@@ -113,11 +119,12 @@ pub fn listen_for_other_processes(db: &Db) -> Option<tokio::task::JoinHandle<()>
         return None;
     };
     let options = pool.connect_options().as_ref().clone();
+    let key = db.wake_key();
     Some(tokio::spawn(async move {
         let mut pause = Duration::from_millis(250);
         loop {
             let started = std::time::Instant::now();
-            if let Err(error) = listen(&options).await {
+            if let Err(error) = listen(key, &options).await {
                 tracing::warn!(%error, "listening for other processes' jobs failed; retrying");
             }
             // A listener that ran a while failed anew: start again from the shortest pause.
@@ -131,7 +138,7 @@ pub fn listen_for_other_processes(db: &Db) -> Option<tokio::task::JoinHandle<()>
 }
 
 /// Listen until reconnecting fails: wake the queue each notification names.
-async fn listen(options: &sqlx::postgres::PgConnectOptions) -> anyhow::Result<()> {
+async fn listen(key: usize, options: &sqlx::postgres::PgConnectOptions) -> anyhow::Result<()> {
     #[derive(serde::Deserialize)]
     struct Inserted {
         job_type: String,
@@ -152,7 +159,7 @@ async fn listen(options: &sqlx::postgres::PgConnectOptions) -> anyhow::Result<()
         if let Some(n) = listener.try_recv().await?
             && let Ok(job) = serde_json::from_str::<Inserted>(n.payload())
         {
-            wake(&job.job_type);
+            wake_on(key, &job.job_type);
         }
     }
 }

@@ -12,11 +12,13 @@ use tower::{Layer, Service};
 #[derive(Debug, Clone, Copy)]
 pub struct JobMetricsLayer {
     kind: &'static str,
+    /// The database's `Db::wake_key`, to wake the queue's workers on it when a run ends.
+    db: usize,
 }
 
 impl JobMetricsLayer {
-    pub fn new(kind: &'static str) -> Self {
-        Self { kind }
+    pub fn new(kind: &'static str, db: usize) -> Self {
+        Self { kind, db }
     }
 }
 
@@ -27,6 +29,7 @@ impl<S> Layer<S> for JobMetricsLayer {
         JobMetrics {
             inner,
             kind: self.kind,
+            db: self.db,
         }
     }
 }
@@ -35,6 +38,7 @@ impl<S> Layer<S> for JobMetricsLayer {
 pub struct JobMetrics<S> {
     inner: S,
     kind: &'static str,
+    db: usize,
 }
 
 impl<S, Args> Service<Task<Args>> for JobMetrics<S>
@@ -73,7 +77,7 @@ where
                     u64::try_from(now.saturating_sub(u128::from(due))).unwrap_or(u64::MAX),
                 )
             });
-        let kind = self.kind;
+        let (kind, db) = (self.kind, self.db);
         let started = Instant::now();
         let run = self.inner.call(task);
         Box::pin(async move {
@@ -82,7 +86,7 @@ where
             // apalis records the outcome when the worker next gets ready for a job, which
             // may be its next poll, seconds away: make it now (the wake-up's repeats cover a
             // worker already fetching).
-            vereda_store::queue::wake(kind);
+            vereda_store::queue::wake_on(db, kind);
             outcome
         })
     }

@@ -52,9 +52,9 @@ const POLL_AT_MOST_EVERY: Duration = Duration::from_secs(5);
 /// its queue (`store::queue::wakeups`) or, on PostgreSQL, when another process's does (its
 /// `NOTIFY`, `store::queue::listen_for_other_processes`), and otherwise on the interval, which
 /// finds jobs that were due later and what a lost listening connection missed.
-fn polling(queue: &str) -> apalis_core::backend::ext::poll_strategy::Strategy {
+fn polling(db: &Db, queue: &str) -> apalis_core::backend::ext::poll_strategy::Strategy {
     apalis_core::backend::ext::poll_strategy::Strategy::new()
-        .stream(vereda_store::queue::wakeups(queue))
+        .stream(vereda_store::queue::wakeups(db, queue))
         .interval_with_backoff(POLL_EVERY, BackoffConfig::new(POLL_AT_MOST_EVERY))
 }
 
@@ -77,7 +77,7 @@ macro_rules! job_worker {
             .concurrency(CONCURRENCY)
             .retry(retry_policy())
             // Inside the retries, so every attempt counts, timed-out and panicked ones too.
-            .layer(job_metrics::JobMetricsLayer::new($kind))
+            .layer(job_metrics::JobMetricsLayer::new($kind, $db.wake_key()))
             .timeout(JOB_TIMEOUT)
             .enable_tracing()
             .catch_panic()
@@ -102,7 +102,7 @@ macro_rules! queue_worker {
                         .missed_heartbeats(MISSED_HEARTBEATS);
                     let storage = apalis_sqlite::SqliteStorage::<$job>::new(&pool)
                         .with_config(config)
-                        .poll_with_strategy(polling(<$job>::QUEUE));
+                        .poll_with_strategy(polling(&db, <$job>::QUEUE));
                     job_worker!(
                         name(<$job>::QUEUE, restarts),
                         <$job>::QUEUE,
@@ -123,7 +123,7 @@ macro_rules! queue_worker {
                         .missed_heartbeats(MISSED_HEARTBEATS);
                     let storage = apalis_postgres::PostgresStorage::<$job>::new(&pool)
                         .with_config(config)
-                        .poll_with_strategy(polling(<$job>::QUEUE));
+                        .poll_with_strategy(polling(&db, <$job>::QUEUE));
                     job_worker!(
                         name(<$job>::QUEUE, restarts),
                         <$job>::QUEUE,

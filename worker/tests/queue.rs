@@ -490,7 +490,7 @@ async fn a_committed_push_wakes_its_queue_at_once() {
     let db = Db::connect(&url, &PoolSettings::default()).await.unwrap();
     db.migrate().await.unwrap();
     let (mine, other) = ("vereda.test-wake", "vereda.test-other");
-    let mut woken = queue::wakeups(mine);
+    let mut woken = queue::wakeups(&db, mine);
     let job = Housekeeping {};
 
     let mut tx = db.begin().await.unwrap();
@@ -508,6 +508,21 @@ async fn a_committed_push_wakes_its_queue_at_once() {
     assert!(
         woken.next().now_or_never().is_none(),
         "woken by another queue"
+    );
+    // The same queue on another database (a test process runs many apps) is not ours either.
+    let elsewhere = Db::connect(
+        &format!("sqlite:{}", dir.path().join("elsewhere.db").display()),
+        &PoolSettings::default(),
+    )
+    .await
+    .unwrap();
+    elsewhere.migrate().await.unwrap();
+    queue::push(&elsewhere, mine, &job, None, None)
+        .await
+        .unwrap();
+    assert!(
+        woken.next().now_or_never().is_none(),
+        "woken by another database"
     );
 
     let mut tx = db.begin().await.unwrap();
@@ -552,7 +567,7 @@ async fn a_job_another_process_commits_wakes_this_ones_workers() {
         unreachable!()
     };
     let (mine, other) = ("vereda.test-listen", "vereda.test-listen-other");
-    let mut woken = queue::wakeups(mine);
+    let mut woken = queue::wakeups(&db, mine);
     let listener = queue::listen_for_other_processes(&db).expect("a listener on PostgreSQL");
     assert!(
         heard(pool, mine, &mut woken).await,
