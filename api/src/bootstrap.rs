@@ -1,6 +1,8 @@
 //! The first admin: created on an empty database from `VEREDA_ADMIN_EMAIL` /
 //! `VEREDA_ADMIN_PASSWORD`, or with a generated password that is shown once.
 
+use std::time::Duration;
+
 use base64::Engine;
 use rand::RngCore;
 use vereda_contracts::identity::Role;
@@ -60,9 +62,16 @@ pub async fn ensure_first_admin(
             )
         }
     };
-    let hash = hash_password(password.clone())
-        .await
-        .map_err(|e| anyhow::anyhow!("hashing the admin password: {e}"))?;
+    // Start-up waits its turn: the gate answers "busy" to sign-ins queued past 10 s, but a
+    // process starting beside many others (tests, a fleet restarting) must not fail for it.
+    let hash = loop {
+        match hash_password(password.clone()).await {
+            Err(e) if e.code == "busy" => tokio::time::sleep(Duration::from_millis(200)).await,
+            other => {
+                break other.map_err(|e| anyhow::anyhow!("hashing the admin password: {e}"))?;
+            }
+        }
+    };
     let now = time::unix(time::now());
     // Two processes starting together both see no admin; the unique e-mail lets one win.
     let inserted = on_db!(db, |p| sqlx::query(

@@ -591,15 +591,61 @@ pub fn list_sql(d: Dialect, for_worker: bool) -> String {
     sql
 }
 
+/// A worker with more skills than this is listed by `list_sql`'s walk: she may claim much of
+/// the board, so the walk discards little, while each branch of `worker_list_sql` reads up to
+/// a page.
+pub const LEAD_SKILL_BRANCHES_UP_TO: usize = 6;
+
+/// A worker's task listing found from her skills (public so `vereda-bench` can EXPLAIN it):
+/// a task she may claim has all its skills among hers, so its `lead_skill` is one of hers or
+/// '' (migration 0025). One branch per lead skill reads that index's open tasks newest first,
+/// up to a page each; the page is the newest of them all. Binds as `list_sql` (the worker's
+/// filter always on), then her `skills` skills from $8.
+pub fn worker_list_sql(d: Dialect, skills: usize) -> String {
+    let leads = std::iter::once("''".to_string()).chain((0..skills).map(|i| format!("${}", i + 8)));
+    let branches: Vec<String> = leads
+        .enumerate()
+        .map(|(i, lead)| {
+            // A task without skills ('' leads) needs no probe of hers.
+            let hers = if i == 0 {
+                String::new()
+            } else {
+                " AND (SELECT COUNT(*) FROM task_skills s WHERE s.task_id = t.id AND NOT EXISTS \
+                 (SELECT 1 FROM worker_skills ws WHERE ws.worker_id = $6 AND ws.skill = s.skill)) < 1"
+                    .to_string()
+            };
+            format!(
+                "SELECT id FROM (SELECT t.id FROM tasks t WHERE t.status = 'open' \
+                 AND t.lead_skill = {lead} AND t.id < $1 AND ($2 IS NULL OR t.status = $2) \
+                 AND ($3 IS NULL OR t.category = $3) \
+                 AND ($4 IS NULL OR EXISTS (SELECT 1 FROM task_skills s WHERE s.task_id = t.id AND s.skill = $4)) \
+                 AND ($5 IS NULL OR t.company_id = $5) AND t.slots > {}{hers} \
+                 ORDER BY t.id DESC LIMIT $7) b{i}",
+                slots_taken("t")
+            )
+        })
+        .collect();
+    format!(
+        "{} WHERE t.id IN (SELECT id FROM ({}) u ORDER BY id DESC LIMIT $7) ORDER BY t.id DESC",
+        task_select(d),
+        branches.join(" UNION ALL ")
+    )
+}
+
 /// The slots taken of task `t` inside a `task_select` query's `WHERE`.
 fn taken_expr(d: Dialect) -> String {
     match d {
         Dialect::Postgres => "k.taken".to_string(),
-        Dialect::Sqlite => format!(
-            "(SELECT COUNT(*) FROM assignments a WHERE a.task_id = t.id AND a.status IN {})",
-            AssignmentStatus::sql_list(AssignmentStatus::takes_slot)
-        ),
+        Dialect::Sqlite => slots_taken("t"),
     }
+}
+
+/// The slots taken of task `task`, as a scalar subquery.
+fn slots_taken(task: &str) -> String {
+    format!(
+        "(SELECT COUNT(*) FROM assignments a WHERE a.task_id = {task}.id AND a.status IN {})",
+        AssignmentStatus::sql_list(AssignmentStatus::takes_slot)
+    )
 }
 
 impl TaskRow {
@@ -799,6 +845,12 @@ async fn write_skills(
                 .execute(&mut *c)
                 .await?;
         }
+        // The worker's listing finds the task by this one (migration 0025).
+        sqlx::query("UPDATE tasks SET lead_skill = $2 WHERE id = $1")
+            .bind(task_id)
+            .bind(skills.first().map_or("", Skill::as_str))
+            .execute(&mut *c)
+            .await?;
         Ok::<_, sqlx::Error>(())
     })?;
     Ok(())
@@ -1091,18 +1143,29 @@ impl TasksApi {
         }
         // Read before the query: a change committed meanwhile retires what we build.
         let (epoch, made) = (marketplace_epoch(), std::time::Instant::now());
-        let sql = list_sql(state.db.dialect(), who.role == Role::Worker);
-        let rows: Vec<TaskRow> =
-            on_db!(&state.db, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        let hers = split_skills(who.worker_skills.as_deref());
+        let by_lead = who.role == Role::Worker && hers.len() <= LEAD_SKILL_BRANCHES_UP_TO;
+        let sql = if by_lead {
+            worker_list_sql(state.db.dialect(), hers.len())
+        } else {
+            list_sql(state.db.dialect(), who.role == Role::Worker)
+        };
+        let rows: Vec<TaskRow> = on_db!(&state.db, |p| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()))
                 .bind(page.before())
                 .bind(status)
                 .bind(category.0.as_deref())
                 .bind(skill.0.as_deref())
                 .bind(company.as_deref())
                 .bind(who.worker_id.as_deref())
-                .bind(page.fetch())
-                .fetch_all(p)
-                .await)?;
+                .bind(page.fetch());
+            if by_lead {
+                for s in &hers {
+                    q = q.bind(s.as_str());
+                }
+            }
+            q.fetch_all(p).await
+        })?;
         let (rows, next_cursor) = page.finish(rows, |r| &r.id);
         let items = rows.into_iter().map(|r| r.view(who, &state)).collect();
         let answer = JsonBytes::of(&TaskList { items, next_cursor });

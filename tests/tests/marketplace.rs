@@ -1308,3 +1308,115 @@ async fn fixed_price_approvals_take_no_seconds() {
     assert_eq!(approved["approved_seconds"], 5400);
     assert_eq!(approved["logged_seconds"], 5400);
 }
+
+/// Every page of a worker's listing, following `next_cursor` `limit` tasks at a time.
+async fn all_pages(app: &TestApp, token: &str, limit: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut url = format!("/v1/tasks?limit={limit}");
+    loop {
+        let resp = app.get(&url, Some(token)).await;
+        let page = resp.ok(200);
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= limit);
+        ids.extend(items.iter().map(|t| t["id"].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/v1/tasks?limit={limit}&cursor={c}"),
+            None => return ids,
+        }
+    }
+}
+
+/// A worker's listing is found from her skills (a task's lead skill, migration 0025) when she
+/// holds a few, and by walking the board when she holds many: either way she sees exactly the
+/// open tasks with a free slot whose every skill she holds, newest first, across pages, with a
+/// draft's edited skills counting as published.
+#[tokio::test]
+async fn a_worker_sees_exactly_the_tasks_whose_every_skill_she_holds() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let (_, owner) = app.company(&admin, "Tienda").await;
+    let (_, one) = app.worker(&admin, &["data-entry"]).await;
+    let (_, two) = app.worker(&admin, &["data-entry", "sql"]).await;
+    let (_, none) = app.worker(&admin, &[]).await;
+    // More skills than LEAD_SKILL_BRANCHES_UP_TO: listed by the walk.
+    let many = [
+        "content-moderation",
+        "customer-support",
+        "data-cleaning",
+        "data-entry",
+        "labelling",
+        "qa-testing",
+        "sql",
+    ];
+    let (_, seven) = app.worker(&admin, &many).await;
+
+    let sets: [&[&str]; 10] = [
+        &[],
+        &["data-entry"],
+        &["sql"],
+        &["data-entry", "sql"],
+        &["data-entry", "labelling"],
+        &["support"], // edited to labelling while a draft, below
+        &["support"],
+        &["data-entry"],
+        &[],
+        &["sql", "data-entry", "qa-testing"],
+    ];
+    let mut t = Vec::new();
+    for (i, skills) in sets.iter().enumerate() {
+        if i == 5 {
+            let draft = app
+                .post("/v1/tasks", Some(&owner), hourly_task(skills))
+                .await;
+            let id = draft.ok(201)["id"].as_str().unwrap().to_string();
+            app.patch(
+                &format!("/v1/tasks/{id}"),
+                Some(&owner),
+                json!({"required_skills": ["labelling"]}),
+            )
+            .await
+            .ok(200);
+            app.post(&format!("/v1/tasks/{id}/publish"), Some(&owner), json!({}))
+                .await
+                .ok(200);
+            t.push(id);
+        } else {
+            t.push(published(&app, &owner, hourly_task(skills)).await);
+        }
+    }
+    let newest_first = |idx: &[usize]| -> Vec<String> {
+        let mut v: Vec<String> = idx.iter().map(|&i| t[i].clone()).collect();
+        v.sort_by(|a, b| b.cmp(a));
+        v
+    };
+    for limit in [2, 3, 50] {
+        assert_eq!(
+            all_pages(&app, &one, limit).await,
+            newest_first(&[0, 1, 7, 8])
+        );
+        assert_eq!(
+            all_pages(&app, &two, limit).await,
+            newest_first(&[0, 1, 2, 3, 7, 8])
+        );
+        assert_eq!(all_pages(&app, &none, limit).await, newest_first(&[0, 8]));
+        assert_eq!(
+            all_pages(&app, &seven, limit).await,
+            newest_first(&[0, 1, 2, 3, 4, 5, 7, 8, 9])
+        );
+    }
+
+    // A task whose only slot is taken leaves every listing; a cancelled one too.
+    claim(&app, &two, &t[7]).await.ok(201);
+    app.post(
+        &format!("/v1/tasks/{}/cancel", t[0]),
+        Some(&owner),
+        json!({}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(all_pages(&app, &one, 2).await, newest_first(&[1, 8]));
+    assert_eq!(
+        all_pages(&app, &seven, 2).await,
+        newest_first(&[1, 2, 3, 4, 5, 8, 9])
+    );
+}

@@ -24,14 +24,18 @@ async fn eval_str(page: &Page, js: &str) -> String {
 
 /// Wait until submission `id` is open with its decision form.
 async fn opened(page: &Page, id: &str) {
+    // After a decision the address changes a moment before the next item's form replaces the
+    // last one: wait for a form not seen before, and mark it seen.
     page.wait_until(
         &format!(
-            "location.hash === {} && document.querySelector('#review-form')",
+            "location.hash === {} && document.querySelector('#review-form:not([data-seen])')",
             js_str(&format!("#/revision/{id}"))
         ),
         Duration::from_secs(30),
     )
     .await;
+    page.eval("document.querySelector('#review-form').dataset.seen = '1'")
+        .await;
 }
 
 async fn heading(page: &Page) -> String {
