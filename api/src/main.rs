@@ -46,8 +46,17 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // Before any thread starts: see vereda_store::memory.
+    vereda_store::memory::tune_malloc();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts")
+        .block_on(run())
+}
+
+async fn run() {
     let cli = Cli::parse();
     if let Some(Command::Openapi) = cli.command {
         println!("{}", openapi_json());

@@ -25,6 +25,7 @@ pub mod journal;
 pub mod locks;
 pub mod logbook;
 pub mod logs;
+pub mod memory;
 pub mod metrics;
 pub mod outbox;
 pub mod queue;

@@ -18,8 +18,17 @@ struct Cli {
     args: CliArgs,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Before any thread starts: see vereda_store::memory.
+    vereda_store::memory::tune_malloc();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts")
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = match Settings::load(&cli.args) {
         Ok(s) => Arc::new(s),

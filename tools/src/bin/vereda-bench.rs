@@ -224,8 +224,17 @@ const METRICS_TOKEN: &str = "vereda-bench-metrics-token";
 const RATE: i64 = 1_850_000;
 const SYNC_BATCH: usize = 100;
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
+    // Before any thread starts: see vereda_store::memory.
+    vereda_store::memory::tune_malloc();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts")
+        .block_on(bench())
+}
+
+async fn bench() -> Result<()> {
     let args = Args::parse();
     if let Some(serve) = &args.serve {
         return serve_product(&serve[0], std::path::Path::new(&serve[1]), args.serve_role).await;
