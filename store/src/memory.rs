@@ -9,8 +9,19 @@
 //! otherwise raises the threshold after each large free, and later buffers of that size stay in
 //! the arenas.
 
+/// A binary's `main`: tune malloc, then run `main` on a multi-threaded tokio runtime (what
+/// `#[tokio::main]` does, which would start the threads first).
+pub fn run<F: std::future::Future>(main: F) -> F::Output {
+    tune_malloc();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts")
+        .block_on(main)
+}
+
 /// Tune malloc before the process starts its threads. Does nothing outside glibc.
-pub fn tune_malloc() {
+fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // mallopt has no safe wrapper; it only sets parameters and returns 1 on success.

@@ -19,13 +19,8 @@ struct Cli {
 }
 
 fn main() -> anyhow::Result<()> {
-    // Before any thread starts: see vereda_store::memory.
-    vereda_store::memory::tune_malloc();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("the tokio runtime starts")
-        .block_on(run())
+    // Malloc tuned before the runtime's threads start: see vereda_store::memory.
+    vereda_store::memory::run(run())
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -225,13 +225,8 @@ const RATE: i64 = 1_850_000;
 const SYNC_BATCH: usize = 100;
 
 fn main() -> Result<()> {
-    // Before any thread starts: see vereda_store::memory.
-    vereda_store::memory::tune_malloc();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("the tokio runtime starts")
-        .block_on(bench())
+    // Malloc tuned before the runtime's threads start: see vereda_store::memory.
+    vereda_store::memory::run(bench())
 }
 
 async fn bench() -> Result<()> {
