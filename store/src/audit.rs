@@ -9,14 +9,14 @@
 use std::collections::HashMap;
 
 use crate::config::Settings;
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use sqlx::AssertSqlSafe;
 use vereda_contracts::ledger::Account;
 pub use vereda_contracts::ledger::{Audit, Check};
 use vereda_contracts::money::Cop;
 use vereda_contracts::money_states::PayoutLineStatus;
 
-use crate::on_db;
+use crate::{on_db, on_tx};
 
 /// Offenders named per failed check.
 const EXAMPLES: usize = 5;
@@ -52,9 +52,9 @@ fn pesos(centavos: i64) -> String {
 }
 
 /// Read one list of strings.
-async fn strings(db: &Db, sql: &str) -> anyhow::Result<Vec<String>> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(AssertSqlSafe(sql))
-        .fetch_all(p)
+async fn strings(tx: &mut Tx, sql: &str) -> anyhow::Result<Vec<String>> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(AssertSqlSafe(sql))
+        .fetch_all(&mut *c)
         .await)?)
 }
 
@@ -92,18 +92,20 @@ fn gaps_with_restarts(
     out
 }
 
-/// Run every check.
+/// Run every check, all in one snapshot: a billing run committing between two queries made
+/// the numbering check see an invoice its counter did not yet count.
 pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
+    let tx = &mut db.snapshot().await?;
     let checks = vec![
-        balanced_entries(db).await?,
-        account_columns_agree(db).await?,
-        trial_balance_zero(db).await?,
-        worker_payables(db).await?,
-        one_accrual_per_assignment(db).await?,
-        gapless_numbers(db, settings).await?,
-        document_totals(db).await?,
-        company_receivables(db).await?,
-        payouts_in_transit(db).await?,
+        balanced_entries(tx).await?,
+        account_columns_agree(tx).await?,
+        trial_balance_zero(tx).await?,
+        worker_payables(tx).await?,
+        one_accrual_per_assignment(tx).await?,
+        gapless_numbers(tx, settings).await?,
+        document_totals(tx).await?,
+        company_receivables(tx).await?,
+        payouts_in_transit(tx).await?,
     ];
     Ok(Audit {
         ok: checks.iter().all(|c| c.ok),
@@ -111,9 +113,9 @@ pub async fn audit(db: &Db, settings: &Settings) -> anyhow::Result<Audit> {
     })
 }
 
-async fn balanced_entries(db: &Db) -> anyhow::Result<Check> {
+async fn balanced_entries(tx: &mut Tx) -> anyhow::Result<Check> {
     let unbalanced = strings(
-        db,
+        tx,
         "SELECT e.effect_key FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id \
          GROUP BY e.id, e.effect_key HAVING SUM(p.debit) <> SUM(p.credit) \
          UNION ALL SELECT e.effect_key FROM ledger_entries e \
@@ -132,11 +134,11 @@ async fn balanced_entries(db: &Db) -> anyhow::Result<Check> {
 
 /// Each posting's kind and owner columns say what its name says: the payable and receivable
 /// checks (and the payout batch) select accounts by those columns.
-async fn account_columns_agree(db: &Db) -> anyhow::Result<Check> {
-    let accounts: Vec<(String, String, Option<String>)> = on_db!(db, |p| sqlx::query_as(
+async fn account_columns_agree(tx: &mut Tx) -> anyhow::Result<Check> {
+    let accounts: Vec<(String, String, Option<String>)> = on_tx!(tx, |c| sqlx::query_as(
         "SELECT DISTINCT account, account_kind, account_owner FROM ledger_postings"
     )
-    .fetch_all(p)
+    .fetch_all(&mut *c)
     .await)?;
     let mismatched = accounts
         .into_iter()
@@ -159,13 +161,13 @@ async fn account_columns_agree(db: &Db) -> anyhow::Result<Check> {
     ))
 }
 
-async fn trial_balance_zero(db: &Db) -> anyhow::Result<Check> {
-    let (debits, credits): (i64, i64) = on_db!(db, |p| {
+async fn trial_balance_zero(tx: &mut Tx) -> anyhow::Result<Check> {
+    let (debits, credits): (i64, i64) = on_tx!(tx, |c| {
         sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(debit), 0) AS BIGINT), CAST(COALESCE(SUM(credit), 0) AS BIGINT) \
          FROM ledger_postings"
     )
-    .fetch_one(p)
+    .fetch_one(&mut *c)
     .await
     })?;
     Ok(check(
@@ -186,8 +188,8 @@ async fn trial_balance_zero(db: &Db) -> anyhow::Result<Check> {
 
 /// What each worker is owed is what she earned less what was sent to her; a failed payout
 /// came back, so only pending and paid lines count.
-async fn worker_payables(db: &Db) -> anyhow::Result<Check> {
-    let payables: Vec<(String, i64, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+async fn worker_payables(tx: &mut Tx) -> anyhow::Result<Check> {
+    let payables: Vec<(String, i64, i64, i64)> = on_tx!(tx, |c| sqlx::query_as(
         "SELECT w.id, \
            (SELECT CAST(COALESCE(SUM(credit - debit), 0) AS BIGINT) FROM ledger_postings \
             WHERE account_kind = 'worker_payable' AND account_owner = w.id), \
@@ -198,7 +200,7 @@ async fn worker_payables(db: &Db) -> anyhow::Result<Check> {
     )
     .bind(PayoutLineStatus::Pending.as_str())
     .bind(PayoutLineStatus::Paid.as_str())
-    .fetch_all(p)
+    .fetch_all(&mut *c)
     .await)?;
     Ok(check(
         "worker_payables",
@@ -219,9 +221,9 @@ async fn worker_payables(db: &Db) -> anyhow::Result<Check> {
     ))
 }
 
-async fn one_accrual_per_assignment(db: &Db) -> anyhow::Result<Check> {
+async fn one_accrual_per_assignment(tx: &mut Tx) -> anyhow::Result<Check> {
     let accruals = strings(
-        db,
+        tx,
         "SELECT 'asiento ' || e.effect_key || ' sin causación' FROM ledger_entries e \
          WHERE e.kind = 'accrual' AND NOT EXISTS \
            (SELECT 1 FROM accruals a WHERE e.effect_key = 'accrue:' || a.assignment_id || \
@@ -245,23 +247,23 @@ async fn one_accrual_per_assignment(db: &Db) -> anyhow::Result<Check> {
     ))
 }
 
-async fn gapless_numbers(db: &Db, settings: &Settings) -> anyhow::Result<Check> {
-    let counters: HashMap<String, i64> = on_db!(db, |p| sqlx::query_as::<_, (String, i64)>(
+async fn gapless_numbers(tx: &mut Tx, settings: &Settings) -> anyhow::Result<Check> {
+    let counters: HashMap<String, i64> = on_tx!(tx, |c| sqlx::query_as::<_, (String, i64)>(
         "SELECT name, last_value FROM document_counters"
     )
-    .fetch_all(p)
+    .fetch_all(&mut *c)
     .await)?
     .into_iter()
     .collect();
     let counter = |name: &str| counters.get(name).copied().unwrap_or(0);
 
-    let invoice_seqs: Vec<i64> = on_db!(db, |p| sqlx::query_scalar(
+    let invoice_seqs: Vec<i64> = on_tx!(tx, |c| sqlx::query_scalar(
         "SELECT seq FROM invoices ORDER BY seq"
     )
-    .fetch_all(p)
+    .fetch_all(&mut *c)
     .await)?;
     let notes: Vec<String> = strings(
-        db,
+        tx,
         "SELECT number FROM credit_notes WHERE status = 'issued' ORDER BY number",
     )
     .await?;
@@ -273,10 +275,10 @@ async fn gapless_numbers(db: &Db, settings: &Settings) -> anyhow::Result<Check> 
                 .unwrap_or(-1)
         })
         .collect();
-    let support: Vec<(String, i64)> = on_db!(db, |p| sqlx::query_as(
+    let support: Vec<(String, i64)> = on_tx!(tx, |c| sqlx::query_as(
         "SELECT kind, seq FROM support_documents ORDER BY kind, seq"
     )
-    .fetch_all(p)
+    .fetch_all(&mut *c)
     .await)?;
     let seqs_of = |kind: &str| -> Vec<i64> {
         support
@@ -294,7 +296,7 @@ async fn gapless_numbers(db: &Db, settings: &Settings) -> anyhow::Result<Check> 
         .collect();
     let first_doc = docs.first().copied().unwrap_or(1);
     let invoice_starts =
-        crate::resolutions::starts(db, vereda_contracts::resolutions::DocumentKind::Invoice)
+        crate::resolutions::starts(tx, vereda_contracts::resolutions::DocumentKind::Invoice)
             .await?;
     let first_invoice = match invoice_seqs.first() {
         Some(s) if invoice_starts.contains(s) => *s,
@@ -332,9 +334,9 @@ async fn gapless_numbers(db: &Db, settings: &Settings) -> anyhow::Result<Check> 
     ))
 }
 
-async fn document_totals(db: &Db) -> anyhow::Result<Check> {
+async fn document_totals(tx: &mut Tx) -> anyhow::Result<Check> {
     let totals = strings(
-        db,
+        tx,
         "SELECT i.number FROM invoices i WHERE \
             i.work <> (SELECT COALESCE(SUM(work), 0) FROM invoice_lines WHERE invoice_id = i.id) \
          OR i.fee <> (SELECT COALESCE(SUM(fee), 0) FROM invoice_lines WHERE invoice_id = i.id) \
@@ -361,8 +363,8 @@ async fn document_totals(db: &Db) -> anyhow::Result<Check> {
 
 /// A company's receivable is what it was charged (work and fee as approved, IVA as
 /// invoiced) less what it paid and what was credited to it.
-async fn company_receivables(db: &Db) -> anyhow::Result<Check> {
-    let receivables: Vec<(String, i64, i64)> = on_db!(db, |p| {
+async fn company_receivables(tx: &mut Tx) -> anyhow::Result<Check> {
+    let receivables: Vec<(String, i64, i64)> = on_tx!(tx, |c| {
         sqlx::query_as(
         "SELECT c.id, \
            (SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM ledger_postings \
@@ -372,7 +374,7 @@ async fn company_receivables(db: &Db) -> anyhow::Result<Check> {
               WHERE company_id = c.id) \
          FROM companies c"
     )
-    .fetch_all(p)
+    .fetch_all(&mut *c)
     .await
     })?;
     Ok(check(
@@ -393,15 +395,15 @@ async fn company_receivables(db: &Db) -> anyhow::Result<Check> {
     ))
 }
 
-async fn payouts_in_transit(db: &Db) -> anyhow::Result<Check> {
-    let (in_transit, pending): (i64, i64) = on_db!(db, |p| sqlx::query_as(
+async fn payouts_in_transit(tx: &mut Tx) -> anyhow::Result<Check> {
+    let (in_transit, pending): (i64, i64) = on_tx!(tx, |c| sqlx::query_as(
         "SELECT (SELECT CAST(COALESCE(SUM(credit - debit), 0) AS BIGINT) FROM ledger_postings \
                  WHERE account = 'platform:payouts_in_transit'), \
                 (SELECT CAST(COALESCE(SUM(amount - withholding), 0) AS BIGINT) FROM payout_lines \
                  WHERE status = $1)"
     )
     .bind(PayoutLineStatus::Pending.as_str())
-    .fetch_one(p)
+    .fetch_one(&mut *c)
     .await)?;
     Ok(check(
         "payouts_in_transit",

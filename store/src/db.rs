@@ -264,6 +264,20 @@ impl Db {
         }
     }
 
+    /// A read-only transaction that sees one snapshot of the database from its first read on
+    /// (SQLite's deferred `BEGIN` in WAL mode; PostgreSQL's repeatable read): checks that
+    /// compare tables must not see a transaction committed between two of their queries.
+    pub async fn snapshot(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN").await?, self.changed()),
+            Db::Postgres(p) => Tx::Postgres(
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?,
+                self.changed(),
+            ),
+        })
+    }
+
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, self.changed()),

@@ -101,11 +101,11 @@ pub async fn current(tx: &mut Tx, kind: DocumentKind) -> anyhow::Result<Option<R
 }
 
 /// The first number of every resolution of `kind`: where its series may start anew.
-pub async fn starts(db: &Db, kind: DocumentKind) -> anyhow::Result<Vec<i64>> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
+pub async fn starts(tx: &mut Tx, kind: DocumentKind) -> anyhow::Result<Vec<i64>> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
         "SELECT range_from FROM numbering_resolutions WHERE kind = $1"
     )
     .bind(kind.as_str())
-    .fetch_all(p)
+    .fetch_all(&mut *c)
     .await)?)
 }
