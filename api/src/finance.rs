@@ -585,7 +585,7 @@ pub(crate) async fn start_job<T: serde::Serialize>(
 }
 
 #[derive(sqlx::FromRow)]
-struct InvoiceRow {
+pub(crate) struct InvoiceRow {
     id: String,
     number: String,
     company_id: String,
@@ -728,7 +728,7 @@ impl InvoiceRow {
 }
 
 /// The invoice if the caller may see it: its company's members, finance and admin.
-async fn visible_invoice(
+pub(crate) async fn visible_invoice(
     state: &AppState,
     who: &Principal,
     id: &str,
@@ -749,6 +749,26 @@ async fn visible_invoice(
         }
         _ => Err(ApiError::not_found("invoice")),
     }
+}
+
+/// A credit note's invoice is one `who` sees (finance, admin, or its company), else 404.
+pub(crate) async fn visible_credit_note(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> Result<(), ApiError> {
+    who.require(&[Role::Finance, Role::Admin, Role::Company])?;
+    let invoice: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
+        "SELECT invoice_id FROM credit_notes WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await)?;
+    let invoice = invoice.ok_or_else(|| ApiError::not_found("credit note"))?;
+    visible_invoice(state, who, &invoice)
+        .await
+        .map(|_| ())
+        .map_err(|_| ApiError::not_found("credit note"))
 }
 
 /// An invoice's figures and what was recorded against it (payments not reversed, every credit
@@ -1376,18 +1396,7 @@ impl MoneyApi {
         auth: BearerAuth,
         id: Path<String>,
     ) -> Result<DocumentOk, ApiError> {
-        let who = &auth.0;
-        who.require(&[Role::Finance, Role::Admin, Role::Company])?;
-        let invoice: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
-            "SELECT invoice_id FROM credit_notes WHERE id = $1"
-        )
-        .bind(&id.0)
-        .fetch_optional(p)
-        .await)?;
-        let invoice = invoice.ok_or_else(|| ApiError::not_found("credit note"))?;
-        visible_invoice(&state, who, &invoice)
-            .await
-            .map_err(|_| ApiError::not_found("credit note"))?;
+        visible_credit_note(&state, &auth.0, &id.0).await?;
         match documents::credit_note_document(&state.db, &state.settings, &id.0)
             .await
             .map_err(ApiError::from_anyhow)?

@@ -11,6 +11,7 @@ pub mod companies;
 pub mod consents;
 pub mod data_access;
 pub mod data_requests;
+pub mod electronic_documents;
 pub mod finance;
 pub mod fiscal;
 pub mod health;

@@ -281,6 +281,19 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
             "Se acabó el rango de numeración autorizado; registre el nuevo rango que autorice la DIAN."
                 .into()
         }
+        // Electronic documents (DIAN)
+        "no_electronic_document" => "Este documento se emitió sin resolución de numeración de \
+                                     la DIAN: no tiene documento electrónico; el PDF es su \
+                                     representación."
+            .into(),
+        "document_not_delivered" => "El documento aún no se ha entregado al proveedor: no hay \
+                                     respuesta de la DIAN que registrar."
+            .into(),
+        "document_already_answered" => "El documento ya tiene respuesta de la DIAN; un rechazo \
+                                        se corrige con un documento nuevo."
+            .into(),
+        "rejection_reason_missing" => "Escriba el motivo del rechazo que dio la DIAN.".into(),
+        "rejection_reason_too_long" => "El motivo del rechazo es demasiado largo.".into(),
         "entry_too_old" => "El registro empieza hace demasiado tiempo para registrarlo ya.".into(),
         "entry_overlaps" => "Este registro se cruza con otro tiempo suyo ya registrado.".into(),
         "over_task_cap" => "Con este registro la tarea pasaría su máximo de horas.".into(),

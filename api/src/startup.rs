@@ -69,6 +69,7 @@ type Apis = (
         StatementsApi,
         crate::withholding::WithholdingApi,
         crate::resolutions::ResolutionsApi,
+        crate::electronic_documents::ElectronicDocumentsApi,
     ),
 );
 
@@ -102,6 +103,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
                 StatementsApi,
                 crate::withholding::WithholdingApi,
                 crate::resolutions::ResolutionsApi,
+                crate::electronic_documents::ElectronicDocumentsApi,
             ),
         ),
         "Vereda",

@@ -15,6 +15,7 @@ pub mod consent;
 pub mod csvfile;
 pub mod cufe;
 pub mod earnings;
+pub mod electronic_documents;
 pub mod fair_work;
 pub mod fiscal;
 pub mod identity;

@@ -21,6 +21,7 @@ pub mod impact;
 pub mod mail;
 mod pdf;
 pub mod ubl;
+pub mod xades;
 
 use pdf::{BODY, Document, HEADING, LEFT, RIGHT, SMALL, STRONG, Style, TITLE};
 
@@ -289,13 +290,91 @@ fn verification(doc: &mut Document, issuer: &Issuer, code: &str, shows: &str) {
         ),
     );
     if let Some(qr) = qr {
-        let width = qr.width();
-        let dark: Vec<bool> = qr
-            .to_colors()
-            .into_iter()
-            .map(|c| c == qrcode::Color::Dark)
-            .collect();
-        doc.squares(LEFT, width, &dark, QR_MODULE);
+        draw_qr(doc, &qr);
+    }
+}
+
+fn draw_qr(doc: &mut Document, qr: &qrcode::QrCode) {
+    let width = qr.width();
+    let dark: Vec<bool> = qr
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    doc.squares(LEFT, width, &dark, QR_MODULE);
+}
+
+/// What a PDF says of the electronic document it represents (issue 19 §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Electronic {
+    /// `CUFE`, `CUDE` or `CUDS`.
+    pub code_name: &'static str,
+    pub code: String,
+    /// DIAN's lookup of the document by its code, printed as a QR code.
+    pub lookup_url: String,
+    /// The numbering resolution it was issued under, as the law asks it printed.
+    pub resolution_es: Option<String>,
+    pub signed: bool,
+}
+
+/// `Autorización de numeración DIAN N.º 18760000001 del 7 de noviembre de 2026, prefijo
+/// SETP, del 990000000 al 995000000, vigente hasta el 3 de octubre de 2027`.
+pub fn resolution_es(
+    number: &str,
+    prefix: &str,
+    from: i64,
+    to: i64,
+    valid_from: NaiveDate,
+    valid_until: NaiveDate,
+) -> String {
+    format!(
+        "Autorización de numeración DIAN N.º {number} del {}, prefijo {prefix}, del {from} al \
+         {to}, vigente hasta el {}",
+        date_es(valid_from),
+        date_es(valid_until)
+    )
+}
+
+/// The code, the resolution, and DIAN's lookup as an address and a QR code, kept on one page.
+fn electronic_section(doc: &mut Document, e: &Electronic, what: &str) {
+    let qr =
+        qrcode::QrCode::with_error_correction_level(e.lookup_url.as_bytes(), qrcode::EcLevel::M)
+            .ok();
+    let qr_height = qr
+        .as_ref()
+        .map_or(0.0, |q| Document::squares_height(q.width(), QR_MODULE));
+    doc.keep(&[120.0, qr_height]);
+    section(doc, "Documento electrónico");
+    doc.paragraph(LEFT, SMALL, &format!("{}: {}", e.code_name, e.code));
+    if let Some(r) = &e.resolution_es {
+        doc.paragraph(LEFT, SMALL, r);
+    }
+    // The lookup address is the QR code; written out it would be 150 characters no one types.
+    let host = e
+        .lookup_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    doc.paragraph(
+        LEFT,
+        SMALL,
+        &format!(
+            "Representación gráfica de {what}. Consúltela en la DIAN escaneando el código QR, \
+             o en {host} con el {}.",
+            e.code_name
+        ),
+    );
+    if !e.signed {
+        doc.paragraph(
+            LEFT,
+            SMALL,
+            "Documento generado sin firma digital: la plataforma aún no tiene certificado de \
+             firma configurado.",
+        );
+    }
+    if let Some(qr) = qr {
+        draw_qr(doc, &qr);
     }
 }
 
@@ -417,10 +496,16 @@ pub fn render_invoice(
     issuer: &Issuer,
     inv: &IssuedInvoice,
     lines: &[(String, i64, Option<i64>, i64, i64)],
+    electronic: Option<&Electronic>,
 ) -> Vec<u8> {
     let pesos = |c: i64| Cop::from_centavos(c).to_es_co();
     let mut doc = Document::new(&format!("Factura {}", inv.number));
-    doc.line(LEFT, TITLE, &format!("Factura de venta {}", inv.number));
+    let title = if electronic.is_some() {
+        "Factura electrónica de venta"
+    } else {
+        "Factura de venta"
+    };
+    doc.line(LEFT, TITLE, &format!("{title} {}", inv.number));
     doc.line(
         LEFT,
         BODY,
@@ -498,6 +583,9 @@ pub fn render_invoice(
          ellos en su totalidad. Esta factura no cambia después de emitida: los pagos, las notas \
          crédito y el saldo por pagar están en el estado de cuenta de la empresa.",
     );
+    if let Some(e) = electronic {
+        electronic_section(&mut doc, e, "la factura electrónica de venta");
+    }
     doc.finish()
 }
 
@@ -525,10 +613,16 @@ pub fn render_credit_note(
     n: &IssuedNote,
     number: &str,
     issued_at: i64,
+    electronic: Option<&Electronic>,
 ) -> Vec<u8> {
     let pesos = |c: i64| Cop::from_centavos(c).to_es_co();
     let mut doc = Document::new(&format!("Nota crédito {number}"));
-    doc.line(LEFT, TITLE, &format!("Nota crédito {number}"));
+    let title = if electronic.is_some() {
+        "Nota crédito electrónica"
+    } else {
+        "Nota crédito"
+    };
+    doc.line(LEFT, TITLE, &format!("{title} {number}"));
     doc.line(
         LEFT,
         BODY,
@@ -576,5 +670,8 @@ pub fn render_credit_note(
             n.invoice_number
         ),
     );
+    if let Some(e) = electronic {
+        electronic_section(&mut doc, e, "la nota crédito electrónica");
+    }
     doc.finish()
 }

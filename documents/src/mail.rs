@@ -188,7 +188,18 @@ pub fn invoice_issued(
     number: &str,
     total: Cop,
     due_at: i64,
+    electronic: bool,
 ) -> Content {
+    // An electronic invoice travels as DIAN's XML with its PDF, zipped together.
+    let attached = if electronic {
+        format!(
+            "Adjuntamos la factura electrónica de venta {number} (el XML validable ante la DIAN \
+             y su representación en PDF, en un archivo ZIP) por {}",
+            total.to_es_co()
+        )
+    } else {
+        format!("Adjuntamos la factura {number} por {}", total.to_es_co())
+    };
     compose(
         issuer,
         format!(
@@ -199,9 +210,8 @@ pub fn invoice_issued(
         &format!("Señores {company_name}:"),
         &[
             format!(
-                "Adjuntamos la factura {number} por {}, por el trabajo aprobado en el periodo y \
-                 la comisión de la plataforma con su IVA.",
-                total.to_es_co()
+                "{attached}, por el trabajo aprobado en el periodo y la comisión de la \
+                 plataforma con su IVA."
             ),
             format!(
                 "Vence el {}. Puede pagarla por transferencia bancaria indicando el número de la \

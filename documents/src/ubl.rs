@@ -9,6 +9,8 @@
 //! income that carries IVA at the invoice's rate. The invoice's `TaxExclusiveAmount` is
 //! therefore the fee alone.
 
+pub mod check;
+
 use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};

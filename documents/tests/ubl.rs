@@ -3,103 +3,16 @@
 //! and its totals re-added from its lines.
 
 use std::path::Path;
-use std::process::Command;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use rust_decimal_macros::dec;
 use vereda_contracts::cufe::{self, Environment, SaleCodeInput, Taxes};
 use vereda_contracts::money::Cop;
-use vereda_documents::ubl::{
-    ElectronicInvoice, IdKind, MandateLine, Party, Resolution, Software, invoice_xml,
-};
+use vereda_documents::ubl::{Resolution, invoice_xml};
 
-fn schema(doc: &str) -> String {
-    format!(
-        "{}/../schemas/ubl-2.1/maindoc/UBL-{doc}-2.1.xsd",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
+mod common;
 
-/// `xmllint --schema` on `xml`: Ok, or its complaint.
-fn validate(xml: &str, doc: &str) -> Result<(), String> {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("doc.xml");
-    std::fs::write(&file, xml).unwrap();
-    let out = Command::new("xmllint")
-        .args(["--noout", "--nonet", "--schema", &schema(doc)])
-        .arg(&file)
-        .output()
-        .expect("xmllint runs (Debian: apt-get install libxml2-utils; .ci/run installs it)");
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).to_string())
-    }
-}
-
-fn worker(name: &str, cedula: &str) -> Party {
-    Party {
-        name: name.into(),
-        id_kind: IdKind::Cedula,
-        id: cedula.into(),
-        check_digit: None,
-        email: None,
-    }
-}
-
-/// The worked example's invoice (DESIGN §4): Luz's 48,485 and another worker's fixed task,
-/// the 20 % fee and its IVA.
-fn sample() -> ElectronicInvoice {
-    ElectronicInvoice {
-        number: "VRD1".into(),
-        issued_at: Utc.with_ymd_and_hms(2026, 12, 7, 14, 5, 9).unwrap(),
-        due_date: NaiveDate::from_ymd_opt(2027, 1, 6).unwrap(),
-        supplier: Party {
-            name: "Vereda S.A.S.".into(),
-            id_kind: IdKind::Nit,
-            id: "901234567".into(),
-            check_digit: Some("7".into()),
-            email: Some("facturas@vereda.co".into()),
-        },
-        customer: Party {
-            name: "Soporte Andino & Cía <SAS>".into(),
-            id_kind: IdKind::Nit,
-            id: "800199436".into(),
-            check_digit: Some("5".into()),
-            email: Some("contabilidad@andino.co".into()),
-        },
-        lines: vec![
-            MandateLine {
-                description: "Revisar tickets de soporte (3,5 h)".into(),
-                amount: Cop::new(dec!(48485)),
-                mandante: worker("Luz Torres", "1061234567"),
-            },
-            MandateLine {
-                description: "Digitar planillas".into(),
-                amount: Cop::new(dec!(52000)),
-                mandante: worker("Ana María Ríos", "1002003004"),
-            },
-        ],
-        fee: Cop::new(dec!(20097)),
-        vat_rate: dec!(0.19),
-        vat: Cop::new(dec!(3818)),
-        resolution: Resolution {
-            number: "18760000001".into(),
-            prefix: "VRD".into(),
-            from: 1,
-            to: 5000000,
-            valid_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-            valid_until: NaiveDate::from_ymd_opt(2027, 12, 31).unwrap(),
-            technical_key: "fc8eac422eba16e22ffd8c6f94b3f40a6e38162c".into(),
-        },
-        software: Software {
-            id: "56f2ae4e-9812-4fad-9255-08fcfcd5ccb0".into(),
-            pin: "12345".into(),
-            provider_nit: "901234567".into(),
-        },
-        environment: Environment::Test,
-    }
-}
+use common::{sample, schema, validate, worker};
 
 fn text<'a>(doc: &'a roxmltree::Document, path: &[&str]) -> &'a str {
     let mut node = doc.root_element();
@@ -397,4 +310,33 @@ fn the_weekly_support_document_is_valid_ubl_and_its_cuds_recomputes() {
         .filter(|n| n.tag_name().name() == "DescriptionCode")
         .count();
     assert_eq!(weekly, 2, "each line is a weekly accumulation");
+}
+
+#[test]
+fn the_check_before_storing_passes_what_is_written_and_catches_what_does_not_add_up() {
+    use vereda_documents::ubl::check::check;
+    let inv = sample();
+    let xml = invoice_xml(&inv);
+    let key = inv.resolution.technical_key.clone();
+    let ok = check(&xml, &key).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    assert_eq!(ok.code, inv.cufe());
+    assert_eq!(ok.number, "VRD1");
+    assert_eq!(ok.total.amount(), dec!(124400));
+
+    // A line's amount changed (and its price with it): the lines no longer add to the total.
+    let line = xml.replacen("52000.00", "52001.00", 2);
+    assert_ne!(line, xml);
+    let e = check(&line, &key).unwrap_err();
+    assert!(e.contains("LineExtensionAmount"), "{e}");
+    // The payable amount changed alone.
+    let payable = xml.replace(
+        "<cbc:PayableAmount currencyID=\"COP\">124400.00</cbc:PayableAmount>",
+        "<cbc:PayableAmount currencyID=\"COP\">124400.01</cbc:PayableAmount>",
+    );
+    assert_ne!(payable, xml);
+    assert!(check(&payable, &key).unwrap_err().contains("PayableAmount"));
+    // The code computed with another key, or the number changed after the code was.
+    assert!(check(&xml, "otra-clave").unwrap_err().contains("código"));
+    let renumbered = xml.replace("<cbc:ID>VRD1</cbc:ID>", "<cbc:ID>VRD2</cbc:ID>");
+    assert!(check(&renumbered, &key).unwrap_err().contains("código"));
 }

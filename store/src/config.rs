@@ -143,6 +143,27 @@ pub struct CliArgs {
     /// Where people send requests about their personal data (the privacy notice names it).
     #[arg(long, env = "VEREDA_PRIVACY_EMAIL")]
     pub privacy_email: Option<String>,
+    /// DIAN environment electronic documents are made for: `pruebas` (habilitación, the
+    /// default) or `produccion`.
+    #[arg(long, env = "VEREDA_EINVOICE_ENVIRONMENT")]
+    pub einvoice_environment: Option<String>,
+    /// The billing software's id as DIAN registered it (required in production).
+    #[arg(long, env = "VEREDA_EINVOICE_SOFTWARE_ID")]
+    pub einvoice_software_id: Option<String>,
+    /// The billing software's PIN (required in production).
+    #[arg(long, env = "VEREDA_EINVOICE_SOFTWARE_PIN", hide_env_values = true)]
+    pub einvoice_software_pin: Option<String>,
+    /// PKCS#12 file (.p12/.pfx) with the certificate electronic documents are signed with;
+    /// without it they are produced unsigned and marked so.
+    #[arg(long, env = "VEREDA_EINVOICE_CERTIFICATE")]
+    pub einvoice_certificate: Option<String>,
+    /// The PKCS#12 file's password.
+    #[arg(
+        long,
+        env = "VEREDA_EINVOICE_CERTIFICATE_PASSWORD",
+        hide_env_values = true
+    )]
+    pub einvoice_certificate_password: Option<String>,
 }
 
 /// The TOML file's shape: the same names as the flags, all optional.
@@ -182,6 +203,11 @@ struct FileSettings {
     backup_every_hours: Option<u64>,
     backup_keep: Option<u64>,
     privacy_email: Option<String>,
+    einvoice_environment: Option<String>,
+    einvoice_software_id: Option<String>,
+    einvoice_software_pin: Option<String>,
+    einvoice_certificate: Option<String>,
+    einvoice_certificate_password: Option<String>,
     /// Effective-dated contribution rates of independent workers; defaults built in.
     social_security: Option<Vec<Dated<SocialSecurityRates>>>,
     /// Effective-dated legal figures (SMMLV, UVT, weekly hours, IVA); defaults built in.
@@ -242,7 +268,26 @@ pub struct Settings {
     pub backups: Option<BackupSchedule>,
     /// Where people send requests about their personal data (Ley 1581).
     pub privacy_email: String,
+    /// Electronic documents for DIAN.
+    pub einvoice: EInvoiceSettings,
 }
+
+/// How electronic documents are made: for which DIAN environment, by which registered
+/// software, signed with which certificate.
+#[derive(Debug, Clone)]
+pub struct EInvoiceSettings {
+    pub environment: vereda_contracts::cufe::Environment,
+    pub software_id: String,
+    pub software_pin: Secret,
+    /// The certificate documents are signed with, read from its PKCS#12 file at start-up;
+    /// `None`: documents are produced unsigned.
+    pub certificate: Option<std::sync::Arc<vereda_documents::xades::SigningCertificate>>,
+}
+
+/// The software id and PIN used in the test environment when none is configured: documents
+/// made with them are well-formed and checkable, and DIAN would not take them.
+pub const UNREGISTERED_SOFTWARE_ID: &str = "vereda-sin-registrar";
+pub const UNREGISTERED_SOFTWARE_PIN: &str = "00000";
 
 /// Where, how often and how many scheduled backups (SQLite only).
 #[derive(Debug, Clone)]
@@ -294,6 +339,7 @@ impl Settings {
             flag.clone().or(file)
         }
 
+        let einvoice = einvoice_settings(&file, args)?;
         let data_dir = PathBuf::from(
             pick(&args.data_dir, file.data_dir).unwrap_or_else(|| "./data".to_string()),
         );
@@ -608,6 +654,7 @@ impl Settings {
             metrics_token,
             backups,
             privacy_email,
+            einvoice,
         })
     }
 
@@ -632,6 +679,11 @@ impl Settings {
         self.public_url.starts_with("https://")
     }
 
+    /// Folder where electronic documents are written for the authorised provider's uploader.
+    pub fn einvoice_dir(&self) -> PathBuf {
+        self.data_dir.join("einvoice")
+    }
+
     /// Folder where e-mail is written when no SMTP server is configured.
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
@@ -645,6 +697,88 @@ impl Settings {
             public_url: self.public_url.clone(),
         }
     }
+}
+
+fn einvoice_settings(file: &FileSettings, args: &CliArgs) -> Result<EInvoiceSettings, ConfigError> {
+    use vereda_contracts::cufe::Environment;
+    let pick = |flag: &Option<String>, file: &Option<String>| {
+        flag.clone()
+            .or_else(|| file.clone())
+            .filter(|v| !v.trim().is_empty())
+    };
+    let environment = match pick(&args.einvoice_environment, &file.einvoice_environment)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("pruebas" | "test" | "habilitacion" | "habilitación") => Environment::Test,
+        Some("produccion" | "producción" | "production") => Environment::Production,
+        Some(other) => {
+            return Err(bad(
+                "einvoice_environment (VEREDA_EINVOICE_ENVIRONMENT)",
+                format!("{other:?} is not pruebas or produccion"),
+            ));
+        }
+    };
+    let software_id = pick(&args.einvoice_software_id, &file.einvoice_software_id);
+    let software_pin = pick(&args.einvoice_software_pin, &file.einvoice_software_pin);
+    if environment == Environment::Production && (software_id.is_none() || software_pin.is_none()) {
+        return Err(bad(
+            "einvoice_software_id, einvoice_software_pin (VEREDA_EINVOICE_SOFTWARE_ID, VEREDA_EINVOICE_SOFTWARE_PIN)",
+            "production documents need the software id and PIN DIAN registered",
+        ));
+    }
+    let software_id = software_id.unwrap_or_else(|| UNREGISTERED_SOFTWARE_ID.to_string());
+    if software_id.len() > 100 || software_id.chars().any(|c| c.is_control()) {
+        return Err(bad(
+            "einvoice_software_id (VEREDA_EINVOICE_SOFTWARE_ID)",
+            "at most 100 characters, no control characters",
+        ));
+    }
+    let software_pin = software_pin.unwrap_or_else(|| UNREGISTERED_SOFTWARE_PIN.to_string());
+    if software_pin.len() > 100 || software_pin.chars().any(|c| c.is_control()) {
+        return Err(bad(
+            "einvoice_software_pin (VEREDA_EINVOICE_SOFTWARE_PIN)",
+            "at most 100 characters, no control characters",
+        ));
+    }
+    let certificate = match pick(&args.einvoice_certificate, &file.einvoice_certificate) {
+        None => None,
+        Some(path) => {
+            let path = PathBuf::from(path.trim());
+            if !path.is_file() {
+                return Err(bad(
+                    "einvoice_certificate (VEREDA_EINVOICE_CERTIFICATE)",
+                    format!("{} is not a file", path.display()),
+                ));
+            }
+            let password = args
+                .einvoice_certificate_password
+                .clone()
+                .or_else(|| file.einvoice_certificate_password.clone())
+                .unwrap_or_default();
+            let bytes = std::fs::read(&path).map_err(|e| {
+                bad(
+                    "einvoice_certificate (VEREDA_EINVOICE_CERTIFICATE)",
+                    format!("{}: {e}", path.display()),
+                )
+            })?;
+            let certificate =
+                vereda_documents::xades::SigningCertificate::from_pkcs12(&bytes, &password)
+                    .map_err(|e| {
+                        bad(
+                            "einvoice_certificate (VEREDA_EINVOICE_CERTIFICATE)",
+                            format!("{}: {e}", path.display()),
+                        )
+                    })?;
+            Some(std::sync::Arc::new(certificate))
+        }
+    };
+    Ok(EInvoiceSettings {
+        environment,
+        software_id,
+        software_pin: Secret::new(software_pin),
+        certificate,
+    })
 }
 
 /// `http(s)://host[:port][/path]` with no query, fragment, user info or blank, without its
@@ -792,6 +926,47 @@ mod tests {
         assert!(e.to_string().contains("VEREDA_DATABASE_URL"), "{e}");
 
         assert!(toml::from_str::<FileSettings>("colour = \"blue\"").is_err());
+    }
+
+    #[test]
+    fn electronic_documents_default_to_dian_test_and_production_needs_the_software() {
+        use vereda_contracts::cufe::Environment;
+        let s = Settings::from_parts(FileSettings::default(), &args()).unwrap();
+        assert_eq!(s.einvoice.environment, Environment::Test);
+        assert_eq!(s.einvoice.software_id, UNREGISTERED_SOFTWARE_ID);
+        assert!(s.einvoice.certificate.is_none());
+        assert_eq!(s.einvoice_dir(), PathBuf::from("./data/einvoice"));
+
+        let mut a = args();
+        a.einvoice_environment = Some("produccion".into());
+        let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+        assert!(e.to_string().contains("VEREDA_EINVOICE_SOFTWARE_ID"), "{e}");
+        a.einvoice_software_id = Some("56f2ae4e-9812-4fad-9255-08fcfcd5ccb0".into());
+        a.einvoice_software_pin = Some("pin-secreto-77".into());
+        let s = Settings::from_parts(FileSettings::default(), &a).unwrap();
+        assert_eq!(s.einvoice.environment, Environment::Production);
+        assert!(
+            !format!("{s:?}").contains("pin-secreto-77"),
+            "the PIN is a secret"
+        );
+
+        let mut a = args();
+        a.einvoice_environment = Some("mañana".into());
+        let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+        assert!(e.to_string().contains("VEREDA_EINVOICE_ENVIRONMENT"), "{e}");
+        let mut a = args();
+        a.einvoice_certificate = Some("/no/such/file.p12".into());
+        let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+        assert!(e.to_string().contains("VEREDA_EINVOICE_CERTIFICATE"), "{e}");
+        // A file that is not a PKCS#12 (or a wrong password) stops the start, saying which.
+        let dir = tempfile::tempdir().unwrap();
+        let bogus = dir.path().join("firma.p12");
+        std::fs::write(&bogus, b"not a certificate").unwrap();
+        a.einvoice_certificate = Some(bogus.display().to_string());
+        a.einvoice_certificate_password = Some("clave".into());
+        let e = Settings::from_parts(FileSettings::default(), &a).unwrap_err();
+        assert!(e.to_string().contains("VEREDA_EINVOICE_CERTIFICATE"), "{e}");
+        assert!(!e.to_string().contains("clave"), "{e}");
     }
 
     #[test]

@@ -3,11 +3,13 @@
 
 use vereda_contracts::money_states::CreditNoteStatus;
 use vereda_contracts::time;
-use vereda_documents::{IssuedInvoice, IssuedNote, render_credit_note, render_invoice};
+use vereda_documents::{
+    Electronic, IssuedInvoice, IssuedNote, render_credit_note, render_invoice, resolution_es,
+};
 
 use crate::config::Settings;
 use crate::db::Db;
-use crate::on_db;
+use crate::{electronic_documents, on_db};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FixedDocument {
@@ -93,9 +95,46 @@ pub async fn invoice_document(
     .bind(invoice_id)
     .fetch_all(p)
     .await)?;
-    let pdf = render_invoice(&settings.issuer(), &inv, &lines);
+    // The electronic document first, so the PDF (fixed once) carries its CUFE.
+    let electronic = match electronic_documents::for_invoice(db, settings, invoice_id).await? {
+        Ok(d) => {
+            let resolution = match resolution_id(db, invoice_id).await? {
+                Some(id) => crate::resolutions::by_id(db, &id).await?,
+                None => None,
+            };
+            Some(Electronic {
+                code_name: "CUFE",
+                lookup_url: settings.einvoice.environment.lookup_url(&d.code),
+                code: d.code,
+                resolution_es: resolution.map(|r| {
+                    let r = r.resolution;
+                    resolution_es(
+                        &r.number,
+                        &r.prefix,
+                        r.from,
+                        r.to,
+                        r.valid_from,
+                        r.valid_until,
+                    )
+                }),
+                signed: d.signed,
+            })
+        }
+        Err(_) => None,
+    };
+    let pdf = render_invoice(&settings.issuer(), &inv, &lines, electronic.as_ref());
     let filename = format!("{}.pdf", inv.number);
     Ok(Some(store(db, invoice_id, "invoice", filename, pdf).await?))
+}
+
+async fn resolution_id(db: &Db, invoice_id: &str) -> anyhow::Result<Option<String>> {
+    let id: Option<Option<String>> = on_db!(db, |p| sqlx::query_scalar(
+        "SELECT resolution_id FROM invoices WHERE id = $1"
+    )
+    .bind(invoice_id)
+    .fetch_optional(p)
+    .await)?;
+    Ok(id.flatten())
 }
 
 /// Why a credit note has no document.
@@ -136,7 +175,23 @@ pub async fn credit_note_document(
     ) else {
         return Ok(Err(NoteDocument::NotIssued));
     };
-    let pdf = render_credit_note(&settings.issuer(), &note, &number, issued_at);
+    let electronic = electronic_documents::for_credit_note(db, settings, note_id)
+        .await?
+        .ok()
+        .map(|d| Electronic {
+            code_name: "CUDE",
+            lookup_url: settings.einvoice.environment.lookup_url(&d.code),
+            code: d.code,
+            resolution_es: None,
+            signed: d.signed,
+        });
+    let pdf = render_credit_note(
+        &settings.issuer(),
+        &note,
+        &number,
+        issued_at,
+        electronic.as_ref(),
+    );
     let filename = format!("{number}.pdf");
     Ok(Ok(store(db, note_id, "credit_note", filename, pdf).await?))
 }

@@ -87,6 +87,18 @@ pub async fn list(db: &Db) -> anyhow::Result<Vec<Recorded>> {
     rows.into_iter().map(from_row).collect()
 }
 
+/// A resolution by its id (the one a document was numbered under).
+pub async fn by_id(db: &Db, id: &str) -> anyhow::Result<Option<Recorded>> {
+    let row: Option<Row> = on_db!(db, |p| sqlx::query_as(
+        "SELECT id, kind, number, prefix, range_from, range_to, valid_from, valid_until, \
+         technical_key, recorded_by, recorded_at FROM numbering_resolutions WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await)?;
+    row.map(from_row).transpose()
+}
+
 /// The resolution in use for `kind` (the newest recorded), if any.
 pub async fn current(tx: &mut Tx, kind: DocumentKind) -> anyhow::Result<Option<Recorded>> {
     let row: Option<Row> = on_tx!(tx, |c| sqlx::query_as(

@@ -17,6 +17,7 @@ pub mod pdf;
 pub mod pgcluster;
 pub mod programme;
 pub mod proxy;
+pub mod signing;
 pub mod smtp;
 pub mod worked_example;
 

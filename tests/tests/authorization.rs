@@ -526,6 +526,22 @@ fn policies() -> Vec<Policy> {
         p("GET", "/v1/numbering-resolutions", Value::Null, "ufffffoo"),
         p("GET", "/v1/support-documents", Value::Null, "ufffffoo"),
         p("GET", "/v1/invoices/{invoice}/pdf", Value::Null, "uffoonoo"),
+        // Numbered before any resolution: 409 for those who see it, which counts as seen.
+        p("GET", "/v1/invoices/{invoice}/xml", Value::Null, "uffoonoo"),
+        p(
+            "GET",
+            "/v1/credit-notes/{credit_note}/xml",
+            Value::Null,
+            "uffoonoo",
+        ),
+        p("GET", "/v1/electronic-documents", Value::Null, "ufffffoo"),
+        // The invoice has no electronic document: staff are told it is not there.
+        p(
+            "POST",
+            "/v1/electronic-documents/{invoice}/answer",
+            json!({"outcome": "accepted"}),
+            "ufffffnn",
+        ),
         p("GET", "/v1/admin/outbox", Value::Null, "ufffffoo"),
         p(
             "POST",

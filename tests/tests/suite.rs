@@ -18,6 +18,7 @@ mod data_access;
 mod data_deletion;
 mod data_export;
 mod data_requests;
+mod electronic_documents;
 mod email;
 mod errors;
 mod fair_work;

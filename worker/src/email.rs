@@ -99,12 +99,16 @@ async fn build(db: &Db, settings: &Settings, msg: &Claimed) -> Result<Message, S
     let body = match &msg.attachment {
         None => body,
         Some(a) => {
-            let (filename, pdf) = render(db, settings, a).await?;
-            let pdf_type =
-                ContentType::parse("application/pdf").map_err(|e| bad("content type", &e))?;
+            let (filename, bytes) = render(db, settings, a).await?;
+            let kind = if filename.ends_with(".zip") {
+                "application/zip"
+            } else {
+                "application/pdf"
+            };
+            let kind = ContentType::parse(kind).map_err(|e| bad("content type", &e))?;
             MultiPart::mixed()
                 .multipart(body)
-                .singlepart(MailAttachment::new(filename).body(pdf, pdf_type))
+                .singlepart(MailAttachment::new(filename).body(bytes, kind))
         }
     };
     Message::builder()
@@ -137,22 +141,50 @@ async fn render(
                 vereda_documents::statement_pdf(&settings.issuer(), &s),
             ))
         }
-        // Fixed documents: the stored bytes, the same a download gives.
+        // Fixed documents: the stored bytes, the same a download gives; with its electronic
+        // version, both in one ZIP.
         Attachment::Invoice(id) => {
             let d = document_files::invoice_document(db, settings, id)
                 .await
                 .map_err(transient)?
                 .ok_or_else(gone)?;
-            Ok((d.filename, d.bytes))
+            with_electronic(db, id, d).await.map_err(transient)
         }
         Attachment::Document(id) => {
             let d = document_files::stored(db, id)
                 .await
                 .map_err(transient)?
                 .ok_or_else(gone)?;
-            Ok((d.filename, d.bytes))
+            with_electronic(db, id, d).await.map_err(transient)
         }
     }
+}
+
+/// The PDF alone, or, when the document has an electronic version, `<number>.zip` holding its
+/// XML and the PDF (the same bytes a download gives).
+async fn with_electronic(
+    db: &Db,
+    subject_id: &str,
+    pdf: document_files::FixedDocument,
+) -> anyhow::Result<(String, Vec<u8>)> {
+    let Some(e) = vereda_store::electronic_documents::stored(db, subject_id).await? else {
+        return Ok((pdf.filename, pdf.bytes));
+    };
+    let zip = zip_of(&[(e.filename().as_str(), &e.xml), (&pdf.filename, &pdf.bytes)])?;
+    Ok((format!("{}.zip", e.number), zip))
+}
+
+/// A ZIP of `files` (name, bytes), deflated.
+pub fn zip_of(files: &[(&str, &[u8])]) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in files {
+        zip.start_file(*name, options)?;
+        zip.write_all(bytes)?;
+    }
+    Ok(zip.finish()?.into_inner())
 }
 
 /// Whether the configured SMTP server answers (connects and greets); `Ok(false)` when no SMTP

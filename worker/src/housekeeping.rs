@@ -9,7 +9,8 @@
 //! person started keeps how it ended in `job_requests` first. For workers whose personal data
 //! was deleted, it removes the documents and payout details kept for the law's ten years once
 //! they are older (`vereda_store::erasure::retention`, decided from `now` like the rest), and
-//! wipes the address of e-mails sent to them since. Running it twice in a row deletes nothing
+//! wipes the address of e-mails sent to them since. It also makes and delivers the electronic
+//! documents the billing run or the credit-note job left undone. Running it twice in a row deletes nothing
 //! the second time.
 
 use apalis::prelude::{BoxDynError, Data};
@@ -49,6 +50,12 @@ pub struct HousekeepingReport {
     /// Anonymised workers' sent e-mails whose address and text were wiped.
     #[serde(default)]
     pub mail_blanked: u64,
+    /// Electronic documents made that the billing run or credit-note job had not.
+    #[serde(default)]
+    pub electronic_documents_produced: u64,
+    /// Electronic documents handed to the provider.
+    #[serde(default)]
+    pub electronic_documents_delivered: u64,
 }
 
 /// A run keyed by its month or year (`statements:2026-11`, `certificates:2026`) is pushed again
@@ -106,6 +113,7 @@ pub async fn sweep(
         retained_documents_removed: retained.documents_removed,
         payout_details_removed: retained.payout_details_removed,
         mail_blanked: retained.mail_blanked,
+        ..HousekeepingReport::default()
     })
 }
 
@@ -194,7 +202,10 @@ pub(crate) async fn run(
     settings: Data<Arc<Settings>>,
 ) -> Result<HousekeepingReport, BoxDynError> {
     let now = vereda_contracts::time::unix(vereda_contracts::time::now());
-    let report = sweep(&db, now, settings.job_keep.as_secs() as i64).await?;
+    let mut report = sweep(&db, now, settings.job_keep.as_secs() as i64).await?;
+    let documents = vereda_store::electronic_documents::sweep(&db, &settings).await?;
+    report.electronic_documents_produced = documents.produced;
+    report.electronic_documents_delivered = documents.delivered;
     tracing::info!(
         tokens_deleted = report.tokens_deleted,
         throttle_rows_deleted = report.throttle_rows_deleted,
@@ -204,6 +215,8 @@ pub(crate) async fn run(
         retained_documents_removed = report.retained_documents_removed,
         payout_details_removed = report.payout_details_removed,
         mail_blanked = report.mail_blanked,
+        electronic_documents_produced = report.electronic_documents_produced,
+        electronic_documents_delivered = report.electronic_documents_delivered,
         "housekeeping done"
     );
     Ok(report)

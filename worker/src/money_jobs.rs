@@ -64,6 +64,11 @@ pub(crate) async fn run_billing(
     )
     .await?;
     tracing::info!(period = %job.period_end, issued = report.issued.len(), "billing run done");
+    // The invoices' electronic documents, signed and delivered the day they are issued, as
+    // DIAN asks. A failure here is not the run's: housekeeping tries again.
+    if let Err(e) = vereda_store::electronic_documents::sweep(&db, &settings).await {
+        tracing::error!(error = %format!("{e:#}"), "electronic documents after the billing run");
+    }
     Ok(report)
 }
 
@@ -89,6 +94,12 @@ pub(crate) async fn run_payment(job: PostPayment, db: Data<Db>) -> Result<bool, 
 pub(crate) async fn run_credit_note(
     job: IssueCreditNote,
     db: Data<Db>,
+    settings: Data<Arc<Settings>>,
 ) -> Result<String, BoxDynError> {
-    Ok(invoicing::issue_credit_note(&db, &job.credit_note_id, now()).await?)
+    let number = invoicing::issue_credit_note(&db, &job.credit_note_id, now()).await?;
+    // Its electronic document (after its invoice's, if that is missing), delivered today.
+    if let Err(e) = vereda_store::electronic_documents::sweep(&db, &settings).await {
+        tracing::error!(error = %format!("{e:#}"), "electronic credit note");
+    }
+    Ok(number)
 }

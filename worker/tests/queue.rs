@@ -140,7 +140,7 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
     assert_eq!(
         done.result,
         Some(
-            serde_json::json!({"tokens_deleted": 3, "throttle_rows_deleted": 2, "idempotency_keys_deleted": 1, "password_links_deleted": 1, "job_rows_deleted": 0, "retained_documents_removed": 0, "payout_details_removed": 0, "mail_blanked": 0})
+            serde_json::json!({"tokens_deleted": 3, "throttle_rows_deleted": 2, "idempotency_keys_deleted": 1, "password_links_deleted": 1, "job_rows_deleted": 0, "retained_documents_removed": 0, "payout_details_removed": 0, "mail_blanked": 0, "electronic_documents_produced": 0, "electronic_documents_delivered": 0})
         ),
         "{done:?}"
     );
@@ -205,7 +205,7 @@ async fn scenario(db: Db, url: &str, data_dir: &Path) {
         assert_eq!(
             done.result,
             Some(
-                serde_json::json!({"tokens_deleted": 0, "throttle_rows_deleted": 0, "idempotency_keys_deleted": 0, "password_links_deleted": 0, "job_rows_deleted": 0, "retained_documents_removed": 0, "payout_details_removed": 0, "mail_blanked": 0})
+                serde_json::json!({"tokens_deleted": 0, "throttle_rows_deleted": 0, "idempotency_keys_deleted": 0, "password_links_deleted": 0, "job_rows_deleted": 0, "retained_documents_removed": 0, "payout_details_removed": 0, "mail_blanked": 0, "electronic_documents_produced": 0, "electronic_documents_delivered": 0})
             )
         );
     }

@@ -343,6 +343,12 @@ pub fn catalogue() -> Vec<Write> {
         ),
         w("POST", "/v1/admin/outbox/{none}/retry", Finance, Body::None),
         w(
+            "POST",
+            "/v1/electronic-documents/{none}/answer",
+            Finance,
+            j(json!({"outcome": "accepted"})),
+        ),
+        w(
             "PUT",
             "/v1/workers/{none}/fiscal-profile",
             Admin,

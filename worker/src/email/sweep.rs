@@ -463,8 +463,10 @@ async fn digests_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow::
 }
 
 async fn invoices_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow::Result<u64> {
-    let rows: Vec<(String, String, i64, i64, String, String)> = on_db!(db, |p| sqlx::query_as(
-        "SELECT i.id, i.number, i.total, i.due_at, c.name, c.billing_email FROM invoices i \
+    type Row = (String, String, i64, i64, String, String, bool);
+    let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(
+        "SELECT i.id, i.number, i.total, i.due_at, c.name, c.billing_email, \
+         i.resolution_id IS NOT NULL FROM invoices i \
          JOIN companies c ON c.id = i.company_id \
          WHERE i.issued_at >= $1 AND i.status <> $2 AND NOT EXISTS \
          (SELECT 1 FROM outbox_messages o WHERE o.dedupe_key = 'invoice_issued:' || i.id) \
@@ -475,7 +477,7 @@ async fn invoices_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow:
     .fetch_all(p)
     .await)?;
     let mut written = 0;
-    for (id, number, total, due_at, company, address) in rows {
+    for (id, number, total, due_at, company, address, electronic) in rows {
         let mut tx = db.begin().await?;
         let m = NewMessage {
             dedupe_key: format!("invoice_issued:{id}"),
@@ -488,6 +490,7 @@ async fn invoices_to_messages(db: &Db, settings: &Settings, now: i64) -> anyhow:
                 &number,
                 Cop::from_centavos(total),
                 due_at,
+                electronic,
             ),
             attachment: Some(Attachment::Invoice(id.clone())),
         };
