@@ -17,7 +17,7 @@ use vereda_store::electronic_documents::{self as einvoice, AnswerError, Stored, 
 use vereda_store::on_db;
 
 use crate::ApiTags;
-use crate::auth::BearerAuth;
+use crate::auth::{BearerAuth, Principal};
 use crate::body::JsonBody;
 use crate::finance::{visible_credit_note, visible_invoice};
 use crate::pagination::PageRequest;
@@ -122,6 +122,35 @@ fn view(state: &AppState, d: Stored) -> ElectronicDocument {
     }
 }
 
+/// A documento soporte PDF, rendered from what was issued.
+#[derive(ApiResponse)]
+pub enum PdfOk {
+    #[oai(status = 200, content_type = "application/pdf")]
+    Pdf(
+        Binary<Vec<u8>>,
+        #[oai(header = "Content-Disposition")] String,
+    ),
+}
+
+/// A documento soporte is seen by the worker it names, finance and admin; else 404.
+async fn visible_support_document(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> Result<(), ApiError> {
+    who.require(&[Role::Finance, Role::Admin, Role::Worker])?;
+    let worker: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
+        "SELECT worker_id FROM support_documents WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await)?;
+    match worker {
+        Some(w) if who.role != Role::Worker || who.worker_id.as_deref() == Some(&w) => Ok(()),
+        _ => Err(ApiError::not_found("support document")),
+    }
+}
+
 /// A document with no electronic version, said in Spanish.
 fn unavailable(u: Unavailable, what: &str) -> ApiError {
     match u {
@@ -139,6 +168,19 @@ fn unavailable(u: Unavailable, what: &str) -> ApiError {
             "no_electronic_document",
             "the credit note's invoice has no electronic document, so neither has the note",
         ),
+        Unavailable::NotElectronic => {
+            let mut e = ApiError::conflict(
+                "no_electronic_document",
+                "monthly documentos soporte (before weekly ones) and notas de ajuste have no \
+                 electronic document yet",
+            );
+            e.detail_es = Some(
+                "Los documentos soporte mensuales (anteriores a los semanales) y las notas de \
+                 ajuste aún no tienen documento electrónico."
+                    .into(),
+            );
+            e
+        }
     }
 }
 
@@ -183,6 +225,50 @@ impl ElectronicDocumentsApi {
             .map_err(ApiError::from_anyhow)?
             .map(XmlOk::from)
             .map_err(|u| unavailable(u, "credit note"))
+    }
+
+    /// A weekly documento soporte as DIAN's electronic document: UBL 2.1 XML (the worker it
+    /// names, finance)
+    ///
+    /// Made once when the week's document is issued under a DIAN numbering resolution (its
+    /// CUDS recomputes from its own fields). 409 `no_electronic_document` for a monthly
+    /// document from before weeks, a nota de ajuste, or one numbered without a resolution.
+    #[oai(path = "/v1/support-documents/:id/xml", method = "get")]
+    async fn support_document_xml(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<XmlOk, ApiError> {
+        visible_support_document(&state, &auth.0, &id.0).await?;
+        einvoice::for_support_document(&state.db, &state.settings, &id.0)
+            .await
+            .map_err(ApiError::from_anyhow)?
+            .map(XmlOk::from)
+            .map_err(|u| unavailable(u, "support document"))
+    }
+
+    /// A documento soporte or nota de ajuste as PDF, in Spanish (the worker it names, finance)
+    ///
+    /// What was bought from her in the week, line by line, with its CUDS, resolution and
+    /// DIAN's lookup as a QR code once its electronic document exists.
+    #[oai(path = "/v1/support-documents/:id/pdf", method = "get")]
+    async fn support_document_pdf(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<PdfOk, ApiError> {
+        visible_support_document(&state, &auth.0, &id.0).await?;
+        let (filename, pdf) =
+            vereda_store::document_files::support_document_pdf(&state.db, &state.settings, &id.0)
+                .await
+                .map_err(ApiError::from_anyhow)?
+                .ok_or_else(|| ApiError::not_found("support document"))?;
+        Ok(PdfOk::Pdf(
+            Binary(pdf),
+            format!("attachment; filename=\"{filename}\""),
+        ))
     }
 
     /// Electronic documents and their way to DIAN (admin, finance)

@@ -19,7 +19,7 @@ use crate::problem::ApiError;
 use crate::startup::AppState;
 
 /// The kinds of job people start (`job_requests.kind`).
-const KINDS: [&str; 8] = [
+const KINDS: [&str; 9] = [
     "billing_run",
     "payout_batch",
     "bank_confirmation",
@@ -28,6 +28,7 @@ const KINDS: [&str; 8] = [
     "credit_note",
     "statement_run",
     "certificate_run",
+    "support_document_run",
 ];
 
 #[derive(Debug, Object)]
@@ -40,7 +41,7 @@ pub struct Progress {
 pub struct Job {
     pub id: String,
     /// `billing_run`, `payout_batch`, `bank_confirmation`, `payment`, `payment_reversal`,
-    /// `credit_note`, `statement_run` or `certificate_run`.
+    /// `credit_note`, `statement_run`, `certificate_run` or `support_document_run`.
     pub kind: String,
     /// `queued`, `running`, `succeeded` or `failed`.
     pub status: String,

@@ -135,17 +135,22 @@ fn entry(
     }
 }
 
+/// The kinds numbered under their recorded resolution so far: invoices and documentos
+/// soporte (credit notes need none; notas de ajuste keep their own series).
+fn numbered_under_resolutions(kind: DocumentKind) -> bool {
+    matches!(kind, DocumentKind::Invoice | DocumentKind::SupportDocument)
+}
+
 pub struct ResolutionsApi;
 
 #[OpenApi(prefix_path = "/v1/numbering-resolutions", tag = "ApiTags::Invoicing")]
 impl ResolutionsApi {
     /// Record a DIAN numbering resolution (admin)
     ///
-    /// From now on invoices are numbered under an `invoice` resolution: its prefix and
-    /// consecutive, from its first number, refused outside its range or dates. Resolutions of
-    /// the other kinds are recorded and listed, but credit notes and documentos soporte are
-    /// still numbered as before (the documento soporte's range is a setting) until issue 19
-    /// moves them.
+    /// From now on invoices are numbered under an `invoice` resolution, and weekly documentos
+    /// soporte under a `support_document` one: its prefix and consecutive, from its first
+    /// number, refused outside its range or dates (without one, documentos soporte use the
+    /// configured range). Resolutions of the other kinds are recorded and listed.
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
@@ -199,7 +204,7 @@ impl ResolutionsApi {
                 recorded_by: auth.0.user_id.clone(),
                 recorded_at: now,
             },
-            kind == DocumentKind::Invoice,
+            numbered_under_resolutions(kind),
             &counters,
             today,
         ))))
@@ -228,7 +233,7 @@ impl ResolutionsApi {
                 // Newest first: the first of each kind is the one in use (only invoices are
                 // numbered under a recorded resolution so far).
                 let in_use =
-                    seen.insert(r.resolution.kind) && r.resolution.kind == DocumentKind::Invoice;
+                    seen.insert(r.resolution.kind) && numbered_under_resolutions(r.resolution.kind);
                 entry(r, in_use, &counters, today)
             })
             .collect();

@@ -101,6 +101,15 @@ pub struct SupportDocumentView {
     pub amount: String,
     /// Bogotá date, `YYYY-MM-DD`.
     pub issued_on: String,
+    /// The ISO week it documents, Monday to Sunday (`YYYY-MM-DD`); none for the monthly
+    /// documents issued before weeks.
+    #[oai(skip_serializing_if_is_none)]
+    pub week_start: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub week_end: Option<String>,
+    /// Its CUDS, once its electronic document is made.
+    #[oai(skip_serializing_if_is_none)]
+    pub cuds: Option<String>,
 }
 
 impl From<SupportDocument> for SupportDocumentView {
@@ -113,6 +122,9 @@ impl From<SupportDocument> for SupportDocumentView {
             month: d.month,
             amount: d.amount.to_string(),
             issued_on: d.issued_on,
+            week_start: d.week_start,
+            week_end: d.week_end,
+            cuds: d.code,
         }
     }
 }
@@ -645,6 +657,14 @@ impl VerifyThrottle {
     }
 }
 
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct NewSupportDocumentRun {
+    /// The newest ISO week to document, by its Monday (`YYYY-MM-DD`); it must have ended.
+    pub week: String,
+}
+
 pub struct StatementsApi;
 
 #[OpenApi(prefix_path = "/v1", tag = "ApiTags::Statements")]
@@ -653,8 +673,9 @@ impl StatementsApi {
     ///
     /// One statement per worker with income or payouts in the month. The month in course gives
     /// provisional statements. Figures equal to the last version add nothing; changed figures
-    /// add a new version (old ones stay readable), e-mailed to the worker with its PDF. Closed
-    /// months also get their documentos soporte. 202 with the job to follow.
+    /// add a new version (old ones stay readable), e-mailed to the worker with its PDF.
+    /// Documentos soporte are weekly (`POST /v1/support-document-runs`). 202 with the job to
+    /// follow.
     #[oai(path = "/statement-runs", method = "post")]
     async fn statement_run(
         &self,
@@ -683,6 +704,49 @@ impl StatementsApi {
             who,
             "statement_run",
             BuildStatements::QUEUE,
+            &job,
+            Some(&subject),
+            None,
+            async |_| Ok(()),
+        )
+        .await?;
+        Ok(Accepted::Started(Json(started)))
+    }
+
+    /// Issue the documentos soporte of the weeks up to one now (finance)
+    ///
+    /// What the Monday run does for last week: each worker's documento soporte for a week
+    /// with purchases, or a nota de ajuste for a week that changed (eight weeks back), then
+    /// their electronic documents. For a worker the Monday run left out (say, a numbering
+    /// range used up, since renewed). Nothing is issued twice. 202 with the job to follow.
+    #[oai(path = "/support-document-runs", method = "post")]
+    async fn support_document_run(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: JsonBody<NewSupportDocumentRun>,
+    ) -> Result<Accepted, ApiError> {
+        use vereda_contracts::jobs::IssueSupportDocuments;
+        use vereda_contracts::support_weeks::Week;
+        let who = &auth.0;
+        who.require(&[Role::Finance, Role::Admin])?;
+        let week = Week::parse(body.0.week.trim())
+            .ok_or_else(|| ApiError::invalid("week", "must be a Monday, YYYY-MM-DD"))?;
+        if week.end() > time::unix(time::now()) {
+            return Err(ApiError::invalid(
+                "week",
+                "must have ended: a week is documented from the Monday after",
+            ));
+        }
+        let job = IssueSupportDocuments {
+            week: week.to_string(),
+        };
+        let subject = week.to_string();
+        let started = crate::finance::start_job(
+            &state,
+            who,
+            "support_document_run",
+            IssueSupportDocuments::QUEUE,
             &job,
             Some(&subject),
             None,
@@ -916,24 +980,30 @@ impl StatementsApi {
             .as_deref()
             .map(|m| parse_month("month", m).map(|m| m.to_string()))
             .transpose()?;
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            String,
-            String,
-            Option<String>,
-            Option<i64>,
-        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: String,
+            number: String,
+            kind: String,
+            worker_id: String,
+            month: String,
+            amount: i64,
+            issued_on: String,
+            week_start: Option<String>,
+            week_end: Option<String>,
+            code: Option<String>,
+            name: String,
+            cedula: Option<String>,
+            erased: Option<i64>,
+        }
         let rows: Vec<Row> = on_db!(&state.db, |p| {
             sqlx::query_as(
                 "SELECT d.id, d.number, d.kind, d.worker_id, d.month, d.amount, d.issued_on, \
-             COALESCE(d.worker_name, u.name), COALESCE(d.worker_document, w.document_id), \
-             w.anonymised_at FROM support_documents d JOIN worker_profiles w ON w.id = d.worker_id \
+             d.week_start, d.week_end, e.code, COALESCE(d.worker_name, u.name) AS name, \
+             COALESCE(d.worker_document, w.document_id) AS cedula, w.anonymised_at AS erased \
+             FROM support_documents d JOIN worker_profiles w ON w.id = d.worker_id \
              JOIN users u ON u.worker_id = d.worker_id \
+             LEFT JOIN electronic_documents e ON e.subject_id = d.id \
              WHERE d.id < $1 AND ($2 IS NULL OR d.month = $2) AND ($3 IS NULL OR d.worker_id = $3) \
              ORDER BY d.id DESC LIMIT $4",
             )
@@ -944,33 +1014,34 @@ impl StatementsApi {
             .fetch_all(p)
             .await
         })?;
-        let (rows, next_cursor) = page.finish(rows, |r| &r.0);
+        let (rows, next_cursor) = page.finish(rows, |r| &r.id);
         let items = rows
             .into_iter()
-            .map(
-                |(id, number, kind, worker_id, month, amount, issued_on, name, cedula, erased)| {
-                    // Her supplier data, kept by law once her data was deleted: admins only.
-                    let (name, cedula) = match erased {
-                        Some(_) if auth.0.role != Role::Admin => {
-                            (personal_data::ERASED_NAME.to_string(), None)
-                        }
-                        _ => (name, cedula),
-                    };
-                    SupportDocumentRow {
-                        document: SupportDocumentView {
-                            id,
-                            number,
-                            kind,
-                            worker_id,
-                            month,
-                            amount: pesos(amount),
-                            issued_on,
-                        },
-                        worker_name: name,
-                        worker_document_id: cedula,
+            .map(|r| {
+                // Her supplier data, kept by law once her data was deleted: admins only.
+                let (name, cedula) = match r.erased {
+                    Some(_) if auth.0.role != Role::Admin => {
+                        (personal_data::ERASED_NAME.to_string(), None)
                     }
-                },
-            )
+                    _ => (r.name, r.cedula),
+                };
+                SupportDocumentRow {
+                    document: SupportDocumentView {
+                        id: r.id,
+                        number: r.number,
+                        kind: r.kind,
+                        worker_id: r.worker_id,
+                        month: r.month,
+                        amount: pesos(r.amount),
+                        issued_on: r.issued_on,
+                        week_start: r.week_start,
+                        week_end: r.week_end,
+                        cuds: r.code,
+                    },
+                    worker_name: name,
+                    worker_document_id: cedula,
+                }
+            })
             .collect();
         Ok(SupportDocumentsOk::Ok(Json(SupportDocumentList {
             items,

@@ -108,6 +108,18 @@ impl BuildStatements {
     pub const QUEUE: &'static str = "vereda.statements";
 }
 
+/// Issue the documentos soporte of the ISO weeks up to `week` (its Monday, `YYYY-MM-DD`):
+/// each worker's week with purchases, or a nota de ajuste for a week that changed. Running it
+/// again issues nothing new.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct IssueSupportDocuments {
+    pub week: String,
+}
+
+impl IssueSupportDocuments {
+    pub const QUEUE: &'static str = "vereda.support-documents";
+}
+
 /// Build every paid worker's certificate of income and withholdings for a year. Equal figures
 /// add no version, so running a year again changes nothing.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -40,6 +40,7 @@ pub mod review;
 pub mod skills;
 pub mod statements;
 pub mod suggest;
+pub mod support_weeks;
 pub mod throttle;
 pub mod time;
 pub mod timesheet;

@@ -3,7 +3,6 @@
 //! can see it in Spanish ("quién consultó mis datos"); her requests about it, deletion included.
 
 use crate::money::Cop;
-use crate::statements::Month;
 
 /// A personal field of a worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,8 +300,8 @@ pub enum Tie {
     InFlight(Cop),
     /// Her appeals the platform has not decided.
     OpenAppeals(i64),
-    /// A month with earnings whose documento soporte is not issued yet (it names her).
-    SupportDocumentDue(Month),
+    /// A week with earnings whose documento soporte is not issued yet (it names her).
+    SupportDocumentDue(crate::support_weeks::Week),
 }
 
 fn count_es(n: i64, one: &str, many: &str) -> String {
@@ -349,10 +348,10 @@ impl Tie {
                 count_es(*n, "apelación", "apelaciones"),
                 if *n == 1 { "la decida" } else { "las decida" }
             ),
-            Tie::SupportDocumentDue(month) => format!(
-                "Aún no hemos expedido su documento soporte de {} (se expide al cerrar el mes); \
-                 después podrá pedir la supresión.",
-                month.name_es()
+            Tie::SupportDocumentDue(week) => format!(
+                "Aún no hemos expedido su documento soporte de la semana del {} (se expide el \
+                 lunes siguiente); después podrá pedir la supresión.",
+                week.label_es()
             ),
         }
     }
@@ -496,7 +495,7 @@ mod tests {
             },
             Tie::InFlight(Cop::from_centavos(4_848_500)),
             Tie::OpenAppeals(2),
-            Tie::SupportDocumentDue(Month::parse("2026-06").unwrap()),
+            Tie::SupportDocumentDue(crate::support_weeks::Week::parse("2026-06-01").unwrap()),
         ])
         .unwrap_err();
         assert_eq!(
@@ -512,7 +511,7 @@ mod tests {
             "Tiene $ 500 por cobrar, menos que el pago mínimo de $ 10.000",
             "Tiene un pago de $ 48.485 en camino",
             "Tiene 2 apelaciones sin decidir; cuando la plataforma las decida",
-            "documento soporte de junio de 2026",
+            "documento soporte de la semana del 1 al 7 de junio de 2026",
         ] {
             assert!(es.contains(said), "{said:?} in {es:?}");
         }

@@ -573,6 +573,11 @@ pub struct SupportDocument {
     pub amount: Cop,
     /// `YYYY-MM-DD`, Bogotá.
     pub issued_on: String,
+    /// The ISO week it documents (Monday and Sunday, `YYYY-MM-DD`); none for a monthly one.
+    pub week_start: Option<String>,
+    pub week_end: Option<String>,
+    /// Its CUDS, once its electronic document is made.
+    pub code: Option<String>,
 }
 
 /// One stored version of a statement, with what its documents print about the worker.

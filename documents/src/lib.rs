@@ -226,19 +226,23 @@ fn statement_social_security(doc: &mut Document, s: &StoredStatement) {
     doc.paragraph(LEFT, SMALL, &social_security_note_es(&s.figures));
 }
 
-/// The month's documento soporte and adjustments.
+/// The documentos soporte listed with the month: those of the weeks that end in it (each is
+/// issued the Monday after its week), or the monthly one of a month from before weeks.
 fn statement_support_documents(doc: &mut Document, s: &StoredStatement) {
-    let f = &s.figures;
-    section(doc, "Documento soporte");
+    section(doc, "Documentos soporte");
     if s.support_documents.is_empty() {
         doc.paragraph(
             LEFT,
             BODY,
-            if f.provisional {
-                "Se expide al cierre del mes."
-            } else {
-                "No aplica: no hubo ingresos en el mes."
-            },
+            "Se expide uno por cada semana con ingresos, el lunes siguiente; aún no hay \
+             ninguno de las semanas que terminan en este mes.",
+        );
+    } else if s.support_documents.iter().any(|d| d.week_start.is_some()) {
+        doc.paragraph(
+            LEFT,
+            SMALL,
+            "Uno por semana (de lunes a domingo), expedido el lunes siguiente: aquí están los \
+             de las semanas que terminan en este mes.",
         );
     }
     for d in &s.support_documents {
@@ -247,11 +251,24 @@ fn statement_support_documents(doc: &mut Document, s: &StoredStatement) {
         } else {
             "Nota de ajuste"
         };
+        let week = match (&d.week_start, &d.week_end) {
+            (Some(from), Some(to)) => {
+                format!(", semana del {} al {}", iso_date_es(from), iso_date_es(to))
+            }
+            _ => String::new(),
+        };
         doc.pair(
             BODY,
-            &format!("{what} {} del {}", d.number, iso_date_es(&d.issued_on)),
+            &format!(
+                "{what} {}{week} (expedido el {})",
+                d.number,
+                iso_date_es(&d.issued_on)
+            ),
             &d.amount.to_es_co(),
         );
+        if let Some(code) = &d.code {
+            doc.paragraph(LEFT, SMALL, &format!("CUDS: {code}"));
+        }
     }
 }
 
@@ -360,7 +377,7 @@ fn electronic_section(doc: &mut Document, e: &Electronic, what: &str) {
         LEFT,
         SMALL,
         &format!(
-            "Representación gráfica de {what}. Consúltela en la DIAN escaneando el código QR, \
+            "Representación gráfica {what}. Consúltela en la DIAN escaneando el código QR, \
              o en {host} con el {}.",
             e.code_name
         ),
@@ -584,7 +601,111 @@ pub fn render_invoice(
          crédito y el saldo por pagar están en el estado de cuenta de la empresa.",
     );
     if let Some(e) = electronic {
-        electronic_section(&mut doc, e, "la factura electrónica de venta");
+        electronic_section(&mut doc, e, "de la factura electrónica de venta");
+    }
+    doc.finish()
+}
+
+/// A weekly documento soporte (or its nota de ajuste) as issued, with what it printed of the
+/// worker and its lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedSupportDocument {
+    pub number: String,
+    /// `document` or `adjustment`.
+    pub kind: String,
+    pub issued_at: i64,
+    /// What it covers, in Spanish: `semana del 23 al 29 de noviembre de 2026` (or the month of
+    /// a monthly document from before weeks).
+    pub period_es: String,
+    pub worker_name: String,
+    pub worker_document: Option<String>,
+    /// Description, amount (centavos), first day (`YYYY-MM-DD`).
+    pub lines: Vec<(String, i64, String)>,
+    pub amount: i64,
+}
+
+/// `documento-soporte-SEDS7.pdf`.
+pub fn support_document_filename(d: &IssuedSupportDocument) -> String {
+    let what = if d.kind == "document" {
+        "documento-soporte"
+    } else {
+        "nota-de-ajuste"
+    };
+    format!("{what}-{}.pdf", d.number)
+}
+
+/// The documento soporte as a PDF: who sold what to the platform in the week, line by line.
+pub fn render_support_document(
+    issuer: &Issuer,
+    d: &IssuedSupportDocument,
+    electronic: Option<&Electronic>,
+) -> Vec<u8> {
+    let pesos = |c: i64| Cop::from_centavos(c).to_es_co();
+    let title = match (d.kind.as_str(), electronic.is_some()) {
+        ("document", true) => "Documento soporte electrónico",
+        ("document", false) => "Documento soporte",
+        _ => "Nota de ajuste al documento soporte",
+    };
+    let mut doc = Document::new(&format!("{title} {}", d.number));
+    doc.line(LEFT, TITLE, &format!("{title} {}", d.number));
+    doc.paragraph(
+        LEFT,
+        SMALL,
+        "En adquisiciones efectuadas a sujetos no obligados a expedir factura de venta \
+         (Resolución DIAN 000167 de 2021), acumuladas por semana.",
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!("Adquiriente: {} · NIT {}", issuer.name, issuer.nit),
+    );
+    doc.line(
+        LEFT,
+        BODY,
+        &format!(
+            "Vendedor(a): {} · C.C. {}",
+            d.worker_name,
+            d.worker_document.as_deref().unwrap_or("sin registrar")
+        ),
+    );
+    doc.line(LEFT, BODY, &format!("Periodo: {}", d.period_es));
+    doc.line(
+        LEFT,
+        BODY,
+        &format!("Fecha de expedición: {}", date_es(bogota_date(d.issued_at))),
+    );
+    section(&mut doc, "Detalle");
+    doc.row(
+        STRONG,
+        &[
+            (LEFT, "Servicio", false),
+            (400.0, "Desde", true),
+            (RIGHT, "Valor", true),
+        ],
+    );
+    for (description, amount, first_day) in &d.lines {
+        let description = pdf::fit(description, BODY, 280.0);
+        let (from, value) = (iso_date_es(first_day), pesos(*amount));
+        doc.row(
+            BODY,
+            &[
+                (LEFT, &description, false),
+                (400.0, &from, true),
+                (RIGHT, &value, true),
+            ],
+        );
+    }
+    section(&mut doc, "Totales");
+    doc.pair(STRONG, "Total", &pesos(d.amount));
+    doc.space(8.0);
+    doc.paragraph(
+        LEFT,
+        SMALL,
+        "Sin IVA: quien vende no es responsable de IVA. La retención en la fuente, si aplica, \
+         se practica al pagarle y consta en su certificado de retenciones.",
+    );
+    if let Some(e) = electronic {
+        electronic_section(&mut doc, e, "del documento soporte electrónico");
     }
     doc.finish()
 }
@@ -671,7 +792,7 @@ pub fn render_credit_note(
         ),
     );
     if let Some(e) = electronic {
-        electronic_section(&mut doc, e, "la nota crédito electrónica");
+        electronic_section(&mut doc, e, "de la nota crédito electrónica");
     }
     doc.finish()
 }

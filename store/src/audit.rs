@@ -289,11 +289,16 @@ async fn gapless_numbers(tx: &mut Tx, settings: &Settings) -> anyhow::Result<Che
     };
     // Documentos soporte run on inside the authorised range in force (an earlier range's
     // numbers are below its start and ended where that range ended), from the first one
-    // issued in it.
+    // issued in it; a recorded resolution may start the series anew at its first number.
     let docs: Vec<i64> = seqs_of("document")
         .into_iter()
         .filter(|s| *s >= *settings.support_doc_range.start())
         .collect();
+    let support_starts = crate::resolutions::starts(
+        tx,
+        vereda_contracts::resolutions::DocumentKind::SupportDocument,
+    )
+    .await?;
     let first_doc = docs.first().copied().unwrap_or(1);
     let invoice_starts =
         crate::resolutions::starts(tx, vereda_contracts::resolutions::DocumentKind::Invoice)
@@ -310,10 +315,11 @@ async fn gapless_numbers(tx: &mut Tx, settings: &Settings) -> anyhow::Result<Che
         counter("invoice"),
     );
     numbering.extend(gaps("notas crédito", &note_seqs, 1, counter("credit_note")));
-    numbering.extend(gaps(
+    numbering.extend(gaps_with_restarts(
         "documentos soporte",
         &docs,
         first_doc,
+        &support_starts,
         counter("support_document"),
     ));
     numbering.extend(gaps(

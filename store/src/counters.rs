@@ -36,6 +36,29 @@ pub async fn next_invoice_number(
     }
 }
 
+/// The next documento soporte number, issued on the Bogotá `day`: under the documento
+/// soporte resolution in use (prefix and consecutive, refused outside its range or dates), or
+/// in the configured range (`prefix-n`) while none is recorded. Returns the value, the number
+/// and the resolution's id.
+pub async fn next_support_number(
+    tx: &mut Tx,
+    day: chrono::NaiveDate,
+    prefix: &str,
+    range: &std::ops::RangeInclusive<i64>,
+) -> anyhow::Result<(i64, String, Option<String>)> {
+    match crate::resolutions::current(tx, DocumentKind::SupportDocument).await? {
+        None => {
+            let (seq, number) = next_number(tx, Series::SupportDocument { prefix, range }).await?;
+            Ok((seq, number, None))
+        }
+        Some(r) => {
+            let seq = bump(tx, "support_document", r.resolution.from).await?;
+            let number = r.resolution.issue(seq, day)?;
+            Ok((seq, number, Some(r.id)))
+        }
+    }
+}
+
 /// `Series::next` in SQL: one past the last value, but never below `first`.
 async fn bump(tx: &mut Tx, counter: &str, first: i64) -> anyhow::Result<i64> {
     Ok(on_tx!(tx, |c| sqlx::query_scalar(

@@ -2,9 +2,12 @@
 //! with their SHA-256 in `document_files`, and served from there ever after.
 
 use vereda_contracts::money_states::CreditNoteStatus;
+use vereda_contracts::statements::Month;
+use vereda_contracts::support_weeks::Week;
 use vereda_contracts::time;
 use vereda_documents::{
-    Electronic, IssuedInvoice, IssuedNote, render_credit_note, render_invoice, resolution_es,
+    Electronic, IssuedInvoice, IssuedNote, IssuedSupportDocument, render_credit_note,
+    render_invoice, render_support_document, resolution_es, support_document_filename,
 };
 
 use crate::config::Settings;
@@ -98,33 +101,45 @@ pub async fn invoice_document(
     // The electronic document first, so the PDF (fixed once) carries its CUFE.
     let electronic = match electronic_documents::for_invoice(db, settings, invoice_id).await? {
         Ok(d) => {
-            let resolution = match resolution_id(db, invoice_id).await? {
-                Some(id) => crate::resolutions::by_id(db, &id).await?,
-                None => None,
-            };
-            Some(Electronic {
-                code_name: "CUFE",
-                lookup_url: settings.einvoice.environment.lookup_url(&d.code),
-                code: d.code,
-                resolution_es: resolution.map(|r| {
-                    let r = r.resolution;
-                    resolution_es(
-                        &r.number,
-                        &r.prefix,
-                        r.from,
-                        r.to,
-                        r.valid_from,
-                        r.valid_until,
-                    )
-                }),
-                signed: d.signed,
-            })
+            let resolution = resolution_id(db, invoice_id).await?;
+            Some(printed(db, settings, "CUFE", d, resolution.as_deref()).await?)
         }
         Err(_) => None,
     };
     let pdf = render_invoice(&settings.issuer(), &inv, &lines, electronic.as_ref());
     let filename = format!("{}.pdf", inv.number);
     Ok(Some(store(db, invoice_id, "invoice", filename, pdf).await?))
+}
+
+/// What a PDF prints of its electronic document: the code, DIAN's lookup, the resolution.
+async fn printed(
+    db: &Db,
+    settings: &Settings,
+    code_name: &'static str,
+    d: electronic_documents::Stored,
+    resolution_id: Option<&str>,
+) -> anyhow::Result<Electronic> {
+    let resolution = match resolution_id {
+        Some(id) => crate::resolutions::by_id(db, id).await?,
+        None => None,
+    };
+    Ok(Electronic {
+        code_name,
+        lookup_url: settings.einvoice.environment.lookup_url(&d.code),
+        code: d.code,
+        resolution_es: resolution.map(|r| {
+            let r = r.resolution;
+            resolution_es(
+                &r.number,
+                &r.prefix,
+                r.from,
+                r.to,
+                r.valid_from,
+                r.valid_until,
+            )
+        }),
+        signed: d.signed,
+    })
 }
 
 async fn resolution_id(db: &Db, invoice_id: &str) -> anyhow::Result<Option<String>> {
@@ -175,16 +190,10 @@ pub async fn credit_note_document(
     ) else {
         return Ok(Err(NoteDocument::NotIssued));
     };
-    let electronic = electronic_documents::for_credit_note(db, settings, note_id)
-        .await?
-        .ok()
-        .map(|d| Electronic {
-            code_name: "CUDE",
-            lookup_url: settings.einvoice.environment.lookup_url(&d.code),
-            code: d.code,
-            resolution_es: None,
-            signed: d.signed,
-        });
+    let electronic = match electronic_documents::for_credit_note(db, settings, note_id).await? {
+        Ok(d) => Some(printed(db, settings, "CUDE", d, None).await?),
+        Err(_) => None,
+    };
     let pdf = render_credit_note(
         &settings.issuer(),
         &note,
@@ -194,4 +203,67 @@ pub async fn credit_note_document(
     );
     let filename = format!("{number}.pdf");
     Ok(Ok(store(db, note_id, "credit_note", filename, pdf).await?))
+}
+
+/// A documento soporte (or nota de ajuste) as a PDF, rendered now from what was issued: its
+/// lines as written with it and the worker as it printed her (pinned if her data was deleted
+/// since), with its CUDS and resolution once its electronic document exists. `None`: no such
+/// document.
+pub async fn support_document_pdf(
+    db: &Db,
+    settings: &Settings,
+    id: &str,
+) -> anyhow::Result<Option<(String, Vec<u8>)>> {
+    type Row = (
+        String,
+        String,
+        i64,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+        i64,
+        Option<String>,
+    );
+    let row: Option<Row> = on_db!(db, |p| sqlx::query_as(
+        "SELECT s.number, s.kind, s.issued_at, s.week_start, s.month, \
+         COALESCE(s.worker_name, u.name, ''), COALESCE(s.worker_document, w.document_id), \
+         s.amount, s.resolution_id FROM support_documents s \
+         JOIN worker_profiles w ON w.id = s.worker_id \
+         LEFT JOIN users u ON u.worker_id = s.worker_id WHERE s.id = $1"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await)?;
+    let Some((number, kind, issued_at, week_start, month, name, cedula, amount, resolution)) = row
+    else {
+        return Ok(None);
+    };
+    let lines: Vec<(String, i64, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT description, amount, first_day FROM support_document_lines \
+         WHERE support_document_id = $1 ORDER BY line"
+    )
+    .bind(id)
+    .fetch_all(p)
+    .await)?;
+    let electronic = match electronic_documents::for_support_document(db, settings, id).await? {
+        Ok(d) => Some(printed(db, settings, "CUDS", d, resolution.as_deref()).await?),
+        Err(_) => None,
+    };
+    let issued = IssuedSupportDocument {
+        number,
+        kind,
+        issued_at,
+        period_es: match week_start.as_deref().and_then(Week::parse) {
+            Some(week) => format!("semana del {}", week.label_es()),
+            // A monthly document from before weeks.
+            None => Month::parse(&month).map_or(month, |m| m.name_es()),
+        },
+        worker_name: name,
+        worker_document: cedula,
+        lines,
+        amount,
+    };
+    let pdf = render_support_document(&settings.issuer(), &issued, electronic.as_ref());
+    Ok(Some((support_document_filename(&issued), pdf)))
 }

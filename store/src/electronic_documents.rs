@@ -1,5 +1,6 @@
-//! Electronic documents (issue 19): each invoice issued under a DIAN numbering resolution and
-//! each of its credit notes gets its UBL 2.1 XML once, made from what was issued, checked
+//! Electronic documents (issue 19): each invoice and weekly documento soporte issued under a
+//! DIAN numbering resolution, and each credit note of such an invoice, gets its UBL 2.1 XML
+//! once, made from what was issued, checked
 //! (totals re-added and code recomputed by `ubl::check`, and against the UBL 2.1 schemas when
 //! `xmllint` is at hand), signed when a certificate is configured, stored in
 //! `electronic_documents` and never touched after: whoever stores first wins and everyone
@@ -17,8 +18,8 @@ use vereda_contracts::statements::{decimal_es, hours};
 use vereda_contracts::time;
 use vereda_contracts::timesheet::bogota_day;
 use vereda_documents::ubl::{
-    self, Discrepancy, ElectronicCreditNote, ElectronicInvoice, IdKind, InvoiceReference,
-    MandateLine, Party, Resolution, Software,
+    self, Discrepancy, ElectronicCreditNote, ElectronicInvoice, ElectronicSupportDocument, IdKind,
+    InvoiceReference, MandateLine, Party, Resolution, Software, SupportLine,
 };
 
 use crate::config::Settings;
@@ -66,6 +67,8 @@ pub enum Unavailable {
     NoResolution,
     /// A credit note of an invoice that has no electronic version.
     InvoiceWithout,
+    /// A monthly documento soporte (before weeks) or a nota de ajuste: not made electronic.
+    NotElectronic,
 }
 
 /// The stored document of `subject_id` (an invoice's or credit note's id), if made.
@@ -119,6 +122,19 @@ fn supplier(settings: &Settings) -> Party {
         &settings.platform_nit,
         Some(address),
     )
+}
+
+/// A recorded resolution as the document's `InvoiceControl` prints it.
+fn control(r: vereda_contracts::resolutions::Resolution, technical_key: String) -> Resolution {
+    Resolution {
+        number: r.number,
+        prefix: r.prefix,
+        from: r.from,
+        to: r.to,
+        valid_from: r.valid_from,
+        valid_until: r.valid_until,
+        technical_key,
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -208,15 +224,7 @@ pub async fn for_invoice(
         fee: Cop::from_centavos(inv.fee),
         vat_rate: inv.vat_rate.parse::<Decimal>()?,
         vat: Cop::from_centavos(inv.vat),
-        resolution: Resolution {
-            number: resolution.number,
-            prefix: resolution.prefix,
-            from: resolution.from,
-            to: resolution.to,
-            valid_from: resolution.valid_from,
-            valid_until: resolution.valid_until,
-            technical_key: technical_key.clone(),
-        },
+        resolution: control(resolution, technical_key.clone()),
         software: software(settings),
         environment: settings.einvoice.environment,
     };
@@ -320,6 +328,104 @@ pub async fn for_credit_note(
         key: &pin,
         schema: "CreditNote",
         issued_on: bogota_day(issued_at),
+    };
+    Ok(Ok(keep(db, settings, made).await?))
+}
+
+#[derive(sqlx::FromRow)]
+struct SupportRow {
+    kind: String,
+    number: String,
+    issued_at: i64,
+    week_start: Option<String>,
+    week_end: Option<String>,
+    resolution_id: Option<String>,
+    worker_name: String,
+    worker_document: Option<String>,
+}
+
+/// A weekly documento soporte's electronic document, made (once) from what was issued: its
+/// lines as written with it, the worker as it printed her.
+pub async fn for_support_document(
+    db: &Db,
+    settings: &Settings,
+    id: &str,
+) -> anyhow::Result<Result<Stored, Unavailable>> {
+    if let Some(d) = stored(db, id).await? {
+        return Ok(Ok(d));
+    }
+    let row: Option<SupportRow> = on_db!(db, |p| sqlx::query_as(
+        "SELECT s.kind, s.number, s.issued_at, s.week_start, s.week_end, s.resolution_id, \
+         COALESCE(s.worker_name, u.name, '') AS worker_name, \
+         COALESCE(s.worker_document, w.document_id) AS worker_document \
+         FROM support_documents s JOIN worker_profiles w ON w.id = s.worker_id \
+         LEFT JOIN users u ON u.worker_id = s.worker_id WHERE s.id = $1"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await)?;
+    let Some(ds) = row else {
+        return Ok(Err(Unavailable::Missing));
+    };
+    let (Some(week_start), Some(week_end), "document") =
+        (&ds.week_start, &ds.week_end, ds.kind.as_str())
+    else {
+        return Ok(Err(Unavailable::NotElectronic));
+    };
+    let Some(resolution_id) = ds.resolution_id else {
+        return Ok(Err(Unavailable::NoResolution));
+    };
+    let resolution = crate::resolutions::by_id(db, &resolution_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("documento soporte {id}: no resolution {resolution_id}"))?
+        .resolution;
+    let lines: Vec<(String, i64, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT description, amount, first_day FROM support_document_lines \
+         WHERE support_document_id = $1 ORDER BY line"
+    )
+    .bind(id)
+    .fetch_all(p)
+    .await)?;
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d");
+    let e = ElectronicSupportDocument {
+        number: ds.number,
+        issued_at: time::from_unix(ds.issued_at),
+        week_start: day(week_start)?,
+        week_end: day(week_end)?,
+        seller: Party {
+            name: ds.worker_name,
+            id_kind: IdKind::Cedula,
+            id: ds.worker_document.unwrap_or_default(),
+            check_digit: None,
+            email: None,
+        },
+        buyer: supplier(settings),
+        lines: lines
+            .into_iter()
+            .map(|(description, amount, first_day)| {
+                Ok(SupportLine {
+                    description,
+                    amount: Cop::from_centavos(amount),
+                    first_day: day(&first_day)?,
+                })
+            })
+            .collect::<Result<_, chrono::ParseError>>()?,
+        // ReteRenta is withheld when she is paid, on the payout line, not on the purchase.
+        withholding: None,
+        // DIAN gives a documento soporte's range no technical key: its CUDS uses the PIN.
+        resolution: control(resolution, String::new()),
+        software: software(settings),
+        environment: settings.einvoice.environment,
+    };
+    let xml = ubl::support_document_xml(&e);
+    let pin = settings.einvoice.software_pin.expose().to_string();
+    let made = Made {
+        subject_id: id,
+        kind: DocumentKind::SupportDocument,
+        xml,
+        key: &pin,
+        schema: "Invoice",
+        issued_on: bogota_day(ds.issued_at),
     };
     Ok(Ok(keep(db, settings, made).await?))
 }
@@ -690,6 +796,27 @@ pub async fn sweep(db: &Db, settings: &Settings) -> anyhow::Result<Swept> {
         }
         match notes.last() {
             Some(last) if notes.len() as i64 == ROUND => after = last.clone(),
+            _ => break,
+        }
+    }
+    let mut after = String::new();
+    loop {
+        let docs: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
+            "SELECT s.id FROM support_documents s WHERE s.resolution_id IS NOT NULL \
+             AND s.kind = 'document' AND s.id > $1 AND NOT EXISTS \
+             (SELECT 1 FROM electronic_documents e WHERE e.subject_id = s.id) \
+             ORDER BY s.id LIMIT $2"
+        )
+        .bind(&after)
+        .bind(ROUND)
+        .fetch_all(p)
+        .await)?;
+        for id in &docs {
+            let made = for_support_document(db, settings, id).await;
+            count(&mut swept, made, "documento soporte", id);
+        }
+        match docs.last() {
+            Some(last) if docs.len() as i64 == ROUND => after = last.clone(),
             _ => break,
         }
     }

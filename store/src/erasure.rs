@@ -14,10 +14,13 @@
 //!
 //! Each statement is one literal (the query test prepares every one on both databases).
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use vereda_contracts::consent;
 use vereda_contracts::money::Cop;
 use vereda_contracts::personal_data::{ERASED_NAME, ERASED_PLACE, Tie, retention_cutoff};
 use vereda_contracts::statements::Month;
+use vereda_contracts::support_weeks::{self, Week};
 use vereda_contracts::time;
 
 use crate::db::{Db, Tx, WriteError};
@@ -108,39 +111,34 @@ pub async fn ties(tx: &mut Tx, worker_id: &str, minimum: Cop) -> Result<Vec<Tie>
     Ok(ties)
 }
 
-/// Months whose earnings her documentos soporte do not cover yet (the statement run issues
-/// them when a month closes): a documento soporte names her, so it must be issued first.
-async fn support_documents_due(tx: &mut Tx, worker_id: &str) -> Result<Vec<Month>, sqlx::Error> {
-    use std::collections::BTreeMap;
+/// Weeks whose earnings her documentos soporte do not cover yet, the week in course too (the
+/// weekly run issues them each Monday): a documento soporte names her, so it must be issued
+/// first. Months documented the monthly way (before weeks) are covered.
+async fn support_documents_due(tx: &mut Tx, worker_id: &str) -> Result<Vec<Week>, sqlx::Error> {
     let earned: Vec<(i64, i64)> = on_tx!(tx, |c| sqlx::query_as(
         "SELECT approved_at, work FROM accruals WHERE worker_id = $1"
     )
     .bind(worker_id)
     .fetch_all(&mut *c)
     .await)?;
-    let issued: Vec<(String, i64)> = on_tx!(tx, |c| {
-        sqlx::query_as(
-            "SELECT month, CAST(SUM(amount) AS BIGINT) FROM support_documents WHERE worker_id = $1 \
-         GROUP BY month",
-        )
-        .bind(worker_id)
-        .fetch_all(&mut *c)
-        .await
-    })?;
-    let mut by_month: BTreeMap<Month, i64> = BTreeMap::new();
-    for (at, work) in earned {
-        *by_month.entry(Month::of(time::from_unix(at))).or_default() += work;
-    }
-    for (month, amount) in issued {
-        if let Some(m) = Month::parse(&month) {
-            *by_month.entry(m).or_default() -= amount;
-        }
-    }
-    Ok(by_month
-        .into_iter()
-        .filter(|(_, left)| *left != 0)
-        .map(|(m, _)| m)
-        .collect())
+    let monthly: BTreeSet<Month> =
+        crate::stored_statements::monthly_documented(tx, worker_id).await?;
+    let issued: BTreeMap<Week, i64> = on_tx!(tx, |c| sqlx::query_as::<_, (String, i64)>(
+        "SELECT week_start, CAST(SUM(amount) AS BIGINT) FROM support_documents \
+         WHERE worker_id = $1 AND week_start IS NOT NULL GROUP BY week_start"
+    )
+    .bind(worker_id)
+    .fetch_all(&mut *c)
+    .await)?
+    .into_iter()
+    .filter_map(|(w, a)| Week::parse(&w).map(|w| (w, a)))
+    .collect();
+    let now = time::unix(time::now());
+    Ok(
+        support_weeks::due(&earned, &monthly, &issued, Week::of(now).next())
+            .into_keys()
+            .collect(),
+    )
 }
 
 /// Anonymise the worker in the caller's transaction, after [`ties`] found nothing. The

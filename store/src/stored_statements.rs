@@ -86,27 +86,63 @@ pub async fn support_documents(
     worker_id: Option<&str>,
     month: Option<&str>,
 ) -> anyhow::Result<Vec<SupportDocument>> {
-    let rows: Vec<(String, String, String, String, String, i64, String)> =
-        on_db!(db, |p| sqlx::query_as(
-            "SELECT id, number, kind, worker_id, month, amount, issued_on FROM support_documents \
-             WHERE ($1 IS NULL OR worker_id = $1) AND ($2 IS NULL OR month = $2) ORDER BY id"
-        )
-        .bind(worker_id)
-        .bind(month)
-        .fetch_all(p)
-        .await)?;
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: String,
+        number: String,
+        kind: String,
+        worker_id: String,
+        month: String,
+        amount: i64,
+        issued_on: String,
+        week_start: Option<String>,
+        week_end: Option<String>,
+        code: Option<String>,
+    }
+    let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(
+        "SELECT s.id, s.number, s.kind, s.worker_id, s.month, s.amount, s.issued_on, \
+         s.week_start, s.week_end, e.code FROM support_documents s \
+         LEFT JOIN electronic_documents e ON e.subject_id = s.id \
+         WHERE ($1 IS NULL OR s.worker_id = $1) AND ($2 IS NULL OR s.month = $2) ORDER BY s.id"
+    )
+    .bind(worker_id)
+    .bind(month)
+    .fetch_all(p)
+    .await)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, number, kind, worker_id, month, amount, issued_on)| SupportDocument {
-                id,
-                number,
-                kind,
-                worker_id,
-                month,
-                amount: Cop::from_centavos(amount),
-                issued_on,
-            },
-        )
+        .map(|r| SupportDocument {
+            id: r.id,
+            number: r.number,
+            kind: r.kind,
+            worker_id: r.worker_id,
+            month: r.month,
+            amount: Cop::from_centavos(r.amount),
+            issued_on: r.issued_on,
+            week_start: r.week_start,
+            week_end: r.week_end,
+            code: r.code,
+        })
+        .collect())
+}
+
+/// The months of a worker documented the monthly way, before documentos soporte were weekly:
+/// their earnings are not documented again by week (`support_weeks::due`).
+pub async fn monthly_documented(
+    tx: &mut crate::db::Tx,
+    worker_id: &str,
+) -> Result<std::collections::BTreeSet<vereda_contracts::statements::Month>, sqlx::Error> {
+    let months: Vec<String> =
+        crate::on_tx!(tx, |c| {
+            sqlx::query_scalar(
+        "SELECT DISTINCT month FROM support_documents WHERE worker_id = $1 AND week_start IS NULL"
+    )
+    .bind(worker_id)
+    .fetch_all(&mut *c)
+    .await
+        })?;
+    Ok(months
+        .iter()
+        .filter_map(|m| vereda_contracts::statements::Month::parse(m))
         .collect())
 }

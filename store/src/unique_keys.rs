@@ -23,8 +23,10 @@ pub enum UniqueKey {
     InvoicePerCompanyAndPeriod,
     /// One statement per worker, month and version number.
     StatementVersion,
-    /// One documento soporte (not adjustment) per worker and month.
+    /// One monthly documento soporte (not adjustment) per worker and month, before weeks.
     SupportDocumentPerWorkerMonth,
+    /// One weekly documento soporte (not adjustment) per worker and ISO week.
+    SupportDocumentPerWorkerWeek,
     /// The job queue's idempotency key (apalis's table, per job type).
     QueueIdempotency,
     /// One platform review (appeal or held rejection) per assignment.
@@ -55,6 +57,11 @@ pub const KEYS: &[(UniqueKey, &str, &str)] = &[
         UniqueKey::SupportDocumentPerWorkerMonth,
         "support_documents_one_per_worker_month",
         "support_documents.worker_id, support_documents.month",
+    ),
+    (
+        UniqueKey::SupportDocumentPerWorkerWeek,
+        "support_documents_one_per_worker_week",
+        "support_documents.worker_id, support_documents.week_start",
     ),
     (
         UniqueKey::OneAppealPerAssignment,
@@ -142,6 +149,11 @@ mod tests {
             (
                 "UNIQUE constraint failed: support_documents.worker_id, support_documents.month",
                 UniqueKey::SupportDocumentPerWorkerMonth,
+            ),
+            (
+                "UNIQUE constraint failed: support_documents.worker_id, \
+                 support_documents.week_start",
+                UniqueKey::SupportDocumentPerWorkerWeek,
             ),
             (
                 "UNIQUE constraint failed: jobs.job_type, jobs.idempotency_key",

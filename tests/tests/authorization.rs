@@ -535,6 +535,24 @@ fn policies() -> Vec<Policy> {
             "uffoonoo",
         ),
         p("GET", "/v1/electronic-documents", Value::Null, "ufffffoo"),
+        p(
+            "POST",
+            "/v1/support-document-runs",
+            json!({"week": "2026-01-05"}),
+            "ufffffoo",
+        ),
+        p(
+            "GET",
+            "/v1/support-documents/{none}/xml",
+            Value::Null,
+            "unnfffnn",
+        ),
+        p(
+            "GET",
+            "/v1/support-documents/{none}/pdf",
+            Value::Null,
+            "unnfffnn",
+        ),
         // The invoice has no electronic document: staff are told it is not there.
         p(
             "POST",
@@ -872,6 +890,7 @@ async fn every_route_checks_role_and_ownership() {
                 "{message}",
                 "{appeal}",
                 "{data_request}",
+                "{none}",
             ]
             .iter()
             .fold(p.path.to_string(), |s, k| s.replace(k, "{*}"));
@@ -914,6 +933,7 @@ async fn every_route_checks_role_and_ownership() {
             .replace("{message}", &message)
             .replace("{appeal}", &appeal)
             .replace("{data_request}", &data_request)
+            .replace("{none}", "no-such-document")
             .replace("{code}", "grupo_prueba")
             .replace("{account}", "platform:fees");
         for i in order {

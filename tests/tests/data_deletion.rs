@@ -118,13 +118,14 @@ async fn deletion_removes_her_personal_data_and_keeps_the_books_and_documents() 
     })
     .await
     .expect("accrued");
-    // Her work was approved last month, so that month is closed: a final statement and its
-    // documento soporte.
+    // Her work was approved last month, so that month is closed: a final statement, and the
+    // documento soporte of the week it was approved in.
     let last_month = Month::of(Utc::now()).prev();
+    let approved = last_month.start() + 10 * 86_400;
     on_db!(&app.db, |p| sqlx::query(
         "UPDATE accruals SET approved_at = $1 WHERE assignment_id = $2"
     )
-    .bind(last_month.start() + 10 * 86_400)
+    .bind(approved)
     .bind(&a.assignment)
     .execute(p)
     .await
@@ -133,6 +134,13 @@ async fn deletion_removes_her_personal_data_and_keeps_the_books_and_documents() 
     let month = |m: Month| json!({ "month": m.to_string() });
     app.run_job(&a.finance, "/v1/statement-runs", month(last_month))
         .await;
+    let week = vereda_contracts::support_weeks::Week::of(approved).to_string();
+    app.run_job(
+        &a.finance,
+        "/v1/support-document-runs",
+        json!({ "week": week }),
+    )
+    .await;
     app.run_job(
         &a.finance,
         "/v1/billing-runs",
@@ -573,7 +581,7 @@ async fn deletion_waits_while_work_or_money_still_ties_her() {
     let path = format!("/v1/workers/{}/data-requests", a.worker_id);
     let deletion = json!({"request": "deletion"});
     let before = her_state(&app, &a.admin, &a.worker_id).await;
-    let this_month = Month::of(Utc::now()).name_es();
+    let this_week = vereda_contracts::support_weeks::Week::of(Utc::now().timestamp()).label_es();
     for token in [&a.worker, &a.admin] {
         let r = app.post(&path, Some(token), deletion.clone()).await;
         r.problem(409);
@@ -584,7 +592,7 @@ async fn deletion_waits_while_work_or_money_still_ties_her() {
             "Tiene 1 tarea en curso",
             "Tiene $ 48.485 por cobrar; se lo pagamos en el próximo lote y luego podrá pedir \
              la supresión.",
-            &format!("documento soporte de {this_month}"),
+            &format!("documento soporte de la semana del {this_week}"),
         ] {
             assert!(es.contains(said), "{said:?} in {es:?}");
         }

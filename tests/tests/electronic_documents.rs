@@ -463,3 +463,162 @@ async fn with_a_certificate_documents_are_signed_and_an_independent_tool_verifie
     });
     assert_eq!(states, ["signed", "delivered"]);
 }
+
+#[tokio::test]
+async fn weekly_documentos_soporte_are_electronic_and_numbered_inside_their_resolution() {
+    use vereda_contracts::support_weeks::Week;
+    let (app, _smtp, settings) = spawn_app_with_smtp().await;
+    let admin = app.admin_token().await;
+    let finance = app.finance_token(&admin).await;
+    // DIAN authorised exactly one documento soporte number.
+    app.post(
+        "/v1/numbering-resolutions",
+        Some(&admin),
+        json!({
+            "kind": "support_document", "number": "18760000077", "prefix": "SEDS",
+            "from": 7, "to": 7,
+            "valid_from": (today() - chrono::Duration::days(30)).to_string(),
+            "valid_until": (today() + chrono::Duration::days(300)).to_string()
+        }),
+    )
+    .await
+    .ok(201);
+    let (_, owner) = app.company(&admin, "Compras Andinas").await;
+    let (luz_id, luz) = app.worker(&admin, &["data-entry"]).await;
+    let (_, ana) = app.worker(&admin, &["data-entry"]).await;
+    app.approved_fixed_work(
+        &owner,
+        "Digitar planillas",
+        "data-entry",
+        52_000,
+        &[&luz, &ana],
+    )
+    .await;
+    let now = vereda_contracts::time::unix(vereda_contracts::time::now());
+    let last_week = Week::of(now).prev();
+    let moved = eventually(std::time::Duration::from_secs(60), || async {
+        let n = vereda_store::on_db!(&app.db, |p| sqlx::query(
+            "UPDATE accruals SET approved_at = $1"
+        )
+        .bind(last_week.start() + 86_400)
+        .execute(p)
+        .await
+        .unwrap()
+        .rows_affected());
+        (n == 2).then_some(())
+    })
+    .await;
+    assert!(moved.is_some(), "both accrued");
+
+    let report = vereda_worker::support_run::issue_weeks(&app.db, &settings, last_week, now)
+        .await
+        .unwrap();
+    // One number in the range: one worker documented, the other left out saying what to do.
+    assert_eq!(report.documents, 1, "{report:?}");
+    assert_eq!(report.problems.len(), 1, "{report:?}");
+    assert!(
+        report.problems[0].action.contains("rango"),
+        "{:?}",
+        report.problems[0]
+    );
+    let docs = app.get("/v1/support-documents", Some(&finance)).await;
+    let docs = docs.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0]["number"], "SEDS7");
+    let id = docs[0]["id"].as_str().unwrap().to_string();
+    let seller = docs[0]["worker_id"].as_str().unwrap().to_string();
+    let (mine, other) = if seller == luz_id {
+        (&luz, &ana)
+    } else {
+        (&ana, &luz)
+    };
+
+    // Its XML, for her and for finance: a documento soporte of the week, schema-valid, with
+    // a CUDS that recomputes from its own fields.
+    let path = format!("/v1/support-documents/{id}/xml");
+    let r = app.get(&path, Some(mine)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    schema_valid(r.text.as_bytes(), "Invoice");
+    let doc = roxmltree::Document::parse(&r.text).unwrap();
+    assert_eq!(text(&doc, &["InvoiceTypeCode"]), "05");
+    assert_eq!(
+        text(&doc, &["InvoicePeriod", "StartDate"]),
+        last_week.monday().to_string()
+    );
+    assert_eq!(
+        text(&doc, &["InvoicePeriod", "EndDate"]),
+        last_week.sunday().to_string()
+    );
+    assert_eq!(text(&doc, &["IssueDate"]), today().to_string());
+    let issued = format!(
+        "{}T{}",
+        text(&doc, &["IssueDate"]),
+        text(&doc, &["IssueTime"])
+    );
+    let party = |p: &str| text(&doc, &[p, "Party", "PartyTaxScheme", "CompanyID"]);
+    let cuds = cufe::cuds(&cufe::SupportCodeInput {
+        number: text(&doc, &["ID"]),
+        issued_at: chrono::DateTime::parse_from_rfc3339(&issued)
+            .unwrap()
+            .with_timezone(&Utc),
+        subtotal: cop(text(&doc, &["LegalMonetaryTotal", "LineExtensionAmount"])),
+        iva: Cop::ZERO,
+        total: cop(text(&doc, &["LegalMonetaryTotal", "PayableAmount"])),
+        seller_id: party("AccountingSupplierParty"),
+        buyer_nit: party("AccountingCustomerParty"),
+        software_pin: vereda_store::config::UNREGISTERED_SOFTWARE_PIN,
+        environment: Environment::Test,
+    });
+    assert_eq!(text(&doc, &["UUID"]), cuds);
+    assert_eq!(party("AccountingSupplierParty"), "1012345678", "she sells");
+    assert_eq!(text(&doc, &["ID"]), "SEDS7");
+    assert!(r.text.contains("Digitar planillas"));
+    assert_eq!(app.get(&path, Some(&finance)).await.text, r.text);
+    app.get(&path, Some(other)).await.problem(404);
+    app.get(&path, Some(&owner)).await.problem(403);
+
+    // Delivered today, and its CUDS on the list and her statement.
+    let file = settings
+        .data_dir
+        .join("einvoice/support_document/SEDS7.xml");
+    assert_eq!(std::fs::read(&file).unwrap(), r.text.as_bytes());
+    let docs = app.get("/v1/support-documents", Some(&finance)).await;
+    assert_eq!(docs.ok(200)["items"][0]["cuds"], cuds.as_str());
+
+    // Its PDF, for her: who sold what in which week, the CUDS and the resolution.
+    let pdf = app
+        .client
+        .get(app.url(&format!("/v1/support-documents/{id}/pdf")))
+        .bearer_auth(mine)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(
+        pdf.headers()["content-disposition"],
+        "attachment; filename=\"documento-soporte-SEDS7.pdf\""
+    );
+    let pdf = pdf.bytes().await.unwrap().to_vec();
+    let screens = vereda_tests::browser::screens_dir();
+    std::fs::create_dir_all(&screens).unwrap();
+    std::fs::write(screens.join("documento-soporte.pdf"), &pdf).unwrap();
+    if let Some(text) = vereda_tests::pdf::pdf_text(&pdf) {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for want in [
+            "Documento soporte electrónico SEDS7",
+            "C.C. 1012345678",
+            &format!("semana del {}", last_week.label_es()),
+            "Digitar planillas",
+            "$ 52.000",
+            "Autorización de numeración DIAN N.º 18760000077",
+        ] {
+            assert!(flat.contains(want), "{want:?} not in the PDF:\n{text}");
+        }
+        let packed: String = text.split_whitespace().collect();
+        assert!(packed.contains(&format!("CUDS:{cuds}")), "{text}");
+    }
+    app.get(&format!("/v1/support-documents/{id}/pdf"), Some(other))
+        .await
+        .problem(404);
+    assert_ledger_invariants(&app.db).await;
+}

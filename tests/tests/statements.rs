@@ -299,25 +299,14 @@ async fn runs_are_for_finance_and_months_that_exist() {
     assert_eq!(result["workers"], 0);
 }
 
-/// A closed month gets a final statement and its documento soporte, numbered in the
-/// configured range; running it again issues nothing new.
-#[tokio::test]
-async fn a_closed_month_gets_its_documento_soporte() {
-    let test_db = TestDb::new().await;
-    let mut settings = test_db.settings();
-    settings.support_doc_prefix = "DSV".into();
-    settings.support_doc_range = 501..=900;
-    let mut app = spawn_with(settings).await;
-    app.test_db = Some(test_db);
-    let a = worked_example(&app).await;
-    let last_month = Month::of(Utc::now()).prev();
-
-    // Make the approval last month's (the accrual carries the approval time).
+/// Set the approval time of an assignment's accruals (the accrual carries it), once the
+/// accrual job has written them.
+async fn approved_at(app: &TestApp, assignment: &str, at: i64) {
     eventually(std::time::Duration::from_secs(60), || async {
         let n: i64 = vereda_store::on_db!(&app.db, |p| sqlx::query_scalar(
             "SELECT COUNT(*) FROM accruals WHERE assignment_id = $1"
         )
-        .bind(&a.assignment)
+        .bind(assignment)
         .fetch_one(p)
         .await
         .unwrap());
@@ -325,61 +314,182 @@ async fn a_closed_month_gets_its_documento_soporte() {
     })
     .await
     .expect("accrued");
-    let mid_last_month = last_month.start() + 10 * 86_400;
     vereda_store::on_db!(&app.db, |p| sqlx::query(
         "UPDATE accruals SET approved_at = $1 WHERE assignment_id = $2"
     )
-    .bind(mid_last_month)
-    .bind(&a.assignment)
+    .bind(at)
+    .bind(assignment)
     .execute(p)
     .await
     .map(|r| r.rows_affected())
     .unwrap());
+}
 
-    // (The hourly clock may build the same month meanwhile: check what exists, not counts.)
-    let result = run_statements(&app, &a.finance, &last_month.to_string()).await;
-    assert_eq!(result["provisional"], false);
-    let path = format!("/v1/workers/{}/statements/{last_month}", a.worker_id);
-    let s = app.get(&path, Some(&a.worker)).await;
-    let s = s.ok(200).clone();
-    assert_eq!(s["provisional"], false);
-    assert_eq!(s["gross"], "48485");
-    assert_eq!(s["support_documents"][0]["number"], "DSV-501");
-    assert_eq!(s["support_documents"][0]["amount"], "48485");
-    // Nothing in the month in course.
-    app.get(
-        &format!("/v1/workers/{}/statements/{}", a.worker_id, this_month()),
-        Some(&a.worker),
+/// A closed month gets its final statement; the documentos soporte are weekly: last week's is
+/// issued (in the configured range while no resolution is recorded), a later change of the
+/// week is a nota de ajuste, running again issues nothing, and the statement of the month the
+/// week ends in lists them.
+#[tokio::test]
+async fn documentos_soporte_are_weekly_and_listed_by_the_month_their_week_ends_in() {
+    use vereda_contracts::support_weeks::Week;
+    let test_db = TestDb::new().await;
+    let mut settings = test_db.settings();
+    settings.support_doc_prefix = "DSV".into();
+    settings.support_doc_range = 501..=900;
+    let mut app = spawn_with(settings.clone()).await;
+    app.test_db = Some(test_db);
+    let a = worked_example(&app).await;
+    let now = vereda_contracts::time::unix(vereda_contracts::time::now());
+    let last_week = Week::of(now).prev();
+    // Wednesday noon of last week.
+    approved_at(
+        &app,
+        &a.assignment,
+        last_week.start() + 2 * 86_400 + 12 * 3600,
     )
-    .await
-    .problem(404);
+    .await;
 
+    let run = |week: Week| {
+        let (db, settings) = (app.db.clone(), settings.clone());
+        async move {
+            vereda_worker::support_run::issue_weeks(&db, &settings, week, now)
+                .await
+                .unwrap()
+        }
+    };
+    // Two runs at once (two processes, or a late duplicate): one document (the hourly clock
+    // may run the week too, at the top of an hour: the list below is what counts).
+    let (one, two) = tokio::join!(run(last_week), run(last_week));
+    assert!(one.documents + two.documents <= 1, "{one:?} {two:?}");
+    assert!(one.problems.is_empty() && two.problems.is_empty());
+    let month = last_week.statement_month().to_string();
     let docs = app
         .get(
-            &format!("/v1/support-documents?month={last_month}"),
+            &format!("/v1/support-documents?month={month}"),
             Some(&a.finance),
         )
         .await;
     let docs = docs.ok(200)["items"].as_array().unwrap().clone();
-    assert_eq!(docs.len(), 1);
+    assert_eq!(docs.len(), 1, "{docs:?}");
     assert_eq!(docs[0]["number"], "DSV-501");
     assert_eq!(docs[0]["kind"], "document");
-    assert_eq!(docs[0]["worker_id"], a.worker_id.as_str());
+    assert_eq!(docs[0]["amount"], "48485");
+    assert_eq!(docs[0]["week_start"], last_week.monday().to_string());
+    assert_eq!(docs[0]["week_end"], last_week.sunday().to_string());
     assert_eq!(docs[0]["worker_name"], "Luz Teletrabajadora");
     app.get("/v1/support-documents", Some(&a.worker))
         .await
         .problem(403);
+    // The week in course is not documented yet.
+    assert_eq!(run(Week::of(now)).await.documents, 0);
 
-    let again = run_statements(&app, &a.finance, &last_month.to_string()).await;
+    // More work approved in last week, after its document: a nota de ajuste for the change.
+    app.approved_fixed_work(
+        &a.owner,
+        "Digitar planillas",
+        "data-cleaning",
+        52_000,
+        &[&a.worker],
+    )
+    .await;
+    let second: String = vereda_store::on_db!(&app.db, |p| sqlx::query_scalar(
+        "SELECT id FROM assignments WHERE worker_id = $1 AND id <> $2"
+    )
+    .bind(&a.worker_id)
+    .bind(&a.assignment)
+    .fetch_one(p)
+    .await
+    .unwrap());
+    approved_at(&app, &second, last_week.start() + 5 * 86_400).await;
+    let again = run(last_week).await;
+    assert_eq!(again.documents, 0, "{again:?}");
+    assert_eq!(
+        run(last_week).await,
+        vereda_worker::support_run::SupportReport {
+            week: last_week.to_string(),
+            ..Default::default()
+        }
+    );
+    // Finance may run it too, for a week that has ended.
+    let job = app
+        .run_job(
+            &a.finance,
+            "/v1/support-document-runs",
+            json!({"week": last_week.to_string()}),
+        )
+        .await;
+    assert_eq!(job["kind"], "support_document_run");
     assert_eq!(
         (
-            again["new_versions"].as_i64(),
-            again["support_documents"].as_i64()
+            job["result"]["documents"].as_i64(),
+            job["result"]["adjustments"].as_i64()
         ),
         (Some(0), Some(0))
     );
-    if let Some(text) = pdf_text(&download_pdf(&app, &format!("{path}/pdf"), &a.worker).await) {
-        assert!(text.contains("Documento soporte DSV-501"), "{text}");
-        assert!(!text.contains("provisional"), "{text}");
+    for week in [Week::of(now).to_string(), "2026-12-02".to_string()] {
+        let r = app
+            .post(
+                "/v1/support-document-runs",
+                Some(&a.finance),
+                json!({ "week": week }),
+            )
+            .await;
+        r.problem(422);
+        assert_eq!(r.field(), "week");
     }
+    app.post(
+        "/v1/support-document-runs",
+        Some(&a.owner),
+        json!({"week": last_week.to_string()}),
+    )
+    .await
+    .problem(403);
+    let docs = app
+        .get(
+            &format!("/v1/support-documents?month={month}"),
+            Some(&a.finance),
+        )
+        .await;
+    let docs = docs.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[0]["number"], "NA-1", "newest first");
+    assert_eq!(docs[0]["kind"], "adjustment");
+    assert_eq!(docs[0]["amount"], "52000");
+    // What each says, line by line, adds to it.
+    let lines: Vec<(String, i64)> = vereda_store::on_db!(&app.db, |p| sqlx::query_as(
+        "SELECT s.number, CAST(SUM(l.amount) AS BIGINT) FROM support_document_lines l \
+         JOIN support_documents s ON s.id = l.support_document_id GROUP BY s.number ORDER BY 1"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap());
+    assert_eq!(
+        lines,
+        [
+            ("DSV-501".to_string(), 4_848_500),
+            ("NA-1".to_string(), 5_200_000)
+        ]
+    );
+
+    // The statement of the month the week ends in lists both.
+    run_statements(&app, &a.finance, &month).await;
+    let path = format!("/v1/workers/{}/statements/{month}", a.worker_id);
+    let s = app.get(&path, Some(&a.worker)).await;
+    let s = s.ok(200).clone();
+    let listed: Vec<&str> = s["support_documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["DSV-501", "NA-1"]);
+    if let Some(text) = pdf_text(&download_pdf(&app, &format!("{path}/pdf"), &a.worker).await) {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains("Documento soporte DSV-501, semana del"),
+            "{text}"
+        );
+        assert!(flat.contains("Nota de ajuste NA-1"), "{text}");
+    }
+    vereda_tests::invariants::assert_ledger_invariants(&app.db).await;
 }

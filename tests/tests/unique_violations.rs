@@ -99,6 +99,15 @@ fn cases(dialect: Dialect) -> Vec<(UniqueKey, &'static str, &'static str)> {
              '2025-02-01', 0)",
         ),
         (
+            UniqueKey::SupportDocumentPerWorkerWeek,
+            "INSERT INTO support_documents (id, kind, number, seq, worker_id, month, amount, \
+             issued_on, issued_at, week_start, week_end) VALUES ('d3', 'document', 'DS-3', 3, \
+             'w1', '2025-02', 100, '2025-02-03', 0, '2025-01-27', '2025-02-02')",
+            "INSERT INTO support_documents (id, kind, number, seq, worker_id, month, amount, \
+             issued_on, issued_at, week_start, week_end) VALUES ('d4', 'document', 'DS-4', 4, \
+             'w1', '2025-02', 100, '2025-02-03', 0, '2025-01-27', '2025-02-02')",
+        ),
+        (
             UniqueKey::OneAppealPerAssignment,
             "INSERT INTO appeals (id, assignment_id, worker_id, company_id, kind, filed_at, \
              due_at, status) VALUES ('ap1', 'a1', 'w1', 'c1', 'held', 0, 0, 'open')",

@@ -499,6 +499,7 @@ export const T = {
     kind: {
       billing_run: 'Facturación', payout_batch: 'Lote de pagos', bank_confirmation: 'Confirmación del banco',
       payment: 'Pago de empresa', payment_reversal: 'Reversión de pago', credit_note: 'Nota crédito', statement_run: 'Certificados de ingresos', certificate_run: 'Certificados de retenciones',
+      support_document_run: 'Documentos soporte',
     },
     jobStatus: { queued: 'En cola', running: 'En curso', succeeded: 'Terminado', failed: 'Falló' },
     progress: (done, total) => `${done} de ${total}`,
@@ -625,7 +626,13 @@ export const T = {
       done: (n, v) => `${n} personas revisadas; ${v} certificados nuevos enviados.`,
       support: 'Documentos soporte',
       supportNone: 'Todavía no hay documentos soporte.',
+      supportHint: 'Uno por persona y semana con ingresos (de lunes a domingo), expedido el lunes siguiente; una nota de ajuste si la semana cambió después.',
       number: 'Número', worker: 'Persona', document: 'Documento', amount: 'Valor', issued: 'Fecha',
+      period: 'Periodo', week: (from, to) => `Semana del ${from} al ${to}`,
+      weekOf: (from) => `Semana que empieza el ${from}`,
+      weekRun: 'Emitir los documentos soporte pendientes',
+      weekRunHint: 'Se emiten solos cada lunes por la semana anterior. Úselo si la emisión dejó a alguien por fuera (por ejemplo, porque se acabó el rango de numeración y ya registró uno nuevo): no se duplica nada.',
+      weekDone: (d, a) => `${d === 1 ? '1 documento soporte emitido' : `${d} documentos soporte emitidos`}; ${a === 1 ? '1 nota de ajuste' : `${a} notas de ajuste`}.`,
     },
     ledger: {
       title: 'Libro',
@@ -1377,7 +1384,10 @@ export function deadline(iso) {
   return when(new Date(midnight ? ms - 60 * 1000 : ms).toISOString());
 }
 export function day(iso) {
-  return iso ? dateFmt.format(new Date(iso)) : '—';
+  if (!iso) return '—';
+  // A calendar date (`2026-11-30`) is that day in Bogotá, not UTC midnight (the evening before).
+  const civil = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? `${iso}T12:00:00-05:00` : iso;
+  return dateFmt.format(new Date(civil));
 }
 export function time(iso) {
   return iso ? timeFmt.format(new Date(iso)) : '—';

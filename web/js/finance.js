@@ -140,6 +140,8 @@ function jobLink(j) {
       return j.subject_id ? month(j.subject_id) : '';
     case 'certificate_run':
       return j.subject_id || '';
+    case 'support_document_run':
+      return j.subject_id ? F.statements.weekOf(day(j.subject_id)) : '';
     default:
       return '';
   }
@@ -518,6 +520,14 @@ async function batchScreen(gen, id) {
 
 const S = F.statements;
 
+/** The Monday of the week before the one `today` (`YYYY-MM-DD`, Bogotá) is in. */
+function lastMonday(today) {
+  const d = new Date(`${today}T12:00:00Z`);
+  const sinceMonday = (d.getUTCDay() + 6) % 7;
+  d.setUTCDate(d.getUTCDate() - sinceMonday - 7);
+  return d.toISOString().slice(0, 10);
+}
+
 async function statementsScreen(gen) {
   let docs;
   try {
@@ -528,6 +538,8 @@ async function statementsScreen(gen) {
   const now = todayBogota();
   const box = h('div', { 'aria-live': 'polite' });
   const outcome = h('div', { id: 'statement-result' });
+  const weekBox = h('div', { 'aria-live': 'polite' });
+  const weekOutcome = h('div', { id: 'support-result' });
   return office(gen, S.title,
     h('p', {}, S.hint),
     form('statement-run', [
@@ -543,9 +555,24 @@ async function statementsScreen(gen) {
     }),
     box, outcome,
     section('support-title', S.support,
+      h('p', {}, S.supportHint),
+      h('p', {}, S.weekRunHint),
+      form('support-run', [
+        h('button', { type: 'submit' }, S.weekRun),
+      ], async () => {
+        weekOutcome.replaceChildren();
+        await runJob(gen, weekBox, '/v1/support-document-runs', { week: lastMonday(now) }, (job) => {
+          if (job.status === 'failed') return weekOutcome.replaceChildren(jobFailed(job));
+          const r = job.result || {};
+          return fill(weekOutcome, notice(S.weekDone(r.documents || 0, r.adjustments || 0), 'ok'), runProblems(r));
+        });
+      }),
+      weekBox, weekOutcome,
       docs.items.length === 0 ? h('p', {}, S.supportNone) : table(S.support,
-        [S.number, S.worker, S.document, S.month, S.amount, S.issued],
-        docs.items.map((d) => [d.number, d.worker_name, d.worker_document_id || '—', month(d.month), amount(d.amount), day(d.issued_on)]),
+        [S.number, S.worker, S.document, S.period, S.amount, S.issued],
+        docs.items.map((d) => [d.number, d.worker_name, d.worker_document_id || '—',
+          d.week_start ? S.week(day(d.week_start), day(d.week_end)) : month(d.month),
+          amount(d.amount), day(d.issued_on)]),
         '', { quietCaption: true })),
     h('p', {}, h('a', { href: HOME }, F.back)));
 }

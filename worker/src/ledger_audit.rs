@@ -75,9 +75,9 @@ async fn warn_about_resolutions(
     day: chrono::NaiveDate,
 ) -> anyhow::Result<()> {
     use vereda_contracts::resolutions::DocumentKind;
-    // Only invoices are numbered under a recorded resolution so far (issue 19): a warning about
-    // another kind would be about a range nothing draws from.
-    for kind in [DocumentKind::Invoice] {
+    // Invoices and documentos soporte are numbered under a recorded resolution (issue 19): a
+    // warning about another kind would be about a range nothing draws from.
+    for kind in [DocumentKind::Invoice, DocumentKind::SupportDocument] {
         let Some(r) = vereda_store::resolutions::current(tx, kind).await? else {
             continue;
         };

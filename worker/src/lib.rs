@@ -36,6 +36,7 @@ pub mod payouts;
 pub mod problems;
 pub mod schedule;
 pub mod statement_run;
+pub mod support_run;
 
 /// In-process retries after a failed run, spaced by exponential backoff (2 s doubling, at most
 /// a minute, with jitter). A job gets `RETRIES + 1` runs in all ([`queue::MAX_ATTEMPTS`]).
@@ -368,6 +369,14 @@ fn register_statement_and_mail_workers(
         name,
         BuildCertificates,
         certificate_run::run
+    );
+    let m = queue_worker!(
+        m,
+        db,
+        settings,
+        name,
+        vereda_contracts::jobs::IssueSupportDocuments,
+        support_run::run
     );
     let m = queue_worker!(m, db, settings, name, SendEmail, email::run_send);
     let m = queue_worker!(

@@ -65,10 +65,9 @@ pub(crate) async fn run_billing(
     .await?;
     tracing::info!(period = %job.period_end, issued = report.issued.len(), "billing run done");
     // The invoices' electronic documents, signed and delivered the day they are issued, as
-    // DIAN asks. A failure here is not the run's: housekeeping tries again.
-    if let Err(e) = vereda_store::electronic_documents::sweep(&db, &settings).await {
-        tracing::error!(error = %format!("{e:#}"), "electronic documents after the billing run");
-    }
+    // DIAN asks: after the run, not in it (its outcome is not held back, and a shutdown cuts
+    // this short harmlessly), and housekeeping tries again what fails here.
+    electronic_documents_after(&db, &settings);
     Ok(report)
 }
 
@@ -98,8 +97,16 @@ pub(crate) async fn run_credit_note(
 ) -> Result<String, BoxDynError> {
     let number = invoicing::issue_credit_note(&db, &job.credit_note_id, now()).await?;
     // Its electronic document (after its invoice's, if that is missing), delivered today.
-    if let Err(e) = vereda_store::electronic_documents::sweep(&db, &settings).await {
-        tracing::error!(error = %format!("{e:#}"), "electronic credit note");
-    }
+    electronic_documents_after(&db, &settings);
     Ok(number)
+}
+
+/// Make and deliver the electronic documents of what a job just issued, beside the job.
+fn electronic_documents_after(db: &Db, settings: &Arc<Settings>) {
+    let (db, settings) = (db.clone(), settings.clone());
+    tokio::spawn(async move {
+        if let Err(e) = vereda_store::electronic_documents::sweep(&db, &settings).await {
+            tracing::error!(error = %format!("{e:#}"), "electronic documents");
+        }
+    });
 }

@@ -1,12 +1,11 @@
-//! Monthly income statements and documentos soporte.
+//! Monthly income statements (the documentos soporte are weekly: `support_run`).
 //!
 //! A run for a Bogotá month builds, for every worker with something to show in it, the
 //! statement's figures (`vereda_contracts::statements`) and compares them with the newest
 //! stored version: equal figures add nothing, different ones add the next version, with a new
-//! verification code and an e-mail to the worker written in the same transaction. Runs for a
-//! closed month also issue the month's documento soporte (or an adjustment when the earnings
-//! changed after it was issued). Each worker's month is one transaction that first locks the
-//! worker's row, so concurrent or repeated runs cannot race each other into two versions.
+//! verification code and an e-mail to the worker written in the same transaction. Each
+//! worker's month is one transaction that first locks the worker's row, so concurrent or
+//! repeated runs cannot race each other into two versions.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,13 +19,12 @@ use sqlx::AssertSqlSafe;
 use vereda_contracts::jobs::BuildStatements;
 use vereda_contracts::money::Cop;
 use vereda_contracts::money_states::PayoutLineStatus;
-use vereda_contracts::numbering::Series;
 use vereda_contracts::statements::{self, Declared, Inputs, Month, Rules, Statement, WorkItem};
 use vereda_contracts::time::{self, BOGOTA};
 use vereda_store::config::Settings;
 use vereda_store::db::{Db, Tx};
+use vereda_store::locks;
 use vereda_store::unique_keys::{UniqueKey, unique_key};
-use vereda_store::{counters, locks};
 use vereda_store::{on_db, on_tx};
 
 use vereda_documents::mail;
@@ -46,8 +44,6 @@ pub struct RunReport {
     pub workers: u64,
     /// Statement versions added (each one e-mailed).
     pub new_versions: u64,
-    /// Documentos soporte and adjustments issued.
-    pub support_documents: u64,
     /// Workers (and approved work) this run had to leave out, with what to do; everyone else's
     /// statement was built.
     #[serde(default)]
@@ -69,7 +65,6 @@ fn cutoff(month: Month, now: i64) -> i64 {
 #[derive(Debug, Clone, Copy, Default)]
 struct Built {
     new_version: bool,
-    support_document: bool,
 }
 
 /// Build the statements of `month` as of `now`: provisional if the month has not ended.
@@ -107,7 +102,6 @@ pub async fn build_month(
     let mut tally = |b: Built| {
         report.workers += 1;
         report.new_versions += u64::from(b.new_version);
-        report.support_documents += u64::from(b.support_document);
     };
     for chunk in workers.chunks(STATEMENT_CHUNK) {
         match build_chunk(db, settings, chunk, month, now).await {
@@ -219,11 +213,6 @@ async fn build_chunk_in(
     }
     let added: Vec<(&Statement, i64)> = new.iter().map(|&(i, v)| (&all[i], v)).collect();
     add_versions(tx, settings, &added, now).await?;
-    if !provisional {
-        for (b, figures) in built.iter_mut().zip(&all) {
-            b.support_document = issue_support_document(tx, settings, figures, now).await?;
-        }
-    }
     Ok(built)
 }
 
@@ -513,9 +502,6 @@ async fn build_in(
         add_versions(tx, settings, &[(&figures, version)], now).await?;
         built.new_version = true;
     }
-    if !provisional {
-        built.support_document = issue_support_document(tx, settings, &figures, now).await?;
-    }
     Ok(built)
 }
 
@@ -530,60 +516,6 @@ const PAYMENTS: &str = "\
         AND (status <> 'failed' OR settled_at >= $2) THEN withholding ELSE 0 END) AS BIGINT), \
     CAST(SUM(CASE WHEN status = 'paid' AND settled_at >= $1 AND settled_at < $2 \
         THEN amount - withholding ELSE 0 END) AS BIGINT)";
-
-/// Make the month's documentos soporte add up to its earnings: the first one in the authorised
-/// range, later differences as adjustments. Returns whether one was issued.
-async fn issue_support_document(
-    tx: &mut Tx,
-    settings: &Settings,
-    figures: &Statement,
-    now: i64,
-) -> anyhow::Result<bool> {
-    let (issued, count): (i64, i64) = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT), COUNT(*) FROM support_documents \
-         WHERE worker_id = $1 AND month = $2"
-    )
-    .bind(&figures.worker_id)
-    .bind(&figures.month)
-    .fetch_one(&mut *c)
-    .await)?;
-    let amount = figures.gross.centavos() - issued;
-    if amount == 0 {
-        return Ok(false);
-    }
-    let (kind, series) = if count == 0 {
-        let (prefix, range) = (&settings.support_doc_prefix, &settings.support_doc_range);
-        ("document", Series::SupportDocument { prefix, range })
-    } else {
-        ("adjustment", Series::SupportAdjustment)
-    };
-    // Allocated in this transaction, so a rolled-back build gives its number back.
-    let (seq, number) = counters::next_number(tx, series).await?;
-    let issued_on = time::from_unix(now)
-        .with_timezone(&BOGOTA)
-        .date_naive()
-        .to_string();
-    on_tx!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO support_documents (id, kind, number, seq, worker_id, month, amount, issued_on, \
-         issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-    )
-    .bind(uuid::Uuid::now_v7().to_string())
-    .bind(kind)
-    .bind(&number)
-    .bind(seq)
-    .bind(&figures.worker_id)
-    .bind(&figures.month)
-    .bind(amount)
-    .bind(&issued_on)
-    .bind(now)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
-    tracing::info!(%number, month = %figures.month, "documento soporte issued");
-    Ok(true)
-}
 
 pub(crate) async fn run(
     job: BuildStatements,
@@ -639,6 +571,7 @@ pub(crate) async fn on_statements_tick(tick: Tick<Tz>, db: Data<Db>) -> Result<(
     let id = enqueue_due(&db, at).await?;
     tracing::debug!(job = %id, "monthly statements queued");
     crate::certificate_run::enqueue_due(&db, at).await?;
+    crate::support_run::enqueue_due(&db, at).await?;
     Ok(())
 }
 

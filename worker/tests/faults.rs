@@ -113,12 +113,8 @@ impl Run {
                 book.workers.len() as i64,
             ),
             Run::Statements => (
-                count(
-                    db,
-                    "SELECT (SELECT COUNT(*) FROM statements) + (SELECT COUNT(*) FROM support_documents)",
-                )
-                .await,
-                2 * book.workers.len() as i64,
+                count(db, "SELECT COUNT(*) FROM statements").await,
+                book.workers.len() as i64,
             ),
         }
     }

@@ -344,6 +344,12 @@ pub fn catalogue() -> Vec<Write> {
         w("POST", "/v1/admin/outbox/{none}/retry", Finance, Body::None),
         w(
             "POST",
+            "/v1/support-document-runs",
+            Finance,
+            j(json!({"week": "2026-01-05"})),
+        ),
+        w(
+            "POST",
             "/v1/electronic-documents/{none}/answer",
             Finance,
             j(json!({"outcome": "accepted"})),

@@ -475,26 +475,12 @@ pub async fn assert_statements_once(db: &Db, book: &Book) {
         book.workers.len() as i64,
         "one statement e-mail per version"
     );
-    let docs: Vec<(String, i64, i64)> = on_db!(db, |p| sqlx::query_as(
-        "SELECT worker_id, seq, amount FROM support_documents WHERE month = $1 ORDER BY seq"
-    )
-    .bind(&month)
-    .fetch_all(p)
-    .await
-    .unwrap());
+    // Documentos soporte are weekly now (`support_run`): a statement run issues none.
     assert_eq!(
-        docs.len(),
-        book.workers.len(),
-        "one documento soporte per worker, no adjustment"
+        count(db, "SELECT COUNT(*) FROM support_documents").await,
+        0,
+        "no monthly documento soporte"
     );
-    for (i, (worker, seq, amount)) in docs.iter().enumerate() {
-        assert_eq!(
-            *seq,
-            i as i64 + 1,
-            "documento soporte numbers run without a gap"
-        );
-        assert_eq!(*amount, book.earnings[worker]);
-    }
 }
 
 /// A payout batch to fill, as the API records it; it becomes the book's current batch.
