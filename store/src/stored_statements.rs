@@ -132,15 +132,14 @@ pub async fn monthly_documented(
     tx: &mut crate::db::Tx,
     worker_id: &str,
 ) -> Result<std::collections::BTreeSet<vereda_contracts::statements::Month>, sqlx::Error> {
-    let months: Vec<String> =
-        crate::on_tx!(tx, |c| {
-            sqlx::query_scalar(
+    let months: Vec<String> = crate::on_tx!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT DISTINCT month FROM support_documents WHERE worker_id = $1 AND week_start IS NULL"
     )
     .bind(worker_id)
     .fetch_all(&mut *c)
     .await
-        })?;
+    })?;
     Ok(months
         .iter()
         .filter_map(|m| vereda_contracts::statements::Month::parse(m))
