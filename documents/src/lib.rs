@@ -251,24 +251,28 @@ fn statement_support_documents(doc: &mut Document, s: &StoredStatement) {
         } else {
             "Nota de ajuste"
         };
-        let week = match (&d.week_start, &d.week_end) {
-            (Some(from), Some(to)) => {
-                format!(", semana del {} al {}", iso_date_es(from), iso_date_es(to))
-            }
-            _ => String::new(),
-        };
+        // Short enough to leave the amount its column; the date and the code go below.
+        let week = d
+            .week_start
+            .as_deref()
+            .and_then(vereda_contracts::support_weeks::Week::parse)
+            .map(|w| format!(" · semana del {}", w.label_es()))
+            .unwrap_or_default();
         doc.pair(
             BODY,
-            &format!(
-                "{what} {}{week} (expedido el {})",
-                d.number,
-                iso_date_es(&d.issued_on)
-            ),
+            &format!("{what} {}{week}", d.number),
             &d.amount.to_es_co(),
         );
-        if let Some(code) = &d.code {
-            doc.paragraph(LEFT, SMALL, &format!("CUDS: {code}"));
-        }
+        let code = d
+            .code
+            .as_deref()
+            .map(|c| format!(" CUDS: {c}"))
+            .unwrap_or_default();
+        doc.paragraph(
+            LEFT,
+            SMALL,
+            &format!("Expedido el {}.{code}", iso_date_es(&d.issued_on)),
+        );
     }
 }
 

@@ -486,9 +486,19 @@ async fn documentos_soporte_are_weekly_and_listed_by_the_month_their_week_ends_i
     if let Some(text) = pdf_text(&download_pdf(&app, &format!("{path}/pdf"), &a.worker).await) {
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
-            flat.contains("Documento soporte DSV-501, semana del"),
+            flat.contains(&format!(
+                "Documento soporte DSV-501 · semana del {}",
+                last_week.label_es()
+            )),
             "{text}"
         );
+        let screens = vereda_tests::browser::screens_dir();
+        std::fs::create_dir_all(&screens).unwrap();
+        std::fs::write(
+            screens.join("extracto-documentos-soporte.pdf"),
+            download_pdf(&app, &format!("{path}/pdf"), &a.worker).await,
+        )
+        .unwrap();
         assert!(flat.contains("Nota de ajuste NA-1"), "{text}");
     }
     vereda_tests::invariants::assert_ledger_invariants(&app.db).await;
