@@ -132,21 +132,24 @@ pub enum PdfOk {
     ),
 }
 
-/// A documento soporte is seen by the worker it names, finance and admin; else 404.
+/// A documento soporte is seen by the worker it names, finance and admin; else 404. Its kind:
+/// `document` or `adjustment`.
 async fn visible_support_document(
     state: &AppState,
     who: &Principal,
     id: &str,
-) -> Result<(), ApiError> {
+) -> Result<String, ApiError> {
     who.require(&[Role::Finance, Role::Admin, Role::Worker])?;
-    let worker: Option<String> = on_db!(&state.db, |p| sqlx::query_scalar(
-        "SELECT worker_id FROM support_documents WHERE id = $1"
+    let row: Option<(String, String)> = on_db!(&state.db, |p| sqlx::query_as(
+        "SELECT worker_id, kind FROM support_documents WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(p)
     .await)?;
-    match worker {
-        Some(w) if who.role != Role::Worker || who.worker_id.as_deref() == Some(&w) => Ok(()),
+    match row {
+        Some((w, kind)) if who.role != Role::Worker || who.worker_id.as_deref() == Some(&w) => {
+            Ok(kind)
+        }
         _ => Err(ApiError::not_found("support document")),
     }
 }
@@ -171,12 +174,38 @@ fn unavailable(u: Unavailable, what: &str) -> ApiError {
         Unavailable::NotElectronic => {
             let mut e = ApiError::conflict(
                 "no_electronic_document",
-                "monthly documentos soporte (before weekly ones) and notas de ajuste have no \
-                 electronic document yet",
+                "monthly documentos soporte (before weekly ones) and notas de ajuste that \
+                 correct no document have no electronic document",
             );
             e.detail_es = Some(
                 "Los documentos soporte mensuales (anteriores a los semanales) y las notas de \
-                 ajuste aún no tienen documento electrónico."
+                 ajuste que no corrigen un documento no tienen documento electrónico."
+                    .into(),
+            );
+            e
+        }
+        Unavailable::DocumentWithout => {
+            let mut e = ApiError::conflict(
+                "no_electronic_document",
+                "the nota de ajuste's documento soporte has no electronic document, so neither \
+                 has the note",
+            );
+            e.detail_es = Some(
+                "El documento soporte que esta nota corrige no tiene documento electrónico; la \
+                 nota tampoco."
+                    .into(),
+            );
+            e
+        }
+        Unavailable::NoSellerId => {
+            let mut e = ApiError::conflict(
+                "no_electronic_document",
+                "the worker has no cédula on record: DIAN takes no documento soporte without \
+                 the seller's id; it is made once she has one",
+            );
+            e.detail_es = Some(
+                "La persona no tiene cédula registrada y la DIAN no recibe un documento soporte \
+                 sin la identificación de quien vende. Se genera cuando la registre."
                     .into(),
             );
             e
@@ -231,8 +260,10 @@ impl ElectronicDocumentsApi {
     /// names, finance)
     ///
     /// Made once when the week's document is issued under a DIAN numbering resolution (its
-    /// CUDS recomputes from its own fields). 409 `no_electronic_document` for a monthly
-    /// document from before weeks, a nota de ajuste, or one numbered without a resolution.
+    /// CUDS recomputes from its own fields). A nota de ajuste is a `CreditNote` of type 95
+    /// naming its document's CUDS. 409 `no_electronic_document` for a monthly document from
+    /// before weeks, one numbered without a resolution, a worker without a cédula, or a note
+    /// of such a document.
     #[oai(path = "/v1/support-documents/:id/xml", method = "get")]
     async fn support_document_xml(
         &self,
@@ -240,10 +271,12 @@ impl ElectronicDocumentsApi {
         auth: BearerAuth,
         id: Path<String>,
     ) -> Result<XmlOk, ApiError> {
-        visible_support_document(&state, &auth.0, &id.0).await?;
-        einvoice::for_support_document(&state.db, &state.settings, &id.0)
-            .await
-            .map_err(ApiError::from_anyhow)?
+        let made = if visible_support_document(&state, &auth.0, &id.0).await? == "document" {
+            einvoice::for_support_document(&state.db, &state.settings, &id.0).await
+        } else {
+            einvoice::for_support_adjustment(&state.db, &state.settings, &id.0).await
+        };
+        made.map_err(ApiError::from_anyhow)?
             .map(XmlOk::from)
             .map_err(|u| unavailable(u, "support document"))
     }

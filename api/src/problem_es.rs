@@ -354,6 +354,10 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
             "La nota crédito supera lo que aún se puede acreditar de la factura.".into()
         }
         "already_reversed" => "Ese pago ya fue reversado; no se cambió nada.".into(),
+        "not_a_weekly_document" => "Solo se anula un documento soporte semanal; una nota de \
+                                    ajuste o un documento mensual no se anulan."
+            .into(),
+        "already_annulled" => "Ese documento soporte ya fue anulado; no se cambió nada.".into(),
         "credit_note_not_issued" => "La nota crédito aún se está numerando; intente de nuevo en \
                                      unos segundos."
             .into(),

@@ -110,6 +110,11 @@ pub struct SupportDocumentView {
     /// Its CUDS, once its electronic document is made.
     #[oai(skip_serializing_if_is_none)]
     pub cuds: Option<String>,
+    /// A nota de ajuste: the number of the documento soporte it corrects, and why.
+    #[oai(skip_serializing_if_is_none)]
+    pub corrects: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub reason: Option<String>,
 }
 
 impl From<SupportDocument> for SupportDocumentView {
@@ -125,6 +130,8 @@ impl From<SupportDocument> for SupportDocumentView {
             week_start: d.week_start,
             week_end: d.week_end,
             cuds: d.code,
+            corrects: d.corrects,
+            reason: d.reason,
         }
     }
 }
@@ -665,6 +672,30 @@ pub struct NewSupportDocumentRun {
     pub week: String,
 }
 
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[oai(deny_unknown_fields)]
+pub struct NewAnnulment {
+    /// Why, in Spanish, as the nota de ajuste will say it (10 to 500 characters), e.g.
+    /// "Cédula de la vendedora errada".
+    pub reason: String,
+}
+
+#[derive(Debug, Object)]
+pub struct Annulled {
+    /// The nota de ajuste that annuls it.
+    pub adjustment: SupportDocumentView,
+    /// The week's run that issues it again, with the worker's data as they are now: follow
+    /// it at `GET /v1/jobs/{job_id}`.
+    pub job_id: String,
+}
+
+#[derive(ApiResponse)]
+pub enum AnnulledOk {
+    #[oai(status = 201)]
+    Created(Json<Annulled>),
+}
+
 pub struct StatementsApi;
 
 #[OpenApi(prefix_path = "/v1", tag = "ApiTags::Statements")]
@@ -754,6 +785,94 @@ impl StatementsApi {
         )
         .await?;
         Ok(Accepted::Started(Json(started)))
+    }
+
+    /// Annul a weekly documento soporte with a nota de ajuste, and issue it again (finance)
+    ///
+    /// For a document that is wrong as issued (say, the worker's cédula, since corrected):
+    /// a nota de ajuste (type 95, concept 2) takes off all it still stood for, then the
+    /// week's run issues a new documento soporte with her data as they are now. Correct her
+    /// data first. 409 `already_annulled`; 409 `not_a_weekly_document` for a nota de ajuste
+    /// or a monthly document. 201 with the note and the run to follow.
+    #[oai(path = "/support-documents/:id/annulment", method = "post")]
+    async fn annul_support_document(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<NewAnnulment>,
+    ) -> Result<AnnulledOk, ApiError> {
+        use vereda_contracts::jobs::IssueSupportDocuments;
+        use vereda_contracts::support_weeks::Week;
+        let who = &auth.0;
+        who.require(&[Role::Finance, Role::Admin])?;
+        let reason = body.0.reason.trim().to_string();
+        if !(10..=500).contains(&reason.chars().count()) {
+            return Err(ApiError::invalid(
+                "reason",
+                "must say why the document is annulled, in 10 to 500 characters",
+            ));
+        }
+        type Row = (String, String, Option<String>, String, i64);
+        let row: Option<Row> = on_db!(&state.db, |p| sqlx::query_as(
+            "SELECT kind, worker_id, week_start, number, amount FROM support_documents \
+             WHERE id = $1"
+        )
+        .bind(&id.0)
+        .fetch_optional(p)
+        .await)?;
+        let Some((kind, worker, week_start, document, _)) = row else {
+            return Err(ApiError::not_found("support document"));
+        };
+        let week = match (kind.as_str(), week_start.as_deref().and_then(Week::parse)) {
+            ("document", Some(week)) => week,
+            _ => {
+                return Err(ApiError::conflict(
+                    "not_a_weekly_document",
+                    "only a weekly documento soporte is annulled",
+                ));
+            }
+        };
+        let note_id = uuid::Uuid::now_v7().to_string();
+        let now = time::unix(time::now());
+        let today = vereda_contracts::timesheet::bogota_day(now);
+        let mut issued = None;
+        let job = IssueSupportDocuments {
+            week: week.to_string(),
+        };
+        let started = crate::finance::start_job(
+            &state,
+            who,
+            "support_document_run",
+            IssueSupportDocuments::QUEUE,
+            &job,
+            Some(&week.to_string()),
+            None,
+            async |tx| {
+                issued =
+                    Some(annul(tx, &id.0, &note_id, &worker, week, &reason, today, now).await?);
+                Ok(())
+            },
+        )
+        .await?;
+        let (number, amount) = issued.ok_or_else(|| ApiError::internal("no note was issued"))?;
+        Ok(AnnulledOk::Created(Json(Annulled {
+            adjustment: SupportDocumentView {
+                id: note_id,
+                number,
+                kind: "adjustment".into(),
+                worker_id: worker,
+                month: week.statement_month().to_string(),
+                amount: pesos(amount),
+                issued_on: today.to_string(),
+                week_start: Some(week.to_string()),
+                week_end: Some(week.sunday().to_string()),
+                cuds: None,
+                corrects: Some(document),
+                reason: Some(reason),
+            },
+            job_id: started.job_id,
+        })))
     }
 
     /// A worker's statements, every version, newest first
@@ -992,6 +1111,8 @@ impl StatementsApi {
             week_start: Option<String>,
             week_end: Option<String>,
             code: Option<String>,
+            corrects: Option<String>,
+            reason: Option<String>,
             name: String,
             cedula: Option<String>,
             erased: Option<i64>,
@@ -999,11 +1120,13 @@ impl StatementsApi {
         let rows: Vec<Row> = on_db!(&state.db, |p| {
             sqlx::query_as(
                 "SELECT d.id, d.number, d.kind, d.worker_id, d.month, d.amount, d.issued_on, \
-             d.week_start, d.week_end, e.code, COALESCE(d.worker_name, u.name) AS name, \
+             d.week_start, d.week_end, e.code, a.number AS corrects, d.reason, \
+             COALESCE(d.worker_name, u.name) AS name, \
              COALESCE(d.worker_document, w.document_id) AS cedula, w.anonymised_at AS erased \
              FROM support_documents d JOIN worker_profiles w ON w.id = d.worker_id \
              JOIN users u ON u.worker_id = d.worker_id \
              LEFT JOIN electronic_documents e ON e.subject_id = d.id \
+             LEFT JOIN support_documents a ON a.id = d.adjusts_id \
              WHERE d.id < $1 AND ($2 IS NULL OR d.month = $2) AND ($3 IS NULL OR d.worker_id = $3) \
              ORDER BY d.id DESC LIMIT $4",
             )
@@ -1037,6 +1160,8 @@ impl StatementsApi {
                         week_start: r.week_start,
                         week_end: r.week_end,
                         cuds: r.code,
+                        corrects: r.corrects,
+                        reason: r.reason,
                     },
                     worker_name: name,
                     worker_document_id: cedula,
@@ -1246,4 +1371,90 @@ impl StatementsApi {
             stored_preferences(&state, who).await?,
         )))
     }
+}
+
+/// The nota de ajuste that annuls document `id`, written under the worker's row lock: it
+/// takes off what the document still stands for (its amount less earlier notes), line by
+/// line as the document said them when nothing was taken off before. Returns its number and
+/// amount (negative).
+#[allow(clippy::too_many_arguments)]
+async fn annul(
+    tx: &mut vereda_store::db::Tx,
+    id: &str,
+    note_id: &str,
+    worker: &str,
+    week: vereda_contracts::support_weeks::Week,
+    reason: &str,
+    today: chrono::NaiveDate,
+    now: i64,
+) -> Result<(String, i64), ApiError> {
+    use vereda_contracts::numbering::Series;
+    use vereda_documents::ubl::Discrepancy;
+    use vereda_worker::support_run::{Issued, insert};
+    vereda_store::locks::workers(tx, &[worker]).await?;
+    let (amount, taken, annulled): (i64, i64, i64) = vereda_store::on_tx!(tx, |c| {
+        sqlx::query_as(
+            "SELECT d.amount, CAST(COALESCE(SUM(n.amount), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN n.concept = '2' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM support_documents d LEFT JOIN support_documents n ON n.adjusts_id = d.id \
+             WHERE d.id = $1 GROUP BY d.amount",
+        )
+        .bind(id)
+        .fetch_one(&mut *c)
+        .await
+    })?;
+    let stands = amount + taken;
+    if annulled > 0 || stands <= 0 {
+        return Err(ApiError::conflict(
+            "already_annulled",
+            "the documento soporte was already annulled",
+        ));
+    }
+    let lines: Vec<(String, i64, String)> = if taken == 0 {
+        vereda_store::on_tx!(tx, |c| sqlx::query_as(
+            "SELECT description, -amount, first_day FROM support_document_lines \
+             WHERE support_document_id = $1 ORDER BY line"
+        )
+        .bind(id)
+        .fetch_all(&mut *c)
+        .await)?
+    } else {
+        vec![(
+            format!(
+                "Anulación de lo que quedaba del documento de la semana del {}",
+                week.label_es()
+            ),
+            -stands,
+            week.monday().to_string(),
+        )]
+    };
+    let (seq, number) = vereda_store::counters::next_number(tx, Series::SupportAdjustment)
+        .await
+        .map_err(ApiError::from_anyhow)?;
+    let note = Issued {
+        kind: "adjustment",
+        seq,
+        number: &number,
+        amount: -stands,
+        part: 1,
+        resolution: None,
+        adjusts: Some((id, Discrepancy::Annulment, reason)),
+    };
+    insert(tx, note_id, worker, week, today, now, &note, &lines)
+        .await
+        .map_err(|e| {
+            match e
+                .downcast_ref::<sqlx::Error>()
+                .and_then(vereda_store::unique_keys::unique_key)
+            {
+                Some(vereda_store::unique_keys::UniqueKey::SupportDocumentAnnulment) => {
+                    ApiError::conflict(
+                        "already_annulled",
+                        "the documento soporte was already annulled",
+                    )
+                }
+                _ => ApiError::from_anyhow(e),
+            }
+        })?;
+    Ok((number, -stands))
 }

@@ -578,6 +578,9 @@ pub struct SupportDocument {
     pub week_end: Option<String>,
     /// Its CUDS, once its electronic document is made.
     pub code: Option<String>,
+    /// A nota de ajuste's document (its number), and why it corrects it.
+    pub corrects: Option<String>,
+    pub reason: Option<String>,
 }
 
 /// One stored version of a statement, with what its documents print about the worker.

@@ -113,8 +113,8 @@ pub fn week_due(now: DateTime<Utc>) -> Week {
 
 /// What each week still needs documented: its earnings (accruals `(approved_at, work)`, in
 /// centavos) less what its documents already say, for the weeks up to `last` whose month was
-/// not documented the monthly way. Only weeks with a difference are returned: the first
-/// document of a week, or a nota de ajuste (positive or negative).
+/// not documented the monthly way. Only weeks with a difference are returned; [`correction`]
+/// says how a difference is documented.
 pub fn due(
     earned: &[(i64, i64)],
     monthly: &BTreeSet<Month>,
@@ -135,6 +135,71 @@ pub fn due(
     }
     left.retain(|_, v| *v != 0);
     left
+}
+
+/// How a change of a week's purchases is documented. DIAN's nota de ajuste (type 95, a
+/// `CreditNote`) lowers or annuls the one documento soporte it names; the annex gives it no
+/// form that raises one. So more bought is a further documento soporte of the week, and less
+/// bought is a nota de ajuste against each document that still stands for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Correction<Id> {
+    /// A documento soporte for `amount` (the week's first, or a further one).
+    Document { amount: i64 },
+    /// A nota de ajuste taking `-amount` off document `adjusts`: the annex's concept 2
+    /// (annulment) when it takes all it stood for, 1 (part not accepted) otherwise.
+    Adjustment {
+        adjusts: Id,
+        amount: i64,
+        annuls: bool,
+    },
+}
+
+/// A fall in a week's purchases larger than what its documents stand for (they add up to
+/// what was issued, so this means the books disagree with the documents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Uncovered {
+    pub change: i64,
+    pub left: i64,
+}
+
+impl std::fmt::Display for Uncovered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a fall of {} centavos leaves {} not covered by any document",
+            -self.change, self.left
+        )
+    }
+}
+
+/// The documents for a week's `change` (centavos, not zero), given what each of its documents
+/// still stands for (`standing`, oldest first: its amount less the notes against it). A fall
+/// is taken off the newest documents first, a note per document.
+pub fn correction<Id: Clone>(
+    change: i64,
+    standing: &[(Id, i64)],
+) -> Result<Vec<Correction<Id>>, Uncovered> {
+    if change >= 0 {
+        return Ok(vec![Correction::Document { amount: change }]);
+    }
+    let mut left = -change;
+    let mut notes = Vec::new();
+    for (id, stands) in standing.iter().rev().filter(|(_, a)| *a > 0) {
+        if left == 0 {
+            break;
+        }
+        let take = left.min(*stands);
+        notes.push(Correction::Adjustment {
+            adjusts: id.clone(),
+            amount: -take,
+            annuls: take == *stands,
+        });
+        left -= take;
+    }
+    if left > 0 {
+        return Err(Uncovered { change, left });
+    }
+    Ok(notes)
 }
 
 #[cfg(test)]
@@ -233,6 +298,40 @@ mod tests {
             for w in issued.keys().filter(|w| **w <= last) {
                 let earned_in: i64 = earned.iter().filter(|(t, _)| Week::of(*t) == *w).map(|(_, x)| x).sum();
                 prop_assert_eq!(issued[w], earned_in);
+            }
+        }
+
+        /// A change is documented exactly: more is one document, less is notes that each take
+        /// at most what their document stands for, one per document, newest first.
+        #[test]
+        fn a_correction_documents_the_change_exactly(
+            change in -3_000_000i64..3_000_000,
+            standing in proptest::collection::vec(0i64..1_000_000, 0..5),
+        ) {
+            prop_assume!(change != 0);
+            let docs: Vec<(usize, i64)> = standing.iter().copied().enumerate().collect();
+            let total: i64 = standing.iter().sum();
+            match correction(change, &docs) {
+                Ok(done) => {
+                    let mut sum = 0;
+                    let mut seen = BTreeSet::new();
+                    for c in &done {
+                        match c {
+                            Correction::Document { amount } => {
+                                prop_assert!(change > 0 && done.len() == 1);
+                                sum += amount;
+                            }
+                            Correction::Adjustment { adjusts, amount, annuls } => {
+                                prop_assert!(*amount < 0 && -amount <= docs[*adjusts].1);
+                                prop_assert_eq!(*annuls, -amount == docs[*adjusts].1);
+                                prop_assert!(seen.insert(*adjusts));
+                                sum += amount;
+                            }
+                        }
+                    }
+                    prop_assert_eq!(sum, change);
+                }
+                Err(u) => prop_assert!(change < 0 && -change > total && u.left == -change - total),
             }
         }
     }

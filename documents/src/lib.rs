@@ -268,10 +268,15 @@ fn statement_support_documents(doc: &mut Document, s: &StoredStatement) {
             .as_deref()
             .map(|c| format!(" CUDS: {c}"))
             .unwrap_or_default();
+        let corrects = d
+            .corrects
+            .as_deref()
+            .map(|n| format!(" Corrige el documento soporte {n}."))
+            .unwrap_or_default();
         doc.paragraph(
             LEFT,
             SMALL,
-            &format!("Expedido el {}.{code}", iso_date_es(&d.issued_on)),
+            &format!("Expedido el {}.{corrects}{code}", iso_date_es(&d.issued_on)),
         );
     }
 }
@@ -626,6 +631,8 @@ pub struct IssuedSupportDocument {
     /// Description, amount (centavos), first day (`YYYY-MM-DD`).
     pub lines: Vec<(String, i64, String)>,
     pub amount: i64,
+    /// A nota de ajuste's document (its number) and the reason it corrects it.
+    pub corrects: Option<(String, String)>,
 }
 
 /// `documento-soporte-SEDS7.pdf`.
@@ -678,6 +685,14 @@ pub fn render_support_document(
         BODY,
         &format!("Fecha de expedición: {}", date_es(bogota_date(d.issued_at))),
     );
+    if let Some((document, reason)) = &d.corrects {
+        doc.line(
+            LEFT,
+            BODY,
+            &format!("Corrige el documento soporte {document}"),
+        );
+        doc.paragraph(LEFT, BODY, &format!("Motivo: {reason}"));
+    }
     section(&mut doc, "Detalle");
     doc.row(
         STRONG,
@@ -709,7 +724,12 @@ pub fn render_support_document(
          se practica al pagarle y consta en su certificado de retenciones.",
     );
     if let Some(e) = electronic {
-        electronic_section(&mut doc, e, "del documento soporte electrónico");
+        let of = if d.kind == "document" {
+            "del documento soporte electrónico"
+        } else {
+            "de la nota de ajuste electrónica"
+        };
+        electronic_section(&mut doc, e, of);
     }
     doc.finish()
 }

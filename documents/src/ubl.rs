@@ -425,7 +425,8 @@ pub fn invoice_xml(inv: &ElectronicInvoice) -> String {
     out
 }
 
-/// Why a credit note corrects an invoice (the annex's table of credit-note concepts).
+/// Why a note corrects a document: the annex's correction concepts, the same codes for a
+/// nota crédito of an invoice and a nota de ajuste of a documento soporte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Discrepancy {
     /// 1: part of the service was not accepted (work rejected or cut after it was billed).
@@ -713,5 +714,127 @@ pub fn support_document_xml(ds: &ElectronicSupportDocument) -> String {
         line_end(&mut out, LineKind::Invoice, l.amount);
     }
     out.push_str("</Invoice>");
+    out
+}
+
+/// The documento soporte a nota de ajuste corrects, as it was issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupportReference {
+    pub number: String,
+    pub cuds: String,
+    pub issued_on: NaiveDate,
+}
+
+/// A nota de ajuste del documento soporte (type 95): it lowers or annuls one documento
+/// soporte, referenced by its CUDS. Its amounts are what it takes off, as positive values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElectronicSupportAdjustment {
+    pub number: String,
+    pub issued_at: DateTime<Utc>,
+    pub document: SupportReference,
+    pub discrepancy: Discrepancy,
+    pub reason: String,
+    /// The worker (seller), by cédula, as on the document.
+    pub seller: Party,
+    /// The platform (buyer).
+    pub buyer: Party,
+    /// What each line takes off (descriptions and first days as the document said them).
+    pub lines: Vec<SupportLine>,
+    pub software: Software,
+    pub environment: Environment,
+}
+
+impl ElectronicSupportAdjustment {
+    pub fn subtotal(&self) -> Cop {
+        self.lines.iter().fold(Cop::ZERO, |sum, l| {
+            Cop::new(sum.amount() + l.amount.amount())
+        })
+    }
+
+    /// The fields its CUDS is computed from: the documento soporte's formula, on the note.
+    pub fn code_input(&self) -> cufe::SupportCodeInput<'_> {
+        cufe::SupportCodeInput {
+            number: &self.number,
+            issued_at: self.issued_at,
+            subtotal: self.subtotal(),
+            iva: Cop::ZERO,
+            total: self.subtotal(),
+            seller_id: &self.seller.id,
+            buyer_nit: &self.buyer.id,
+            software_pin: &self.software.pin,
+            environment: self.environment,
+        }
+    }
+
+    pub fn cuds(&self) -> String {
+        cufe::cuds(&self.code_input())
+    }
+}
+
+/// The nota de ajuste as UBL 2.1 XML: a `CreditNote` of type 95 (the annex defines no debit
+/// form for it) whose `BillingReference` names the documento soporte by number, CUDS and
+/// date, and whose `DiscrepancyResponse` says why. Unsigned.
+pub fn support_adjustment_xml(note: &ElectronicSupportAdjustment) -> String {
+    let (date, time) = cufe::date_and_time(note.issued_at);
+    let cuds = note.cuds();
+    let security =
+        cufe::software_security_code(&note.software.id, &note.software.pin, &note.number);
+    let mut out = String::with_capacity(6 * 1024);
+    let _ = write!(
+        out,
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?><CreditNote {}>"#,
+        NAMESPACES.replace("xsd:Invoice-2", "xsd:CreditNote-2")
+    );
+    dian_extensions(
+        &mut out,
+        None,
+        &note.software,
+        &security,
+        &note.environment.lookup_url(&cuds),
+    );
+    let _ = write!(
+        out,
+        "<cbc:UBLVersionID>UBL 2.1</cbc:UBLVersionID><cbc:CustomizationID>10</cbc:CustomizationID>\
+         <cbc:ProfileID>DIAN 2.1: Nota de ajuste al documento soporte en adquisiciones \
+         efectuadas a sujetos no obligados a expedir factura o documento equivalente\
+         </cbc:ProfileID>\
+         <cbc:ProfileExecutionID>{env}</cbc:ProfileExecutionID><cbc:ID>{number}</cbc:ID>\
+         <cbc:UUID schemeID=\"{env}\" schemeName=\"CUDS-SHA384\">{cuds}</cbc:UUID>\
+         <cbc:IssueDate>{date}</cbc:IssueDate><cbc:IssueTime>{time}</cbc:IssueTime>\
+         <cbc:CreditNoteTypeCode>95</cbc:CreditNoteTypeCode><cbc:Note>{reason}</cbc:Note>\
+         <cbc:DocumentCurrencyCode>COP</cbc:DocumentCurrencyCode>\
+         <cbc:LineCountNumeric>{count}</cbc:LineCountNumeric>\
+         <cac:DiscrepancyResponse><cbc:ReferenceID>{document}</cbc:ReferenceID>\
+         <cbc:ResponseCode>{code}</cbc:ResponseCode><cbc:Description>{reason}</cbc:Description>\
+         </cac:DiscrepancyResponse><cac:BillingReference><cac:InvoiceDocumentReference>\
+         <cbc:ID>{document}</cbc:ID><cbc:UUID schemeName=\"CUDS-SHA384\">{document_cuds}</cbc:UUID>\
+         <cbc:IssueDate>{document_date}</cbc:IssueDate></cac:InvoiceDocumentReference>\
+         </cac:BillingReference>",
+        env = note.environment.profile_execution_id(),
+        number = escape(&note.number),
+        reason = escape(&note.reason),
+        count = note.lines.len(),
+        document = escape(&note.document.number),
+        code = note.discrepancy.code(),
+        document_cuds = escape(&note.document.cuds),
+        document_date = note.document.issued_on,
+    );
+    party(&mut out, "AccountingSupplierParty", &note.seller);
+    party(&mut out, "AccountingCustomerParty", &note.buyer);
+    out.push_str(
+        "<cac:PaymentMeans><cbc:ID>1</cbc:ID><cbc:PaymentMeansCode>42</cbc:PaymentMeansCode>\
+         </cac:PaymentMeans>",
+    );
+    totals(&mut out, note.subtotal(), Cop::ZERO, note.subtotal());
+    for (i, l) in note.lines.iter().enumerate() {
+        line_start(&mut out, LineKind::CreditNote, i + 1, l.amount);
+        let _ = write!(
+            out,
+            "<cac:Item><cbc:Description>{}</cbc:Description></cac:Item>",
+            escape(&l.description)
+        );
+        line_end(&mut out, LineKind::CreditNote, l.amount);
+    }
+    out.push_str("</CreditNote>");
     out
 }

@@ -340,3 +340,76 @@ fn the_check_before_storing_passes_what_is_written_and_catches_what_does_not_add
     let renumbered = xml.replace("<cbc:ID>VRD1</cbc:ID>", "<cbc:ID>VRD2</cbc:ID>");
     assert!(check(&renumbered, &key).unwrap_err().contains("código"));
 }
+
+#[test]
+fn the_nota_de_ajuste_is_a_valid_type_95_credit_note_naming_its_document_by_cuds() {
+    use vereda_documents::ubl::check::check;
+    use vereda_documents::ubl::{
+        Discrepancy, ElectronicSupportAdjustment, SupportLine, SupportReference,
+        support_adjustment_xml,
+    };
+    let inv = sample();
+    let ds_cuds = "a".repeat(96);
+    let note = ElectronicSupportAdjustment {
+        number: "NA7".into(),
+        issued_at: Utc.with_ymd_and_hms(2026, 12, 9, 15, 30, 0).unwrap(),
+        document: SupportReference {
+            number: "DS15".into(),
+            cuds: ds_cuds.clone(),
+            issued_on: NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+        },
+        discrepancy: Discrepancy::Annulment,
+        reason: "Cédula de la vendedora errada".into(),
+        seller: worker("Luz Torres", "1061234567"),
+        buyer: inv.supplier.clone(),
+        lines: vec![
+            SupportLine {
+                description: "Revisar tickets de soporte".into(),
+                amount: Cop::new(dec!(48485)),
+                first_day: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            },
+            SupportLine {
+                description: "Digitar planillas".into(),
+                amount: Cop::new(dec!(52000)),
+                first_day: NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+            },
+        ],
+        software: inv.software.clone(),
+        environment: Environment::Test,
+    };
+    let xml = support_adjustment_xml(&note);
+    validate(&xml, "CreditNote").unwrap_or_else(|e| panic!("not valid UBL 2.1: {e}\n{xml}"));
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(text(&doc, &["CreditNoteTypeCode"]), "95");
+    assert_eq!(text(&doc, &["CustomizationID"]), "10");
+    assert_eq!(text(&doc, &["DiscrepancyResponse", "ReferenceID"]), "DS15");
+    assert_eq!(text(&doc, &["DiscrepancyResponse", "ResponseCode"]), "2");
+    let reference = |e: &str| text(&doc, &["BillingReference", "InvoiceDocumentReference", e]);
+    assert_eq!(reference("ID"), "DS15");
+    assert_eq!(reference("UUID"), ds_cuds);
+    assert_eq!(reference("IssueDate"), "2026-12-07");
+    let lines = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "CreditNoteLine")
+        .count();
+    assert_eq!(lines, 2);
+    assert_eq!(
+        text(&doc, &["LegalMonetaryTotal", "PayableAmount"]),
+        "100485.00"
+    );
+    // Its CUDS: the documento soporte's formula over the note's own fields, with the PIN.
+    let ok = check(&xml, &inv.software.pin).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    assert_eq!(ok.code, note.cuds());
+    assert_eq!(text(&doc, &["UUID"]), note.cuds());
+    assert_eq!(
+        (ok.supplier_name.as_str(), ok.supplier_id.as_str()),
+        ("Luz Torres", "1061234567")
+    );
+    // A total changed after the code was computed is caught.
+    let changed = xml.replace(
+        "<cbc:PayableAmount currencyID=\"COP\">100485.00</cbc:PayableAmount>",
+        "<cbc:PayableAmount currencyID=\"COP\">100486.00</cbc:PayableAmount>",
+    );
+    assert_ne!(changed, xml);
+    assert!(check(&changed, &inv.software.pin).is_err());
+}

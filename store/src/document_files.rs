@@ -224,18 +224,33 @@ pub async fn support_document_pdf(
         Option<String>,
         i64,
         Option<String>,
+        Option<String>,
+        Option<String>,
     );
     let row: Option<Row> = on_db!(db, |p| sqlx::query_as(
         "SELECT s.number, s.kind, s.issued_at, s.week_start, s.month, \
          COALESCE(s.worker_name, u.name, ''), COALESCE(s.worker_document, w.document_id), \
-         s.amount, s.resolution_id FROM support_documents s \
+         s.amount, s.resolution_id, d.number, s.reason FROM support_documents s \
          JOIN worker_profiles w ON w.id = s.worker_id \
+         LEFT JOIN support_documents d ON d.id = s.adjusts_id \
          LEFT JOIN users u ON u.worker_id = s.worker_id WHERE s.id = $1"
     )
     .bind(id)
     .fetch_optional(p)
     .await)?;
-    let Some((number, kind, issued_at, week_start, month, name, cedula, amount, resolution)) = row
+    let Some((
+        number,
+        kind,
+        issued_at,
+        week_start,
+        month,
+        name,
+        cedula,
+        amount,
+        resolution,
+        corrects,
+        reason,
+    )) = row
     else {
         return Ok(None);
     };
@@ -246,7 +261,12 @@ pub async fn support_document_pdf(
     .bind(id)
     .fetch_all(p)
     .await)?;
-    let electronic = match electronic_documents::for_support_document(db, settings, id).await? {
+    let made = if kind == "document" {
+        electronic_documents::for_support_document(db, settings, id).await?
+    } else {
+        electronic_documents::for_support_adjustment(db, settings, id).await?
+    };
+    let electronic = match made {
         Ok(d) => Some(printed(db, settings, "CUDS", d, resolution.as_deref()).await?),
         Err(_) => None,
     };
@@ -263,6 +283,7 @@ pub async fn support_document_pdf(
         worker_document: cedula,
         lines,
         amount,
+        corrects: corrects.map(|n| (n, reason.unwrap_or_default())),
     };
     let pdf = render_support_document(&settings.issuer(), &issued, electronic.as_ref());
     Ok(Some((support_document_filename(&issued), pdf)))

@@ -18,8 +18,9 @@ use vereda_contracts::statements::{decimal_es, hours};
 use vereda_contracts::time;
 use vereda_contracts::timesheet::bogota_day;
 use vereda_documents::ubl::{
-    self, Discrepancy, ElectronicCreditNote, ElectronicInvoice, ElectronicSupportDocument, IdKind,
-    InvoiceReference, MandateLine, Party, Resolution, Software, SupportLine,
+    self, Discrepancy, ElectronicCreditNote, ElectronicInvoice, ElectronicSupportAdjustment,
+    ElectronicSupportDocument, IdKind, InvoiceReference, MandateLine, Party, Resolution, Software,
+    SupportLine, SupportReference,
 };
 
 use crate::config::Settings;
@@ -67,8 +68,14 @@ pub enum Unavailable {
     NoResolution,
     /// A credit note of an invoice that has no electronic version.
     InvoiceWithout,
-    /// A monthly documento soporte (before weeks) or a nota de ajuste: not made electronic.
+    /// A monthly documento soporte (before weeks), or a nota de ajuste that names no
+    /// document (the weekly notes that raised a week, before further documents did).
     NotElectronic,
+    /// A nota de ajuste of a documento soporte that has no electronic version.
+    DocumentWithout,
+    /// The worker has no cédula on record: DIAN takes no documento soporte without the
+    /// seller's id. Made once she has one.
+    NoSellerId,
 }
 
 /// The stored document of `subject_id` (an invoice's or credit note's id), if made.
@@ -375,6 +382,9 @@ pub async fn for_support_document(
     let Some(resolution_id) = ds.resolution_id else {
         return Ok(Err(Unavailable::NoResolution));
     };
+    let Some(seller_id) = ds.worker_document.filter(|d| !d.trim().is_empty()) else {
+        return Ok(Err(Unavailable::NoSellerId));
+    };
     let resolution = crate::resolutions::by_id(db, &resolution_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("documento soporte {id}: no resolution {resolution_id}"))?
@@ -395,7 +405,7 @@ pub async fn for_support_document(
         seller: Party {
             name: ds.worker_name,
             id_kind: IdKind::Cedula,
-            id: ds.worker_document.unwrap_or_default(),
+            id: seller_id,
             check_digit: None,
             email: None,
         },
@@ -426,6 +436,103 @@ pub async fn for_support_document(
         key: &pin,
         schema: "Invoice",
         issued_on: bogota_day(ds.issued_at),
+    };
+    Ok(Ok(keep(db, settings, made).await?))
+}
+
+#[derive(sqlx::FromRow)]
+struct AdjustmentRow {
+    number: String,
+    issued_at: i64,
+    week_start: Option<String>,
+    adjusts_id: Option<String>,
+    concept: Option<String>,
+    reason: Option<String>,
+}
+
+/// A nota de ajuste's electronic document (its documento soporte's made first if need be): it
+/// names the document by its CUDS, and its seller as the document named her, even when her
+/// data changed since (an annulment for a wrong cédula corrects that very document).
+pub async fn for_support_adjustment(
+    db: &Db,
+    settings: &Settings,
+    id: &str,
+) -> anyhow::Result<Result<Stored, Unavailable>> {
+    if let Some(d) = stored(db, id).await? {
+        return Ok(Ok(d));
+    }
+    let row: Option<AdjustmentRow> = on_db!(db, |p| sqlx::query_as(
+        "SELECT number, issued_at, week_start, adjusts_id, concept, reason \
+         FROM support_documents WHERE id = $1 AND kind = 'adjustment'"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await)?;
+    let Some(note) = row else {
+        return Ok(Err(Unavailable::Missing));
+    };
+    let (Some(_), Some(adjusts_id)) = (&note.week_start, &note.adjusts_id) else {
+        return Ok(Err(Unavailable::NotElectronic));
+    };
+    let document = match Box::pin(for_support_document(db, settings, adjusts_id)).await? {
+        Ok(d) => d,
+        Err(_) => return Ok(Err(Unavailable::DocumentWithout)),
+    };
+    let pin = settings.einvoice.software_pin.expose().to_string();
+    let named = ubl::check::check(&String::from_utf8_lossy(&document.xml), &pin)
+        .map_err(|e| anyhow::anyhow!("documento soporte {}: {e}", document.number))?;
+    let lines: Vec<(String, i64, String)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT description, amount, first_day FROM support_document_lines \
+         WHERE support_document_id = $1 ORDER BY line"
+    )
+    .bind(id)
+    .fetch_all(p)
+    .await)?;
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d");
+    let reason = note.reason.unwrap_or_default();
+    let e = ElectronicSupportAdjustment {
+        number: note.number,
+        issued_at: time::from_unix(note.issued_at),
+        document: SupportReference {
+            number: document.number.clone(),
+            cuds: document.code.clone(),
+            issued_on: day(&document.issued_on)?,
+        },
+        discrepancy: match note.concept.as_deref() {
+            Some("2") => Discrepancy::Annulment,
+            _ => Discrepancy::PartialNonAcceptance,
+        },
+        reason,
+        seller: Party {
+            name: named.supplier_name,
+            id_kind: IdKind::Cedula,
+            id: named.supplier_id,
+            check_digit: None,
+            email: None,
+        },
+        buyer: supplier(settings),
+        // Stored negative (what it takes off); the note states them as positive amounts.
+        lines: lines
+            .into_iter()
+            .map(|(description, amount, first_day)| {
+                Ok(SupportLine {
+                    description,
+                    amount: Cop::from_centavos(-amount),
+                    first_day: day(&first_day)?,
+                })
+            })
+            .collect::<Result<_, chrono::ParseError>>()?,
+        software: software(settings),
+        environment: settings.einvoice.environment,
+    };
+    let xml = ubl::support_adjustment_xml(&e);
+    let made = Made {
+        subject_id: id,
+        kind: DocumentKind::SupportAdjustment,
+        xml,
+        key: &pin,
+        schema: "CreditNote",
+        issued_on: bogota_day(note.issued_at),
     };
     Ok(Ok(keep(db, settings, made).await?))
 }
@@ -638,7 +745,12 @@ pub async fn deliver_pending<P: Provider>(
                     .ok()
                     .map(|d| d.bytes)
             }
-            _ => None,
+            Some(DocumentKind::SupportDocument | DocumentKind::SupportAdjustment) => {
+                crate::document_files::support_document_pdf(db, settings, &doc.subject_id)
+                    .await?
+                    .map(|(_, bytes)| bytes)
+            }
+            None => None,
         };
         let place = provider.deliver(&doc, pdf.as_deref()).await?;
         let now = time::unix(time::now());
@@ -817,6 +929,28 @@ pub async fn sweep(db: &Db, settings: &Settings) -> anyhow::Result<Swept> {
         }
         match docs.last() {
             Some(last) if docs.len() as i64 == ROUND => after = last.clone(),
+            _ => break,
+        }
+    }
+    let mut after = String::new();
+    loop {
+        let notes: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
+            "SELECT s.id FROM support_documents s \
+             JOIN electronic_documents e ON e.subject_id = s.adjusts_id \
+             WHERE s.kind = 'adjustment' AND s.id > $1 AND NOT EXISTS \
+             (SELECT 1 FROM electronic_documents d WHERE d.subject_id = s.id) \
+             ORDER BY s.id LIMIT $2"
+        )
+        .bind(&after)
+        .bind(ROUND)
+        .fetch_all(p)
+        .await)?;
+        for id in &notes {
+            let made = for_support_adjustment(db, settings, id).await;
+            count(&mut swept, made, "nota de ajuste", id);
+        }
+        match notes.last() {
+            Some(last) if notes.len() as i64 == ROUND => after = last.clone(),
             _ => break,
         }
     }

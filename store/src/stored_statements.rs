@@ -98,11 +98,14 @@ pub async fn support_documents(
         week_start: Option<String>,
         week_end: Option<String>,
         code: Option<String>,
+        corrects: Option<String>,
+        reason: Option<String>,
     }
     let rows: Vec<Row> = on_db!(db, |p| sqlx::query_as(
         "SELECT s.id, s.number, s.kind, s.worker_id, s.month, s.amount, s.issued_on, \
-         s.week_start, s.week_end, e.code FROM support_documents s \
-         LEFT JOIN electronic_documents e ON e.subject_id = s.id \
+         s.week_start, s.week_end, e.code, d.number AS corrects, s.reason \
+         FROM support_documents s LEFT JOIN electronic_documents e ON e.subject_id = s.id \
+         LEFT JOIN support_documents d ON d.id = s.adjusts_id \
          WHERE ($1 IS NULL OR s.worker_id = $1) AND ($2 IS NULL OR s.month = $2) ORDER BY s.id"
     )
     .bind(worker_id)
@@ -122,6 +125,8 @@ pub async fn support_documents(
             week_start: r.week_start,
             week_end: r.week_end,
             code: r.code,
+            corrects: r.corrects,
+            reason: r.reason,
         })
         .collect())
 }

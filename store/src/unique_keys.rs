@@ -25,8 +25,10 @@ pub enum UniqueKey {
     StatementVersion,
     /// One monthly documento soporte (not adjustment) per worker and month, before weeks.
     SupportDocumentPerWorkerMonth,
-    /// One weekly documento soporte (not adjustment) per worker and ISO week.
+    /// One weekly documento soporte (not adjustment) per worker, ISO week and part.
     SupportDocumentPerWorkerWeek,
+    /// One nota de ajuste that annuls a given documento soporte.
+    SupportDocumentAnnulment,
     /// The job queue's idempotency key (apalis's table, per job type).
     QueueIdempotency,
     /// One platform review (appeal or held rejection) per assignment.
@@ -61,7 +63,12 @@ pub const KEYS: &[(UniqueKey, &str, &str)] = &[
     (
         UniqueKey::SupportDocumentPerWorkerWeek,
         "support_documents_one_per_worker_week",
-        "support_documents.worker_id, support_documents.week_start",
+        "support_documents.worker_id, support_documents.week_start, support_documents.part",
+    ),
+    (
+        UniqueKey::SupportDocumentAnnulment,
+        "support_documents_one_annulment",
+        "support_documents.adjusts_id",
     ),
     (
         UniqueKey::OneAppealPerAssignment,
@@ -152,7 +159,7 @@ mod tests {
             ),
             (
                 "UNIQUE constraint failed: support_documents.worker_id, \
-                 support_documents.week_start",
+                 support_documents.week_start, support_documents.part",
                 UniqueKey::SupportDocumentPerWorkerWeek,
             ),
             (

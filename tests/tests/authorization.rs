@@ -553,6 +553,12 @@ fn policies() -> Vec<Policy> {
             Value::Null,
             "unnfffnn",
         ),
+        p(
+            "POST",
+            "/v1/support-documents/{none}/annulment",
+            json!({"reason": "Cédula de la vendedora errada"}),
+            "ufffffnn",
+        ),
         // The invoice has no electronic document: staff are told it is not there.
         p(
             "POST",

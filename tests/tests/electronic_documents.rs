@@ -620,5 +620,182 @@ async fn weekly_documentos_soporte_are_electronic_and_numbered_inside_their_reso
     app.get(&format!("/v1/support-documents/{id}/pdf"), Some(other))
         .await
         .problem(404);
+
+    // Her cédula was wrong. Once corrected, finance annuls the document with a nota de
+    // ajuste, and the week's run issues it again with her data as they are now (under a
+    // renewed range: the first is used up).
+    app.post(
+        "/v1/numbering-resolutions",
+        Some(&admin),
+        json!({
+            "kind": "support_document", "number": "18760000078", "prefix": "SEDS",
+            "from": 8, "to": 100,
+            "valid_from": (today() - chrono::Duration::days(1)).to_string(),
+            "valid_until": (today() + chrono::Duration::days(300)).to_string()
+        }),
+    )
+    .await
+    .ok(201);
+    app.patch(
+        &format!("/v1/workers/{seller}"),
+        Some(&admin),
+        json!({"document_id": "1098765432"}),
+    )
+    .await
+    .ok(200);
+    let annul = format!("/v1/support-documents/{id}/annulment");
+    let r = app
+        .post(&annul, Some(&finance), json!({"reason": "mal"}))
+        .await;
+    r.problem(422);
+    assert_eq!(r.field(), "reason");
+    app.post(
+        &annul,
+        Some(mine),
+        json!({"reason": "Cédula de la vendedora errada"}),
+    )
+    .await
+    .problem(403);
+    let r = app
+        .post(
+            &annul,
+            Some(&finance),
+            json!({"reason": "Cédula de la vendedora errada"}),
+        )
+        .await;
+    let body = r.ok(201).clone();
+    let note = &body["adjustment"];
+    assert_eq!(note["number"], "NA-1");
+    assert_eq!(note["amount"], "-52000");
+    assert_eq!(note["corrects"], "SEDS7");
+    let note_id = note["id"].as_str().unwrap().to_string();
+    let job = app
+        .wait_job(&finance, body["job_id"].as_str().unwrap())
+        .await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    // Hers again, and the other worker's, left out before for want of numbers.
+    assert_eq!(job["result"]["documents"], 2, "{job}");
+    // Once only: a second annulment is refused and writes nothing.
+    let again = app
+        .post(
+            &annul,
+            Some(&finance),
+            json!({"reason": "Cédula de la vendedora errada"}),
+        )
+        .await;
+    again.problem(409);
+    assert_eq!(again.body["code"], "already_annulled");
+
+    // The note: a CreditNote of type 95, schema-valid, naming SEDS7 by its CUDS, concept 2
+    // (annulment), the seller as SEDS7 named her, and a CUDS of its own that recomputes.
+    let r = app
+        .get(&format!("/v1/support-documents/{note_id}/xml"), Some(mine))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    schema_valid(r.text.as_bytes(), "CreditNote");
+    let nd = roxmltree::Document::parse(&r.text).unwrap();
+    assert_eq!(text(&nd, &["CreditNoteTypeCode"]), "95");
+    assert_eq!(text(&nd, &["ID"]), "NA-1");
+    assert_eq!(text(&nd, &["DiscrepancyResponse", "ResponseCode"]), "2");
+    assert_eq!(
+        text(&nd, &["DiscrepancyResponse", "Description"]),
+        "Cédula de la vendedora errada"
+    );
+    let reference = ["BillingReference", "InvoiceDocumentReference"];
+    assert_eq!(text(&nd, &[reference[0], reference[1], "ID"]), "SEDS7");
+    assert_eq!(text(&nd, &[reference[0], reference[1], "UUID"]), cuds);
+    let note_party = |p: &str| text(&nd, &[p, "Party", "PartyTaxScheme", "CompanyID"]);
+    assert_eq!(note_party("AccountingSupplierParty"), "1012345678");
+    assert_eq!(
+        text(&nd, &["LegalMonetaryTotal", "PayableAmount"]),
+        "52000.00"
+    );
+    let issued = format!(
+        "{}T{}",
+        text(&nd, &["IssueDate"]),
+        text(&nd, &["IssueTime"])
+    );
+    let note_cuds = cufe::cuds(&cufe::SupportCodeInput {
+        number: "NA-1",
+        issued_at: chrono::DateTime::parse_from_rfc3339(&issued)
+            .unwrap()
+            .with_timezone(&Utc),
+        subtotal: cop("52000.00"),
+        iva: Cop::ZERO,
+        total: cop("52000.00"),
+        seller_id: "1012345678",
+        buyer_nit: note_party("AccountingCustomerParty"),
+        software_pin: vereda_store::config::UNREGISTERED_SOFTWARE_PIN,
+        environment: Environment::Test,
+    });
+    assert_eq!(text(&nd, &["UUID"]), note_cuds);
+
+    // The week documented again: SEDS8, her corrected cédula, the same purchase.
+    let docs = app.get("/v1/support-documents", Some(&finance)).await;
+    let docs = docs.ok(200)["items"].as_array().unwrap().clone();
+    let hers: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["worker_id"] == seller.as_str())
+        .collect();
+    let numbers: Vec<&str> = hers.iter().map(|d| d["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers.len(), 3, "{docs:?}");
+    assert!(numbers[0].starts_with("SEDS"), "{numbers:?}");
+    assert_eq!(numbers[1..], ["NA-1", "SEDS7"], "newest first");
+    let reissued = hers[0]["id"].as_str().unwrap();
+    assert_eq!(hers[0]["amount"], "52000");
+    let r = app
+        .get(&format!("/v1/support-documents/{reissued}/xml"), Some(mine))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let rd = roxmltree::Document::parse(&r.text).unwrap();
+    assert_eq!(
+        text(
+            &rd,
+            &[
+                "AccountingSupplierParty",
+                "Party",
+                "PartyTaxScheme",
+                "CompanyID"
+            ]
+        ),
+        "1098765432"
+    );
+    assert_eq!(
+        text(&rd, &["InvoicePeriod", "StartDate"]),
+        last_week.monday().to_string()
+    );
+    // The note's PDF says what it corrects and why.
+    let pdf = download(&app, &format!("/v1/support-documents/{note_id}/pdf"), mine).await;
+    std::fs::write(screens.join("nota-de-ajuste.pdf"), &pdf).unwrap();
+    if let Some(text) = vereda_tests::pdf::pdf_text(&pdf) {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for want in [
+            "Nota de ajuste al documento soporte NA-1",
+            "Corrige el documento soporte SEDS7",
+            "Motivo: Cédula de la vendedora errada",
+            "$ 52.000",
+        ] {
+            assert!(flat.contains(want), "{want:?} not in the PDF:\n{text}");
+        }
+    }
+    // Delivered with the documents.
+    assert!(
+        settings
+            .data_dir
+            .join("einvoice/support_adjustment/NA-1.xml")
+            .exists()
+    );
     assert_ledger_invariants(&app.db).await;
+}
+
+async fn download(app: &TestApp, path: &str, token: &str) -> Vec<u8> {
+    let r = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.bytes().await.unwrap().to_vec()
 }

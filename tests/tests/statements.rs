@@ -326,9 +326,9 @@ async fn approved_at(app: &TestApp, assignment: &str, at: i64) {
 }
 
 /// A closed month gets its final statement; the documentos soporte are weekly: last week's is
-/// issued (in the configured range while no resolution is recorded), a later change of the
-/// week is a nota de ajuste, running again issues nothing, and the statement of the month the
-/// week ends in lists them.
+/// issued (in the configured range while no resolution is recorded), work the week gains later
+/// is a further document of the week, running again issues nothing, and the statement of the
+/// month the week ends in lists them.
 #[tokio::test]
 async fn documentos_soporte_are_weekly_and_listed_by_the_month_their_week_ends_in() {
     use vereda_contracts::support_weeks::Week;
@@ -383,7 +383,8 @@ async fn documentos_soporte_are_weekly_and_listed_by_the_month_their_week_ends_i
     // The week in course is not documented yet.
     assert_eq!(run(Week::of(now)).await.documents, 0);
 
-    // More work approved in last week, after its document: a nota de ajuste for the change.
+    // More work approved in last week, after its document: a further documento soporte of
+    // the week for it (a nota de ajuste only lowers a document).
     app.approved_fixed_work(
         &a.owner,
         "Digitar planillas",
@@ -402,7 +403,7 @@ async fn documentos_soporte_are_weekly_and_listed_by_the_month_their_week_ends_i
     .unwrap());
     approved_at(&app, &second, last_week.start() + 5 * 86_400).await;
     let again = run(last_week).await;
-    assert_eq!(again.documents, 0, "{again:?}");
+    assert_eq!((again.documents, again.adjustments), (1, 0), "{again:?}");
     assert_eq!(
         run(last_week).await,
         vereda_worker::support_run::SupportReport {
@@ -452,9 +453,10 @@ async fn documentos_soporte_are_weekly_and_listed_by_the_month_their_week_ends_i
         .await;
     let docs = docs.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(docs.len(), 2);
-    assert_eq!(docs[0]["number"], "NA-1", "newest first");
-    assert_eq!(docs[0]["kind"], "adjustment");
+    assert_eq!(docs[0]["number"], "DSV-502", "newest first");
+    assert_eq!(docs[0]["kind"], "document");
     assert_eq!(docs[0]["amount"], "52000");
+    assert_eq!(docs[0]["week_start"], last_week.monday().to_string());
     // What each says, line by line, adds to it.
     let lines: Vec<(String, i64)> = vereda_store::on_db!(&app.db, |p| sqlx::query_as(
         "SELECT s.number, CAST(SUM(l.amount) AS BIGINT) FROM support_document_lines l \
@@ -467,7 +469,7 @@ async fn documentos_soporte_are_weekly_and_listed_by_the_month_their_week_ends_i
         lines,
         [
             ("DSV-501".to_string(), 4_848_500),
-            ("NA-1".to_string(), 5_200_000)
+            ("DSV-502".to_string(), 5_200_000)
         ]
     );
 
@@ -482,7 +484,7 @@ async fn documentos_soporte_are_weekly_and_listed_by_the_month_their_week_ends_i
         .iter()
         .map(|d| d["number"].as_str().unwrap())
         .collect();
-    assert_eq!(listed, ["DSV-501", "NA-1"]);
+    assert_eq!(listed, ["DSV-501", "DSV-502"]);
     if let Some(text) = pdf_text(&download_pdf(&app, &format!("{path}/pdf"), &a.worker).await) {
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
@@ -499,7 +501,7 @@ async fn documentos_soporte_are_weekly_and_listed_by_the_month_their_week_ends_i
             download_pdf(&app, &format!("{path}/pdf"), &a.worker).await,
         )
         .unwrap();
-        assert!(flat.contains("Nota de ajuste NA-1"), "{text}");
+        assert!(flat.contains("Documento soporte DSV-502"), "{text}");
     }
     vereda_tests::invariants::assert_ledger_invariants(&app.db).await;
 }

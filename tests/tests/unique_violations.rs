@@ -108,6 +108,15 @@ fn cases(dialect: Dialect) -> Vec<(UniqueKey, &'static str, &'static str)> {
              'w1', '2025-02', 100, '2025-02-03', 0, '2025-01-27', '2025-02-02')",
         ),
         (
+            UniqueKey::SupportDocumentAnnulment,
+            "INSERT INTO support_documents (id, kind, number, seq, worker_id, month, amount, \
+             issued_on, issued_at, adjusts_id, concept) VALUES ('n1', 'adjustment', 'NA-1', 1, \
+             'w1', '2025-02', -100, '2025-02-03', 0, 'd3', '2')",
+            "INSERT INTO support_documents (id, kind, number, seq, worker_id, month, amount, \
+             issued_on, issued_at, adjusts_id, concept) VALUES ('n2', 'adjustment', 'NA-2', 2, \
+             'w1', '2025-02', -100, '2025-02-03', 0, 'd3', '2')",
+        ),
+        (
             UniqueKey::OneAppealPerAssignment,
             "INSERT INTO appeals (id, assignment_id, worker_id, company_id, kind, filed_at, \
              due_at, status) VALUES ('ap1', 'a1', 'w1', 'c1', 'held', 0, 0, 'open')",

@@ -248,6 +248,50 @@ async fn the_finance_clerk_closes_the_month_in_the_browser() {
     page.wait_for_text("certificados nuevos enviados").await;
     check_office_screen(&page, "finanzas-certificados", "h1").await;
 
+    // Last week's documentos soporte (the month's work moved into it), issued from the
+    // screen; then one annulled from it, with a reason, and issued again.
+    let last_week = vereda_contracts::support_weeks::Week::of(vereda_contracts::time::unix(
+        vereda_contracts::time::now(),
+    ))
+    .prev();
+    vereda_store::on_db!(&app.db, |p| sqlx::query(
+        "UPDATE accruals SET approved_at = $1"
+    )
+    .bind(last_week.start() + 86_400)
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected())
+    .unwrap());
+    page.click("#support-run button[type=submit]").await;
+    page.wait_for_text("2 documentos soporte emitidos").await;
+    page.click_text("Anular…").await;
+    page.wait_for("#annul-form").await;
+    page.type_into("#reason", "Cédula de la vendedora errada")
+        .await;
+    check_office_screen(&page, "finanzas-anular-documento-soporte", "#annul").await;
+    page.click("#annul-form button[type=submit]").await;
+    page.wait_for_text("quedó anulado con la nota de ajuste NA-1")
+        .await;
+    page.wait_for_text("1 documento soporte emitido").await;
+    page.wait_for_text("Corregido por NA-1").await;
+    check_office_screen(
+        &page,
+        "finanzas-documento-soporte-anulado",
+        "#support-documents",
+    )
+    .await;
+    let numbers: Vec<String> = vereda_store::on_db!(&app.db, |p| sqlx::query_scalar(
+        "SELECT number FROM support_documents ORDER BY seq, number"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap());
+    assert_eq!(
+        numbers.len(),
+        4,
+        "two documents, the note, the new one: {numbers:?}"
+    );
+
     // The month's withholding report ties to the ledger; this year's certificates, followed
     // live (one person was paid: the other's payout came back).
     go(&page, "#/retenciones").await;

@@ -539,7 +539,19 @@ async function statementsScreen(gen) {
   const box = h('div', { 'aria-live': 'polite' });
   const outcome = h('div', { id: 'statement-result' });
   const weekBox = h('div', { 'aria-live': 'polite' });
-  const weekOutcome = h('div', { id: 'support-result' });
+  const weekOutcome = h('div', { id: 'support-result', 'aria-live': 'polite' });
+  const annulBox = h('div', { id: 'annul', 'aria-live': 'polite' });
+  const docsBox = h('div', { id: 'support-documents' });
+  // What a run or an annulment issued shows at once: the list is read again.
+  const redraw = async () => {
+    try {
+      docs = await get('/v1/support-documents?limit=100');
+    } catch (err) {
+      return docsBox.replaceChildren(notice(err.message || String(err), 'error'));
+    }
+    return docsBox.replaceChildren(supportTable(docs.items, (d) => annulForm(gen, d, annulBox, weekBox, weekOutcome, redraw)));
+  };
+  docsBox.replaceChildren(supportTable(docs.items, (d) => annulForm(gen, d, annulBox, weekBox, weekOutcome, redraw)));
   return office(gen, S.title,
     h('p', {}, S.hint),
     form('statement-run', [
@@ -564,17 +576,60 @@ async function statementsScreen(gen) {
         await runJob(gen, weekBox, '/v1/support-document-runs', { week: lastMonday(now) }, (job) => {
           if (job.status === 'failed') return weekOutcome.replaceChildren(jobFailed(job));
           const r = job.result || {};
-          return fill(weekOutcome, notice(S.weekDone(r.documents || 0, r.adjustments || 0), 'ok'), runProblems(r));
+          fill(weekOutcome, notice(S.weekDone(r.documents || 0, r.adjustments || 0), 'ok'), runProblems(r));
+          return redraw();
         });
       }),
-      weekBox, weekOutcome,
-      docs.items.length === 0 ? h('p', {}, S.supportNone) : table(S.support,
-        [S.number, S.worker, S.document, S.period, S.amount, S.issued],
-        docs.items.map((d) => [d.number, d.worker_name, d.worker_document_id || '—',
-          d.week_start ? S.week(day(d.week_start), day(d.week_end)) : month(d.month),
-          amount(d.amount), day(d.issued_on)]),
-        '', { quietCaption: true })),
+      weekBox, weekOutcome, docsBox, annulBox),
     h('p', {}, h('a', { href: HOME }, F.back)));
+}
+
+/** The documentos soporte and notas de ajuste, newest first, each with its PDF; a weekly
+ *  document not corrected yet can be annulled (`annul(d)` opens the form). */
+function supportTable(items, annul) {
+  if (items.length === 0) return h('p', {}, S.supportNone);
+  // The nota de ajuste that corrected each document, by the document's number.
+  const correctedBy = new Map(items.filter((d) => d.corrects).map((d) => [d.corrects, d.number]));
+  return table(S.support,
+    [S.number, S.worker, S.document, S.period, S.amount, S.issued, S.actions],
+    items.map((d) => [
+      d.corrects ? h('span', {}, d.number, h('br'), h('small', {}, S.corrects(d.corrects))) : d.number,
+      d.worker_name, d.worker_document_id || '—',
+      d.week_start ? S.week(day(d.week_start), day(d.week_end)) : month(d.month),
+      amount(d.amount), day(d.issued_on),
+      h('span', {},
+        h('a', { href: `/v1/support-documents/${d.id}/pdf`, download: `${d.number}.pdf` }, S.pdf),
+        correctedBy.has(d.number) ? h('span', { class: 'muted' }, ' · ', S.correctedBy(correctedBy.get(d.number)))
+          : (d.kind === 'document' && d.week_start ? [' · ', button(S.annul, () => annul(d), 'link')] : null)),
+    ]),
+    '', { quietCaption: true });
+}
+
+/** Annul a weekly documento soporte (a nota de ajuste), follow the run that issues it again
+ *  with the worker's data as they are now, and draw the list again. */
+function annulForm(gen, d, box, jobBox, outcome, redraw) {
+  box.replaceChildren(
+    h('h3', {}, S.annulTitle(d.number, d.worker_name)),
+    h('p', {}, S.annulHint),
+    form('annul-form', [
+      field('reason', S.reason, { required: true, minlength: 10, maxlength: 500, autocomplete: 'off' }),
+      h('button', { type: 'submit', class: 'primary' }, S.annulConfirm),
+      ' ', button(S.cancel, () => box.replaceChildren()),
+    ], async (data) => {
+      const r = await post(`/v1/support-documents/${d.id}/annulment`, { reason: String(data.get('reason') || '').trim() });
+      box.replaceChildren();
+      const said = S.annulledAs(r.adjustment.number, d.number);
+      outcome.replaceChildren(notice(said, 'ok'));
+      await redraw();
+      await watchJob(gen, r.job_id, jobBox, (job) => {
+        if (job.status === 'failed') return outcome.replaceChildren(notice(said, 'ok'), jobFailed(job));
+        const res = job.result || {};
+        fill(outcome, notice(`${said} ${S.weekDone(res.documents || 0, res.adjustments || 0)}`, 'ok'), runProblems(res));
+        return redraw();
+      });
+    }));
+  box.scrollIntoView({ block: 'nearest' });
+  box.querySelector('input').focus();
 }
 
 // ----------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 //! Weekly documentos soporte (issue 19 §1): every Monday from 06:00 (Bogotá) the clock asks
 //! for last week's run (the week is the job's key, so N processes queue one). A run issues,
-//! for each worker, what the rule (`vereda_contracts::support_weeks::due`) says her closed
-//! weeks still need: the week's documento soporte, or a nota de ajuste when its purchases
-//! changed after it was issued, looking back [`LOOKBACK_WEEKS`]. Each worker is one
+//! for each worker, what the rules (`vereda_contracts::support_weeks::{due, correction}`) say
+//! her closed weeks still need, looking back [`LOOKBACK_WEEKS`]: the week's documento soporte,
+//! a further one for purchases the week gained after it, or a nota de ajuste when it lost
+//! some (or a document was annulled, which the next run replaces). Each worker is one
 //! transaction under her row lock, so a repeated, late or concurrent run issues nothing twice.
 //! Their electronic documents are made and delivered right after, the same day.
 
@@ -14,11 +15,13 @@ use serde::{Deserialize, Serialize};
 use vereda_contracts::jobs::IssueSupportDocuments;
 use vereda_contracts::numbering::Series;
 use vereda_contracts::statements::Month;
-use vereda_contracts::support_weeks::{self, Week};
+use vereda_contracts::support_weeks::{self, Correction, Week};
 use vereda_contracts::time;
 use vereda_store::config::Settings;
 use vereda_store::db::{Db, Tx};
 use vereda_store::{counters, exec_one, locks, on_db, on_tx, queue};
+
+use vereda_documents::ubl::Discrepancy;
 
 use crate::invoicing;
 use crate::problems::{RunProblem, one_by_one};
@@ -110,101 +113,223 @@ async fn issue_for_worker(
     // Months documented the monthly way, before weeks.
     let monthly: BTreeSet<Month> =
         vereda_store::stored_statements::monthly_documented(tx, worker).await?;
-    let rows: Vec<(String, i64, i64)> = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT week_start, CAST(SUM(amount) AS BIGINT), \
-         CAST(SUM(CASE WHEN kind = 'document' THEN 1 ELSE 0 END) AS BIGINT) \
-         FROM support_documents WHERE worker_id = $1 AND week_start >= $2 GROUP BY week_start"
+    // What each week's documents and notes add up to, and what each document still stands
+    // for (its amount less the notes against it), oldest first.
+    let rows: Vec<(String, String, String, i64, i64, i64)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT d.week_start, d.id, d.kind, d.part, d.amount, d.amount + COALESCE((SELECT \
+         CAST(SUM(n.amount) AS BIGINT) FROM support_documents n WHERE n.adjusts_id = d.id), 0) \
+         FROM support_documents d WHERE d.worker_id = $1 AND d.week_start >= $2 \
+         ORDER BY d.week_start, d.part, d.issued_at"
     )
     .bind(worker)
     .bind(first.to_string())
     .fetch_all(&mut *c)
     .await)?;
-    let mut issued = BTreeMap::new();
-    let mut has_document = BTreeSet::new();
-    for (week, amount, documents) in rows {
-        if let Some(w) = Week::parse(&week) {
-            issued.insert(w, amount);
-            if documents > 0 {
-                has_document.insert(w);
-            }
+    let mut issued: BTreeMap<Week, i64> = BTreeMap::new();
+    let mut standing: BTreeMap<Week, Vec<(String, i64)>> = BTreeMap::new();
+    let mut parts: BTreeMap<Week, i64> = BTreeMap::new();
+    for (week, id, kind, part, amount, stands) in rows {
+        let Some(w) = Week::parse(&week) else {
+            continue;
+        };
+        *issued.entry(w).or_default() += amount;
+        if kind == "document" {
+            standing.entry(w).or_default().push((id, stands));
+            let last = parts.entry(w).or_default();
+            *last = (*last).max(part);
         }
     }
     let earned: Vec<(i64, i64)> = accruals.iter().map(|(at, work, _)| (*at, *work)).collect();
     let today = vereda_contracts::timesheet::bogota_day(now);
     let (mut documents, mut adjustments) = (0, 0);
-    for (week, amount) in support_weeks::due(&earned, &monthly, &issued, last) {
-        let first_of_week = !has_document.contains(&week);
-        // Allocated in this transaction: a rolled-back worker gives her numbers back. Outside
-        // the resolution's range or dates the worker is left out, saying what to do.
-        let (kind, (seq, number, resolution)) = if first_of_week {
-            let (prefix, range) = (&settings.support_doc_prefix, &settings.support_doc_range);
-            (
-                "document",
-                counters::next_support_number(tx, today, prefix, range).await?,
-            )
-        } else {
-            let (seq, number) = counters::next_number(tx, Series::SupportAdjustment).await?;
-            ("adjustment", (seq, number, None))
-        };
-        // What it says, line by line: the week's work by task (a first document), or the
-        // change (a nota de ajuste).
-        let lines: Vec<(String, i64, String)> = if first_of_week {
-            week_lines(&accruals, &monthly, week)
-        } else {
-            vec![(
-                format!("Ajuste de las compras de la semana del {}", week.label_es()),
-                amount,
-                week.monday().to_string(),
-            )]
-        };
-        let said: i64 = lines.iter().map(|(_, a, _)| a).sum();
-        anyhow::ensure!(
-            said == amount,
-            "the lines of week {week} add to {said}, not {amount}"
-        );
-        let id = uuid::Uuid::now_v7().to_string();
-        exec_one!(
-            tx,
-            sqlx::query(
-                "INSERT INTO support_documents (id, kind, number, seq, worker_id, month, amount, \
-                 issued_on, issued_at, week_start, week_end, resolution_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-            )
-            .bind(&id)
-            .bind(kind)
-            .bind(&number)
-            .bind(seq)
-            .bind(worker)
-            .bind(week.statement_month().to_string())
-            .bind(amount)
-            .bind(today.to_string())
-            .bind(now)
-            .bind(week.to_string())
-            .bind(week.sunday().to_string())
-            .bind(&resolution)
-        )?;
-        for (n, (description, amount, first_day)) in lines.iter().enumerate() {
-            exec_one!(
-                tx,
-                sqlx::query(
-                    "INSERT INTO support_document_lines (support_document_id, line, description, \
-                     amount, first_day) VALUES ($1, $2, $3, $4, $5)"
-                )
-                .bind(&id)
-                .bind(n as i64 + 1)
-                .bind(description)
-                .bind(amount)
-                .bind(first_day)
-            )?;
-        }
-        tracing::info!(%number, %week, kind, "documento soporte issued");
-        if first_of_week {
-            documents += 1;
-        } else {
-            adjustments += 1;
+    for (week, change) in support_weeks::due(&earned, &monthly, &issued, last) {
+        let standing = standing.get(&week).map(Vec::as_slice).unwrap_or_default();
+        let corrections = support_weeks::correction(change, standing)
+            .map_err(|u| anyhow::anyhow!("week {week}: {u}"))?;
+        for correction in corrections {
+            match correction {
+                Correction::Document { amount } => {
+                    let part = parts.get(&week).copied().unwrap_or(0) + 1;
+                    parts.insert(week, part);
+                    // The week's work by task; a further document says what the week's
+                    // standing documents did not.
+                    let lines = if part == 1 {
+                        week_lines(&accruals, &monthly, week)
+                    } else {
+                        further_lines(tx, worker, &accruals, &monthly, week, amount).await?
+                    };
+                    // Allocated in this transaction: a rolled-back worker gives her numbers
+                    // back. Outside the resolution's range or dates the worker is left out,
+                    // saying what to do.
+                    let (prefix, range) =
+                        (&settings.support_doc_prefix, &settings.support_doc_range);
+                    let (seq, number, resolution) =
+                        counters::next_support_number(tx, today, prefix, range).await?;
+                    let doc = Issued {
+                        kind: "document",
+                        seq,
+                        number: &number,
+                        amount,
+                        part,
+                        resolution: resolution.as_deref(),
+                        adjusts: None,
+                    };
+                    let id = uuid::Uuid::now_v7().to_string();
+                    insert(tx, &id, worker, week, today, now, &doc, &lines).await?;
+                    documents += 1;
+                }
+                Correction::Adjustment {
+                    adjusts,
+                    amount,
+                    annuls,
+                } => {
+                    let (seq, number) =
+                        counters::next_number(tx, Series::SupportAdjustment).await?;
+                    let reason = format!(
+                        "Menor valor de las compras de la semana del {}",
+                        week.label_es()
+                    );
+                    let lines = vec![(reason.clone(), amount, week.monday().to_string())];
+                    let concept = if annuls {
+                        Discrepancy::Annulment
+                    } else {
+                        Discrepancy::PartialNonAcceptance
+                    };
+                    let note = Issued {
+                        kind: "adjustment",
+                        seq,
+                        number: &number,
+                        amount,
+                        part: 1,
+                        resolution: None,
+                        adjusts: Some((&adjusts, concept, &reason)),
+                    };
+                    let id = uuid::Uuid::now_v7().to_string();
+                    insert(tx, &id, worker, week, today, now, &note, &lines).await?;
+                    adjustments += 1;
+                }
+            }
         }
     }
     Ok((documents, adjustments))
+}
+
+/// A document or note about to be written.
+pub struct Issued<'a> {
+    pub kind: &'static str,
+    pub seq: i64,
+    pub number: &'a str,
+    /// Centavos; negative for a nota de ajuste.
+    pub amount: i64,
+    pub part: i64,
+    pub resolution: Option<&'a str>,
+    /// For a nota de ajuste: the document it corrects, why (the annex's concept) and the
+    /// reason in words.
+    pub adjusts: Option<(&'a str, Discrepancy, &'a str)>,
+}
+
+/// Write a weekly document or note (as `id`) and its lines, which must add up to it.
+#[allow(clippy::too_many_arguments)] // the run and the annulment endpoint both write one
+pub async fn insert(
+    tx: &mut Tx,
+    id: &str,
+    worker: &str,
+    week: Week,
+    today: chrono::NaiveDate,
+    now: i64,
+    doc: &Issued<'_>,
+    lines: &[(String, i64, String)],
+) -> anyhow::Result<()> {
+    let said: i64 = lines.iter().map(|(_, a, _)| a).sum();
+    anyhow::ensure!(
+        said == doc.amount,
+        "the lines of {} (week {week}) add to {said}, not {}",
+        doc.number,
+        doc.amount
+    );
+    exec_one!(
+        tx,
+        sqlx::query(
+            "INSERT INTO support_documents (id, kind, number, seq, worker_id, month, amount, \
+             issued_on, issued_at, week_start, week_end, resolution_id, part, adjusts_id, \
+             concept, reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        )
+        .bind(id)
+        .bind(doc.kind)
+        .bind(doc.number)
+        .bind(doc.seq)
+        .bind(worker)
+        .bind(week.statement_month().to_string())
+        .bind(doc.amount)
+        .bind(today.to_string())
+        .bind(now)
+        .bind(week.to_string())
+        .bind(week.sunday().to_string())
+        .bind(doc.resolution)
+        .bind(doc.part)
+        .bind(doc.adjusts.map(|(id, _, _)| id))
+        .bind(doc.adjusts.map(|(_, concept, _)| concept.code()))
+        .bind(doc.adjusts.map(|(_, _, reason)| reason))
+    )?;
+    for (n, (description, amount, first_day)) in lines.iter().enumerate() {
+        exec_one!(
+            tx,
+            sqlx::query(
+                "INSERT INTO support_document_lines (support_document_id, line, description, \
+                 amount, first_day) VALUES ($1, $2, $3, $4, $5)"
+            )
+            .bind(id)
+            .bind(n as i64 + 1)
+            .bind(description)
+            .bind(amount)
+            .bind(first_day)
+        )?;
+    }
+    tracing::info!(number = %doc.number, %week, kind = doc.kind, "documento soporte issued");
+    Ok(())
+}
+
+/// A further document's lines: the week's work by task less what its standing documents (not
+/// annulled nor lowered) said of each task. When notes make that ambiguous, one line for all.
+async fn further_lines(
+    tx: &mut Tx,
+    worker: &str,
+    accruals: &[(i64, i64, String)],
+    monthly: &BTreeSet<Month>,
+    week: Week,
+    amount: i64,
+) -> anyhow::Result<Vec<(String, i64, String)>> {
+    let said: Vec<(String, i64)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT l.description, l.amount FROM support_document_lines l \
+         JOIN support_documents d ON d.id = l.support_document_id \
+         WHERE d.worker_id = $1 AND d.week_start = $2 AND d.kind = 'document' AND NOT EXISTS \
+         (SELECT 1 FROM support_documents n WHERE n.adjusts_id = d.id)"
+    )
+    .bind(worker)
+    .bind(week.to_string())
+    .fetch_all(&mut *c)
+    .await)?;
+    let mut lines = week_lines(accruals, monthly, week);
+    for (description, amount) in said {
+        if let Some(line) = lines.iter_mut().find(|(t, _, _)| *t == description) {
+            line.1 -= amount;
+        }
+    }
+    lines.retain(|(_, a, _)| *a != 0);
+    if lines.iter().any(|(_, a, _)| *a < 0)
+        || lines.iter().map(|(_, a, _)| a).sum::<i64>() != amount
+    {
+        lines = vec![(
+            format!(
+                "Compras de la semana del {} no documentadas antes",
+                week.label_es()
+            ),
+            amount,
+            week.monday().to_string(),
+        )];
+    }
+    Ok(lines)
 }
 
 /// A week's work by task (in the order first approved): what was bought, how much, and the

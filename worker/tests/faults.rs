@@ -1,5 +1,6 @@
 //! Crashes lose nothing and double nothing. A real `vereda-worker` process is killed with
-//! SIGKILL at seeded random moments of billing runs, payout batches and statement runs (at
+//! SIGKILL at seeded random moments of billing runs, payout batches, statement runs and weekly
+//! documento soporte runs (at
 //! least ten kills that land in the middle of a run, for each: its job running, its effects
 //! incomplete), restarted each time. Batched runs are short, so one that completes before
 //! the kill is given fresh work of its kind (new companies and workers) and the kills go on,
@@ -17,8 +18,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use vereda_contracts::jobs::{BillingRun, BuildPayoutBatch, BuildStatements};
-use vereda_contracts::time::{BOGOTA, now};
+use vereda_contracts::jobs::{
+    BillingRun, BuildPayoutBatch, BuildStatements, IssueSupportDocuments,
+};
+use vereda_contracts::support_weeks::Week;
+use vereda_contracts::time::{BOGOTA, now, unix};
 use vereda_store::db::Db;
 use vereda_store::on_db;
 use vereda_store::queue::{self, JobState};
@@ -61,13 +65,15 @@ async fn killed_workers_lose_nothing_on_postgres() {
     .await;
 }
 
-/// The three kinds of run the scenario kills.
+/// The kinds of run the scenario kills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Run {
     Billing,
     /// Fills the book's current batch.
     Payouts,
     Statements,
+    /// Up to the week in course, so every week of the book's work (last month) is in reach.
+    SupportDocuments,
 }
 
 impl Run {
@@ -93,6 +99,12 @@ impl Run {
                 };
                 queue::push(db, BuildStatements::QUEUE, &job, None, None).await
             }
+            Run::SupportDocuments => {
+                let job = IssueSupportDocuments {
+                    week: Week::of(unix(now())).to_string(),
+                };
+                queue::push(db, IssueSupportDocuments::QUEUE, &job, None, None).await
+            }
         }
         .unwrap()
     }
@@ -116,8 +128,53 @@ impl Run {
                 count(db, "SELECT COUNT(*) FROM statements").await,
                 book.workers.len() as i64,
             ),
+            Run::SupportDocuments => (
+                count(db, "SELECT COUNT(*) FROM support_documents").await,
+                weeks_bought(db).await.len() as i64,
+            ),
         }
     }
+}
+
+/// What each worker earned in each week, from the accruals (each week a documento soporte).
+async fn weeks_bought(db: &Db) -> std::collections::BTreeMap<(String, Week), i64> {
+    let rows: Vec<(String, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT worker_id, approved_at, work FROM accruals"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap());
+    let mut weeks = std::collections::BTreeMap::new();
+    for (worker, at, work) in rows {
+        *weeks.entry((worker, Week::of(at))).or_default() += work;
+    }
+    weeks
+}
+
+/// One documento soporte per worker and week, for what she earned in it, numbered without a
+/// gap however often the run was killed; no nota de ajuste (nothing changed).
+async fn assert_support_documents_once(db: &Db) {
+    let rows: Vec<(String, String, String, i64, i64)> = on_db!(db, |p| sqlx::query_as(
+        "SELECT worker_id, week_start, kind, amount, seq FROM support_documents ORDER BY seq"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap());
+    let mut documented = std::collections::BTreeMap::new();
+    for (n, (worker, week, kind, amount, seq)) in rows.iter().enumerate() {
+        assert_eq!(kind, "document", "{worker} {week}: no nota de ajuste");
+        assert_eq!(*seq, n as i64 + 1, "numbered without a gap");
+        let week = Week::parse(week).expect("a weekly document");
+        assert!(
+            documented.insert((worker.clone(), week), *amount).is_none(),
+            "{worker} {week}: one document"
+        );
+    }
+    assert_eq!(
+        documented,
+        weeks_bought(db).await,
+        "each week documented as earned"
+    );
 }
 
 async fn crash_scenario(url: &str, dir: &Path, seed: u64) {
@@ -139,6 +196,13 @@ async fn crash_scenario(url: &str, dir: &Path, seed: u64) {
     kill_and_recover(&db, url, dir, &mut book, Run::Statements, &mut rng).await;
     assert_statements_once(&db, &book).await;
     // Nothing above moved because of the statements.
+    assert_billed_once(&db, &book).await;
+    assert_paid_out_once(&db, &book).await;
+    assert_ledger_invariants(&db).await;
+
+    kill_and_recover(&db, url, dir, &mut book, Run::SupportDocuments, &mut rng).await;
+    assert_support_documents_once(&db).await;
+    // Fresh work brought for it was billed and paid as before.
     assert_billed_once(&db, &book).await;
     assert_paid_out_once(&db, &book).await;
     assert_ledger_invariants(&db).await;
@@ -271,7 +335,7 @@ async fn refill(db: &Db, url: &str, dir: &Path, book: &mut Book, run: Run) {
     let billing = Run::Billing.push(db, book).await;
     wait_all_succeeded(db, &[billing], Duration::from_secs(120)).await;
     new_batch(db, book).await;
-    if run == Run::Statements {
+    if matches!(run, Run::Statements | Run::SupportDocuments) {
         let payouts = Run::Payouts.push(db, book).await;
         wait_all_succeeded(db, &[payouts], Duration::from_secs(120)).await;
     }

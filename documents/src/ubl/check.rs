@@ -15,6 +15,10 @@ pub struct Checked {
     pub code: String,
     pub issued_at: DateTime<Utc>,
     pub total: Cop,
+    /// The supplier as the document names it (for a documento soporte, the worker): its
+    /// registration name and id. A note that corrects it names the same.
+    pub supplier_name: String,
+    pub supplier_id: String,
 }
 
 fn child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
@@ -56,7 +60,11 @@ pub fn check(xml: &str, key: &str) -> Result<Checked, String> {
         "CreditNote" => "CreditNoteLine",
         other => return Err(format!("documento desconocido: {other}")),
     };
-    let support = kind == "Invoice" && text(root, &["InvoiceTypeCode"])? == "05";
+    // A documento soporte (05) and its nota de ajuste (95) carry a CUDS.
+    let support = match kind {
+        "Invoice" => text(root, &["InvoiceTypeCode"])? == "05",
+        _ => text(root, &["CreditNoteTypeCode"])? == "95",
+    };
 
     // Lines: each one's amount is its price (quantity 1), and they add up to the total.
     let lines: Vec<Node> = root
@@ -182,10 +190,22 @@ pub fn check(xml: &str, key: &str) -> Result<Checked, String> {
             "el código {code} no corresponde a los campos del documento ({recomputed})"
         ));
     }
+    let supplier_name = text(
+        root,
+        &[
+            "AccountingSupplierParty",
+            "Party",
+            "PartyTaxScheme",
+            "RegistrationName",
+        ],
+    )?
+    .to_string();
     Ok(Checked {
         number,
         code,
         issued_at,
         total,
+        supplier_name,
+        supplier_id: supplier.to_string(),
     })
 }

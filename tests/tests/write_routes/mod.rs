@@ -350,6 +350,12 @@ pub fn catalogue() -> Vec<Write> {
         ),
         w(
             "POST",
+            "/v1/support-documents/{none}/annulment",
+            Finance,
+            j(json!({"reason": "Cédula de la vendedora errada"})),
+        ),
+        w(
+            "POST",
             "/v1/electronic-documents/{none}/answer",
             Finance,
             j(json!({"outcome": "accepted"})),
