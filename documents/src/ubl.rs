@@ -74,7 +74,9 @@ pub struct Software {
 pub struct MandateLine {
     pub description: String,
     pub amount: Cop,
-    pub mandante: Party,
+    /// Her name and cédula; none when no cédula is on record (a mandate line without a
+    /// named mandante, rather than an empty id DIAN would refuse).
+    pub mandante: Option<Party>,
 }
 
 /// A factura electrónica de venta.
@@ -410,7 +412,7 @@ pub fn invoice_xml(inv: &ElectronicInvoice) -> String {
             i + 1,
             &l.description,
             l.amount,
-            Some(&l.mandante),
+            l.mandante.as_ref(),
         );
     }
     fee_line(

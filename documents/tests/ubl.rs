@@ -413,3 +413,19 @@ fn the_nota_de_ajuste_is_a_valid_type_95_credit_note_naming_its_document_by_cuds
     assert_ne!(changed, xml);
     assert!(check(&changed, &inv.software.pin).is_err());
 }
+
+#[test]
+fn a_worker_without_a_cedula_is_a_mandate_line_without_a_named_mandante() {
+    let mut inv = sample();
+    inv.lines[1].mandante = None;
+    let xml = invoice_xml(&inv);
+    validate(&xml, "Invoice").unwrap_or_else(|e| panic!("not valid UBL 2.1: {e}\n{xml}"));
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let named: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "InformationContentProviderParty")
+        .filter_map(|p| p.descendants().find(|n| n.tag_name().name() == "ID"))
+        .map(|id| id.text().unwrap_or_default())
+        .collect();
+    assert_eq!(named, ["1061234567"], "no empty id for the second line");
+}

@@ -219,13 +219,13 @@ pub async fn for_invoice(
                     title
                 },
                 amount: Cop::from_centavos(work),
-                mandante: Party {
+                mandante: cedula.filter(|c| !c.trim().is_empty()).map(|id| Party {
                     name,
                     id_kind: IdKind::Cedula,
-                    id: cedula.unwrap_or_default(),
+                    id,
                     check_digit: None,
                     email: None,
-                },
+                }),
             })
             .collect(),
         fee: Cop::from_centavos(inv.fee),

@@ -70,12 +70,12 @@ pub fn sample() -> ElectronicInvoice {
             MandateLine {
                 description: "Revisar tickets de soporte (3,5 h)".into(),
                 amount: Cop::new(dec!(48485)),
-                mandante: worker("Luz Torres", "1061234567"),
+                mandante: Some(worker("Luz Torres", "1061234567")),
             },
             MandateLine {
                 description: "Digitar planillas".into(),
                 amount: Cop::new(dec!(52000)),
-                mandante: worker("Ana María Ríos", "1002003004"),
+                mandante: Some(worker("Ana María Ríos", "1002003004")),
             },
         ],
         fee: Cop::new(dec!(20097)),
