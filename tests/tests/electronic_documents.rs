@@ -774,9 +774,15 @@ async fn weekly_documentos_soporte_are_electronic_and_numbered_inside_their_reso
             "Corrige el documento soporte SEDS7",
             "Motivo: Cédula de la vendedora errada",
             "$ 52.000",
+            // As SEDS7 (and the note's XML) named her: issued documents keep what they said.
+            "C.C. 1012345678",
         ] {
             assert!(flat.contains(want), "{want:?} not in the PDF:\n{text}");
         }
+    }
+    let annulled = download(&app, &format!("/v1/support-documents/{id}/pdf"), mine).await;
+    if let Some(text) = vereda_tests::pdf::pdf_text(&annulled) {
+        assert!(text.contains("C.C. 1012345678"), "SEDS7 unchanged:\n{text}");
     }
     // Delivered with the documents.
     assert!(

@@ -228,7 +228,11 @@ pub struct Issued<'a> {
     pub adjusts: Option<(&'a str, Discrepancy, &'a str)>,
 }
 
-/// Write a weekly document or note (as `id`) and its lines, which must add up to it.
+/// Write a weekly document or note (as `id`) and its lines, which must add up to it. It
+/// keeps the worker's name and cédula as it prints them (a note, as its document printed
+/// them), so a later correction of her data changes no document already issued: the XML
+/// and the PDF always say the same.
+
 #[allow(clippy::too_many_arguments)] // the run and the annulment endpoint both write one
 pub async fn insert(
     tx: &mut Tx,
@@ -252,8 +256,11 @@ pub async fn insert(
         sqlx::query(
             "INSERT INTO support_documents (id, kind, number, seq, worker_id, month, amount, \
              issued_on, issued_at, week_start, week_end, resolution_id, part, adjusts_id, \
-             concept, reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+             concept, reason, worker_name, worker_document) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             COALESCE(d.worker_name, u.name), COALESCE(d.worker_document, w.document_id) \
+             FROM worker_profiles w LEFT JOIN users u ON u.worker_id = w.id \
+             LEFT JOIN support_documents d ON d.id = $14 WHERE w.id = $5"
         )
         .bind(id)
         .bind(doc.kind)
