@@ -232,7 +232,6 @@ pub struct Issued<'a> {
 /// keeps the worker's name and cédula as it prints them (a note, as its document printed
 /// them), so a later correction of her data changes no document already issued: the XML
 /// and the PDF always say the same.
-
 #[allow(clippy::too_many_arguments)] // the run and the annulment endpoint both write one
 pub async fn insert(
     tx: &mut Tx,
