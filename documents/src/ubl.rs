@@ -609,26 +609,54 @@ pub struct ElectronicSupportDocument {
     pub environment: Environment,
 }
 
+/// What support lines add up to.
+fn lines_total(lines: &[SupportLine]) -> Cop {
+    lines.iter().fold(Cop::ZERO, |sum, l| {
+        Cop::new(sum.amount() + l.amount.amount())
+    })
+}
+
+/// The fields a CUDS is computed from, for a documento soporte and its nota de ajuste alike.
+/// A worker is not responsible for IVA: none.
+#[allow(clippy::too_many_arguments)]
+fn support_code_input<'a>(
+    number: &'a str,
+    issued_at: DateTime<Utc>,
+    lines: &[SupportLine],
+    seller: &'a Party,
+    buyer: &'a Party,
+    software: &'a Software,
+    environment: Environment,
+) -> cufe::SupportCodeInput<'a> {
+    cufe::SupportCodeInput {
+        number,
+        issued_at,
+        subtotal: lines_total(lines),
+        iva: Cop::ZERO,
+        total: lines_total(lines),
+        seller_id: &seller.id,
+        buyer_nit: &buyer.id,
+        software_pin: &software.pin,
+        environment,
+    }
+}
+
 impl ElectronicSupportDocument {
     pub fn subtotal(&self) -> Cop {
-        self.lines.iter().fold(Cop::ZERO, |sum, l| {
-            Cop::new(sum.amount() + l.amount.amount())
-        })
+        lines_total(&self.lines)
     }
 
-    /// The fields the CUDS is computed from. A worker is not responsible for IVA: none.
+    /// The fields the CUDS is computed from.
     pub fn code_input(&self) -> cufe::SupportCodeInput<'_> {
-        cufe::SupportCodeInput {
-            number: &self.number,
-            issued_at: self.issued_at,
-            subtotal: self.subtotal(),
-            iva: Cop::ZERO,
-            total: self.subtotal(),
-            seller_id: &self.seller.id,
-            buyer_nit: &self.buyer.id,
-            software_pin: &self.software.pin,
-            environment: self.environment,
-        }
+        support_code_input(
+            &self.number,
+            self.issued_at,
+            &self.lines,
+            &self.seller,
+            &self.buyer,
+            &self.software,
+            self.environment,
+        )
     }
 
     pub fn cuds(&self) -> String {
@@ -748,24 +776,20 @@ pub struct ElectronicSupportAdjustment {
 
 impl ElectronicSupportAdjustment {
     pub fn subtotal(&self) -> Cop {
-        self.lines.iter().fold(Cop::ZERO, |sum, l| {
-            Cop::new(sum.amount() + l.amount.amount())
-        })
+        lines_total(&self.lines)
     }
 
     /// The fields its CUDS is computed from: the documento soporte's formula, on the note.
     pub fn code_input(&self) -> cufe::SupportCodeInput<'_> {
-        cufe::SupportCodeInput {
-            number: &self.number,
-            issued_at: self.issued_at,
-            subtotal: self.subtotal(),
-            iva: Cop::ZERO,
-            total: self.subtotal(),
-            seller_id: &self.seller.id,
-            buyer_nit: &self.buyer.id,
-            software_pin: &self.software.pin,
-            environment: self.environment,
-        }
+        support_code_input(
+            &self.number,
+            self.issued_at,
+            &self.lines,
+            &self.seller,
+            &self.buyer,
+            &self.software,
+            self.environment,
+        )
     }
 
     pub fn cuds(&self) -> String {

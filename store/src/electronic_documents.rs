@@ -859,99 +859,32 @@ const ROUND: i64 = 200;
 /// its checks is logged and left for the next sweep; it never stops the others.
 pub async fn sweep(db: &Db, settings: &Settings) -> anyhow::Result<Swept> {
     let mut swept = Swept::default();
-    // Rounds in id order past the last one seen, so a document that keeps failing is not
-    // retried in a loop.
-    let mut after = String::new();
-    loop {
-        let invoices: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
-            "SELECT i.id FROM invoices i WHERE i.resolution_id IS NOT NULL AND i.id > $1 \
-             AND NOT EXISTS (SELECT 1 FROM electronic_documents e WHERE e.subject_id = i.id) \
-             ORDER BY i.id LIMIT $2"
-        )
-        .bind(&after)
-        .bind(ROUND)
-        .fetch_all(p)
-        .await)?;
-        for id in &invoices {
-            count(
-                &mut swept,
-                for_invoice(db, settings, id).await,
-                "invoice",
-                id,
-            );
-        }
-        match invoices.last() {
-            Some(last) if invoices.len() as i64 == ROUND => after = last.clone(),
-            _ => break,
-        }
-    }
-    let mut after = String::new();
-    loop {
-        let notes: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
-            "SELECT n.id FROM credit_notes n \
-             JOIN electronic_documents e ON e.subject_id = n.invoice_id \
-             WHERE n.status = 'issued' AND n.id > $1 AND NOT EXISTS \
-             (SELECT 1 FROM electronic_documents d WHERE d.subject_id = n.id) \
-             ORDER BY n.id LIMIT $2"
-        )
-        .bind(&after)
-        .bind(ROUND)
-        .fetch_all(p)
-        .await)?;
-        for id in &notes {
-            count(
-                &mut swept,
-                for_credit_note(db, settings, id).await,
-                "credit note",
-                id,
-            );
-        }
-        match notes.last() {
-            Some(last) if notes.len() as i64 == ROUND => after = last.clone(),
-            _ => break,
-        }
-    }
-    let mut after = String::new();
-    loop {
-        let docs: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
-            "SELECT s.id FROM support_documents s WHERE s.resolution_id IS NOT NULL \
-             AND s.kind = 'document' AND s.id > $1 AND NOT EXISTS \
-             (SELECT 1 FROM electronic_documents e WHERE e.subject_id = s.id) \
-             ORDER BY s.id LIMIT $2"
-        )
-        .bind(&after)
-        .bind(ROUND)
-        .fetch_all(p)
-        .await)?;
-        for id in &docs {
-            let made = for_support_document(db, settings, id).await;
-            count(&mut swept, made, "documento soporte", id);
-        }
-        match docs.last() {
-            Some(last) if docs.len() as i64 == ROUND => after = last.clone(),
-            _ => break,
-        }
-    }
-    let mut after = String::new();
-    loop {
-        let notes: Vec<String> = on_db!(db, |p| sqlx::query_scalar(
-            "SELECT s.id FROM support_documents s \
-             JOIN electronic_documents e ON e.subject_id = s.adjusts_id \
-             WHERE s.kind = 'adjustment' AND s.id > $1 AND NOT EXISTS \
-             (SELECT 1 FROM electronic_documents d WHERE d.subject_id = s.id) \
-             ORDER BY s.id LIMIT $2"
-        )
-        .bind(&after)
-        .bind(ROUND)
-        .fetch_all(p)
-        .await)?;
-        for id in &notes {
-            let made = for_support_adjustment(db, settings, id).await;
-            count(&mut swept, made, "nota de ajuste", id);
-        }
-        match notes.last() {
-            Some(last) if notes.len() as i64 == ROUND => after = last.clone(),
-            _ => break,
+    for kind in [
+        DocumentKind::Invoice,
+        DocumentKind::CreditNote,
+        DocumentKind::SupportDocument,
+        DocumentKind::SupportAdjustment,
+    ] {
+        // Rounds in id order past the last one seen, so a document that keeps failing is not
+        // retried in a loop.
+        let mut after = String::new();
+        loop {
+            let ids = missing(db, kind, &after).await?;
+            for id in &ids {
+                let made = match kind {
+                    DocumentKind::Invoice => for_invoice(db, settings, id).await,
+                    DocumentKind::CreditNote => for_credit_note(db, settings, id).await,
+                    DocumentKind::SupportDocument => for_support_document(db, settings, id).await,
+                    DocumentKind::SupportAdjustment => {
+                        for_support_adjustment(db, settings, id).await
+                    }
+                };
+                count(&mut swept, made, kind.as_str(), id);
+            }
+            match ids.last() {
+                Some(last) if ids.len() as i64 == ROUND => after = last.clone(),
+                _ => break,
+            }
         }
     }
     let folder = Folder::new(settings);
@@ -963,6 +896,54 @@ pub async fn sweep(db: &Db, settings: &Settings) -> anyhow::Result<Swept> {
         }
     }
     Ok(swept)
+}
+
+/// A round of `kind`'s subjects with no document yet, past `after` in id order (a note's
+/// only once its document has one).
+async fn missing(db: &Db, kind: DocumentKind, after: &str) -> anyhow::Result<Vec<String>> {
+    Ok(match kind {
+        DocumentKind::Invoice => on_db!(db, |p| sqlx::query_scalar(
+            "SELECT i.id FROM invoices i WHERE i.resolution_id IS NOT NULL AND i.id > $1 \
+             AND NOT EXISTS (SELECT 1 FROM electronic_documents e WHERE e.subject_id = i.id) \
+             ORDER BY i.id LIMIT $2"
+        )
+        .bind(after)
+        .bind(ROUND)
+        .fetch_all(p)
+        .await)?,
+        DocumentKind::CreditNote => on_db!(db, |p| sqlx::query_scalar(
+            "SELECT n.id FROM credit_notes n \
+             JOIN electronic_documents e ON e.subject_id = n.invoice_id \
+             WHERE n.status = 'issued' AND n.id > $1 AND NOT EXISTS \
+             (SELECT 1 FROM electronic_documents d WHERE d.subject_id = n.id) \
+             ORDER BY n.id LIMIT $2"
+        )
+        .bind(after)
+        .bind(ROUND)
+        .fetch_all(p)
+        .await)?,
+        DocumentKind::SupportDocument => on_db!(db, |p| sqlx::query_scalar(
+            "SELECT s.id FROM support_documents s WHERE s.resolution_id IS NOT NULL \
+             AND s.kind = 'document' AND s.id > $1 AND NOT EXISTS \
+             (SELECT 1 FROM electronic_documents e WHERE e.subject_id = s.id) \
+             ORDER BY s.id LIMIT $2"
+        )
+        .bind(after)
+        .bind(ROUND)
+        .fetch_all(p)
+        .await)?,
+        DocumentKind::SupportAdjustment => on_db!(db, |p| sqlx::query_scalar(
+            "SELECT s.id FROM support_documents s \
+             JOIN electronic_documents e ON e.subject_id = s.adjusts_id \
+             WHERE s.kind = 'adjustment' AND s.id > $1 AND NOT EXISTS \
+             (SELECT 1 FROM electronic_documents d WHERE d.subject_id = s.id) \
+             ORDER BY s.id LIMIT $2"
+        )
+        .bind(after)
+        .bind(ROUND)
+        .fetch_all(p)
+        .await)?,
+    })
 }
 
 fn count(

@@ -267,6 +267,19 @@ impl TestApp {
         .await
     }
 
+    /// GET a document (a PDF, an XML): its bytes, after checking the answer is 200.
+    pub async fn bytes(&self, path: &str, token: &str) -> Vec<u8> {
+        let r = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.bytes().await.unwrap().to_vec()
+    }
+
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
         self.send(Self::with_token(
             self.client.patch(self.url(path)).json(&body),

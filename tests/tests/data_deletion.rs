@@ -45,19 +45,6 @@ async fn count(app: &TestApp, sql: &'static str) -> i64 {
         .unwrap())
 }
 
-/// GET a document: its bytes, after checking the answer is 200.
-async fn bytes(app: &TestApp, path: &str, token: &str) -> Vec<u8> {
-    let r = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{path}");
-    r.bytes().await.unwrap().to_vec()
-}
-
 /// The trial balance without the owners' names (hers becomes «Persona retirada»).
 async fn trial_balance(app: &TestApp, finance: &str) -> Value {
     let mut tb = app
@@ -198,7 +185,7 @@ async fn deletion_removes_her_personal_data_and_keeps_the_books_and_documents() 
     ];
     let mut issued = Vec::new();
     for d in &documents {
-        issued.push(sha256_hex_bytes(&bytes(&app, d, &a.admin).await));
+        issued.push(sha256_hex_bytes(&app.bytes(d, &a.admin).await));
     }
     let books = trial_balance(&app, &a.finance).await;
     let entries = count(&app, "SELECT COUNT(*) FROM ledger_entries").await;
@@ -280,7 +267,7 @@ async fn deletion_removes_her_personal_data_and_keeps_the_books_and_documents() 
     );
     for (d, sha) in documents.iter().zip(&issued) {
         assert_eq!(
-            &sha256_hex_bytes(&bytes(&app, d, &a.admin).await),
+            &sha256_hex_bytes(&app.bytes(d, &a.admin).await),
             sha,
             "{d} changed"
         );

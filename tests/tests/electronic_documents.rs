@@ -765,7 +765,9 @@ async fn weekly_documentos_soporte_are_electronic_and_numbered_inside_their_reso
         last_week.monday().to_string()
     );
     // The note's PDF says what it corrects and why.
-    let pdf = download(&app, &format!("/v1/support-documents/{note_id}/pdf"), mine).await;
+    let pdf = app
+        .bytes(&format!("/v1/support-documents/{note_id}/pdf"), mine)
+        .await;
     std::fs::write(screens.join("nota-de-ajuste.pdf"), &pdf).unwrap();
     if let Some(text) = vereda_tests::pdf::pdf_text(&pdf) {
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -780,7 +782,9 @@ async fn weekly_documentos_soporte_are_electronic_and_numbered_inside_their_reso
             assert!(flat.contains(want), "{want:?} not in the PDF:\n{text}");
         }
     }
-    let annulled = download(&app, &format!("/v1/support-documents/{id}/pdf"), mine).await;
+    let annulled = app
+        .bytes(&format!("/v1/support-documents/{id}/pdf"), mine)
+        .await;
     if let Some(text) = vereda_tests::pdf::pdf_text(&annulled) {
         assert!(text.contains("C.C. 1012345678"), "SEDS7 unchanged:\n{text}");
     }
@@ -792,16 +796,4 @@ async fn weekly_documentos_soporte_are_electronic_and_numbered_inside_their_reso
             .exists()
     );
     assert_ledger_invariants(&app.db).await;
-}
-
-async fn download(app: &TestApp, path: &str, token: &str) -> Vec<u8> {
-    let r = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{path}");
-    r.bytes().await.unwrap().to_vec()
 }
