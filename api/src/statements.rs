@@ -849,8 +849,17 @@ impl StatementsApi {
             Some(&week.to_string()),
             None,
             async |tx| {
-                issued =
-                    Some(annul(tx, &id.0, &note_id, &worker, week, &reason, today, now).await?);
+                let note = vereda_worker::support_run::annul(
+                    tx, &id.0, &note_id, &worker, week, &reason, today, now,
+                )
+                .await
+                .map_err(ApiError::from_anyhow)?;
+                issued = Some(note.ok_or_else(|| {
+                    ApiError::conflict(
+                        "already_annulled",
+                        "the documento soporte was already annulled",
+                    )
+                })?);
                 Ok(())
             },
         )
@@ -1371,90 +1380,4 @@ impl StatementsApi {
             stored_preferences(&state, who).await?,
         )))
     }
-}
-
-/// The nota de ajuste that annuls document `id`, written under the worker's row lock: it
-/// takes off what the document still stands for (its amount less earlier notes), line by
-/// line as the document said them when nothing was taken off before. Returns its number and
-/// amount (negative).
-#[allow(clippy::too_many_arguments)]
-async fn annul(
-    tx: &mut vereda_store::db::Tx,
-    id: &str,
-    note_id: &str,
-    worker: &str,
-    week: vereda_contracts::support_weeks::Week,
-    reason: &str,
-    today: chrono::NaiveDate,
-    now: i64,
-) -> Result<(String, i64), ApiError> {
-    use vereda_contracts::numbering::Series;
-    use vereda_documents::ubl::Discrepancy;
-    use vereda_worker::support_run::{Issued, insert};
-    vereda_store::locks::workers(tx, &[worker]).await?;
-    let (amount, taken, annulled): (i64, i64, i64) = vereda_store::on_tx!(tx, |c| {
-        sqlx::query_as(
-            "SELECT d.amount, CAST(COALESCE(SUM(n.amount), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN n.concept = '2' THEN 1 ELSE 0 END), 0) AS BIGINT) \
-             FROM support_documents d LEFT JOIN support_documents n ON n.adjusts_id = d.id \
-             WHERE d.id = $1 GROUP BY d.amount",
-        )
-        .bind(id)
-        .fetch_one(&mut *c)
-        .await
-    })?;
-    let stands = amount + taken;
-    if annulled > 0 || stands <= 0 {
-        return Err(ApiError::conflict(
-            "already_annulled",
-            "the documento soporte was already annulled",
-        ));
-    }
-    let lines: Vec<(String, i64, String)> = if taken == 0 {
-        vereda_store::on_tx!(tx, |c| sqlx::query_as(
-            "SELECT description, -amount, first_day FROM support_document_lines \
-             WHERE support_document_id = $1 ORDER BY line"
-        )
-        .bind(id)
-        .fetch_all(&mut *c)
-        .await)?
-    } else {
-        vec![(
-            format!(
-                "Anulación de lo que quedaba del documento de la semana del {}",
-                week.label_es()
-            ),
-            -stands,
-            week.monday().to_string(),
-        )]
-    };
-    let (seq, number) = vereda_store::counters::next_number(tx, Series::SupportAdjustment)
-        .await
-        .map_err(ApiError::from_anyhow)?;
-    let note = Issued {
-        kind: "adjustment",
-        seq,
-        number: &number,
-        amount: -stands,
-        part: 1,
-        resolution: None,
-        adjusts: Some((id, Discrepancy::Annulment, reason)),
-    };
-    insert(tx, note_id, worker, week, today, now, &note, &lines)
-        .await
-        .map_err(|e| {
-            match e
-                .downcast_ref::<sqlx::Error>()
-                .and_then(vereda_store::unique_keys::unique_key)
-            {
-                Some(vereda_store::unique_keys::UniqueKey::SupportDocumentAnnulment) => {
-                    ApiError::conflict(
-                        "already_annulled",
-                        "the documento soporte was already annulled",
-                    )
-                }
-                _ => ApiError::from_anyhow(e),
-            }
-        })?;
-    Ok((number, -stands))
 }

@@ -788,6 +788,27 @@ async fn weekly_documentos_soporte_are_electronic_and_numbered_inside_their_reso
     if let Some(text) = vereda_tests::pdf::pdf_text(&annulled) {
         assert!(text.contains("C.C. 1012345678"), "SEDS7 unchanged:\n{text}");
     }
+    // Two clerks annul the new document at once: one note, the other told it is done.
+    let path = format!("/v1/support-documents/{reissued}/annulment");
+    let body = json!({"reason": "Semana registrada dos veces por error"});
+    let (a, b) = tokio::join!(
+        app.post(&path, Some(&finance), body.clone()),
+        app.post(&path, Some(&admin), body.clone())
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [201, 409], "{} {}", a.text, b.text);
+    let won = if a.status == 201 { &a } else { &b };
+    app.wait_job(&finance, won.body["job_id"].as_str().unwrap())
+        .await;
+    let notes: i64 = vereda_store::on_db!(&app.db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM support_documents WHERE adjusts_id = $1"
+    )
+    .bind(reissued)
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert_eq!(notes, 1);
     // Delivered with the documents.
     assert!(
         settings

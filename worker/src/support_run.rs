@@ -296,6 +296,79 @@ pub async fn insert(
     Ok(())
 }
 
+/// The nota de ajuste that annuls document `id`, written under the worker's row lock: it
+/// takes off what the document still stands for (its amount less earlier notes), line by
+/// line as the document said them when nothing was taken off before. Returns its number and
+/// amount (negative); `None` when the document was already annulled (nothing written).
+#[allow(clippy::too_many_arguments)]
+pub async fn annul(
+    tx: &mut Tx,
+    id: &str,
+    note_id: &str,
+    worker: &str,
+    week: Week,
+    reason: &str,
+    today: chrono::NaiveDate,
+    now: i64,
+) -> anyhow::Result<Option<(String, i64)>> {
+    locks::workers(tx, &[worker]).await?;
+    let (amount, taken, annulled): (i64, i64, i64) = on_tx!(tx, |c| {
+        sqlx::query_as(
+            "SELECT d.amount, CAST(COALESCE(SUM(n.amount), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN n.concept = '2' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM support_documents d LEFT JOIN support_documents n ON n.adjusts_id = d.id \
+             WHERE d.id = $1 GROUP BY d.amount",
+        )
+        .bind(id)
+        .fetch_one(&mut *c)
+        .await
+    })?;
+    let stands = amount + taken;
+    if annulled > 0 || stands <= 0 {
+        return Ok(None);
+    }
+    let lines: Vec<(String, i64, String)> = if taken == 0 {
+        on_tx!(tx, |c| sqlx::query_as(
+            "SELECT description, -amount, first_day FROM support_document_lines \
+             WHERE support_document_id = $1 ORDER BY line"
+        )
+        .bind(id)
+        .fetch_all(&mut *c)
+        .await)?
+    } else {
+        vec![(
+            format!(
+                "Anulación de lo que quedaba del documento de la semana del {}",
+                week.label_es()
+            ),
+            -stands,
+            week.monday().to_string(),
+        )]
+    };
+    let (seq, number) = counters::next_number(tx, Series::SupportAdjustment).await?;
+    let note = Issued {
+        kind: "adjustment",
+        seq,
+        number: &number,
+        amount: -stands,
+        part: 1,
+        resolution: None,
+        adjusts: Some((id, Discrepancy::Annulment, reason)),
+    };
+    match insert(tx, note_id, worker, week, today, now, &note, &lines).await {
+        Ok(()) => Ok(Some((number, -stands))),
+        // Another annulment got there first (the row lock makes this all but impossible).
+        Err(e)
+            if e.downcast_ref::<sqlx::Error>()
+                .and_then(vereda_store::unique_keys::unique_key)
+                == Some(vereda_store::unique_keys::UniqueKey::SupportDocumentAnnulment) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// A further document's lines: the week's work by task less what its standing documents (not
 /// annulled nor lowered) said of each task. When notes make that ambiguous, one line for all.
 async fn further_lines(
