@@ -52,10 +52,10 @@ impl From<Stored> for XmlOk {
 pub struct ElectronicDocument {
     /// The id of the invoice or credit note it is the electronic version of.
     pub subject_id: String,
-    /// `invoice` or `credit_note`.
+    /// `invoice`, `credit_note`, `support_document` or `support_adjustment` (nota de ajuste).
     pub kind: String,
     pub number: String,
-    /// CUFE (invoice) or CUDE (credit note).
+    /// CUFE (invoice), CUDE (credit note) or CUDS (documento soporte and its notes).
     pub code: String,
     /// DIAN's public lookup of the document by its code.
     pub lookup_url: String,

@@ -262,6 +262,22 @@ async fn the_finance_clerk_closes_the_month_in_the_browser() {
     .await
     .map(|r| r.rows_affected())
     .unwrap());
+    // Numbered under a DIAN resolution, so each is an electronic document too.
+    let today = chrono::Utc::now()
+        .with_timezone(&vereda_contracts::time::BOGOTA)
+        .date_naive();
+    app.post(
+        "/v1/numbering-resolutions",
+        Some(&admin),
+        json!({
+            "kind": "support_document", "number": "18760000077", "prefix": "SEDS",
+            "from": 1, "to": 1000,
+            "valid_from": (today - chrono::Duration::days(30)).to_string(),
+            "valid_until": (today + chrono::Duration::days(300)).to_string()
+        }),
+    )
+    .await
+    .ok(201);
     page.click("#support-run button[type=submit]").await;
     page.wait_for_text("2 documentos soporte emitidos").await;
     page.click_text("Anular…").await;
@@ -291,6 +307,32 @@ async fn the_finance_clerk_closes_the_month_in_the_browser() {
         4,
         "two documents, the note, the new one: {numbers:?}"
     );
+
+    // Their way to DIAN: all four delivered to the provider's folder; the clerk records what
+    // the provider reports, an acceptance and a rejection with DIAN's reason.
+    go(&page, "#/documentos-electronicos").await;
+    page.wait_for_text("Entregado al proveedor").await;
+    page.wait_for_text("NA-1").await;
+    check_office_screen(&page, "finanzas-dian", "h1").await;
+    page.click_text("Registrar aceptación").await;
+    page.wait_for_text("quedó registrado como aceptado por la DIAN")
+        .await;
+    page.click_text("Registrar rechazo…").await;
+    page.wait_for("#reject-form").await;
+    page.type_into("#dian-reason", "FAD06: el número no está autorizado")
+        .await;
+    page.click("#reject-form button[type=submit]").await;
+    page.wait_for_text("quedó registrado como rechazado por la DIAN")
+        .await;
+    page.wait_for_text("FAD06: el número no está autorizado")
+        .await;
+    let states: Vec<String> = vereda_store::on_db!(&app.db, |p| sqlx::query_scalar(
+        "SELECT state FROM electronic_documents ORDER BY state"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap());
+    assert_eq!(states, ["accepted", "delivered", "delivered", "rejected"]);
 
     // The month's withholding report ties to the ledger; this year's certificates, followed
     // live (one person was paid: the other's payout came back).

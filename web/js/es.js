@@ -491,7 +491,7 @@ export const T = {
   },
   // Finance's screens (finance.js).
   finance: {
-    nav: { finance: 'Finanzas', month: 'Cierre del mes', invoices: 'Facturas', payouts: 'Pagos a personas', statements: 'Certificados', withholding: 'Retenciones', ledger: 'Libro', jobs: 'Trabajos', mail: 'Correos' },
+    nav: { finance: 'Finanzas', month: 'Cierre del mes', invoices: 'Facturas', payouts: 'Pagos a personas', statements: 'Certificados', withholding: 'Retenciones', ledger: 'Libro', edocs: 'DIAN', jobs: 'Trabajos', mail: 'Correos' },
     title: 'Cierre del mes',
     back: 'Volver al cierre del mes',
     more: 'Ver más',
@@ -650,6 +650,22 @@ export const T = {
       description: 'Descripción', at: 'Fecha', kind: 'Asiento',
       open: (name) => `Ver movimientos de ${name}`,
       backLedger: 'Volver al libro',
+    },
+    edocs: {
+      title: 'Documentos electrónicos (DIAN)',
+      hint: 'Facturas, notas crédito, documentos soporte y notas de ajuste en su camino a la DIAN: se generan y firman al expedirse y se entregan al proveedor tecnológico el mismo día. Cuando el proveedor informe la respuesta de la DIAN, regístrela aquí. Uno rechazado se corrige con un documento nuevo.',
+      state: 'Estado', allStates: 'Todos los estados', none: 'No hay documentos electrónicos con ese filtro.',
+      states: { generated: 'Generado', signed: 'Firmado', delivered: 'Entregado al proveedor', accepted: 'Aceptado por la DIAN', rejected: 'Rechazado por la DIAN' },
+      kinds: { invoice: 'Factura', credit_note: 'Nota crédito', support_document: 'Documento soporte', support_adjustment: 'Nota de ajuste' },
+      kindCol: 'Documento', number: 'Número', issued: 'Fecha', stateCol: 'Estado', actions: 'Acciones',
+      unsigned: 'sin firma', lookup: 'Consultar en la DIAN',
+      accept: 'Registrar aceptación', reject: 'Registrar rechazo…',
+      outcome: { accepted: 'aceptado', rejected: 'rechazado' },
+      rejectTitle: (n) => `Registrar el rechazo de ${n}`,
+      reason: 'Motivo que dio la DIAN',
+      rejectConfirm: 'Registrar el rechazo',
+      cancel: 'Cancelar',
+      recorded: (n, outcome) => `${n}: quedó registrado como ${outcome} por la DIAN.`,
     },
     jobs: { title: 'Trabajos', allKinds: 'Todos los trabajos', allStatus: 'Todos los estados', kind: 'Trabajo', status: 'Estado', none: 'No hay trabajos con ese filtro.', error: 'Error' },
     mail: {

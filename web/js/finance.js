@@ -759,6 +759,83 @@ async function jobsScreen(gen, _arg, params) {
   return draw();
 }
 
+// ----------------------------------------------------------------------------------------
+// Electronic documents: their way to DIAN, and the answers the provider reports
+// ----------------------------------------------------------------------------------------
+
+const E = F.edocs;
+
+/** Where a document's XML is served, by its kind. */
+function xmlPath(d) {
+  const base = { invoice: 'invoices', credit_note: 'credit-notes' }[d.kind] || 'support-documents';
+  return `/v1/${base}/${d.subject_id}/xml`;
+}
+
+async function edocsScreen(gen, _arg, params) {
+  const state = params.get('estado') || '';
+  const list = pages('/v1/electronic-documents', { limit: '50', state });
+  try {
+    await list.load();
+  } catch (err) {
+    return failed(gen, E.title, err);
+  }
+  const msg = h('div', { 'aria-live': 'polite' });
+  const answerBox = h('div', { id: 'answer', 'aria-live': 'polite' });
+  const answer = (d, body) => post(`/v1/electronic-documents/${d.subject_id}/answer`, body).then(() => {
+    setFlash(E.recorded(d.number, E.outcome[body.outcome]));
+    go(`#/documentos-electronicos${state ? `?estado=${state}` : ''}`);
+  });
+  const rejectForm = (d) => {
+    answerBox.replaceChildren(
+      h('h3', {}, E.rejectTitle(d.number)),
+      form('reject-form', [
+        field('dian-reason', E.reason, { name: 'reason', required: true, maxlength: 500, autocomplete: 'off' }),
+        h('button', { type: 'submit', class: 'primary' }, E.rejectConfirm),
+        ' ', button(E.cancel, () => answerBox.replaceChildren()),
+      ], (data) => answer(d, { outcome: 'rejected', reason: String(data.get('reason') || '').trim() })));
+    answerBox.scrollIntoView({ block: 'nearest' });
+    answerBox.querySelector('input').focus();
+  };
+  const actions = (d) => h('span', {},
+    h('a', { href: xmlPath(d), download: `${d.number}.xml` }, 'XML'),
+    ' · ', h('a', { href: d.lookup_url, target: '_blank', rel: 'noopener' }, E.lookup),
+    d.state === 'delivered' ? [
+      ' · ', button(E.accept, async (ev) => {
+        ev.target.disabled = true;
+        try {
+          await answer(d, { outcome: 'accepted' });
+        } catch (err) {
+          msg.replaceChildren(notice(err.message, 'error'));
+          ev.target.disabled = false;
+        }
+      }, 'link'),
+      ' · ', button(E.reject, () => rejectForm(d), 'link'),
+    ] : null);
+  const draw = () => office(gen, E.title,
+    takeFlash(),
+    h('p', {}, E.hint),
+    form('edoc-filter', [
+      select('estado', E.state, [['', E.allStates], ...Object.entries(E.states)], state),
+      h('button', { type: 'submit' }, I.filter),
+    ], async (data) => go(`#/documentos-electronicos${data.get('estado') ? `?estado=${data.get('estado')}` : ''}`)),
+    msg,
+    list.items.length === 0 ? h('p', {}, E.none) : table(E.title,
+      [E.kindCol, E.number, E.issued, E.stateCol, E.actions],
+      list.items.map((d) => [
+        E.kinds[d.kind] || d.kind,
+        d.number,
+        day(d.issued_on),
+        h('span', {}, badge(d.state, E.states), d.signed ? '' : h('small', { class: 'muted' }, ' ', E.unsigned),
+          d.state_reason ? h('small', {}, h('br'), d.state_reason) : null),
+        actions(d),
+      ]),
+      '', { quietCaption: true }),
+    list.more(draw),
+    answerBox,
+    h('p', {}, h('a', { href: HOME }, F.back)));
+  return draw();
+}
+
 async function mailScreen(gen) {
   let list;
   try {
@@ -801,6 +878,7 @@ export const finance = {
     ['#/certificados', F.nav.statements],
     ['#/retenciones', F.nav.withholding],
     ['#/libro', F.nav.ledger],
+    ['#/documentos-electronicos', F.nav.edocs],
     ['#/trabajos', F.nav.jobs],
     ['#/correos', F.nav.mail],
   ]),
@@ -817,5 +895,6 @@ export const finance = {
     'cuenta-contable': accountScreen,
     trabajos: jobsScreen,
     correos: mailScreen,
+    'documentos-electronicos': edocsScreen,
   },
 };
