@@ -358,6 +358,10 @@ pub fn sentence(code: &str, field: Option<&str>, retry_after: Option<u64>) -> Op
                                     ajuste o un documento mensual no se anulan."
             .into(),
         "already_annulled" => "Ese documento soporte ya fue anulado; no se cambió nada.".into(),
+        "worker_erased" => "Los datos personales de esta persona fueron suprimidos: sus \
+                            documentos quedan como se expidieron y no se anulan ni se vuelven \
+                            a expedir."
+            .into(),
         "credit_note_not_issued" => "La nota crédito aún se está numerando; intente de nuevo en \
                                      unos segundos."
             .into(),

@@ -793,7 +793,8 @@ impl StatementsApi {
     /// a nota de ajuste (type 95, concept 2) takes off all it still stood for, then the
     /// week's run issues a new documento soporte with her data as they are now. Correct her
     /// data first. 409 `already_annulled`; 409 `not_a_weekly_document` for a nota de ajuste
-    /// or a monthly document. 201 with the note and the run to follow.
+    /// or a monthly document; 409 `worker_erased` once her personal data was deleted. 201
+    /// with the note and the run to follow.
     #[oai(path = "/support-documents/:id/annulment", method = "post")]
     async fn annul_support_document(
         &self,
@@ -813,15 +814,16 @@ impl StatementsApi {
                 "must say why the document is annulled, in 10 to 500 characters",
             ));
         }
-        type Row = (String, String, Option<String>, String, i64);
+        type Row = (String, String, Option<String>, String, Option<i64>);
         let row: Option<Row> = on_db!(&state.db, |p| sqlx::query_as(
-            "SELECT kind, worker_id, week_start, number, amount FROM support_documents \
-             WHERE id = $1"
+            "SELECT d.kind, d.worker_id, d.week_start, d.number, w.anonymised_at \
+             FROM support_documents d JOIN worker_profiles w ON w.id = d.worker_id \
+             WHERE d.id = $1"
         )
         .bind(&id.0)
         .fetch_optional(p)
         .await)?;
-        let Some((kind, worker, week_start, document, _)) = row else {
+        let Some((kind, worker, week_start, document, erased)) = row else {
             return Err(ApiError::not_found("support document"));
         };
         let week = match (kind.as_str(), week_start.as_deref().and_then(Week::parse)) {
@@ -833,6 +835,13 @@ impl StatementsApi {
                 ));
             }
         };
+        // Issued again, it would name nobody: her documents stay as they were issued.
+        if erased.is_some() {
+            return Err(ApiError::conflict(
+                "worker_erased",
+                "the worker's personal data was deleted: her documents stay as issued",
+            ));
+        }
         let note_id = uuid::Uuid::now_v7().to_string();
         let now = time::unix(time::now());
         let today = vereda_contracts::timesheet::bogota_day(now);

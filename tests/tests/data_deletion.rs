@@ -290,6 +290,19 @@ async fn deletion_removes_her_personal_data_and_keeps_the_books_and_documents() 
     let item = &for_finance.ok(200)["items"][0];
     assert_eq!(item["worker_name"], "Persona retirada");
     assert!(item["worker_document_id"].is_null(), "{item}");
+    // Nor is her documento soporte annulled and issued again: it would name nobody.
+    let annul = app
+        .post(
+            &format!(
+                "/v1/support-documents/{}/annulment",
+                item["id"].as_str().unwrap()
+            ),
+            Some(&a.finance),
+            json!({"reason": "Cédula de la vendedora errada"}),
+        )
+        .await;
+    annul.problem(409);
+    assert_eq!(annul.body["code"], "worker_erased", "{}", annul.text);
     // Her retained documents: admins only.
     let r = app.get(&documents[0], Some(&a.finance)).await;
     r.problem(403);
